@@ -1,0 +1,87 @@
+using System.CommandLine;
+using LossLab.Cli.Protocol;
+using LossLab.Losses.Core;
+
+namespace LossLab.Cli.Commands;
+
+/// <summary>
+/// <c>losslab loss NAME --json FILE|-</c> evaluates one request; <c>losslab loss --batch FILE.jsonl|-</c> answers a
+/// JSON-lines file, one result line per case with its id. Errors are JSON on stdout with exit code 2.
+/// </summary>
+internal static class LossCommand
+{
+    private static readonly Argument<string?> NameArgument = new("name")
+    {
+        Description = "loss name or alias (e.g. cross_entropy, MseLoss); may instead be given as \"loss\" in the request",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private static readonly Option<string?> JsonOption = new("--json")
+    {
+        Description = "request file, or - for standard input: {\"inputs\": {...}, \"options\": {...}, \"dtype\": \"float32|float64\"}",
+    };
+
+    private static readonly Option<string?> BatchOption = new("--batch")
+    {
+        Description = "JSON-lines file (or -): one {\"id\", \"loss\", \"inputs\", \"options\"} per line",
+    };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("loss", "Evaluate a loss and its gradients on your numbers (the JSON protocol).")
+        {
+            NameArgument,
+            JsonOption,
+            BatchOption,
+        };
+        command.SetAction(parse => Execute(console, parse.GetValue(NameArgument), parse.GetValue(JsonOption), parse.GetValue(BatchOption)));
+        return command;
+    }
+
+    private static int Execute(CliConsole console, string? name, string? json, string? batch)
+    {
+        var runner = new ProtocolRunner(LossRegistry.Default);
+        if ((json is null) == (batch is null))
+        {
+            console.Error.WriteLine("losslab loss: give exactly one of --json FILE|- or --batch FILE|-");
+            return ExitCodes.InvalidInput;
+        }
+        if (batch is not null)
+        {
+            if (name is not null)
+            {
+                console.Error.WriteLine("losslab loss: with --batch the loss name comes from each line's \"loss\"; drop the NAME argument");
+                return ExitCodes.InvalidInput;
+            }
+            using TextReader? reader = Open(console, batch);
+            if (reader is null) return ExitCodes.InvalidInput;
+            int failed = runner.RunBatch(reader, console.Out);
+            return failed == 0 ? ExitCodes.Ok : ExitCodes.InvalidInput;
+        }
+        string? text = ReadAll(console, json!);
+        if (text is null) return ExitCodes.InvalidInput;
+        var (line, ok) = runner.RunOne(text, name);
+        console.Out.WriteLine(line);
+        return ok ? ExitCodes.Ok : ExitCodes.InvalidInput;
+    }
+
+    private static string? ReadAll(CliConsole console, string path)
+    {
+        using TextReader? reader = Open(console, path);
+        return reader?.ReadToEnd();
+    }
+
+    private static TextReader? Open(CliConsole console, string path)
+    {
+        if (path == "-") return new StringReader(console.In.ReadToEnd());
+        try
+        {
+            return new StreamReader(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            console.Error.WriteLine($"losslab loss: cannot read '{path}': {e.Message}");
+            return null;
+        }
+    }
+}

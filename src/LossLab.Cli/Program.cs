@@ -1,0 +1,43 @@
+using System.CommandLine;
+using LossLab.Cli.Commands;
+
+namespace LossLab.Cli;
+
+/// <summary>The composition root of <c>losslab</c>.</summary>
+public static class Program
+{
+    public static int Main(string[] args) => Run(args, CliConsole.System());
+
+    internal static int Run(string[] args, CliConsole console)
+    {
+        RootCommand root = BuildRoot(console);
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) console.Error.WriteLine($"losslab: {error.Message}");
+            console.Error.WriteLine("Run 'losslab --help' for usage.");
+            return ExitCodes.InvalidInput;
+        }
+        var config = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return parsed.Invoke(config);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            console.Error.WriteLine($"losslab: internal error: {e.GetType().Name}: {e.Message}");
+            return ExitCodes.InternalError;
+        }
+    }
+
+    internal static RootCommand BuildRoot(CliConsole console)
+    {
+        var root = new RootCommand("LossLab: evaluate, compare and understand the loss functions of deep learning.")
+        {
+            LossCommand.Create(console),
+            LossesCommand.Create(console),
+            DemoCommand.Create(console),
+        };
+        return root;
+    }
+}

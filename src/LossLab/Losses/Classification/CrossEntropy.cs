@@ -1,0 +1,218 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Classification;
+
+/// <summary>
+/// Softmax cross-entropy of logits against class indices or class probabilities, with class weights,
+/// <c>ignore_index</c> and label smoothing, exactly as PyTorch's <c>cross_entropy</c>.
+/// </summary>
+/// <remarks>
+/// <para>Shapes (C = classes, class dim 1): input (C) with target () unbatched, (N, C) with (N), or (N, C, d1..dk) with
+/// (N, d1..dk). A floating target with the input's shape holds probabilities.</para>
+/// <para>Class indices, p = softmax(x), log p_c = x_c − logsumexp(x), W = Σ_c w_c:
+/// ℓ = (1 − ε)·(−w_y log p_y) + (ε/C)·(−Σ_c w_c log p_c); rows with y = ignore_index give 0 and are not counted.
+/// <c>mean</c> divides BOTH terms by Σ w_y over non-ignored rows (pytorch#104776: the smoothing term is weighted by
+/// w_c, not w_y); all rows ignored gives 0/0 = NaN with zero gradients (pytorch#70348).
+/// Gradient: ∂ℓ/∂x_j = (1 − ε)·w_y(p_j − [j = y]) + (ε/C)(W·p_j − w_j).</para>
+/// <para>Probabilities: t' = (1 − ε)t + ε/C, ℓ = −Σ_c w_c t'_c log p_c, <c>mean</c> divides by the number of rows
+/// (not by weights, pytorch#107680); ∂ℓ/∂x_j = (Σ_c w_c t'_c)·p_j − w_j t'_j, ∂ℓ/∂t_j = −(1 − ε)·w_j log p_j.
+/// ignore_index must be negative there.</para>
+/// <para>Stability: log-softmax with the row maximum subtracted and the sum in double: finite for logits up to ±1e4
+/// and beyond (any finite logits).</para>
+/// </remarks>
+public sealed class CrossEntropy : Loss, ILossDefinition
+{
+    private readonly Options _o;
+
+    public CrossEntropy() : this(new Options()) { }
+
+    public CrossEntropy(Options options)
+    {
+        if (!(options.LabelSmoothing >= 0 && options.LabelSmoothing <= 1))
+        {
+            throw LossArgumentException.Value($"CrossEntropy: label_smoothing must be in [0, 1], got {options.LabelSmoothing}");
+        }
+        _o = options;
+    }
+
+    public sealed record Options
+    {
+        public Reduction Reduction { get; init; } = Reduction.Mean;
+
+        /// <summary>One weight per class, shape (C).</summary>
+        public TensorData? Weight { get; init; }
+
+        /// <summary>Rows whose target equals this are skipped (index targets only).</summary>
+        public long IgnoreIndex { get; init; } = -100;
+
+        /// <summary>ε in [0, 1]: the target becomes (1 − ε)·onehot + ε/C.</summary>
+        public double LabelSmoothing { get; init; }
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        Shape shape = inputs["input"].Shape;
+        var layout = ClassLayout.Of("CrossEntropy", shape);
+        T[] x = inputs.Floating<T>("input");
+        T[]? w = layout.ClassWeights<T>("CrossEntropy", _o.Weight);
+        if (inputs["target"].Shape == shape)
+        {
+            if (_o.IgnoreIndex >= 0)
+            {
+                throw LossArgumentException.Value($"CrossEntropy: ignore_index {_o.IgnoreIndex} is not supported with probability targets (it must be negative)");
+            }
+            return ProbabilityTargets(layout, x, inputs.Floating<T>("target"), w, shape, computeGradients);
+        }
+        layout.RequireIndexTarget("CrossEntropy", shape, inputs["target"].Shape);
+        return IndexTargets(layout, x, inputs.Indices("target"), w, shape, computeGradients);
+    }
+
+    private LossResult IndexTargets<T>(ClassLayout L, T[] x, long[] target, T[]? w, Shape shape, bool computeGradients)
+        where T : struct, IFloatingPointIeee754<T>
+    {
+        T eps = T.CreateTruncating(_o.LabelSmoothing);
+        T epsOverC = eps / T.CreateTruncating(L.C);
+        var loss = new T[L.Rows];
+        var lse = new T[L.Rows];
+        double denominator = 0;
+        for (int r = 0; r < L.Rows; r++)
+        {
+            long t = target[r];
+            L.CheckIndex("CrossEntropy", t, _o.IgnoreIndex, r);
+            if (t == _o.IgnoreIndex) continue;
+            int o = L.Offset(r);
+            lse[r] = RowLogSumExp(x, o, L.C, L.S);
+            T wy = w is null ? T.One : w[t];
+            T nll = -wy * (x[o + (int)t * L.S] - lse[r]);
+            T smooth = T.Zero;
+            if (eps != T.Zero)
+            {
+                for (int c = 0; c < L.C; c++) smooth -= (w is null ? T.One : w[c]) * (x[o + c * L.S] - lse[r]);
+            }
+            loss[r] = (T.One - eps) * nll + epsOverC * smooth;
+            denominator += double.CreateTruncating(wy);
+        }
+        Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _o.Reduction, denominator);
+        TensorData value = ValueTensor(_o.Reduction, reduced, loss, L.RowShape);
+        if (!computeGradients) return Result(value);
+
+        var grad = new T[x.Length];
+        T scale = T.CreateTruncating(reduced.Scale);
+        T wSum = T.Zero;
+        for (int c = 0; c < L.C; c++) wSum += w is null ? T.One : w[c];
+        for (int r = 0; r < L.Rows; r++)
+        {
+            long t = target[r];
+            if (t == _o.IgnoreIndex) continue;   // masked rows keep an exact 0, even when scale is infinite
+            int o = L.Offset(r);
+            T wy = w is null ? T.One : w[t];
+            for (int c = 0; c < L.C; c++)
+            {
+                int i = o + c * L.S;
+                T p = T.Exp(x[i] - lse[r]);
+                T g = (T.One - eps) * wy * (c == t ? p - T.One : p);
+                if (eps != T.Zero) g += epsOverC * (wSum * p - (w is null ? T.One : w[c]));
+                grad[i] = scale * g;
+            }
+        }
+        return Result(value, ("input", Wrap(grad, shape)));
+    }
+
+    private LossResult ProbabilityTargets<T>(ClassLayout L, T[] x, T[] target, T[]? w, Shape shape, bool computeGradients)
+        where T : struct, IFloatingPointIeee754<T>
+    {
+        T eps = T.CreateTruncating(_o.LabelSmoothing);
+        T epsOverC = eps / T.CreateTruncating(L.C);
+        var loss = new T[L.Rows];
+        var lse = new T[L.Rows];
+        for (int r = 0; r < L.Rows; r++)
+        {
+            int o = L.Offset(r);
+            lse[r] = RowLogSumExp(x, o, L.C, L.S);
+            T sum = T.Zero;
+            for (int c = 0; c < L.C; c++)
+            {
+                int i = o + c * L.S;
+                T ts = (T.One - eps) * target[i] + epsOverC;
+                sum -= (w is null ? T.One : w[c]) * ts * (x[i] - lse[r]);
+            }
+            loss[r] = sum;
+        }
+        Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _o.Reduction, L.Rows);
+        TensorData value = ValueTensor(_o.Reduction, reduced, loss, L.RowShape);
+        if (!computeGradients) return Result(value);
+
+        var gx = new T[x.Length];
+        var gt = new T[x.Length];
+        T scale = T.CreateTruncating(reduced.Scale);
+        for (int r = 0; r < L.Rows; r++)
+        {
+            int o = L.Offset(r);
+            T mass = T.Zero;   // Σ_c w_c t'_c
+            for (int c = 0; c < L.C; c++) mass += (w is null ? T.One : w[c]) * ((T.One - eps) * target[o + c * L.S] + epsOverC);
+            for (int c = 0; c < L.C; c++)
+            {
+                int i = o + c * L.S;
+                T wc = w is null ? T.One : w[c];
+                T logp = x[i] - lse[r];
+                T ts = (T.One - eps) * target[i] + epsOverC;
+                gx[i] = scale * (mass * T.Exp(logp) - wc * ts);
+                gt[i] = scale * -(T.One - eps) * wc * logp;
+            }
+        }
+        return Result(value, ("input", Wrap(gx, shape)), ("target", Wrap(gt, shape)));
+    }
+
+    /// <summary>logsumexp of C values spaced by <paramref name="stride"/>, max-shifted, summed in double.</summary>
+    internal static T RowLogSumExp<T>(T[] x, int offset, int classes, int stride) where T : struct, IFloatingPointIeee754<T>
+    {
+        if (stride == 1) return Stable.LogSumExp<T>(x.AsSpan(offset, classes));
+        T max = T.NegativeInfinity;
+        for (int c = 0; c < classes; c++)
+        {
+            T v = x[offset + c * stride];
+            if (T.IsNaN(v)) return v;
+            if (v > max) max = v;
+        }
+        if (T.IsInfinity(max)) return max;
+        double sum = 0;
+        for (int c = 0; c < classes; c++) sum += double.CreateTruncating(T.Exp(x[offset + c * stride] - max));
+        return max + T.CreateTruncating(Math.Log(sum));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "CrossEntropy",
+        Aliases = ["cross_entropy", "CrossEntropyLoss", "softmax_cross_entropy", "ce"],
+        Family = LossFamily.Classification,
+        Task = LossTask.MulticlassClassification,
+        Inputs =
+        [
+            new("input", InputKind.Floating, true, "logits (C), (N, C) or (N, C, d1..dk)"),
+            new("target", InputKind.IndicesOrFloating, true, "class indices (N, d1..dk), or probabilities with the input's shape"),
+        ],
+        Options =
+        [
+            OptionSpec.Reduction("none", "mean", "sum"),
+            OptionSpec.Tensor("weight", "one weight per class, shape (C)"),
+            OptionSpec.Int("ignore_index", -100, "target value whose rows are skipped (index targets)"),
+            OptionSpec.Float("label_smoothing", 0.0, "ε in [0, 1]: target → (1 − ε)·onehot + ε/C"),
+        ],
+        Formula = "ℓ = −Σ_c w_c·t'_c·log softmax(x)_c,  t' = (1 − ε)·onehot(y) + ε/C",
+        Gradient = "∂ℓ/∂x_j = (1 − ε)·w_y(p_j − [j = y]) + (ε/C)(Σw·p_j − w_j)",
+        Reference = "torch.nn.functional.cross_entropy",
+        Stability = "finite for any finite logits (max-shifted log-softmax)",
+        Libraries = "PyTorch, TorchSharp, Keras (CategoricalCrossentropy, SparseCategoricalCrossentropy), Optax (softmax_cross_entropy)",
+        Factory = o => new CrossEntropy(new Options
+        {
+            Reduction = o.Reduction,
+            Weight = o.Tensor("weight"),
+            IgnoreIndex = o.Int("ignore_index"),
+            LabelSmoothing = o.Float("label_smoothing"),
+        }),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}

@@ -1,0 +1,103 @@
+using System.Numerics;
+
+namespace LossLab.Numerics;
+
+/// <summary>
+/// Numerically stable scalar primitives, generic over float and double. These are the specification the
+/// SIMD kernels are tested against; each avoids the overflow or cancellation of its naive formula.
+/// </summary>
+/// <remarks>
+/// .NET's <c>LogP1</c>/<c>ExpM1</c> are computed as <c>Log(1 + x)</c> and <c>Exp(x) - 1</c>, which lose every
+/// digit for tiny x; <see cref="Log1p{T}"/> and <see cref="Expm1{T}"/> use the Goldberg/Kahan corrections instead.
+/// </remarks>
+public static class Stable
+{
+    /// <summary>log(1 + x), accurate for tiny x: with u = fl(1 + x), log(u)·x/(u − 1) cancels the rounding of u.</summary>
+    public static T Log1p<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T u = T.One + x;
+        if (u == T.One) return x;
+        if (T.IsPositiveInfinity(u)) return T.Log(u);
+        return T.Log(u) * x / (u - T.One);
+    }
+
+    /// <summary>exp(x) − 1, accurate for tiny x (Kahan): (u − 1)·x / log(u) with u = exp(x).</summary>
+    public static T Expm1<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        T u = T.Exp(x);
+        if (u == T.One) return x;
+        T um1 = u - T.One;
+        if (um1 == -T.One) return -T.One;
+        if (T.IsPositiveInfinity(u)) return u;
+        return um1 * x / T.Log(u);
+    }
+
+    /// <summary>softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|); finite for every finite x.</summary>
+    public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T>
+        => T.Max(x, T.Zero) + Log1p(T.Exp(-T.Abs(x)));
+
+    /// <summary>log σ(x) = −softplus(−x) = min(x, 0) − log1p(e^−|x|); never −∞ for finite x.</summary>
+    public static T LogSigmoid<T>(T x) where T : IFloatingPointIeee754<T>
+        => T.Min(x, T.Zero) - Log1p(T.Exp(-T.Abs(x)));
+
+    /// <summary>σ(x) without overflow: 1/(1+e^−x) for x ≥ 0, eˣ/(1+eˣ) otherwise.</summary>
+    public static T Sigmoid<T>(T x) where T : IFloatingPointIeee754<T>
+    {
+        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
+        T e = T.Exp(x);
+        return e / (T.One + e);
+    }
+
+    /// <summary>x·log(y) with the convention 0·log(y) = 0 for every y (including 0), NaN propagating from y.</summary>
+    public static T Xlogy<T>(T x, T y) where T : IFloatingPointIeee754<T>
+    {
+        if (T.IsNaN(y)) return y;
+        if (x == T.Zero) return T.Zero;
+        return x * T.Log(y);
+    }
+
+    /// <summary>
+    /// log Σ exp(xᵢ) by shifting with the maximum, accumulated in double. Empty input gives −∞; any +∞ gives +∞;
+    /// NaN propagates.
+    /// </summary>
+    public static T LogSumExp<T>(ReadOnlySpan<T> x) where T : IFloatingPointIeee754<T>
+    {
+        if (x.IsEmpty) return T.NegativeInfinity;
+        T max = x[0];
+        foreach (T v in x)
+        {
+            if (T.IsNaN(v)) return v;
+            if (v > max) max = v;
+        }
+        if (T.IsInfinity(max)) return max;
+        double sum = 0;
+        foreach (T v in x) sum += double.CreateTruncating(T.Exp(v - max));
+        return max + T.CreateTruncating(Math.Log(sum));
+    }
+
+    /// <summary>log softmax: destination[i] = x[i] − logsumexp(x). Lengths must match.</summary>
+    public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T>
+    {
+        if (destination.Length != x.Length)
+        {
+            throw new ArgumentException($"destination has length {destination.Length}, input {x.Length}", nameof(destination));
+        }
+        T lse = LogSumExp(x);
+        for (int i = 0; i < x.Length; i++) destination[i] = x[i] - lse;
+    }
+
+    /// <summary>softmax with the maximum subtracted first (never NaN for large finite logits).</summary>
+    public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T>
+    {
+        if (destination.Length != x.Length)
+        {
+            throw new ArgumentException($"destination has length {destination.Length}, input {x.Length}", nameof(destination));
+        }
+        T lse = LogSumExp(x);
+        for (int i = 0; i < x.Length; i++) destination[i] = T.Exp(x[i] - lse);
+    }
+
+    /// <summary>sign(x) with sign(0) = 0 (PyTorch's <c>sgn</c>), NaN for NaN.</summary>
+    public static T Sign<T>(T x) where T : IFloatingPointIeee754<T>
+        => x > T.Zero ? T.One : x < T.Zero ? -T.One : x - x;
+}
