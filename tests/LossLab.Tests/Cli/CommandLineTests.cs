@@ -1,0 +1,155 @@
+using System.Text.Json;
+using LossLab.Cli;
+using LossLab.Losses.Core;
+
+namespace LossLab.Tests.Cli;
+
+/// <summary>Real command lines against the console seam: stdin, stdout, stderr and exit codes.</summary>
+public sealed class CommandLineTests
+{
+    private static (int Code, string Out, string Err) Run(string stdin, params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(args, new CliConsole(new StringReader(stdin), output, error, false));
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Loss_json_from_stdin_prints_value_and_gradients()
+    {
+        var (code, output, _) = Run("""{"inputs": {"input": [0.5, 2.0], "target": [1.0, 1.0]}, "options": {"reduction": "sum"}}""", "loss", "mse_loss", "--json", "-");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(1.25, doc.RootElement.GetProperty("loss").GetDouble());
+        Assert.Equal([-1.0, 2.0], doc.RootElement.GetProperty("grads").GetProperty("input").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Equal([1.0, -2.0], doc.RootElement.GetProperty("grads").GetProperty("target").EnumerateArray().Select(e => e.GetDouble()));
+    }
+
+    [Fact]
+    public void The_loss_name_may_come_from_the_request_and_float64_keeps_double_precision()
+    {
+        var (code, output, _) = Run("""{"loss": "l1_loss", "dtype": "float64", "inputs": {"input": [0.1], "target": [0.3]}}""", "loss", "--json", "-");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(Math.Abs(0.1 - 0.3), doc.RootElement.GetProperty("loss").GetDouble());
+    }
+
+    [Fact]
+    public void Non_finite_numbers_travel_as_strings_both_ways()
+    {
+        var (code, output, _) = Run("""{"inputs": {"input": ["NaN", 1.0], "target": [0.0, "Infinity"]}, "options": {"reduction": "none"}}""", "loss", "l1_loss", "--json", "-");
+        Assert.Equal(0, code);
+        Assert.Contains("\"loss\":[\"NaN\",\"Infinity\"]", output);
+    }
+
+    [Fact]
+    public void Class_index_targets_are_integers_and_a_same_shape_target_holds_probabilities()
+    {
+        var (c1, o1, _) = Run("""{"inputs": {"input": [[0.0, 0.0]], "target": [1]}}""", "loss", "cross_entropy", "--json", "-");
+        var (c2, o2, _) = Run("""{"inputs": {"input": [[0.0, 0.0]], "target": [[0.0, 1.0]]}}""", "loss", "cross_entropy", "--json", "-");
+        Assert.Equal(0, c1);
+        Assert.Equal(0, c2);
+        using var d1 = JsonDocument.Parse(o1);
+        using var d2 = JsonDocument.Parse(o2);
+        Assert.Equal(d1.RootElement.GetProperty("loss").GetDouble(), d2.RootElement.GetProperty("loss").GetDouble(), 6);
+        Assert.False(d1.RootElement.GetProperty("grads").TryGetProperty("target", out _));
+        Assert.True(d2.RootElement.GetProperty("grads").TryGetProperty("target", out _));
+    }
+
+    [Theory]
+    [InlineData("""{"inputs": {"input": [1.0], "target": [1.0]}}""", "cross_entropi", "unknown_loss", "cross_entropy")]
+    [InlineData("""{"inputs": {"input": [1.0], "target": [1.0]}, "options": {"margin": 1}}""", "mse_loss", "unsupported_option", "margin")]
+    [InlineData("""{"inputs": {"input": [1.0, 2.0], "target": [1.0]}}""", "mse_loss", "invalid_shape", "(1,)")]
+    [InlineData("""{"inputs": {"input": [[1.0, 2.0], [3.0]], "target": [1.0]}}""", "mse_loss", "invalid_shape", "ragged")]
+    [InlineData("""{"inputs": {"input": [1.5], "target": [1.0]}}""", "binary_cross_entropy", "invalid_value", "[0, 1]")]
+    [InlineData("""{"inputs": {"input": [[0.0, 0.0]], "target": [2]}}""", "cross_entropy", "invalid_value", "out of range")]
+    [InlineData("""{"inputs": {"input": [1.0], "target": [1.0]}, "options": {"reduction": 3}}""", "mse_loss", "invalid_value", "reduction")]
+    [InlineData("""{"inputs": {"input": [1.0], "target": [1.0]}, "options": {"reduction": "avg"}}""", "mse_loss", "unsupported_option", "avg")]
+    [InlineData("""{"inputs": {"input": [1.0], "target": [true]}}""", "mse_loss", "invalid_value", "boolean")]
+    [InlineData("""{"inputs": {"input": [1.0], "target": [1.0]""", "mse_loss", "invalid_json", "JSON")]
+    [InlineData("""{"inputz": {}}""", "mse_loss", "invalid_json", "inputz")]
+    [InlineData("""[1, 2]""", "mse_loss", "invalid_json", "object")]
+    public void Bad_requests_are_error_json_with_exit_code_2(string request, string loss, string code, string mention)
+    {
+        var (exit, output, error) = Run(request, "loss", loss, "--json", "-");
+        Assert.Equal(2, exit);
+        Assert.Equal("", error);
+        using var doc = JsonDocument.Parse(output);
+        JsonElement e = doc.RootElement.GetProperty("error");
+        Assert.Equal(code, e.GetProperty("code").GetString());
+        Assert.Contains(mention, e.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Batch_answers_every_line_in_order_with_its_id_and_survives_a_bad_line()
+    {
+        string batch = string.Join('\n',
+            """{"id": "a", "loss": "mse_loss", "inputs": {"input": [1.0], "target": [0.0]}}""",
+            """{"id": "b", "loss": "no_such_loss", "inputs": {"input": [1.0], "target": [0.0]}}""",
+            "this is not json",
+            "",
+            """{"id": "d", "loss": "huber_loss", "inputs": {"input": [3.0], "target": [0.0]}, "options": {"delta": 1.0}}""");
+        var (exit, output, _) = Run(batch, "loss", "--batch", "-");
+        Assert.Equal(2, exit);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.Contains("\"id\":\"a\",\"loss\":1", lines[0]);
+        Assert.Contains("\"id\":\"b\",\"error\"", lines[1]);
+        Assert.Contains("unknown_loss", lines[1]);
+        Assert.Contains("invalid_json", lines[2]);
+        Assert.Contains("line 3", lines[2]);
+        Assert.Contains("\"id\":\"d\",\"loss\":2.5", lines[3]);
+    }
+
+    [Fact]
+    public void Batch_of_good_lines_exits_0_and_a_missing_file_is_a_one_line_error()
+    {
+        var (exit, _, _) = Run("""{"id": 1, "loss": "mse_loss", "inputs": {"input": [1.0], "target": [0.0]}}""", "loss", "--batch", "-");
+        Assert.Equal(0, exit);
+        var (missing, output, error) = Run("", "loss", "--batch", "/no/such/file.jsonl");
+        Assert.Equal(2, missing);
+        Assert.Equal("", output);
+        Assert.Contains("cannot read '/no/such/file.jsonl'", error);
+    }
+
+    [Fact]
+    public void Usage_errors_exit_2_without_a_stack_trace()
+    {
+        foreach (string[] args in new[] { new[] { "loss", "--bogus" }, new[] { "loss", "mse_loss" }, new[] { "nonsense" }, new[] { "losses", "--format", "xml" } })
+        {
+            var (exit, _, error) = Run("", args);
+            Assert.Equal(2, exit);
+            Assert.Contains("losslab", error);
+            Assert.DoesNotContain("   at ", error);
+        }
+    }
+
+    [Fact]
+    public void Losses_lists_the_catalog_as_table_and_json()
+    {
+        var (code, table, _) = Run("", "losses");
+        Assert.Equal(0, code);
+        Assert.Contains("CrossEntropy", table);
+        Assert.Contains("label_smoothing=0", table);
+        var (code2, json, _) = Run("", "losses", "--format", "json");
+        Assert.Equal(0, code2);
+        using var doc = JsonDocument.Parse(json);
+        var losses = doc.RootElement.GetProperty("losses").EnumerateArray().ToList();
+        Assert.Equal(LossRegistry.Default.Entries.Count, losses.Count);
+        JsonElement ce = losses.Single(l => l.GetProperty("name").GetString() == "CrossEntropy");
+        Assert.Contains("cross_entropy", ce.GetProperty("aliases").EnumerateArray().Select(a => a.GetString()));
+        Assert.Contains(ce.GetProperty("options").EnumerateArray(), o => o.GetProperty("name").GetString() == "ignore_index" && o.GetProperty("default").GetString() == "-100");
+        Assert.Equal("MulticlassClassification", ce.GetProperty("task").GetString());
+    }
+
+    [Fact]
+    public void Demo_runs_and_shows_computed_numbers()
+    {
+        var (code, output, error) = Run("", "demo");
+        Assert.Equal(0, code);
+        Assert.Equal("", error);
+        Assert.Contains("value", output);
+        Assert.Contains("soft_margin_loss at −y·x = 1e4 is 10000", output);
+    }
+}

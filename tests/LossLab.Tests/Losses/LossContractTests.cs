@@ -1,0 +1,183 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Losses;
+
+/// <summary>
+/// The one contract every registered loss passes: finite-difference gradients in double, finite results at extreme
+/// inputs, float32 ≈ float64, reductions that agree with each other, shape and option errors, and the registry round trip.
+/// </summary>
+public sealed class LossContractTests
+{
+    public static TheoryData<string> LossNames()
+    {
+        var data = new TheoryData<string>();
+        foreach (LossDescriptor d in LossRegistry.Default.Entries) data.Add(d.Name);
+        return data;
+    }
+
+    public static TheoryData<string, int> Samples()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var set in LossSamples.All.Values)
+        {
+            for (int i = 0; i < set.Samples.Count; i++) data.Add(set.Name, i);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void Every_registered_loss_has_contract_samples()
+    {
+        var missing = LossRegistry.Default.Entries.Select(d => d.Name).Where(n => !LossSamples.All.ContainsKey(n)).ToList();
+        Assert.True(missing.Count == 0, "losses without contract samples: " + string.Join(", ", missing));
+        Assert.All(LossSamples.All.Keys, n => Assert.True(LossRegistry.Default.TryGet(n, out _), $"sample for unregistered loss {n}"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Analytic_gradient_matches_central_differences_in_double(string loss, int sample)
+    {
+        LossSample s = LossSamples.All[loss].Samples[sample];
+        ILoss l = LossRegistry.Default.Create(loss, s.Options);
+        for (int seed = 0; seed < 3; seed++)
+        {
+            LossInputs inputs = s.Make(new Random(1000 * sample + seed));
+            var bad = GradCheck.Check(l, inputs, Differentiable(l.Descriptor, inputs));
+            Assert.True(bad.Count == 0, $"{s.Label} seed {seed}: " + string.Join("; ", bad.Take(5).Select(m => $"{m.Input}[{m.Index}] analytic {m.Analytic:R} numeric {m.Numeric:R}")));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void Float32_agrees_with_float64(string loss, int sample)
+    {
+        LossSample s = LossSamples.All[loss].Samples[sample];
+        ILoss l = LossRegistry.Default.Create(loss, s.Options);
+        LossInputs d = s.Make(new Random(7));
+        var f = new LossInputs(d.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float64 ? kv.Value.ToDType(DType.Float32) : kv.Value)));
+        // Inputs rounded to float32 first, so both runs see the same numbers.
+        var d2 = new LossInputs(f.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float32 ? kv.Value.ToDType(DType.Float64) : kv.Value)));
+        LossResult r32 = l.Evaluate(f), r64 = l.Evaluate(d2);
+        Assert.Equal(DType.Float32, r32.Value.DType);
+        Assert.Equal(DType.Float64, r64.Value.DType);
+        T.Close(T.Values(r64.Value), r32.Value, rel: 2e-5, abs: 1e-5);
+        foreach (var (name, g) in r64.Gradients) T.Close(T.Values(g), r32.Gradient(name), rel: 2e-5, abs: 1e-5);
+    }
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void Extreme_inputs_give_finite_values_and_gradients(string loss)
+    {
+        foreach (ExtremeSample e in LossSamples.All[loss].Extremes)
+        {
+            foreach (string reduction in new[] { "none", "sum" })
+            {
+                var options = new Dictionary<string, object?>(e.Options) { ["reduction"] = reduction };
+                LossResult r = LossRegistry.Default.Create(loss, options).Evaluate(e.Inputs);
+                Assert.All(T.Values(r.Value), v => Assert.True(double.IsFinite(v), $"{loss} {reduction}: value {v}"));
+                foreach (string name in e.FiniteGradients)
+                {
+                    Assert.All(T.Values(r.Gradient(name)), v => Assert.True(double.IsFinite(v), $"{loss} {reduction}: d/d{name} = {v}"));
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void Reductions_agree_sum_is_total_and_mean_divides_by_count(string loss)
+    {
+        LossSample first = LossSamples.All[loss].Samples[0];
+        LossInputs inputs = first.Make(new Random(3));
+        LossResult none = LossRegistry.Default.Create(loss, T.Opt(("reduction", "none"))).Evaluate(inputs);
+        LossResult sum = LossRegistry.Default.Create(loss, T.Opt(("reduction", "sum"))).Evaluate(inputs);
+        LossResult mean = LossRegistry.Default.Create(loss, T.Opt(("reduction", "mean"))).Evaluate(inputs);
+        double total = T.Values(none.Value).Sum();
+        T.Close(total, sum.Scalar, rel: 1e-12);
+        T.Close(total / none.Value.Length, mean.Scalar, rel: 1e-12);
+        foreach (var (name, g) in sum.Gradients)
+        {
+            T.Close(T.Values(g), none.Gradient(name), rel: 1e-12);
+            T.Close(T.Values(g).Select(v => v / none.Value.Length).ToArray(), mean.Gradient(name), rel: 1e-12);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void A_second_input_of_the_wrong_shape_is_an_invalid_shape_error(string loss)
+    {
+        LossInputs good = LossSamples.All[loss].Samples[0].Make(new Random(1));
+        ILoss l = LossRegistry.Default.Create(loss);
+        foreach (string name in good.Tensors.Keys.Skip(1))
+        {
+            var bad = new LossInputs(good.Tensors);
+            TensorData t = good[name];
+            bad.Add(name, TensorData.Zeros(new Shape(t.Length + 1), t.DType));
+            var e = Assert.Throws<LossArgumentException>(() => l.Evaluate(bad));
+            Assert.Equal(LossErrorCode.InvalidShape, e.Code);
+            Assert.Contains(name, e.Message);
+            Assert.Contains($"({t.Length + 1},)", e.Message);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void Unknown_options_wrong_option_types_and_missing_inputs_are_typed_errors(string loss)
+    {
+        var unknown = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("no_such_option", 1L))));
+        Assert.Equal(LossErrorCode.UnsupportedOption, unknown.Code);
+        Assert.Contains("no_such_option", unknown.Message);
+        var wrongType = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("reduction", 5L))));
+        Assert.Equal(LossErrorCode.InvalidValue, wrongType.Code);
+        var badChoice = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("reduction", "average"))));
+        Assert.Equal(LossErrorCode.UnsupportedOption, badChoice.Code);
+        var missing = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss).Evaluate(new LossInputs()));
+        Assert.Contains("missing input", missing.Message);
+    }
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void Registry_round_trip_every_name_resolves_and_defaults_reproduce_the_default_loss(string loss)
+    {
+        LossDescriptor d = LossRegistry.Default.Get(loss);
+        Assert.Contains(d.Aliases, a => a.Contains('_', StringComparison.Ordinal) || a.All(char.IsLower));
+        foreach (string name in d.AllNames)
+        {
+            Assert.Same(d, LossRegistry.Default.Get(name));
+            Assert.Same(d, LossRegistry.Default.Get(name.ToUpperInvariant()));
+        }
+        // Passing every option's documented default explicitly gives the same numbers as passing nothing.
+        var explicitDefaults = d.Options.ToDictionary(o => o.Name, o => o.Default);
+        LossInputs inputs = LossSamples.All[loss].Samples[0].Make(new Random(11));
+        LossResult a = d.Create().Evaluate(inputs), b = d.Create(explicitDefaults).Evaluate(inputs);
+        Assert.Equal(T.Values(a.Value), T.Values(b.Value));
+        Assert.Equal(a.Gradients.Keys.Order(), b.Gradients.Keys.Order());
+        Assert.False(string.IsNullOrWhiteSpace(d.Formula));
+        Assert.False(string.IsNullOrWhiteSpace(d.Reference));
+        Assert.False(string.IsNullOrWhiteSpace(d.Stability));
+    }
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void Gradients_are_returned_for_exactly_the_differentiable_floating_inputs(string loss)
+    {
+        LossDescriptor d = LossRegistry.Default.Get(loss);
+        LossInputs inputs = LossSamples.All[loss].Samples[0].Make(new Random(2));
+        LossResult r = d.Create().Evaluate(inputs);
+        Assert.Equal(Differentiable(d, inputs).Order(), r.Gradients.Keys.Order());
+        foreach (var (name, g) in r.Gradients) Assert.Equal(inputs[name].Shape, g.Shape);
+    }
+
+    [Fact]
+    public void Unknown_loss_names_suggest_close_names()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Get("cross_entropi"));
+        Assert.Equal(LossErrorCode.UnknownLoss, e.Code);
+        Assert.Contains("cross_entropy", e.Message);
+    }
+
+    internal static IEnumerable<string> Differentiable(LossDescriptor d, LossInputs inputs)
+        => d.Inputs.Where(i => i.Differentiable && inputs.Contains(i.Name) && inputs[i.Name].DType.IsFloating()).Select(i => i.Name);
+}

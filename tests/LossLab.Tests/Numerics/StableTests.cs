@@ -1,0 +1,102 @@
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Numerics;
+
+public sealed class StableTests
+{
+    [Theory]
+    [InlineData(1e-20)]
+    [InlineData(-1e-10)]
+    [InlineData(3e-8)]
+    [InlineData(0.5)]
+    [InlineData(-0.999)]
+    [InlineData(1e10)]
+    public void Log1p_and_expm1_keep_their_digits_for_tiny_arguments(double x)
+    {
+        // Reference: Math.Log(1 + x) loses everything below 1e-16; the series x − x²/2 + x³/3 is exact there.
+        double log1p = Math.Abs(x) < 1e-4 ? x - x * x / 2 + x * x * x / 3 : Math.Log(1 + x);
+        double expm1 = Math.Abs(x) < 1e-4 ? x + x * x / 2 + x * x * x / 6 : Math.Exp(x) - 1;
+        T.Close(log1p, Stable.Log1p(x), rel: 1e-15);
+        if (x < 700) T.Close(expm1, Stable.Expm1(x), rel: 1e-15);
+        double xf = (float)x;   // the float argument itself, so the comparison measures only the function's error
+        double log1pF = Math.Abs(xf) < 1e-4 ? xf - xf * xf / 2 + xf * xf * xf / 3 : Math.Log(1 + xf);
+        T.Close(log1pF, Stable.Log1p((float)x), rel: 3e-7);
+    }
+
+    [Fact]
+    public void Log1p_and_expm1_edge_cases()
+    {
+        Assert.Equal(double.NegativeInfinity, Stable.Log1p(-1.0));
+        Assert.True(double.IsNaN(Stable.Log1p(-2.0)));
+        Assert.Equal(double.PositiveInfinity, Stable.Log1p(double.PositiveInfinity));
+        Assert.Equal(-1.0, Stable.Expm1(-800.0));
+        Assert.Equal(double.PositiveInfinity, Stable.Expm1(800.0));
+        Assert.Equal(0.0, Stable.Expm1(0.0));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(30.0)]
+    [InlineData(-30.0)]
+    [InlineData(100.0)]
+    [InlineData(-100.0)]
+    [InlineData(1e4)]
+    [InlineData(-1e4)]
+    public void Softplus_log_sigmoid_and_sigmoid_are_finite_and_consistent(double x)
+    {
+        double sp = Stable.Softplus(x), ls = Stable.LogSigmoid(x), s = Stable.Sigmoid(x);
+        Assert.True(double.IsFinite(sp) && double.IsFinite(ls) && double.IsFinite(s));
+        T.Close(-sp, Stable.LogSigmoid(-x), rel: 1e-15);
+        T.Close(x > 0 ? x + Math.Log(1 + Math.Exp(-x)) : Math.Log(1 + Math.Exp(x)), sp, rel: 1e-15);
+        T.Close(1 / (1 + Math.Exp(-x)), s, rel: 1e-15);
+        float xf = (float)x;
+        Assert.True(float.IsFinite(Stable.Softplus(xf)) && float.IsFinite(Stable.LogSigmoid(xf)));
+        T.Close(sp, Stable.Softplus(xf), rel: 1e-7);
+    }
+
+    [Fact]
+    public void Softplus_is_exact_where_the_naive_formula_overflows()
+    {
+        Assert.Equal(1e4f, Stable.Softplus(1e4f));
+        Assert.Equal(-1e4f, Stable.LogSigmoid(-1e4f));
+        Assert.Equal(float.PositiveInfinity, MathF.Log(1 + MathF.Exp(1e4f)));
+    }
+
+    [Fact]
+    public void LogSumExp_is_shift_invariant_and_handles_empty_infinite_and_NaN()
+    {
+        double[] x = [1000, 1000, 1000];
+        T.Close(1000 + Math.Log(3), Stable.LogSumExp<double>(x), rel: 1e-15);
+        Assert.Equal(double.NegativeInfinity, Stable.LogSumExp<double>([]));
+        Assert.Equal(double.PositiveInfinity, Stable.LogSumExp<double>([1, double.PositiveInfinity]));
+        Assert.True(double.IsNaN(Stable.LogSumExp<double>([1, double.NaN])));
+        T.Close(Math.Log(2), Stable.LogSumExp<double>([double.NegativeInfinity, 0, 0]), rel: 1e-15);
+        float[] big = [88.8f, 89.5f, 90f];
+        Assert.True(float.IsFinite(Stable.LogSumExp<float>(big)));
+    }
+
+    [Fact]
+    public void LogSoftmax_and_softmax_are_normalized_for_huge_logits()
+    {
+        double[] x = [1e4, 1e4 - 1, -1e4];
+        var ls = new double[3];
+        var p = new double[3];
+        Stable.LogSoftmax<double>(x, ls);
+        Stable.Softmax<double>(x, p);
+        T.Close(1, p.Sum(), rel: 1e-15);
+        T.Close(-Math.Log(1 + Math.Exp(-1)), ls[0], rel: 1e-15);
+        Assert.Throws<ArgumentException>(() => Stable.Softmax<double>(x, new double[2]));
+    }
+
+    [Fact]
+    public void Xlogy_is_zero_when_x_is_zero_and_propagates_NaN()
+    {
+        Assert.Equal(0.0, Stable.Xlogy(0.0, 0.0));
+        Assert.Equal(0.0, Stable.Xlogy(0.0, double.PositiveInfinity));
+        Assert.True(double.IsNaN(Stable.Xlogy(0.0, double.NaN)));
+        T.Close(2 * Math.Log(3), Stable.Xlogy(2.0, 3.0), rel: 1e-15);
+        Assert.Equal(0.0, Stable.Sign(0.0));
+        Assert.Equal(-1.0, Stable.Sign(-3.0));
+    }
+}
