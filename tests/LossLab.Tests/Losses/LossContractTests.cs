@@ -89,19 +89,17 @@ public sealed class LossContractTests
     [MemberData(nameof(LossNames))]
     public void Reductions_agree_sum_is_total_and_mean_divides_by_count(string loss)
     {
-        LossSample first = LossSamples.All[loss].Samples[0];
-        LossInputs inputs = first.Make(new Random(3));
+        LossSampleSet set = LossSamples.All[loss];
+        LossInputs inputs = set.Samples[0].Make(new Random(3));
         LossResult none = LossRegistry.Default.Create(loss, T.Opt(("reduction", "none"))).Evaluate(inputs);
         LossResult sum = LossRegistry.Default.Create(loss, T.Opt(("reduction", "sum"))).Evaluate(inputs);
         LossResult mean = LossRegistry.Default.Create(loss, T.Opt(("reduction", "mean"))).Evaluate(inputs);
         double total = T.Values(none.Value).Sum();
         T.Close(total, sum.Scalar, rel: 1e-12);
+        foreach (var (name, g) in sum.Gradients) T.Close(T.Values(g), none.Gradient(name), rel: 1e-12);
+        if (!set.PlainMean) return;   // e.g. CTC: mean divides each sample by its target length (tested in its own file)
         T.Close(total / none.Value.Length, mean.Scalar, rel: 1e-12);
-        foreach (var (name, g) in sum.Gradients)
-        {
-            T.Close(T.Values(g), none.Gradient(name), rel: 1e-12);
-            T.Close(T.Values(g).Select(v => v / none.Value.Length).ToArray(), mean.Gradient(name), rel: 1e-12);
-        }
+        foreach (var (name, g) in sum.Gradients) T.Close(T.Values(g).Select(v => v / none.Value.Length).ToArray(), mean.Gradient(name), rel: 1e-12);
     }
 
     [Theory]
@@ -110,7 +108,7 @@ public sealed class LossContractTests
     {
         LossInputs good = LossSamples.All[loss].Samples[0].Make(new Random(1));
         ILoss l = LossRegistry.Default.Create(loss);
-        foreach (string name in good.Tensors.Keys.Skip(1))
+        foreach (string name in good.Tensors.Keys.Skip(1).Except(LossSamples.All[loss].ShapeCheckSkip))
         {
             var bad = new LossInputs(good.Tensors);
             TensorData t = good[name];

@@ -15,7 +15,14 @@ internal sealed record LossSample(string Label, Dictionary<string, object?> Opti
 internal sealed record ExtremeSample(Dictionary<string, object?> Options, LossInputs Inputs, string[] FiniteGradients);
 
 /// <summary>Everything the shared contract test needs to exercise one registered loss.</summary>
-internal sealed record LossSampleSet(string Name, IReadOnlyList<LossSample> Samples, IReadOnlyList<ExtremeSample> Extremes);
+internal sealed record LossSampleSet(string Name, IReadOnlyList<LossSample> Samples, IReadOnlyList<ExtremeSample> Extremes)
+{
+    /// <summary>False when <c>mean</c> is not sum / numel(none) (CTC divides by target lengths); tested per loss instead.</summary>
+    public bool PlainMean { get; init; } = true;
+
+    /// <summary>Inputs the generic wrong-shape test leaves alone (CTC's 1-D targets are a valid concatenated form).</summary>
+    public IReadOnlyList<string> ShapeCheckSkip { get; init; } = [];
+}
 
 /// <summary>
 /// The per-loss sample catalogue. Every registered loss must have an entry (a test enforces it), so no loss escapes
@@ -57,6 +64,7 @@ internal static class LossSamples
              Extreme(T.Opt(("reduction", "batchmean")), ("input", T.F(-1e4f, -100, -30, 0)), ("target", T.F(1e-30f, 0.25f, 0.25f, 0.5f)))]);
         yield return CrossEntropySet();
         yield return NllSet();
+        foreach (var set in CatalogTwo.Sets()) yield return set;
     }
 
     // ---------------------------------------------------------------- per-loss builders
@@ -135,21 +143,26 @@ internal static class LossSamples
         => new(options, T.In(inputs), finite);
 
     /// <summary>Logits ±30, ±100, ±1e4 (float32).</summary>
-    private static float[] LogitValues => [30, -30, 100, -100, 1e4f, -1e4f, 0, 1];
+    internal static float[] LogitValues => [30, -30, 100, -100, 1e4f, -1e4f, 0, 1];
 
-    private static TensorData Logits() => T.F(LogitValues);
+    internal static TensorData Logits() => T.F(LogitValues);
+
+    internal static ExtremeSample ExtremeOf(Dictionary<string, object?> options, string[] finite, params (string, TensorData)[] inputs)
+        => Extreme(options, finite, inputs);
+
+    internal static ExtremeSample ExtremeOf(Dictionary<string, object?> options, params (string, TensorData)[] inputs) => Extreme(options, inputs);
 
     public static double[] Normal(Random r, int n, double scale = 1)
         => Enumerable.Range(0, n).Select(_ => scale * Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble())).ToArray();
 
     public static double[] Uniform(Random r, int n, double lo, double hi) => Enumerable.Range(0, n).Select(_ => lo + (hi - lo) * r.NextDouble()).ToArray();
 
-    private static TensorData Positive(Random r, int n, params int[] shape) => T.Shaped(Uniform(r, n, 0.2, 2), shape);
+    internal static TensorData Positive(Random r, int n, params int[] shape) => T.Shaped(Uniform(r, n, 0.2, 2), shape);
 
     /// <summary>Counts in {0, 2..6}: t = 1 is where the Stirling term of `full` jumps, so finite differences skip it.</summary>
     private static double[] Counts(Random r, int n) => Enumerable.Range(0, n).Select(_ => r.Next(6) is var k && k == 1 ? 6.0 : k).ToArray();
 
-    private static double[] Signs(Random r, int n) => Enumerable.Range(0, n).Select(_ => r.Next(2) == 0 ? -1.0 : 1.0).ToArray();
+    internal static double[] Signs(Random r, int n) => Enumerable.Range(0, n).Select(_ => r.Next(2) == 0 ? -1.0 : 1.0).ToArray();
 
     /// <summary>Targets at least <paramref name="gap"/> away from the input (no tie for |d|).</summary>
     private static double[] AwayFrom(Random r, double[] x, double gap)
@@ -159,7 +172,7 @@ internal static class LossSamples
     private static double[] AwayFromBand(Random r, double[] x, double kink)
         => x.Select(v => v + (r.Next(2) == 0 ? -1 : 1) * (r.Next(2) == 0 ? 0.1 + 0.8 * r.NextDouble() * kink : kink + 0.1 + r.NextDouble())).ToArray();
 
-    private static double[] LogProbs(Random r, int n) => Uniform(r, n, -4, -0.05);
+    internal static double[] LogProbs(Random r, int n) => Uniform(r, n, -4, -0.05);
 
     private static double[] Simplex(Random r, int rows, int cols)
     {

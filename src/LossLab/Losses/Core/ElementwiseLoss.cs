@@ -79,6 +79,9 @@ public abstract class ElementwiseLoss<TKernel> : Loss where TKernel : struct, IE
 
     protected abstract TKernel ElementKernel { get; }
 
+    /// <summary>The names of the two inputs (torchvision's focal loss says <c>inputs</c>/<c>targets</c>).</summary>
+    protected virtual (string Input, string Target) InputNames => ("input", "target");
+
     /// <summary>Whether the weight may broadcast (BCE) or must match the input shape exactly (mse, l1, huber).</summary>
     protected virtual bool WeightBroadcasts => false;
 
@@ -98,17 +101,18 @@ public abstract class ElementwiseLoss<TKernel> : Loss where TKernel : struct, IE
 
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        RequireSameShape(inputs, "input", "target");
-        Shape shape = inputs["input"].Shape;
-        T[] x = inputs.Floating<T>("input");
-        T[] y = inputs.Floating<T>("target");
+        var (inputName, targetName) = InputNames;
+        RequireSameShape(inputs, inputName, targetName);
+        Shape shape = inputs[inputName].Shape;
+        T[] x = inputs.Floating<T>(inputName);
+        T[] y = inputs.Floating<T>(targetName);
         Validate(x, y);
         T[]? w = null;
         if (Weight is not null)
         {
             if (!WeightBroadcasts && Weight.Shape != shape)
             {
-                throw LossArgumentException.Shape($"{Descriptor.Name}: 'weight' has shape {Weight.Shape} but 'input' has shape {shape}; they must be equal");
+                throw LossArgumentException.Shape($"{Descriptor.Name}: 'weight' has shape {Weight.Shape} but '{inputName}' has shape {shape}; they must be equal");
             }
             w = BroadcastOption<T>(Weight, "weight", shape);
         }
@@ -129,7 +133,7 @@ public abstract class ElementwiseLoss<TKernel> : Loss where TKernel : struct, IE
         var gx = new T[x.Length];
         T[] gy = TargetDifferentiable ? new T[x.Length] : [];
         Elementwise.Backward(ElementKernel, x, y, w, aux, T.CreateTruncating(reduced.Scale), gx, gy);
-        return Result(value, ("input", Wrap(gx, shape)), ("target", TargetDifferentiable ? Wrap(gy, shape) : null));
+        return Result(value, (inputName, Wrap(gx, shape)), (targetName, TargetDifferentiable ? Wrap(gy, shape) : null));
     }
 
     /// <summary>The reduction option's allowed values.</summary>

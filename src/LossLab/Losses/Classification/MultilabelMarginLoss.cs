@@ -1,0 +1,107 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Classification;
+
+/// <summary>
+/// Multi-label hinge: ℓ = Σ_{j ∈ Y} Σ_{i ∉ Y} max(0, 1 − (x_{y_j} − x_i)) / C, with the label list Y padded by −1.
+/// </summary>
+/// <remarks>
+/// PyTorch <c>torch.nn.functional.multilabel_margin_loss(input, target, reduction='mean')</c>. Shapes: input and target
+/// (N, C) or (C); the target row lists class indices and ends at the FIRST −1 (later entries are ignored, whatever
+/// they hold); a duplicated index counts twice. Only z = 1 − x_{y_j} + x_i &gt; 0 contributes (strict), with gradient
+/// +1/C on x_i and −1/C on x_{y_j}. Active indices outside [0, C) are rejected. Finite for every finite input.
+/// </remarks>
+public sealed class MultilabelMarginLoss(MultilabelMarginLoss.Options options) : Loss, ILossDefinition
+{
+    public MultilabelMarginLoss() : this(new Options()) { }
+
+    public sealed record Options
+    {
+        public Reduction Reduction { get; init; } = Reduction.Mean;
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        Shape shape = inputs["input"].Shape;
+        if (!(shape.Rank is 1 or 2)) throw LossArgumentException.Shape($"MultilabelMarginLoss: 'input' must be (N, C) or (C), got {shape}");
+        RequireSameShape(inputs, "input", "target");
+        int n = shape.Rank == 2 ? shape[0] : 1, c = shape[shape.Rank - 1];
+        T[] x = inputs.Floating<T>("input");
+        long[] target = inputs.Indices("target");
+        var loss = new T[n];
+        var labels = new List<int>[n];
+        var isTarget = new bool[c];
+        T cT = T.CreateTruncating(c);
+        for (int r = 0; r < n; r++)
+        {
+            labels[r] = [];
+            Array.Clear(isTarget);
+            for (int k = 0; k < c; k++)
+            {
+                long t = target[r * c + k];
+                if (t == -1) break;
+                if (t < 0 || t >= c)
+                {
+                    throw LossArgumentException.Value($"MultilabelMarginLoss: target {t} at row {r}, position {k} is out of range: expected a class in [0, {c - 1}] or −1 to end the list");
+                }
+                labels[r].Add((int)t);
+                isTarget[t] = true;
+            }
+            T sum = T.Zero;
+            foreach (int j in labels[r])
+            {
+                for (int i = 0; i < c; i++)
+                {
+                    if (isTarget[i]) continue;
+                    T z = T.One - x[r * c + j] + x[r * c + i];
+                    if (z > T.Zero) sum += z;
+                }
+            }
+            loss[r] = sum / cT;
+        }
+        Reducer.Reduced reduced = Reducer.Reduce<T>(loss, options.Reduction, n);
+        TensorData value = ValueTensor(options.Reduction, reduced, loss, shape.Rank == 2 ? new Shape(n) : Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        var grad = new T[x.Length];
+        T g = T.CreateTruncating(reduced.Scale) / cT;
+        for (int r = 0; r < n; r++)
+        {
+            Array.Clear(isTarget);
+            foreach (int j in labels[r]) isTarget[j] = true;
+            foreach (int j in labels[r])
+            {
+                for (int i = 0; i < c; i++)
+                {
+                    if (isTarget[i] || T.One - x[r * c + j] + x[r * c + i] <= T.Zero) continue;
+                    grad[r * c + i] += g;
+                    grad[r * c + j] -= g;
+                }
+            }
+        }
+        return Result(value, ("input", Wrap(grad, shape)));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "MultilabelMarginLoss",
+        Aliases = ["multilabel_margin_loss", "MultiLabelMarginLoss"],
+        Family = LossFamily.Classification,
+        Task = LossTask.MultilabelClassification,
+        Inputs =
+        [
+            new("input", InputKind.Floating, true, "scores (N, C) or (C)"),
+            new("target", InputKind.Indices, false, "label indices padded with −1, same shape"),
+        ],
+        Options = [OptionSpec.Reduction("none", "mean", "sum")],
+        Formula = "ℓ = Σ_{j∈Y} Σ_{i∉Y} max(0, 1 − (x_{y_j} − x_i)) / C",
+        Gradient = "∂ℓ/∂x_i = +1/C, ∂ℓ/∂x_{y_j} = −1/C per active pair",
+        Reference = "torch.nn.functional.multilabel_margin_loss",
+        Stability = "finite for every finite input",
+        Libraries = "PyTorch, TorchSharp",
+        Factory = o => new MultilabelMarginLoss(new Options { Reduction = o.Reduction }),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
