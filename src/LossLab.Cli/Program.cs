@@ -37,6 +37,7 @@ public static class Program
             LossCommand.Create(console),
             LossesCommand.Create(console),
             DemoCommand.Create(console),
+            GradCheckCommand.Create(console),
         };
         return root;
     }

@@ -27,6 +27,8 @@ public readonly struct Shape : IEquatable<Shape>
 
     public int this[int axis] => Dims[axis < 0 ? axis + Rank : axis];
 
+    public int this[Index axis] => Dims[axis];
+
     /// <summary>Number of elements (1 for a scalar). Throws when it does not fit an <see cref="int"/>.</summary>
     public int Numel
     {

@@ -44,7 +44,7 @@ public sealed class LossContractTests
         for (int seed = 0; seed < 3; seed++)
         {
             LossInputs inputs = s.Make(new Random(1000 * sample + seed));
-            var bad = GradCheck.Check(l, inputs, Differentiable(l.Descriptor, inputs));
+            var bad = FiniteDifferences.Check(l, inputs, Differentiable(l.Descriptor, inputs));
             Assert.True(bad.Count == 0, $"{s.Label} seed {seed}: " + string.Join("; ", bad.Take(5).Select(m => $"{m.Input}[{m.Index}] analytic {m.Analytic:R} numeric {m.Numeric:R}")));
         }
     }

@@ -69,6 +69,7 @@ public sealed class BinaryCrossEntropy(BinaryCrossEntropy.Options options)
         Task = LossTask.BinaryClassification,
         Inputs = [new("input", InputKind.Floating, true, "probabilities in [0, 1]"), new("target", InputKind.Floating, true, "labels in [0, 1], same shape")],
         Options = [OptionSpec.Reduction(StandardReductions), OptionSpec.Tensor("weight", "rescaling weight, broadcast to the input's shape")],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Uniform(r, Samples.Or(s, 3, 4), 0.05, 0.95)).Add("target", Samples.Uniform(r, Samples.Or(s, 3, 4), 0, 1)),
         Formula = "ℓ = −w·[y·log x + (1 − y)·log(1 − x)], logs clamped ≥ −100",
         Gradient = "∂ℓ/∂x = w(x − y)/max(x(1 − x), 1e-12); ∂ℓ/∂y = −w·logit(x)",
         Reference = "torch.nn.functional.binary_cross_entropy",

@@ -68,6 +68,7 @@ public sealed class BinaryCrossEntropyWithLogits(BinaryCrossEntropyWithLogits.Op
             OptionSpec.Tensor("weight", "rescaling weight, broadcast to the input's shape"),
             OptionSpec.Tensor("pos_weight", "weight of positives, broadcast to the input's shape (one per class)"),
         ],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("target", Samples.Uniform(r, Samples.Or(s, 3, 4), 0, 1)),
         Formula = "ℓ = w·[(1 − y)·x − (1 + (p − 1)·y)·log σ(x)]",
         Gradient = "∂ℓ/∂x = w·[(1 + (p − 1)y)·σ(x) − p·y]",
         Reference = "torch.nn.functional.binary_cross_entropy_with_logits",

@@ -200,6 +200,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             OptionSpec.Int("ignore_index", -100, "target value whose rows are skipped (index targets)"),
             OptionSpec.Float("label_smoothing", 0.0, "ε in [0, 1]: target → (1 − ε)·onehot + ε/C"),
         ],
+        Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("input", Samples.Normal(r, x, 2)).Add("target", Samples.Classes(r, x.Rank == 1 ? Shape.Scalar : x.WithoutAxis(1), x[x.Rank == 1 ? 0 : 1])); },
         Formula = "ℓ = −Σ_c w_c·t'_c·log softmax(x)_c,  t' = (1 − ε)·onehot(y) + ε/C",
         Gradient = "∂ℓ/∂x_j = (1 − ε)·w_y(p_j − [j = y]) + (ε/C)(Σw·p_j − w_j)",
         Reference = "torch.nn.functional.cross_entropy",

@@ -101,6 +101,7 @@ public sealed class MultiMarginLoss : Loss, ILossDefinition
             OptionSpec.Float("margin", 1.0, "required gap between the target score and the others"),
             OptionSpec.Tensor("weight", "one weight per class, shape (C)"),
         ],
+        Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("input", Samples.Normal(r, x)).Add("target", Samples.Classes(r, x.Rank == 2 ? new Shape(x[0]) : Shape.Scalar, x[x.Rank - 1])); },
         Formula = "ℓ = (1/C)·Σ_{i≠y} w_y·max(0, margin − x_y + x_i)^p",
         Gradient = "∂ℓ/∂x_i = w_y·p·z^(p−1)/C for z > 0; ∂ℓ/∂x_y = −Σ of those",
         Reference = "torch.nn.functional.multi_margin_loss (Weston & Watkins, 1999)",

@@ -95,6 +95,7 @@ public sealed class MultilabelMarginLoss(MultilabelMarginLoss.Options options) :
             new("target", InputKind.Indices, false, "label indices padded with −1, same shape"),
         ],
         Options = [OptionSpec.Reduction("none", "mean", "sum")],
+        Sample = (r, s) => { Shape x = Samples.Or(s, 3, 5); int c = x[x.Rank - 1]; var t = new long[x.Numel]; for (int row = 0; row < x.Numel / c; row++) { int k = r.Next(c); var perm = Enumerable.Range(0, c).OrderBy(_ => r.Next()).ToArray(); for (int j = 0; j < c; j++) t[row * c + j] = j < k ? perm[j] : -1; } return new LossInputs().Add("input", Samples.Normal(r, x)).Add("target", TensorData.Create(x, DType.Int64, t)); },
         Formula = "ℓ = Σ_{j∈Y} Σ_{i∉Y} max(0, 1 − (x_{y_j} − x_i)) / C",
         Gradient = "∂ℓ/∂x_i = +1/C, ∂ℓ/∂x_{y_j} = −1/C per active pair",
         Reference = "torch.nn.functional.multilabel_margin_loss",

@@ -70,6 +70,7 @@ public sealed class MultilabelSoftMarginLoss(MultilabelSoftMarginLoss.Options op
         Task = LossTask.MultilabelClassification,
         Inputs = [new("input", InputKind.Floating, true, "logits (..., C)"), new("target", InputKind.Floating, true, "labels in [0, 1], same shape")],
         Options = [OptionSpec.Reduction("none", "mean", "sum"), OptionSpec.Tensor("weight", "per-class weights, broadcast to the input")],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("target", Samples.Bernoulli(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = −(1/C)·Σ_c w_c·[y_c·log σ(x_c) + (1 − y_c)·log σ(−x_c)]",
         Gradient = "∂ℓ/∂x_c = w_c(σ(x_c) − y_c)/C; ∂ℓ/∂y_c = −w_c·x_c/C",
         Reference = "torch.nn.functional.multilabel_soft_margin_loss",

@@ -79,6 +79,7 @@ public sealed class NllLoss(NllLoss.Options options) : Loss, ILossDefinition
             OptionSpec.Tensor("weight", "one weight per class, shape (C)"),
             OptionSpec.Int("ignore_index", -100, "target value whose rows are skipped"),
         ],
+        Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("input", Samples.Normal(r, x)).Add("target", Samples.Classes(r, x.Rank == 1 ? Shape.Scalar : x.WithoutAxis(1), x[x.Rank == 1 ? 0 : 1])); },
         Formula = "ℓ = −w_y·x_y",
         Gradient = "∂ℓ/∂x_c = −w_y·[c = y]",
         Reference = "torch.nn.functional.nll_loss",

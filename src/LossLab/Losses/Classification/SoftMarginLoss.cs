@@ -40,6 +40,7 @@ public sealed class SoftMarginLoss(SoftMarginLoss.Options options) : Elementwise
         Task = LossTask.BinaryClassification,
         Inputs = [new("input", InputKind.Floating, true, "scores"), new("target", InputKind.Floating, false, "labels ±1, same shape")],
         Options = [OptionSpec.Reduction(StandardReductions)],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("target", Samples.Signs(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = log(1 + exp(−y·x))",
         Gradient = "∂ℓ/∂x = −y·σ(−y·x)",
         Reference = "torch.nn.functional.soft_margin_loss",

@@ -77,6 +77,18 @@ public sealed record LossDescriptor
     /// <summary>Libraries that ship this loss, e.g. "PyTorch, TorchSharp, Keras".</summary>
     public string Libraries { get; init; } = "";
 
+    /// <summary>
+    /// Random valid inputs for a main-input shape (rank 0 = the loss's default shape), for gradient checks and
+    /// exploration; null when the loss cannot invent its inputs (custom losses).
+    /// </summary>
+    public Func<Random, Shape, LossInputs>? Sample { get; init; }
+
+    /// <summary>
+    /// Options under which the returned gradient is the true derivative of the value, for gradient checks
+    /// (CTC returns PyTorch's convention by default).
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> TrueGradientOptions { get; init; } = new Dictionary<string, object?>();
+
     /// <summary>Builds the loss from validated options.</summary>
     public required Func<LossOptions, ILoss> Factory { get; init; }
 

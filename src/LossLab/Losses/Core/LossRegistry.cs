@@ -19,6 +19,9 @@ public sealed class LossRegistry
     private readonly List<LossDescriptor> _entries = [];
     private readonly Lock _gate = new();
 
+    /// <summary>Names starting with this are loss expressions (<c>expr:mean((input - target)^2)</c>).</summary>
+    public const string ExpressionPrefix = "expr:";
+
     /// <summary>The process-wide registry with the built-in catalog.</summary>
     public static LossRegistry Default { get; } = CreateBuiltIn();
 
@@ -71,6 +74,8 @@ public sealed class LossRegistry
     /// <summary>The descriptor for a name or alias; an unknown name is <see cref="LossErrorCode.UnknownLoss"/> with close names suggested.</summary>
     public LossDescriptor Get(string name)
     {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name.StartsWith(ExpressionPrefix, StringComparison.Ordinal)) return new Custom.ExpressionLoss(name[ExpressionPrefix.Length..], this).Descriptor;
         if (TryGet(name, out LossDescriptor d)) return d;
         var close = _byName.Keys
             .Select(k => (k, dist: EditDistance(k.ToLowerInvariant(), name.ToLowerInvariant())))

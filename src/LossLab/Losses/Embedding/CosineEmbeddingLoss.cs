@@ -96,6 +96,7 @@ public sealed class CosineEmbeddingLoss(CosineEmbeddingLoss.Options options) : L
             new("target", InputKind.Floating, false, "1 for similar pairs, −1 for dissimilar; (N) or ()"),
         ],
         Options = [OptionSpec.Reduction("none", "mean", "sum"), OptionSpec.Float("margin", 0.0, "cosine above which dissimilar pairs are penalized")],
+        Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("input1", Samples.Normal(r, x)).Add("input2", Samples.Normal(r, x)).Add("target", Samples.Signs(r, x.Rank == 2 ? new Shape(x[0]) : Shape.Scalar)); },
         Formula = "ℓ = 1 − cos(x₁, x₂) if y = 1;  max(0, cos(x₁, x₂) − margin) if y = −1",
         Gradient = "∂cos/∂x₁ = x₂/√(AB) − cos·x₁/A,  A = ‖x₁‖² + 1e-12, B = ‖x₂‖² + 1e-12",
         Reference = "torch.nn.functional.cosine_embedding_loss",

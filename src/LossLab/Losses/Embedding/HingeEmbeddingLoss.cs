@@ -58,6 +58,7 @@ public sealed class HingeEmbeddingLoss : ElementwiseLoss<HingeEmbeddingLoss.Kern
         Task = LossTask.MetricLearning,
         Inputs = [new("input", InputKind.Floating, true, "distances, any shape"), new("target", InputKind.Floating, false, "labels ±1, same shape")],
         Options = [OptionSpec.Reduction(StandardReductions), OptionSpec.Float("margin", 1.0, "margin for dissimilar pairs")],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("target", Samples.Signs(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = x if y = 1;  max(0, margin − x) if y = −1 (both terms for other y)",
         Gradient = "∂ℓ/∂x = [y ≠ −1] − [y ≠ 1]·[margin − x ≥ 0]",
         Reference = "torch.nn.functional.hinge_embedding_loss",

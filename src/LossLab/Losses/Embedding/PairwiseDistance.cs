@@ -23,7 +23,7 @@ public sealed class LpDistance : IEmbeddingDistance
 {
     public LpDistance(double p = 2, double eps = 1e-6)
     {
-        if (!(p > 0) || double.IsInfinity(p)) throw new Core.LossArgumentException(Core.LossErrorCode.InvalidValue, $"pairwise distance: p must be a positive finite number, got {p}");
+        if (!(p > 0) || double.IsInfinity(p)) throw new LossArgumentException(LossErrorCode.InvalidValue, $"pairwise distance: p must be a positive finite number, got {p}");
         P = p;
         Eps = eps;
     }

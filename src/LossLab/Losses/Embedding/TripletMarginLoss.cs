@@ -61,6 +61,7 @@ public sealed class TripletMarginLoss : Loss, ILossDefinition
             OptionSpec.Float("eps", 1e-6, "added to the difference inside the norm"),
             OptionSpec.Bool("swap", false, "use min(d(a, n), d(p, n)) as the negative distance"),
         ],
+        Sample = Triplets.Sample,
         Formula = "ℓ = max(0, margin + ‖a − p + eps‖_p − ‖a − n + eps‖_p)",
         Gradient = "∂d/∂x = sgn(u)|u|^(p−1) / d^(p−1),  u = x − y + eps",
         Reference = "torch.nn.functional.triplet_margin_loss (Schroff et al., FaceNet, 2015)",
@@ -88,6 +89,13 @@ internal static class Triplets
         new("positive", InputKind.Floating, true, "same-class embeddings, same shape"),
         new("negative", InputKind.Floating, true, "other-class embeddings, same shape"),
     ];
+
+    /// <summary>anchor, positive and negative embeddings of shape (N, D), default (4, 5).</summary>
+    public static LossInputs Sample(Random r, Shape s)
+    {
+        Shape x = Samples.Or(s, 4, 5);
+        return new LossInputs().Add("anchor", Samples.Normal(r, x)).Add("positive", Samples.Normal(r, x)).Add("negative", Samples.Normal(r, x));
+    }
 
     public static LossResult Compute<T>(Loss loss, LossInputs inputs, IEmbeddingDistance distance, double margin, bool swap, Reduction reduction, bool computeGradients)
         where T : struct, IFloatingPointIeee754<T>

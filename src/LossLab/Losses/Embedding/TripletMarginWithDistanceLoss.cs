@@ -54,6 +54,7 @@ public sealed class TripletMarginWithDistanceLoss : Loss, ILossDefinition
             OptionSpec.Float("margin", 1.0, "required gap (> 0)"),
             OptionSpec.Bool("swap", false, "use min(d(a, n), d(p, n)) as the negative distance"),
         ],
+        Sample = Triplets.Sample,
         Formula = "ℓ = max(0, margin + d(a, p) − d(a, n))",
         Gradient = "∂ℓ/∂a = ∇ₐd(a, p) − ∇ₐd(a, n) where the clamp is active",
         Reference = "torch.nn.functional.triplet_margin_with_distance_loss",

@@ -79,6 +79,7 @@ public sealed class KLDivergence : ElementwiseLoss<KLDivergence.Kernel>, ILossDe
             OptionSpec.Reduction("none", "mean", "sum", "batchmean"),
             OptionSpec.Bool("log_target", false, "the target is given as log-probabilities"),
         ],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Simplex(r, Samples.Or(s, 3, 4), log: true)).Add("target", Samples.Simplex(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = t·(log t − x)   (log_target: eᵗ·(t − x))",
         Gradient = "∂ℓ/∂x = −t (−eᵗ); ∂ℓ/∂t = log t + 1 − x (eᵗ(t − x + 1))",
         Reference = "torch.nn.functional.kl_div",

@@ -130,6 +130,7 @@ public sealed class GaussianNllLoss : Loss, ILossDefinition
             OptionSpec.Bool("full", false, "add ½·log(2π) per element"),
             OptionSpec.Float("eps", 1e-6, "lower clamp of var (gradient straight-through)"),
         ],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("target", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("var", Samples.Uniform(r, Samples.Or(s, 3, 4), 0.5, 2)),
         Formula = "ℓ = ½·(log v + (x − y)²/v),  v = max(var, eps)",
         Gradient = "∂ℓ/∂x = (x − y)/v; ∂ℓ/∂var = ½(1/v − (x − y)²/v²)",
         Reference = "torch.nn.functional.gaussian_nll_loss (Nix & Weigend, 1994)",

@@ -68,6 +68,7 @@ public sealed class HuberLoss : ElementwiseLoss<HuberLoss.Kernel>, ILossDefiniti
             OptionSpec.Float("delta", 1.0, "end of the quadratic zone (> 0)"),
             OptionSpec.Tensor("weight", "per-element weights (input's shape); mean = mean(wℓ)"),
         ],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("target", Samples.Normal(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = 0.5·d² if |d| < δ else δ·(|d| − 0.5·δ),  d = x − y",
         Gradient = "∂ℓ/∂x = d if |d| ≤ δ else δ·sgn(d)",
         Reference = "torch.nn.functional.huber_loss (Huber, 1964)",

@@ -44,6 +44,7 @@ public sealed class L1Loss(L1Loss.Options options) : ElementwiseLoss<L1Loss.Kern
         Task = LossTask.Regression,
         Inputs = [new("input", InputKind.Floating, true, "predictions, any shape"), new("target", InputKind.Floating, true, "targets, same shape")],
         Options = [OptionSpec.Reduction(StandardReductions), OptionSpec.Tensor("weight", "per-element weights (input's shape); mean = Σwℓ/Σw")],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("target", Samples.Normal(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = w·|x − y|",
         Gradient = "∂ℓ/∂x = w·sgn(x − y) (0 at x = y) = −∂ℓ/∂y",
         Reference = "torch.nn.functional.l1_loss",

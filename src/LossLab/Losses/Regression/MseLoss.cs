@@ -48,6 +48,7 @@ public sealed class MseLoss(MseLoss.Options options) : ElementwiseLoss<MseLoss.K
         Task = LossTask.Regression,
         Inputs = [new("input", InputKind.Floating, true, "predictions, any shape"), new("target", InputKind.Floating, true, "targets, same shape")],
         Options = [OptionSpec.Reduction(StandardReductions), OptionSpec.Tensor("weight", "per-element weights (input's shape); mean = Σwℓ/Σw")],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("target", Samples.Normal(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = w·(x − y)²",
         Gradient = "∂ℓ/∂x = 2w(x − y) = −∂ℓ/∂y",
         Reference = "torch.nn.functional.mse_loss",

@@ -98,6 +98,7 @@ public sealed class PoissonNllLoss : ElementwiseLoss<PoissonNllLoss.Kernel>, ILo
             OptionSpec.Bool("full", false, "add Stirling's term y·log y − y + ½log(2πy) where y > 1"),
             OptionSpec.Float("eps", 1e-8, "added to λ inside the log when log_input is false"),
         ],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("target", Samples.Counts(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = eˣ − y·x (log_input) or x − y·log(x + eps)",
         Gradient = "∂ℓ/∂x = eˣ − y (log_input) or 1 − y/(x + eps)",
         Reference = "torch.nn.functional.poisson_nll_loss",

@@ -61,6 +61,7 @@ public sealed class SmoothL1Loss : ElementwiseLoss<SmoothL1Loss.Kernel>, ILossDe
         Task = LossTask.Regression,
         Inputs = [new("input", InputKind.Floating, true, "predictions, any shape"), new("target", InputKind.Floating, true, "targets, same shape")],
         Options = [OptionSpec.Reduction(StandardReductions), OptionSpec.Float("beta", 1.0, "end of the quadratic zone (≥ 0; 0 = L1)")],
+        Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4))).Add("target", Samples.Normal(r, Samples.Or(s, 3, 4))),
         Formula = "ℓ = 0.5·d²/β if |d| < β else |d| − 0.5·β,  d = x − y",
         Gradient = "∂ℓ/∂x = d/β if |d| < β else sgn(d)",
         Reference = "torch.nn.functional.smooth_l1_loss (Girshick, Fast R-CNN, 2015)",

@@ -171,6 +171,21 @@ public sealed class CtcLoss : Loss, ILossDefinition
         return nll;
     }
 
+    /// <summary>
+    /// Random feasible inputs for a (T, N, C) shape (default (12, 3, 5)): log-softmaxed scores, padded targets of
+    /// length up to T/3 that never contain the blank 0, input lengths T − b.
+    /// </summary>
+    private static LossInputs RandomBatch(Random r, Shape s)
+    {
+        Shape x = s.Rank == 3 ? s : new Shape(12, 3, 5);
+        int frames = x[0], n = x[1], c = x[2], width = Math.Max(1, frames / 3);
+        long[] targetLengths = Enumerable.Range(0, n).Select(_ => (long)r.Next(1, width + 1)).ToArray();
+        long[] targets = Enumerable.Range(0, n * width).Select(_ => (long)r.Next(1, Math.Max(c, 2))).ToArray();
+        long[] inputLengths = Enumerable.Range(0, n).Select(b => (long)Math.Max(frames - b, 2 * width + 1)).Select(v => Math.Min(v, frames)).ToArray();
+        return new LossInputs().Add("log_probs", Samples.Simplex(r, x, log: true)).Add("targets", TensorData.FromArray(targets, n, width))
+            .Add("input_lengths", TensorData.FromArray(inputLengths, n)).Add("target_lengths", TensorData.FromArray(targetLengths, n));
+    }
+
     private static double LogAdd(double a, double b)
     {
         if (double.IsNegativeInfinity(a)) return b;
@@ -247,6 +262,8 @@ public sealed class CtcLoss : Loss, ILossDefinition
             OptionSpec.Bool("zero_infinity", false, "replace infinite losses and their gradients by 0"),
             OptionSpec.Bool("true_gradient", false, "LossLab: return the true ∂ℓ/∂log_probs instead of PyTorch's exp(lp) + ∂ℓ/∂log_probs"),
         ],
+        Sample = RandomBatch,
+        TrueGradientOptions = new Dictionary<string, object?> { ["true_gradient"] = true },
         Formula = "ℓ = −log Σ_{alignments π of the target} Π_t y_t(π_t)",
         Gradient = "∂ℓ/∂lp_t(c) = −exp(logΣ_{s: l'_s = c} α_t(s)β_t(s) + ℓ − lp_t(c)) (+ exp(lp) in PyTorch's convention)",
         Reference = "torch.nn.functional.ctc_loss (Graves et al., 2006)",

@@ -7,7 +7,7 @@ namespace LossLab.Tests.TestKit;
 /// Central finite differences in double: for every element of every differentiable input,
 /// (Σℓ(x + h) − Σℓ(x − h)) / 2h against the analytic gradient of Σℓ.
 /// </summary>
-internal static class GradCheck
+internal static class FiniteDifferences
 {
     internal sealed record Mismatch(string Input, int Index, double Analytic, double Numeric);
 

@@ -1,4 +1,4 @@
-namespace LossLab.Losses.Core;
+namespace LossLab.Numerics;
 
 /// <summary>What kind of bad request a <see cref="LossArgumentException"/> reports (the protocol's error codes).</summary>
 public enum LossErrorCode

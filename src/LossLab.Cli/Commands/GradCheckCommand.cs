@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using LossLab.Losses.Core;
+
+namespace LossLab.Cli.Commands;
+
+/// <summary>
+/// <c>losslab gradcheck NAME|expr:... [--shape 4,5] [--seed 0] [--option k=v]... [--indices NAME=C]</c>: checks the
+/// loss's analytic (or autograd) gradient against central differences in double on random inputs; exit 0 when every
+/// element is within tolerance, 1 otherwise, 2 for bad arguments.
+/// </summary>
+internal static class GradCheckCommand
+{
+    private static readonly Argument<string> NameArgument = new("name") { Description = "a catalog loss (any alias) or expr:FORMULA" };
+
+    private static readonly Option<string?> ShapeOption = new("--shape") { Description = "shape of the main input, e.g. 4,5 (default: the loss's own)" };
+
+    private static readonly Option<int> SeedOption = new("--seed") { Description = "random seed of the inputs", DefaultValueFactory = _ => 0 };
+
+    private static readonly Option<string[]> OptionOption = new("--option") { Description = "a loss option as name=value (value in JSON: 0.5, true, \"sum\")", AllowMultipleArgumentsPerToken = false };
+
+    private static readonly Option<string[]> IndicesOption = new("--indices") { Description = "for expressions: NAME=C makes input NAME class indices in [0, C)" };
+
+    private static readonly Option<double> RtolOption = new("--rtol") { Description = "relative tolerance", DefaultValueFactory = _ => 1e-5 };
+
+    private static readonly Option<double> AtolOption = new("--atol") { Description = "absolute tolerance", DefaultValueFactory = _ => 1e-7 };
+
+    public static Command Create(CliConsole console)
+    {
+        var format = new Option<string>("--format") { Description = "table (default) or json", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong("table", "json");
+        var command = new Command("gradcheck", "Check a loss's gradient against finite differences on random inputs.")
+        {
+            NameArgument, ShapeOption, SeedOption, OptionOption, IndicesOption, RtolOption, AtolOption, format,
+        };
+        command.SetAction(p =>
+        {
+            try
+            {
+                return Run(console, p.GetValue(NameArgument)!, p.GetValue(ShapeOption), p.GetValue(SeedOption), p.GetValue(OptionOption) ?? [],
+                    p.GetValue(IndicesOption) ?? [], p.GetValue(RtolOption), p.GetValue(AtolOption), p.GetValue(format) == "json");
+            }
+            catch (LossArgumentException e)
+            {
+                console.Error.WriteLine($"losslab gradcheck: {e.CodeName}: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+        });
+        return command;
+    }
+
+    private static int Run(CliConsole console, string name, string? shapeText, int seed, string[] optionTexts, string[] indexTexts, double rtol, double atol, bool json)
+    {
+        LossDescriptor d = LossRegistry.Default.Get(name);
+        var options = new Dictionary<string, object?>(d.TrueGradientOptions);
+        foreach (string text in optionTexts)
+        {
+            var (key, value) = Split(text, "--option");
+            options[key] = ParseValue(value);
+        }
+        Shape shape = shapeText is null ? Shape.Scalar : new Shape(shapeText.Split(',').Select(s => ParseInt(s, "--shape")).ToArray());
+        var random = new Random(seed);
+        LossInputs inputs;
+        if (d.Sample is not null)
+        {
+            inputs = d.Sample(random, shape);
+        }
+        else
+        {
+            Shape main = Samples.Or(shape, 4, 3);
+            var indices = indexTexts.Select(t => Split(t, "--indices")).ToDictionary(kv => kv.Key, kv => ParseInt(kv.Value, "--indices"));
+            inputs = new LossInputs();
+            foreach (InputSpec spec in d.Inputs)
+            {
+                inputs.Add(spec.Name, indices.TryGetValue(spec.Name, out int c)
+                    ? Samples.Classes(random, main.Rank >= 2 ? main.WithoutAxis(1) : Shape.Scalar, c)
+                    : Samples.Normal(random, main));
+            }
+        }
+        ILoss loss = d.Create(options);
+        GradCheckReport report = GradCheck.Run(loss, inputs, new GradCheckOptions { RelativeTolerance = rtol, AbsoluteTolerance = atol });
+        if (json) WriteJson(console, d.Name, report);
+        else WriteTable(console, d.Name, report, rtol, atol);
+        return report.Passed ? ExitCodes.Ok : ExitCodes.CheckFailed;
+    }
+
+    private static void WriteTable(CliConsole console, string name, GradCheckReport report, double rtol, double atol)
+    {
+        TextWriter o = console.Out;
+        o.WriteLine($"{name}: {report.Checked} gradient elements checked against central differences (tolerance {atol:G3} + {rtol:G3}·|numeric|)");
+        o.WriteLine($"  {"input",-12} {"index",6} {"analytic",16} {"numeric",16} {"abs err",10} {"rel err",10}");
+        foreach (GradCheckEntry e in report.Worst)
+        {
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {e.Input,-12} {e.Index,6} {e.Analytic,16:G9} {e.Numeric,16:G9} {e.AbsoluteError,10:G3} {e.RelativeError,10:G3}"));
+        }
+        o.WriteLine(report.Passed
+            ? $"gradcheck passed: all {report.Checked} elements within tolerance"
+            : $"gradcheck FAILED: {report.Failed} of {report.Checked} elements out of tolerance");
+    }
+
+    private static void WriteJson(CliConsole console, string name, GradCheckReport report)
+    {
+        var doc = new
+        {
+            loss = name,
+            passed = report.Passed,
+            @checked = report.Checked,
+            failed = report.Failed,
+            worst = report.Worst.Select(e => new { input = e.Input, index = e.Index, analytic = e.Analytic, numeric = e.Numeric, abs_error = e.AbsoluteError, rel_error = e.RelativeError }),
+        };
+        console.Out.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+    }
+
+    private static (string Key, string Value) Split(string text, string option)
+    {
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0) throw new LossArgumentException(LossErrorCode.InvalidValue, $"{option} expects NAME=VALUE, got '{text}'");
+        return (text[..eq], text[(eq + 1)..]);
+    }
+
+    private static object? ParseValue(string value)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(value);
+            JsonElement e = doc.RootElement;
+            return e.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Null => null,
+                JsonValueKind.String => e.GetString(),
+                JsonValueKind.Number when e.TryGetInt64(out long l) && !e.GetRawText().Contains('.', StringComparison.Ordinal) => l,
+                JsonValueKind.Number => e.GetDouble(),
+                _ => throw new LossArgumentException(LossErrorCode.InvalidValue, $"option value '{value}' must be a number, boolean or string"),
+            };
+        }
+        catch (JsonException)
+        {
+            return value;   // a bare word such as sum
+        }
+    }
+
+    private static int ParseInt(string s, string option)
+        => int.TryParse(s.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= 0
+            ? v
+            : throw new LossArgumentException(LossErrorCode.InvalidValue, $"{option}: '{s}' is not a non-negative integer");
+}
