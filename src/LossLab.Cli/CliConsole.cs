@@ -6,6 +6,9 @@ namespace LossLab.Cli;
 /// </summary>
 internal sealed record CliConsole(TextReader In, TextWriter Out, TextWriter Error, bool OutputIsTerminal)
 {
+    /// <summary>The loss registry commands resolve names in (tests pass their own, so nothing global changes).</summary>
+    public LossLab.Losses.Core.LossRegistry Registry { get; init; } = LossLab.Losses.Core.LossRegistry.Default;
+
     public static CliConsole System() => new(Console.In, Console.Out, Console.Error, !Console.IsOutputRedirected);
 }
 

@@ -60,7 +60,7 @@ internal static class DemoCommand
         o.WriteLine();
 
         o.WriteLine("The catalog:");
-        o.Write(LossesCommand.Table(LossRegistry.Default.Entries));
+        o.Write(LossesCommand.Table(console.Registry.Entries));
         return ExitCodes.Ok;
     }
 

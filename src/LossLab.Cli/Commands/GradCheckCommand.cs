@@ -52,7 +52,7 @@ internal static class GradCheckCommand
 
     private static int Run(CliConsole console, string name, string? shapeText, int seed, string[] optionTexts, string[] indexTexts, double rtol, double atol, bool json)
     {
-        LossDescriptor d = LossRegistry.Default.Get(name);
+        LossDescriptor d = console.Registry.Get(name);
         var options = new Dictionary<string, object?>(d.TrueGradientOptions);
         foreach (string text in optionTexts)
         {

@@ -40,7 +40,7 @@ internal static class LossCommand
 
     private static int Execute(CliConsole console, string? name, string? json, string? batch)
     {
-        var runner = new ProtocolRunner(LossRegistry.Default);
+        var runner = new ProtocolRunner(console.Registry);
         if ((json is null) == (batch is null))
         {
             console.Error.WriteLine("losslab loss: give exactly one of --json FILE|- or --batch FILE|-");

@@ -20,7 +20,7 @@ internal static class LossesCommand
         var command = new Command("losses", "List the loss catalog.") { FormatOption };
         command.SetAction(parse =>
         {
-            var entries = LossRegistry.Default.Entries;
+            var entries = console.Registry.Entries;
             console.Out.Write(parse.GetValue(FormatOption) == "json" ? Json(entries) : Table(entries));
             return ExitCodes.Ok;
         });

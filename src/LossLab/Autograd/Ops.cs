@@ -7,6 +7,9 @@ namespace LossLab.Autograd;
 /// expression language, layers) is composed from these. Each rule maps ∂L/∂out (g) to ∂L/∂input.
 /// Kinks follow PyTorch: relu' (0) = 0, |x|' (0) = 0, clamp passes the gradient on its bounds, min/max split it
 /// in half at a tie, pow with exponent 0 has gradient 0.
+/// Strong zero: an upstream gradient of exactly 0 contributes exactly 0, even where the local derivative is
+/// infinite or NaN. So the branch a <c>where</c> did not take never leaks NaN into the gradient (the classic
+/// where-NaN trap of PyTorch and JAX), and masked rows stay at 0 as PyTorch's masked_fill keeps them.
 /// </summary>
 public static class Ops
 {
@@ -352,7 +355,7 @@ public static class Ops
         return new Tensor(output, a.Shape, a.DType, false, new Node([a], g =>
         {
             var ga = new double[a.Length];
-            for (int i = 0; i < ga.Length; i++) ga[i] = df(a.Data[i], output[i], g[i]);
+            for (int i = 0; i < ga.Length; i++) ga[i] = g[i] == 0 ? 0 : df(a.Data[i], output[i], g[i]);
             return [ga];
         }));
     }
@@ -373,6 +376,7 @@ public static class Ops
             var gb = new double[b.Length];
             for (int i = 0; i < g.Length; i++)
             {
+                if (g[i] == 0) continue;   // strong zero
                 var (da, db) = df(a.Data[ma[i]], b.Data[mb[i]], output[i], g[i]);
                 ga[ma[i]] += da;
                 gb[mb[i]] += db;

@@ -119,6 +119,16 @@ public sealed class OpsGradientTests
     }
 
     [Fact]
+    public void The_branch_where_did_not_take_never_leaks_NaN_into_the_gradient()
+    {
+        // sqrt(x) has an infinite derivative at 0 and log(x) a NaN one below 0; where() never takes those branches.
+        var x = Tensor.FromArray([0.0, -1.0, 4.0], [3], requiresGrad: true);
+        Tensor safe = Ops.Where(Ops.Greater(x, x.Constant(0)), Ops.Sqrt(x) + Ops.Log(x), x.Constant(0));
+        Ops.Sum(safe).Backward();
+        Assert.Equal([0.0, 0.0, 0.25 + 0.25], x.Grad!.ToArray());
+    }
+
+    [Fact]
     public void Gradients_accumulate_until_zeroed_and_shared_subexpressions_add_up()
     {
         var x = Tensor.FromArray([3.0], [1], requiresGrad: true);

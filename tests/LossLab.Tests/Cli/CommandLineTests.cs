@@ -7,11 +7,13 @@ namespace LossLab.Tests.Cli;
 /// <summary>Real command lines against the console seam: stdin, stdout, stderr and exit codes.</summary>
 public sealed class CommandLineTests
 {
-    private static (int Code, string Out, string Err) Run(string stdin, params string[] args)
+    private static (int Code, string Out, string Err) Run(string stdin, params string[] args) => RunWith(LossRegistry.Default, stdin, args);
+
+    private static (int Code, string Out, string Err) RunWith(LossRegistry registry, string stdin, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Run(args, new CliConsole(new StringReader(stdin), output, error, false));
+        int code = Program.Run(args, new CliConsole(new StringReader(stdin), output, error, false) { Registry = registry });
         return (code, output.ToString(), error.ToString());
     }
 
@@ -123,6 +125,48 @@ public sealed class CommandLineTests
             Assert.Contains("losslab", error);
             Assert.DoesNotContain("   at ", error);
         }
+    }
+
+    [Fact]
+    public void Expressions_work_through_the_protocol_and_their_errors_are_invalid_expression()
+    {
+        var (code, output, _) = Run("""{"inputs": {"input": [1.0, 3.0], "target": [0.0, 0.0]}}""", "loss", "expr:mean((input - target)^2)", "--json", "-");
+        Assert.Equal(0, code);
+        Assert.Contains("\"loss\":5,", output);
+        Assert.Contains("\"input\":[1,3]", output);
+        var (bad, error, _) = Run("""{"inputs": {"input": [1.0]}}""", "loss", "expr:mean((input)^2", "--json", "-");
+        Assert.Equal(2, bad);
+        using var doc = JsonDocument.Parse(error);
+        Assert.Equal("invalid_expression", doc.RootElement.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains("^", doc.RootElement.GetProperty("error").GetProperty("message").GetString());
+        var (batch, lines, _) = Run("""{"id": "e", "loss": "expr:sum(abs(input))", "inputs": {"input": [-1.0, 2.0]}}""", "loss", "--batch", "-");
+        Assert.Equal(0, batch);
+        Assert.Contains("\"id\":\"e\",\"loss\":3", lines);
+    }
+
+    [Fact]
+    public void Gradcheck_exits_0_when_the_gradient_is_right_1_when_wrong_and_2_for_bad_arguments()
+    {
+        var (ok, output, _) = Run("", "gradcheck", "cross_entropy", "--option", "label_smoothing=0.1", "--shape", "3,4", "--seed", "2");
+        Assert.Equal(0, ok);
+        Assert.Contains("gradcheck passed: all 12 elements within tolerance", output);
+        var (expr, exprOut, _) = Run("", "gradcheck", "expr:cross_entropy(input, target) + mean(input^2)", "--indices", "target=3", "--shape", "5,3");
+        Assert.Equal(0, expr);
+        Assert.Contains("all 15 elements", exprOut);
+        var wrong = new LossLab.Tests.Losses.GradCheckTests.WrongGradient();
+        var registry = LossRegistry.CreateBuiltIn();
+        registry.Register(wrong.Descriptor);
+        var (fail, failOut, _) = RunWith(registry, "", "gradcheck", wrong.Descriptor.Name, "--format", "json");
+        Assert.Equal(1, fail);
+        using var doc = JsonDocument.Parse(failOut);
+        Assert.False(doc.RootElement.GetProperty("passed").GetBoolean());
+        Assert.Equal(2, doc.RootElement.GetProperty("worst")[0].GetProperty("index").GetInt32());
+        var (unknown, _, err) = Run("", "gradcheck", "no_such_loss");
+        Assert.Equal(2, unknown);
+        Assert.Contains("unknown_loss", err);
+        var (badShape, _, err2) = Run("", "gradcheck", "mse_loss", "--shape", "a,b");
+        Assert.Equal(2, badShape);
+        Assert.Contains("--shape", err2);
     }
 
     [Fact]
