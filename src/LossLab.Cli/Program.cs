@@ -38,6 +38,8 @@ public static class Program
             LossesCommand.Create(console),
             DemoCommand.Create(console),
             GradCheckCommand.Create(console),
+            TrainCommand.Create(console),
+            EvaluateCommand.Create(console),
         };
         return root;
     }

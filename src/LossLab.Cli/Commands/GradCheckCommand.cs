@@ -54,11 +54,7 @@ internal static class GradCheckCommand
     {
         LossDescriptor d = console.Registry.Get(name);
         var options = new Dictionary<string, object?>(d.TrueGradientOptions);
-        foreach (string text in optionTexts)
-        {
-            var (key, value) = Split(text, "--option");
-            options[key] = ParseValue(value);
-        }
+        foreach (var (key, value) in ParseOptions(optionTexts)) options[key] = value;
         Shape shape = shapeText is null ? Shape.Scalar : new Shape(shapeText.Split(',').Select(s => ParseInt(s, "--shape")).ToArray());
         var random = new Random(seed);
         LossInputs inputs;
@@ -111,6 +107,18 @@ internal static class GradCheckCommand
             worst = report.Worst.Select(e => new { input = e.Input, index = e.Index, analytic = e.Analytic, numeric = e.Numeric, abs_error = e.AbsoluteError, rel_error = e.RelativeError }),
         };
         console.Out.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+    }
+
+    /// <summary>name=value pairs (values in JSON, or bare words) into a loss option dictionary.</summary>
+    internal static Dictionary<string, object?> ParseOptions(IEnumerable<string> texts)
+    {
+        var options = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (string text in texts)
+        {
+            var (key, value) = Split(text, "option");
+            options[key] = ParseValue(value);
+        }
+        return options;
     }
 
     private static (string Key, string Value) Split(string text, string option)

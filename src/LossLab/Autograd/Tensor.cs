@@ -159,6 +159,17 @@ public sealed class Tensor
         }
     }
 
+    /// <summary>Overwrites the values in place (optimizer steps on parameters); float32 tensors round.</summary>
+    public void Assign(ReadOnlySpan<double> values)
+    {
+        if (values.Length != Data.Length) throw new ArgumentException($"{values.Length} values for a tensor of shape {Shape}", nameof(values));
+        if (Node is not null) throw new InvalidOperationException("only leaf tensors (parameters) can be assigned");
+        for (int i = 0; i < values.Length; i++) Data[i] = DType == DType.Float32 ? (float)values[i] : values[i];
+    }
+
+    /// <summary>A read-only view of the values.</summary>
+    public ReadOnlySpan<double> Values => Data;
+
     /// <summary>Resets the accumulated gradient.</summary>
     public void ZeroGrad() => Grad = null;
 

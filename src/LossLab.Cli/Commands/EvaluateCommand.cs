@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
+using LossLab.Data;
+using LossLab.Losses.Core;
+using LossLab.Training;
+
+namespace LossLab.Cli.Commands;
+
+/// <summary><c>losslab evaluate --model M --data FILE.csv [--loss NAME ...]</c>: metrics and loss values of a saved model.</summary>
+internal static class EvaluateCommand
+{
+    private static readonly Option<string> ModelOption = new("--model") { Description = "a model saved by losslab train --save", Required = true };
+    private static readonly Option<string[]> LossesOption = new("--loss") { Description = "losses to evaluate (default: the one it was trained with)" };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("evaluate", "Evaluate a saved model on a CSV: metrics and loss values.")
+        {
+            ModelOption, TrainCommand.DataOption, TrainCommand.TargetOption, LossesOption, TrainCommand.DropMissingOption,
+        };
+        command.SetAction(p => CommandErrors.Guard(console, "evaluate", () =>
+        {
+            Model model = Model.Load(p.GetValue(ModelOption)!);
+            Dataset data = CsvLoader.Load(p.GetValue(TrainCommand.DataOption)!, new CsvOptions
+            {
+                TargetColumn = p.GetValue(TrainCommand.TargetOption) ?? model.TargetName,
+                Task = model.Task,
+                DropMissing = p.GetValue(TrainCommand.DropMissingOption),
+            });
+            if (data.Task != TaskKind.Regression && data.Classes > model.ClassNames.Count)
+            {
+                throw new ArgumentException($"the data has {data.Classes} classes, the model knows {model.ClassNames.Count}");
+            }
+            Dataset scaled = model.Standardizer.Transform(data);
+            console.Out.WriteLine($"model: {model.Network.Describe()} ({model.Task}, trained with {model.LossName}) on {data.Rows} rows");
+            string[] losses = p.GetValue(LossesOption) is { Length: > 0 } l ? l : [model.LossName];
+            foreach (string name in losses)
+            {
+                var binding = new LossBinding(console.Registry.Get(name), new Dictionary<string, object?>(), model.Task, model.ClassNames.Count, null);
+                if (binding.Outputs != model.Outputs)
+                {
+                    console.Out.WriteLine($"  loss {name,-28} n/a (needs {binding.Outputs} outputs; the model has {model.Outputs})");
+                    continue;
+                }
+                var (loss, _) = Trainer.Evaluate(model, binding, scaled);
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  loss {name,-28} {loss:G6}"));
+            }
+            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data))
+            {
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-33} {value:G6}"));
+            }
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+}

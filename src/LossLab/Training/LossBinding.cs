@@ -1,0 +1,143 @@
+using LossLab.Autograd;
+using LossLab.Data;
+using LossLab.Losses.Core;
+
+namespace LossLab.Training;
+
+/// <summary>How class imbalance is countered through the loss's class weights.</summary>
+public enum ClassWeighting
+{
+    None,
+    /// <summary>Inverse frequency: w_c = N / (C·n_c).</summary>
+    Balanced,
+    /// <summary>Effective number of samples (Cui et al., 2019): w_c ∝ (1 − β)/(1 − β^n_c), β = 0.999, scaled to Σw = C.</summary>
+    Effective,
+}
+
+/// <summary>
+/// Connects a catalog or custom loss to a model's output: how many outputs the model needs, how targets are
+/// encoded for that loss (class indices, 0/1, ±1, one-hot, values), and which class-weight option it takes.
+/// </summary>
+public sealed class LossBinding
+{
+    private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeEmbeddingLoss"];
+
+    public LossBinding(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, TaskKind task, int classes, double[]? classWeights)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        Descriptor = descriptor;
+        Task = task;
+        Classes = classes;
+        if (descriptor.Inputs.Count != 2)
+        {
+            throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                $"{descriptor.Name} takes {descriptor.Inputs.Count} inputs ({string.Join(", ", descriptor.Inputs.Select(i => i.Name))}); training needs a loss of (prediction, target)");
+        }
+        InputName = descriptor.Inputs[0].Name;
+        TargetName = descriptor.Inputs[1].Name;
+        InputKind targetKind = descriptor.Inputs[1].Kind;
+        IndexTargets = task != TaskKind.Regression && targetKind is InputKind.Indices or InputKind.IndicesOrFloating;
+        Outputs = task switch
+        {
+            TaskKind.Regression => 1,
+            TaskKind.Binary => IndexTargets && descriptor.Family != LossFamily.Custom ? 2 : 1,
+            _ => classes,
+        };
+        if (task == TaskKind.Binary && descriptor.Family == LossFamily.Custom) Outputs = 2;   // expressions see logits (N, 2) and indices
+        var opts = new Dictionary<string, object?>(options);
+        if (classWeights is not null)
+        {
+            if (descriptor.Options.Any(o => o.Name == "weight") && (Outputs == classes))
+            {
+                opts["weight"] = TensorData.FromArray(classWeights, classWeights.Length);
+            }
+            else if (descriptor.Options.Any(o => o.Name == "pos_weight") && task == TaskKind.Binary)
+            {
+                opts["pos_weight"] = TensorData.FromArray(new[] { classWeights[1] / classWeights[0] }, 1);
+            }
+            else if (descriptor.Options.Any(o => o.Name == "alpha") && task == TaskKind.Binary)
+            {
+                opts["alpha"] = classWeights[1] / (classWeights[0] + classWeights[1]);
+            }
+            else
+            {
+                throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                    $"{descriptor.Name} has no class-weight option (weight, pos_weight or alpha); use --class-weights none or oversampling");
+            }
+        }
+        Loss = descriptor.Create(opts);
+        Options = opts;
+    }
+
+    public LossDescriptor Descriptor { get; }
+
+    public ILoss Loss { get; }
+
+    public IReadOnlyDictionary<string, object?> Options { get; }
+
+    public TaskKind Task { get; }
+
+    public int Classes { get; }
+
+    /// <summary>The model's output width: 1 (regression, sigmoid binary), 2 (binary with class indices) or C.</summary>
+    public int Outputs { get; }
+
+    public string InputName { get; }
+
+    public string TargetName { get; }
+
+    /// <summary>True when the loss takes class indices as targets.</summary>
+    public bool IndexTargets { get; }
+
+    /// <summary>The mean loss of a batch of model outputs (N, outputs) against targets, as a scalar tensor.</summary>
+    public Tensor Compute(Tensor output, ReadOnlySpan<double> targets)
+    {
+        Tensor prediction = Outputs == 1 ? Ops.Reshape(output, -1) : output;
+        Tensor value = Loss.Apply(new Dictionary<string, Tensor> { [InputName] = prediction, [TargetName] = EncodeTargets(targets) });
+        return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+    }
+
+    /// <summary>Probabilities (N × C; a one-output binary model gives [1 − σ, σ]) or regression values (N).</summary>
+    public double[] Predict(Tensor output)
+    {
+        double[] o = output.ToArray();
+        if (Task == TaskKind.Regression) return o;
+        if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
+        return Ops.Softmax(output, 1).ToArray();
+    }
+
+    private Tensor EncodeTargets(ReadOnlySpan<double> targets)
+    {
+        int n = targets.Length;
+        if (Task == TaskKind.Regression) return Tensor.FromArray(targets.ToArray(), [n], DType.Float32);
+        if (IndexTargets) return Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), n));
+        if (Outputs == 1)
+        {
+            bool signs = SignLabels.Contains(Descriptor.Name);
+            return Tensor.FromArray([.. targets.ToArray().Select(t => signs ? 2 * t - 1 : t)], [n], DType.Float32);
+        }
+        var onehot = new double[n * Classes];
+        for (int i = 0; i < n; i++) onehot[i * Classes + (int)targets[i]] = 1;
+        return Tensor.FromArray(onehot, [n, Classes], DType.Float32);
+    }
+
+    /// <summary>Per-class weights from the training labels.</summary>
+    public static double[]? ClassWeights(ClassWeighting kind, IReadOnlyList<double> labels, int classes)
+    {
+        if (kind == ClassWeighting.None || classes == 0) return null;
+        var counts = new double[classes];
+        foreach (double t in labels) counts[(int)t]++;
+        var w = new double[classes];
+        for (int c = 0; c < classes; c++)
+        {
+            double n = Math.Max(counts[c], 1);
+            w[c] = kind == ClassWeighting.Balanced ? labels.Count / (classes * n) : (1 - 0.999) / (1 - Math.Pow(0.999, n));
+        }
+        if (kind == ClassWeighting.Effective)
+        {
+            double sum = w.Sum();
+            for (int c = 0; c < classes; c++) w[c] *= classes / sum;
+        }
+        return w;
+    }
+}

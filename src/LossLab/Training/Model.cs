@@ -1,0 +1,187 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LossLab.Autograd;
+using LossLab.Data;
+using LossLab.Nn;
+
+namespace LossLab.Training;
+
+/// <summary>
+/// A trained network with everything needed to predict on raw rows: the standardizer fitted on the training split,
+/// the task, the class names and the output head (softmax, sigmoid or identity).
+/// </summary>
+public sealed class Model
+{
+    public const string Format = "losslab-model";
+    public const int Version = 1;
+
+    public Model(Sequential network, TaskKind task, IReadOnlyList<string> classNames, Standardizer standardizer, IReadOnlyList<string> featureNames, string targetName, string lossName, int outputs)
+    {
+        Network = network;
+        Task = task;
+        ClassNames = classNames;
+        Standardizer = standardizer;
+        FeatureNames = featureNames;
+        TargetName = targetName;
+        LossName = lossName;
+        Outputs = outputs;
+    }
+
+    public Sequential Network { get; }
+
+    public TaskKind Task { get; }
+
+    public IReadOnlyList<string> ClassNames { get; }
+
+    public Standardizer Standardizer { get; }
+
+    public IReadOnlyList<string> FeatureNames { get; }
+
+    public string TargetName { get; }
+
+    /// <summary>The loss it was trained with (informational).</summary>
+    public string LossName { get; }
+
+    /// <summary>Output width: 1 (regression or sigmoid binary), 2 or C (softmax).</summary>
+    public int Outputs { get; }
+
+    /// <summary>Raw outputs for already standardized features (N × D).</summary>
+    public Tensor Forward(double[] standardizedFeatures, int rows, bool training = false)
+    {
+        DType dtype = Network.Parameters.FirstOrDefault()?.Value.DType ?? DType.Float32;
+        return Network.Forward(Tensor.FromArray(standardizedFeatures, [rows, standardizedFeatures.Length / Math.Max(rows, 1)], dtype), training);
+    }
+
+    /// <summary>Probabilities (N × C) for classification, values (N) for regression, on raw (unscaled) data.</summary>
+    public double[] Predict(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Columns != FeatureNames.Count) throw new ArgumentException($"the model expects {FeatureNames.Count} features ({string.Join(", ", FeatureNames.Take(5))}…), the data has {data.Columns}", nameof(data));
+        Dataset scaled = Standardizer.Transform(data);
+        Tensor output = Forward(scaled.Features, data.Rows);
+        double[] o = output.ToArray();
+        if (Task == TaskKind.Regression) return o;
+        if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
+        return Ops.Softmax(output, 1).ToArray();
+    }
+
+    // ---------------------------------------------------------------- persistence
+
+    /// <summary>
+    /// Writes the model as versioned JSON, atomically: to a temporary file in the same folder, flushed to disk, then
+    /// renamed over the target, so a crash leaves the old file or the new one, never a broken one.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        string full = Path.GetFullPath(path);
+        string folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
+                {
+                    ToJson().WriteTo(writer);
+                }
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    public JsonObject ToJson()
+    {
+        var layers = new JsonArray();
+        foreach (Module m in Network.Layers)
+        {
+            layers.Add(m switch
+            {
+                Linear l => new JsonObject
+                {
+                    ["type"] = "linear", ["inputs"] = l.Inputs, ["outputs"] = l.Outputs,
+                    ["weight"] = Numbers(l.Weight.Values), ["bias"] = Numbers(l.Bias.Values),
+                },
+                ActivationLayer a => new JsonObject { ["type"] = "activation", ["kind"] = a.Kind.ToString() },
+                Dropout d => new JsonObject { ["type"] = "dropout", ["p"] = d.Probability },
+                _ => throw new NotSupportedException(m.GetType().Name),
+            });
+        }
+        return new JsonObject
+        {
+            ["format"] = Format,
+            ["version"] = Version,
+            ["task"] = Task.ToString(),
+            ["loss"] = LossName,
+            ["outputs"] = Outputs,
+            ["dtype"] = Network.Parameters.FirstOrDefault()?.Value.DType == DType.Float64 ? "float64" : "float32",
+            ["features"] = new JsonArray([.. FeatureNames.Select(f => (JsonNode)f)]),
+            ["target"] = TargetName,
+            ["classes"] = new JsonArray([.. ClassNames.Select(c => (JsonNode)c)]),
+            ["standardizer"] = new JsonObject { ["mean"] = Numbers(Standardizer.Mean), ["std"] = Numbers(Standardizer.Std) },
+            ["layers"] = layers,
+        };
+    }
+
+    /// <summary>Reads a model written by <see cref="Save"/>; a wrong format, version or shape is a clear error.</summary>
+    public static Model Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path)) throw new DataFormatException($"{path}: no such model file");
+        JsonNode root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path)) ?? throw new DataFormatException($"{path}: empty model file");
+        }
+        catch (JsonException e)
+        {
+            throw new DataFormatException($"{path}: not a LossLab model (invalid JSON: {e.Message})");
+        }
+        try
+        {
+            if (root["format"]?.GetValue<string>() != Format) throw new DataFormatException($"{path}: not a LossLab model (format is not '{Format}')");
+            int version = root["version"]!.GetValue<int>();
+            if (version != Version) throw new DataFormatException($"{path}: model format version {version} is not supported (this LossLab reads version {Version})");
+            DType dtype = root["dtype"]?.GetValue<string>() == "float64" ? DType.Float64 : DType.Float32;
+            var layers = new List<Module>();
+            int index = 0;
+            foreach (JsonNode? layer in root["layers"]!.AsArray())
+            {
+                string type = layer!["type"]!.GetValue<string>();
+                layers.Add(type switch
+                {
+                    "linear" => new Linear(layer["inputs"]!.GetValue<int>(), layer["outputs"]!.GetValue<int>(),
+                        Tensor.FromArray(Array(layer["weight"]), [layer["inputs"]!.GetValue<int>(), layer["outputs"]!.GetValue<int>()], dtype, requiresGrad: true),
+                        Tensor.FromArray(Array(layer["bias"]), [layer["outputs"]!.GetValue<int>()], dtype, requiresGrad: true), $"layer{index++}"),
+                    "activation" => new ActivationLayer(Enum.Parse<Activation>(layer["kind"]!.GetValue<string>())),
+                    "dropout" => new Dropout(layer["p"]!.GetValue<double>(), 0),
+                    _ => throw new DataFormatException($"{path}: unknown layer type '{type}'"),
+                });
+            }
+            var standardizer = new Standardizer(Array(root["standardizer"]!["mean"]), Array(root["standardizer"]!["std"]));
+            return new Model(new Sequential(layers), Enum.Parse<TaskKind>(root["task"]!.GetValue<string>()),
+                [.. root["classes"]!.AsArray().Select(c => c!.GetValue<string>())], standardizer,
+                [.. root["features"]!.AsArray().Select(c => c!.GetValue<string>())], root["target"]!.GetValue<string>(),
+                root["loss"]?.GetValue<string>() ?? "", root["outputs"]!.GetValue<int>());
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or ArgumentException or FormatException and not DataFormatException)
+        {
+            throw new DataFormatException($"{path}: the model file is damaged or incomplete ({e.Message})");
+        }
+    }
+
+    private static JsonArray Numbers(ReadOnlySpan<double> values)
+    {
+        var a = new JsonArray();
+        foreach (double v in values) a.Add(v);
+        return a;
+    }
+
+    private static double[] Array(JsonNode? node) => [.. node!.AsArray().Select(v => v!.GetValue<double>())];
+}

@@ -1,0 +1,256 @@
+using LossLab.Autograd;
+using LossLab.Data;
+using LossLab.Losses.Core;
+using LossLab.Metrics;
+using LossLab.Nn;
+using LossLab.Optim;
+
+namespace LossLab.Training;
+
+/// <summary>Everything a training run needs besides the data; defaults train a 64-32 ReLU MLP with Adam.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>A catalog name, alias or <c>expr:...</c>; null = mse_loss for regression, cross_entropy otherwise.</summary>
+    public string? Loss { get; init; }
+
+    public IReadOnlyDictionary<string, object?> LossOptions { get; init; } = new Dictionary<string, object?>();
+
+    public IReadOnlyList<int> Hidden { get; init; } = [64, 32];
+
+    public Activation Activation { get; init; } = Activation.ReLU;
+
+    public double Dropout { get; init; }
+
+    /// <summary>sgd, momentum, nesterov, rmsprop, adam or adamw.</summary>
+    public string Optimizer { get; init; } = "adam";
+
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>Momentum of momentum/nesterov SGD.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary>constant, step (×0.1 every third of the epochs), cosine, or warmup (5 % linear warm-up, then cosine).</summary>
+    public string Schedule { get; init; } = "constant";
+
+    public int Epochs { get; init; } = 100;
+
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>L1 penalty λ₁·Σ|w| on weights (not biases), reported apart from the data loss.</summary>
+    public double L1 { get; init; }
+
+    /// <summary>L2 penalty λ₂·Σw² on weights, reported apart from the data loss.</summary>
+    public double L2 { get; init; }
+
+    /// <summary>Weight decay handed to the optimizer (decoupled in adamw, coupled L2 in the others, as PyTorch).</summary>
+    public double WeightDecay { get; init; }
+
+    /// <summary>Clip the global gradient norm to this value.</summary>
+    public double? ClipNorm { get; init; }
+
+    public ClassWeighting ClassWeights { get; init; }
+
+    /// <summary>Randomly repeat minority-class rows of the training split until every class matches the largest.</summary>
+    public bool Oversample { get; init; }
+
+    /// <summary>Stop after this many epochs without a lower validation loss, and keep the best weights.</summary>
+    public int? EarlyStopping { get; init; }
+
+    public int Seed { get; init; }
+
+    public double TestFraction { get; init; } = 0.2;
+
+    public double ValidationFraction { get; init; } = 0.1;
+}
+
+/// <summary>One epoch of the history: the mean training loss (data term and penalty), validation loss and metrics.</summary>
+public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double Penalty, double ValidationLoss, IReadOnlyDictionary<string, double> Validation);
+
+/// <summary>The outcome of a run.</summary>
+public sealed record TrainingResult(Model Model, IReadOnlyList<EpochRecord> History, IReadOnlyDictionary<string, double> Test, int BestEpoch, string StopReason, LossBinding Binding);
+
+/// <summary>
+/// Trains an MLP on a data set with a catalog or custom loss: seeded split, scaling fitted on the training rows,
+/// mini-batches, optimizer and schedule, penalties, clipping, early stopping and cancellation (both keep the best
+/// weights). The same seed gives the same history and weights, bit for bit.
+/// </summary>
+public static class Trainer
+{
+    public static TrainingResult Train(Dataset data, TrainingOptions options, LossRegistry? registry = null, IProgress<EpochRecord>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        Split split = Splitter.Stratified(data, options.TestFraction, options.ValidationFraction, options.Seed);
+        return Train(data.Subset(split.Train), data.Subset(split.Validation), data.Subset(split.Test), options, registry, progress, cancel);
+    }
+
+    /// <summary>Trains on given splits (the lab corrupts training targets and keeps the test split clean).</summary>
+    public static TrainingResult Train(Dataset train, Dataset validation, Dataset test, TrainingOptions options, LossRegistry? registry = null, IProgress<EpochRecord>? progress = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(validation);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(options);
+        if (train.Rows == 0) throw new ArgumentException("the training split is empty", nameof(train));
+        if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"epochs must be at least 1, got {options.Epochs}");
+        registry ??= LossRegistry.Default;
+        var random = new Random(options.Seed);
+        if (options.Oversample && train.Task != TaskKind.Regression) train = Oversample(train, random);
+        Standardizer scaler = Standardizer.Fit(train);
+        Dataset tr = scaler.Transform(train), va = scaler.Transform(validation), te = scaler.Transform(test);
+
+        string lossName = options.Loss ?? (train.Task == TaskKind.Regression ? "mse_loss" : "cross_entropy");
+        LossDescriptor descriptor = registry.Get(lossName);
+        double[]? classWeights = LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
+        var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights);
+        Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
+        var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs);
+
+        IReadOnlyList<Parameter> parameters = network.Parameters;
+        IOptimizer optimizer = CreateOptimizer(options);
+        ISchedule schedule = CreateSchedule(options);
+        OptimizerState state = optimizer.Init([.. parameters.Select(p => p.Value.Length)]);
+        var loader = new BatchLoader(tr.Rows, options.BatchSize, random.Next());
+
+        var history = new List<EpochRecord>();
+        double best = double.PositiveInfinity;
+        int bestEpoch = -1, sinceBest = 0;
+        double[][]? bestWeights = null;
+        string reason = "completed";
+        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            if (cancel.IsCancellationRequested) { reason = "cancelled"; break; }
+            double rate = schedule.Rate(options.LearningRate, epoch);
+            double lossSum = 0, penaltySum = 0;
+            foreach (int[] batch in loader.Epoch())
+            {
+                Dataset b = tr.Subset(batch);
+                Tensor output = model.Forward(b.Features, b.Rows, training: true);
+                Tensor loss = binding.Compute(output, b.Targets);
+                Tensor? penalty = Penalty(parameters, options.L1, options.L2);
+                Tensor total = penalty is null ? loss : loss + penalty;
+                total.Backward();
+                double[][] grads = [.. parameters.Select(p => p.Value.Grad?.ToArray() ?? new double[p.Value.Length])];
+                if (options.ClipNorm is double clip) Clipping.ClipByGlobalNorm(grads, clip);
+                double[][] values = [.. parameters.Select(p => p.Value.ToArray())];
+                (double[][] updates, state) = optimizer.Update(grads, state, values, rate);
+                for (int p = 0; p < parameters.Count; p++)
+                {
+                    for (int i = 0; i < values[p].Length; i++) values[p][i] += updates[p][i];
+                    parameters[p].Value.Assign(values[p]);
+                    parameters[p].Value.ZeroGrad();
+                }
+                lossSum += loss.Item() * b.Rows;
+                penaltySum += (penalty?.Item() ?? 0) * b.Rows;
+            }
+            double trainLoss = lossSum / tr.Rows;
+            var (validationLoss, metrics) = va.Rows > 0 ? Evaluate(model, binding, va) : (double.NaN, new Dictionary<string, double>());
+            var record = new EpochRecord(epoch + 1, rate, trainLoss, penaltySum / tr.Rows, validationLoss, metrics);
+            history.Add(record);
+            progress?.Report(record);
+            if (!double.IsFinite(trainLoss)) { reason = $"diverged: the training loss is {trainLoss} at epoch {epoch + 1}"; break; }
+            double monitored = va.Rows > 0 ? validationLoss : trainLoss;
+            if (monitored < best)
+            {
+                (best, bestEpoch, sinceBest) = (monitored, epoch + 1, 0);
+                bestWeights = [.. parameters.Select(p => p.Value.ToArray())];
+            }
+            else if (options.EarlyStopping is int patience && ++sinceBest >= patience)
+            {
+                reason = $"early stopping: no lower validation loss for {patience} epochs";
+                break;
+            }
+        }
+        bool keepBest = options.EarlyStopping is not null || reason != "completed";
+        if (keepBest && bestWeights is not null)
+        {
+            for (int p = 0; p < parameters.Count; p++) parameters[p].Value.Assign(bestWeights[p]);
+        }
+        var (_, testMetrics) = te.Rows > 0 ? Evaluate(model, binding, te) : (double.NaN, new Dictionary<string, double>());
+        return new TrainingResult(model, history, testMetrics, keepBest ? bestEpoch : history.Count, reason, binding);
+    }
+
+    /// <summary>The loss and every metric of a model on standardized data (no dropout).</summary>
+    public static (double Loss, Dictionary<string, double> Metrics) Evaluate(Model model, LossBinding binding, Dataset standardized)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(binding);
+        ArgumentNullException.ThrowIfNull(standardized);
+        Tensor output = model.Forward(standardized.Features, standardized.Rows);
+        double loss = binding.Compute(output, standardized.Targets).Item();
+        var metrics = Metrics(binding.Predict(output), standardized);
+        metrics["loss"] = loss;
+        return (loss, metrics);
+    }
+
+    /// <summary>Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... or mae, rmse, r2, mape.</summary>
+    public static Dictionary<string, double> Metrics(double[] predictions, Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Task == TaskKind.Regression)
+        {
+            var m = new RegressionMetrics();
+            m.Update(predictions, data.Targets);
+            RegressionResult r = m.Result();
+            return new() { ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape };
+        }
+        var c = new ClassificationMetrics(data.Classes);
+        c.Update(predictions, [.. data.Targets.Select(t => (int)t)]);
+        ClassificationResult res = c.Result();
+        return new()
+        {
+            ["accuracy"] = res.Accuracy, ["balanced_accuracy"] = res.BalancedAccuracy, ["precision"] = res.MacroPrecision,
+            ["recall"] = res.MacroRecall, ["f1"] = res.MacroF1, ["roc_auc"] = res.RocAuc, ["pr_auc"] = res.PrAuc,
+            ["log_loss"] = res.LogLoss, ["ece"] = res.ExpectedCalibrationError,
+            ["minority_recall"] = res.PerClass.Where(p => p.Support > 0).MinBy(p => p.Support)?.Recall ?? double.NaN,
+        };
+    }
+
+    private static Tensor? Penalty(IReadOnlyList<Parameter> parameters, double l1, double l2)
+    {
+        if (l1 == 0 && l2 == 0) return null;
+        Tensor? total = null;
+        foreach (Parameter p in parameters.Where(p => p.IsWeight))
+        {
+            Tensor term = (l1 != 0 ? l1 * Ops.Sum(Ops.Abs(p.Value)) : null) is Tensor a
+                ? (l2 != 0 ? a + l2 * Ops.Sum(p.Value * p.Value) : a)
+                : l2 * Ops.Sum(p.Value * p.Value);
+            total = total is null ? term : total + term;
+        }
+        return total;
+    }
+
+    private static Dataset Oversample(Dataset train, Random random)
+    {
+        var byClass = Enumerable.Range(0, train.Rows).GroupBy(i => (int)train.Targets[i]).ToDictionary(g => g.Key, g => g.ToList());
+        int largest = byClass.Values.Max(g => g.Count);
+        var rows = new List<int>();
+        foreach (var (_, group) in byClass.OrderBy(kv => kv.Key))
+        {
+            rows.AddRange(group);
+            for (int k = group.Count; k < largest; k++) rows.Add(group[random.Next(group.Count)]);
+        }
+        return train.Subset(rows);
+    }
+
+    public static IOptimizer CreateOptimizer(TrainingOptions o) => o.Optimizer.ToLowerInvariant() switch
+    {
+        "sgd" => new Sgd(0, false, o.WeightDecay),
+        "momentum" => new Sgd(o.Momentum, false, o.WeightDecay),
+        "nesterov" => new Sgd(o.Momentum, true, o.WeightDecay),
+        "rmsprop" => new RmsProp(WeightDecay: o.WeightDecay),
+        "adam" => new Adam(WeightDecay: o.WeightDecay),
+        "adamw" => new Adam(WeightDecay: o.WeightDecay == 0 ? 0.01 : o.WeightDecay, Decoupled: true),
+        _ => throw new ArgumentException($"unknown optimizer '{o.Optimizer}'; choose sgd, momentum, nesterov, rmsprop, adam or adamw", nameof(o)),
+    };
+
+    public static ISchedule CreateSchedule(TrainingOptions o) => o.Schedule.ToLowerInvariant() switch
+    {
+        "constant" => new ConstantSchedule(),
+        "step" => new StepSchedule(Math.Max(1, o.Epochs / 3)),
+        "cosine" => new CosineSchedule(o.Epochs),
+        "warmup" => new WarmupSchedule(Math.Max(1, o.Epochs / 20), new CosineSchedule(o.Epochs - Math.Max(1, o.Epochs / 20))),
+        _ => throw new ArgumentException($"unknown schedule '{o.Schedule}'; choose constant, step, cosine or warmup", nameof(o)),
+    };
+}

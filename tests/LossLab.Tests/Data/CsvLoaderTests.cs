@@ -1,0 +1,97 @@
+using LossLab.Data;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Data;
+
+public sealed class CsvLoaderTests
+{
+    private static Dataset Parse(string text, CsvOptions? options = null) => CsvLoader.Parse(new StringReader(text), options, "test.csv", out _);
+
+    [Fact]
+    public void The_shipped_data_sets_load_with_their_tasks_and_shapes()
+    {
+        var expected = new Dictionary<string, (int Rows, int Columns, TaskKind Task, int Classes)>
+        {
+            ["iris"] = (150, 4, TaskKind.Multiclass, 3), ["wine"] = (178, 13, TaskKind.Multiclass, 3),
+            ["breast_cancer"] = (569, 30, TaskKind.Binary, 2), ["diabetes"] = (442, 10, TaskKind.Regression, 0),
+            ["digits"] = (1797, 64, TaskKind.Multiclass, 10),
+        };
+        foreach (var (name, e) in expected)
+        {
+            Dataset d = Datasets.Load(name);
+            Assert.Equal((e.Rows, e.Columns, e.Task, e.Classes), (d.Rows, d.Columns, d.Task, d.Classes));
+        }
+        Assert.Equal([50, 50, 50], Datasets.Load("iris").ClassCounts());
+    }
+
+    [Fact]
+    public void Categorical_columns_are_one_hot_encoded_and_string_targets_become_classes()
+    {
+        var d = CsvLoader.Parse(new StringReader("size,color,label\n1.5,red,yes\n2,blue,no\n3,red,yes\n4,\"gr,een\",no\n"), null, "t.csv", out CsvReport report);
+        Assert.Equal(["size", "color=blue", "color=gr,een", "color=red"], d.FeatureNames);
+        Assert.Equal([1.5, 0, 0, 1], d.Row(0).ToArray());
+        Assert.Equal(TaskKind.Binary, d.Task);
+        Assert.Equal(["no", "yes"], d.ClassNames);
+        Assert.Equal([1.0, 0, 1, 0], d.Targets);
+        Assert.Equal(["color"], report.EncodedColumns);
+    }
+
+    [Fact]
+    public void A_bad_cell_names_its_line_and_column_and_missing_values_are_reported_or_dropped()
+    {
+        var bad = Assert.Throws<DataFormatException>(() => Parse("a,b,target\n1,2,0\n3,oops,1\n5,6,0\n7,8,1\n"));
+        Assert.Contains("line 3, column 'b': 'oops' is not a number", bad.Message);
+        var missing = Assert.Throws<DataFormatException>(() => Parse("a,b,target\n1,,0\n3,4,1\n"));
+        Assert.Contains("line 2, column 'b'", missing.Message);
+        Assert.Contains("--drop-missing", missing.Message);
+        var d = CsvLoader.Parse(new StringReader("a,b,target\n1,,0\n3,4,1\n5,6,0\n"), new CsvOptions { DropMissing = true }, "t.csv", out CsvReport report);
+        Assert.Equal(2, d.Rows);
+        Assert.Equal(1, report.RowsDropped);
+        Assert.Contains("has 2 fields but the header has 3", Assert.Throws<DataFormatException>(() => Parse("a,b,target\n1,2\n")).Message);
+        Assert.Contains("empty", Assert.Throws<DataFormatException>(() => Parse("")).Message);
+        Assert.Contains("no column 'y'", Assert.Throws<DataFormatException>(() => Parse("a,target\n1,2\n", new CsvOptions { TargetColumn = "y" })).Message);
+        Assert.Contains("appears twice", Assert.Throws<DataFormatException>(() => Parse("a,a,target\n1,2,3\n")).Message);
+    }
+
+    [Fact]
+    public void A_named_target_column_is_used_and_the_task_can_be_forced()
+    {
+        var d = Parse("y,a,b\n1,2,3\n4,5,6\n7,8,9\n", new CsvOptions { TargetColumn = "y", Task = TaskKind.Regression });
+        Assert.Equal(["a", "b"], d.FeatureNames);
+        Assert.Equal([1.0, 4, 7], d.Targets);
+        Assert.Equal(TaskKind.Regression, d.Task);
+    }
+
+    [Fact]
+    public void Stratified_splits_keep_class_balance_and_standardization_uses_training_rows_only()
+    {
+        Dataset d = Datasets.Load("breast_cancer");
+        Split s = Splitter.Stratified(d, 0.2, 0.1, seed: 3);
+        Assert.Equal(d.Rows, s.Train.Count + s.Validation.Count + s.Test.Count);
+        Assert.Empty(s.Train.Intersect(s.Test));
+        double share = s.Test.Count(i => d.Targets[i] == 0) / (double)s.Test.Count;
+        Assert.InRange(share, 0.36, 0.39);   // 212/569 = 0.3726 overall
+        Assert.Equal(s.Test, Splitter.Stratified(d, 0.2, 0.1, seed: 3).Test);
+        Dataset train = d.Subset(s.Train);
+        Standardizer z = Standardizer.Fit(train);
+        Dataset scaled = z.Transform(train);
+        for (int j = 0; j < d.Columns; j++)
+        {
+            double mean = Enumerable.Range(0, scaled.Rows).Average(i => scaled.Features[i * d.Columns + j]);
+            T.Close(0, mean, abs: 1e-12);
+        }
+        Assert.NotEqual(z, Standardizer.Fit(d.Subset(s.Test)));
+    }
+
+    [Fact]
+    public void Batches_cover_every_row_once_per_epoch_in_a_seeded_order()
+    {
+        var a = new BatchLoader(10, 4, seed: 5);
+        var b = new BatchLoader(10, 4, seed: 5);
+        int[][] first = [.. a.Epoch()], second = [.. a.Epoch()];
+        Assert.Equal([4, 4, 2], first.Select(x => x.Length));
+        Assert.Equal(Enumerable.Range(0, 10), first.SelectMany(x => x).Order());
+        Assert.NotEqual(first.SelectMany(x => x), second.SelectMany(x => x));
+        Assert.Equal(first.SelectMany(x => x), b.Epoch().SelectMany(x => x));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using LossLab.Data;
+using LossLab.Nn;
+using LossLab.Tests.TestKit;
+using LossLab.Training;
+
+namespace LossLab.Tests.Training;
+
+public sealed class TrainerTests
+{
+    private static readonly TrainingOptions Quick = new() { Hidden = [8], Epochs = 5, LearningRate = 0.01, Seed = 4 };
+
+    [Fact]
+    public void The_same_seed_gives_identical_history_and_weights()
+    {
+        Dataset d = Datasets.Load("wine");
+        var a = Trainer.Train(d, Quick with { Dropout = 0.2 });
+        var b = Trainer.Train(d, Quick with { Dropout = 0.2 });
+        Assert.Equal(a.History.Select(h => h.TrainLoss), b.History.Select(h => h.TrainLoss));
+        Assert.Equal(a.Model.ToJson().ToJsonString(), b.Model.ToJson().ToJsonString());
+        var c = Trainer.Train(d, Quick with { Seed = 5 });
+        Assert.NotEqual(a.Model.ToJson().ToJsonString(), c.Model.ToJson().ToJsonString());
+    }
+
+    [Fact]
+    public void Every_optimizer_schedule_activation_and_regularizer_trains_without_diverging()
+    {
+        Dataset d = Datasets.Load("iris");
+        foreach (string optimizer in new[] { "sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw" })
+        {
+            var r = Trainer.Train(d, Quick with { Optimizer = optimizer, LearningRate = 0.05, Epochs = 30 });
+            Assert.True(r.History[^1].TrainLoss < r.History[0].TrainLoss, $"{optimizer}: loss did not decrease");
+        }
+        foreach (Activation a in Enum.GetValues<Activation>())
+        {
+            Assert.Equal("completed", Trainer.Train(d, Quick with { Activation = a }).StopReason);
+        }
+        foreach (string s in new[] { "step", "cosine", "warmup" })
+        {
+            Assert.Equal("completed", Trainer.Train(d, Quick with { Schedule = s }).StopReason);
+        }
+        var penalized = Trainer.Train(d, Quick with { L1 = 0.001, L2 = 0.01, ClipNorm = 1 });
+        Assert.All(penalized.History, h => Assert.True(h.Penalty > 0));
+    }
+
+    [Fact]
+    public void Early_stopping_keeps_the_best_weights_and_cancellation_stops_cleanly()
+    {
+        Dataset d = Datasets.Load("diabetes");
+        var r = Trainer.Train(d, new TrainingOptions { Hidden = [32], Epochs = 400, LearningRate = 0.03, EarlyStopping = 5, Seed = 2 });
+        Assert.StartsWith("early stopping", r.StopReason);
+        double best = r.History.Min(h => h.ValidationLoss);
+        Assert.Equal(best, r.History[r.BestEpoch - 1].ValidationLoss);
+        using var cts = new CancellationTokenSource();
+        var progress = new Progress(rec => { if (rec.Epoch == 3) cts.Cancel(); });
+        var cancelled = Trainer.Train(d, Quick with { Epochs = 50 }, progress: progress, cancel: cts.Token);
+        Assert.Equal("cancelled", cancelled.StopReason);
+        Assert.Equal(3, cancelled.History.Count);
+    }
+
+    private sealed class Progress(Action<EpochRecord> a) : IProgress<EpochRecord>
+    {
+        public void Report(EpochRecord value) => a(value);
+    }
+
+    [Fact]
+    public void Imbalance_tools_and_other_losses_bind_to_the_task()
+    {
+        Dataset d = Datasets.Load("breast_cancer");
+        foreach (ClassWeighting w in new[] { ClassWeighting.Balanced, ClassWeighting.Effective })
+        {
+            Assert.Equal("completed", Trainer.Train(d, Quick with { ClassWeights = w }).StopReason);
+            Assert.Equal("completed", Trainer.Train(d, Quick with { ClassWeights = w, Loss = "binary_cross_entropy_with_logits" }).StopReason);
+            Assert.Equal("completed", Trainer.Train(d, Quick with { ClassWeights = w, Loss = "sigmoid_focal_loss", LossOptions = new Dictionary<string, object?> { ["reduction"] = "mean" } }).StopReason);
+        }
+        Assert.Equal("completed", Trainer.Train(d, Quick with { Oversample = true, Loss = "soft_margin_loss" }).StopReason);
+        Assert.Equal("completed", Trainer.Train(Datasets.Load("iris"), Quick with { Loss = "expr:mse_loss(softmax(input), one_hot(target))" }).StopReason);
+        Assert.Equal("completed", Trainer.Train(Datasets.Load("iris"), Quick with { Loss = "multi_margin_loss" }).StopReason);
+        Assert.Equal("completed", Trainer.Train(Datasets.Load("diabetes"), Quick with { Loss = "huber_loss", LossOptions = new Dictionary<string, object?> { ["delta"] = 30.0 } }).StopReason);
+        var e = Assert.Throws<LossLab.Numerics.LossArgumentException>(() => Trainer.Train(d, Quick with { ClassWeights = ClassWeighting.Balanced, Loss = "soft_margin_loss" }));
+        Assert.Contains("class-weight", e.Message);
+        double[] w2 = LossBinding.ClassWeights(ClassWeighting.Balanced, [0, 0, 0, 1], 2)!;
+        Assert.Equal([4 / 6.0, 2.0], w2);
+    }
+
+    [Fact]
+    public void A_saved_model_loads_and_predicts_the_same_and_damaged_files_are_clear_errors()
+    {
+        string dir = Directory.CreateTempSubdirectory("losslab-model").FullName;
+        string path = Path.Combine(dir, "m.json");
+        Dataset d = Datasets.Load("iris");
+        var r = Trainer.Train(d, Quick);
+        r.Model.Save(path);
+        Model loaded = Model.Load(path);
+        Assert.Equal(r.Model.Predict(d), loaded.Predict(d));
+        Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
+        File.WriteAllText(path, File.ReadAllText(path)[..200]);
+        Assert.Contains("not a LossLab model", Assert.Throws<DataFormatException>(() => Model.Load(path)).Message);
+        File.WriteAllText(path, "{\"format\": \"losslab-model\", \"version\": 9}");
+        Assert.Contains("version 9", Assert.Throws<DataFormatException>(() => Model.Load(path)).Message);
+    }
+
+    [Fact]
+    public void A_process_killed_while_saving_leaves_the_old_or_the_new_model_never_a_broken_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("losslab-kill").FullName;
+        string path = Path.Combine(dir, "model.json");
+        string cli = Path.Combine(AppContext.BaseDirectory, "LossLab.Cli.dll");
+        var random = new Random(7);
+        for (int attempt = 0; attempt < 6; attempt++)
+        {
+            // A wide network makes the model file large (about 10 MB), so kills land inside the write.
+            var start = new ProcessStartInfo("dotnet", [cli, "train", "--data", Datasets.PathOf("iris"), "--hidden", "512,512", "--epochs", "1", "--seed", attempt.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", path])
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+            using Process p = Process.Start(start)!;
+            Thread.Sleep(random.Next(300, 1500));
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            if (File.Exists(path)) Assert.Equal(4, Model.Load(path).FeatureNames.Count);
+        }
+        Assert.True(File.Exists(path), "no run finished saving; lengthen the kill delays");
+    }
+}
