@@ -1,0 +1,63 @@
+using System.Text.Json.Nodes;
+using LossLab.Cli;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Cli;
+
+public sealed class TrainCommandTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(args, new CliConsole(new StringReader(""), output, error, false));
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Json_output_has_settings_history_and_lower_case_test_metrics_and_is_identical_for_one_seed_apart_from_timing()
+    {
+        string[] args = ["train", "--data", Datasets.PathOf("wine"), "--hidden", "8", "--epochs", "4", "--seed", "3", "--dropout", "0.1", "--format", "json"];
+        var (code, first, _) = Run(args);
+        var (_, second, _) = Run(args);
+        Assert.Equal(0, code);
+        JsonNode a = JsonNode.Parse(first)!, b = JsonNode.Parse(second)!;
+        Assert.Equal(4, a["history"]!.AsArray().Count);
+        Assert.Equal("cross_entropy", a["settings"]!["loss"]!.GetValue<string>());
+        foreach (string key in new[] { "accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece" }) Assert.NotNull(a["test"]![key]);
+        a.AsObject().Remove("timing");
+        b.AsObject().Remove("timing");
+        Assert.Equal(a.ToJsonString(), b.ToJsonString());
+    }
+
+    [Fact]
+    public void Table_output_ends_with_a_summary_line_and_a_saved_model_evaluates()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-cli").FullName, "diabetes.json");
+        var (code, output, _) = Run("train", "--data", Datasets.PathOf("diabetes"), "--loss", "huber_loss", "--loss-option", "delta=20", "--epochs", "20", "--lr", "0.01", "--save", path);
+        Assert.Equal(0, code);
+        string last = output.TrimEnd().Split('\n')[^1];
+        Assert.StartsWith("trained target (Regression, 442 rows) for 20 epochs", last);
+        Assert.Contains("test r2", last);
+        var (evalCode, evalOut, _) = Run("evaluate", "--model", path, "--data", Datasets.PathOf("diabetes"), "--loss", "mse_loss", "--loss", "l1_loss");
+        Assert.Equal(0, evalCode);
+        Assert.Contains("loss mse_loss", evalOut);
+        Assert.Contains("r2", evalOut);
+    }
+
+    [Theory]
+    [InlineData("--data", "/no/such.csv")]
+    [InlineData("--loss", "nope")]
+    [InlineData("--hidden", "4,x")]
+    [InlineData("--lr", "-1")]
+    [InlineData("--loss", "gaussian_nll_loss")]
+    [InlineData("--loss", "expr:mean(input")]
+    public void Bad_arguments_are_one_line_errors_with_exit_code_2(string option, string value)
+    {
+        string[] args = option == "--data" ? ["train", option, value] : ["train", "--data", Datasets.PathOf("iris"), option, value];
+        var (code, _, error) = Run(args);
+        Assert.Equal(2, code);
+        Assert.StartsWith("losslab train: ", error);
+        Assert.DoesNotContain("   at ", error);
+    }
+}
