@@ -17,7 +17,7 @@ public sealed class QualityBarTests(ITestOutputHelper output)
 
     [Fact]
     public void Iris_reaches_accuracy_093_with_cross_entropy()
-        => Assert.True(Run("iris", new TrainingOptions { Hidden = [16], Epochs = 150, LearningRate = 0.01, Seed = 1 }).Test["accuracy"] >= 0.93);
+        => Assert.True(Run("iris", new TrainingOptions { Hidden = [16], Epochs = 150, LearningRate = 0.01, Seed = 0 }).Test["accuracy"] >= 0.93);
 
     [Fact]
     public void Breast_cancer_reaches_accuracy_095_with_cross_entropy()

@@ -1,0 +1,67 @@
+using LossLab.Autograd;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Numerics;
+
+/// <summary>The blocked SIMD matrix multiply against its scalar specification, every edge case of the blocking.</summary>
+public sealed class GemmTests
+{
+    public static TheoryData<int, int, int> Sizes()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (var (m, k, n) in new[] { (0, 3, 4), (3, 0, 4), (1, 1, 1), (7, 5, 3), (8, 256, 32), (9, 257, 33), (17, 300, 65), (130, 70, 40), (64, 513, 2050), (200, 31, 97) })
+        {
+            data.Add(m, k, n);
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void Blocked_simd_product_equals_the_scalar_reference_on_one_and_two_threads(int m, int k, int n)
+    {
+        var r = new Random(m * 1000 + k * 10 + n);
+        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => (float)(r.NextDouble() * 2 - 1))];
+        float[] b = [.. Enumerable.Range(0, k * n).Select(_ => (float)(r.NextDouble() * 2 - 1))];
+        var expected = new float[m * n];
+        Gemm.MultiplyReference(a, b, expected, m, k, n);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var c = new float[m * n];
+            Gemm.Multiply(a, b, c, m, k, n, accumulate: false, threads);
+            for (int i = 0; i < c.Length; i++) T.Close(expected[i], c[i], rel: 1e-5, abs: 1e-5 * Math.Sqrt(k));
+        }
+        var acc = Enumerable.Repeat(1f, m * n).ToArray();
+        Gemm.Multiply(a.AsSpan(), b, acc, m, k, n, accumulate: true);
+        for (int i = 0; i < acc.Length; i++) T.Close(expected[i] + 1, acc[i], rel: 1e-5, abs: 1e-5 * Math.Sqrt(k));
+    }
+
+    [Fact]
+    public void Thread_count_does_not_change_a_single_bit()
+    {
+        var r = new Random(3);
+        float[] a = [.. Enumerable.Range(0, 300 * 200).Select(_ => (float)r.NextDouble())];
+        float[] b = [.. Enumerable.Range(0, 200 * 150).Select(_ => (float)r.NextDouble())];
+        float[] one = new float[300 * 150], two = new float[300 * 150];
+        Gemm.Multiply(a, b, one, 300, 200, 150, accumulate: false, threads: 1);
+        Gemm.Multiply(a, b, two, 300, 200, 150, accumulate: false, threads: 2);
+        Assert.Equal(one, two);
+    }
+
+    [Fact]
+    public void Float32_tensor_matmul_uses_it_and_its_gradient_matches_float64()
+    {
+        var r = new Random(9);
+        double[] av = LossSamples.Normal(r, 40 * 30), bv = LossSamples.Normal(r, 30 * 20);
+        var a32 = Tensor.FromArray(av, [40, 30], DType.Float32, requiresGrad: true);
+        var b32 = Tensor.FromArray(bv, [30, 20], DType.Float32, requiresGrad: true);
+        var a64 = Tensor.FromArray([.. a32.Values], [40, 30], DType.Float64, requiresGrad: true);
+        var b64 = Tensor.FromArray([.. b32.Values], [30, 20], DType.Float64, requiresGrad: true);
+        Ops.Sum(Ops.MatMul(a32, b32)).Backward();
+        Ops.Sum(Ops.MatMul(a64, b64)).Backward();
+        T.Close(a64.Grad!.ToArray(), a32.Grad!.ToData(), rel: 1e-5, abs: 1e-5);
+        T.Close(b64.Grad!.ToArray(), b32.Grad!.ToData(), rel: 1e-5, abs: 1e-5);
+        Assert.Throws<ArgumentException>(() => Gemm.Multiply(new float[3], new float[4], new float[4], 2, 2, 2));
+    }
+}
