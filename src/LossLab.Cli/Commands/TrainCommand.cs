@@ -16,8 +16,8 @@ namespace LossLab.Cli.Commands;
 internal static class TrainCommand
 {
     internal static readonly Option<string> DataOption = new("--data") { Description = "CSV file with a header; the target is the last column unless --target", Required = true };
-    internal static readonly Option<string?> TargetOption = new("--target") { Description = "name of the target column" };
-    internal static readonly Option<string> TaskOption = new("--task") { Description = "auto, regression, binary or multiclass", DefaultValueFactory = _ => "auto" };
+    internal static readonly Option<string?> TargetOption = new("--target") { Description = "name of the target column (multilabel: the label columns, a,b,c)" };
+    internal static readonly Option<string> TaskOption = new("--task") { Description = "auto, regression, binary, multiclass or multilabel", DefaultValueFactory = _ => "auto" };
     internal static readonly Option<string?> LossOption = new("--loss") { Description = "loss name or expr:FORMULA (default: mse_loss for regression, cross_entropy otherwise)" };
     internal static readonly Option<string[]> LossOptionOption = new("--loss-option") { Description = "a loss option as name=value (JSON value), repeatable" };
     internal static readonly Option<string> HiddenOption = new("--hidden") { Description = "hidden layer widths, e.g. 64,32 (empty: linear model)", DefaultValueFactory = _ => "64,32" };
@@ -46,7 +46,7 @@ internal static class TrainCommand
     {
         foreach (var (option, values) in new (Option<string>, string[])[]
         {
-            (TaskOption, ["auto", "regression", "binary", "multiclass"]), (ClassWeightsOption, ["none", "balanced", "effective"]),
+            (TaskOption, ["auto", "regression", "binary", "multiclass", "multilabel"]), (ClassWeightsOption, ["none", "balanced", "effective"]),
             (FormatOption, ["table", "json"]), (ScheduleOption, ["constant", "step", "cosine", "warmup"]),
             (OptimizerOption, ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
             (ActivationOption, ["relu", "leakyrelu", "elu", "gelu", "sigmoid", "tanh", "softplus", "identity"]),
@@ -71,7 +71,7 @@ internal static class TrainCommand
         {
             TargetColumn = p.GetValue(TargetOption),
             DropMissing = p.GetValue(DropMissingOption),
-            Task = task switch { "regression" => TaskKind.Regression, "binary" => TaskKind.Binary, "multiclass" => TaskKind.Multiclass, _ => null },
+            Task = task switch { "regression" => TaskKind.Regression, "binary" => TaskKind.Binary, "multiclass" => TaskKind.Multiclass, "multilabel" => TaskKind.Multilabel, _ => null },
         });
     }
 
@@ -112,7 +112,11 @@ internal static class TrainCommand
             if (json) return;
             string metric = r.Validation.TryGetValue("accuracy", out double a) ? $"val accuracy {a:F4}" : r.Validation.TryGetValue("r2", out double r2) ? $"val r2 {r2:F4}" : "";
             string line = string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch,4}/{options.Epochs}  train loss {r.TrainLoss:G5}  val loss {r.ValidationLoss:G5}  {metric}");
-            if (console.OutputIsTerminal) console.Out.Write("\r" + line.PadRight(90));
+            if (console.OutputIsTerminal)
+            {
+                int filled = (int)Math.Round(20.0 * r.Epoch / options.Epochs);
+                console.Out.Write($"\r[{new string('#', filled)}{new string('-', 20 - filled)}] {line}".PadRight(110));
+            }
             else if (r.Epoch == 1 || r.Epoch % Math.Max(1, options.Epochs / 10) == 0) console.Out.WriteLine(line);
         });
         TrainingResult result = Trainer.Train(data, options, console.Registry, progress, cancel);

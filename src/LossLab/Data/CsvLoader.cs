@@ -16,7 +16,7 @@ public sealed class DataFormatException : FormatException
 /// <summary>How to read a CSV into a <see cref="Dataset"/>.</summary>
 public sealed record CsvOptions
 {
-    /// <summary>The target column's name; the last column when null.</summary>
+    /// <summary>The target column's name (the last column when null); for multilabel data, the label columns separated by commas.</summary>
     public string? TargetColumn { get; init; }
 
     /// <summary>The task; inferred from the target when null (few distinct integers → classification).</summary>
@@ -56,8 +56,14 @@ public static class CsvLoader
         var duplicate = header.GroupBy(h => h).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new DataFormatException($"{source}: line 1: column '{duplicate.Key}' appears twice");
         if (header.Count < 2) throw new DataFormatException($"{source}: line 1: need at least one feature column and a target column");
-        int target = options.TargetColumn is null ? header.Count - 1 : header.IndexOf(options.TargetColumn);
-        if (target < 0) throw new DataFormatException($"{source}: no column '{options.TargetColumn}'; columns: {string.Join(", ", header)}");
+        string[] targetNames = options.TargetColumn is null ? [header[^1]] : options.TargetColumn.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        int[] targetColumns = [.. targetNames.Select(name => header.IndexOf(name))];
+        int missingTarget = Array.IndexOf(targetColumns, -1);
+        if (missingTarget >= 0) throw new DataFormatException($"{source}: no column '{targetNames[missingTarget]}'; columns: {string.Join(", ", header)}");
+        bool multilabel = options.Task == TaskKind.Multilabel || targetColumns.Length > 1;
+        if (multilabel && targetColumns.Length < 2) throw new DataFormatException($"{source}: a multilabel task needs two or more label columns: --target a,b,c");
+        if (header.Count - targetColumns.Length < 1) throw new DataFormatException($"{source}: no feature columns are left besides the target");
+        int target = targetColumns[0];
 
         var rows = new List<(int Line, string[] Cells)>();
         int lineNumber = 1, dropped = 0;
@@ -92,7 +98,7 @@ public static class CsvLoader
         var encoded = new List<string>();
         for (int c = 0; c < header.Count; c++)
         {
-            if (c == target) continue;
+            if (targetColumns.Contains(c)) continue;
             double[]? numeric = Numeric(rows, c, header[c], source, out string[]? categories);
             if (numeric is not null)
             {
@@ -110,8 +116,24 @@ public static class CsvLoader
         for (int j = 0; j < d; j++)
             for (int i = 0; i < n; i++) features[i * d + j] = columns[j].Values[0][i];
 
-        var (targets, task, classNames) = Targets(rows, target, header[target], source, options.Task);
         report = new CsvReport(n + dropped, dropped, encoded);
+        if (multilabel)
+        {
+            var labels = new double[n * targetColumns.Length];
+            for (int i = 0; i < n; i++)
+                for (int l = 0; l < targetColumns.Length; l++)
+                {
+                    string cell = rows[i].Cells[targetColumns[l]].Trim();
+                    labels[i * targetColumns.Length + l] = cell switch
+                    {
+                        "1" or "1.0" or "true" or "True" => 1,
+                        "0" or "0.0" or "false" or "False" => 0,
+                        _ => throw new DataFormatException($"{source}: line {rows[i].Line}, column '{header[targetColumns[l]]}': '{cell}' is not a 0/1 label"),
+                    };
+                }
+            return new Dataset(features, d, labels, [.. columns.Select(c => c.Name)], string.Join(",", targetNames), TaskKind.Multilabel, targetNames);
+        }
+        var (targets, task, classNames) = Targets(rows, target, header[target], source, options.Task);
         return new Dataset(features, d, targets, [.. columns.Select(c => c.Name)], header[target], task, classNames);
     }
 

@@ -6,11 +6,14 @@ public enum TaskKind
     Regression,
     Binary,
     Multiclass,
+    /// <summary>Several independent 0/1 labels per row (one target column each).</summary>
+    Multilabel,
 }
 
 /// <summary>
 /// A table of numeric features (N rows × D columns, row-major) and one target per row. Classification targets are
-/// class indices 0..C−1 (<see cref="ClassNames"/> keeps the original labels); regression targets are values.
+/// class indices 0..C−1 (<see cref="ClassNames"/> keeps the original labels); regression targets are values;
+/// multilabel targets are L values of 0/1 per row (N × L, row-major; <see cref="ClassNames"/> names the labels).
 /// </summary>
 public sealed class Dataset
 {
@@ -18,9 +21,12 @@ public sealed class Dataset
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(targets);
-        if (columns <= 0 || features.Length != targets.Length * columns)
+        TargetWidth = task == TaskKind.Multilabel ? classNames?.Count ?? throw new ArgumentException("multilabel data needs label names", nameof(classNames)) : 1;
+        if (TargetWidth == 0 || targets.Length % TargetWidth != 0) throw new ArgumentException($"{targets.Length} target values do not make rows of {TargetWidth} labels", nameof(targets));
+        int rows = targets.Length / TargetWidth;
+        if (columns <= 0 || features.Length != rows * columns)
         {
-            throw new ArgumentException($"{targets.Length} rows of {columns} features need {targets.Length * columns} values, got {features.Length}", nameof(features));
+            throw new ArgumentException($"{rows} rows of {columns} features need {rows * columns} values, got {features.Length}", nameof(features));
         }
         Features = features;
         Columns = columns;
@@ -36,7 +42,10 @@ public sealed class Dataset
 
     public int Columns { get; }
 
-    public int Rows => Targets.Length;
+    public int Rows => Targets.Length / TargetWidth;
+
+    /// <summary>Targets per row: 1, or the number of labels for multilabel data.</summary>
+    public int TargetWidth { get; }
 
     public double[] Targets { get; }
 
@@ -49,7 +58,11 @@ public sealed class Dataset
     /// <summary>Original class labels by index (classification only).</summary>
     public IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>Classes (single-label) or labels (multilabel); 0 for regression.</summary>
     public int Classes => Task == TaskKind.Regression ? 0 : ClassNames.Count;
+
+    /// <summary>The target values of row i (one value, or the row's labels).</summary>
+    public ReadOnlySpan<double> TargetRow(int i) => Targets.AsSpan(i * TargetWidth, TargetWidth);
 
     public ReadOnlySpan<double> Row(int i) => Features.AsSpan(i * Columns, Columns);
 
@@ -57,11 +70,11 @@ public sealed class Dataset
     public Dataset Subset(IReadOnlyList<int> indices)
     {
         var f = new double[indices.Count * Columns];
-        var t = new double[indices.Count];
+        var t = new double[indices.Count * TargetWidth];
         for (int k = 0; k < indices.Count; k++)
         {
             Row(indices[k]).CopyTo(f.AsSpan(k * Columns, Columns));
-            t[k] = Targets[indices[k]];
+            TargetRow(indices[k]).CopyTo(t.AsSpan(k * TargetWidth, TargetWidth));
         }
         return new Dataset(f, Columns, t, FeatureNames, TargetName, Task, ClassNames);
     }
@@ -72,10 +85,15 @@ public sealed class Dataset
     /// <summary>The same features with other targets (label noise, corrupted targets).</summary>
     public Dataset WithTargets(double[] targets) => new(Features, Columns, targets, FeatureNames, TargetName, Task, ClassNames);
 
-    /// <summary>Rows per class (classification).</summary>
+    /// <summary>Rows per class (single-label classification), or positives per label (multilabel).</summary>
     public int[] ClassCounts()
     {
         var counts = new int[Classes];
+        if (Task == TaskKind.Multilabel)
+        {
+            for (int i = 0; i < Targets.Length; i++) counts[i % TargetWidth] += Targets[i] > 0 ? 1 : 0;
+            return counts;
+        }
         foreach (double t in Targets) counts[(int)t]++;
         return counts;
     }

@@ -3,7 +3,7 @@ namespace LossLab.Data;
 /// <summary>Train/validation/test row indices.</summary>
 public sealed record Split(IReadOnlyList<int> Train, IReadOnlyList<int> Validation, IReadOnlyList<int> Test);
 
-/// <summary>Seeded splits; stratified by class for classification so every split keeps the class balance.</summary>
+/// <summary>Seeded splits; stratified by class for single-label classification so every split keeps the class balance.</summary>
 public static class Splitter
 {
     public static Split Stratified(Dataset data, double testFraction, double validationFraction, int seed)
@@ -14,7 +14,7 @@ public static class Splitter
             throw new ArgumentOutOfRangeException(nameof(testFraction), $"test ({testFraction}) and validation ({validationFraction}) fractions must be ≥ 0 and leave rows for training");
         }
         var random = new Random(seed);
-        var groups = data.Task == TaskKind.Regression
+        var groups = data.Task is TaskKind.Regression or TaskKind.Multilabel
             ? [Enumerable.Range(0, data.Rows).ToList()]
             : Enumerable.Range(0, data.Rows).GroupBy(i => (int)data.Targets[i]).OrderBy(g => g.Key).Select(g => g.ToList()).ToList();
         List<int> train = [], validation = [], test = [];

@@ -36,18 +36,31 @@ public sealed class LossBinding
         InputName = descriptor.Inputs[0].Name;
         TargetName = descriptor.Inputs[1].Name;
         InputKind targetKind = descriptor.Inputs[1].Kind;
-        IndexTargets = task != TaskKind.Regression && targetKind is InputKind.Indices or InputKind.IndicesOrFloating;
+        IndexTargets = task is TaskKind.Binary or TaskKind.Multiclass && targetKind is InputKind.Indices or InputKind.IndicesOrFloating;
+        LabelLists = task == TaskKind.Multilabel && targetKind == InputKind.Indices;
+        if (task == TaskKind.Multilabel && targetKind == InputKind.IndicesOrFloating && descriptor.Family != LossFamily.Custom)
+        {
+            throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} is single-label; for multilabel data use binary_cross_entropy_with_logits, multilabel_soft_margin_loss, multilabel_margin_loss or sigmoid_focal_loss");
+        }
         Outputs = task switch
         {
             TaskKind.Regression => 1,
             TaskKind.Binary => IndexTargets && descriptor.Family != LossFamily.Custom ? 2 : 1,
-            _ => classes,
+            _ => classes,   // multiclass: C logits; multilabel: one logit per label
         };
         if (task == TaskKind.Binary && descriptor.Family == LossFamily.Custom) Outputs = 2;   // expressions see logits (N, 2) and indices
         var opts = new Dictionary<string, object?>(options);
         if (classWeights is not null)
         {
-            if (descriptor.Options.Any(o => o.Name == "weight") && (Outputs == classes))
+            if (task == TaskKind.Multilabel)
+            {
+                if (!descriptor.Options.Any(o => o.Name == "pos_weight"))
+                {
+                    throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} has no pos_weight option for per-label weights; use binary_cross_entropy_with_logits or --class-weights none");
+                }
+                opts["pos_weight"] = TensorData.FromArray(classWeights, classWeights.Length);
+            }
+            else if (descriptor.Options.Any(o => o.Name == "weight") && (Outputs == classes))
             {
                 opts["weight"] = TensorData.FromArray(classWeights, classWeights.Length);
             }
@@ -89,6 +102,9 @@ public sealed class LossBinding
     /// <summary>True when the loss takes class indices as targets.</summary>
     public bool IndexTargets { get; }
 
+    /// <summary>True for multilabel_margin_loss: each row's labels as an index list padded with −1.</summary>
+    public bool LabelLists { get; }
+
     /// <summary>The mean loss of a batch of model outputs (N, outputs) against targets, as a scalar tensor.</summary>
     public Tensor Compute(Tensor output, ReadOnlySpan<double> targets)
     {
@@ -97,17 +113,34 @@ public sealed class LossBinding
         return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
     }
 
-    /// <summary>Probabilities (N × C; a one-output binary model gives [1 − σ, σ]) or regression values (N).</summary>
+    /// <summary>
+    /// Probabilities (N × C; a one-output binary model gives [1 − σ, σ]; multilabel gives σ per label) or
+    /// regression values (N).
+    /// </summary>
     public double[] Predict(Tensor output)
     {
         double[] o = output.ToArray();
         if (Task == TaskKind.Regression) return o;
+        if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
         if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
         return Ops.Softmax(output, 1).ToArray();
     }
 
     private Tensor EncodeTargets(ReadOnlySpan<double> targets)
     {
+        if (Task == TaskKind.Multilabel)
+        {
+            int rows = targets.Length / Classes;
+            if (!LabelLists) return Tensor.FromArray(targets.ToArray(), [rows, Classes], DType.Float32);
+            var lists = new long[targets.Length];
+            for (int i = 0; i < rows; i++)
+            {
+                int k = 0;
+                for (int l = 0; l < Classes; l++) if (targets[i * Classes + l] > 0) lists[i * Classes + k++] = l;
+                for (; k < Classes; k++) lists[i * Classes + k] = -1;
+            }
+            return Tensor.FromData(TensorData.FromArray(lists, rows, Classes));
+        }
         int n = targets.Length;
         if (Task == TaskKind.Regression) return Tensor.FromArray(targets.ToArray(), [n], DType.Float32);
         if (IndexTargets) return Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), n));
@@ -119,6 +152,19 @@ public sealed class LossBinding
         var onehot = new double[n * Classes];
         for (int i = 0; i < n; i++) onehot[i * Classes + (int)targets[i]] = 1;
         return Tensor.FromArray(onehot, [n, Classes], DType.Float32);
+    }
+
+    /// <summary>Per-label positive weights (#negatives / #positives, or the effective-number ratio) for multilabel data.</summary>
+    public static double[]? LabelWeights(ClassWeighting kind, Dataset train)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        if (kind == ClassWeighting.None) return null;
+        int[] positives = train.ClassCounts();
+        return [.. positives.Select(p =>
+        {
+            double pos = Math.Max(p, 1), neg = Math.Max(train.Rows - p, 1);
+            return kind == ClassWeighting.Balanced ? neg / pos : (1 - Math.Pow(0.999, neg)) / (1 - Math.Pow(0.999, pos));
+        })];
     }
 
     /// <summary>Per-class weights from the training labels.</summary>

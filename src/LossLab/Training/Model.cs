@@ -52,7 +52,7 @@ public sealed class Model
         return Network.Forward(Tensor.FromArray(standardizedFeatures, [rows, standardizedFeatures.Length / Math.Max(rows, 1)], dtype), training);
     }
 
-    /// <summary>Probabilities (N × C) for classification, values (N) for regression, on raw (unscaled) data.</summary>
+    /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression, on raw (unscaled) data.</summary>
     public double[] Predict(Dataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
@@ -61,6 +61,7 @@ public sealed class Model
         Tensor output = Forward(scaled.Features, data.Rows);
         double[] o = output.ToArray();
         if (Task == TaskKind.Regression) return o;
+        if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
         if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
         return Ops.Softmax(output, 1).ToArray();
     }

@@ -10,7 +10,7 @@ namespace LossLab.Training;
 /// <summary>Everything a training run needs besides the data; defaults train a 64-32 ReLU MLP with Adam.</summary>
 public sealed record TrainingOptions
 {
-    /// <summary>A catalog name, alias or <c>expr:...</c>; null = mse_loss for regression, cross_entropy otherwise.</summary>
+    /// <summary>A catalog name, alias or <c>expr:...</c>; null = mse_loss (regression), binary_cross_entropy_with_logits (multilabel), cross_entropy otherwise.</summary>
     public string? Loss { get; init; }
 
     public IReadOnlyDictionary<string, object?> LossOptions { get; init; } = new Dictionary<string, object?>();
@@ -95,13 +95,20 @@ public static class Trainer
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"epochs must be at least 1, got {options.Epochs}");
         registry ??= LossRegistry.Default;
         var random = new Random(options.Seed);
-        if (options.Oversample && train.Task != TaskKind.Regression) train = Oversample(train, random);
+        if (options.Oversample && train.Task is TaskKind.Binary or TaskKind.Multiclass) train = Oversample(train, random);
         Standardizer scaler = Standardizer.Fit(train);
         Dataset tr = scaler.Transform(train), va = scaler.Transform(validation), te = scaler.Transform(test);
 
-        string lossName = options.Loss ?? (train.Task == TaskKind.Regression ? "mse_loss" : "cross_entropy");
+        string lossName = options.Loss ?? train.Task switch
+        {
+            TaskKind.Regression => "mse_loss",
+            TaskKind.Multilabel => "binary_cross_entropy_with_logits",
+            _ => "cross_entropy",
+        };
         LossDescriptor descriptor = registry.Get(lossName);
-        double[]? classWeights = LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
+        double[]? classWeights = train.Task == TaskKind.Multilabel
+            ? LossBinding.LabelWeights(options.ClassWeights, train)
+            : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
         var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights);
         Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
         var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs);
@@ -195,6 +202,7 @@ public static class Trainer
             RegressionResult r = m.Result();
             return new() { ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape };
         }
+        if (data.Task == TaskKind.Multilabel) return MultilabelMetrics(predictions, data);
         var c = new ClassificationMetrics(data.Classes);
         c.Update(predictions, [.. data.Targets.Select(t => (int)t)]);
         ClassificationResult res = c.Result();
@@ -204,6 +212,39 @@ public static class Trainer
             ["recall"] = res.MacroRecall, ["f1"] = res.MacroF1, ["roc_auc"] = res.RocAuc, ["pr_auc"] = res.PrAuc,
             ["log_loss"] = res.LogLoss, ["ece"] = res.ExpectedCalibrationError,
             ["minority_recall"] = res.PerClass.Where(p => p.Support > 0).MinBy(p => p.Support)?.Recall ?? double.NaN,
+        };
+    }
+
+    /// <summary>
+    /// Multilabel metrics: accuracy = exact match of every label (subset accuracy), hamming_accuracy = share of correct
+    /// labels; the others are the macro mean over labels of the binary metric.
+    /// </summary>
+    private static Dictionary<string, double> MultilabelMetrics(double[] probabilities, Dataset data)
+    {
+        int l = data.TargetWidth, n = data.Rows;
+        int exact = 0, correctLabels = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int rowCorrect = 0;
+            for (int k = 0; k < l; k++) rowCorrect += (probabilities[i * l + k] >= 0.5) == (data.Targets[i * l + k] > 0) ? 1 : 0;
+            correctLabels += rowCorrect;
+            exact += rowCorrect == l ? 1 : 0;
+        }
+        var perLabel = Enumerable.Range(0, l).Select(k =>
+        {
+            var m = new ClassificationMetrics(2);
+            m.Update([.. Enumerable.Range(0, n).SelectMany(i => new[] { 1 - probabilities[i * l + k], probabilities[i * l + k] })],
+                [.. Enumerable.Range(0, n).Select(i => data.Targets[i * l + k] > 0 ? 1 : 0)]);
+            return m.Result();
+        }).ToList();
+        return new()
+        {
+            ["accuracy"] = (double)exact / n, ["hamming_accuracy"] = (double)correctLabels / (n * l),
+            ["balanced_accuracy"] = perLabel.Average(r => r.BalancedAccuracy), ["precision"] = perLabel.Average(r => r.PerClass[1].Precision),
+            ["recall"] = perLabel.Average(r => r.PerClass[1].Recall), ["f1"] = perLabel.Average(r => r.PerClass[1].F1),
+            ["roc_auc"] = perLabel.Where(r => !double.IsNaN(r.RocAuc)).Select(r => r.RocAuc).DefaultIfEmpty(double.NaN).Average(),
+            ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
+            ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),
         };
     }
 
