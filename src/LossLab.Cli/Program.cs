@@ -40,6 +40,7 @@ public static class Program
             GradCheckCommand.Create(console),
             TrainCommand.Create(console),
             EvaluateCommand.Create(console),
+            CompareCommand.Create(console),
         };
         return root;
     }

@@ -1,0 +1,221 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LossLab.Data;
+using LossLab.Nn;
+using LossLab.Training;
+
+namespace LossLab.Cli.Commands;
+
+/// <summary>
+/// <c>losslab compare --data FILE.csv --losses a,b,expr:... [train options] [--seeds 5] [--activations relu,tanh]
+/// [--report DIR] [--format table|json]</c>: one model per loss (and activation) and seed on the same splits; mean ± std
+/// of every metric with the best marked, and each arm against the first one paired by seed with a 95 % interval.
+/// </summary>
+internal static class CompareCommand
+{
+    private static readonly Option<string> LossesOption = new("--losses") { Description = "comma-separated losses (names or expr:...); the first is the reference", Required = true };
+    private static readonly Option<int> SeedsOption = new("--seeds") { Description = "seeds (runs per loss)", DefaultValueFactory = _ => 5 };
+    private static readonly Option<string?> ActivationsOption = new("--activations") { Description = "comma-separated activations to compare too (default: --activation)" };
+    private static readonly Option<string?> ReportOption = new("--report") { Description = "folder for the run records (runs.json) and learning curves (curves.csv)" };
+
+    public static Command Create(CliConsole console)
+    {
+        var command = new Command("compare", "Compare losses (and activations) on one data set: same splits, seeds and budget.")
+        {
+            LossesOption, SeedsOption, ActivationsOption, ReportOption,
+        };
+        foreach (Option o in new Option[]
+        {
+            TrainCommand.DataOption, TrainCommand.TargetOption, TrainCommand.TaskOption, TrainCommand.LossOptionOption, TrainCommand.HiddenOption,
+            TrainCommand.ActivationOption, TrainCommand.OptimizerOption, TrainCommand.LrOption, TrainCommand.ScheduleOption, TrainCommand.EpochsOption,
+            TrainCommand.BatchOption, TrainCommand.L1Option, TrainCommand.L2Option, TrainCommand.WeightDecayOption, TrainCommand.DropoutOption,
+            TrainCommand.ClipOption, TrainCommand.ClassWeightsOption, TrainCommand.OversampleOption, TrainCommand.EarlyStoppingOption,
+            TrainCommand.SeedOption, TrainCommand.TestFractionOption, TrainCommand.ValidationFractionOption, TrainCommand.DropMissingOption,
+            TrainCommand.FormatOption,
+        })
+        {
+            command.Options.Add(o);
+        }
+        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "compare", () => Run(console, p, cancel))));
+        return command;
+    }
+
+    /// <summary>Splits on commas outside parentheses and quotes, so expressions with arguments stay whole.</summary>
+    internal static List<string> SplitTopLevel(string text)
+    {
+        var parts = new List<string>();
+        var current = new StringBuilder();
+        int depth = 0;
+        char quote = '\0';
+        foreach (char c in text)
+        {
+            if (quote != '\0') { if (c == quote) quote = '\0'; }
+            else if (c is '\'' or '"') quote = c;
+            else if (c == '(') depth++;
+            else if (c == ')') depth--;
+            else if (c == ',' && depth == 0)
+            {
+                parts.Add(current.ToString().Trim());
+                current.Clear();
+                continue;
+            }
+            current.Append(c);
+        }
+        if (current.Length > 0) parts.Add(current.ToString().Trim());
+        return [.. parts.Where(p => p.Length > 0)];
+    }
+
+    private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
+    {
+        Dataset data = TrainCommand.LoadData(p);
+        TrainingOptions options = TrainCommand.Options(p);
+        List<string> losses = SplitTopLevel(p.GetValue(LossesOption)!);
+        string? activationText = p.GetValue(ActivationsOption);
+        Activation[] activations = activationText is null
+            ? [options.Activation]
+            : [.. activationText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseActivation)];
+        int seeds = p.GetValue(SeedsOption);
+        bool json = p.GetValue(TrainCommand.FormatOption) == "json";
+        int total = losses.Count * activations.Length * seeds, done = 0;
+        var progress = new SynchronousProgress<RunRecord>(r =>
+        {
+            done++;
+            if (json) return;
+            string line = $"run {done}/{total}: {r.Loss} ({r.Activation}, seed {r.Seed}) {Headline(r.Test)}";
+            if (console.OutputIsTerminal) console.Out.Write("\r" + line.PadRight(100));
+            else console.Out.WriteLine(line);
+        });
+        ComparisonResult result = Comparison.Run(data, losses, activations, seeds, options, console.Registry, progress, cancel);
+        string? report = p.GetValue(ReportOption);
+        if (report is not null) WriteReport(report, data, options, result);
+        if (json)
+        {
+            console.Out.WriteLine(Json(data, result, seeds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+            return ExitCodes.Ok;
+        }
+        if (console.OutputIsTerminal) console.Out.WriteLine();
+        console.Out.Write(Table(data, result, seeds));
+        if (report is not null) console.Out.WriteLine($"run records and learning curves written to {report}");
+        return ExitCodes.Ok;
+    }
+
+    private static Activation ParseActivation(string name)
+        => Enum.GetValues<Activation>().FirstOrDefault(a => a.ToString().Equals(name, StringComparison.OrdinalIgnoreCase)) is var a && a.ToString().Equals(name, StringComparison.OrdinalIgnoreCase)
+            ? a
+            : throw new ArgumentException($"unknown activation '{name}'; choose {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))}");
+
+    private static string Headline(IReadOnlyDictionary<string, double> test)
+        => test.TryGetValue("accuracy", out double a) ? string.Create(CultureInfo.InvariantCulture, $"accuracy {a:F4}") : string.Create(CultureInfo.InvariantCulture, $"r2 {test.GetValueOrDefault("r2"):F4}");
+
+    internal static string[] MainMetrics(Dataset data) => data.Task == TaskKind.Regression
+        ? ["r2", "rmse", "mae", "mape"]
+        : ["accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece"];
+
+    internal static string Table(Dataset data, ComparisonResult result, int seeds)
+    {
+        string[] metrics = MainMetrics(data);
+        string key = metrics[0];
+        var sb = new StringBuilder();
+        sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{data.TargetName}: {data.Task}, {data.Rows} rows; {seeds} seed(s) per arm; test-split metrics, mean ± std (* best)"));
+        int width = Math.Max(12, result.Arms.Max(a => Label(a).Length) + 2);
+        sb.Append("  " + "arm".PadRight(width));
+        foreach (string m in metrics) sb.Append(m.PadLeft(19));
+        sb.AppendLine($"   Δ {key} vs first [95% CI]");
+        foreach (ArmSummary arm in result.Arms)
+        {
+            sb.Append("  " + Label(arm).PadRight(width));
+            foreach (string m in metrics)
+            {
+                Spread s = arm.Metrics.GetValueOrDefault(m) ?? new Spread(double.NaN, double.NaN, 0);
+                string star = ReferenceEquals(result.Best(m), arm) && result.Arms.Count > 1 ? "*" : " ";
+                sb.Append(string.Create(CultureInfo.InvariantCulture, $"{s.Mean,9:F4} ± {s.Std,-6:F4}{star}"));
+            }
+            PairedDifference d = arm.VersusFirst[key];
+            sb.AppendLine(ReferenceEquals(arm, result.Arms[0])
+                ? "   (reference)"
+                : string.Create(CultureInfo.InvariantCulture, $"   {d.Mean,8:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}"));
+        }
+        return sb.ToString();
+    }
+
+    private static string Label(ArmSummary a) => a.Activation == "relu" ? a.Loss : $"{a.Loss} / {a.Activation}";
+
+    private static JsonNode Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+
+    internal static JsonObject Json(Dataset data, ComparisonResult result, int seeds) => new()
+    {
+        ["data"] = data.TargetName,
+        ["task"] = data.Task.ToString().ToLowerInvariant(),
+        ["rows"] = data.Rows,
+        ["seeds"] = seeds,
+        ["arms"] = new JsonArray([.. result.Arms.Select(a => (JsonNode)new JsonObject
+        {
+            ["loss"] = a.Loss,
+            ["activation"] = a.Activation,
+            ["metrics"] = new JsonObject([.. a.Metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonObject
+            {
+                ["mean"] = Num(kv.Value.Mean), ["std"] = Num(kv.Value.Std), ["best"] = kv.Key != "loss" && ReferenceEquals(result.Best(kv.Key), a),
+            }))]),
+            ["versus_first"] = new JsonObject([.. a.VersusFirst.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonObject
+            {
+                ["mean"] = Num(kv.Value.Mean), ["low"] = Num(kv.Value.Low), ["high"] = Num(kv.Value.High),
+            }))]),
+            ["runs"] = new JsonArray([.. a.Runs.Select(r => (JsonNode)new JsonObject
+            {
+                ["seed"] = r.Seed, ["best_epoch"] = r.BestEpoch, ["stop_reason"] = r.StopReason,
+                ["test"] = new JsonObject([.. r.Test.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Num(kv.Value)))]),
+            })]),
+        })]),
+    };
+
+    /// <summary>runs.json (every run with its history) and curves.csv (one row per run and epoch) for the report stage.</summary>
+    private static void WriteReport(string folder, Dataset data, TrainingOptions options, ComparisonResult result)
+    {
+        Directory.CreateDirectory(folder);
+        var runs = new JsonArray();
+        var csv = new StringBuilder("loss,activation,seed,epoch,train_loss,val_loss,val_metric\n");
+        string key = MainMetrics(data)[0];
+        foreach (ArmSummary arm in result.Arms)
+        {
+            foreach (RunRecord r in arm.Runs)
+            {
+                runs.Add(new JsonObject
+                {
+                    ["loss"] = r.Loss, ["activation"] = r.Activation, ["seed"] = r.Seed, ["best_epoch"] = r.BestEpoch, ["stop_reason"] = r.StopReason,
+                    ["test"] = new JsonObject([.. r.Test.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Num(kv.Value)))]),
+                    ["history"] = new JsonArray([.. r.History.Select(e => (JsonNode)new JsonObject
+                    {
+                        ["epoch"] = e.Epoch, ["train_loss"] = Num(e.TrainLoss), ["val_loss"] = Num(e.ValidationLoss),
+                        ["val"] = new JsonObject([.. e.Validation.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Num(kv.Value)))]),
+                    })]),
+                });
+                foreach (EpochRecord e in r.History)
+                {
+                    csv.Append(string.Create(CultureInfo.InvariantCulture,
+                        $"\"{r.Loss.Replace("\"", "\"\"", StringComparison.Ordinal)}\",{r.Activation},{r.Seed},{e.Epoch},{e.TrainLoss:R},{e.ValidationLoss:R},{e.Validation.GetValueOrDefault(key, double.NaN):R}\n"));
+                }
+            }
+        }
+        var record = new JsonObject
+        {
+            ["format"] = "losslab-comparison", ["version"] = 1, ["data"] = data.TargetName, ["task"] = data.Task.ToString().ToLowerInvariant(),
+            ["epochs"] = options.Epochs, ["hidden"] = new JsonArray([.. options.Hidden.Select(h => (JsonNode)h)]), ["runs"] = runs,
+        };
+        AtomicFile.WriteAllText(Path.Combine(folder, "runs.json"), record.ToJsonString());
+        AtomicFile.WriteAllText(Path.Combine(folder, "curves.csv"), csv.ToString());
+    }
+}
+
+/// <summary>Writes a file through a temporary file and a rename, so readers never see half of it.</summary>
+internal static class AtomicFile
+{
+    public static void WriteAllText(string path, string text)
+    {
+        string temp = path + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(temp, text);
+        File.Move(temp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json.Nodes;
+using LossLab.Cli;
+using LossLab.Cli.Commands;
+using LossLab.Nn;
+using LossLab.Tests.TestKit;
+using LossLab.Training;
+
+namespace LossLab.Tests.Training;
+
+public sealed class ComparisonTests
+{
+    [Fact]
+    public void Paired_differences_use_student_t_intervals()
+    {
+        // d = [1, 2, 3]: mean 2, s = 1, t(2) = 4.303 → 2 ± 4.303/√3.
+        PairedDifference d = Comparison.Paired([2, 4, 6], [1, 2, 3]);
+        Assert.Equal(2, d.Mean, 12);
+        Assert.Equal(2 - 4.303 / Math.Sqrt(3), d.Low, 12);
+        Assert.False(d.Significant);
+        Assert.True(Comparison.Paired([2.0, 2.1, 1.9, 2.05], [1.0, 1.1, 0.95, 1.0]).Significant);
+        Assert.Equal(1.96, Comparison.TCritical95(500));
+        Assert.True(double.IsNaN(Comparison.Paired([1], [0]).Low));
+        Spread s = Comparison.Describe([1, 2, 3, double.NaN]);
+        Assert.Equal((2.0, 1.0, 3), (s.Mean, s.Std, s.Count));
+    }
+
+    [Fact]
+    public void Comparisons_are_paired_by_seed_and_reproducible()
+    {
+        var data = Datasets.Load("iris");
+        var options = new TrainingOptions { Hidden = [8], Epochs = 10, LearningRate = 0.02 };
+        ComparisonResult a = Comparison.Run(data, ["cross_entropy", "multi_margin_loss"], [Activation.ReLU, Activation.Tanh], 2, options);
+        ComparisonResult b = Comparison.Run(data, ["cross_entropy", "multi_margin_loss"], [Activation.ReLU, Activation.Tanh], 2, options);
+        Assert.Equal(4, a.Arms.Count);
+        Assert.All(a.Arms, arm => Assert.Equal([0, 1], arm.Runs.Select(r => r.Seed)));
+        Assert.Equal(a.Arms.Select(x => x.Metrics["accuracy"].Mean), b.Arms.Select(x => x.Metrics["accuracy"].Mean));
+        Assert.Equal(0, a.Arms[0].VersusFirst["accuracy"].Mean);
+        Assert.Null(a.Best("loss"));
+        Assert.Throws<LossLab.Numerics.LossArgumentException>(() => Comparison.Run(data, ["cross_entropy"], [Activation.ReLU], 1, options with { LossOptions = new Dictionary<string, object?> { ["delta"] = 1.0 } }));
+    }
+
+    [Fact]
+    public void The_command_prints_a_table_json_and_writes_run_records()
+    {
+        string folder = Path.Combine(Directory.CreateTempSubdirectory("losslab-cmp").FullName, "report");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(["compare", "--data", Datasets.PathOf("diabetes"), "--losses", "mse_loss,huber_loss,expr:mean(softplus(2*(input-target)) - (input-target) - log(2))",
+            "--loss-option", "delta=30", "--seeds", "2", "--epochs", "5", "--hidden", "8", "--report", folder], new CliConsole(new StringReader(""), output, error, false));
+        Assert.True(code == 0, error.ToString());
+        string text = output.ToString();
+        Assert.Contains("(reference)", text);
+        Assert.Contains("Δ r2 vs first [95% CI]", text);
+        Assert.Contains("*", text);
+        JsonNode runs = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "runs.json")))!;
+        Assert.Equal(6, runs["runs"]!.AsArray().Count);
+        Assert.Equal(1 + 6 * 5, File.ReadAllLines(Path.Combine(folder, "curves.csv")).Length);
+        var json = new StringWriter();
+        Assert.Equal(0, Program.Run(["compare", "--data", Datasets.PathOf("iris"), "--losses", "cross_entropy,nll_loss", "--seeds", "1", "--epochs", "2", "--format", "json"],
+            new CliConsole(new StringReader(""), json, error, false)));
+        Assert.Equal(2, JsonNode.Parse(json.ToString())!["arms"]!.AsArray().Count);
+        Assert.Equal(["a", "expr:f(x, y)", "b"], CompareCommand.SplitTopLevel("a, expr:f(x, y) ,b"));
+    }
+}
