@@ -41,6 +41,7 @@ public static class Program
             TrainCommand.Create(console),
             EvaluateCommand.Create(console),
             CompareCommand.Create(console),
+            RecommendCommand.Create(console),
         };
         return root;
     }
