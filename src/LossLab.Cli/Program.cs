@@ -42,6 +42,7 @@ public static class Program
             EvaluateCommand.Create(console),
             CompareCommand.Create(console),
             RecommendCommand.Create(console),
+            ReportCommand.Create(console),
         };
         return root;
     }

@@ -1,71 +1,94 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
-using LossLab.Losses.Classification;
-using LossLab.Losses.Core;
-using LossLab.Losses.Regression;
-using LossLab.Numerics;
+using LossLab.Cli.Lab;
+using Spectre.Console;
 
 namespace LossLab.Cli.Commands;
 
 /// <summary>
-/// <c>losslab demo</c>: until the training lab lands, a guided tour that evaluates real losses on a worked example
-/// (values and gradients, computed now, not quoted) and then prints the catalog.
+/// <c>losslab demo [--out DIR] [--full]</c>: runs the nine experiments that put common claims about losses to the
+/// test on the shipped data, and writes the HTML report with its charts and run records (default losslab-report/).
 /// </summary>
 internal static class DemoCommand
 {
+    private static readonly Option<string> OutOption = new("--out") { Description = "report folder", DefaultValueFactory = _ => "losslab-report" };
+    private static readonly Option<bool> FullOption = new("--full") { Description = "more seeds and epochs (about ten minutes on 2 cores)" };
+    private static readonly Option<int?> SeedsOption = new("--seeds") { Description = "seeds per arm (default 3, or 8 with --full)" };
+    private static readonly Option<string?> OnlyOption = new("--only") { Description = "comma-separated experiment ids to run (default: all nine)" };
+
     public static Command Create(CliConsole console)
     {
-        var command = new Command("demo", "A guided tour: losses evaluated on a worked example, then the catalog.");
-        command.SetAction(_ => Run(console));
+        var command = new Command("demo", "Measure nine common claims about losses on real data and write an HTML report.")
+        {
+            OutOption, FullOption, SeedsOption, OnlyOption,
+        };
+        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "demo", () => Run(console, p, cancel))));
         return command;
     }
 
-    private static int Run(CliConsole console)
+    internal static string DataFolder()
     {
-        TextWriter o = console.Out;
-        o.WriteLine("LossLab demo: every number below is computed by the library as you watch.");
-        o.WriteLine();
-
-        // Regression: one outlier among four residuals.
-        var pred = TensorData.FromArray(new float[] { 2.5f, 0.0f, 2.1f, 7.8f }, 4);
-        var truth = TensorData.FromArray(new float[] { 3.0f, -0.5f, 2.0f, 1.8f }, 4);
-        o.WriteLine("1. Regression, predictions [2.5, 0.0, 2.1, 7.8] vs targets [3.0, -0.5, 2.0, 1.8] (the last is an outlier):");
-        foreach (ILoss loss in new ILoss[] { new MseLoss(), new L1Loss(), new HuberLoss() })
+        foreach (string candidate in new[] { Path.Combine(AppContext.BaseDirectory, "data"), Path.Combine(Environment.CurrentDirectory, "data") })
         {
-            LossResult r = loss.Evaluate(new LossInputs().Add("input", pred).Add("target", truth));
-            o.WriteLine($"   {loss.Descriptor.Name,-14} value {F(r.Scalar),10}   gradient {Vector(r.Gradient("input"))}");
+            if (File.Exists(Path.Combine(candidate, "digits.csv"))) return candidate;
         }
-        o.WriteLine("   The outlier's share of the gradient: MSE lets it dominate, L1 and Huber cap it.");
-        o.WriteLine();
-
-        // Classification: 3 classes, 2 samples, with and without label smoothing.
-        var logits = TensorData.FromArray(new float[] { 2.0f, 1.0f, 0.1f, 0.5f, 2.5f, 0.3f }, 2, 3);
-        var labels = TensorData.FromArray(new long[] { 0, 2 }, 2);
-        o.WriteLine("2. Cross-entropy, logits [[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]], classes [0, 2] (the second is misclassified):");
-        foreach (double eps in new[] { 0.0, 0.1 })
-        {
-            var ce = new CrossEntropy(new CrossEntropy.Options { LabelSmoothing = eps });
-            LossResult r = ce.Evaluate(new LossInputs().Add("input", logits).Add("target", labels));
-            o.WriteLine($"   label_smoothing={eps.ToString(CultureInfo.InvariantCulture),-4} value {F(r.Scalar),10}   d/dlogits {Vector(r.Gradient("input"))}");
-        }
-        o.WriteLine("   Each gradient row is (softmax − target)/N and sums to zero.");
-        o.WriteLine();
-
-        // Stability: the soft margin loss where PyTorch overflows.
-        var x = TensorData.FromArray(new float[] { -10000f }, 1);
-        var y = TensorData.FromArray(new float[] { 1f }, 1);
-        LossResult sm = new SoftMarginLoss().Evaluate(new LossInputs().Add("input", x).Add("target", y));
-        o.WriteLine($"3. Stability: soft_margin_loss at −y·x = 1e4 is {F(sm.Scalar)} with gradient {Vector(sm.Gradient("input"))}");
-        o.WriteLine("   (PyTorch's float32 kernel returns inf and a NaN gradient here).");
-        o.WriteLine();
-
-        o.WriteLine("The catalog:");
-        o.Write(LossesCommand.Table(console.Registry.Entries));
-        return ExitCodes.Ok;
+        throw new IOException($"the shipped data sets are missing (looked in {Path.Combine(AppContext.BaseDirectory, "data")})");
     }
 
-    private static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
-
-    private static string Vector(TensorData t)
-        => "[" + string.Join(", ", Enumerable.Range(0, t.Length).Select(i => t.GetDouble(i).ToString("0.####", CultureInfo.InvariantCulture))) + "]";
+    private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
+    {
+        bool full = p.GetValue(FullOption);
+        var settings = new LabSettings(p.GetValue(SeedsOption) ?? (full ? 8 : 3), full ? 2.0 : 1.0, DataFolder());
+        string? only = p.GetValue(OnlyOption);
+        var selected = Experiments.All.Where(e => only is null || only.Split(',', StringSplitOptions.TrimEntries).Contains(e.Id)).ToList();
+        if (selected.Count == 0)
+        {
+            throw new ArgumentException($"no experiment matches --only {only}; ids: {string.Join(", ", Experiments.All.Select(e => e.Id))}");
+        }
+        string folder = p.GetValue(OutOption)!;
+        var records = new List<ExperimentRecord>();
+        var clock = Stopwatch.StartNew();
+        IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(console.Out),
+            Ansi = console.OutputIsTerminal ? AnsiSupport.Detect : AnsiSupport.No,
+            Interactive = console.OutputIsTerminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (console.OutputIsTerminal)
+        {
+            ansi.Progress().AutoClear(false).Start(ctx =>
+            {
+                var task = ctx.AddTask("experiments", maxValue: selected.Count);
+                foreach (var (id, title, run) in selected)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    task.Description = title.Split(':')[0];
+                    records.Add(run(settings));
+                    task.Increment(1);
+                }
+            });
+        }
+        else
+        {
+            for (int i = 0; i < selected.Count; i++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var (id, title, run) = selected[i];
+                ExperimentRecord r = run(settings);
+                records.Add(r);
+                console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"[{i + 1}/{selected.Count}] {title}: {r.Verdict.Status} ({r.Seconds:F1} s)"));
+            }
+        }
+        string index = ReportWriter.Write(folder, records, string.Create(CultureInfo.InvariantCulture,
+            $"{records.Count} experiments, {settings.Seeds} seeds per arm{(full ? ", full budget" : "")}, measured on {DateTime.UtcNow:yyyy-MM-dd} in {clock.Elapsed.TotalSeconds:F0} s on {Environment.ProcessorCount} cores."));
+        var table = new Table().AddColumn("#").AddColumn("claim").AddColumn("verdict").AddColumn("effect");
+        foreach (ExperimentRecord r in records)
+        {
+            table.AddRow(r.Number.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Claim), r.Verdict.Status, Markup.Escape(r.Verdict.Effect.ToString("G3", CultureInfo.InvariantCulture)));
+        }
+        ansi.Write(table);
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"report: {Path.GetFullPath(index)} ({records.Count} experiments in {clock.Elapsed.TotalSeconds:F0} s)"));
+        return ExitCodes.Ok;
+    }
 }

@@ -186,14 +186,4 @@ public sealed class CommandLineTests
         Assert.Contains(ce.GetProperty("options").EnumerateArray(), o => o.GetProperty("name").GetString() == "ignore_index" && o.GetProperty("default").GetString() == "-100");
         Assert.Equal("MulticlassClassification", ce.GetProperty("task").GetString());
     }
-
-    [Fact]
-    public void Demo_runs_and_shows_computed_numbers()
-    {
-        var (code, output, error) = Run("", "demo");
-        Assert.Equal(0, code);
-        Assert.Equal("", error);
-        Assert.Contains("value", output);
-        Assert.Contains("soft_margin_loss at −y·x = 1e4 is 10000", output);
-    }
 }

@@ -1,0 +1,55 @@
+namespace LossLab.Data;
+
+/// <summary>
+/// Seeded, documented corruptions of a data set, so that a claim about a loss can be tested under control:
+/// outlying targets, flipped labels, a rarer class.
+/// </summary>
+public static class Corruption
+{
+    /// <summary>
+    /// Multiplies a share of regression targets by <paramref name="factor"/> (gross measurement errors); returns the
+    /// corrupted data and the corrupted row indices.
+    /// </summary>
+    public static (Dataset Data, int[] Rows) InjectOutliers(Dataset data, double share, double factor, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Task != TaskKind.Regression) throw new ArgumentException("outliers are injected into regression targets", nameof(data));
+        int[] rows = Pick(data.Rows, share, seed);
+        double[] t = (double[])data.Targets.Clone();
+        foreach (int i in rows) t[i] *= factor;
+        return (data.WithTargets(t), rows);
+    }
+
+    /// <summary>Replaces a share of class labels by a different class chosen uniformly (symmetric label noise).</summary>
+    public static (Dataset Data, int[] Rows) FlipLabels(Dataset data, double share, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Task is not (TaskKind.Binary or TaskKind.Multiclass)) throw new ArgumentException("labels are flipped in single-label classification data", nameof(data));
+        int[] rows = Pick(data.Rows, share, seed);
+        var random = new Random(seed ^ 0x5bd1e995);
+        double[] t = (double[])data.Targets.Clone();
+        foreach (int i in rows)
+        {
+            int other = random.Next(data.Classes - 1);
+            t[i] = other >= (int)t[i] ? other + 1 : other;
+        }
+        return (data.WithTargets(t), rows);
+    }
+
+    /// <summary>Keeps only a share of the rows of one class (the others untouched), making it a minority.</summary>
+    public static Dataset SubsampleClass(Dataset data, int cls, double keep, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, data.Rows).Where(i => (int)data.Targets[i] != cls || random.NextDouble() < keep).ToList();
+        return data.Subset(rows);
+    }
+
+    private static int[] Pick(int rows, double share, int seed)
+    {
+        if (!(share >= 0 && share <= 1)) throw new ArgumentOutOfRangeException(nameof(share), $"share must be in [0, 1], got {share}");
+        int[] order = [.. Enumerable.Range(0, rows)];
+        Splitter.Shuffle(order, new Random(seed));
+        return [.. order.Take((int)Math.Round(rows * share)).Order()];
+    }
+}

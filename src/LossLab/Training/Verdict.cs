@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace LossLab.Training;
+
+/// <summary>The outcome of testing a claim.</summary>
+public enum VerdictStatus
+{
+    Supported,
+    NotSupported,
+    Inconclusive,
+}
+
+/// <summary>A claim's verdict with its measured effect and interval, and a sentence built from the numbers.</summary>
+public sealed record Verdict(VerdictStatus Status, double Effect, double Low, double High, string Text)
+{
+    /// <summary>
+    /// Judges a claim from a paired difference whose positive values support it: supported when the 95 % interval
+    /// lies above 0, not supported when it lies below 0, inconclusive when it contains 0 (or with one seed).
+    /// <paramref name="effect"/> names the quantity, e.g. "MAE(MSE) − MAE(Huber)".
+    /// </summary>
+    public static Verdict FromDifference(PairedDifference d, string effect, int seeds, string unit = "")
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        VerdictStatus status = double.IsNaN(d.Low) ? VerdictStatus.Inconclusive
+            : d.Low > 0 ? VerdictStatus.Supported
+            : d.High < 0 ? VerdictStatus.NotSupported
+            : VerdictStatus.Inconclusive;
+        string interval = double.IsNaN(d.Low) ? "no interval with one seed" : F($"95 % interval [{d.Low:G3}, {d.High:G3}]");
+        string word = status switch
+        {
+            VerdictStatus.Supported => "supported",
+            VerdictStatus.NotSupported => "not supported (the effect goes the other way)",
+            _ => "inconclusive (the interval contains 0)",
+        };
+        return new Verdict(status, d.Mean, d.Low, d.High, F($"{effect} = {d.Mean:G3}{unit} over {seeds} seeds, {interval}: {word}."));
+    }
+
+    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}
