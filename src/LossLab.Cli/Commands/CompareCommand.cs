@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using LossLab.Data;
 using LossLab.Nn;
 using LossLab.Training;
+using Spectre.Console;
 
 namespace LossLab.Cli.Commands;
 
@@ -80,15 +81,31 @@ internal static class CompareCommand
         int seeds = p.GetValue(SeedsOption);
         bool json = p.GetValue(TrainCommand.FormatOption) == "json";
         int total = losses.Count * activations.Length * seeds, done = 0;
-        var progress = new SynchronousProgress<RunRecord>(r =>
+        ComparisonResult result;
+        if (console.OutputIsTerminal && !json)
         {
-            done++;
-            if (json) return;
-            string line = $"run {done}/{total}: {r.Loss} ({r.Activation}, seed {r.Seed}) {Headline(r.Test)}";
-            if (console.OutputIsTerminal) console.Out.Write("\r" + line.PadRight(100));
-            else console.Out.WriteLine(line);
-        });
-        ComparisonResult result = Comparison.Run(data, losses, activations, seeds, options, console.Registry, progress, cancel);
+            ComparisonResult? finished = null;
+            TrainCommand.Terminal(console).Progress().AutoClear(false).Start(ctx =>
+            {
+                var task = ctx.AddTask("runs", maxValue: total);
+                var bar = new SynchronousProgress<RunRecord>(r =>
+                {
+                    task.Description = $"{r.Loss} ({r.Activation}, seed {r.Seed}) {Headline(r.Test)}";
+                    task.Increment(1);
+                });
+                finished = Comparison.Run(data, losses, activations, seeds, options, console.Registry, bar, cancel);
+            });
+            result = finished!;
+        }
+        else
+        {
+            var lines = new SynchronousProgress<RunRecord>(r =>
+            {
+                done++;
+                if (!json) console.Out.WriteLine($"run {done}/{total}: {r.Loss} ({r.Activation}, seed {r.Seed}) {Headline(r.Test)}");
+            });
+            result = Comparison.Run(data, losses, activations, seeds, options, console.Registry, lines, cancel);
+        }
         string? report = p.GetValue(ReportOption);
         if (report is not null) WriteReport(report, data, options, result);
         if (json)
@@ -96,7 +113,6 @@ internal static class CompareCommand
             console.Out.WriteLine(Json(data, result, seeds).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;
         }
-        if (console.OutputIsTerminal) console.Out.WriteLine();
         console.Out.Write(Table(data, result, seeds));
         if (report is not null) console.Out.WriteLine($"run records and learning curves written to {report}");
         return ExitCodes.Ok;

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using LossLab.Data;
 using LossLab.Nn;
 using LossLab.Training;
+using Spectre.Console;
 
 namespace LossLab.Cli.Commands;
 
@@ -107,19 +108,37 @@ internal static class TrainCommand
         TrainingOptions options = Options(p);
         bool json = p.GetValue(FormatOption) == "json";
         var clock = Stopwatch.StartNew();
-        var progress = new SynchronousProgress<EpochRecord>(r =>
+        TrainingResult result;
+        if (console.OutputIsTerminal && !json)
         {
-            if (json) return;
-            string metric = r.Validation.TryGetValue("accuracy", out double a) ? $"val accuracy {a:F4}" : r.Validation.TryGetValue("r2", out double r2) ? $"val r2 {r2:F4}" : "";
-            string line = string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch,4}/{options.Epochs}  train loss {r.TrainLoss:G5}  val loss {r.ValidationLoss:G5}  {metric}");
-            if (console.OutputIsTerminal)
+            // A live Spectre.Console bar per epoch in a terminal.
+            TrainingResult? done = null;
+            Terminal(console).Progress().AutoClear(false).Start(ctx =>
             {
-                int filled = (int)Math.Round(20.0 * r.Epoch / options.Epochs);
-                console.Out.Write($"\r[{new string('#', filled)}{new string('-', 20 - filled)}] {line}".PadRight(110));
-            }
-            else if (r.Epoch == 1 || r.Epoch % Math.Max(1, options.Epochs / 10) == 0) console.Out.WriteLine(line);
-        });
-        TrainingResult result = Trainer.Train(data, options, console.Registry, progress, cancel);
+                var task = ctx.AddTask($"training {data.TargetName}", maxValue: options.Epochs);
+                var bar = new SynchronousProgress<EpochRecord>(r =>
+                {
+                    task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch}: train {r.TrainLoss:G4}, val {r.ValidationLoss:G4}");
+                    task.Value = r.Epoch;
+                });
+                done = Trainer.Train(data, options, console.Registry, bar, cancel);
+                task.Value = options.Epochs;
+            });
+            result = done!;
+        }
+        else
+        {
+            var lines = new SynchronousProgress<EpochRecord>(r =>
+            {
+                if (json) return;
+                string metric = r.Validation.TryGetValue("accuracy", out double a) ? $"val accuracy {a:F4}" : r.Validation.TryGetValue("r2", out double r2) ? $"val r2 {r2:F4}" : "";
+                if (r.Epoch == 1 || r.Epoch % Math.Max(1, options.Epochs / 10) == 0)
+                {
+                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch,4}/{options.Epochs}  train loss {r.TrainLoss:G5}  val loss {r.ValidationLoss:G5}  {metric}"));
+                }
+            });
+            result = Trainer.Train(data, options, console.Registry, lines, cancel);
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         string? save = p.GetValue(SaveOption);
         if (save is not null) result.Model.Save(save);
@@ -128,7 +147,6 @@ internal static class TrainCommand
             console.Out.WriteLine(Json(data, options, result, seconds, save).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;
         }
-        if (console.OutputIsTerminal) console.Out.WriteLine();
         console.Out.WriteLine($"model: {result.Model.Network.Describe()}  loss: {result.Model.LossName}  stop: {result.StopReason} (best epoch {result.BestEpoch})");
         foreach (var (key, value) in result.Test) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test {key,-18} {value:G6}"));
         if (save is not null) console.Out.WriteLine($"saved {save}");
@@ -138,6 +156,13 @@ internal static class TrainCommand
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained {data.TargetName} ({data.Task}, {data.Rows} rows) for {result.History.Count} epochs in {seconds:F1} s: {headline}"));
         return ExitCodes.Ok;
     }
+
+    internal static Spectre.Console.IAnsiConsole Terminal(CliConsole console) => Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+    {
+        Out = new Spectre.Console.AnsiConsoleOutput(console.Out),
+        Ansi = Spectre.Console.AnsiSupport.Detect,
+        Interactive = Spectre.Console.InteractionSupport.Detect,
+    });
 
     internal static JsonObject Json(Dataset data, TrainingOptions o, TrainingResult r, double seconds, string? saved)
     {
