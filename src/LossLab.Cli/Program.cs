@@ -43,6 +43,7 @@ public static class Program
             CompareCommand.Create(console),
             RecommendCommand.Create(console),
             ReportCommand.Create(console),
+            ExportCommand.Create(console),
         };
         return root;
     }

@@ -45,6 +45,23 @@ public sealed class TrainCommandTests
         Assert.Contains("r2", evalOut);
     }
 
+    [Fact]
+    public void A_saved_model_exports_to_an_onnx_file()
+    {
+        string dir = Directory.CreateTempSubdirectory("losslab-export").FullName;
+        string model = Path.Combine(dir, "iris.json"), onnx = Path.Combine(dir, "iris.onnx");
+        Assert.Equal(0, Run("train", "--data", Datasets.PathOf("iris"), "--epochs", "2", "--hidden", "4", "--save", model).Code);
+        var (code, output, _) = Run("export", "--model", model, "--out", onnx);
+        Assert.Equal(0, code);
+        Assert.Contains("opset 17", output);
+        byte[] bytes = File.ReadAllBytes(onnx);
+        Assert.Equal(0x08, bytes[0]);   // field 1 (ir_version), varint
+        Assert.Equal(8, bytes[1]);
+        var (missing, _, error) = Run("export", "--model", Path.Combine(dir, "none.json"), "--out", onnx);
+        Assert.Equal(2, missing);
+        Assert.Contains("no such model file", error);
+    }
+
     [Theory]
     [InlineData("--data", "/no/such.csv")]
     [InlineData("--loss", "nope")]

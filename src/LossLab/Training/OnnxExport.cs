@@ -1,0 +1,239 @@
+using System.Text;
+using LossLab.Nn;
+using LossLab.Data;
+
+namespace LossLab.Training;
+
+/// <summary>
+/// Writes a trained <see cref="Model"/> as a standard ONNX graph (opset 17, IR version 8): the standardizer
+/// (Sub, Div), each Linear as Gemm, the activations, and the head (Softmax, Sigmoid, or none for regression).
+/// Input <c>features</c> (batch, D) float; output <c>output</c>: the same numbers as <see cref="Model.Predict"/>
+/// (probabilities (batch, C), a one-logit binary model as [1 − σ, σ], σ per label for multilabel, values (batch, 1)).
+/// The protobuf encoding is written by hand, so the library needs no ONNX or protobuf package.
+/// </summary>
+public static class OnnxExport
+{
+    public const int Opset = 17;
+    public const long IrVersion = 8;
+
+    public static void Save(Model model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes = ToBytes(model);
+        string temp = path + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static byte[] ToBytes(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var graph = new Graph();
+        int d = model.FeatureNames.Count;
+        graph.Initializer("mean", [d], model.Standardizer.Mean);
+        graph.Initializer("std", [d], model.Standardizer.Std);
+        graph.Node("Sub", ["features", "mean"], "centered");
+        string x = graph.Node("Div", ["centered", "std"], "standardized");
+        int index = 0;
+        foreach (Module layer in model.Network.Layers)
+        {
+            switch (layer)
+            {
+                case Linear l:
+                    graph.Initializer($"W{index}", [l.Inputs, l.Outputs], [.. l.Weight.Values]);
+                    graph.Initializer($"B{index}", [l.Outputs], [.. l.Bias.Values]);
+                    x = graph.Node("Gemm", [x, $"W{index}", $"B{index}"], $"linear{index}");
+                    index++;
+                    break;
+                case ActivationLayer a:
+                    x = Activation(graph, a.Kind, x, $"act{index}");
+                    break;
+                case Dropout:
+                    break;   // inference: identity
+                default:
+                    throw new NotSupportedException($"ONNX export: layer {layer.Describe()} is not supported");
+            }
+        }
+        int outputs = model.Outputs;
+        if (model.Task == TaskKind.Multilabel || (model.Task == TaskKind.Binary && outputs == 1))
+        {
+            string p = graph.Node("Sigmoid", [x], "probability");
+            if (model.Task == TaskKind.Binary)
+            {
+                graph.Initializer("one", [], [1.0]);
+                string q = graph.Node("Sub", ["one", p], "complement");
+                x = graph.Node("Concat", [q, p], "output", ("axis", 1L));
+                outputs = 2;
+            }
+            else
+            {
+                x = graph.Node("Identity", [p], "output");
+            }
+        }
+        else if (model.Task != TaskKind.Regression)
+        {
+            x = graph.Node("Softmax", [x], "output", ("axis", 1L));
+        }
+        else
+        {
+            x = graph.Node("Identity", [x], "output");
+        }
+        return graph.Model(d, outputs);
+    }
+
+    private static string Activation(Graph g, Activation kind, string x, string name) => kind switch
+    {
+        Nn.Activation.Identity => x,
+        Nn.Activation.ReLU => g.Node("Relu", [x], name),
+        Nn.Activation.LeakyReLU => g.Node("LeakyRelu", [x], name, ("alpha", 0.01f)),
+        Nn.Activation.ELU => g.Node("Elu", [x], name, ("alpha", 1.0f)),
+        Nn.Activation.Sigmoid => g.Node("Sigmoid", [x], name),
+        Nn.Activation.Tanh => g.Node("Tanh", [x], name),
+        Nn.Activation.Softplus => g.Node("Softplus", [x], name),
+        Nn.Activation.GELU => Gelu(g, x, name),
+        _ => throw new NotSupportedException(kind.ToString()),
+    };
+
+    /// <summary>½x(1 + tanh(√(2/π)(x + 0.044715x³))), the tanh form the trainer uses (opset 17 has no Gelu).</summary>
+    private static string Gelu(Graph g, string x, string name)
+    {
+        g.Initializer(name + "_k", [], [0.044715]);
+        g.Initializer(name + "_c", [], [Math.Sqrt(2 / Math.PI)]);
+        g.Initializer(name + "_one", [], [1.0]);
+        g.Initializer(name + "_half", [], [0.5]);
+        string x2 = g.Node("Mul", [x, x], name + "_x2");
+        string x3 = g.Node("Mul", [x2, x], name + "_x3");
+        string a = g.Node("Mul", [x3, name + "_k"], name + "_a");
+        string b = g.Node("Add", [x, a], name + "_b");
+        string c = g.Node("Mul", [b, name + "_c"], name + "_d");
+        string t = g.Node("Tanh", [c], name + "_t");
+        string f = g.Node("Add", [t, name + "_one"], name + "_f");
+        string h = g.Node("Mul", [x, f], name + "_g");
+        return g.Node("Mul", [h, name + "_half"], name);
+    }
+
+    /// <summary>The nodes and initializers of the graph being built, serialized as ONNX protobuf.</summary>
+    private sealed class Graph
+    {
+        private readonly List<byte[]> _nodes = [];
+        private readonly List<byte[]> _initializers = [];
+
+        public void Initializer(string name, long[] dims, double[] values)
+        {
+            var t = new Proto();
+            foreach (long dim in dims) t.Int64(1, dim);                    // dims
+            t.Int64(2, 1);                                                 // data_type = FLOAT
+            t.String(8, name);                                             // name
+            t.Bytes(9, [.. values.SelectMany(v => BitConverter.GetBytes((float)v))]);   // raw_data, little-endian
+            _initializers.Add(t.ToArray());
+        }
+
+        public string Node(string op, string[] inputs, string output, params (string Name, object Value)[] attributes)
+        {
+            var n = new Proto();
+            foreach (string i in inputs) n.String(1, i);
+            n.String(2, output);
+            n.String(3, output + "_node");
+            n.String(4, op);
+            foreach (var (name, value) in attributes)
+            {
+                var a = new Proto();
+                a.String(1, name);
+                switch (value)
+                {
+                    case float f: a.Float(2, f); a.Int64(20, 1); break;    // FLOAT
+                    case long l: a.Int64(3, l); a.Int64(20, 2); break;     // INT
+                    default: throw new ArgumentException(value.GetType().Name);
+                }
+                n.Message(5, a);
+            }
+            _nodes.Add(n.ToArray());
+            return output;
+        }
+
+        public byte[] Model(int inputs, int outputs)
+        {
+            var graph = new Proto();
+            foreach (byte[] node in _nodes) graph.Bytes(1, node);
+            graph.String(2, "losslab_mlp");
+            foreach (byte[] init in _initializers) graph.Bytes(5, init);
+            graph.Message(11, ValueInfo("features", inputs));
+            graph.Message(12, ValueInfo("output", outputs));
+            var model = new Proto();
+            model.Int64(1, IrVersion);
+            model.String(2, "LossLab");
+            model.String(3, typeof(OnnxExport).Assembly.GetName().Version?.ToString() ?? "0");
+            model.Message(7, graph);
+            var opset = new Proto();
+            opset.String(1, "");
+            opset.Int64(2, Opset);
+            model.Message(8, opset);
+            return model.ToArray();
+        }
+
+        /// <summary>A float tensor (batch, width) with a symbolic batch dimension.</summary>
+        private static Proto ValueInfo(string name, int width)
+        {
+            var shape = new Proto();
+            var batch = new Proto();
+            batch.String(2, "batch");
+            shape.Message(1, batch);
+            var w = new Proto();
+            w.Int64(1, width);
+            shape.Message(1, w);
+            var tensor = new Proto();
+            tensor.Int64(1, 1);   // elem_type FLOAT
+            tensor.Message(2, shape);
+            var type = new Proto();
+            type.Message(1, tensor);
+            var info = new Proto();
+            info.String(1, name);
+            info.Message(2, type);
+            return info;
+        }
+    }
+
+    /// <summary>The protobuf wire format, just what ONNX needs: varints, length-delimited fields and fixed32 floats.</summary>
+    private sealed class Proto
+    {
+        private readonly MemoryStream _stream = new();
+
+        public byte[] ToArray() => _stream.ToArray();
+
+        public void Int64(int field, long value)
+        {
+            Tag(field, 0);
+            Varint((ulong)value);
+        }
+
+        public void Float(int field, float value)
+        {
+            Tag(field, 5);
+            _stream.Write(BitConverter.GetBytes(value));
+        }
+
+        public void String(int field, string value) => Bytes(field, Encoding.UTF8.GetBytes(value));
+
+        public void Message(int field, Proto message) => Bytes(field, message.ToArray());
+
+        public void Bytes(int field, byte[] value)
+        {
+            Tag(field, 2);
+            Varint((ulong)value.Length);
+            _stream.Write(value);
+        }
+
+        private void Tag(int field, int wireType) => Varint((ulong)((field << 3) | wireType));
+
+        private void Varint(ulong v)
+        {
+            while (v >= 0x80)
+            {
+                _stream.WriteByte((byte)(v | 0x80));
+                v >>= 7;
+            }
+            _stream.WriteByte((byte)v);
+        }
+    }
+}
