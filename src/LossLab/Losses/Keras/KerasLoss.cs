@@ -1,0 +1,145 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+
+namespace LossLab.Losses.Keras;
+
+/// <summary>
+/// The shared machinery of Keras 3 losses: inputs <c>y_true</c>, <c>y_pred</c> of equal shape, a per-sample loss
+/// (most losses average over the last axis), then Keras's reduction with an optional <c>sample_weight</c>.
+/// </summary>
+/// <remarks>
+/// <para>Reductions (<c>keras/src/losses/loss.py</c>): <c>sum_over_batch_size</c> (default) and <c>mean</c> divide the
+/// weighted sum by the number of per-sample values; <c>mean_with_sample_weight</c> divides by Σ sample_weight as given
+/// (after rank matching, not broadcast: a scalar weight therefore gives the sum); <c>sum</c>; <c>none</c>. Every division
+/// is divide_no_nan (0/0 = 0, and then the gradient is 0). A scalar per-sample loss (dice with axis=None) is never
+/// reduced. A sample_weight with one more trailing dim of 1 than the values ((N, 1) against (N,)) is squeezed, as
+/// Keras's squeeze_or_expand_to_same_rank does; otherwise it broadcasts against the values.</para>
+/// <para>epsilon = 1e-7 lives in a float32 tensor in Keras: the clip bounds are float32(1e-7) and
+/// float32(1 − 1e-7) = 1 − 2⁻²³ (<see cref="Epsilon{T}"/>, <see cref="OneMinusEpsilon{T}"/>).</para>
+/// </remarks>
+public abstract class KerasLoss : Loss
+{
+    protected KerasLoss(string reduction, TensorData? sampleWeight)
+    {
+        if (!Reductions.Contains(reduction)) throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"reduction '{reduction}' is not one of {string.Join(", ", Reductions)}");
+        ReductionName = reduction;
+        SampleWeight = sampleWeight;
+    }
+
+    public static readonly string[] Reductions = ["sum_over_batch_size", "mean", "sum", "none", "mean_with_sample_weight"];
+
+    public string ReductionName { get; }
+
+    public TensorData? SampleWeight { get; }
+
+    /// <summary>Keras's epsilon as float32: 1.0000000116860974e-07.</summary>
+    public static T Epsilon<T>() where T : struct, IFloatingPointIeee754<T> => T.CreateTruncating((double)1e-7f);
+
+    /// <summary>float32(1 − 1e-7) = 1 − 2⁻²³.</summary>
+    public static T OneMinusEpsilon<T>() where T : struct, IFloatingPointIeee754<T> => T.CreateTruncating((double)(1f - 1e-7f));
+
+    /// <summary>Whether y_true is differentiated (false for hinge-type losses, whose ±1 conversion is a branch).</summary>
+    protected virtual bool TargetDifferentiable => true;
+
+    /// <summary>The per-sample values (shape <paramref name="valueShape"/>) of y_true/y_pred of shape <paramref name="shape"/>.</summary>
+    protected abstract T[] PerSample<T>(T[] yTrue, T[] yPred, Shape shape, out Shape valueShape) where T : struct, IFloatingPointIeee754<T>;
+
+    /// <summary>gTrue, gPred += Σ_r upstream[r]·∂value_r/∂(y_true, y_pred) (both start at zero).</summary>
+    protected abstract void Backward<T>(T[] yTrue, T[] yPred, Shape shape, T[] upstream, T[] gTrue, T[] gPred) where T : struct, IFloatingPointIeee754<T>;
+
+    protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        RequireSameShape(inputs, "y_true", "y_pred");
+        Shape shape = inputs["y_pred"].Shape;
+        T[] yTrue = inputs.Floating<T>("y_true"), yPred = inputs.Floating<T>("y_pred");
+        T[] values = PerSample(yTrue, yPred, shape, out Shape valueShape);
+        var (weights, weightSum) = Weights<T>(valueShape);
+        int n = values.Length;
+        var weighted = new T[n];
+        for (int i = 0; i < n; i++) weighted[i] = weights is null ? values[i] : values[i] * weights[i];
+        double denominator = ReductionName switch
+        {
+            "sum" or "none" => 1,
+            "mean_with_sample_weight" => SampleWeight is null ? n : weightSum,
+            _ => n,
+        };
+        bool scalar = valueShape.Rank == 0;
+        bool reduce = !scalar && ReductionName != "none";
+        double total = Reducer.Sum<T>(weighted);
+        double value = denominator == 0 ? 0 : total / denominator;                    // divide_no_nan
+        double scale = !reduce || ReductionName == "sum" ? 1 : denominator == 0 ? 0 : 1 / denominator;
+        TensorData result = reduce ? Wrap(new[] { T.CreateTruncating(value) }, Shape.Scalar) : Wrap(weighted, valueShape);
+        if (!computeGradients) return Result(result);
+        var upstream = new T[n];
+        for (int i = 0; i < n; i++) upstream[i] = T.CreateTruncating(scale) * (weights is null ? T.One : weights[i]);
+        var gTrue = new T[yTrue.Length];
+        var gPred = new T[yPred.Length];
+        Backward(yTrue, yPred, shape, upstream, gTrue, gPred);
+        return Result(result, ("y_true", TargetDifferentiable ? Wrap(gTrue, shape) : null), ("y_pred", Wrap(gPred, shape)));
+    }
+
+    /// <summary>sample_weight matched to the values' shape (squeezed or broadcast), and Σ of the weight as given.</summary>
+    private (T[]? Weights, double Sum) Weights<T>(Shape valueShape) where T : struct, IFloatingPointIeee754<T>
+    {
+        if (SampleWeight is null) return (null, 0);
+        TensorData w = SampleWeight;
+        if (w.Shape.Rank == valueShape.Rank + 1 && w.Shape[w.Shape.Rank - 1] == 1) w = w.Reshape(w.Shape.WithoutAxis(w.Shape.Rank - 1));
+        T[] b = BroadcastOption<T>(w, "sample_weight", valueShape)
+            ?? throw LossArgumentException.Shape($"{Descriptor.Name}: sample_weight of shape {SampleWeight.Shape} does not match the per-sample losses {valueShape}");
+        return (b, Reducer.Sum<T>(SampleWeight.ToArray<T>()));
+    }
+
+    // ---------------------------------------------------------------- shared descriptor parts
+
+    internal static readonly InputSpec[] TrueAndPred =
+    [
+        new("y_true", InputKind.Floating, true, "targets"),
+        new("y_pred", InputKind.Floating, true, "predictions, same shape"),
+    ];
+
+    internal static OptionSpec ReductionOption => OptionSpec.Choice("reduction", "sum_over_batch_size", "Keras reduction", Reductions);
+
+    internal static OptionSpec SampleWeightOption => OptionSpec.Tensor("sample_weight", "per-sample weights (Keras __call__ argument)");
+}
+
+/// <summary>
+/// A Keras loss that is the mean over the last axis of an elementwise function f(y_true, y_pred): the kernel gives f
+/// and its two partial derivatives.
+/// </summary>
+public abstract class KerasMeanLoss<TKernel>(string reduction, TensorData? sampleWeight) : KerasLoss(reduction, sampleWeight)
+    where TKernel : struct, IElementwiseKernel
+{
+    protected abstract TKernel ElementKernel { get; }
+
+    /// <summary>A per-call transform of y_true (hinge: {0, 1} → ±1 when every label is 0 or 1).</summary>
+    protected virtual T[] PrepareTrue<T>(T[] yTrue) where T : struct, IFloatingPointIeee754<T> => yTrue;
+
+    protected override T[] PerSample<T>(T[] yTrue, T[] yPred, Shape shape, out Shape valueShape)
+    {
+        int last = shape.Rank == 0 ? 1 : shape[shape.Rank - 1];
+        valueShape = shape.Rank == 0 ? Shape.Scalar : shape.WithoutAxis(shape.Rank - 1);
+        T[] t = PrepareTrue(yTrue);
+        var values = new T[last == 0 ? 0 : yPred.Length / last];
+        for (int r = 0; r < values.Length; r++)
+        {
+            T s = T.Zero;
+            for (int k = 0; k < last; k++) s += ElementKernel.Value(t[r * last + k], yPred[r * last + k], T.One);
+            values[r] = s / T.CreateTruncating(last);
+        }
+        return values;
+    }
+
+    protected override void Backward<T>(T[] yTrue, T[] yPred, Shape shape, T[] upstream, T[] gTrue, T[] gPred)
+    {
+        int last = shape.Rank == 0 ? 1 : shape[shape.Rank - 1];
+        T[] t = PrepareTrue(yTrue);
+        for (int i = 0; i < yPred.Length; i++)
+        {
+            T u = upstream[i / last] / T.CreateTruncating(last);
+            if (u == T.Zero) continue;
+            var (dt, dp) = ElementKernel.Derivative(t[i], yPred[i], T.One);   // Kernel convention: (x, y) = (y_true, y_pred)
+            gTrue[i] = u * dt;
+            gPred[i] = u * dp;
+        }
+    }
+}
