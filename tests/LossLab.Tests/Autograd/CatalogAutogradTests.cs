@@ -167,6 +167,13 @@ public sealed class CatalogAutogradTests
             if (B(o, "swap")) dn = Ops.Minimum(dn, D(t["positive"], t["negative"]));
             return Reduce(Ops.Relu(F(o, "margin", 1) + dp - dn), o);
         },
+        ["KerasHinge"] = (t, o) => KerasMean(t, o, (y, p) => Ops.Relu(1 - Signed(y) * p), differentiateTrue: false),
+        ["KerasSquaredHinge"] = (t, o) => KerasMean(t, o, (y, p) => Ops.Pow(Ops.Relu(1 - Signed(y) * p), 2), differentiateTrue: false),
+        ["KerasLogCosh"] = (t, o) => KerasMean(t, o, (y, p) => (p - y) + Ops.Softplus(-2 * (p - y)) - Math.Log(2)),
+        ["KerasMeanAbsolutePercentageError"] = (t, o) => KerasMean(t, o, (y, p) => 100 * Ops.Abs(y - p) / Ops.Maximum(Ops.Abs(y), y.Constant((double)1e-7f))),
+        ["KerasMeanSquaredLogarithmicError"] = (t, o) => KerasMean(t, o, (y, p) =>
+            Ops.Pow(Ops.Log(Ops.Maximum(p, p.Constant((double)1e-7f)) + 1) - Ops.Log(Ops.Maximum(y, y.Constant((double)1e-7f)) + 1), 2)),
+        ["KerasPoisson"] = (t, o) => KerasMean(t, o, (y, p) => p - y * Ops.Log(p + (double)1e-7f)),
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];
@@ -179,6 +186,37 @@ public sealed class CatalogAutogradTests
             return Reduce(l, o, d: "none");
         },
     };
+
+    /// <summary>{0, 1} labels become ±1 when every label is 0 or 1 (Keras hinge).</summary>
+    private static Tensor Signed(Tensor y) => y.ToArray().All(v => v is 0 or 1) ? 2 * y - 1 : y;
+
+    /// <summary>Keras: mean over the last axis, then the reduction with sample_weight (squeezed if (N, 1)), divide_no_nan.</summary>
+    private static Tensor KerasMean(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, Func<Tensor, Tensor, Tensor> f, bool differentiateTrue = true)
+    {
+        Tensor y = differentiateTrue ? t["y_true"] : t["y_true"].Detach();
+        Tensor values = Ops.Mean(f(y, t["y_pred"]), axis: -1);
+        return KerasReduce(values, o);
+    }
+
+    private static Tensor KerasReduce(Tensor values, Dictionary<string, object?> o)
+    {
+        Tensor? w = W(o, "sample_weight");
+        double weightSum = 0;
+        if (w is not null)
+        {
+            weightSum = w.ToArray().Sum();
+            if (w.Shape.Rank == values.Shape.Rank + 1) w = Ops.Reshape(w, [.. values.Shape.Dims]);
+            values = values * w;
+        }
+        string reduction = o.TryGetValue("reduction", out var r) && r is string s ? s : "sum_over_batch_size";
+        return reduction switch
+        {
+            "none" => values,
+            "sum" => Ops.Sum(values),
+            "mean_with_sample_weight" when w is not null => Ops.Sum(values) / weightSum,
+            _ => Ops.Sum(values) / values.Length,
+        };
+    }
 
     private static Tensor CrossEntropy(Tensor x, Tensor target, Dictionary<string, object?> o)
     {
