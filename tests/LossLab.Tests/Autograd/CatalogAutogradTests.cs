@@ -174,6 +174,49 @@ public sealed class CatalogAutogradTests
         ["KerasMeanSquaredLogarithmicError"] = (t, o) => KerasMean(t, o, (y, p) =>
             Ops.Pow(Ops.Log(Ops.Maximum(p, p.Constant((double)1e-7f)) + 1) - Ops.Log(Ops.Maximum(y, y.Constant((double)1e-7f)) + 1), 2)),
         ["KerasPoisson"] = (t, o) => KerasMean(t, o, (y, p) => p - y * Ops.Log(p + (double)1e-7f)),
+        ["KerasBinaryFocalCrossentropy"] = (t, o) => KerasMean(t, o, (y, p) =>
+        {
+            double ls = F(o, "label_smoothing", 0), alpha = F(o, "alpha", 0.25), gamma = F(o, "gamma", 2), eps = (double)1e-7f;
+            Tensor ts = y * (1 - ls) + ls / 2;
+            if (B(o, "from_logits")) p = Ops.Sigmoid(p);
+            Tensor c = Ops.Clamp(p, eps, 1 - eps);
+            Tensor bce = -(ts * Ops.Log(c) + (1 - ts) * Ops.Log(1 - c));
+            Tensor l = Ops.Pow(1 - (ts * p + (1 - ts) * (1 - p)), gamma) * bce;
+            return B(o, "apply_class_balancing") ? (alpha * ts + (1 - alpha) * (1 - ts)) * l : l;
+        }),
+        ["KerasCategoricalFocalCrossentropy"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            double ls = F(o, "label_smoothing", 0), alpha = F(o, "alpha", 0.25), gamma = F(o, "gamma", 2), eps = (double)1e-7f;
+            Tensor ts = y * (1 - ls) + ls / y.Shape[-1];
+            if (B(o, "from_logits")) p = Ops.Softmax(p, -1);
+            Tensor c = Ops.Clamp(p / Ops.Sum(p, axis: -1, keepDim: true), eps, 1 - eps);
+            return KerasReduce(Ops.Sum(alpha * Ops.Pow(1 - c, gamma) * -ts * Ops.Log(c), axis: -1), o);
+        },
+        ["KerasCategoricalHinge"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            return KerasReduce(Ops.Relu(Ops.Max((1 - y) * p, axis: -1) - Ops.Sum(y * p, axis: -1) + 1), o);
+        },
+        ["KerasCosineSimilarity"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            Tensor norms = Ops.Sqrt(Ops.Sum(y * y, axis: -1)) * Ops.Sqrt(Ops.Sum(p * p, axis: -1));
+            return KerasReduce(-Ops.Sum(y * p, axis: -1) / norms, o);
+        },
+        // Contract samples use axis = 1: one value per row.
+        ["KerasDice"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            return KerasReduce(1 - 2 * Ops.Sum(y * p, axis: -1) / (Ops.Sum(y, axis: -1) + Ops.Sum(p, axis: -1) + (double)1e-7f), o);
+        },
+        ["KerasTversky"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            double alpha = F(o, "alpha", 0.5), beta = F(o, "beta", 0.5);
+            Tensor tp = Ops.Sum(y * p, axis: -1), fp = Ops.Sum((1 - y) * p, axis: -1), fn = Ops.Sum(y * (1 - p), axis: -1);
+            return KerasReduce(1 - tp / (tp + alpha * fp + beta * fn + (double)1e-7f), o);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

@@ -14,6 +14,35 @@ internal static class KerasSamples
         yield return Set("KerasMeanAbsolutePercentageError", (r, n) => LossSamples.Uniform(r, n, 1, 5), (r, n) => LossSamples.Uniform(r, n, 6, 9));
         yield return Set("KerasMeanSquaredLogarithmicError", (r, n) => LossSamples.Uniform(r, n, 0.1, 5), (r, n) => LossSamples.Uniform(r, n, 0.1, 5));
         yield return Set("KerasPoisson", (r, n) => LossSamples.Uniform(r, n, 0, 5), (r, n) => LossSamples.Uniform(r, n, 0.5, 4), extremes: [1e4f, 1e-30f, 30, 100]);
+        yield return Set("KerasBinaryFocalCrossentropy", Binary, (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95),
+            extra: T.Opt(("apply_class_balancing", true), ("alpha", 0.3), ("gamma", 1.5), ("label_smoothing", 0.1)), extremes: [1f, 0f, 1e-30f, 0.9999999f]);
+        yield return Set("KerasCategoricalFocalCrossentropy", OneHotRows, SimplexRows, extra: T.Opt(("alpha", 0.4), ("gamma", 1.5), ("label_smoothing", 0.1)), extremes: [1f, 0f, 1e-30f, 1f]);
+        yield return Set("KerasCategoricalHinge", OneHotRows, Scores);
+        yield return Set("KerasCosineSimilarity", (r, n) => LossSamples.Normal(r, n), (r, n) => LossSamples.Normal(r, n));
+        // axis = 1 gives one Dice/Tversky value per row, so every reduction and sample_weight applies.
+        yield return Set("KerasDice", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95), extra: T.Opt(("axis", T.D(1.0))), extremes: [1f, 0f, 1e-30f, 1f]);
+        yield return Set("KerasTversky", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95),
+            extra: T.Opt(("axis", T.D(1.0)), ("alpha", 0.3), ("beta", 0.7)), extremes: [1f, 0f, 1e-30f, 1f]);
+    }
+
+    /// <summary>Rows of four one-hot labels (the generators see rows × 4 values).</summary>
+    internal static double[] OneHotRows(Random r, int n)
+    {
+        var v = new double[n];
+        for (int i = 0; i < n; i += 4) v[i + r.Next(4)] = 1;
+        return v;
+    }
+
+    /// <summary>Rows of four probabilities summing to 1, each at least 0.05.</summary>
+    internal static double[] SimplexRows(Random r, int n)
+    {
+        var v = LossSamples.Uniform(r, n, 0.2, 1);
+        for (int i = 0; i < n; i += 4)
+        {
+            double sum = v[i] + v[i + 1] + v[i + 2] + v[i + 3];
+            for (int j = i; j < i + 4; j++) v[j] /= sum;
+        }
+        return v;
     }
 
     internal static double[] Binary(Random r, int n) => [.. Enumerable.Range(0, n).Select(_ => (double)r.Next(2))];
