@@ -217,6 +217,36 @@ public sealed class CatalogAutogradTests
             Tensor tp = Ops.Sum(y * p, axis: -1), fp = Ops.Sum((1 - y) * p, axis: -1), fn = Ops.Sum(y * (1 - p), axis: -1);
             return KerasReduce(1 - tp / (tp + alpha * fp + beta * fn + (double)1e-7f), o);
         },
+        ["KerasMeanSquaredError"] = (t, o) => KerasMean(t, o, (y, p) => Ops.Pow(p - y, 2)),
+        ["KerasMeanAbsoluteError"] = (t, o) => KerasMean(t, o, (y, p) => Ops.Abs(p - y)),
+        ["KerasHuber"] = (t, o) => KerasMean(t, o, (y, p) =>
+        {
+            double delta = F(o, "delta", 1);
+            Tensor d = Ops.Abs(p - y);
+            return Ops.Where(Ops.LessEqual(d, d.Constant(delta)), 0.5 * Ops.Pow(d, 2), delta * d - 0.5 * delta * delta);
+        }),
+        ["KerasBinaryCrossentropy"] = (t, o) => KerasMean(t, o, (y, p) =>
+        {
+            double ls = F(o, "label_smoothing", 0), eps = (double)1e-7f;
+            Tensor ts = y * (1 - ls) + ls / 2;
+            if (B(o, "from_logits")) return Ops.Softplus(p) - ts * p;
+            Tensor c = Ops.Clamp(p, eps, 1 - eps);
+            return -(ts * Ops.Log(c) + (1 - ts) * Ops.Log(1 - c));
+        }),
+        ["KerasCategoricalCrossentropy"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            double ls = F(o, "label_smoothing", 0), eps = (double)1e-7f;
+            Tensor ts = y * (1 - ls) + ls / y.Shape[-1];
+            Tensor logp = B(o, "from_logits") ? Ops.LogSoftmax(p, -1) : Ops.Log(Ops.Clamp(p / Ops.Sum(p, axis: -1, keepDim: true), eps, 1 - eps));
+            return KerasReduce(-Ops.Sum(ts * logp, axis: -1), o);
+        },
+        ["KerasKLDivergence"] = (t, o) =>
+        {
+            double eps = (double)1e-7f;
+            Tensor y = Ops.Clamp(t["y_true"], eps, 1), p = Ops.Clamp(t["y_pred"], eps, 1);
+            return KerasReduce(Ops.Sum(y * Ops.Log(y / p), axis: -1), o);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

@@ -23,7 +23,19 @@ internal static class KerasSamples
         yield return Set("KerasDice", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95), extra: T.Opt(("axis", T.D(1.0))), extremes: [1f, 0f, 1e-30f, 1f]);
         yield return Set("KerasTversky", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95),
             extra: T.Opt(("axis", T.D(1.0)), ("alpha", 0.3), ("beta", 0.7)), extremes: [1f, 0f, 1e-30f, 1f]);
+        yield return Set("KerasMeanSquaredError", (r, n) => LossSamples.Normal(r, n), (r, n) => LossSamples.Normal(r, n));
+        yield return Set("KerasMeanAbsoluteError", (r, n) => LossSamples.Normal(r, n), (r, n) => LossSamples.Normal(r, n));
+        yield return Set("KerasHuber", (r, n) => LossSamples.Normal(r, n, 2), (r, n) => LossSamples.Normal(r, n, 2), extra: T.Opt(("delta", 0.8)));
+        yield return Merge(
+            Set("KerasBinaryCrossentropy", Binary, (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95), extra: T.Opt(("label_smoothing", 0.1)), extremes: [1f, 0f, 1e-30f, 0.9999999f]),
+            Set("KerasBinaryCrossentropy", Binary, Scores, extra: T.Opt(("from_logits", true), ("label_smoothing", 0.2))));
+        yield return Merge(
+            Set("KerasCategoricalCrossentropy", OneHotRows, SimplexRows, extra: T.Opt(("label_smoothing", 0.1)), extremes: [1f, 0f, 1e-30f, 1f]),
+            Set("KerasCategoricalCrossentropy", SimplexRows, Scores, extra: T.Opt(("from_logits", true), ("label_smoothing", 0.2))));
+        yield return Set("KerasKLDivergence", SimplexRows, SimplexRows, extremes: [1f, 0f, 1e-30f, 1f]);
     }
+
+    private static LossSampleSet Merge(LossSampleSet a, LossSampleSet b) => new(a.Name, [.. a.Samples, .. b.Samples], [.. a.Extremes, .. b.Extremes]);
 
     /// <summary>Rows of four one-hot labels (the generators see rows × 4 values).</summary>
     internal static double[] OneHotRows(Random r, int n)
