@@ -247,6 +247,16 @@ public sealed class CatalogAutogradTests
             Tensor y = Ops.Clamp(t["y_true"], eps, 1), p = Ops.Clamp(t["y_pred"], eps, 1);
             return KerasReduce(Ops.Sum(y * Ops.Log(y / p), axis: -1), o);
         },
+        ["KerasSparseCategoricalCrossentropy"] = (t, o) =>
+        {
+            Tensor p = t["y_pred"];
+            long[] labels = [.. t["y_true"].ToArray().Select(v => (long)v)];
+            Tensor logp = B(o, "from_logits") ? Ops.LogSoftmax(p, -1) : Ops.Log(Ops.Clamp(p / Ops.Sum(p, axis: -1, keepDim: true), (double)1e-7f, 1 - (double)1e-7f));
+            Tensor picked = -Ops.Sum(logp * Ops.OneHot(Ops.Reshape(t["y_true"], -1), p.Shape[-1], DType.Float64), axis: -1);
+            Tensor? mask = o.TryGetValue("ignore_class", out var ic) && ic is long ignore
+                ? Tensor.FromArray(labels.Select(v => v == ignore ? 0.0 : 1.0).ToArray(), [labels.Length]) : null;
+            return KerasReduceMasked(picked, o, mask);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];
@@ -269,6 +279,25 @@ public sealed class CatalogAutogradTests
         Tensor y = differentiateTrue ? t["y_true"] : t["y_true"].Detach();
         Tensor values = Ops.Mean(f(y, t["y_pred"]), axis: -1);
         return KerasReduce(values, o);
+    }
+
+    /// <summary>Keras's apply_mask: the mask joins sample_weight; sum_over_batch_size rescales it by total/(valid + ε).</summary>
+    private static Tensor KerasReduceMasked(Tensor values, Dictionary<string, object?> o, Tensor? mask)
+    {
+        if (mask is null) return KerasReduce(values, o);
+        string reduction = o.TryGetValue("reduction", out var r) && r is string s ? s : "sum_over_batch_size";
+        double valid = mask.ToArray().Sum();
+        if (reduction == "sum_over_batch_size") mask = mask * (values.Length / (valid + (double)1e-7f));
+        Tensor w = W(o, "sample_weight") is { } sw ? mask * sw : mask;
+        Tensor weighted = values * w;
+        double wSum = w.ToArray().Sum();
+        return reduction switch
+        {
+            "none" => weighted,
+            "sum" => Ops.Sum(weighted),
+            "mean_with_sample_weight" => Ops.Sum(weighted) / wSum,
+            _ => Ops.Sum(weighted) / values.Length,
+        };
     }
 
     private static Tensor KerasReduce(Tensor values, Dictionary<string, object?> o)

@@ -33,6 +33,31 @@ internal static class KerasSamples
             Set("KerasCategoricalCrossentropy", OneHotRows, SimplexRows, extra: T.Opt(("label_smoothing", 0.1)), extremes: [1f, 0f, 1e-30f, 1f]),
             Set("KerasCategoricalCrossentropy", SimplexRows, Scores, extra: T.Opt(("from_logits", true), ("label_smoothing", 0.2))));
         yield return Set("KerasKLDivergence", SimplexRows, SimplexRows, extremes: [1f, 0f, 1e-30f, 1f]);
+        yield return Sparse();
+    }
+
+    /// <summary>Labels (4,) against (4, 3) probabilities or logits; label 1 doubles as ignore_class in two samples.</summary>
+    private static LossSampleSet Sparse()
+    {
+        const string name = "KerasSparseCategoricalCrossentropy";
+        LossInputs Make(Random r, bool logits, bool trailingOne)
+        {
+            long[] labels = [0, 1, 2, r.Next(3)];
+            double[] pred = logits ? LossSamples.Normal(r, 12, 2) : LossSamples.Uniform(r, 12, 0.2, 1);
+            return T.In(("y_true", trailingOne ? T.Shaped(labels, 4, 1) : T.Shaped(labels, 4)), ("y_pred", T.Shaped(pred, 4, 3)));
+        }
+        Dictionary<string, object?>[] options =
+        [
+            T.Opt(("reduction", "none")), T.Opt(("reduction", "sum")), T.Opt(("sample_weight", T.D(0.5, 2.0, 1.0, 1.5))),
+            T.Opt(("from_logits", true)), T.Opt(("from_logits", true), ("ignore_class", 1L)),
+            T.Opt(("ignore_class", 1L), ("reduction", "mean_with_sample_weight"), ("sample_weight", T.D(0.5, 2.0, 1.0, 1.5))),
+        ];
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Keys)} #{i}", o, r => Make(r, o.ContainsKey("from_logits"), i % 2 == 1))).ToList();
+        return new(name, samples,
+        [
+            LossSamples.ExtremeOf(T.Opt(("from_logits", true)), ["y_pred"], ("y_true", T.I(0, 2)), ("y_pred", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100 }, 2, 3))),
+            LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_true", T.I(0, 2)), ("y_pred", T.Shaped(new float[] { 1, 0, 1e-30f, 0, 1e-30f, 1 }, 2, 3))),
+        ]);
     }
 
     private static LossSampleSet Merge(LossSampleSet a, LossSampleSet b) => new(a.Name, [.. a.Samples, .. b.Samples], [.. a.Extremes, .. b.Extremes]);

@@ -24,6 +24,9 @@ public sealed record OptionSpec(string Name, OptionKind Kind, object? Default, s
 
     public static OptionSpec Int(string name, long @default, string description) => new(name, OptionKind.Int, @default, description);
 
+    /// <summary>An integer option whose default is None (e.g. Keras's ignore_class).</summary>
+    public static OptionSpec OptionalInt(string name, string description) => new(name, OptionKind.Int, null, description);
+
     public static OptionSpec Bool(string name, bool @default, string description) => new(name, OptionKind.Bool, @default, description);
 
     public static OptionSpec Tensor(string name, string description) => new(name, OptionKind.Tensor, null, description);
@@ -108,6 +111,8 @@ public sealed class LossOptions
     public double Float(string name) => (double)_values[name]!;
 
     public long Int(string name) => (long)_values[name]!;
+
+    public long? NullableInt(string name) => (long?)_values[name];
 
     public bool Bool(string name) => (bool)_values[name]!;
 

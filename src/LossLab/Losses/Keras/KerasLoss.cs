@@ -49,18 +49,19 @@ public abstract class KerasLoss : Loss
 
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        RequireSameShape(inputs, "y_true", "y_pred");
         Shape shape = inputs["y_pred"].Shape;
-        T[] yTrue = inputs.Floating<T>("y_true"), yPred = inputs.Floating<T>("y_pred");
+        T[] yTrue = TrueValues<T>(inputs), yPred = inputs.Floating<T>("y_pred");
         T[] values = PerSample(yTrue, yPred, shape, out Shape valueShape);
         var (weights, weightSum) = Weights<T>(valueShape);
         int n = values.Length;
+        bool[]? valid = Valid(inputs);
+        if (valid is not null) (weights, weightSum) = Masked(weights, valid);
         var weighted = new T[n];
         for (int i = 0; i < n; i++) weighted[i] = weights is null ? values[i] : values[i] * weights[i];
         double denominator = ReductionName switch
         {
             "sum" or "none" => 1,
-            "mean_with_sample_weight" => SampleWeight is null ? n : weightSum,
+            "mean_with_sample_weight" => SampleWeight is null && valid is null ? n : weightSum,
             _ => n,
         };
         bool scalar = valueShape.Rank == 0;
@@ -76,6 +77,34 @@ public abstract class KerasLoss : Loss
         var gPred = new T[yPred.Length];
         Backward(yTrue, yPred, shape, upstream, gTrue, gPred);
         return Result(result, ("y_true", TargetDifferentiable ? Wrap(gTrue, shape) : null), ("y_pred", Wrap(gPred, shape)));
+    }
+
+    /// <summary>y_true as values after the shape checks (default: same shape as y_pred, any real values).</summary>
+    protected virtual T[] TrueValues<T>(LossInputs inputs) where T : struct, IFloatingPointIeee754<T>
+    {
+        RequireSameShape(inputs, "y_true", "y_pred");
+        return inputs.Floating<T>("y_true");
+    }
+
+    /// <summary>Which per-sample values count (Keras's loss mask, e.g. ignore_class); null = all.</summary>
+    protected virtual bool[]? Valid(LossInputs inputs) => null;
+
+    /// <summary>
+    /// Keras's apply_mask: the mask joins the sample weights. For sum_over_batch_size the valid entries get
+    /// total/(valid + ε), so that the mean runs over the valid entries only (0 when none is valid).
+    /// </summary>
+    private (T[] Weights, double Sum) Masked<T>(T[]? weights, bool[] valid) where T : struct, IFloatingPointIeee754<T>
+    {
+        int n = valid.Length, count = valid.Count(v => v);
+        double scale = ReductionName == "sum_over_batch_size" ? n / (count + (double)1e-7f) : 1;
+        var merged = new T[n];
+        double sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            merged[i] = valid[i] ? T.CreateTruncating(scale) * (weights is null ? T.One : weights[i]) : T.Zero;
+            sum += double.CreateTruncating(merged[i]);
+        }
+        return (merged, sum);
     }
 
     /// <summary>sample_weight matched to the values' shape (squeezed or broadcast), and Σ of the weight as given.</summary>

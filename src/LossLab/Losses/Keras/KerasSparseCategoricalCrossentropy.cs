@@ -1,0 +1,124 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Keras;
+
+/// <summary>
+/// Keras <c>sparse_categorical_crossentropy</c>: integer labels y_true of shape (N, d1..) (or with a trailing 1) against
+/// y_pred (N, d1.., C). Probabilities: ℓ = −log clip(p_y/Σp, ε, 1 − ε); logits: ℓ = lse(z) − z_y. Labels equal to
+/// <c>ignore_class</c> give 0 and are masked out of the reduction (sum_over_batch_size then averages over the valid
+/// entries: Σℓ·w/(valid + ε), Keras's apply_mask).
+/// </summary>
+/// <remarks>
+/// Logits: ∂ℓ/∂z_j = softmax_j − [j = y]. Probabilities, with r = p/Σp and g = −1/o_y inside the clip (0 outside):
+/// ∂ℓ/∂p_j = (g·[j = y] − g·r_y)/Σp. Labels are not differentiable. Unlike Keras (whose one-hot turns an out-of-range
+/// label into a silent 0), a label outside [0, C) that is not ignore_class is an error naming it.
+/// </remarks>
+public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, long? ignoreClass = null, string reduction = "sum_over_batch_size",
+    TensorData? sampleWeight = null)
+    : KerasLoss(reduction, sampleWeight), ILossDefinition
+{
+    protected override bool TargetDifferentiable => false;
+
+    protected override T[] TrueValues<T>(LossInputs inputs)
+    {
+        Shape pred = inputs["y_pred"].Shape, labels = inputs["y_true"].Shape;
+        if (pred.Rank < 1)
+            throw LossArgumentException.Shape($"{Descriptor.Name}: y_pred must have a class axis, got shape {pred}");
+        Shape rows = pred.WithoutAxis(pred.Rank - 1);
+        bool squeezable = labels.Rank == pred.Rank && labels[labels.Rank - 1] == 1 && labels.WithoutAxis(labels.Rank - 1) == rows;
+        if (labels != rows && !squeezable)
+            throw LossArgumentException.Shape($"{Descriptor.Name}: y_true has shape {labels} but y_pred {pred} needs labels of shape {rows} (or {rows} + (1))");
+        long[] y = inputs.Indices("y_true");
+        int classes = pred[pred.Rank - 1];
+        for (int i = 0; i < y.Length; i++)
+        {
+            if (y[i] == ignoreClass) continue;
+            if (y[i] < 0 || y[i] >= classes)
+                throw LossArgumentException.Value($"{Descriptor.Name}: label {y[i]} at position {i} is out of range: labels must be in [0, {classes - 1}]"
+                    + (ignoreClass is null ? "" : $" (or ignore_class {ignoreClass})"));
+        }
+        return [.. y.Select(v => T.CreateTruncating(v))];
+    }
+
+    protected override bool[]? Valid(LossInputs inputs) => ignoreClass is null ? null : [.. inputs.Indices("y_true").Select(v => v != ignoreClass)];
+
+    protected override T[] PerSample<T>(T[] yTrue, T[] yPred, Shape shape, out Shape valueShape)
+    {
+        int c = shape[shape.Rank - 1];
+        valueShape = shape.WithoutAxis(shape.Rank - 1);
+        var values = new T[yTrue.Length];
+        for (int r = 0; r < values.Length; r++)
+        {
+            long label = long.CreateTruncating(yTrue[r]);
+            if (label == ignoreClass) continue;
+            ReadOnlySpan<T> z = yPred.AsSpan(r * c, c);
+            values[r] = fromLogits ? Stable.LogSumExp(z) - z[(int)label] : -T.Log(Clip(z[(int)label] / Sum(z)));
+        }
+        return values;
+    }
+
+    protected override void Backward<T>(T[] yTrue, T[] yPred, Shape shape, T[] upstream, T[] gTrue, T[] gPred)
+    {
+        int c = shape[shape.Rank - 1];
+        for (int r = 0; r < yTrue.Length; r++)
+        {
+            long label = long.CreateTruncating(yTrue[r]);
+            if (label == ignoreClass || upstream[r] == T.Zero) continue;
+            ReadOnlySpan<T> z = yPred.AsSpan(r * c, c);
+            Span<T> g = gPred.AsSpan(r * c, c);
+            int y = (int)label;
+            if (fromLogits)
+            {
+                T lse = Stable.LogSumExp(z);
+                for (int j = 0; j < c; j++) g[j] = upstream[r] * (T.Exp(z[j] - lse) - (j == y ? T.One : T.Zero));
+                continue;
+            }
+            T sum = Sum(z), ry = z[y] / sum;
+            T gy = ry > Epsilon<T>() && ry < OneMinusEpsilon<T>() ? -T.One / ry : T.Zero;
+            for (int j = 0; j < c; j++) g[j] = upstream[r] * ((j == y ? gy : T.Zero) - gy * ry) / sum;
+        }
+    }
+
+    private static T Sum<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
+    {
+        T s = T.Zero;
+        foreach (T v in x) s += v;
+        return s;
+    }
+
+    private static T Clip<T>(T r) where T : struct, IFloatingPointIeee754<T> => T.Clamp(r, Epsilon<T>(), OneMinusEpsilon<T>());
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "KerasSparseCategoricalCrossentropy",
+        Aliases = ["keras.sparse_categorical_crossentropy", "keras.SparseCategoricalCrossentropy"],
+        Family = LossFamily.Classification,
+        Task = LossTask.MulticlassClassification,
+        Inputs =
+        [
+            new("y_true", InputKind.Indices, false, "integer labels (N, d1..) or (N, d1.., 1)"),
+            new("y_pred", InputKind.Floating, true, "probabilities or logits (N, d1.., C)"),
+        ],
+        Options =
+        [
+            ReductionOption, SampleWeightOption,
+            OptionSpec.Bool("from_logits", false, "y_pred holds logits"),
+            OptionSpec.OptionalInt("ignore_class", "label whose entries are masked out (none by default)"),
+        ],
+        Sample = (r, s) =>
+        {
+            Shape x = Samples.Or(s, 3, 4);
+            return new LossInputs().Add("y_true", Samples.Classes(r, x.WithoutAxis(x.Rank - 1), x[x.Rank - 1])).Add("y_pred", Samples.Simplex(r, x));
+        },
+        Formula = "ℓ = −log clip(p_y/Σp, ε, 1 − ε); logits: lse(z) − z_y",
+        Gradient = "logits: ∂ℓ/∂z = softmax(z) − onehot(y)",
+        Reference = "keras.losses.sparse_categorical_crossentropy",
+        Stability = "clipped probabilities; max-shifted log-sum-exp for logits",
+        Libraries = "Keras, PyTorch (cross_entropy / nll_loss), Optax (softmax_cross_entropy_with_integer_labels)",
+        Factory = o => new KerasSparseCategoricalCrossentropy(o.Bool("from_logits"), o.NullableInt("ignore_class"), o.Choice("reduction"), o.Tensor("sample_weight")),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
