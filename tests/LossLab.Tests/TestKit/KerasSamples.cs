@@ -34,6 +34,22 @@ internal static class KerasSamples
             Set("KerasCategoricalCrossentropy", SimplexRows, Scores, extra: T.Opt(("from_logits", true), ("label_smoothing", 0.2))));
         yield return Set("KerasKLDivergence", SimplexRows, SimplexRows, extremes: [1f, 0f, 1e-30f, 1f]);
         yield return Sparse();
+        yield return Ctc();
+    }
+
+    /// <summary>Right-padded labels (2, 3) over classes 1..3 against logits (2, 9, 4); one target has a repeat.</summary>
+    private static LossSampleSet Ctc()
+    {
+        const string name = "KerasCtc";
+        LossInputs Make(Random r) => T.In(("y_true", T.Shaped(new long[] { 1, 1, 2, 3, 0, 0 }, 2, 3)), ("y_pred", T.Shaped(LossSamples.Normal(r, 72, 2), 2, 9, 4)));
+        Dictionary<string, object?>[] options =
+        [
+            T.Opt(), T.Opt(("reduction", "none")), T.Opt(("reduction", "sum")), T.Opt(("sample_weight", T.D(0.5, 2.0))),
+            T.Opt(("reduction", "mean_with_sample_weight"), ("sample_weight", T.Shaped(new double[] { 1.5, 0.5 }, 2, 1))),
+        ];
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Keys)} #{i}", o, Make)).ToList();
+        float[] extreme = [.. Enumerable.Range(0, 36).Select(i => i % 3 == 0 ? 1e4f : i % 3 == 1 ? -1e4f : 30f)];
+        return new(name, samples, [LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_true", T.Shaped(new long[] { 2, 0 }, 1, 2)), ("y_pred", T.Shaped(extreme, 1, 9, 4)))]);
     }
 
     /// <summary>Labels (4,) against (4, 3) probabilities or logits; label 1 doubles as ignore_class in two samples.</summary>

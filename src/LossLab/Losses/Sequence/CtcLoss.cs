@@ -97,7 +97,7 @@ public sealed class CtcLoss : Loss, ILossDefinition
     }
 
     /// <summary>Rows of one sample in the (T, N, C) layout: frame t starts at offset + t·stride.</summary>
-    private readonly record struct Frames(double[] Data, int Offset, int Stride, int Classes)
+    internal readonly record struct Frames(double[] Data, int Offset, int Stride, int Classes)
     {
         public Span<double> Row(int t) => Data.AsSpan(Offset + t * Stride, Classes);
 
@@ -108,7 +108,7 @@ public sealed class CtcLoss : Loss, ILossDefinition
     /// ℓ = −log P for one sample and, when <paramref name="grad"/> is given, its gradient rows for t &lt; tb (already
     /// zero for t ≥ tb). Alignments are restricted to the feasible window s ∈ [S' − 2(tb − t), 2t + 1].
     /// </summary>
-    private static double ForwardBackward(Frames lp, int tb, int[] label, int blank, Frames? grad, bool trueGradient)
+    internal static double ForwardBackward(Frames lp, int tb, int[] label, int blank, Frames? grad, bool trueGradient)
     {
         int sLen = 2 * label.Length + 1;
         if (tb == 0) return label.Length == 0 ? 0 : double.PositiveInfinity;
