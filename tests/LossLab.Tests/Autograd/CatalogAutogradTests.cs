@@ -257,6 +257,41 @@ public sealed class CatalogAutogradTests
                 ? Tensor.FromArray(labels.Select(v => v == ignore ? 0.0 : 1.0).ToArray(), [labels.Length]) : null;
             return KerasReduceMasked(picked, o, mask);
         },
+        ["GeneralizedCrossEntropy"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            double q = F(o, "q", 0.7);
+            Tensor py = Ops.Sum(Ops.Softmax(x, -1) * Ops.OneHot(y, x.Shape[-1], DType.Float64), axis: -1);
+            return Reduce((1 - Ops.Pow(py, q)) / q, o);
+        },
+        ["SymmetricCrossEntropy"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            Tensor ce = -Ops.Sum(Ops.LogSoftmax(x, -1) * Ops.OneHot(y, x.Shape[-1], DType.Float64), axis: -1);
+            Tensor rce = -Math.Log(F(o, "label_clamp", 1e-4)) * (1 - Ops.Exp(-ce));
+            return Reduce(F(o, "alpha", 0.1) * ce + F(o, "beta", 1.0) * rce, o);
+        },
+        ["CrammerSingerHinge"] = (t, o) =>
+        {
+            Tensor x = t["scores"], oh = Ops.OneHot(t["labels"], t["scores"].Shape[-1], DType.Float64);
+            return Reduce(Ops.Max(x + 1 - oh, axis: -1) - Ops.Sum(x * oh, axis: -1), o, d: "none");
+        },
+        ["MulticlassPerceptron"] = (t, o) =>
+        {
+            Tensor x = t["scores"], oh = Ops.OneHot(t["labels"], t["scores"].Shape[-1], DType.Float64);
+            return Reduce(Ops.Max(x, axis: -1) - Ops.Sum(x * oh, axis: -1), o, d: "none");
+        },
+        ["PolyCrossEntropy"] = (t, o) =>
+        {
+            Tensor logp = Ops.LogSoftmax(t["logits"], -1), y = t["labels"];
+            Tensor l = -Ops.Sum(y * logp, axis: -1) + F(o, "epsilon", 2.0) * (1 - Ops.Sum(y * Ops.Exp(logp), axis: -1));
+            return Reduce(l, o, d: "none");
+        },
+        ["ConvexKLDivergence"] = (t, o) =>
+        {
+            Tensor lp = t["log_predictions"], y = t["targets"];
+            return Reduce(Ops.Sum(y * (Ops.Log(y) - lp) + Ops.Exp(lp) - y, axis: -1), o, d: "none");
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

@@ -66,6 +66,7 @@ internal static class LossSamples
         yield return NllSet();
         foreach (var set in CatalogTwo.Sets()) yield return set;
         foreach (var set in KerasSamples.Sets()) yield return set;
+        foreach (var set in CatalogThree.Sets()) yield return set;
     }
 
     // ---------------------------------------------------------------- per-loss builders

@@ -25,12 +25,12 @@ internal readonly record struct ClassLayout(int N, int C, int S, Shape RowShape)
     }
 
     /// <summary>Checks a class-index target against the layout: shape (N, d1..dk), or () for an unbatched input.</summary>
-    public void RequireIndexTarget(string loss, Shape input, Shape target)
+    public void RequireIndexTarget(string loss, Shape input, Shape target, string inputName = "input", string targetName = "target")
     {
         if (target != RowShape)
         {
             throw LossArgumentException.Shape(
-                $"{loss}: class-index 'target' has shape {target} but 'input' {input} needs {RowShape} (the input's shape without the class dim {(input.Rank == 1 ? 0 : 1)})");
+                $"{loss}: class-index '{targetName}' has shape {target} but '{inputName}' {input} needs {RowShape} (the input's shape without the class dim {(input.Rank == 1 ? 0 : 1)})");
         }
     }
 
@@ -45,13 +45,17 @@ internal readonly record struct ClassLayout(int N, int C, int S, Shape RowShape)
         return weight.ToArray<T>();
     }
 
-    /// <summary>Rejects an index outside [0, C) that is not the ignore index; names the position and the value.</summary>
-    public void CheckIndex(string loss, long t, long ignoreIndex, int row)
+    /// <summary>
+    /// Rejects an index outside [0, C) that is not the ignore index; names the position and the value. ignoreIndex is
+    /// long.MinValue when the loss has none (then the message does not mention it).
+    /// </summary>
+    public void CheckIndex(string loss, long t, long ignoreIndex, int row, string targetName = "target")
     {
         if (t != ignoreIndex && (t < 0 || t >= C))
         {
+            string ignore = ignoreIndex == long.MinValue ? "" : $" (or ignore_index {ignoreIndex})";
             throw LossArgumentException.Value(
-                $"{loss}: target {t} at position {row} is out of range: class indices must be in [0, {C - 1}] (or ignore_index {ignoreIndex})");
+                $"{loss}: {targetName} {t} at position {row} is out of range: class indices must be in [0, {C - 1}]{ignore}");
         }
     }
 }

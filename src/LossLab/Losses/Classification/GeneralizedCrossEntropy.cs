@@ -1,0 +1,54 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Classification;
+
+/// <summary>
+/// Generalized cross-entropy for noisy labels (Zhang &amp; Sabuncu, 2018): ℓ = (1 − p_y^q)/q with p = softmax(x),
+/// q ∈ (0, 1]. q → 0 gives cross-entropy, q = 1 the MAE-like 1 − p_y, which ignores confidently wrong (noisy) labels.
+/// </summary>
+/// <remarks>
+/// Derivation: ∂p_y/∂x_j = p_y(δ_jy − p_j), so ∂ℓ/∂x_j = −p_y^(q−1)·p_y(δ_jy − p_j) = −p_y^q(δ_jy − p_j).
+/// p_y^q = exp(q(x_y − lse(x))) never overflows, so the loss is finite for every finite input.
+/// </remarks>
+public sealed class GeneralizedCrossEntropy : IndexedRowLoss, ILossDefinition
+{
+    private readonly double _q;
+
+    public GeneralizedCrossEntropy(double q = 0.7, Reduction reduction = Reduction.Mean) : base(reduction)
+    {
+        if (!(q > 0 && q <= 1)) throw LossArgumentException.Value($"GeneralizedCrossEntropy: q must be in (0, 1], got {q}");
+        _q = q;
+    }
+
+    private T PyToQ<T>(ReadOnlySpan<T> x, int y) where T : struct, IFloatingPointIeee754<T>
+        => T.Exp(T.CreateTruncating(_q) * (x[y] - Stable.LogSumExp(x)));
+
+    protected override T RowValue<T>(ReadOnlySpan<T> x, int y) => (T.One - PyToQ(x, y)) / T.CreateTruncating(_q);
+
+    protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
+    {
+        T lse = Stable.LogSumExp(x), pq = T.Exp(T.CreateTruncating(_q) * (x[y] - lse));
+        for (int j = 0; j < x.Length; j++) g[j] = -scale * pq * ((j == y ? T.One : T.Zero) - T.Exp(x[j] - lse));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "GeneralizedCrossEntropy",
+        Aliases = ["generalized_cross_entropy", "gce"],
+        Family = LossFamily.Classification,
+        Task = LossTask.MulticlassClassification,
+        Inputs = ScoresAndLabels,
+        Options = [OptionSpec.Reduction("none", "mean", "sum"), OptionSpec.Float("q", 0.7, "robustness exponent in (0, 1]")],
+        Sample = Sample,
+        Formula = "ℓ = (1 − p_y^q)/q,  p = softmax(x)",
+        Gradient = "∂ℓ/∂x_j = −p_y^q(δ_jy − p_j)",
+        Reference = "Zhang & Sabuncu, Generalized Cross Entropy Loss for Training Deep Neural Networks with Noisy Labels, NeurIPS 2018",
+        Stability = "finite for every finite input (p_y^q from log-space)",
+        Libraries = "paper reference code (noisy-label literature); Keras (CategoricalGeneralizedCrossEntropy)",
+        Factory = o => new GeneralizedCrossEntropy(o.Float("q"), o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}

@@ -1,0 +1,102 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Classification;
+
+/// <summary>
+/// Poly-1 cross-entropy (Leng et al., 2022; Optax <c>poly_loss_cross_entropy(logits, labels, epsilon=2.0)</c>):
+/// ℓ = −Σ_c t_c·log p_c + ε·(1 − Σ_c t_c·p_c) with p = softmax(logits) over the last axis and t a probability
+/// vector (one-hot or soft). ε = 0 is cross-entropy; ε &gt; 0 strengthens the gradient of the leading polynomial term.
+/// </summary>
+/// <remarks>
+/// Shapes: logits and labels (N, C) or (C). Derivation, with p_t = Σ t_c p_c and ∂p_c/∂x_j = p_c(δ_cj − p_j):
+/// ∂ℓ/∂x_j = p_j·Σt − t_j − ε·p_j(t_j − p_t); ∂ℓ/∂t_c = −log p_c − ε·p_c. Optax returns one value per row, so the
+/// default reduction is <c>none</c>. log p comes from a max-shifted log-softmax: finite for every finite input.
+/// </remarks>
+public sealed class PolyCrossEntropy : Loss, ILossDefinition
+{
+    private readonly double _epsilon;
+    private readonly Reduction _reduction;
+
+    public PolyCrossEntropy(double epsilon = 2.0, Reduction reduction = Reduction.None)
+    {
+        if (!double.IsFinite(epsilon)) throw LossArgumentException.Value($"PolyCrossEntropy: epsilon must be finite, got {epsilon}");
+        (_epsilon, _reduction) = (epsilon, reduction);
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        Shape shape = inputs["logits"].Shape;
+        if (!(shape.Rank is 1 or 2)) throw LossArgumentException.Shape($"PolyCrossEntropy: 'logits' must be (N, C) or (C), got {shape}");
+        RequireSameShape(inputs, "logits", "labels");
+        int c = shape[shape.Rank - 1], n = shape.Rank == 2 ? shape[0] : 1;
+        T[] x = inputs.Floating<T>("logits"), t = inputs.Floating<T>("labels");
+        T eps = T.CreateTruncating(_epsilon);
+        var logp = new T[x.Length];
+        var loss = new T[n];
+        for (int r = 0; r < n; r++)
+        {
+            Span<T> lp = logp.AsSpan(r * c, c);
+            Stable.LogSoftmax<T>(x.AsSpan(r * c, c), lp);
+            T ce = T.Zero, pt = T.Zero;
+            for (int k = 0; k < c; k++)
+            {
+                T tk = t[r * c + k];
+                if (tk != T.Zero) ce -= tk * lp[k];          // 0·log p = 0 even where p underflows
+                pt += tk * T.Exp(lp[k]);
+            }
+            loss[r] = ce + eps * (T.One - pt);
+        }
+        Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _reduction, n);
+        TensorData value = ValueTensor(_reduction, reduced, loss, shape.Rank == 2 ? new Shape(n) : Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        var gx = new T[x.Length];
+        var gt = new T[t.Length];
+        T scale = T.CreateTruncating(reduced.Scale);
+        for (int r = 0; r < n; r++)
+        {
+            T tSum = T.Zero, pt = T.Zero;
+            for (int k = 0; k < c; k++)
+            {
+                tSum += t[r * c + k];
+                pt += t[r * c + k] * T.Exp(logp[r * c + k]);
+            }
+            for (int j = 0; j < c; j++)
+            {
+                int i = r * c + j;
+                T pj = T.Exp(logp[i]);
+                gx[i] = scale * (pj * tSum - t[i] - eps * pj * (t[i] - pt));
+                gt[i] = scale * (-logp[i] - eps * pj);
+            }
+        }
+        return Result(value, ("logits", Wrap(gx, shape)), ("labels", Wrap(gt, shape)));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "PolyCrossEntropy",
+        Aliases = ["poly_loss_cross_entropy", "optax.poly_loss_cross_entropy", "poly1"],
+        Family = LossFamily.Classification,
+        Task = LossTask.MulticlassClassification,
+        Inputs =
+        [
+            new("logits", InputKind.Floating, true, "logits (N, C) or (C)"),
+            new("labels", InputKind.Floating, true, "probability vectors, same shape"),
+        ],
+        Options =
+        [
+            OptionSpec.Choice("reduction", "none", "none (Optax: one value per row), mean or sum", "none", "mean", "sum"),
+            OptionSpec.Float("epsilon", 2.0, "coefficient of the first polynomial term (0 = cross-entropy)"),
+        ],
+        Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("logits", Samples.Normal(r, x, 2)).Add("labels", Samples.Simplex(r, x)); },
+        Formula = "ℓ = −Σ t·log softmax(x) + ε(1 − Σ t·softmax(x))",
+        Gradient = "∂ℓ/∂x_j = p_j·Σt − t_j − ε·p_j(t_j − p_t)",
+        Reference = "optax.losses.poly_loss_cross_entropy (Leng et al., PolyLoss, ICLR 2022)",
+        Stability = "finite for every finite input (max-shifted log-softmax)",
+        Libraries = "Optax",
+        Factory = o => new PolyCrossEntropy(o.Float("epsilon"), o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}

@@ -1,0 +1,62 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Losses.Classification;
+
+/// <summary>Golden values derived by hand (each comment gives the derivation) for the noisy-label and Optax losses.</summary>
+public sealed class BeyondPyTorchGoldenTests
+{
+    private static double Eval(string loss, LossInputs inputs, params (string, object?)[] options)
+        => LossRegistry.Default.Create(loss, options.ToDictionary(o => o.Item1, o => o.Item2)).Evaluate(inputs).Value.GetDouble(0);
+
+    [Theory]
+    [InlineData(0L, 2.0)]   // perceptron: max(1, 3, 2) − x_0 = 3 − 1
+    [InlineData(1L, 0.0)]   // the label has the top score
+    public void Perceptron_is_the_gap_to_the_top_score(long label, double expected)
+        => T.Close(expected, Eval("multiclass_perceptron_loss", T.In(("scores", T.D(1, 3, 2)), ("labels", T.Shaped(new[] { label })))), 1e-15);
+
+    [Theory]
+    [InlineData(0L, 3.0)]   // max(1 + 0, 3 + 1, 2 + 1) − 1 = 3
+    [InlineData(1L, 0.0)]   // max(1 + 1, 3 + 0, 2 + 1) − 3 = 0
+    [InlineData(2L, 2.0)]   // max(1 + 1, 3 + 1, 2 + 0) − 2 = 2
+    public void Crammer_singer_hinge_has_one_margin_per_row(long label, double expected)
+        => T.Close(expected, Eval("multiclass_hinge_loss", T.In(("scores", T.D(1, 3, 2)), ("labels", T.Shaped(new[] { label })))), 1e-15);
+
+    [Fact]
+    public void Generalized_cross_entropy_at_q_one_is_one_minus_p_and_tends_to_cross_entropy()
+    {
+        LossInputs In() => T.In(("input", T.D(0, 0)), ("target", T.Shaped(new[] { 0L })));
+        T.Close(0.5, Eval("gce", In(), ("q", 1.0)), 1e-15);                                  // 1 − ½
+        T.Close((1 - Math.Sqrt(0.5)) / 0.5, Eval("gce", In(), ("q", 0.5)), 1e-14);          // (1 − ½^½)/½
+        T.Close(Math.Log(2), Eval("gce", In(), ("q", 1e-6)), 1e-6);                          // q → 0: −log ½
+    }
+
+    [Fact]
+    public void Symmetric_cross_entropy_splits_into_ce_and_reverse_ce()
+    {
+        LossInputs In() => T.In(("input", T.D(0, 0)), ("target", T.Shaped(new[] { 0L })));
+        T.Close(Math.Log(2), Eval("sce", In(), ("alpha", 1.0), ("beta", 0.0)), 1e-15);                 // CE = log 2
+        T.Close(-Math.Log(1e-4) * 0.5, Eval("sce", In(), ("alpha", 0.0), ("beta", 1.0)), 1e-14);       // RCE = −log(A)(1 − ½)
+    }
+
+    [Fact]
+    public void Poly_one_adds_epsilon_times_one_minus_pt()
+        => T.Close(Math.Log(2) + 2 * 0.5, Eval("poly_loss_cross_entropy", T.In(("logits", T.D(0, 0)), ("labels", T.D(1, 0)))), 1e-15);   // CE + ε(1 − p_t)
+
+    [Fact]
+    public void Convex_kl_is_the_i_divergence()
+    {
+        // t = (1, 1), lp = (0, log 2): [1·(0 − 0) + 1 − 1] + [1·(0 − log 2) + 2 − 1] = 1 − log 2.
+        T.Close(1 - Math.Log(2), Eval("convex_kl_divergence", T.In(("log_predictions", T.D(0, Math.Log(2))), ("targets", T.D(1, 1)))), 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => Eval("convex_kl_divergence", T.In(("log_predictions", T.D(0, 0)), ("targets", T.D(1, -0.5)))));
+        Assert.Contains("-0.5 at position 1", e.Message);
+    }
+
+    [Fact]
+    public void Labels_out_of_range_name_the_input_and_the_position()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));
+        Assert.Equal("CrammerSingerHinge: labels 2 at position 1 is out of range: class indices must be in [0, 1]", e.Message);
+    }
+}

@@ -1,0 +1,35 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Tests.TestKit;
+
+/// <summary>Contract samples for the losses beyond PyTorch and Keras: noisy-label, Optax multiclass, poly and convex KL.</summary>
+internal static class CatalogThree
+{
+    public static IEnumerable<LossSampleSet> Sets()
+    {
+        yield return Indexed("GeneralizedCrossEntropy", "input", "target", "mean", [T.Opt(("q", 0.3)), T.Opt(("q", 1.0))]);
+        yield return Indexed("SymmetricCrossEntropy", "input", "target", "mean", [T.Opt(("alpha", 0.5), ("beta", 0.7), ("label_clamp", 1e-3))]);
+        yield return Indexed("CrammerSingerHinge", "scores", "labels", "none", []);
+        yield return Indexed("MulticlassPerceptron", "scores", "labels", "none", []);
+
+        yield return new("PolyCrossEntropy", With("PolyCrossEntropy", [T.Opt(("epsilon", 0.0)), T.Opt(("epsilon", -1.0), ("reduction", "mean"))], r =>
+            T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", T.Shaped(KerasSamples.SimplexRows(r, 20), 4, 5)))),
+            [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100, -100, 5 }, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
+
+        yield return new("ConvexKLDivergence", With("ConvexKLDivergence", [], r =>
+            T.In(("log_predictions", T.Shaped(LossSamples.Normal(r, 12), 3, 4)), ("targets", T.Shaped(LossSamples.Uniform(r, 12, 0.1, 2), 3, 4)))),
+            [LossSamples.ExtremeOf(T.Opt(), ["log_predictions"], ("log_predictions", T.F(-1e4f, -30, 30, 0)), ("targets", T.F(0, 1e-30f, 2, 0)))]);
+    }
+
+    /// <summary>Scores (4, 5) with integer labels, every reduction plus <paramref name="extra"/>.</summary>
+    private static LossSampleSet Indexed(string name, string x, string y, string defaultReduction, Dictionary<string, object?>[] extra)
+        => new(name, With(name, extra, r => T.In((x, T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), (y, T.I(r.Next(5), r.Next(5), r.Next(5), r.Next(5))))),
+            [LossSamples.ExtremeOf(T.Opt(), [x], (x, T.Shaped(LossSamples.LogitValues, 2, 4)), (y, T.I(0, 3)))]);
+
+    private static List<LossSample> With(string name, Dictionary<string, object?>[] extra, Func<Random, LossInputs> make)
+    {
+        Dictionary<string, object?>[] reductions = [T.Opt(("reduction", "none")), T.Opt(("reduction", "mean")), T.Opt(("reduction", "sum"))];
+        return [.. reductions.Concat(extra).Select(o => new LossSample($"{name} {string.Join(" ", o.Select(kv => $"{kv.Key}={kv.Value}"))}", o, make))];
+    }
+}
