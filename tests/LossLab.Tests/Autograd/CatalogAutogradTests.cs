@@ -292,6 +292,9 @@ public sealed class CatalogAutogradTests
             Tensor lp = t["log_predictions"], y = t["targets"];
             return Reduce(Ops.Sum(y * (Ops.Log(y) - lp) + Ops.Exp(lp) - y, axis: -1), o, d: "none");
         },
+        ["SoftDiceLoss"] = (t, o) => Overlap(t, o, "dice"),
+        ["JaccardLoss"] = (t, o) => Overlap(t, o, "jaccard"),
+        ["TverskyLoss"] = (t, o) => Overlap(t, o, "tversky"),
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];
@@ -304,6 +307,51 @@ public sealed class CatalogAutogradTests
             return Reduce(l, o, d: "none");
         },
     };
+
+    /// <summary>smp soft Dice / Jaccard / Tversky: per-class scores over batch and pixels, absent classes masked, mean^γ.</summary>
+    private static Tensor Overlap(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, string kind)
+    {
+        Tensor x = t["input"];
+        int n = x.Shape[0], c = x.Shape[1], pixels = x.Length / (n * c);
+        string mode = o.TryGetValue("mode", out var m) && m is string ms ? ms : "multiclass";
+        bool logits = !o.TryGetValue("from_logits", out var fl) || fl is not false;
+        x = Ops.Reshape(x, n, c, pixels);
+        Tensor p = !logits ? x : mode == "multiclass" ? Ops.Softmax(x, 1) : Ops.Sigmoid(x);
+        Tensor y;
+        if (mode == "multiclass")
+        {
+            double[] labels = t["target"].ToArray();
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : long.MinValue;
+            double[] keep = [.. labels.Select(v => (long)v == ignore ? 0.0 : 1.0)];
+            Tensor idx = Tensor.FromArray([.. labels.Select(v => (long)v == ignore ? 0.0 : v)], [n, pixels]);
+            Tensor mask = Tensor.FromArray(keep, [n, 1, pixels]);
+            y = Ops.Transpose(Ops.OneHot(idx, c, DType.Float64), 1, 2) * mask;
+            p = p * mask;
+        }
+        else y = Ops.Reshape(t["target"], n, c, pixels);
+        Tensor SumNP(Tensor a) => Ops.Sum(Ops.Sum(a, axis: 2), axis: 0);
+        Tensor so = SumNP(p), st = SumNP(y), tp = (so + st - SumNP(Ops.Abs(p - y))) / 2;
+        double s = F(o, "smooth", 0), alpha = F(o, "alpha", 0.5), beta = F(o, "beta", 0.5);
+        Tensor score = kind switch
+        {
+            "dice" => (2 * tp + s) / (so + st + s),
+            "jaccard" => (tp + s) / (so + st - tp + s),
+            _ => (tp + s) / (tp + alpha * (so - tp) + beta * (st - tp) + s),
+        };
+        score = Ops.Maximum(score, score.Constant(F(o, "eps", 1e-7)));
+        Tensor perClass = B(o, "log_loss") ? -Ops.Log(score) : 1 - score;
+        Tensor present = Tensor.FromArray([.. st.ToArray().Select(v => v > 0 ? 1.0 : 0.0)], [c]);
+        Tensor? w = W(o, "weight");
+        Tensor v = w is null ? perClass * present : perClass * present * w;
+        double gamma = F(o, "gamma", 1);
+        Tensor reduced = R(o, "mean") switch
+        {
+            "none" => v,
+            "sum" => Ops.Sum(v),
+            _ => Ops.Sum(v) / (w is null ? c : w.ToArray().Sum()),
+        };
+        return gamma == 1 ? reduced : Ops.Pow(reduced, gamma);
+    }
 
     /// <summary>{0, 1} labels become ±1 when every label is 0 or 1 (Keras hinge).</summary>
     private static Tensor Signed(Tensor y) => y.ToArray().All(v => v is 0 or 1) ? 2 * y - 1 : y;

@@ -1,0 +1,73 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Losses.Segmentation;
+
+/// <summary>Hand-derived values and the mode/ignore rules of the smp-style Dice, Jaccard and Tversky losses.</summary>
+public sealed class SoftOverlapTests
+{
+    private static double Eval(string loss, LossInputs inputs, params (string, object?)[] options)
+        => LossRegistry.Default.Create(loss, options.ToDictionary(o => o.Item1, o => o.Item2)).Evaluate(inputs).Scalar;
+
+    // Probabilities (1, 2, 4) for classes 0 and 1 over four pixels, labels (1, 4).
+    private static LossInputs Probs(params long[] labels) => T.In(
+        ("input", T.Shaped(new double[] { 0.9, 0.6, 0.2, 0.1, 0.1, 0.4, 0.8, 0.9 }, 1, 2, 4)), ("target", T.Shaped(labels, 1, 4)));
+
+    [Fact]
+    public void Dice_jaccard_and_tversky_match_hand_derivations()
+    {
+        // Class 0: o = (.9, .6, .2, .1), t = (1, 1, 0, 0): TP = 1.5, Σo = 1.8, Σt = 2 (FP = .3, FN = .5).
+        // Class 1: o = (.1, .4, .8, .9), t = (0, 0, 1, 1): TP = 1.7, Σo = 2.2, Σt = 2 (FP = .5, FN = .3).
+        var o = new (string, object?)[] { ("from_logits", false) };
+        T.Close(((1 - 3 / 3.8) + (1 - 3.4 / 4.2)) / 2, Eval("dice_loss", Probs(0, 0, 1, 1), o), 1e-14);
+        double jaccard = ((1 - 1.5 / 2.3) + (1 - 1.7 / 2.5)) / 2;
+        T.Close(jaccard, Eval("jaccard_loss", Probs(0, 0, 1, 1), o), 1e-14);
+        T.Close(((1 - 1.5 / (1.5 + 0.3 * 0.3 + 0.7 * 0.5)) + (1 - 1.7 / (1.7 + 0.3 * 0.5 + 0.7 * 0.3))) / 2,
+            Eval("tversky_loss", Probs(0, 0, 1, 1), [.. o, ("alpha", 0.3), ("beta", 0.7)]), 1e-14);
+        // smooth = 1: (2TP + 1)/(Σo + Σt + 1).
+        T.Close(((1 - 4 / 4.8) + (1 - 4.4 / 5.2)) / 2, Eval("dice_loss", Probs(0, 0, 1, 1), [.. o, ("smooth", 1.0)]), 1e-14);
+        // α = β = 1 is Jaccard; focal Tversky raises the mean to γ.
+        T.Close(jaccard * jaccard, Eval("tversky_loss", Probs(0, 0, 1, 1), [.. o, ("alpha", 1.0), ("beta", 1.0), ("gamma", 2.0)]), 1e-14);
+    }
+
+    [Fact]
+    public void A_class_absent_from_the_target_gives_zero_but_counts_in_the_mean()
+    {
+        // All pixels are class 0: class 1 contributes 0, class 0 has TP = 1.8, Σo = 1.8, Σt = 4.
+        double dice0 = 1 - 3.6 / 5.8;
+        T.Close(dice0 / 2, Eval("dice_loss", Probs(0, 0, 0, 0), ("from_logits", false)), 1e-14);
+    }
+
+    [Fact]
+    public void Ignored_pixels_are_removed_from_predictions_and_targets()
+    {
+        // Ignoring pixel 3 equals evaluating the first three pixels only.
+        double ignored = Eval("dice_loss", Probs(0, 0, 1, 255), ("from_logits", false), ("ignore_index", 255L));
+        double three = Eval("dice_loss", T.In(("input", T.Shaped(new double[] { 0.9, 0.6, 0.2, 0.1, 0.4, 0.8 }, 1, 2, 3)), ("target", T.Shaped(new long[] { 0, 0, 1 }, 1, 3))),
+            ("from_logits", false));
+        T.Close(three, ignored, 1e-14);
+    }
+
+    [Fact]
+    public void Binary_mode_takes_a_squeezed_target_and_needs_one_channel()
+    {
+        var logits = T.Shaped(new double[] { 2, -1, 0.5, -3 }, 2, 1, 2);
+        double full = Eval("dice_loss", T.In(("input", logits), ("target", T.Shaped(new double[] { 1, 0, 1, 0 }, 2, 1, 2))), ("mode", "binary"));
+        double squeezed = Eval("dice_loss", T.In(("input", logits), ("target", T.Shaped(new double[] { 1, 0, 1, 0 }, 2, 2))), ("mode", "binary"));
+        T.Close(full, squeezed, 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => Eval("dice_loss", T.In(("input", T.Shaped(new double[8], 2, 2, 2)), ("target", T.Shaped(new double[8], 2, 2, 2))), ("mode", "binary")));
+        Assert.Equal(LossErrorCode.InvalidShape, e.Code);
+        Assert.Contains("(N, 1, *)", e.Message);
+    }
+
+    [Fact]
+    public void Bad_targets_are_typed_errors()
+    {
+        var range = Assert.Throws<LossArgumentException>(() => Eval("jaccard_loss", Probs(0, 2, 1, 0)));
+        Assert.Equal("JaccardLoss: target 2 at position 1 is out of range: class indices must be in [0, 1]", range.Message);
+        var soft = Assert.Throws<LossArgumentException>(() => Eval("dice_loss",
+            T.In(("input", T.Shaped(new double[4], 1, 2, 2)), ("target", T.Shaped(new double[] { 0, 1.5, 0, 1 }, 1, 2, 2))), ("mode", "multilabel")));
+        Assert.Contains("1.5 at position 1 must be in [0, 1]", soft.Message);
+    }
+}
