@@ -29,7 +29,7 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
         Shape rows = pred.WithoutAxis(pred.Rank - 1);
         bool squeezable = labels.Rank == pred.Rank && labels[labels.Rank - 1] == 1 && labels.WithoutAxis(labels.Rank - 1) == rows;
         if (labels != rows && !squeezable)
-            throw LossArgumentException.Shape($"{Descriptor.Name}: y_true has shape {labels} but y_pred {pred} needs labels of shape {rows} (or {rows} + (1))");
+            throw LossArgumentException.Shape($"{Descriptor.Name}: y_true has shape {labels} but y_pred {pred} needs integer labels of shape {rows} (or {new Shape(rows.Dims.Add(1))})");
         long[] y = inputs.Indices("y_true");
         int classes = pred[pred.Rank - 1];
         for (int i = 0; i < y.Length; i++)
