@@ -295,6 +295,23 @@ public sealed class CatalogAutogradTests
         ["SoftDiceLoss"] = (t, o) => Overlap(t, o, "dice"),
         ["JaccardLoss"] = (t, o) => Overlap(t, o, "jaccard"),
         ["TverskyLoss"] = (t, o) => Overlap(t, o, "tversky"),
+        ["SparseCategoricalFocalLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            int c = x.Shape[1];
+            double[] labels = y.ToArray();
+            Tensor keep = Tensor.FromArray([.. labels.Select(v => v == -100 ? 0.0 : 1.0)], [.. y.Shape.Dims]);
+            Tensor safe = Tensor.FromArray([.. labels.Select(v => v == -100 ? 0.0 : v)], [.. y.Shape.Dims]);
+            Tensor lp = Ops.LogSoftmax(x, 1);
+            // One-hot (N, d.., C) moved to the class dim 1.
+            Tensor oh = Ops.OneHot(safe, c, DType.Float64);
+            if (x.Shape.Rank == 3) oh = Ops.Transpose(oh, 1, 2);
+            Tensor lpy = Ops.Sum(lp * oh, axis: 1);
+            Tensor? w = W(o, "weight");
+            Tensor wy = w is null ? keep : Ops.Sum(oh * Ops.Reshape(w, x.Shape.Rank == 3 ? [1, c, 1] : [1, c]), axis: 1) * keep;
+            Tensor l = -wy * Ops.Pow(1 - Ops.Exp(lpy), F(o, "gamma", 2)) * lpy;
+            return Reduce(l, o, Ops.Sum(wy));
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

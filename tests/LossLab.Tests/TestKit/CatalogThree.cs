@@ -17,9 +17,24 @@ internal static class CatalogThree
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", T.Shaped(KerasSamples.SimplexRows(r, 20), 4, 5)))),
             [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100, -100, 5 }, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
 
+        yield return SparseFocal();
         yield return new("ConvexKLDivergence", With("ConvexKLDivergence", [], r =>
             T.In(("log_predictions", T.Shaped(LossSamples.Normal(r, 12), 3, 4)), ("targets", T.Shaped(LossSamples.Uniform(r, 12, 0.1, 2), 3, 4)))),
             [LossSamples.ExtremeOf(T.Opt(), ["log_predictions"], ("log_predictions", T.F(-1e4f, -30, 30, 0)), ("targets", T.F(0, 1e-30f, 2, 0)))]);
+    }
+
+    private static LossSampleSet SparseFocal()
+    {
+        const string name = "SparseCategoricalFocalLoss";
+        LossInputs Rows(Random r) => T.In(("input", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("target", T.I(r.Next(5), -100, r.Next(5), r.Next(5))));
+        LossInputs Spatial(Random r) => T.In(("input", T.Shaped(LossSamples.Normal(r, 24, 2), 2, 3, 4)), ("target", T.Shaped(new long[] { 0, 1, 2, r.Next(3), 2, 1, 0, r.Next(3) }, 2, 4)));
+        var samples = With(name, [T.Opt(("gamma", 0.5), ("weight", T.D(0.5, 2, 1, 1.5, 0.25))), T.Opt(("gamma", 0.0))], Rows);
+        samples.Add(new($"{name} (N, C, d) sum", T.Opt(("reduction", "sum"), ("gamma", 3.0)), Spatial));
+        // mean divides by Σ w_y over the rows that are not ignored (tested against cross_entropy in the golden tests).
+        return new(name, samples, [LossSamples.ExtremeOf(T.Opt(("gamma", 0.5)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))])
+        {
+            PlainMean = false,
+        };
     }
 
     /// <summary>Scores (4, 5) with integer labels, every reduction plus <paramref name="extra"/>.</summary>

@@ -54,6 +54,18 @@ public sealed class BeyondPyTorchGoldenTests
     }
 
     [Fact]
+    public void Sparse_focal_at_gamma_zero_is_weighted_cross_entropy_with_ignore_index()
+    {
+        var x = T.Shaped(LossSamples.Normal(new Random(4), 20, 2), 4, 5);
+        var y = T.I(1, -100, 4, 0);
+        var w = T.D(0.5, 2, 1, 1.5, 0.25);
+        double ce = LossRegistry.Default.Create("cross_entropy", T.Opt(("weight", w))).Evaluate(T.In(("input", x), ("target", y))).Scalar;
+        T.Close(ce, Eval("sparse_categorical_focal_loss", T.In(("input", x), ("target", y)), ("gamma", 0.0), ("weight", w)), 1e-12);
+        // γ = 2 on logits (0, 0) with label 0: −(1 − ½)²·log ½ = ¼·log 2.
+        T.Close(0.25 * Math.Log(2), Eval("sparse_categorical_focal_loss", T.In(("input", T.D(0, 0)), ("target", T.Shaped(new[] { 0L })))), 1e-15);
+    }
+
+    [Fact]
     public void Labels_out_of_range_name_the_input_and_the_position()
     {
         var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));
