@@ -312,6 +312,15 @@ public sealed class CatalogAutogradTests
             Tensor l = -wy * Ops.Pow(1 - Ops.Exp(lpy), F(o, "gamma", 2)) * lpy;
             return Reduce(l, o, Ops.Sum(wy));
         },
+        ["JensenShannonDivergence"] = (t, o) =>
+        {
+            Tensor p = t["input"], q = t["target"];
+            double beta = F(o, "beta", 0.5);
+            Tensor m = beta * q + (1 - beta) * p;
+            Tensor js = Ops.Sum(beta * q * (Ops.Log(q) - Ops.Log(m)) + (1 - beta) * p * (Ops.Log(p) - Ops.Log(m)), axis: -1);
+            if (B(o, "normalize")) js = js / (-(1 - beta) * Math.Log(1 - beta));
+            return Reduce(js, o);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

@@ -66,6 +66,14 @@ public sealed class BeyondPyTorchGoldenTests
     }
 
     [Fact]
+    public void Jensen_shannon_of_disjoint_distributions_is_log_two()
+    {
+        // p = (1, 0), q = (0, 1): m = (½, ½), JS = ½·log 2 + ½·log 2 = log 2 (its maximum).
+        T.Close(Math.Log(2), Eval("js_divergence", T.In(("input", T.D(1, 0)), ("target", T.D(0, 1)))), 1e-15);
+        T.Close(0, Eval("js_divergence", T.In(("input", T.D(0.3, 0.7)), ("target", T.D(0.3, 0.7)))), 1e-15);
+    }
+
+    [Fact]
     public void Labels_out_of_range_name_the_input_and_the_position()
     {
         var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));
