@@ -321,6 +321,39 @@ public sealed class CatalogAutogradTests
             if (B(o, "normalize")) js = js / (-(1 - beta) * Math.Log(1 - beta));
             return Reduce(js, o);
         },
+        ["NTXentLoss"] = (t, o) =>
+        {
+            Tensor x = t["embeddings"];
+            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            int n = labels.Length;
+            double tau = F(o, "temperature", 0.07);
+            Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+            Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1)) / tau;
+            var anchors = new List<Tensor>();
+            int pairs = 0;
+            for (int a = 0; a < n; a++)
+            {
+                Tensor rowA = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+                Tensor sum = x.Constant(0);
+                for (int p = 0; p < n; p++)
+                {
+                    if (p == a || labels[p] != labels[a]) continue;
+                    pairs++;
+                    // Entries outside {p} ∪ negatives get −1e4: their exp is exactly 0 in double.
+                    Tensor mask = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j == p || labels[j] != labels[a] ? 0.0 : -1e4)], [n]);
+                    Tensor sp = Ops.Sum(rowA * Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j == p ? 1.0 : 0.0)], [n]));
+                    sum = sum + (Ops.LogSumExp(rowA + mask) - sp);
+                }
+                anchors.Add(Ops.Reshape(sum, 1));
+            }
+            Tensor perAnchor = Ops.Concat(anchors, 0);
+            return R(o) switch
+            {
+                "none" => perAnchor,
+                "sum" => Ops.Sum(perAnchor),
+                _ => pairs == 0 ? Ops.Sum(perAnchor) * 0 : Ops.Sum(perAnchor) / pairs,
+            };
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

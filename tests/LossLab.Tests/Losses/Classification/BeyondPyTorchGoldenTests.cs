@@ -74,6 +74,16 @@ public sealed class BeyondPyTorchGoldenTests
     }
 
     [Fact]
+    public void Ntxent_matches_the_softmax_over_the_positive_and_the_negatives()
+    {
+        // x0 = x1 = (1, 0) (label 0), x2 = (0, 1) (label 1), τ = 1: pairs (0, 1) and (1, 0) each −log(e/(e + e⁰));
+        // anchor 2 has no positive. Mean over the two pairs = log(1 + e⁻¹).
+        var inputs = T.In(("embeddings", T.Shaped(new double[] { 1, 0, 2, 0, 0, 3 }, 3, 2)), ("labels", T.I(0, 0, 1)));
+        T.Close(Math.Log(1 + Math.Exp(-1)), Eval("ntxent_loss", inputs, ("temperature", 1.0)), 1e-15);
+        T.Close(0, Eval("ntxent_loss", T.In(("embeddings", T.Shaped(new double[] { 1, 0, 0, 1 }, 2, 2)), ("labels", T.I(0, 1)))), 0);   // no positive pairs
+    }
+
+    [Fact]
     public void Labels_out_of_range_name_the_input_and_the_position()
     {
         var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));

@@ -1,0 +1,56 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.MetricLearning;
+
+/// <summary>Shared parts of the metric-learning losses: L2 normalization of (N, D) embeddings and its backward pass.</summary>
+internal static class Embeddings
+{
+    /// <summary>x̂ = x / max(‖x‖, 1e-12) per row, and the clamped norms.</summary>
+    public static (double[] Unit, double[] Norms) Normalize(double[] x, int n, int d)
+    {
+        var unit = new double[x.Length];
+        var norms = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0;
+            for (int k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
+            norms[i] = Math.Max(Math.Sqrt(s), 1e-12);
+            for (int k = 0; k < d; k++) unit[i * d + k] = x[i * d + k] / norms[i];
+        }
+        return (unit, norms);
+    }
+
+    public static double Dot(double[] unit, int i, int j, int d)
+    {
+        double s = 0;
+        for (int k = 0; k < d; k++) s += unit[i * d + k] * unit[j * d + k];
+        return s;
+    }
+
+    /// <summary>∂/∂x = (g − (g·x̂)x̂)/‖x‖ per row (0 for a zero row, whose norm was clamped).</summary>
+    public static double[] BackThroughNormalize(double[] gUnit, double[] unit, double[] norms, int n, int d)
+    {
+        var gx = new double[gUnit.Length];
+        for (int i = 0; i < n; i++)
+        {
+            if (norms[i] <= 1e-12) continue;
+            double dot = 0;
+            for (int k = 0; k < d; k++) dot += gUnit[i * d + k] * unit[i * d + k];
+            for (int k = 0; k < d; k++) gx[i * d + k] = (gUnit[i * d + k] - dot * unit[i * d + k]) / norms[i];
+        }
+        return gx;
+    }
+
+    public static readonly InputSpec[] Inputs =
+    [
+        new("embeddings", InputKind.Floating, true, "embeddings (N, D)"),
+        new("labels", InputKind.Indices, false, "class labels (N); equal labels make positive pairs"),
+    ];
+
+    public static LossInputs Sample(Random r, Shape s)
+    {
+        Shape x = s.Rank == 2 ? s : new Shape(6, 4);
+        return new LossInputs().Add("embeddings", Samples.Normal(r, x)).Add("labels", Samples.Classes(r, new Shape(x[0]), 3));
+    }
+}

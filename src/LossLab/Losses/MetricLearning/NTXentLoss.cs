@@ -1,0 +1,116 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.MetricLearning;
+
+/// <summary>
+/// NT-Xent / InfoNCE over labeled embeddings (pytorch-metric-learning <c>NTXentLoss(temperature=0.07)</c>, SimCLR):
+/// for every ordered positive pair (a, p) (same label, a ≠ p), ℓ_ap = −log(e^{s_ap/τ} / (e^{s_ap/τ} + Σ_{n: label ≠
+/// label_a} e^{s_an/τ})) with s the cosine similarity. <c>mean</c> averages over positive pairs (0 when there are
+/// none), <c>sum</c> adds them, <c>none</c> gives each anchor's sum over its pairs (N).
+/// </summary>
+/// <remarks>
+/// <para>Memory is O(N·D + N): the N×N similarity matrix is never stored. Each anchor's row of similarities is
+/// computed, used and dropped (the streaming that pytorch-metric-learning#547 asks for at N = 8192).</para>
+/// <para>Derivation: with den_ap = logaddexp(s_ap/τ, lse_n(s_an/τ)), ∂ℓ_ap/∂s_ap = −(1 − e^{s_ap/τ − den_ap})/τ and
+/// ∂ℓ_ap/∂s_an = e^{s_an/τ − den_ap}/τ; ∂s_ij/∂x̂_i = x̂_j with x̂ = x/‖x‖, and ∂x̂/∂x = (I − x̂x̂ᵀ)/‖x‖. A zero
+/// embedding has cosine 0 with everything (norm clamped at 1e-12) and gradient 0.</para>
+/// </remarks>
+public sealed class NTXentLoss : Loss, ILossDefinition
+{
+    private readonly double _temperature;
+    private readonly Reduction _reduction;
+
+    public NTXentLoss(double temperature = 0.07, Reduction reduction = Reduction.Mean)
+    {
+        if (!(temperature > 0) || !double.IsFinite(temperature)) throw LossArgumentException.Value($"NTXentLoss: temperature must be > 0, got {temperature}");
+        (_temperature, _reduction) = (temperature, reduction);
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
+        if (es.Rank != 2) throw LossArgumentException.Shape($"NTXentLoss: 'embeddings' must be (N, D), got {es}");
+        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"NTXentLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
+        int n = es[0], d = es[1];
+        double[] x = inputs["embeddings"].ToArray<double>();
+        long[] labels = inputs.Indices("labels");
+        var (unit, norms) = Embeddings.Normalize(x, n, d);
+        double tau = _temperature;
+        var perAnchor = new double[n];
+        var row = new double[n];         // s_aj/τ for the current anchor
+        var gRow = new double[n];        // ∂loss/∂(s_aj) for the current anchor
+        var gUnit = computeGradients ? new double[n * d] : null;
+        long pairs = 0;
+        for (int a = 0; a < n; a++) pairs += labels.Count(l => l == labels[a]) - 1;
+        double pairScale = _reduction == Reduction.Mean ? (pairs == 0 ? 0 : 1.0 / pairs) : 1;
+
+        for (int a = 0; a < n; a++)
+        {
+            double lseNeg = double.NegativeInfinity;
+            for (int j = 0; j < n; j++)
+            {
+                row[j] = Embeddings.Dot(unit, a, j, d) / tau;
+                if (labels[j] != labels[a]) lseNeg = LogAddExp(lseNeg, row[j]);
+            }
+            Array.Clear(gRow);
+            for (int p = 0; p < n; p++)
+            {
+                if (p == a || labels[p] != labels[a]) continue;
+                double den = LogAddExp(row[p], lseNeg);
+                perAnchor[a] += den - row[p];
+                if (gUnit is null) continue;
+                gRow[p] += -(1 - Math.Exp(row[p] - den)) / tau;
+                for (int j = 0; j < n; j++)
+                    if (labels[j] != labels[a]) gRow[j] += Math.Exp(row[j] - den) / tau;
+            }
+            if (gUnit is null) continue;
+            double scale = _reduction == Reduction.Mean ? pairScale : 1;
+            for (int j = 0; j < n; j++)
+            {
+                if (gRow[j] == 0) continue;
+                double g = scale * gRow[j];
+                for (int k = 0; k < d; k++)
+                {
+                    gUnit[a * d + k] += g * unit[j * d + k];
+                    gUnit[j * d + k] += g * unit[a * d + k];
+                }
+            }
+        }
+        double total = perAnchor.Sum();
+        TensorData value = _reduction == Reduction.None
+            ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))
+            : Wrap(new[] { T.CreateTruncating(_reduction == Reduction.Sum ? total : total * pairScale) }, Shape.Scalar);
+        if (gUnit is null) return Result(value);
+        double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
+        return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
+    }
+
+    private static double LogAddExp(double a, double b)
+    {
+        if (double.IsNegativeInfinity(a)) return b;
+        if (double.IsNegativeInfinity(b)) return a;
+        double m = Math.Max(a, b);
+        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "NTXentLoss",
+        Aliases = ["ntxent_loss", "nt_xent", "info_nce", "pml.NTXentLoss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs = Embeddings.Inputs,
+        Options = [OptionSpec.Reduction("none", "mean", "sum"), OptionSpec.Float("temperature", 0.07, "τ: similarities are divided by it")],
+        Sample = Embeddings.Sample,
+        Formula = "ℓ_ap = −log(e^{s_ap/τ} / (e^{s_ap/τ} + Σ_neg e^{s_an/τ})),  s = cosine similarity; mean over positive pairs",
+        Gradient = "∂ℓ/∂s_ap = −(1 − softmax_ap)/τ, ∂ℓ/∂s_an = softmax_an/τ, through the normalization",
+        Reference = "pytorch_metric_learning.losses.NTXentLoss (Chen et al., SimCLR, 2020; van den Oord et al., InfoNCE, 2018)",
+        Stability = "log-sum-exp in double: finite for every finite embedding and τ > 0; O(N·D) memory",
+        Libraries = "pytorch-metric-learning, Optax (ntxent)",
+        Factory = o => new NTXentLoss(o.Float("temperature"), o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
