@@ -84,6 +84,17 @@ public sealed class BeyondPyTorchGoldenTests
     }
 
     [Fact]
+    public void Contrastive_averages_the_nonzero_positive_and_negative_terms_separately()
+    {
+        // Normalized: x0 = (1, 0), x1 = (0, 1) (label 0), x2 = (1, 0) (label 1). d01 = √2, d02 = 0, d12 = √2.
+        // Positives (0,1), (1,0): √2 − 0 each → average √2. Negatives: (0,2), (2,0): 1 − 0 = 1; (1,2), (2,1): max(0, 1 − √2) = 0.
+        // AvgNonZero over negatives: 1 (two non-zero terms of 1). Loss = √2 + 1.
+        var inputs = T.In(("embeddings", T.Shaped(new double[] { 2, 0, 0, 3, 5, 0 }, 3, 2)), ("labels", T.I(0, 0, 1)));
+        T.Close(Math.Sqrt(2) + 1, Eval("contrastive_loss", inputs), 1e-15);
+        T.Close(2 * Math.Sqrt(2) + 2, Eval("contrastive_loss", inputs, ("reduction", "sum")), 1e-15);
+    }
+
+    [Fact]
     public void Labels_out_of_range_name_the_input_and_the_position()
     {
         var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));
