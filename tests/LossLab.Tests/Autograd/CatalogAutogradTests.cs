@@ -388,6 +388,38 @@ public sealed class CatalogAutogradTests
                 _ => (posCount == 0 ? pos * 0 : pos / posCount) + (negCount == 0 ? neg * 0 : neg / negCount),
             };
         },
+        ["SupConLoss"] = (t, o) =>
+        {
+            Tensor x = t["embeddings"];
+            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            int n = labels.Length;
+            double tau = F(o, "temperature", 0.1);
+            Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+            Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1)) / tau;
+            var anchors = new List<Tensor>();
+            int nonZero = 0;
+            for (int a = 0; a < n; a++)
+            {
+                Tensor rowA = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+                Tensor lse = Ops.LogSumExp(rowA + Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j == a ? -1e4 : 0.0)], [n]));
+                int[] positives = [.. Enumerable.Range(0, n).Where(p => p != a && labels[p] == labels[a])];
+                Tensor la = x.Constant(0);
+                if (positives.Length > 0)
+                {
+                    Tensor pick = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => positives.Contains(j) ? 1.0 : 0.0)], [n]);
+                    la = lse - Ops.Sum(rowA * pick) / positives.Length;
+                    if (la.ToArray()[0] > 0) nonZero++;
+                }
+                anchors.Add(Ops.Reshape(la, 1));
+            }
+            Tensor per = Ops.Concat(anchors, 0);
+            return R(o) switch
+            {
+                "none" => per,
+                "sum" => Ops.Sum(per),
+                _ => nonZero == 0 ? Ops.Sum(per) * 0 : Ops.Sum(per) / nonZero,
+            };
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];
