@@ -420,6 +420,26 @@ public sealed class CatalogAutogradTests
                 _ => nonZero == 0 ? Ops.Sum(per) * 0 : Ops.Sum(per) / nonZero,
             };
         },
+        ["MultiSimilarityLoss"] = (t, o) =>
+        {
+            Tensor x = t["embeddings"];
+            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            int n = labels.Length;
+            double alpha = F(o, "alpha", 2), beta = F(o, "beta", 50), lambda = F(o, "base", 0.5);
+            Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+            Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1));
+            var anchors = new List<Tensor>();
+            for (int a = 0; a < n; a++)
+            {
+                Tensor rowA = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+                Tensor pos = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j != a && labels[j] == labels[a] ? 1.0 : 0.0)], [n]);
+                Tensor neg = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => labels[j] != labels[a] ? 1.0 : 0.0)], [n]);
+                Tensor lp = Ops.Log(1 + Ops.Sum(pos * Ops.Exp(-alpha * (rowA - lambda)))) / alpha;
+                Tensor ln = Ops.Log(1 + Ops.Sum(neg * Ops.Exp(beta * (rowA - lambda)))) / beta;
+                anchors.Add(Ops.Reshape(lp + ln, 1));
+            }
+            return Reduce(Ops.Concat(anchors, 0), o);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

@@ -18,6 +18,9 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100, -100, 5 }, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
 
         yield return SparseFocal();
+        yield return new("MultiSimilarityLoss", With("MultiSimilarityLoss", [T.Opt(("alpha", 1.5), ("beta", 10.0), ("base", 0.2))], r =>
+            T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))]);
         yield return new("SupConLoss", With("SupConLoss", [T.Opt(("temperature", 0.5))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))])

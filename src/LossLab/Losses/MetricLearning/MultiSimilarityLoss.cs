@@ -1,0 +1,110 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.MetricLearning;
+
+/// <summary>
+/// Multi-similarity loss (Wang et al., 2019; pytorch-metric-learning <c>MultiSimilarityLoss(alpha=2, beta=50,
+/// base=0.5)</c>, without a miner): per anchor a, ℓ_a = (1/α)·log(1 + Σ_{p∈P(a)} e^{−α(s_ap − λ)}) +
+/// (1/β)·log(1 + Σ_{n∈N(a)} e^{β(s_an − λ)}), s the cosine similarity, λ = base. Mean over anchors (pml's MeanReducer).
+/// </summary>
+/// <remarks>
+/// log(1 + Σe^z) is computed as softplus(lse(z)), finite for any similarity. Derivation: ∂ℓ_a/∂s_ap =
+/// −e^{−α(s_ap − λ)}/(1 + Σ_P), ∂ℓ_a/∂s_an = e^{β(s_an − λ)}/(1 + Σ_N), through the normalization.
+/// Memory O(N·D): one anchor row at a time.
+/// </remarks>
+public sealed class MultiSimilarityLoss : Loss, ILossDefinition
+{
+    private readonly double _alpha, _beta, _base;
+    private readonly Reduction _reduction;
+
+    public MultiSimilarityLoss(double alpha = 2, double beta = 50, double @base = 0.5, Reduction reduction = Reduction.Mean)
+    {
+        if (!(alpha > 0) || !(beta > 0) || !double.IsFinite(alpha + beta + @base))
+            throw LossArgumentException.Value($"MultiSimilarityLoss: alpha and beta must be > 0 and base finite, got alpha = {alpha}, beta = {beta}, base = {@base}");
+        (_alpha, _beta, _base, _reduction) = (alpha, beta, @base, reduction);
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
+        if (es.Rank != 2) throw LossArgumentException.Shape($"MultiSimilarityLoss: 'embeddings' must be (N, D), got {es}");
+        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"MultiSimilarityLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
+        int n = es[0], d = es[1];
+        double[] x = inputs["embeddings"].ToArray<double>();
+        long[] labels = inputs.Indices("labels");
+        var (unit, norms) = Embeddings.Normalize(x, n, d);
+        var perAnchor = new double[n];
+        var zRow = new double[n];   // −α(s − λ) for positives, β(s − λ) for negatives
+        var gUnit = computeGradients ? new double[n * d] : null;
+        Reducer.Reduced reducedScale = Reducer.Reduce<double>(new double[n], _reduction, n);
+        for (int a = 0; a < n; a++)
+        {
+            double lseP = double.NegativeInfinity, lseN = double.NegativeInfinity;
+            for (int j = 0; j < n; j++)
+            {
+                if (j == a) continue;
+                double s = Embeddings.Dot(unit, a, j, d);
+                bool positive = labels[j] == labels[a];
+                zRow[j] = positive ? -_alpha * (s - _base) : _beta * (s - _base);
+                if (positive) lseP = LogAddExp(lseP, zRow[j]);
+                else lseN = LogAddExp(lseN, zRow[j]);
+            }
+            double spP = double.IsNegativeInfinity(lseP) ? 0 : Stable.Softplus(lseP), spN = double.IsNegativeInfinity(lseN) ? 0 : Stable.Softplus(lseN);
+            perAnchor[a] = spP / _alpha + spN / _beta;
+            if (gUnit is null) continue;
+            // log(1 + Σe^z) = softplus(lse): ∂/∂z_j = e^{z_j − log(1 + Σe^z)} = e^{z_j − softplus(lse)}.
+            for (int j = 0; j < n; j++)
+            {
+                if (j == a) continue;
+                bool positive = labels[j] == labels[a];
+                double g = reducedScale.Scale * (positive ? -Math.Exp(zRow[j] - spP) : Math.Exp(zRow[j] - spN));
+                for (int k = 0; k < d; k++)
+                {
+                    gUnit[a * d + k] += g * unit[j * d + k];
+                    gUnit[j * d + k] += g * unit[a * d + k];
+                }
+            }
+        }
+        Reducer.Reduced reduced = Reducer.Reduce<double>(perAnchor, _reduction, n);
+        TensorData value = _reduction == Reduction.None
+            ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))
+            : Wrap(new[] { T.CreateTruncating(reduced.Value) }, Shape.Scalar);
+        if (gUnit is null) return Result(value);
+        double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
+        return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
+    }
+
+    private static double LogAddExp(double a, double b)
+    {
+        if (double.IsNegativeInfinity(a)) return b;
+        double m = Math.Max(a, b);
+        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "MultiSimilarityLoss",
+        Aliases = ["multi_similarity_loss", "pml.MultiSimilarityLoss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs = Embeddings.Inputs,
+        Options =
+        [
+            OptionSpec.Reduction("none", "mean", "sum"),
+            OptionSpec.Float("alpha", 2.0, "scale of the positive term"),
+            OptionSpec.Float("beta", 50.0, "scale of the negative term"),
+            OptionSpec.Float("base", 0.5, "λ: the similarity margin"),
+        ],
+        Sample = Embeddings.Sample,
+        Formula = "ℓ_a = (1/α)log(1 + Σ_P e^{−α(s − λ)}) + (1/β)log(1 + Σ_N e^{β(s − λ)})",
+        Gradient = "∂ℓ_a/∂s_ap = −e^{−α(s_ap − λ)}/(1 + Σ_P); ∂ℓ_a/∂s_an = e^{β(s_an − λ)}/(1 + Σ_N)",
+        Reference = "pytorch_metric_learning.losses.MultiSimilarityLoss (Wang et al., CVPR 2019)",
+        Stability = "softplus of a log-sum-exp: finite for every finite embedding; O(N·D) memory",
+        Libraries = "pytorch-metric-learning",
+        Factory = o => new MultiSimilarityLoss(o.Float("alpha"), o.Float("beta"), o.Float("base"), o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
