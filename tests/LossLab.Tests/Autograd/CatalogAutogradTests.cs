@@ -440,6 +440,8 @@ public sealed class CatalogAutogradTests
             }
             return Reduce(Ops.Concat(anchors, 0), o);
         },
+        ["CircleLoss"] = (t, o) => Circle(t["embeddings"], [.. t["labels"].ToArray().Select(v => (long)v)], F(o, "m", 0.4), F(o, "gamma", 80),
+            !o.TryGetValue("detach_weights", out var dw) || dw is not false, R(o)),
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];
@@ -496,6 +498,41 @@ public sealed class CatalogAutogradTests
             _ => Ops.Sum(v) / (w is null ? c : w.ToArray().Sum()),
         };
         return gamma == 1 ? reduced : Ops.Pow(reduced, gamma);
+    }
+
+    /// <summary>Circle loss per anchor from primitives; α detached with <paramref name="detach"/>.</summary>
+    internal static Tensor Circle(Tensor x, long[] labels, double m, double gamma, bool detach, string reduction)
+    {
+        int n = labels.Length;
+        Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+        Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1));
+        var anchors = new List<Tensor>();
+        int nonZero = 0;
+        for (int a = 0; a < n; a++)
+        {
+            Tensor row = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+            bool hasPos = Enumerable.Range(0, n).Any(j => j != a && labels[j] == labels[a]), hasNeg = labels.Any(l => l != labels[a]);
+            if (!hasPos || !hasNeg)
+            {
+                anchors.Add(Ops.Reshape(row.Constant(0), 1));
+                continue;
+            }
+            Tensor alphaP = Ops.Relu(1 + m - row), alphaN = Ops.Relu(row + m);
+            if (detach) (alphaP, alphaN) = (alphaP.Detach(), alphaN.Detach());
+            Tensor maskP = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j != a && labels[j] == labels[a] ? 0.0 : -1e300)], [n]);
+            Tensor maskN = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => labels[j] != labels[a] ? 0.0 : -1e300)], [n]);
+            Tensor lseP = Ops.LogSumExp(-gamma * alphaP * (row - (1 - m)) + maskP), lseN = Ops.LogSumExp(gamma * alphaN * (row - m) + maskN);
+            Tensor la = Ops.Softplus(lseP + lseN);
+            if (la.ToArray()[0] > 0) nonZero++;
+            anchors.Add(Ops.Reshape(la, 1));
+        }
+        Tensor per = Ops.Concat(anchors, 0);
+        return reduction switch
+        {
+            "none" => per,
+            "sum" => Ops.Sum(per),
+            _ => nonZero == 0 ? Ops.Sum(per) * 0 : Ops.Sum(per) / nonZero,
+        };
     }
 
     /// <summary>{0, 1} labels become ±1 when every label is 0 or 1 (Keras hinge).</summary>

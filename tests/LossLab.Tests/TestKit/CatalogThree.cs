@@ -18,6 +18,20 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100, -100, 5 }, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
 
         yield return SparseFocal();
+        // Finite differences see the value, so the contract uses the true gradient (detach_weights = false); the
+        // paper's detached gradient is checked against autograd in CircleLossTests.
+        var circle = With("CircleLoss", [T.Opt(("m", 0.25), ("gamma", 4.0))], r =>
+            T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3))));
+        foreach (var sample in circle)
+        {
+            sample.Options["detach_weights"] = false;
+            if (!sample.Options.ContainsKey("gamma")) sample.Options["gamma"] = 8.0;
+        }
+        yield return new("CircleLoss", circle,
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))])
+        {
+            PlainMean = false,   // mean is the AvgNonZero over anchors
+        };
         yield return new("MultiSimilarityLoss", With("MultiSimilarityLoss", [T.Opt(("alpha", 1.5), ("beta", 10.0), ("base", 0.2))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))]);
