@@ -442,6 +442,37 @@ public sealed class CatalogAutogradTests
         },
         ["CircleLoss"] = (t, o) => Circle(t["embeddings"], [.. t["labels"].ToArray().Select(v => (long)v)], F(o, "m", 0.4), F(o, "gamma", 80),
             !o.TryGetValue("detach_weights", out var dw) || dw is not false, R(o)),
+        ["LovaszHingeLoss"] = (t, o) =>
+        {
+            // The Lovász weights depend only on the order of the errors: computed here from the values, by hand.
+            Tensor x = t["input"];
+            double[] y = t["target"].ToArray();
+            int n = x.Shape[0], per = x.Length / n;
+            bool perImage = B(o, "per_image");
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : long.MinValue;
+            int groups = perImage ? n : 1, size = perImage ? per : x.Length;
+            Tensor flat = Ops.Reshape(x, -1);
+            Tensor e = 1 - flat * Tensor.FromArray([.. y.Select(v => v == ignore ? 0.0 : 2 * v - 1)], [x.Length]);
+            double[] ev = e.ToArray();
+            var parts = new List<Tensor>();
+            for (int g = 0; g < groups; g++)
+            {
+                int[] members = [.. Enumerable.Range(g * size, size).Where(i => y[i] != ignore)];
+                int[] order = [.. members.OrderByDescending(i => ev[i])];
+                double total = order.Sum(i => y[i]), cumGt = 0, cumBg = 0, prev = 0;
+                var w = new double[x.Length];
+                for (int k = 0; k < order.Length; k++)
+                {
+                    cumGt += y[order[k]];
+                    cumBg += 1 - y[order[k]];
+                    double jac = 1 - (total - cumGt) / (total + cumBg);
+                    w[order[k]] = k == 0 ? jac : jac - prev;
+                    prev = jac;
+                }
+                parts.Add(Ops.Reshape(Ops.Sum(Ops.Relu(e) * Tensor.FromArray(w, [x.Length])), 1));
+            }
+            return Reduce(Ops.Concat(parts, 0), o);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

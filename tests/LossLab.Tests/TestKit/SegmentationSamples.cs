@@ -42,6 +42,21 @@ internal static class SegmentationSamples
         }
     }
 
+    public static LossSampleSet LovaszHinge()
+    {
+        const string name = "LovaszHingeLoss";
+        LossInputs Make(Random r) => T.In(("input", T.Shaped(LossSamples.Normal(r, 12, 2), 2, 6)), ("target", T.Shaped(new double[] { 1, 0, 1, 1, 0, 0, 0, 1, r.Next(2), 1, 0, 0 }, 2, 6)));
+        Dictionary<string, object?>[] options =
+        [
+            T.Opt(("reduction", "none"), ("per_image", true)), T.Opt(("reduction", "mean"), ("per_image", true)), T.Opt(("reduction", "sum"), ("per_image", true)),
+            T.Opt(), T.Opt(("reduction", "none")),
+        ];
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Select(kv => $"{kv.Key}={kv.Value}"))} #{i}", o, Make)).ToList();
+        samples.Add(new($"{name} ignore_index", T.Opt(("ignore_index", 255L), ("per_image", true)), r =>
+            T.In(("input", T.Shaped(LossSamples.Normal(r, 12, 2), 2, 6)), ("target", T.Shaped(new double[] { 1, 0, 255, 1, 0, 0, 0, 1, 255, 1, 0, 0 }, 2, 6)))));
+        return new(name, samples, [LossSamples.ExtremeOf(T.Opt(("per_image", true)), ["input"], ("input", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30 }, 2, 2)), ("target", T.Shaped(new float[] { 1, 0, 0, 1 }, 2, 2)))]);
+    }
+
     /// <summary>Logits (2, 3, 4) and labels (2, 4); every class present; label <paramref name="ignore"/> at one pixel when ≥ 0.</summary>
     private static Func<Random, LossInputs> Multiclass(long ignore) => r =>
     {

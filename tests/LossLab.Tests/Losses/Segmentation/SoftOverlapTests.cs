@@ -62,6 +62,20 @@ public sealed class SoftOverlapTests
     }
 
     [Fact]
+    public void Lovasz_hinge_matches_hand_derivations()
+    {
+        // x = (0, 0), t = (1, 0): errors (1, 1); order (0, 1); G = 1: J_0 = 1 − 0/1 = 1, J_1 = 1 − 0/2 = 1 → g = (1, 0); ℓ = 1.
+        T.Close(1, Eval("lovasz_hinge", T.In(("input", T.Shaped(new double[] { 0, 0 }, 1, 2)), ("target", T.Shaped(new double[] { 1, 0 }, 1, 2)))), 1e-15);
+        // Margins met everywhere (x·s ≥ 1): no error, ℓ = 0.
+        Assert.Equal(0, Eval("lovasz_hinge", T.In(("input", T.Shaped(new double[] { 2, -1 }, 1, 2)), ("target", T.Shaped(new double[] { 1, 0 }, 1, 2)))));
+        // x = (0.5, −0.5, 0), t = (1, 1, 0): errors (0.5, 1.5, 1); order (1, 2, 0) with gt (1, 0, 1), G = 2:
+        // J = 1 − 1/2, 1 − 1/3, 1 − 0/3 → g = (0.5, 1/6, 1/3); ℓ = 1.5·0.5 + 1·(1/6) + 0.5·(1/3).
+        T.Close(0.75 + 1.0 / 6 + 0.5 / 3, Eval("lovasz_hinge", T.In(("input", T.Shaped(new double[] { 0.5, -0.5, 0 }, 1, 3)), ("target", T.Shaped(new double[] { 1, 1, 0 }, 1, 3)))), 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => Eval("lovasz_hinge", T.In(("input", T.Shaped(new double[2], 1, 2)), ("target", T.Shaped(new double[] { 0.5, 1 }, 1, 2)))));
+        Assert.Contains("0.5 at position 0 must be 0 or 1", e.Message);
+    }
+
+    [Fact]
     public void Bad_targets_are_typed_errors()
     {
         var range = Assert.Throws<LossArgumentException>(() => Eval("jaccard_loss", Probs(0, 2, 1, 0)));
