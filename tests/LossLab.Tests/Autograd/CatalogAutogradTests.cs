@@ -473,6 +473,48 @@ public sealed class CatalogAutogradTests
             }
             return Reduce(Ops.Concat(parts, 0), o);
         },
+        ["LovaszSoftmaxLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"];
+            long[] labels = [.. t["target"].ToArray().Select(v => (long)v)];
+            int n = x.Shape[0], c = x.Shape[1], pixels = x.Length / (n * c);
+            bool perImage = B(o, "per_image");
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : long.MinValue;
+            Tensor p = Ops.Softmax(Ops.Reshape(x, n, c, pixels), 1);
+            double[] pv = p.ToArray();
+            var parts = new List<Tensor>();
+            for (int g = 0; g < (perImage ? n : 1); g++)
+            {
+                var members = new List<int>();   // flat pixel index b·P + q
+                for (int b = perImage ? g : 0; b < (perImage ? g + 1 : n); b++)
+                    for (int q = 0; q < pixels; q++) if (labels[b * pixels + q] != ignore) members.Add(b * pixels + q);
+                int[] present = [.. Enumerable.Range(0, c).Where(k => members.Any(m => labels[m] == k))];
+                Tensor sum = x.Constant(0);
+                foreach (int k in present)
+                {
+                    // fg and the weights by rank, constant; |fg − p| from autograd.
+                    var fg = new double[n * c * pixels];
+                    var w = new double[n * c * pixels];
+                    var mask = new double[n * c * pixels];
+                    int Flat(int m) => ((m / pixels) * c + k) * pixels + m % pixels;
+                    foreach (int m in members) { fg[Flat(m)] = labels[m] == k ? 1 : 0; mask[Flat(m)] = 1; }
+                    int[] order = [.. members.OrderByDescending(m => Math.Abs(fg[Flat(m)] - pv[Flat(m)]))];
+                    double total = order.Sum(m => fg[Flat(m)]), cumGt = 0, cumBg = 0, prev = 0;
+                    for (int r = 0; r < order.Length; r++)
+                    {
+                        cumGt += fg[Flat(order[r])];
+                        cumBg += 1 - fg[Flat(order[r])];
+                        double jac = 1 - (total - cumGt) / (total + cumBg);
+                        w[Flat(order[r])] = r == 0 ? jac : jac - prev;
+                        prev = jac;
+                    }
+                    Tensor err = Ops.Abs(Tensor.FromArray(fg, [n, c, pixels]) - p) * Tensor.FromArray(mask, [n, c, pixels]);
+                    sum = sum + Ops.Sum(err * Tensor.FromArray(w, [n, c, pixels])) / present.Length;
+                }
+                parts.Add(Ops.Reshape(sum, 1));
+            }
+            return Reduce(Ops.Concat(parts, 0), o);
+        },
         ["SigmoidFocalLoss"] = (t, o) =>
         {
             Tensor x = t["inputs"], y = t["targets"];

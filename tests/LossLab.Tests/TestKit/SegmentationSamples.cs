@@ -57,6 +57,19 @@ internal static class SegmentationSamples
         return new(name, samples, [LossSamples.ExtremeOf(T.Opt(("per_image", true)), ["input"], ("input", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30 }, 2, 2)), ("target", T.Shaped(new float[] { 1, 0, 0, 1 }, 2, 2)))]);
     }
 
+    public static LossSampleSet LovaszSoftmax()
+    {
+        const string name = "LovaszSoftmaxLoss";
+        Dictionary<string, object?>[] options =
+        [
+            T.Opt(("reduction", "none"), ("per_image", true)), T.Opt(("reduction", "mean"), ("per_image", true)), T.Opt(("reduction", "sum"), ("per_image", true)),
+            T.Opt(), T.Opt(("reduction", "none")),
+        ];
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Select(kv => $"{kv.Key}={kv.Value}"))} #{i}", o, Multiclass(-1))).ToList();
+        samples.Add(new($"{name} ignore_index", T.Opt(("ignore_index", 255L)), Multiclass(255)));
+        return new(name, samples, [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100 }, 1, 3, 2)), ("target", T.Shaped(new long[] { 0, 2 }, 1, 2)))]);
+    }
+
     /// <summary>Logits (2, 3, 4) and labels (2, 4); every class present; label <paramref name="ignore"/> at one pixel when ≥ 0.</summary>
     private static Func<Random, LossInputs> Multiclass(long ignore) => r =>
     {

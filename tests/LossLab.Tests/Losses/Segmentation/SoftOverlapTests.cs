@@ -76,6 +76,16 @@ public sealed class SoftOverlapTests
     }
 
     [Fact]
+    public void Lovasz_softmax_matches_a_hand_derivation()
+    {
+        // p = [[.8, .3], [.2, .7]] (class × pixel), t = (0, 1). Class 0: errors (.2, .3), order (1, 0), fg (0, 1):
+        // J = (1 − 1/2, 1 − 0/2) → g = (.5, .5), ℓ_0 = .3·.5 + .2·.5 = .25. Class 1: errors (.2, .3), order (1, 0),
+        // fg (1, 0): J = (1, 1) → g = (1, 0), ℓ_1 = .3. Mean over the present classes: .275.
+        var inputs = T.In(("input", T.Shaped(new double[] { 0.8, 0.3, 0.2, 0.7 }, 1, 2, 2)), ("target", T.Shaped(new long[] { 0, 1 }, 1, 2)));
+        T.Close(0.275, Eval("lovasz_softmax", inputs, ("from_logits", false)), 1e-15);
+    }
+
+    [Fact]
     public void Bad_targets_are_typed_errors()
     {
         var range = Assert.Throws<LossArgumentException>(() => Eval("jaccard_loss", Probs(0, 2, 1, 0)));
