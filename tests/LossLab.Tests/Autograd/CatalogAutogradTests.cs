@@ -667,7 +667,7 @@ public sealed class CatalogAutogradTests
             target = Ops.Reshape(target, target.Shape == new Shape(x.Shape[1]) ? [1, -1] : [1]);
         }
         int c = x.Shape[1];
-        double eps = F(o, "label_smoothing", 0);
+        double eps = F(o, "label_smoothing", 0), z = F(o, "z_loss", 0);
         Tensor logp = Ops.LogSoftmax(x, 1);
         Tensor? w = W(o, "weight");
         int[] classShape = [.. Enumerable.Range(0, x.Shape.Rank).Select(d => d == 1 ? c : 1)];
@@ -675,7 +675,7 @@ public sealed class CatalogAutogradTests
         if (target.Shape == x.Shape)
         {
             Tensor ts = (1 - eps) * target + eps / c;
-            Tensor rows = -Ops.Sum(wc * ts * logp, axis: 1);
+            Tensor rows = -Ops.Sum(wc * ts * logp, axis: 1) + z * Ops.Pow(Ops.LogSumExp(x, 1), 2);
             return Finish(rows);
         }
         Tensor mask = Ops.NotEqual(target, target.Constant(-100));
@@ -684,7 +684,7 @@ public sealed class CatalogAutogradTests
         Tensor picked = Ops.Reshape(Ops.Gather(logp, 1, Ops.Reshape(safe, idxShape)), [.. target.Shape.Dims]);
         Tensor wt = (w is null ? safe.Constant(1) : Ops.Reshape(Ops.Gather(w, 0, Ops.Reshape(safe, -1)), [.. target.Shape.Dims])) * mask;
         Tensor smooth = -Ops.Sum(wc * logp, axis: 1) * mask;
-        Tensor loss = (1 - eps) * (-picked * wt) + eps / c * smooth;
+        Tensor loss = (1 - eps) * (-picked * wt) + eps / c * smooth + z * Ops.Pow(Ops.LogSumExp(x, 1), 2) * mask;
         return R(o) == "mean" ? Ops.Sum(loss) / Ops.Sum(wt) : Finish(loss);
 
         Tensor Finish(Tensor rows)

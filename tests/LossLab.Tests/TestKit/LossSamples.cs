@@ -121,6 +121,8 @@ internal static class LossSamples
         samples.Add(new("CrossEntropy probabilities none", T.Opt(("reduction", "none")), Probs));
         samples.Add(new("CrossEntropy k-dim none", T.Opt(("reduction", "none")), KDim));
         samples.Add(new("CrossEntropy unbatched", T.Opt(), r => T.In(("input", T.D(Normal(r, 5))), ("target", T.Shaped(new long[] { 3 })))));
+        samples.Add(new("CrossEntropy z_loss+weight+ignore", T.Opt(("weight", w), ("z_loss", 0.3)), r => Index(r, true)));
+        samples.Add(new("CrossEntropy z_loss probabilities sum", T.Opt(("reduction", "sum"), ("z_loss", 0.1), ("label_smoothing", 0.1)), Probs));
         return new("CrossEntropy", samples,
             [Extreme(T.Opt(("label_smoothing", 0.1)), ("input", T.Shaped(LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
     }

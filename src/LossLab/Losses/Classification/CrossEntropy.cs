@@ -34,6 +34,8 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         {
             throw LossArgumentException.Value($"CrossEntropy: label_smoothing must be in [0, 1], got {options.LabelSmoothing}");
         }
+        if (!(options.ZLoss >= 0) || !double.IsFinite(options.ZLoss))
+            throw LossArgumentException.Value($"CrossEntropy: z_loss must be a finite number ≥ 0, got {options.ZLoss}");
         _o = options;
     }
 
@@ -49,6 +51,12 @@ public sealed class CrossEntropy : Loss, ILossDefinition
 
         /// <summary>ε in [0, 1]: the target becomes (1 − ε)·onehot + ε/C.</summary>
         public double LabelSmoothing { get; init; }
+
+        /// <summary>
+        /// z-loss scale s ≥ 0 (PaLM; Liger's lse_square_scale): each counted row adds s·lse(x)², which keeps the
+        /// logits' normalizer near 0. Not a PyTorch option; 0 (the default) is exactly PyTorch's cross_entropy.
+        /// </summary>
+        public double ZLoss { get; init; }
     }
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
@@ -72,7 +80,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
     private LossResult IndexTargets<T>(ClassLayout L, T[] x, long[] target, T[]? w, Shape shape, bool computeGradients)
         where T : struct, IFloatingPointIeee754<T>
     {
-        T eps = T.CreateTruncating(_o.LabelSmoothing);
+        T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(_o.ZLoss);
         T epsOverC = eps / T.CreateTruncating(L.C);
         var loss = new T[L.Rows];
         var lse = new T[L.Rows];
@@ -91,7 +99,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             {
                 for (int c = 0; c < L.C; c++) smooth -= (w is null ? T.One : w[c]) * (x[o + c * L.S] - lse[r]);
             }
-            loss[r] = (T.One - eps) * nll + epsOverC * smooth;
+            loss[r] = (T.One - eps) * nll + epsOverC * smooth + z * lse[r] * lse[r];
             denominator += double.CreateTruncating(wy);
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _o.Reduction, denominator);
@@ -114,6 +122,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
                 T p = T.Exp(x[i] - lse[r]);
                 T g = (T.One - eps) * wy * (c == t ? p - T.One : p);
                 if (eps != T.Zero) g += epsOverC * (wSum * p - (w is null ? T.One : w[c]));
+                g += (z + z) * lse[r] * p;   // ∂(s·lse²)/∂x_c = 2s·lse·p_c
                 grad[i] = scale * g;
             }
         }
@@ -123,7 +132,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
     private LossResult ProbabilityTargets<T>(ClassLayout L, T[] x, T[] target, T[]? w, Shape shape, bool computeGradients)
         where T : struct, IFloatingPointIeee754<T>
     {
-        T eps = T.CreateTruncating(_o.LabelSmoothing);
+        T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(_o.ZLoss);
         T epsOverC = eps / T.CreateTruncating(L.C);
         var loss = new T[L.Rows];
         var lse = new T[L.Rows];
@@ -138,7 +147,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
                 T ts = (T.One - eps) * target[i] + epsOverC;
                 sum -= (w is null ? T.One : w[c]) * ts * (x[i] - lse[r]);
             }
-            loss[r] = sum;
+            loss[r] = sum + z * lse[r] * lse[r];
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _o.Reduction, L.Rows);
         TensorData value = ValueTensor(_o.Reduction, reduced, loss, L.RowShape);
@@ -158,7 +167,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
                 T wc = w is null ? T.One : w[c];
                 T logp = x[i] - lse[r];
                 T ts = (T.One - eps) * target[i] + epsOverC;
-                gx[i] = scale * (mass * T.Exp(logp) - wc * ts);
+                gx[i] = scale * ((mass + (z + z) * lse[r]) * T.Exp(logp) - wc * ts);
                 gt[i] = scale * -(T.One - eps) * wc * logp;
             }
         }
@@ -199,10 +208,11 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             OptionSpec.Tensor("weight", "one weight per class, shape (C)"),
             OptionSpec.Int("ignore_index", -100, "target value whose rows are skipped (index targets)"),
             OptionSpec.Float("label_smoothing", 0.0, "ε in [0, 1]: target → (1 − ε)·onehot + ε/C"),
+            OptionSpec.Float("z_loss", 0.0, "s ≥ 0: add s·lse(x)² per counted row (PaLM z-loss; not in PyTorch)"),
         ],
         Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("input", Samples.Normal(r, x, 2)).Add("target", Samples.Classes(r, x.Rank == 1 ? Shape.Scalar : x.WithoutAxis(1), x[x.Rank == 1 ? 0 : 1])); },
-        Formula = "ℓ = −Σ_c w_c·t'_c·log softmax(x)_c,  t' = (1 − ε)·onehot(y) + ε/C",
-        Gradient = "∂ℓ/∂x_j = (1 − ε)·w_y(p_j − [j = y]) + (ε/C)(Σw·p_j − w_j)",
+        Formula = "ℓ = −Σ_c w_c·t'_c·log softmax(x)_c + s·lse(x)²,  t' = (1 − ε)·onehot(y) + ε/C",
+        Gradient = "∂ℓ/∂x_j = (1 − ε)·w_y(p_j − [j = y]) + (ε/C)(Σw·p_j − w_j) + 2s·lse·p_j",
         Reference = "torch.nn.functional.cross_entropy",
         Stability = "finite for any finite logits (max-shifted log-softmax)",
         Libraries = "PyTorch, TorchSharp, Keras (CategoricalCrossentropy, SparseCategoricalCrossentropy), Optax (softmax_cross_entropy)",
@@ -212,6 +222,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             Weight = o.Tensor("weight"),
             IgnoreIndex = o.Int("ignore_index"),
             LabelSmoothing = o.Float("label_smoothing"),
+            ZLoss = o.Float("z_loss"),
         }),
     };
 

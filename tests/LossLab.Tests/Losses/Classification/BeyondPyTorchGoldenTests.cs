@@ -95,6 +95,16 @@ public sealed class BeyondPyTorchGoldenTests
     }
 
     [Fact]
+    public void Z_loss_adds_s_times_lse_squared_per_counted_row()
+    {
+        // Logits (0, 0): CE = log 2, lse = log 2; s = 0.5 adds 0.5·(log 2)². The ignored row adds nothing.
+        var inputs = T.In(("input", T.Shaped(new double[] { 0, 0, 5, -5 }, 2, 2)), ("target", T.I(0, -100)));
+        T.Close(Math.Log(2) + 0.5 * Math.Log(2) * Math.Log(2), Eval("cross_entropy", inputs, ("z_loss", 0.5)), 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => Eval("cross_entropy", inputs, ("z_loss", -1.0)));
+        Assert.Contains("z_loss", e.Message);
+    }
+
+    [Fact]
     public void Labels_out_of_range_name_the_input_and_the_position()
     {
         var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));
