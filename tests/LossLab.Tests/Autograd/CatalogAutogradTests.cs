@@ -93,6 +93,8 @@ public sealed class CatalogAutogradTests
         ["BinaryCrossEntropyWithLogits"] = (t, o) =>
         {
             Tensor x = t["input"], y = t["target"];
+            double ls = F(o, "label_smoothing", 0);
+            y = y * (1 - ls) + ls / 2;
             Tensor pw = W(o, "pos_weight") ?? x.Constant(1);
             Tensor l = (1 - y) * x - (1 + (pw - 1) * y) * LogSigmoid(x);
             Tensor? w = W(o, "weight");

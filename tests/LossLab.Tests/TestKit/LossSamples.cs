@@ -54,7 +54,8 @@ internal static class LossSamples
             [T.Opt(("weight", Positive(new Random(8), 4, 1, 4)))],
             [Extreme(T.Opt(), ["input"], ("input", T.F(0, 1, 0, 1, 1e-30f, 1 - 6e-8f)), ("target", T.F(1, 0, 0, 1, 1, 0)))]);
         yield return Pointwise("BinaryCrossEntropyWithLogits", (r, n) => Normal(r, n, 2), (r, x) => Uniform(r, x.Length, 0, 1),
-            [T.Opt(("pos_weight", Positive(new Random(9), 4, 4))), T.Opt(("weight", Positive(new Random(10), 3, 3, 1)), ("pos_weight", Positive(new Random(11), 4, 4)))],
+            [T.Opt(("pos_weight", Positive(new Random(9), 4, 4))), T.Opt(("weight", Positive(new Random(10), 3, 3, 1)), ("pos_weight", Positive(new Random(11), 4, 4))),
+             T.Opt(("label_smoothing", 0.2), ("pos_weight", Positive(new Random(12), 4, 4)))],
             [Extreme(T.Opt(("pos_weight", T.D(3))), ("input", Logits()), ("target", T.F(1, 0, 1, 0, 1, 0, 0.5f, 0.5f)))]);
         yield return Pointwise("SoftMarginLoss", (r, n) => Normal(r, n, 2), (r, x) => Signs(r, x.Length), [],
             [Extreme(T.Opt(), ["input"], ("input", Logits()), ("target", T.F(1, 1, -1, -1, 1, -1, 1, -1)))]);

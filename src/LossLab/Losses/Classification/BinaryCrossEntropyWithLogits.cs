@@ -31,25 +31,39 @@ public sealed class BinaryCrossEntropyWithLogits(BinaryCrossEntropyWithLogits.Op
 
         /// <summary>Weight of positive examples, broadcast to the input's shape (typically one per class).</summary>
         public TensorData? PosWeight { get; init; }
+
+        /// <summary>ε in [0, 1]: targets become y(1 − ε) + ε/2, as Keras's label_smoothing (not a PyTorch option; 0 = PyTorch).</summary>
+        public double LabelSmoothing { get; init; }
     }
 
-    /// <summary>ℓ = (1 − y)x − (1 + (p − 1)y)·log σ(x) with p the per-element pos_weight.</summary>
-    public readonly struct Kernel : IElementwiseKernel
+    /// <summary>
+    /// ℓ = (1 − y')x − (1 + (p − 1)y')·log σ(x) with p the per-element pos_weight and y' = y(1 − ε) + ε/2 (ε = label
+    /// smoothing, 0 by default); ∂ℓ/∂y = (1 − ε)·∂ℓ/∂y'.
+    /// </summary>
+    public readonly struct Kernel(double smoothing) : IElementwiseKernel
     {
+        private T Smooth<T>(T y) where T : struct, IFloatingPointIeee754<T>
+            => smoothing == 0 ? y : y * (T.One - T.CreateTruncating(smoothing)) + T.CreateTruncating(smoothing / 2);
+
         public T Value<T>(T x, T y, T p) where T : struct, IFloatingPointIeee754<T>
         {
+            y = Smooth(y);
             T c = T.One + (p - T.One) * y;
             return (T.One - y) * x - c * Stable.LogSigmoid(x);
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T p) where T : struct, IFloatingPointIeee754<T>
         {
+            y = Smooth(y);
             T c = T.One + (p - T.One) * y;
             T dx = c * Stable.Sigmoid(x) - p * y;
-            T dy = -x - (p - T.One) * Stable.LogSigmoid(x);
+            T dy = (-x - (p - T.One) * Stable.LogSigmoid(x)) * (T.One - T.CreateTruncating(smoothing));
             return (dx, dy);
         }
     }
+
+    private readonly Kernel _kernel = new(options.LabelSmoothing is >= 0 and <= 1 ? options.LabelSmoothing
+        : throw LossArgumentException.Value($"BinaryCrossEntropyWithLogits: label_smoothing must be in [0, 1], got {options.LabelSmoothing}"));
 
     protected override bool WeightBroadcasts => true;
 
@@ -67,6 +81,7 @@ public sealed class BinaryCrossEntropyWithLogits(BinaryCrossEntropyWithLogits.Op
             OptionSpec.Reduction(StandardReductions),
             OptionSpec.Tensor("weight", "rescaling weight, broadcast to the input's shape"),
             OptionSpec.Tensor("pos_weight", "weight of positives, broadcast to the input's shape (one per class)"),
+            OptionSpec.Float("label_smoothing", 0.0, "ε in [0, 1]: y → y(1 − ε) + ε/2 (Keras's; not a PyTorch option)"),
         ],
         Sample = (r, s) => new LossInputs().Add("input", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("target", Samples.Uniform(r, Samples.Or(s, 3, 4), 0, 1)),
         Formula = "ℓ = w·[(1 − y)·x − (1 + (p − 1)·y)·log σ(x)]",
@@ -74,10 +89,16 @@ public sealed class BinaryCrossEntropyWithLogits(BinaryCrossEntropyWithLogits.Op
         Reference = "torch.nn.functional.binary_cross_entropy_with_logits",
         Stability = "exact for |x| ≤ 1e4 and beyond: no exp of a positive number is ever taken",
         Libraries = "PyTorch, TorchSharp, Keras (from_logits), Optax (sigmoid_binary_cross_entropy), ML.NET (LogLoss)",
-        Factory = o => new BinaryCrossEntropyWithLogits(new Options { Reduction = o.Reduction, Weight = o.Tensor("weight"), PosWeight = o.Tensor("pos_weight") }),
+        Factory = o => new BinaryCrossEntropyWithLogits(new Options
+        {
+            Reduction = o.Reduction,
+            Weight = o.Tensor("weight"),
+            PosWeight = o.Tensor("pos_weight"),
+            LabelSmoothing = o.Float("label_smoothing"),
+        }),
     };
 
     public override LossDescriptor Descriptor => Entry;
 
-    protected override Kernel ElementKernel => default;
+    protected override Kernel ElementKernel => _kernel;
 }

@@ -105,6 +105,15 @@ public sealed class BeyondPyTorchGoldenTests
     }
 
     [Fact]
+    public void Bce_label_smoothing_equals_keras_binary_crossentropy_from_logits()
+    {
+        double[] x = LossSamples.Normal(new Random(6), 12, 3), y = [.. Enumerable.Range(0, 12).Select(i => (double)(i % 2))];
+        double torch = Eval("binary_cross_entropy_with_logits", T.In(("input", T.Shaped(x, 3, 4)), ("target", T.Shaped(y, 3, 4))), ("label_smoothing", 0.2));
+        double keras = Eval("keras.binary_crossentropy", T.In(("y_true", T.Shaped(y, 3, 4)), ("y_pred", T.Shaped(x, 3, 4))), ("from_logits", true), ("label_smoothing", 0.2));
+        T.Close(keras, torch, 1e-13);
+    }
+
+    [Fact]
     public void Labels_out_of_range_name_the_input_and_the_position()
     {
         var e = Assert.Throws<LossArgumentException>(() => Eval("multiclass_hinge_loss", T.In(("scores", T.Shaped(new double[] { 1, 2, 3, 4 }, 2, 2)), ("labels", T.I(0, 2)))));
