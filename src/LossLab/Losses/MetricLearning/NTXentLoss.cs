@@ -55,6 +55,8 @@ public sealed class NTXentLoss : Loss, ILossDefinition
                 if (labels[j] != labels[a]) lseNeg = LogAddExp(lseNeg, row[j]);
             }
             Array.Clear(gRow);
+            // Σ_p e^{s_an/τ − den_p} = e^{s_an/τ − lseNeg}·Σ_p e^{lseNeg − den_p}: O(N) per anchor, every factor ≤ 1.
+            double spread = 0;
             for (int p = 0; p < n; p++)
             {
                 if (p == a || labels[p] != labels[a]) continue;
@@ -62,10 +64,12 @@ public sealed class NTXentLoss : Loss, ILossDefinition
                 perAnchor[a] += den - row[p];
                 if (gUnit is null) continue;
                 gRow[p] += -(1 - Math.Exp(row[p] - den)) / tau;
-                for (int j = 0; j < n; j++)
-                    if (labels[j] != labels[a]) gRow[j] += Math.Exp(row[j] - den) / tau;
+                if (!double.IsNegativeInfinity(lseNeg)) spread += Math.Exp(lseNeg - den);
             }
             if (gUnit is null) continue;
+            if (spread > 0)
+                for (int j = 0; j < n; j++)
+                    if (labels[j] != labels[a]) gRow[j] += Math.Exp(row[j] - lseNeg) * spread / tau;
             double scale = _reduction == Reduction.Mean ? pairScale : 1;
             for (int j = 0; j < n; j++)
             {
