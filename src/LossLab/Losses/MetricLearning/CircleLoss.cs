@@ -32,12 +32,7 @@ public sealed class CircleLoss : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
-        if (es.Rank != 2) throw LossArgumentException.Shape($"CircleLoss: 'embeddings' must be (N, D), got {es}");
-        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"CircleLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
-        int n = es[0], d = es[1];
-        double[] x = inputs["embeddings"].ToArray<double>();
-        long[] labels = inputs.Indices("labels");
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, "CircleLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         var perAnchor = new double[n];
         var logit = new double[n];
@@ -89,26 +84,20 @@ public sealed class CircleLoss : Loss, ILossDefinition
                 double alpha = Math.Max(0, 1 + _m - s);
                 logit[j] = -_gamma * alpha * (s - (1 - _m));
                 dLogit[j] = -_gamma * (alpha - (_detach || alpha <= 0 ? 0 : s - (1 - _m)));
-                lseP = LogAddExp(lseP, logit[j]);
+                lseP = Embeddings.LogAddExp(lseP, logit[j]);
             }
             else
             {
                 double alpha = Math.Max(0, s + _m);
                 logit[j] = _gamma * alpha * (s - _m);
                 dLogit[j] = _gamma * (alpha + (_detach || alpha <= 0 ? 0 : s - _m));
-                lseN = LogAddExp(lseN, logit[j]);
+                lseN = Embeddings.LogAddExp(lseN, logit[j]);
             }
         }
         active = !double.IsNegativeInfinity(lseP) && !double.IsNegativeInfinity(lseN);
         return active ? Stable.Softplus(lseP + lseN) : 0;
     }
 
-    private static double LogAddExp(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        double m = Math.Max(a, b);
-        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

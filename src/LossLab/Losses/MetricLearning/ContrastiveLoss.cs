@@ -31,12 +31,7 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
-        if (es.Rank != 2) throw LossArgumentException.Shape($"ContrastiveLoss: 'embeddings' must be (N, D), got {es}");
-        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"ContrastiveLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
-        int n = es[0], d = es[1];
-        double[] x = inputs["embeddings"].ToArray<double>();
-        long[] labels = inputs.Indices("labels");
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, "ContrastiveLoss");
         var (unit, norms) = _normalize ? Embeddings.Normalize(x, n, d) : (x, Enumerable.Repeat(1.0, n).ToArray());
 
         // Pass 1: per-anchor sums, and the sums and non-zero counts of the positive and negative terms.

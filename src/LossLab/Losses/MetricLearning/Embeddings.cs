@@ -6,6 +6,24 @@ namespace LossLab.Losses.MetricLearning;
 /// <summary>Shared parts of the metric-learning losses: L2 normalization of (N, D) embeddings and its backward pass.</summary>
 internal static class Embeddings
 {
+    /// <summary>Checks embeddings (N, D) and labels (N); returns the shape, N, D, the values in double and the labels.</summary>
+    public static (Shape Shape, int N, int D, double[] X, long[] Labels) Read(LossInputs inputs, string loss)
+    {
+        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
+        if (es.Rank != 2) throw LossArgumentException.Shape($"{loss}: 'embeddings' must be (N, D), got {es}");
+        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"{loss}: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
+        return (es, es[0], es[1], inputs["embeddings"].ToArray<double>(), inputs.Indices("labels"));
+    }
+
+    /// <summary>log(e^a + e^b), exact when either side is −∞.</summary>
+    public static double LogAddExp(double a, double b)
+    {
+        if (double.IsNegativeInfinity(a)) return b;
+        if (double.IsNegativeInfinity(b)) return a;
+        double m = Math.Max(a, b);
+        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
+    }
+
     /// <summary>x̂ = x / max(‖x‖, 1e-12) per row, and the clamped norms.</summary>
     public static (double[] Unit, double[] Norms) Normalize(double[] x, int n, int d)
     {

@@ -28,12 +28,7 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
-        if (es.Rank != 2) throw LossArgumentException.Shape($"MultiSimilarityLoss: 'embeddings' must be (N, D), got {es}");
-        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"MultiSimilarityLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
-        int n = es[0], d = es[1];
-        double[] x = inputs["embeddings"].ToArray<double>();
-        long[] labels = inputs.Indices("labels");
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, "MultiSimilarityLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         var perAnchor = new double[n];
         var zRow = new double[n];   // −α(s − λ) for positives, β(s − λ) for negatives
@@ -48,8 +43,8 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
                 double s = Embeddings.Dot(unit, a, j, d);
                 bool positive = labels[j] == labels[a];
                 zRow[j] = positive ? -_alpha * (s - _base) : _beta * (s - _base);
-                if (positive) lseP = LogAddExp(lseP, zRow[j]);
-                else lseN = LogAddExp(lseN, zRow[j]);
+                if (positive) lseP = Embeddings.LogAddExp(lseP, zRow[j]);
+                else lseN = Embeddings.LogAddExp(lseN, zRow[j]);
             }
             double spP = double.IsNegativeInfinity(lseP) ? 0 : Stable.Softplus(lseP), spN = double.IsNegativeInfinity(lseN) ? 0 : Stable.Softplus(lseN);
             perAnchor[a] = spP / _alpha + spN / _beta;
@@ -76,12 +71,6 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 
-    private static double LogAddExp(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        double m = Math.Max(a, b);
-        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

@@ -30,12 +30,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
-        if (es.Rank != 2) throw LossArgumentException.Shape($"NTXentLoss: 'embeddings' must be (N, D), got {es}");
-        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"NTXentLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
-        int n = es[0], d = es[1];
-        double[] x = inputs["embeddings"].ToArray<double>();
-        long[] labels = inputs.Indices("labels");
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, "NTXentLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double tau = _temperature;
         var perAnchor = new double[n];
@@ -52,7 +47,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
             for (int j = 0; j < n; j++)
             {
                 row[j] = Embeddings.Dot(unit, a, j, d) / tau;
-                if (labels[j] != labels[a]) lseNeg = LogAddExp(lseNeg, row[j]);
+                if (labels[j] != labels[a]) lseNeg = Embeddings.LogAddExp(lseNeg, row[j]);
             }
             Array.Clear(gRow);
             // Σ_p e^{s_an/τ − den_p} = e^{s_an/τ − lseNeg}·Σ_p e^{lseNeg − den_p}: O(N) per anchor, every factor ≤ 1.
@@ -60,7 +55,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
             for (int p = 0; p < n; p++)
             {
                 if (p == a || labels[p] != labels[a]) continue;
-                double den = LogAddExp(row[p], lseNeg);
+                double den = Embeddings.LogAddExp(row[p], lseNeg);
                 perAnchor[a] += den - row[p];
                 if (gUnit is null) continue;
                 gRow[p] += -(1 - Math.Exp(row[p] - den)) / tau;
@@ -91,13 +86,6 @@ public sealed class NTXentLoss : Loss, ILossDefinition
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 
-    private static double LogAddExp(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        if (double.IsNegativeInfinity(b)) return a;
-        double m = Math.Max(a, b);
-        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

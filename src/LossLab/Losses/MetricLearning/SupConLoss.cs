@@ -28,12 +28,7 @@ public sealed class SupConLoss : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape es = inputs["embeddings"].Shape, ls = inputs["labels"].Shape;
-        if (es.Rank != 2) throw LossArgumentException.Shape($"SupConLoss: 'embeddings' must be (N, D), got {es}");
-        if (ls != new Shape(es[0])) throw LossArgumentException.Shape($"SupConLoss: 'labels' has shape {ls} but 'embeddings' {es} needs ({es[0]})");
-        int n = es[0], d = es[1];
-        double[] x = inputs["embeddings"].ToArray<double>();
-        long[] labels = inputs.Indices("labels");
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, "SupConLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double tau = _temperature;
         var perAnchor = new double[n];
