@@ -22,7 +22,7 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         {
             T t = Smooth(y);
             if (fromLogits) return Stable.Softplus(p) - t * p;
-            T c = T.Clamp(p, Epsilon<T>(), OneMinusEpsilon<T>());
+            T c = ClipProbability(p);
             return -(t * T.Log(c) + (T.One - t) * T.Log(T.One - c));
         }
 
@@ -30,8 +30,8 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         {
             T t = Smooth(y), keep = T.One - T.CreateTruncating(smoothing);
             if (fromLogits) return (-keep * p, Stable.Sigmoid(p) - t);
-            T c = T.Clamp(p, Epsilon<T>(), OneMinusEpsilon<T>());
-            bool inside = p > Epsilon<T>() && p < OneMinusEpsilon<T>();
+            T c = ClipProbability(p);
+            bool inside = InsideClip(p);
             return (keep * (T.Log(T.One - c) - T.Log(c)), inside ? -t / c + (T.One - t) / (T.One - c) : T.Zero);
         }
 

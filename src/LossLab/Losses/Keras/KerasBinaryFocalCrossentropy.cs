@@ -32,9 +32,8 @@ public sealed class KerasBinaryFocalCrossentropy(KerasBinaryFocalCrossentropy.Ke
             T one = T.One, two = one + one, ls = T.CreateTruncating(smoothing), al = T.CreateTruncating(alpha), g = T.CreateTruncating(gamma);
             T t = y * (one - ls) + ls / two;
             T p = fromLogits ? Stable.Sigmoid(yPred) : yPred;
-            T lo = KerasLoss.Epsilon<T>(), hi = KerasLoss.OneMinusEpsilon<T>();
-            T c = T.Clamp(p, lo, hi);
-            bool inside = p > lo && p < hi;
+            T c = KerasLoss.ClipProbability(p);
+            bool inside = KerasLoss.InsideClip(p);
             T bce = -(t * T.Log(c) + (one - t) * T.Log(one - c));
             T q = one - (t * p + (one - t) * (one - p));                       // 1 − p_t
             T f = gamma == 0 ? one : T.Pow(q, g);

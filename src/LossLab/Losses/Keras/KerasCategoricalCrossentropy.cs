@@ -26,15 +26,6 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
         return y * (T.One - ls) + ls / T.CreateTruncating(classes);
     }
 
-    private static T Sum<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
-    {
-        T s = T.Zero;
-        foreach (T v in x) s += v;
-        return s;
-    }
-
-    private static T Clip<T>(T r) where T : struct, IFloatingPointIeee754<T> => T.Clamp(r, Epsilon<T>(), OneMinusEpsilon<T>());
-
     protected override T GroupValue<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> z)
     {
         int c = y.Length;
@@ -45,8 +36,8 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
             for (int k = 0; k < c; k++) loss += Smooth(y[k], c) * (lse - z[k]);
             return loss;
         }
-        T sum = Sum(z);
-        for (int k = 0; k < c; k++) loss -= Smooth(y[k], c) * T.Log(Clip(z[k] / sum));
+        T sum = SumOf(z);
+        for (int k = 0; k < c; k++) loss -= Smooth(y[k], c) * T.Log(ClipProbability(z[k] / sum));
         return loss;
     }
 
@@ -65,12 +56,12 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
             }
             return;
         }
-        T sum = Sum(z), mix = T.Zero;
+        T sum = SumOf(z), mix = T.Zero;
         // First pass: g_c (kept in gPred) and Σ g_c r_c.
         for (int k = 0; k < c; k++)
         {
-            T r = z[k] / sum, o = Clip(r);
-            bool inside = r > Epsilon<T>() && r < OneMinusEpsilon<T>();
+            T r = z[k] / sum, o = ClipProbability(r);
+            bool inside = InsideClip(r);
             gPred[k] = inside ? -Smooth(y[k], c) / o : T.Zero;
             mix += gPred[k] * r;
             gTrue[k] = -upstream * keep * T.Log(o);

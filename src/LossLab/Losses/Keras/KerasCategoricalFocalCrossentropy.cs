@@ -21,14 +21,13 @@ public sealed class KerasCategoricalFocalCrossentropy(double alpha = 0.25, doubl
         int c = y.Length;
         T[] p = z.ToArray();
         if (fromLogits) Numerics.Stable.Softmax<T>(z, p);
-        T sum = T.Zero;
-        foreach (T v in p) sum += v;
+        T sum = SumOf<T>(p);
         T ls = T.CreateTruncating(smoothing);
         var o = new T[c];
         var t = new T[c];
         for (int k = 0; k < c; k++)
         {
-            o[k] = T.Clamp(p[k] / sum, Epsilon<T>(), OneMinusEpsilon<T>());
+            o[k] = ClipProbability(p[k] / sum);
             t[k] = y[k] * (T.One - ls) + ls / T.CreateTruncating(c);
         }
         return (p, sum, o, t);
@@ -51,7 +50,7 @@ public sealed class KerasCategoricalFocalCrossentropy(double alpha = 0.25, doubl
         for (int k = 0; k < c; k++)
         {
             T r = p[k] / sum;
-            bool inside = r > Epsilon<T>() && r < OneMinusEpsilon<T>();
+            bool inside = InsideClip(r);
             T q = T.One - o[k];
             T powPrime = gamma == 0 ? T.Zero : g * T.Pow(q, g - T.One);
             dO[k] = inside ? a * (powPrime * t[k] * T.Log(o[k]) - T.Pow(q, g) * t[k] / o[k]) : T.Zero;

@@ -38,6 +38,20 @@ public abstract class KerasLoss : Loss
     /// <summary>float32(1 − 1e-7) = 1 − 2⁻²³.</summary>
     public static T OneMinusEpsilon<T>() where T : struct, IFloatingPointIeee754<T> => T.CreateTruncating((double)(1f - 1e-7f));
 
+    /// <summary>Keras's probability clip: clip(p, ε, 1 − ε).</summary>
+    public static T ClipProbability<T>(T p) where T : struct, IFloatingPointIeee754<T> => T.Clamp(p, Epsilon<T>(), OneMinusEpsilon<T>());
+
+    /// <summary>Whether p is strictly inside the clip, where the clip passes the gradient.</summary>
+    public static bool InsideClip<T>(T p) where T : struct, IFloatingPointIeee754<T> => p > Epsilon<T>() && p < OneMinusEpsilon<T>();
+
+    /// <summary>Σ of a group (categorical losses renormalize by it).</summary>
+    protected static T SumOf<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
+    {
+        T s = T.Zero;
+        foreach (T v in x) s += v;
+        return s;
+    }
+
     /// <summary>Whether y_true is differentiated (false for hinge-type losses, whose ±1 conversion is a branch).</summary>
     protected virtual bool TargetDifferentiable => true;
 

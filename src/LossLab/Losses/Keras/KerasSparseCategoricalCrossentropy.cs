@@ -54,7 +54,7 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
             long label = long.CreateTruncating(yTrue[r]);
             if (label == ignoreClass) continue;
             ReadOnlySpan<T> z = yPred.AsSpan(r * c, c);
-            values[r] = fromLogits ? Stable.LogSumExp(z) - z[(int)label] : -T.Log(Clip(z[(int)label] / Sum(z)));
+            values[r] = fromLogits ? Stable.LogSumExp(z) - z[(int)label] : -T.Log(ClipProbability(z[(int)label] / SumOf(z)));
         }
         return values;
     }
@@ -75,20 +75,11 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
                 for (int j = 0; j < c; j++) g[j] = upstream[r] * (T.Exp(z[j] - lse) - (j == y ? T.One : T.Zero));
                 continue;
             }
-            T sum = Sum(z), ry = z[y] / sum;
-            T gy = ry > Epsilon<T>() && ry < OneMinusEpsilon<T>() ? -T.One / ry : T.Zero;
+            T sum = SumOf(z), ry = z[y] / sum;
+            T gy = InsideClip(ry) ? -T.One / ry : T.Zero;
             for (int j = 0; j < c; j++) g[j] = upstream[r] * ((j == y ? gy : T.Zero) - gy * ry) / sum;
         }
     }
-
-    private static T Sum<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
-    {
-        T s = T.Zero;
-        foreach (T v in x) s += v;
-        return s;
-    }
-
-    private static T Clip<T>(T r) where T : struct, IFloatingPointIeee754<T> => T.Clamp(r, Epsilon<T>(), OneMinusEpsilon<T>());
 
     public static LossDescriptor Entry { get; } = new()
     {
