@@ -32,20 +32,8 @@ public sealed class LovaszSoftmaxLoss(bool perImage = false, long? ignoreIndex =
                 throw LossArgumentException.Value($"{name}: target {labels[i]} at position {i} is out of range: class indices must be in [0, {c - 1}]"
                     + (ignoreIndex is null ? "" : $" (or ignore_index {ignoreIndex})"));
         // p[(b·C + k)·P + q]: softmax over k.
-        var p = new double[x.Length];
-        for (int b = 0; b < n; b++)
-            for (int q = 0; q < pixels; q++)
-            {
-                if (!fromLogits)
-                {
-                    for (int k = 0; k < c; k++) p[(b * c + k) * pixels + q] = x[(b * c + k) * pixels + q];
-                    continue;
-                }
-                double max = double.NegativeInfinity, sum = 0;
-                for (int k = 0; k < c; k++) max = Math.Max(max, x[(b * c + k) * pixels + q]);
-                for (int k = 0; k < c; k++) sum += p[(b * c + k) * pixels + q] = Math.Exp(x[(b * c + k) * pixels + q] - max);
-                for (int k = 0; k < c; k++) p[(b * c + k) * pixels + q] /= sum;
-            }
+        var p = fromLogits ? new double[x.Length] : x;
+        if (fromLogits) SoftOverlapLoss.ChannelSoftmax(x, p, n, c, pixels);
         int groups = perImage ? n : 1;
         var perGroup = new double[groups];
         var gp = new double[x.Length];
@@ -78,23 +66,12 @@ public sealed class LovaszSoftmaxLoss(bool perImage = false, long? ignoreIndex =
             ? Wrap(perGroup.Select(T.CreateTruncating).ToArray(), new Shape(groups))
             : Wrap(new[] { T.CreateTruncating(reduced.Value) }, Shape.Scalar);
         if (!computeGradients) return Result(value);
-        var gx = new double[x.Length];
-        for (int b = 0; b < n; b++)
-            for (int q = 0; q < pixels; q++)
-            {
-                if (!fromLogits)
-                {
-                    for (int k = 0; k < c; k++) gx[(b * c + k) * pixels + q] = gp[(b * c + k) * pixels + q];
-                    continue;
-                }
-                double dot = 0;
-                for (int k = 0; k < c; k++) dot += gp[(b * c + k) * pixels + q] * p[(b * c + k) * pixels + q];
-                for (int k = 0; k < c; k++)
-                {
-                    int i = (b * c + k) * pixels + q;
-                    gx[i] = p[i] * (gp[i] - dot);
-                }
-            }
+        var gx = gp;
+        if (fromLogits)
+        {
+            gx = new double[x.Length];
+            SoftOverlapLoss.ChannelSoftmaxBackward(p, gp, gx, n, c, pixels);
+        }
         return Result(value, ("input", Wrap(gx.Select(T.CreateTruncating).ToArray(), xs)));
     }
 

@@ -215,13 +215,35 @@ public abstract class SoftOverlapLoss : Loss
             for (int i = 0; i < x.Length; i++) o[i] = Stable.Sigmoid(x[i]);
             return;
         }
+        ChannelSoftmax(x, o, n, c, pixels);
+    }
+
+    /// <summary>Softmax over the class dim of (N, C, P) data, max-shifted, into <paramref name="p"/>.</summary>
+    internal static void ChannelSoftmax(double[] x, double[] p, int n, int c, int pixels)
+    {
         for (int b = 0; b < n; b++)
-            for (int p = 0; p < pixels; p++)
+            for (int q = 0; q < pixels; q++)
             {
                 double max = double.NegativeInfinity, sum = 0;
-                for (int k = 0; k < c; k++) max = Math.Max(max, x[(b * c + k) * pixels + p]);
-                for (int k = 0; k < c; k++) sum += o[(b * c + k) * pixels + p] = Math.Exp(x[(b * c + k) * pixels + p] - max);
-                for (int k = 0; k < c; k++) o[(b * c + k) * pixels + p] /= sum;
+                for (int k = 0; k < c; k++) max = Math.Max(max, x[(b * c + k) * pixels + q]);
+                for (int k = 0; k < c; k++) sum += p[(b * c + k) * pixels + q] = Math.Exp(x[(b * c + k) * pixels + q] - max);
+                for (int k = 0; k < c; k++) p[(b * c + k) * pixels + q] /= sum;
+            }
+    }
+
+    /// <summary>gx = p ⊙ (gp − Σ_k gp_k p_k) per pixel: the softmax backward over the class dim.</summary>
+    internal static void ChannelSoftmaxBackward(double[] p, double[] gp, double[] gx, int n, int c, int pixels)
+    {
+        for (int b = 0; b < n; b++)
+            for (int q = 0; q < pixels; q++)
+            {
+                double dot = 0;
+                for (int k = 0; k < c; k++) dot += gp[(b * c + k) * pixels + q] * p[(b * c + k) * pixels + q];
+                for (int k = 0; k < c; k++)
+                {
+                    int i = (b * c + k) * pixels + q;
+                    gx[i] = p[i] * (gp[i] - dot);
+                }
             }
     }
 
@@ -237,17 +259,7 @@ public abstract class SoftOverlapLoss : Loss
             for (int i = 0; i < o.Length; i++) gx[i] = go[i] * o[i] * (1 - o[i]);
             return;
         }
-        for (int b = 0; b < n; b++)
-            for (int p = 0; p < pixels; p++)
-            {
-                double dot = 0;
-                for (int k = 0; k < c; k++) dot += go[(b * c + k) * pixels + p] * o[(b * c + k) * pixels + p];
-                for (int k = 0; k < c; k++)
-                {
-                    int i = (b * c + k) * pixels + p;
-                    gx[i] = o[i] * (go[i] - dot);
-                }
-            }
+        ChannelSoftmaxBackward(o, go, gx, n, c, pixels);
     }
 
     // ---------------------------------------------------------------- shared descriptor parts
