@@ -1,0 +1,195 @@
+using System.Runtime.CompilerServices;
+using LossLab.Losses.Classification;
+using LossLab.Losses.Core;
+using LossLab.Losses.Regression;
+using LossLab.Numerics.Simd;
+
+namespace LossLab.Losses.Fused;
+
+/// <summary>
+/// Elementwise losses on float32 spans, value and input gradient in one pass over memory (read x and y once,
+/// write the gradient once), on 512/256/128-bit lanes with the catalog kernel as scalar specification.
+/// </summary>
+/// <remarks>
+/// <para>Every method returns the reduced value (<c>Mean</c> = Σℓ/n, <c>Sum</c>; <c>None</c> returns Σℓ and writes
+/// each ℓᵢ to <c>losses</c>) and, unless <c>gradient</c> is empty, writes ∂(reduced)/∂input (for <c>None</c>: of the
+/// sum). The gradient may share memory with the input. Sums are accumulated in float lanes over blocks of 1024
+/// elements, then in double. Nothing is allocated; above <see cref="ParallelThreshold"/> elements the span is split
+/// over the cores. The semantics are the catalog losses' (<see cref="Regression.MseLoss"/>,
+/// <see cref="Classification.BinaryCrossEntropyWithLogits"/>...) without their per-element weights;
+/// KL's batchmean is Sum divided by the batch size.</para>
+/// </remarks>
+public static class FusedElementwise
+{
+    /// <summary>Element counts at least this large use every core.</summary>
+    public const long ParallelThreshold = 1L << 18;
+
+    public static double Mse(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+        => Run<MseFused, MseLoss.Kernel>(new MseFused(), "Mse", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+
+    public static double L1(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+        => Run<L1Fused, L1Loss.Kernel>(new L1Fused(), "L1", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+
+    public static double Huber(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, float delta = 1, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+    {
+        if (!(delta > 0) || !float.IsFinite(delta)) throw LossArgumentException.Value($"Huber: delta must be a finite number > 0, got {delta}");
+        return Run<HuberFused, HuberLoss.Kernel>(new HuberFused(delta), "Huber", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+    }
+
+    public static double SmoothL1(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, float beta = 1, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+    {
+        if (!(beta >= 0) || !float.IsFinite(beta)) throw LossArgumentException.Value($"SmoothL1: beta must be a finite number ≥ 0, got {beta}");
+        return Run<SmoothL1Fused, SmoothL1Loss.Kernel>(new SmoothL1Fused(beta), "SmoothL1", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+    }
+
+    /// <summary>BCE on probabilities in [0, 1] (checked: the first value outside is named).</summary>
+    public static double BinaryCrossEntropy(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+    {
+        for (int i = 0; i < input.Length; i++)
+        {
+            if (!(input[i] >= 0 && input[i] <= 1)) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{i}] = {input[i]} is not a probability in [0, 1]");
+        }
+        return Run<BceFused, Classification.BinaryCrossEntropy.Kernel>(new BceFused(), "BinaryCrossEntropy", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+    }
+
+    /// <summary>BCE on logits; <paramref name="posWeight"/> is empty or one weight per class of the last dimension (its length divides the input's).</summary>
+    public static double BinaryCrossEntropyWithLogits(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, ReadOnlySpan<float> posWeight = default, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+        => Run<BceWithLogitsFused, Classification.BinaryCrossEntropyWithLogits.Kernel>(new BceWithLogitsFused(), "BinaryCrossEntropyWithLogits", input, target, posWeight, gradient, reduction, losses, threads, Simd.Best);
+
+    public static double SigmoidFocal(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, float alpha = 0.25f, float gamma = 2, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+    {
+        if (!(gamma >= 0) || !float.IsFinite(gamma)) throw LossArgumentException.Value($"SigmoidFocal: gamma must be a finite number ≥ 0, got {gamma}");
+        if (alpha > 1 || float.IsNaN(alpha)) throw LossArgumentException.Value($"SigmoidFocal: alpha must be in [0, 1] (or < 0 to disable), got {alpha}");
+        return Run<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new SigmoidFocalFused(alpha, gamma), "SigmoidFocal", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+    }
+
+    /// <summary>PyTorch kl_div: input holds log-probabilities; target probabilities (or log-probabilities with <paramref name="logTarget"/>).</summary>
+    public static double KLDivergence(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, bool logTarget = false, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+        => Run<KLDivergenceFused, Probabilistic.KLDivergence.Kernel>(new KLDivergenceFused(logTarget), "KLDivergence", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+
+    internal static unsafe double Run<TK, TSpec>(TK kernel, string name, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> aux,
+        Span<float> gradient, Reduction reduction, Span<float> losses, int threads, SimdWidth width)
+        where TK : struct, IFusedKernel<TSpec>
+        where TSpec : struct, IElementwiseKernel
+    {
+        int n = x.Length;
+        if (y.Length != n) throw LossArgumentException.Shape($"{name}: target has {y.Length} values but input has {n}; they must be equal");
+        if (gradient.Length != 0 && gradient.Length != n) throw LossArgumentException.Shape($"{name}: gradient has {gradient.Length} values; it must be empty or match the input ({n})");
+        if (losses.Length != 0 && losses.Length != n) throw LossArgumentException.Shape($"{name}: losses has {losses.Length} values; expected {n}");
+        if (reduction == Reduction.None && losses.IsEmpty) throw LossArgumentException.Shape($"{name}: reduction none needs a losses span of one value per element");
+        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) throw LossArgumentException.Value($"{name}: reduction {reduction} is not supported (none, mean or sum)");
+        if (!aux.IsEmpty && (n % aux.Length != 0))
+        {
+            throw LossArgumentException.Shape($"{name}: pos_weight has {aux.Length} values, which does not divide the input's {n} (one weight per class of the last dimension)");
+        }
+        if (n == 0) return reduction == Reduction.Mean ? double.NaN : 0;
+        float scale = reduction == Reduction.Mean ? 1f / n : 1f;
+
+        var job = Job<TK, TSpec>.ForThisThread;
+        fixed (float* px = x, py = y, pa = aux, pg = gradient, pl = losses)
+        {
+            job.Kernel = kernel; job.X = px; job.Y = py; job.A = aux.IsEmpty ? null : pa; job.Columns = aux.Length;
+            job.G = gradient.IsEmpty ? null : pg; job.L = losses.IsEmpty ? null : pl; job.N = n; job.Scale = scale; job.Width = width;
+            // Parts are whole rows of pos_weight's period so that every part starts at column 0.
+            int period = Math.Max(1, aux.Length), units = n / period;
+            int parts = Simd.Threads(threads, n, ParallelThreshold, units);
+            job.Prepare(parts);
+            job.Run(parts);
+            double total = 0;
+            for (int p = 0; p < parts; p++) total += job.Partials[p];
+            job.X = job.Y = job.A = job.G = job.L = null;
+            return reduction == Reduction.Mean ? total / n : total;
+        }
+    }
+
+    private sealed unsafe class Job<TK, TSpec> : RangeJob
+        where TK : struct, IFusedKernel<TSpec>
+        where TSpec : struct, IElementwiseKernel
+    {
+        [ThreadStatic] private static Job<TK, TSpec>? s_current;
+
+        public static Job<TK, TSpec> ForThisThread => s_current ??= new();
+
+        public TK Kernel;
+        public float* X, Y, A, G, L;
+        public int N, Columns;
+        public float Scale;
+        public SimdWidth Width;
+        public double[] Partials = new double[2];
+
+        public void Prepare(int parts)
+        {
+            if (Partials.Length < parts) Partials = new double[parts];
+        }
+
+        protected override void RunPart(int part)
+        {
+            int period = Math.Max(1, Columns);
+            long units = N / period;
+            int i0 = (int)(units * part / Parts * period), i1 = (int)(units * (part + 1) / Parts * period);
+            double total = 0;
+            if (Columns == 0)
+            {
+                total = Segment(i0, i1, null);
+            }
+            else
+            {
+                for (int row = i0; row < i1; row += Columns) total += Segment(row, row + Columns, A);
+            }
+            Partials[part] = total;
+        }
+
+        /// <summary>Elements [i0, i1); aux (when present) is indexed from i0.</summary>
+        private double Segment(int i0, int i1, float* aux) => Width switch
+        {
+            SimdWidth.V512 => Lanes<V512>(i0, i1, aux),
+            SimdWidth.V256 => Lanes<V256>(i0, i1, aux),
+            SimdWidth.V128 => Lanes<V128>(i0, i1, aux),
+            _ => Scalar(i0, i1, aux),
+        };
+
+        private double Lanes<TV>(int i0, int i1, float* aux) where TV : struct, IVec<TV>
+        {
+            int n = TV.Count, full = i0 + (i1 - i0) / n * n;
+            ref float x = ref Unsafe.AsRef<float>(X), y = ref Unsafe.AsRef<float>(Y);
+            ref float g = ref G is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(G);
+            ref float l = ref L is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(L);
+            ref float a = ref aux is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(aux);
+            TV one = TV.Splat(1), scale = TV.Splat(Scale);
+            TK k = Kernel;
+            double sum = 0;
+            int i = i0;
+            while (i < full)
+            {
+                int end = Math.Min(full, i + 1024);
+                TV acc = TV.Splat(0);
+                for (; i < end; i += n)
+                {
+                    TV av = aux is null ? one : TV.Load(ref a, i - i0);
+                    TV v = k.Eval(TV.Load(ref x, i), TV.Load(ref y, i), av, out TV dx);
+                    if (G is not null) TV.Store(dx * scale, ref g, i);
+                    if (L is not null) TV.Store(v, ref l, i);
+                    acc += v;
+                }
+                sum += TV.Sum(acc);
+            }
+            return sum + Scalar(full, i1, aux is null ? null : aux + (full - i0));
+        }
+
+        /// <summary>The specification: the catalog kernel, element by element.</summary>
+        private double Scalar(int i0, int i1, float* aux)
+        {
+            TSpec spec = Kernel.Spec;
+            double sum = 0;
+            for (int i = i0; i < i1; i++)
+            {
+                float a = aux is null ? 1f : aux[i - i0];
+                float v = spec.Value(X[i], Y[i], a);
+                if (G is not null) G[i] = Scale * spec.Derivative(X[i], Y[i], a).Dx;
+                if (L is not null) L[i] = v;
+                sum += v;
+            }
+            return sum;
+        }
+    }
+}

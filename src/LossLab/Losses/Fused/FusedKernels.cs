@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using LossLab.Losses.Classification;
+using LossLab.Losses.Core;
+using LossLab.Losses.Probabilistic;
+using LossLab.Losses.Regression;
+using LossLab.Numerics.Simd;
+
+namespace LossLab.Losses.Fused;
+
+/// <summary>
+/// An elementwise loss on lanes: ℓ(x, y; a) and ∂ℓ/∂x in one evaluation, plus the catalog kernel that is its
+/// scalar specification (used for tails, for the scalar path, and by the tests every SIMD width is checked against).
+/// </summary>
+internal interface IFusedKernel<TSpec> where TSpec : struct, IElementwiseKernel
+{
+    TSpec Spec { get; }
+
+    TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>;
+}
+
+/// <summary>(x − y)², 2(x − y).</summary>
+internal readonly struct MseFused : IFusedKernel<MseLoss.Kernel>
+{
+    public MseLoss.Kernel Spec => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV d = x - y;
+        dx = d + d;
+        return d * d;
+    }
+}
+
+/// <summary>|x − y|, sign(x − y) with sign(0) = 0.</summary>
+internal readonly struct L1Fused : IFusedKernel<L1Loss.Kernel>
+{
+    public L1Loss.Kernel Spec => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV d = x - y;
+        dx = Sign(d);
+        return TV.Abs(d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Sign<TV>(TV d) where TV : struct, IVec<TV>
+    {
+        TV zero = TV.Splat(0), one = TV.Splat(1);
+        TV s = TV.Select(TV.LessThan(zero, d), one, zero) - TV.Select(TV.LessThan(d, zero), one, zero);
+        return TV.Select(TV.IsNaN(d), d, s);
+    }
+}
+
+/// <summary>Huber with threshold δ: ½d² inside, δ(|d| − ½δ) outside; clamp(d, −δ, δ).</summary>
+internal readonly struct HuberFused(float delta) : IFusedKernel<HuberLoss.Kernel>
+{
+    public HuberLoss.Kernel Spec => new(delta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV dl = TV.Splat(delta), half = TV.Splat(0.5f);
+        TV d = x - y, ad = TV.Abs(d);
+        dx = TV.Min(TV.Max(d, -dl), dl);
+        return TV.Select(TV.LessThan(ad, dl), half * d * d, dl * (ad - half * dl));
+    }
+}
+
+/// <summary>Smooth L1 with threshold β: ½d²/β inside, |d| − ½β outside; d/β or sign(d) (β = 0: L1).</summary>
+internal readonly struct SmoothL1Fused(float beta) : IFusedKernel<SmoothL1Loss.Kernel>
+{
+    public SmoothL1Loss.Kernel Spec => new(beta);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV d = x - y, ad = TV.Abs(d);
+        if (beta == 0)
+        {
+            dx = L1Fused.Sign(d);
+            return ad;
+        }
+        TV b = TV.Splat(beta), half = TV.Splat(0.5f);
+        TV inside = TV.LessThan(ad, b);
+        dx = TV.Select(inside, d / b, TV.CopySign(TV.Splat(1), d));
+        return TV.Select(inside, half * d * d / b, ad - half * b);
+    }
+}
+
+/// <summary>BCE on probabilities: −(y·max(log x, −100) + (1 − y)·max(log(1 − x), −100)); (x − y)/max(x(1 − x), 1e−12).</summary>
+internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
+{
+    public BinaryCrossEntropy.Kernel Spec => default;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV one = TV.Splat(1), floor = TV.Splat(-100);
+        TV logX = TV.Max(VMath.Log(x), floor), log1mX = TV.Max(VMath.Log1p(-x), floor);
+        dx = (x - y) / TV.Max((one - x) * x, TV.Splat(1e-12f));
+        return -(y * logX + (one - y) * log1mX);
+    }
+}
+
+/// <summary>BCE on logits with pos_weight p (lane a): (1 − y)x − (1 + (p − 1)y)·log σ(x); (1 + (p − 1)y)σ(x) − p·y.</summary>
+internal readonly struct BceWithLogitsFused : IFusedKernel<BinaryCrossEntropyWithLogits.Kernel>
+{
+    public BinaryCrossEntropyWithLogits.Kernel Spec => new(0);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV one = TV.Splat(1);
+        TV c = one + (a - one) * y;
+        dx = c * VMath.Sigmoid(x) - a * y;
+        return (one - y) * x + c * VMath.Softplus(-x);   // −log σ(x) = softplus(−x)
+    }
+}
+
+/// <summary>torchvision sigmoid focal loss α_t·ce·q^γ with q = 1 − p_t computed without cancellation.</summary>
+internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKernel<SigmoidFocalLoss.Kernel>
+{
+    public SigmoidFocalLoss.Kernel Spec => new(alpha, gamma);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV one = TV.Splat(1), zero = TV.Splat(0);
+        TV p = VMath.Sigmoid(x), omp = VMath.Sigmoid(-x);
+        TV ce = TV.Max((one - y) * x + VMath.Softplus(-x), zero);
+        TV q = p * (one - y) + omp * y;
+        TV focus, qgm1;   // q^γ and q^(γ−1)
+        if (gamma == 2)
+        {
+            focus = q * q;
+            qgm1 = q;
+        }
+        else if (gamma == 0)
+        {
+            focus = one;
+            qgm1 = zero;
+        }
+        else
+        {
+            TV lq = VMath.Log(q);
+            focus = VMath.Exp(TV.Splat(gamma) * lq);
+            qgm1 = VMath.Exp(TV.Splat(gamma - 1) * lq);
+        }
+        // γ·ce·q^(γ−1), its limit 0 where q = 0 or ce = 0 (as the specification).
+        TV vanish = TV.Equal(q, zero) | TV.Equal(ce, zero);
+        TV ceDFocus = TV.Select(vanish, zero, TV.Splat(gamma) * ce * qgm1);
+        TV alphaT = alpha >= 0 ? TV.Splat(alpha) * y + TV.Splat(1 - alpha) * (one - y) : one;
+        dx = alphaT * ((p - y) * focus + ceDFocus * p * omp * (one - (y + y)));
+        return alphaT * ce * focus;
+    }
+}
+
+/// <summary>PyTorch kl_div on log-probabilities x: t(log t − x) with 0·log 0 = 0, ∂/∂x = −t; log_target: eᵗ(t − x), −eᵗ.</summary>
+internal readonly struct KLDivergenceFused(bool logTarget) : IFusedKernel<KLDivergence.Kernel>
+{
+    public KLDivergence.Kernel Spec => new(logTarget);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public TV Eval<TV>(TV x, TV t, TV a, out TV dx) where TV : struct, IVec<TV>
+    {
+        if (logTarget)
+        {
+            TV e = VMath.Exp(t);
+            dx = -e;
+            return e * (t - x);
+        }
+        dx = -t;
+        TV zero = TV.Splat(0);
+        return TV.Select(TV.Equal(t, zero), zero, t * VMath.Log(t)) - t * x;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Runtime.ExceptionServices;
+
+namespace LossLab.Numerics.Simd;
+
+/// <summary>
+/// Splits a kernel into parts run on the calling thread and the thread pool without allocating: a subclass holds
+/// the kernel's arguments in fields, is cached per calling thread, and is queued once per extra part (each
+/// execution claims the next unclaimed part). The caller claims parts too; it returns once every part and every queued
+/// execution has finished.
+/// </summary>
+/// <remarks>Parts are claimed dynamically but each part's work is fixed, so results do not depend on which thread
+/// ran which part.</remarks>
+internal abstract class RangeJob : IThreadPoolWorkItem
+{
+    private readonly ManualResetEventSlim _done = new(false);
+    private int _parts, _next, _remaining;
+    private ExceptionDispatchInfo? _error;
+
+    /// <summary>Runs part <paramref name="part"/> of <see cref="Parts"/>.</summary>
+    protected abstract void RunPart(int part);
+
+    protected int Parts => _parts;
+
+    /// <summary>Runs parts 0..<paramref name="parts"/>−1 and returns when all have finished; rethrows the first error.</summary>
+    public void Run(int parts)
+    {
+        if (parts <= 1)
+        {
+            _parts = 1;
+            RunPart(0);
+            return;
+        }
+        // Count down every part AND every queued execution, so that no queued item outlives this call (a stale
+        // item could otherwise claim a part of the next call while its fields are being reset).
+        _parts = parts;
+        _next = 0;
+        _remaining = parts + parts - 1;
+        _error = null;
+        _done.Reset();
+        for (int i = 1; i < parts; i++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        Drain();
+        _done.Wait();
+        _error?.Throw();
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        Drain();
+        if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+    }
+
+    private void Drain()
+    {
+        int part;
+        while ((part = Interlocked.Increment(ref _next) - 1) < _parts)
+        {
+            try
+            {
+                RunPart(part);
+            }
+            catch (Exception e)
+            {
+                Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null);
+            }
+            if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+        }
+    }
+}

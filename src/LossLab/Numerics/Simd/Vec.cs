@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace LossLab.Numerics.Simd;
+
+/// <summary>
+/// One register of float lanes, so that a kernel is written once and the JIT specializes it for 512-, 256- and
+/// 128-bit vectors (generic struct instantiation: every call below inlines to one instruction or a few).
+/// <c>System.Runtime.Intrinsics.ISimdVector</c> would do this but is not public.
+/// </summary>
+/// <remarks>Masks are lanes of all-one or all-zero bits, as <c>Vector512.LessThan</c> returns them.
+/// <see cref="Max"/>/<see cref="Min"/> are the hardware instructions (their NaN handling is unspecified; kernels
+/// detect NaN separately).</remarks>
+internal interface IVec<TV> where TV : struct, IVec<TV>
+{
+    static abstract int Count { get; }
+    static abstract bool IsHardwareAccelerated { get; }
+    static abstract TV Load(ref float p, int i);
+    static abstract void Store(TV x, ref float p, int i);
+    static abstract TV Splat(float v);
+    static abstract TV operator +(TV a, TV b);
+    static abstract TV operator -(TV a, TV b);
+    static abstract TV operator -(TV a);
+    static abstract TV operator *(TV a, TV b);
+    static abstract TV operator /(TV a, TV b);
+    static abstract TV operator |(TV a, TV b);
+    static abstract TV operator &(TV a, TV b);
+
+    /// <summary>a·b + c with one rounding.</summary>
+    static abstract TV Fma(TV a, TV b, TV c);
+    static abstract TV Max(TV a, TV b);
+    static abstract TV Min(TV a, TV b);
+    static abstract TV Abs(TV a);
+    static abstract TV LessThan(TV a, TV b);
+    static abstract TV LessThanOrEqual(TV a, TV b);
+    static abstract TV Equal(TV a, TV b);
+    static abstract TV IsNaN(TV a);
+
+    /// <summary>mask ? a : b, lane by lane.</summary>
+    static abstract TV Select(TV mask, TV a, TV b);
+    static abstract TV CopySign(TV magnitude, TV sign);
+
+    /// <summary>x·2ⁿ for integral n in [−126, 127] (exact: a multiplication by a power of two).</summary>
+    static abstract TV ScaleByPow2(TV x, TV n);
+
+    /// <summary>For positive normal x: mantissa in [1, 2) and the unbiased exponent, x = m·2^e.</summary>
+    static abstract TV Frexp(TV x, out TV exponent);
+    static abstract float Sum(TV a);
+    static abstract float MaxAcross(TV a);
+
+    /// <summary>A mask of the first <paramref name="count"/> lanes.</summary>
+    static abstract TV FirstLanes(int count);
+}
+
+/// <summary>The 512-bit lane set (16 floats).</summary>
+internal readonly struct V512 : IVec<V512>
+{
+    public readonly Vector512<float> V;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public V512(Vector512<float> v) => V = v;
+
+    public static int Count => Vector512<float>.Count;
+    public static bool IsHardwareAccelerated => Vector512.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(ref float p, int i) => new(Vector512.LoadUnsafe(ref p, (nuint)i));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V512 x, ref float p, int i) => x.V.StoreUnsafe(ref p, (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Splat(float v) => new(Vector512.Create(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator +(V512 a, V512 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a, V512 b) => new(a.V - b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a) => new(-a.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator *(V512 a, V512 b) => new(a.V * b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator /(V512 a, V512 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator |(V512 a, V512 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator &(V512 a, V512 b) => new(a.V & b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Fma(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.V, b.V, c.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Max(V512 a, V512 b) => new(Vector512.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Min(V512 a, V512 b) => new(Vector512.MinNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Abs(V512 a) => new(Vector512.Abs(a.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 LessThan(V512 a, V512 b) => new(Vector512.LessThan(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 LessThanOrEqual(V512 a, V512 b) => new(Vector512.LessThanOrEqual(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 IsNaN(V512 a) => new(~Vector512.Equals(a.V, a.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 mask, V512 a, V512 b) => new(Vector512.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 CopySign(V512 magnitude, V512 sign) => new(Vector512.CopySign(magnitude.V, sign.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 ScaleByPow2(V512 x, V512 n)
+    {
+        // 2ⁿ from exponent bits; n integral in [−126, 127].
+        Vector512<int> bits = Vector512.ShiftLeft(Vector512.ConvertToInt32(n.V) + Vector512.Create(127), 23);
+        return new(x.V * bits.AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 Frexp(V512 x, out V512 exponent)
+    {
+        Vector512<int> bits = x.V.AsInt32();
+        exponent = new(Vector512.ConvertToSingle(Vector512.ShiftRightLogical(bits, 23) - Vector512.Create(127)));
+        return new(((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F800000)).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V512 a) => Vector512.Sum(a.V);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(V512 a)
+    {
+        float m = a.V.GetElement(0);
+        for (int i = 1; i < Vector512<float>.Count; i++) m = MathF.Max(m, a.V.GetElement(i));
+        return m;
+    }
+
+    public static V512 FirstLanes(int count) => new(Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)count)));
+}
+
+/// <summary>The 256-bit lane set (8 floats).</summary>
+internal readonly struct V256 : IVec<V256>
+{
+    public readonly Vector256<float> V;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public V256(Vector256<float> v) => V = v;
+
+    public static int Count => Vector256<float>.Count;
+    public static bool IsHardwareAccelerated => Vector256.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(ref float p, int i) => new(Vector256.LoadUnsafe(ref p, (nuint)i));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V256 x, ref float p, int i) => x.V.StoreUnsafe(ref p, (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Splat(float v) => new(Vector256.Create(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator +(V256 a, V256 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a, V256 b) => new(a.V - b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a) => new(-a.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator *(V256 a, V256 b) => new(a.V * b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator /(V256 a, V256 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator |(V256 a, V256 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator &(V256 a, V256 b) => new(a.V & b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Fma(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.V, b.V, c.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Max(V256 a, V256 b) => new(Vector256.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Min(V256 a, V256 b) => new(Vector256.MinNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Abs(V256 a) => new(Vector256.Abs(a.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 LessThan(V256 a, V256 b) => new(Vector256.LessThan(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 LessThanOrEqual(V256 a, V256 b) => new(Vector256.LessThanOrEqual(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 IsNaN(V256 a) => new(~Vector256.Equals(a.V, a.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 mask, V256 a, V256 b) => new(Vector256.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 CopySign(V256 magnitude, V256 sign) => new(Vector256.CopySign(magnitude.V, sign.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 ScaleByPow2(V256 x, V256 n)
+    {
+        // 2ⁿ from exponent bits; n integral in [−126, 127].
+        Vector256<int> bits = Vector256.ShiftLeft(Vector256.ConvertToInt32(n.V) + Vector256.Create(127), 23);
+        return new(x.V * bits.AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 Frexp(V256 x, out V256 exponent)
+    {
+        Vector256<int> bits = x.V.AsInt32();
+        exponent = new(Vector256.ConvertToSingle(Vector256.ShiftRightLogical(bits, 23) - Vector256.Create(127)));
+        return new(((bits & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x3F800000)).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V256 a) => Vector256.Sum(a.V);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(V256 a)
+    {
+        float m = a.V.GetElement(0);
+        for (int i = 1; i < Vector256<float>.Count; i++) m = MathF.Max(m, a.V.GetElement(i));
+        return m;
+    }
+
+    public static V256 FirstLanes(int count) => new(Vector256.LessThan(Vector256<float>.Indices, Vector256.Create((float)count)));
+}
+
+/// <summary>The 128-bit lane set (4 floats).</summary>
+internal readonly struct V128 : IVec<V128>
+{
+    public readonly Vector128<float> V;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public V128(Vector128<float> v) => V = v;
+
+    public static int Count => Vector128<float>.Count;
+    public static bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Load(ref float p, int i) => new(Vector128.LoadUnsafe(ref p, (nuint)i));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V128 x, ref float p, int i) => x.V.StoreUnsafe(ref p, (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Splat(float v) => new(Vector128.Create(v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator +(V128 a, V128 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator -(V128 a, V128 b) => new(a.V - b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator -(V128 a) => new(-a.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator *(V128 a, V128 b) => new(a.V * b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator /(V128 a, V128 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator |(V128 a, V128 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator &(V128 a, V128 b) => new(a.V & b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Fma(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a.V, b.V, c.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Max(V128 a, V128 b) => new(Vector128.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Min(V128 a, V128 b) => new(Vector128.MinNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Abs(V128 a) => new(Vector128.Abs(a.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 LessThan(V128 a, V128 b) => new(Vector128.LessThan(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 LessThanOrEqual(V128 a, V128 b) => new(Vector128.LessThanOrEqual(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 IsNaN(V128 a) => new(~Vector128.Equals(a.V, a.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 mask, V128 a, V128 b) => new(Vector128.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 CopySign(V128 magnitude, V128 sign) => new(Vector128.CopySign(magnitude.V, sign.V));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 ScaleByPow2(V128 x, V128 n)
+    {
+        // 2ⁿ from exponent bits; n integral in [−126, 127].
+        Vector128<int> bits = Vector128.ShiftLeft(Vector128.ConvertToInt32(n.V) + Vector128.Create(127), 23);
+        return new(x.V * bits.AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 Frexp(V128 x, out V128 exponent)
+    {
+        Vector128<int> bits = x.V.AsInt32();
+        exponent = new(Vector128.ConvertToSingle(Vector128.ShiftRightLogical(bits, 23) - Vector128.Create(127)));
+        return new(((bits & Vector128.Create(0x007FFFFF)) | Vector128.Create(0x3F800000)).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V128 a) => Vector128.Sum(a.V);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(V128 a)
+    {
+        float m = a.V.GetElement(0);
+        for (int i = 1; i < Vector128<float>.Count; i++) m = MathF.Max(m, a.V.GetElement(i));
+        return m;
+    }
+
+    public static V128 FirstLanes(int count) => new(Vector128.LessThan(Vector128<float>.Indices, Vector128.Create((float)count)));
+}
