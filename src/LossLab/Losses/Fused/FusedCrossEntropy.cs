@@ -101,7 +101,7 @@ public static class FusedCrossEntropy
             throw LossArgumentException.Value($"FusedCrossEntropy: reduction {reduction} is not supported (none, mean or sum)");
         }
         if (rowLosses != 0 && rowLosses != rows) throw LossArgumentException.Shape($"FusedCrossEntropy: rowLosses has {rowLosses} values; expected {rows}");
-        if (reduction == Reduction.None && rowLosses == 0) throw LossArgumentException.Shape("FusedCrossEntropy: reduction none needs a rowLosses span of one value per row");
+        if (reduction == Reduction.None && rowLosses == 0 && rows > 0) throw LossArgumentException.Shape("FusedCrossEntropy: reduction none needs a rowLosses span of one value per row");
         if (!(eps >= 0 && eps <= 1)) throw LossArgumentException.Value($"FusedCrossEntropy: label_smoothing must be in [0, 1], got {eps}");
         if (!(z >= 0) || !float.IsFinite(z)) throw LossArgumentException.Value($"FusedCrossEntropy: z_loss must be a finite number ≥ 0, got {z}");
     }

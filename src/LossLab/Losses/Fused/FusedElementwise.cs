@@ -76,7 +76,7 @@ public static class FusedElementwise
         if (y.Length != n) throw LossArgumentException.Shape($"{name}: target has {y.Length} values but input has {n}; they must be equal");
         if (gradient.Length != 0 && gradient.Length != n) throw LossArgumentException.Shape($"{name}: gradient has {gradient.Length} values; it must be empty or match the input ({n})");
         if (losses.Length != 0 && losses.Length != n) throw LossArgumentException.Shape($"{name}: losses has {losses.Length} values; expected {n}");
-        if (reduction == Reduction.None && losses.IsEmpty) throw LossArgumentException.Shape($"{name}: reduction none needs a losses span of one value per element");
+        if (reduction == Reduction.None && losses.IsEmpty && n > 0) throw LossArgumentException.Shape($"{name}: reduction none needs a losses span of one value per element");
         if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) throw LossArgumentException.Value($"{name}: reduction {reduction} is not supported (none, mean or sum)");
         if (!aux.IsEmpty && (n % aux.Length != 0))
         {

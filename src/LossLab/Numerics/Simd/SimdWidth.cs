@@ -3,7 +3,7 @@ using System.Runtime.Intrinsics;
 namespace LossLab.Numerics.Simd;
 
 /// <summary>The lane width a kernel runs with; tests force each one (the hardware runs the others in software).</summary>
-internal enum SimdWidth
+public enum SimdWidth
 {
     /// <summary>The scalar specification, also what runs when hardware intrinsics are disabled.</summary>
     Scalar,

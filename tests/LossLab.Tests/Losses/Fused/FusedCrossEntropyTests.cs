@@ -1,0 +1,179 @@
+using LossLab.Losses.Classification;
+using LossLab.Losses.Core;
+using LossLab.Losses.Fused;
+using LossLab.Numerics.Simd;
+using Xunit;
+
+namespace LossLab.Tests.Losses.Fused;
+
+/// <summary>
+/// The fused cross-entropy: every SIMD width against the scalar specification at every row length 1..300 (and 0
+/// rows), the specification against the catalog loss in double, in place, threads, non-finite rows, errors, and
+/// no allocation.
+/// </summary>
+public class FusedCrossEntropyTests
+{
+    public static TheoryData<SimdWidth> Widths => new() { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128 };
+
+    private sealed record Case(int Rows, int C, float[] X, int[] T, float[] W, int Ignore, float Eps, float Z, Reduction Reduction);
+
+    /// <summary>Options rotate with the length so that every combination meets many lengths.</summary>
+    private static Case Make(int rows, int c, int variant, double spread = 3)
+    {
+        var r = new Random(c * 31 + variant);
+        var x = new float[rows * c];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((r.NextDouble() * 2 - 1) * spread);
+        bool weighted = variant % 2 == 1, ignore = variant % 3 == 1;
+        var t = new int[rows];
+        for (int i = 0; i < rows; i++) t[i] = ignore && i % 3 == 2 ? -100 : r.Next(c);
+        float[] w = weighted ? [.. Enumerable.Range(0, c).Select(_ => (float)(0.2 + r.NextDouble()))] : [];
+        float eps = variant % 4 >= 2 ? 0.1f : 0;
+        float z = variant % 5 == 4 ? 1e-3f : 0;
+        var red = (variant % 3) switch { 0 => Reduction.Mean, 1 => Reduction.Sum, _ => Reduction.None };
+        return new(rows, c, x, t, w, -100, eps, z, red);
+    }
+
+    private static (double Value, float[] Grad, float[] Rows) Run(Case k, SimdWidth width, int threads = 1, bool inPlace = false)
+    {
+        float[] x = (float[])k.X.Clone();
+        float[] g = inPlace ? x : new float[x.Length];
+        var rows = new float[k.Rows];
+        double v = FusedCrossEntropy.Compute(x, k.T, k.C, g, k.Reduction, k.W, k.Ignore, k.Eps, k.Z, rows, threads, width);
+        return (v, g, rows);
+    }
+
+    /// <summary>Agreement to ~1e-6 of the largest possible gradient entry scale·(1 − ε)·max w + ….</summary>
+    private static void AssertClose(Case k, (double Value, float[] Grad, float[] Rows) expected, (double Value, float[] Grad, float[] Rows) actual, string what)
+    {
+        Assert.True(Math.Abs(expected.Value - actual.Value) <= 2e-6 * Math.Max(1, Math.Abs(expected.Value)), $"{what}: value {actual.Value} vs {expected.Value}");
+        double wmax = k.W.Length == 0 ? 1 : k.W.Max();
+        double bound = 2e-6 * (wmax * (1 + k.Eps) + 1);
+        for (int i = 0; i < expected.Grad.Length; i++)
+        {
+            Assert.True(Math.Abs(expected.Grad[i] - actual.Grad[i]) <= bound, $"{what}: grad[{i}] {actual.Grad[i]} vs {expected.Grad[i]}");
+        }
+        for (int i = 0; i < expected.Rows.Length; i++)
+        {
+            Assert.True(Math.Abs(expected.Rows[i] - actual.Rows[i]) <= 2e-6 * Math.Max(1, Math.Abs(expected.Rows[i])), $"{what}: row {i}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void EveryWidthMatchesTheScalarSpecificationAtEveryRowLength(SimdWidth width)
+    {
+        for (int c = 1; c <= 300; c++)
+        {
+            Case k = Make(3, c, c);
+            AssertClose(k, Run(k, SimdWidth.Scalar), Run(k, width), $"{width} C={c}");
+        }
+    }
+
+    [Fact]
+    public void ZeroRowsGiveNaNMeanAndZeroSum()
+    {
+        Assert.True(double.IsNaN(FusedCrossEntropy.Compute([], [], 5, [])));
+        Assert.Equal(0, FusedCrossEntropy.Compute([], [], 5, [], Reduction.Sum));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public void TheSpecificationEqualsTheCatalogLossInDouble(int variant)
+    {
+        Case k = Make(7, 13, variant);
+        var (value, grad, rows) = Run(k, SimdWidth.Scalar);
+        var options = new CrossEntropy.Options
+        {
+            Reduction = k.Reduction,
+            Weight = k.W.Length == 0 ? null : TensorData.FromArray([.. k.W.Select(v => (double)v)], k.C),
+            LabelSmoothing = k.Eps,
+            ZLoss = k.Z,
+        };
+        var inputs = new LossInputs()
+            .Add("input", TensorData.FromArray([.. k.X.Select(v => (double)v)], k.Rows, k.C))
+            .Add("target", TensorData.FromArray([.. k.T.Select(v => (long)v)], k.Rows));
+        LossResult expected = new CrossEntropy(options).Evaluate(inputs);
+        double[] ev = expected.Value.ToArray<double>();
+        if (k.Reduction == Reduction.None)
+        {
+            for (int i = 0; i < rows.Length; i++) Assert.Equal(ev[i], rows[i], 5e-6);
+        }
+        else
+        {
+            Assert.Equal(ev[0], value, 1e-5 * Math.Max(1, Math.Abs(ev[0])));
+        }
+        double[] eg = expected.Gradients["input"].ToArray<double>();
+        for (int i = 0; i < eg.Length; i++) Assert.Equal(eg[i], grad[i], 1e-6);
+    }
+
+    [Theory, MemberData(nameof(Widths))]
+    public void InPlaceAndTwoThreadsGiveTheSameGradient(SimdWidth width)
+    {
+        Case k = Make(257, 1000, 2);
+        var one = Run(k, width);
+        var inPlace = Run(k, width, inPlace: true);
+        var two = Run(k, width, threads: 2);
+        Assert.Equal(one.Grad, inPlace.Grad);
+        Assert.Equal(one.Grad, two.Grad);
+        Assert.Equal(one.Value, two.Value, 1e-12 * Math.Abs(one.Value));
+    }
+
+    [Fact]
+    public void ExtremeAndNonFiniteRows()
+    {
+        // ±1e4 logits stay finite; a row holding NaN or ±∞ goes through the specification (NaN / ∞ as the catalog loss).
+        float[] x = [1e4f, -1e4f, 0, -1e4f, 1e4f, 3, float.NaN, 1, 2, float.PositiveInfinity, 0, 0];
+        int[] t = [0, 0, 2, 0];
+        var g = new float[x.Length];
+        var rows = new float[4];
+        FusedCrossEntropy.Compute(x, t, 3, g, Reduction.None, rowLosses: rows);
+        Assert.Equal(0, rows[0], 1e-6);
+        Assert.Equal(2e4, rows[1], 1e-2);
+        Assert.True(float.IsNaN(rows[2]));
+        Assert.True(float.IsNaN(rows[3]) || float.IsInfinity(rows[3]));
+        Assert.All(g[..6], v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
+    public void AllRowsIgnoredGiveNaNWithZeroGradient()
+    {
+        var g = new float[6];
+        g.AsSpan().Fill(7);
+        double v = FusedCrossEntropy.Compute([1, 2, 3, 4, 5, 6], [-100, -100], 3, g);
+        Assert.True(double.IsNaN(v));
+        Assert.All(g, x => Assert.Equal(0f, x));
+    }
+
+    [Fact]
+    public void BadArgumentsNameTheOffender()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[6], [0, 3], 3, new float[6]));
+        Assert.Contains("targets[1] = 3", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[7], [0, 1], 3, default));
+        Assert.Equal(LossErrorCode.InvalidShape, e.Code);
+        Assert.Contains("7", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[6], [0, 1], 3, new float[5]));
+        Assert.Contains("gradient has 5", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[6], [0, 1], 3, default, classWeights: new float[2]));
+        Assert.Contains("class weights have 2", e.Message, StringComparison.Ordinal);
+        Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[6], [0, 1], 3, default, labelSmoothing: 1.5f));
+        Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[6], [0, 1], 3, default, Reduction.None));
+        Assert.Throws<LossArgumentException>(() => FusedCrossEntropy.Compute(new float[6], [0, 1], 3, default, threads: -1));
+    }
+
+    [Fact]
+    public void OneThreadCallsDoNotAllocate()
+    {
+        Case k = Make(64, 1000, 3);
+        var g = new float[k.X.Length];
+        var rows = new float[k.Rows];
+        FusedCrossEntropy.Compute(k.X, k.T, k.C, g, k.Reduction, k.W, rowLosses: rows, threads: 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) FusedCrossEntropy.Compute(k.X, k.T, k.C, g, k.Reduction, k.W, rowLosses: rows, threads: 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}

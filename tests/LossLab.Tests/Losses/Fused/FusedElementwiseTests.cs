@@ -1,0 +1,139 @@
+using LossLab.Losses.Classification;
+using LossLab.Losses.Core;
+using LossLab.Losses.Fused;
+using LossLab.Losses.Probabilistic;
+using LossLab.Losses.Regression;
+using LossLab.Numerics.Simd;
+using Xunit;
+
+namespace LossLab.Tests.Losses.Fused;
+
+/// <summary>Every fused elementwise kernel at every SIMD width against its catalog kernel (the specification) at every length 0..300.</summary>
+public class FusedElementwiseTests
+{
+    public delegate double Runner(float[] x, float[] y, float[] aux, float[] grad, Reduction reduction, float[] losses, int threads, SimdWidth width);
+
+    private static Runner Of<TK, TSpec>(TK kernel) where TK : struct, IFusedKernel<TSpec> where TSpec : struct, IElementwiseKernel
+        => (x, y, aux, g, red, l, threads, width) => FusedElementwise.Run<TK, TSpec>(kernel, "test", x, y, aux, g, red, l, threads, width);
+
+    /// <summary>(name, runner, input generator, target generator).</summary>
+    private static readonly Dictionary<string, (Runner Run, Func<Random, float> X, Func<Random, float> Y)> Kernels = new()
+    {
+        ["mse"] = (Of<MseFused, MseLoss.Kernel>(default), Normal(3), Normal(3)),
+        ["l1"] = (Of<L1Fused, L1Loss.Kernel>(default), Normal(3), Normal(3)),
+        ["huber"] = (Of<HuberFused, HuberLoss.Kernel>(new(1.5f)), Normal(3), Normal(3)),
+        ["smooth_l1"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0.5f)), Normal(3), Normal(3)),
+        ["smooth_l1_beta0"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0f)), Normal(3), Normal(3)),
+        ["bce"] = (Of<BceFused, BinaryCrossEntropy.Kernel>(default), r => (float)r.NextDouble(), r => (float)r.NextDouble()),
+        ["bce_with_logits"] = (Of<BceWithLogitsFused, BinaryCrossEntropyWithLogits.Kernel>(default), Normal(6), r => r.Next(2)),
+        ["sigmoid_focal"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(0.25f, 2)), Normal(6), r => r.Next(2)),
+        ["sigmoid_focal_gamma1.5"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(-1, 1.5f)), Normal(6), r => (float)r.NextDouble()),
+        ["kl"] = (Of<KLDivergenceFused, KLDivergence.Kernel>(new(false)), Normal(2), r => r.Next(4) == 0 ? 0 : (float)r.NextDouble()),
+        ["kl_log_target"] = (Of<KLDivergenceFused, KLDivergence.Kernel>(new(true)), Normal(2), Normal(2)),
+    };
+
+    private static Func<Random, float> Normal(double s) => r => (float)(s * (r.NextDouble() * 2 - 1));
+
+    public static TheoryData<string, SimdWidth> Cases()
+    {
+        var data = new TheoryData<string, SimdWidth>();
+        foreach (string k in Kernels.Keys)
+            foreach (SimdWidth w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128 }) data.Add(k, w);
+        return data;
+    }
+
+    private static (float[] X, float[] Y) Data(string name, int n, int seed)
+    {
+        var (_, fx, fy) = Kernels[name];
+        var r = new Random(seed);
+        float[] x = new float[n], y = new float[n];
+        for (int i = 0; i < n; i++) { x[i] = fx(r); y[i] = fy(r); }
+        return (x, y);
+    }
+
+    private static void Close(float expected, float actual, string what)
+        => Assert.True(Math.Abs(expected - actual) <= 4e-6 * Math.Max(1, Math.Abs(expected)) || (float.IsNaN(expected) && float.IsNaN(actual)), $"{what}: {actual} vs {expected}");
+
+    [Theory, MemberData(nameof(Cases))]
+    public void EveryWidthMatchesTheSpecificationAtEveryLength(string name, SimdWidth width)
+    {
+        Runner run = Kernels[name].Run;
+        for (int n = 0; n <= 300; n++)
+        {
+            var (x, y) = Data(name, n, n);
+            float[] aux = name == "bce_with_logits" && n % 3 == 0 && n > 0 ? [.. Enumerable.Range(0, 3).Select(i => 0.5f + i)] : [];
+            var red = (Reduction)(n % 3);   // None, Mean, Sum
+            float[] g0 = new float[n], g1 = new float[n], l0 = new float[n], l1 = new float[n];
+            double v0 = run(x, y, aux, g0, red, l0, 1, SimdWidth.Scalar);
+            double v1 = run(x, y, aux, g1, red, l1, 1, width);
+            if (n == 0 && red == Reduction.Mean) Assert.True(double.IsNaN(v0) && double.IsNaN(v1));
+            else Assert.True(Math.Abs(v0 - v1) <= 4e-6 * Math.Max(1, Math.Abs(v0)), $"{name} {width} n={n}: value {v1} vs {v0}");
+            for (int i = 0; i < n; i++)
+            {
+                Close(g0[i], g1[i], $"{name} {width} n={n} grad[{i}] at x={x[i]}, y={y[i]}");
+                Close(l0[i], l1[i], $"{name} {width} n={n} loss[{i}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void PublicEntryPointsEqualTheCatalogLosses()
+    {
+        var (x, y) = Data("bce_with_logits", 60, 1);
+        float[] pw = [0.5f, 2f, 3f];
+        var g = new float[60];
+        double v = FusedElementwise.BinaryCrossEntropyWithLogits(x, y, g, pw);
+        var loss = new BinaryCrossEntropyWithLogits(new BinaryCrossEntropyWithLogits.Options { PosWeight = TensorData.FromArray([0.5, 2.0, 3.0], 3) });
+        LossResult expected = loss.Evaluate(new LossInputs()
+            .Add("input", TensorData.FromArray([.. x.Select(a => (double)a)], 20, 3))
+            .Add("target", TensorData.FromArray([.. y.Select(a => (double)a)], 20, 3)));
+        Assert.Equal(expected.Value.ToArray<double>()[0], v, 1e-6);
+        double[] eg = expected.Gradients["input"].ToArray<double>();
+        for (int i = 0; i < 60; i++) Assert.Equal(eg[i], g[i], 1e-6);
+
+        (x, y) = Data("mse", 1000, 2);
+        g = new float[1000];
+        double mse = FusedElementwise.Mse(x, y, g);
+        Assert.Equal(x.Zip(y, (a, b) => (double)(a - b) * (a - b)).Average(), mse, 1e-5);
+        Assert.Equal(2.0 * (x[17] - y[17]) / 1000, g[17], 1e-7);
+    }
+
+    [Fact]
+    public void InPlaceAndTwoThreadsAgree()
+    {
+        var (x, y) = Data("sigmoid_focal", 1 << 19, 3);
+        var g1 = new float[x.Length];
+        double v1 = FusedElementwise.SigmoidFocal(x, y, g1, threads: 1);
+        var g2 = new float[x.Length];
+        double v2 = FusedElementwise.SigmoidFocal(x, y, g2, threads: 2);
+        float[] inPlace = (float[])x.Clone();
+        FusedElementwise.SigmoidFocal(inPlace, y, inPlace, threads: 2);
+        Assert.Equal(g1, g2);
+        Assert.Equal(g1, inPlace);
+        Assert.Equal(v1, v2, 1e-9 * Math.Abs(v1));
+    }
+
+    [Fact]
+    public void BadArgumentsAreTypedErrors()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.Mse(new float[4], new float[5], default));
+        Assert.Equal(LossErrorCode.InvalidShape, e.Code);
+        e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy([0.5f, 1.5f], [0, 1], default));
+        Assert.Contains("input[1] = 1.5", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropyWithLogits(new float[10], new float[10], default, new float[3]));
+        Assert.Contains("pos_weight has 3", e.Message, StringComparison.Ordinal);
+        Assert.Throws<LossArgumentException>(() => FusedElementwise.Huber(new float[2], new float[2], default, delta: 0));
+        Assert.Throws<LossArgumentException>(() => FusedElementwise.L1(new float[2], new float[2], default, Reduction.BatchMean));
+    }
+
+    [Fact]
+    public void OneThreadCallsDoNotAllocate()
+    {
+        var (x, y) = Data("bce_with_logits", 4096, 4);
+        var g = new float[x.Length];
+        FusedElementwise.BinaryCrossEntropyWithLogits(x, y, g, threads: 1);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10; i++) FusedElementwise.BinaryCrossEntropyWithLogits(x, y, g, threads: 1);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
