@@ -44,6 +44,7 @@ public static class Program
             RecommendCommand.Create(console),
             ReportCommand.Create(console),
             ExportCommand.Create(console),
+            BenchCommand.Create(console),
         };
         return root;
     }

@@ -148,6 +148,7 @@ public static class FusedElementwise
             _ => Scalar(i0, i1, aux),
         };
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
         private double Lanes<TV>(int i0, int i1, float* aux) where TV : struct, IVec<TV>
         {
             int n = TV.Count, full = i0 + (i1 - i0) / n * n;
@@ -177,6 +178,7 @@ public static class FusedElementwise
         }
 
         /// <summary>The specification: the catalog kernel, element by element.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
         private double Scalar(int i0, int i1, float* aux)
         {
             TSpec spec = Kernel.Spec;

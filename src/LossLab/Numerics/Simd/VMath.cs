@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LossLab.Numerics.Simd;
 
@@ -26,10 +28,83 @@ internal static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp<TV>(TV x) where TV : struct, IVec<TV>
     {
+        // Common case, every lane with a normal result: no clamping, one scaling, no NaN fix-up.
+        if (TV.AllInRange(x, TV.Splat(-87.33f), TV.Splat(88.37f)))   // n = round(x·log₂e) ∈ [−126, 127]
+        {
+            TV magic = TV.Splat(RoundMagic);
+            TV n = (x * TV.Splat(Log2E) + magic) - magic;
+            return TV.ScaleByPow2(Reduced(x, n), n);
+        }
+        return ExpWide(x);
+    }
+
+    /// <summary>
+    /// e^x for finite x ≤ 0 (softmax after subtracting the row maximum) in the fewest instructions: x below −87.33
+    /// is raised to −87.33, so results that would be subnormal come out as ≈1.2e−38 instead (absolute error
+    /// under 1.2e−38, invisible next to the row's largest term, 1). Same polynomial and bound as <see cref="Exp{TV}"/>
+    /// elsewhere. NaN and +∞ are the caller's to exclude.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ExpNonPositive<TV>(TV x) where TV : struct, IVec<TV>
+    {
+        x = TV.Max(x, TV.Splat(-87.33f));
+        if (typeof(TV) == typeof(V512) && Avx512F.IsSupported)
+        {
+            V512 r = ExpTable16(Unsafe.As<TV, V512>(ref x));
+            return Unsafe.As<V512, TV>(ref r);
+        }
+        TV magic = TV.Splat(RoundMagic);
+        TV n = (x * TV.Splat(Log2E) + magic) - magic;
+        return TV.ScaleByPow2(Reduced(x, n), n);
+    }
+
+    /// <summary>
+    /// e^x for x in [−87.33, 0] on 16 lanes with fewer operations: k = round(16x/ln2), r = x − k·ln2/16 (|r| ≤ ln2/32),
+    /// e^x = 2^(k>>4) · 2^((k&amp;15)/16) · e^r, the middle factor from a 16-entry table in one register (vpermps),
+    /// e^r − 1 ≈ r + r²/2 + r³/6 + r⁴/24 (truncation 1e−9), and 2^(k>>4) added to the exponent bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V512 ExpTable16(V512 x)
+    {
+        Vector512<float> magic = Vector512.Create(RoundMagic);
+        Vector512<float> t = Vector512.FusedMultiplyAdd(x.V, Vector512.Create(16 * Log2E), magic);
+        Vector512<float> k = t - magic;
+        Vector512<float> r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi / 16), x.V);
+        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo / 16), r);
+        Vector512<float> p = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 24), Vector512.Create(1f / 6));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f));
+        p *= r;                                                   // e^r − 1
+        Vector512<int> bits = t.AsInt32();                        // low mantissa bits: 2²² + k
+        // 2^(j/16) rounded to float, j = 0..15 (a constant: the JIT keeps it in the data section, no load per call).
+        Vector512<float> table = Vector512.Create(
+            1f, 1.0442737f, 1.0905077f, 1.1387886f, 1.1892071f, 1.2418578f, 1.2968396f, 1.3542556f,
+            1.4142135f, 1.4768262f, 1.5422108f, 1.6104903f, 1.6817929f, 1.7562522f, 1.8340081f, 1.9152066f);
+        Vector512<float> f = Avx512F.PermuteVar16x32(table, bits);   // uses the low 4 bits: k & 15
+        Vector512<float> y = Vector512.FusedMultiplyAdd(f, p, f);  // 2^(j/16)·e^r, one rounding
+        // + (k >> 4) in the exponent field; only the low 9 bits of bits >> 4 survive the shift, which is k >> 4 mod 2⁹.
+        Vector512<int> scale = Vector512.ShiftLeft(Vector512.ShiftRightArithmetic(bits, 4), 23);
+        return new((y.AsInt32() + scale).AsSingle());
+    }
+
+    /// <summary>Overflow, subnormal results, NaN: clamp, scale by 2ⁿ in two exact halves, restore NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // a call in a kernel loop would spill every vector register
+    private static TV ExpWide<TV>(TV x) where TV : struct, IVec<TV>
+    {
         TV xc = TV.Min(TV.Max(x, TV.Splat(-104f)), TV.Splat(89f));
         TV magic = TV.Splat(RoundMagic);
         TV n = (xc * TV.Splat(Log2E) + magic) - magic;
-        TV r = TV.Fma(n, TV.Splat(-Ln2Hi), xc);
+        // n ∈ [−150, 129]: two halves each in [−75, 65] keep both scale factors normal, so a subnormal result rounds once.
+        TV n1 = (n * TV.Splat(0.5f) + magic) - magic;
+        TV result = TV.ScaleByPow2(TV.ScaleByPow2(Reduced(xc, n), n1), n - n1);
+        return TV.Select(TV.IsNaN(x), x, result);
+    }
+
+    /// <summary>e^r for r = x − n·ln2 (Cody–Waite), |r| ≤ ln2/2: 1 + r + r²·P(r).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Reduced<TV>(TV x, TV n) where TV : struct, IVec<TV>
+    {
+        TV r = TV.Fma(n, TV.Splat(-Ln2Hi), x);
         r = TV.Fma(n, TV.Splat(-Ln2Lo), r);
         TV p = TV.Splat(1.9875691500e-4f);
         p = TV.Fma(p, r, TV.Splat(1.3981999507e-3f));
@@ -37,20 +112,39 @@ internal static class VMath
         p = TV.Fma(p, r, TV.Splat(4.1665795894e-2f));
         p = TV.Fma(p, r, TV.Splat(1.6666665459e-1f));
         p = TV.Fma(p, r, TV.Splat(5.0000001201e-1f));
-        TV y = TV.Fma(p, r * r, r) + TV.Splat(1f);
-        // n ∈ [−150, 129]: two halves each in [−75, 65] keep both scale factors normal.
-        TV n1 = (n * TV.Splat(0.5f) + magic) - magic;
-        TV result = TV.ScaleByPow2(TV.ScaleByPow2(y, n1), n - n1);
-        return TV.Select(TV.IsNaN(x), x, result);
+        return TV.Fma(p, r * r, r) + TV.Splat(1f);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Log<TV>(TV x) where TV : struct, IVec<TV>
     {
+        // Common case, every lane positive, normal and finite: no subnormal scaling, no special values.
+        if (TV.AllInRange(x, TV.Splat(1.17549435e-38f), TV.Splat(float.MaxValue)))
+        {
+            TV m = TV.Frexp(x, out TV e);
+            return LogReduced(m, e);
+        }
+        return LogWide(x);
+    }
+
+    /// <summary>Subnormals (scaled by 2²³ first), 0 → −∞, negative or NaN → NaN, +∞ → +∞.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]   // a call in a kernel loop would spill every vector register
+    private static TV LogWide<TV>(TV x) where TV : struct, IVec<TV>
+    {
         TV subnormal = TV.LessThan(x, TV.Splat(1.17549435e-38f));
         TV xs = TV.Select(subnormal, x * TV.Splat(8388608f), x);
         TV m = TV.Frexp(xs, out TV e);
-        e -= TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f));
+        TV r = LogReduced(m, e - TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f)));
+        r = TV.Select(TV.Equal(x, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), r);
+        r = TV.Select(TV.Equal(x, TV.Splat(float.PositiveInfinity)), x, r);
+        TV invalid = TV.LessThan(x, TV.Splat(0f)) | TV.IsNaN(x);
+        return TV.Select(invalid, TV.Splat(float.NaN), r);
+    }
+
+    /// <summary>log(m·2ᵉ) for m in [1, 2): fold m into [√½, √2), f = m − 1, f − f²/2 + f³·Q(f) + e·ln2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV LogReduced<TV>(TV m, TV e) where TV : struct, IVec<TV>
+    {
         TV big = TV.LessThan(TV.Splat(1.41421356f), m);
         m = TV.Select(big, m * TV.Splat(0.5f), m);
         e = TV.Select(big, e + TV.Splat(1f), e);
@@ -68,12 +162,7 @@ internal static class VMath
         TV y = q * f * z;
         y = TV.Fma(e, TV.Splat(Ln2Lo), y);
         y = TV.Fma(z, TV.Splat(-0.5f), y);
-        TV r = TV.Fma(e, TV.Splat(Ln2Hi), f + y);
-        // Special values: 0 → −∞, negative or NaN → NaN, +∞ → +∞.
-        r = TV.Select(TV.Equal(x, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), r);
-        r = TV.Select(TV.Equal(x, TV.Splat(float.PositiveInfinity)), x, r);
-        TV invalid = TV.LessThan(x, TV.Splat(0f)) | TV.IsNaN(x);
-        return TV.Select(invalid, TV.Splat(float.NaN), r);
+        return TV.Fma(e, TV.Splat(Ln2Hi), f + y);
     }
 
     /// <summary>log(1 + y) for y ≥ −1: u = 1 + y, log u + (y − (u − 1))/u corrects u's rounding (Goldberg); u = 0 gives −∞.</summary>

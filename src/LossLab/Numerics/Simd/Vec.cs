@@ -38,6 +38,9 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
 
     /// <summary>mask ? a : b, lane by lane.</summary>
     static abstract TV Select(TV mask, TV a, TV b);
+
+    /// <summary>Whether every lane is in [lo, hi] (false for any NaN lane).</summary>
+    static abstract bool AllInRange(TV x, TV lo, TV hi);
     static abstract TV CopySign(TV magnitude, TV sign);
 
     /// <summary>x·2ⁿ for integral n in [−126, 127] (exact: a multiplication by a power of two).</summary>
@@ -81,13 +84,15 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 IsNaN(V512 a) => new(~Vector512.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 mask, V512 a, V512 b) => new(Vector512.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V512 x, V512 lo, V512 hi) => Vector512.GreaterThanOrEqualAll(x.V, lo.V) && Vector512.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 CopySign(V512 magnitude, V512 sign) => new(Vector512.CopySign(magnitude.V, sign.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 ScaleByPow2(V512 x, V512 n)
     {
-        // 2ⁿ from exponent bits; n integral in [−126, 127].
-        Vector512<int> bits = Vector512.ShiftLeft(Vector512.ConvertToInt32(n.V) + Vector512.Create(127), 23);
+        // 2ⁿ from exponent bits without a float→int conversion (saturating, so several instructions since .NET 9):
+        // n + 1.5·2²³ + 127 holds n + 127 in its low mantissa bits, which the shift moves into the exponent field.
+        Vector512<int> bits = Vector512.ShiftLeft((n.V + Vector512.Create(12583039f)).AsInt32(), 23);
         return new(x.V * bits.AsSingle());
     }
 
@@ -102,12 +107,7 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V512 a) => Vector512.Sum(a.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(V512 a)
-    {
-        float m = a.V.GetElement(0);
-        for (int i = 1; i < Vector512<float>.Count; i++) m = MathF.Max(m, a.V.GetElement(i));
-        return m;
-    }
+    public static float MaxAcross(V512 a) => V256.MaxAcross(new(Vector256.Max(a.V.GetLower(), a.V.GetUpper())));
 
     public static V512 FirstLanes(int count) => new(Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)count)));
 }
@@ -141,13 +141,15 @@ internal readonly struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 IsNaN(V256 a) => new(~Vector256.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 mask, V256 a, V256 b) => new(Vector256.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V256 x, V256 lo, V256 hi) => Vector256.GreaterThanOrEqualAll(x.V, lo.V) && Vector256.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 CopySign(V256 magnitude, V256 sign) => new(Vector256.CopySign(magnitude.V, sign.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 ScaleByPow2(V256 x, V256 n)
     {
-        // 2ⁿ from exponent bits; n integral in [−126, 127].
-        Vector256<int> bits = Vector256.ShiftLeft(Vector256.ConvertToInt32(n.V) + Vector256.Create(127), 23);
+        // 2ⁿ from exponent bits without a float→int conversion (saturating, so several instructions since .NET 9):
+        // n + 1.5·2²³ + 127 holds n + 127 in its low mantissa bits, which the shift moves into the exponent field.
+        Vector256<int> bits = Vector256.ShiftLeft((n.V + Vector256.Create(12583039f)).AsInt32(), 23);
         return new(x.V * bits.AsSingle());
     }
 
@@ -162,12 +164,7 @@ internal readonly struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V256 a) => Vector256.Sum(a.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(V256 a)
-    {
-        float m = a.V.GetElement(0);
-        for (int i = 1; i < Vector256<float>.Count; i++) m = MathF.Max(m, a.V.GetElement(i));
-        return m;
-    }
+    public static float MaxAcross(V256 a) => V128.MaxAcross(new(Vector128.Max(a.V.GetLower(), a.V.GetUpper())));
 
     public static V256 FirstLanes(int count) => new(Vector256.LessThan(Vector256<float>.Indices, Vector256.Create((float)count)));
 }
@@ -201,13 +198,15 @@ internal readonly struct V128 : IVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 IsNaN(V128 a) => new(~Vector128.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 mask, V128 a, V128 b) => new(Vector128.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V128 x, V128 lo, V128 hi) => Vector128.GreaterThanOrEqualAll(x.V, lo.V) && Vector128.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 CopySign(V128 magnitude, V128 sign) => new(Vector128.CopySign(magnitude.V, sign.V));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 ScaleByPow2(V128 x, V128 n)
     {
-        // 2ⁿ from exponent bits; n integral in [−126, 127].
-        Vector128<int> bits = Vector128.ShiftLeft(Vector128.ConvertToInt32(n.V) + Vector128.Create(127), 23);
+        // 2ⁿ from exponent bits without a float→int conversion (saturating, so several instructions since .NET 9):
+        // n + 1.5·2²³ + 127 holds n + 127 in its low mantissa bits, which the shift moves into the exponent field.
+        Vector128<int> bits = Vector128.ShiftLeft((n.V + Vector128.Create(12583039f)).AsInt32(), 23);
         return new(x.V * bits.AsSingle());
     }
 
@@ -222,12 +221,7 @@ internal readonly struct V128 : IVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V128 a) => Vector128.Sum(a.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(V128 a)
-    {
-        float m = a.V.GetElement(0);
-        for (int i = 1; i < Vector128<float>.Count; i++) m = MathF.Max(m, a.V.GetElement(i));
-        return m;
-    }
+    public static float MaxAcross(V128 a) => MathF.Max(MathF.Max(a.V.GetElement(0), a.V.GetElement(1)), MathF.Max(a.V.GetElement(2), a.V.GetElement(3)));
 
     public static V128 FirstLanes(int count) => new(Vector128.LessThan(Vector128<float>.Indices, Vector128.Create((float)count)));
 }

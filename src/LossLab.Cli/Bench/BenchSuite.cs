@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using LossLab.Losses.Classification;
+using LossLab.Losses.Fused;
+using LossLab.Losses.Probabilistic;
+using LossLab.Losses.Regression;
+
+namespace LossLab.Cli.Bench;
+
+/// <summary>One measured kernel: median time and its ratios to the bandwidth floor and to the naive implementation, all from this run.</summary>
+public sealed record BenchResult(string Loss, string Shape, int Threads, double Ms, double GbPerS, double RatioToFloor, double? RatioToNaive);
+
+/// <summary>
+/// The short version of the benchmark table for <c>losslab bench</c>: cross-entropy fwd+bwd at the shapes and
+/// the elementwise losses on 4 M elements, on 1 and 2 threads, each next to its floor and naive baseline timed in the
+/// same process. Times are medians of repeated runs (the machine is shared; single times mislead).
+/// </summary>
+public static class BenchSuite
+{
+    public static readonly (int N, int C)[] CrossEntropyShapes = [(4096, 10), (4096, 1000), (512, 32000), (64, 128256)];
+
+    public const int ElementwiseSize = 1 << 22;
+
+    /// <summary>Median milliseconds of <paramref name="action"/> after one warm-up, over at least <paramref name="reps"/> runs.</summary>
+    public static double Median(Action action, int reps)
+    {
+        action();
+        var times = new double[reps];
+        for (int i = 0; i < reps; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        Array.Sort(times);
+        return times[reps / 2];
+    }
+
+    /// <summary>Copy bandwidth (read + write bytes counted) over 64 MiB arrays, for 1 and 2 threads.</summary>
+    public static Dictionary<string, double> Bandwidth(int reps)
+    {
+        var a = new float[1 << 24];
+        var b = new float[1 << 24];
+        a.AsSpan().Fill(1);
+        var result = new Dictionary<string, double>();
+        foreach (int t in new[] { 1, 2 })
+        {
+            double ms = Median(() => Baselines.Copy(a, b, t), reps);
+            result[t.ToString(System.Globalization.CultureInfo.InvariantCulture)] = 8.0 * a.Length / (ms * 1e6);
+        }
+        return result;
+    }
+
+    public static IEnumerable<BenchResult> Run(bool quick, Action<string>? progress = null)
+    {
+        int reps = quick ? 5 : 21;
+        var random = new Random(1);
+        foreach (var (n, c) in CrossEntropyShapes)
+        {
+            progress?.Invoke($"cross_entropy {n}×{c}");
+            float[] x = Fill(random, n * c, 4), g = new float[n * c];
+            int[] t = [.. Enumerable.Range(0, n).Select(_ => random.Next(c))];
+            double naive = Median(() => Baselines.NaiveCrossEntropy(x, t, c, g), quick ? 1 : 3);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                double floor = Median(() => Baselines.Copy(x, g, threads), reps);
+                double ms = Median(() => FusedCrossEntropy.Compute(x, t, c, g, threads: threads), reps);
+                yield return Result("cross_entropy", $"{n}x{c}", threads, ms, 8.0 * n * c, floor, threads == 1 ? naive : null);
+            }
+        }
+
+        float[] ex = Fill(random, ElementwiseSize, 3), ey = Fill(random, ElementwiseSize, 3), eg = new float[ElementwiseSize];
+        float[] probs = [.. ex.Select(v => 1 / (1 + MathF.Exp(-v)))], labels = [.. ey.Select(v => v > 0 ? 1f : 0f)];
+        var cases = new (string Name, float[] X, float[] Y, Action<int> Fused, Action Naive)[]
+        {
+            ("mse", ex, ey, th => FusedElementwise.Mse(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new MseLoss.Kernel(), ex, ey, eg)),
+            ("l1", ex, ey, th => FusedElementwise.L1(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new L1Loss.Kernel(), ex, ey, eg)),
+            ("huber", ex, ey, th => FusedElementwise.Huber(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new HuberLoss.Kernel(1), ex, ey, eg)),
+            ("smooth_l1", ex, ey, th => FusedElementwise.SmoothL1(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new SmoothL1Loss.Kernel(1), ex, ey, eg)),
+            ("bce", probs, labels, th => FusedElementwise.BinaryCrossEntropy(probs, labels, eg, threads: th), () => Baselines.NaiveElementwise(new BinaryCrossEntropy.Kernel(), probs, labels, eg)),
+            ("bce_with_logits", ex, labels, th => FusedElementwise.BinaryCrossEntropyWithLogits(ex, labels, eg, threads: th), () => Baselines.NaiveElementwise(new BinaryCrossEntropyWithLogits.Kernel(0), ex, labels, eg)),
+            ("sigmoid_focal", ex, labels, th => FusedElementwise.SigmoidFocal(ex, labels, eg, threads: th), () => Baselines.NaiveElementwise(new SigmoidFocalLoss.Kernel(0.25, 2), ex, labels, eg)),
+            ("kl_div", ex, probs, th => FusedElementwise.KLDivergence(ex, probs, eg, threads: th), () => Baselines.NaiveElementwise(new KLDivergence.Kernel(false), ex, probs, eg)),
+        };
+        foreach (var k in cases)
+        {
+            progress?.Invoke(k.Name);
+            double naive = Median(k.Naive, quick ? 1 : 3);
+            foreach (int threads in new[] { 1, 2 })
+            {
+                double floor = Median(() => Baselines.Add(k.X, k.Y, eg, threads), reps);
+                double ms = Median(() => k.Fused(threads), reps);
+                yield return Result(k.Name, $"{ElementwiseSize}", threads, ms, 12.0 * ElementwiseSize, floor, threads == 1 ? naive : null);
+            }
+        }
+    }
+
+    private static BenchResult Result(string loss, string shape, int threads, double ms, double bytes, double floorMs, double? naiveMs)
+        => new(loss, shape, threads, ms, bytes / (ms * 1e6), ms / floorMs, naiveMs is null ? null : ms / naiveMs);
+
+    private static float[] Fill(Random r, int n, double spread)
+    {
+        var a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float)((r.NextDouble() * 2 - 1) * spread);
+        return a;
+    }
+}
