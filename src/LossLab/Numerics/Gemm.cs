@@ -24,6 +24,23 @@ public static class Gemm
 
     /// <summary>C = A·B, or C += A·B with <paramref name="accumulate"/>.</summary>
     public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int k, int n, bool accumulate = false, int? threads = null)
+        => Multiply(a, false, b, false, c, m, k, n, accumulate, threads);
+
+    /// <summary>The array form: C (+)= A·B.</summary>
+    public static void Multiply(float[] aArr, float[] bArr, float[] cArr, int m, int k, int n, bool accumulate, int? threads = null)
+    {
+        ArgumentNullException.ThrowIfNull(aArr);
+        ArgumentNullException.ThrowIfNull(bArr);
+        ArgumentNullException.ThrowIfNull(cArr);
+        Multiply(aArr, false, bArr, false, cArr, m, k, n, accumulate, threads);
+    }
+
+    /// <summary>
+    /// C (+)= op(A)·op(B) with op(X) = Xᵀ when its flag is set: A is stored m×k (k×m when transposed), B k×n (n×k when
+    /// transposed), C m×n, all row-major and compact. Transposition is absorbed by the packing, so A·Bᵀ (a linear
+    /// layer's logits H·Wᵀ) and Aᵀ·B (its weight gradient Gᵀ·H) cost the same as A·B.
+    /// </summary>
+    public static unsafe void Multiply(ReadOnlySpan<float> a, bool transposeA, ReadOnlySpan<float> b, bool transposeB, Span<float> c, int m, int k, int n, bool accumulate = false, int? threads = null)
     {
         if (m < 0 || k < 0 || n < 0) throw new ArgumentOutOfRangeException(nameof(m), $"matrix sizes must be ≥ 0, got {m}×{k}·{k}×{n}");
         if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
@@ -32,51 +49,56 @@ public static class Gemm
         }
         if (!accumulate) c[..(m * n)].Clear();
         if (m == 0 || n == 0 || k == 0) return;
-        if (!Vector512.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated)
+        fixed (float* pa = a, pb = b, pc = c)
         {
-            MultiplyReference(a, b, c, m, k, n, accumulate: true);
-            return;
+            var A = new Operand(pa, transposeA ? m : k, transposeA);
+            var B = new Operand(pb, transposeB ? k : n, transposeB);
+            if (!Vector512.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated)
+            {
+                Reference(A, B, pc, m, k, n);
+                return;
+            }
+            int workers = Math.Max(1, threads ?? ((long)m * n * k >= ParallelThreshold ? Environment.ProcessorCount : 1));
+            int chunks = Math.Min(workers, Math.Max(1, m / MR));
+            if (chunks == 1)
+            {
+                Serial(A, B, pc, 0, m, k, n);
+                return;
+            }
+            // Each thread owns a contiguous band of rows (of A and C) and packs its own B panels: no shared writes.
+            int band = RoundUp((m + chunks - 1) / chunks, MR);
+            float* cp = pc;
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+            {
+                int row = t * band;
+                if (row < m) Serial(A, B, cp, row, Math.Min(band, m - row), k, n);
+            });
         }
-        float[] cArr = c[..(m * n)].ToArray();
-        Multiply(a[..(m * k)].ToArray(), b[..(k * n)].ToArray(), cArr, m, k, n, accumulate: true, threads);
-        cArr.CopyTo(c);
     }
 
-    /// <summary>The array form (no copies): C (+)= A·B.</summary>
-    public static void Multiply(float[] aArr, float[] bArr, float[] cArr, int m, int k, int n, bool accumulate, int? threads = null)
+    /// <summary>A stored matrix: element (i, j) of the logical matrix is P[i·Ld + j], or P[j·Ld + i] when transposed.</summary>
+    private readonly unsafe struct Operand(float* p, int ld, bool transposed)
     {
-        ArgumentNullException.ThrowIfNull(aArr);
-        ArgumentNullException.ThrowIfNull(bArr);
-        ArgumentNullException.ThrowIfNull(cArr);
-        if (aArr.Length < (long)m * k || bArr.Length < (long)k * n || cArr.Length < (long)m * n)
-        {
-            throw new ArgumentException($"arrays too short for {m}×{k} · {k}×{n}: A {aArr.Length}, B {bArr.Length}, C {cArr.Length}");
-        }
-        if (!accumulate) Array.Clear(cArr, 0, m * n);
-        if (m == 0 || n == 0 || k == 0) return;
-        if (!Vector512.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated)
-        {
-            MultiplyReference(aArr, bArr, cArr, m, k, n, accumulate: true);
-            return;
-        }
-        int workers = Math.Max(1, threads ?? ((long)m * n * k >= ParallelThreshold ? Environment.ProcessorCount : 1));
-        int chunks = Math.Min(workers, Math.Max(1, m / MR));
-        if (chunks == 1)
-        {
-            Serial(aArr, bArr, cArr, 0, m, k, n);
-            return;
-        }
-        // Each thread owns a contiguous band of rows (of A and C) and packs its own B panels: no shared writes.
-        int band = RoundUp((m + chunks - 1) / chunks, MR);
-        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
-        {
-            int row = t * band;
-            if (row < m) Serial(aArr, bArr, cArr, row, Math.Min(band, m - row), k, n);
-        });
+        public readonly float* P = p;
+        public readonly int Ld = ld;
+        public readonly bool Transposed = transposed;
+
+        public float this[int i, int j] => Transposed ? P[(long)j * Ld + i] : P[(long)i * Ld + j];
+    }
+
+    private static unsafe void Reference(Operand a, Operand b, float* c, int m, int k, int n)
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                float s = c[(long)i * n + j];
+                for (int p = 0; p < k; p++) s = MathF.FusedMultiplyAdd(a[i, p], b[p, j], s);
+                c[(long)i * n + j] = s;
+            }
     }
 
     /// <summary>Rows [row0, row0 + rows) of C += A·B on one thread, with pooled packing buffers (no page faults per call).</summary>
-    private static void Serial(float[] a, float[] b, float[] c, int row0, int rows, int k, int n)
+    private static unsafe void Serial(Operand a, Operand b, float* c, int row0, int rows, int k, int n)
     {
         float[] packedB = System.Buffers.ArrayPool<float>.Shared.Rent(KC * RoundUp(Math.Min(NC, n), NR));
         float[] packedA = System.Buffers.ArrayPool<float>.Shared.Rent(MC * KC);
@@ -88,8 +110,8 @@ public static class Gemm
                 for (int pc = 0; pc < k; pc += KC)
                 {
                     int kc = Math.Min(KC, k - pc);
-                    PackB(b, n, pc, jc, kc, nc, packedB);
-                    for (int ic = 0; ic < rows; ic += MC) Block(a, c, packedA, packedB, k, n, row0 + ic, jc, pc, Math.Min(MC, rows - ic), kc, nc);
+                    PackB(b, pc, jc, kc, nc, packedB);
+                    for (int ic = 0; ic < rows; ic += MC) Block(a, c, packedA, packedB, n, row0 + ic, jc, pc, Math.Min(MC, rows - ic), kc, nc);
                 }
             }
         }
@@ -115,47 +137,74 @@ public static class Gemm
     private static int RoundUp(int v, int multiple) => (v + multiple - 1) / multiple * multiple;
 
     /// <summary>B[pc..pc+kc, jc..jc+nc] into micro-panels of NR columns: panel j holds kc rows of NR values, zero-padded.</summary>
-    private static void PackB(float[] b, int n, int pc, int jc, int kc, int nc, float[] packed)
+    private static unsafe void PackB(Operand b, int pc, int jc, int kc, int nc, float[] packed)
     {
         for (int jr = 0; jr < nc; jr += NR)
         {
             int cols = Math.Min(NR, nc - jr);
             int panel = jr * kc;
-            for (int p = 0; p < kc; p++)
+            if (!b.Transposed)
             {
-                int src = (pc + p) * n + jc + jr, dst = panel + p * NR;
-                b.AsSpan(src, cols).CopyTo(packed.AsSpan(dst, cols));
-                if (cols < NR) packed.AsSpan(dst + cols, NR - cols).Clear();
+                for (int p = 0; p < kc; p++)
+                {
+                    int dst = panel + p * NR;
+                    new ReadOnlySpan<float>(b.P + (long)(pc + p) * b.Ld + jc + jr, cols).CopyTo(packed.AsSpan(dst, cols));
+                    if (cols < NR) packed.AsSpan(dst + cols, NR - cols).Clear();
+                }
+            }
+            else
+            {
+                // Bᵀ stored: column j of B is a contiguous row of the storage; read it along k, write with stride NR.
+                if (cols < NR) packed.AsSpan(panel, kc * NR).Clear();
+                for (int j = 0; j < cols; j++)
+                {
+                    float* src = b.P + (long)(jc + jr + j) * b.Ld + pc;
+                    for (int p = 0; p < kc; p++) packed[panel + p * NR + j] = src[p];
+                }
             }
         }
     }
 
     /// <summary>A[ic..ic+mc, pc..pc+kc] into micro-panels of MR rows stored k-major (MR values per k), zero-padded.</summary>
-    private static void PackA(float[] a, int k, int ic, int pc, int mc, int kc, float[] packed)
+    private static unsafe void PackA(Operand a, int ic, int pc, int mc, int kc, float[] packed)
     {
         for (int ir = 0; ir < mc; ir += MR)
         {
             int rows = Math.Min(MR, mc - ir);
             int panel = ir * kc;
-            // Read each row of A contiguously, write it with stride MR (k-major panel).
-            for (int r = 0; r < MR; r++)
+            if (!a.Transposed)
             {
-                if (r < rows)
+                // Read each row of A contiguously, write it with stride MR (k-major panel).
+                for (int r = 0; r < MR; r++)
                 {
-                    ReadOnlySpan<float> src = a.AsSpan((ic + ir + r) * k + pc, kc);
-                    for (int p = 0; p < kc; p++) packed[panel + p * MR + r] = src[p];
+                    if (r < rows)
+                    {
+                        float* src = a.P + (long)(ic + ir + r) * a.Ld + pc;
+                        for (int p = 0; p < kc; p++) packed[panel + p * MR + r] = src[p];
+                    }
+                    else
+                    {
+                        for (int p = 0; p < kc; p++) packed[panel + p * MR + r] = 0;
+                    }
                 }
-                else
+            }
+            else
+            {
+                // Aᵀ stored: for each k the MR row values are contiguous in the storage, already the panel's order.
+                for (int p = 0; p < kc; p++)
                 {
-                    for (int p = 0; p < kc; p++) packed[panel + p * MR + r] = 0;
+                    float* src = a.P + (long)(pc + p) * a.Ld + ic + ir;
+                    int dst = panel + p * MR;
+                    for (int r = 0; r < rows; r++) packed[dst + r] = src[r];
+                    for (int r = rows; r < MR; r++) packed[dst + r] = 0;
                 }
             }
         }
     }
 
-    private static void Block(float[] a, float[] c, float[] packedA, float[] packedB, int k, int n, int ic, int jc, int pc, int mc, int kc, int nc)
+    private static unsafe void Block(Operand a, float* c, float[] packedA, float[] packedB, int n, int ic, int jc, int pc, int mc, int kc, int nc)
     {
-        PackA(a, k, ic, pc, mc, kc, packedA);
+        PackA(a, ic, pc, mc, kc, packedA);
         Span<float> tile = stackalloc float[MR * NR];
         for (int jr = 0; jr < nc; jr += NR)
         {
@@ -165,9 +214,10 @@ public static class Gemm
                 int rows = Math.Min(MR, mc - ir);
                 ref float ap = ref packedA[ir * kc];
                 ref float bp = ref packedB[jr * kc];
+                float* ct = c + (long)(ic + ir) * n + jc + jr;
                 if (rows == MR && cols == NR)
                 {
-                    Kernel(ref ap, ref bp, kc, ref c[(ic + ir) * n + jc + jr], n);
+                    Kernel(ref ap, ref bp, kc, ref *ct, n);
                 }
                 else
                 {
@@ -175,7 +225,7 @@ public static class Gemm
                     tile.Clear();
                     Kernel(ref ap, ref bp, kc, ref tile[0], NR);
                     for (int r = 0; r < rows; r++)
-                        for (int j = 0; j < cols; j++) c[(ic + ir + r) * n + jc + jr + j] += tile[r * NR + j];
+                        for (int j = 0; j < cols; j++) ct[(long)r * n + j] += tile[r * NR + j];
                 }
             }
         }

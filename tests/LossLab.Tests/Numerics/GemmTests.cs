@@ -37,6 +37,37 @@ public sealed class GemmTests
         for (int i = 0; i < acc.Length; i++) T.Close(expected[i] + 1, acc[i], rel: 1e-5, abs: 1e-5 * Math.Sqrt(k));
     }
 
+    [Theory]
+    [InlineData(9, 257, 33, true, false)]
+    [InlineData(9, 257, 33, false, true)]
+    [InlineData(130, 70, 40, true, true)]
+    [InlineData(17, 300, 2050, false, true)]
+    [InlineData(70, 9, 513, true, false)]
+    public void Transposed_operands_equal_the_reference_on_explicit_transposes(int m, int k, int n, bool ta, bool tb)
+    {
+        var r = new Random(m + k + n);
+        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => (float)(r.NextDouble() * 2 - 1))];
+        float[] b = [.. Enumerable.Range(0, k * n).Select(_ => (float)(r.NextDouble() * 2 - 1))];
+        // Stored forms: Aᵀ is k×m, Bᵀ is n×k.
+        float[] aStored = ta ? Transpose(a, m, k) : a, bStored = tb ? Transpose(b, k, n) : b;
+        var expected = new float[m * n];
+        Gemm.MultiplyReference(a, b, expected, m, k, n);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var c = Enumerable.Repeat(0.5f, m * n).ToArray();
+            Gemm.Multiply(aStored, ta, bStored, tb, c, m, k, n, accumulate: true, threads);
+            for (int i = 0; i < c.Length; i++) T.Close(expected[i] + 0.5, c[i], rel: 1e-5, abs: 1e-5 * Math.Sqrt(k));
+        }
+    }
+
+    private static float[] Transpose(float[] x, int rows, int cols)
+    {
+        var t = new float[x.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
+    }
+
     [Fact]
     public void Thread_count_does_not_change_a_single_bit()
     {

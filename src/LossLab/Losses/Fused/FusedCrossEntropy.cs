@@ -42,7 +42,7 @@ public static class FusedCrossEntropy
         float labelSmoothing = 0, float zLoss = 0, Span<float> rowLosses = default, int threads = 0)
         => Compute(logits, targets, classes, gradient, reduction, classWeights, ignoreIndex, labelSmoothing, zLoss, rowLosses, threads, Simd.Best);
 
-    internal static unsafe double Compute(
+    internal static double Compute(
         ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradient,
         Reduction reduction, ReadOnlySpan<float> classWeights, int ignoreIndex,
         float labelSmoothing, float zLoss, Span<float> rowLosses, int threads, SimdWidth width)
@@ -63,7 +63,19 @@ public static class FusedCrossEntropy
         }
         if (rows == 0) return reduction == Reduction.Mean ? double.NaN : 0;
         double scale = reduction == Reduction.Mean ? 1 / denominator : 1;
+        double total = SumRows(logits, targets, classes, gradient, classWeights, weightSum, ignoreIndex, labelSmoothing, zLoss, scale, rowLosses, threads, width);
+        return reduction == Reduction.Mean ? total / denominator : total;
+    }
 
+    /// <summary>
+    /// Σ of the row losses, with the gradient scaled by <paramref name="scale"/> (the caller's 1/denominator). Targets must
+    /// already be checked. The chunked linear + cross-entropy calls this on each chunk of rows with the global scale.
+    /// </summary>
+    internal static unsafe double SumRows(
+        ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradient, ReadOnlySpan<float> classWeights, double weightSum,
+        int ignoreIndex, float labelSmoothing, float zLoss, double scale, Span<float> rowLosses, int threads, SimdWidth width)
+    {
+        int rows = targets.Length;
         Job job = Job.ForThisThread;
         fixed (float* x = logits, g = gradient, w = classWeights, rl = rowLosses)
         fixed (int* t = targets)
@@ -72,13 +84,13 @@ public static class FusedCrossEntropy
             job.RowLoss = rowLosses.IsEmpty ? null : rl; job.T = t;
             job.Rows = rows; job.Classes = classes; job.IgnoreIndex = ignoreIndex;
             job.Eps = labelSmoothing; job.Z = zLoss; job.Scale = scale; job.WeightSum = weightSum; job.Width = width;
-            int parts = Simd.Threads(threads, (long)rows * classes, ParallelThreshold, rows);
+            int parts = Simd.Threads(threads, (long)rows * classes, ParallelThreshold, Math.Max(1, rows));
             job.Prepare(parts);
             job.Run(parts);
             double total = 0;
             for (int p = 0; p < parts; p++) total += job.Partials[p];
             job.X = null; job.G = null; job.W = null; job.RowLoss = null; job.T = null;
-            return reduction == Reduction.Mean ? total / denominator : total;
+            return total;
         }
     }
 
