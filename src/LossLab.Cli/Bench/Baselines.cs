@@ -18,13 +18,18 @@ public static class Baselines
             source.AsSpan().CopyTo(destination);
             return;
         }
-        int n = source.Length;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            int a = (int)((long)n * t / threads), b = (int)((long)n * (t + 1) / threads);
-            source.AsSpan(a, b - a).CopyTo(destination.AsSpan(a, b - a));
-        });
+        CopyParallel(source, destination, threads);
     }
+
+    private static void CopyParallel(float[] source, float[] destination, int threads)
+    {
+        Split(source.Length, threads, (a, b) => source.AsSpan(a, b - a).CopyTo(destination.AsSpan(a, b - a)));
+    }
+
+    // In its own method so that the one-thread paths do not allocate the lambdas' closure.
+    private static void Split(int n, int threads, Action<int, int> body)
+        => Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+            body((int)((long)n * t / threads), (int)((long)n * (t + 1) / threads)));
 
     /// <summary>The floor of an elementwise loss (read x and y, write the gradient): a vectorized x + y.</summary>
     public static void Add(float[] x, float[] y, float[] destination, int threads)
@@ -34,12 +39,12 @@ public static class Baselines
             TensorPrimitives.Add(x, y, destination);
             return;
         }
-        int n = x.Length;
-        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
-        {
-            int a = (int)((long)n * t / threads), b = (int)((long)n * (t + 1) / threads);
-            TensorPrimitives.Add(x.AsSpan(a, b - a), y.AsSpan(a, b - a), destination.AsSpan(a, b - a));
-        });
+        AddParallel(x, y, destination, threads);
+    }
+
+    private static void AddParallel(float[] x, float[] y, float[] destination, int threads)
+    {
+        Split(x.Length, threads, (a, b) => TensorPrimitives.Add(x.AsSpan(a, b - a), y.AsSpan(a, b - a), destination.AsSpan(a, b - a)));
     }
 
     /// <summary>

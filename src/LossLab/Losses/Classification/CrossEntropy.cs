@@ -80,6 +80,10 @@ public sealed class CrossEntropy : Loss, ILossDefinition
     private LossResult IndexTargets<T>(ClassLayout L, T[] x, long[] target, T[]? w, Shape shape, bool computeGradients)
         where T : struct, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && L.S == 1 && _o.IgnoreIndex is >= int.MinValue and <= int.MaxValue)
+        {
+            return IndexTargetsFused(L, (float[])(object)x, target, (float[]?)(object?)w, shape, computeGradients);
+        }
         T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(_o.ZLoss);
         T epsOverC = eps / T.CreateTruncating(L.C);
         var loss = new T[L.Rows];
@@ -127,6 +131,27 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             }
         }
         return Result(value, ("input", Wrap(grad, shape)));
+    }
+
+    /// <summary>
+    /// float32 logits (N, C) or (C): the SIMD <see cref="Fused.FusedCrossEntropy"/> kernel (one pass over memory for
+    /// value and gradient), same semantics; tested against the generic path below.
+    /// </summary>
+    private LossResult IndexTargetsFused(ClassLayout L, float[] x, long[] target, float[]? w, Shape shape, bool computeGradients)
+    {
+        var t = new int[L.Rows];
+        for (int r = 0; r < t.Length; r++)
+        {
+            L.CheckIndex("CrossEntropy", target[r], _o.IgnoreIndex, r);
+            t[r] = (int)target[r];
+        }
+        float[] grad = computeGradients ? new float[x.Length] : [];
+        bool none = _o.Reduction == Reduction.None;
+        float[] rows = none ? new float[L.Rows] : [];
+        double value = Fused.FusedCrossEntropy.Compute(x, t, L.C, grad, _o.Reduction, w ?? default(ReadOnlySpan<float>), (int)_o.IgnoreIndex,
+            (float)_o.LabelSmoothing, (float)_o.ZLoss, rows);
+        TensorData v = none ? Wrap(rows, L.RowShape) : Wrap(new[] { (float)value }, Shape.Scalar);
+        return computeGradients ? Result(v, ("input", Wrap(grad, shape))) : Result(v);
     }
 
     private LossResult ProbabilityTargets<T>(ClassLayout L, T[] x, T[] target, T[]? w, Shape shape, bool computeGradients)
