@@ -37,6 +37,7 @@ internal sealed class LossRequest
         string? id = null, name = lossName;
         DType floatType = DType.Float32;
         JsonElement? inputs = null, options = null;
+        bool allowNonFinite = false;
         foreach (JsonProperty p in root.EnumerateObject())
         {
             switch (p.Name)
@@ -54,6 +55,14 @@ internal sealed class LossRequest
                 case "options":
                     options = p.Value;
                     break;
+                case "allow_nonfinite":
+                    allowNonFinite = p.Value.ValueKind switch
+                    {
+                        JsonValueKind.True => true,
+                        JsonValueKind.False => false,
+                        _ => throw Json("\"allow_nonfinite\" must be true or false"),
+                    };
+                    break;
                 case "dtype":
                     floatType = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() switch
                     {
@@ -65,7 +74,7 @@ internal sealed class LossRequest
                 default:
                     if (!IgnoredKeys.Contains(p.Name))
                     {
-                        throw Json($"unknown field \"{p.Name}\" in the request; expected inputs, options, dtype (and id, loss in batch mode)");
+                        throw Json($"unknown field \"{p.Name}\" in the request; expected inputs, options, dtype, allow_nonfinite (and id, loss in batch mode)");
                     }
                     break;
             }
@@ -74,7 +83,7 @@ internal sealed class LossRequest
         {
             throw Json("the request needs \"inputs\": an object of named tensors, e.g. {\"input\": [1.0], \"target\": [0.0]}");
         }
-        var tensors = new LossInputs();
+        var tensors = new LossInputs { AllowNonFinite = allowNonFinite };
         foreach (JsonProperty p in inputObject.EnumerateObject()) tensors.Add(p.Name, TensorJson.Parse(p.Value, floatType, p.Name));
         var opts = new Dictionary<string, object?>(StringComparer.Ordinal);
         if (options is { } o)

@@ -54,6 +54,19 @@ public readonly struct Shape : IEquatable<Shape>
 
     public Shape WithoutAxis(int axis) => new(Dims.RemoveAt(axis));
 
+    /// <summary>The multi-index of flat row-major index <paramref name="flat"/> (for messages naming a position).</summary>
+    public int[] Unravel(int flat)
+    {
+        var index = new int[Rank];
+        for (int a = Rank - 1; a >= 0; a--)
+        {
+            int d = Math.Max(1, Dims[a]);
+            index[a] = flat % d;
+            flat /= d;
+        }
+        return index;
+    }
+
     public Shape Append(int dim) => new(Dims.Add(dim));
 
     public bool Equals(Shape other) => Dims.AsSpan().SequenceEqual(other.Dims.AsSpan());

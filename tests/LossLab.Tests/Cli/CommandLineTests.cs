@@ -40,9 +40,25 @@ public sealed class CommandLineTests
     [Fact]
     public void Non_finite_numbers_travel_as_strings_both_ways()
     {
-        var (code, output, _) = Run("""{"inputs": {"input": ["NaN", 1.0], "target": [0.0, "Infinity"]}, "options": {"reduction": "none"}}""", "loss", "l1_loss", "--json", "-");
+        var (code, output, _) = Run("""{"inputs": {"input": ["NaN", 1.0], "target": [0.0, "Infinity"]}, "options": {"reduction": "none"}, "allow_nonfinite": true}""", "loss", "l1_loss", "--json", "-");
         Assert.Equal(0, code);
         Assert.Contains("\"loss\":[\"NaN\",\"Infinity\"]", output);
+    }
+
+    [Fact]
+    public void Non_finite_inputs_are_an_error_naming_the_first_one_unless_allowed()
+    {
+        var (code, output, _) = Run("""{"inputs": {"input": [[1.0, 2.0], [3.0, "NaN"]], "target": [[0.0, 0.0], [0.0, "Infinity"]]}}""", "loss", "mse_loss", "--json", "-");
+        Assert.Equal(2, code);
+        using var doc = JsonDocument.Parse(output);
+        JsonElement error = doc.RootElement.GetProperty("error");
+        Assert.Equal("invalid_value", error.GetProperty("code").GetString());
+        Assert.Contains("'input' holds NaN at index 3 (position [1, 1])", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+        // Log-probabilities may be −∞ (probability 0), never NaN.
+        var (ok, _, _) = Run("""{"inputs": {"input": [["-Infinity", 0.0]], "target": [1]}}""", "loss", "nll_loss", "--json", "-");
+        Assert.Equal(0, ok);
+        var (bad, _, _) = Run("""{"inputs": {"input": [["NaN", 0.0]], "target": [1]}}""", "loss", "nll_loss", "--json", "-");
+        Assert.Equal(2, bad);
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public sealed class NllLoss(NllLoss.Options options) : Loss, ILossDefinition
         Task = LossTask.MulticlassClassification,
         Inputs =
         [
-            new("input", InputKind.Floating, true, "log-probabilities (C), (N, C) or (N, C, d1..dk)"),
+            new("input", InputKind.Floating, true, "log-probabilities (C), (N, C) or (N, C, d1..dk)") { AcceptsNegativeInfinity = true },
             new("target", InputKind.Indices, false, "class indices (N, d1..dk)"),
         ],
         Options =

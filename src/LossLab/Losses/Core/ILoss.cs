@@ -49,6 +49,13 @@ public sealed class LossInputs
 
     public IReadOnlyDictionary<string, TensorData> Tensors => _tensors;
 
+    /// <summary>
+    /// When true, NaN and ±∞ inputs are computed with (they propagate, as in PyTorch) instead of being rejected with an
+    /// <c>invalid_value</c> error naming the first one. The autograd path sets it: a diverging model's NaN is reported
+    /// by the trainer, not by the loss.
+    /// </summary>
+    public bool AllowNonFinite { get; set; }
+
     public bool Contains(string name) => _tensors.ContainsKey(name);
 
     public TensorData this[string name] => _tensors.TryGetValue(name, out TensorData? t)

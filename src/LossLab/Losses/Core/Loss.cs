@@ -29,9 +29,45 @@ public abstract class Loss : ILoss
                 throw LossArgumentException.Value($"{Descriptor.Name}: missing input '{spec.Name}'");
             }
         }
+        if (!inputs.AllowNonFinite) RejectNonFinite(inputs);
         return inputs.ComputeDType == DType.Float64
             ? Compute<double>(inputs, computeGradients)
             : Compute<float>(inputs, computeGradients);
+    }
+
+    /// <summary>
+    /// The numerical-safety contract's input side: NaN or ±∞ in a floating input is a typed error naming the input,
+    /// the first offending flat index and its position, unless the input is a log-probability (−∞ = probability 0 is
+    /// allowed there) or the caller set <see cref="LossInputs.AllowNonFinite"/> to propagate them as PyTorch does.
+    /// </summary>
+    private void RejectNonFinite(LossInputs inputs)
+    {
+        foreach (InputSpec spec in Descriptor.Inputs)
+        {
+            if (!inputs.Contains(spec.Name)) continue;
+            TensorData t = inputs[spec.Name];
+            int bad = t.DType switch
+            {
+                DType.Float32 => FirstNonFinite(t.AsSpan<float>(), spec.AcceptsNegativeInfinity),
+                DType.Float64 => FirstNonFinite(t.AsSpan<double>(), spec.AcceptsNegativeInfinity),
+                _ => -1,
+            };
+            if (bad < 0) continue;
+            double v = t.GetDouble(bad);
+            string where = t.Shape.Rank > 1 ? $" (position [{string.Join(", ", t.Shape.Unravel(bad))}])" : "";
+            throw LossArgumentException.Value(
+                $"{Descriptor.Name}: input '{spec.Name}' holds {v} at index {bad}{where}; inputs must be finite{(spec.AcceptsNegativeInfinity ? " or −∞" : "")} (allow_nonfinite propagates NaN and ∞ as PyTorch does)");
+        }
+    }
+
+    private static int FirstNonFinite<T>(ReadOnlySpan<T> x, bool minusInfinityOk) where T : struct, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            T v = x[i];
+            if (!T.IsFinite(v) && !(minusInfinityOk && T.IsNegativeInfinity(v))) return i;
+        }
+        return -1;
     }
 
     /// <summary>Inputs a loss may go without (none by default).</summary>

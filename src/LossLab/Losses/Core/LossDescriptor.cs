@@ -42,7 +42,11 @@ public enum InputKind
 }
 
 /// <summary>One named input of a loss, in PyTorch's positional order.</summary>
-public sealed record InputSpec(string Name, InputKind Kind, bool Differentiable, string Description);
+public sealed record InputSpec(string Name, InputKind Kind, bool Differentiable, string Description)
+{
+    /// <summary>A log-probability input: −∞ (probability 0) is a valid value there, NaN and +∞ are not.</summary>
+    public bool AcceptsNegativeInfinity { get; init; }
+}
 
 /// <summary>
 /// Everything the registry, the protocol and the documentation know about one loss: its canonical .NET name,

@@ -20,7 +20,7 @@ public static class LossNode
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(inputs);
-        var data = new LossInputs();
+        var data = new LossInputs { AllowNonFinite = true };
         foreach (var (name, t) in inputs) data.Add(name, t.ToData());
         LossResult result = loss.Evaluate(data, computeGradients: inputs.Values.Any(t => t.RequiresGrad));
         TensorData value = result.Value;

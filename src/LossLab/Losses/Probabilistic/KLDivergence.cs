@@ -73,7 +73,7 @@ public sealed class KLDivergence : ElementwiseLoss<KLDivergence.Kernel>, ILossDe
         Aliases = ["kl_div", "KLDivLoss", "kl_divergence"],
         Family = LossFamily.Probabilistic,
         Task = LossTask.Distribution,
-        Inputs = [new("input", InputKind.Floating, true, "log-probabilities"), new("target", InputKind.Floating, true, "probabilities (or log-probabilities), same shape")],
+        Inputs = [new("input", InputKind.Floating, true, "log-probabilities") { AcceptsNegativeInfinity = true }, new("target", InputKind.Floating, true, "probabilities (or log-probabilities), same shape") { AcceptsNegativeInfinity = true }],
         Options =
         [
             OptionSpec.Reduction("none", "mean", "sum", "batchmean"),

@@ -250,7 +250,7 @@ public sealed class CtcLoss : Loss, ILossDefinition
         Task = LossTask.Sequence,
         Inputs =
         [
-            new("log_probs", InputKind.Floating, true, "log-softmaxed scores (T, N, C) or (T, C)"),
+            new("log_probs", InputKind.Floating, true, "log-softmaxed scores (T, N, C) or (T, C)") { AcceptsNegativeInfinity = true },
             new("targets", InputKind.Indices, false, "labels (N, S) padded, concatenated 1-D, or (S)"),
             new("input_lengths", InputKind.Indices, false, "frames used per sample (N) or ()"),
             new("target_lengths", InputKind.Indices, false, "target length per sample (N) or ()"),
