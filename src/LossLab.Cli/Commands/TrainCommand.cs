@@ -42,6 +42,9 @@ internal static class TrainCommand
     internal static readonly Option<bool> DropMissingOption = new("--drop-missing") { Description = "drop rows with empty cells instead of failing" };
     internal static readonly Option<string?> SaveOption = new("--save") { Description = "write the trained model (JSON, written atomically)" };
     internal static readonly Option<string> FormatOption = new("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
+    internal static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "checkpoint file, written atomically every --checkpoint-every epochs, on Ctrl-C and at the end" };
+    internal static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "epochs between checkpoints", DefaultValueFactory = _ => 1 };
+    internal static readonly Option<bool> ResumeOption = new("--resume") { Description = "continue from --checkpoint if it exists (same options and data: same final weights as an uninterrupted run)" };
 
     public static Command Create(CliConsole console)
     {
@@ -60,6 +63,7 @@ internal static class TrainCommand
             DataOption, TargetOption, TaskOption, LossOption, LossOptionOption, HiddenOption, ActivationOption, OptimizerOption, LrOption,
             ScheduleOption, EpochsOption, BatchOption, L1Option, L2Option, WeightDecayOption, DropoutOption, ClipOption, ClassWeightsOption,
             OversampleOption, EarlyStoppingOption, SeedOption, TestFractionOption, ValidationFractionOption, DropMissingOption, SaveOption, FormatOption,
+            CheckpointOption, CheckpointEveryOption, ResumeOption,
         };
         command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(console, "train", () => Run(console, parse, cancel))));
         return command;
@@ -105,7 +109,13 @@ internal static class TrainCommand
     private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
     {
         Dataset data = LoadData(p);
-        TrainingOptions options = Options(p);
+        TrainingOptions options = Options(p) with
+        {
+            CheckpointPath = p.GetValue(CheckpointOption),
+            CheckpointEvery = (int)Positive(p.GetValue(CheckpointEveryOption), "--checkpoint-every"),
+            Resume = p.GetValue(ResumeOption),
+        };
+        if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint FILE");
         bool json = p.GetValue(FormatOption) == "json";
         var clock = Stopwatch.StartNew();
         TrainingResult result;
@@ -210,7 +220,7 @@ internal static class CommandErrors
         {
             return run();
         }
-        catch (Exception e) when (e is LossArgumentException or DataFormatException or ArgumentException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is LossArgumentException or DataFormatException or ArgumentException or IOException or UnauthorizedAccessException or InvalidDataException)
         {
             string code = e is LossArgumentException l ? l.CodeName + ": " : "";
             string message = e is ArgumentException a && a.ParamName is not null ? a.Message.Replace($" (Parameter '{a.ParamName}')", "", StringComparison.Ordinal) : e.Message;

@@ -102,10 +102,21 @@ public sealed class Dropout : Module
 
     public double Probability { get; }
 
+    /// <summary>Random numbers drawn so far (a checkpoint stores it; <see cref="Skip"/> replays it on resume).</summary>
+    public long Draws { get; private set; }
+
+    /// <summary>Advances the generator by <paramref name="draws"/> numbers, as if that many had been used.</summary>
+    public void Skip(long draws)
+    {
+        for (long i = 0; i < draws; i++) _random.NextDouble();
+        Draws += draws;
+    }
+
     public override Tensor Forward(Tensor x, bool training)
     {
         if (!training || Probability == 0) return x;
         var mask = new double[x.Length];
+        Draws += mask.Length;
         for (int i = 0; i < mask.Length; i++) mask[i] = _random.NextDouble() < Probability ? 0 : 1 / (1 - Probability);
         return x * Tensor.FromArray(mask, [.. x.Shape.Dims], x.DType);
     }

@@ -72,30 +72,11 @@ public sealed class Model
     /// Writes the model as versioned JSON, atomically: to a temporary file in the same folder, flushed to disk, then
     /// renamed over the target, so a crash leaves the old file or the new one, never a broken one.
     /// </summary>
-    public void Save(string path)
+    public void Save(string path) => AtomicFile.Write(path, stream =>
     {
-        ArgumentNullException.ThrowIfNull(path);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false }))
-                {
-                    ToJson().WriteTo(writer);
-                }
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+        using var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = false });
+        ToJson().WriteTo(writer);
+    });
 
     public JsonObject ToJson()
     {

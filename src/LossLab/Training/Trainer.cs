@@ -61,6 +61,14 @@ public sealed record TrainingOptions
     public double TestFraction { get; init; } = 0.2;
 
     public double ValidationFraction { get; init; } = 0.1;
+
+    /// <summary>Where to write a checkpoint (atomically) every <see cref="CheckpointEvery"/> epochs, when stopping, and at the end; null: none.</summary>
+    public string? CheckpointPath { get; init; }
+
+    public int CheckpointEvery { get; init; } = 1;
+
+    /// <summary>Continue from <see cref="CheckpointPath"/> when it exists (it must belong to the same options and data).</summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>One epoch of the history: the mean training loss (data term and penalty), validation loss and metrics.</summary>
@@ -124,7 +132,42 @@ public static class Trainer
         int bestEpoch = -1, sinceBest = 0;
         double[][]? bestWeights = null;
         string reason = "completed";
-        for (int epoch = 0; epoch < options.Epochs; epoch++)
+        Dropout[] dropouts = [.. network.Layers.OfType<Dropout>()];
+        string? fingerprint = options.CheckpointPath is null ? null : TrainingCheckpoint.FingerprintOf(options, train);
+        if (options.CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(options), $"checkpoint interval must be at least 1 epoch, got {options.CheckpointEvery}");
+        int start = 0;
+        string? finished = null;
+        if (options.Resume && options.CheckpointPath is not null && File.Exists(options.CheckpointPath))
+        {
+            TrainingCheckpoint c = TrainingCheckpoint.Load(options.CheckpointPath);
+            if (c.Fingerprint != fingerprint)
+            {
+                throw new InvalidDataException($"{options.CheckpointPath} belongs to another run (different options or data); delete it or train without resuming");
+            }
+            for (int p = 0; p < parameters.Count; p++) parameters[p].Value.Assign(c.Parameters[p]);
+            state = c.Optimizer;
+            history.AddRange(c.History);
+            (best, bestEpoch, sinceBest, bestWeights) = (c.Best, c.BestEpoch, c.SinceBest, c.BestWeights);
+            // Replay the random streams: the shuffles of the completed epochs and the dropout draws.
+            for (int e = 0; e < c.Epoch; e++) foreach (int[] _ in loader.Epoch()) { }
+            for (int d = 0; d < dropouts.Length; d++) dropouts[d].Skip(c.DropoutDraws[d]);
+            start = c.Epoch;
+            finished = c.StopReason;
+            if (finished is not null) reason = finished;
+        }
+        void Checkpoint(int epochsDone, string? stop)
+        {
+            if (options.CheckpointPath is null) return;
+            new TrainingCheckpoint
+            {
+                Fingerprint = fingerprint!, Epoch = epochsDone, StopReason = stop,
+                Parameters = [.. parameters.Select(p => p.Value.ToArray())], Optimizer = state, History = [.. history],
+                Best = best, BestEpoch = bestEpoch, SinceBest = sinceBest, BestWeights = bestWeights,
+                DropoutDraws = [.. dropouts.Select(d => d.Draws)],
+            }.Save(options.CheckpointPath);
+        }
+        int epochs = start;
+        for (int epoch = start; finished is null && epoch < options.Epochs; epoch++)
         {
             if (cancel.IsCancellationRequested) { reason = "cancelled"; break; }
             double rate = schedule.Rate(options.LearningRate, epoch);
@@ -155,6 +198,7 @@ public static class Trainer
             var record = new EpochRecord(epoch + 1, rate, trainLoss, penaltySum / tr.Rows, validationLoss, metrics);
             history.Add(record);
             progress?.Report(record);
+            epochs = epoch + 1;
             if (!double.IsFinite(trainLoss)) { reason = $"diverged: the training loss is {trainLoss} at epoch {epoch + 1}"; break; }
             double monitored = va.Rows > 0 ? validationLoss : trainLoss;
             if (monitored < best)
@@ -167,7 +211,10 @@ public static class Trainer
                 reason = $"early stopping: no lower validation loss for {patience} epochs";
                 break;
             }
+            if (epochs % options.CheckpointEvery == 0 && epochs < options.Epochs) Checkpoint(epochs, null);
         }
+        // Final state: finished runs record why they ended; a cancelled one is resumable from its last full epoch.
+        if (finished is null) Checkpoint(epochs, reason == "cancelled" ? null : reason);
         bool keepBest = options.EarlyStopping is not null || reason != "completed";
         if (keepBest && bestWeights is not null)
         {
