@@ -74,7 +74,7 @@ internal static class LossesCommand
             foreach (LossDescriptor d in group)
             {
                 sb.AppendLine($"- **{d.Name}**: inputs {string.Join(", ", d.Inputs.Select(i => $"`{i.Name}` ({Cell(i.Description)})"))}. " +
-                              $"Gradient: {Cell(d.Gradient)}. Stability: {Cell(d.Stability)}. Reference: {Cell(d.Reference)}.");
+                              $"Gradient: {Cell(d.Gradient)}. Stability: {Cell(d.Stability)}. Lower bound: {Bound(d.LowerBound)}. Reference: {Cell(d.Reference)}.");
             }
         }
         return sb.ToString();
@@ -127,6 +127,8 @@ internal static class LossesCommand
                 w.WriteString("formula", d.Formula);
                 w.WriteString("gradient", d.Gradient);
                 w.WriteString("stability", d.Stability);
+                if (double.IsFinite(d.LowerBound)) w.WriteNumber("lower_bound", d.LowerBound);
+                else w.WriteString("lower_bound", "-Infinity");
                 w.WriteString("reference", d.Reference);
                 w.WriteString("libraries", d.Libraries);
                 w.WriteEndObject();
@@ -137,4 +139,6 @@ internal static class LossesCommand
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + Environment.NewLine;
     }
+
+    private static string Bound(double b) => double.IsNegativeInfinity(b) ? "none (−∞)" : b.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -78,6 +78,12 @@ public sealed record LossDescriptor
     /// <summary>The numerical-stability guarantee, e.g. "finite for |x| ≤ 1e4 in float32".</summary>
     public string Stability { get; init; } = "";
 
+    /// <summary>
+    /// The smallest value any element of the loss can take (0 for almost every loss; −∞ where the formula is not
+    /// bounded below, e.g. a Gaussian NLL's log-variance term). A property test checks it on random inputs.
+    /// </summary>
+    public double LowerBound { get; init; }
+
     /// <summary>Libraries that ship this loss, e.g. "PyTorch, TorchSharp, Keras".</summary>
     public string Libraries { get; init; } = "";
 

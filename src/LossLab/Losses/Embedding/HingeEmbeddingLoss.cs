@@ -63,6 +63,7 @@ public sealed class HingeEmbeddingLoss : ElementwiseLoss<HingeEmbeddingLoss.Kern
         Gradient = "∂ℓ/∂x = [y ≠ −1] − [y ≠ 1]·[margin − x ≥ 0]",
         Reference = "torch.nn.functional.hinge_embedding_loss",
         Stability = "finite for every finite input",
+        LowerBound = double.NegativeInfinity,   // the y = 1 term is the input itself
         Libraries = "PyTorch, TorchSharp",
         Factory = o => new HingeEmbeddingLoss(new Options { Reduction = o.Reduction, Margin = o.Float("margin") }),
     };

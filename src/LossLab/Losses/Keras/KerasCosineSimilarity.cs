@@ -58,6 +58,7 @@ public sealed class KerasCosineSimilarity(string reduction = "sum_over_batch_siz
         Gradient = "∂ℓ/∂ŷ = −(y' − (y'·ŷ')ŷ')/‖ŷ‖",
         Reference = "keras.losses.cosine_similarity",
         Stability = "finite for every finite input; a zero vector gives 0",
+        LowerBound = -1,   // −cos ≥ −1 per unweighted sample
         Libraries = "Keras, Optax (cosine_similarity)",
         Factory = o => new KerasCosineSimilarity(o.Choice("reduction"), o.Tensor("sample_weight"), ParseAxes(o.Tensor("axis"))),
     };

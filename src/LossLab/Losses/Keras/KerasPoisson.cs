@@ -33,6 +33,7 @@ public sealed class KerasPoisson(string reduction = "sum_over_batch_size", Tenso
         Gradient = "∂ℓ/∂ŷ = (1 − y/(ŷ + ε))/L",
         Reference = "keras.losses.poisson",
         Stability = "finite for ŷ > −1e-7",
+        LowerBound = double.NegativeInfinity,   // ŷ − y·log ŷ has its minimum y − y·log y
         Libraries = "Keras, PyTorch (poisson_nll_loss, log_input=False)",
         Factory = o => new KerasPoisson(o.Choice("reduction"), o.Tensor("sample_weight")),
     };

@@ -84,6 +84,7 @@ public sealed class KLDivergence : ElementwiseLoss<KLDivergence.Kernel>, ILossDe
         Gradient = "∂ℓ/∂x = −t (−eᵗ); ∂ℓ/∂t = log t + 1 − x (eᵗ(t − x + 1))",
         Reference = "torch.nn.functional.kl_div",
         Stability = "finite for finite log-probabilities; t = 0 contributes exactly 0",
+        LowerBound = double.NegativeInfinity,   // pointwise t(log t − x) is not bounded; the sum over a distribution is ≥ 0
         Libraries = "PyTorch, TorchSharp, Keras (KLDivergence), Optax (kl_divergence)",
         Factory = o => new KLDivergence(new Options { Reduction = o.Reduction, LogTarget = o.Bool("log_target") }),
     };

@@ -135,6 +135,7 @@ public sealed class GaussianNllLoss : Loss, ILossDefinition
         Gradient = "∂ℓ/∂x = (x − y)/v; ∂ℓ/∂var = ½(1/v − (x − y)²/v²)",
         Reference = "torch.nn.functional.gaussian_nll_loss (Nix & Weigend, 1994)",
         Stability = "finite for every finite input (v ≥ eps > 0)",
+        LowerBound = double.NegativeInfinity,   // ½·log var → −∞ as the variance shrinks
         Libraries = "PyTorch, TorchSharp (different reduction)",
         Factory = o => new GaussianNllLoss(new Options { Reduction = o.Reduction, Full = o.Bool("full"), Eps = o.Float("eps") }),
     };

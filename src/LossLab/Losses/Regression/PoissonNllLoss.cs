@@ -103,6 +103,7 @@ public sealed class PoissonNllLoss : ElementwiseLoss<PoissonNllLoss.Kernel>, ILo
         Gradient = "∂ℓ/∂x = eˣ − y (log_input) or 1 − y/(x + eps)",
         Reference = "torch.nn.functional.poisson_nll_loss",
         Stability = "finite for x ≤ 88 (float32) / 709 (float64) with log_input; rate inputs must be ≥ 0",
+        LowerBound = double.NegativeInfinity,   // e^x − y·x has its minimum y − y·log y, unbounded below as y grows
         Libraries = "PyTorch, TorchSharp, Keras (Poisson, rate form), ML.NET (PoissonLoss)",
         Factory = o => new PoissonNllLoss(new Options { Reduction = o.Reduction, LogInput = o.Bool("log_input"), Full = o.Bool("full"), Eps = o.Float("eps") }),
     };
