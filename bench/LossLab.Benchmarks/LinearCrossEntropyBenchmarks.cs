@@ -10,7 +10,7 @@ namespace LossLab.Benchmarks;
 /// <see cref="LinearCrossEntropy.WorkspaceBytes"/>. Each operation is seconds long: few iterations.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 5)]
+[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 3)]
 public class LinearCrossEntropyBenchmarks
 {
     private const int N = 4096, D = 512;

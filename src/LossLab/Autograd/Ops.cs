@@ -79,7 +79,7 @@ public static class Ops
     public static Tensor Sqrt(Tensor a) => Unary(a, Math.Sqrt, (x, o, g) => g / (2 * o));
 
     /// <summary>|x|, with gradient sgn(x) (0 at 0).</summary>
-    public static Tensor Abs(Tensor a) => Unary(a, Math.Abs, (x, o, g) => g * Math.Sign(x));
+    public static Tensor Abs(Tensor a) => Unary(a, Math.Abs, (x, o, g) => g * Numerics.Stable.Sign(x));
 
     /// <summary>max(x, 0), with gradient 0 at x = 0 (tinygrad's note: maximum(x, 0) would pass half).</summary>
     public static Tensor Relu(Tensor a) => Unary(a, x => x > 0 ? x : 0, (x, o, g) => x > 0 ? g : 0);

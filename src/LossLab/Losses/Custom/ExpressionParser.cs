@@ -39,6 +39,11 @@ internal sealed class ExpressionParser
 
     public static Expr Parse(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > MaxLength)
+        {
+            throw new LossArgumentException(LossErrorCode.InvalidExpression, $"the expression has {text.Length} characters; at most {MaxLength} are accepted");
+        }
         var p = new ExpressionParser(text);
         if (p.Peek.Kind == "end") throw p.Error("an expression", p.Peek);
         Expr e = p.Comparison();
@@ -102,12 +107,28 @@ internal sealed class ExpressionParser
         }
     }
 
+    /// <summary>Nesting deeper than this (parentheses, calls, unary signs, powers) is refused before it can exhaust the stack.</summary>
+    public const int MaxDepth = 200;
+
+    /// <summary>Longer expressions are refused: a left-nested chain of n terms is a tree n deep for the evaluator.</summary>
+    public const int MaxLength = 4096;
+
+    private int _depth;
+
     private Expr Unary()
     {
         Token t = Peek;
-        if (Accept("-")) return new UnaryExpr("-", Unary(), t.Column);
-        if (Accept("+")) return Unary();
-        return Power();
+        if (++_depth > MaxDepth) throw ErrorAt($"the expression nests deeper than {MaxDepth} levels", t.Column);
+        try
+        {
+            if (Accept("-")) return new UnaryExpr("-", Unary(), t.Column);
+            if (Accept("+")) return Unary();
+            return Power();
+        }
+        finally
+        {
+            _depth--;
+        }
     }
 
     private Expr Power()

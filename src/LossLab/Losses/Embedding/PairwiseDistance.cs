@@ -51,7 +51,7 @@ public sealed class LpDistance : IEmbeddingDistance
         for (int i = 0; i < x.Length; i++)
         {
             double u = x[i] - y[i] + Eps;
-            double du = P == 1 ? Math.Sign(u) : Math.Sign(u) * Math.Pow(Math.Abs(u), P - 1) / scale;
+            double du = P == 1 ? Stable.Sign(u) : Stable.Sign(u) * Math.Pow(Math.Abs(u), P - 1) / scale;
             gx[i] += g * du;
             gy[i] -= g * du;
         }

@@ -16,7 +16,7 @@ public sealed class KerasMeanAbsoluteError(string reduction = "sum_over_batch_si
 
         public (T Dx, T Dy) Derivative<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T>
         {
-            T s = T.CreateTruncating(T.Sign(p - y));
+            T s = Stable.Sign(p - y);
             return (-s, s);
         }
     }

@@ -57,7 +57,7 @@ public sealed class LovaszSoftmaxLoss(bool perImage = false, long? ignoreIndex =
                     int i = order[r];
                     perGroup[g] += errors[i] * w[r] / present.Length;
                     int flat = (members[i].B * c + k) * pixels + members[i].Q;
-                    gp[flat] += Math.Sign(p[flat] - fg[i]) * w[r] / present.Length * scale;
+                    gp[flat] += Stable.Sign(p[flat] - fg[i]) * w[r] / present.Length * scale;
                 }
             }
         }

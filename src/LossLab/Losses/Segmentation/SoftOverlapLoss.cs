@@ -125,7 +125,7 @@ public abstract class SoftOverlapLoss : Loss
                 {
                     int i = (b * c + k) * pixels + p;
                     if (!keep[i]) continue;
-                    double s = Math.Sign(o[i] - t[i]), g = gScore[k];
+                    double s = Stable.Sign(o[i] - t[i]), g = gScore[k];
                     go[i] = g * (dScore[k].Tp * (1 - s) / 2 + dScore[k].So);
                     gt[i] = g * (dScore[k].Tp * (1 + s) / 2 + dScore[k].St);
                 }
