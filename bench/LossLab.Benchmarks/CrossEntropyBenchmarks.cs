@@ -21,7 +21,7 @@ public class CrossEntropyBenchmarks
     public int Threads { get; set; }
 
     private int _n, _c;
-    private float[] _x = null!, _g = null!;
+    private float[] _x = null!, _g = null!, _inPlace = null!;
     private int[] _t = null!;
     private InferenceSession _ortGraph = null!, _ortOperator = null!;
     private OrtValue[] _ortInputs = null!;
@@ -35,6 +35,7 @@ public class CrossEntropyBenchmarks
         var r = new Random(1);
         _x = [.. Enumerable.Range(0, _n * _c).Select(_ => (float)(r.NextDouble() * 8 - 4))];
         _g = new float[_x.Length];
+        _inPlace = (float[])_x.Clone();
         _t = [.. Enumerable.Range(0, _n).Select(_ => r.Next(_c))];
         var options = new SessionOptions { IntraOpNumThreads = Threads, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         _ortGraph = new InferenceSession(OnnxModels.CrossEntropy(_n, _c, singleOperator: false), options);
@@ -74,6 +75,10 @@ public class CrossEntropyBenchmarks
 
     [Benchmark]
     public double Fused() => FusedCrossEntropy.Compute(_x, _t, _c, _g, threads: Threads);
+
+    /// <summary>The gradient overwrites the logits (llm.c, Liger-Kernel): no separate output lines to fetch. Later iterations run on the previous gradient, which costs the same.</summary>
+    [Benchmark]
+    public double FusedInPlace() => FusedCrossEntropy.Compute(_inPlace, _t, _c, _inPlace, threads: Threads);
 
     [Benchmark]
     public double FusedForwardOnly() => FusedCrossEntropy.Compute(_x, _t, _c, default, threads: Threads);

@@ -59,19 +59,22 @@ public static class Gemm
                 return;
             }
             int workers = Math.Max(1, threads ?? ((long)m * n * k >= ParallelThreshold ? Environment.ProcessorCount : 1));
-            int chunks = Math.Min(workers, Math.Max(1, m / MR));
+            // Split the larger side: bands of rows (each thread packs its own B panels), or, for short wide products
+            // such as a chunk of a linear layer's logits (m ≪ n), bands of columns, so that no thread packs all of B.
+            bool byColumns = n > m && n / NR >= 2;
+            int chunks = Math.Min(workers, Math.Max(1, byColumns ? n / NR : m / MR));
             if (chunks == 1)
             {
-                Serial(A, B, pc, 0, m, k, n);
+                Serial(A, B, pc, n, 0, m, 0, n, k);
                 return;
             }
-            // Each thread owns a contiguous band of rows (of A and C) and packs its own B panels: no shared writes.
-            int band = RoundUp((m + chunks - 1) / chunks, MR);
+            int band = byColumns ? RoundUp((n + chunks - 1) / chunks, NR) : RoundUp((m + chunks - 1) / chunks, MR);
             float* cp = pc;
             Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
             {
-                int row = t * band;
-                if (row < m) Serial(A, B, cp, row, Math.Min(band, m - row), k, n);
+                int start = t * band;
+                if (byColumns && start < n) Serial(A, B, cp, n, 0, m, start, Math.Min(band, n - start), k);
+                else if (!byColumns && start < m) Serial(A, B, cp, n, start, Math.Min(band, m - start), 0, n, k);
             });
         }
     }
@@ -97,21 +100,24 @@ public static class Gemm
             }
     }
 
-    /// <summary>Rows [row0, row0 + rows) of C += A·B on one thread, with pooled packing buffers (no page faults per call).</summary>
-    private static unsafe void Serial(Operand a, Operand b, float* c, int row0, int rows, int k, int n)
+    /// <summary>
+    /// C[row0.., col0..] += A·B for a band of rows × columns on one thread (C's row stride <paramref name="ldc"/>), with
+    /// pooled packing buffers (no page faults per call). Each element's sum runs over k in the same order whatever the band.
+    /// </summary>
+    private static unsafe void Serial(Operand a, Operand b, float* c, int ldc, int row0, int rows, int col0, int cols, int k)
     {
-        float[] packedB = System.Buffers.ArrayPool<float>.Shared.Rent(KC * RoundUp(Math.Min(NC, n), NR));
+        float[] packedB = System.Buffers.ArrayPool<float>.Shared.Rent(KC * RoundUp(Math.Min(NC, cols), NR));
         float[] packedA = System.Buffers.ArrayPool<float>.Shared.Rent(MC * KC);
         try
         {
-            for (int jc = 0; jc < n; jc += NC)
+            for (int jc = col0; jc < col0 + cols; jc += NC)
             {
-                int nc = Math.Min(NC, n - jc);
+                int nc = Math.Min(NC, col0 + cols - jc);
                 for (int pc = 0; pc < k; pc += KC)
                 {
                     int kc = Math.Min(KC, k - pc);
                     PackB(b, pc, jc, kc, nc, packedB);
-                    for (int ic = 0; ic < rows; ic += MC) Block(a, c, packedA, packedB, n, row0 + ic, jc, pc, Math.Min(MC, rows - ic), kc, nc);
+                    for (int ic = 0; ic < rows; ic += MC) Block(a, c, packedA, packedB, ldc, row0 + ic, jc, pc, Math.Min(MC, rows - ic), kc, nc);
                 }
             }
         }

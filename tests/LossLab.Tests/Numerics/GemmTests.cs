@@ -78,6 +78,17 @@ public sealed class GemmTests
         Gemm.Multiply(a, b, one, 300, 200, 150, accumulate: false, threads: 1);
         Gemm.Multiply(a, b, two, 300, 200, 150, accumulate: false, threads: 2);
         Assert.Equal(one, two);
+        // Short and wide (split by columns), with B transposed as in a linear layer's logits.
+        float[] h = [.. Enumerable.Range(0, 20 * 100).Select(_ => (float)r.NextDouble())];
+        float[] w = [.. Enumerable.Range(0, 3000 * 100).Select(_ => (float)r.NextDouble())];
+        float[] z1 = new float[20 * 3000], z2 = new float[20 * 3000], zr = new float[20 * 3000];
+        Gemm.Multiply(h, false, w, true, z1, 20, 100, 3000, accumulate: false, threads: 1);
+        Gemm.Multiply(h, false, w, true, z2, 20, 100, 3000, accumulate: false, threads: 2);
+        Assert.Equal(z1, z2);
+        float[] wt = new float[100 * 3000];
+        for (int i = 0; i < 3000; i++) for (int j = 0; j < 100; j++) wt[j * 3000 + i] = w[i * 100 + j];
+        Gemm.MultiplyReference(h, wt, zr, 20, 100, 3000);
+        for (int i = 0; i < zr.Length; i++) T.Close(zr[i], z2[i], rel: 1e-5, abs: 1e-4);
     }
 
     [Fact]

@@ -152,7 +152,7 @@ public static class FusedCrossEntropy
             };
         }
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
         private double Band<TV>(int r0, int r1, bool scalar = false) where TV : struct, IVec<TV>
         {
             double total = 0;
@@ -181,7 +181,7 @@ public static class FusedCrossEntropy
         }
 
         /// <summary>One row on TV lanes; NaN (and nothing written) when the row is not all finite.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
         private double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy) where TV : struct, IVec<TV>
         {
             int C = xs.Length, n = TV.Count, full = C - C % n;
@@ -286,7 +286,7 @@ public static class FusedCrossEntropy
         }
 
         /// <summary>Σ_c w_c·x_c (Σ x_c without weights), float lanes per 1024 values, then double.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
         private static double WeightedSum<TV>(ReadOnlySpan<float> xs, ReadOnlySpan<float> w) where TV : struct, IVec<TV>
         {
             int C = xs.Length, n = TV.Count, full = C - C % n, i = 0;

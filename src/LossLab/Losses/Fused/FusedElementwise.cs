@@ -24,6 +24,9 @@ public static class FusedElementwise
     /// <summary>Element counts at least this large use every core.</summary>
     public const long ParallelThreshold = 1L << 18;
 
+    /// <summary>Gradients at least this long (4 MiB) are written with non-temporal stores, past the caches; smaller ones stay cached for their consumer.</summary>
+    public const int NonTemporalThreshold = 1 << 20;
+
     public static double Mse(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
         => Run<MseFused, MseLoss.Kernel>(new MseFused(), "Mse", input, target, default, gradient, reduction, losses, threads, Simd.Best);
 
@@ -45,9 +48,13 @@ public static class FusedElementwise
     /// <summary>BCE on probabilities in [0, 1] (checked: the first value outside is named).</summary>
     public static double BinaryCrossEntropy(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
     {
-        for (int i = 0; i < input.Length; i++)
+        // A vectorized range check first (NaN makes Min/Max NaN); the scalar scan only runs to name the offender.
+        if (input.Length > 0 && !(System.Numerics.Tensors.TensorPrimitives.Min(input) >= 0 && System.Numerics.Tensors.TensorPrimitives.Max(input) <= 1))
         {
-            if (!(input[i] >= 0 && input[i] <= 1)) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{i}] = {input[i]} is not a probability in [0, 1]");
+            for (int i = 0; i < input.Length; i++)
+            {
+                if (!(input[i] >= 0 && input[i] <= 1)) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{i}] = {input[i]} is not a probability in [0, 1]");
+            }
         }
         return Run<BceFused, Classification.BinaryCrossEntropy.Kernel>(new BceFused(), "BinaryCrossEntropy", input, target, default, gradient, reduction, losses, threads, Simd.Best);
     }
@@ -90,6 +97,7 @@ public static class FusedElementwise
         {
             job.Kernel = kernel; job.X = px; job.Y = py; job.A = aux.IsEmpty ? null : pa; job.Columns = aux.Length;
             job.G = gradient.IsEmpty ? null : pg; job.L = losses.IsEmpty ? null : pl; job.N = n; job.Scale = scale; job.Width = width;
+            job.Streaming = n >= NonTemporalThreshold;
             // Parts are whole rows of pos_weight's period so that every part starts at column 0.
             int period = Math.Max(1, aux.Length), units = n / period;
             int parts = Simd.Threads(threads, n, ParallelThreshold, units);
@@ -114,6 +122,7 @@ public static class FusedElementwise
         public float* X, Y, A, G, L;
         public int N, Columns;
         public float Scale;
+        public bool Streaming;
         public SimdWidth Width;
         public double[] Partials = new double[2];
 
@@ -148,18 +157,30 @@ public static class FusedElementwise
             _ => Scalar(i0, i1, aux),
         };
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
         private double Lanes<TV>(int i0, int i1, float* aux) where TV : struct, IVec<TV>
         {
-            int n = TV.Count, full = i0 + (i1 - i0) / n * n;
+            int n = TV.Count;
+            double sum = 0;
+            // Large outputs are written with non-temporal stores: no read-for-ownership of the gradient's lines, so the
+            // traffic is the floor's (read x and y, write g). They need aligned addresses: a short head goes scalar.
+            bool stream = Streaming && G != X && G != Y;
+            int start = i0;
+            if (stream)
+            {
+                int misaligned = (int)((nuint)(G + i0) / sizeof(float) % (nuint)n);
+                int head = Math.Min(misaligned == 0 ? 0 : n - misaligned, i1 - i0);
+                sum += Scalar(i0, i0 + head, aux);
+                start = i0 + head;
+            }
+            int full = start + (i1 - start) / n * n;
             ref float x = ref Unsafe.AsRef<float>(X), y = ref Unsafe.AsRef<float>(Y);
             ref float g = ref G is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(G);
             ref float l = ref L is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(L);
             ref float a = ref aux is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(aux);
             TV one = TV.Splat(1), scale = TV.Splat(Scale);
             TK k = Kernel;
-            double sum = 0;
-            int i = i0;
+            int i = start;
             while (i < full)
             {
                 int end = Math.Min(full, i + 1024);
@@ -168,17 +189,19 @@ public static class FusedElementwise
                 {
                     TV av = aux is null ? one : TV.Load(ref a, i - i0);
                     TV v = k.Eval(TV.Load(ref x, i), TV.Load(ref y, i), av, out TV dx);
-                    if (G is not null) TV.Store(dx * scale, ref g, i);
+                    if (stream) TV.StoreNonTemporal(dx * scale, ref g, i);
+                    else if (G is not null) TV.Store(dx * scale, ref g, i);
                     if (L is not null) TV.Store(v, ref l, i);
                     acc += v;
                 }
                 sum += TV.Sum(acc);
             }
+            if (stream) Interlocked.MemoryBarrier();   // order the weakly ordered streaming stores before returning
             return sum + Scalar(full, i1, aux is null ? null : aux + (full - i0));
         }
 
         /// <summary>The specification: the catalog kernel, element by element.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loops: straight to optimized code, no tier-0/OSR
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
         private double Scalar(int i0, int i1, float* aux)
         {
             TSpec spec = Kernel.Spec;

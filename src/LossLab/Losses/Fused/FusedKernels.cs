@@ -99,9 +99,19 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
         TV one = TV.Splat(1), floor = TV.Splat(-100);
-        TV logX = TV.Max(VMath.Log(x), floor), log1mX = TV.Max(VMath.Log1p(-x), floor);
+        // x is checked to lie in [0, 1]: log x and log(1 − x) need no special-value handling (0 → −∞ → −100).
+        TV logX = TV.Max(VMath.LogNonNegative(x), floor), log1mX = TV.Max(Log1mx(x), floor);
         dx = (x - y) / TV.Max((one - x) * x, TV.Splat(1e-12f));
         return -(y * logX + (one - y) * log1mX);
+    }
+
+    /// <summary>log(1 − x) for x in [0, 1]: u = 1 − x is exact for x ≥ ½ (Sterbenz); below ½ the rounding of u is corrected.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Log1mx<TV>(TV x) where TV : struct, IVec<TV>
+    {
+        TV one = TV.Splat(1f);
+        TV u = one - x;
+        return VMath.LogNonNegative(u) + TV.Select(TV.Equal(u, TV.Splat(0f)), TV.Splat(0f), (-x - (u - one)) / u);
     }
 }
 
@@ -115,8 +125,9 @@ internal readonly struct BceWithLogitsFused : IFusedKernel<BinaryCrossEntropyWit
     {
         TV one = TV.Splat(1);
         TV c = one + (a - one) * y;
-        dx = c * VMath.Sigmoid(x) - a * y;
-        return (one - y) * x + c * VMath.Softplus(-x);   // −log σ(x) = softplus(−x)
+        TV p = VMath.Logistic(x, out _, out TV softplusMinusX);
+        dx = c * p - a * y;
+        return (one - y) * x + c * softplusMinusX;   // −log σ(x) = softplus(−x)
     }
 }
 
@@ -129,8 +140,8 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
         TV one = TV.Splat(1), zero = TV.Splat(0);
-        TV p = VMath.Sigmoid(x), omp = VMath.Sigmoid(-x);
-        TV ce = TV.Max((one - y) * x + VMath.Softplus(-x), zero);
+        TV p = VMath.Logistic(x, out TV omp, out TV softplusMinusX);
+        TV ce = TV.Max((one - y) * x + softplusMinusX, zero);
         TV q = p * (one - y) + omp * y;
         TV focus, qgm1;   // q^γ and q^(γ−1)
         if (gamma == 2)
@@ -145,9 +156,9 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         }
         else
         {
-            TV lq = VMath.Log(q);
-            focus = VMath.Exp(TV.Splat(gamma) * lq);
-            qgm1 = VMath.Exp(TV.Splat(gamma - 1) * lq);
+            TV lq = VMath.LogNonNegative(q);   // q in [0, 1]: log q ≤ 0, so both powers take the non-positive exponential
+            focus = VMath.ExpNonPositive(TV.Splat(gamma) * lq);
+            qgm1 = gamma >= 1 ? VMath.ExpNonPositive(TV.Splat(gamma - 1) * lq) : VMath.Exp(TV.Splat(gamma - 1) * lq);
         }
         // γ·ce·q^(γ−1), its limit 0 where q = 0 or ce = 0 (as the specification).
         TV vanish = TV.Equal(q, zero) | TV.Equal(ce, zero);
@@ -174,6 +185,6 @@ internal readonly struct KLDivergenceFused(bool logTarget) : IFusedKernel<KLDive
         }
         dx = -t;
         TV zero = TV.Splat(0);
-        return TV.Select(TV.Equal(t, zero), zero, t * VMath.Log(t)) - t * x;
+        return TV.Select(TV.Equal(t, zero), zero, t * VMath.LogNonNegative(t)) - t * x;
     }
 }

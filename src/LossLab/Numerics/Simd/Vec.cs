@@ -17,6 +17,9 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
     static abstract bool IsHardwareAccelerated { get; }
     static abstract TV Load(ref float p, int i);
     static abstract void Store(TV x, ref float p, int i);
+
+    /// <summary>A store that bypasses the caches (no read-for-ownership of the line); p + i must be aligned to the vector size.</summary>
+    static abstract void StoreNonTemporal(TV x, ref float p, int i);
     static abstract TV Splat(float v);
     static abstract TV operator +(TV a, TV b);
     static abstract TV operator -(TV a, TV b);
@@ -67,6 +70,7 @@ internal readonly struct V512 : IVec<V512>
     public static bool IsHardwareAccelerated => Vector512.IsHardwareAccelerated;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(ref float p, int i) => new(Vector512.LoadUnsafe(ref p, (nuint)i));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V512 x, ref float p, int i) => x.V.StoreUnsafe(ref p, (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void StoreNonTemporal(V512 x, ref float p, int i) => Vector512.StoreAlignedNonTemporal(x.V, (float*)Unsafe.AsPointer(ref Unsafe.Add(ref p, i)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Splat(float v) => new(Vector512.Create(v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator +(V512 a, V512 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a, V512 b) => new(a.V - b.V);
@@ -124,6 +128,7 @@ internal readonly struct V256 : IVec<V256>
     public static bool IsHardwareAccelerated => Vector256.IsHardwareAccelerated;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(ref float p, int i) => new(Vector256.LoadUnsafe(ref p, (nuint)i));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V256 x, ref float p, int i) => x.V.StoreUnsafe(ref p, (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void StoreNonTemporal(V256 x, ref float p, int i) => Vector256.StoreAlignedNonTemporal(x.V, (float*)Unsafe.AsPointer(ref Unsafe.Add(ref p, i)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Splat(float v) => new(Vector256.Create(v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator +(V256 a, V256 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a, V256 b) => new(a.V - b.V);
@@ -181,6 +186,7 @@ internal readonly struct V128 : IVec<V128>
     public static bool IsHardwareAccelerated => Vector128.IsHardwareAccelerated;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Load(ref float p, int i) => new(Vector128.LoadUnsafe(ref p, (nuint)i));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(V128 x, ref float p, int i) => x.V.StoreUnsafe(ref p, (nuint)i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static unsafe void StoreNonTemporal(V128 x, ref float p, int i) => Vector128.StoreAlignedNonTemporal(x.V, (float*)Unsafe.AsPointer(ref Unsafe.Add(ref p, i)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Splat(float v) => new(Vector128.Create(v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator +(V128 a, V128 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator -(V128 a, V128 b) => new(a.V - b.V);

@@ -76,6 +76,41 @@ public class FusedElementwiseTests
         }
     }
 
+    /// <summary>Gradients of 2²⁰ elements and more are written with non-temporal stores after a scalar head to the first aligned address.</summary>
+    [Theory]
+    [InlineData("mse", 0)]
+    [InlineData("bce_with_logits", 1)]
+    [InlineData("sigmoid_focal", 3)]
+    public void StreamingStoresAtLargeSizesAndMisalignedGradients(string name, int offset)
+    {
+        int n = (1 << 20) + 37;
+        var (x, y) = Data(name, n, 11);
+        var g0 = new float[n];
+        var big = new float[n + 8];
+        var l0 = new float[n];
+        var l1 = new float[n];
+        Runner run = Kernels[name].Run;
+        double v0 = run(x, y, [], g0, Reduction.Sum, l0, 1, SimdWidth.Scalar);
+        double v1 = FusedElementwise.Run<MseFused, MseLoss.Kernel>(default, "x", x, y, default, big.AsSpan(offset, n), Reduction.Sum, l1, 1, SimdWidth.V512);
+        if (name == "mse")
+        {
+            Assert.Equal(v0, v1, 1e-6 * Math.Abs(v0));
+            for (int i = 0; i < n; i += 97) Close(g0[i], big[offset + i], $"grad[{i}]");
+        }
+        var g2 = new float[n + 8];
+        double v2 = RunInto(name, x, y, g2.AsSpan(offset, n));
+        double v3 = run(x, y, [], g0, Reduction.Mean, l0, 1, SimdWidth.Scalar);
+        Assert.Equal(v3, v2, 4e-6 * Math.Max(1, Math.Abs(v3)));
+        for (int i = 0; i < n; i++) Close(g0[i], g2[offset + i], $"{name} grad[{i}]");
+    }
+
+    private static double RunInto(string name, float[] x, float[] y, Span<float> g) => name switch
+    {
+        "mse" => FusedElementwise.Mse(x, y, g, threads: 2),
+        "bce_with_logits" => FusedElementwise.BinaryCrossEntropyWithLogits(x, y, g, threads: 2),
+        _ => FusedElementwise.SigmoidFocal(x, y, g, 0.25f, 2, threads: 2),
+    };
+
     [Fact]
     public void PublicEntryPointsEqualTheCatalogLosses()
     {
