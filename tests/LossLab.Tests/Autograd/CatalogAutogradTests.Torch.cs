@@ -1,0 +1,207 @@
+using LossLab.Autograd;
+using LossLab.Losses.Core;
+using LossLab.Losses.Custom;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Autograd;
+
+public sealed partial class CatalogAutogradTests
+{
+    /// <summary>PyTorch losses and the losses beyond PyTorch/Keras, composed from autograd primitives.</summary>
+    private static Dictionary<string, Formula> TorchFormulas() => new()
+    {
+        ["MseLoss"] = (t, o) => Pointwise(t, o, (x, y) => Ops.Pow(x - y, 2), true),
+        ["L1Loss"] = (t, o) => Pointwise(t, o, (x, y) => Ops.Abs(x - y), true),
+        ["SmoothL1Loss"] = (t, o) =>
+        {
+            double b = F(o, "beta", 1);
+            return Pointwise(t, o, (x, y) =>
+            {
+                Tensor d = Ops.Abs(x - y);
+                return b == 0 ? d : Ops.Where(Ops.Less(d, d.Constant(b)), 0.5 * d * d / b, d - 0.5 * b);
+            }, false);
+        },
+        ["HuberLoss"] = (t, o) =>
+        {
+            double delta = F(o, "delta", 1);
+            return Pointwise(t, o, (x, y) =>
+            {
+                Tensor d = Ops.Abs(x - y);
+                return Ops.Where(Ops.Less(d, d.Constant(delta)), 0.5 * d * d, delta * (d - 0.5 * delta));
+            }, false);
+        },
+        ["PoissonNllLoss"] = (t, o) => Pointwise(t, o, (x, y) =>
+        {
+            bool logInput = !o.TryGetValue("log_input", out var li) || li is not false;
+            Tensor l = logInput ? Ops.Exp(x) - y * x : x - y * Ops.Log(x + F(o, "eps", 1e-8));
+            if (!B(o, "full")) return l;
+            Tensor big = Ops.Greater(y, y.Constant(1));
+            Tensor ys = Ops.Where(big, y, y.Constant(2));   // keeps log finite where the term is masked
+            Tensor stirling = ys * Ops.Log(ys) - ys + 0.5 * Ops.Log(2 * Math.PI * ys);
+            return l + Ops.Where(big, stirling, y.Constant(0));
+        }, false),
+        ["GaussianNllLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"], v = t["var"];
+            if (v.Shape != x.Shape && v.Shape.Rank < x.Shape.Rank) v = Ops.Reshape(v, [.. v.Shape.Dims, 1]);
+            Tensor clamped = v + Ops.Maximum(v.Detach(), v.Constant(F(o, "eps", 1e-6))) - v.Detach();   // value clamped, gradient straight-through
+            Tensor l = 0.5 * (Ops.Log(clamped) + Ops.Pow(x - y, 2) / clamped);
+            if (B(o, "full")) l += 0.5 * Math.Log(2 * Math.PI);
+            return Reduce(l, o);
+        },
+        ["BinaryCrossEntropy"] = (t, o) => Pointwise(t, o, (x, y) =>
+            -(y * Ops.Clamp(Ops.Log(x), -100) + (1 - y) * Ops.Clamp(Ops.Log(1 - x), -100)), false),
+        ["BinaryCrossEntropyWithLogits"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            double ls = F(o, "label_smoothing", 0);
+            y = y * (1 - ls) + ls / 2;
+            Tensor pw = W(o, "pos_weight") ?? x.Constant(1);
+            Tensor l = (1 - y) * x - (1 + (pw - 1) * y) * LogSigmoid(x);
+            Tensor? w = W(o, "weight");
+            return Reduce(w is null ? l : l * w, o);
+        },
+        ["SoftMarginLoss"] = (t, o) => Reduce(Ops.Softplus(-t["target"] * t["input"]), o),
+        ["KLDivergence"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            Tensor l = B(o, "log_target") ? Ops.Exp(y) * (y - x) : y * (Ops.Log(y) - x);
+            return Reduce(l, o);
+        },
+        ["CrossEntropy"] = (t, o) => CrossEntropy(t["input"], t["target"], o),
+        ["NllLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], target = t["target"];
+            Tensor mask = Ops.NotEqual(target, target.Constant(-100));
+            Tensor safe = Ops.Where(mask, target, target.Constant(0));
+            Tensor picked = Ops.Reshape(Ops.Gather(x, 1, Ops.Reshape(safe, -1, 1)), -1);
+            Tensor? w = W(o, "weight");
+            Tensor wt = (w is null ? safe.Constant(1) : Ops.Gather(w, 0, safe)) * mask;
+            return Reduce(-picked * wt, o, Ops.Sum(wt));
+        },
+        ["HingeEmbeddingLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            Tensor hinge = Ops.Relu(F(o, "margin", 1) - x);
+            return Reduce(Ops.Where(Ops.NotEqual(y, y.Constant(-1)), x, x.Constant(0)) + Ops.Where(Ops.NotEqual(y, y.Constant(1)), hinge, x.Constant(0)), o);
+        },
+        ["MarginRankingLoss"] = (t, o) => Reduce(Ops.Relu(-t["target"] * (t["input1"] - t["input2"]) + F(o, "margin", 0)), o),
+        ["CosineEmbeddingLoss"] = (t, o) =>
+        {
+            Tensor a = t["input1"], b = t["input2"], y = t["target"];
+            Tensor cos = Ops.Sum(a * b, axis: -1) / Ops.Sqrt((Ops.Sum(a * a, axis: -1) + 1e-12) * (Ops.Sum(b * b, axis: -1) + 1e-12));
+            Tensor l = Ops.Where(Ops.Equal(y, y.Constant(1)), 1 - cos, y.Constant(0)) + Ops.Where(Ops.Equal(y, y.Constant(-1)), Ops.Relu(cos - F(o, "margin", 0)), y.Constant(0));
+            return Reduce(l, o);
+        },
+        ["MultiMarginLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], target = t["target"];
+            int c = x.Shape[^1];
+            Tensor xy = Ops.Gather(x, 1, Ops.Reshape(target, -1, 1));
+            Tensor z = Ops.Relu(F(o, "margin", 1) - xy + x) * (1 - Ops.OneHot(target, c, DType.Float64));
+            Tensor? w = W(o, "weight");
+            Tensor per = Ops.Sum(Ops.Pow(z, F(o, "p", 1)), axis: 1) / c;
+            return Reduce(w is null ? per : per * Ops.Gather(w, 0, target), o);
+        },
+        ["MultilabelSoftMarginLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            Tensor l = -(y * LogSigmoid(x) + (1 - y) * LogSigmoid(-x));
+            Tensor? w = W(o, "weight");
+            return Reduce(Ops.Mean(w is null ? l : l * w, axis: -1), o);
+        },
+        ["TripletMarginLoss"] = (t, o) =>
+        {
+            double p = F(o, "p", 2), eps = F(o, "eps", 1e-6);
+            Tensor dp = Lp(t["anchor"], t["positive"], p, eps), dn = Lp(t["anchor"], t["negative"], p, eps);
+            if (B(o, "swap")) dn = Ops.Minimum(dn, Lp(t["positive"], t["negative"], p, eps));
+            return Reduce(Ops.Relu(F(o, "margin", 1) + dp - dn), o);
+        },
+        ["TripletMarginWithDistanceLoss"] = (t, o) =>
+        {
+            string kind = o.TryGetValue("distance_function", out var k) && k is string s ? s : "pairwise_distance";
+            Tensor D(Tensor a, Tensor b) => kind switch
+            {
+                "cosine_distance" => 1 - Ops.Sum(a * b, axis: -1) / (Ops.Sqrt(Ops.Sum(a * a, axis: -1)) * Ops.Sqrt(Ops.Sum(b * b, axis: -1))),
+                "squared_euclidean" => Ops.Sum(Ops.Pow(a - b, 2), axis: -1),
+                _ => Lp(a, b, 2, 1e-6),
+            };
+            Tensor dp = D(t["anchor"], t["positive"]), dn = D(t["anchor"], t["negative"]);
+            if (B(o, "swap")) dn = Ops.Minimum(dn, D(t["positive"], t["negative"]));
+            return Reduce(Ops.Relu(F(o, "margin", 1) + dp - dn), o);
+        },
+        ["GeneralizedCrossEntropy"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            double q = F(o, "q", 0.7);
+            Tensor py = Ops.Sum(Ops.Softmax(x, -1) * Ops.OneHot(y, x.Shape[-1], DType.Float64), axis: -1);
+            return Reduce((1 - Ops.Pow(py, q)) / q, o);
+        },
+        ["SymmetricCrossEntropy"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            Tensor ce = -Ops.Sum(Ops.LogSoftmax(x, -1) * Ops.OneHot(y, x.Shape[-1], DType.Float64), axis: -1);
+            Tensor rce = -Math.Log(F(o, "label_clamp", 1e-4)) * (1 - Ops.Exp(-ce));
+            return Reduce(F(o, "alpha", 0.1) * ce + F(o, "beta", 1.0) * rce, o);
+        },
+        ["CrammerSingerHinge"] = (t, o) =>
+        {
+            Tensor x = t["scores"], oh = Ops.OneHot(t["labels"], t["scores"].Shape[-1], DType.Float64);
+            return Reduce(Ops.Max(x + 1 - oh, axis: -1) - Ops.Sum(x * oh, axis: -1), o, d: "none");
+        },
+        ["MulticlassPerceptron"] = (t, o) =>
+        {
+            Tensor x = t["scores"], oh = Ops.OneHot(t["labels"], t["scores"].Shape[-1], DType.Float64);
+            return Reduce(Ops.Max(x, axis: -1) - Ops.Sum(x * oh, axis: -1), o, d: "none");
+        },
+        ["PolyCrossEntropy"] = (t, o) =>
+        {
+            Tensor logp = Ops.LogSoftmax(t["logits"], -1), y = t["labels"];
+            Tensor l = -Ops.Sum(y * logp, axis: -1) + F(o, "epsilon", 2.0) * (1 - Ops.Sum(y * Ops.Exp(logp), axis: -1));
+            return Reduce(l, o, d: "none");
+        },
+        ["ConvexKLDivergence"] = (t, o) =>
+        {
+            Tensor lp = t["log_predictions"], y = t["targets"];
+            return Reduce(Ops.Sum(y * (Ops.Log(y) - lp) + Ops.Exp(lp) - y, axis: -1), o, d: "none");
+        },
+        ["SparseCategoricalFocalLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"], y = t["target"];
+            int c = x.Shape[1];
+            double[] labels = y.ToArray();
+            Tensor keep = Tensor.FromArray([.. labels.Select(v => v == -100 ? 0.0 : 1.0)], [.. y.Shape.Dims]);
+            Tensor safe = Tensor.FromArray([.. labels.Select(v => v == -100 ? 0.0 : v)], [.. y.Shape.Dims]);
+            Tensor lp = Ops.LogSoftmax(x, 1);
+            // One-hot (N, d.., C) moved to the class dim 1.
+            Tensor oh = Ops.OneHot(safe, c, DType.Float64);
+            if (x.Shape.Rank == 3) oh = Ops.Transpose(oh, 1, 2);
+            Tensor lpy = Ops.Sum(lp * oh, axis: 1);
+            Tensor? w = W(o, "weight");
+            Tensor wy = w is null ? keep : Ops.Sum(oh * Ops.Reshape(w, x.Shape.Rank == 3 ? [1, c, 1] : [1, c]), axis: 1) * keep;
+            Tensor l = -wy * Ops.Pow(1 - Ops.Exp(lpy), F(o, "gamma", 2)) * lpy;
+            return Reduce(l, o, Ops.Sum(wy));
+        },
+        ["JensenShannonDivergence"] = (t, o) =>
+        {
+            Tensor p = t["input"], q = t["target"];
+            double beta = F(o, "beta", 0.5);
+            Tensor m = beta * q + (1 - beta) * p;
+            Tensor js = Ops.Sum(beta * q * (Ops.Log(q) - Ops.Log(m)) + (1 - beta) * p * (Ops.Log(p) - Ops.Log(m)), axis: -1);
+            if (B(o, "normalize")) js = js / (-(1 - beta) * Math.Log(1 - beta));
+            return Reduce(js, o);
+        },
+        ["SigmoidFocalLoss"] = (t, o) =>
+        {
+            Tensor x = t["inputs"], y = t["targets"];
+            double alpha = F(o, "alpha", 0.25), gamma = F(o, "gamma", 2);
+            Tensor p = Ops.Sigmoid(x);
+            Tensor ce = Ops.Softplus(x) - y * x;
+            Tensor pt = p * y + (1 - p) * (1 - y);
+            Tensor l = ce * Ops.Pow(1 - pt, gamma);
+            if (alpha >= 0) l *= alpha * y + (1 - alpha) * (1 - y);
+            return Reduce(l, o, d: "none");
+        },
+    };
+}
