@@ -31,8 +31,8 @@ public sealed record LinearCrossEntropyOptions
     /// </summary>
     public int VocabBlock { get; init; }
 
-    /// <summary>The largest logits workspace to hold at once (default 32 MiB).</summary>
-    public long MemoryBudgetBytes { get; init; } = 32L << 20;
+    /// <summary>The largest logits workspace to hold at once (default 48 MiB: larger chunks re-read ∂W fewer times).</summary>
+    public long MemoryBudgetBytes { get; init; } = 48L << 20;
 
     /// <summary>Threads for the GEMMs and the softmax (0 = automatic).</summary>
     public int Threads { get; init; }
@@ -55,7 +55,7 @@ public sealed record LinearCrossEntropyOptions
 /// </remarks>
 public static class LinearCrossEntropy
 {
-    // Workspaces are cached per thread at their exact size (a power-of-two pool would round 32.8 MB up to 67 MB).
+    // Workspaces are cached per thread at their exact size (a power-of-two pool would round 50 MB up to 67 MB).
     [ThreadStatic] private static float[]? s_logits, s_factor, s_stats;
 
     private static float[] Workspace(ref float[]? slot, int length)
