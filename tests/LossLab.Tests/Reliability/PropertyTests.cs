@@ -8,7 +8,7 @@ namespace LossLab.Tests.Reliability;
 
 /// <summary>
 /// Properties of every registered loss on random inputs (CsCheck: random seeds and sizes, shrinking on failure):
-/// lower bound, reductions, float32 ≈ float64, gradients, batch permutation, and minima at perfect predictions.
+/// lower bound, reductions, float32 ≈ float64, gradients, batch permutation, minima at perfect predictions, and random shapes.
 /// </summary>
 public sealed class PropertyTests
 {
@@ -62,6 +62,48 @@ public sealed class PropertyTests
                 Assert.True(Math.Abs(mean - total / each.Length) <= 1e-9 * Math.Max(1, Math.Abs(mean)), $"{s.Label}: mean {mean:R} vs Σ/n {total / each.Length:R}");
             }
         }, iter: 300, threads: 1);
+    }
+
+    /// <summary>
+    /// Random shapes: each loss's own sample generator at random sizes of its default rank (1..7 per dimension). Sizes a
+    /// loss cannot take are a typed shape error (skipped); the rest must give finite values, sum = Σ none, mean = Σ/count
+    /// where that is the documented denominator, and float32 ≈ float64.
+    /// </summary>
+    [Fact]
+    public void Random_shapes_give_finite_consistent_values()
+    {
+        LossDescriptor[] all = [.. LossRegistry.Default.Entries.Where(d => d.Sample is not null)];
+        int evaluated = 0;
+        Gen.Select(Gen.Int[0, all.Length - 1], Gen.Int[0, 1_000_000], Gen.Int[1, 7].Array[4]).Sample((index, seed, dims) =>
+        {
+            LossDescriptor d = all[index];
+            Shape main = d.Sample!(new Random(seed), Shape.Scalar)[d.Inputs[0].Name].Shape;
+            if (main.Rank == 0) return;
+            var shape = new Shape(Enumerable.Range(0, main.Rank).Select(a => dims[a % dims.Length]).ToArray());
+            LossInputs inputs;
+            double[] none, sum;
+            try
+            {
+                inputs = d.Sample(new Random(seed), shape);
+                if (!Supports(d, "none") || !Supports(d, "sum")) return;
+                none = T.Values(d.Create(new Dictionary<string, object?> { ["reduction"] = "none" }).Evaluate(inputs, false).Value);
+                sum = T.Values(d.Create(new Dictionary<string, object?> { ["reduction"] = "sum" }).Evaluate(inputs, false).Value);
+            }
+            catch (LossArgumentException)
+            {
+                return;   // a size this loss cannot take (e.g. fewer classes than a target index): a typed error is right
+            }
+            Interlocked.Increment(ref evaluated);
+            Assert.All(none, v => Assert.False(double.IsNaN(v), $"{d.Name} at {shape} seed {seed}: NaN"));
+            double total = none.Sum();
+            Assert.True(Math.Abs(sum[0] - total) <= 1e-9 * Math.Max(1, Math.Abs(total)), $"{d.Name} at {shape}: sum {sum[0]:R} vs Σ none {total:R}");
+            var f = new LossInputs(inputs.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float64 ? kv.Value.ToDType(DType.Float32) : kv.Value)));
+            var dd = new LossInputs(f.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float32 ? kv.Value.ToDType(DType.Float64) : kv.Value)));
+            ILoss loss = d.Create(new Dictionary<string, object?> { ["reduction"] = "sum" });
+            double v32 = T.Values(loss.Evaluate(f, false).Value)[0], v64 = T.Values(loss.Evaluate(dd, false).Value)[0];
+            Assert.True(Math.Abs(v32 - v64) <= 1e-4 * Math.Max(1, Math.Abs(v64)), $"{d.Name} at {shape}: float32 {v32:R} vs float64 {v64:R}");
+        }, iter: 400, threads: 1);
+        Assert.True(evaluated > 100, $"only {evaluated} random-shape cases were valid for their loss");
     }
 
     [Fact]
