@@ -186,21 +186,21 @@ public static class FusedCrossEntropy
         {
             int C = xs.Length, n = TV.Count, full = C - C % n;
             ref float x = ref Unsafe.AsRef(in xs[0]);
-            // Pass 1: maximum, and x − x summed (NaN iff some x is NaN or ±∞).
-            TV m0 = TV.Splat(float.NegativeInfinity), m1 = m0, chk = TV.Splat(0);
+            // Pass 1: maximum, and Σ x·0 (NaN iff some x is NaN or ±∞).
+            TV m0 = TV.Splat(float.NegativeInfinity), m1 = m0, zero = TV.Splat(0), chk = zero;
             int i = 0;
             for (; i + 2 * n <= full; i += 2 * n)
             {
                 TV a = TV.Load(ref x, i), b = TV.Load(ref x, i + n);
                 m0 = TV.Max(m0, a);
                 m1 = TV.Max(m1, b);
-                chk += (a - a) + (b - b);
+                chk = TV.Fma(a, zero, TV.Fma(b, zero, chk));   // a·0 is NaN exactly when a is NaN or ±∞
             }
             for (; i < full; i += n)
             {
                 TV a = TV.Load(ref x, i);
                 m0 = TV.Max(m0, a);
-                chk += a - a;
+                chk = TV.Fma(a, zero, chk);
             }
             float max = TV.MaxAcross(TV.Max(m0, m1)), check = TV.Sum(chk);
             for (; i < C; i++)

@@ -60,11 +60,7 @@ public sealed class CircleLoss : Loss, ILossDefinition
                 if (j == a) continue;
                 double lse = labels[j] == labels[a] ? lseP : lseN;
                 double g = outer * Math.Exp(logit[j] - lse) * dLogit[j];
-                for (int k = 0; k < d; k++)
-                {
-                    gUnit[a * d + k] += g * unit[j * d + k];
-                    gUnit[j * d + k] += g * unit[a * d + k];
-                }
+                Embeddings.AddPair(gUnit, unit, a, j, g, d);
             }
         }
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);

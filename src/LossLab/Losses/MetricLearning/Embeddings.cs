@@ -39,11 +39,16 @@ internal static class Embeddings
         return (unit, norms);
     }
 
+    /// <summary>unit_i · unit_j, vectorized (System.Numerics.Tensors) in double.</summary>
     public static double Dot(double[] unit, int i, int j, int d)
+        => System.Numerics.Tensors.TensorPrimitives.Dot(unit.AsSpan(i * d, d), unit.AsSpan(j * d, d));
+
+    /// <summary>The gradient of g·(unit_a · unit_j) folded into both rows: ∂_a += g·unit_j, ∂_j += g·unit_a (vectorized).</summary>
+    public static void AddPair(double[] gUnit, double[] unit, int a, int j, double g, int d)
     {
-        double s = 0;
-        for (int k = 0; k < d; k++) s += unit[i * d + k] * unit[j * d + k];
-        return s;
+        Span<double> ga = gUnit.AsSpan(a * d, d), gj = gUnit.AsSpan(j * d, d);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unit.AsSpan(j * d, d), g, ga, ga);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unit.AsSpan(a * d, d), g, gj, gj);
     }
 
     /// <summary>∂/∂x = (g − (g·x̂)x̂)/‖x‖ per row (0 for a zero row, whose norm was clamped).</summary>

@@ -55,11 +55,7 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
                 if (j == a) continue;
                 bool positive = labels[j] == labels[a];
                 double g = reducedScale.Scale * (positive ? -Math.Exp(zRow[j] - spP) : Math.Exp(zRow[j] - spN));
-                for (int k = 0; k < d; k++)
-                {
-                    gUnit[a * d + k] += g * unit[j * d + k];
-                    gUnit[j * d + k] += g * unit[a * d + k];
-                }
+                Embeddings.AddPair(gUnit, unit, a, j, g, d);
             }
         }
         Reducer.Reduced reduced = Reducer.Reduce<double>(perAnchor, _reduction, n);

@@ -70,11 +70,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
             {
                 if (gRow[j] == 0) continue;
                 double g = scale * gRow[j];
-                for (int k = 0; k < d; k++)
-                {
-                    gUnit[a * d + k] += g * unit[j * d + k];
-                    gUnit[j * d + k] += g * unit[a * d + k];
-                }
+                Embeddings.AddPair(gUnit, unit, a, j, g, d);
             }
         }
         double total = perAnchor.Sum();

@@ -63,11 +63,7 @@ public sealed class SupConLoss : Loss, ILossDefinition
             {
                 if (j == a) continue;
                 double g = scale * (Math.Exp(row[j] - lse) - (labels[j] == labels[a] ? 1.0 / positives : 0)) / tau;
-                for (int k = 0; k < d; k++)
-                {
-                    gUnit[a * d + k] += g * unit[j * d + k];
-                    gUnit[j * d + k] += g * unit[a * d + k];
-                }
+                Embeddings.AddPair(gUnit, unit, a, j, g, d);
             }
         }
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
