@@ -61,7 +61,7 @@ internal static class VMath
     /// <summary>
     /// e^x for x in [−87.33, 0] on 16 lanes with fewer operations: k = round(16x/ln2), r = x − k·ln2/16 (|r| ≤ ln2/32),
     /// e^x = 2^(k>>4) · 2^((k&amp;15)/16) · e^r, the middle factor from a 16-entry table in one register (vpermps),
-    /// e^r − 1 ≈ r + r²/2 + r³/6 + r⁴/24 (truncation 1e−9), and 2^(k>>4) added to the exponent bits.
+    /// e^r − 1 ≈ r + r²/2 + r³/6 (the dropped r⁴/24 is below 1e−8, about 0.1 ulp), and 2^(k>>4) added to the exponent bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static V512 ExpTable16(V512 x)
@@ -71,10 +71,9 @@ internal static class VMath
         Vector512<float> k = t - magic;
         Vector512<float> r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Hi / 16), x.V);
         r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-Ln2Lo / 16), r);
-        Vector512<float> p = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 24), Vector512.Create(1f / 6));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        Vector512<float> p = Vector512.FusedMultiplyAdd(r, Vector512.Create(1f / 6), Vector512.Create(0.5f));
         p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1f));
-        p *= r;                                                   // e^r − 1
+        p *= r;                                                   // e^r − 1 (the r⁴/24 term is below 1e−8 here)
         Vector512<int> bits = t.AsInt32();                        // low mantissa bits: 2²² + k
         // 2^(j/16) rounded to float, j = 0..15 (a constant: the JIT keeps it in the data section, no load per call).
         Vector512<float> table = Vector512.Create(
