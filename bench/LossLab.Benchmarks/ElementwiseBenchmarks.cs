@@ -1,9 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using LossLab.Cli.Bench;
-using LossLab.Losses.Classification;
-using LossLab.Losses.Fused;
-using LossLab.Losses.Probabilistic;
-using LossLab.Losses.Regression;
 
 namespace LossLab.Benchmarks;
 
@@ -17,8 +13,10 @@ public class ElementwiseBenchmarks
 {
     private const int N = 1 << 22;
 
-    [Params("mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "sigmoid_focal", "kl_div")]
+    [ParamsSource(nameof(Losses))]
     public string Loss { get; set; } = "mse";
+
+    public static IEnumerable<string> Losses => Baselines.ElementwiseLosses;
 
     [Params(1, 2)]
     public int Threads { get; set; }
@@ -29,11 +27,9 @@ public class ElementwiseBenchmarks
     public void Setup()
     {
         var r = new Random(1);
-        _x = [.. Enumerable.Range(0, N).Select(_ => (float)(r.NextDouble() * 6 - 3))];
-        _y = [.. Enumerable.Range(0, N).Select(_ => (float)(r.NextDouble() * 6 - 3))];
-        if (Loss is "bce") _x = [.. _x.Select(v => 1 / (1 + MathF.Exp(-v)))];
-        if (Loss is "bce" or "bce_with_logits" or "sigmoid_focal") _y = [.. _y.Select(v => v > 0 ? 1f : 0f)];
-        if (Loss is "kl_div") _y = [.. _y.Select(v => 1 / (1 + MathF.Exp(-v)))];
+        float[] x = [.. Enumerable.Range(0, N).Select(_ => (float)(r.NextDouble() * 6 - 3))];
+        float[] y = [.. Enumerable.Range(0, N).Select(_ => (float)(r.NextDouble() * 6 - 3))];
+        (_x, _y) = Baselines.ElementwiseInputs(Loss, x, y);
         _g = new float[N];
     }
 
@@ -45,28 +41,8 @@ public class ElementwiseBenchmarks
     }
 
     [Benchmark]
-    public double Fused() => Loss switch
-    {
-        "mse" => FusedElementwise.Mse(_x, _y, _g, threads: Threads),
-        "l1" => FusedElementwise.L1(_x, _y, _g, threads: Threads),
-        "huber" => FusedElementwise.Huber(_x, _y, _g, threads: Threads),
-        "smooth_l1" => FusedElementwise.SmoothL1(_x, _y, _g, threads: Threads),
-        "bce" => FusedElementwise.BinaryCrossEntropy(_x, _y, _g, threads: Threads),
-        "bce_with_logits" => FusedElementwise.BinaryCrossEntropyWithLogits(_x, _y, _g, threads: Threads),
-        "sigmoid_focal" => FusedElementwise.SigmoidFocal(_x, _y, _g, threads: Threads),
-        _ => FusedElementwise.KLDivergence(_x, _y, _g, threads: Threads),
-    };
+    public double Fused() => Baselines.FusedElementwiseLoss(Loss, _x, _y, _g, Threads);
 
     [Benchmark]
-    public double Naive() => Threads != 1 ? double.NaN : Loss switch
-    {
-        "mse" => Baselines.NaiveElementwise(new MseLoss.Kernel(), _x, _y, _g),
-        "l1" => Baselines.NaiveElementwise(new L1Loss.Kernel(), _x, _y, _g),
-        "huber" => Baselines.NaiveElementwise(new HuberLoss.Kernel(1), _x, _y, _g),
-        "smooth_l1" => Baselines.NaiveElementwise(new SmoothL1Loss.Kernel(1), _x, _y, _g),
-        "bce" => Baselines.NaiveElementwise(new BinaryCrossEntropy.Kernel(), _x, _y, _g),
-        "bce_with_logits" => Baselines.NaiveElementwise(new BinaryCrossEntropyWithLogits.Kernel(0), _x, _y, _g),
-        "sigmoid_focal" => Baselines.NaiveElementwise(new SigmoidFocalLoss.Kernel(0.25, 2), _x, _y, _g),
-        _ => Baselines.NaiveElementwise(new KLDivergence.Kernel(false), _x, _y, _g),
-    };
+    public double Naive() => Threads != 1 ? double.NaN : Baselines.NaiveElementwiseLoss(Loss, _x, _y, _g);
 }

@@ -1,5 +1,9 @@
 using System.Numerics.Tensors;
+using LossLab.Losses.Classification;
 using LossLab.Losses.Core;
+using LossLab.Losses.Fused;
+using LossLab.Losses.Probabilistic;
+using LossLab.Losses.Regression;
 
 namespace LossLab.Cli.Bench;
 
@@ -82,4 +86,49 @@ public static class Baselines
         }
         return total / x.Length;
     }
+
+    /// <summary>The elementwise losses of the benchmark table, by their snake_case names.</summary>
+    public static readonly string[] ElementwiseLosses = ["mse", "l1", "huber", "smooth_l1", "bce", "bce_with_logits", "sigmoid_focal", "kl_div"];
+
+    /// <summary>
+    /// Inputs for an elementwise loss from two uniform draws in [−3, 3]: probabilities for BCE's input and KL's target,
+    /// 0/1 labels for the logistic losses' targets.
+    /// </summary>
+    public static (float[] X, float[] Y) ElementwiseInputs(string loss, float[] x, float[] y) => loss switch
+    {
+        "bce" => ([.. x.Select(Sigmoid)], [.. y.Select(v => v > 0 ? 1f : 0f)]),
+        "bce_with_logits" or "sigmoid_focal" => (x, [.. y.Select(v => v > 0 ? 1f : 0f)]),
+        "kl_div" => (x, [.. y.Select(Sigmoid)]),
+        _ => (x, y),
+    };
+
+    private static float Sigmoid(float v) => 1 / (1 + MathF.Exp(-v));
+
+    /// <summary>The fused kernel of an elementwise loss (mean), gradient into <paramref name="g"/>.</summary>
+    public static double FusedElementwiseLoss(string loss, float[] x, float[] y, float[] g, int threads) => loss switch
+    {
+        "mse" => FusedElementwise.Mse(x, y, g, threads: threads),
+        "l1" => FusedElementwise.L1(x, y, g, threads: threads),
+        "huber" => FusedElementwise.Huber(x, y, g, threads: threads),
+        "smooth_l1" => FusedElementwise.SmoothL1(x, y, g, threads: threads),
+        "bce" => FusedElementwise.BinaryCrossEntropy(x, y, g, threads: threads),
+        "bce_with_logits" => FusedElementwise.BinaryCrossEntropyWithLogits(x, y, g, threads: threads),
+        "sigmoid_focal" => FusedElementwise.SigmoidFocal(x, y, g, threads: threads),
+        "kl_div" => FusedElementwise.KLDivergence(x, y, g, threads: threads),
+        _ => throw new ArgumentException($"unknown elementwise loss '{loss}'", nameof(loss)),
+    };
+
+    /// <summary>The naive baseline of the same loss: its catalog kernel, one element at a time.</summary>
+    public static double NaiveElementwiseLoss(string loss, float[] x, float[] y, float[] g) => loss switch
+    {
+        "mse" => NaiveElementwise(new MseLoss.Kernel(), x, y, g),
+        "l1" => NaiveElementwise(new L1Loss.Kernel(), x, y, g),
+        "huber" => NaiveElementwise(new HuberLoss.Kernel(1), x, y, g),
+        "smooth_l1" => NaiveElementwise(new SmoothL1Loss.Kernel(1), x, y, g),
+        "bce" => NaiveElementwise(new BinaryCrossEntropy.Kernel(), x, y, g),
+        "bce_with_logits" => NaiveElementwise(new BinaryCrossEntropyWithLogits.Kernel(0), x, y, g),
+        "sigmoid_focal" => NaiveElementwise(new SigmoidFocalLoss.Kernel(0.25, 2), x, y, g),
+        "kl_div" => NaiveElementwise(new KLDivergence.Kernel(false), x, y, g),
+        _ => throw new ArgumentException($"unknown elementwise loss '{loss}'", nameof(loss)),
+    };
 }

@@ -1,8 +1,5 @@
 using System.Diagnostics;
-using LossLab.Losses.Classification;
 using LossLab.Losses.Fused;
-using LossLab.Losses.Probabilistic;
-using LossLab.Losses.Regression;
 
 namespace LossLab.Cli.Bench;
 
@@ -74,27 +71,16 @@ public static class BenchSuite
         }
 
         float[] ex = Fill(random, ElementwiseSize, 3), ey = Fill(random, ElementwiseSize, 3), eg = new float[ElementwiseSize];
-        float[] probs = [.. ex.Select(v => 1 / (1 + MathF.Exp(-v)))], labels = [.. ey.Select(v => v > 0 ? 1f : 0f)];
-        var cases = new (string Name, float[] X, float[] Y, Action<int> Fused, Action Naive)[]
+        foreach (string loss in Baselines.ElementwiseLosses)
         {
-            ("mse", ex, ey, th => FusedElementwise.Mse(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new MseLoss.Kernel(), ex, ey, eg)),
-            ("l1", ex, ey, th => FusedElementwise.L1(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new L1Loss.Kernel(), ex, ey, eg)),
-            ("huber", ex, ey, th => FusedElementwise.Huber(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new HuberLoss.Kernel(1), ex, ey, eg)),
-            ("smooth_l1", ex, ey, th => FusedElementwise.SmoothL1(ex, ey, eg, threads: th), () => Baselines.NaiveElementwise(new SmoothL1Loss.Kernel(1), ex, ey, eg)),
-            ("bce", probs, labels, th => FusedElementwise.BinaryCrossEntropy(probs, labels, eg, threads: th), () => Baselines.NaiveElementwise(new BinaryCrossEntropy.Kernel(), probs, labels, eg)),
-            ("bce_with_logits", ex, labels, th => FusedElementwise.BinaryCrossEntropyWithLogits(ex, labels, eg, threads: th), () => Baselines.NaiveElementwise(new BinaryCrossEntropyWithLogits.Kernel(0), ex, labels, eg)),
-            ("sigmoid_focal", ex, labels, th => FusedElementwise.SigmoidFocal(ex, labels, eg, threads: th), () => Baselines.NaiveElementwise(new SigmoidFocalLoss.Kernel(0.25, 2), ex, labels, eg)),
-            ("kl_div", ex, probs, th => FusedElementwise.KLDivergence(ex, probs, eg, threads: th), () => Baselines.NaiveElementwise(new KLDivergence.Kernel(false), ex, probs, eg)),
-        };
-        foreach (var k in cases)
-        {
-            progress?.Invoke(k.Name);
-            double naive = Median(k.Naive, quick ? 1 : 3);
+            progress?.Invoke(loss);
+            var (x, y) = Baselines.ElementwiseInputs(loss, ex, ey);
+            double naive = Median(() => Baselines.NaiveElementwiseLoss(loss, x, y, eg), quick ? 1 : 3);
             foreach (int threads in new[] { 1, 2 })
             {
-                double floor = Median(() => Baselines.Add(k.X, k.Y, eg, threads), reps);
-                double ms = Median(() => k.Fused(threads), reps);
-                yield return Result(k.Name, $"{ElementwiseSize}", threads, ms, 12.0 * ElementwiseSize, floor, threads == 1 ? naive : null);
+                double floor = Median(() => Baselines.Add(x, y, eg, threads), reps);
+                double ms = Median(() => Baselines.FusedElementwiseLoss(loss, x, y, eg, threads), reps);
+                yield return Result(loss, $"{ElementwiseSize}", threads, ms, 12.0 * ElementwiseSize, floor, threads == 1 ? naive : null);
             }
         }
     }

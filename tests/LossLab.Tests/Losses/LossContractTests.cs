@@ -56,9 +56,9 @@ public sealed class LossContractTests
         LossSample s = LossSamples.All[loss].Samples[sample];
         ILoss l = LossRegistry.Default.Create(loss, s.Options);
         LossInputs d = s.Make(new Random(7));
-        var f = new LossInputs(d.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float64 ? kv.Value.ToDType(DType.Float32) : kv.Value)));
+        LossInputs f = T.As(d, DType.Float32);
         // Inputs rounded to float32 first, so both runs see the same numbers.
-        var d2 = new LossInputs(f.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float32 ? kv.Value.ToDType(DType.Float64) : kv.Value)));
+        LossInputs d2 = T.As(f, DType.Float64);
         LossResult r32 = l.Evaluate(f), r64 = l.Evaluate(d2);
         Assert.Equal(DType.Float32, r32.Value.DType);
         Assert.Equal(DType.Float64, r64.Value.DType);

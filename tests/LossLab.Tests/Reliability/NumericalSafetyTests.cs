@@ -33,7 +33,8 @@ public sealed class NumericalSafetyTests
         {
             foreach (float v in Tiny)
             {
-                var inputs = new LossInputs(baseInputs.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Key == spec.Name ? Replace(kv.Value.ToDType(DType.Float32), v) : kv.Value.DType == DType.Float64 ? kv.Value.ToDType(DType.Float32) : kv.Value)));
+                LossInputs inputs = T.As(baseInputs, DType.Float32);
+                inputs.Add(spec.Name, Replace(inputs[spec.Name], v));
                 LossResult r;
                 try
                 {

@@ -97,8 +97,7 @@ public sealed class PropertyTests
             Assert.All(none, v => Assert.False(double.IsNaN(v), $"{d.Name} at {shape} seed {seed}: NaN"));
             double total = none.Sum();
             Assert.True(Math.Abs(sum[0] - total) <= 1e-9 * Math.Max(1, Math.Abs(total)), $"{d.Name} at {shape}: sum {sum[0]:R} vs Σ none {total:R}");
-            var f = new LossInputs(inputs.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float64 ? kv.Value.ToDType(DType.Float32) : kv.Value)));
-            var dd = new LossInputs(f.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float32 ? kv.Value.ToDType(DType.Float64) : kv.Value)));
+            LossInputs f = T.As(inputs, DType.Float32), dd = T.As(f, DType.Float64);
             ILoss loss = d.Create(new Dictionary<string, object?> { ["reduction"] = "sum" });
             double v32 = T.Values(loss.Evaluate(f, false).Value)[0], v64 = T.Values(loss.Evaluate(dd, false).Value)[0];
             Assert.True(Math.Abs(v32 - v64) <= 1e-4 * Math.Max(1, Math.Abs(v64)), $"{d.Name} at {shape}: float32 {v32:R} vs float64 {v64:R}");
@@ -124,8 +123,7 @@ public sealed class PropertyTests
         Cases.Sample(c =>
         {
             var (s, loss, d) = Make(c);
-            var f = new LossInputs(d.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float64 ? kv.Value.ToDType(DType.Float32) : kv.Value)));
-            var dd = new LossInputs(f.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType == DType.Float32 ? kv.Value.ToDType(DType.Float64) : kv.Value)));
+            LossInputs f = T.As(d, DType.Float32), dd = T.As(f, DType.Float64);
             double[] v32 = T.Values(loss.Evaluate(f, false).Value), v64 = T.Values(loss.Evaluate(dd, false).Value);
             for (int i = 0; i < v32.Length; i++)
             {

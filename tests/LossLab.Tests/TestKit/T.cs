@@ -34,6 +34,10 @@ internal static class T
 
     public static double[] Values(TensorData t) => Enumerable.Range(0, t.Length).Select(t.GetDouble).ToArray();
 
+    /// <summary>The same inputs with every floating tensor converted to <paramref name="dtype"/> (integer tensors kept).</summary>
+    public static LossInputs As(LossInputs inputs, DType dtype)
+        => new(inputs.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType is DType.Float32 or DType.Float64 ? kv.Value.ToDType(dtype) : kv.Value)));
+
     /// <summary>|a − b| ≤ abs + rel·|b| elementwise, NaN equal to NaN, infinities equal to themselves.</summary>
     public static void Close(double expected, double actual, double rel = 1e-6, double abs = 1e-9)
     {

@@ -48,19 +48,12 @@ public static class FusedCrossEntropy
         float labelSmoothing, float zLoss, Span<float> rowLosses, int threads, SimdWidth width)
     {
         int rows = targets.Length;
-        Validate(logits.Length, rows, classes, gradient.Length, reduction, classWeights.Length, labelSmoothing, zLoss, rowLosses.Length);
-        double denominator = 0, weightSum = classWeights.IsEmpty ? classes : 0;
+        ClassRows.CheckShapes("FusedCrossEntropy", "logits", logits.Length, rows, classes, gradient.Length, reduction, classWeights.Length, rowLosses.Length);
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw LossArgumentException.Value($"FusedCrossEntropy: label_smoothing must be in [0, 1], got {labelSmoothing}");
+        if (!(zLoss >= 0) || !float.IsFinite(zLoss)) throw LossArgumentException.Value($"FusedCrossEntropy: z_loss must be a finite number ≥ 0, got {zLoss}");
+        double weightSum = classWeights.IsEmpty ? classes : 0;
         for (int c = 0; c < classWeights.Length; c++) weightSum += classWeights[c];
-        for (int r = 0; r < rows; r++)
-        {
-            int t = targets[r];
-            if (t == ignoreIndex) continue;
-            if ((uint)t >= (uint)classes)
-            {
-                throw LossArgumentException.Value($"FusedCrossEntropy: targets[{r}] = {t} is not a class index in [0, {classes}) nor ignore_index {ignoreIndex}");
-            }
-            denominator += classWeights.IsEmpty ? 1 : classWeights[t];
-        }
+        double denominator = ClassRows.Denominator("FusedCrossEntropy", targets, classes, ignoreIndex, classWeights);
         if (rows == 0) return reduction == Reduction.Mean ? double.NaN : 0;
         double scale = reduction == Reduction.Mean ? 1 / denominator : 1;
         double total = SumRows(logits, targets, classes, gradient, classWeights, weightSum, ignoreIndex, labelSmoothing, zLoss, scale, rowLosses, threads, width);
@@ -85,38 +78,10 @@ public static class FusedCrossEntropy
             job.Rows = rows; job.Classes = classes; job.IgnoreIndex = ignoreIndex;
             job.Eps = labelSmoothing; job.Z = zLoss; job.Scale = scale; job.WeightSum = weightSum; job.Width = width;
             int parts = Simd.Threads(threads, (long)rows * classes, ParallelThreshold, Math.Max(1, rows));
-            job.Prepare(parts);
-            job.Run(parts);
-            double total = 0;
-            for (int p = 0; p < parts; p++) total += job.Partials[p];
+            double total = job.Run(parts);
             job.X = null; job.G = null; job.W = null; job.RowLoss = null; job.T = null;
             return total;
         }
-    }
-
-    private static void Validate(int logits, int rows, int classes, int gradient, Reduction reduction, int weights, float eps, float z, int rowLosses)
-    {
-        if (classes <= 0) throw LossArgumentException.Value($"FusedCrossEntropy: classes must be ≥ 1, got {classes}");
-        if ((long)rows * classes != logits)
-        {
-            throw LossArgumentException.Shape($"FusedCrossEntropy: logits have {logits} values but targets ({rows}) × classes ({classes}) = {(long)rows * classes}");
-        }
-        if (gradient != 0 && gradient != logits)
-        {
-            throw LossArgumentException.Shape($"FusedCrossEntropy: gradient has {gradient} values; it must be empty or match the logits ({logits})");
-        }
-        if (weights != 0 && weights != classes)
-        {
-            throw LossArgumentException.Shape($"FusedCrossEntropy: class weights have {weights} values; expected {classes} (one per class)");
-        }
-        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None))
-        {
-            throw LossArgumentException.Value($"FusedCrossEntropy: reduction {reduction} is not supported (none, mean or sum)");
-        }
-        if (rowLosses != 0 && rowLosses != rows) throw LossArgumentException.Shape($"FusedCrossEntropy: rowLosses has {rowLosses} values; expected {rows}");
-        if (reduction == Reduction.None && rowLosses == 0 && rows > 0) throw LossArgumentException.Shape("FusedCrossEntropy: reduction none needs a rowLosses span of one value per row");
-        if (!(eps >= 0 && eps <= 1)) throw LossArgumentException.Value($"FusedCrossEntropy: label_smoothing must be in [0, 1], got {eps}");
-        if (!(z >= 0) || !float.IsFinite(z)) throw LossArgumentException.Value($"FusedCrossEntropy: z_loss must be a finite number ≥ 0, got {z}");
     }
 
     /// <summary>The kernel's arguments for the worker threads (pinned pointers; valid only inside Compute).</summary>
@@ -133,17 +98,10 @@ public static class FusedCrossEntropy
         public float Eps, Z;
         public double Scale, WeightSum;
         public SimdWidth Width;
-        public double[] Partials = new double[2];
-
-        public void Prepare(int parts)
-        {
-            if (Partials.Length < parts) Partials = new double[parts];
-        }
-
-        protected override void RunPart(int part)
+        protected override double RunPart(int part)
         {
             int r0 = (int)((long)Rows * part / Parts), r1 = (int)((long)Rows * (part + 1) / Parts);
-            Partials[part] = Width switch
+            return Width switch
             {
                 SimdWidth.V512 => Band<V512>(r0, r1),
                 SimdWidth.V256 => Band<V256>(r0, r1),

@@ -101,10 +101,7 @@ public static class FusedElementwise
             // Parts are whole rows of pos_weight's period so that every part starts at column 0.
             int period = Math.Max(1, aux.Length), units = n / period;
             int parts = Simd.Threads(threads, n, ParallelThreshold, units);
-            job.Prepare(parts);
-            job.Run(parts);
-            double total = 0;
-            for (int p = 0; p < parts; p++) total += job.Partials[p];
+            double total = job.Run(parts);
             job.X = job.Y = job.A = job.G = job.L = null;
             return reduction == Reduction.Mean ? total / n : total;
         }
@@ -124,14 +121,7 @@ public static class FusedElementwise
         public float Scale;
         public bool Streaming;
         public SimdWidth Width;
-        public double[] Partials = new double[2];
-
-        public void Prepare(int parts)
-        {
-            if (Partials.Length < parts) Partials = new double[parts];
-        }
-
-        protected override void RunPart(int part)
+        protected override double RunPart(int part)
         {
             int period = Math.Max(1, Columns);
             long units = N / period;
@@ -145,7 +135,7 @@ public static class FusedElementwise
             {
                 for (int row = i0; row < i1; row += Columns) total += Segment(row, row + Columns, A);
             }
-            Partials[part] = total;
+            return total;
         }
 
         /// <summary>Elements [i0, i1); aux (when present) is indexed from i0.</summary>

@@ -19,28 +19,8 @@ public static class FusedNll
         Reduction reduction = Reduction.Mean, ReadOnlySpan<float> classWeights = default, int ignoreIndex = -100, Span<float> rowLosses = default)
     {
         int rows = targets.Length;
-        if (classes <= 0) throw LossArgumentException.Value($"FusedNll: classes must be ≥ 1, got {classes}");
-        if ((long)rows * classes != logProbs.Length)
-        {
-            throw LossArgumentException.Shape($"FusedNll: log-probabilities have {logProbs.Length} values but targets ({rows}) × classes ({classes}) = {(long)rows * classes}");
-        }
-        if (gradient.Length != 0 && gradient.Length != logProbs.Length)
-        {
-            throw LossArgumentException.Shape($"FusedNll: gradient has {gradient.Length} values; it must be empty or match the log-probabilities ({logProbs.Length})");
-        }
-        if (classWeights.Length != 0 && classWeights.Length != classes) throw LossArgumentException.Shape($"FusedNll: class weights have {classWeights.Length} values; expected {classes}");
-        if (reduction is not (Reduction.Mean or Reduction.Sum or Reduction.None)) throw LossArgumentException.Value($"FusedNll: reduction {reduction} is not supported (none, mean or sum)");
-        if (rowLosses.Length != 0 && rowLosses.Length != rows) throw LossArgumentException.Shape($"FusedNll: rowLosses has {rowLosses.Length} values; expected {rows}");
-        if (reduction == Reduction.None && rowLosses.IsEmpty && rows > 0) throw LossArgumentException.Shape("FusedNll: reduction none needs a rowLosses span of one value per row");
-
-        double denominator = 0, total = 0;
-        for (int r = 0; r < rows; r++)
-        {
-            int t = targets[r];
-            if (t == ignoreIndex) continue;
-            if ((uint)t >= (uint)classes) throw LossArgumentException.Value($"FusedNll: targets[{r}] = {t} is not a class index in [0, {classes}) nor ignore_index {ignoreIndex}");
-            denominator += classWeights.IsEmpty ? 1 : classWeights[t];
-        }
+        ClassRows.CheckShapes("FusedNll", "log-probabilities", logProbs.Length, rows, classes, gradient.Length, reduction, classWeights.Length, rowLosses.Length);
+        double denominator = ClassRows.Denominator("FusedNll", targets, classes, ignoreIndex, classWeights), total = 0;
         if (rows == 0) return reduction == Reduction.Mean ? double.NaN : 0;
         double scale = reduction == Reduction.Mean ? 1 / denominator : 1;
         gradient.Clear();

@@ -276,14 +276,6 @@ public static class LinearCrossEntropy
         if (!(o.ZLoss >= 0) || !float.IsFinite(o.ZLoss)) throw LossArgumentException.Value($"LinearCrossEntropy: z_loss must be a finite number ≥ 0, got {o.ZLoss}");
         if (!(o.SoftCap >= 0) || !float.IsFinite(o.SoftCap)) throw LossArgumentException.Value($"LinearCrossEntropy: soft_cap must be a finite number ≥ 0 (0 = off), got {o.SoftCap}");
         if (o.ChunkRows < 0 || o.VocabBlock < 0) throw LossArgumentException.Value($"LinearCrossEntropy: chunk rows and vocabulary block must be ≥ 0 (0 = automatic), got {o.ChunkRows} and {o.VocabBlock}");
-        double count = 0;
-        for (int r = 0; r < n; r++)
-        {
-            int t = targets[r];
-            if (t == o.IgnoreIndex) continue;
-            if ((uint)t >= (uint)v) throw LossArgumentException.Value($"LinearCrossEntropy: targets[{r}] = {t} is not a class index in [0, {v}) nor ignore_index {o.IgnoreIndex}");
-            count++;
-        }
-        return (n, v, count);
+        return (n, v, ClassRows.Denominator("LinearCrossEntropy", targets, v, o.IgnoreIndex, default));
     }
 }

@@ -15,21 +15,25 @@ internal abstract class RangeJob : IThreadPoolWorkItem
     private readonly ManualResetEventSlim _done = new(false);
     private int _parts, _next, _remaining;
     private ExceptionDispatchInfo? _error;
+    private double[] _results = new double[2];
 
-    /// <summary>Runs part <paramref name="part"/> of <see cref="Parts"/>.</summary>
-    protected abstract void RunPart(int part);
+    /// <summary>Runs part <paramref name="part"/> of <see cref="Parts"/> and returns its partial sum.</summary>
+    protected abstract double RunPart(int part);
 
     protected int Parts => _parts;
 
-    /// <summary>Runs parts 0..<paramref name="parts"/>−1 and returns when all have finished; rethrows the first error.</summary>
-    public void Run(int parts)
+    /// <summary>
+    /// Runs parts 0..<paramref name="parts"/>−1, returns when all have finished (rethrowing the first error), and gives
+    /// the sum of their results added in part order, so the total does not depend on which thread ran which part.
+    /// </summary>
+    public double Run(int parts)
     {
         if (parts <= 1)
         {
             _parts = 1;
-            RunPart(0);
-            return;
+            return RunPart(0);
         }
+        if (_results.Length < parts) _results = new double[parts];
         // Count down every part AND every queued execution, so that no queued item outlives this call (a stale
         // item could otherwise claim a part of the next call while its fields are being reset).
         _parts = parts;
@@ -41,6 +45,9 @@ internal abstract class RangeJob : IThreadPoolWorkItem
         Drain();
         _done.Wait();
         _error?.Throw();
+        double total = 0;
+        for (int p = 0; p < parts; p++) total += _results[p];
+        return total;
     }
 
     void IThreadPoolWorkItem.Execute()
@@ -56,7 +63,7 @@ internal abstract class RangeJob : IThreadPoolWorkItem
         {
             try
             {
-                RunPart(part);
+                _results[part] = RunPart(part);
             }
             catch (Exception e)
             {

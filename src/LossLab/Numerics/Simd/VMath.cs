@@ -126,16 +126,11 @@ internal static class VMath
         return LogWide(x);
     }
 
-    /// <summary>Subnormals (scaled by 2²³ first), 0 → −∞, negative or NaN → NaN, +∞ → +∞.</summary>
+    /// <summary><see cref="LogNonNegative{TV}"/> (subnormals, 0 → −∞) plus the rest: negative or NaN → NaN, +∞ → +∞.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]   // a call in a kernel loop would spill every vector register
     private static TV LogWide<TV>(TV x) where TV : struct, IVec<TV>
     {
-        TV subnormal = TV.LessThan(x, TV.Splat(1.17549435e-38f));
-        TV xs = TV.Select(subnormal, x * TV.Splat(8388608f), x);
-        TV m = TV.Frexp(xs, out TV e);
-        TV r = LogReduced(m, e - TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f)));
-        r = TV.Select(TV.Equal(x, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), r);
-        r = TV.Select(TV.Equal(x, TV.Splat(float.PositiveInfinity)), x, r);
+        TV r = TV.Select(TV.Equal(x, TV.Splat(float.PositiveInfinity)), x, LogNonNegative(x));
         TV invalid = TV.LessThan(x, TV.Splat(0f)) | TV.IsNaN(x);
         return TV.Select(invalid, TV.Splat(float.NaN), r);
     }
@@ -178,33 +173,6 @@ internal static class VMath
         return TV.Select(TV.Equal(x, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), r);
     }
 
-    /// <summary>log(1 + u) for u in [0, 1] (softplus's tail): 1 + u is in [1, 2], so no special values arise.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Log1pUnit<TV>(TV u) where TV : struct, IVec<TV>
-    {
-        TV one = TV.Splat(1f);
-        TV w = u + one;
-        TV m = TV.Frexp(w, out TV e);
-        return LogReduced(m, e) + (u - (w - one)) / w;
-    }
-
-    /// <summary>softplus(x) = max(x, 0) + log1p(e^−|x|) with the non-positive exponential (below e^−87.33 the tail flushes to ≈1e−38).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV SoftplusFast<TV>(TV x) where TV : struct, IVec<TV>
-        => TV.Max(x, TV.Splat(0f)) + Log1pUnit(ExpNonPositive(-TV.Abs(x)));
-
-    /// <summary>σ(x) and σ(−x) = 1 − σ(x) from one exponential e = e^−|x|: 1/(1 + e) and e/(1 + e), each without cancellation.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV SigmoidPair<TV>(TV x, out TV sigmoidOfMinusX) where TV : struct, IVec<TV>
-    {
-        TV e = ExpNonPositive(-TV.Abs(x));
-        TV d = TV.Splat(1f) / (TV.Splat(1f) + e);
-        TV small = e * d;
-        TV positive = TV.LessThanOrEqual(TV.Splat(0f), x);
-        sigmoidOfMinusX = TV.Select(positive, small, d);
-        return TV.Select(positive, d, small);
-    }
-
     /// <summary>
     /// Everything a logistic loss needs from one exponential e = e^−|x| and one division d = 1/(1 + e):
     /// σ(x), σ(−x) and softplus(−x) = −log σ(x) = max(−x, 0) + log1p(e).
@@ -223,24 +191,4 @@ internal static class VMath
         softplusOfMinusX = TV.Max(-x, TV.Splat(0f)) + LogReduced(m, exponent) + (e - (w - one)) * d;
         return TV.Select(positive, d, small);
     }
-
-    /// <summary>log(1 + y) for y ≥ −1: u = 1 + y, log u + (y − (u − 1))/u corrects u's rounding (Goldberg); u = 0 gives −∞.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Log1p<TV>(TV y) where TV : struct, IVec<TV>
-    {
-        TV one = TV.Splat(1f);
-        TV u = y + one;
-        TV r = Log(u) + (y - (u - one)) / u;
-        return TV.Select(TV.Equal(u, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), r);
-    }
-
-    /// <summary>softplus(x) = max(x, 0) + log1p(e^−|x|), finite for every finite x.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Softplus<TV>(TV x) where TV : struct, IVec<TV>
-        => TV.Max(x, TV.Splat(0f)) + Log1p(Exp(-TV.Abs(x)));
-
-    /// <summary>σ(x) = 1/(1 + e^−x): e^−x = ∞ gives exactly 0, never NaN.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Sigmoid<TV>(TV x) where TV : struct, IVec<TV>
-        => TV.Splat(1f) / (TV.Splat(1f) + Exp(-x));
 }
