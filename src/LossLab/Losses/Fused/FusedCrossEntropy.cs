@@ -160,14 +160,28 @@ public static class FusedCrossEntropy
                 m0 = TV.Max(m0, a);
                 chk = TV.Fma(a, zero, chk);
             }
-            float max = TV.MaxAcross(TV.Max(m0, m1)), check = TV.Sum(chk);
-            for (; i < C; i++)
+            // Rows of at least one vector end with one more vector that overlaps the last full one (max and the check
+            // are idempotent); shorter rows go element by element.
+            int rem = C - full;
+            bool overlapTail = rem > 0 && C >= n;
+            if (overlapTail)
             {
-                max = MathF.Max(max, xs[i]);
-                check += xs[i] - xs[i];
+                TV a = TV.Load(ref x, C - n);
+                m0 = TV.Max(m0, a);
+                chk = TV.Fma(a, zero, chk);
+            }
+            float max = TV.MaxAcross(TV.Max(m0, m1)), check = TV.Sum(chk);
+            if (C < n)
+            {
+                for (i = 0; i < C; i++)
+                {
+                    max = MathF.Max(max, xs[i]);
+                    check += xs[i] - xs[i];
+                }
             }
             if (!float.IsFinite(max) || float.IsNaN(check)) return double.NaN;
             float xy = xs[y];   // read before pass 2: the gradient may overwrite the logits
+            TV xTail = overlapTail ? TV.Load(ref x, C - n) : zero;   // likewise
             double wx = Eps == 0 ? 0 : WeightedSum<TV>(xs, w);
 
             // Pass 2: e = exp(x − max), into the gradient buffer when there is one; Σe in float blocks, then double.
@@ -206,17 +220,24 @@ public static class FusedCrossEntropy
                 }
                 sum += TV.Sum(s0 + s1);
             }
-            int rem = C - full;
-            Span<float> scratch = stackalloc float[64];
-            if (rem > 0)
+            if (overlapTail)
             {
-                // Tail: one padded vector whose padding lanes are zeroed after the exponential.
+                // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
+                // writes the same values (same logits, same operations).
+                TV e = VMath.ExpNonPositive(xTail - mx);
+                if (grad) TV.Store(e, ref g, C - n);
+                sum += TV.Sum(TV.Select(TV.FirstLanes(n - rem), zero, e));
+            }
+            else if (rem > 0)
+            {
+                // A row shorter than one vector: one padded vector whose padding lanes are zeroed after the exponential.
+                Span<float> scratch = stackalloc float[64];
                 scratch[..n].Fill(max);
-                xs[full..].CopyTo(scratch);
-                TV e = TV.Select(TV.FirstLanes(rem), VMath.ExpNonPositive(TV.Load(ref scratch[0], 0) - mx), TV.Splat(0));
+                xs.CopyTo(scratch);
+                TV e = TV.Select(TV.FirstLanes(rem), VMath.ExpNonPositive(TV.Load(ref scratch[0], 0) - mx), zero);
                 TV.Store(e, ref scratch[0], 0);
                 sum += TV.Sum(e);
-                if (grad) scratch[..rem].CopyTo(gs[full..]);
+                if (grad) scratch[..rem].CopyTo(gs);
             }
             double lse = max + Math.Log(sum);
             double eps = Eps, oneMinusEps = 1 - eps, epsOverC = eps / C;
@@ -230,14 +251,19 @@ public static class FusedCrossEntropy
             i = 0;
             if (w.IsEmpty)
             {
+                // The overlapping tail vector is computed from e before the main loop transforms its first lanes.
+                TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv) : zero;
                 for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv), ref g, i);
-                for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k);
+                if (overlapTail) TV.Store(tail, ref g, C - n);
+                else for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k);
             }
             else
             {
                 ref float wr = ref Unsafe.AsRef(in w[0]);
+                TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv * TV.Load(ref wr, C - n)) : zero;
                 for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv * TV.Load(ref wr, i)), ref g, i);
-                for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k * w[i]);
+                if (overlapTail) TV.Store(tail, ref g, C - n);
+                else for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k * w[i]);
             }
             gs[y] -= (float)(Scale * oneMinusEps * wy);
             return loss;

@@ -113,6 +113,7 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(V512 a) => V256.MaxAcross(new(Vector256.Max(a.V.GetLower(), a.V.GetUpper())));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 FirstLanes(int count) => new(Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)count)));
 }
 
@@ -171,6 +172,7 @@ internal readonly struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(V256 a) => V128.MaxAcross(new(Vector128.Max(a.V.GetLower(), a.V.GetUpper())));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 FirstLanes(int count) => new(Vector256.LessThan(Vector256<float>.Indices, Vector256.Create((float)count)));
 }
 
@@ -227,7 +229,13 @@ internal readonly struct V128 : IVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V128 a) => Vector128.Sum(a.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(V128 a) => MathF.Max(MathF.Max(a.V.GetElement(0), a.V.GetElement(1)), MathF.Max(a.V.GetElement(2), a.V.GetElement(3)));
+    public static float MaxAcross(V128 a)
+    {
+        // Two shuffle-and-max steps (hardware max: NaN handling is the caller's, as for Max).
+        Vector128<float> m = Max(a, new(Vector128.Shuffle(a.V, Vector128.Create(2, 3, 0, 1)))).V;
+        return Max(new(m), new(Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)))).V.ToScalar();
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 FirstLanes(int count) => new(Vector128.LessThan(Vector128<float>.Indices, Vector128.Create((float)count)));
 }
