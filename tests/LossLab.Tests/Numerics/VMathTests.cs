@@ -28,24 +28,35 @@ public class VMathTests
         return [.. values];
     }
 
-    private static float[] Apply<TV>(float[] x, bool log, bool nonPositive = false) where TV : struct, IVec<TV>
+    /// <summary>The function under test on TV lanes: exp, exp of x ≤ 0, log, log of x ≥ 0, or softplus(−x) = −log σ(x).</summary>
+    private static TV F<TV>(TV v, string fn) where TV : struct, IVec<TV> => fn switch
+    {
+        "exp" => VMath.Exp(v),
+        "expnp" => VMath.ExpNonPositive(v),
+        "log" => VMath.Log(v),
+        "lognn" => VMath.LogNonNegative(v),
+        "softplus" => Softplus(v),
+        _ => throw new ArgumentException(fn),
+    };
+
+    private static TV Softplus<TV>(TV v) where TV : struct, IVec<TV>
+    {
+        VMath.Logistic(v, out _, out TV softplusOfMinusX);
+        return softplusOfMinusX;
+    }
+
+    private static float[] Apply<TV>(float[] x, string fn) where TV : struct, IVec<TV>
     {
         var y = new float[x.Length];
         int i = 0;
-        for (; i + TV.Count <= x.Length; i += TV.Count)
-        {
-            TV v = TV.Load(ref x[i], 0);
-            TV.Store(log ? VMath.Log(v) : nonPositive ? VMath.ExpNonPositive(v) : VMath.Exp(v), ref y[i], 0);
-        }
+        for (; i + TV.Count <= x.Length; i += TV.Count) TV.Store(F(TV.Load(ref x[i], 0), fn), ref y[i], 0);
         Span<float> pad = stackalloc float[TV.Count];
         for (; i < x.Length; i++)
         {
             // Tail through a padded vector, so every value goes through the kernel.
-            pad.Fill(nonPositive ? -1 : 1);
+            pad.Fill(fn == "expnp" ? -1 : 1);
             pad[0] = x[i];
-            TV p = TV.Load(ref pad[0], 0);
-            TV r = log ? VMath.Log(p) : nonPositive ? VMath.ExpNonPositive(p) : VMath.Exp(p);
-            TV.Store(r, ref pad[0], 0);
+            TV.Store(F(TV.Load(ref pad[0], 0), fn), ref pad[0], 0);
             y[i] = pad[0];
         }
         return y;
@@ -53,28 +64,35 @@ public class VMathTests
 
     public static TheoryData<string> Widths => new() { "V512", "V256", "V128" };
 
-    private static float[] Apply(string width, float[] x, bool log, bool nonPositive = false) => width switch
+    private static float[] Apply(string width, float[] x, string fn) => width switch
     {
-        "V512" => Apply<V512>(x, log, nonPositive),
-        "V256" => Apply<V256>(x, log, nonPositive),
-        _ => Apply<V128>(x, log, nonPositive),
+        "V512" => Apply<V512>(x, fn),
+        "V256" => Apply<V256>(x, fn),
+        _ => Apply<V128>(x, fn),
     };
+
+    /// <summary>The worst error in ulp of <paramref name="fn"/> over <paramref name="x"/> against <paramref name="exact"/>, and where.</summary>
+    private static (double Worst, float At) WorstUlps(string width, float[] x, string fn, Func<double, double> exact)
+    {
+        float[] y = Apply(width, x, fn);
+        double worst = 0;
+        float at = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            double u = Ulps(y[i], exact(x[i]));
+            if (u > worst) { worst = u; at = x[i]; }
+        }
+        return (worst, at);
+    }
 
     /// <summary>The softmax exponential (on 512-bit lanes the 16-entry table variant): ≤ 2 ulp on [−87.33, 0], ≤ 1.2e−38 below.</summary>
     [Theory, MemberData(nameof(Widths))]
     public void ExpNonPositiveIsWithinTwoUlpsAndFlushesOnlyBelowTheNormalRange(string width)
     {
         float[] x = Sweep(-87.33f, -1e-30f);
-        float[] y = Apply(width, x, log: false, nonPositive: true);
-        double worst = 0;
-        float at = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double u = Ulps(y[i], Math.Exp(x[i]));
-            if (u > worst) { worst = u; at = x[i]; }
-        }
+        var (worst, at) = WorstUlps(width, x, "expnp", Math.Exp);
         Assert.True(worst <= 2, $"exp(x ≤ 0): {worst:F2} ulp at x = {at:R} ({x.Length} values)");
-        float[] low = Apply(width, [-87.4f, -100f, -1e30f, float.NegativeInfinity, 0f, -0f], log: false, nonPositive: true);
+        float[] low = Apply(width, [-87.4f, -100f, -1e30f, float.NegativeInfinity, 0f, -0f], "expnp");
         Assert.All(low[..4], v => Assert.InRange(v, 0f, 1.2e-38f));
         Assert.Equal(1f, low[4]);
         Assert.Equal(1f, low[5]);
@@ -84,14 +102,7 @@ public class VMathTests
     public void ExpIsWithinTwoUlpsOverTheWholeRange(string width)
     {
         float[] x = Sweep(-104f, 89f);
-        float[] y = Apply(width, x, log: false);
-        double worst = 0;
-        float at = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double u = Ulps(y[i], Math.Exp(x[i]));
-            if (u > worst) { worst = u; at = x[i]; }
-        }
+        var (worst, at) = WorstUlps(width, x, "exp", Math.Exp);
         Assert.True(worst <= 2, $"exp: {worst:F2} ulp at x = {at:R} ({x.Length} values)");
         Assert.True(x.Length > 500_000);
     }
@@ -100,22 +111,44 @@ public class VMathTests
     public void LogIsWithinTwoUlpsOnEveryPositiveFloatIncludingSubnormals(string width)
     {
         float[] x = Sweep(float.Epsilon, float.MaxValue);
-        float[] y = Apply(width, x, log: true);
-        double worst = 0;
-        float at = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double u = Ulps(y[i], Math.Log(x[i]));
-            if (u > worst) { worst = u; at = x[i]; }
-        }
+        var (worst, at) = WorstUlps(width, x, "log", Math.Log);
         Assert.True(worst <= 2, $"log: {worst:F2} ulp at x = {at:R} ({x.Length} values)");
+    }
+
+    /// <summary>The branch-free log of probabilities and counts (on AVX-512 by getexp/scalef): same bound, the ends included.</summary>
+    [Theory, MemberData(nameof(Widths))]
+    public void LogNonNegativeIsWithinTwoUlpsFromZeroToTheLargestFloat(string width)
+    {
+        float[] x = [.. Sweep(float.Epsilon, float.MaxValue), float.MaxValue, float.Epsilon, 1f, MathF.BitDecrement(1f), MathF.BitIncrement(1f), 1.4142135f, 1.4142137f, 0.70710677f];
+        var (worst, at) = WorstUlps(width, x, "lognn", Math.Log);
+        Assert.True(worst <= 2, $"log of x ≥ 0: {worst:F2} ulp at x = {at:R} ({x.Length} values)");
+        float[] zero = Apply(width, [0f, -0f], "lognn");
+        Assert.Equal(float.NegativeInfinity, zero[0]);
+        Assert.Equal(float.NegativeInfinity, zero[1]);
+    }
+
+    /// <summary>softplus(−x) = −log σ(x), the logistic losses' value term: within 4 ulp on [−100, 87.3] (log1p from one log and a correction); beyond, an absolute error under 1.2e−38.</summary>
+    [Theory, MemberData(nameof(Widths))]
+    public void SoftplusIsAccurateOverTheLogitRange(string width)
+    {
+        float[] x = Sweep(-100f, 87.3f);
+        // softplus(−x) = max(−x, 0) + log1p(e^−|x|), in double.
+        static double Exact(double v)
+        {
+            double e = Math.Exp(-Math.Abs(v));   // log1p(e): the series where 1 + e would round e away
+            return Math.Max(-v, 0) + (e < 1e-4 ? e - e * e / 2 + e * e * e / 3 : Math.Log(1 + e));
+        }
+        var (worst, at) = WorstUlps(width, x, "softplus", Exact);
+        Assert.True(worst <= 4, $"softplus(−x): {worst:F2} ulp at x = {at:R} ({x.Length} values)");
+        // Beyond, e^−x is below the normal range: the shared exponential flushes it to about 1.2e−38 (documented).
+        Assert.All(Apply(width, Sweep(87.34f, 100f), "softplus"), v => Assert.InRange(v, 0f, 1.2e-38f));
     }
 
     [Theory, MemberData(nameof(Widths))]
     public void SpecialValues(string width)
     {
         float[] x = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 88.72283f, 88.7229f, -88f, -103.9f, -104.5f, 1e-30f, -1e-30f];
-        float[] e = Apply(width, x, log: false);
+        float[] e = Apply(width, x, "exp");
         Assert.True(float.IsNaN(e[0]));
         Assert.Equal(float.PositiveInfinity, e[1]);
         Assert.Equal(0f, e[2]);
@@ -128,7 +161,7 @@ public class VMathTests
         Assert.Equal(0f, e[9]);
         Assert.Equal(1f, e[10]);
         Assert.Equal(1f, e[11]);
-        float[] l = Apply(width, x, log: true);
+        float[] l = Apply(width, x, "log");
         Assert.True(float.IsNaN(l[0]));
         Assert.Equal(float.PositiveInfinity, l[1]);
         Assert.True(float.IsNaN(l[2]));

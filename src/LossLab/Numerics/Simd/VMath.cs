@@ -135,13 +135,20 @@ internal static class VMath
         return TV.Select(invalid, TV.Splat(float.NaN), r);
     }
 
-    /// <summary>log(m·2ᵉ) for m in [1, 2): fold m into [√½, √2), f = m − 1, f − f²/2 + f³·Q(f) + e·ln2.</summary>
+    /// <summary>log(m·2ᵉ) for m in [1, 2): fold m into [√½, √2), then <see cref="LogFolded{TV}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV LogReduced<TV>(TV m, TV e) where TV : struct, IVec<TV>
     {
         TV big = TV.LessThan(TV.Splat(1.41421356f), m);
         m = TV.Select(big, m * TV.Splat(0.5f), m);
         e = TV.Select(big, e + TV.Splat(1f), e);
+        return LogFolded(m, e);
+    }
+
+    /// <summary>log(m·2ᵉ) for m in [√½, √2) (an ulp beyond either end is harmless): f = m − 1, f − f²/2 + f³·Q(f) + e·ln2.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV LogFolded<TV>(TV m, TV e) where TV : struct, IVec<TV>
+    {
         TV f = m - TV.Splat(1f);
         TV z = f * f;
         TV q = TV.Splat(7.0376836292e-2f);
@@ -162,11 +169,23 @@ internal static class VMath
     /// <summary>
     /// log x for x in [0, ∞) finite (probabilities, counts), branch-free and without the special-value handling of
     /// <see cref="Log{TV}"/>, so that kernels stay small enough for the JIT to inline everything: subnormals are
-    /// scaled by 2²³ first, 0 gives −∞. Same polynomial and bound as <see cref="Log{TV}"/>.
+    /// scaled by 2²³ first (on AVX-512, getexp and scalef handle them), 0 gives −∞. Same polynomial and bound as
+    /// <see cref="Log{TV}"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV LogNonNegative<TV>(TV x) where TV : struct, IVec<TV>
     {
+        if (typeof(TV) == typeof(V512) && Avx512F.IsSupported)
+        {
+            // The folded reduction without compares: E = floor(log₂(x·√2)) (getexp, subnormals included) is e or e + 1
+            // exactly when the mantissa is below or above √2, and x·2^−E (scalef, exact) is then in [√½, √2). The
+            // rounding of x·√2 can misplace a mantissa within an ulp of √2, which the polynomial tolerates. x·√2
+            // overflows only for x ≥ 2^127.5, whose E is 128. 0 gives E = −∞ and NaN, replaced below.
+            Vector512<float> v = Unsafe.As<TV, V512>(ref x).V;
+            Vector512<float> ev = Vector512.MinNative(Avx512F.GetExponent(v * Vector512.Create(1.41421356f)), Vector512.Create(128f));
+            V512 folded = LogFolded(new V512(Avx512F.Scale(v, -ev)), new V512(ev));
+            return TV.Select(TV.Equal(x, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), Unsafe.As<V512, TV>(ref folded));
+        }
         TV subnormal = TV.LessThan(x, TV.Splat(1.17549435e-38f));
         TV m = TV.Frexp(TV.Select(subnormal, x * TV.Splat(8388608f), x), out TV e);
         TV r = LogReduced(m, e - TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f)));
@@ -187,8 +206,8 @@ internal static class VMath
         TV small = e * d;
         TV positive = TV.LessThanOrEqual(TV.Splat(0f), x);
         sigmoidOfMinusX = TV.Select(positive, small, d);
-        TV m = TV.Frexp(w, out TV exponent);
-        softplusOfMinusX = TV.Max(-x, TV.Splat(0f)) + LogReduced(m, exponent) + (e - (w - one)) * d;
+        // w is in (1, 2]: it is its own mantissa with exponent 0 (LogReduced folds w above √2, 2 included).
+        softplusOfMinusX = TV.Max(-x, TV.Splat(0f)) + LogReduced(w, TV.Splat(0f)) + (e - (w - one)) * d;
         return TV.Select(positive, d, small);
     }
 }

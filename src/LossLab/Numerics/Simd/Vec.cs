@@ -103,6 +103,11 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Frexp(V512 x, out V512 exponent)
     {
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported)
+        {
+            exponent = new(System.Runtime.Intrinsics.X86.Avx512F.GetExponent(x.V));   // floor(log₂ x), one instruction
+            return new(System.Runtime.Intrinsics.X86.Avx512F.GetMantissa(x.V, 0));     // in [1, 2), sign of x
+        }
         Vector512<int> bits = x.V.AsInt32();
         exponent = new(Vector512.ConvertToSingle(Vector512.ShiftRightLogical(bits, 23) - Vector512.Create(127)));
         return new(((bits & Vector512.Create(0x007FFFFF)) | Vector512.Create(0x3F800000)).AsSingle());
