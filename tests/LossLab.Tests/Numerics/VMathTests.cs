@@ -85,7 +85,7 @@ public class VMathTests
         return (worst, at);
     }
 
-    /// <summary>The softmax exponential (on 512-bit lanes the 16-entry table variant): ≤ 2 ulp on [−87.33, 0], ≤ 1.2e−38 below.</summary>
+    /// <summary>The softmax exponential (on 512-bit lanes the 32-entry table variant): ≤ 2 ulp on [−87.33, 0], ≤ 1.2e−38 below.</summary>
     [Theory, MemberData(nameof(Widths))]
     public void ExpNonPositiveIsWithinTwoUlpsAndFlushesOnlyBelowTheNormalRange(string width)
     {
