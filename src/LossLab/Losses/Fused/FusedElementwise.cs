@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using LossLab.Losses.Classification;
 using LossLab.Losses.Core;
 using LossLab.Losses.Regression;
@@ -48,14 +50,8 @@ public static class FusedElementwise
     /// <summary>BCE on probabilities in [0, 1] (checked: the first value outside is named).</summary>
     public static double BinaryCrossEntropy(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
     {
-        // A vectorized range check first (NaN makes Min/Max NaN); the scalar scan only runs to name the offender.
-        if (input.Length > 0 && !(System.Numerics.Tensors.TensorPrimitives.Min(input) >= 0 && System.Numerics.Tensors.TensorPrimitives.Max(input) <= 1))
-        {
-            for (int i = 0; i < input.Length; i++)
-            {
-                if (!(input[i] >= 0 && input[i] <= 1)) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{i}] = {input[i]} is not a probability in [0, 1]");
-            }
-        }
+        int bad = FirstOutsideUnitInterval(input);
+        if (bad >= 0) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{bad}] = {input[bad]} is not a probability in [0, 1]");
         return Run<BceFused, Classification.BinaryCrossEntropy.Kernel>(new BceFused(), "BinaryCrossEntropy", input, target, default, gradient, reduction, losses, threads, Simd.Best);
     }
 
@@ -73,6 +69,39 @@ public static class FusedElementwise
     /// <summary>PyTorch kl_div: input holds log-probabilities; target probabilities (or log-probabilities with <paramref name="logTarget"/>).</summary>
     public static double KLDivergence(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, bool logTarget = false, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
         => Run<KLDivergenceFused, Probabilistic.KLDivergence.Kernel>(new KLDivergenceFused(logTarget), "KLDivergence", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+
+    /// <summary>
+    /// The first index whose value is outside [0, 1] (NaN included), or −1: one vectorized read that stops at the first
+    /// offending vector, whose elements the scalar loop then names.
+    /// </summary>
+    private static int FirstOutsideUnitInterval(ReadOnlySpan<float> x)
+    {
+        ref float p = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> zero = Vector512<float>.Zero, one = Vector512<float>.One;
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                Vector512<float> v = Vector512.LoadUnsafe(ref p, (nuint)i);
+                if (!(Vector512.GreaterThanOrEqualAll(v, zero) && Vector512.LessThanOrEqualAll(v, one))) break;
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<float> zero = Vector256<float>.Zero, one = Vector256<float>.One;
+            for (; i + 8 <= x.Length; i += 8)
+            {
+                Vector256<float> v = Vector256.LoadUnsafe(ref p, (nuint)i);
+                if (!(Vector256.GreaterThanOrEqualAll(v, zero) && Vector256.LessThanOrEqualAll(v, one))) break;
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            if (!(x[i] >= 0 && x[i] <= 1)) return i;
+        }
+        return -1;
+    }
 
     internal static unsafe double Run<TK, TSpec>(TK kernel, string name, ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> aux,
         Span<float> gradient, Reduction reduction, Span<float> losses, int threads, SimdWidth width)

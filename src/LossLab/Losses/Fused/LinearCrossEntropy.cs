@@ -57,6 +57,7 @@ public static class LinearCrossEntropy
 {
     // Workspaces are cached per thread at their exact size (a power-of-two pool would round 50 MB up to 67 MB).
     [ThreadStatic] private static float[]? s_logits, s_factor, s_stats;
+    [ThreadStatic] private static double[]? s_sums;
 
     private static float[] Workspace(ref float[]? slot, int length)
     {
@@ -65,7 +66,11 @@ public static class LinearCrossEntropy
     }
 
     /// <summary>Drops this thread's cached workspaces (they are kept between calls to avoid page faults).</summary>
-    public static void ReleaseWorkspace() => s_logits = s_factor = s_stats = null;
+    public static void ReleaseWorkspace()
+    {
+        s_logits = s_factor = s_stats = null;
+        s_sums = null;
+    }
 
     /// <summary>The chunk rows and vocabulary block the options resolve to for these sizes.</summary>
     public static (int ChunkRows, int VocabBlock) Plan(int rows, int vocab, LinearCrossEntropyOptions? options = null)
@@ -107,7 +112,8 @@ public static class LinearCrossEntropy
         float[] logits = Workspace(ref s_logits, chunk * block);
         float[]? factor = cap ? Workspace(ref s_factor, chunk * block) : null;
         float[] stats = Workspace(ref s_stats, 4 * chunk);   // per row: running max / lse, target logit, Σz
-        double[] sums = new double[chunk];                   // per row: Σexp, then lse, in double
+        if (s_sums is null || s_sums.Length < chunk) s_sums = new double[chunk];
+        double[] sums = s_sums;                              // per row: Σexp, then lse, in double
         {
             double total = 0;
             for (int r0 = 0; r0 < n; r0 += chunk)

@@ -161,6 +161,25 @@ public class FusedElementwiseTests
         Assert.Throws<LossArgumentException>(() => FusedElementwise.L1(new float[2], new float[2], default, Reduction.BatchMean));
     }
 
+    /// <summary>The one-pass range check names the first offender wherever it sits: in a vector, in the tail, NaN or ±∞.</summary>
+    [Theory]
+    [InlineData(0, float.NaN)]
+    [InlineData(17, -1e-30f)]
+    [InlineData(40, 1.0000001f)]
+    [InlineData(95, float.PositiveInfinity)]
+    [InlineData(99, float.NegativeInfinity)]
+    public void BinaryCrossEntropyNamesTheFirstValueOutsideTheUnitInterval(int at, float value)
+    {
+        var x = new float[100];
+        for (int i = 0; i < x.Length; i++) x[i] = i % 3 == 0 ? 0f : i % 3 == 1 ? 1f : -0f;   // the ends and −0 are valid
+        Assert.True(double.IsFinite(FusedElementwise.BinaryCrossEntropy(x, new float[100], default)));
+        x[at] = value;
+        x[Math.Min(99, at + 1)] = 2f;   // a later offender is not the one named
+        if (at == 99) x[99] = value;
+        var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, new float[100], default));
+        Assert.Contains($"input[{at}] = {value}", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void OneThreadCallsDoNotAllocate()
     {
