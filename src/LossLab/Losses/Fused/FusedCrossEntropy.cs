@@ -280,17 +280,28 @@ public static class FusedCrossEntropy
             while (i < full)
             {
                 int end = Math.Min(full, i + 1024);
-                TV s = TV.Splat(0);
+                // Two accumulators: one alone is a chain of dependent adds (or FMAs) that bounds the loop.
+                TV s = TV.Splat(0), t = s;
                 if (w.IsEmpty)
                 {
+                    for (; i + 2 * n <= end; i += 2 * n)
+                    {
+                        s += TV.Load(ref x, i);
+                        t += TV.Load(ref x, i + n);
+                    }
                     for (; i < end; i += n) s += TV.Load(ref x, i);
                 }
                 else
                 {
                     ref float wr = ref Unsafe.AsRef(in w[0]);
+                    for (; i + 2 * n <= end; i += 2 * n)
+                    {
+                        s = TV.Fma(TV.Load(ref wr, i), TV.Load(ref x, i), s);
+                        t = TV.Fma(TV.Load(ref wr, i + n), TV.Load(ref x, i + n), t);
+                    }
                     for (; i < end; i += n) s = TV.Fma(TV.Load(ref wr, i), TV.Load(ref x, i), s);
                 }
-                sum += TV.Sum(s);
+                sum += TV.Sum(s + t);
             }
             for (; i < C; i++) sum += (w.IsEmpty ? 1.0 : w[i]) * xs[i];
             return sum;
