@@ -40,7 +40,7 @@ public static class FusedCrossEntropy
         ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradient,
         Reduction reduction = Reduction.Mean, ReadOnlySpan<float> classWeights = default, int ignoreIndex = -100,
         float labelSmoothing = 0, float zLoss = 0, Span<float> rowLosses = default, int threads = 0)
-        => Compute(logits, targets, classes, gradient, reduction, classWeights, ignoreIndex, labelSmoothing, zLoss, rowLosses, threads, Simd.Best);
+        => Compute(logits, targets, classes, gradient, reduction, classWeights, ignoreIndex, labelSmoothing, zLoss, rowLosses, threads, Simd.BestFor(classes));
 
     internal static double Compute(
         ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradient,

@@ -68,6 +68,28 @@ public class FusedCrossEntropyTests
         }
     }
 
+    /// <summary>The public entry point picks the widest vector that fits a short row (C = 5..15 on 512-bit hardware takes 256 or 128 bits): still the specification's results.</summary>
+    [Fact]
+    public void ThePublicEntryPointMatchesTheSpecificationForShortRows()
+    {
+        Assert.Equal(Simd.Best, Simd.BestFor(100));
+        if (Simd.Best == SimdWidth.V512)
+        {
+            Assert.Equal(SimdWidth.V512, Simd.BestFor(16));
+            Assert.Equal(SimdWidth.V256, Simd.BestFor(10));
+            Assert.Equal(SimdWidth.V128, Simd.BestFor(5));
+            Assert.Equal(SimdWidth.V128, Simd.BestFor(3));
+        }
+        for (int c = 1; c <= 40; c++)
+        {
+            Case k = Make(7, c, c);
+            float[] g = new float[k.X.Length];
+            var rows = new float[k.Rows];
+            double v = FusedCrossEntropy.Compute(k.X, k.T, k.C, g, k.Reduction, k.W, k.Ignore, k.Eps, k.Z, rows);
+            AssertClose(k, Run(k, SimdWidth.Scalar), (v, g, rows), $"public C={c}");
+        }
+    }
+
     [Fact]
     public void ZeroRowsGiveNaNMeanAndZeroSum()
     {
