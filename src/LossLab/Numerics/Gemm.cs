@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LossLab.Numerics;
 
@@ -160,49 +161,85 @@ public static class Gemm
             }
             else
             {
-                // Bᵀ stored: column j of B is a contiguous row of the storage; read it along k, write with stride NR.
+                // Bᵀ stored: column j of B is a contiguous row of the storage. Blocks of 8 columns × 8 k are transposed in
+                // registers (8 row loads, 24 shuffles, 8 stores: an element-by-element strided copy made the packing
+                // cost a quarter of a short product's time); the ragged edges go element by element.
                 if (cols < NR) packed.AsSpan(panel, kc * NR).Clear();
-                for (int j = 0; j < cols; j++)
+                int j8 = Avx.IsSupported ? cols & ~7 : 0, p8 = kc & ~7;
+                fixed (float* dst = &packed[panel])
                 {
-                    float* src = b.P + (long)(jc + jr + j) * b.Ld + pc;
-                    for (int p = 0; p < kc; p++) packed[panel + p * NR + j] = src[p];
+                    for (int j = 0; j < cols; j++)
+                    {
+                        float* src = b.P + (long)(jc + jr + j) * b.Ld + pc;
+                        if (j < j8 && (j & 7) == 0)
+                        {
+                            for (int p = 0; p < p8; p += 8) Transpose8x8(src + p, b.Ld, dst + p * NR + j, NR);
+                        }
+                        for (int p = j < j8 ? p8 : 0; p < kc; p++) dst[p * NR + j] = src[p];
+                    }
                 }
             }
         }
     }
 
+    /// <summary>dst[p·ldd + i] = src[i·lds + p] for i, p in 0..7 (the classic unpack / shuffle / permute transpose).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(src), r1 = Avx.LoadVector256(src + lds), r2 = Avx.LoadVector256(src + 2L * lds), r3 = Avx.LoadVector256(src + 3L * lds);
+        Vector256<float> r4 = Avx.LoadVector256(src + 4L * lds), r5 = Avx.LoadVector256(src + 5L * lds), r6 = Avx.LoadVector256(src + 6L * lds), r7 = Avx.LoadVector256(src + 7L * lds);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5), t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> u4 = Avx.Shuffle(t4, t6, 0x44), u5 = Avx.Shuffle(t4, t6, 0xEE), u6 = Avx.Shuffle(t5, t7, 0x44), u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2L * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3L * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4L * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5L * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6L * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7L * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     /// <summary>A[ic..ic+mc, pc..pc+kc] into micro-panels of MR rows stored k-major (MR values per k), zero-padded.</summary>
     private static unsafe void PackA(Operand a, int ic, int pc, int mc, int kc, float[] packed)
     {
-        for (int ir = 0; ir < mc; ir += MR)
+        fixed (float* pk = packed)
         {
-            int rows = Math.Min(MR, mc - ir);
-            int panel = ir * kc;
-            if (!a.Transposed)
+            for (int ir = 0; ir < mc; ir += MR)
             {
-                // Read each row of A contiguously, write it with stride MR (k-major panel).
-                for (int r = 0; r < MR; r++)
+                int rows = Math.Min(MR, mc - ir);
+                float* panel = pk + ir * kc;
+                if (!a.Transposed)
                 {
-                    if (r < rows)
+                    // Read each row of A contiguously, write it with stride MR (k-major panel): a full panel is a run of
+                    // 8×8 transposes in registers, the ragged ones go element by element.
+                    int p8 = Avx.IsSupported && rows == MR ? kc & ~7 : 0;
+                    float* src0 = a.P + (long)(ic + ir) * a.Ld + pc;
+                    for (int p = 0; p < p8; p += 8) Transpose8x8(src0 + p, a.Ld, panel + p * MR, MR);
+                    for (int r = 0; r < MR; r++)
                     {
-                        float* src = a.P + (long)(ic + ir + r) * a.Ld + pc;
-                        for (int p = 0; p < kc; p++) packed[panel + p * MR + r] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) packed[panel + p * MR + r] = 0;
+                        float* src = src0 + (long)r * a.Ld;
+                        if (r < rows) for (int p = p8; p < kc; p++) panel[p * MR + r] = src[p];
+                        else for (int p = p8; p < kc; p++) panel[p * MR + r] = 0;
                     }
                 }
-            }
-            else
-            {
-                // Aᵀ stored: for each k the MR row values are contiguous in the storage, already the panel's order.
-                for (int p = 0; p < kc; p++)
+                else
                 {
-                    float* src = a.P + (long)(pc + p) * a.Ld + ic + ir;
-                    int dst = panel + p * MR;
-                    for (int r = 0; r < rows; r++) packed[dst + r] = src[r];
-                    for (int r = rows; r < MR; r++) packed[dst + r] = 0;
+                    // Aᵀ stored: for each k the MR row values are contiguous in the storage, already the panel's order.
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* src = a.P + (long)(pc + p) * a.Ld + ic + ir;
+                        float* dst = panel + p * MR;
+                        if (rows == MR && MR == 8)
+                        {
+                            Vector256.Store(Vector256.Load(src), dst);
+                            continue;
+                        }
+                        for (int r = 0; r < rows; r++) dst[r] = src[r];
+                        for (int r = rows; r < MR; r++) dst[r] = 0;
+                    }
                 }
             }
         }
