@@ -22,11 +22,13 @@ namespace LossLab.Losses.Fused;
 /// <see cref="VMath.ExpNonPositive{TV}"/> (≤ 2 ulp; terms below e^−87.33 relative to the maximum flush to ≈1.2e−38). Sums are accumulated in float lanes for at most 1024 elements, then
 /// in double. A row holding NaN or ±∞ is computed by the scalar specification instead (same result as the catalog
 /// loss), before anything is written.</para>
+/// <para>Rows shorter than one vector go a vector of rows at a time, transposed so that each lane holds a row (see
+/// <c>ShortRows</c>): ten classes would otherwise spend most of their time in reductions across lanes.</para>
 /// <para>The gradient may be the logits' own memory (in place, as llm.c and Liger-Kernel do) or empty (value only).
 /// Nothing is allocated per call; above <see cref="ParallelThreshold"/> logits the rows are split over the
 /// cores in contiguous bands.</para>
 /// </remarks>
-public static class FusedCrossEntropy
+public static partial class FusedCrossEntropy
 {
     /// <summary>Logit counts at least this large use every core (unless <c>threads</c> says otherwise).</summary>
     public const long ParallelThreshold = 1L << 17;
@@ -40,7 +42,7 @@ public static class FusedCrossEntropy
         ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradient,
         Reduction reduction = Reduction.Mean, ReadOnlySpan<float> classWeights = default, int ignoreIndex = -100,
         float labelSmoothing = 0, float zLoss = 0, Span<float> rowLosses = default, int threads = 0)
-        => Compute(logits, targets, classes, gradient, reduction, classWeights, ignoreIndex, labelSmoothing, zLoss, rowLosses, threads, Simd.BestFor(classes));
+        => Compute(logits, targets, classes, gradient, reduction, classWeights, ignoreIndex, labelSmoothing, zLoss, rowLosses, threads, Simd.Best);
 
     internal static double Compute(
         ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int classes, Span<float> gradient,
@@ -86,7 +88,7 @@ public static class FusedCrossEntropy
 
     /// <summary>The kernel's arguments for the worker threads (pinned pointers; valid only inside Compute).</summary>
     [SkipLocalsInit]   // the per-row scratch needs no zeroing
-    private sealed unsafe class Job : RangeJob
+    private sealed unsafe partial class Job : RangeJob
     {
         [ThreadStatic] private static Job? s_current;
 
@@ -114,28 +116,41 @@ public static class FusedCrossEntropy
         private double Band<TV>(int r0, int r1, bool scalar = false) where TV : struct, IVec<TV>
         {
             double total = 0;
-            int C = Classes;
+            int C = Classes, n = TV.Count, r = r0;
             ReadOnlySpan<float> w = W is null ? default : new ReadOnlySpan<float>(W, C);
-            for (int r = r0; r < r1; r++)
+            if (!scalar && C < n)
             {
-                var x = new ReadOnlySpan<float>(X + (long)r * C, C);
-                Span<float> g = G is null ? default : new Span<float>(G + (long)r * C, C);
-                int y = T[r];
-                double loss = 0;
-                if (y == IgnoreIndex)
+                // Rows shorter than one vector: a vector of rows at a time (a group holding NaN or ±∞ goes row by row).
+                for (; r + n <= r1; r += n)
                 {
-                    g.Clear();
+                    if (ShortRows<TV>(r, w, out double part)) total += part;
+                    else for (int q = r; q < r + n; q++) total += OneRow<TV>(q, w, scalar);
                 }
-                else
-                {
-                    float wy = w.IsEmpty ? 1 : w[y];
-                    loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy);
-                    if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, wy, Eps, Z, Scale, WeightSum);
-                }
-                if (RowLoss is not null) RowLoss[r] = (float)loss;
-                total += loss;
             }
+            for (; r < r1; r++) total += OneRow<TV>(r, w, scalar);
             return total;
+        }
+
+        /// <summary>Row r's loss (its gradient written, its value stored when row losses are wanted).</summary>
+        private double OneRow<TV>(int r, ReadOnlySpan<float> w, bool scalar) where TV : struct, IVec<TV>
+        {
+            int C = Classes;
+            var x = new ReadOnlySpan<float>(X + (long)r * C, C);
+            Span<float> g = G is null ? default : new Span<float>(G + (long)r * C, C);
+            int y = T[r];
+            double loss = 0;
+            if (y == IgnoreIndex)
+            {
+                g.Clear();
+            }
+            else
+            {
+                float wy = w.IsEmpty ? 1 : w[y];
+                loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy);
+                if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, wy, Eps, Z, Scale, WeightSum);
+            }
+            if (RowLoss is not null) RowLoss[r] = (float)loss;
+            return loss;
         }
 
         /// <summary>One row on TV lanes; NaN (and nothing written) when the row is not all finite.</summary>

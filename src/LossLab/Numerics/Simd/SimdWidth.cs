@@ -22,17 +22,6 @@ internal static class Simd
         : SimdWidth.Scalar;
 
     /// <summary>
-    /// The widest accelerated width whose vector fits in <paramref name="length"/> values (at least 128 bits): a row
-    /// shorter than one vector would otherwise go through a padded copy and scalar loops.
-    /// </summary>
-    public static SimdWidth BestFor(int length) => Best switch
-    {
-        SimdWidth.V512 when length < 16 => length >= 8 ? SimdWidth.V256 : SimdWidth.V128,
-        SimdWidth.V256 when length < 8 => SimdWidth.V128,
-        var w => w,
-    };
-
-    /// <summary>
     /// How many threads a kernel uses: <paramref name="requested"/> when positive, otherwise every core when the
     /// work (elements touched) reaches <paramref name="threshold"/> (below it, waking a second core costs more
     /// than it saves), never more than <paramref name="maxParts"/>.
