@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using LossLab.Numerics.Simd;
 
 namespace LossLab.Numerics;
 
@@ -70,13 +71,42 @@ public static class Gemm
                 return;
             }
             int band = byColumns ? RoundUp((n + chunks - 1) / chunks, NR) : RoundUp((m + chunks - 1) / chunks, MR);
-            float* cp = pc;
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = chunks }, t =>
+            // The bands run on the calling thread and the thread pool through a cached job: no allocation per call.
+            Job job = Job.ForThisThread;
+            job.A = A;
+            job.B = B;
+            job.C = pc;
+            (job.M, job.N, job.K, job.Band, job.ByColumns) = (m, n, k, band, byColumns);
+            try
             {
-                int start = t * band;
-                if (byColumns && start < n) Serial(A, B, cp, n, 0, m, start, Math.Min(band, n - start), k);
-                else if (!byColumns && start < m) Serial(A, B, cp, n, start, Math.Min(band, m - start), 0, n, k);
-            });
+                job.Run(chunks);
+            }
+            finally
+            {
+                job.C = null;
+                job.A = job.B = default;
+            }
+        }
+    }
+
+    /// <summary>The bands of one product for <see cref="RangeJob"/> (pinned pointers: valid only inside Multiply).</summary>
+    private sealed unsafe class Job : RangeJob
+    {
+        [ThreadStatic] private static Job? s_current;
+
+        public static Job ForThisThread => s_current ??= new Job();
+
+        public Operand A, B;
+        public float* C;
+        public int M, N, K, Band;
+        public bool ByColumns;
+
+        protected override double RunPart(int part)
+        {
+            int start = part * Band;
+            if (ByColumns && start < N) Serial(A, B, C, N, 0, M, start, Math.Min(Band, N - start), K);
+            else if (!ByColumns && start < M) Serial(A, B, C, N, start, Math.Min(Band, M - start), 0, N, K);
+            return 0;
         }
     }
 
