@@ -9,7 +9,10 @@ namespace LossLab.Numerics.Simd;
 /// execution has finished.
 /// </summary>
 /// <remarks>Parts are claimed dynamically but each part's work is fixed, so results do not depend on which thread
-/// ran which part.</remarks>
+/// ran which part. The caller runs parts too, but it also waits until every queued item has started (and found the
+/// parts gone), so that no stale item can claim a part of the next call. In a process whose thread pool is saturated
+/// by blocked work, a call can therefore wait until the pool injects a thread; <c>Parallel.For</c> would not. A
+/// generation-tagged claim counter would remove the wait and is not done.</remarks>
 internal abstract class RangeJob : IThreadPoolWorkItem
 {
     private readonly ManualResetEventSlim _done = new(false);
