@@ -5,18 +5,25 @@ namespace LossLab.Numerics.Simd;
 /// <summary>
 /// Splits a kernel into parts run on the calling thread and the thread pool without allocating: a subclass holds
 /// the kernel's arguments in fields, is cached per calling thread, and is queued once per extra part (each
-/// execution claims the next unclaimed part). The caller claims parts too; it returns once every part and every queued
-/// execution has finished.
+/// execution claims the next unclaimed part). The caller claims parts too and returns once every part has finished.
 /// </summary>
-/// <remarks>Parts are claimed dynamically but each part's work is fixed, so results do not depend on which thread
-/// ran which part. The caller runs parts too, but it also waits until every queued item has started (and found the
-/// parts gone), so that no stale item can claim a part of the next call. In a process whose thread pool is saturated
-/// by blocked work, a call can therefore wait until the pool injects a thread; <c>Parallel.For</c> would not. A
-/// generation-tagged claim counter would remove the wait and is not done.</remarks>
+/// <remarks>
+/// <para>Parts are claimed dynamically but each part's work is fixed, so results do not depend on which thread ran
+/// which part.</para>
+/// <para>Claims go through one 64-bit word holding a generation (one per call), the part count and the next part.
+/// A queued item that runs late (after its call has finished, or during a later call) reads the current word: it
+/// either finds no part left or claims a part of the current call, whose fields are complete by then. So the caller
+/// never waits for queued items to start: if the thread pool is saturated, the caller runs every part itself.</para>
+/// </remarks>
 internal abstract class RangeJob : IThreadPoolWorkItem
 {
+    /// <summary>Parts per call are capped here (they are bands of work; more than this many would not help).</summary>
+    public const int MaxParts = ushort.MaxValue;
+
     private readonly ManualResetEventSlim _done = new(false);
-    private int _parts, _next, _remaining;
+    private long _state;   // generation << 32 | parts << 16 | next
+    private uint _generation;
+    private int _parts, _remaining;
     private ExceptionDispatchInfo? _error;
     private double[] _results = new double[2];
 
@@ -26,24 +33,26 @@ internal abstract class RangeJob : IThreadPoolWorkItem
     protected int Parts => _parts;
 
     /// <summary>
-    /// Runs parts 0..<paramref name="parts"/>−1, returns when all have finished (rethrowing the first error), and gives
-    /// the sum of their results added in part order, so the total does not depend on which thread ran which part.
+    /// Runs parts 0..<paramref name="parts"/>−1 (at most <see cref="MaxParts"/>), returns when all have finished
+    /// (rethrowing the first error), and gives the sum of their results added in part order, so the total does not
+    /// depend on which thread ran which part.
     /// </summary>
     public double Run(int parts)
     {
+        parts = Math.Min(parts, MaxParts);
         if (parts <= 1)
         {
             _parts = 1;
             return RunPart(0);
         }
         if (_results.Length < parts) _results = new double[parts];
-        // Count down every part AND every queued execution, so that no queued item outlives this call (a stale
-        // item could otherwise claim a part of the next call while its fields are being reset).
         _parts = parts;
-        _next = 0;
-        _remaining = parts + parts - 1;
+        _remaining = parts;
         _error = null;
         _done.Reset();
+        _generation++;
+        // Publishing the word releases every field above (and the subclass's arguments, written before Run).
+        Volatile.Write(ref _state, (long)_generation << 32 | (long)parts << 16);
         for (int i = 1; i < parts; i++) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
         Drain();
         _done.Wait();
@@ -53,20 +62,21 @@ internal abstract class RangeJob : IThreadPoolWorkItem
         return total;
     }
 
-    void IThreadPoolWorkItem.Execute()
-    {
-        Drain();
-        if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
-    }
+    void IThreadPoolWorkItem.Execute() => Drain();
 
     private void Drain()
     {
-        int part;
-        while ((part = Interlocked.Increment(ref _next) - 1) < _parts)
+        while (true)
         {
+            long state = Volatile.Read(ref _state);
+            int next = (int)(state & 0xFFFF), parts = (int)((state >> 16) & 0xFFFF);
+            if (next >= parts) return;
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state) continue;
+            // The claim succeeded in the current generation: its call is still waiting for this part, so the
+            // fields stay as they are until the part is counted below.
             try
             {
-                _results[part] = RunPart(part);
+                _results[next] = RunPart(next);
             }
             catch (Exception e)
             {
