@@ -170,14 +170,13 @@ public static class LinearCrossEntropy
                 max[r] = m;
             }
         }
-        // Row values and lse (kept in max[] from here on).
+        // Row values, and each row's lse (kept in sums[] from here on).
         double total = 0, eps = o.LabelSmoothing;
         for (int r = 0; r < rows; r++)
         {
             if (t[r] == o.IgnoreIndex) continue;
             double lse = max[r] + Math.Log(sums[r]);
             total += (1 - eps) * (lse - xy[r]) + eps / v * (v * lse - sz[r]) + o.ZLoss * lse * lse;
-            max[r] = (float)lse;
             sums[r] = lse;
         }
         for (int v0 = 0; v0 < v; v0 += block)
