@@ -94,7 +94,7 @@ public sealed partial class CatalogAutogradTests
         ["KerasSparseCategoricalCrossentropy"] = (t, o) =>
         {
             Tensor p = t["y_pred"];
-            long[] labels = [.. t["y_true"].ToArray().Select(v => (long)v)];
+            long[] labels = Labels(t, "y_true");
             Tensor logp = B(o, "from_logits") ? Ops.LogSoftmax(p, -1) : Ops.Log(Ops.Clamp(p / Ops.Sum(p, axis: -1, keepDim: true), (double)1e-7f, 1 - (double)1e-7f));
             Tensor picked = -Ops.Sum(logp * Ops.OneHot(Ops.Reshape(t["y_true"], -1), p.Shape[-1], DType.Float64), axis: -1);
             Tensor? mask = o.TryGetValue("ignore_class", out var ic) && ic is long ignore

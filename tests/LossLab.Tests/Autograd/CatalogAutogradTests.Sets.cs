@@ -17,16 +17,16 @@ public sealed partial class CatalogAutogradTests
         ["NTXentLoss"] = (t, o) =>
         {
             Tensor x = t["embeddings"];
-            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            long[] labels = Labels(t, "labels");
             int n = labels.Length;
             double tau = F(o, "temperature", 0.07);
-            Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+            Tensor xh = Normalized(x);
             Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1)) / tau;
             var anchors = new List<Tensor>();
             int pairs = 0;
             for (int a = 0; a < n; a++)
             {
-                Tensor rowA = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+                Tensor rowA = RowOf(s, a, n);
                 Tensor sum = x.Constant(0);
                 for (int p = 0; p < n; p++)
                 {
@@ -50,10 +50,10 @@ public sealed partial class CatalogAutogradTests
         ["ContrastiveLoss"] = (t, o) =>
         {
             Tensor x = t["embeddings"];
-            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            long[] labels = Labels(t, "labels");
             int n = labels.Length;
-            if (!o.TryGetValue("normalize_embeddings", out var ne) || ne is not false) x = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
-            Tensor Row(int i) => Ops.Sum(x * Tensor.FromArray([.. Enumerable.Range(0, n).Select(k => k == i ? 1.0 : 0.0)], [n, 1]), axis: 0);
+            if (!o.TryGetValue("normalize_embeddings", out var ne) || ne is not false) x = Normalized(x);
+            Tensor Row(int i) => RowOf(x, i, n);
             double mPos = F(o, "pos_margin", 0), mNeg = F(o, "neg_margin", 1);
             var anchors = new List<Tensor>();
             Tensor pos = x.Constant(0), neg = x.Constant(0);
@@ -84,16 +84,16 @@ public sealed partial class CatalogAutogradTests
         ["SupConLoss"] = (t, o) =>
         {
             Tensor x = t["embeddings"];
-            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            long[] labels = Labels(t, "labels");
             int n = labels.Length;
             double tau = F(o, "temperature", 0.1);
-            Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+            Tensor xh = Normalized(x);
             Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1)) / tau;
             var anchors = new List<Tensor>();
             int nonZero = 0;
             for (int a = 0; a < n; a++)
             {
-                Tensor rowA = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+                Tensor rowA = RowOf(s, a, n);
                 Tensor lse = Ops.LogSumExp(rowA + Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j == a ? -1e4 : 0.0)], [n]));
                 int[] positives = [.. Enumerable.Range(0, n).Where(p => p != a && labels[p] == labels[a])];
                 Tensor la = x.Constant(0);
@@ -116,15 +116,15 @@ public sealed partial class CatalogAutogradTests
         ["MultiSimilarityLoss"] = (t, o) =>
         {
             Tensor x = t["embeddings"];
-            long[] labels = [.. t["labels"].ToArray().Select(v => (long)v)];
+            long[] labels = Labels(t, "labels");
             int n = labels.Length;
             double alpha = F(o, "alpha", 2), beta = F(o, "beta", 50), lambda = F(o, "base", 0.5);
-            Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+            Tensor xh = Normalized(x);
             Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1));
             var anchors = new List<Tensor>();
             for (int a = 0; a < n; a++)
             {
-                Tensor rowA = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+                Tensor rowA = RowOf(s, a, n);
                 Tensor pos = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => j != a && labels[j] == labels[a] ? 1.0 : 0.0)], [n]);
                 Tensor neg = Tensor.FromArray([.. Enumerable.Range(0, n).Select(j => labels[j] != labels[a] ? 1.0 : 0.0)], [n]);
                 Tensor lp = Ops.Log(1 + Ops.Sum(pos * Ops.Exp(-alpha * (rowA - lambda)))) / alpha;
@@ -133,7 +133,7 @@ public sealed partial class CatalogAutogradTests
             }
             return Reduce(Ops.Concat(anchors, 0), o);
         },
-        ["CircleLoss"] = (t, o) => Circle(t["embeddings"], [.. t["labels"].ToArray().Select(v => (long)v)], F(o, "m", 0.4), F(o, "gamma", 80),
+        ["CircleLoss"] = (t, o) => Circle(t["embeddings"], Labels(t, "labels"), F(o, "m", 0.4), F(o, "gamma", 80),
             !o.TryGetValue("detach_weights", out var dw) || dw is not false, R(o)),
         ["LovaszHingeLoss"] = (t, o) =>
         {
@@ -169,7 +169,7 @@ public sealed partial class CatalogAutogradTests
         ["LovaszSoftmaxLoss"] = (t, o) =>
         {
             Tensor x = t["input"];
-            long[] labels = [.. t["target"].ToArray().Select(v => (long)v)];
+            long[] labels = Labels(t, "target");
             int n = x.Shape[0], c = x.Shape[1], pixels = x.Length / (n * c);
             bool perImage = B(o, "per_image");
             long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : long.MinValue;

@@ -33,6 +33,15 @@ public sealed partial class CatalogAutogradTests
 
     private static Tensor LogSigmoid(Tensor x) => -Ops.Softplus(-x);
 
+    /// <summary>The rows of x scaled to unit L2 norm.</summary>
+    private static Tensor Normalized(Tensor x) => x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+
+    /// <summary>Row i of an n-row matrix, picked by a one-hot column so that the gradient flows.</summary>
+    private static Tensor RowOf(Tensor m, int i, int n) => Ops.Sum(m * Tensor.FromArray([.. Enumerable.Range(0, n).Select(k => k == i ? 1.0 : 0.0)], [n, 1]), axis: 0);
+
+    /// <summary>An integer label input as longs.</summary>
+    private static long[] Labels(IReadOnlyDictionary<string, Tensor> t, string name) => [.. t[name].ToArray().Select(v => (long)v)];
+
     private static Tensor Pointwise(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, Func<Tensor, Tensor, Tensor> f, bool weightedBySum)
     {
         Tensor l = f(t["input"], t["target"]);
@@ -99,13 +108,13 @@ public sealed partial class CatalogAutogradTests
     internal static Tensor Circle(Tensor x, long[] labels, double m, double gamma, bool detach, string reduction)
     {
         int n = labels.Length;
-        Tensor xh = x / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true));
+        Tensor xh = Normalized(x);
         Tensor s = Ops.MatMul(xh, Ops.Transpose(xh, 0, 1));
         var anchors = new List<Tensor>();
         int nonZero = 0;
         for (int a = 0; a < n; a++)
         {
-            Tensor row = Ops.Sum(s * Tensor.FromArray([.. Enumerable.Range(0, n).Select(i => i == a ? 1.0 : 0.0)], [n, 1]), axis: 0);
+            Tensor row = RowOf(s, a, n);
             bool hasPos = Enumerable.Range(0, n).Any(j => j != a && labels[j] == labels[a]), hasNeg = labels.Any(l => l != labels[a]);
             if (!hasPos || !hasNeg)
             {

@@ -19,17 +19,25 @@ public sealed class NumericalSafetyTests
         return data;
     }
 
+    /// <summary>A loss built from its first contract sample, that sample's inputs, and its floating inputs holding at least <paramref name="minLength"/> values.</summary>
+    private static (ILoss Loss, LossInputs Inputs, InputSpec[] Floating) FirstSample(string name, int seed, int minLength)
+    {
+        LossSample s = LossSamples.All[name].Samples[0];
+        ILoss loss = LossRegistry.Default.Create(name, s.Options);
+        LossInputs inputs = s.Make(new Random(seed));
+        InputSpec[] floating = [.. loss.Descriptor.Inputs.Where(i => inputs.Contains(i.Name) && inputs[i.Name].DType != DType.Int64 && inputs[i.Name].Length >= minLength)];
+        return (loss, inputs, floating);
+    }
+
     private static readonly float[] Tiny = [0f, -0f, float.Epsilon, -float.Epsilon, 1e-40f, -1e-40f, 1.1754942e-38f];
 
     [Theory]
     [MemberData(nameof(Losses))]
     public void Zeros_and_subnormals_give_finite_values_and_gradients(string name)
     {
-        LossSample s = LossSamples.All[name].Samples[0];
-        ILoss loss = LossRegistry.Default.Create(name, s.Options);
-        LossInputs baseInputs = s.Make(new Random(3));
+        var (loss, baseInputs, floating) = FirstSample(name, seed: 3, minLength: 1);
         string first = loss.Descriptor.Inputs[0].Name;
-        foreach (InputSpec spec in loss.Descriptor.Inputs.Where(i => baseInputs.Contains(i.Name) && baseInputs[i.Name].DType != DType.Int64 && baseInputs[i.Name].Length > 0))
+        foreach (InputSpec spec in floating)
         {
             foreach (float v in Tiny)
             {
@@ -57,10 +65,8 @@ public sealed class NumericalSafetyTests
     [MemberData(nameof(Losses))]
     public void Non_finite_inputs_are_refused_naming_the_first_index(string name)
     {
-        LossSample s = LossSamples.All[name].Samples[0];
-        ILoss loss = LossRegistry.Default.Create(name, s.Options);
-        LossInputs baseInputs = s.Make(new Random(4));
-        foreach (InputSpec spec in loss.Descriptor.Inputs.Where(i => baseInputs.Contains(i.Name) && baseInputs[i.Name].DType != DType.Int64 && baseInputs[i.Name].Length > 1))
+        var (loss, baseInputs, floating) = FirstSample(name, seed: 4, minLength: 2);
+        foreach (InputSpec spec in floating)
         {
             foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
             {
