@@ -115,16 +115,19 @@ public class VMathTests
         Assert.True(worst <= 2, $"log: {worst:F2} ulp at x = {at:R} ({x.Length} values)");
     }
 
-    /// <summary>The branch-free log of probabilities and counts (on AVX-512 by getexp/scalef): same bound, the ends included.</summary>
+    /// <summary>The branch-free log of probabilities and counts (on AVX-512 by a table): same bound, the ends included; negative input gives NaN.</summary>
     [Theory, MemberData(nameof(Widths))]
     public void LogNonNegativeIsWithinTwoUlpsFromZeroToTheLargestFloat(string width)
     {
         float[] x = [.. Sweep(float.Epsilon, float.MaxValue), float.MaxValue, float.Epsilon, 1f, MathF.BitDecrement(1f), MathF.BitIncrement(1f), 1.4142135f, 1.4142137f, 0.70710677f];
         var (worst, at) = WorstUlps(width, x, "lognn", Math.Log);
         Assert.True(worst <= 2, $"log of x ≥ 0: {worst:F2} ulp at x = {at:R} ({x.Length} values)");
-        float[] zero = Apply(width, [0f, -0f], "lognn");
-        Assert.Equal(float.NegativeInfinity, zero[0]);
-        Assert.Equal(float.NegativeInfinity, zero[1]);
+        // The 512-bit table log is tighter (0.99 ulp over every float, checked exhaustively once): hold it to 1 ulp.
+        if (width == "V512" && System.Runtime.Intrinsics.X86.Avx512F.IsSupported) Assert.True(worst <= 1, $"table log: {worst:F2} ulp at x = {at:R}");
+        float[] special = Apply(width, [0f, -0f, -1e-30f, -1f, float.NegativeInfinity, float.NaN, float.PositiveInfinity], "lognn");
+        Assert.Equal(float.NegativeInfinity, special[0]);
+        Assert.Equal(float.NegativeInfinity, special[1]);
+        Assert.All(special[2..6], v => Assert.True(float.IsNaN(v), $"log of a negative or NaN must be NaN, got {v}"));   // kernels detect bad input by it
     }
 
     /// <summary>softplus(−x) = −log σ(x), the logistic losses' value term: within 4 ulp on [−100, 87.3] (log1p from one log and a correction); beyond, an absolute error under 1.2e−38.</summary>

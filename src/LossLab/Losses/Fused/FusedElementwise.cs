@@ -47,13 +47,32 @@ public static class FusedElementwise
         return Run<SmoothL1Fused, SmoothL1Loss.Kernel>(new SmoothL1Fused(beta), "SmoothL1", input, target, default, gradient, reduction, losses, threads, Simd.Best);
     }
 
-    /// <summary>BCE on probabilities in [0, 1] (checked: the first value outside is named).</summary>
+    /// <summary>
+    /// BCE on probabilities in [0, 1] (checked: the first value outside is named). Valid input is read once: a value
+    /// outside [0, 1] or NaN makes a log, and with it the sum, NaN, and only then is the offender looked for. When the
+    /// gradient or the losses overlap the input, the kernel would overwrite the evidence, so the check comes first. On
+    /// error the outputs' contents are unspecified.
+    /// </summary>
     public static double BinaryCrossEntropy(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
+        => BinaryCrossEntropy(input, target, gradient, reduction, losses, threads, Simd.Best);
+
+    internal static double BinaryCrossEntropy(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, Reduction reduction, Span<float> losses, int threads, SimdWidth width)
     {
-        int bad = FirstOutsideUnitInterval(input);
-        if (bad >= 0) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{bad}] = {input[bad]} is not a probability in [0, 1]");
-        return Run<BceFused, Classification.BinaryCrossEntropy.Kernel>(new BceFused(), "BinaryCrossEntropy", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+        bool overwrites = Overlap(input, gradient, losses);
+        if (overwrites) CheckProbabilities(input);
+        double value = Run<BceFused, Classification.BinaryCrossEntropy.Kernel>(new BceFused(), "BinaryCrossEntropy", input, target, default, gradient, reduction, losses, threads, width);
+        if (double.IsNaN(value) && !overwrites) CheckProbabilities(input);
+        return value;
     }
+
+    private static void CheckProbabilities(ReadOnlySpan<float> input)
+    {
+        int bad = FirstOutside(input, 0, 1);
+        if (bad >= 0) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{bad}] = {input[bad]} is not a probability in [0, 1]");
+    }
+
+    private static bool Overlap(ReadOnlySpan<float> checkedValues, Span<float> gradient, Span<float> losses)
+        => checkedValues.Overlaps(gradient) || checkedValues.Overlaps(losses);
 
     /// <summary>BCE on logits; <paramref name="posWeight"/> is empty or one weight per class of the last dimension (its length divides the input's).</summary>
     public static double BinaryCrossEntropyWithLogits(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, ReadOnlySpan<float> posWeight = default, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
@@ -66,39 +85,58 @@ public static class FusedElementwise
         return Run<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new SigmoidFocalFused(alpha, gamma), "SigmoidFocal", input, target, default, gradient, reduction, losses, threads, Simd.Best);
     }
 
-    /// <summary>PyTorch kl_div: input holds log-probabilities; target probabilities (or log-probabilities with <paramref name="logTarget"/>).</summary>
+    /// <summary>
+    /// PyTorch kl_div: input holds log-probabilities; target probabilities (or log-probabilities with
+    /// <paramref name="logTarget"/>). Probabilities must be ≥ 0 (checked as in <c>BinaryCrossEntropy</c>: a
+    /// negative or NaN target makes its log and the sum NaN, and only then is the first one named).
+    /// </summary>
     public static double KLDivergence(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, bool logTarget = false, Reduction reduction = Reduction.Mean, Span<float> losses = default, int threads = 0)
-        => Run<KLDivergenceFused, Probabilistic.KLDivergence.Kernel>(new KLDivergenceFused(logTarget), "KLDivergence", input, target, default, gradient, reduction, losses, threads, Simd.Best);
+        => KLDivergence(input, target, gradient, logTarget, reduction, losses, threads, Simd.Best);
+
+    internal static double KLDivergence(ReadOnlySpan<float> input, ReadOnlySpan<float> target, Span<float> gradient, bool logTarget, Reduction reduction, Span<float> losses, int threads, SimdWidth width)
+    {
+        bool overwrites = !logTarget && Overlap(target, gradient, losses);
+        if (overwrites) CheckTargets(target);
+        double value = Run<KLDivergenceFused, Probabilistic.KLDivergence.Kernel>(new KLDivergenceFused(logTarget), "KLDivergence", input, target, default, gradient, reduction, losses, threads, width);
+        if (double.IsNaN(value) && !logTarget && !overwrites) CheckTargets(target);
+        return value;
+    }
+
+    private static void CheckTargets(ReadOnlySpan<float> target)
+    {
+        int bad = FirstOutside(target, 0, float.PositiveInfinity);
+        if (bad >= 0) throw LossArgumentException.Value($"KLDivergence: target[{bad}] = {target[bad]} is not a probability (≥ 0); pass logTarget: true for log-probabilities");
+    }
 
     /// <summary>
-    /// The first index whose value is outside [0, 1] (NaN included), or −1: one vectorized read that stops at the first
+    /// The first index whose value is outside [lo, hi] (NaN included), or −1: one vectorized read that stops at the first
     /// offending vector, whose elements the scalar loop then names.
     /// </summary>
-    private static int FirstOutsideUnitInterval(ReadOnlySpan<float> x)
+    private static int FirstOutside(ReadOnlySpan<float> x, float lo, float hi)
     {
         ref float p = ref MemoryMarshal.GetReference(x);
         int i = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            Vector512<float> zero = Vector512<float>.Zero, one = Vector512<float>.One;
+            Vector512<float> low = Vector512.Create(lo), high = Vector512.Create(hi);
             for (; i + 16 <= x.Length; i += 16)
             {
                 Vector512<float> v = Vector512.LoadUnsafe(ref p, (nuint)i);
-                if (!(Vector512.GreaterThanOrEqualAll(v, zero) && Vector512.LessThanOrEqualAll(v, one))) break;
+                if (!(Vector512.GreaterThanOrEqualAll(v, low) && Vector512.LessThanOrEqualAll(v, high))) break;
             }
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Vector256<float> zero = Vector256<float>.Zero, one = Vector256<float>.One;
+            Vector256<float> low = Vector256.Create(lo), high = Vector256.Create(hi);
             for (; i + 8 <= x.Length; i += 8)
             {
                 Vector256<float> v = Vector256.LoadUnsafe(ref p, (nuint)i);
-                if (!(Vector256.GreaterThanOrEqualAll(v, zero) && Vector256.LessThanOrEqualAll(v, one))) break;
+                if (!(Vector256.GreaterThanOrEqualAll(v, low) && Vector256.LessThanOrEqualAll(v, high))) break;
             }
         }
         for (; i < x.Length; i++)
         {
-            if (!(x[i] >= 0 && x[i] <= 1)) return i;
+            if (!(x[i] >= lo && x[i] <= hi)) return i;
         }
         return -1;
     }

@@ -98,11 +98,20 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
-        TV one = TV.Splat(1), floor = TV.Splat(-100);
-        // x is checked to lie in [0, 1]: log x and log(1 − x) need no special-value handling (0 → −∞ → −100).
-        TV logX = TV.Max(VMath.LogNonNegative(x), floor), log1mX = TV.Max(Log1mx(x), floor);
+        TV one = TV.Splat(1);
+        // In [0, 1], log x and log(1 − x) need no special-value handling (0 → −∞ → −100). Outside, or NaN, one of the
+        // logs is NaN and the clamp keeps it (a compare, where a hardware max might drop it): the caller checks the
+        // input only when the sum comes out NaN.
+        TV logX = ClampLog(VMath.LogNonNegative(x)), log1mX = ClampLog(Log1mx(x));
         dx = (x - y) / TV.Max((one - x) * x, TV.Splat(1e-12f));
         return -(y * logX + (one - y) * log1mX);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ClampLog<TV>(TV l) where TV : struct, IVec<TV>
+    {
+        TV floor = TV.Splat(-100);
+        return TV.Select(TV.LessThan(l, floor), floor, l);
     }
 
     /// <summary>log(1 − x) for x in [0, 1]: u = 1 − x is exact for x ≥ ½ (Sterbenz); below ½ the rounding of u is corrected.</summary>

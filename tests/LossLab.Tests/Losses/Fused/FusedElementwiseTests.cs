@@ -178,6 +178,47 @@ public class FusedElementwiseTests
         if (at == 99) x[99] = value;
         var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, new float[100], default));
         Assert.Contains($"input[{at}] = {value}", e.Message, StringComparison.Ordinal);
+        // The kernel's NaN is what triggers the search: every width must produce it.
+        foreach (SimdWidth w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128, SimdWidth.Scalar })
+        {
+            e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, new float[100], new float[100], Reduction.Mean, default, 1, w));
+            Assert.Contains($"input[{at}] = {value}", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>In place, the check runs before the kernel: the error still names the offender, and the input is intact.</summary>
+    [Fact]
+    public void BinaryCrossEntropyInPlaceChecksBeforeWriting()
+    {
+        var x = Enumerable.Range(0, 300).Select(i => (i % 7) / 7f).ToArray();
+        x[123] = -0.25f;
+        float[] before = (float[])x.Clone();
+        var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, new float[300], x));
+        Assert.Contains("input[123] = -0.25", e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, x);
+    }
+
+    /// <summary>Probability targets of kl_div must be ≥ 0, as in the catalog: the first negative or NaN one is named, on every width and thread count.</summary>
+    [Theory]
+    [InlineData(0, -1e-30f, 1)]
+    [InlineData(37, -0.5f, 1)]
+    [InlineData(290, float.NaN, 1)]
+    [InlineData(299, float.NegativeInfinity, 2)]
+    [InlineData(150, -2f, 2)]
+    public void KLDivergenceNamesTheFirstTargetThatIsNotAProbability(int at, float value, int threads)
+    {
+        var x = Enumerable.Range(0, 300).Select(i => -1f - i % 5).ToArray();
+        var t = Enumerable.Range(0, 300).Select(i => i % 4 == 0 ? 0f : i % 4 == 1 ? -0f : (i % 9) / 9f).ToArray();   // 0 and −0 are valid
+        Assert.True(double.IsFinite(FusedElementwise.KLDivergence(x, t, new float[300], threads: threads)));
+        t[at] = value;
+        if (at < 299) t[at + 1] = -3f;   // a later offender is not the one named
+        foreach (SimdWidth w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128, SimdWidth.Scalar })
+        {
+            var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.KLDivergence(x, t, new float[300], false, Reduction.Sum, default, threads, w));
+            Assert.Contains($"target[{at}] = {value}", e.Message, StringComparison.Ordinal);
+        }
+        // Log-probability targets may be negative.
+        Assert.False(double.IsNaN(FusedElementwise.KLDivergence(x, t.Select(v => float.IsFinite(v) ? v : 0).ToArray(), new float[300], logTarget: true)));
     }
 
     [Fact]
