@@ -101,5 +101,40 @@ public sealed partial class CatalogAutogradTests
                 ? Tensor.FromArray(labels.Select(v => v == ignore ? 0.0 : 1.0).ToArray(), [labels.Length]) : null;
             return KerasReduceMasked(picked, o, mask);
         },
+        ["KerasCategoricalGeneralizedCrossEntropy"] = (t, o) =>
+        {
+            Tensor p = t["y_pred"];
+            double q = F(o, "q", 0.5);
+            Tensor py = Ops.Sum(p * Ops.OneHot(Ops.Reshape(t["y_true"], -1), p.Shape[-1], DType.Float64), axis: -1);
+            return KerasReduce((1 - Ops.Pow(py, q)) / q, o);
+        },
+        ["KerasCircle"] = (t, o) =>
+        {
+            // Keras's own recipe: distances from the raw (already unit) embeddings, masked log-sum-exps, softplus, and
+            // the values that are not > 0 masked out of the reduction.
+            Tensor e = t["y_pred"];
+            long[] labels = Labels(t, "y_true");
+            int n = labels.Length;
+            double gamma = F(o, "gamma", 80), m = F(o, "margin", 0.4);
+            bool removeDiagonal = !o.TryGetValue("remove_diagonal", out var rd) || rd is not false;
+            Tensor dist = Ops.Relu(1 - Ops.MatMul(e, Ops.Transpose(e, 0, 1)));
+            var anchors = new List<Tensor>();
+            for (int i = 0; i < n; i++)
+            {
+                Tensor row = RowOf(dist, i, n);
+                bool[] pos = [.. Enumerable.Range(0, n).Select(j => labels[j] == labels[i] && (j != i || !removeDiagonal))];
+                bool[] neg = [.. labels.Select(l => l != labels[i])];
+                if (!pos.Any(v => v) || !neg.Any(v => v))
+                {
+                    anchors.Add(Ops.Reshape(row.Constant(0), 1));
+                    continue;
+                }
+                Tensor maskP = Tensor.FromArray([.. pos.Select(v => v ? 0.0 : -1e300)], [n]), maskN = Tensor.FromArray([.. neg.Select(v => v ? 0.0 : -1e300)], [n]);
+                Tensor a = -gamma * Ops.Relu(m + row) * (m - row), b = gamma * Ops.Relu(1 + m - row) * (1 - m - row);
+                anchors.Add(Ops.Reshape(Ops.Softplus(Ops.LogSumExp(a + maskP) + Ops.LogSumExp(b + maskN)), 1));
+            }
+            Tensor per = Ops.Concat(anchors, 0);
+            return KerasReduceMasked(per, o, Tensor.FromArray([.. per.ToArray().Select(v => v > 0 ? 1.0 : 0.0)], [n]));
+        },
     };
 }

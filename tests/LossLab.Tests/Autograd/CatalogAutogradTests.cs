@@ -156,7 +156,7 @@ public sealed partial class CatalogAutogradTests
         if (mask is null) return KerasReduce(values, o);
         string reduction = o.TryGetValue("reduction", out var r) && r is string s ? s : "sum_over_batch_size";
         double valid = mask.ToArray().Sum();
-        if (reduction == "sum_over_batch_size") mask = mask * (values.Length / (valid + (double)1e-7f));
+        if (reduction is "sum_over_batch_size" or "mean") mask = mask * (valid == 0 ? 0 : values.Length / valid);   // Keras apply_mask: divide_no_nan(total, valid)
         Tensor w = W(o, "sample_weight") is { } sw ? mask * sw : mask;
         Tensor weighted = values * w;
         double wSum = w.ToArray().Sum();

@@ -34,6 +34,8 @@ internal static class KerasSamples
             Set("KerasCategoricalCrossentropy", SimplexRows, Scores, extra: T.Opt(("from_logits", true), ("label_smoothing", 0.2))));
         yield return Set("KerasKLDivergence", SimplexRows, SimplexRows, extremes: [1f, 0f, 1e-30f, 1f]);
         yield return Sparse();
+        yield return GeneralizedCrossEntropy();
+        yield return Circle();
         yield return Ctc();
     }
 
@@ -74,6 +76,54 @@ internal static class KerasSamples
             LossSamples.ExtremeOf(T.Opt(("from_logits", true)), ["y_pred"], ("y_true", T.I(0, 2)), ("y_pred", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100 }, 2, 3))),
             LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_true", T.I(0, 2)), ("y_pred", T.Shaped(new float[] { 1, 0, 1e-30f, 0, 1e-30f, 1 }, 2, 3))),
         ]);
+    }
+
+    /// <summary>Labels (4,) against (4, 3) probabilities; q at its default and at 0.8 and 1.</summary>
+    private static LossSampleSet GeneralizedCrossEntropy()
+    {
+        const string name = "KerasCategoricalGeneralizedCrossEntropy";
+        LossInputs Make(Random r, bool trailingOne)
+        {
+            long[] labels = [0, 1, 2, r.Next(3)];
+            return T.In(("y_true", trailingOne ? T.Shaped(labels, 4, 1) : T.Shaped(labels, 4)), ("y_pred", T.Shaped(LossSamples.Uniform(r, 12, 0.05, 1), 4, 3)));
+        }
+        Dictionary<string, object?>[] options =
+        [
+            T.Opt(), T.Opt(("reduction", "none")), T.Opt(("reduction", "sum"), ("q", 0.8)), T.Opt(("sample_weight", T.D(0.5, 2.0, 1.0, 1.5)), ("q", 1.0)),
+            T.Opt(("reduction", "mean_with_sample_weight"), ("sample_weight", T.D(0.5, 2.0, 1.0, 1.5))),
+        ];
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Keys)} #{i}", o, r => Make(r, i % 2 == 1))).ToList();
+        // The labelled probabilities at the ends of (0, 1]: 1e-30 gives a huge but finite gradient (p^(q−1) = 1e15).
+        return new(name, samples,
+            [LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_true", T.I(0, 2)), ("y_pred", T.Shaped(new float[] { 1e-30f, 0, 1, 0, 0, 1 }, 2, 3)))]);
+    }
+
+    /// <summary>Seven embeddings (7, 4) of norm 0.9 in classes of two (one anchor sometimes alone); sum_over_batch_size masks the zero anchors.</summary>
+    private static LossSampleSet Circle()
+    {
+        const string name = "KerasCircle";
+        LossInputs Make(Random r)
+        {
+            double[] e = LossSamples.Normal(r, 28);
+            for (int i = 0; i < 7; i++)
+            {
+                double norm = Math.Sqrt(Enumerable.Range(0, 4).Sum(k => e[i * 4 + k] * e[i * 4 + k]));
+                for (int k = 0; k < 4; k++) e[i * 4 + k] *= 0.9 / norm;   // norm 0.9: the diagonal stays off the kink of max(1 − s, 0)
+            }
+            return T.In(("y_true", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)), ("y_pred", T.Shaped(e, 7, 4)));
+        }
+        Dictionary<string, object?>[] options =
+        [
+            T.Opt(("gamma", 8.0), ("margin", 0.25)), T.Opt(("gamma", 4.0), ("reduction", "none")), T.Opt(("gamma", 4.0), ("reduction", "sum"), ("remove_diagonal", false)),
+            T.Opt(("gamma", 6.0), ("reduction", "mean"), ("sample_weight", T.D(0.5, 2.0, 1.0, 1.5, 1.0, 0.5, 2.0))),
+            T.Opt(("gamma", 6.0), ("reduction", "mean_with_sample_weight"), ("sample_weight", T.D(0.5, 2.0, 1.0, 1.5, 1.0, 0.5, 2.0))),
+        ];
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Keys)} #{i}", o, Make)).ToList();
+        return new(name, samples,
+            [LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_true", T.I(0, 0, 1, 1)), ("y_pred", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)))])
+        {
+            PlainMean = false,   // the mean runs over the non-zero anchors
+        };
     }
 
     private static LossSampleSet Merge(LossSampleSet a, LossSampleSet b) => new(a.Name, [.. a.Samples, .. b.Samples], [.. a.Extremes, .. b.Extremes]);

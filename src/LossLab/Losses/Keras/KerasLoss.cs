@@ -68,7 +68,7 @@ public abstract class KerasLoss : Loss
         T[] values = PerSample(yTrue, yPred, shape, out Shape valueShape);
         var (weights, weightSum) = Weights<T>(valueShape);
         int n = values.Length;
-        bool[]? valid = Valid(inputs);
+        bool[]? valid = Valid(inputs) ?? (MaskNonPositive ? [.. values.Select(v => v > T.Zero)] : null);
         if (valid is not null) (weights, weightSum) = Masked(weights, valid);
         var weighted = new T[n];
         for (int i = 0; i < n; i++) weighted[i] = weights is null ? values[i] : values[i] * weights[i];
@@ -100,17 +100,46 @@ public abstract class KerasLoss : Loss
         return inputs.Floating<T>("y_true");
     }
 
+    /// <summary>
+    /// Integer labels y_true of shape (N, d1..) (or with a trailing 1) for y_pred (N, d1.., C), each in [0, C) unless it
+    /// equals <paramref name="ignoreClass"/>. Keras's one-hot would turn an out-of-range label into a silent 0; here it
+    /// is an error naming it.
+    /// </summary>
+    protected T[] IntegerLabels<T>(LossInputs inputs, long? ignoreClass = null) where T : struct, IFloatingPointIeee754<T>
+    {
+        Shape pred = inputs["y_pred"].Shape, labels = inputs["y_true"].Shape;
+        if (pred.Rank < 1)
+            throw LossArgumentException.Shape($"{Descriptor.Name}: y_pred must have a class axis, got shape {pred}");
+        Shape rows = pred.WithoutAxis(pred.Rank - 1);
+        bool squeezable = labels.Rank == pred.Rank && labels[labels.Rank - 1] == 1 && labels.WithoutAxis(labels.Rank - 1) == rows;
+        if (labels != rows && !squeezable)
+            throw LossArgumentException.Shape($"{Descriptor.Name}: y_true has shape {labels} but y_pred {pred} needs integer labels of shape {rows} (or {new Shape(rows.Dims.Add(1))})");
+        long[] y = inputs.Indices("y_true");
+        int classes = pred[pred.Rank - 1];
+        for (int i = 0; i < y.Length; i++)
+        {
+            if (y[i] == ignoreClass) continue;
+            if (y[i] < 0 || y[i] >= classes)
+                throw LossArgumentException.Value($"{Descriptor.Name}: label {y[i]} at position {i} is out of range: labels must be in [0, {classes - 1}]"
+                    + (ignoreClass is null ? "" : $" (or ignore_class {ignoreClass})"));
+        }
+        return [.. y.Select(v => T.CreateTruncating(v))];
+    }
+
+    /// <summary>Whether the loss masks its values that are not &gt; 0 out of the reduction (Keras's circle sets that mask).</summary>
+    protected virtual bool MaskNonPositive => false;
+
     /// <summary>Which per-sample values count (Keras's loss mask, e.g. ignore_class); null = all.</summary>
     protected virtual bool[]? Valid(LossInputs inputs) => null;
 
     /// <summary>
-    /// Keras's apply_mask: the mask joins the sample weights. For sum_over_batch_size the valid entries get
-    /// total/(valid + ε), so that the mean runs over the valid entries only (0 when none is valid).
+    /// Keras's apply_mask: the mask joins the sample weights. For sum_over_batch_size and mean the valid entries get
+    /// divide_no_nan(total, valid), so that the mean runs over the valid entries only (0 when none is valid).
     /// </summary>
     private (T[] Weights, double Sum) Masked<T>(T[]? weights, bool[] valid) where T : struct, IFloatingPointIeee754<T>
     {
         int n = valid.Length, count = valid.Count(v => v);
-        double scale = ReductionName == "sum_over_batch_size" ? n / (count + (double)1e-7f) : 1;
+        double scale = ReductionName is "sum_over_batch_size" or "mean" ? (count == 0 ? 0 : (double)n / count) : 1;
         var merged = new T[n];
         double sum = 0;
         for (int i = 0; i < n; i++)

@@ -8,7 +8,7 @@ namespace LossLab.Losses.Keras;
 /// Keras <c>sparse_categorical_crossentropy</c>: integer labels y_true of shape (N, d1..) (or with a trailing 1) against
 /// y_pred (N, d1.., C). Probabilities: ℓ = −log clip(p_y/Σp, ε, 1 − ε); logits: ℓ = lse(z) − z_y. Labels equal to
 /// <c>ignore_class</c> give 0 and are masked out of the reduction (sum_over_batch_size then averages over the valid
-/// entries: Σℓ·w/(valid + ε), Keras's apply_mask).
+/// entries: Σℓ·w/valid, Keras's apply_mask).
 /// </summary>
 /// <remarks>
 /// Logits: ∂ℓ/∂z_j = softmax_j − [j = y]. Probabilities, with r = p/Σp and g = −1/o_y inside the clip (0 outside):
@@ -21,26 +21,7 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
 {
     protected override bool TargetDifferentiable => false;
 
-    protected override T[] TrueValues<T>(LossInputs inputs)
-    {
-        Shape pred = inputs["y_pred"].Shape, labels = inputs["y_true"].Shape;
-        if (pred.Rank < 1)
-            throw LossArgumentException.Shape($"{Descriptor.Name}: y_pred must have a class axis, got shape {pred}");
-        Shape rows = pred.WithoutAxis(pred.Rank - 1);
-        bool squeezable = labels.Rank == pred.Rank && labels[labels.Rank - 1] == 1 && labels.WithoutAxis(labels.Rank - 1) == rows;
-        if (labels != rows && !squeezable)
-            throw LossArgumentException.Shape($"{Descriptor.Name}: y_true has shape {labels} but y_pred {pred} needs integer labels of shape {rows} (or {new Shape(rows.Dims.Add(1))})");
-        long[] y = inputs.Indices("y_true");
-        int classes = pred[pred.Rank - 1];
-        for (int i = 0; i < y.Length; i++)
-        {
-            if (y[i] == ignoreClass) continue;
-            if (y[i] < 0 || y[i] >= classes)
-                throw LossArgumentException.Value($"{Descriptor.Name}: label {y[i]} at position {i} is out of range: labels must be in [0, {classes - 1}]"
-                    + (ignoreClass is null ? "" : $" (or ignore_class {ignoreClass})"));
-        }
-        return [.. y.Select(v => T.CreateTruncating(v))];
-    }
+    protected override T[] TrueValues<T>(LossInputs inputs) => IntegerLabels<T>(inputs, ignoreClass);
 
     protected override bool[]? Valid(LossInputs inputs) => ignoreClass is null ? null : [.. inputs.Indices("y_true").Select(v => v != ignoreClass)];
 
