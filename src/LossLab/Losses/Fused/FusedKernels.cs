@@ -120,7 +120,9 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
     {
         TV one = TV.Splat(1f);
         TV u = one - x;
-        return VMath.LogNonNegative(u) + TV.Select(TV.Equal(u, TV.Splat(0f)), TV.Splat(0f), (-x - (u - one)) / u);
+        // The correction δ/u with δ = (1 − x) − u exactly. At x = 1, u = δ = 0: dividing by max(u, ε) makes that 0
+        // rather than 0/0, without a select (every other u in (0, 1] is at least 2⁻²⁴, so the max leaves it alone).
+        return VMath.LogNonNegative(u) + (-x - (u - one)) / TV.Max(u, TV.Splat(float.Epsilon));
     }
 }
 
