@@ -17,7 +17,9 @@ namespace LossLab.Losses.Fused;
 /// <c>Mean</c> divides by Σ w_y over counted rows (all rows ignored: NaN value, zero gradient), as
 /// <see cref="Classification.CrossEntropy"/>.</para>
 /// <para>Per row, three passes over a row that stays in L1/L2: (1) maximum (and a finiteness check); (2) e_j =
-/// exp(x_j − max) written into the gradient buffer and summed; (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. A
+/// exp(x_j − max) written into the gradient buffer and summed; (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. Rows
+/// of <see cref="StreamClasses"/> or more written out of place skip the store in (2) and recompute e_j in (3), which
+/// streams the gradient to memory once (<c>StreamScaled</c>). A
 /// one-pass online softmax needs two exps per element and was measured 2.5–3.5× slower here. The exponential is
 /// <see cref="VMath.ExpNonPositive{TV}"/> (≤ 2 ulp; terms below e^−87.33 relative to the maximum flush to ≈1.2e−38). Sums are accumulated in float lanes for at most 1024 elements, then
 /// in double. A row holding NaN or ±∞ is computed by the scalar specification instead (same result as the catalog
@@ -32,6 +34,12 @@ public static partial class FusedCrossEntropy
 {
     /// <summary>Logit counts at least this large use every core (unless <c>threads</c> says otherwise).</summary>
     public const long ParallelThreshold = 1L << 17;
+
+    /// <summary>
+    /// Rows at least this long (128 KiB), out of place, write their gradient once with non-temporal stores
+    /// (<c>StreamScaled</c>): at 64×128256 on 2 threads that was 20 % faster, on 1 thread the same.
+    /// </summary>
+    internal const int StreamClasses = 1 << 15;
 
     /// <summary>
     /// Computes the loss of logits (N, C) = (<paramref name="targets"/>.Length, <paramref name="classes"/>) and,
@@ -201,7 +209,10 @@ public static partial class FusedCrossEntropy
             double wx = Eps == 0 ? 0 : WeightedSum<TV>(xs, w);
 
             // Pass 2: e = exp(x − max), into the gradient buffer when there is one; Σe in float blocks, then double.
+            // Long rows out of place store nothing here: pass 3 recomputes e and streams the gradient (StreamScaled).
             bool grad = !gs.IsEmpty;
+            bool stream = grad && C >= StreamClasses && G != X;
+            bool store = grad && !stream;
             ref float g = ref grad ? ref gs[0] : ref Unsafe.NullRef<float>();
             TV mx = TV.Splat(max);
             double sum = 0;
@@ -220,7 +231,7 @@ public static partial class FusedCrossEntropy
                         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, C + i + 16)));
                     }
                     TV e0 = VMath.ExpNonPositive(TV.Load(ref x, i) - mx), e1 = VMath.ExpNonPositive(TV.Load(ref x, i + n) - mx);
-                    if (grad)
+                    if (store)
                     {
                         TV.Store(e0, ref g, i);
                         TV.Store(e1, ref g, i + n);
@@ -231,7 +242,7 @@ public static partial class FusedCrossEntropy
                 for (; i < end; i += n)
                 {
                     TV e0 = VMath.ExpNonPositive(TV.Load(ref x, i) - mx);
-                    if (grad) TV.Store(e0, ref g, i);
+                    if (store) TV.Store(e0, ref g, i);
                     s0 += e0;
                 }
                 sum += TV.Sum(s0 + s1);
@@ -241,7 +252,7 @@ public static partial class FusedCrossEntropy
                 // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
                 // writes the same values (same logits, same operations).
                 TV e = VMath.ExpNonPositive(xTail - mx);
-                if (grad) TV.Store(e, ref g, C - n);
+                if (store) TV.Store(e, ref g, C - n);
                 sum += TV.Sum(TV.Select(TV.FirstLanes(n - rem), zero, e));
             }
             else if (rem > 0)
@@ -263,6 +274,12 @@ public static partial class FusedCrossEntropy
             // Pass 3: g = a·e/Σe − (ε/C)·w, in place over e.
             float coef = (float)(Scale * (oneMinusEps * wy + epsOverC * WeightSum + 2 * Z * lse) / sum);
             float k = (float)(Scale * epsOverC);
+            if (stream)
+            {
+                StreamScaled<TV>(xs, gs, w, max, coef, k);
+                gs[y] -= (float)(Scale * oneMinusEps * wy);
+                return loss;
+            }
             TV cv = TV.Splat(coef), kv = TV.Splat(-k);
             i = 0;
             if (w.IsEmpty)
