@@ -12,9 +12,8 @@ public static partial class FusedCrossEntropy
         /// the L2 because it wrote nothing, and the gradient a·e/Σe − (ε/C)·w goes to memory once, with non-temporal
         /// stores: no read-for-ownership of the gradient's lines and no second pass over them. That trades one more
         /// exponential per logit for a third of the row's memory traffic. The same operations on the same floats as
-        /// the cached path, so the results are bit for bit the same. The first and last vectors use ordinary stores
-        /// (they overlap the aligned middle and write the same values); the caller adjusts g[y] afterwards, which the
-        /// fence orders after the streamed lines.
+        /// the cached path, so the results are bit for bit the same. The partial lines at the row's ends take ordinary
+        /// stores; the caller adjusts g[y] afterwards, which the fence orders after the streamed lines.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
         private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float max, float coef, float k)
@@ -28,11 +27,15 @@ public static partial class FusedCrossEntropy
             TV mx = TV.Splat(max), cv = TV.Splat(coef), kv = TV.Splat(-k);
             // Elements before the first vector-aligned address of the gradient row.
             int head = (int)((nuint)(n - (int)((nuint)Unsafe.AsPointer(ref g) / sizeof(float) % (nuint)n)) % (nuint)n);
-            TV first = Gradient(ref x, ref wr, weighted, 0, mx, cv, kv), last = Gradient(ref x, ref wr, weighted, C - n, mx, cv, kv);
             int i = head;
             for (; i + n <= C; i += n) TV.StoreNonTemporal(Gradient(ref x, ref wr, weighted, i, mx, cv, kv), ref g, i);
-            TV.Store(first, ref g, 0);
-            TV.Store(last, ref g, C - n);
+            // The partial lines at either end from a whole vector each, copied element by element so that no ordinary
+            // store lands in a line just streamed (that would fetch the line back).
+            Span<float> ends = stackalloc float[2 * 64];
+            TV.Store(Gradient(ref x, ref wr, weighted, 0, mx, cv, kv), ref ends[0], 0);
+            TV.Store(Gradient(ref x, ref wr, weighted, C - n, mx, cv, kv), ref ends[0], n);
+            for (int j = 0; j < head; j++) gs[j] = ends[j];
+            for (int j = i; j < C; j++) gs[j] = ends[n + j - (C - n)];
             Interlocked.MemoryBarrier();   // the streamed lines before anything the caller or another thread does next
         }
 

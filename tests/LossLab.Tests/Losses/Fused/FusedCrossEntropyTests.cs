@@ -141,8 +141,9 @@ public class FusedCrossEntropyTests
 
     /// <summary>
     /// Long rows out of place recompute the exponentials and stream the gradient with non-temporal stores; in place
-    /// they take the cached path. Both give the same bits, at every alignment of the gradient (head and tail vectors
-    /// overlap the aligned middle), with weights, label smoothing, z-loss and ignored rows; and the specification's values.
+    /// they take the cached path. Both give the same bits, at every alignment of the gradient (the partial lines at
+    /// the ends are copied from whole vectors), with weights, label smoothing, z-loss and ignored rows; and the
+    /// specification's values.
     /// </summary>
     [Theory, MemberData(nameof(Widths))]
     public void LongRowsStreamTheSameGradientAsTheCachedPath(SimdWidth width)
