@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LossLab.Cli.Lab;
 using LossLab.Data;
 using LossLab.Nn;
 using LossLab.Training;
@@ -20,7 +21,7 @@ internal static class CompareCommand
     private static readonly Option<string> LossesOption = new("--losses") { Description = "comma-separated losses (names or expr:...); the first is the reference", Required = true };
     private static readonly Option<int> SeedsOption = new("--seeds") { Description = "seeds (runs per loss)", DefaultValueFactory = _ => 5 };
     private static readonly Option<string?> ActivationsOption = new("--activations") { Description = "comma-separated activations to compare too (default: --activation)" };
-    private static readonly Option<string?> ReportOption = new("--report") { Description = "folder for the run records (runs.json) and learning curves (curves.csv)" };
+    private static readonly Option<string?> ReportOption = new("--report") { Description = "folder for the run records (runs.json), the learning curves (curves.csv) and an HTML report with charts (index.html)" };
 
     public static Command Create(CliConsole console)
     {
@@ -114,7 +115,7 @@ internal static class CompareCommand
             return ExitCodes.Ok;
         }
         console.Out.Write(Table(data, result, seeds));
-        if (report is not null) console.Out.WriteLine($"run records and learning curves written to {report}");
+        if (report is not null) console.Out.WriteLine($"run records, learning curves and the HTML report ({Path.Combine(report, "index.html")}) written to {report}");
         return ExitCodes.Ok;
     }
 
@@ -222,6 +223,10 @@ internal static class CompareCommand
         };
         AtomicFile.WriteAllText(Path.Combine(folder, "runs.json"), record.ToJsonString());
         AtomicFile.WriteAllText(Path.Combine(folder, "curves.csv"), csv.ToString());
+        // The same runs as an HTML page with charts: the key metric's validation curves and the training-loss curves.
+        int seeds = result.Arms.Max(a => a.Runs.Count);
+        ReportWriter.Write(folder, ComparisonReport.Records(data, options, result, MainMetrics(data), seeds),
+            string.Create(CultureInfo.InvariantCulture, $"{result.Arms.Count} arm(s) compared on {data.TargetName}, {seeds} seed(s) each."), "losslab compare");
     }
 }
 

@@ -16,7 +16,7 @@ internal static class ReportCommand
         {
             string[] folders = p.GetValue(FoldersArgument)!;
             List<ExperimentRecord> records = ReportWriter.Read(folders);
-            string index = ReportWriter.Write(p.GetValue(OutOption) ?? folders[0], records, $"Rebuilt from {records.Count} saved experiment records.");
+            string index = ReportWriter.Write(p.GetValue(OutOption) ?? folders[0], records, $"Rebuilt from {records.Count} saved experiment records.", "losslab report");
             console.Out.WriteLine($"report: {Path.GetFullPath(index)} ({records.Count} experiments)");
             return ExitCodes.Ok;
         }));

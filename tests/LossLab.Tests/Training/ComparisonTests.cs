@@ -55,6 +55,22 @@ public sealed class ComparisonTests
         JsonNode runs = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "runs.json")))!;
         Assert.Equal(6, runs["runs"]!.AsArray().Count);
         Assert.Equal(1 + 6 * 5, File.ReadAllLines(Path.Combine(folder, "curves.csv")).Length);
+        // The HTML report: the key metric's curves with the comparison and the training-loss curves, charts beside it.
+        string html = File.ReadAllText(Path.Combine(folder, "index.html"));
+        Assert.Contains("losslab compare", html);
+        Assert.Contains("scores a higher test r2 than mse_loss", html);
+        Assert.Contains("Every arm&#39;s training loss falls during training", html);
+        Assert.Contains("<svg", html);
+        Assert.True(File.Exists(Path.Combine(folder, "charts", "compare-metric.png")) && File.Exists(Path.Combine(folder, "charts", "compare-loss.svg")));
+        var records = LossLab.Cli.Lab.ReportWriter.Read([folder]);
+        Assert.Equal(["compare-metric", "compare-loss"], records.OrderBy(r => r.Number).Select(r => r.Id));
+        LossLab.Cli.Lab.ExperimentRecord metric = records.Single(r => r.Id == "compare-metric");
+        Assert.Equal(3, metric.Table.Rows.Count);
+        Assert.Equal("(reference)", metric.Table.Rows[0][^1]);
+        Assert.Equal(3, metric.Chart.Series.Count);
+        Assert.All(metric.Chart.Series, c => Assert.Equal(5, c.X.Length));
+        LossLab.Cli.Lab.ExperimentRecord loss = records.Single(r => r.Id == "compare-loss");
+        Assert.All(loss.Chart.Series, c => Assert.Equal(1.0, c.Y[0], 12));   // each curve relative to its first epoch
         var json = new StringWriter();
         Assert.Equal(0, Program.Run(["compare", "--data", Datasets.PathOf("iris"), "--losses", "cross_entropy,nll_loss", "--seeds", "1", "--epochs", "2", "--format", "json"],
             new CliConsole(new StringReader(""), json, error, false)));
