@@ -22,6 +22,9 @@ public sealed class LossBinding
 {
     private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeEmbeddingLoss"];
 
+    /// <summary>The names a loss gives its targets; the other input takes the model's output.</summary>
+    private static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];
+
     public LossBinding(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, TaskKind task, int classes, double[]? classWeights)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
@@ -33,9 +36,11 @@ public sealed class LossBinding
             throw new LossArgumentException(LossErrorCode.UnsupportedOption,
                 $"{descriptor.Name} takes {descriptor.Inputs.Count} inputs ({string.Join(", ", descriptor.Inputs.Select(i => i.Name))}); training needs a loss of (prediction, target)");
         }
-        InputName = descriptor.Inputs[0].Name;
-        TargetName = descriptor.Inputs[1].Name;
-        InputKind targetKind = descriptor.Inputs[1].Kind;
+        // Which input is the target: PyTorch's order is (prediction, target), Keras's (y_true, y_pred).
+        int t = TargetNames.Contains(descriptor.Inputs[1].Name) || !TargetNames.Contains(descriptor.Inputs[0].Name) ? 1 : 0;
+        InputName = descriptor.Inputs[1 - t].Name;
+        TargetName = descriptor.Inputs[t].Name;
+        InputKind targetKind = descriptor.Inputs[t].Kind;
         IndexTargets = task is TaskKind.Binary or TaskKind.Multiclass && targetKind is InputKind.Indices or InputKind.IndicesOrFloating;
         LabelLists = task == TaskKind.Multilabel && targetKind == InputKind.Indices;
         if (task == TaskKind.Multilabel && targetKind == InputKind.IndicesOrFloating && descriptor.Family != LossFamily.Custom)
