@@ -36,11 +36,11 @@ public static partial class FusedCrossEntropy
     public const long ParallelThreshold = 1L << 17;
 
     /// <summary>
-    /// Rows at least this long (64 KiB), out of place, write their gradient once with non-temporal stores
-    /// (<c>StreamScaled</c>). Measured: 512×32000 about 10 % faster on 1 and 2 threads, 64×128256 20 % faster on 2
-    /// threads and the same on 1. Shorter rows are compute-bound, and the second exponential would cost more.
+    /// Rows at least this long (128 KiB), out of place, write their gradient once with non-temporal stores
+    /// (<c>StreamScaled</c>): at 64×128256, 20 % faster on 2 threads and the same on 1. At 512×32000 (below it) the
+    /// second exponential cost more than the memory traffic saved on 1 thread in BenchmarkDotNet.
     /// </summary>
-    internal const int StreamClasses = 1 << 14;
+    internal const int StreamClasses = 1 << 15;
 
     /// <summary>
     /// Computes the loss of logits (N, C) = (<paramref name="targets"/>.Length, <paramref name="classes"/>) and,
