@@ -1,5 +1,6 @@
 using System.Numerics;
 using LossLab.Losses.Core;
+using LossLab.Losses.MetricLearning;
 using LossLab.Numerics;
 
 namespace LossLab.Losses.Keras;
@@ -53,9 +54,9 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         int n = shape[0], d = shape[1];
         valueShape = new Shape(n);
         double[] x = [.. yPred.Select(double.CreateTruncating)];
-        var logits = new double[n];
+        double[] dist = new double[n], logits = new double[n];
         var values = new T[n];
-        for (int i = 0; i < n; i++) values[i] = T.CreateTruncating(Anchor(x, yTrue, i, n, d, logits, out _, out _));
+        for (int i = 0; i < n; i++) values[i] = T.CreateTruncating(Anchor(x, yTrue, i, n, d, dist, logits, out _, out _));
         return values;
     }
 
@@ -64,29 +65,24 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         int n = shape[0], d = shape[1];
         double[] x = [.. yPred.Select(double.CreateTruncating)];
         var g = new double[n * d];
-        var logits = new double[n];
+        double[] dist = new double[n], logits = new double[n];
         for (int i = 0; i < n; i++)
         {
             double u = double.CreateTruncating(upstream[i]);
             if (u == 0) continue;
-            Anchor(x, yTrue, i, n, d, logits, out double lsePos, out double lseNeg);
+            Anchor(x, yTrue, i, n, d, dist, logits, out double lsePos, out double lseNeg);
             if (!double.IsFinite(lsePos) || !double.IsFinite(lseNeg)) continue;   // an empty set: ℓ = 0 whatever the inputs
             double outer = u * Stable.Sigmoid(lsePos + lseNeg);
             for (int j = 0; j < n; j++)
             {
                 bool pos = IsPositive(yTrue, i, j), neg = yTrue[i] != yTrue[j];
-                if (!pos && !neg) continue;
-                double s = Dot(x, i, j, d), dist = Math.Max(1 - s, 0);
+                if (!pos && !neg || dist[j] == 0) continue;   // ∂d/∂s = −[1 − s > 0] = −[d > 0]
+                double dj = dist[j];
                 double dLogitdD = pos
-                    ? -_gamma * ((_margin + dist > 0 ? _margin - dist : 0) - Math.Max(_margin + dist, 0))
-                    : -_gamma * ((1 + _margin - dist > 0 ? 1 - _margin - dist : 0) + Math.Max(1 + _margin - dist, 0));
-                double coef = outer * Math.Exp(logits[j] - (pos ? lsePos : lseNeg)) * dLogitdD * (1 - s > 0 ? -1 : 0);
-                if (coef == 0) continue;
-                for (int k = 0; k < d; k++)
-                {
-                    g[i * d + k] += coef * x[j * d + k];
-                    g[j * d + k] += coef * x[i * d + k];
-                }
+                    ? -_gamma * ((_margin + dj > 0 ? _margin - dj : 0) - Math.Max(_margin + dj, 0))
+                    : -_gamma * ((1 + _margin - dj > 0 ? 1 - _margin - dj : 0) + Math.Max(1 + _margin - dj, 0));
+                double coef = -outer * Math.Exp(logits[j] - (pos ? lsePos : lseNeg)) * dLogitdD;
+                if (coef != 0) Embeddings.AddPair(g, x, i, j, coef, d);   // ∂s_ij/∂e_i = e_j, ∂s_ij/∂e_j = e_i
             }
         }
         for (int k = 0; k < g.Length; k++) gPred[k] = T.CreateTruncating(g[k]);
@@ -95,15 +91,8 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
     private bool IsPositive<T>(T[] labels, int i, int j) where T : struct, IFloatingPointIeee754<T>
         => labels[i] == labels[j] && (j != i || !_removeDiagonal);
 
-    private static double Dot(double[] x, int i, int j, int d)
-    {
-        double s = 0;
-        for (int k = 0; k < d; k++) s += x[i * d + k] * x[j * d + k];
-        return s;
-    }
-
-    /// <summary>ℓ_i; fills logits[j] (a_ij or b_ij) and the two log-sum-exps (−∞ for an empty set).</summary>
-    private double Anchor<T>(double[] x, T[] labels, int i, int n, int d, double[] logits, out double lsePos, out double lseNeg)
+    /// <summary>ℓ_i; fills dist[j] = max(1 − s_ij, 0), logits[j] (a_ij or b_ij) and the two log-sum-exps (−∞ for an empty set).</summary>
+    private double Anchor<T>(double[] x, T[] labels, int i, int n, int d, double[] dist, double[] logits, out double lsePos, out double lseNeg)
         where T : struct, IFloatingPointIeee754<T>
     {
         double maxPos = double.NegativeInfinity, maxNeg = double.NegativeInfinity;
@@ -111,10 +100,10 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         {
             bool pos = IsPositive(labels, i, j), neg = labels[i] != labels[j];
             if (!pos && !neg) continue;
-            double dist = Math.Max(1 - Dot(x, i, j, d), 0);
+            double dj = dist[j] = Math.Max(1 - Embeddings.Dot(x, i, j, d), 0);
             logits[j] = pos
-                ? -_gamma * Math.Max(_margin + dist, 0) * (_margin - dist)
-                : _gamma * Math.Max(1 + _margin - dist, 0) * (1 - _margin - dist);
+                ? -_gamma * Math.Max(_margin + dj, 0) * (_margin - dj)
+                : _gamma * Math.Max(1 + _margin - dj, 0) * (1 - _margin - dj);
             if (pos) maxPos = Math.Max(maxPos, logits[j]);
             else maxNeg = Math.Max(maxNeg, logits[j]);
         }
@@ -150,13 +139,8 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         Sample = (r, s) =>
         {
             Shape x = s.Rank == 2 ? s : new Shape(6, 4);
-            double[] e = Samples.Normal(r, x).ToArray<double>();
-            for (int i = 0; i < x[0]; i++)
-            {
-                // Keras expects unit rows (a UnitNormalization layer before the loss).
-                double norm = Math.Sqrt(e.AsSpan(i * x[1], x[1]).ToArray().Sum(v => v * v));
-                for (int k = 0; k < x[1]; k++) e[i * x[1] + k] /= norm;
-            }
+            // Keras expects unit rows (a UnitNormalization layer before the loss).
+            double[] e = Embeddings.Normalize(Samples.Normal(r, x).ToArray<double>(), x[0], x[1]).Unit;
             return new LossInputs().Add("y_true", Samples.Classes(r, new Shape(x[0]), 3)).Add("y_pred", TensorData.Create(x, DType.Float64, e));
         },
         Formula = "ℓ_i = softplus(lse_pos(−γ·[m + d]₊·(m − d)) + lse_neg(γ·[1 + m − d]₊·(1 − m − d))),  d = max(1 − e_i·e_j, 0)",
