@@ -73,11 +73,7 @@ public sealed class KerasCategoricalGeneralizedCrossEntropy : KerasLoss, ILossDe
             new("y_pred", InputKind.Floating, true, "probabilities (N, C)"),
         ],
         Options = [ReductionOption, SampleWeightOption, OptionSpec.Float("q", 0.5, "robustness exponent in (0, 1]: → 0 cross-entropy, 1 MAE-like")],
-        Sample = (r, s) =>
-        {
-            Shape x = Samples.Or(s, 3, 4);
-            return new LossInputs().Add("y_true", Samples.Classes(r, x.WithoutAxis(x.Rank - 1), x[x.Rank - 1])).Add("y_pred", Samples.Simplex(r, x));
-        },
+        Sample = LabelsAndProbabilities,
         Formula = "ℓ = (1 − p_y^q)/q,  p_y = y_pred[y] (probabilities)",
         Gradient = "∂ℓ/∂p_y = −p_y^(q−1); 0 elsewhere",
         Reference = "keras.losses.categorical_generalized_cross_entropy; Zhang & Sabuncu, NeurIPS 2018",

@@ -169,6 +169,13 @@ public abstract class KerasLoss : Loss
         new("y_pred", InputKind.Floating, true, "predictions, same shape"),
     ];
 
+    /// <summary>A sample for the integer-label losses: labels (N, d1..) and probability rows (N, d1.., C) (default (3, 4)).</summary>
+    internal static LossInputs LabelsAndProbabilities(Random r, Shape s)
+    {
+        Shape x = Samples.Or(s, 3, 4);
+        return new LossInputs().Add("y_true", Samples.Classes(r, x.WithoutAxis(x.Rank - 1), x[x.Rank - 1])).Add("y_pred", Samples.Simplex(r, x));
+    }
+
     internal static OptionSpec ReductionOption => OptionSpec.Choice("reduction", "sum_over_batch_size", "Keras reduction", Reductions);
 
     internal static OptionSpec SampleWeightOption => OptionSpec.Tensor("sample_weight", "per-sample weights (Keras __call__ argument)");

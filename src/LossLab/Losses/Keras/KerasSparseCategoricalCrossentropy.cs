@@ -79,11 +79,7 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
             OptionSpec.Bool("from_logits", false, "y_pred holds logits"),
             OptionSpec.OptionalInt("ignore_class", "label whose entries are masked out (none by default)"),
         ],
-        Sample = (r, s) =>
-        {
-            Shape x = Samples.Or(s, 3, 4);
-            return new LossInputs().Add("y_true", Samples.Classes(r, x.WithoutAxis(x.Rank - 1), x[x.Rank - 1])).Add("y_pred", Samples.Simplex(r, x));
-        },
+        Sample = LabelsAndProbabilities,
         Formula = "ℓ = −log clip(p_y/Σp, ε, 1 − ε); logits: lse(z) − z_y",
         Gradient = "logits: ∂ℓ/∂z = softmax(z) − onehot(y)",
         Reference = "keras.losses.sparse_categorical_crossentropy",
