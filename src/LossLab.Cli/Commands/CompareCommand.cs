@@ -137,13 +137,13 @@ internal static class CompareCommand
         string key = metrics[0];
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{data.TargetName}: {data.Task}, {data.Rows} rows; {seeds} seed(s) per arm; test-split metrics, mean ± std (* best)"));
-        int width = Math.Max(12, result.Arms.Max(a => Label(a).Length) + 2);
+        int width = Math.Max(12, result.Arms.Max(a => ComparisonReport.Label(a).Length) + 2);
         sb.Append("  " + "arm".PadRight(width));
         foreach (string m in metrics) sb.Append(m.PadLeft(19));
         sb.AppendLine($"   Δ {key} vs first [95% CI]");
         foreach (ArmSummary arm in result.Arms)
         {
-            sb.Append("  " + Label(arm).PadRight(width));
+            sb.Append("  " + ComparisonReport.Label(arm).PadRight(width));
             foreach (string m in metrics)
             {
                 Spread s = arm.Metrics.GetValueOrDefault(m) ?? new Spread(double.NaN, double.NaN, 0);
@@ -157,8 +157,6 @@ internal static class CompareCommand
         }
         return sb.ToString();
     }
-
-    private static string Label(ArmSummary a) => a.Activation == "relu" ? a.Loss : $"{a.Loss} / {a.Activation}";
 
     private static JsonNode Num(double v) => double.IsFinite(v) ? JsonValue.Create(v) : JsonValue.Create(double.IsNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
 

@@ -59,7 +59,7 @@ public static class ComparisonReport
                 : "–"),
             ReferenceEquals(arm, reference) ? "(reference)" : Difference(arm.VersusFirst[key]),
         ]).ToList();
-        var series = result.Arms.Select(a => Curve(Label(a), a.Runs.Select(r => r.History.Select(e => e.Validation.GetValueOrDefault(key, double.NaN)).ToList()).ToList())).ToList();
+        var series = result.Arms.Select(a => SeriesRecord.OverSeeds(Label(a), a.Runs.Select(r => r.History.Select(e => e.Validation.GetValueOrDefault(key, double.NaN)).ToList()).ToList(), spread: true)).ToList();
         var chart = new ChartRecord($"Validation {key} per epoch (mean ± std over seeds)", "line", "epoch", $"validation {key}", series);
         return new ExperimentRecord(1, "compare-metric", $"Test and validation {key} of each arm", claim,
             $"Which loss gives the best test {key}, with every arm trained on the same splits from the same initializations?",
@@ -82,7 +82,7 @@ public static class ComparisonReport
             ratios.Add(ratio);
             rows.Add([Label(arm), Num(first), Num(last), string.Create(CultureInfo.InvariantCulture, $"{ratio:F3}"),
                 string.Create(CultureInfo.InvariantCulture, $"{arm.Runs.Average(r => r.BestEpoch):F1}")]);
-            if (relative.Count > 0) series.Add(Curve(Label(arm), relative));
+            if (relative.Count > 0) series.Add(SeriesRecord.OverSeeds(Label(arm), relative, spread: true));
         }
         bool allFall = ratios.All(r => r < 1);
         double worst = ratios.Any(double.IsNaN) ? double.NaN : ratios.Max();
@@ -96,25 +96,11 @@ public static class ComparisonReport
             setup, new TableRecord(["arm", "first-epoch loss", "last-epoch loss", "last / first", "best epoch (mean)"], rows), chart, verdict, seeds, seconds);
     }
 
-    /// <summary>Mean ± std over seeds of per-epoch values; runs that stopped early leave the later epochs to the others.</summary>
-    private static SeriesRecord Curve(string name, IReadOnlyList<List<double>> perSeed)
-    {
-        int length = perSeed.Count == 0 ? 0 : perSeed.Max(c => c.Count);
-        double[] x = [.. Enumerable.Range(1, length).Select(i => (double)i)];
-        double[] y = new double[length], spread = new double[length];
-        for (int e = 0; e < length; e++)
-        {
-            double[] v = [.. perSeed.Where(c => e < c.Count).Select(c => c[e])];
-            y[e] = v.Average();
-            spread[e] = v.Length < 2 ? 0 : Math.Sqrt(v.Sum(t => (t - y[e]) * (t - y[e])) / (v.Length - 1));
-        }
-        return new SeriesRecord(name, x, y, spread);
-    }
-
     private static string Difference(PairedDifference d) => string.Create(CultureInfo.InvariantCulture,
         $"{d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}");
 
     private static string Num(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
 
-    private static string Label(ArmSummary a) => a.Activation == "relu" ? a.Loss : $"{a.Loss} / {a.Activation}";
+    /// <summary>An arm's name: its loss, and its activation when that is not the default ReLU.</summary>
+    internal static string Label(ArmSummary a) => a.Activation == "relu" ? a.Loss : $"{a.Loss} / {a.Activation}";
 }

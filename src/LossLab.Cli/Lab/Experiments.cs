@@ -65,13 +65,7 @@ public static class Experiments
             [.. arms.Select(a => Comparison.Describe(values[a]).Mean)], [.. arms.Select(a => Comparison.Describe(values[a]).Std)])], [.. arms]);
 
     /// <summary>Mean curve over seeds (epochs may differ with early stopping: averaged where present).</summary>
-    private static SeriesRecord Curve(string name, IReadOnlyList<IReadOnlyList<double>> perSeed)
-    {
-        int length = perSeed.Max(c => c.Count);
-        double[] x = [.. Enumerable.Range(1, length).Select(i => (double)i)];
-        double[] y = [.. Enumerable.Range(0, length).Select(e => perSeed.Where(c => e < c.Count).Average(c => c[e]))];
-        return new SeriesRecord(name, x, y);
-    }
+    private static SeriesRecord Curve(string name, IReadOnlyList<IReadOnlyList<double>> perSeed) => SeriesRecord.OverSeeds(name, perSeed, spread: false);
 
     // 1 ------------------------------------------------------------------------------------------------------------
     private static ExperimentRecord Outliers(LabSettings s)
