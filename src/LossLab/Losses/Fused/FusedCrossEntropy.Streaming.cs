@@ -26,7 +26,7 @@ public static partial class FusedCrossEntropy
             bool weighted = !w.IsEmpty;
             TV mx = TV.Splat(max), cv = TV.Splat(coef), kv = TV.Splat(-k);
             // Elements before the first vector-aligned address of the gradient row.
-            int head = (int)((nuint)(n - (int)((nuint)Unsafe.AsPointer(ref g) / sizeof(float) % (nuint)n)) % (nuint)n);
+            int head = Simd.FloatsToAlignment((float*)Unsafe.AsPointer(ref g), n);
             int i = head;
             for (; i + n <= C; i += n) TV.StoreNonTemporal(Gradient(ref x, ref wr, weighted, i, mx, cv, kv), ref g, i);
             // The partial lines at either end from a whole vector each, copied element by element so that no ordinary

@@ -225,8 +225,7 @@ public static class FusedElementwise
             int start = i0;
             if (stream)
             {
-                int misaligned = (int)((nuint)(G + i0) / sizeof(float) % (nuint)n);
-                int head = Math.Min(misaligned == 0 ? 0 : n - misaligned, i1 - i0);
+                int head = Math.Min(Simd.FloatsToAlignment(G + i0, n), i1 - i0);
                 sum += Scalar(i0, i0 + head, aux);
                 start = i0 + head;
             }

@@ -32,4 +32,10 @@ internal static class Simd
         int t = requested > 0 ? requested : work >= threshold ? Environment.ProcessorCount : 1;
         return Math.Max(1, Math.Min(t, maxParts));
     }
+
+    /// <summary>
+    /// How many floats from <paramref name="p"/> to the first address aligned to <paramref name="n"/> floats (0 when
+    /// p is aligned): the head that goes before aligned (non-temporal) stores of n-float vectors.
+    /// </summary>
+    public static unsafe int FloatsToAlignment(float* p, int n) => (int)((nuint)(n - (int)((nuint)p / sizeof(float) % (nuint)n)) % (nuint)n);
 }
