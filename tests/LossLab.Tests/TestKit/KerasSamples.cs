@@ -104,12 +104,7 @@ internal static class KerasSamples
         const string name = "KerasCircle";
         LossInputs Make(Random r)
         {
-            double[] e = LossSamples.Normal(r, 28);
-            for (int i = 0; i < 7; i++)
-            {
-                double norm = Math.Sqrt(Enumerable.Range(0, 4).Sum(k => e[i * 4 + k] * e[i * 4 + k]));
-                for (int k = 0; k < 4; k++) e[i * 4 + k] *= 0.9 / norm;   // norm 0.9: the diagonal stays off the kink of max(1 − s, 0)
-            }
+            double[] e = LossSamples.RowsOfNorm(LossSamples.Normal(r, 28), 7, 4, 0.9);   // norm 0.9: the diagonal stays off the kink of max(1 − s, 0)
             return T.In(("y_true", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)), ("y_pred", T.Shaped(e, 7, 4)));
         }
         Dictionary<string, object?>[] options =

@@ -160,6 +160,17 @@ internal static class LossSamples
 
     internal static ExtremeSample ExtremeOf(Dictionary<string, object?> options, params (string, TensorData)[] inputs) => Extreme(options, inputs);
 
+    /// <summary>Scales each row of a (rows, cols) array to the given L2 norm, in place; returns it.</summary>
+    public static double[] RowsOfNorm(double[] e, int rows, int cols, double norm = 1)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            double length = Math.Sqrt(Enumerable.Range(0, cols).Sum(k => e[i * cols + k] * e[i * cols + k]));
+            for (int k = 0; k < cols; k++) e[i * cols + k] *= norm / length;
+        }
+        return e;
+    }
+
     public static double[] Normal(Random r, int n, double scale = 1)
         => Enumerable.Range(0, n).Select(_ => scale * Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble())).ToArray();
 

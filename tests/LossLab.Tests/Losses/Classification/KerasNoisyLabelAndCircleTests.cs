@@ -76,12 +76,7 @@ public sealed class KerasNoisyLabelAndCircleTests
     public void Circle_on_unit_embeddings_equals_the_pytorch_metric_learning_form_with_true_gradients()
     {
         var r = new Random(3);
-        double[] e = LossSamples.Normal(r, 32);
-        for (int i = 0; i < 8; i++)
-        {
-            double norm = Math.Sqrt(Enumerable.Range(0, 4).Sum(k => e[i * 4 + k] * e[i * 4 + k]));
-            for (int k = 0; k < 4; k++) e[i * 4 + k] /= norm;
-        }
+        double[] e = LossSamples.RowsOfNorm(LossSamples.Normal(r, 32), 8, 4);
         long[] labels = [0, 1, 0, 1, 2, 2, 0, 3];
         var keras = new KerasCircle(gamma: 16, margin: 0.3).Evaluate(T.In(("y_true", T.I(labels)), ("y_pred", T.Shaped(e, 8, 4))));
         var pml = new CircleLoss(m: 0.3, gamma: 16, detachWeights: false).Evaluate(T.In(("embeddings", T.Shaped(e, 8, 4)), ("labels", T.I(labels))));
