@@ -98,12 +98,23 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
-        TV one = TV.Splat(1);
+        TV one = TV.Splat(1), zero = TV.Splat(0);
+        TV u = one - x, ux = u * x;
+        dx = (x - y) / TV.Max(ux, TV.Splat(1e-12f));
+        // Hard labels (every y is 0 or 1, i.e. y − y² is 0: the fused multiply-add rounds once) need one log: of x where
+        // y = 1, of 1 − x where y = 0. The other term's weight is 0, so the value is the general formula's bit for bit.
+        if (TV.AllEqual(TV.Fma(-y, y, y), zero))
+        {
+            TV isOne = TV.Equal(y, one);
+            TV l = VMath.LogNonNegative(TV.Select(isOne, x, u)) + TV.Select(isOne, zero, Log1mxCorrection(x, u));
+            // One log no longer turns every x outside [0, 1] into NaN (x > 1 where y = 1 has a finite log). Exactly those
+            // x have x(1 − x) < 0 or NaN, so that is what makes the value NaN for the caller's check.
+            return -ClampLog(TV.Select(TV.LessThanOrEqual(zero, ux), l, TV.Splat(float.NaN)));
+        }
         // In [0, 1], log x and log(1 − x) need no special-value handling (0 → −∞ → −100). Outside, or NaN, one of the
         // logs is NaN and the clamp keeps it (a compare, where a hardware max might drop it): the caller checks the
         // input only when the sum comes out NaN.
-        TV logX = ClampLog(VMath.LogNonNegative(x)), log1mX = ClampLog(Log1mx(x));
-        dx = (x - y) / TV.Max((one - x) * x, TV.Splat(1e-12f));
+        TV logX = ClampLog(VMath.LogNonNegative(x)), log1mX = ClampLog(VMath.LogNonNegative(u) + Log1mxCorrection(x, u));
         return -(y * logX + (one - y) * log1mX);
     }
 
@@ -114,15 +125,16 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
         return TV.Select(TV.LessThan(l, floor), floor, l);
     }
 
-    /// <summary>log(1 − x) for x in [0, 1]: u = 1 − x is exact for x ≥ ½ (Sterbenz); below ½ the rounding of u is corrected.</summary>
+    /// <summary>
+    /// log(1 − x) = log u + δ/u to first order, where u = 1 − x rounded and δ = (1 − x) − u exactly: u is exact for
+    /// x ≥ ½ (Sterbenz), and below ½ this corrects its rounding.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Log1mx<TV>(TV x) where TV : struct, IVec<TV>
+    private static TV Log1mxCorrection<TV>(TV x, TV u) where TV : struct, IVec<TV>
     {
-        TV one = TV.Splat(1f);
-        TV u = one - x;
-        // The correction δ/u with δ = (1 − x) − u exactly. At x = 1, u = δ = 0: dividing by max(u, ε) makes that 0
-        // rather than 0/0, without a select (every other u in (0, 1] is at least 2⁻²⁴, so the max leaves it alone).
-        return VMath.LogNonNegative(u) + (-x - (u - one)) / TV.Max(u, TV.Splat(float.Epsilon));
+        // At x = 1, u = δ = 0: dividing by max(u, ε) makes that 0 rather than 0/0, without a select (every other u in
+        // (0, 1] is at least 2⁻²⁴, so the max leaves it alone).
+        return (-x - (u - TV.Splat(1f))) / TV.Max(u, TV.Splat(float.Epsilon));
     }
 }
 

@@ -44,6 +44,9 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
 
     /// <summary>Whether every lane is in [lo, hi] (false for any NaN lane).</summary>
     static abstract bool AllInRange(TV x, TV lo, TV hi);
+
+    /// <summary>Whether every lane of <paramref name="a"/> equals that of <paramref name="b"/> (−0 = +0; false for any NaN lane).</summary>
+    static abstract bool AllEqual(TV a, TV b);
     static abstract TV CopySign(TV magnitude, TV sign);
 
     /// <summary>x·2ⁿ for integral n in [−126, 127] (exact: a multiplication by a power of two).</summary>
@@ -88,6 +91,7 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 IsNaN(V512 a) => new(~Vector512.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 mask, V512 a, V512 b) => new(Vector512.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllEqual(V512 a, V512 b) => Vector512.EqualsAll(a.V, b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V512 x, V512 lo, V512 hi) => Vector512.GreaterThanOrEqualAll(x.V, lo.V) && Vector512.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 CopySign(V512 magnitude, V512 sign) => new(Vector512.CopySign(magnitude.V, sign.V));
 
@@ -152,6 +156,7 @@ internal readonly struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 IsNaN(V256 a) => new(~Vector256.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 mask, V256 a, V256 b) => new(Vector256.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllEqual(V256 a, V256 b) => Vector256.EqualsAll(a.V, b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V256 x, V256 lo, V256 hi) => Vector256.GreaterThanOrEqualAll(x.V, lo.V) && Vector256.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 CopySign(V256 magnitude, V256 sign) => new(Vector256.CopySign(magnitude.V, sign.V));
 
@@ -211,6 +216,7 @@ internal readonly struct V128 : IVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 IsNaN(V128 a) => new(~Vector128.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 mask, V128 a, V128 b) => new(Vector128.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllEqual(V128 a, V128 b) => Vector128.EqualsAll(a.V, b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V128 x, V128 lo, V128 hi) => Vector128.GreaterThanOrEqualAll(x.V, lo.V) && Vector128.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 CopySign(V128 magnitude, V128 sign) => new(Vector128.CopySign(magnitude.V, sign.V));
 

@@ -25,6 +25,9 @@ public class FusedElementwiseTests
         ["smooth_l1"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0.5f)), Normal(3), Normal(3)),
         ["smooth_l1_beta0"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0f)), Normal(3), Normal(3)),
         ["bce"] = (Of<BceFused, BinaryCrossEntropy.Kernel>(default), r => (float)r.NextDouble(), r => (float)r.NextDouble()),
+        // Hard labels take a one-log path per vector; one soft label in 40 sends its vector down the general path.
+        ["bce_hard_labels"] = (Of<BceFused, BinaryCrossEntropy.Kernel>(default), Probability, r => r.Next(2)),
+        ["bce_mostly_hard"] = (Of<BceFused, BinaryCrossEntropy.Kernel>(default), Probability, r => r.Next(40) == 0 ? (float)r.NextDouble() : r.Next(2)),
         ["bce_with_logits"] = (Of<BceWithLogitsFused, BinaryCrossEntropyWithLogits.Kernel>(default), Normal(6), r => r.Next(2)),
         ["sigmoid_focal"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(0.25f, 2)), Normal(6), r => r.Next(2)),
         ["sigmoid_focal_gamma1.5"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(-1, 1.5f)), Normal(6), r => (float)r.NextDouble()),
@@ -33,6 +36,15 @@ public class FusedElementwiseTests
     };
 
     private static Func<Random, float> Normal(double s) => r => (float)(s * (r.NextDouble() * 2 - 1));
+
+    /// <summary>Probabilities with the hard cases mixed in: 0, 1, and values within a few ulps of them.</summary>
+    private static float Probability(Random r) => r.Next(8) switch
+    {
+        0 => r.Next(2),
+        1 => 1 - r.Next(1, 4) * 6e-8f,
+        2 => r.Next(1, 4) * 1e-9f,
+        _ => (float)r.NextDouble(),
+    };
 
     public static TheoryData<string, SimdWidth> Cases()
     {
@@ -166,23 +178,28 @@ public class FusedElementwiseTests
     [InlineData(0, float.NaN)]
     [InlineData(17, -1e-30f)]
     [InlineData(40, 1.0000001f)]
+    [InlineData(63, -1e-45f)]
     [InlineData(95, float.PositiveInfinity)]
     [InlineData(99, float.NegativeInfinity)]
     public void BinaryCrossEntropyNamesTheFirstValueOutsideTheUnitInterval(int at, float value)
     {
-        var x = new float[100];
-        for (int i = 0; i < x.Length; i++) x[i] = i % 3 == 0 ? 0f : i % 3 == 1 ? 1f : -0f;   // the ends and −0 are valid
-        Assert.True(double.IsFinite(FusedElementwise.BinaryCrossEntropy(x, new float[100], default)));
-        x[at] = value;
-        x[Math.Min(99, at + 1)] = 2f;   // a later offender is not the one named
-        if (at == 99) x[99] = value;
-        var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, new float[100], default));
-        Assert.Contains($"input[{at}] = {value}", e.Message, StringComparison.Ordinal);
-        // The kernel's NaN is what triggers the search: every width must produce it.
-        foreach (SimdWidth w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128, SimdWidth.Scalar })
+        // Targets all 0, all 1 (the one-log path for hard labels, which must still see every offender), and soft.
+        foreach (float[] target in new[] { new float[100], Enumerable.Repeat(1f, 100).ToArray(), Enumerable.Repeat(0.3f, 100).ToArray() })
         {
-            e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, new float[100], new float[100], Reduction.Mean, default, 1, w));
+            var x = new float[100];
+            for (int i = 0; i < x.Length; i++) x[i] = i % 3 == 0 ? 0f : i % 3 == 1 ? 1f : -0f;   // the ends and −0 are valid
+            Assert.True(double.IsFinite(FusedElementwise.BinaryCrossEntropy(x, target, default)));
+            x[at] = value;
+            x[Math.Min(99, at + 1)] = 2f;   // a later offender is not the one named
+            if (at == 99) x[99] = value;
+            var e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, target, default));
             Assert.Contains($"input[{at}] = {value}", e.Message, StringComparison.Ordinal);
+            // The kernel's NaN is what triggers the search: every width must produce it.
+            foreach (SimdWidth w in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128, SimdWidth.Scalar })
+            {
+                e = Assert.Throws<LossArgumentException>(() => FusedElementwise.BinaryCrossEntropy(x, target, new float[100], Reduction.Mean, default, 1, w));
+                Assert.Contains($"input[{at}] = {value}", e.Message, StringComparison.Ordinal);
+            }
         }
     }
 
