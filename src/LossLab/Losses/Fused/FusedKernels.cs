@@ -163,6 +163,8 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
         TV one = TV.Splat(1), zero = TV.Splat(0);
+        // γ = 2 (the default) with hard labels (every y 0 or 1: y − y² = 0) and finite logits (x·0 = 0): see HardLabels.
+        if (gamma == 2 && TV.AllEqual(TV.Fma(-y, y, y) + x * zero, zero)) return HardLabels(x, y, out dx);
         TV p = VMath.Logistic(x, out TV omp, out TV softplusMinusX);
         TV ce = TV.Max((one - y) * x + softplusMinusX, zero);
         TV q = p * (one - y) + omp * y;
@@ -189,6 +191,24 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         TV alphaT = alpha >= 0 ? TV.Splat(alpha) * y + TV.Splat(1 - alpha) * (one - y) : one;
         dx = alphaT * ((p - y) * focus + ceDFocus * p * omp * (one - (y + y)));
         return alphaT * ce * focus;
+    }
+
+    /// <summary>
+    /// γ = 2 and y ∈ {0, 1}, in terms of the margin s = ±x (+ for y = 1): p_t = σ(s), q = 1 − p_t = σ(−s), ce = softplus(−s),
+    /// ℓ = α_t·q²·ce. With dq/ds = −q·p_t and dce/ds = −q, dℓ/ds = −α_t·q²·(2·p_t·ce + q), and dx = ±ds. The same
+    /// function as the general path (whose terms reduce to these), in about half its operations.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private TV HardLabels<TV>(TV x, TV y, out TV dx) where TV : struct, IVec<TV>
+    {
+        TV isOne = TV.Equal(y, TV.Splat(1));
+        TV s = TV.Select(isOne, x, -x);
+        TV pt = VMath.Logistic(s, out TV q, out TV ce);
+        TV alphaT = alpha >= 0 ? TV.Select(isOne, TV.Splat(alpha), TV.Splat(1 - alpha)) : TV.Splat(1);
+        TV aq2 = alphaT * (q * q);
+        TV d = aq2 * TV.Fma(pt + pt, ce, q);
+        dx = TV.Select(isOne, -d, d);
+        return aq2 * ce;
     }
 }
 
