@@ -30,6 +30,12 @@ public sealed class OnnxExportTests
         using var results = session.Run([NamedOnnxValue.CreateFromTensor("features", features)]);
         float[] onnxOut = [.. results.Single().AsEnumerable<float>()];
         double[] expected = model.Predict(data);
+        if (model.HasVariance)
+        {
+            // [mean, variance] per row.
+            double[] variances = model.PredictVariance(data);
+            expected = [.. expected.SelectMany((m, i) => new[] { m, variances[i] })];
+        }
         Assert.Equal(expected.Length, onnxOut.Length);
         double worst = 0;
         for (int i = 0; i < expected.Length; i++)
@@ -50,6 +56,7 @@ public sealed class OnnxExportTests
     [InlineData("breast_cancer", "sigmoid_focal_loss", "Softplus")]
     [InlineData("iris", "multi_margin_loss", "Sigmoid")]
     [InlineData("diabetes", null, "ReLU")]
+    [InlineData("diabetes", "gaussian_nll_loss", "Tanh")]
     public void Onnx_runtime_predictions_match_losslab_on_every_row(string name, string? loss, string activation)
     {
         Dataset data = CsvLoader.Load(DataPath(name));

@@ -45,7 +45,7 @@ internal static class EvaluateCommand
                 var (loss, _) = Trainer.Evaluate(model, binding, scaled);
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  loss {name,-28} {loss:G6}"));
             }
-            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data))
+            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null))
             {
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-33} {value:G6}"));
             }

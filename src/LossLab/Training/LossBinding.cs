@@ -31,7 +31,16 @@ public sealed class LossBinding
         Descriptor = descriptor;
         Task = task;
         Classes = classes;
-        if (descriptor.Inputs.Count != 2)
+        // A regression loss of (prediction, target, variance), GaussianNLL's, trains a model with a second output: the
+        // log-variance. Its exponential is positive and scale-free: the targets' scale may be 1 or 10⁴ (softplus would
+        // leave a variance of thousands in its linear range, where each optimizer step moves it by a few thousandths).
+        bool varianceHead = descriptor.Inputs.Count == 3 && descriptor.Inputs[2].Name == "var" && TargetNames.Contains(descriptor.Inputs[1].Name);
+        if (varianceHead && task != TaskKind.Regression)
+        {
+            throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                $"{descriptor.Name} predicts a mean and a variance: it needs a regression target (use --task regression on numeric targets)");
+        }
+        if (descriptor.Inputs.Count != 2 && !varianceHead)
         {
             throw new LossArgumentException(LossErrorCode.UnsupportedOption,
                 $"{descriptor.Name} takes {descriptor.Inputs.Count} inputs ({string.Join(", ", descriptor.Inputs.Select(i => i.Name))}); training needs a loss of (prediction, target)");
@@ -40,6 +49,7 @@ public sealed class LossBinding
         int t = TargetNames.Contains(descriptor.Inputs[1].Name) || !TargetNames.Contains(descriptor.Inputs[0].Name) ? 1 : 0;
         InputName = descriptor.Inputs[1 - t].Name;
         TargetName = descriptor.Inputs[t].Name;
+        VarianceName = varianceHead ? descriptor.Inputs[2].Name : null;
         InputKind targetKind = descriptor.Inputs[t].Kind;
         IndexTargets = task is TaskKind.Binary or TaskKind.Multiclass && targetKind is InputKind.Indices or InputKind.IndicesOrFloating;
         LabelLists = task == TaskKind.Multilabel && targetKind == InputKind.Indices;
@@ -49,7 +59,7 @@ public sealed class LossBinding
         }
         Outputs = task switch
         {
-            TaskKind.Regression => 1,
+            TaskKind.Regression => varianceHead ? 2 : 1,
             TaskKind.Binary => IndexTargets && descriptor.Family != LossFamily.Custom ? 2 : 1,
             _ => classes,   // multiclass: C logits; multilabel: one logit per label
         };
@@ -97,12 +107,15 @@ public sealed class LossBinding
 
     public int Classes { get; }
 
-    /// <summary>The model's output width: 1 (regression, sigmoid binary), 2 (binary with class indices) or C.</summary>
+    /// <summary>The model's output width: 1 (regression, sigmoid binary), 2 (binary with class indices; regression with a variance) or C.</summary>
     public int Outputs { get; }
 
     public string InputName { get; }
 
     public string TargetName { get; }
+
+    /// <summary>The loss's variance input (GaussianNLL's <c>var</c>), fed the exponential of the model's second output; null for a one-output regression.</summary>
+    public string? VarianceName { get; }
 
     /// <summary>True when the loss takes class indices as targets.</summary>
     public bool IndexTargets { get; }
@@ -113,9 +126,30 @@ public sealed class LossBinding
     /// <summary>The mean loss of a batch of model outputs (N, outputs) against targets, as a scalar tensor.</summary>
     public Tensor Compute(Tensor output, ReadOnlySpan<double> targets)
     {
-        Tensor prediction = Outputs == 1 ? Ops.Reshape(output, -1) : output;
-        Tensor value = Loss.Apply(new Dictionary<string, Tensor> { [InputName] = prediction, [TargetName] = EncodeTargets(targets) });
+        var inputs = new Dictionary<string, Tensor> { [TargetName] = EncodeTargets(targets) };
+        if (VarianceName is not null)
+        {
+            inputs[InputName] = Column(output, 0);
+            inputs[VarianceName] = Variance(output);
+        }
+        else
+        {
+            inputs[InputName] = Outputs == 1 ? Ops.Reshape(output, -1) : output;
+        }
+        Tensor value = Loss.Apply(inputs);
         return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+    }
+
+    /// <summary>The predicted variances (N) of a model with a variance output: the exponential of its second column.</summary>
+    public static Tensor Variance(Tensor output) => Ops.Exp(Column(output, 1));
+
+    /// <summary>Column <paramref name="c"/> of outputs (N, K) as a vector (N), with its gradient.</summary>
+    private static Tensor Column(Tensor output, int c)
+    {
+        int n = output.Shape[0];
+        var index = new int[n];
+        Array.Fill(index, c);
+        return Ops.Reshape(Ops.Gather(output, 1, Tensor.FromData(TensorData.FromArray(index, n, 1))), -1);
     }
 
     /// <summary>
@@ -124,8 +158,8 @@ public sealed class LossBinding
     /// </summary>
     public double[] Predict(Tensor output)
     {
+        if (Task == TaskKind.Regression) return VarianceName is null ? output.ToArray() : Column(output, 0).ToArray();
         double[] o = output.ToArray();
-        if (Task == TaskKind.Regression) return o;
         if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
         if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
         return Ops.Softmax(output, 1).ToArray();

@@ -42,7 +42,7 @@ public sealed class Model
     /// <summary>The loss it was trained with (informational).</summary>
     public string LossName { get; }
 
-    /// <summary>Output width: 1 (regression or sigmoid binary), 2 or C (softmax).</summary>
+    /// <summary>Output width: 1 (regression or sigmoid binary), 2 (softmax binary; regression with a variance) or C (softmax).</summary>
     public int Outputs { get; }
 
     /// <summary>Raw outputs for already standardized features (N × D).</summary>
@@ -52,18 +52,39 @@ public sealed class Model
         return Network.Forward(Tensor.FromArray(standardizedFeatures, [rows, standardizedFeatures.Length / Math.Max(rows, 1)], dtype), training);
     }
 
-    /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression, on raw (unscaled) data.</summary>
+    /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression (the means, for a model with a variance), on raw (unscaled) data.</summary>
     public double[] Predict(Dataset data)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        if (data.Columns != FeatureNames.Count) throw new ArgumentException($"the model expects {FeatureNames.Count} features ({string.Join(", ", FeatureNames.Take(5))}…), the data has {data.Columns}", nameof(data));
-        Dataset scaled = Standardizer.Transform(data);
-        Tensor output = Forward(scaled.Features, data.Rows);
+        Tensor output = RawOutput(data);
+        if (Task == TaskKind.Regression) return HasVariance ? Column(output.ToArray(), 0) : output.ToArray();
         double[] o = output.ToArray();
-        if (Task == TaskKind.Regression) return o;
         if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
         if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
         return Ops.Softmax(output, 1).ToArray();
+    }
+
+    /// <summary>True for a regression model trained with a variance output (GaussianNLL): outputs (mean, log-variance).</summary>
+    public bool HasVariance => Task == TaskKind.Regression && Outputs == 2;
+
+    /// <summary>The predicted variances (N) of a model with <see cref="HasVariance"/>, on raw data.</summary>
+    public double[] PredictVariance(Dataset data)
+    {
+        if (!HasVariance) throw new InvalidOperationException($"this model predicts no variance (trained with {LossName}; train with gaussian_nll_loss for one)");
+        return LossBinding.Variance(RawOutput(data)).ToArray();
+    }
+
+    private Tensor RawOutput(Dataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Columns != FeatureNames.Count) throw new ArgumentException($"the model expects {FeatureNames.Count} features ({string.Join(", ", FeatureNames.Take(5))}…), the data has {data.Columns}", nameof(data));
+        return Forward(Standardizer.Transform(data).Features, data.Rows);
+    }
+
+    private static double[] Column(double[] rows2, int c)
+    {
+        var v = new double[rows2.Length / 2];
+        for (int i = 0; i < v.Length; i++) v[i] = rows2[2 * i + c];
+        return v;
     }
 
     // ---------------------------------------------------------------- persistence

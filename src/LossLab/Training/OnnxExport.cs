@@ -8,7 +8,8 @@ namespace LossLab.Training;
 /// Writes a trained <see cref="Model"/> as a standard ONNX graph (opset 17, IR version 8): the standardizer
 /// (Sub, Div), each Linear as Gemm, the activations, and the head (Softmax, Sigmoid, or none for regression).
 /// Input <c>features</c> (batch, D) float; output <c>output</c>: the same numbers as <see cref="Model.Predict"/>
-/// (probabilities (batch, C), a one-logit binary model as [1 − σ, σ], σ per label for multilabel, values (batch, 1)).
+/// (probabilities (batch, C), a one-logit binary model as [1 − σ, σ], σ per label for multilabel, values (batch, 1);
+/// a regression model with a variance gives [mean, variance] (batch, 2), as <see cref="Model.PredictVariance"/>).
 /// The protobuf encoding is written by hand, so the library needs no ONNX or protobuf package.
 /// </summary>
 public static class OnnxExport
@@ -74,6 +75,15 @@ public static class OnnxExport
         else if (model.Task != TaskKind.Regression)
         {
             x = graph.Node("Softmax", [x], "output", ("axis", 1L));
+        }
+        else if (model.HasVariance)
+        {
+            // [mean, exp(log-variance)]: the columns picked by two 2×1 products, as Model.Predict and PredictVariance do.
+            graph.Initializer("pick_mean", [2, 1], [1.0, 0.0]);
+            graph.Initializer("pick_log_variance", [2, 1], [0.0, 1.0]);
+            string mean = graph.Node("MatMul", [x, "pick_mean"], "predicted_mean");
+            string variance = graph.Node("Exp", [graph.Node("MatMul", [x, "pick_log_variance"], "log_variance")], "variance");
+            x = graph.Node("Concat", [mean, variance], "output", ("axis", 1L));
         }
         else
         {
