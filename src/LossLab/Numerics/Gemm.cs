@@ -90,12 +90,8 @@ public static class Gemm
     }
 
     /// <summary>The bands of one product for <see cref="RangeJob"/> (pinned pointers: valid only inside Multiply).</summary>
-    private sealed unsafe class Job : RangeJob
+    private sealed unsafe class Job : RangeJob<Job>
     {
-        [ThreadStatic] private static Job? s_current;
-
-        public static Job ForThisThread => s_current ??= new Job();
-
         public Operand A, B;
         public float* C;
         public int M, N, K, Band;

@@ -97,12 +97,8 @@ public static partial class FusedCrossEntropy
 
     /// <summary>The kernel's arguments for the worker threads (pinned pointers; valid only inside Compute).</summary>
     [SkipLocalsInit]   // the per-row scratch needs no zeroing
-    private sealed unsafe partial class Job : RangeJob
+    private sealed unsafe partial class Job : RangeJob<Job>
     {
-        [ThreadStatic] private static Job? s_current;
-
-        public static Job ForThisThread => s_current ??= new Job();
-
         public float* X, G, W, RowLoss;
         public int* T;
         public int Rows, Classes, IgnoreIndex;

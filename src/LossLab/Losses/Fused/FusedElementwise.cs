@@ -174,14 +174,10 @@ public static class FusedElementwise
         }
     }
 
-    private sealed unsafe class Job<TK, TSpec> : RangeJob
+    private sealed unsafe class Job<TK, TSpec> : RangeJob<Job<TK, TSpec>>
         where TK : struct, IFusedKernel<TSpec>
         where TSpec : struct, IElementwiseKernel
     {
-        [ThreadStatic] private static Job<TK, TSpec>? s_current;
-
-        public static Job<TK, TSpec> ForThisThread => s_current ??= new();
-
         public TK Kernel;
         public float* X, Y, A, G, L;
         public int N, Columns;

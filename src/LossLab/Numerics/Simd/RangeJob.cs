@@ -86,3 +86,14 @@ internal abstract class RangeJob : IThreadPoolWorkItem
         }
     }
 }
+
+/// <summary>
+/// A <see cref="RangeJob"/> cached per calling thread: one instance per thread and job type, so that a call allocates
+/// nothing and two threads' calls never share one job's argument fields.
+/// </summary>
+internal abstract class RangeJob<TSelf> : RangeJob where TSelf : RangeJob<TSelf>, new()
+{
+    [ThreadStatic] private static TSelf? s_current;
+
+    public static TSelf ForThisThread => s_current ??= new TSelf();
+}
