@@ -54,12 +54,13 @@ public sealed class BinaryCrossEntropy(BinaryCrossEntropy.Options options)
         for (int i = 0; i < input.Length; i++)
         {
             T x = input[i];
-            if (!(x >= T.Zero && x <= T.One))
-            {
-                throw LossArgumentException.Value($"BinaryCrossEntropy: 'input' holds probabilities and must be in [0, 1]; element {i} is {x}");
-            }
+            if (!(x >= T.Zero && x <= T.One)) throw NotAProbability(i, x);
         }
     }
+
+    /// <summary>The error for an input outside [0, 1] (or NaN) at flat index <paramref name="index"/>; the fused kernel raises the same.</summary>
+    internal static LossArgumentException NotAProbability<T>(int index, T value)
+        => LossArgumentException.Value($"BinaryCrossEntropy: 'input' holds probabilities and must be in [0, 1]; input[{index}] = {value}");
 
     public static LossDescriptor Entry { get; } = new()
     {

@@ -68,7 +68,7 @@ public static class FusedElementwise
     private static void CheckProbabilities(ReadOnlySpan<float> input)
     {
         int bad = FirstOutside(input, 0, 1);
-        if (bad >= 0) throw LossArgumentException.Value($"BinaryCrossEntropy: input[{bad}] = {input[bad]} is not a probability in [0, 1]");
+        if (bad >= 0) throw Classification.BinaryCrossEntropy.NotAProbability(bad, input[bad]);
     }
 
     private static bool Overlap(ReadOnlySpan<float> checkedValues, Span<float> gradient, Span<float> losses)
@@ -105,7 +105,7 @@ public static class FusedElementwise
     private static void CheckTargets(ReadOnlySpan<float> target)
     {
         int bad = FirstOutside(target, 0, float.PositiveInfinity);
-        if (bad >= 0) throw LossArgumentException.Value($"KLDivergence: target[{bad}] = {target[bad]} is not a probability (≥ 0); pass logTarget: true for log-probabilities");
+        if (bad >= 0) throw Probabilistic.KLDivergence.NotAProbability(bad, target[bad]);
     }
 
     /// <summary>

@@ -60,12 +60,13 @@ public sealed class KLDivergence : ElementwiseLoss<KLDivergence.Kernel>, ILossDe
         if (_logTarget) return;
         for (int i = 0; i < target.Length; i++)
         {
-            if (target[i] < T.Zero || T.IsNaN(target[i]))
-            {
-                throw LossArgumentException.Value($"KLDivergence: 'target' holds probabilities and must be ≥ 0; element {i} is {target[i]} (pass log_target=true for log-probabilities)");
-            }
+            if (target[i] < T.Zero || T.IsNaN(target[i])) throw NotAProbability(i, target[i]);
         }
     }
+
+    /// <summary>The error for a negative or NaN target at flat index <paramref name="index"/>; the fused kernel raises the same.</summary>
+    internal static LossArgumentException NotAProbability<T>(int index, T value)
+        => LossArgumentException.Value($"KLDivergence: 'target' holds probabilities and must be ≥ 0; target[{index}] = {value} (for log-probabilities set log_target, logTarget in the fused kernel)");
 
     public static LossDescriptor Entry { get; } = new()
     {

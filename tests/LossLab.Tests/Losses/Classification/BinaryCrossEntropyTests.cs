@@ -31,7 +31,7 @@ public sealed class BinaryCrossEntropyTests
     {
         var e = Assert.Throws<LossArgumentException>(() => new BinaryCrossEntropy().Evaluate(T.In(("input", T.D(0.5, 1.5)), ("target", T.D(1, 0)))));
         Assert.Equal(LossErrorCode.InvalidValue, e.Code);
-        Assert.Contains("element 1 is 1.5", e.Message);
+        Assert.Contains("input[1] = 1.5", e.Message);
         Assert.Contains("[0, 1]", e.Message);
         Assert.Throws<LossArgumentException>(() => new BinaryCrossEntropy().Evaluate(T.In(("input", T.D(double.NaN)), ("target", T.D(1)))));
     }
