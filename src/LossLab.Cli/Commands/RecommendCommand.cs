@@ -114,7 +114,7 @@ internal static class RecommendCommand
             ["task"] = p.Task.ToString().ToLowerInvariant(), ["rows"] = p.Rows, ["features"] = p.Features,
             ["class_counts"] = new JsonArray([.. p.ClassCounts.Select(c => (JsonNode)c)]), ["imbalance_ratio"] = Num(p.ImbalanceRatio),
             ["minority_share"] = Num(p.MinorityShare), ["conflicting_duplicates"] = p.ConflictingDuplicates, ["skewness"] = Num(p.Skewness),
-            ["excess_kurtosis"] = Num(p.ExcessKurtosis), ["outlier_share"] = Num(p.OutlierShare), ["count_valued"] = p.CountValued, ["unit_interval"] = p.UnitInterval,
+            ["excess_kurtosis"] = Num(p.ExcessKurtosis), ["outlier_share"] = Num(p.OutlierShare), ["target_scale"] = Num(p.TargetScale), ["count_valued"] = p.CountValued, ["unit_interval"] = p.UnitInterval,
         },
         ["ranking"] = new JsonArray([.. ranking.Select(r => (JsonNode)new JsonObject
         {

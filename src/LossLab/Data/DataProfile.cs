@@ -2,7 +2,7 @@ namespace LossLab.Data;
 
 /// <summary>
 /// Measured properties of a data set that bear on the choice of loss: class balance, label conflicts, target
-/// skew and tails, the outlier share by a robust rule, count-valued and bounded targets.
+/// skew and tails, the outlier share by a robust rule, the targets' robust scale, count-valued and bounded targets.
 /// </summary>
 public sealed record DataProfile(
     TaskKind Task,
@@ -18,7 +18,8 @@ public sealed record DataProfile(
     bool CountValued,
     bool UnitInterval,
     double TargetMean,
-    double TargetVariance)
+    double TargetVariance,
+    double TargetScale)
 {
     /// <summary>Computes the profile; regression statistics are NaN for classification and vice versa.</summary>
     public static DataProfile Of(Dataset data)
@@ -33,14 +34,29 @@ public sealed record DataProfile(
                 ? counts.Max(c => Math.Max(c, data.Rows - c) / (double)Math.Max(Math.Min(c, data.Rows - c), 1))
                 : max / (double)Math.Max(min, 1);
             double minority = data.Task == TaskKind.Multilabel ? counts.Min(c => Math.Min(c, data.Rows - c)) / (double)data.Rows : min / (double)data.Rows;
-            return new DataProfile(data.Task, data.Rows, data.Columns, counts, ratio, minority, conflicts, double.NaN, double.NaN, double.NaN, false, false, double.NaN, double.NaN);
+            return new DataProfile(data.Task, data.Rows, data.Columns, counts, ratio, minority, conflicts, double.NaN, double.NaN, double.NaN, false, false, double.NaN, double.NaN, double.NaN);
         }
         double[] y = data.Targets;
         double mean = y.Average();
         double m2 = y.Average(v => Math.Pow(v - mean, 2)), m3 = y.Average(v => Math.Pow(v - mean, 3)), m4 = y.Average(v => Math.Pow(v - mean, 4));
         double skew = m2 > 0 ? m3 / Math.Pow(m2, 1.5) : 0, kurt = m2 > 0 ? m4 / (m2 * m2) - 3 : 0;
         return new DataProfile(data.Task, data.Rows, data.Columns, [], double.NaN, double.NaN, conflicts, skew, kurt, RobustOutlierShare(y),
-            y.All(v => v >= 0 && v == Math.Floor(v)), y.All(v => v >= 0 && v <= 1), mean, m2 * y.Length / Math.Max(y.Length - 1, 1));
+            y.All(v => v >= 0 && v == Math.Floor(v)), y.All(v => v >= 0 && v <= 1), mean, m2 * y.Length / Math.Max(y.Length - 1, 1), RobustScale(y));
+    }
+
+    /// <summary>
+    /// 1.4826·MAD: the standard deviation of Gaussian data, not moved by outliers (the scale robust losses such as Huber
+    /// are tuned in); the standard deviation when more than half the values are equal (MAD = 0), NaN when empty.
+    /// </summary>
+    public static double RobustScale(IReadOnlyList<double> y)
+    {
+        ArgumentNullException.ThrowIfNull(y);
+        if (y.Count == 0) return double.NaN;
+        double median = Median(y);
+        double mad = Median([.. y.Select(v => Math.Abs(v - median))]);
+        if (mad > 0) return 1.4826 * mad;
+        double mean = y.Average();
+        return Math.Sqrt(y.Average(v => (v - mean) * (v - mean)));
     }
 
     /// <summary>

@@ -19,6 +19,31 @@ public static class Recommender
     /// <summary>Log-cosh: log cosh(d) = softplus(2d) − d − log 2, exact for large |d|.</summary>
     public const string LogCosh = "expr:mean(softplus(2 * (input - target)) - (input - target) - log(2))";
 
+    /// <summary>
+    /// Log-cosh at scale s: s²·log cosh(d/s), which is d²/2 for |d| ≪ s and s·|d| − s²·log 2 far out, a smooth Huber
+    /// with δ = s (plain <see cref="LogCosh"/> when s = 1).
+    /// </summary>
+    public static string ScaledLogCosh(double s)
+    {
+        if (s == 1) return LogCosh;
+        string k = s.ToString("R", CultureInfo.InvariantCulture);
+        return $"expr:mean({k} * {k} * (softplus(2 * (input - target) / {k}) - (input - target) / {k} - log(2)))";
+    }
+
+    /// <summary>
+    /// Huber's δ (and log-cosh's scale) in the targets' units: their robust scale 1.4826·MAD to two significant
+    /// digits, 1 when it is not positive. The residuals of a useful model are smaller than the targets' spread, so
+    /// this δ counts the typical residual as quadratic and only the far ones as linear, near the classic 1.345σ.
+    /// </summary>
+    public static double HuberDelta(DataProfile p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        double s = p.TargetScale;
+        if (!(s > 0) || !double.IsFinite(s)) return 1;
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10(s)) - 1);
+        return Math.Round(s / magnitude) * magnitude;
+    }
+
     private static string P(double share) => share.ToString("P1", CultureInfo.InvariantCulture);
 
     private static string N(double v) => v.ToString("G3", CultureInfo.InvariantCulture);
@@ -31,6 +56,8 @@ public static class Recommender
         if (p.Task == TaskKind.Regression)
         {
             bool outliers = p.OutlierShare >= 0.01, heavy = p.ExcessKurtosis > 3;
+            double delta = HuberDelta(p);
+            string scale = $"δ = {N(delta)}: 1.4826·MAD of the targets";
             // Small counts are where the Gaussian view of MSE fails (skewed, heteroscedastic: variance grows with the mean).
             if (p.CountValued && p.TargetMean <= 30 && !outliers)
             {
@@ -39,15 +66,15 @@ public static class Recommender
             if (outliers || heavy)
             {
                 string why = $"{P(p.OutlierShare)} of targets are outliers by the robust rule (|modified z| > 3.5) and the excess kurtosis is {N(p.ExcessKurtosis)}";
-                list.Add(("huber_loss", new() { ["delta"] = 1.0 }, ClassWeighting.None, why + ": Huber is quadratic near 0 and caps each row's gradient, so outliers cannot dominate"));
+                list.Add(("huber_loss", new() { ["delta"] = delta }, ClassWeighting.None, why + $": Huber is quadratic near 0 and caps each row's gradient, so outliers cannot dominate ({scale})"));
                 list.Add(("l1_loss", new(), ClassWeighting.None, why + ": L1 fits the median and weighs every residual alike"));
-                list.Add((LogCosh, new(), ClassWeighting.None, why + ": log-cosh is a smooth Huber-like loss"));
+                list.Add((ScaledLogCosh(delta), new(), ClassWeighting.None, why + $": log-cosh is a smooth Huber-like loss (at the same scale, {N(delta)})"));
                 list.Add(("mse_loss", new(), ClassWeighting.None, $"MSE fits the mean; with {P(p.OutlierShare)} outliers their squared residuals dominate its gradient"));
             }
             else
             {
                 list.Add(("mse_loss", new(), ClassWeighting.None, $"only {P(p.OutlierShare)} outliers and excess kurtosis {N(p.ExcessKurtosis)} (skew {N(p.Skewness)}): near-Gaussian noise, where MSE is the efficient choice"));
-                list.Add(("huber_loss", new() { ["delta"] = 1.0 }, ClassWeighting.None, "a safe alternative if outliers appear later: MSE-like near 0, capped gradient far away"));
+                list.Add(("huber_loss", new() { ["delta"] = delta }, ClassWeighting.None, $"a safe alternative if outliers appear later: MSE-like near 0, capped gradient far away ({scale})"));
                 list.Add(("l1_loss", new(), ClassWeighting.None, $"fits the median; useful if the skew ({N(p.Skewness)}) reflects a long tail"));
             }
             if (p.UnitInterval) list.Add(("binary_cross_entropy_with_logits", new(), ClassWeighting.None, "targets lie in [0, 1]: cross-entropy on a sigmoid output keeps predictions inside the range"));

@@ -41,9 +41,16 @@ public sealed class RecommenderTests
         string path = Derive("diabetes", (i, t) => i % 20 == 0 ? (double.Parse(t, CultureInfo.InvariantCulture) * 10).ToString(CultureInfo.InvariantCulture) : t);
         JsonNode r = Recommend("--data", path);
         string top = r["ranking"]![0]!["loss"]!.GetValue<string>();
-        Assert.Contains(top, new[] { "huber_loss", "l1_loss", Recommender.LogCosh });
+        double scale = r["profile"]!["target_scale"]!.GetValue<double>();
+        Assert.Contains(top, new[] { "huber_loss", "l1_loss", Recommender.ScaledLogCosh(Recommender.HuberDelta(DataProfile.Of(CsvLoader.Load(path)))) });
         Assert.Contains("% of targets are outliers", r["ranking"]![0]!["reason"]!.GetValue<string>());
         Assert.InRange(r["profile"]!["outlier_share"]!.GetValue<double>(), 0.04, 0.06);
+        // Huber's δ is in the targets' units (1.4826·MAD to two digits), not PyTorch's default 1, which on targets
+        // spread over hundreds would make it L1.
+        JsonNode huber = r["ranking"]!.AsArray().First(e => e!["loss"]!.GetValue<string>() == "huber_loss")!;
+        double delta = double.Parse(huber["loss_options"]!["delta"]!.GetValue<string>(), CultureInfo.InvariantCulture);
+        Assert.InRange(scale, 60, 120);
+        Assert.Equal(scale, delta, scale * 0.05);
         JsonNode clean = Recommend("--data", Datasets.PathOf("diabetes"));
         Assert.Equal("mse_loss", clean["ranking"]![0]!["loss"]!.GetValue<string>());
     }
