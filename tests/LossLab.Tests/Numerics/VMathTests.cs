@@ -130,7 +130,7 @@ public class VMathTests
         Assert.All(special[2..6], v => Assert.True(float.IsNaN(v), $"log of a negative or NaN must be NaN, got {v}"));   // kernels detect bad input by it
     }
 
-    /// <summary>softplus(−x) = −log σ(x), the logistic losses' value term: within 4 ulp on [−100, 87.3] (log1p from one log and a correction); beyond, an absolute error under 1.2e−38.</summary>
+    /// <summary>softplus(−x) = −log σ(x), the logistic losses' value term: within 3.5 ulp on [−100, 87.3] (3.2 measured: the exponential's error and log1p's atanh series); beyond, an absolute error under 1.2e−38.</summary>
     [Theory, MemberData(nameof(Widths))]
     public void SoftplusIsAccurateOverTheLogitRange(string width)
     {
@@ -142,7 +142,7 @@ public class VMathTests
             return Math.Max(-v, 0) + (e < 1e-4 ? e - e * e / 2 + e * e * e / 3 : Math.Log(1 + e));
         }
         var (worst, at) = WorstUlps(width, x, "softplus", Exact);
-        Assert.True(worst <= 4, $"softplus(−x): {worst:F2} ulp at x = {at:R} ({x.Length} values)");
+        Assert.True(worst <= 3.5, $"softplus(−x): {worst:F2} ulp at x = {at:R} ({x.Length} values)");
         // Beyond, e^−x is below the normal range: the shared exponential flushes it to about 1.2e−38 (documented).
         Assert.All(Apply(width, Sweep(87.34f, 100f), "softplus"), v => Assert.InRange(v, 0f, 1.2e-38f));
     }
