@@ -18,6 +18,21 @@ internal interface IFusedKernel<TSpec> where TSpec : struct, IElementwiseKernel
     TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>;
 }
 
+/// <summary>The test that lets the binary kernels take their shorter paths for a vector of 0/1 labels.</summary>
+internal static class HardLabels
+{
+    /// <summary>
+    /// Whether every lane of <paramref name="y"/> is 0 or 1: y − y² is exactly 0 only for y ∈ {0, 1} (the fused
+    /// multiply-add rounds once), and NaN for a NaN label.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool All<TV>(TV y) where TV : struct, IVec<TV> => TV.AllEqual(TV.Fma(-y, y, y), TV.Splat(0));
+
+    /// <summary>The same, and every lane of <paramref name="also"/> is ±0 (x·0 is, for finite x).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool All<TV>(TV y, TV also) where TV : struct, IVec<TV> => TV.AllEqual(TV.Fma(-y, y, y) + also, TV.Splat(0));
+}
+
 /// <summary>(x − y)², 2(x − y).</summary>
 internal readonly struct MseFused : IFusedKernel<MseLoss.Kernel>
 {
@@ -101,9 +116,9 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
         TV one = TV.Splat(1), zero = TV.Splat(0);
         TV u = one - x, ux = u * x;
         dx = (x - y) / TV.Max(ux, TV.Splat(1e-12f));
-        // Hard labels (every y is 0 or 1, i.e. y − y² is 0: the fused multiply-add rounds once) need one log: of x where
-        // y = 1, of 1 − x where y = 0. The other term's weight is 0, so the value is the general formula's bit for bit.
-        if (TV.AllEqual(TV.Fma(-y, y, y), zero))
+        // Hard labels need one log: of x where y = 1, of 1 − x where y = 0. The other term's weight is 0, so the value is
+        // the general formula's bit for bit.
+        if (HardLabels.All(y))
         {
             TV isOne = TV.Equal(y, one);
             TV l = VMath.LogNonNegative(TV.Select(isOne, x, u)) + TV.Select(isOne, zero, Log1mxCorrection(x, u));
@@ -163,8 +178,8 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
         TV one = TV.Splat(1), zero = TV.Splat(0);
-        // γ = 2 (the default) with hard labels (every y 0 or 1: y − y² = 0) and finite logits (x·0 = 0): see HardLabels.
-        if (gamma == 2 && TV.AllEqual(TV.Fma(-y, y, y) + x * zero, zero)) return HardLabels(x, y, out dx);
+        // γ = 2 (the default) with hard labels and finite logits (x·0 = 0, NaN for ±∞ and NaN): see OnHardLabels.
+        if (gamma == 2 && HardLabels.All(y, x * zero)) return OnHardLabels(x, y, out dx);
         TV p = VMath.Logistic(x, out TV omp, out TV softplusMinusX);
         TV ce = TV.Max((one - y) * x + softplusMinusX, zero);
         TV q = p * (one - y) + omp * y;
@@ -200,7 +215,7 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
     /// γ·ce·q^(γ−1) and its (1 − 2y) factor: 18 % faster per element, the logistic itself being most of the rest.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private TV HardLabels<TV>(TV x, TV y, out TV dx) where TV : struct, IVec<TV>
+    private TV OnHardLabels<TV>(TV x, TV y, out TV dx) where TV : struct, IVec<TV>
     {
         TV isOne = TV.Equal(y, TV.Splat(1));
         TV s = TV.Select(isOne, x, -x);
