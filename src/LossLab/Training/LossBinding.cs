@@ -144,7 +144,7 @@ public sealed class LossBinding
     public static Tensor Variance(Tensor output) => Ops.Exp(Column(output, 1));
 
     /// <summary>Column <paramref name="c"/> of outputs (N, K) as a vector (N), with its gradient.</summary>
-    private static Tensor Column(Tensor output, int c)
+    internal static Tensor Column(Tensor output, int c)
     {
         int n = output.Shape[0];
         var index = new int[n];

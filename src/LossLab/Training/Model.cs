@@ -56,7 +56,7 @@ public sealed class Model
     public double[] Predict(Dataset data)
     {
         Tensor output = RawOutput(data);
-        if (Task == TaskKind.Regression) return HasVariance ? Column(output.ToArray(), 0) : output.ToArray();
+        if (Task == TaskKind.Regression) return HasVariance ? LossBinding.Column(output, 0).ToArray() : output.ToArray();
         double[] o = output.ToArray();
         if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
         if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
@@ -78,13 +78,6 @@ public sealed class Model
         ArgumentNullException.ThrowIfNull(data);
         if (data.Columns != FeatureNames.Count) throw new ArgumentException($"the model expects {FeatureNames.Count} features ({string.Join(", ", FeatureNames.Take(5))}…), the data has {data.Columns}", nameof(data));
         return Forward(Standardizer.Transform(data).Features, data.Rows);
-    }
-
-    private static double[] Column(double[] rows2, int c)
-    {
-        var v = new double[rows2.Length / 2];
-        for (int i = 0; i < v.Length; i++) v[i] = rows2[2 * i + c];
-        return v;
     }
 
     // ---------------------------------------------------------------- persistence
