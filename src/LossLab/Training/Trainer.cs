@@ -254,7 +254,7 @@ public static class Trainer
             m.Update(predictions, data.Targets);
             RegressionResult r = m.Result();
             var result = new Dictionary<string, double> { ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape };
-            if (variances is not null) result["coverage_95"] = Coverage(predictions, variances, data.Targets, 1.959963984540054);
+            if (variances is not null) result["coverage_95"] = IntervalCoverage.Of(predictions, variances, data.Targets);
             return result;
         }
         if (data.Task == TaskKind.Multilabel) return MultilabelMetrics(predictions, data);
@@ -349,15 +349,6 @@ public static class Trainer
         "warmup" => new WarmupSchedule(Math.Max(1, o.Epochs / 20), new CosineSchedule(o.Epochs - Math.Max(1, o.Epochs / 20))),
         _ => throw new ArgumentException($"unknown schedule '{o.Schedule}'; choose constant, step, cosine or warmup", nameof(o)),
     };
-
-    /// <summary>The share of targets y with |y − μ| ≤ z·√v.</summary>
-    private static double Coverage(double[] means, double[] variances, IReadOnlyList<double> targets, double z)
-    {
-        if (means.Length == 0) return double.NaN;
-        int inside = 0;
-        for (int i = 0; i < means.Length; i++) if (Math.Abs(targets[i] - means[i]) <= z * Math.Sqrt(variances[i])) inside++;
-        return (double)inside / means.Length;
-    }
 
     /// <summary>
     /// A model with a variance output starts from the training targets' mean and log-variance (its head's biases), so
