@@ -44,7 +44,7 @@ public static partial class FusedCrossEntropy
                 TV a = TV.Load(ref tr, c * n), e = VMath.ExpNonPositive(a - m);
                 TV.Store(e, ref tr, c * n);
                 sum += e;
-                xy = TV.Select(TV.Equal(yv, TV.Splat(c)), a, xy);
+                xy = TV.SelectEqual(yv, TV.Splat(c), a, xy);
                 if (Eps != 0) wx = TV.Fma(TV.Splat(w.IsEmpty ? 1 : w[c]), a, wx);
             }
             TV.Store(m, ref ml[0], 0);
@@ -77,7 +77,7 @@ public static partial class FusedCrossEntropy
             for (int c = 0; c < C; c++)
             {
                 TV g = TV.Fma(TV.Load(ref tr, c * n), cv, w.IsEmpty ? kv : kv * TV.Splat(w[c]));
-                TV.Store(g - TV.Select(TV.Equal(yv, TV.Splat(c)), dv, zero), ref tr, c * n);
+                TV.Store(g - TV.SelectEqual(yv, TV.Splat(c), dv, zero), ref tr, c * n);
             }
             float* g0 = G + (long)r0 * C;
             for (int j = 0; j < n; j++)

@@ -64,7 +64,7 @@ internal readonly struct L1Fused : IFusedKernel<L1Loss.Kernel>
     internal static TV Sign<TV>(TV d) where TV : struct, IVec<TV>
     {
         TV zero = TV.Splat(0), one = TV.Splat(1);
-        TV s = TV.Select(TV.LessThan(zero, d), one, zero) - TV.Select(TV.LessThan(d, zero), one, zero);
+        TV s = TV.SelectLess(zero, d, one, zero) - TV.SelectLess(d, zero, one, zero);
         return TV.Select(TV.IsNaN(d), d, s);
     }
 }
@@ -80,7 +80,7 @@ internal readonly struct HuberFused(float delta) : IFusedKernel<HuberLoss.Kernel
         TV dl = TV.Splat(delta), half = TV.Splat(0.5f);
         TV d = x - y, ad = TV.Abs(d);
         dx = TV.Min(TV.Max(d, -dl), dl);
-        return TV.Select(TV.LessThan(ad, dl), half * d * d, dl * (ad - half * dl));
+        return TV.SelectLess(ad, dl, half * d * d, dl * (ad - half * dl));
     }
 }
 
@@ -124,7 +124,7 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
             TV l = VMath.LogNonNegative(TV.Select(isOne, x, u)) + TV.Select(isOne, zero, Log1mxCorrection(x, u));
             // One log no longer turns every x outside [0, 1] into NaN (x > 1 where y = 1 has a finite log). Exactly those
             // x have x(1 − x) < 0 or NaN, so that is what makes the value NaN for the caller's check.
-            return -ClampLog(TV.Select(TV.LessThanOrEqual(zero, ux), l, TV.Splat(float.NaN)));
+            return -ClampLog(TV.SelectLessOrEqual(zero, ux, l, TV.Splat(float.NaN)));
         }
         // In [0, 1], log x and log(1 − x) need no special-value handling (0 → −∞ → −100). Outside, or NaN, one of the
         // logs is NaN and the clamp keeps it (a compare, where a hardware max might drop it): the caller checks the
@@ -137,7 +137,7 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
     private static TV ClampLog<TV>(TV l) where TV : struct, IVec<TV>
     {
         TV floor = TV.Splat(-100);
-        return TV.Select(TV.LessThan(l, floor), floor, l);
+        return TV.SelectLess(l, floor, floor, l);
     }
 
     /// <summary>
@@ -244,6 +244,6 @@ internal readonly struct KLDivergenceFused(bool logTarget) : IFusedKernel<KLDive
         }
         dx = -t;
         TV zero = TV.Splat(0);
-        return TV.Select(TV.Equal(t, zero), zero, t * VMath.LogNonNegative(t)) - t * x;
+        return TV.SelectEqual(t, zero, zero, t * VMath.LogNonNegative(t)) - t * x;
     }
 }

@@ -137,7 +137,7 @@ internal static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]   // a call in a kernel loop would spill every vector register
     private static TV LogWide<TV>(TV x) where TV : struct, IVec<TV>
     {
-        TV r = TV.Select(TV.Equal(x, TV.Splat(float.PositiveInfinity)), x, LogNonNegative(x));
+        TV r = TV.SelectEqual(x, TV.Splat(float.PositiveInfinity), x, LogNonNegative(x));
         TV invalid = TV.LessThan(x, TV.Splat(0f)) | TV.IsNaN(x);
         return TV.Select(invalid, TV.Splat(float.NaN), r);
     }
@@ -191,8 +191,8 @@ internal static class VMath
         TV subnormal = TV.LessThan(x, TV.Splat(1.17549435e-38f));
         TV m = TV.Frexp(TV.Select(subnormal, x * TV.Splat(8388608f), x), out TV e);
         TV r = LogReduced(m, e - TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f)));
-        r = TV.Select(TV.LessThanOrEqual(TV.Splat(0f), x), r, TV.Splat(float.NaN));   // x < 0 and NaN: NaN, which callers detect
-        return TV.Select(TV.Equal(x, TV.Splat(0f)), TV.Splat(float.NegativeInfinity), r);
+        r = TV.SelectLessOrEqual(TV.Splat(0f), x, r, TV.Splat(float.NaN));   // x < 0 and NaN: NaN, which callers detect
+        return TV.SelectEqual(x, TV.Splat(0f), TV.Splat(float.NegativeInfinity), r);
     }
 
     /// <summary>

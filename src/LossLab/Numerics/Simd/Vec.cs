@@ -42,6 +42,19 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
     /// <summary>mask ? a : b, lane by lane.</summary>
     static abstract TV Select(TV mask, TV a, TV b);
 
+    /// <summary>
+    /// a &lt; b ? x : y (a ≤ b, a = b), lane by lane. The same as Select of the comparison, but with the compare inside
+    /// one expression the JIT emits a masked blend (compare into a mask register, blend): through a mask held in a
+    /// lane value it materializes the mask and blends bitwise, one more instruction per select.
+    /// </summary>
+    static abstract TV SelectLess(TV a, TV b, TV x, TV y);
+
+    /// <inheritdoc cref="SelectLess"/>
+    static abstract TV SelectLessOrEqual(TV a, TV b, TV x, TV y);
+
+    /// <inheritdoc cref="SelectLess"/>
+    static abstract TV SelectEqual(TV a, TV b, TV x, TV y);
+
     /// <summary>Whether every lane is in [lo, hi] (false for any NaN lane).</summary>
     static abstract bool AllInRange(TV x, TV lo, TV hi);
 
@@ -91,6 +104,9 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 IsNaN(V512 a) => new(~Vector512.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 mask, V512 a, V512 b) => new(Vector512.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 SelectLess(V512 a, V512 b, V512 x, V512 y) => new(Vector512.ConditionalSelect(Vector512.LessThan(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 SelectLessOrEqual(V512 a, V512 b, V512 x, V512 y) => new(Vector512.ConditionalSelect(Vector512.LessThanOrEqual(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 SelectEqual(V512 a, V512 b, V512 x, V512 y) => new(Vector512.ConditionalSelect(Vector512.Equals(a.V, b.V), x.V, y.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllEqual(V512 a, V512 b) => Vector512.EqualsAll(a.V, b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V512 x, V512 lo, V512 hi) => Vector512.GreaterThanOrEqualAll(x.V, lo.V) && Vector512.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 CopySign(V512 magnitude, V512 sign) => new(Vector512.CopySign(magnitude.V, sign.V));
@@ -156,6 +172,9 @@ internal readonly struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 IsNaN(V256 a) => new(~Vector256.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 mask, V256 a, V256 b) => new(Vector256.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SelectLess(V256 a, V256 b, V256 x, V256 y) => new(Vector256.ConditionalSelect(Vector256.LessThan(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SelectLessOrEqual(V256 a, V256 b, V256 x, V256 y) => new(Vector256.ConditionalSelect(Vector256.LessThanOrEqual(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 SelectEqual(V256 a, V256 b, V256 x, V256 y) => new(Vector256.ConditionalSelect(Vector256.Equals(a.V, b.V), x.V, y.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllEqual(V256 a, V256 b) => Vector256.EqualsAll(a.V, b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V256 x, V256 lo, V256 hi) => Vector256.GreaterThanOrEqualAll(x.V, lo.V) && Vector256.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 CopySign(V256 magnitude, V256 sign) => new(Vector256.CopySign(magnitude.V, sign.V));
@@ -216,6 +235,9 @@ internal readonly struct V128 : IVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 IsNaN(V128 a) => new(~Vector128.Equals(a.V, a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 mask, V128 a, V128 b) => new(Vector128.ConditionalSelect(mask.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 SelectLess(V128 a, V128 b, V128 x, V128 y) => new(Vector128.ConditionalSelect(Vector128.LessThan(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 SelectLessOrEqual(V128 a, V128 b, V128 x, V128 y) => new(Vector128.ConditionalSelect(Vector128.LessThanOrEqual(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 SelectEqual(V128 a, V128 b, V128 x, V128 y) => new(Vector128.ConditionalSelect(Vector128.Equals(a.V, b.V), x.V, y.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllEqual(V128 a, V128 b) => Vector128.EqualsAll(a.V, b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static bool AllInRange(V128 x, V128 lo, V128 hi) => Vector128.GreaterThanOrEqualAll(x.V, lo.V) && Vector128.LessThanOrEqualAll(x.V, hi.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 CopySign(V128 magnitude, V128 sign) => new(Vector128.CopySign(magnitude.V, sign.V));
