@@ -232,6 +232,8 @@ public static class FusedElementwise
             ref float a = ref aux is null ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef<float>(aux);
             TV one = TV.Splat(1), scale = TV.Splat(Scale);
             TK k = Kernel;
+            // The outputs' presence in locals: as fields they were reloaded after every store (which might alias them).
+            bool store = !stream && G is not null, keep = L is not null;
             int i = start;
             while (i < full)
             {
@@ -242,8 +244,8 @@ public static class FusedElementwise
                     TV av = aux is null ? one : TV.Load(ref a, i - i0);
                     TV v = k.Eval(TV.Load(ref x, i), TV.Load(ref y, i), av, out TV dx);
                     if (stream) TV.StoreNonTemporal(dx * scale, ref g, i);
-                    else if (G is not null) TV.Store(dx * scale, ref g, i);
-                    if (L is not null) TV.Store(v, ref l, i);
+                    else if (store) TV.Store(dx * scale, ref g, i);
+                    if (keep) TV.Store(v, ref l, i);
                     acc += v;
                 }
                 sum += TV.Sum(acc);
