@@ -46,13 +46,16 @@ internal static class VMath
     /// under 1.2e−38, invisible next to the row's largest term, 1). Same polynomial and bound as <see cref="Exp{TV}"/>
     /// elsewhere. NaN and +∞ are the caller's to exclude.
     /// </summary>
+    /// <param name="x">The exponents (≤ 0).</param>
+    /// <param name="cubic">On 512-bit lanes, a cubic instead of a quadratic polynomial: one more FMA, about 0.6 ulp less
+    /// worst error (for callers whose own error adds to the exponential's).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV ExpNonPositive<TV>(TV x) where TV : struct, IVec<TV>
+    public static TV ExpNonPositive<TV>(TV x, bool cubic = false) where TV : struct, IVec<TV>
     {
         x = TV.Max(x, TV.Splat(-87.33f));
         if (typeof(TV) == typeof(V512) && Avx512F.IsSupported)
         {
-            V512 r = ExpTable32(Unsafe.As<TV, V512>(ref x));
+            V512 r = ExpTable32(Unsafe.As<TV, V512>(ref x), cubic);
             return Unsafe.As<V512, TV>(ref r);
         }
         TV magic = TV.Splat(RoundMagic);
@@ -242,18 +245,8 @@ internal static class VMath
     public static TV Logistic<TV>(TV x, out TV sigmoidOfMinusX, out TV softplusOfMinusX) where TV : struct, IVec<TV>
     {
         TV one = TV.Splat(1f);
-        TV e;
-        if (typeof(TV) == typeof(V512) && Avx512F.IsSupported)
-        {
-            // The cubic table exponential: e's error passes into σ and softplus, whose log1p adds up to 2 ulp of its own.
-            V512 negAbs = new(Vector512.Max(-Vector512.Abs(Unsafe.As<TV, V512>(ref x).V), Vector512.Create(-87.33f)));
-            V512 r = ExpTable32(negAbs, cubic: true);
-            e = Unsafe.As<V512, TV>(ref r);
-        }
-        else
-        {
-            e = ExpNonPositive(-TV.Abs(x));
-        }
+        // Cubic: e's error passes into σ and softplus, whose log1p adds up to 2 ulp of its own.
+        TV e = ExpNonPositive(-TV.Abs(x), cubic: true);
         TV w = one + e;
         TV d = one / w;
         TV small = e * d;
