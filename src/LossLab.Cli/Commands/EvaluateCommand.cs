@@ -37,7 +37,7 @@ internal static class EvaluateCommand
             foreach (string name in losses)
             {
                 var binding = new LossBinding(console.Registry.Get(name), new Dictionary<string, object?>(), model.Task, model.ClassNames.Count, null);
-                if (binding.Outputs != model.Outputs)
+                if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1))
                 {
                     console.Out.WriteLine($"  loss {name,-28} n/a (needs {binding.Outputs} outputs; the model has {model.Outputs})");
                     continue;

@@ -232,6 +232,8 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(binding);
         ArgumentNullException.ThrowIfNull(standardized);
         Tensor output = model.Forward(standardized.Features, standardized.Rows);
+        // A model with a variance scored by a loss of the mean alone (mse_loss...): its first column is the prediction.
+        if (model.HasVariance && binding.VarianceName is null && binding.Outputs == 1) output = LossBinding.Column(output, 0);
         double loss = binding.Compute(output, standardized.Targets).Item();
         double[]? variances = binding.VarianceName is null ? null : LossBinding.Variance(output).ToArray();
         var metrics = Metrics(binding.Predict(output), standardized, variances);

@@ -83,4 +83,18 @@ public sealed class VarianceHeadTests
         Model plain = Trainer.Train(data, new TrainingOptions { Hidden = [8], Epochs = 1, Seed = 1 }).Model;
         Assert.Contains("gaussian_nll_loss", Assert.Throws<InvalidOperationException>(() => plain.PredictVariance(data)).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_variance_model_can_be_scored_by_a_loss_of_the_mean_alone()
+    {
+        Dataset data = Heteroscedastic(300, 4);
+        Model model = Trainer.Train(data, new TrainingOptions { Loss = "gaussian_nll_loss", Hidden = [8], Epochs = 5, Seed = 2 }).Model;
+        var mse = new LossBinding(LossRegistry.Default.Get("mse_loss"), new Dictionary<string, object?>(), TaskKind.Regression, 0, null);
+        var (loss, metrics) = Trainer.Evaluate(model, mse, model.Standardizer.Transform(data));
+        double[] mean = model.Predict(data);
+        double expected = mean.Select((m, i) => (m - data.Targets[i]) * (m - data.Targets[i])).Average();
+        Assert.Equal(expected, loss, expected * 1e-5);
+        Assert.Equal(Math.Sqrt(expected), metrics["rmse"], 1e-5);
+        Assert.False(metrics.ContainsKey("coverage_95"));
+    }
 }
