@@ -239,6 +239,34 @@ public static class FusedElementwise
             {
                 int end = Math.Min(full, i + 1024);
                 TV acc = TV.Splat(0);
+                // Two vectors per iteration: 3–15 % faster in cache. Not for the focal kernel, which is too large to be
+                // inlined twice: the JIT's inlining budget ran out and left its lane operations as calls (2.7 → 20 ms).
+                // typeof(TK) is compared at import, so the branch is never imported for it.
+                TV acc1 = TV.Splat(0);
+                for (; typeof(TK) != typeof(SigmoidFocalFused) && i + 2 * n <= end; i += 2 * n)
+                {
+                    TV av0 = aux is null ? one : TV.Load(ref a, i - i0), av1 = aux is null ? one : TV.Load(ref a, i + n - i0);
+                    TV v0 = k.Eval(TV.Load(ref x, i), TV.Load(ref y, i), av0, out TV dx0);
+                    TV v1 = k.Eval(TV.Load(ref x, i + n), TV.Load(ref y, i + n), av1, out TV dx1);
+                    if (stream)
+                    {
+                        TV.StoreNonTemporal(dx0 * scale, ref g, i);
+                        TV.StoreNonTemporal(dx1 * scale, ref g, i + n);
+                    }
+                    else if (store)
+                    {
+                        TV.Store(dx0 * scale, ref g, i);
+                        TV.Store(dx1 * scale, ref g, i + n);
+                    }
+                    if (keep)
+                    {
+                        TV.Store(v0, ref l, i);
+                        TV.Store(v1, ref l, i + n);
+                    }
+                    acc += v0;
+                    acc1 += v1;
+                }
+                acc += acc1;
                 for (; i < end; i += n)
                 {
                     TV av = aux is null ? one : TV.Load(ref a, i - i0);
