@@ -17,7 +17,7 @@ internal static class ExportCommand
             Model model = Model.Load(p.GetValue(ModelOption)!);
             string path = p.GetValue(OutOption)!;
             OnnxExport.Save(model, path);
-            console.Out.WriteLine($"wrote {path}: ONNX opset {OnnxExport.Opset}, input 'features' (batch, {model.FeatureNames.Count}), output 'output' ({model.Task}), {new FileInfo(path).Length} bytes");
+            console.Out.WriteLine($"wrote {path}: ONNX opset {OnnxExport.Opset}, input 'features' (batch, {model.FeatureNames.Count}), output 'output' ({model.Task}{(model.HasVariance ? ": mean, variance" : "")}), {new FileInfo(path).Length} bytes");
             return ExitCodes.Ok;
         }));
         return command;
