@@ -200,7 +200,7 @@ public static class Trainer
             history.Add(record);
             progress?.Report(record);
             epochs = epoch + 1;
-            if (!double.IsFinite(trainLoss)) { reason = $"diverged: the training loss is {trainLoss} at epoch {epoch + 1}"; break; }
+            if (!double.IsFinite(trainLoss)) { reason = $"diverged: the training loss is {trainLoss} at epoch {epoch + 1} (a lower learning rate or gradient clipping may help)"; break; }
             double monitored = va.Rows > 0 ? validationLoss : trainLoss;
             if (monitored < best)
             {
