@@ -40,8 +40,9 @@ public sealed record DataProfile(
         double mean = y.Average();
         double m2 = y.Average(v => Math.Pow(v - mean, 2)), m3 = y.Average(v => Math.Pow(v - mean, 3)), m4 = y.Average(v => Math.Pow(v - mean, 4));
         double skew = m2 > 0 ? m3 / Math.Pow(m2, 1.5) : 0, kurt = m2 > 0 ? m4 / (m2 * m2) - 3 : 0;
-        return new DataProfile(data.Task, data.Rows, data.Columns, [], double.NaN, double.NaN, conflicts, skew, kurt, RobustOutlierShare(y),
-            y.All(v => v >= 0 && v == Math.Floor(v)), y.All(v => v >= 0 && v <= 1), mean, m2 * y.Length / Math.Max(y.Length - 1, 1), RobustScale(y));
+        var (median, mad) = MedianAndMad(y);
+        return new DataProfile(data.Task, data.Rows, data.Columns, [], double.NaN, double.NaN, conflicts, skew, kurt, ShareBeyond(y, median, mad),
+            y.All(v => v >= 0 && v == Math.Floor(v)), y.All(v => v >= 0 && v <= 1), mean, m2 * y.Length / Math.Max(y.Length - 1, 1), ScaleFrom(y, mad));
     }
 
     /// <summary>
@@ -51,12 +52,7 @@ public sealed record DataProfile(
     public static double RobustScale(IReadOnlyList<double> y)
     {
         ArgumentNullException.ThrowIfNull(y);
-        if (y.Count == 0) return double.NaN;
-        double median = Median(y);
-        double mad = Median([.. y.Select(v => Math.Abs(v - median))]);
-        if (mad > 0) return 1.4826 * mad;
-        double mean = y.Average();
-        return Math.Sqrt(y.Average(v => (v - mean) * (v - mean)));
+        return y.Count == 0 ? double.NaN : ScaleFrom(y, MedianAndMad(y).Mad);
     }
 
     /// <summary>
@@ -67,10 +63,28 @@ public sealed record DataProfile(
     {
         ArgumentNullException.ThrowIfNull(y);
         if (y.Count == 0) return double.NaN;
+        var (median, mad) = MedianAndMad(y);
+        return ShareBeyond(y, median, mad);
+    }
+
+    /// <summary>The median and the median absolute deviation from it (two sorts), shared by the scale and the outlier share.</summary>
+    private static (double Median, double Mad) MedianAndMad(IReadOnlyList<double> y)
+    {
         double median = Median(y);
-        double mad = Median([.. y.Select(v => Math.Abs(v - median))]);
+        return (median, Median([.. y.Select(v => Math.Abs(v - median))]));
+    }
+
+    private static double ShareBeyond(IReadOnlyList<double> y, double median, double mad)
+    {
         if (mad == 0) return y.Count(v => v != median) / (double)y.Count;
         return y.Count(v => Math.Abs(0.6745 * (v - median) / mad) > 3.5) / (double)y.Count;
+    }
+
+    private static double ScaleFrom(IReadOnlyList<double> y, double mad)
+    {
+        if (mad > 0) return 1.4826 * mad;
+        double mean = y.Average();
+        return Math.Sqrt(y.Average(v => (v - mean) * (v - mean)));
     }
 
     private static double Median(IReadOnlyList<double> values)
