@@ -156,12 +156,18 @@ public sealed class LossBinding
     /// Probabilities (N × C; a one-output binary model gives [1 − σ, σ]; multilabel gives σ per label) or
     /// regression values (N).
     /// </summary>
-    public double[] Predict(Tensor output)
+    public double[] Predict(Tensor output) => Predict(output, Task, Outputs);
+
+    /// <summary>
+    /// The head shared with <see cref="Model.Predict"/>: what a model's raw outputs (N, outputs) mean for its task.
+    /// A regression model of two outputs has a variance; its predictions are the first column.
+    /// </summary>
+    internal static double[] Predict(Tensor output, TaskKind task, int outputs)
     {
-        if (Task == TaskKind.Regression) return VarianceName is null ? output.ToArray() : Column(output, 0).ToArray();
+        if (task == TaskKind.Regression) return outputs == 2 ? Column(output, 0).ToArray() : output.ToArray();
         double[] o = output.ToArray();
-        if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
-        if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
+        if (task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
+        if (outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
         return Ops.Softmax(output, 1).ToArray();
     }
 

@@ -53,15 +53,7 @@ public sealed class Model
     }
 
     /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression (the means, for a model with a variance), on raw (unscaled) data.</summary>
-    public double[] Predict(Dataset data)
-    {
-        Tensor output = RawOutput(data);
-        if (Task == TaskKind.Regression) return HasVariance ? LossBinding.Column(output, 0).ToArray() : output.ToArray();
-        double[] o = output.ToArray();
-        if (Task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
-        if (Outputs == 1) return [.. o.SelectMany(v => { double p = Numerics.Stable.Sigmoid(v); return new[] { 1 - p, p }; })];
-        return Ops.Softmax(output, 1).ToArray();
-    }
+    public double[] Predict(Dataset data) => LossBinding.Predict(RawOutput(data), Task, Outputs);
 
     /// <summary>True for a regression model trained with a variance output (GaussianNLL): outputs (mean, log-variance).</summary>
     public bool HasVariance => Task == TaskKind.Regression && Outputs == 2;
