@@ -271,15 +271,13 @@ public static partial class FusedCrossEntropy
             // Pass 3: g = a·e/Σe − (ε/C)·w, in place over e.
             float coef = (float)(Scale * (oneMinusEps * wy + epsOverC * WeightSum + 2 * Z * lse) / sum);
             float k = (float)(Scale * epsOverC);
+            TV cv = TV.Splat(coef), kv = TV.Splat(-k);
+            i = 0;
             if (stream)
             {
                 StreamScaled<TV>(xs, gs, w, max, coef, k);
-                gs[y] -= (float)(Scale * oneMinusEps * wy);
-                return loss;
             }
-            TV cv = TV.Splat(coef), kv = TV.Splat(-k);
-            i = 0;
-            if (w.IsEmpty)
+            else if (w.IsEmpty)
             {
                 // The overlapping tail vector is computed from e before the main loop transforms its first lanes.
                 TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv) : zero;
