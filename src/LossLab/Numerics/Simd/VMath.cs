@@ -70,7 +70,7 @@ internal static class VMath
     /// exponent bits. Table rounding (½ ulp), polynomial and the final rounding (½ ulp) stay within 2 ulp (tested).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static V512 ExpTable32(V512 x, bool cubic = false)
+    private static V512 ExpTable32(V512 x, bool cubic)
     {
         Vector512<float> magic = Vector512.Create(RoundMagic);
         Vector512<float> t = Vector512.FusedMultiplyAdd(x.V, Vector512.Create(32 * Log2E), magic);
