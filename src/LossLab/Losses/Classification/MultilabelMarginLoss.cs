@@ -9,9 +9,10 @@ namespace LossLab.Losses.Classification;
 /// </summary>
 /// <remarks>
 /// PyTorch <c>torch.nn.functional.multilabel_margin_loss(input, target, reduction='mean')</c>. Shapes: input and target
-/// (N, C) or (C); the target row lists class indices and ends at the FIRST −1 (later entries are ignored, whatever
-/// they hold); a duplicated index counts twice. Only z = 1 − x_{y_j} + x_i &gt; 0 contributes (strict), with gradient
-/// +1/C on x_i and −1/C on x_{y_j}. Active indices outside [0, C) are rejected. Finite for every finite input.
+/// (N, C) or (C); the target row lists class indices and ends at the FIRST −1 (later entries do not count); a
+/// duplicated index counts twice. Only z = 1 − x_{y_j} + x_i &gt; 0 contributes (strict), with gradient +1/C on x_i and
+/// −1/C on x_{y_j}. Every entry, also after the first −1, must lie in [−1, C), as PyTorch checks the whole target.
+/// Finite for every finite input.
 /// </remarks>
 public sealed class MultilabelMarginLoss(MultilabelMarginLoss.Options options) : Loss, ILossDefinition
 {
@@ -30,6 +31,13 @@ public sealed class MultilabelMarginLoss(MultilabelMarginLoss.Options options) :
         int n = shape.Rank == 2 ? shape[0] : 1, c = shape[shape.Rank - 1];
         T[] x = inputs.Floating<T>("input");
         long[] target = inputs.Indices("target");
+        for (int k = 0; k < target.Length; k++)
+        {
+            if (target[k] < -1 || target[k] >= c)
+            {
+                throw LossArgumentException.Value($"MultilabelMarginLoss: target {target[k]} at row {k / c}, position {k % c} is out of range: expected a class in [0, {c - 1}] or −1 to end the list");
+            }
+        }
         var loss = new T[n];
         var labels = new List<int>[n];
         var isTarget = new bool[c];
@@ -42,10 +50,6 @@ public sealed class MultilabelMarginLoss(MultilabelMarginLoss.Options options) :
             {
                 long t = target[r * c + k];
                 if (t == -1) break;
-                if (t < 0 || t >= c)
-                {
-                    throw LossArgumentException.Value($"MultilabelMarginLoss: target {t} at row {r}, position {k} is out of range: expected a class in [0, {c - 1}] or −1 to end the list");
-                }
                 labels[r].Add((int)t);
                 isTarget[t] = true;
             }

@@ -35,6 +35,10 @@ public sealed class MarginLossTests
         T.Close((2 * (0.4 + 0.6 + 0.3)) / 4, dup.Scalar, rel: 1e-14);
         var bad = Assert.Throws<LossArgumentException>(() => new MultilabelMarginLoss().Evaluate(T.In(("input", x), ("target", T.Shaped(new long[] { 4, -1, 0, 0 }, 1, 4)))));
         Assert.Contains("out of range", bad.Message);
+        // PyTorch checks the whole target, also past the first −1 (cross-checked with torch 1.13).
+        var late = Assert.Throws<LossArgumentException>(() => new MultilabelMarginLoss().Evaluate(T.In(("input", x), ("target", T.Shaped(new long[] { 0, -1, 9, 0 }, 1, 4)))));
+        Assert.Contains("target 9 at row 0, position 2", late.Message);
+        Assert.Throws<LossArgumentException>(() => new MultilabelMarginLoss().Evaluate(T.In(("input", x), ("target", T.Shaped(new long[] { 0, -1, -5, 0 }, 1, 4)))));
     }
 
     [Fact]
