@@ -62,28 +62,44 @@ public static class Stable
     /// </summary>
     public static T LogSumExp<T>(ReadOnlySpan<T> x) where T : IFloatingPointIeee754<T>
     {
-        if (x.IsEmpty) return T.NegativeInfinity;
-        T max = x[0];
-        foreach (T v in x)
-        {
-            if (T.IsNaN(v)) return v;
-            if (v > max) max = v;
-        }
-        if (T.IsInfinity(max)) return max;
-        double sum = 0;
-        foreach (T v in x) sum += double.CreateTruncating(T.Exp(v - max));
-        return max + T.CreateTruncating(Math.Log(sum));
+        T logSum = ShiftedLogSumExp(x, out T max);
+        return max + logSum;
     }
 
-    /// <summary>log softmax: destination[i] = x[i] − logsumexp(x). Lengths must match.</summary>
+    /// <summary>
+    /// The maximum m of x (returned in <paramref name="max"/>) and log Σ exp(xᵢ − m), accumulated in double, so that
+    /// log softmax is (xᵢ − m) − logSum, as PyTorch computes it. Adding m back first (xᵢ − lse) would round lse to
+    /// m's precision: in float32 at m = 100 that is 3.8e-6, which shifts every log-probability by up to that much and
+    /// makes a confident row's loss and gradient wrong in their leading digit. Empty input gives m = −∞ and 0; an
+    /// infinite m gives 0; NaN gives m = NaN and NaN.
+    /// </summary>
+    public static T ShiftedLogSumExp<T>(ReadOnlySpan<T> x, out T max) where T : IFloatingPointIeee754<T>
+    {
+        max = T.NegativeInfinity;
+        foreach (T v in x)
+        {
+            if (T.IsNaN(v))
+            {
+                max = v;
+                return v;
+            }
+            if (v > max) max = v;
+        }
+        if (T.IsInfinity(max)) return T.Zero;
+        double sum = 0;
+        foreach (T v in x) sum += double.CreateTruncating(T.Exp(v - max));
+        return T.CreateTruncating(Math.Log(sum));
+    }
+
+    /// <summary>log softmax: destination[i] = (x[i] − max) − log Σ exp(x − max). Lengths must match.</summary>
     public static void LogSoftmax<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T>
     {
         if (destination.Length != x.Length)
         {
             throw new ArgumentException($"destination has length {destination.Length}, input {x.Length}", nameof(destination));
         }
-        T lse = LogSumExp(x);
-        for (int i = 0; i < x.Length; i++) destination[i] = x[i] - lse;
+        T logSum = ShiftedLogSumExp(x, out T max);
+        for (int i = 0; i < x.Length; i++) destination[i] = x[i] - max - logSum;
     }
 
     /// <summary>softmax with the maximum subtracted first (never NaN for large finite logits).</summary>
@@ -93,8 +109,8 @@ public static class Stable
         {
             throw new ArgumentException($"destination has length {destination.Length}, input {x.Length}", nameof(destination));
         }
-        T lse = LogSumExp(x);
-        for (int i = 0; i < x.Length; i++) destination[i] = T.Exp(x[i] - lse);
+        T logSum = ShiftedLogSumExp(x, out T max);
+        for (int i = 0; i < x.Length; i++) destination[i] = T.Exp(x[i] - max - logSum);
     }
 
     /// <summary>sign(x) with sign(0) = 0 (PyTorch's <c>sgn</c>), NaN for NaN.</summary>

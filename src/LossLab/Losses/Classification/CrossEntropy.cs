@@ -87,7 +87,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(_o.ZLoss);
         T epsOverC = eps / T.CreateTruncating(L.C);
         var loss = new T[L.Rows];
-        var lse = new T[L.Rows];
+        var (max, logSum) = (new T[L.Rows], new T[L.Rows]);   // log p_c = (x_c − max) − logSum, as PyTorch rounds it
         double denominator = 0;
         for (int r = 0; r < L.Rows; r++)
         {
@@ -95,15 +95,16 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             L.CheckIndex("CrossEntropy", t, _o.IgnoreIndex, r);
             if (t == _o.IgnoreIndex) continue;
             int o = L.Offset(r);
-            lse[r] = RowLogSumExp(x, o, L.C, L.S);
+            logSum[r] = RowLogSumExp(x, o, L.C, L.S, out max[r]);
             T wy = w is null ? T.One : w[t];
-            T nll = -wy * (x[o + (int)t * L.S] - lse[r]);
+            T nll = -wy * (x[o + (int)t * L.S] - max[r] - logSum[r]);
             T smooth = T.Zero;
             if (eps != T.Zero)
             {
-                for (int c = 0; c < L.C; c++) smooth -= (w is null ? T.One : w[c]) * (x[o + c * L.S] - lse[r]);
+                for (int c = 0; c < L.C; c++) smooth -= (w is null ? T.One : w[c]) * (x[o + c * L.S] - max[r] - logSum[r]);
             }
-            loss[r] = (T.One - eps) * nll + epsOverC * smooth + z * lse[r] * lse[r];
+            T lse = max[r] + logSum[r];
+            loss[r] = (T.One - eps) * nll + epsOverC * smooth + z * lse * lse;
             denominator += double.CreateTruncating(wy);
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _o.Reduction, denominator);
@@ -119,14 +120,14 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             long t = target[r];
             if (t == _o.IgnoreIndex) continue;   // masked rows keep an exact 0, even when scale is infinite
             int o = L.Offset(r);
-            T wy = w is null ? T.One : w[t];
+            T wy = w is null ? T.One : w[t], lse = max[r] + logSum[r];
             for (int c = 0; c < L.C; c++)
             {
                 int i = o + c * L.S;
-                T p = T.Exp(x[i] - lse[r]);
+                T p = T.Exp(x[i] - max[r] - logSum[r]);
                 T g = (T.One - eps) * wy * (c == t ? p - T.One : p);
                 if (eps != T.Zero) g += epsOverC * (wSum * p - (w is null ? T.One : w[c]));
-                g += (z + z) * lse[r] * p;   // ∂(s·lse²)/∂x_c = 2s·lse·p_c
+                g += (z + z) * lse * p;   // ∂(s·lse²)/∂x_c = 2s·lse·p_c
                 grad[i] = scale * g;
             }
         }
@@ -160,19 +161,20 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(_o.ZLoss);
         T epsOverC = eps / T.CreateTruncating(L.C);
         var loss = new T[L.Rows];
-        var lse = new T[L.Rows];
+        var (max, logSum) = (new T[L.Rows], new T[L.Rows]);
         for (int r = 0; r < L.Rows; r++)
         {
             int o = L.Offset(r);
-            lse[r] = RowLogSumExp(x, o, L.C, L.S);
+            logSum[r] = RowLogSumExp(x, o, L.C, L.S, out max[r]);
             T sum = T.Zero;
             for (int c = 0; c < L.C; c++)
             {
                 int i = o + c * L.S;
                 T ts = (T.One - eps) * target[i] + epsOverC;
-                sum -= (w is null ? T.One : w[c]) * ts * (x[i] - lse[r]);
+                sum -= (w is null ? T.One : w[c]) * ts * (x[i] - max[r] - logSum[r]);
             }
-            loss[r] = sum + z * lse[r] * lse[r];
+            T lse = max[r] + logSum[r];
+            loss[r] = sum + z * lse * lse;
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _o.Reduction, L.Rows);
         TensorData value = ValueTensor(_o.Reduction, reduced, loss, L.RowShape);
@@ -184,36 +186,43 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         for (int r = 0; r < L.Rows; r++)
         {
             int o = L.Offset(r);
-            T mass = T.Zero;   // Σ_c w_c t'_c
+            T mass = T.Zero, lse = max[r] + logSum[r];   // Σ_c w_c t'_c
             for (int c = 0; c < L.C; c++) mass += (w is null ? T.One : w[c]) * ((T.One - eps) * target[o + c * L.S] + epsOverC);
             for (int c = 0; c < L.C; c++)
             {
                 int i = o + c * L.S;
                 T wc = w is null ? T.One : w[c];
-                T logp = x[i] - lse[r];
+                T logp = x[i] - max[r] - logSum[r];
                 T ts = (T.One - eps) * target[i] + epsOverC;
-                gx[i] = scale * ((mass + (z + z) * lse[r]) * T.Exp(logp) - wc * ts);
+                gx[i] = scale * ((mass + (z + z) * lse) * T.Exp(logp) - wc * ts);
                 gt[i] = scale * -(T.One - eps) * wc * logp;
             }
         }
         return Result(value, ("input", Wrap(gx, shape)), ("target", Wrap(gt, shape)));
     }
 
-    /// <summary>logsumexp of C values spaced by <paramref name="stride"/>, max-shifted, summed in double.</summary>
-    internal static T RowLogSumExp<T>(T[] x, int offset, int classes, int stride) where T : struct, IFloatingPointIeee754<T>
+    /// <summary>
+    /// <see cref="Stable.ShiftedLogSumExp"/> of C values spaced by <paramref name="stride"/>: the row's maximum and
+    /// log Σ exp(x − max), summed in double.
+    /// </summary>
+    internal static T RowLogSumExp<T>(T[] x, int offset, int classes, int stride, out T max) where T : struct, IFloatingPointIeee754<T>
     {
-        if (stride == 1) return Stable.LogSumExp<T>(x.AsSpan(offset, classes));
-        T max = T.NegativeInfinity;
+        if (stride == 1) return Stable.ShiftedLogSumExp<T>(x.AsSpan(offset, classes), out max);
+        max = T.NegativeInfinity;
         for (int c = 0; c < classes; c++)
         {
             T v = x[offset + c * stride];
-            if (T.IsNaN(v)) return v;
+            if (T.IsNaN(v))
+            {
+                max = v;
+                return v;
+            }
             if (v > max) max = v;
         }
-        if (T.IsInfinity(max)) return max;
+        if (T.IsInfinity(max)) return T.Zero;
         double sum = 0;
         for (int c = 0; c < classes; c++) sum += double.CreateTruncating(T.Exp(x[offset + c * stride] - max));
-        return max + T.CreateTruncating(Math.Log(sum));
+        return T.CreateTruncating(Math.Log(sum));
     }
 
     public static LossDescriptor Entry { get; } = new()

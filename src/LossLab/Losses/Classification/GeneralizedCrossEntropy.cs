@@ -10,7 +10,8 @@ namespace LossLab.Losses.Classification;
 /// </summary>
 /// <remarks>
 /// Derivation: ∂p_y/∂x_j = p_y(δ_jy − p_j), so ∂ℓ/∂x_j = −p_y^(q−1)·p_y(δ_jy − p_j) = −p_y^q(δ_jy − p_j).
-/// p_y^q = exp(q(x_y − lse(x))) never overflows, so the loss is finite for every finite input.
+/// p_y^q = exp(q(x_y − lse(x))) never overflows, so the loss is finite for every finite input; the value is taken as
+/// −expm1(q·log p_y)/q so that a confident row keeps its small loss.
 /// </remarks>
 public sealed class GeneralizedCrossEntropy : IndexedRowLoss, ILossDefinition
 {
@@ -22,15 +23,17 @@ public sealed class GeneralizedCrossEntropy : IndexedRowLoss, ILossDefinition
         _q = q;
     }
 
-    private T PyToQ<T>(ReadOnlySpan<T> x, int y) where T : struct, IFloatingPointIeee754<T>
-        => T.Exp(T.CreateTruncating(_q) * (x[y] - Stable.LogSumExp(x)));
-
-    protected override T RowValue<T>(ReadOnlySpan<T> x, int y) => (T.One - PyToQ(x, y)) / T.CreateTruncating(_q);
+    /// <summary>(1 − p_y^q)/q = −expm1(q·log p_y)/q: exact where p_y is near 1, where 1 − p_y^q would cancel.</summary>
+    protected override T RowValue<T>(ReadOnlySpan<T> x, int y)
+    {
+        T logSum = Stable.ShiftedLogSumExp(x, out T max), q = T.CreateTruncating(_q);
+        return -Stable.Expm1(q * (x[y] - max - logSum)) / q;
+    }
 
     protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
     {
-        T lse = Stable.LogSumExp(x), pq = T.Exp(T.CreateTruncating(_q) * (x[y] - lse));
-        for (int j = 0; j < x.Length; j++) g[j] = -scale * pq * ((j == y ? T.One : T.Zero) - T.Exp(x[j] - lse));
+        T logSum = Stable.ShiftedLogSumExp(x, out T max), pq = T.Exp(T.CreateTruncating(_q) * (x[y] - max - logSum));
+        for (int j = 0; j < x.Length; j++) g[j] = -scale * pq * ((j == y ? T.One : T.Zero) - T.Exp(x[j] - max - logSum));
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -28,16 +28,16 @@ public sealed class SymmetricCrossEntropy : IndexedRowLoss, ILossDefinition
 
     protected override T RowValue<T>(ReadOnlySpan<T> x, int y)
     {
-        T logPy = x[y] - Stable.LogSumExp(x);
+        T logSum = Stable.ShiftedLogSumExp(x, out T max), logPy = x[y] - max - logSum;
         return T.CreateTruncating(_alpha) * -logPy + T.CreateTruncating(_beta * _minusLogA) * -Stable.Expm1(logPy);
     }
 
     protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
     {
-        T lse = Stable.LogSumExp(x), py = T.Exp(x[y] - lse), a = T.CreateTruncating(_alpha), b = T.CreateTruncating(_beta * _minusLogA);
+        T logSum = Stable.ShiftedLogSumExp(x, out T max), py = T.Exp(x[y] - max - logSum), a = T.CreateTruncating(_alpha), b = T.CreateTruncating(_beta * _minusLogA);
         for (int j = 0; j < x.Length; j++)
         {
-            T pj = T.Exp(x[j] - lse), d = j == y ? T.One : T.Zero;
+            T pj = T.Exp(x[j] - max - logSum), d = j == y ? T.One : T.Zero;
             g[j] = scale * (a * (pj - d) - b * py * (d - pj));
         }
     }

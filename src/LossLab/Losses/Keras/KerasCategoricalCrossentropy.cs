@@ -32,8 +32,8 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
         T loss = T.Zero;
         if (fromLogits)
         {
-            T lse = Stable.LogSumExp(z);
-            for (int k = 0; k < c; k++) loss += Smooth(y[k], c) * (lse - z[k]);
+            T logSum = Stable.ShiftedLogSumExp(z, out T max);
+            for (int k = 0; k < c; k++) loss -= Smooth(y[k], c) * (z[k] - max - logSum);
             return loss;
         }
         T sum = SumOf(z);
@@ -47,12 +47,13 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
         T keep = T.One - T.CreateTruncating(smoothing);
         if (fromLogits)
         {
-            T lse = Stable.LogSumExp(z), tSum = T.Zero;
+            T logSum = Stable.ShiftedLogSumExp(z, out T max), tSum = T.Zero;
             for (int k = 0; k < c; k++) tSum += Smooth(y[k], c);
             for (int k = 0; k < c; k++)
             {
-                gPred[k] = upstream * (T.Exp(z[k] - lse) * tSum - Smooth(y[k], c));
-                gTrue[k] = upstream * keep * (lse - z[k]);
+                T logP = z[k] - max - logSum;
+                gPred[k] = upstream * (T.Exp(logP) * tSum - Smooth(y[k], c));
+                gTrue[k] = upstream * keep * -logP;
             }
             return;
         }

@@ -35,7 +35,15 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
             long label = long.CreateTruncating(yTrue[r]);
             if (label == ignoreClass) continue;
             ReadOnlySpan<T> z = yPred.AsSpan(r * c, c);
-            values[r] = fromLogits ? Stable.LogSumExp(z) - z[(int)label] : -T.Log(ClipProbability(z[(int)label] / SumOf(z)));
+            if (fromLogits)
+            {
+                T logSum = Stable.ShiftedLogSumExp(z, out T max);
+                values[r] = -(z[(int)label] - max - logSum);
+            }
+            else
+            {
+                values[r] = -T.Log(ClipProbability(z[(int)label] / SumOf(z)));
+            }
         }
         return values;
     }
@@ -52,8 +60,8 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
             int y = (int)label;
             if (fromLogits)
             {
-                T lse = Stable.LogSumExp(z);
-                for (int j = 0; j < c; j++) g[j] = upstream[r] * (T.Exp(z[j] - lse) - (j == y ? T.One : T.Zero));
+                T logSum = Stable.ShiftedLogSumExp(z, out T max);
+                for (int j = 0; j < c; j++) g[j] = upstream[r] * (T.Exp(z[j] - max - logSum) - (j == y ? T.One : T.Zero));
                 continue;
             }
             T sum = SumOf(z), ry = z[y] / sum;
