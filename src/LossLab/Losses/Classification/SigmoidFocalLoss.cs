@@ -15,7 +15,7 @@ namespace LossLab.Losses.Classification;
 /// (∂q/∂x = p(1 − p)(1 − 2y), ∂q/∂y = 1 − 2p):
 /// ∂ℓ/∂x = α_t[(p − y)q^γ + γ·ce·q^(γ−1)·p(1 − p)(1 − 2y)],
 /// ∂ℓ/∂y = (2α − 1)·ce·q^γ + α_t[−x·q^γ + γ·ce·q^(γ−1)(1 − 2p)].</para>
-/// <para>Stability: every quantity is computed in double from log-sigmoids (1 − p is σ(−x), never 1 − σ(x)), and the
+/// <para>Stability: every quantity is computed in double from softplus and sigmoids (1 − p is σ(−x), never 1 − σ(x)), and the
 /// γ·q^(γ−1) terms are taken at their limit 0 where q = 0, so value and gradient are finite for every γ ≥ 0 and
 /// every finite logit, including ±1e4 (Optax and kornia give NaN for γ &lt; 1 there: kornia#918, optax#1267).</para>
 /// </remarks>
@@ -57,7 +57,8 @@ public sealed class SigmoidFocalLoss : ElementwiseLoss<SigmoidFocalLoss.Kernel>,
             var t = Terms(xd, yd);
             // γ·ce·q^(γ−1), taken as its limit 0 when q = 0 (then ce vanishes with q) or γ = 0.
             double ceDFocus = gamma == 0 || t.Q == 0 || t.Ce == 0 ? 0 : gamma * t.Ce * Math.Pow(t.Q, gamma - 1);
-            double dx = t.AlphaT * ((t.P - yd) * t.Focus + ceDFocus * t.P * t.OneMinusP * (1 - 2 * yd));
+            // p − y as (1 − y)p − y(1 − p): no cancellation for a confident correct logit.
+            double dx = t.AlphaT * (((1 - yd) * t.P - yd * t.OneMinusP) * t.Focus + ceDFocus * t.P * t.OneMinusP * (1 - 2 * yd));
             double dAlpha = alpha >= 0 ? 2 * alpha - 1 : 0;
             double dy = dAlpha * t.Ce * t.Focus + t.AlphaT * (-xd * t.Focus + ceDFocus * (1 - 2 * t.P));
             return (T.CreateTruncating(dx), T.CreateTruncating(dy));
@@ -66,7 +67,10 @@ public sealed class SigmoidFocalLoss : ElementwiseLoss<SigmoidFocalLoss.Kernel>,
         private (double P, double OneMinusP, double Ce, double Q, double Focus, double AlphaT) Terms(double x, double y)
         {
             double p = Stable.Sigmoid(x), oneMinusP = Stable.Sigmoid(-x);
-            double ce = (1 - y) * x - Stable.LogSigmoid(x);             // = softplus(x) − y·x ≥ 0
+            // softplus(x) − y·x as (1 − y)·softplus(x) + y·softplus(−x): for y in [0, 1] two non-negative terms, where
+            // (1 − y)·x − log σ(x) cancels to 0 at x ≲ −33 (e.g. 3.4e-15 at x = −33.3, y = 0, and with it the
+            // γ·ce·q^(γ−1) term of the gradient).
+            double ce = (1 - y) * Stable.Softplus(x) + y * Stable.Softplus(-x);
             double q = p * (1 - y) + oneMinusP * y;                     // 1 − p_t without cancellation
             double focus = gamma == 0 ? 1 : Math.Pow(q, gamma);
             double alphaT = alpha >= 0 ? alpha * y + (1 - alpha) * (1 - y) : 1;

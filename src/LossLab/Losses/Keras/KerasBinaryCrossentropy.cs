@@ -21,7 +21,8 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         public T Value<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T>
         {
             T t = Smooth(y);
-            if (fromLogits) return Stable.Softplus(p) - t * p;
+            // softplus(p) − t·p as (1 − t)·softplus(p) + t·softplus(−p): no cancellation for a confident correct logit.
+            if (fromLogits) return (T.One - t) * Stable.Softplus(p) + t * Stable.Softplus(-p);
             T c = ClipProbability(p);
             return -(t * T.Log(c) + (T.One - t) * T.Log(T.One - c));
         }
@@ -29,7 +30,7 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         public (T Dx, T Dy) Derivative<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T>
         {
             T t = Smooth(y), keep = T.One - T.CreateTruncating(smoothing);
-            if (fromLogits) return (-keep * p, Stable.Sigmoid(p) - t);
+            if (fromLogits) return (-keep * p, (T.One - t) * Stable.Sigmoid(p) - t * Stable.Sigmoid(-p));
             T c = ClipProbability(p);
             bool inside = InsideClip(p);
             return (keep * (T.Log(T.One - c) - T.Log(c)), inside ? -t / c + (T.One - t) / (T.One - c) : T.Zero);
