@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+"""torch_diff.py -- randomized differential test of `losslab loss --batch` against PyTorch.
+
+Every PyTorch-named loss of the catalog is run on random inputs and random option combinations
+(reductions, weights, ignore_index, label smoothing, pos_weight, K-dim inputs, ...), in float64 on
+both sides. Values and the gradients of the summed output are compared; a case that PyTorch rejects
+must be rejected by LossLab too (with a typed error), and the other way round.
+
+Needs /usr/bin/python3 with PyTorch (Debian's python3-torch). Usage:
+
+    python3 tools/torch_diff.py --cli src/LossLab.Cli/bin/Release/net10.0/LossLab.Cli [--cases 40] [--seed 1]
+
+Last line: "torch-diff: P agreed, F disagreed over L losses" (exit 1 if F > 0).
+"""
+import argparse
+import json
+import math
+import random
+import shlex
+import subprocess
+import sys
+import tempfile
+
+import torch
+import torch.nn.functional as F
+
+RTOL, ATOL = 1e-8, 1e-13
+OPTION_TENSORS = ('weight', 'pos_weight')
+# Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
+NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
+           ('cosine_embedding_loss', 'target')}
+
+
+def tensor(shape, lo=-3.0, hi=3.0, rng=None):
+    return torch.empty(shape, dtype=torch.float64).uniform_(lo, hi, generator=rng)
+
+
+def shape_nd(r, max_dims=3, min_dims=1):
+    s = [r.randint(1, 4) for _ in range(r.randint(min_dims, max_dims))]
+    # One case in twenty is empty: reductions over nothing must match too. Only the last dimension can be 0,
+    # since a nested JSON list cannot spell (0, 4).
+    if r.random() < 0.05:
+        s[-1] = 0
+    return tuple(s)
+
+
+def red(r, extra=()):
+    return r.choice(('none', 'mean', 'sum') + tuple(extra))
+
+
+# Each generator returns (loss name, {name: tensor}, options for LossLab, torch function of the inputs).
+# Float tensors listed in `grads` get requires_grad on the torch side.
+
+def g_pointwise(name, fn, opt=None):
+    def gen(r, g):
+        s = shape_nd(r)
+        x, y = tensor(s, rng=g), tensor(s, rng=g)
+        o = {'reduction': red(r)}
+        extra = opt(r) if opt else {}
+        o.update(extra)
+        return name, {'input': x, 'target': y}, o, lambda t: fn(t['input'], t['target'], **o)
+    return gen
+
+
+def g_poisson(r, g):
+    s = shape_nd(r)
+    log_input = r.random() < 0.5
+    x = tensor(s, -2, 2, g) if log_input else tensor(s, 0.01, 4, g)
+    y = torch.randint(0, 6, s, generator=g).to(torch.float64)
+    if r.random() < 0.5:
+        y = y + tensor(s, 0, 1, g)
+    o = {'reduction': red(r), 'log_input': log_input, 'full': r.random() < 0.5, 'eps': r.choice((1e-8, 1e-3))}
+    return 'poisson_nll_loss', {'input': x, 'target': y}, o, lambda t: F.poisson_nll_loss(t['input'], t['target'], **o)
+
+
+def g_gaussian(r, g):
+    s = shape_nd(r, 3, 2)
+    vs = s if r.random() < 0.5 else s[:-1] + (1,)
+    x, y, v = tensor(s, rng=g), tensor(s, rng=g), tensor(vs, 0.05, 3, g)
+    o = {'reduction': red(r), 'full': r.random() < 0.5, 'eps': r.choice((1e-6, 0.1))}
+    return 'gaussian_nll_loss', {'input': x, 'target': y, 'var': v}, o, \
+        lambda t: F.gaussian_nll_loss(t['input'], t['target'], t['var'], **o)
+
+
+def weight_shape(r, s):
+    """a weight that broadcasts to s: s itself, its last dim, or 1s in some places"""
+    k = r.random()
+    if k < 0.4:
+        return s
+    if k < 0.7:
+        return s[-1:]
+    return tuple(d if r.random() < 0.5 else 1 for d in s)
+
+
+def g_bce(r, g):
+    s = shape_nd(r)
+    x, y = tensor(s, 0.02, 0.98, g), tensor(s, 0, 1, g)
+    if r.random() < 0.5:
+        y = (y > 0.5).to(torch.float64)
+    o = {'reduction': red(r)}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.5:
+        ins['weight'] = tensor(weight_shape(r, s), 0.1, 2, g)
+    def fn(t):
+        return F.binary_cross_entropy(t['input'], t['target'], weight=t.get('weight'), **o)
+    return 'binary_cross_entropy', ins, o, fn
+
+
+def g_bce_logits(r, g):
+    s = shape_nd(r)
+    x, y = tensor(s, -6, 6, g), tensor(s, 0, 1, g)
+    o = {'reduction': red(r)}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.5:
+        ins['weight'] = tensor(weight_shape(r, s), 0.1, 2, g)
+    if r.random() < 0.5:
+        ins['pos_weight'] = tensor(s[-1:], 0.1, 3, g)
+    def fn(t):
+        return F.binary_cross_entropy_with_logits(t['input'], t['target'], weight=t.get('weight'),
+                                                  pos_weight=t.get('pos_weight'), **o)
+    return 'binary_cross_entropy_with_logits', ins, o, fn
+
+
+def g_soft_margin(r, g):
+    s = shape_nd(r)
+    x = tensor(s, rng=g)
+    y = torch.where(tensor(s, rng=g) > 0, 1.0, -1.0).to(torch.float64)
+    o = {'reduction': red(r)}
+    return 'soft_margin_loss', {'input': x, 'target': y}, o, lambda t: F.soft_margin_loss(t['input'], t['target'], **o)
+
+
+def class_targets(r, g, shape, c, ignore):
+    y = torch.randint(0, c, shape, generator=g)
+    if ignore is not None:
+        mask = torch.rand(shape, generator=g, dtype=torch.float64) < 0.3
+        y = torch.where(mask, torch.tensor(ignore), y)
+    return y
+
+
+def g_ce(r, g, nll=False):
+    c = r.randint(1, 5)
+    k = r.random()
+    if k < 0.15:
+        s, ts = (c,), ()
+    elif k < 0.75:
+        n = r.randint(1, 5)
+        s, ts = (n, c), (n,)
+    else:
+        n, d1, d2 = r.randint(1, 3), r.randint(1, 3), r.randint(1, 3)
+        s, ts = (n, c, d1, d2), (n, d1, d2)
+    x = tensor(s, -4, 4, g)
+    if nll:
+        x = torch.log_softmax(x, dim=0 if len(s) == 1 else 1)
+    o = {'reduction': red(r)}
+    ins = {'input': x}
+    probs = not nll and r.random() < 0.3
+    if probs:
+        p = tensor(s, 0, 1, g)
+        ins['target'] = p / p.sum(dim=0 if len(s) == 1 else 1, keepdim=True)
+    else:
+        ignore = None
+        if r.random() < 0.5:
+            ignore = r.choice((-100, 0, c - 1))
+            if ignore != -100:
+                o['ignore_index'] = ignore
+            else:
+                ignore = -100 if r.random() < 0.5 else None
+        ins['target'] = class_targets(r, g, ts, c, ignore)
+    if r.random() < 0.5:
+        ins['weight'] = tensor((c,), 0.1, 2, g)
+    if not nll and r.random() < 0.5:
+        o['label_smoothing'] = r.choice((0.1, 0.3, 1.0))
+    name = 'nll_loss' if nll else 'cross_entropy'
+    def fn(t):
+        f = F.nll_loss if nll else F.cross_entropy
+        return f(t['input'], t['target'], weight=t.get('weight'), **o)
+    return name, ins, o, fn
+
+
+def g_kl(r, g):
+    s = shape_nd(r)
+    log_target = r.random() < 0.5
+    x = tensor(s, -4, 0, g)
+    y = tensor(s, -4, 0, g) if log_target else tensor(s, 0, 1, g)
+    if not log_target and r.random() < 0.3:
+        y = torch.where(y < 0.3, 0.0, y).to(torch.float64)
+    o = {'reduction': red(r, ('batchmean',)), 'log_target': log_target}
+    return 'kl_div', {'input': x, 'target': y}, o, lambda t: F.kl_div(t['input'], t['target'], **o)
+
+
+def pm1(g, s):
+    return torch.where(torch.rand(s, generator=g, dtype=torch.float64) > 0.5, 1.0, -1.0).to(torch.float64)
+
+
+def g_hinge_emb(r, g):
+    s = shape_nd(r)
+    o = {'reduction': red(r), 'margin': r.choice((0.0, 1.0, 2.5))}
+    return 'hinge_embedding_loss', {'input': tensor(s, -1, 3, g), 'target': pm1(g, s)}, o, \
+        lambda t: F.hinge_embedding_loss(t['input'], t['target'], **o)
+
+
+def g_margin_ranking(r, g):
+    n = r.randint(1, 6)
+    o = {'reduction': red(r), 'margin': r.choice((0.0, 0.5))}
+    ins = {'input1': tensor((n,), rng=g), 'input2': tensor((n,), rng=g), 'target': pm1(g, (n,))}
+    return 'margin_ranking_loss', ins, o, lambda t: F.margin_ranking_loss(t['input1'], t['input2'], t['target'], **o)
+
+
+def g_cosine_emb(r, g):
+    n, d = r.randint(1, 5), r.randint(1, 5)
+    o = {'reduction': red(r), 'margin': r.choice((0.0, 0.3, -0.2))}
+    ins = {'input1': tensor((n, d), rng=g), 'input2': tensor((n, d), rng=g), 'target': pm1(g, (n,))}
+    return 'cosine_embedding_loss', ins, o, \
+        lambda t: F.cosine_embedding_loss(t['input1'], t['input2'], t['target'], **o)
+
+
+def g_multi_margin(r, g):
+    n, c = r.randint(1, 5), r.randint(1, 5)
+    o = {'reduction': red(r), 'p': r.choice((1, 2)), 'margin': r.choice((1.0, 0.5, 2.0))}
+    ins = {'input': tensor((n, c), -2, 2, g), 'target': torch.randint(0, c, (n,), generator=g)}
+    if r.random() < 0.5:
+        ins['weight'] = tensor((c,), 0.1, 2, g)
+    return 'multi_margin_loss', ins, o, \
+        lambda t: F.multi_margin_loss(t['input'], t['target'], weight=t.get('weight'), **o)
+
+
+def g_multilabel_margin(r, g):
+    n, c = r.randint(1, 5), r.randint(1, 6)
+    y = torch.full((n, c), -1, dtype=torch.long)
+    for i in range(n):
+        k = r.randint(0, c)
+        labels = r.sample(range(c), k)
+        for j, l in enumerate(labels):
+            y[i, j] = l
+        if k < c - 1 and r.random() < 0.3:
+            y[i, k + 1] = r.randrange(c)   # after the first -1: ignored
+    o = {'reduction': red(r)}
+    return 'multilabel_margin_loss', {'input': tensor((n, c), -2, 2, g), 'target': y}, o, \
+        lambda t: F.multilabel_margin_loss(t['input'], t['target'], **o)
+
+
+def g_multilabel_soft(r, g):
+    n, c = r.randint(1, 5), r.randint(1, 5)
+    ins = {'input': tensor((n, c), rng=g), 'target': (torch.rand((n, c), generator=g, dtype=torch.float64) > 0.5).to(torch.float64)}
+    if r.random() < 0.5:
+        ins['weight'] = tensor((c,), 0.1, 2, g)
+    o = {'reduction': red(r)}
+    return 'multilabel_soft_margin_loss', ins, o, \
+        lambda t: F.multilabel_soft_margin_loss(t['input'], t['target'], weight=t.get('weight'), **o)
+
+
+def g_triplet(r, g):
+    n, d = r.randint(1, 5), r.randint(1, 5)
+    o = {'reduction': red(r), 'margin': r.choice((1.0, 0.2, 3.0)), 'p': r.choice((1.0, 2.0, 3.0)),
+         'eps': r.choice((1e-6, 0.01)), 'swap': r.random() < 0.5}
+    ins = {'anchor': tensor((n, d), rng=g), 'positive': tensor((n, d), rng=g), 'negative': tensor((n, d), rng=g)}
+    return 'triplet_margin_loss', ins, o, \
+        lambda t: F.triplet_margin_loss(t['anchor'], t['positive'], t['negative'], **o)
+
+
+def g_ctc(r, g):
+    n, c = r.randint(1, 3), r.randint(2, 5)
+    tmax = r.randint(1, 7)
+    blank = r.randrange(c)
+    lengths_in = [r.randint(1, tmax) for _ in range(n)]
+    smax = r.randint(0, 4)
+    lengths_t = [r.randint(0, smax) for _ in range(n)]
+    tg = torch.zeros((n, max(smax, 1)), dtype=torch.long)
+    for i in range(n):
+        for j in range(max(smax, 1)):
+            v = r.randrange(c - 1)
+            tg[i, j] = v if v < blank else v + 1
+    lp = torch.log_softmax(tensor((tmax, n, c), -2, 2, g), dim=2)
+    o = {'reduction': red(r), 'blank': blank, 'zero_infinity': r.random() < 0.5}
+    ins = {'log_probs': lp, 'targets': tg, 'input_lengths': torch.tensor(lengths_in), 'target_lengths': torch.tensor(lengths_t)}
+    return 'ctc_loss', ins, o, lambda t: F.ctc_loss(t['log_probs'], t['targets'], t['input_lengths'], t['target_lengths'], **o)
+
+
+def g_focal(r, g):
+    s = shape_nd(r)
+    x, y = tensor(s, -6, 6, g), tensor(s, 0, 1, g)
+    if r.random() < 0.5:
+        y = (y > 0.5).to(torch.float64)
+    o = {'reduction': red(r), 'alpha': r.choice((0.25, -1.0, 0.9)), 'gamma': r.choice((0.0, 0.5, 2.0, 3.0))}
+    def fn(t):   # torchvision.ops.sigmoid_focal_loss, written out (torchvision is not a Debian package here)
+        xi, ti = t['inputs'], t['targets']
+        p = torch.sigmoid(xi)
+        ce = F.binary_cross_entropy_with_logits(xi, ti, reduction='none')
+        pt = p * ti + (1 - p) * (1 - ti)
+        loss = ce * (1 - pt) ** o['gamma']
+        if o['alpha'] >= 0:
+            loss = (o['alpha'] * ti + (1 - o['alpha']) * (1 - ti)) * loss
+        return {'none': loss, 'mean': loss.mean(), 'sum': loss.sum()}[o['reduction']]
+    return 'sigmoid_focal_loss', {'inputs': x, 'targets': y}, o, fn
+
+
+def corrupt(r, g, loss, ins):
+    """One case in ten gets a value outside its domain; PyTorch raises (or returns NaN) and LossLab must raise."""
+    if r.random() >= 0.1:
+        return
+    key = {'cross_entropy': 'target', 'nll_loss': 'target', 'multi_margin_loss': 'target', 'binary_cross_entropy': 'input',
+           'gaussian_nll_loss': 'var', 'kl_div': 'target', 'multilabel_margin_loss': 'target'}.get(loss)
+    if key is None or ins[key].numel() == 0:
+        return
+    t = ins[key]
+    if loss == 'kl_div' and t.max() > 0 and bool((t >= 0).all()):
+        bad = -0.5                                     # a negative probability (PyTorch: NaN; LossLab: an error)
+    elif t.is_floating_point() and loss != 'kl_div':
+        bad = 1.5 if loss == 'binary_cross_entropy' else -0.5
+    elif not t.is_floating_point():
+        bad = int(t.max()) + 7                         # a class index past the last class
+    else:
+        return
+    flat = t.flatten()
+    flat[r.randrange(flat.numel())] = bad
+    ins[key] = flat.reshape(t.shape)
+
+
+LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
+                'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'multi_margin_loss', 'triplet_margin_loss')
+
+GENERATORS = {
+    'mse_loss': g_pointwise('mse_loss', F.mse_loss),
+    'l1_loss': g_pointwise('l1_loss', F.l1_loss),
+    'smooth_l1_loss': g_pointwise('smooth_l1_loss', F.smooth_l1_loss, lambda r: {'beta': r.choice((0.0, 0.5, 1.0, 2.0))}),
+    'huber_loss': g_pointwise('huber_loss', F.huber_loss, lambda r: {'delta': r.choice((0.5, 1.0, 2.0))}),
+    'poisson_nll_loss': g_poisson,
+    'gaussian_nll_loss': g_gaussian,
+    'binary_cross_entropy': g_bce,
+    'binary_cross_entropy_with_logits': g_bce_logits,
+    'soft_margin_loss': g_soft_margin,
+    'cross_entropy': lambda r, g: g_ce(r, g, False),
+    'nll_loss': lambda r, g: g_ce(r, g, True),
+    'kl_div': g_kl,
+    'hinge_embedding_loss': g_hinge_emb,
+    'margin_ranking_loss': g_margin_ranking,
+    'cosine_embedding_loss': g_cosine_emb,
+    'multi_margin_loss': g_multi_margin,
+    'multilabel_margin_loss': g_multilabel_margin,
+    'multilabel_soft_margin_loss': g_multilabel_soft,
+    'triplet_margin_loss': g_triplet,
+    'ctc_loss': g_ctc,
+    'sigmoid_focal_loss': g_focal,
+}
+
+
+def torch_answer(fn, ins):
+    """(value, {name: grad}) or ('error', message). Gradients only for inputs torch can differentiate."""
+    def run(grad_names):
+        t = {}
+        for k, v in ins.items():
+            v = v.clone()
+            if k in grad_names:
+                v.requires_grad_(True)
+            t[k] = v
+        out = fn(t)
+        grads = {}
+        if grad_names:
+            out.sum().backward()
+            grads = {k: t[k].grad for k in grad_names if t[k].grad is not None}
+        return out.detach(), grads
+    floats = [k for k, v in ins.items() if v.is_floating_point()]
+    try:
+        return run(floats)
+    except Exception as e:
+        msg = str(e)
+    # Some targets have no derivative in PyTorch (e.g. binary_cross_entropy's): drop them one at a time.
+    for drop in range(len(floats)):
+        try:
+            return run(floats[:drop] + floats[drop + 1:])
+        except Exception:
+            pass
+    try:
+        return run(floats[:1])
+    except Exception:
+        pass
+    try:
+        out, _ = run([])
+        return out, {}
+    except Exception as e:
+        return 'error', str(e).splitlines()[0]
+
+
+def close(a, b):
+    a = torch.as_tensor(a, dtype=torch.float64)
+    b = b.to(torch.float64)
+    if a.shape != b.shape:
+        if a.numel() == b.numel() == 1:
+            a, b = a.reshape(()), b.reshape(())
+        else:
+            return False, 'shape %s vs torch %s' % (tuple(a.shape), tuple(b.shape))
+    both_nan = torch.isnan(a) & torch.isnan(b)
+    diff = (a - b).abs()
+    ok = both_nan | (a == b) | (diff <= ATOL + RTOL * b.abs())
+    if bool(ok.all()):
+        return True, ''
+    i = int((~ok).flatten().nonzero()[0])
+    return False, "at flat index %d: %r vs torch %r (tolerance %.3g)" % (i, a.flatten()[i].item(), b.flatten()[i].item(), ATOL + RTOL * abs(b.flatten()[i].item()))
+
+
+def decode(x):
+    if isinstance(x, list):
+        return [decode(v) for v in x]
+    if isinstance(x, str):
+        return float(x)
+    return x
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--cli', required=True)
+    ap.add_argument('--cases', type=int, default=40, help='random cases per loss')
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--only', default=None)
+    ap.add_argument('--dtype', default='float64', choices=('float64', 'float32'),
+                    help='float32: LossLab computes in float32 (its SIMD kernels) on float32-rounded inputs, '
+                         'PyTorch in float64; compared to float32 tolerances')
+    ap.add_argument('--verbose', action='store_true')
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    global RTOL, ATOL
+    if a.dtype == 'float32':
+        RTOL, ATOL = 2e-5, 2e-6
+    r = random.Random(a.seed)
+    g = torch.Generator().manual_seed(a.seed)
+    cases = []
+    for name, gen in GENERATORS.items():
+        if a.only and name != a.only:
+            continue
+        for _ in range(a.cases):
+            loss, ins, opts, fn = gen(r, g)
+            corrupt(r, g, loss, ins)
+            if loss in LOGIT_LOSSES and r.random() < 0.15:
+                for key in ('input', 'inputs', 'anchor', 'positive', 'negative'):
+                    if key in ins:
+                        ins[key] = ins[key] * 40.0     # logits far out, where the naive formulas overflow
+            if a.dtype == 'float32':
+                ins = {k: v.float().double() if v.is_floating_point() else v for k, v in ins.items()}
+            cases.append((loss, ins, dict(opts), fn))
+    with tempfile.NamedTemporaryFile('w', suffix='.jsonl', delete=False) as f:
+        for i, (loss, ins, opts, fn) in enumerate(cases):
+            # PyTorch's weight tensors are LossLab options.
+            o = dict(opts, **{k: v.tolist() for k, v in ins.items() if k in OPTION_TENSORS})
+            req = {'id': str(i), 'loss': loss, 'dtype': a.dtype,
+                   'inputs': {k: v.tolist() for k, v in ins.items() if k not in OPTION_TENSORS}, 'options': o}
+            f.write(json.dumps(req) + '\n')
+        path = f.name
+    out = subprocess.run(shlex.split(a.cli) + ['loss', '--batch', path], capture_output=True, text=True)
+    answers = {}
+    for line in out.stdout.splitlines():
+        if line.strip():
+            d = json.loads(line)
+            answers[d.get('id')] = d
+    agreed = disagreed = both_rejected = 0
+    for i, (loss, ins, opts, fn) in enumerate(cases):
+        mine = answers.get(str(i))
+        theirs = torch_answer(fn, ins)
+        problems = []
+        if mine is None:
+            problems.append('no answer')
+        elif 'error' in mine and mine['error']['code'] == 'invalid_value' and theirs[0] != 'error' \
+                and not bool(torch.isfinite(theirs[0]).all()):
+            pass                                       # PyTorch returns NaN where LossLab raises: stricter on purpose
+        elif theirs[0] == 'error' or 'error' in mine:
+            if not (theirs[0] == 'error' and 'error' in mine):
+                problems.append('torch: %s / losslab: %s' % (
+                    theirs[1] if theirs[0] == 'error' else 'ok',
+                    mine['error']['message'] if 'error' in mine else 'ok'))
+        else:
+            ok, why = close(decode(mine['loss']), theirs[0])
+            if not ok:
+                problems.append('value ' + why)
+            for k, gt in theirs[1].items():
+                if k in OPTION_TENSORS or (loss, k) in NO_GRAD:
+                    continue
+                gm = mine.get('grads', {}).get(k)
+                if loss == 'kl_div' and k == 'target' and not opts['log_target']:
+                    # Documented: at t = 0 LossLab returns the limit -inf where PyTorch's autograd gives NaN.
+                    gt = torch.where(ins['target'] == 0, -math.inf, gt)
+                if loss == 'poisson_nll_loss' and k == 'target' and opts['full'] and gm is not None:
+                    # Documented: the Stirling term is 0 with gradient 0 where y <= 1; PyTorch's autograd gives NaN at y = 0.
+                    zero = (ins['target'] == 0) & torch.isnan(gt)
+                    gt = torch.where(zero, torch.as_tensor(decode(gm), dtype=torch.float64), gt)
+                if loss == 'sigmoid_focal_loss' and gm is not None:
+                    # Documented: where p_t rounds to 1 with γ < 1, PyTorch's autograd gives 0·∞ = NaN; LossLab's
+                    # gradient is finite for every γ ≥ 0 (and tiny there).
+                    mine_g = torch.as_tensor(decode(gm), dtype=torch.float64)
+                    gt = torch.where(torch.isnan(gt) & (mine_g.abs() < 1e-8), mine_g, gt)
+                if gm is None:
+                    problems.append('no gradient for %s' % k)
+                    continue
+                ok, why = close(decode(gm), gt)
+                if not ok:
+                    problems.append('grad %s %s' % (k, why))
+        if problems:
+            disagreed += 1
+            shapes = {k: tuple(v.shape) for k, v in ins.items()}
+            print('DIFF %s %s %s: %s' % (loss, json.dumps(opts), shapes, '; '.join(problems)))
+            if a.verbose:
+                print('   ', json.dumps({k: v.tolist() for k, v in ins.items()}))
+        else:
+            agreed += 1
+            both_rejected += theirs[0] == 'error'
+    print('torch-diff: %d agreed (%d of them rejected by both), %d disagreed over %d losses'
+          % (agreed, both_rejected, disagreed, len({c[0] for c in cases})))
+    sys.exit(1 if disagreed else 0)
+
+
+if __name__ == '__main__':
+    main()
