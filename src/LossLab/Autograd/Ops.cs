@@ -184,9 +184,11 @@ public static class Ops
     /// rounded once. Subtracting a float32-rounded logsumexp instead would shift every log-probability by up to half
     /// its ulp (3.8e-6 at 100). Gradient: g − softmax·Σg over the axis.
     /// </summary>
-    public static Tensor LogSoftmax(Tensor a, int? axis = null)
+    public static Tensor LogSoftmax(Tensor a, int? axis = null) => LogSoftmax(a, axis, "log_softmax");
+
+    private static Tensor LogSoftmax(Tensor a, int? axis, string op)
     {
-        var (outer, n, inner, _) = Reduction(a, axis ?? ClassAxis(a), keepDim: true, "log_softmax");
+        var (outer, n, inner, _) = Reduction(a, axis ?? ClassAxis(a), keepDim: true, op);
         var data = new double[a.Length];
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
@@ -216,7 +218,7 @@ public static class Ops
     }
 
     /// <summary>exp(log_softmax(x)): max-shifted, so never NaN for large logits.</summary>
-    public static Tensor Softmax(Tensor a, int? axis = null) => Exp(LogSoftmax(a, axis));
+    public static Tensor Softmax(Tensor a, int? axis = null) => Exp(LogSoftmax(a, axis, "softmax"));
 
     // ================================================================ shape and indexing
 
