@@ -54,6 +54,38 @@ public sealed class OptimizerTests
         Assert.Equal(-0.01 * 2 / (Math.Sqrt(0.01 * 4) + 1e-8), Step(r, ref s, [2], [0], 0.01)[0], 12);
     }
 
+    public static TheoryData<string, double[]> TorchRuns => new()
+    {
+        // PyTorch 1.13, float64: θ₀ = [1, −2, 0.5], p.grad set to the three gradients below, then opt.step() each time.
+        { "sgd_momentum", [0.9442187689999999, -1.3361091980000002, 0.3870973995] },
+        { "sgd_nesterov", [0.9570397353710001, -1.248724258682, 0.19662145057049996] },
+        { "rmsprop", [0.9500465665600308, -1.9551395607113429, 0.4050319555104579] },
+        { "adam", [0.9827147462738316, -1.9858688957416224, 0.4931423602410336] },
+        { "adamw", [0.9801248029682674, -1.9800296831843767, 0.5016929916123] },
+    };
+
+    [Theory]
+    [MemberData(nameof(TorchRuns))]
+    public void Three_steps_with_weight_decay_match_pytorch(string name, double[] expected)
+    {
+        (IOptimizer o, double lr) = name switch
+        {
+            "sgd_momentum" => ((IOptimizer)new Sgd(0.9, WeightDecay: 0.01), 0.1),
+            "sgd_nesterov" => (new Sgd(0.9, Nesterov: true, WeightDecay: 0.01), 0.1),
+            "rmsprop" => (new RmsProp(0.99, 1e-8, WeightDecay: 0.01), 0.01),
+            "adam" => (new Adam(WeightDecay: 0.01), 0.01),
+            _ => (new Adam(WeightDecay: 0.1, Decoupled: true), 0.01),
+        };
+        double[] theta = [1, -2, 0.5];
+        OptimizerState s = o.Init([3]);
+        foreach (double[] g in new double[][] { [0.3, -4, 0], [0.1, 2, -1], [-0.5, 0.5, 3] })
+        {
+            double[] u = Step(o, ref s, g, theta, lr);
+            for (int i = 0; i < 3; i++) theta[i] += u[i];
+        }
+        for (int i = 0; i < 3; i++) Assert.Equal(expected[i], theta[i], 1e-14);
+    }
+
     [Fact]
     public void Schedules_and_clipping()
     {
