@@ -25,8 +25,10 @@ public sealed record ClassificationResult(
 /// ROC-AUC is the Mann–Whitney statistic with average ranks for ties (binary: class 1's score; multiclass: the
 /// macro mean of one-vs-rest over classes that have both positives and negatives). PR-AUC is average precision
 /// Σ (Rₙ − Rₙ₋₁)·Pₙ over distinct thresholds, macro-averaged the same way. Log loss clips probabilities to
-/// [1e-15, 1]. ECE uses 15 equal-width bins of the top-label confidence. Precision of a class never predicted,
-/// and recall of a class never present, count as 0 in macro means (scikit-learn's zero_division=0).
+/// [1e-15, 1]. ECE uses 15 equal-width bins of the top-label confidence. Macro means run over the classes present
+/// in the labels or the predictions, as scikit-learn's default labels and torchmetrics do: a class absent from
+/// both (a split without it) does not count. Precision of a class never predicted, and recall of a class never
+/// present, count as 0 (scikit-learn's zero_division=0).
 /// </remarks>
 public sealed class ClassificationMetrics(int classes)
 {
@@ -81,6 +83,7 @@ public sealed class ClassificationMetrics(int classes)
             binCount[bin]++;
         }
         var perClass = new List<ClassScores>();
+        var seen = new List<ClassScores>();   // classes present in the labels or the predictions
         int correct = 0;
         for (int k = 0; k < c; k++)
         {
@@ -95,6 +98,7 @@ public sealed class ClassificationMetrics(int classes)
             double recall = support == 0 ? 0 : (double)confusion[k, k] / support;
             double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
             perClass.Add(new ClassScores(precision, recall, f1, support));
+            if (support > 0 || predictedK > 0) seen.Add(perClass[^1]);
         }
         double ece = 0;
         for (int b = 0; b < EceBins; b++)
@@ -106,9 +110,9 @@ public sealed class ClassificationMetrics(int classes)
         return new ClassificationResult(
             Accuracy: n == 0 ? double.NaN : (double)correct / n,
             BalancedAccuracy: present.Count == 0 ? double.NaN : present.Average(p => p.Recall),
-            MacroPrecision: perClass.Average(p => p.Precision),
-            MacroRecall: perClass.Average(p => p.Recall),
-            MacroF1: perClass.Average(p => p.F1),
+            MacroPrecision: seen.Count == 0 ? double.NaN : seen.Average(p => p.Precision),
+            MacroRecall: seen.Count == 0 ? double.NaN : seen.Average(p => p.Recall),
+            MacroF1: seen.Count == 0 ? double.NaN : seen.Average(p => p.F1),
             RocAuc: auc,
             PrAuc: ap,
             LogLoss: n == 0 ? double.NaN : logLoss / n,

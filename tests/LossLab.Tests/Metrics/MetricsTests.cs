@@ -27,6 +27,40 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void Multiclass_metrics_with_tied_scores_match_scikit_learn()
+    {
+        // scikit-learn 1.2.1: accuracy_score, balanced_accuracy_score, f1/precision/recall_score(average='macro',
+        // zero_division=0), roc_auc_score(multi_class='ovr', average='macro'), average_precision_score on the
+        // binarized labels (average='macro'), log_loss. Ties within rows (argmax takes the first) and across rows.
+        double[] p =
+        [
+            0.5, 0.3, 0.2, 0.2, 0.5, 0.3, 0.2, 0.5, 0.3, 0.1, 0.1, 0.8, 0.6, 0.2, 0.2, 0.3, 0.3, 0.4,
+            0.2, 0.6, 0.2, 0.5, 0.3, 0.2, 0.1, 0.3, 0.6, 0.4, 0.4, 0.2, 0.3, 0.2, 0.5, 0.25, 0.5, 0.25,
+        ];
+        var m = new ClassificationMetrics(3);
+        m.Update(p, [0, 1, 2, 2, 0, 1, 1, 0, 2, 1, 0, 1]);
+        ClassificationResult r = m.Result();
+        Assert.Equal(0.6666666666666666, r.Accuracy, 1e-15);
+        Assert.Equal(0.6722222222222222, r.BalancedAccuracy, 1e-15);
+        Assert.Equal(0.6626984126984127, r.MacroF1, 1e-15);
+        Assert.Equal(0.6666666666666666, r.MacroPrecision, 1e-15);
+        Assert.Equal(0.6722222222222222, r.MacroRecall, 1e-15);
+        Assert.Equal(0.910653659611993, r.RocAuc, 1e-15);
+        Assert.Equal(0.8403703703703703, r.PrAuc, 1e-15);
+        Assert.Equal(0.754701524141994, r.LogLoss, 1e-15);
+
+        // A fourth class that neither the labels nor the predictions contain does not dilute the macro means
+        // (scikit-learn's default labels are those seen; torchmetrics drops such classes too).
+        var wider = new ClassificationMetrics(4);
+        wider.Update([.. Enumerable.Range(0, 12).SelectMany(i => new[] { p[3 * i], p[3 * i + 1], p[3 * i + 2], 0.0 })], [0, 1, 2, 2, 0, 1, 1, 0, 2, 1, 0, 1]);
+        ClassificationResult w = wider.Result();
+        Assert.Equal(r.MacroF1, w.MacroF1, 1e-15);
+        Assert.Equal(r.MacroPrecision, w.MacroPrecision, 1e-15);
+        Assert.Equal(r.MacroRecall, w.MacroRecall, 1e-15);
+        Assert.Equal(r.BalancedAccuracy, w.BalancedAccuracy, 1e-15);
+    }
+
+    [Fact]
     public void Ties_get_average_ranks_and_ece_measures_overconfidence()
     {
         var m = new ClassificationMetrics(2);
