@@ -144,7 +144,8 @@ internal static class TrainCommand
                 string metric = r.Validation.TryGetValue("accuracy", out double a) ? $"val accuracy {a:F4}" : r.Validation.TryGetValue("r2", out double r2) ? $"val r2 {r2:F4}" : "";
                 if (r.Epoch == 1 || r.Epoch % Math.Max(1, options.Epochs / 10) == 0)
                 {
-                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch,4}/{options.Epochs}  train loss {r.TrainLoss:G5}  val loss {r.ValidationLoss:G5}  {metric}"));
+                    string validation = double.IsNaN(r.ValidationLoss) && r.Validation.Count == 0 ? "n/a (no validation rows)" : r.ValidationLoss.ToString("G5", CultureInfo.InvariantCulture);
+                    console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"epoch {r.Epoch,4}/{options.Epochs}  train loss {r.TrainLoss:G5}  val loss {validation}  {metric}"));
                 }
             });
             result = Trainer.Train(data, options, console.Registry, lines, cancel);
@@ -162,7 +163,9 @@ internal static class TrainCommand
         if (save is not null) console.Out.WriteLine($"saved {save}");
         string headline = result.Test.TryGetValue("accuracy", out double acc)
             ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {acc:F4}")
-            : string.Create(CultureInfo.InvariantCulture, $"test r2 {result.Test.GetValueOrDefault("r2"):F4}");
+            : result.Test.TryGetValue("r2", out double r2)
+            ? string.Create(CultureInfo.InvariantCulture, $"test r2 {r2:F4}")
+            : result.Test.Count == 0 ? "no test rows (--test-fraction 0)" : string.Join(", ", result.Test.Take(2).Select(m => string.Create(CultureInfo.InvariantCulture, $"test {m.Key} {m.Value:F4}")));
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained {data.TargetName} ({data.Task}, {data.Rows} rows) for {result.History.Count} epochs in {seconds:F1} s: {headline}"));
         return ExitCodes.Ok;
     }

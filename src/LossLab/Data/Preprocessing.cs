@@ -26,10 +26,31 @@ public static class Splitter
             validation.AddRange(group.Skip(nTest).Take(nVal));
             train.AddRange(group.Skip(nTest + nVal));
         }
+        // On small data a split asked for can round to no rows (2 rows per class × 0.2 = 0): give it one training row,
+        // from the class with the most, rather than report metrics of nothing.
+        bool byClass = groups.Count > 1;
+        if (testFraction > 0 && test.Count == 0) MoveOne(train, test, data, byClass, "test");
+        if (validationFraction > 0 && validation.Count == 0) MoveOne(train, validation, data, byClass, "validation");
         Shuffle(train, random);
         Shuffle(validation, random);
         Shuffle(test, random);
         return new Split(train, validation, test);
+    }
+
+    private static void MoveOne(List<int> train, List<int> split, Dataset data, bool byClass, string name)
+    {
+        if (train.Count < 2)
+        {
+            throw new ArgumentException($"{data.Rows} rows are too few for a {name} split and a training split; use more rows or set the {name} fraction to 0");
+        }
+        int index = train.Count - 1;
+        if (byClass)
+        {
+            int largest = train.GroupBy(i => (int)data.Targets[i]).MaxBy(g => g.Count())!.Key;
+            index = train.FindLastIndex(i => (int)data.Targets[i] == largest);
+        }
+        split.Add(train[index]);
+        train.RemoveAt(index);
     }
 
     /// <summary>Fisher–Yates with the given generator (deterministic for a seed).</summary>

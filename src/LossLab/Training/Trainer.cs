@@ -209,7 +209,7 @@ public static class Trainer
             }
             else if (options.EarlyStopping is int patience && ++sinceBest >= patience)
             {
-                reason = $"early stopping: no lower validation loss for {patience} epochs";
+                reason = $"early stopping: no lower {(va.Rows > 0 ? "validation" : "training")} loss for {patience} epochs";
                 break;
             }
             if (epochs % options.CheckpointEvery == 0 && epochs < options.Epochs) Checkpoint(epochs, null);

@@ -15,6 +15,17 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void Without_test_or_validation_rows_the_table_says_so_instead_of_printing_a_fake_r2()
+    {
+        var (code, output, _) = Run("train", "--data", Datasets.PathOf("iris"), "--hidden", "4", "--epochs", "1", "--test-fraction", "0", "--validation-fraction", "0");
+        Assert.Equal(0, code);
+        Assert.Contains("val loss n/a (no validation rows)", output);
+        Assert.Contains("no test rows (--test-fraction 0)", output);
+        Assert.DoesNotContain("r2", output);
+        Assert.DoesNotContain("NaN", output);
+    }
+
+    [Fact]
     public void Json_output_has_settings_history_and_lower_case_test_metrics_and_is_identical_for_one_seed_apart_from_timing()
     {
         string[] args = ["train", "--data", Datasets.PathOf("wine"), "--hidden", "8", "--epochs", "4", "--seed", "3", "--dropout", "0.1", "--format", "json"];

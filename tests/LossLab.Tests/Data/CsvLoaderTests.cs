@@ -63,6 +63,24 @@ public sealed class CsvLoaderTests
     }
 
     [Fact]
+    public void Small_data_gets_a_row_in_every_split_it_asks_for_or_a_clear_error()
+    {
+        // 2 rows per class × 0.2 rounds to 0 test rows: the split takes one training row instead of being empty.
+        Dataset four = Parse("a,b,target\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n");
+        Split s = Splitter.Stratified(four, 0.2, 0.1, seed: 0);
+        Assert.Single(s.Test);
+        Assert.Single(s.Validation);
+        Assert.Equal(2, s.Train.Count);
+        Assert.Equal([0, 1, 2, 3], s.Train.Concat(s.Validation).Concat(s.Test).Order());
+        // A fraction of 0 stays empty.
+        Assert.Empty(Splitter.Stratified(four, 0, 0, seed: 0).Test);
+        // Too few rows to train on after holding out both: an error that says so.
+        Dataset two = Parse("a,b,target\n1,2,0\n3,4,1\n");
+        var e = Assert.Throws<ArgumentException>(() => Splitter.Stratified(two, 0.2, 0.1, seed: 0));
+        Assert.Contains("2 rows are too few", e.Message);
+    }
+
+    [Fact]
     public void Stratified_splits_keep_class_balance_and_standardization_uses_training_rows_only()
     {
         Dataset d = Datasets.Load("breast_cancer");
