@@ -26,11 +26,9 @@ internal static class EvaluateCommand
                 TargetColumn = p.GetValue(TrainCommand.TargetOption) ?? model.TargetName,
                 Task = model.Task,
                 DropMissing = p.GetValue(TrainCommand.DropMissingOption),
+                FeatureNames = model.FeatureNames,   // by name, with training's one-hot categories
+                ClassNames = model.Task is TaskKind.Binary or TaskKind.Multiclass ? model.ClassNames : null,
             });
-            if (data.Task != TaskKind.Regression && data.Classes > model.ClassNames.Count)
-            {
-                throw new ArgumentException($"the data has {data.Classes} classes, the model knows {model.ClassNames.Count}");
-            }
             Dataset scaled = model.Standardizer.Transform(data);
             console.Out.WriteLine($"model: {model.Network.Describe()} ({model.Task}, trained with {model.LossName}) on {data.Rows} rows");
             string[] losses = p.GetValue(LossesOption) is { Length: > 0 } l ? l : [model.LossName];

@@ -24,6 +24,19 @@ public sealed record CsvOptions
 
     /// <summary>Drop rows with empty cells instead of failing (the count is reported in <see cref="CsvReport"/>).</summary>
     public bool DropMissing { get; init; }
+
+    /// <summary>
+    /// A trained model's feature columns, in order (numeric columns by name, one-hot columns as "column=category"):
+    /// the data is read into exactly these, by name, and a category the model never saw is an error. Null reads the
+    /// file's own columns.
+    /// </summary>
+    public IReadOnlyList<string>? FeatureNames { get; init; }
+
+    /// <summary>
+    /// A trained model's classes: labels map to these indices by name (numerically when both are numbers), a label
+    /// outside them is an error, and a file may hold fewer classes. Null derives the classes from the file.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
 }
 
 /// <summary>What the loader did: rows read and dropped, and the categorical columns it one-hot encoded.</summary>
@@ -96,7 +109,8 @@ public static class CsvLoader
 
         var columns = new List<(string Name, double[][] Values)>();   // each feature column expands to 1+ columns
         var encoded = new List<string>();
-        for (int c = 0; c < header.Count; c++)
+        if (options.FeatureNames is not null) CsvSchema.Columns(rows, header, targetColumns, options.FeatureNames, source, columns, encoded);
+        for (int c = 0; options.FeatureNames is null && c < header.Count; c++)
         {
             if (targetColumns.Contains(c)) continue;
             double[]? numeric = Numeric(rows, c, header[c], source, out string[]? categories);
@@ -133,11 +147,13 @@ public static class CsvLoader
                 }
             return new Dataset(features, d, labels, [.. columns.Select(c => c.Name)], string.Join(",", targetNames), TaskKind.Multilabel, targetNames);
         }
-        var (targets, task, classNames) = Targets(rows, target, header[target], source, options.Task);
+        var (targets, task, classNames) = options.ClassNames is not null && options.Task is TaskKind.Binary or TaskKind.Multiclass
+            ? CsvSchema.Targets(rows, target, header[target], source, options.ClassNames, options.Task.Value)
+            : Targets(rows, target, header[target], source, options.Task);
         return new Dataset(features, d, targets, [.. columns.Select(c => c.Name)], header[target], task, classNames);
     }
 
-    private static double[]? Numeric(List<(int Line, string[] Cells)> rows, int c, string name, string source, out string[]? categories)
+    internal static double[]? Numeric(List<(int Line, string[] Cells)> rows, int c, string name, string source, out string[]? categories)
     {
         var values = new double[rows.Count];
         int bad = -1, badCount = 0;

@@ -57,6 +57,26 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void Evaluate_reads_a_file_of_one_class_in_the_models_class_indices_and_columns()
+    {
+        string dir = Directory.CreateTempSubdirectory("losslab-eval").FullName;
+        string model = Path.Combine(dir, "iris.json"), subset = Path.Combine(dir, "virginica.csv");
+        Assert.Equal(0, Run("train", "--data", Datasets.PathOf("iris"), "--epochs", "60", "--lr", "0.01", "--save", model).Code);
+        // Only class 2, with the columns reordered. Read with its own classes, "2" would have become class 0.
+        string[] lines = File.ReadAllLines(Datasets.PathOf("iris"));
+        var rows = lines.Skip(1).Select(l => l.Split(',')).Where(c => c[^1] == "2").Select(c => $"{c[4]},{c[3]},{c[2]},{c[1]},{c[0]}");
+        File.WriteAllLines(subset, ["target,petal_width,petal_length,sepal_width,sepal_length", .. rows]);
+        var (code, output, error) = Run("evaluate", "--model", model, "--data", subset);
+        Assert.True(code == 0, error);
+        double accuracy = double.Parse(output.Split('\n').First(l => l.TrimStart().StartsWith("accuracy", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(accuracy > 0.8, output);
+        File.AppendAllLines(subset, ["7,1.0,1.0,1.0,1.0"]);
+        var (badCode, _, badError) = Run("evaluate", "--model", model, "--data", subset);
+        Assert.Equal(2, badCode);
+        Assert.Contains("'7' is not one of the model's classes (0, 1, 2)", badError);
+    }
+
+    [Fact]
     public void A_saved_model_exports_to_an_onnx_file()
     {
         string dir = Directory.CreateTempSubdirectory("losslab-export").FullName;

@@ -63,6 +63,34 @@ public sealed class CsvLoaderTests
     }
 
     [Fact]
+    public void A_models_schema_reads_columns_by_name_one_hot_from_training_categories_and_classes_by_name()
+    {
+        Dataset train = Parse("x,color,y\n1,red,a\n2,blue,b\n3,green,c\n4,red,a\n");
+        Assert.Equal(["x", "color=blue", "color=green", "color=red"], train.FeatureNames);
+        var schema = new CsvOptions { Task = TaskKind.Multiclass, FeatureNames = train.FeatureNames, ClassNames = train.ClassNames };
+        // Columns in another order, one category and one class only: same features, same class indices.
+        Dataset d = Parse("color,y,x\nred,c,5\nred,c,6\n", schema with { TargetColumn = "y" });
+        Assert.Equal(train.FeatureNames, d.FeatureNames);
+        Assert.Equal([5.0, 0, 0, 1, 6, 0, 0, 1], d.Features);
+        Assert.Equal([2.0, 2], d.Targets);
+        Assert.Equal(3, d.Classes);
+
+        var unseenClass = Assert.Throws<DataFormatException>(() => Parse("x,color,y\n1,red,a\n2,red,z\n", schema));
+        Assert.Contains("line 3, column 'y': 'z' is not one of the model's classes (a, b, c)", unseenClass.Message);
+        var unseenCategory = Assert.Throws<DataFormatException>(() => Parse("x,color,y\n1,pink,a\n", schema));
+        Assert.Contains("line 2, column 'color': category 'pink' was not seen in training (known: blue, green, red)", unseenCategory.Message);
+        var missing = Assert.Throws<DataFormatException>(() => Parse("color,y\nred,a\n", schema));
+        Assert.Contains("no column 'x'; the model was trained on x, color=blue", missing.Message);
+        var text = Assert.Throws<DataFormatException>(() => Parse("x,color,y\nabc,red,a\ndef,red,a\n", schema));
+        Assert.Contains("column 'x' holds text", text.Message);
+
+        // Numeric classes match numerically: "1.0" is class "1".
+        Dataset numbers = Parse("a,t\n1,0\n2,1\n3,0\n4,1\n");
+        Dataset floats = Parse("a,t\n5,1.0\n", new CsvOptions { Task = TaskKind.Binary, FeatureNames = numbers.FeatureNames, ClassNames = numbers.ClassNames });
+        Assert.Equal([1.0], floats.Targets);
+    }
+
+    [Fact]
     public void Small_data_gets_a_row_in_every_split_it_asks_for_or_a_clear_error()
     {
         // 2 rows per class × 0.2 rounds to 0 test rows: the split takes one training row instead of being empty.
