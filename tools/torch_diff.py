@@ -43,8 +43,13 @@ def tensor(shape, lo=-3.0, hi=3.0, rng=None):
     return torch.empty(shape, dtype=torch.float64).uniform_(lo, hi, generator=rng)
 
 
+BIG = False   # --big: some last dimensions up to 300, so that the float32 SIMD kernels run full vectors and tails
+
+
 def shape_nd(r, max_dims=3, min_dims=1):
     s = [r.randint(1, 4) for _ in range(r.randint(min_dims, max_dims))]
+    if BIG and r.random() < 0.3:
+        s[-1] = r.randint(1, 300)
     # One case in twenty is empty: reductions over nothing must match too. Only the last dimension can be 0,
     # since a nested JSON list cannot spell (0, 4).
     if r.random() < 0.05:
@@ -146,7 +151,7 @@ def class_targets(r, g, shape, c, ignore):
 
 
 def g_ce(r, g, nll=False):
-    c = r.randint(1, 5)
+    c = r.randint(1, 300) if BIG and r.random() < 0.3 else r.randint(1, 5)
     k = r.random()
     if k < 0.15:
         s, ts = (c,), ()
@@ -496,11 +501,13 @@ def main():
                     help='float32: LossLab computes in float32 (its SIMD kernels) on float32-rounded inputs, '
                          'PyTorch in float64; compared to float32 tolerances')
     ap.add_argument('--verbose', action='store_true')
+    ap.add_argument('--big', action='store_true', help='some last dimensions (and class counts) up to 300')
     ap.add_argument('--expressions', type=int, default=0,
                     help='also this many random expressions (expr:...) of the autograd primitives')
     a = ap.parse_args()
     torch.set_num_threads(1)
-    global RTOL, ATOL
+    global RTOL, ATOL, BIG
+    BIG = a.big
     if a.dtype == 'float32':
         RTOL, ATOL = 2e-5, 2e-6
     r = random.Random(a.seed)
