@@ -19,8 +19,8 @@ internal static class CsvSchema
         {
             int eq = f.IndexOf('=', StringComparison.Ordinal);
             if (header.Contains(f) || eq <= 0) continue;
-            string column = f[..eq];
-            if (!categories.TryGetValue(column, out HashSet<string>? set)) categories[column] = set = [];
+            string name = f[..eq];
+            if (!categories.TryGetValue(name, out HashSet<string>? set)) categories[name] = set = [];
             set.Add(f[(eq + 1)..]);
         }
         foreach (string f in features)
