@@ -136,11 +136,18 @@ public static class Comparison
         return new PairedDifference(s.Mean, s.Mean - half, s.Mean + half);
     }
 
-    /// <summary>Two-sided 95 % critical value of Student's t with <paramref name="df"/> degrees of freedom.</summary>
+    /// <summary>
+    /// Two-sided 95 % critical value of Student's t with <paramref name="df"/> degrees of freedom: the table to
+    /// df = 30, then the Cornish–Fisher expansion around z = 1.959964 (within 2e-4 of the exact value from df = 30).
+    /// </summary>
     public static double TCritical95(int df)
     {
         double[] table = [double.NaN, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
             2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042];
-        return df < 1 ? double.NaN : df < table.Length ? table[df] : df < 60 ? 2.00 : df < 120 ? 1.98 : 1.96;
+        if (df < 1) return double.NaN;
+        if (df < table.Length) return table[df];
+        const double z = 1.959963984540054;
+        double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z, n = df;
+        return z + (z3 + z) / (4 * n) + (5 * z5 + 16 * z3 + 3 * z) / (96 * n * n) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * n * n * n);
     }
 }

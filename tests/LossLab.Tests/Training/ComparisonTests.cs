@@ -18,7 +18,11 @@ public sealed class ComparisonTests
         Assert.Equal(2 - 4.303 / Math.Sqrt(3), d.Low, 12);
         Assert.False(d.Significant);
         Assert.True(Comparison.Paired([2.0, 2.1, 1.9, 2.05], [1.0, 1.1, 0.95, 1.0]).Significant);
-        Assert.Equal(1.96, Comparison.TCritical95(500));
+        // Beyond the table: t₀.₉₇₅ at df = 31, 40, 60, 120, 500 (standard tables, 4 decimals).
+        foreach (var (df, t) in new[] { (31, 2.0395), (40, 2.0211), (60, 2.0003), (120, 1.9799), (500, 1.9647) })
+        {
+            Assert.Equal(t, Comparison.TCritical95(df), 2e-4);
+        }
         Assert.True(double.IsNaN(Comparison.Paired([1], [0]).Low));
         Spread s = Comparison.Describe([1, 2, 3, double.NaN]);
         Assert.Equal((2.0, 1.0, 3), (s.Mean, s.Std, s.Count));
