@@ -88,7 +88,8 @@ def g_poisson(r, g):
 
 def g_gaussian(r, g):
     s = shape_nd(r, 3, 2)
-    vs = s if r.random() < 0.5 else s[:-1] + (1,)
+    k = r.random()
+    vs = s if k < 0.4 else s[:-1] + (1,) if k < 0.7 else s[:-1]   # PyTorch's three var shapes
     x, y, v = tensor(s, rng=g), tensor(s, rng=g), tensor(vs, 0.05, 3, g)
     o = {'reduction': red(r), 'full': r.random() < 0.5, 'eps': r.choice((1e-6, 0.1))}
     return 'gaussian_nll_loss', {'input': x, 'target': y, 'var': v}, o, \
