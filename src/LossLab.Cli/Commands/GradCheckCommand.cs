@@ -76,6 +76,11 @@ internal static class GradCheckCommand
         }
         ILoss loss = d.Create(options);
         GradCheckReport report = GradCheck.Run(loss, inputs, new GradCheckOptions { RelativeTolerance = rtol, AbsoluteTolerance = atol });
+        if (report.Checked == 0)
+        {
+            // A check of nothing must not read as a pass.
+            throw new LossArgumentException(LossErrorCode.InvalidShape, $"{d.Name}: no gradient elements to check: the inputs are empty{(shapeText is null ? "" : $" (--shape {shapeText})")}; use a shape without 0");
+        }
         if (json) WriteJson(console, d.Name, report);
         else WriteTable(console, d.Name, report, rtol, atol);
         return report.Passed ? ExitCodes.Ok : ExitCodes.CheckFailed;

@@ -183,6 +183,11 @@ public sealed class CommandLineTests
         var (badShape, _, err2) = Run("", "gradcheck", "mse_loss", "--shape", "a,b");
         Assert.Equal(2, badShape);
         Assert.Contains("--shape", err2);
+        // Empty inputs check nothing: an error, never a vacuous "passed".
+        var (empty, emptyOut, err3) = Run("", "gradcheck", "mse_loss", "--shape", "3,0");
+        Assert.Equal(2, empty);
+        Assert.DoesNotContain("passed", emptyOut);
+        Assert.Contains("no gradient elements to check", err3);
     }
 
     [Fact]
