@@ -39,6 +39,12 @@ NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target')
            ('cosine_embedding_loss', 'target')}
 
 
+def softplus(x):
+    """log(1 + eˣ) to the last digit. torch's F.softplus returns x itself above its threshold of 20 (off by
+    e⁻²⁰ ≈ 2e-9), and 1.13's logaddexp(x, 0) rounds log(1 + 1.6e-18) to 0 at x = −41."""
+    return torch.relu(x) + torch.log1p(torch.exp(-torch.abs(x)))
+
+
 def tensor(shape, lo=-3.0, hi=3.0, rng=None):
     return torch.empty(shape, dtype=torch.float64).uniform_(lo, hi, generator=rng)
 
@@ -302,7 +308,7 @@ def g_focal(r, g):
         # 1 − (p·y + (1 − p)(1 − y)), cancels near p = 1 and is 2 % off at x = 33.8 (LossLab matches mpmath there).
         xi, ti = t['inputs'], t['targets']
         q = torch.sigmoid(xi) * (1 - ti) + torch.sigmoid(-xi) * ti
-        ce = (1 - ti) * F.softplus(xi) + ti * F.softplus(-xi)
+        ce = (1 - ti) * softplus(xi) + ti * softplus(-xi)
         loss = ce * q ** o['gamma']
         if o['alpha'] >= 0:
             loss = (o['alpha'] * ti + (1 - o['alpha']) * (1 - ti)) * loss
@@ -332,6 +338,116 @@ def corrupt(r, g, loss, ins):
     ins[key] = flat.reshape(t.shape)
 
 
+# pytorch-metric-learning's losses, written out from its definitions (it is not a Debian package): labels give the
+# pairs (same label: positive, i ≠ j), `mean` is its reducer (NT-Xent: MeanReducer over positive pairs; SupCon and
+# contrastive: AvgNonZeroReducer, contrastive per sub-loss), `sum` adds every term.
+
+def embeddings_case(r, g):
+    n, d = r.randint(2, 8), r.randint(2, 5)   # D = 1 makes every cosine ±1 and its gradient 0 up to round-off
+    x = tensor((n, d), rng=g)
+    labels = torch.randint(0, r.choice((2, 3)), (n,), generator=g)
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)
+    eye = torch.eye(n, dtype=torch.bool)
+    return x, labels, same & ~eye, ~same
+
+
+def avg_nonzero(v):
+    nz = v > 0
+    return v[nz].mean() if bool(nz.any()) else v.sum() * 0
+
+
+def g_contrastive(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'pos_margin': r.choice((0.0, 0.2)), 'neg_margin': r.choice((1.0, 0.5, 1.5)),
+         'normalize_embeddings': r.random() < 0.7}
+    def fn(t):
+        e = t['embeddings']
+        if o['normalize_embeddings']:
+            e = e / e.norm(dim=1, keepdim=True)
+        def dist(mask):   # only the pairs: sqrt at the zero diagonal would put NaN into the gradient
+            i, j = mask.nonzero(as_tuple=True)
+            return (e[i] - e[j]).norm(dim=1)
+        pl, nl = torch.relu(dist(pos) - o['pos_margin']), torch.relu(o['neg_margin'] - dist(neg))
+        if o['reduction'] == 'sum':
+            return pl.sum() + nl.sum()
+        return avg_nonzero(pl) + avg_nonzero(nl)
+    return 'contrastive_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def cosine(e):
+    u = e / e.norm(dim=1, keepdim=True)
+    return u @ u.T
+
+
+def g_ntxent(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'temperature': r.choice((0.07, 0.5, 1.0))}
+    def fn(t):
+        s = cosine(t['embeddings']) / o['temperature']
+        terms = []
+        for a, p in pos.nonzero().tolist():
+            negs = s[a][neg[a]]
+            terms.append(torch.logsumexp(torch.cat([s[a, p].reshape(1), negs]), 0) - s[a, p])
+        if not terms:
+            return t['embeddings'].sum() * 0
+        v = torch.stack(terms)
+        return v.sum() if o['reduction'] == 'sum' else v.mean()
+    return 'ntxent_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_supcon(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'temperature': r.choice((0.1, 0.5, 1.0))}
+    def fn(t):
+        s = cosine(t['embeddings']) / o['temperature']
+        n = s.shape[0]
+        per = []
+        for a in range(n):
+            others = [j for j in range(n) if j != a]
+            lse = torch.logsumexp(s[a, others], 0)
+            ps = pos[a].nonzero().flatten().tolist()
+            per.append(-(s[a, ps] - lse).mean() if ps else s[a, a] * 0)
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'supcon_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_multi_similarity(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'alpha': r.choice((2.0, 1.0)), 'beta': r.choice((50.0, 10.0)), 'base': r.choice((0.5, 0.0))}
+    def fn(t):
+        s = cosine(t['embeddings'])
+        per = []
+        for a in range(s.shape[0]):
+            zp = -o['alpha'] * (s[a][pos[a]] - o['base'])
+            zn = o['beta'] * (s[a][neg[a]] - o['base'])
+            one = torch.zeros(1, dtype=s.dtype)
+            per.append(torch.logsumexp(torch.cat([one, zp]), 0) / o['alpha'] + torch.logsumexp(torch.cat([one, zn]), 0) / o['beta'])
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else v.mean()
+    return 'multi_similarity_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_circle(r, g):
+    # detach_weights = false: the true gradient (the paper's detached one is not the value's derivative).
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'm': r.choice((0.4, 0.25)), 'gamma': r.choice((80.0, 10.0)), 'detach_weights': False}
+    def fn(t):
+        s = cosine(t['embeddings'])
+        per = []
+        for a in range(s.shape[0]):
+            sp, sn = s[a][pos[a]], s[a][neg[a]]
+            if sp.numel() == 0 or sn.numel() == 0:
+                per.append(s[a, a] * 0)
+                continue
+            ap, an = torch.relu(1 + o['m'] - sp), torch.relu(sn + o['m'])
+            z = torch.logsumexp(o['gamma'] * an * (sn - o['m']), 0) + torch.logsumexp(-o['gamma'] * ap * (sp - 1 + o['m']), 0)
+            per.append(softplus(z))
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'circle_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
                 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'multi_margin_loss', 'triplet_margin_loss')
 
@@ -357,6 +473,11 @@ GENERATORS = {
     'triplet_margin_loss': g_triplet,
     'ctc_loss': g_ctc,
     'sigmoid_focal_loss': g_focal,
+    'contrastive_loss': g_contrastive,
+    'ntxent_loss': g_ntxent,
+    'supcon_loss': g_supcon,
+    'multi_similarity_loss': g_multi_similarity,
+    'circle_loss': g_circle,
 }
 
 
@@ -379,13 +500,13 @@ def expr_node(r, depth):
         op = r.choice(('exp', 'log', 'sqrt', 'abs', 'relu', 'sigmoid', 'tanh', 'softplus', 'neg', 'sq', 'cube', 'clamp'))
         return {
             'exp': ('exp(clamp(%s, -5, 5))' % a, lambda t: torch.exp(torch.clamp(fa(t), -5, 5))),
-            'log': ('log(softplus(%s) + 0.1)' % a, lambda t: torch.log(F.softplus(fa(t)) + 0.1)),
+            'log': ('log(softplus(%s) + 0.1)' % a, lambda t: torch.log(softplus(fa(t)) + 0.1)),
             'sqrt': ('sqrt(abs(%s) + 0.1)' % a, lambda t: torch.sqrt(torch.abs(fa(t)) + 0.1)),
             'abs': ('abs(%s)' % a, lambda t: torch.abs(fa(t))),
             'relu': ('relu(%s)' % a, lambda t: torch.relu(fa(t))),
             'sigmoid': ('sigmoid(%s)' % a, lambda t: torch.sigmoid(fa(t))),
             'tanh': ('tanh(%s)' % a, lambda t: torch.tanh(fa(t))),
-            'softplus': ('softplus(%s)' % a, lambda t: F.softplus(fa(t))),
+            'softplus': ('softplus(%s)' % a, lambda t: softplus(fa(t))),
             'neg': ('-(%s)' % a, lambda t: -fa(t)),
             'sq': ('(%s)^2' % a, lambda t: fa(t) ** 2),
             'cube': ('(%s)**3' % a, lambda t: fa(t) ** 3),
