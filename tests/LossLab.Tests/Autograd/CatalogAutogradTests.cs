@@ -85,7 +85,7 @@ public sealed partial class CatalogAutogradTests
         double s = F(o, "smooth", 0), alpha = F(o, "alpha", 0.5), beta = F(o, "beta", 0.5);
         Tensor score = kind switch
         {
-            "dice" => (2 * tp + s) / (so + st + s),
+            "dice" => (tp + s) / ((so + st) / 2 + s),   // Tversky with α = β = ½
             "jaccard" => (tp + s) / (so + st - tp + s),
             _ => (tp + s) / (tp + alpha * (so - tp) + beta * (st - tp) + s),
         };

@@ -18,7 +18,8 @@ public enum SegmentationMode { Binary, Multiclass, Multilabel }
 /// <remarks>
 /// <para>Per class c, over the batch and every pixel: TP = (Σo + Σt − Σ|o − t|)/2 (equal to Σo·t for hard targets and
 /// valid for soft ones), FP = Σo − TP, FN = Σt − TP. Scores, clamped below at eps:
-/// Dice (2TP + s)/(Σo + Σt + s); Jaccard (TP + s)/(Σo + Σt − TP + s); Tversky (TP + s)/(TP + α·FP + β·FN + s).
+/// Tversky (TP + s)/(TP + α·FP + β·FN + s); Dice is Tversky with α = β = ½, (TP + s)/((Σo + Σt)/2 + s), and Jaccard
+/// with α = β = 1, (TP + s)/(Σo + Σt − TP + s), as smp's soft_dice_score and soft_jaccard_score.
 /// ℓ_c = 1 − score (or −log score with log_loss), times [Σt &gt; 0] (a class absent from the target gives 0 but still
 /// counts in the mean). reduction = mean (smp's only one): Σ w_c ℓ_c / Σ w_c (w = 1: the mean over classes); sum:
 /// Σ w_c ℓ_c; none: the (C) vector w_c ℓ_c. Tversky's γ (focal Tversky) raises the reduced value, as smp does (with
@@ -148,8 +149,9 @@ public abstract class SoftOverlapLoss : Loss
         {
             case OverlapKind.Dice:
             {
-                double num = 2 * tp + s, den = so + st + s;
-                return den == 0 ? (0, default) : (num / den, (2 / den, -num / (den * den), -num / (den * den)));
+                // Tversky with α = β = ½, as smp's soft_dice_score: 2TP/(Σo + Σt) when s = 0.
+                double num = tp + s, den = (so + st) / 2 + s;
+                return den == 0 ? (0, default) : (num / den, (1 / den, -num / (2 * den * den), -num / (2 * den * den)));
             }
             case OverlapKind.Jaccard:
             {

@@ -25,8 +25,10 @@ public sealed class SoftOverlapTests
         T.Close(jaccard, Eval("jaccard_loss", Probs(0, 0, 1, 1), o), 1e-14);
         T.Close(((1 - 1.5 / (1.5 + 0.3 * 0.3 + 0.7 * 0.5)) + (1 - 1.7 / (1.7 + 0.3 * 0.5 + 0.7 * 0.3))) / 2,
             Eval("tversky_loss", Probs(0, 0, 1, 1), [.. o, ("alpha", 0.3), ("beta", 0.7)]), 1e-14);
-        // smooth = 1: (2TP + 1)/(Σo + Σt + 1).
-        T.Close(((1 - 4 / 4.8) + (1 - 4.4 / 5.2)) / 2, Eval("dice_loss", Probs(0, 0, 1, 1), [.. o, ("smooth", 1.0)]), 1e-14);
+        // smooth = 1: Dice is Tversky with α = β = ½ (smp's soft_dice_score), (TP + 1)/((Σo + Σt)/2 + 1).
+        double smoothDice = ((1 - 2.5 / 2.9) + (1 - 2.7 / 3.1)) / 2;
+        T.Close(smoothDice, Eval("dice_loss", Probs(0, 0, 1, 1), [.. o, ("smooth", 1.0)]), 1e-14);
+        T.Close(smoothDice, Eval("tversky_loss", Probs(0, 0, 1, 1), [.. o, ("smooth", 1.0), ("alpha", 0.5), ("beta", 0.5)]), 1e-14);
         // α = β = 1 is Jaccard; focal Tversky raises the mean to γ.
         T.Close(jaccard * jaccard, Eval("tversky_loss", Probs(0, 0, 1, 1), [.. o, ("alpha", 1.0), ("beta", 1.0), ("gamma", 2.0)]), 1e-14);
     }
