@@ -448,6 +448,67 @@ def g_circle(r, g):
     return 'circle_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+# segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
+# DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
+# Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.
+
+def g_overlap(name):
+    def gen(r, g):
+        mode = r.choice(('binary', 'multiclass', 'multilabel'))
+        n, c, h, w = r.randint(1, 3), (1 if mode == 'binary' else r.randint(2, 4)), r.randint(1, 3), r.randint(1, 4)
+        x = tensor((n, c, h, w), rng=g)
+        o = {'mode': mode, 'from_logits': r.random() < 0.7, 'smooth': r.choice((0.0, 1.0, 0.3)), 'log_loss': r.random() < 0.3}
+        if not o['from_logits']:
+            x = torch.sigmoid(x) if mode != 'multiclass' else torch.softmax(x, 1)
+        ignore = r.choice((None, None, -1, 255))
+        if ignore is not None:
+            o['ignore_index'] = ignore
+        if mode == 'multiclass':
+            y = torch.randint(0, c, (n, h, w), generator=g)
+        else:
+            y = (torch.rand((n, c, h, w), generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+            if r.random() < 0.3:
+                y = torch.rand((n, c, h, w), generator=g, dtype=torch.float64)   # soft targets
+        if ignore is not None:
+            mask = torch.rand(y.shape, generator=g, dtype=torch.float64) < 0.2
+            y = torch.where(mask, torch.tensor(ignore, dtype=y.dtype), y)
+        alpha, beta, gamma = {'dice_loss': (0.5, 0.5, 1.0), 'jaccard_loss': (1.0, 1.0, 1.0)}.get(name, (None, None, None))
+        if name == 'tversky_loss':
+            alpha, beta, gamma = r.choice((0.3, 0.5, 0.7)), r.choice((0.3, 0.5, 0.7)), r.choice((1.0, 0.75, 2.0))
+            o.update({'alpha': alpha, 'beta': beta, 'gamma': gamma})
+
+        def fn(t):
+            yp, yt = t['input'], t['target']
+            if o['from_logits']:
+                yp = yp.log_softmax(1).exp() if mode == 'multiclass' else F.logsigmoid(yp).exp()
+            bs = yt.shape[0]
+            if mode == 'multiclass':
+                yt = yt.reshape(bs, -1)
+                yp = yp.reshape(bs, c, -1)
+                if ignore is not None:
+                    m = yt != ignore
+                    yp = yp * m.unsqueeze(1)
+                    yt = F.one_hot((yt * m).long(), c).permute(0, 2, 1) * m.unsqueeze(1)
+                else:
+                    yt = F.one_hot(yt, c).permute(0, 2, 1)
+            else:
+                yt = yt.reshape(bs, c, -1)
+                yp = yp.reshape(bs, c, -1)
+                if ignore is not None:
+                    m = yt != ignore
+                    yp, yt = yp * m, yt * m
+            yt = yt.to(yp.dtype)
+            dims = (0, 2)
+            so, st = yp.sum(dims), yt.sum(dims)
+            tp = (so + st - (yp - yt).abs().sum(dims)) / 2
+            score = (tp + o['smooth']) / (tp + alpha * (so - tp) + beta * (st - tp) + o['smooth']).clamp_min(1e-7)
+            loss = -torch.log(score.clamp_min(1e-7)) if o['log_loss'] else 1.0 - score
+            loss = loss * (yt.sum(dims) > 0).to(loss.dtype)
+            return loss.mean() ** gamma
+        return name, {'input': x, 'target': y}, o, fn
+    return gen
+
+
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
                 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'multi_margin_loss', 'triplet_margin_loss')
 
@@ -478,6 +539,9 @@ GENERATORS = {
     'supcon_loss': g_supcon,
     'multi_similarity_loss': g_multi_similarity,
     'circle_loss': g_circle,
+    'dice_loss': g_overlap('dice_loss'),
+    'jaccard_loss': g_overlap('jaccard_loss'),
+    'tversky_loss': g_overlap('tversky_loss'),
 }
 
 
@@ -700,6 +764,9 @@ def main():
                     # gradient is finite for every γ ≥ 0 (and tiny there).
                     mine_g = torch.as_tensor(decode(gm), dtype=torch.float64)
                     gt = torch.where(torch.isnan(gt) & (mine_g.abs() < 1e-8), mine_g, gt)
+                if loss == 'tversky_loss' and float(theirs[0]) == 0 and bool(torch.isnan(gt).all()):
+                    # A zero mean raised to γ < 1 has an infinite slope: PyTorch's autograd gives NaN, LossLab 0.
+                    continue
                 if gm is None:
                     problems.append('no gradient for %s' % k)
                     continue
