@@ -36,7 +36,7 @@ RTOL, ATOL = 1e-8, 1e-13
 OPTION_TENSORS = ('weight', 'pos_weight')
 # Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
 NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
-           ('cosine_embedding_loss', 'target')}
+           ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target')}
 
 
 def softplus(x):
@@ -509,6 +509,83 @@ def g_overlap(name):
     return gen
 
 
+def lovasz_weights(fg_sorted):
+    gts = fg_sorted.sum()
+    inter = gts - fg_sorted.cumsum(0)
+    union = gts + (1 - fg_sorted).cumsum(0)
+    j = 1.0 - inter / union
+    if len(fg_sorted) > 1:
+        j = torch.cat([j[:1], j[1:] - j[:-1]])
+    return j
+
+
+def lovasz_hinge_flat(x, y):
+    if len(y) == 0:
+        return x.sum() * 0
+    e = 1.0 - x * (2 * y - 1)
+    e_sorted, perm = torch.sort(e, descending=True)
+    return torch.dot(torch.relu(e_sorted), lovasz_weights(y[perm]))
+
+
+def lovasz_softmax_flat(p, y):
+    losses = []
+    for c in range(p.shape[1]):
+        fg = (y == c).to(p.dtype)
+        if fg.sum() == 0:
+            continue
+        e = (fg - p[:, c]).abs()
+        e_sorted, perm = torch.sort(e, descending=True)
+        losses.append(torch.dot(e_sorted, lovasz_weights(fg[perm])))
+    return torch.stack(losses).mean() if losses else p.sum() * 0
+
+
+def g_lovasz(name):
+    # smp's LovaszLoss (binary: _lovasz_hinge; multiclass: softmax then _lovasz_softmax), per_image or pooled.
+    def gen(r, g):
+        n, h, w = r.randint(1, 3), r.randint(1, 3), r.randint(1, 4)
+        per_image = r.random() < 0.5
+        ignore = r.choice((None, 255))
+        o = {'per_image': per_image}
+        if ignore is not None:
+            o['ignore_index'] = ignore
+        if name == 'lovasz_hinge':
+            x = tensor((n, h, w), rng=g)
+            y = (torch.rand((n, h, w), generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+            if ignore is not None:
+                y = torch.where(torch.rand((n, h, w), generator=g, dtype=torch.float64) < 0.2, float(ignore), y)
+        else:
+            c = r.randint(2, 4)
+            x = tensor((n, c, h, w), rng=g)
+            y = torch.randint(0, c, (n, h, w), generator=g)
+            if ignore is not None:
+                y = torch.where(torch.rand((n, h, w), generator=g, dtype=torch.float64) < 0.2, torch.tensor(ignore), y)
+
+        def flat(xi, yi):
+            if name == 'lovasz_hinge':
+                xi, yi = xi.reshape(-1), yi.reshape(-1)
+                if ignore is not None:
+                    keep = yi != ignore
+                    xi, yi = xi[keep], yi[keep]
+                return lovasz_hinge_flat(xi, yi)
+            pi = torch.softmax(xi, 0).reshape(xi.shape[0], -1).T
+            yi = yi.reshape(-1)
+            if ignore is not None:
+                keep = yi != ignore
+                pi, yi = pi[keep], yi[keep]
+            return lovasz_softmax_flat(pi, yi)
+
+        def fn(t):
+            xs, ys = t['input'], t['target']
+            if per_image:
+                return torch.stack([flat(xs[b], ys[b]) for b in range(n)]).mean()
+            if name == 'lovasz_hinge':
+                return flat(xs, ys)
+            # pooled multiclass: every pixel of the batch, classes along dim 1
+            return flat(xs.transpose(0, 1), ys)
+        return name, {'input': x, 'target': y}, o, fn
+    return gen
+
+
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
                 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'multi_margin_loss', 'triplet_margin_loss')
 
@@ -542,6 +619,8 @@ GENERATORS = {
     'dice_loss': g_overlap('dice_loss'),
     'jaccard_loss': g_overlap('jaccard_loss'),
     'tversky_loss': g_overlap('tversky_loss'),
+    'lovasz_hinge': g_lovasz('lovasz_hinge'),
+    'lovasz_softmax': g_lovasz('lovasz_softmax'),
 }
 
 
