@@ -586,6 +586,117 @@ def g_lovasz(name):
     return gen
 
 
+# The modern and Optax losses, written out from their definitions (Optax returns per-row values: reduction none).
+
+def rows_case(r, g, lo=-3.0, hi=3.0):
+    n, c = r.randint(1, 5), r.randint(2, 5)
+    return tensor((n, c), lo, hi, g), torch.randint(0, c, (n,), generator=g), n, c
+
+
+def reduce_rows(v, reduction):
+    return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]
+
+
+def g_gce(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'q': r.choice((0.7, 0.3, 1.0))}
+    def fn(t):
+        py = torch.softmax(t['input'], 1).gather(1, t['target'].unsqueeze(1)).squeeze(1)
+        return reduce_rows((1 - py ** o['q']) / o['q'], o['reduction'])
+    return 'generalized_cross_entropy', {'input': x, 'target': y}, o, fn
+
+
+def g_sce(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'alpha': r.choice((0.1, 1.0)), 'beta': r.choice((1.0, 0.5)), 'label_clamp': r.choice((1e-4, 0.01))}
+    def fn(t):
+        p = torch.softmax(t['input'], 1)
+        onehot = F.one_hot(t['target'], c).to(p.dtype).clamp(o['label_clamp'], 1.0)
+        ce = -torch.log_softmax(t['input'], 1).gather(1, t['target'].unsqueeze(1)).squeeze(1)
+        rce = -(p * torch.log(onehot)).sum(1)
+        return reduce_rows(o['alpha'] * ce + o['beta'] * rce, o['reduction'])
+    return 'symmetric_cross_entropy', {'input': x, 'target': y}, o, fn
+
+
+def g_scfocal(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'gamma': r.choice((2.0, 0.0, 1.0, 3.0))}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.5:
+        ins['weight'] = tensor((c,), 0.1, 2, g)
+    if r.random() < 0.3:
+        o['ignore_index'] = 0
+    def fn(t):
+        lp = torch.log_softmax(t['input'], 1)
+        yy = t['target']
+        keep = yy != o.get('ignore_index', -100)
+        safe = torch.where(keep, yy, torch.zeros_like(yy))
+        lpy = lp.gather(1, safe.unsqueeze(1)).squeeze(1)
+        w = t['weight'][safe] if 'weight' in t else torch.ones_like(lpy)
+        q = -torch.expm1(lpy)
+        v = torch.where(keep, -w * q ** o['gamma'] * lpy, torch.zeros_like(lpy))
+        if o['reduction'] == 'mean':
+            return v.sum() / torch.where(keep, w, torch.zeros_like(w)).sum()
+        return reduce_rows(v, o['reduction'])
+    return 'sparse_categorical_focal_loss', ins, o, fn
+
+
+def g_crammer_singer(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
+        v = (t['scores'] + 1 - onehot).max(1).values - (t['scores'] * onehot).sum(1)
+        return reduce_rows(v, o['reduction'])
+    return 'multiclass_hinge_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_perceptron(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
+        return reduce_rows(t['scores'].max(1).values - (t['scores'] * onehot).sum(1), o['reduction'])
+    return 'multiclass_perceptron_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_convex_kl(r, g):
+    n, k = r.randint(1, 4), r.randint(1, 5)
+    lp, tt = tensor((n, k), -3, 1, g), tensor((n, k), 0.01, 2, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        v = (t['targets'] * (torch.log(t['targets']) - t['log_predictions']) + torch.exp(t['log_predictions']) - t['targets']).sum(-1)
+        return reduce_rows(v, o['reduction'])
+    return 'convex_kl_divergence', {'log_predictions': lp, 'targets': tt}, o, fn
+
+
+def g_js(r, g):
+    n, k = r.randint(1, 4), r.randint(2, 5)
+    p, q = tensor((n, k), 0.01, 1, g), tensor((n, k), 0.01, 1, g)
+    p, q = p / p.sum(1, keepdim=True), q / q.sum(1, keepdim=True)
+    o = {'reduction': red(r), 'beta': r.choice((0.5, 0.3, 0.7)), 'normalize': r.random() < 0.3}
+    def fn(t):
+        pp, qq, b = t['input'], t['target'], o['beta']
+        m = b * qq + (1 - b) * pp
+        v = (b * (qq * torch.log(qq / m)) + (1 - b) * (pp * torch.log(pp / m))).sum(-1)
+        if o['normalize']:
+            v = v / (-(1 - b) * math.log(1 - b))
+        return reduce_rows(v, o['reduction'])
+    return 'js_divergence', {'input': p, 'target': q}, o, fn
+
+
+def g_poly(r, g):
+    x, y, n, c = rows_case(r, g)
+    labels = tensor((n, c), 0, 1, g)
+    labels = labels / labels.sum(1, keepdim=True) if r.random() < 0.5 else F.one_hot(y, c).to(torch.float64)
+    o = {'reduction': r.choice(('none', 'sum', 'mean')), 'epsilon': r.choice((2.0, 1.0, -1.0))}
+    def fn(t):
+        lp = torch.log_softmax(t['logits'], 1)
+        pt = (t['labels'] * lp.exp()).sum(1)
+        return reduce_rows(-(t['labels'] * lp).sum(1) + o['epsilon'] * (1 - pt), o['reduction'])
+    return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
+
+
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
                 'mse_loss', 'l1_loss', 'smooth_l1_loss', 'huber_loss', 'multi_margin_loss', 'triplet_margin_loss')
 
@@ -621,6 +732,14 @@ GENERATORS = {
     'tversky_loss': g_overlap('tversky_loss'),
     'lovasz_hinge': g_lovasz('lovasz_hinge'),
     'lovasz_softmax': g_lovasz('lovasz_softmax'),
+    'generalized_cross_entropy': g_gce,
+    'symmetric_cross_entropy': g_sce,
+    'sparse_categorical_focal_loss': g_scfocal,
+    'multiclass_hinge_loss': g_crammer_singer,
+    'multiclass_perceptron_loss': g_perceptron,
+    'convex_kl_divergence': g_convex_kl,
+    'js_divergence': g_js,
+    'poly_loss_cross_entropy': g_poly,
 }
 
 
