@@ -1,0 +1,369 @@
+"""Losses of other libraries that are not Debian packages, written out in torch from their definitions:
+pytorch-metric-learning, segmentation_models_pytorch, Optax and the papers of the modern losses."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .common import red, softplus, tensor
+
+
+# pytorch-metric-learning's losses, written out from its definitions (it is not a Debian package): labels give the
+# pairs (same label: positive, i ≠ j), `mean` is its reducer (NT-Xent: MeanReducer over positive pairs; SupCon and
+# contrastive: AvgNonZeroReducer, contrastive per sub-loss), `sum` adds every term.
+
+def embeddings_case(r, g):
+    n, d = r.randint(2, 8), r.randint(2, 5)   # D = 1 makes every cosine ±1 and its gradient 0 up to round-off
+    x = tensor((n, d), rng=g)
+    labels = torch.randint(0, r.choice((2, 3)), (n,), generator=g)
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)
+    eye = torch.eye(n, dtype=torch.bool)
+    return x, labels, same & ~eye, ~same
+
+
+def avg_nonzero(v):
+    nz = v > 0
+    return v[nz].mean() if bool(nz.any()) else v.sum() * 0
+
+
+def g_contrastive(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'pos_margin': r.choice((0.0, 0.2)), 'neg_margin': r.choice((1.0, 0.5, 1.5)),
+         'normalize_embeddings': r.random() < 0.7}
+    def fn(t):
+        e = t['embeddings']
+        if o['normalize_embeddings']:
+            e = e / e.norm(dim=1, keepdim=True)
+        def dist(mask):   # only the pairs: sqrt at the zero diagonal would put NaN into the gradient
+            i, j = mask.nonzero(as_tuple=True)
+            return (e[i] - e[j]).norm(dim=1)
+        pl, nl = torch.relu(dist(pos) - o['pos_margin']), torch.relu(o['neg_margin'] - dist(neg))
+        if o['reduction'] == 'sum':
+            return pl.sum() + nl.sum()
+        return avg_nonzero(pl) + avg_nonzero(nl)
+    return 'contrastive_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def cosine(e):
+    u = e / e.norm(dim=1, keepdim=True)
+    return u @ u.T
+
+
+def g_ntxent(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'temperature': r.choice((0.07, 0.5, 1.0))}
+    def fn(t):
+        s = cosine(t['embeddings']) / o['temperature']
+        terms = []
+        for a, p in pos.nonzero().tolist():
+            negs = s[a][neg[a]]
+            terms.append(torch.logsumexp(torch.cat([s[a, p].reshape(1), negs]), 0) - s[a, p])
+        if not terms:
+            return t['embeddings'].sum() * 0
+        v = torch.stack(terms)
+        return v.sum() if o['reduction'] == 'sum' else v.mean()
+    return 'ntxent_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_supcon(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'temperature': r.choice((0.1, 0.5, 1.0))}
+    def fn(t):
+        s = cosine(t['embeddings']) / o['temperature']
+        n = s.shape[0]
+        per = []
+        for a in range(n):
+            others = [j for j in range(n) if j != a]
+            lse = torch.logsumexp(s[a, others], 0)
+            ps = pos[a].nonzero().flatten().tolist()
+            per.append(-(s[a, ps] - lse).mean() if ps else s[a, a] * 0)
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'supcon_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_multi_similarity(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'alpha': r.choice((2.0, 1.0)), 'beta': r.choice((50.0, 10.0)), 'base': r.choice((0.5, 0.0))}
+    def fn(t):
+        s = cosine(t['embeddings'])
+        per = []
+        for a in range(s.shape[0]):
+            zp = -o['alpha'] * (s[a][pos[a]] - o['base'])
+            zn = o['beta'] * (s[a][neg[a]] - o['base'])
+            one = torch.zeros(1, dtype=s.dtype)
+            per.append(torch.logsumexp(torch.cat([one, zp]), 0) / o['alpha'] + torch.logsumexp(torch.cat([one, zn]), 0) / o['beta'])
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else v.mean()
+    return 'multi_similarity_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_circle(r, g):
+    # detach_weights = false: the true gradient (the paper's detached one is not the value's derivative).
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'm': r.choice((0.4, 0.25)), 'gamma': r.choice((80.0, 10.0)), 'detach_weights': False}
+    def fn(t):
+        s = cosine(t['embeddings'])
+        per = []
+        for a in range(s.shape[0]):
+            sp, sn = s[a][pos[a]], s[a][neg[a]]
+            if sp.numel() == 0 or sn.numel() == 0:
+                per.append(s[a, a] * 0)
+                continue
+            ap, an = torch.relu(1 + o['m'] - sp), torch.relu(sn + o['m'])
+            z = torch.logsumexp(o['gamma'] * an * (sn - o['m']), 0) + torch.logsumexp(-o['gamma'] * ap * (sp - 1 + o['m']), 0)
+            per.append(softplus(z))
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'circle_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+# segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
+# DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
+# Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.
+
+def g_overlap(name):
+    def gen(r, g):
+        mode = r.choice(('binary', 'multiclass', 'multilabel'))
+        n, c, h, w = r.randint(1, 3), (1 if mode == 'binary' else r.randint(2, 4)), r.randint(1, 3), r.randint(1, 4)
+        x = tensor((n, c, h, w), rng=g)
+        o = {'mode': mode, 'from_logits': r.random() < 0.7, 'smooth': r.choice((0.0, 1.0, 0.3)), 'log_loss': r.random() < 0.3}
+        if not o['from_logits']:
+            x = torch.sigmoid(x) if mode != 'multiclass' else torch.softmax(x, 1)
+        ignore = r.choice((None, None, -1, 255))
+        if ignore is not None:
+            o['ignore_index'] = ignore
+        if mode == 'multiclass':
+            y = torch.randint(0, c, (n, h, w), generator=g)
+        else:
+            y = (torch.rand((n, c, h, w), generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+            if r.random() < 0.3:
+                y = torch.rand((n, c, h, w), generator=g, dtype=torch.float64)   # soft targets
+        if ignore is not None:
+            mask = torch.rand(y.shape, generator=g, dtype=torch.float64) < 0.2
+            y = torch.where(mask, torch.tensor(ignore, dtype=y.dtype), y)
+        alpha, beta, gamma = {'dice_loss': (0.5, 0.5, 1.0), 'jaccard_loss': (1.0, 1.0, 1.0)}.get(name, (None, None, None))
+        if name == 'tversky_loss':
+            alpha, beta, gamma = r.choice((0.3, 0.5, 0.7)), r.choice((0.3, 0.5, 0.7)), r.choice((1.0, 0.75, 2.0))
+            o.update({'alpha': alpha, 'beta': beta, 'gamma': gamma})
+
+        def fn(t):
+            yp, yt = t['input'], t['target']
+            if o['from_logits']:
+                yp = yp.log_softmax(1).exp() if mode == 'multiclass' else F.logsigmoid(yp).exp()
+            bs = yt.shape[0]
+            if mode == 'multiclass':
+                yt = yt.reshape(bs, -1)
+                yp = yp.reshape(bs, c, -1)
+                if ignore is not None:
+                    m = yt != ignore
+                    yp = yp * m.unsqueeze(1)
+                    yt = F.one_hot((yt * m).long(), c).permute(0, 2, 1) * m.unsqueeze(1)
+                else:
+                    yt = F.one_hot(yt, c).permute(0, 2, 1)
+            else:
+                yt = yt.reshape(bs, c, -1)
+                yp = yp.reshape(bs, c, -1)
+                if ignore is not None:
+                    m = yt != ignore
+                    yp, yt = yp * m, yt * m
+            yt = yt.to(yp.dtype)
+            dims = (0, 2)
+            so, st = yp.sum(dims), yt.sum(dims)
+            tp = (so + st - (yp - yt).abs().sum(dims)) / 2
+            score = (tp + o['smooth']) / (tp + alpha * (so - tp) + beta * (st - tp) + o['smooth']).clamp_min(1e-7)
+            loss = -torch.log(score.clamp_min(1e-7)) if o['log_loss'] else 1.0 - score
+            loss = loss * (yt.sum(dims) > 0).to(loss.dtype)
+            return loss.mean() ** gamma
+        return name, {'input': x, 'target': y}, o, fn
+    return gen
+
+
+def lovasz_weights(fg_sorted):
+    gts = fg_sorted.sum()
+    inter = gts - fg_sorted.cumsum(0)
+    union = gts + (1 - fg_sorted).cumsum(0)
+    j = 1.0 - inter / union
+    if len(fg_sorted) > 1:
+        j = torch.cat([j[:1], j[1:] - j[:-1]])
+    return j
+
+
+def lovasz_hinge_flat(x, y):
+    if len(y) == 0:
+        return x.sum() * 0
+    e = 1.0 - x * (2 * y - 1)
+    e_sorted, perm = torch.sort(e, descending=True)
+    return torch.dot(torch.relu(e_sorted), lovasz_weights(y[perm]))
+
+
+def lovasz_softmax_flat(p, y):
+    losses = []
+    for c in range(p.shape[1]):
+        fg = (y == c).to(p.dtype)
+        if fg.sum() == 0:
+            continue
+        e = (fg - p[:, c]).abs()
+        e_sorted, perm = torch.sort(e, descending=True)
+        losses.append(torch.dot(e_sorted, lovasz_weights(fg[perm])))
+    return torch.stack(losses).mean() if losses else p.sum() * 0
+
+
+def g_lovasz(name):
+    # smp's LovaszLoss (binary: _lovasz_hinge; multiclass: softmax then _lovasz_softmax), per_image or pooled.
+    def gen(r, g):
+        n, h, w = r.randint(1, 3), r.randint(1, 3), r.randint(1, 4)
+        per_image = r.random() < 0.5
+        ignore = r.choice((None, 255))
+        o = {'per_image': per_image}
+        if ignore is not None:
+            o['ignore_index'] = ignore
+        if name == 'lovasz_hinge':
+            x = tensor((n, h, w), rng=g)
+            y = (torch.rand((n, h, w), generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+            if ignore is not None:
+                y = torch.where(torch.rand((n, h, w), generator=g, dtype=torch.float64) < 0.2, float(ignore), y)
+        else:
+            c = r.randint(2, 4)
+            x = tensor((n, c, h, w), rng=g)
+            y = torch.randint(0, c, (n, h, w), generator=g)
+            if ignore is not None:
+                y = torch.where(torch.rand((n, h, w), generator=g, dtype=torch.float64) < 0.2, torch.tensor(ignore), y)
+
+        def flat(xi, yi):
+            if name == 'lovasz_hinge':
+                xi, yi = xi.reshape(-1), yi.reshape(-1)
+                if ignore is not None:
+                    keep = yi != ignore
+                    xi, yi = xi[keep], yi[keep]
+                return lovasz_hinge_flat(xi, yi)
+            pi = torch.softmax(xi, 0).reshape(xi.shape[0], -1).T
+            yi = yi.reshape(-1)
+            if ignore is not None:
+                keep = yi != ignore
+                pi, yi = pi[keep], yi[keep]
+            return lovasz_softmax_flat(pi, yi)
+
+        def fn(t):
+            xs, ys = t['input'], t['target']
+            if per_image:
+                return torch.stack([flat(xs[b], ys[b]) for b in range(n)]).mean()
+            if name == 'lovasz_hinge':
+                return flat(xs, ys)
+            # pooled multiclass: every pixel of the batch, classes along dim 1
+            return flat(xs.transpose(0, 1), ys)
+        return name, {'input': x, 'target': y}, o, fn
+    return gen
+
+
+# The modern and Optax losses, written out from their definitions (Optax returns per-row values: reduction none).
+
+def rows_case(r, g, lo=-3.0, hi=3.0):
+    n, c = r.randint(1, 5), r.randint(2, 5)
+    return tensor((n, c), lo, hi, g), torch.randint(0, c, (n,), generator=g), n, c
+
+
+def reduce_rows(v, reduction):
+    return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]
+
+
+def g_gce(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'q': r.choice((0.7, 0.3, 1.0))}
+    def fn(t):
+        py = torch.softmax(t['input'], 1).gather(1, t['target'].unsqueeze(1)).squeeze(1)
+        return reduce_rows((1 - py ** o['q']) / o['q'], o['reduction'])
+    return 'generalized_cross_entropy', {'input': x, 'target': y}, o, fn
+
+
+def g_sce(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'alpha': r.choice((0.1, 1.0)), 'beta': r.choice((1.0, 0.5)), 'label_clamp': r.choice((1e-4, 0.01))}
+    def fn(t):
+        p = torch.softmax(t['input'], 1)
+        onehot = F.one_hot(t['target'], c).to(p.dtype).clamp(o['label_clamp'], 1.0)
+        ce = -torch.log_softmax(t['input'], 1).gather(1, t['target'].unsqueeze(1)).squeeze(1)
+        rce = -(p * torch.log(onehot)).sum(1)
+        return reduce_rows(o['alpha'] * ce + o['beta'] * rce, o['reduction'])
+    return 'symmetric_cross_entropy', {'input': x, 'target': y}, o, fn
+
+
+def g_scfocal(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'gamma': r.choice((2.0, 0.0, 1.0, 3.0))}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.5:
+        ins['weight'] = tensor((c,), 0.1, 2, g)
+    if r.random() < 0.3:
+        o['ignore_index'] = 0
+    def fn(t):
+        lp = torch.log_softmax(t['input'], 1)
+        yy = t['target']
+        keep = yy != o.get('ignore_index', -100)
+        safe = torch.where(keep, yy, torch.zeros_like(yy))
+        lpy = lp.gather(1, safe.unsqueeze(1)).squeeze(1)
+        w = t['weight'][safe] if 'weight' in t else torch.ones_like(lpy)
+        q = -torch.expm1(lpy)
+        v = torch.where(keep, -w * q ** o['gamma'] * lpy, torch.zeros_like(lpy))
+        if o['reduction'] == 'mean':
+            return v.sum() / torch.where(keep, w, torch.zeros_like(w)).sum()
+        return reduce_rows(v, o['reduction'])
+    return 'sparse_categorical_focal_loss', ins, o, fn
+
+
+def g_crammer_singer(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
+        v = (t['scores'] + 1 - onehot).max(1).values - (t['scores'] * onehot).sum(1)
+        return reduce_rows(v, o['reduction'])
+    return 'multiclass_hinge_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_perceptron(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
+        return reduce_rows(t['scores'].max(1).values - (t['scores'] * onehot).sum(1), o['reduction'])
+    return 'multiclass_perceptron_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_convex_kl(r, g):
+    n, k = r.randint(1, 4), r.randint(1, 5)
+    lp, tt = tensor((n, k), -3, 1, g), tensor((n, k), 0.01, 2, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        v = (t['targets'] * (torch.log(t['targets']) - t['log_predictions']) + torch.exp(t['log_predictions']) - t['targets']).sum(-1)
+        return reduce_rows(v, o['reduction'])
+    return 'convex_kl_divergence', {'log_predictions': lp, 'targets': tt}, o, fn
+
+
+def g_js(r, g):
+    n, k = r.randint(1, 4), r.randint(2, 5)
+    p, q = tensor((n, k), 0.01, 1, g), tensor((n, k), 0.01, 1, g)
+    p, q = p / p.sum(1, keepdim=True), q / q.sum(1, keepdim=True)
+    o = {'reduction': red(r), 'beta': r.choice((0.5, 0.3, 0.7)), 'normalize': r.random() < 0.3}
+    def fn(t):
+        pp, qq, b = t['input'], t['target'], o['beta']
+        m = b * qq + (1 - b) * pp
+        v = (b * (qq * torch.log(qq / m)) + (1 - b) * (pp * torch.log(pp / m))).sum(-1)
+        if o['normalize']:
+            v = v / (-(1 - b) * math.log(1 - b))
+        return reduce_rows(v, o['reduction'])
+    return 'js_divergence', {'input': p, 'target': q}, o, fn
+
+
+def g_poly(r, g):
+    x, y, n, c = rows_case(r, g)
+    labels = tensor((n, c), 0, 1, g)
+    labels = labels / labels.sum(1, keepdim=True) if r.random() < 0.5 else F.one_hot(y, c).to(torch.float64)
+    o = {'reduction': r.choice(('none', 'sum', 'mean')), 'epsilon': r.choice((2.0, 1.0, -1.0))}
+    def fn(t):
+        lp = torch.log_softmax(t['logits'], 1)
+        pt = (t['labels'] * lp.exp()).sum(1)
+        return reduce_rows(-(t['labels'] * lp).sum(1) + o['epsilon'] * (1 - pt), o['reduction'])
+    return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
+
+
