@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from torch_refs import common
 from torch_refs.expressions import expression_cases
+from torch_refs.keras import g_keras
 from torch_refs.libraries import (g_circle, g_contrastive, g_convex_kl, g_crammer_singer, g_gce, g_js, g_lovasz,
                                   g_multi_similarity, g_ntxent, g_overlap, g_perceptron, g_poly, g_scfocal, g_sce,
                                   g_supcon)
@@ -44,10 +45,11 @@ from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet)
 
 RTOL, ATOL = 1e-8, 1e-13
-OPTION_TENSORS = ('weight', 'pos_weight')
+OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight')
 # Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
 NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
-           ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target')}
+           ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target'), ('keras.hinge', 'y_true'),
+           ('keras.squared_hinge', 'y_true'), ('keras.categorical_hinge', 'y_true')}
 
 
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
@@ -93,6 +95,10 @@ GENERATORS = {
     'convex_kl_divergence': g_convex_kl,
     'js_divergence': g_js,
     'poly_loss_cross_entropy': g_poly,
+    **{name: g_keras(name) for name in (
+        'keras.mean_squared_error', 'keras.mean_absolute_error', 'keras.mean_absolute_percentage_error',
+        'keras.mean_squared_logarithmic_error', 'keras.huber', 'keras.log_cosh', 'keras.kl_divergence', 'keras.poisson',
+        'keras.cosine_similarity', 'keras.hinge', 'keras.squared_hinge', 'keras.categorical_hinge')},
 }
 
 

@@ -367,3 +367,4 @@ def g_poly(r, g):
     return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
 
 
+
