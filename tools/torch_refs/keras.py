@@ -11,6 +11,7 @@ from .common import softplus, tensor
 # sum_over_batch_size = Σ(ℓ·w)/numel(ℓ), mean_with_sample_weight = Σ(ℓ·w)/Σw, sum, none. Keras's epsilon is a
 # float32 1e-7 (its default floatx), as LossLab reads it.
 KERAS_EPS = float(torch.tensor(1e-7, dtype=torch.float32))
+KERAS_EPS32 = 1 - float(torch.tensor(1 - 1e-7, dtype=torch.float32))   # so that 1 − KERAS_EPS32 is float32(1 − 1e-7)
 
 
 def keras_reduce(values, t, reduction):
@@ -21,7 +22,7 @@ def keras_reduce(values, t, reduction):
     if reduction == 'sum':
         return weighted.sum()
     if reduction == 'mean_with_sample_weight' and w is not None:
-        return weighted.sum() / w.sum()
+        return weighted.sum() / w.sum() if float(w.sum()) != 0 else weighted.sum() * 0   # divide_no_nan
     return weighted.sum() / values.numel()
 
 
@@ -82,5 +83,61 @@ def g_keras(name):
 
         def fn(t):
             return keras_reduce(per_sample(t), t, o['reduction'])
+        return name, ins, o, fn
+    return gen
+
+
+def g_keras_crossentropy(name):
+    """keras.binary_crossentropy, categorical_crossentropy and sparse_categorical_crossentropy (with ignore_class)."""
+    def gen(r, g):
+        n, c = r.randint(1, 5), r.randint(2, 5)
+        from_logits = r.random() < 0.5
+        yp = tensor((n, c), -3, 3, g) if from_logits else tensor((n, c), 0.01, 1.0, g)
+        o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none', 'mean_with_sample_weight')), 'from_logits': from_logits}
+        if name == 'keras.sparse_categorical_crossentropy':
+            yt = torch.randint(0, c, (n,), generator=g)
+            if r.random() < 0.4:
+                o['ignore_class'] = 0
+        else:
+            o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
+            yt = tensor((n, c), 0, 1, g) if name == 'keras.binary_crossentropy' else F.one_hot(torch.randint(0, c, (n,), generator=g), c).to(torch.float64)
+        ins = {'y_true': yt, 'y_pred': yp}
+        if r.random() < 0.5:
+            ins['sample_weight'] = tensor((n,), 0.1, 2.0, g)
+
+        def fn(t):
+            a, b = t['y_true'], t['y_pred']
+            mask = None
+            if name == 'keras.binary_crossentropy':
+                a = a * (1 - o['label_smoothing']) + 0.5 * o['label_smoothing']
+                if from_logits:
+                    v = F.binary_cross_entropy_with_logits(b, a, reduction='none')
+                else:
+                    cb = b.clamp(KERAS_EPS, 1 - KERAS_EPS32)
+                    v = -(a * torch.log(cb) + (1 - a) * torch.log(1 - cb))
+                values = v.mean(-1)
+            elif name == 'keras.categorical_crossentropy':
+                a = a * (1 - o['label_smoothing']) + o['label_smoothing'] / c
+                lp = torch.log_softmax(b, -1) if from_logits else torch.log((b / b.sum(-1, keepdim=True)).clamp(KERAS_EPS, 1 - KERAS_EPS32))
+                values = -(a * lp).sum(-1)
+            else:
+                lp = torch.log_softmax(b, -1) if from_logits else torch.log((b / b.sum(-1, keepdim=True)).clamp(KERAS_EPS, 1 - KERAS_EPS32))
+                values = -lp.gather(1, a.unsqueeze(1)).squeeze(1)
+                if 'ignore_class' in o:
+                    mask = (a != o['ignore_class']).to(values.dtype)
+                    values = values * mask
+            w = t.get('sample_weight')
+            if mask is not None:
+                # keras/src/losses/loss.py apply_mask: the mask joins the sample weight, rescaled by
+                # divide_no_nan(total, valid) for sum_over_batch_size and mean.
+                m = mask
+                if o['reduction'] == 'sum_over_batch_size':
+                    valid = mask.sum()
+                    m = mask * (mask.numel() / valid if valid > 0 else 0.0)
+                w = m if w is None else w * m
+            tt = dict(t)
+            if w is not None:
+                tt['sample_weight'] = w
+            return keras_reduce(values, tt, o['reduction'])
         return name, ins, o, fn
     return gen
