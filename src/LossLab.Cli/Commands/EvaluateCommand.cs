@@ -21,13 +21,10 @@ internal static class EvaluateCommand
         command.SetAction(p => CommandErrors.Guard(console, "evaluate", () =>
         {
             Model model = Model.Load(p.GetValue(ModelOption)!);
-            Dataset data = CsvLoader.Load(p.GetValue(TrainCommand.DataOption)!, new CsvOptions
+            Dataset data = CsvLoader.Load(p.GetValue(TrainCommand.DataOption)!, model.CsvSchema with
             {
                 TargetColumn = p.GetValue(TrainCommand.TargetOption) ?? model.TargetName,
-                Task = model.Task,
                 DropMissing = p.GetValue(TrainCommand.DropMissingOption),
-                FeatureNames = model.FeatureNames,   // by name, with training's one-hot categories
-                ClassNames = model.Task is TaskKind.Binary or TaskKind.Multiclass ? model.ClassNames : null,
             });
             Dataset scaled = model.Standardizer.Transform(data);
             console.Out.WriteLine($"model: {model.Network.Describe()} ({model.Task}, trained with {model.LossName}) on {data.Rows} rows");

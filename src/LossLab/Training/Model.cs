@@ -45,6 +45,19 @@ public sealed class Model
     /// <summary>Output width: 1 (regression or sigmoid binary), 2 (softmax binary; regression with a variance) or C (softmax).</summary>
     public int Outputs { get; }
 
+    /// <summary>
+    /// How to read new data for this model (<see cref="CsvLoader.Load(string, CsvOptions?)"/>): its target column and
+    /// task, its feature columns by name (one-hot columns from training's categories) and its classes, so that a file
+    /// with its columns in another order, or without some class, means the same to the model.
+    /// </summary>
+    public CsvOptions CsvSchema => new()
+    {
+        TargetColumn = TargetName,
+        Task = Task,
+        FeatureNames = FeatureNames,
+        ClassNames = Task is TaskKind.Binary or TaskKind.Multiclass ? ClassNames : null,
+    };
+
     /// <summary>Raw outputs for already standardized features (N × D).</summary>
     public Tensor Forward(double[] standardizedFeatures, int rows, bool training = false)
     {

@@ -11,6 +11,19 @@ public sealed class TrainerTests
     private static readonly TrainingOptions Quick = new() { Hidden = [8], Epochs = 5, LearningRate = 0.01, Seed = 4 };
 
     [Fact]
+    public void A_models_csv_schema_reads_new_data_in_its_columns_and_classes()
+    {
+        Dataset iris = Datasets.Load("iris");
+        Model model = Trainer.Train(iris, Quick with { Epochs = 1 }).Model;
+        // Columns reordered and only class "2": read with the model's schema, the label stays class 2.
+        Dataset d = CsvLoader.Parse(new StringReader("target,petal_width,petal_length,sepal_width,sepal_length\n2,1.8,5.1,3.0,5.9\n"), model.CsvSchema, "new.csv", out _);
+        Assert.Equal(model.FeatureNames, d.FeatureNames);
+        Assert.Equal([5.9, 3.0, 5.1, 1.8], d.Features);
+        Assert.Equal([2.0], d.Targets);
+        Assert.Equal(3, model.Predict(d).Length);   // one row of three class probabilities
+    }
+
+    [Fact]
     public void A_regression_model_starts_at_the_training_targets_mean()
     {
         // Diabetes's targets: mean 152, std 77. A model predicting about 0 would score R² ≈ −(152/77)² ≈ −3.9; one
