@@ -218,11 +218,12 @@ def g_triplet(r, g):
 
 
 def g_ctc(r, g):
-    n, c = r.randint(1, 3), r.randint(2, 5)
-    tmax = r.randint(1, 7)
+    big = common.BIG and r.random() < 0.3   # long sequences: the log-space recursions over 60 steps
+    n, c = r.randint(1, 3), r.randint(2, 20 if big else 5)
+    tmax = r.randint(1, 60 if big else 7)
     blank = r.randrange(c)
     lengths_in = [r.randint(1, tmax) for _ in range(n)]
-    smax = r.randint(0, 4)
+    smax = r.randint(0, 15 if big else 4)
     lengths_t = [r.randint(0, smax) for _ in range(n)]
     tg = torch.zeros((n, max(smax, 1)), dtype=torch.long)
     for i in range(n):
