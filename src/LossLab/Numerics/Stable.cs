@@ -74,10 +74,15 @@ public static class Stable
     /// infinite m gives 0; NaN gives m = NaN and NaN.
     /// </summary>
     public static T ShiftedLogSumExp<T>(ReadOnlySpan<T> x, out T max) where T : IFloatingPointIeee754<T>
+        => ShiftedLogSumExp(x, x.Length, 1, out max);
+
+    /// <summary><see cref="ShiftedLogSumExp{T}(ReadOnlySpan{T}, out T)"/> of x[0], x[stride], … x[(count − 1)·stride].</summary>
+    public static T ShiftedLogSumExp<T>(ReadOnlySpan<T> x, int count, int stride, out T max) where T : IFloatingPointIeee754<T>
     {
         max = T.NegativeInfinity;
-        foreach (T v in x)
+        for (int i = 0; i < count; i++)
         {
+            T v = x[i * stride];
             if (T.IsNaN(v))
             {
                 max = v;
@@ -87,7 +92,7 @@ public static class Stable
         }
         if (T.IsInfinity(max)) return T.Zero;
         double sum = 0;
-        foreach (T v in x) sum += double.CreateTruncating(T.Exp(v - max));
+        for (int i = 0; i < count; i++) sum += double.CreateTruncating(T.Exp(x[i * stride] - max));
         return T.CreateTruncating(Math.Log(sum));
     }
 

@@ -201,29 +201,9 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         return Result(value, ("input", Wrap(gx, shape)), ("target", Wrap(gt, shape)));
     }
 
-    /// <summary>
-    /// <see cref="Stable.ShiftedLogSumExp"/> of C values spaced by <paramref name="stride"/>: the row's maximum and
-    /// log Σ exp(x − max), summed in double.
-    /// </summary>
+    /// <summary>The row's maximum and log Σ exp(x − max) over its C values spaced by <paramref name="stride"/>.</summary>
     internal static T RowLogSumExp<T>(T[] x, int offset, int classes, int stride, out T max) where T : struct, IFloatingPointIeee754<T>
-    {
-        if (stride == 1) return Stable.ShiftedLogSumExp<T>(x.AsSpan(offset, classes), out max);
-        max = T.NegativeInfinity;
-        for (int c = 0; c < classes; c++)
-        {
-            T v = x[offset + c * stride];
-            if (T.IsNaN(v))
-            {
-                max = v;
-                return v;
-            }
-            if (v > max) max = v;
-        }
-        if (T.IsInfinity(max)) return T.Zero;
-        double sum = 0;
-        for (int c = 0; c < classes; c++) sum += double.CreateTruncating(T.Exp(x[offset + c * stride] - max));
-        return T.CreateTruncating(Math.Log(sum));
-    }
+        => Stable.ShiftedLogSumExp<T>(x.AsSpan(offset), classes, stride, out max);
 
     public static LossDescriptor Entry { get; } = new()
     {
