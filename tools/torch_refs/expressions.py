@@ -1,5 +1,6 @@
 """Random custom-loss expressions (expr:...) of the autograd primitives, with their torch counterparts."""
 import torch
+import torch.nn.functional as F
 
 from .common import softplus, tensor
 
@@ -16,7 +17,7 @@ def expr_node(r, depth):
         if k < 0.9:
             return 'target', lambda t: t['target']
         c = r.choice((0.5, 2.0, 1.5, 3.0))
-        return repr(c), lambda t, c=c: torch.tensor(c, dtype=torch.float64)
+        return repr(c), lambda t, c=c: torch.tensor(c, dtype=t['input'].dtype)
     kind = r.random()
     if kind < 0.45:
         a, fa = expr_node(r, depth - 1)
@@ -62,9 +63,44 @@ def expr_node(r, depth):
             lambda t: f(fa(t).expand(t['input'].shape)) + 0 * t['input'])
 
 
+def catalog_term(r):
+    """A catalog loss called inside an expression, on random sub-expressions, with keyword options."""
+    (a, fa), (b, fb) = expr_node(r, 2), expr_node(r, 2)
+    a, b = '(%s + 0*input)' % a, '(%s + 0*target)' % b
+    ea = lambda t: fa(t).expand(t['input'].shape)
+    eb = lambda t: fb(t).expand(t['input'].shape)
+    k = r.randrange(6)
+    if k == 0:
+        return 'mse_loss(%s, %s)' % (a, b), lambda t: F.mse_loss(ea(t), eb(t))
+    if k == 1:
+        beta = r.choice((0.5, 1.0))
+        return 'smooth_l1_loss(%s, %s, beta=%r)' % (a, b, beta), lambda t: F.smooth_l1_loss(ea(t), eb(t), beta=beta)
+    if k == 2:
+        delta = r.choice((0.5, 2.0))
+        return "huber_loss(%s, %s, delta=%r, reduction='sum')" % (a, b, delta), \
+            lambda t: F.huber_loss(ea(t), eb(t), delta=delta, reduction='sum')
+    if k == 3:
+        return 'binary_cross_entropy_with_logits(%s, sigmoid(%s))' % (a, b), \
+            lambda t: F.binary_cross_entropy_with_logits(ea(t), torch.sigmoid(eb(t)))
+    if k == 4:
+        return "kl_div(log_softmax(%s), softmax(%s), reduction='batchmean')" % (a, b), \
+            lambda t: F.kl_div(torch.log_softmax(ea(t), 1), torch.softmax(eb(t), 1), reduction='batchmean')
+    eps = r.choice((0.0, 0.1))
+    return 'cross_entropy(%s, softmax(%s), label_smoothing=%r)' % (a, b, eps), \
+        lambda t: F.cross_entropy(ea(t), torch.softmax(eb(t), 1), label_smoothing=eps)
+
+
 def expression_cases(r, g, count):
     cases = []
     for _ in range(count):
+        if r.random() < 0.3:
+            term, tf = catalog_term(r)
+            w = r.choice((0.5, 1.0, 2.0))
+            n, c = r.randint(1, 4), r.randint(1, 4)
+            ins = {'input': tensor((n, c), rng=g), 'target': tensor((n, c), rng=g)}
+            cases.append(('expr:%r*%s + 0*sum(input) + 0*sum(target)' % (w, term), ins, {},
+                          lambda t, tf=tf, w=w: w * tf(t) + 0 * t['input'].sum() + 0 * t['target'].sum()))
+            continue
         text, fn = expr_node(r, r.randint(1, 4))
         n, c = r.randint(1, 4), r.randint(1, 4)
         ins = {'input': tensor((n, c), rng=g), 'target': tensor((n, c), rng=g)}
