@@ -99,9 +99,10 @@ def g_multi_similarity(r, g):
 
 
 def g_circle(r, g):
-    # detach_weights = false: the true gradient (the paper's detached one is not the value's derivative).
+    # detach_weights: the paper's gradient, with the weights α held constant (detached), or the true one.
     x, labels, pos, neg = embeddings_case(r, g)
-    o = {'reduction': r.choice(('mean', 'sum')), 'm': r.choice((0.4, 0.25)), 'gamma': r.choice((80.0, 10.0)), 'detach_weights': False}
+    o = {'reduction': r.choice(('mean', 'sum')), 'm': r.choice((0.4, 0.25)), 'gamma': r.choice((80.0, 10.0)),
+         'detach_weights': r.random() < 0.5}
     def fn(t):
         s = cosine(t['embeddings'])
         per = []
@@ -111,6 +112,8 @@ def g_circle(r, g):
                 per.append(s[a, a] * 0)
                 continue
             ap, an = torch.relu(1 + o['m'] - sp), torch.relu(sn + o['m'])
+            if o['detach_weights']:
+                ap, an = ap.detach(), an.detach()
             z = torch.logsumexp(o['gamma'] * an * (sn - o['m']), 0) + torch.logsumexp(-o['gamma'] * ap * (sp - 1 + o['m']), 0)
             per.append(softplus(z))
         v = torch.stack(per)
