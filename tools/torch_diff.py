@@ -42,7 +42,8 @@ from torch_refs.libraries import (g_circle, g_contrastive, g_convex_kl, g_cramme
                                   g_supcon)
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
-                                g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet)
+                                g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
+                                g_triplet_distance)
 
 RTOL, ATOL = 1e-8, 1e-13
 OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight')
@@ -75,6 +76,7 @@ GENERATORS = {
     'multilabel_margin_loss': g_multilabel_margin,
     'multilabel_soft_margin_loss': g_multilabel_soft,
     'triplet_margin_loss': g_triplet,
+    'triplet_margin_with_distance_loss': g_triplet_distance,
     'ctc_loss': g_ctc,
     'sigmoid_focal_loss': g_focal,
     'contrastive_loss': g_contrastive,

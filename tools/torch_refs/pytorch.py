@@ -217,6 +217,15 @@ def g_triplet(r, g):
         lambda t: F.triplet_margin_loss(t['anchor'], t['positive'], t['negative'], **o)
 
 
+def g_triplet_distance(r, g):
+    # The default distance (pairwise_distance); any other is a C# IEmbeddingDistance, outside the protocol.
+    n, d = r.randint(1, 5), r.randint(1, 5)
+    o = {'reduction': red(r), 'margin': r.choice((1.0, 0.2, 3.0)), 'swap': r.random() < 0.5}
+    ins = {'anchor': tensor((n, d), rng=g), 'positive': tensor((n, d), rng=g), 'negative': tensor((n, d), rng=g)}
+    return 'triplet_margin_with_distance_loss', ins, o, \
+        lambda t: F.triplet_margin_with_distance_loss(t['anchor'], t['positive'], t['negative'], **o)
+
+
 def g_ctc(r, g):
     big = common.BIG and r.random() < 0.3   # long sequences: the log-space recursions over 60 steps
     n, c = r.randint(1, 3), r.randint(2, 20 if big else 5)
