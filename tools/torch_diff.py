@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from torch_refs import common
 from torch_refs.expressions import expression_cases
-from torch_refs.keras import g_keras, g_keras_crossentropy
+from torch_refs.keras import g_keras, g_keras_crossentropy, g_keras_overlap
 from torch_refs.libraries import (g_circle, g_contrastive, g_convex_kl, g_crammer_singer, g_gce, g_js, g_lovasz,
                                   g_multi_similarity, g_ntxent, g_overlap, g_perceptron, g_poly, g_scfocal, g_sce,
                                   g_supcon)
@@ -103,6 +103,8 @@ GENERATORS = {
         'keras.cosine_similarity', 'keras.hinge', 'keras.squared_hinge', 'keras.categorical_hinge')},
     **{name: g_keras_crossentropy(name) for name in (
         'keras.binary_crossentropy', 'keras.categorical_crossentropy', 'keras.sparse_categorical_crossentropy')},
+    'keras.dice': g_keras_overlap('keras.dice'),
+    'keras.tversky': g_keras_overlap('keras.tversky'),
 }
 
 

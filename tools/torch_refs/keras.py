@@ -141,3 +141,25 @@ def g_keras_crossentropy(name):
             return keras_reduce(values, tt, o['reduction'])
         return name, ins, o, fn
     return gen
+
+
+def g_keras_overlap(name):
+    """keras.dice and keras.tversky with axis=None: one value over the whole batch (never reduced)."""
+    def gen(r, g):
+        shape = tuple(r.randint(1, 4) for _ in range(r.randint(1, 3)))
+        yt = (torch.rand(shape, generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+        if r.random() < 0.3:
+            yt = torch.rand(shape, generator=g, dtype=torch.float64)
+        yp = tensor(shape, 0, 1, g)
+        o = {}
+        if name == 'keras.tversky':
+            o = {'alpha': r.choice((0.5, 0.3, 0.7)), 'beta': r.choice((0.5, 0.3, 0.7))}
+
+        def fn(t):
+            a, b = t['y_true'], t['y_pred']
+            if name == 'keras.dice':
+                return 1 - 2 * (a * b).sum() / (a.sum() + b.sum() + KERAS_EPS)
+            tp, fn_, fp = (a * b).sum(), (a * (1 - b)).sum(), ((1 - a) * b).sum()
+            return 1 - tp / (tp + o['alpha'] * fp + o['beta'] * fn_ + KERAS_EPS)
+        return name, {'y_true': yt, 'y_pred': yp}, o, fn
+    return gen
