@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from torch_refs import common
 from torch_refs.expressions import expression_cases
-from torch_refs.keras import g_keras, g_keras_crossentropy, g_keras_overlap
+from torch_refs.keras import g_keras, g_keras_crossentropy, g_keras_focal, g_keras_overlap
 from torch_refs.libraries import (g_circle, g_contrastive, g_convex_kl, g_crammer_singer, g_gce, g_js, g_lovasz,
                                   g_multi_similarity, g_ntxent, g_overlap, g_perceptron, g_poly, g_scfocal, g_sce,
                                   g_supcon)
@@ -105,6 +105,8 @@ GENERATORS = {
         'keras.binary_crossentropy', 'keras.categorical_crossentropy', 'keras.sparse_categorical_crossentropy')},
     'keras.dice': g_keras_overlap('keras.dice'),
     'keras.tversky': g_keras_overlap('keras.tversky'),
+    'keras.binary_focal_crossentropy': g_keras_focal('keras.binary_focal_crossentropy'),
+    'keras.categorical_focal_crossentropy': g_keras_focal('keras.categorical_focal_crossentropy'),
 }
 
 

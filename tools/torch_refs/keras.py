@@ -163,3 +163,40 @@ def g_keras_overlap(name):
             return 1 - tp / (tp + o['alpha'] * fp + o['beta'] * fn_ + KERAS_EPS)
         return name, {'y_true': yt, 'y_pred': yp}, o, fn
     return gen
+
+
+def g_keras_focal(name):
+    """keras.binary_focal_crossentropy and categorical_focal_crossentropy (keras/src/losses/losses.py)."""
+    def gen(r, g):
+        n, c = r.randint(1, 5), r.randint(2, 5)
+        from_logits = r.random() < 0.5
+        yp = tensor((n, c), -3, 3, g) if from_logits else tensor((n, c), 0.01, 0.99, g)
+        o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none')), 'from_logits': from_logits,
+             'label_smoothing': r.choice((0.0, 0.1)), 'gamma': r.choice((2.0, 0.0, 1.5)), 'alpha': r.choice((0.25, 0.6))}
+        if name == 'keras.binary_focal_crossentropy':
+            o['apply_class_balancing'] = r.random() < 0.5
+            yt = (torch.rand((n, c), generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
+        else:
+            yt = F.one_hot(torch.randint(0, c, (n,), generator=g), c).to(torch.float64)
+        ins = {'y_true': yt, 'y_pred': yp}
+
+        def fn(t):
+            a, b = t['y_true'], t['y_pred']
+            if name == 'keras.binary_focal_crossentropy':
+                a = a * (1 - o['label_smoothing']) + 0.5 * o['label_smoothing']
+                p = torch.sigmoid(b) if from_logits else b
+                cp = p.clamp(KERAS_EPS, 1 - KERAS_EPS32)
+                bce = -(a * torch.log(cp) + (1 - a) * torch.log(1 - cp))
+                pt = a * p + (1 - a) * (1 - p)
+                v = (1 - pt) ** o['gamma'] * bce
+                if o['apply_class_balancing']:
+                    v = (a * o['alpha'] + (1 - a) * (1 - o['alpha'])) * v
+                values = v.mean(-1)
+            else:
+                a = a * (1 - o['label_smoothing']) + o['label_smoothing'] / c
+                p = torch.softmax(b, -1) if from_logits else b
+                out = (p / p.sum(-1, keepdim=True)).clamp(KERAS_EPS, 1 - KERAS_EPS32)
+                values = ((1 - out) ** o['gamma'] * o['alpha'] * -a * torch.log(out)).sum(-1)
+            return keras_reduce(values, t, o['reduction'])
+        return name, ins, o, fn
+    return gen
