@@ -36,7 +36,8 @@ import torch.nn.functional as F
 
 from torch_refs import common
 from torch_refs.expressions import expression_cases
-from torch_refs.keras import g_keras, g_keras_crossentropy, g_keras_focal, g_keras_overlap
+from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
+                              g_keras_overlap)
 from torch_refs.libraries import (g_circle, g_contrastive, g_convex_kl, g_crammer_singer, g_gce, g_js, g_lovasz,
                                   g_multi_similarity, g_ntxent, g_overlap, g_perceptron, g_poly, g_scfocal, g_sce,
                                   g_supcon)
@@ -107,6 +108,9 @@ GENERATORS = {
     'keras.tversky': g_keras_overlap('keras.tversky'),
     'keras.binary_focal_crossentropy': g_keras_focal('keras.binary_focal_crossentropy'),
     'keras.categorical_focal_crossentropy': g_keras_focal('keras.categorical_focal_crossentropy'),
+    'keras.categorical_generalized_cross_entropy': g_keras_gce,
+    'keras.ctc': g_keras_ctc,
+    'keras.circle': g_keras_circle,
 }
 
 

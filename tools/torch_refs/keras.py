@@ -201,3 +201,74 @@ def g_keras_focal(name):
             return keras_reduce(values, t, o['reduction'])
         return name, ins, o, fn
     return gen
+
+
+def g_keras_gce(r, g):
+    """keras.categorical_generalized_cross_entropy: (1 − p_y^q)/q on probabilities, integer labels."""
+    n, c = r.randint(1, 5), r.randint(2, 5)
+    yp = tensor((n, c), 0.01, 1.0, g)
+    yp = yp / yp.sum(-1, keepdim=True)
+    yt = torch.randint(0, c, (n,), generator=g)
+    o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none')), 'q': r.choice((0.5, 0.7, 0.3))}
+    ins = {'y_true': yt, 'y_pred': yp}
+    if r.random() < 0.5:
+        ins['sample_weight'] = tensor((n,), 0.1, 2.0, g)
+
+    def fn(t):
+        p = t['y_pred'].gather(1, t['y_true'].unsqueeze(1)).squeeze(1)
+        return keras_reduce((1 - p ** o['q']) / o['q'], t, o['reduction'])
+    return 'keras.categorical_generalized_cross_entropy', ins, o, fn
+
+
+def g_keras_ctc(r, g):
+    """keras.ctc: log_softmax of the logits (B, T, C), blank = mask = 0, every label before the zero padding."""
+    b, tt, c = r.randint(1, 3), r.randint(1, 8), r.randint(2, 5)
+    s = r.randint(1, 4)
+    yt = torch.zeros((b, s), dtype=torch.long)
+    lengths = []
+    for i in range(b):
+        k = r.randint(0, s)
+        lengths.append(k)
+        for j in range(k):
+            yt[i, j] = r.randint(1, c - 1)
+    yp = tensor((b, tt, c), -2, 2, g)
+    o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none'))}
+
+    def fn(t):
+        lp = torch.log_softmax(t['y_pred'], -1).transpose(0, 1)
+        v = F.ctc_loss(lp, t['y_true'], torch.full((b,), tt, dtype=torch.long), torch.tensor(lengths), blank=0, reduction='none')
+        return keras_reduce(v, t, o['reduction'])
+    return 'keras.ctc', {'y_true': yt, 'y_pred': yp}, o, fn
+
+
+def g_keras_circle(r, g):
+    """keras.circle on unit embeddings (Keras does not normalize them): cosine distances 1 − x·xᵀ (clamped at 0),
+    differentiable weights, softplus(lse_p + lse_n) per anchor, anchors with loss 0 masked out of the mean."""
+    n, d = r.randint(2, 7), r.randint(2, 5)
+    x = tensor((n, d), rng=g)
+    x = x / x.norm(dim=1, keepdim=True)
+    labels = torch.randint(0, r.choice((2, 3)), (n,), generator=g)
+    o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none')), 'gamma': r.choice((80.0, 10.0)),
+         'margin': r.choice((0.4, 0.25)), 'remove_diagonal': r.random() < 0.8}
+
+    def fn(t):
+        e, m, gm = t['y_pred'], o['margin'], o['gamma']
+        dist = torch.relu(1 - e @ e.T)
+        same = labels.unsqueeze(0) == labels.unsqueeze(1)
+        pos = same & ~torch.eye(n, dtype=torch.bool) if o['remove_diagonal'] else same
+        neg = ~same
+        pw = torch.relu((m + dist) * pos)
+        nw = torch.relu((1 + m - dist) * neg)
+        pl = torch.logsumexp(torch.where(pos, -gm * pw * (m - dist), torch.tensor(-math.inf, dtype=e.dtype)), 1)
+        nl = torch.logsumexp(torch.where(neg, gm * nw * (1 - m - dist), torch.tensor(-math.inf, dtype=e.dtype)), 1)
+        v = softplus(pl + nl)
+        v = torch.where(torch.isfinite(pl + nl), v, torch.zeros_like(v))
+        mask = (v > 0).to(v.dtype)
+        tt = dict(t)
+        if o['reduction'] == 'sum_over_batch_size':
+            valid = mask.sum()
+            tt['sample_weight'] = mask * (mask.numel() / valid if valid > 0 else 0.0)
+        else:
+            tt['sample_weight'] = mask
+        return keras_reduce(v, tt, o['reduction'])
+    return 'keras.circle', {'y_true': labels, 'y_pred': x}, o, fn
