@@ -2,8 +2,8 @@
 """torch_diff.py -- randomized differential test of `losslab loss --batch` against PyTorch.
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
-segmentation_models_pytorch, Optax and the modern papers written out in torch (torch_refs/libraries.py), is run
-on random inputs and random option combinations
+segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
+torch_refs/keras.py): all 62 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
