@@ -36,6 +36,23 @@ public static class Stable
     public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T>
         => T.Max(x, T.Zero) + Log1p(T.Exp(-T.Abs(x)));
 
+    /// <summary>softplus(x), and softplus(−x) in <paramref name="negative"/>, from one exponential and one log1p.</summary>
+    public static T SoftplusPair<T>(T x, out T negative) where T : IFloatingPointIeee754<T>
+    {
+        T l = Log1p(T.Exp(-T.Abs(x)));
+        negative = T.Max(-x, T.Zero) + l;
+        return T.Max(x, T.Zero) + l;
+    }
+
+    /// <summary>σ(x), and σ(−x) = 1 − σ(x) without cancellation in <paramref name="negative"/>, from one exponential.</summary>
+    public static T SigmoidPair<T>(T x, out T negative) where T : IFloatingPointIeee754<T>
+    {
+        bool nonNegative = x >= T.Zero;
+        T e = T.Exp(nonNegative ? -x : x), small = e / (T.One + e), large = T.One / (T.One + e);
+        negative = nonNegative ? small : large;
+        return nonNegative ? large : small;
+    }
+
     /// <summary>log σ(x) = −softplus(−x) = min(x, 0) − log1p(e^−|x|); never −∞ for finite x.</summary>
     public static T LogSigmoid<T>(T x) where T : IFloatingPointIeee754<T>
         => T.Min(x, T.Zero) - Log1p(T.Exp(-T.Abs(x)));

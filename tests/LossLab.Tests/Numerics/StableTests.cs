@@ -25,6 +25,25 @@ public sealed class StableTests
     }
 
     [Fact]
+    public void Pairs_equal_the_single_functions_bit_for_bit()
+    {
+        // softplus(±x) from one exp and log1p, σ(±x) from one exp: the same bits as two separate calls.
+        foreach (double x in new[] { 0.0, -0.0, 1e-300, -1e-12, 0.3, -0.3, 5, -5, 33.3, -33.3, 40, -40, 750, -750, double.NaN })
+        {
+            double sp = Stable.SoftplusPair(x, out double spNeg), s = Stable.SigmoidPair(x, out double sNeg);
+            Assert.Equal(Stable.Softplus(x), sp);
+            Assert.Equal(Stable.Softplus(-x), spNeg);
+            Assert.Equal(Stable.Sigmoid(x), s);
+            Assert.Equal(Stable.Sigmoid(-x), sNeg);
+            float xf = (float)x, spf = Stable.SoftplusPair(xf, out float spfNeg), sf = Stable.SigmoidPair(xf, out float sfNeg);
+            Assert.Equal(Stable.Softplus(xf), spf);
+            Assert.Equal(Stable.Softplus(-xf), spfNeg);
+            Assert.Equal(Stable.Sigmoid(xf), sf);
+            Assert.Equal(Stable.Sigmoid(-xf), sfNeg);
+        }
+    }
+
+    [Fact]
     public void Log1p_and_expm1_edge_cases()
     {
         Assert.Equal(double.NegativeInfinity, Stable.Log1p(-1.0));

@@ -51,14 +51,16 @@ public sealed class BinaryCrossEntropyWithLogits(BinaryCrossEntropyWithLogits.Op
         public T Value<T>(T x, T y, T p) where T : struct, IFloatingPointIeee754<T>
         {
             y = Smooth(y);
-            return (T.One - y) * Stable.Softplus(x) + p * y * Stable.Softplus(-x);
+            T softplus = Stable.SoftplusPair(x, out T softplusNegative);
+            return (T.One - y) * softplus + p * y * softplusNegative;
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T p) where T : struct, IFloatingPointIeee754<T>
         {
             y = Smooth(y);
-            T dx = (T.One - y) * Stable.Sigmoid(x) - p * y * Stable.Sigmoid(-x);
-            T dy = (p * Stable.Softplus(-x) - Stable.Softplus(x)) * (T.One - T.CreateTruncating(smoothing));
+            T sigmoid = Stable.SigmoidPair(x, out T sigmoidNegative), softplus = Stable.SoftplusPair(x, out T softplusNegative);
+            T dx = (T.One - y) * sigmoid - p * y * sigmoidNegative;
+            T dy = (p * softplusNegative - softplus) * (T.One - T.CreateTruncating(smoothing));
             return (dx, dy);
         }
     }

@@ -66,11 +66,11 @@ public sealed class SigmoidFocalLoss : ElementwiseLoss<SigmoidFocalLoss.Kernel>,
 
         private (double P, double OneMinusP, double Ce, double Q, double Focus, double AlphaT) Terms(double x, double y)
         {
-            double p = Stable.Sigmoid(x), oneMinusP = Stable.Sigmoid(-x);
+            double p = Stable.SigmoidPair(x, out double oneMinusP);
             // softplus(x) − y·x as (1 − y)·softplus(x) + y·softplus(−x): for y in [0, 1] two non-negative terms, where
             // (1 − y)·x − log σ(x) cancels to 0 at x ≲ −33 (e.g. 3.4e-15 at x = −33.3, y = 0, and with it the
             // γ·ce·q^(γ−1) term of the gradient).
-            double ce = (1 - y) * Stable.Softplus(x) + y * Stable.Softplus(-x);
+            double ce = (1 - y) * Stable.SoftplusPair(x, out double softplusNegative) + y * softplusNegative;
             double q = p * (1 - y) + oneMinusP * y;                     // 1 − p_t without cancellation
             double focus = gamma == 0 ? 1 : Math.Pow(q, gamma);
             double alphaT = alpha >= 0 ? alpha * y + (1 - alpha) * (1 - y) : 1;

@@ -22,7 +22,7 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         {
             T t = Smooth(y);
             // softplus(p) − t·p as (1 − t)·softplus(p) + t·softplus(−p): no cancellation for a confident correct logit.
-            if (fromLogits) return (T.One - t) * Stable.Softplus(p) + t * Stable.Softplus(-p);
+            if (fromLogits) return (T.One - t) * Stable.SoftplusPair(p, out T softplusNegative) + t * softplusNegative;
             T c = ClipProbability(p);
             return -(t * T.Log(c) + (T.One - t) * T.Log(T.One - c));
         }
@@ -30,7 +30,7 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         public (T Dx, T Dy) Derivative<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T>
         {
             T t = Smooth(y), keep = T.One - T.CreateTruncating(smoothing);
-            if (fromLogits) return (-keep * p, (T.One - t) * Stable.Sigmoid(p) - t * Stable.Sigmoid(-p));
+            if (fromLogits) return (-keep * p, (T.One - t) * Stable.SigmoidPair(p, out T sigmoidNegative) - t * sigmoidNegative);
             T c = ClipProbability(p);
             bool inside = InsideClip(p);
             return (keep * (T.Log(T.One - c) - T.Log(c)), inside ? -t / c + (T.One - t) / (T.One - c) : T.Zero);
