@@ -206,7 +206,7 @@ def main():
             continue
         for _ in range(a.cases):
             loss, ins, opts, fn = gen(r, g)
-            corrupt(r, g, loss, ins)
+            corrupt(r, loss, ins)
             if loss in LOGIT_LOSSES and r.random() < 0.15:
                 for key in ('input', 'inputs', 'anchor', 'positive', 'negative'):
                     if key in ins:

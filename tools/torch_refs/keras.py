@@ -11,11 +11,28 @@ from .common import softplus, tensor
 # sum_over_batch_size = Σ(ℓ·w)/numel(ℓ), mean_with_sample_weight = Σ(ℓ·w)/Σw, sum, none. Keras's epsilon is a
 # float32 1e-7 (its default floatx), as LossLab reads it.
 KERAS_EPS = float(torch.tensor(1e-7, dtype=torch.float32))
-KERAS_EPS32 = 1 - float(torch.tensor(1 - 1e-7, dtype=torch.float32))   # so that 1 − KERAS_EPS32 is float32(1 − 1e-7)
+KERAS_ONE_MINUS_EPS = float(torch.tensor(1 - 1e-7, dtype=torch.float32))   # 1 − 2⁻²³
 
 
-def keras_reduce(values, t, reduction):
+def keras_clip(p):
+    """Keras's probability clip, clip(p, ε, 1 − ε)."""
+    return p.clamp(KERAS_EPS, KERAS_ONE_MINUS_EPS)
+
+
+def keras_log_probs(y_pred, from_logits):
+    """log_softmax of logits, or the log of probabilities renormalized over the last axis and clipped."""
+    return torch.log_softmax(y_pred, -1) if from_logits else torch.log(keras_clip(y_pred / y_pred.sum(-1, keepdim=True)))
+
+
+def keras_reduce(values, t, reduction, mask=None):
+    """The reduction, after keras/src/losses/loss.py apply_mask: a mask joins the sample weight, rescaled by
+    divide_no_nan(total, valid) for sum_over_batch_size."""
     w = t.get('sample_weight')
+    if mask is not None:
+        if reduction == 'sum_over_batch_size':
+            valid = mask.sum()
+            mask = mask * (mask.numel() / valid if valid > 0 else 0.0)
+        w = mask if w is None else w * mask
     weighted = values * w if w is not None else values
     if reduction == 'none':
         return weighted
@@ -114,32 +131,18 @@ def g_keras_crossentropy(name):
                 if from_logits:
                     v = F.binary_cross_entropy_with_logits(b, a, reduction='none')
                 else:
-                    cb = b.clamp(KERAS_EPS, 1 - KERAS_EPS32)
+                    cb = keras_clip(b)
                     v = -(a * torch.log(cb) + (1 - a) * torch.log(1 - cb))
                 values = v.mean(-1)
             elif name == 'keras.categorical_crossentropy':
                 a = a * (1 - o['label_smoothing']) + o['label_smoothing'] / c
-                lp = torch.log_softmax(b, -1) if from_logits else torch.log((b / b.sum(-1, keepdim=True)).clamp(KERAS_EPS, 1 - KERAS_EPS32))
-                values = -(a * lp).sum(-1)
+                values = -(a * keras_log_probs(b, from_logits)).sum(-1)
             else:
-                lp = torch.log_softmax(b, -1) if from_logits else torch.log((b / b.sum(-1, keepdim=True)).clamp(KERAS_EPS, 1 - KERAS_EPS32))
-                values = -lp.gather(1, a.unsqueeze(1)).squeeze(1)
+                values = -keras_log_probs(b, from_logits).gather(1, a.unsqueeze(1)).squeeze(1)
                 if 'ignore_class' in o:
                     mask = (a != o['ignore_class']).to(values.dtype)
                     values = values * mask
-            w = t.get('sample_weight')
-            if mask is not None:
-                # keras/src/losses/loss.py apply_mask: the mask joins the sample weight, rescaled by
-                # divide_no_nan(total, valid) for sum_over_batch_size and mean.
-                m = mask
-                if o['reduction'] == 'sum_over_batch_size':
-                    valid = mask.sum()
-                    m = mask * (mask.numel() / valid if valid > 0 else 0.0)
-                w = m if w is None else w * m
-            tt = dict(t)
-            if w is not None:
-                tt['sample_weight'] = w
-            return keras_reduce(values, tt, o['reduction'])
+            return keras_reduce(values, t, o['reduction'], mask)
         return name, ins, o, fn
     return gen
 
@@ -186,7 +189,7 @@ def g_keras_focal(name):
             if name == 'keras.binary_focal_crossentropy':
                 a = a * (1 - o['label_smoothing']) + 0.5 * o['label_smoothing']
                 p = torch.sigmoid(b) if from_logits else b
-                cp = p.clamp(KERAS_EPS, 1 - KERAS_EPS32)
+                cp = keras_clip(p)
                 bce = -(a * torch.log(cp) + (1 - a) * torch.log(1 - cp))
                 pt = a * p + (1 - a) * (1 - p)
                 v = (1 - pt) ** o['gamma'] * bce
@@ -196,7 +199,7 @@ def g_keras_focal(name):
             else:
                 a = a * (1 - o['label_smoothing']) + o['label_smoothing'] / c
                 p = torch.softmax(b, -1) if from_logits else b
-                out = (p / p.sum(-1, keepdim=True)).clamp(KERAS_EPS, 1 - KERAS_EPS32)
+                out = keras_clip(p / p.sum(-1, keepdim=True))
                 values = ((1 - out) ** o['gamma'] * o['alpha'] * -a * torch.log(out)).sum(-1)
             return keras_reduce(values, t, o['reduction'])
         return name, ins, o, fn
@@ -263,12 +266,5 @@ def g_keras_circle(r, g):
         nl = torch.logsumexp(torch.where(neg, gm * nw * (1 - m - dist), torch.tensor(-math.inf, dtype=e.dtype)), 1)
         v = softplus(pl + nl)
         v = torch.where(torch.isfinite(pl + nl), v, torch.zeros_like(v))
-        mask = (v > 0).to(v.dtype)
-        tt = dict(t)
-        if o['reduction'] == 'sum_over_batch_size':
-            valid = mask.sum()
-            tt['sample_weight'] = mask * (mask.numel() / valid if valid > 0 else 0.0)
-        else:
-            tt['sample_weight'] = mask
-        return keras_reduce(v, tt, o['reduction'])
+        return keras_reduce(v, t, o['reduction'], mask=(v > 0).to(v.dtype))
     return 'keras.circle', {'y_true': labels, 'y_pred': x}, o, fn

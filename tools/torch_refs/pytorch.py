@@ -265,7 +265,7 @@ def g_focal(r, g):
     return 'sigmoid_focal_loss', {'inputs': x, 'targets': y}, o, fn
 
 
-def corrupt(r, g, loss, ins):
+def corrupt(r, loss, ins):
     """One case in ten gets a value outside its domain; PyTorch raises (or returns NaN) and LossLab must raise."""
     if r.random() >= 0.1:
         return
