@@ -159,11 +159,8 @@ public static class Ops
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
-                double m = double.NegativeInfinity;
-                for (int k = 0; k < n; k++) m = Math.Max(m, a.Data[(o * n + k) * inner + i]);
-                double s = 0;
-                if (!double.IsInfinity(m)) for (int k = 0; k < n; k++) s += Math.Exp(a.Data[(o * n + k) * inner + i] - m);
-                data[o * inner + i] = double.IsInfinity(m) ? m : m + Math.Log(s);
+                double logSum = SliceLogSum(a.Data, o, i, n, inner, out double m);
+                data[o * inner + i] = m + logSum;
             }
         return Make(data, shape, a.DType, [a], g =>
         {
@@ -193,10 +190,7 @@ public static class Ops
         for (int o = 0; o < outer; o++)
             for (int i = 0; i < inner; i++)
             {
-                double m = double.NegativeInfinity, s = 0;
-                for (int k = 0; k < n; k++) m = Math.Max(m, a.Data[(o * n + k) * inner + i]);
-                if (!double.IsInfinity(m)) for (int k = 0; k < n; k++) s += Math.Exp(a.Data[(o * n + k) * inner + i] - m);
-                double logSum = double.IsInfinity(m) ? 0 : Math.Log(s);
+                double logSum = SliceLogSum(a.Data, o, i, n, inner, out double m);
                 for (int k = 0; k < n; k++) data[(o * n + k) * inner + i] = a.Data[(o * n + k) * inner + i] - m - logSum;
             }
         return Make(data, a.Shape, a.DType, [a], g =>
@@ -216,6 +210,10 @@ public static class Ops
             return [ga];
         });
     }
+
+    /// <summary>The slice (o, ·, i) of an (outer, n, inner) layout: its max and log Σ exp(x − max) (−∞ and 0 when n = 0).</summary>
+    private static double SliceLogSum(double[] x, int o, int i, int n, int inner, out double max)
+        => Stable.ShiftedLogSumExp<double>(x.AsSpan(Math.Min(o * n * inner + i, x.Length)), n, inner, out max);
 
     /// <summary>exp(log_softmax(x)): max-shifted, so never NaN for large logits.</summary>
     public static Tensor Softmax(Tensor a, int? axis = null) => Exp(LogSoftmax(a, axis, "softmax"));
