@@ -361,10 +361,11 @@ public static class Trainer
     private static void StartAtTheMarginal(Sequential network, double[] targets, bool variance)
     {
         Linear head = network.Layers.OfType<Linear>().Last();
-        double mean = targets.Average(), spread = targets.Sum(t => (t - mean) * (t - mean)) / targets.Length;
+        double mean = targets.Average();
         bool single = head.Bias.DType == Numerics.DType.Float32;
         head.Bias.Data[0] = single ? (float)mean : mean;
         if (!variance) return;
+        double spread = targets.Sum(t => (t - mean) * (t - mean)) / targets.Length;
         double logVariance = Math.Log(Math.Max(spread, 1e-12));
         head.Bias.Data[1] = single ? (float)logVariance : logVariance;
     }
