@@ -105,12 +105,18 @@ def g_keras(name):
     return gen
 
 
+def logits_or_probabilities(r, g, high):
+    """y_pred of shape (n, c) for a from_logits option drawn here: logits in [−3, 3], or probabilities in
+    [0.01, high] (Keras renormalizes them where it needs to)."""
+    n, c = r.randint(1, 5), r.randint(2, 5)
+    from_logits = r.random() < 0.5
+    return n, c, from_logits, tensor((n, c), -3, 3, g) if from_logits else tensor((n, c), 0.01, high, g)
+
+
 def g_keras_crossentropy(name):
     """keras.binary_crossentropy, categorical_crossentropy and sparse_categorical_crossentropy (with ignore_class)."""
     def gen(r, g):
-        n, c = r.randint(1, 5), r.randint(2, 5)
-        from_logits = r.random() < 0.5
-        yp = tensor((n, c), -3, 3, g) if from_logits else tensor((n, c), 0.01, 1.0, g)
+        n, c, from_logits, yp = logits_or_probabilities(r, g, 1.0)
         o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none', 'mean_with_sample_weight')), 'from_logits': from_logits}
         if name == 'keras.sparse_categorical_crossentropy':
             yt = torch.randint(0, c, (n,), generator=g)
@@ -172,9 +178,7 @@ def g_keras_overlap(name):
 def g_keras_focal(name):
     """keras.binary_focal_crossentropy and categorical_focal_crossentropy (keras/src/losses/losses.py)."""
     def gen(r, g):
-        n, c = r.randint(1, 5), r.randint(2, 5)
-        from_logits = r.random() < 0.5
-        yp = tensor((n, c), -3, 3, g) if from_logits else tensor((n, c), 0.01, 0.99, g)
+        n, c, from_logits, yp = logits_or_probabilities(r, g, 0.99)
         o = {'reduction': r.choice(('sum_over_batch_size', 'sum', 'none')), 'from_logits': from_logits,
              'label_smoothing': r.choice((0.0, 0.1)), 'gamma': r.choice((2.0, 0.0, 1.5)), 'alpha': r.choice((0.25, 0.6))}
         if name == 'keras.binary_focal_crossentropy':
