@@ -20,7 +20,7 @@ public enum ClassWeighting
 /// </summary>
 public sealed class LossBinding
 {
-    private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeEmbeddingLoss"];
+    private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeEmbeddingLoss", "HingeLoss", "PerceptronLoss"];
 
     /// <summary>The names a loss gives its targets; the other input takes the model's output.</summary>
     private static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];

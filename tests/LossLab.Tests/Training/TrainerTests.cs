@@ -99,6 +99,13 @@ public sealed class TrainerTests
             Assert.Equal("completed", Trainer.Train(d, Quick with { ClassWeights = w, Loss = "sigmoid_focal_loss", LossOptions = new Dictionary<string, object?> { ["reduction"] = "mean" } }).StopReason);
         }
         Assert.Equal("completed", Trainer.Train(d, Quick with { Oversample = true, Loss = "soft_margin_loss" }).StopReason);
+        // Optax's binary losses: hinge and perceptron get ±1 targets, sparsemax 0/1 labels, and each learns the task.
+        foreach (string loss in new[] { "hinge_loss", "perceptron_loss", "sparsemax_loss" })
+        {
+            var optax = Trainer.Train(d, Quick with { Loss = loss, LossOptions = new Dictionary<string, object?> { ["reduction"] = "mean" } });
+            Assert.True(optax.Test["accuracy"] > 0.85, $"{loss}: test accuracy {optax.Test["accuracy"]}");
+        }
+        Assert.Equal("completed", Trainer.Train(Datasets.Load("iris"), Quick with { Loss = "multiclass_sparsemax_loss" }).StopReason);
         Assert.Equal("completed", Trainer.Train(Datasets.Load("iris"), Quick with { Loss = "expr:mse_loss(softmax(input), one_hot(target))" }).StopReason);
         Assert.Equal("completed", Trainer.Train(Datasets.Load("iris"), Quick with { Loss = "multi_margin_loss" }).StopReason);
         Assert.Equal("completed", Trainer.Train(Datasets.Load("diabetes"), Quick with { Loss = "huber_loss", LossOptions = new Dictionary<string, object?> { ["delta"] = 30.0 } }).StopReason);

@@ -208,7 +208,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "CrossEntropy",
-        Aliases = ["cross_entropy", "CrossEntropyLoss", "softmax_cross_entropy", "ce"],
+        Aliases = ["cross_entropy", "CrossEntropyLoss", "softmax_cross_entropy", "softmax_cross_entropy_with_integer_labels", "ce"],
         Family = LossFamily.Classification,
         Task = LossTask.MulticlassClassification,
         Inputs =

@@ -1,0 +1,158 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Losses.Classification;
+
+/// <summary>
+/// Golden values for Optax's binary, cosine, sparsemax and ranking losses. Sources: Optax's own docstring examples and
+/// tests (named where used), exact rational arithmetic (Python fractions) for the piecewise-polynomial losses, and
+/// mpmath at 40 digits for the rest.
+/// </summary>
+public sealed class OptaxGoldenTests
+{
+    private static LossResult Run(string loss, LossInputs inputs, params (string, object?)[] options)
+        => LossRegistry.Default.Create(loss, options.ToDictionary(o => o.Item1, o => o.Item2)).Evaluate(inputs);
+
+    [Fact]
+    public void Hinge_and_perceptron_match_optax_gradient_test()
+    {
+        // optax _classification_test: pred (−0.5, 2), targ (1, −1): hinge 1.5 and 3, gradient −targ; perceptron 0.5 and 2.
+        LossResult h = Run("hinge_loss", T.In(("predictor_outputs", T.D(-0.5, 2)), ("targets", T.D(1, -1))));
+        T.Close([1.5, 3], h.Value, 0);
+        T.Close([-1, 1], h.Gradient("predictor_outputs"), 0);
+        Assert.False(h.Gradients.ContainsKey("targets"));
+        LossResult p = Run("perceptron_loss", T.In(("predictor_outputs", T.D(-0.5, 2, 3, 0)), ("targets", T.D(1, -1, 1, 1))));
+        T.Close([0.5, 2, 0, 0], p.Value, 0);
+        T.Close([-1, 1, 0, 0], p.Gradient("predictor_outputs"), 0);   // 0 at s = 0, the kink
+        // Past the margin the hinge is 0 with a zero gradient; exactly at it (s·t = 1) too.
+        LossResult edge = Run("hinge_loss", T.In(("predictor_outputs", T.D(1, 1.5)), ("targets", T.D(1, 1))));
+        T.Close([0, 0], edge.Value, 0);
+        T.Close([0, 0], edge.Gradient("predictor_outputs"), 0);
+    }
+
+    [Fact]
+    public void Sparsemax_loss_is_sparse_plus_of_the_signed_logit()
+    {
+        // z = −x for label 1, x for label 0: (0.5, 1) → z −0.5: ¼·0.25 = 1/16; (0.5, 0) → z 0.5: ¼·2.25 = 9/16;
+        // (3, 0) → z 3 ≥ 1: 3; (3, 1) → z −3 ≤ −1: 0; (10, 1), (20, 0) as optax's test: 0 and 20.
+        LossResult r = Run("sparsemax_loss", T.In(("logits", T.D(0.5, 0.5, 3, 3, 10, 20)), ("labels", T.D(1, 0, 0, 1, 1, 0))), ("reduction", "none"));
+        T.Close([1.0 / 16, 9.0 / 16, 3, 0, 0, 20], r.Value, 1e-15);
+        // ∂ℓ/∂x = clip((x + 1)/2, 0, 1) − y: ¾ − 1, ¾, 1, 0, 0, 1.
+        T.Close([-0.25, 0.75, 1, 0, 0, 1], r.Gradient("logits"), 1e-15);
+    }
+
+    [Fact]
+    public void L2_loss_is_half_the_squared_error()
+    {
+        LossResult r = Run("l2_loss", T.In(("predictions", T.D(3, -1)), ("targets", T.D(1, 1))), ("reduction", "sum"));
+        T.Close(4, r.Value.GetDouble(0), 0);   // ½·4 + ½·4
+        T.Close([2, -2], r.Gradient("predictions"), 0);
+        T.Close([-2, 2], r.Gradient("targets"), 0);
+    }
+
+    [Fact]
+    public void Cosine_similarity_and_distance_with_and_without_the_clip()
+    {
+        // a = (1, 2, −2), b = (3, 0, 4): a·b = −5, ‖a‖ = 3, ‖b‖ = 5, c = −1/3; ∂c/∂a = b/15 − c·a/9 (mpmath).
+        LossInputs In() => T.In(("predictions", T.D(1, 2, -2)), ("targets", T.D(3, 0, 4)));
+        LossResult s = Run("optax.cosine_similarity", In());
+        T.Close(-1.0 / 3, s.Value.GetDouble(0), 1e-15);
+        T.Close([0.23703703703703703704, 0.074074074074074074074, 0.19259259259259259259], s.Gradient("predictions"), 1e-15);
+        LossResult d = Run("cosine_distance", In());
+        T.Close(4.0 / 3, d.Value.GetDouble(0), 1e-15);
+        T.Close([-0.23703703703703703704, -0.074074074074074074074, -0.19259259259259259259], d.Gradient("predictions"), 1e-15);
+        // ε = 16 clips ‖a‖² = 9 to 16 (n_a = 4) but not ‖b‖² = 25: c = −5/20; ∂c/∂a = b/20 (n_a is constant),
+        // ∂c/∂b = a/20 − c·b/25.
+        LossResult clipped = Run("cosine_similarity", In(), ("epsilon", 16.0));
+        T.Close(-0.25, clipped.Value.GetDouble(0), 1e-15);
+        T.Close([0.15, 0, 0.2], clipped.Gradient("predictions"), 1e-15);
+        T.Close([0.08, 0.1, -0.06], clipped.Gradient("targets"), 1e-15);
+    }
+
+    [Fact]
+    public void Cosine_of_a_zero_row_at_epsilon_zero_is_an_error_naming_the_row()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => Run("cosine_distance", T.In(("predictions", T.Shaped(new double[] { 1, 2, 0, 0 }, 2, 2)), ("targets", T.Shaped(new double[] { 1, 1, 1, 1 }, 2, 2)))));
+        Assert.Contains("row 1 of 'predictions' is zero", e.Message);
+        Assert.Throws<LossArgumentException>(() => Run("cosine_distance", T.In(("predictions", T.D(1)), ("targets", T.D(1))), ("epsilon", -1.0)));
+        // With ε > 0 the zero row is fine: c = 0, and the gradient b/(√ε·‖b‖).
+        LossResult r = Run("cosine_distance", T.In(("predictions", T.D(0, 0)), ("targets", T.D(3, 4))), ("epsilon", 0.25));
+        T.Close(1, r.Value.GetDouble(0), 0);
+        T.Close([-0.6 / 0.5, -0.8 / 0.5], r.Gradient("predictions"), 1e-15);
+    }
+
+    [Fact]
+    public void Multiclass_sparsemax_matches_exact_rational_values()
+    {
+        // Fractions: rows (½, −¼, ¾, 0) label 1 → 73/64, gradient (3/8, −1, 5/8, 0); (2, 0.1, −1.5, 1.9) label 3 →
+        // 121/400, gradient (11/20, 0, 0, −11/20); (0, 0, 0, 0) label 2 → 3/8, gradient (¼, ¼, −¾, ¼).
+        var scores = T.Shaped(new double[] { 0.5, -0.25, 0.75, 0, 2, 0.1, -1.5, 1.9, 0, 0, 0, 0 }, 3, 4);
+        LossResult r = Run("multiclass_sparsemax_loss", T.In(("scores", scores), ("labels", T.I(1, 3, 2))));
+        T.Close([73.0 / 64, 121.0 / 400, 3.0 / 8], r.Value, 1e-15);
+        T.Close([0.375, -1, 0.625, 0, 0.55, 0, 0, -0.55, 0.25, 0.25, -0.75, 0.25], r.Gradient("scores"), 1e-14);
+        // optax's zero-loss test: a margin of 1e5 makes sparsemax the one-hot label, so the loss and gradient are 0.
+        var confident = T.Shaped(new double[] { 0, 1e5, 0, 1e5, 0, 0, 0, 0, 1e5 }, 3, 3);
+        LossResult z = Run("multiclass_sparsemax_loss", T.In(("scores", confident), ("labels", T.I(1, 0, 2))), ("reduction", "mean"));
+        T.Close(0, z.Value.GetDouble(0), 0);
+        Assert.All(T.Values(z.Gradient("scores")), g => Assert.Equal(0, g));
+    }
+
+    [Fact]
+    public void Ranking_softmax_matches_the_optax_docstring()
+    {
+        // optax.losses ranking docstring: 1.408 and gradient (−0.755, 0.09, 0.665); mpmath to 20 digits.
+        LossResult r = Run("ranking_softmax_loss", T.In(("logits", T.D(2, 1, 3)), ("labels", T.D(1, 0, 0))));
+        T.Close(1.4076059644443803045, r.Value.GetDouble(0), 1e-15);
+        T.Close([-0.75527152894520234753, 0.090030573170380457998, 0.66524095577482188953], r.Gradient("logits"), 1e-15);
+        T.Close([1.4076059644443803045, 2.4076059644443803045, 0.40760596444438030448], r.Gradient("labels"), 1e-15);
+        // The masked docstring example: 0.497 (mpmath 0.49676567907997870495).
+        var logits = T.Shaped(new double[] { 2, 1, 0, 1, 0.5, 1.5 }, 2, 3);
+        var labels = T.Shaped(new double[] { 1, 0, 0, 0, 0, 1 }, 2, 3);
+        var where = T.Shaped(new double[] { 1, 1, 0, 1, 1, 1 }, 2, 3);
+        T.Close(0.49676567907997870495, Run("ranking_softmax_loss", T.In(("logits", logits), ("labels", labels)), ("where", where)).Value.GetDouble(0), 1e-15);
+        // Soft labels that do not sum to 1: ∂ℓ/∂s = (Σy)·p − y (mpmath).
+        LossResult soft = Run("ranking_softmax_loss", T.In(("logits", T.D(0.5, -1, 2, 0.25)), ("labels", T.D(2, 0, 0.5, 1))));
+        T.Close(6.0424764945688870035, soft.Value.GetDouble(0), 1e-15);
+        T.Close([-1.4601781115054322929, 0.12045054443142072218, 1.9193138575953576383, -0.57958629052134606763], soft.Gradient("logits"), 1e-14);
+    }
+
+    [Fact]
+    public void Ranking_lists_without_a_valid_item_count_as_zero_and_leave_the_mean()
+    {
+        var logits = T.Shaped(new double[] { 2, 1, 3, 5, 6, 7 }, 2, 3);
+        var labels = T.Shaped(new double[] { 1, 0, 0, 1, 1, 1 }, 2, 3);
+        var where = T.Shaped(new double[] { 1, 1, 1, 0, 0, 0 }, 2, 3);
+        LossResult mean = Run("ranking_softmax_loss", T.In(("logits", logits), ("labels", labels)), ("where", where));
+        T.Close(1.4076059644443803045, mean.Value.GetDouble(0), 1e-15);   // the first list alone
+        Assert.All(T.Values(mean.Gradient("logits")).Skip(3), g => Assert.Equal(0, g));
+        LossResult none = Run("ranking_softmax_loss", T.In(("logits", logits), ("labels", labels)), ("where", where), ("reduction", "none"));
+        Assert.Equal(0, none.Value.GetDouble(1));
+        // Every list masked: Optax's safe mean gives 0, not 0/0.
+        var nothing = T.Shaped(new double[6], 2, 3);
+        LossResult empty = Run("ranking_softmax_loss", T.In(("logits", logits), ("labels", labels)), ("where", nothing));
+        Assert.Equal(0, empty.Value.GetDouble(0));
+        Assert.All(T.Values(empty.Gradient("logits")), g => Assert.Equal(0, g));
+    }
+
+    [Theory]
+    [InlineData("hinge_loss", "predictor_outputs", "targets", 0.0, "HingeLoss: 'targets' holds labels −1 or +1; targets[1] = 0")]
+    [InlineData("perceptron_loss", "predictor_outputs", "targets", 0.5, "PerceptronLoss: 'targets' holds labels −1 or +1; targets[1] = 0.5")]
+    [InlineData("sparsemax_loss", "logits", "labels", -1.0, "SparsemaxLoss: 'labels' holds labels 0 or 1; labels[1] = -1")]
+    public void Binary_labels_outside_their_set_are_named(string loss, string x, string y, double bad, string message)
+    {
+        double good = loss == "sparsemax_loss" ? 0 : 1;
+        var e = Assert.Throws<LossArgumentException>(() => Run(loss, T.In((x, T.D(0.3, 0.4)), (y, T.D(good, bad)))));
+        Assert.StartsWith(message, e.Message);
+    }
+
+    [Fact]
+    public void Ranking_where_must_be_a_zero_one_mask_of_the_logits_shape()
+    {
+        LossInputs In() => T.In(("logits", T.D(1, 2, 3)), ("labels", T.D(1, 0, 0)));
+        var e = Assert.Throws<LossArgumentException>(() => Run("ranking_softmax_loss", In(), ("where", T.D(1, 0.5, 1))));
+        Assert.Contains("where[1] = 0.5", e.Message);
+        var s = Assert.Throws<LossArgumentException>(() => Run("ranking_softmax_loss", In(), ("weights", T.D(1, 1))));
+        Assert.Equal(LossErrorCode.InvalidShape, s.Code);
+    }
+}

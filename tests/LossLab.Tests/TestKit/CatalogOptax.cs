@@ -1,0 +1,62 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Tests.TestKit;
+
+/// <summary>Contract samples for Optax's losses beyond the classic catalog: binary hinge/perceptron/sparsemax, l2,
+/// cosine similarity and distance, multiclass sparsemax and the ranking softmax loss.</summary>
+internal static class CatalogOptax
+{
+    public static IEnumerable<LossSampleSet> Sets()
+    {
+        // Scores kept 0.1 away from the kink (1 − s·t = 0 for hinge, s = 0 for the perceptron) for finite differences.
+        yield return Binary("HingeLoss", "predictor_outputs", "targets", (r, t) => Enumerable.Range(0, 12).Select(i => t[i] * Pick(r, 1)).ToArray(), LossSamples.Signs);
+        yield return Binary("PerceptronLoss", "predictor_outputs", "targets", (r, t) => Enumerable.Range(0, 12).Select(_ => Pick(r, 0)).ToArray(), LossSamples.Signs);
+        yield return Binary("SparsemaxLoss", "logits", "labels", (r, _) => LossSamples.Normal(r, 12, 1.5), (r, n) => [.. Enumerable.Range(0, n).Select(_ => (double)r.Next(2))]);
+        yield return new("L2Loss", With("L2Loss", [], r => T.In(("predictions", T.Shaped(LossSamples.Normal(r, 12), 3, 4)), ("targets", T.Shaped(LossSamples.Normal(r, 12), 3, 4)))),
+            [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.F(1e4f, -1e4f, 100, -100, 30, -30)), ("targets", T.F(-1e4f, 1e4f, -100, 100, 0, 0)))]);
+        foreach (string name in new[] { "CosineSimilarity", "CosineDistance" })
+        {
+            // ε = 0.5 clips some rows of four N(0, 0.5) components (‖a‖² ≈ 1) and not others: both branches of the gradient.
+            yield return new(name, With(name, [T.Opt(("epsilon", 0.5)), T.Opt(("epsilon", 1e-8), ("reduction", "mean"))], r =>
+                T.In(("predictions", T.Shaped(LossSamples.Normal(r, 20, 0.5), 5, 4)), ("targets", T.Shaped(LossSamples.Normal(r, 20, 0.5), 5, 4)))),
+                [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.Shaped(new float[] { 1e4f, -1e4f, 1e-30f, 0, 3e30f, 1 }, 3, 2)), ("targets", T.Shaped(new float[] { -1e4f, 1e-30f, 1e-30f, 1e-30f, 1, 3e30f }, 3, 2))),
+                 LossSamples.ExtremeOf(T.Opt(("epsilon", 1e-12)), ("predictions", T.Shaped(new float[] { 0, 0, 1e-30f, 5 }, 2, 2)), ("targets", T.Shaped(new float[] { 1, 2, 0, 0 }, 2, 2)))]);
+        }
+        yield return new("MulticlassSparsemaxLoss", With("MulticlassSparsemaxLoss", [], r =>
+            T.In(("scores", T.Shaped(LossSamples.Normal(r, 20, 0.7), 4, 5)), ("labels", T.I(r.Next(5), r.Next(5), r.Next(5), r.Next(5))))),
+            [LossSamples.ExtremeOf(T.Opt(), ["scores"], ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(0, 3)))]);
+        yield return Ranking();
+    }
+
+    /// <summary>A uniform value in [0.1, 2] away from <paramref name="kink"/>, on either side.</summary>
+    private static double Pick(Random r, double kink) => kink + (r.Next(2) == 0 ? -1 : 1) * (0.1 + 1.9 * r.NextDouble());
+
+    private static LossSampleSet Binary(string name, string x, string y, Func<Random, double[], double[]> scores, Func<Random, int, double[]> labels)
+    {
+        LossInputs Make(Random r)
+        {
+            double[] t = labels(r, 12);
+            return T.In((x, T.Shaped(scores(r, t), 3, 4)), (y, T.Shaped(t, 3, 4)));
+        }
+        float[] extremeLabels = name == "SparsemaxLoss" ? [1, 0, 1, 0, 1, 0, 0, 1] : [1, 1, -1, -1, 1, -1, 1, -1];
+        return new(name, With(name, [], Make), [LossSamples.ExtremeOf(T.Opt(), [x], (x, LossSamples.Logits()), (y, T.F(extremeLabels)))]);
+    }
+
+    private static LossSampleSet Ranking()
+    {
+        const string name = "RankingSoftmaxLoss";
+        LossInputs Make(Random r) => T.In(("logits", T.Shaped(LossSamples.Normal(r, 15, 2), 3, 5)), ("labels", T.Shaped(LossSamples.Uniform(r, 15, 0, 2), 3, 5)));
+        TensorData where = T.Shaped(new double[] { 1, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 1 }, 3, 5);
+        TensorData weights = T.Shaped(LossSamples.Uniform(new Random(3), 15, 0.2, 2), 3, 5);
+        var samples = With(name, [T.Opt(("where", where)), T.Opt(("weights", weights), ("reduction", "sum")), T.Opt(("where", where), ("weights", weights), ("reduction", "none"))], Make);
+        return new(name, samples,
+            [LossSamples.ExtremeOf(T.Opt(), ("logits", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 2, 0, 0, 1, 0, 3 }, 2, 4)))]);
+    }
+
+    private static List<LossSample> With(string name, Dictionary<string, object?>[] extra, Func<Random, LossInputs> make)
+    {
+        Dictionary<string, object?>[] reductions = [T.Opt(("reduction", "none")), T.Opt(("reduction", "mean")), T.Opt(("reduction", "sum"))];
+        return [.. reductions.Concat(extra).Select(o => new LossSample($"{name} {string.Join(" ", o.Select(kv => $"{kv.Key}={kv.Value}"))}", o, make))];
+    }
+}
