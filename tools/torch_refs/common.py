@@ -29,3 +29,11 @@ def shape_nd(r, max_dims=3, min_dims=1):
 def red(r, extra=()):
     return r.choice(('none', 'mean', 'sum') + tuple(extra))
 
+
+def rows_case(r, g, lo=-3.0, hi=3.0):
+    n, c = r.randint(1, 5), r.randint(2, 5)
+    return tensor((n, c), lo, hi, g), torch.randint(0, c, (n,), generator=g), n, c
+
+
+def reduce_rows(v, reduction):
+    return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]

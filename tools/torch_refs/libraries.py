@@ -1,11 +1,11 @@
 """Losses of other libraries that are not Debian packages, written out in torch from their definitions:
-pytorch-metric-learning, segmentation_models_pytorch, Optax and the papers of the modern losses."""
+pytorch-metric-learning, segmentation_models_pytorch and the papers of the modern losses (Optax's are in optax.py)."""
 import math
 
 import torch
 import torch.nn.functional as F
 
-from .common import red, softplus, tensor
+from .common import red, reduce_rows, rows_case, softplus, tensor
 
 
 # pytorch-metric-learning's losses, written out from its definitions (it is not a Debian package): labels give the
@@ -261,13 +261,8 @@ def g_lovasz(name):
 
 # The modern and Optax losses, written out from their definitions (Optax returns per-row values: reduction none).
 
-def rows_case(r, g, lo=-3.0, hi=3.0):
-    n, c = r.randint(1, 5), r.randint(2, 5)
-    return tensor((n, c), lo, hi, g), torch.randint(0, c, (n,), generator=g), n, c
 
 
-def reduce_rows(v, reduction):
-    return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]
 
 
 def g_gce(r, g):
@@ -314,33 +309,10 @@ def g_scfocal(r, g):
     return 'sparse_categorical_focal_loss', ins, o, fn
 
 
-def g_crammer_singer(r, g):
-    x, y, n, c = rows_case(r, g)
-    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
-    def fn(t):
-        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
-        v = (t['scores'] + 1 - onehot).max(1).values - (t['scores'] * onehot).sum(1)
-        return reduce_rows(v, o['reduction'])
-    return 'multiclass_hinge_loss', {'scores': x, 'labels': y}, o, fn
 
 
-def g_perceptron(r, g):
-    x, y, n, c = rows_case(r, g)
-    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
-    def fn(t):
-        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
-        return reduce_rows(t['scores'].max(1).values - (t['scores'] * onehot).sum(1), o['reduction'])
-    return 'multiclass_perceptron_loss', {'scores': x, 'labels': y}, o, fn
 
 
-def g_convex_kl(r, g):
-    n, k = r.randint(1, 4), r.randint(1, 5)
-    lp, tt = tensor((n, k), -3, 1, g), tensor((n, k), 0.01, 2, g)
-    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
-    def fn(t):
-        v = (t['targets'] * (torch.log(t['targets']) - t['log_predictions']) + torch.exp(t['log_predictions']) - t['targets']).sum(-1)
-        return reduce_rows(v, o['reduction'])
-    return 'convex_kl_divergence', {'log_predictions': lp, 'targets': tt}, o, fn
 
 
 def g_js(r, g):
@@ -356,18 +328,3 @@ def g_js(r, g):
             v = v / (-(1 - b) * math.log(1 - b))
         return reduce_rows(v, o['reduction'])
     return 'js_divergence', {'input': p, 'target': q}, o, fn
-
-
-def g_poly(r, g):
-    x, y, n, c = rows_case(r, g)
-    labels = tensor((n, c), 0, 1, g)
-    labels = labels / labels.sum(1, keepdim=True) if r.random() < 0.5 else F.one_hot(y, c).to(torch.float64)
-    o = {'reduction': r.choice(('none', 'sum', 'mean')), 'epsilon': r.choice((2.0, 1.0, -1.0))}
-    def fn(t):
-        lp = torch.log_softmax(t['logits'], 1)
-        pt = (t['labels'] * lp.exp()).sum(1)
-        return reduce_rows(-(t['labels'] * lp).sum(1) + o['epsilon'] * (1 - pt), o['reduction'])
-    return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
-
-
-

@@ -1,0 +1,163 @@
+"""Optax's losses (optax/losses/_classification.py, _regression.py, _ranking.py), written out in torch from their
+definitions: Optax is a JAX library and not a Debian package. Optax does not reduce; LossLab's `reduction` option
+(default none, mean for the ranking loss as Optax's reduce_fn) is applied on top."""
+import torch
+import torch.nn.functional as F
+
+from .common import reduce_rows, rows_case, shape_nd, tensor
+
+
+def bad_label(r, labels, bad):
+    """One case in ten puts a label outside its set: Optax does not check, LossLab raises, so the reference raises."""
+    if r.random() < 0.1 and labels.numel() > 0:
+        flat = labels.flatten().clone()
+        flat[r.randrange(flat.numel())] = r.choice(bad)
+        return flat.reshape(labels.shape), True
+    return labels, False
+
+
+def elementwise(v, reduction):
+    return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]
+
+
+def g_binary(name):
+    """hinge_loss and perceptron_loss on ±1 targets; sparsemax_loss on 0/1 labels."""
+    x_name, y_name = ('logits', 'labels') if name == 'sparsemax_loss' else ('predictor_outputs', 'targets')
+    def gen(r, g):
+        shape = shape_nd(r)
+        x = tensor(shape, -3, 3, g) * (40.0 if r.random() < 0.15 else 1.0)
+        y = torch.randint(0, 2, shape, generator=g).to(torch.float64)
+        if name != 'sparsemax_loss':
+            y = 2 * y - 1
+        y, invalid = bad_label(r, y, (0.0, 0.5, 2.0) if name != 'sparsemax_loss' else (-1.0, 0.5, 2.0))
+        o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+        def fn(t):
+            if invalid:
+                raise ValueError('labels outside their set')
+            s, lab = t[x_name], t[y_name]
+            if name == 'hinge_loss':
+                v = torch.relu(1 - s * lab)
+            elif name == 'perceptron_loss':
+                v = torch.relu(-s * lab)
+            else:   # sparse_plus of z = −x for label 1, x for label 0
+                z = torch.where(lab == 1, -s, s)
+                v = torch.where(z >= 1, z, torch.where(z <= -1, torch.zeros_like(z), (z + 1) ** 2 / 4))
+            return elementwise(v, o['reduction'])
+        return name, {x_name: x, y_name: y}, o, fn
+    return gen
+
+
+def g_l2(r, g):
+    shape = shape_nd(r)
+    o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(t):
+        return elementwise(0.5 * (t['predictions'] - t['targets']) ** 2, o['reduction'])
+    return 'l2_loss', {'predictions': tensor(shape, -3, 3, g), 'targets': tensor(shape, -3, 3, g)}, o, fn
+
+
+def g_cosine(name):
+    def gen(r, g):
+        shape = shape_nd(r)
+        a, b = tensor(shape, -2, 2, g), tensor(shape, -2, 2, g)
+        if r.random() < 0.2 and a.numel() > 0:
+            a.reshape(-1, shape[-1])[r.randrange(a.numel() // max(1, shape[-1]) or 1)] = 0   # a zero row
+        o = {'reduction': r.choice(('none', 'mean', 'sum')), 'epsilon': r.choice((0.0, 0.0, 1e-8, 0.5, 4.0))}
+        def fn(t):
+            x, y = t['predictions'], t['targets']
+            nx2, ny2 = (x * x).sum(-1), (y * y).sum(-1)
+            if o['epsilon'] == 0 and bool(((nx2 == 0) | (ny2 == 0)).any()):
+                raise ValueError('a zero row at epsilon 0 (Optax: NaN)')
+            c = (x * y).sum(-1) / (nx2.clamp_min(o['epsilon']).sqrt() * ny2.clamp_min(o['epsilon']).sqrt())
+            return reduce_rows(c if name == 'optax.cosine_similarity' else 1 - c, o['reduction'])
+        return name, {'predictions': a, 'targets': b}, o, fn
+    return gen
+
+
+def sparsemax(x):
+    """The projection onto the simplex by sorting (Held et al.), differentiable in torch through sort and gather."""
+    zs = torch.sort(x, dim=-1, descending=True).values
+    cs = zs.cumsum(-1)
+    k = torch.arange(1, x.shape[-1] + 1, dtype=x.dtype)
+    kz = (1 + k * zs > cs).sum(-1, keepdim=True)
+    tau = (cs.gather(-1, kz - 1) - 1) / kz
+    return torch.clamp(x - tau, min=0)
+
+
+def g_multiclass_sparsemax(r, g):
+    x, y, n, c = rows_case(r, g, -2, 2)
+    o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(t):
+        s = t['scores']
+        p = sparsemax(s)
+        sy = s.gather(1, t['labels'].unsqueeze(1))
+        return reduce_rows((p * (s - sy)).sum(1) + 0.5 * (1 - (p * p).sum(1)), o['reduction'])
+    return 'multiclass_sparsemax_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_ranking(r, g):
+    shape = shape_nd(r, max_dims=2)
+    ins = {'logits': tensor(shape, -3, 3, g), 'labels': tensor(shape, 0, 2, g) if r.random() < 0.7
+           else (torch.rand(shape, generator=g) < 0.3).to(torch.float64)}
+    if r.random() < 0.5:
+        ins['where'] = (torch.rand(shape, generator=g) < 0.7).to(torch.float64)
+    if r.random() < 0.3:
+        ins['weights'] = tensor(shape, 0.2, 2, g)
+    o = {'reduction': r.choice(('mean', 'mean', 'sum', 'none'))}
+    def fn(t):
+        s, y = t['logits'], t['labels']
+        valid = t['where'] > 0.5 if 'where' in t else torch.ones(s.shape, dtype=torch.bool)
+        y = torch.where(valid, y, torch.zeros_like(y))
+        s = torch.where(valid, s, torch.full_like(s, -torch.inf))
+        if 'weights' in t:
+            y = y * t['weights']
+        ce = torch.where(valid, y * torch.log_softmax(s, -1), torch.zeros_like(y))   # Optax: sum(where=where)
+        loss = -ce.sum(-1)
+        has = valid.any(-1)
+        if o['reduction'] == 'none':
+            return torch.where(has, loss, torch.zeros_like(loss))
+        if o['reduction'] == 'sum':
+            return torch.where(has, loss, torch.zeros_like(loss)).sum()
+        count = int(has.sum()) if 'where' in t else loss.numel()
+        return loss[has].sum() / count if count else loss.sum() * 0   # Optax's safe mean: 0 when no list is valid
+    return 'ranking_softmax_loss', ins, o, fn
+
+
+def g_crammer_singer(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
+        v = (t['scores'] + 1 - onehot).max(1).values - (t['scores'] * onehot).sum(1)
+        return reduce_rows(v, o['reduction'])
+    return 'multiclass_hinge_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_perceptron(r, g):
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        onehot = F.one_hot(t['labels'], c).to(t['scores'].dtype)
+        return reduce_rows(t['scores'].max(1).values - (t['scores'] * onehot).sum(1), o['reduction'])
+    return 'multiclass_perceptron_loss', {'scores': x, 'labels': y}, o, fn
+
+
+def g_convex_kl(r, g):
+    n, k = r.randint(1, 4), r.randint(1, 5)
+    lp, tt = tensor((n, k), -3, 1, g), tensor((n, k), 0.01, 2, g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+    def fn(t):
+        v = (t['targets'] * (torch.log(t['targets']) - t['log_predictions']) + torch.exp(t['log_predictions']) - t['targets']).sum(-1)
+        return reduce_rows(v, o['reduction'])
+    return 'convex_kl_divergence', {'log_predictions': lp, 'targets': tt}, o, fn
+
+
+def g_poly(r, g):
+    x, y, n, c = rows_case(r, g)
+    labels = tensor((n, c), 0, 1, g)
+    labels = labels / labels.sum(1, keepdim=True) if r.random() < 0.5 else F.one_hot(y, c).to(torch.float64)
+    o = {'reduction': r.choice(('none', 'sum', 'mean')), 'epsilon': r.choice((2.0, 1.0, -1.0))}
+    def fn(t):
+        lp = torch.log_softmax(t['logits'], 1)
+        pt = (t['labels'] * lp.exp()).sum(1)
+        return reduce_rows(-(t['labels'] * lp).sum(1) + o['epsilon'] * (1 - pt), o['reduction'])
+    return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
