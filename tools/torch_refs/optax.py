@@ -161,3 +161,18 @@ def g_poly(r, g):
         pt = (t['labels'] * lp.exp()).sum(1)
         return reduce_rows(-(t['labels'] * lp).sum(1) + o['epsilon'] * (1 - pt), o['reduction'])
     return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
+
+
+def g_optax_triplet(r, g):
+    n, d = r.randint(1, 5), r.randint(1, 6)
+    shape = (n, d) if r.random() < 0.8 else (d,)
+    ins = {k: tensor(shape, -2, 2, g) for k in ('anchors', 'positives', 'negatives')}
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'norm_degree': r.choice((2.0, 2.0, 1.0, 3.0, 1.5)),
+         'margin': r.choice((1.0, 0.5, 2.0)), 'eps': r.choice((1e-6, 1e-6, 0.0, 0.1))}
+    def fn(t):
+        q = o['norm_degree']
+        def dist(x, y):   # |x − y|^q: Optax's signed power for even q (LossLab's choice, README)
+            return ((x - y).abs() ** q).sum(-1).add(o['eps']) ** (1 / q)
+        v = torch.relu(dist(t['anchors'], t['positives']) - dist(t['anchors'], t['negatives']) + o['margin'])
+        return reduce_rows(v, o['reduction'])
+    return 'optax.triplet_margin_loss', ins, o, fn

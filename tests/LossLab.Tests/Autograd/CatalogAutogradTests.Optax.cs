@@ -61,6 +61,12 @@ public sealed partial class CatalogAutogradTests
             double counted = W(o, "where") is { } wh ? Enumerable.Range(0, lists).Count(r => wh.ToArray().Skip(r * s.Shape[^1]).Take(s.Shape[^1]).Any(a => a != 0)) : lists;
             return R(o) == "mean" ? Ops.Sum(rows) / counted : Reduce(rows, o);
         },
+        ["OptaxTripletMarginLoss"] = (t, o) =>
+        {
+            double q = F(o, "norm_degree", 2), eps = F(o, "eps", 1e-6);
+            Tensor D(Tensor x, Tensor y) => Ops.Pow(Ops.Sum(Ops.Pow(Ops.Abs(x - y), q), axis: -1) + eps, 1 / q);
+            return Reduce(Ops.Relu(D(t["anchors"], t["positives"]) - D(t["anchors"], t["negatives"]) + F(o, "margin", 1)), o, d: "none");
+        },
     };
 
     /// <summary>Optax's cosine: the squared norms clipped at ε, then the dot product of the unit vectors.</summary>

@@ -27,6 +27,9 @@ internal static class CatalogOptax
             T.In(("scores", T.Shaped(LossSamples.Normal(r, 20, 0.7), 4, 5)), ("labels", T.I(r.Next(5), r.Next(5), r.Next(5), r.Next(5))))),
             [LossSamples.ExtremeOf(T.Opt(), ["scores"], ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(0, 3)))]);
         yield return Ranking();
+        yield return new("OptaxTripletMarginLoss", With("OptaxTripletMarginLoss", [T.Opt(("norm_degree", 1.0)), T.Opt(("norm_degree", 3.0), ("margin", 0.5)), T.Opt(("eps", 0.0), ("reduction", "mean"))], r =>
+            T.In(("anchors", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("positives", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("negatives", T.Shaped(LossSamples.Normal(r, 20), 4, 5)))),
+            [LossSamples.ExtremeOf(T.Opt(), ("anchors", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0 }, 2, 2)), ("positives", T.Shaped(new float[] { -1e4f, 1e4f, 0, 0 }, 2, 2)), ("negatives", T.Shaped(new float[] { 0, 0, 1e-30f, 3 }, 2, 2)))]);
     }
 
     /// <summary>A uniform value in [0.1, 2] away from <paramref name="kink"/>, on either side.</summary>

@@ -90,22 +90,34 @@ internal static class Triplets
         new("negative", InputKind.Floating, true, "other-class embeddings, same shape"),
     ];
 
+    /// <summary>PyTorch's input names; Optax's are plural (<see cref="OptaxNames"/>).</summary>
+    public static readonly (string Anchor, string Positive, string Negative) TorchNames = ("anchor", "positive", "negative");
+
+    public static readonly (string Anchor, string Positive, string Negative) OptaxNames = ("anchors", "positives", "negatives");
+
     /// <summary>anchor, positive and negative embeddings of shape (N, D), default (4, 5).</summary>
-    public static LossInputs Sample(Random r, Shape s)
+    public static LossInputs Sample(Random r, Shape s) => Sample(r, s, TorchNames);
+
+    public static LossInputs Sample(Random r, Shape s, (string Anchor, string Positive, string Negative) names)
     {
         Shape x = Samples.Or(s, 4, 5);
-        return new LossInputs().Add("anchor", Samples.Normal(r, x)).Add("positive", Samples.Normal(r, x)).Add("negative", Samples.Normal(r, x));
+        return new LossInputs().Add(names.Anchor, Samples.Normal(r, x)).Add(names.Positive, Samples.Normal(r, x)).Add(names.Negative, Samples.Normal(r, x));
     }
 
     public static LossResult Compute<T>(Loss loss, LossInputs inputs, IEmbeddingDistance distance, double margin, bool swap, Reduction reduction, bool computeGradients)
         where T : struct, IFloatingPointIeee754<T>
+        => Compute<T>(loss, inputs, distance, margin, swap, reduction, computeGradients, TorchNames);
+
+    public static LossResult Compute<T>(Loss loss, LossInputs inputs, IEmbeddingDistance distance, double margin, bool swap, Reduction reduction, bool computeGradients,
+        (string Anchor, string Positive, string Negative) names)
+        where T : struct, IFloatingPointIeee754<T>
     {
-        Shape shape = inputs["anchor"].Shape;
-        foreach (string name in new[] { "positive", "negative" })
+        Shape shape = inputs[names.Anchor].Shape;
+        foreach (string name in new[] { names.Positive, names.Negative })
         {
             if (inputs[name].Shape != shape)
             {
-                throw LossArgumentException.Shape($"{loss.Descriptor.Name}: '{name}' has shape {inputs[name].Shape} but 'anchor' has shape {shape}; they must be equal");
+                throw LossArgumentException.Shape($"{loss.Descriptor.Name}: '{name}' has shape {inputs[name].Shape} but '{names.Anchor}' has shape {shape}; they must be equal");
             }
         }
         if (!(shape.Rank is 1 or 2))
@@ -113,7 +125,7 @@ internal static class Triplets
             throw LossArgumentException.Shape($"{loss.Descriptor.Name}: embeddings must be (N, D) or (D), got {shape}");
         }
         int n = shape.Rank == 2 ? shape[0] : 1, d = shape[shape.Rank - 1];
-        double[] a = inputs["anchor"].ToArray<double>(), p = inputs["positive"].ToArray<double>(), neg = inputs["negative"].ToArray<double>();
+        double[] a = inputs[names.Anchor].ToArray<double>(), p = inputs[names.Positive].ToArray<double>(), neg = inputs[names.Negative].ToArray<double>();
         var values = new T[n];
         var parts = new (double Dp, double Dan, double Dpn, double Z)[n];
         for (int i = 0; i < n; i++)
@@ -146,9 +158,9 @@ internal static class Triplets
         }
         return new LossResult(value, new Dictionary<string, TensorData>
         {
-            ["anchor"] = Convert<T>(ga, shape),
-            ["positive"] = Convert<T>(gp, shape),
-            ["negative"] = Convert<T>(gn, shape),
+            [names.Anchor] = Convert<T>(ga, shape),
+            [names.Positive] = Convert<T>(gp, shape),
+            [names.Negative] = Convert<T>(gn, shape),
         });
     }
 

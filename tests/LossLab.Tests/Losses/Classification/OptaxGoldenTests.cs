@@ -135,6 +135,23 @@ public sealed class OptaxGoldenTests
         Assert.All(T.Values(empty.Gradient("logits")), g => Assert.Equal(0, g));
     }
 
+    [Fact]
+    public void Optax_triplet_adds_eps_once_under_the_root()
+    {
+        // optax.losses.triplet_margin_loss docstring: [0.1414, 0.1414]; exactly √(0.02 + 1e-6) − √(1 + 1e-6) + 1.
+        var anchors = T.Shaped(new double[] { 0, 0, 1, 1 }, 2, 2);
+        var positives = T.Shaped(new double[] { 0.1, 0.1, 1.1, 1.1 }, 2, 2);
+        var negatives = T.Shaped(new double[] { 1, 0, 0, 1 }, 2, 2);
+        LossResult r = Run("optax.triplet_margin_loss", T.In(("anchors", anchors), ("positives", positives), ("negatives", negatives)));
+        double expected = Math.Sqrt(0.02 + 1e-6) - Math.Sqrt(1 + 1e-6) + 1;
+        T.Close([expected, expected], r.Value, 1e-15);
+        // ∂ℓ/∂p = −(a − p)/d(a, p): (0.1, 0.1)/√(0.020001) in each component of the first row.
+        T.Close(0.1 / Math.Sqrt(0.02 + 1e-6), r.Gradient("positives").GetDouble(0), 1e-15);
+        // Degree 1 is the L1 distance plus eps: |−0.1| + |−0.1| + 1e-6 − (1 + 0 + 1e-6) + 1 = 0.2.
+        T.Close(0.2, Run("optax.triplet_margin_loss", T.In(("anchors", anchors), ("positives", positives), ("negatives", negatives)), ("norm_degree", 1.0)).Value.GetDouble(0), 1e-14);
+        Assert.Throws<LossArgumentException>(() => Run("optax.triplet_margin_loss", T.In(("anchors", anchors), ("positives", positives), ("negatives", negatives)), ("norm_degree", 0.5)));
+    }
+
     [Theory]
     [InlineData("hinge_loss", "predictor_outputs", "targets", 0.0, "HingeLoss: 'targets' holds labels −1 or +1; targets[1] = 0")]
     [InlineData("perceptron_loss", "predictor_outputs", "targets", 0.5, "PerceptronLoss: 'targets' holds labels −1 or +1; targets[1] = 0.5")]
