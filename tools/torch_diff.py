@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-torch_refs/optax.py, torch_refs/keras.py): all 71 catalog losses, run on random inputs and random option combinations
+torch_refs/optax.py, torch_refs/keras.py): all 74 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -41,14 +41,14 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
 from torch_refs.libraries import (g_circle, g_contrastive, g_gce, g_js, g_lovasz, g_multi_similarity, g_ntxent,
                                   g_overlap, g_scfocal, g_sce, g_supcon)
 from torch_refs.optax import (g_binary, g_convex_kl, g_cosine, g_crammer_singer, g_l2, g_multiclass_sparsemax,
-                              g_optax_triplet, g_perceptron, g_poly, g_ranking)
+                              g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice, g_optax_triplet, g_perceptron, g_poly, g_ranking)
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
                                 g_triplet_distance)
 
 RTOL, ATOL = 1e-8, 1e-13
-OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights')
+OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights')
 # Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
 NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
            ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target'), ('keras.hinge', 'y_true'),
@@ -109,6 +109,9 @@ GENERATORS = {
     'multiclass_sparsemax_loss': g_multiclass_sparsemax,
     'ranking_softmax_loss': g_ranking,
     'optax.triplet_margin_loss': g_optax_triplet,
+    'optax.dice_loss': g_optax_dice,
+    'optax.binary_dice_loss': g_optax_binary_dice,
+    'optax.multiclass_generalized_dice_loss': g_optax_generalized_dice,
     **{name: g_keras(name) for name in (
         'keras.mean_squared_error', 'keras.mean_absolute_error', 'keras.mean_absolute_percentage_error',
         'keras.mean_squared_logarithmic_error', 'keras.huber', 'keras.log_cosh', 'keras.kl_divergence', 'keras.poisson',

@@ -67,7 +67,56 @@ public sealed partial class CatalogAutogradTests
             Tensor D(Tensor x, Tensor y) => Ops.Pow(Ops.Sum(Ops.Pow(Ops.Abs(x - y), q), axis: -1) + eps, 1 / q);
             return Reduce(Ops.Relu(D(t["anchors"], t["positives"]) - D(t["anchors"], t["negatives"]) + F(o, "margin", 1)), o, d: "none");
         },
+        ["OptaxDiceLoss"] = (t, o) => OptaxDice(t["predictions"], t["targets"], o, generalized: false),
+        ["OptaxGeneralizedDiceLoss"] = (t, o) => Reduce(OptaxDice(t["predictions"], t["targets"], o, generalized: true), o),
+        ["OptaxBinaryDiceLoss"] = (t, o) =>
+        {
+            Tensor x = t["predictions"], y = t["targets"];
+            var o2 = new Dictionary<string, object?>(o) { ["reduction"] = "mean", ["apply_softmax"] = !o.TryGetValue("apply_sigmoid", out var a) || a is not false };
+            return Reduce(OptaxDice(Ops.Reshape(x, [.. x.Shape.Dims, 1]), Ops.Reshape(y, [.. y.Shape.Dims, 1]), o2, generalized: false), o, d: "none");
+        },
     };
+
+    /// <summary>
+    /// Optax's dice: softmax (sigmoid for one class), sums over the spatial axes, the Tversky coefficient, class weights
+    /// (the generalized ones composed from the targets), background, then the class reduction (none for generalized).
+    /// </summary>
+    private static Tensor OptaxDice(Tensor x, Tensor y, Dictionary<string, object?> o, bool generalized)
+    {
+        int rank = x.Shape.Rank, c = x.Shape[-1];
+        bool activate = !o.TryGetValue("apply_softmax", out var a) || a is not false;
+        Tensor p = !activate ? x : c == 1 ? Ops.Sigmoid(x) : Ops.Softmax(x, -1);
+        int[] axes = W(o, "axis") is { } ax ? [.. ax.ToArray().Select(v => (int)v)] : [.. Enumerable.Range(1, Math.Max(0, rank - 2))];
+        Tensor Total(Tensor v)
+        {
+            foreach (int d in axes.Select(d => d < 0 ? d + rank : d).OrderDescending()) v = Ops.Sum(v, axis: d);
+            return v;
+        }
+        Tensor i = Total(p * y), ps = Total(p), ts = Total(y);
+        double s = F(o, "smooth", 1), alpha = F(o, "alpha", 0.5), beta = F(o, "beta", 0.5);
+        Tensor dice = 1 - (i + s) / (i + alpha * (ps - i) + beta * (ts - i) + s);
+        if (generalized)
+        {
+            Tensor f = y;
+            for (int d = rank - 2; d >= 0; d--) f = Ops.Sum(f, axis: d);
+            Tensor u = 1 / (f * f + 1e-7);
+            dice = dice * (u / Ops.Sum(u) * c);
+        }
+        else if (W(o, "class_weights") is { } cw) dice = dice * cw;
+        if (B(o, "ignore_background") && c > 1)
+        {
+            int[] keptIdx = [.. Enumerable.Range(1, c - 1)];
+            dice = Ops.Gather(dice, dice.Shape.Rank - 1, Tensor.FromData(TensorData.Create(new Shape((int[])[.. dice.Shape.Dims[..^1], c - 1]), DType.Int64,
+                Enumerable.Range(0, dice.Length / c).SelectMany(_ => keptIdx.Select(j => (long)j)).ToArray())));
+        }
+        if (generalized) return dice;
+        return R(o, "mean") switch
+        {
+            "none" => dice,
+            "sum" => Ops.Sum(dice, axis: -1),
+            _ => Ops.Mean(dice, axis: -1),
+        };
+    }
 
     /// <summary>Optax's cosine: the squared norms clipped at ε, then the dot product of the unit vectors.</summary>
     private static Tensor Cosine(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)

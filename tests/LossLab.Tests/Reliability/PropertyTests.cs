@@ -95,11 +95,12 @@ public sealed class PropertyTests
             }
             Interlocked.Increment(ref evaluated);
             Assert.All(none, v => Assert.False(double.IsNaN(v), $"{d.Name} at {shape} seed {seed}: NaN"));
-            double total = none.Sum();
-            Assert.True(Math.Abs(sum[0] - total) <= 1e-9 * Math.Max(1, Math.Abs(total)), $"{d.Name} at {shape}: sum {sum[0]:R} vs Σ none {total:R}");
+            // Σ of the sum's values: one value, except where `reduction` is Optax's over the class axis (one per sample).
+            double total = none.Sum(), summed = sum.Sum();
+            Assert.True(Math.Abs(summed - total) <= 1e-9 * Math.Max(1, Math.Abs(total)), $"{d.Name} at {shape}: sum {summed:R} vs Σ none {total:R}");
             LossInputs f = T.As(inputs, DType.Float32), dd = T.As(f, DType.Float64);
             ILoss loss = d.Create(new Dictionary<string, object?> { ["reduction"] = "sum" });
-            double v32 = T.Values(loss.Evaluate(f, false).Value)[0], v64 = T.Values(loss.Evaluate(dd, false).Value)[0];
+            double v32 = T.Values(loss.Evaluate(f, false).Value).Sum(), v64 = T.Values(loss.Evaluate(dd, false).Value).Sum();
             Assert.True(Math.Abs(v32 - v64) <= 1e-4 * Math.Max(1, Math.Abs(v64)), $"{d.Name} at {shape}: float32 {v32:R} vs float64 {v64:R}");
         }, iter: 400, threads: 1);
         Assert.True(evaluated > 100, $"only {evaluated} random-shape cases were valid for their loss");

@@ -27,9 +27,48 @@ internal static class CatalogOptax
             T.In(("scores", T.Shaped(LossSamples.Normal(r, 20, 0.7), 4, 5)), ("labels", T.I(r.Next(5), r.Next(5), r.Next(5), r.Next(5))))),
             [LossSamples.ExtremeOf(T.Opt(), ["scores"], ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(0, 3)))]);
         yield return Ranking();
+        foreach (var set in Dice()) yield return set;
         yield return new("OptaxTripletMarginLoss", With("OptaxTripletMarginLoss", [T.Opt(("norm_degree", 1.0)), T.Opt(("norm_degree", 3.0), ("margin", 0.5)), T.Opt(("eps", 0.0), ("reduction", "mean"))], r =>
             T.In(("anchors", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("positives", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("negatives", T.Shaped(LossSamples.Normal(r, 20), 4, 5)))),
             [LossSamples.ExtremeOf(T.Opt(), ("anchors", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0 }, 2, 2)), ("positives", T.Shaped(new float[] { -1e4f, 1e4f, 0, 0 }, 2, 2)), ("negatives", T.Shaped(new float[] { 0, 0, 1e-30f, 3 }, 2, 2)))]);
+    }
+
+    /// <summary>
+    /// Optax's dice losses on (N, S, C) logits. The first sample of each has one sample (N = 1), so that Optax's class-axis
+    /// reduction of OptaxDiceLoss gives one value and the shared mean = sum / numel(none) check applies.
+    /// </summary>
+    private static IEnumerable<LossSampleSet> Dice()
+    {
+        LossInputs Make(Random r, int n, bool probabilities, bool hard)
+        {
+            TensorData x = T.Shaped(LossSamples.Normal(r, n * 12), n, 3, 4);
+            if (probabilities) x = T.Shaped(KerasSamples.SimplexRows(r, n * 12), n, 3, 4);
+            TensorData t = hard ? T.Shaped([.. Enumerable.Range(0, n * 3).SelectMany(_ => { int k = r.Next(4); return Enumerable.Range(0, 4).Select(j => j == k ? 1.0 : 0.0); })], n, 3, 4)
+                                : T.Shaped(KerasSamples.SimplexRows(r, n * 12), n, 3, 4);
+            return T.In(("predictions", x), ("targets", t));
+        }
+        var weights = T.D(0.5, 2, 1, 1.5);
+        var dice = new List<LossSample>
+        {
+            new("OptaxDiceLoss none N=1", T.Opt(("reduction", "none")), r => Make(r, 1, false, false)),
+            new("OptaxDiceLoss mean N=1", T.Opt(("reduction", "mean")), r => Make(r, 1, false, false)),
+            new("OptaxDiceLoss sum", T.Opt(("reduction", "sum")), r => Make(r, 2, false, true)),
+            new("OptaxDiceLoss tversky+weights", T.Opt(("alpha", 0.3), ("beta", 0.7), ("class_weights", weights)), r => Make(r, 2, false, false)),
+            new("OptaxDiceLoss probabilities smooth 0", T.Opt(("apply_softmax", false), ("smooth", 0.0)), r => Make(r, 2, true, false)),
+            new("OptaxDiceLoss ignore_background axis 0", T.Opt(("ignore_background", true), ("axis", T.D(0)), ("reduction", "none")), r => Make(r, 2, false, true)),
+        };
+        yield return new("OptaxDiceLoss", dice,
+            [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 1, 2, 4)), ("targets", T.Shaped(new float[] { 1, 0, 0, 0, 0, 0, 1, 0 }, 1, 2, 4)))]);
+
+        LossInputs Binary(Random r) => T.In(("predictions", T.Shaped(LossSamples.Normal(r, 12), 2, 3, 2)), ("targets", T.Shaped([.. Enumerable.Range(0, 12).Select(_ => (double)r.Next(2))], 2, 3, 2)));
+        yield return new("OptaxBinaryDiceLoss", With("OptaxBinaryDiceLoss", [T.Opt(("smooth", 0.5))], Binary)
+            .Append(new("OptaxBinaryDiceLoss probabilities", T.Opt(("apply_sigmoid", false)), r => T.In(("predictions", T.Shaped(LossSamples.Uniform(r, 12, 0.05, 0.95), 2, 6)), ("targets", T.Shaped([.. Enumerable.Range(0, 12).Select(_ => (double)r.Next(2))], 2, 6))))).ToList(),
+            [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.Shaped(LossSamples.LogitValues, 2, 4)), ("targets", T.Shaped(new float[] { 1, 0, 1, 0, 1, 0, 0, 1 }, 2, 4)))]);
+
+        var generalized = With("OptaxGeneralizedDiceLoss", [T.Opt(("ignore_background", true)), T.Opt(("apply_softmax", false), ("smooth", 0.5))], r => Make(r, 2, false, true));
+        generalized[^1] = generalized[^1] with { Make = r => Make(r, 2, true, false) };
+        yield return new("OptaxGeneralizedDiceLoss", generalized,
+            [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 1, 2, 4)), ("targets", T.Shaped(new float[] { 1, 0, 0, 0, 0, 0, 1, 0 }, 1, 2, 4)))]);
     }
 
     /// <summary>A uniform value in [0.1, 2] away from <paramref name="kink"/>, on either side.</summary>
