@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-torch_refs/optax.py, torch_refs/keras.py): all 74 catalog losses, run on random inputs and random option combinations
+torch_refs/optax.py, torch_refs/keras.py): all 75 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -120,6 +120,7 @@ GENERATORS = {
         'keras.binary_crossentropy', 'keras.categorical_crossentropy', 'keras.sparse_categorical_crossentropy')},
     'keras.dice': g_keras_overlap('keras.dice'),
     'keras.tversky': g_keras_overlap('keras.tversky'),
+    'keras.iou': g_keras_overlap('keras.iou'),
     'keras.binary_focal_crossentropy': g_keras_focal('keras.binary_focal_crossentropy'),
     'keras.categorical_focal_crossentropy': g_keras_focal('keras.categorical_focal_crossentropy'),
     'keras.categorical_generalized_cross_entropy': g_keras_gce,

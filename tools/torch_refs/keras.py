@@ -154,7 +154,7 @@ def g_keras_crossentropy(name):
 
 
 def g_keras_overlap(name):
-    """keras.dice and keras.tversky with axis=None: one value over the whole batch (never reduced)."""
+    """keras.dice, keras.tversky and keras.iou with axis=None: one value over the whole batch (never reduced)."""
     def gen(r, g):
         shape = tuple(r.randint(1, 4) for _ in range(r.randint(1, 3)))
         yt = (torch.rand(shape, generator=g, dtype=torch.float64) > 0.5).to(torch.float64)
@@ -169,6 +169,9 @@ def g_keras_overlap(name):
             a, b = t['y_true'], t['y_pred']
             if name == 'keras.dice':
                 return 1 - 2 * (a * b).sum() / (a.sum() + b.sum() + KERAS_EPS)
+            if name == 'keras.iou':
+                inter = (a * b).sum()
+                return 1 - inter / (a.sum() + b.sum() - inter + KERAS_EPS)
             tp, fn_, fp = (a * b).sum(), (a * (1 - b)).sum(), ((1 - a) * b).sum()
             return 1 - tp / (tp + o['alpha'] * fp + o['beta'] * fn_ + KERAS_EPS)
         return name, {'y_true': yt, 'y_pred': yp}, o, fn

@@ -61,6 +61,12 @@ public sealed partial class CatalogAutogradTests
             Tensor tp = Ops.Sum(y * p, axis: -1), fp = Ops.Sum((1 - y) * p, axis: -1), fn = Ops.Sum(y * (1 - p), axis: -1);
             return KerasReduce(1 - tp / (tp + alpha * fp + beta * fn + (double)1e-7f), o);
         },
+        ["KerasIoU"] = (t, o) =>
+        {
+            Tensor y = t["y_true"], p = t["y_pred"];
+            Tensor inter = Ops.Sum(y * p, axis: -1);
+            return KerasReduce(1 - inter / (Ops.Sum(y, axis: -1) + Ops.Sum(p, axis: -1) - inter + (double)1e-7f), o);
+        },
         ["KerasMeanSquaredError"] = (t, o) => KerasMean(t, o, (y, p) => Ops.Pow(p - y, 2)),
         ["KerasMeanAbsoluteError"] = (t, o) => KerasMean(t, o, (y, p) => Ops.Abs(p - y)),
         ["KerasHuber"] = (t, o) => KerasMean(t, o, (y, p) =>

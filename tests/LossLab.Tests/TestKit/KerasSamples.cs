@@ -23,6 +23,7 @@ internal static class KerasSamples
         yield return Set("KerasDice", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95), extra: T.Opt(("axis", T.D(1.0))), extremes: [1f, 0f, 1e-30f, 1f]);
         yield return Set("KerasTversky", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95),
             extra: T.Opt(("axis", T.D(1.0)), ("alpha", 0.3), ("beta", 0.7)), extremes: [1f, 0f, 1e-30f, 1f]);
+        yield return Set("KerasIoU", (r, n) => LossSamples.Uniform(r, n, 0, 1), (r, n) => LossSamples.Uniform(r, n, 0.05, 0.95), extra: T.Opt(("axis", T.D(1.0))), extremes: [1f, 0f, 1e-30f, 1f]);
         yield return Set("KerasMeanSquaredError", (r, n) => LossSamples.Normal(r, n), (r, n) => LossSamples.Normal(r, n));
         yield return Set("KerasMeanAbsoluteError", (r, n) => LossSamples.Normal(r, n), (r, n) => LossSamples.Normal(r, n));
         yield return Set("KerasHuber", (r, n) => LossSamples.Normal(r, n, 2), (r, n) => LossSamples.Normal(r, n, 2), extra: T.Opt(("delta", 0.8)));
