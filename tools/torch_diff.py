@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-torch_refs/optax.py, torch_refs/keras.py): all 75 catalog losses, run on random inputs and random option combinations
+torch_refs/optax.py, torch_refs/keras.py): all 77 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -40,8 +40,8 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
                               g_keras_overlap)
 from torch_refs.libraries import (g_circle, g_contrastive, g_gce, g_js, g_lovasz, g_multi_similarity, g_ntxent,
                                   g_overlap, g_scfocal, g_sce, g_supcon)
-from torch_refs.optax import (g_binary, g_convex_kl, g_cosine, g_crammer_singer, g_l2, g_multiclass_sparsemax,
-                              g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice, g_optax_triplet, g_perceptron, g_poly, g_ranking)
+from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_l2, g_multiclass_sparsemax,
+                              g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice, g_optax_triplet, g_perceptron, g_poly, g_ranking, g_row_divergence)
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
@@ -97,7 +97,9 @@ GENERATORS = {
     'sparse_categorical_focal_loss': g_scfocal,
     'multiclass_hinge_loss': g_crammer_singer,
     'multiclass_perceptron_loss': g_perceptron,
-    'convex_kl_divergence': g_convex_kl,
+    'convex_kl_divergence': g_row_divergence('convex_kl_divergence'),
+    'optax.kl_divergence': g_row_divergence('optax.kl_divergence'),
+    'optax.kl_divergence_with_log_targets': g_row_divergence('optax.kl_divergence_with_log_targets'),
     'js_divergence': g_js,
     'poly_loss_cross_entropy': g_poly,
     'hinge_loss': g_binary('hinge_loss'),
@@ -271,9 +273,10 @@ def main():
                 if k in OPTION_TENSORS or (loss, k) in NO_GRAD:
                     continue
                 gm = mine.get('grads', {}).get(k)
-                if loss == 'kl_div' and k == 'target' and not opts['log_target']:
+                if (loss == 'kl_div' and k == 'target' and not opts['log_target']) or (loss == 'optax.kl_divergence' and k == 'targets'):
                     # Documented: at t = 0 LossLab returns the limit -inf where PyTorch's autograd gives NaN.
-                    gt = torch.where(ins['target'] == 0, -math.inf, gt)
+                    kept = ins['where'] > 0.5 if 'where' in ins else torch.ones_like(ins[k], dtype=torch.bool)
+                    gt = torch.where((ins[k] == 0) & kept, -math.inf, gt)
                 if loss == 'poisson_nll_loss' and k == 'target' and opts['full'] and gm is not None:
                     # Documented: the Stirling term is 0 with gradient 0 where y <= 1; PyTorch's autograd gives NaN at y = 0.
                     zero = (ins['target'] == 0) & torch.isnan(gt)

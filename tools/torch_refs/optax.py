@@ -141,14 +141,42 @@ def g_perceptron(r, g):
     return 'multiclass_perceptron_loss', {'scores': x, 'labels': y}, o, fn
 
 
-def g_convex_kl(r, g):
-    n, k = r.randint(1, 4), r.randint(1, 5)
-    lp, tt = tensor((n, k), -3, 1, g), tensor((n, k), 0.01, 2, g)
-    o = {'reduction': r.choice(('none', 'sum', 'mean'))}
-    def fn(t):
-        v = (t['targets'] * (torch.log(t['targets']) - t['log_predictions']) + torch.exp(t['log_predictions']) - t['targets']).sum(-1)
-        return reduce_rows(v, o['reduction'])
-    return 'convex_kl_divergence', {'log_predictions': lp, 'targets': tt}, o, fn
+def row_divergence_case(r, g, name):
+    """log_predictions and targets (…, K), an optional `where` mask; zero targets for the KL (their term is 0)."""
+    shape = shape_nd(r, max_dims=2)
+    lp, tt = tensor(shape, -3, 1, g), tensor(shape, 0.01, 2, g)
+    if name == 'optax.kl_divergence' and r.random() < 0.3 and tt.numel():
+        tt = torch.where(torch.rand(shape, generator=g) < 0.3, torch.zeros_like(tt), tt)
+    if name == 'optax.kl_divergence_with_log_targets':
+        tt = tensor(shape, -4, 1, g)
+    ins = {'log_predictions': lp, 'log_targets' if 'log_targets' in name else 'targets': tt}
+    if r.random() < 0.4:
+        ins['where'] = (torch.rand(shape, generator=g) < 0.7).to(torch.float64)
+    return ins
+
+
+def g_row_divergence(name):
+    """Optax's kl_divergence, kl_divergence_with_log_targets and generalized (convex) KL: a sum per row over `where`."""
+    def gen(r, g):
+        ins = row_divergence_case(r, g, name)
+        o = {'reduction': r.choice(('none', 'sum', 'mean'))}
+        def fn(t):
+            lp = t['log_predictions']
+            keep = t['where'] > 0.5 if 'where' in t else torch.ones(lp.shape, dtype=torch.bool)
+            if name == 'optax.kl_divergence_with_log_targets':
+                lt = t['log_targets']
+                terms = torch.exp(lt) * (lt - lp)
+            else:
+                # A masked element gets no gradient: its target is swapped for 1 before xlogy, whose derivative at a
+                # zero target would otherwise turn the masked 0 into 0·∞ = NaN in torch's backward.
+                y = torch.where(keep, t['targets'], torch.ones_like(t['targets']))
+                terms = torch.xlogy(y, y) - y * lp
+                if name == 'convex_kl_divergence':
+                    terms = terms + torch.exp(lp) - y
+            terms = torch.where(keep, terms, torch.zeros_like(terms))
+            return reduce_rows(terms.sum(-1), o['reduction'])
+        return name, ins, o, fn
+    return gen
 
 
 def g_poly(r, g):

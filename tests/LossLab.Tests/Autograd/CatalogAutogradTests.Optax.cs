@@ -67,6 +67,16 @@ public sealed partial class CatalogAutogradTests
             Tensor D(Tensor x, Tensor y) => Ops.Pow(Ops.Sum(Ops.Pow(Ops.Abs(x - y), q), axis: -1) + eps, 1 / q);
             return Reduce(Ops.Relu(D(t["anchors"], t["positives"]) - D(t["anchors"], t["negatives"]) + F(o, "margin", 1)), o, d: "none");
         },
+        ["OptaxKLDivergence"] = (t, o) =>
+        {
+            Tensor lp = t["log_predictions"], y = t["targets"], keep = W(o, "where") ?? lp.Constant(1);
+            return Reduce(Ops.Sum(keep * y * (Ops.Log(y) - lp), axis: -1), o, d: "none");
+        },
+        ["OptaxKLDivergenceWithLogTargets"] = (t, o) =>
+        {
+            Tensor lp = t["log_predictions"], lt = t["log_targets"], keep = W(o, "where") ?? lp.Constant(1);
+            return Reduce(Ops.Sum(keep * Ops.Exp(lt) * (lt - lp), axis: -1), o, d: "none");
+        },
         ["OptaxDiceLoss"] = (t, o) => OptaxDice(t["predictions"], t["targets"], o, generalized: false),
         ["OptaxGeneralizedDiceLoss"] = (t, o) => Reduce(OptaxDice(t["predictions"], t["targets"], o, generalized: true), o),
         ["OptaxBinaryDiceLoss"] = (t, o) =>

@@ -163,8 +163,8 @@ public sealed partial class CatalogAutogradTests
         },
         ["ConvexKLDivergence"] = (t, o) =>
         {
-            Tensor lp = t["log_predictions"], y = t["targets"];
-            return Reduce(Ops.Sum(y * (Ops.Log(y) - lp) + Ops.Exp(lp) - y, axis: -1), o, d: "none");
+            Tensor lp = t["log_predictions"], y = t["targets"], keep = W(o, "where") ?? lp.Constant(1);
+            return Reduce(Ops.Sum(keep * (y * (Ops.Log(y) - lp) + Ops.Exp(lp) - y), axis: -1), o, d: "none");
         },
         ["SparseCategoricalFocalLoss"] = (t, o) =>
         {

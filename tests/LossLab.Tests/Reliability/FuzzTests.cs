@@ -67,14 +67,15 @@ public sealed class FuzzTests
         int runs = 0;
         foreach (byte[] special in Specials(target)) Run(target, special);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < seconds / 4)
+        // The time budget, and at least 50 mutants whatever the clock says: on a loaded 2-core host a budget alone once
+        // gave a single run while the rest of the suite ran beside it.
+        while (clock.Elapsed.TotalSeconds < seconds / 4 || runs < 50)
         {
             string[] seeds = Seeds[target];
             byte[] input = Mutate(random, Encoding.UTF8.GetBytes(seeds[random.Next(seeds.Length)]));
             Run(target, input);
             runs++;
         }
-        Assert.True(runs > 20, $"only {runs} fuzz runs");
     }
 
     /// <summary>Inputs that once failed (saved by the campaign) stay fixed.</summary>

@@ -28,6 +28,13 @@ internal static class CatalogOptax
             [LossSamples.ExtremeOf(T.Opt(), ["scores"], ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(0, 3)))]);
         yield return Ranking();
         foreach (var set in Dice()) yield return set;
+        TensorData rowMask = T.Shaped(new double[] { 1, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0 }, 3, 4);   // the last row fully masked
+        yield return new("OptaxKLDivergence", With("OptaxKLDivergence", [T.Opt(("where", rowMask))], r =>
+            T.In(("log_predictions", T.Shaped(KerasSamples.SimplexRows(r, 12).Select(v => Math.Log(v)).ToArray(), 3, 4)), ("targets", T.Shaped(KerasSamples.SimplexRows(r, 12), 3, 4)))),
+            [LossSamples.ExtremeOf(T.Opt(), ["log_predictions"], ("log_predictions", T.F(-1e4f, -100, -30, 0)), ("targets", T.F(0, 0.25f, 0.25f, 0.5f)))]);
+        yield return new("OptaxKLDivergenceWithLogTargets", With("OptaxKLDivergenceWithLogTargets", [T.Opt(("where", rowMask))], r =>
+            T.In(("log_predictions", T.Shaped(KerasSamples.SimplexRows(r, 12).Select(v => Math.Log(v)).ToArray(), 3, 4)), ("log_targets", T.Shaped(KerasSamples.SimplexRows(r, 12).Select(v => Math.Log(v)).ToArray(), 3, 4)))),
+            [LossSamples.ExtremeOf(T.Opt(), ("log_predictions", T.F(-1e4f, -100, -30, 0)), ("log_targets", T.F(-1e4f, -30, -100, 0)))]);
         yield return new("OptaxTripletMarginLoss", With("OptaxTripletMarginLoss", [T.Opt(("norm_degree", 1.0)), T.Opt(("norm_degree", 3.0), ("margin", 0.5)), T.Opt(("eps", 0.0), ("reduction", "mean"))], r =>
             T.In(("anchors", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("positives", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("negatives", T.Shaped(LossSamples.Normal(r, 20), 4, 5)))),
             [LossSamples.ExtremeOf(T.Opt(), ("anchors", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0 }, 2, 2)), ("positives", T.Shaped(new float[] { -1e4f, 1e4f, 0, 0 }, 2, 2)), ("negatives", T.Shaped(new float[] { 0, 0, 1e-30f, 3 }, 2, 2)))]);

@@ -56,7 +56,7 @@ internal static class CatalogThree
         yield return new("JensenShannonDivergence", With("JensenShannonDivergence", [T.Opt(("beta", 0.3), ("normalize", true))], r =>
             T.In(("input", T.Shaped(KerasSamples.SimplexRows(r, 12), 3, 4)), ("target", T.Shaped(KerasSamples.SimplexRows(r, 12), 3, 4)))),
             [LossSamples.ExtremeOf(T.Opt(), ["input", "target"], ("input", T.Shaped(new float[] { 1 - 1e-7f, 1e-30f, 0.5f, 0.5f }, 2, 2)), ("target", T.Shaped(new float[] { 1e-30f, 1 - 1e-7f, 1e-30f, 1 }, 2, 2)))]);
-        yield return new("ConvexKLDivergence", With("ConvexKLDivergence", [], r =>
+        yield return new("ConvexKLDivergence", With("ConvexKLDivergence", [T.Opt(("where", T.Shaped(new double[] { 1, 0, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0 }, 3, 4)))], r =>
             T.In(("log_predictions", T.Shaped(LossSamples.Normal(r, 12), 3, 4)), ("targets", T.Shaped(LossSamples.Uniform(r, 12, 0.1, 2), 3, 4)))),
             [LossSamples.ExtremeOf(T.Opt(), ["log_predictions"], ("log_predictions", T.F(-1e4f, -30, 30, 0)), ("targets", T.F(0, 1e-30f, 2, 0)))]);
     }

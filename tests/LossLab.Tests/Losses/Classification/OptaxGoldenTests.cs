@@ -152,6 +152,30 @@ public sealed class OptaxGoldenTests
         Assert.Throws<LossArgumentException>(() => Run("optax.triplet_margin_loss", T.In(("anchors", anchors), ("positives", positives), ("negatives", negatives)), ("norm_degree", 0.5)));
     }
 
+    [Fact]
+    public void Optax_kl_divergences_sum_each_row_and_honor_where()
+    {
+        // t = (½, ½), q = (¼, ¾): KL = ½·log 2 + ½·log(2/3); with both sides in log space, the same.
+        double expected = 0.5 * Math.Log(2) + 0.5 * Math.Log(2.0 / 3);
+        var lp = T.D(Math.Log(0.25), Math.Log(0.75));
+        T.Close(expected, Run("optax.kl_divergence", T.In(("log_predictions", lp), ("targets", T.D(0.5, 0.5)))).Value.GetDouble(0), 1e-15);
+        T.Close(expected, Run("kl_divergence_with_log_targets", T.In(("log_predictions", lp), ("log_targets", T.D(Math.Log(0.5), Math.Log(0.5))))).Value.GetDouble(0), 1e-15);
+        // where leaves the second element out: ½·log 2, and no gradient for it.
+        LossResult masked = Run("optax.kl_divergence", T.In(("log_predictions", lp), ("targets", T.D(0.5, 0.5))), ("where", T.D(1, 0)));
+        T.Close(0.5 * Math.Log(2), masked.Value.GetDouble(0), 1e-15);
+        T.Close([-0.5, 0], masked.Gradient("log_predictions"), 0);
+        // Per row, so the mean over (N, K) rows is PyTorch's kl_div with batchmean.
+        var x = T.Shaped(LossSamples.LogProbs(new Random(2), 12), 3, 4);
+        var t = T.Shaped(KerasSamples.SimplexRows(new Random(3), 12), 3, 4);
+        T.Close(Run("kl_div", T.In(("input", x), ("target", t)), ("reduction", "batchmean")).Value.GetDouble(0),
+            Run("optax.kl_divergence", T.In(("log_predictions", x), ("targets", t)), ("reduction", "mean")).Value.GetDouble(0), 1e-14);
+        // A zero target: its term is 0 and its gradient the limit −∞ (as kl_div's).
+        LossResult zero = Run("optax.kl_divergence", T.In(("log_predictions", lp), ("targets", T.D(0, 1))));
+        Assert.Equal(double.NegativeInfinity, zero.Gradient("targets").GetDouble(0));
+        var e = Assert.Throws<LossArgumentException>(() => Run("optax.kl_divergence", T.In(("log_predictions", lp), ("targets", T.D(1.5, -0.5)))));
+        Assert.Contains("-0.5 at position 1", e.Message);
+    }
+
     [Theory]
     [InlineData("hinge_loss", "predictor_outputs", "targets", 0.0, "HingeLoss: 'targets' holds labels −1 or +1; targets[1] = 0")]
     [InlineData("perceptron_loss", "predictor_outputs", "targets", 0.5, "PerceptronLoss: 'targets' holds labels −1 or +1; targets[1] = 0.5")]
