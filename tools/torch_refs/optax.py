@@ -58,18 +58,24 @@ def g_l2(r, g):
 def g_cosine(name):
     def gen(r, g):
         shape = shape_nd(r)
+        if shape[-1] == 1:   # D = 1 makes every cosine ±1 and its gradient 0 up to round-off of the terms' size
+            shape = shape[:-1] + (2,)
         a, b = tensor(shape, -2, 2, g), tensor(shape, -2, 2, g)
         if r.random() < 0.2 and a.numel() > 0:
             a.reshape(-1, shape[-1])[r.randrange(a.numel() // max(1, shape[-1]) or 1)] = 0   # a zero row
         o = {'reduction': r.choice(('none', 'mean', 'sum')), 'epsilon': r.choice((0.0, 0.0, 1e-8, 0.5, 4.0))}
+        ins = {'predictions': a, 'targets': b}
+        if r.random() < 0.3:
+            ins['where'] = (torch.rand(shape, generator=g) < 0.8).to(torch.float64)
         def fn(t):
-            x, y = t['predictions'], t['targets']
+            keep = (t['where'] > 0.5).to(torch.float64) if 'where' in t else 1.0
+            x, y = t['predictions'] * keep, t['targets'] * keep   # Optax's sums with where=where
             nx2, ny2 = (x * x).sum(-1), (y * y).sum(-1)
             if o['epsilon'] == 0 and bool(((nx2 == 0) | (ny2 == 0)).any()):
                 raise ValueError('a zero row at epsilon 0 (Optax: NaN)')
             c = (x * y).sum(-1) / (nx2.clamp_min(o['epsilon']).sqrt() * ny2.clamp_min(o['epsilon']).sqrt())
             return reduce_rows(c if name == 'optax.cosine_similarity' else 1 - c, o['reduction'])
-        return name, {'predictions': a, 'targets': b}, o, fn
+        return name, ins, o, fn
     return gen
 
 
@@ -182,13 +188,22 @@ def g_row_divergence(name):
 def g_poly(r, g):
     x, y, n, c = rows_case(r, g)
     labels = tensor((n, c), 0, 1, g)
-    labels = labels / labels.sum(1, keepdim=True) if r.random() < 0.5 else F.one_hot(y, c).to(torch.float64)
+    pick = r.random()
+    # Normalized, one-hot, or unnormalized soft labels (where Optax's Σ t(1 − p) differs from ε(1 − p_t)).
+    labels = labels / labels.sum(1, keepdim=True) if pick < 0.4 else F.one_hot(y, c).to(torch.float64) if pick < 0.8 else labels * 2
+    ins = {'logits': x, 'labels': labels}
+    if r.random() < 0.3:
+        ins['where'] = (torch.rand((n, c), generator=g) < 0.7).to(torch.float64)
     o = {'reduction': r.choice(('none', 'sum', 'mean')), 'epsilon': r.choice((2.0, 1.0, -1.0))}
     def fn(t):
-        lp = torch.log_softmax(t['logits'], 1)
-        pt = (t['labels'] * lp.exp()).sum(1)
-        return reduce_rows(-(t['labels'] * lp).sum(1) + o['epsilon'] * (1 - pt), o['reduction'])
-    return 'poly_loss_cross_entropy', {'logits': x, 'labels': labels}, o, fn
+        keep = t['where'] > 0.5 if 'where' in t else torch.ones((n, c), dtype=torch.bool)
+        # Optax: softmax and log_softmax over the kept classes, sums with where=where.
+        z = torch.where(keep, t['logits'], torch.full_like(t['logits'], -torch.inf))
+        lp = torch.log_softmax(z, 1)
+        lp_safe = torch.where(keep, lp, torch.zeros_like(lp))   # masked (and all-masked rows) add nothing, no NaN
+        yk = torch.where(keep, t['labels'], torch.zeros_like(t['labels']))
+        return reduce_rows(-(yk * lp_safe).sum(1) + o['epsilon'] * (yk * (1 - lp_safe.exp())).sum(1), o['reduction'])
+    return 'poly_loss_cross_entropy', ins, o, fn
 
 
 def g_optax_triplet(r, g):

@@ -128,10 +128,10 @@ public sealed partial class CatalogAutogradTests
         };
     }
 
-    /// <summary>Optax's cosine: the squared norms clipped at ε, then the dot product of the unit vectors.</summary>
+    /// <summary>Optax's cosine: masked components left out, the squared norms clipped at ε, then the dot product of the unit vectors.</summary>
     private static Tensor Cosine(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)
     {
-        Tensor a = t["predictions"], b = t["targets"];
+        Tensor keep = W(o, "where") ?? t["predictions"].Constant(1), a = t["predictions"] * keep, b = t["targets"] * keep;
         double eps = F(o, "epsilon", 0);
         Tensor na = Ops.Sqrt(Ops.Maximum(Ops.Sum(a * a, axis: -1), a.Constant(eps)));
         Tensor nb = Ops.Sqrt(Ops.Maximum(Ops.Sum(b * b, axis: -1), b.Constant(eps)));

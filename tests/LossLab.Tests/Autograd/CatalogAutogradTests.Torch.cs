@@ -157,8 +157,10 @@ public sealed partial class CatalogAutogradTests
         },
         ["PolyCrossEntropy"] = (t, o) =>
         {
-            Tensor logp = Ops.LogSoftmax(t["logits"], -1), y = t["labels"];
-            Tensor l = -Ops.Sum(y * logp, axis: -1) + F(o, "epsilon", 2.0) * (1 - Ops.Sum(y * Ops.Exp(logp), axis: -1));
+            // where: masked logits −1e300 (exp gives 0), masked labels 0.
+            Tensor keep = W(o, "where") ?? t["logits"].Constant(1), y = t["labels"] * keep;
+            Tensor logp = Ops.LogSoftmax(t["logits"] + (1 - keep) * -1e300, -1);
+            Tensor l = -Ops.Sum(y * logp, axis: -1) + F(o, "epsilon", 2.0) * Ops.Sum(y * (1 - Ops.Exp(logp)), axis: -1);
             return Reduce(l, o, d: "none");
         },
         ["ConvexKLDivergence"] = (t, o) =>

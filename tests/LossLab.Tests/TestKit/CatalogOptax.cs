@@ -18,7 +18,8 @@ internal static class CatalogOptax
         foreach (string name in new[] { "CosineSimilarity", "CosineDistance" })
         {
             // ε = 0.5 clips some rows of four N(0, 0.5) components (‖a‖² ≈ 1) and not others: both branches of the gradient.
-            yield return new(name, With(name, [T.Opt(("epsilon", 0.5)), T.Opt(("epsilon", 1e-8), ("reduction", "mean"))], r =>
+            TensorData mask = T.Shaped(new double[] { 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1 }, 5, 4);
+            yield return new(name, With(name, [T.Opt(("epsilon", 0.5)), T.Opt(("epsilon", 1e-8), ("reduction", "mean")), T.Opt(("where", mask))], r =>
                 T.In(("predictions", T.Shaped(LossSamples.Normal(r, 20, 0.5), 5, 4)), ("targets", T.Shaped(LossSamples.Normal(r, 20, 0.5), 5, 4)))),
                 [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.Shaped(new float[] { 1e4f, -1e4f, 1e-30f, 0, 3e30f, 1 }, 3, 2)), ("targets", T.Shaped(new float[] { -1e4f, 1e-30f, 1e-30f, 1e-30f, 1, 3e30f }, 3, 2))),
                  LossSamples.ExtremeOf(T.Opt(("epsilon", 1e-12)), ("predictions", T.Shaped(new float[] { 0, 0, 1e-30f, 5 }, 2, 2)), ("targets", T.Shaped(new float[] { 1, 2, 0, 0 }, 2, 2)))]);

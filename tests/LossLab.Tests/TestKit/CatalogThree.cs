@@ -13,7 +13,8 @@ internal static class CatalogThree
         yield return Indexed("CrammerSingerHinge", "scores", "labels", "none", []);
         yield return Indexed("MulticlassPerceptron", "scores", "labels", "none", []);
 
-        yield return new("PolyCrossEntropy", With("PolyCrossEntropy", [T.Opt(("epsilon", 0.0)), T.Opt(("epsilon", -1.0), ("reduction", "mean"))], r =>
+        yield return new("PolyCrossEntropy", With("PolyCrossEntropy", [T.Opt(("epsilon", 0.0)), T.Opt(("epsilon", -1.0), ("reduction", "mean")),
+            T.Opt(("where", T.Shaped(new double[] { 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0 }, 4, 5)))], r =>
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", T.Shaped(KerasSamples.SimplexRows(r, 20), 4, 5)))),
             [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100, -100, 5 }, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
 

@@ -5,24 +5,49 @@ using LossLab.Numerics;
 namespace LossLab.Losses.Classification;
 
 /// <summary>
-/// Poly-1 cross-entropy (Leng et al., 2022; Optax <c>poly_loss_cross_entropy(logits, labels, epsilon=2.0)</c>):
-/// ℓ = −Σ_c t_c·log p_c + ε·(1 − Σ_c t_c·p_c) with p = softmax(logits) over the last axis and t a probability
+/// Poly-1 cross-entropy (Leng et al., 2022; Optax <c>poly_loss_cross_entropy(logits, labels, epsilon=2.0, where=None)</c>):
+/// ℓ = −Σ_c t_c·log p_c + ε·Σ_c t_c(1 − p_c) with p = softmax(logits) over the last axis and t a probability
 /// vector (one-hot or soft). ε = 0 is cross-entropy; ε &gt; 0 strengthens the gradient of the leading polynomial term.
+/// For labels that sum to 1 the second term is ε(1 − p_t), the paper's form.
 /// </summary>
 /// <remarks>
 /// Shapes: logits and labels (N, C) or (C). Derivation, with p_t = Σ t_c p_c and ∂p_c/∂x_j = p_c(δ_cj − p_j):
-/// ∂ℓ/∂x_j = p_j·Σt − t_j − ε·p_j(t_j − p_t); ∂ℓ/∂t_c = −log p_c − ε·p_c. Optax returns one value per row, so the
-/// default reduction is <c>none</c>. log p comes from a max-shifted log-softmax: finite for every finite input.
+/// ∂ℓ/∂x_j = p_j·Σt − t_j − ε·p_j(t_j − p_t); ∂ℓ/∂t_c = −log p_c + ε(1 − p_c). <c>where</c> (Optax's mask) leaves
+/// classes out of the softmax and the sums: they get p = 0 and no gradient, and a row with none left has loss 0. Optax
+/// returns one value per row, so the default reduction is <c>none</c>. log p comes from a max-shifted log-softmax:
+/// finite for every finite input.
 /// </remarks>
 public sealed class PolyCrossEntropy : Loss, ILossDefinition
 {
     private readonly double _epsilon;
     private readonly Reduction _reduction;
+    private readonly TensorData? _where;
 
-    public PolyCrossEntropy(double epsilon = 2.0, Reduction reduction = Reduction.None)
+    public PolyCrossEntropy(double epsilon = 2.0, Reduction reduction = Reduction.None, TensorData? where = null)
     {
         if (!double.IsFinite(epsilon)) throw LossArgumentException.Value($"PolyCrossEntropy: epsilon must be finite, got {epsilon}");
-        (_epsilon, _reduction) = (epsilon, reduction);
+        (_epsilon, _reduction, _where) = (epsilon, reduction, where);
+    }
+
+    /// <summary>
+    /// log softmax of one row over its kept classes (−∞ for the masked ones); false when no class is kept. The shift is
+    /// the kept maximum, and log p = (x − max) − log Σ exp(x − max), as PyTorch rounds it.
+    /// </summary>
+    private static bool MaskedLogSoftmax<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> keep, Span<T> logp) where T : struct, IFloatingPointIeee754<T>
+    {
+        if (keep.IsEmpty)
+        {
+            Stable.LogSoftmax(x, logp);
+            return x.Length > 0;
+        }
+        T max = T.NegativeInfinity;
+        for (int k = 0; k < x.Length; k++) if (keep[k] != T.Zero && x[k] > max) max = x[k];
+        if (T.IsNegativeInfinity(max)) { logp.Fill(T.NegativeInfinity); return false; }
+        double sum = 0;
+        for (int k = 0; k < x.Length; k++) if (keep[k] != T.Zero) sum += double.CreateTruncating(T.Exp(x[k] - max));
+        T logSum = T.CreateTruncating(Math.Log(sum));
+        for (int k = 0; k < x.Length; k++) logp[k] = keep[k] != T.Zero ? (x[k] - max) - logSum : T.NegativeInfinity;
+        return true;
     }
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
@@ -32,21 +57,33 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         RequireSameShape(inputs, "logits", "labels");
         int c = shape[shape.Rank - 1], n = shape.Rank == 2 ? shape[0] : 1;
         T[] x = inputs.Floating<T>("logits"), t = inputs.Floating<T>("labels");
+        T[] keep = [];
+        if (_where is not null)
+        {
+            if (_where.Shape != shape) throw LossArgumentException.Shape($"PolyCrossEntropy: option 'where' has shape {_where.Shape} but 'logits' has shape {shape}; they must be equal");
+            keep = BroadcastOption<T>(_where, "where", shape)!;
+            for (int i = 0; i < keep.Length; i++)
+                if (keep[i] != T.Zero && keep[i] != T.One) throw LossArgumentException.Value($"PolyCrossEntropy: option 'where' holds 0 (masked) or 1 (kept); where[{i}] = {keep[i]}");
+        }
         T eps = T.CreateTruncating(_epsilon);
         var logp = new T[x.Length];
+        var live = new bool[n];
         var loss = new T[n];
         for (int r = 0; r < n; r++)
         {
-            Span<T> lp = logp.AsSpan(r * c, c);
-            Stable.LogSoftmax<T>(x.AsSpan(r * c, c), lp);
-            T ce = T.Zero, pt = T.Zero;
+            ReadOnlySpan<T> mask = keep.Length == 0 ? default : keep.AsSpan(r * c, c);
+            live[r] = MaskedLogSoftmax<T>(x.AsSpan(r * c, c), mask, logp.AsSpan(r * c, c));
+            if (!live[r]) continue;
+            T ce = T.Zero, poly = T.Zero;
             for (int k = 0; k < c; k++)
             {
-                T tk = t[r * c + k];
-                if (tk != T.Zero) ce -= tk * lp[k];          // 0·log p = 0 even where p underflows
-                pt += tk * T.Exp(lp[k]);
+                T tk = t[r * c + k], lpk = logp[r * c + k];
+                bool masked = !mask.IsEmpty && mask[k] == T.Zero;
+                if (tk == T.Zero || masked) continue;   // 0·log p = 0 even where p underflows; masked classes add nothing
+                ce -= tk * lpk;
+                poly += tk * (T.One - T.Exp(lpk));
             }
-            loss[r] = ce + eps * (T.One - pt);
+            loss[r] = ce + eps * poly;
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _reduction, n);
         TensorData value = ValueTensor(_reduction, reduced, loss, shape.Rank == 2 ? new Shape(n) : Shape.Scalar);
@@ -56,18 +93,22 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         T scale = T.CreateTruncating(reduced.Scale);
         for (int r = 0; r < n; r++)
         {
+            if (!live[r]) continue;
+            bool Kept(int k) => keep.Length == 0 || keep[r * c + k] != T.Zero;
             T tSum = T.Zero, pt = T.Zero;
             for (int k = 0; k < c; k++)
             {
+                if (!Kept(k)) continue;
                 tSum += t[r * c + k];
                 pt += t[r * c + k] * T.Exp(logp[r * c + k]);
             }
             for (int j = 0; j < c; j++)
             {
+                if (!Kept(j)) continue;
                 int i = r * c + j;
                 T pj = T.Exp(logp[i]);
                 gx[i] = scale * (pj * tSum - t[i] - eps * pj * (t[i] - pt));
-                gt[i] = scale * (-logp[i] - eps * pj);
+                gt[i] = scale * (-logp[i] + eps * (T.One - pj));
             }
         }
         return Result(value, ("logits", Wrap(gx, shape)), ("labels", Wrap(gt, shape)));
@@ -88,14 +129,15 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         [
             OptionSpec.Choice("reduction", "none", "none (Optax: one value per row), mean or sum", "none", "mean", "sum"),
             OptionSpec.Float("epsilon", 2.0, "coefficient of the first polynomial term (0 = cross-entropy)"),
+            OptionSpec.Tensor("where", "1 for the classes to include, 0 for those to leave out (the logits' shape)"),
         ],
         Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("logits", Samples.Normal(r, x, 2)).Add("labels", Samples.Simplex(r, x)); },
-        Formula = "ℓ = −Σ t·log softmax(x) + ε(1 − Σ t·softmax(x))",
+        Formula = "ℓ = −Σ t·log softmax(x) + ε·Σ t·(1 − softmax(x))",
         Gradient = "∂ℓ/∂x_j = p_j·Σt − t_j − ε·p_j(t_j − p_t)",
         Reference = "optax.losses.poly_loss_cross_entropy (Leng et al., PolyLoss, ICLR 2022)",
         Stability = "finite for every finite input (max-shifted log-softmax)",
         Libraries = "Optax",
-        Factory = o => new PolyCrossEntropy(o.Float("epsilon"), o.Reduction),
+        Factory = o => new PolyCrossEntropy(o.Float("epsilon"), o.Reduction, o.Tensor("where")),
     };
 
     public override LossDescriptor Descriptor => Entry;

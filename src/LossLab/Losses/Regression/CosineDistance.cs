@@ -1,4 +1,5 @@
 using LossLab.Losses.Core;
+using LossLab.Numerics;
 
 namespace LossLab.Losses.Regression;
 
@@ -11,7 +12,7 @@ namespace LossLab.Losses.Regression;
 /// ∂ℓ/∂a = −∂c/∂a = c·a/n_a² − b/(n_a n_b) (the first term only where ‖a‖² ≥ ε). Shapes (…, D); default reduction
 /// <c>none</c>. A zero row at ε = 0 is an error naming the row (Optax returns NaN).
 /// </remarks>
-public sealed class CosineDistance(double epsilon = 0, Reduction reduction = Reduction.None) : CosineRows(epsilon, reduction, sign: -1, offset: 1), ILossDefinition
+public sealed class CosineDistance(double epsilon = 0, Reduction reduction = Reduction.None, TensorData? where = null) : CosineRows(epsilon, reduction, where, sign: -1, offset: 1), ILossDefinition
 {
     public static LossDescriptor Entry { get; } = new()
     {
@@ -27,7 +28,7 @@ public sealed class CosineDistance(double epsilon = 0, Reduction reduction = Red
         Reference = "optax.losses.cosine_distance",
         Stability = "finite for every finite input with a non-zero row or ε > 0 (a zero row at ε = 0 is an error)",
         Libraries = "Optax",
-        Factory = o => new CosineDistance(o.Float("epsilon"), o.Reduction),
+        Factory = o => new CosineDistance(o.Float("epsilon"), o.Reduction, o.Tensor("where")),
     };
 
     public override LossDescriptor Descriptor => Entry;

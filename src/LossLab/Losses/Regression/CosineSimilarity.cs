@@ -13,10 +13,11 @@ namespace LossLab.Losses.Regression;
 /// <para>The squared norms, not the norms, are clipped at ε, so the smallest effective norm is √ε. Gradient, with
 /// n_a = √max(‖a‖², ε): ∂c/∂a = b/(n_a n_b) − c·a/n_a² where ‖a‖² ≥ ε, and b/(n_a n_b) where the clip holds
 /// (n_a is then a constant); the same for b with the roles swapped.</para>
-/// <para>Shapes: (…, D) for both inputs; one value per leading index; default reduction <c>none</c> (Optax).
+/// <para>Shapes: (…, D) for both inputs; one value per leading index; default reduction <c>none</c> (Optax). <c>where</c>
+/// leaves components out of the dot product and both norms (and gives them no gradient).
 /// A zero row with ε = 0 makes the cosine 0/0: Optax returns NaN, LossLab names the row and asks for ε &gt; 0.</para>
 /// </remarks>
-public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = Reduction.None) : CosineRows(epsilon, reduction, sign: 1, offset: 0), ILossDefinition
+public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = Reduction.None, TensorData? where = null) : CosineRows(epsilon, reduction, where, sign: 1, offset: 0), ILossDefinition
 {
     public static LossDescriptor Entry { get; } = new()
     {
@@ -33,7 +34,7 @@ public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = R
         Stability = "finite for every finite input with a non-zero row or ε > 0 (a zero row at ε = 0 is an error)",
         Libraries = "Optax (Keras CosineSimilarity returns −c)",
         LowerBound = -1,   // a cosine
-        Factory = o => new CosineSimilarity(o.Float("epsilon"), o.Reduction),
+        Factory = o => new CosineSimilarity(o.Float("epsilon"), o.Reduction, o.Tensor("where")),
     };
 
     public override LossDescriptor Descriptor => Entry;
@@ -42,7 +43,7 @@ public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = R
 /// <summary>
 /// The shared row kernel of <see cref="CosineSimilarity"/> and <see cref="CosineDistance"/>: ℓ = offset + sign·c per row.
 /// </summary>
-public abstract class CosineRows(double epsilon, Reduction reduction, int sign, int offset) : Loss
+public abstract class CosineRows(double epsilon, Reduction reduction, TensorData? where, int sign, int offset) : Loss
 {
     public double Epsilon { get; } = epsilon >= 0 && double.IsFinite(epsilon)
         ? epsilon
@@ -50,13 +51,17 @@ public abstract class CosineRows(double epsilon, Reduction reduction, int sign, 
 
     public Reduction Reduction { get; } = reduction;
 
-    /// <summary>c of one row pair and its norms n_a, n_b (after the clip) and whether each clip held.</summary>
-    internal static (double C, double Na, double Nb, bool ClipA, bool ClipB) Row<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, double epsilon)
+    /// <summary>
+    /// c of one row pair and its norms n_a, n_b (after the clip) and whether each clip held; <paramref name="keep"/>
+    /// (empty: all) leaves elements out of the dot product and both norms (Optax's <c>where</c>).
+    /// </summary>
+    internal static (double C, double Na, double Nb, bool ClipA, bool ClipB) Row<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, ReadOnlySpan<T> keep, double epsilon)
         where T : struct, IFloatingPointIeee754<T>
     {
         double dot = 0, aa = 0, bb = 0;
         for (int i = 0; i < a.Length; i++)
         {
+            if (!keep.IsEmpty && keep[i] == T.Zero) continue;
             double x = double.CreateTruncating(a[i]), y = double.CreateTruncating(b[i]);
             dot += x * y;
             aa += x * x;
@@ -76,11 +81,20 @@ public abstract class CosineRows(double epsilon, Reduction reduction, int sign, 
         int d = shape[shape.Rank - 1];
         int rows = d == 0 ? (int)shape.WithoutAxis(shape.Rank - 1).Numel : (int)(shape.Numel / d);
         T[] a = inputs.Floating<T>("predictions"), b = inputs.Floating<T>("targets");
+        T[] keep = [];
+        if (where is not null)
+        {
+            if (where.Shape != shape) throw LossArgumentException.Shape($"{name}: option 'where' has shape {where.Shape} but 'predictions' has shape {shape}; they must be equal");
+            keep = BroadcastOption<T>(where, "where", shape)!;
+            for (int i = 0; i < keep.Length; i++)
+                if (keep[i] != T.Zero && keep[i] != T.One) throw LossArgumentException.Value($"{name}: option 'where' holds 0 (masked) or 1 (kept); where[{i}] = {keep[i]}");
+        }
+        ReadOnlySpan<T> Keep(int r) => keep.Length == 0 ? default : keep.AsSpan(r * d, d);
         var loss = new T[rows];
         var rowsOut = new (double C, double Na, double Nb, bool ClipA, bool ClipB)[rows];
         for (int r = 0; r < rows; r++)
         {
-            var row = Row<T>(a.AsSpan(r * d, d), b.AsSpan(r * d, d), Epsilon);
+            var row = Row<T>(a.AsSpan(r * d, d), b.AsSpan(r * d, d), Keep(r), Epsilon);
             if (row.Na == 0 || row.Nb == 0)
             {
                 string which = row.Na == 0 ? "predictions" : "targets";
@@ -101,6 +115,7 @@ public abstract class CosineRows(double epsilon, Reduction reduction, int sign, 
             double ka = clipA ? 0 : c / (na * na), kb = clipB ? 0 : c / (nb * nb);
             for (int i = r * d; i < (r + 1) * d; i++)
             {
+                if (keep.Length != 0 && keep[i] == T.Zero) continue;
                 double x = double.CreateTruncating(a[i]), y = double.CreateTruncating(b[i]);
                 ga[i] = T.CreateTruncating(s * (y * inv - ka * x));
                 gb[i] = T.CreateTruncating(s * (x * inv - kb * y));
@@ -119,6 +134,7 @@ public abstract class CosineRows(double epsilon, Reduction reduction, int sign, 
     [
         OptionSpec.Choice("reduction", "none", $"none (Optax: one value per row), mean or sum of the {what}", "none", "mean", "sum"),
         OptionSpec.Float("epsilon", 0, "lower clip of each squared norm (Optax: 0; a zero row then is an error)"),
+        OptionSpec.Tensor("where", "1 for the components to include, 0 for those to leave out (the inputs' shape)"),
     ];
 
     internal static LossInputs Sample(Random r, Shape s)

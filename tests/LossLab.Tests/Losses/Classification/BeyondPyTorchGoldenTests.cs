@@ -42,7 +42,15 @@ public sealed class BeyondPyTorchGoldenTests
 
     [Fact]
     public void Poly_one_adds_epsilon_times_one_minus_pt()
-        => T.Close(Math.Log(2) + 2 * 0.5, Eval("poly_loss_cross_entropy", T.In(("logits", T.D(0, 0)), ("labels", T.D(1, 0)))), 1e-15);   // CE + ε(1 − p_t)
+    {
+        T.Close(Math.Log(2) + 2 * 0.5, Eval("poly_loss_cross_entropy", T.In(("logits", T.D(0, 0)), ("labels", T.D(1, 0)))), 1e-15);   // CE + ε(1 − p_t)
+        // Optax sums ε·t_c(1 − p_c), which is ε(1 − p_t) only for labels summing to 1: labels (1, 1) give
+        // 2·log 2 + 2·(½ + ½).
+        T.Close(2 * Math.Log(2) + 2, Eval("poly_loss_cross_entropy", T.In(("logits", T.D(0, 0)), ("labels", T.D(1, 1)))), 1e-15);
+        // where leaves class 2 out of the softmax and the sums: p = (½, ½), CE = log 2, ε·1·(1 − ½) = 1.
+        T.Close(Math.Log(2) + 1, Eval("poly_loss_cross_entropy", T.In(("logits", T.D(0, 0, 5)), ("labels", T.D(1, 0, 1))), ("where", T.D(1, 1, 0))), 1e-15);
+        T.Close(0, Eval("poly_loss_cross_entropy", T.In(("logits", T.D(0, 0)), ("labels", T.D(1, 0))), ("where", T.D(0, 0))), 0);   // nothing kept
+    }
 
     [Fact]
     public void Convex_kl_is_the_i_divergence()

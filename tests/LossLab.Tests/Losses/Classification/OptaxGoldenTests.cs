@@ -71,6 +71,16 @@ public sealed class OptaxGoldenTests
     }
 
     [Fact]
+    public void Cosine_where_leaves_components_out_of_the_dot_product_and_the_norms()
+    {
+        // Masking the last component of a = (1, 2, −2), b = (3, 0, 4) leaves (1, 2)·(3, 0) = 3 over √5·3: c = 1/√5.
+        LossResult r = Run("cosine_similarity", T.In(("predictions", T.D(1, 2, -2)), ("targets", T.D(3, 0, 4))), ("where", T.D(1, 1, 0)));
+        T.Close(1 / Math.Sqrt(5), r.Value.GetDouble(0), 1e-15);
+        Assert.Equal(0, r.Gradient("predictions").GetDouble(2));
+        Assert.Equal(0, r.Gradient("targets").GetDouble(2));
+    }
+
+    [Fact]
     public void Cosine_of_a_zero_row_at_epsilon_zero_is_an_error_naming_the_row()
     {
         var e = Assert.Throws<LossArgumentException>(() => Run("cosine_distance", T.In(("predictions", T.Shaped(new double[] { 1, 2, 0, 0 }, 2, 2)), ("targets", T.Shaped(new double[] { 1, 1, 1, 1 }, 2, 2)))));
