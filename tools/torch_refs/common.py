@@ -1,4 +1,6 @@
 """Shared pieces of the references: random tensors and shapes, reductions, an exact softplus."""
+import math
+
 import torch
 
 BIG = False   # --big: some last dimensions up to 300, so that the float32 SIMD kernels run full vectors and tails
@@ -8,6 +10,14 @@ def softplus(x):
     """log(1 + eˣ) to the last digit. torch's F.softplus returns x itself above its threshold of 20 (off by
     e⁻²⁰ ≈ 2e-9), and 1.13's logaddexp(x, 0) rounds log(1 + 1.6e-18) to 0 at x = −41."""
     return torch.relu(x) + torch.log1p(torch.exp(-torch.abs(x)))
+
+
+def log_cosh(d):
+    """log cosh d to the last digit: log1p(2 sinh²(d/2)) below 1 (logaddexp(d, −d) − log 2 and Keras's
+    d + softplus(−2d) − log 2 keep only absolute accuracy for tiny d), |d| + log1p(e^(−2|d|)) − log 2 above."""
+    a = d.abs()
+    small = torch.log1p(2 * torch.sinh(torch.clamp(a, max=1) / 2) ** 2)
+    return torch.where(a < 1, small, a + torch.log1p(torch.exp(-2 * a)) - math.log(2))
 
 
 def tensor(shape, lo=-3.0, hi=3.0, rng=None):

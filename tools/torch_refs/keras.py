@@ -4,7 +4,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .common import softplus, tensor
+from .common import log_cosh, softplus, tensor
 
 
 # Keras 3 (keras/src/losses/losses.py and loss.py), written out: per-sample values average over the last axis, then
@@ -80,8 +80,7 @@ def g_keras(name):
                 e = b - a
                 return torch.where(e.abs() <= o['delta'], 0.5 * e ** 2, o['delta'] * e.abs() - 0.5 * o['delta'] ** 2).mean(-1)
             if name == 'keras.log_cosh':
-                e = b - a
-                return (e + softplus(-2 * e) - math.log(2)).mean(-1)
+                return log_cosh(b - a).mean(-1)
             if name == 'keras.kl_divergence':
                 ac, bc = a.clamp(KERAS_EPS, 1), b.clamp(KERAS_EPS, 1)
                 return (ac * torch.log(ac / bc)).sum(-1)

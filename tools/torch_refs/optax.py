@@ -1,10 +1,11 @@
-"""Optax's losses (optax/losses/_classification.py, _regression.py, _ranking.py), written out in torch from their
+"""Optax's losses (optax/losses/_classification.py, _regression.py, _ranking.py, _segmentation.py,
+_self_supervised.py), written out in torch from their
 definitions: Optax is a JAX library and not a Debian package. Optax does not reduce; LossLab's `reduction` option
 (default none, mean for the ranking loss as Optax's reduce_fn) is applied on top."""
 import torch
 import torch.nn.functional as F
 
-from .common import reduce_rows, rows_case, shape_nd, tensor
+from .common import log_cosh, reduce_rows, rows_case, shape_nd, tensor
 
 
 def bad_label(r, labels, bad):
@@ -53,6 +54,19 @@ def g_l2(r, g):
     def fn(t):
         return elementwise(0.5 * (t['predictions'] - t['targets']) ** 2, o['reduction'])
     return 'l2_loss', {'predictions': tensor(shape, -3, 3, g), 'targets': tensor(shape, -3, 3, g)}, o, fn
+
+
+def g_log_cosh(r, g):
+    shape = shape_nd(r)
+    x, y = tensor(shape, -3, 3, g), tensor(shape, -3, 3, g)
+    if r.random() < 0.2:
+        x = y + tensor(shape, -1e-6, 1e-6, g)    # tiny errors, where logaddexp(d, −d) − log 2 cancels
+    if r.random() < 0.15:
+        x = x * 300.0                            # cosh overflows past 710
+    o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(t):
+        return elementwise(log_cosh(t['predictions'] - t['targets']), o['reduction'])
+    return 'optax.log_cosh', {'predictions': x, 'targets': y}, o, fn
 
 
 def g_cosine(name):

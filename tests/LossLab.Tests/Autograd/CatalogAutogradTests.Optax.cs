@@ -18,6 +18,11 @@ public sealed partial class CatalogAutogradTests
             return Reduce(Ops.Where(Ops.GreaterEqual(z, z.Constant(1)), z, Ops.Where(Ops.GreaterEqual(z.Constant(-1), z), z.Constant(0), quadratic)), o, d: "none");
         },
         ["L2Loss"] = (t, o) => Reduce((t["predictions"] - t["targets"]) * (t["predictions"] - t["targets"]) * 0.5, o, d: "none"),
+        ["LogCoshLoss"] = (t, o) =>
+        {
+            Tensor d = t["predictions"] - t["targets"];
+            return Reduce(d + Ops.Softplus(-2 * d) - Math.Log(2), o, d: "none");   // Keras's form: the same function
+        },
         ["CosineSimilarity"] = (t, o) => Reduce(Cosine(t, o), o, d: "none"),
         ["CosineDistance"] = (t, o) => Reduce(1 - Cosine(t, o), o, d: "none"),
         ["MulticlassSparsemaxLoss"] = (t, o) =>

@@ -15,6 +15,8 @@ internal static class CatalogOptax
         yield return Binary("SparsemaxLoss", "logits", "labels", (r, _) => LossSamples.Normal(r, 12, 1.5), (r, n) => [.. Enumerable.Range(0, n).Select(_ => (double)r.Next(2))]);
         yield return new("L2Loss", With("L2Loss", [], r => T.In(("predictions", T.Shaped(LossSamples.Normal(r, 12), 3, 4)), ("targets", T.Shaped(LossSamples.Normal(r, 12), 3, 4)))),
             [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.F(1e4f, -1e4f, 100, -100, 30, -30)), ("targets", T.F(-1e4f, 1e4f, -100, 100, 0, 0)))]);
+        yield return new("LogCoshLoss", With("LogCoshLoss", [], r => T.In(("predictions", T.Shaped(LossSamples.Normal(r, 12, 1.5), 3, 4)), ("targets", T.Shaped(LossSamples.Normal(r, 12, 1.5), 3, 4)))),
+            [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.F(1e4f, -1e4f, 100, -100, 30, 1e-30f)), ("targets", T.F(-1e4f, 1e4f, -100, 100, 0, 0)))]);
         foreach (string name in new[] { "CosineSimilarity", "CosineDistance" })
         {
             // ε = 0.5 clips some rows of four N(0, 0.5) components (‖a‖² ≈ 1) and not others: both branches of the gradient.

@@ -5,19 +5,16 @@ using LossLab.Numerics;
 namespace LossLab.Losses.Keras;
 
 /// <summary>
-/// Keras <c>log_cosh</c>: mean over the last axis of log cosh(ŷ − y), computed as d + softplus(−2d) − log 2 (exact for
-/// large |d|). ∂/∂ŷ = tanh(d) = −∂/∂y.
+/// Keras <c>log_cosh</c>: mean over the last axis of log cosh(ŷ − y). ∂/∂ŷ = tanh(d) = −∂/∂y. Keras computes
+/// d + softplus(−2d) − log 2, which keeps only absolute accuracy for tiny d; the terms here are
+/// <see cref="Regression.LogCoshLoss"/>'s, exact at both ends.
 /// </summary>
 public sealed class KerasLogCosh(string reduction = "sum_over_batch_size", TensorData? sampleWeight = null)
     : KerasMeanLoss<KerasLogCosh.Kernel>(reduction, sampleWeight), ILossDefinition
 {
     public readonly struct Kernel : IElementwiseKernel
     {
-        public T Value<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T>
-        {
-            T d = p - y;
-            return d + Stable.Softplus(-(d + d)) - T.CreateTruncating(Math.Log(2));
-        }
+        public T Value<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T> => default(Regression.LogCoshLoss.Kernel).Value(p, y, a);
 
         public (T Dx, T Dy) Derivative<T>(T y, T p, T a) where T : struct, IFloatingPointIeee754<T>
         {

@@ -86,7 +86,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "NTXentLoss",
-        Aliases = ["ntxent_loss", "nt_xent", "info_nce", "pml.NTXentLoss"],
+        Aliases = ["ntxent_loss", "nt_xent", "info_nce", "pml.NTXentLoss", "ntxent", "optax.ntxent"],
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = Embeddings.Inputs,
