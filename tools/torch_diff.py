@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-torch_refs/optax.py, torch_refs/keras.py): all 78 catalog losses, run on random inputs and random option combinations
+torch_refs/optax.py, torch_refs/keras.py): all 79 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -42,7 +42,8 @@ from torch_refs.libraries import (g_circle, g_contrastive, g_gce, g_js, g_lovasz
                                   g_overlap, g_scfocal, g_sce, g_supcon)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_l2, g_log_cosh, g_multiclass_sparsemax,
                               g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice, g_optax_triplet,
-                              g_perceptron, g_poly, g_ranking, g_row_divergence)
+                              g_perceptron, g_poly, g_ranking, g_row_divergence,
+                              g_softmax_ce)
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
@@ -108,6 +109,7 @@ GENERATORS = {
     'sparsemax_loss': g_binary('sparsemax_loss'),
     'l2_loss': g_l2,
     'optax.log_cosh': g_log_cosh,
+    'optax.softmax_cross_entropy': g_softmax_ce,
     'optax.cosine_similarity': g_cosine('optax.cosine_similarity'),
     'cosine_distance': g_cosine('cosine_distance'),
     'multiclass_sparsemax_loss': g_multiclass_sparsemax,
@@ -190,6 +192,15 @@ def close(a, b, rtol=None, atol=None):
     return False, "at flat index %d: %r vs torch %r (tolerance %.3g)" % (i, a.flatten()[i].item(), b.flatten()[i].item(), atol + rtol * abs(b.flatten()[i].item()))
 
 
+def encode(x):
+    """The protocol spells non-finite numbers as the strings "NaN", "Infinity" and "-Infinity"."""
+    if isinstance(x, list):
+        return [encode(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return 'NaN' if math.isnan(x) else ('Infinity' if x > 0 else '-Infinity')
+    return x
+
+
 def decode(x):
     if isinstance(x, list):
         return [decode(v) for v in x]
@@ -239,7 +250,7 @@ def main():
             # PyTorch's weight tensors are LossLab options.
             o = dict(opts, **{k: v.tolist() for k, v in ins.items() if k in OPTION_TENSORS})
             req = {'id': str(i), 'loss': loss, 'dtype': a.dtype,
-                   'inputs': {k: v.tolist() for k, v in ins.items() if k not in OPTION_TENSORS}, 'options': o}
+                   'inputs': {k: encode(v.tolist()) for k, v in ins.items() if k not in OPTION_TENSORS}, 'options': o}
             f.write(json.dumps(req) + '\n')
         path = f.name
     out = subprocess.run(shlex.split(a.cli) + ['loss', '--batch', path], capture_output=True, text=True)
@@ -279,6 +290,10 @@ def main():
                     # Documented: at t = 0 LossLab returns the limit -inf where PyTorch's autograd gives NaN.
                     kept = ins['where'] > 0.5 if 'where' in ins else torch.ones_like(ins[k], dtype=torch.bool)
                     gt = torch.where((ins[k] == 0) & kept, -math.inf, gt)
+                if loss == 'optax.softmax_cross_entropy' and k == 'labels':
+                    # Documented: the labels' gradient at a −∞ logit is −log p = +∞, its limit (torch's where gives 0).
+                    kept = ins['where'] > 0.5 if 'where' in ins else torch.ones_like(ins[k], dtype=torch.bool)
+                    gt = torch.where(torch.isinf(ins['logits']) & kept, math.inf, gt)
                 if loss == 'poisson_nll_loss' and k == 'target' and opts['full'] and gm is not None:
                     # Documented: the Stirling term is 0 with gradient 0 where y <= 1; PyTorch's autograd gives NaN at y = 0.
                     zero = (ins['target'] == 0) & torch.isnan(gt)

@@ -56,6 +56,32 @@ def g_l2(r, g):
     return 'l2_loss', {'predictions': tensor(shape, -3, 3, g), 'targets': tensor(shape, -3, 3, g)}, o, fn
 
 
+def g_softmax_ce(r, g):
+    """optax.safe_softmax_cross_entropy / softmax_cross_entropy: −∞ logits where the label is 0, an optional mask."""
+    shape = shape_nd(r, max_dims=2)
+    x = tensor(shape, -3, 3, g)
+    t = torch.softmax(tensor(shape, -2, 2, g), -1)
+    if r.random() < 0.3 and shape[-1] > 1:
+        impossible = torch.rand(shape, generator=g) < 0.3
+        impossible[..., 0] = False                       # at least one finite logit per row
+        x = torch.where(impossible, torch.full_like(x, -torch.inf), x)
+        t = torch.where(impossible, torch.zeros_like(t), t)
+    ins = {'logits': x, 'labels': t}
+    if r.random() < 0.3:
+        ins['where'] = (torch.rand(shape, generator=g) < 0.8).to(torch.float64)
+    o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(tt):
+        keep = tt['where'] > 0.5 if 'where' in tt else torch.ones(shape, dtype=torch.bool)
+        z = torch.where(keep, tt['logits'], torch.full_like(tt['logits'], -torch.inf))
+        if bool((keep.any(-1) & torch.isinf(z).all(-1)).any()):
+            raise ValueError('a row whose kept logits are all −∞ has no softmax (Optax: NaN)')
+        lp = torch.log_softmax(z, -1)
+        ok = keep & torch.isfinite(lp)                   # 0·log 0 = 0 (the labels' gradient there: README)
+        terms = torch.where(ok, tt['labels'] * torch.where(ok, lp, torch.zeros_like(lp)), torch.zeros_like(lp))
+        return reduce_rows(-terms.sum(-1), o['reduction'])
+    return 'optax.softmax_cross_entropy', ins, o, fn   # safe_softmax_cross_entropy is the same entry
+
+
 def g_log_cosh(r, g):
     shape = shape_nd(r)
     x, y = tensor(shape, -3, 3, g), tensor(shape, -3, 3, g)

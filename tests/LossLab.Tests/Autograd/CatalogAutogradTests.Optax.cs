@@ -23,6 +23,12 @@ public sealed partial class CatalogAutogradTests
             Tensor d = t["predictions"] - t["targets"];
             return Reduce(d + Ops.Softplus(-2 * d) - Math.Log(2), o, d: "none");   // Keras's form: the same function
         },
+        ["OptaxSoftmaxCrossEntropy"] = (t, o) =>
+        {
+            Tensor keep = W(o, "where") ?? t["logits"].Constant(1);
+            Tensor logp = Ops.LogSoftmax(t["logits"] + (1 - keep) * -1e300, -1);
+            return Reduce(-Ops.Sum(t["labels"] * keep * logp, axis: -1), o, d: "none");
+        },
         ["CosineSimilarity"] = (t, o) => Reduce(Cosine(t, o), o, d: "none"),
         ["CosineDistance"] = (t, o) => Reduce(1 - Cosine(t, o), o, d: "none"),
         ["MulticlassSparsemaxLoss"] = (t, o) =>

@@ -31,6 +31,9 @@ internal static class CatalogOptax
             [LossSamples.ExtremeOf(T.Opt(), ["scores"], ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(0, 3)))]);
         yield return Ranking();
         foreach (var set in Dice()) yield return set;
+        yield return new("OptaxSoftmaxCrossEntropy", With("OptaxSoftmaxCrossEntropy", [T.Opt(("where", T.Shaped(new double[] { 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0 }, 4, 5)))], r =>
+            T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", Samples.Simplex(r, new Shape(4, 5))))),
+            [LossSamples.ExtremeOf(T.Opt(), ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
         TensorData rowMask = T.Shaped(new double[] { 1, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0 }, 3, 4);   // the last row fully masked
         yield return new("OptaxKLDivergence", With("OptaxKLDivergence", [T.Opt(("where", rowMask))], r =>
             T.In(("log_predictions", T.Shaped(KerasSamples.SimplexRows(r, 12).Select(v => Math.Log(v)).ToArray(), 3, 4)), ("targets", T.Shaped(KerasSamples.SimplexRows(r, 12), 3, 4)))),

@@ -67,6 +67,27 @@ public sealed class OptaxGoldenTests
     }
 
     [Fact]
+    public void Safe_softmax_cross_entropy_takes_minus_infinity_logits_with_zero_labels()
+    {
+        // Logits (0, 0, −∞), labels (½, ½, 0): the softmax is (½, ½, 0) and the loss log 2; the −∞ class adds 0.
+        var logits = T.D(0, 0, double.NegativeInfinity);
+        LossResult r = Run("safe_softmax_cross_entropy", T.In(("logits", logits), ("labels", T.D(0.5, 0.5, 0))));
+        T.Close(Math.Log(2), r.Value.GetDouble(0), 1e-15);
+        T.Close([0, 0, 0], r.Gradient("logits"), 1e-15);                      // S·p − t = (½ − ½, ½ − ½, 0 − 0)
+        T.Close([Math.Log(2), Math.Log(2), double.PositiveInfinity], r.Gradient("labels"), 1e-15);   // −log p
+        // For finite logits it is PyTorch's cross_entropy with probability targets, per row.
+        var x = T.Shaped(LossSamples.Normal(new Random(4), 12, 2), 3, 4);
+        var y = T.Shaped(KerasSamples.SimplexRows(new Random(5), 12), 3, 4);
+        T.Close(T.Values(Run("cross_entropy", T.In(("input", x), ("target", y)), ("reduction", "none")).Value),
+            Run("optax.softmax_cross_entropy", T.In(("logits", x), ("labels", y))).Value, 1e-14);
+        // where leaves class 2 out: the same row as the −∞ logit.
+        T.Close(Math.Log(2), Run("optax.softmax_cross_entropy", T.In(("logits", T.D(0, 0, 7)), ("labels", T.D(0.5, 0.5, 1))), ("where", T.D(1, 1, 0))).Value.GetDouble(0), 1e-15);
+        var inf = Assert.Throws<LossArgumentException>(() => Run("safe_softmax_cross_entropy", T.In(("logits", logits), ("labels", T.D(0.5, 0.25, 0.25)))));
+        Assert.Contains("labels[2] = 0.25 is positive but its logit is −∞", inf.Message);
+        Assert.Throws<LossArgumentException>(() => Run("safe_softmax_cross_entropy", T.In(("logits", T.D(double.NegativeInfinity, double.NegativeInfinity)), ("labels", T.D(0, 0)))));
+    }
+
+    [Fact]
     public void Cosine_similarity_and_distance_with_and_without_the_clip()
     {
         // a = (1, 2, −2), b = (3, 0, 4): a·b = −5, ‖a‖ = 3, ‖b‖ = 5, c = −1/3; ∂c/∂a = b/15 − c·a/9 (mpmath).
