@@ -30,9 +30,18 @@ public abstract class Loss : ILoss
             }
         }
         if (!inputs.AllowNonFinite) RejectNonFinite(inputs);
-        return inputs.ComputeDType == DType.Float64
-            ? Compute<double>(inputs, computeGradients)
-            : Compute<float>(inputs, computeGradients);
+        try
+        {
+            return inputs.ComputeDType == DType.Float64
+                ? Compute<double>(inputs, computeGradients)
+                : Compute<float>(inputs, computeGradients);
+        }
+        catch (LossArgumentException e) when (!e.Message.StartsWith(Descriptor.Name + ":", StringComparison.Ordinal))
+        {
+            // Shared helpers (LossInputs.Indices, option broadcasting) do not know which loss called them: every error
+            // a loss raises names it.
+            throw new LossArgumentException(e.Code, $"{Descriptor.Name}: {e.Message}");
+        }
     }
 
     /// <summary>

@@ -111,4 +111,15 @@ public sealed class CrossEntropyTests
         T.Close(0, g[0] + g[1] + g[2], abs: 1e-14);
         T.Close(0, g[3] + g[4] + g[5], abs: 1e-14);
     }
+
+    [Theory]
+    [InlineData("cross_entropy", "input", "target", "CrossEntropy: 'target' must hold integer class indices; element 1 is 0.5")]
+    [InlineData("multi_margin_loss", "input", "target", "MultiMarginLoss: 'target' must hold integer class indices; element 1 is 0.5")]
+    [InlineData("multiclass_hinge_loss", "scores", "labels", "CrammerSingerHinge: 'labels' must hold integer class indices; element 1 is 0.5")]
+    public void Errors_from_shared_helpers_name_the_loss(string loss, string x, string y, string message)
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss).Evaluate(T.In((x, T.D2(new double[,] { { 1, 2 }, { 3, 4 } })), (y, T.D(0, 0.5)))));
+        Assert.Equal(LossErrorCode.InvalidValue, e.Code);
+        Assert.Equal(message, e.Message);
+    }
 }
