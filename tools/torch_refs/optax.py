@@ -358,3 +358,51 @@ def g_optax_generalized_dice(r, g):
     def fn(tt):
         return optax_dice(tt['predictions'], tt['targets'], o, generalized=True)
     return 'optax.multiclass_generalized_dice_loss', {'predictions': x, 'targets': t}, o, fn
+
+
+def semi_supervised_case(r, g):
+    """A labeled batch (B, C) with index or probability labels, and an unlabeled one (U, C)."""
+    b, u, c = r.randint(1, 5), r.randint(1, 5), r.randint(2, 5)
+    x = tensor((b, c), -3, 3, g)
+    labels = torch.randint(0, c, (b,), generator=g) if r.random() < 0.5 else torch.softmax(tensor((b, c), -2, 2, g), 1)
+    return x, labels, b, u, c
+
+
+def labeled_cross_entropy(x, y):
+    lp = torch.log_softmax(x, 1)
+    return -(lp.gather(1, y.unsqueeze(1)).squeeze(1) if y.dim() == 1 else (y * lp).sum(1))
+
+
+def semi_supervised_reduce(labeled, unlabeled, reduction):
+    """none: the B + U terms; sum: their total; mean: Optax's (each part over its own batch)."""
+    if reduction == 'none':
+        return torch.cat([labeled, unlabeled])
+    if reduction == 'sum':
+        return labeled.sum() + unlabeled.sum()
+    return labeled.mean() + unlabeled.sum() / max(unlabeled.numel(), 1)
+
+
+def g_fixmatch(r, g):
+    x, labels, b, u, c = semi_supervised_case(r, g)
+    weak, strong = tensor((u, c), -3, 3, g) * r.choice((1.0, 3.0)), tensor((u, c), -3, 3, g)
+    o = {'reduction': r.choice(('mean', 'mean', 'sum', 'none')), 'confidence_threshold': r.choice((0.95, 0.6, 0.3)),
+         'lambda_u': r.choice((1.0, 0.5, 2.0))}
+    def fn(t):
+        with torch.no_grad():   # Optax: the pseudo-labels and the mask carry no gradient
+            pw = torch.softmax(t['unlabeled_weak_logits'], 1)
+            top, pseudo = pw.max(1)
+            mask = (top >= o['confidence_threshold']).to(pw.dtype)
+        ce_u = -torch.log_softmax(t['unlabeled_strong_logits'], 1).gather(1, pseudo.unsqueeze(1)).squeeze(1)
+        return semi_supervised_reduce(labeled_cross_entropy(t['labeled_logits'], t['labeled_labels']), o['lambda_u'] * mask * ce_u, o['reduction'])
+    return 'fixmatch_loss', {'labeled_logits': x, 'labeled_labels': labels, 'unlabeled_weak_logits': weak,
+                             'unlabeled_strong_logits': strong}, o, fn
+
+
+def g_mixmatch(r, g):
+    x, labels, b, u, c = semi_supervised_case(r, g)
+    z, q = tensor((u, c), -3, 3, g), torch.softmax(tensor((u, c), -2, 2, g) * 3, 1)
+    o = {'reduction': r.choice(('mean', 'mean', 'sum', 'none')), 'lambda_u': r.choice((100.0, 1.0, 25.0))}
+    def fn(t):
+        d = torch.softmax(t['unlabeled_logits'], 1) - t['unlabeled_targets'].detach()   # Optax stops the targets' gradient
+        return semi_supervised_reduce(labeled_cross_entropy(t['labeled_logits'], t['labeled_labels']), o['lambda_u'] * (d * d).sum(1), o['reduction'])
+    return 'mixmatch_loss', {'labeled_logits': x, 'labeled_labels': labels, 'unlabeled_logits': z, 'unlabeled_targets': q}, o, fn

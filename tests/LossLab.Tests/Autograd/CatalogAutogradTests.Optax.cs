@@ -29,6 +29,27 @@ public sealed partial class CatalogAutogradTests
             Tensor logp = Ops.LogSoftmax(t["logits"] + (1 - keep) * -1e300, -1);
             return Reduce(-Ops.Sum(t["labels"] * keep * logp, axis: -1), o, d: "none");
         },
+        ["FixMatchLoss"] = (t, o) =>
+        {
+            Tensor weak = t["unlabeled_weak_logits"], strong = t["unlabeled_strong_logits"];
+            int u = weak.Shape[0], c = weak.Shape[1];
+            double[] pw = Ops.Softmax(weak, -1).ToArray();
+            double tau = F(o, "confidence_threshold", 0.95), lambda = F(o, "lambda_u", 1);
+            var pseudo = new double[u];
+            var mask = new double[u];
+            for (int r = 0; r < u; r++)
+            {
+                int arg = Enumerable.Range(0, c).Aggregate(0, (best, j) => pw[r * c + j] > pw[r * c + best] ? j : best);
+                (pseudo[r], mask[r]) = (arg, pw[r * c + arg] >= tau ? 1 : 0);
+            }
+            Tensor unlabeled = -Ops.Sum(Ops.LogSoftmax(strong, -1) * Ops.OneHot(Tensor.FromArray(pseudo, [u]), c, DType.Float64), axis: -1) * Tensor.FromArray(mask, [u]) * lambda;
+            return SemiSupervisedReduce(LabeledCrossEntropy(t), unlabeled, o);
+        },
+        ["MixMatchLoss"] = (t, o) =>
+        {
+            Tensor d = Ops.Softmax(t["unlabeled_logits"], -1) - t["unlabeled_targets"].Detach();
+            return SemiSupervisedReduce(LabeledCrossEntropy(t), Ops.Sum(d * d, axis: -1) * F(o, "lambda_u", 100), o);
+        },
         ["CosineSimilarity"] = (t, o) => Reduce(Cosine(t, o), o, d: "none"),
         ["CosineDistance"] = (t, o) => Reduce(1 - Cosine(t, o), o, d: "none"),
         ["MulticlassSparsemaxLoss"] = (t, o) =>
@@ -138,6 +159,22 @@ public sealed partial class CatalogAutogradTests
             _ => Ops.Mean(dice, axis: -1),
         };
     }
+
+    /// <summary>Per-row cross-entropy of the labeled batch, against class indices (B) or probabilities (B, C).</summary>
+    private static Tensor LabeledCrossEntropy(IReadOnlyDictionary<string, Tensor> t)
+    {
+        Tensor x = t["labeled_logits"], y = t["labeled_labels"];
+        Tensor target = y.Shape == x.Shape ? y : Ops.OneHot(y, x.Shape[1], DType.Float64);
+        return -Ops.Sum(target * Ops.LogSoftmax(x, -1), axis: -1);
+    }
+
+    /// <summary>none: the B + U terms; sum: their total; mean: each part averaged over its own batch (Optax).</summary>
+    private static Tensor SemiSupervisedReduce(Tensor labeled, Tensor unlabeled, Dictionary<string, object?> o) => R(o) switch
+    {
+        "none" => Ops.Concat([labeled, unlabeled], 0),
+        "sum" => Ops.Sum(labeled) + Ops.Sum(unlabeled),
+        _ => Ops.Mean(labeled) + Ops.Sum(unlabeled) / Math.Max(unlabeled.Length, 1),
+    };
 
     /// <summary>Optax's cosine: masked components left out, the squared norms clipped at ε, then the dot product of the unit vectors.</summary>
     private static Tensor Cosine(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)

@@ -34,6 +34,7 @@ internal static class CatalogOptax
         yield return new("OptaxSoftmaxCrossEntropy", With("OptaxSoftmaxCrossEntropy", [T.Opt(("where", T.Shaped(new double[] { 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0 }, 4, 5)))], r =>
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", Samples.Simplex(r, new Shape(4, 5))))),
             [LossSamples.ExtremeOf(T.Opt(), ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
+        foreach (var set in SemiSupervised()) yield return set;
         TensorData rowMask = T.Shaped(new double[] { 1, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0 }, 3, 4);   // the last row fully masked
         yield return new("OptaxKLDivergence", With("OptaxKLDivergence", [T.Opt(("where", rowMask))], r =>
             T.In(("log_predictions", T.Shaped(KerasSamples.SimplexRows(r, 12).Select(v => Math.Log(v)).ToArray(), 3, 4)), ("targets", T.Shaped(KerasSamples.SimplexRows(r, 12), 3, 4)))),
@@ -84,6 +85,40 @@ internal static class CatalogOptax
         generalized[^1] = generalized[^1] with { Make = r => Make(r, 2, true, false) };
         yield return new("OptaxGeneralizedDiceLoss", generalized,
             [LossSamples.ExtremeOf(T.Opt(), ("predictions", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 1, 2, 4)), ("targets", T.Shaped(new float[] { 1, 0, 0, 0, 0, 0, 1, 0 }, 1, 2, 4)))]);
+    }
+
+    /// <summary>
+    /// FixMatch and MixMatch on a labeled batch (4, 3) and an unlabeled one (5, 3). FixMatch's weak logits are scaled so
+    /// that some rows pass τ and some do not; their pseudo-labels are constants, so finite differences skip them.
+    /// </summary>
+    private static IEnumerable<LossSampleSet> SemiSupervised()
+    {
+        LossInputs Labeled(Random r, bool soft) => T.In(("labeled_logits", T.Shaped(LossSamples.Normal(r, 12, 2), 4, 3)),
+            ("labeled_labels", soft ? Samples.Simplex(r, new Shape(4, 3)) : T.I(r.Next(3), r.Next(3), r.Next(3), r.Next(3))));
+        LossInputs Fix(Random r, bool soft)
+        {
+            LossInputs inputs = Labeled(r, soft);
+            double[] weak = LossSamples.Normal(r, 15, 4);
+            weak[0] = 9; weak[1] = weak[2] = 0;     // row 0 is confident (p ≈ 0.9998), whatever the seed
+            return inputs.Add("unlabeled_weak_logits", T.Shaped(weak, 5, 3)).Add("unlabeled_strong_logits", T.Shaped(LossSamples.Normal(r, 15, 2), 5, 3));
+        }
+        LossInputs Mix(Random r, bool soft) => Labeled(r, soft).Add("unlabeled_logits", T.Shaped(LossSamples.Normal(r, 15, 2), 5, 3)).Add("unlabeled_targets", Samples.Simplex(r, new Shape(5, 3)));
+        var fix = With("FixMatchLoss", [T.Opt(("confidence_threshold", 0.6), ("lambda_u", 2.0))], r => Fix(r, false));
+        fix.Add(new("FixMatchLoss soft labels", T.Opt(("confidence_threshold", 0.8)), r => Fix(r, true)));
+        yield return new("FixMatchLoss", fix,
+            [LossSamples.ExtremeOf(T.Opt(), ["labeled_logits", "unlabeled_strong_logits"], ("labeled_logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0 }, 2, 3)), ("labeled_labels", T.I(1, 2)),
+                ("unlabeled_weak_logits", T.Shaped(new float[] { 50, 0, 0, 0, 0, 1 }, 2, 3)), ("unlabeled_strong_logits", T.Shaped(new float[] { -1e4f, 1e4f, 0, 30, -30, 100 }, 2, 3)))])
+        {
+            PlainMean = false,   // mean averages each part over its own batch
+        };
+        var mix = With("MixMatchLoss", [T.Opt(("lambda_u", 3.0))], r => Mix(r, true));
+        mix.Add(new("MixMatchLoss integer labels", T.Opt(), r => Mix(r, false)));
+        yield return new("MixMatchLoss", mix,
+            [LossSamples.ExtremeOf(T.Opt(), ["labeled_logits", "unlabeled_logits"], ("labeled_logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0 }, 2, 3)), ("labeled_labels", T.I(1, 2)),
+                ("unlabeled_logits", T.Shaped(new float[] { -1e4f, 1e4f, 0, 30, -30, 100 }, 2, 3)), ("unlabeled_targets", T.Shaped(new float[] { 0.2f, 0.3f, 0.5f, 1, 0, 0 }, 2, 3)))])
+        {
+            PlainMean = false,
+        };
     }
 
     /// <summary>A uniform value in [0.1, 2] away from <paramref name="kink"/>, on either side.</summary>

@@ -222,6 +222,39 @@ public sealed class OptaxGoldenTests
         Assert.Contains("-0.5 at position 1", e.Message);
     }
 
+    [Fact]
+    public void Fixmatch_trains_the_strong_view_on_the_confident_weak_pseudo_labels()
+    {
+        // Labeled (0, 0) with label 0: CE = log 2. Weak rows (5, 0): p = 0.9933 ≥ 0.95, pseudo-label 0; (0, 0): p = ½,
+        // left out. Strong row 0 (0, log 3): CE against class 0 = log 4, over U = 2: log 2. Total 2·log 2.
+        LossInputs In() => T.In(("labeled_logits", T.D2(new double[,] { { 0, 0 } })), ("labeled_labels", T.I(0)),
+            ("unlabeled_weak_logits", T.D2(new double[,] { { 5, 0 }, { 0, 0 } })), ("unlabeled_strong_logits", T.D2(new double[,] { { 0, Math.Log(3) }, { 2, -1 } })));
+        LossResult r = Run("fixmatch_loss", In());
+        T.Close(2 * Math.Log(2), r.Value.GetDouble(0), 1e-15);
+        T.Close([-0.375, 0.375, 0, 0], r.Gradient("unlabeled_strong_logits"), 1e-15);   // (softmax − onehot)/U; row 1 masked
+        T.Close([-0.5, 0.5], r.Gradient("labeled_logits"), 1e-15);
+        Assert.False(r.Gradients.ContainsKey("unlabeled_weak_logits"));
+        T.Close([Math.Log(2), Math.Log(4), 0], Run("fixmatch_loss", In(), ("reduction", "none")).Value, 1e-15);
+        // τ = 0.999 leaves row 0 out too: only the labeled part.
+        T.Close(Math.Log(2), Run("fixmatch_loss", In(), ("confidence_threshold", 0.999)).Value.GetDouble(0), 1e-15);
+    }
+
+    [Fact]
+    public void Mixmatch_adds_lambda_times_the_brier_score_of_the_unlabeled_softmax()
+    {
+        // Labeled (0, 0) with soft labels (½, ½): CE = log 2. Unlabeled (0, 0) against (1, 0): p = (½, ½), Σ(p − q)² = ½,
+        // times λ = 100 over U = 1: 50. ∂/∂z = λ·p(g − Σp·g), g = 2(p − q) = (−1, 1), Σ p·g = 0: (−50, 50).
+        LossResult r = Run("mixmatch_loss", T.In(("labeled_logits", T.D2(new double[,] { { 0, 0 } })), ("labeled_labels", T.D2(new double[,] { { 0.5, 0.5 } })),
+            ("unlabeled_logits", T.D2(new double[,] { { 0, 0 } })), ("unlabeled_targets", T.D2(new double[,] { { 1, 0 } }))));
+        T.Close(Math.Log(2) + 50, r.Value.GetDouble(0), 1e-15);
+        T.Close([-50, 50], r.Gradient("unlabeled_logits"), 1e-13);
+        T.Close([Math.Log(2), Math.Log(2)], r.Gradient("labeled_labels"), 1e-15);   // −log p
+        var e = Assert.Throws<LossArgumentException>(() => Run("mixmatch_loss", T.In(("labeled_logits", T.D2(new double[,] { { 0, 0 } })), ("labeled_labels", T.I(0)),
+            ("unlabeled_logits", T.D2(new double[,] { { 0, 0, 0 } })), ("unlabeled_targets", T.D2(new double[,] { { 1, 0, 0 } })))));
+        Assert.Equal(LossErrorCode.InvalidShape, e.Code);
+        Assert.Contains("expected (U, 2)", e.Message);
+    }
+
     [Theory]
     [InlineData("hinge_loss", "predictor_outputs", "targets", 0.0, "HingeLoss: 'targets' holds labels −1 or +1; targets[1] = 0")]
     [InlineData("perceptron_loss", "predictor_outputs", "targets", 0.5, "PerceptronLoss: 'targets' holds labels −1 or +1; targets[1] = 0.5")]
