@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-torch_refs/optax.py, torch_refs/keras.py): all 81 catalog losses, run on random inputs and random option combinations
+optax.py, optax_dice.py, keras.py): all 81 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -41,8 +41,9 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
 from torch_refs.libraries import (g_circle, g_contrastive, g_gce, g_js, g_lovasz, g_multi_similarity, g_ntxent,
                                   g_overlap, g_scfocal, g_sce, g_supcon)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fixmatch, g_l2, g_log_cosh, g_mixmatch,
-                              g_multiclass_sparsemax, g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice,
-                              g_optax_triplet, g_perceptron, g_poly, g_ranking, g_row_divergence, g_softmax_ce)
+                              g_multiclass_sparsemax, g_optax_triplet, g_perceptron, g_poly, g_ranking,
+                              g_row_divergence, g_softmax_ce)
+from torch_refs.optax_dice import g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
@@ -288,13 +289,12 @@ def main():
                 if k in OPTION_TENSORS or (loss, k) in NO_GRAD:
                     continue
                 gm = mine.get('grads', {}).get(k)
-                if (loss == 'kl_div' and k == 'target' and not opts['log_target']) or (loss == 'optax.kl_divergence' and k == 'targets'):
+                kept = ins['where'] > 0.5 if 'where' in ins else torch.ones_like(ins[k], dtype=torch.bool)
+                if (loss, k) in (('kl_div', 'target'), ('optax.kl_divergence', 'targets')) and not opts.get('log_target'):
                     # Documented: at t = 0 LossLab returns the limit -inf where PyTorch's autograd gives NaN.
-                    kept = ins['where'] > 0.5 if 'where' in ins else torch.ones_like(ins[k], dtype=torch.bool)
                     gt = torch.where((ins[k] == 0) & kept, -math.inf, gt)
-                if loss == 'optax.softmax_cross_entropy' and k == 'labels':
+                if (loss, k) == ('optax.softmax_cross_entropy', 'labels'):
                     # Documented: the labels' gradient at a −∞ logit is −log p = +∞, its limit (torch's where gives 0).
-                    kept = ins['where'] > 0.5 if 'where' in ins else torch.ones_like(ins[k], dtype=torch.bool)
                     gt = torch.where(torch.isinf(ins['logits']) & kept, math.inf, gt)
                 if loss == 'poisson_nll_loss' and k == 'target' and opts['full'] and gm is not None:
                     # Documented: the Stirling term is 0 with gradient 0 where y <= 1; PyTorch's autograd gives NaN at y = 0.
