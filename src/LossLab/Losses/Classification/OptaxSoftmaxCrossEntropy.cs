@@ -29,14 +29,7 @@ public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.Non
         Shape shape = inputs["logits"].Shape;
         if (shape.Rank == 0) throw LossArgumentException.Shape($"{name}: 'logits' must have a class axis (…, C), got a scalar");
         T[] x = inputs.Floating<T>("logits"), t = inputs.Floating<T>("labels");
-        T[]? keep = null;
-        if (where is not null)
-        {
-            if (where.Shape != shape) throw LossArgumentException.Shape($"{name}: option 'where' has shape {where.Shape} but 'logits' has shape {shape}; they must be equal");
-            keep = BroadcastOption<T>(where, "where", shape)!;
-            for (int i = 0; i < keep.Length; i++)
-                if (keep[i] != T.Zero && keep[i] != T.One) throw LossArgumentException.Value($"{name}: option 'where' holds 0 (masked) or 1 (kept); where[{i}] = {keep[i]}");
-        }
+        T[]? keep = ExactOption<T>(where, "where", shape, "logits", mask: true);
         int c = shape[-1];
         Shape rowShape = shape.WithoutAxis(shape.Rank - 1);
         int rows = rowShape.Numel;

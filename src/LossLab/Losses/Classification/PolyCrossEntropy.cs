@@ -57,14 +57,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         RequireSameShape(inputs, "logits", "labels");
         int c = shape[shape.Rank - 1], n = shape.Rank == 2 ? shape[0] : 1;
         T[] x = inputs.Floating<T>("logits"), t = inputs.Floating<T>("labels");
-        T[] keep = [];
-        if (_where is not null)
-        {
-            if (_where.Shape != shape) throw LossArgumentException.Shape($"PolyCrossEntropy: option 'where' has shape {_where.Shape} but 'logits' has shape {shape}; they must be equal");
-            keep = BroadcastOption<T>(_where, "where", shape)!;
-            for (int i = 0; i < keep.Length; i++)
-                if (keep[i] != T.Zero && keep[i] != T.One) throw LossArgumentException.Value($"PolyCrossEntropy: option 'where' holds 0 (masked) or 1 (kept); where[{i}] = {keep[i]}");
-        }
+        T[] keep = ExactOption<T>(_where, "where", shape, "logits", mask: true) ?? [];
         T eps = T.CreateTruncating(_epsilon);
         var logp = new T[x.Length];
         var live = new bool[n];

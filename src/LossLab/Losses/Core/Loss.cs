@@ -109,6 +109,28 @@ public abstract class Loss : ILoss
             $"{Descriptor.Name}: option '{optionName}' of shape {option.Shape} cannot be broadcast to the input shape {shape}");
     }
 
+    /// <summary>
+    /// A tensor option that must have the input's shape exactly (Optax's <c>where</c> and <c>weights</c>), or null when
+    /// absent; with <paramref name="mask"/>, every value must be 0 (left out) or 1 (kept), and the first other is named.
+    /// </summary>
+    protected T[]? ExactOption<T>(TensorData? option, string optionName, Shape shape, string inputName, bool mask = false) where T : struct, IFloatingPointIeee754<T>
+    {
+        if (option is null) return null;
+        if (option.Shape != shape)
+        {
+            throw LossArgumentException.Shape($"{Descriptor.Name}: option '{optionName}' has shape {option.Shape} but '{inputName}' has shape {shape}; they must be equal");
+        }
+        T[] values = option.ToArray<T>();
+        for (int i = 0; mask && i < values.Length; i++)
+        {
+            if (values[i] != T.Zero && values[i] != T.One)
+            {
+                throw LossArgumentException.Value($"{Descriptor.Name}: option '{optionName}' holds 0 (left out) or 1 (kept); {optionName}[{i}] = {values[i]}");
+            }
+        }
+        return values;
+    }
+
     /// <summary>Wraps reduced or per-element values into the result tensor in compute type <typeparamref name="T"/>.</summary>
     protected static TensorData ValueTensor<T>(Reduction reduction, Reducer.Reduced reduced, T[] perElement, Shape perElementShape)
         where T : struct, IFloatingPointIeee754<T>

@@ -39,14 +39,7 @@ public abstract class OptaxRowDivergence(Reduction reduction, TensorData? where)
             for (int i = 0; i < t.Length; i++)
                 if (!(t[i] >= T.Zero)) throw LossArgumentException.Value($"{name}: targets must be ≥ 0, got {t[i]} at position {i}");
         }
-        T[]? mask = null;
-        if (where is not null)
-        {
-            if (where.Shape != shape) throw LossArgumentException.Shape($"{name}: option 'where' has shape {where.Shape} but 'log_predictions' has shape {shape}; they must be equal");
-            mask = BroadcastOption<T>(where, "where", shape)!;
-            for (int i = 0; i < mask.Length; i++)
-                if (mask[i] != T.Zero && mask[i] != T.One) throw LossArgumentException.Value($"{name}: option 'where' holds 0 (masked) or 1 (kept); where[{i}] = {mask[i]}");
-        }
+        T[]? mask = ExactOption<T>(where, "where", shape, "log_predictions", mask: true);
         int k = shape.Rank == 0 ? 1 : shape[-1];
         int rows = k == 0 ? (shape.Rank == 0 ? 1 : shape.WithoutAxis(shape.Rank - 1).Numel) : lp.Length / k;
         var loss = new T[rows];

@@ -64,12 +64,7 @@ public sealed class RankingSoftmaxLoss(Reduction reduction = Reduction.Mean, Ten
         Shape shape = inputs["logits"].Shape;
         if (shape.Rank == 0) throw LossArgumentException.Shape($"{name}: 'logits' must have a last axis of list items (…, L), got a scalar");
         T[] s = inputs.Floating<T>("logits"), y = inputs.Floating<T>("labels");
-        T[]? valid = Exact<T>(where, "where", shape), w = Exact<T>(weights, "weights", shape);
-        if (valid is not null)
-        {
-            for (int i = 0; i < valid.Length; i++)
-                if (valid[i] != T.Zero && valid[i] != T.One) throw LossArgumentException.Value($"{name}: option 'where' holds 0 (masked) or 1 (valid); where[{i}] = {valid[i]}");
-        }
+        T[]? valid = ExactOption<T>(where, "where", shape, "logits", mask: true), w = ExactOption<T>(weights, "weights", shape, "logits");
         int l = shape[shape.Rank - 1];
         Shape listShape = shape.WithoutAxis(shape.Rank - 1);
         int lists = (int)listShape.Numel;
@@ -97,14 +92,6 @@ public sealed class RankingSoftmaxLoss(Reduction reduction = Reduction.Mean, Ten
     }
 
     private static ReadOnlySpan<T> Slice<T>(T[]? a, int row, int l) => a is null ? default : a.AsSpan(row * l, l);
-
-    /// <summary>A mask or weight option, which must have the logits' shape exactly (Optax's [..., list_size]).</summary>
-    private T[]? Exact<T>(TensorData? option, string optionName, Shape shape) where T : struct, IFloatingPointIeee754<T>
-    {
-        if (option is null) return null;
-        if (option.Shape != shape) throw LossArgumentException.Shape($"{Entry.Name}: option '{optionName}' has shape {option.Shape} but 'logits' has shape {shape}; they must be equal");
-        return BroadcastOption<T>(option, optionName, shape);
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

@@ -81,14 +81,7 @@ public abstract class CosineRows(double epsilon, Reduction reduction, TensorData
         int d = shape[shape.Rank - 1];
         int rows = d == 0 ? (int)shape.WithoutAxis(shape.Rank - 1).Numel : (int)(shape.Numel / d);
         T[] a = inputs.Floating<T>("predictions"), b = inputs.Floating<T>("targets");
-        T[] keep = [];
-        if (where is not null)
-        {
-            if (where.Shape != shape) throw LossArgumentException.Shape($"{name}: option 'where' has shape {where.Shape} but 'predictions' has shape {shape}; they must be equal");
-            keep = BroadcastOption<T>(where, "where", shape)!;
-            for (int i = 0; i < keep.Length; i++)
-                if (keep[i] != T.Zero && keep[i] != T.One) throw LossArgumentException.Value($"{name}: option 'where' holds 0 (masked) or 1 (kept); where[{i}] = {keep[i]}");
-        }
+        T[] keep = ExactOption<T>(where, "where", shape, "predictions", mask: true) ?? [];
         ReadOnlySpan<T> Keep(int r) => keep.Length == 0 ? default : keep.AsSpan(r * d, d);
         var loss = new T[rows];
         var rowsOut = new (double C, double Na, double Nb, bool ClipA, bool ClipB)[rows];
