@@ -54,13 +54,13 @@ public sealed class FixMatchLoss(double confidenceThreshold = 0.95, double lambd
             "sum" => [ce.Sum() + unlabeled.Sum()],
             _ => [ce.Sum() / b + unlabeled.Sum() / Math.Max(u, 1)],
         };
-        TensorData value = SemiSupervised.Wrap<T>(values, reduction == "none" ? new Shape(b + u) : Shape.Scalar);
+        TensorData value = FromDoubles<T>(values, reduction == "none" ? new Shape(b + u) : Shape.Scalar);
         var grads = new Dictionary<string, TensorData>();
         if (computeGradients)
         {
-            grads["labeled_logits"] = SemiSupervised.Wrap<T>(gx, inputs["labeled_logits"].Shape);
-            if (soft) grads["labeled_labels"] = SemiSupervised.Wrap<T>(gy, inputs["labeled_labels"].Shape);
-            grads["unlabeled_strong_logits"] = SemiSupervised.Wrap<T>(gs, inputs["unlabeled_strong_logits"].Shape);
+            grads["labeled_logits"] = FromDoubles<T>(gx, inputs["labeled_logits"].Shape);
+            if (soft) grads["labeled_labels"] = FromDoubles<T>(gy, inputs["labeled_labels"].Shape);
+            grads["unlabeled_strong_logits"] = FromDoubles<T>(gs, inputs["unlabeled_strong_logits"].Shape);
         }
         return new LossResult(value, grads);
     }

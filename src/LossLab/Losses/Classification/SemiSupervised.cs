@@ -92,11 +92,6 @@ internal static class SemiSupervised
         return ce;
     }
 
-    public static TensorData Wrap<T>(double[] data, Shape shape) where T : struct, IFloatingPointIeee754<T>
-        => typeof(T) == typeof(float)
-            ? TensorData.Create(shape, DType.Float32, Array.ConvertAll(data, v => (float)v))
-            : TensorData.Create(shape, DType.Float64, data);
-
     public static readonly string[] Reductions = ["mean", "sum", "none"];
 
     public static OptionSpec ReductionOption => OptionSpec.Choice("reduction", "mean",

@@ -145,6 +145,12 @@ public abstract class Loss : ILoss
         _ => throw new NotSupportedException(typeof(T).Name),
     };
 
+    /// <summary>Values computed in double, as the result tensor in compute type <typeparamref name="T"/> (float32 rounds once).</summary>
+    internal static TensorData FromDoubles<T>(double[] data, Shape shape) where T : struct, IFloatingPointIeee754<T>
+        => typeof(T) == typeof(float)
+            ? TensorData.Create(shape, DType.Float32, Array.ConvertAll(data, v => (float)v))
+            : TensorData.Create(shape, DType.Float64, data);
+
     /// <summary>The numel denominator of a plain mean, NaN-safe for empty tensors (0/0 = NaN as in PyTorch).</summary>
     protected static double Numel(Shape s) => s.Numel;
 

@@ -158,17 +158,12 @@ internal static class Triplets
         }
         return new LossResult(value, new Dictionary<string, TensorData>
         {
-            [names.Anchor] = Convert<T>(ga, shape),
-            [names.Positive] = Convert<T>(gp, shape),
-            [names.Negative] = Convert<T>(gn, shape),
+            [names.Anchor] = Loss.FromDoubles<T>(ga, shape),
+            [names.Positive] = Loss.FromDoubles<T>(gp, shape),
+            [names.Negative] = Loss.FromDoubles<T>(gn, shape),
         });
     }
 
     private static TensorData ValueTensorOf<T>(Reduction reduction, Reducer.Reduced reduced, T[] values, Shape shape) where T : struct, IFloatingPointIeee754<T>
-        => Convert<T>(reduction == Reduction.None ? values.Select(double.CreateTruncating).ToArray() : [reduced.Value], reduction == Reduction.None ? shape : Shape.Scalar);
-
-    private static TensorData Convert<T>(double[] data, Shape shape) where T : struct, IFloatingPointIeee754<T>
-        => typeof(T) == typeof(float)
-            ? TensorData.Create(shape, DType.Float32, Array.ConvertAll(data, v => (float)v))
-            : TensorData.Create(shape, DType.Float64, data);
+        => Loss.FromDoubles<T>(reduction == Reduction.None ? values.Select(double.CreateTruncating).ToArray() : [reduced.Value], reduction == Reduction.None ? shape : Shape.Scalar);
 }

@@ -118,7 +118,7 @@ internal static class OptaxDice
             outputs = [outputs.Sum() * outerScale];
             outShape = Shape.Scalar;
         }
-        TensorData value = Wrap<T>(outputs, outShape);
+        TensorData value = Loss.FromDoubles<T>(outputs, outShape);
         if (!computeGradients) return new LossResult(value, new Dictionary<string, TensorData>());
 
         // ∂(Σ outputs)/∂dice for each sample and class.
@@ -137,8 +137,8 @@ internal static class OptaxDice
         double[] gx = Backward(p, gp, c, s.Activate);
         return new LossResult(value, new Dictionary<string, TensorData>
         {
-            ["predictions"] = Wrap<T>(gx, xs0),
-            ["targets"] = Wrap<T>(gt, ts0),
+            ["predictions"] = Loss.FromDoubles<T>(gx, xs0),
+            ["targets"] = Loss.FromDoubles<T>(gt, ts0),
         });
     }
 
@@ -273,11 +273,6 @@ internal static class OptaxDice
         }
         for (int e = 0; e < gt.Length; e++) gt[e] += df[e % c];
     }
-
-    private static TensorData Wrap<T>(double[] data, Shape shape) where T : struct, IFloatingPointIeee754<T>
-        => typeof(T) == typeof(float)
-            ? TensorData.Create(shape, DType.Float32, Array.ConvertAll(data, v => (float)v))
-            : TensorData.Create(shape, DType.Float64, data);
 
     public static LossInputs Sample(Random r, Shape s)
     {
