@@ -5,7 +5,7 @@ using LossLab.Losses.Core;
 
 namespace LossLab.Cli.Commands;
 
-/// <summary><c>losslab losses [--format table|json|markdown]</c>: the catalog with names, aliases, family, task, inputs, options and formula.</summary>
+/// <summary><c>losslab losses [--format table|json|markdown] [--search TEXT]</c>: the catalog with names, aliases, family, task, inputs, options and formula.</summary>
 internal static class LossesCommand
 {
     internal static readonly Option<string> FormatOption = new("--format")
@@ -14,18 +14,38 @@ internal static class LossesCommand
         DefaultValueFactory = _ => "table",
     };
 
+    internal static readonly Option<string?> SearchOption = new("--search")
+    {
+        Description = "only the losses whose name, aliases, family, task, libraries or formula contain this text (e.g. optax, dice, focal)",
+    };
+
     public static Command Create(CliConsole console)
     {
         FormatOption.AcceptOnlyFromAmong("table", "json", "markdown");
-        var command = new Command("losses", "List the loss catalog.") { FormatOption };
+        var command = new Command("losses", "List the loss catalog.") { FormatOption, SearchOption };
         command.SetAction(parse =>
         {
-            var entries = console.Registry.Entries;
+            IReadOnlyList<LossDescriptor> entries = console.Registry.Entries;
+            string? search = parse.GetValue(SearchOption);
+            if (!string.IsNullOrWhiteSpace(search))
+            {
+                entries = [.. entries.Where(d => Matches(d, search.Trim()))];
+                if (entries.Count == 0)
+                {
+                    console.Error.WriteLine($"losslab losses: no loss matches '{search.Trim()}'; families: {string.Join(", ", Enum.GetNames<LossFamily>()).ToLowerInvariant()}");
+                    return ExitCodes.InvalidInput;
+                }
+            }
             console.Out.Write(parse.GetValue(FormatOption) switch { "json" => Json(entries), "markdown" => Markdown(entries), _ => Table(entries) });
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>Case-insensitive containment in any of the entry's names, family, task, libraries or formula.</summary>
+    internal static bool Matches(LossDescriptor d, string text)
+        => new[] { d.Name, d.Family.ToString(), d.Task.ToString(), d.Libraries, d.Formula, d.Reference }.Concat(d.Aliases)
+            .Any(s => s is not null && s.Contains(text, StringComparison.OrdinalIgnoreCase));
 
     internal static string Table(IReadOnlyList<LossDescriptor> entries)
     {

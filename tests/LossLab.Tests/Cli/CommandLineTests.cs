@@ -207,4 +207,24 @@ public sealed class CommandLineTests
         Assert.Contains(ce.GetProperty("options").EnumerateArray(), o => o.GetProperty("name").GetString() == "ignore_index" && o.GetProperty("default").GetString() == "-100");
         Assert.Equal("MulticlassClassification", ce.GetProperty("task").GetString());
     }
+
+    [Fact]
+    public void Losses_search_filters_by_name_alias_family_and_library()
+    {
+        var (code, table, _) = Run("", "losses", "--search", "optax");
+        Assert.Equal(0, code);
+        Assert.Contains("SparsemaxLoss", table);
+        Assert.Contains("MseLoss", table);          // Optax ships it as squared_error
+        Assert.DoesNotContain("L1Loss ", table);   // Optax has no absolute error
+        var (code2, json, _) = Run("", "losses", "--search", "DICE", "--format", "json");
+        Assert.Equal(0, code2);
+        using var doc = JsonDocument.Parse(json);
+        var names = doc.RootElement.GetProperty("losses").EnumerateArray().Select(l => l.GetProperty("name").GetString()).ToList();
+        Assert.Contains("KerasDice", names);
+        Assert.Contains("OptaxGeneralizedDiceLoss", names);
+        Assert.DoesNotContain("CrossEntropy", names);
+        var (code3, _, err) = Run("", "losses", "--search", "no-such-loss");
+        Assert.Equal(2, code3);
+        Assert.Contains("no loss matches 'no-such-loss'", err);
+    }
 }
