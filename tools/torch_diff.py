@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-optax.py, optax_dice.py, keras.py): all 81 catalog losses, run on random inputs and random option combinations
+optax.py, optax_dice.py, keras.py): all 84 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -11,7 +11,8 @@ rejects must be rejected by LossLab too (with a typed error), and the other way 
 LossLab raises invalid_value counts as agreement (LossLab is stricter on purpose); the other accepted
 differences are the ones README.md lists, each marked below where it is accepted.
 
-Needs /usr/bin/python3 with PyTorch (Debian's python3-torch). Usage:
+Needs /usr/bin/python3 with PyTorch (Debian's python3-torch); the box IoU losses also need torchvision
+(python3-torchvision) and are skipped without it. Usage:
 
     python3 tools/torch_diff.py --cli src/LossLab.Cli/bin/Release/net10.0/LossLab.Cli [--cases 40] [--seed 1]
 
@@ -44,7 +45,7 @@ from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fixmatch, 
                               g_multiclass_sparsemax, g_optax_triplet, g_perceptron, g_poly, g_ranking,
                               g_row_divergence, g_softmax_ce)
 from torch_refs.optax_dice import g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice
-from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
+from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
                                 g_triplet_distance)
@@ -85,6 +86,7 @@ GENERATORS = {
     'triplet_margin_with_distance_loss': g_triplet_distance,
     'ctc_loss': g_ctc,
     'sigmoid_focal_loss': g_focal,
+    **{name: g_box_iou(name) for name in ('generalized_box_iou_loss', 'distance_box_iou_loss', 'complete_box_iou_loss')},
     'contrastive_loss': g_contrastive,
     'ntxent_loss': g_ntxent,
     'supcon_loss': g_supcon,
@@ -136,6 +138,14 @@ GENERATORS = {
     'keras.ctc': g_keras_ctc,
     'keras.circle': g_keras_circle,
 }
+
+
+try:
+    import torchvision  # noqa: F401  (the box IoU losses are checked against torchvision.ops itself)
+except ImportError:
+    for _name in ('generalized_box_iou_loss', 'distance_box_iou_loss', 'complete_box_iou_loss'):
+        GENERATORS.pop(_name)
+    print('torch-diff: the box IoU losses are skipped (no torchvision: apt-get install python3-torchvision)')
 
 
 def torch_answer(fn, ins, single=False):

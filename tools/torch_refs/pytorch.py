@@ -287,3 +287,25 @@ def corrupt(r, loss, ins):
     ins[key] = flat.reshape(t.shape)
 
 
+
+
+def g_box_iou(name):
+    """torchvision.ops' box IoU losses, called themselves (Debian's python3-torchvision): random boxes that overlap, do
+    not, or coincide (where torch.maximum and torch.minimum split the gradient at ties)."""
+    def gen(r, g):
+        from torchvision import ops   # imported here: only these cases need it
+        n = r.randint(1, 6)   # (0, 4) has no JSON spelling; no boxes are tested in BoxIouTests
+        def boxes():
+            xy = tensor((n, 2), 0, 4, g)
+            wh = tensor((n, 2), 0.2, 3, g)
+            return torch.cat([xy, xy + wh], 1)
+        b1, b2 = boxes(), boxes()
+        if n and r.random() < 0.3:
+            b2[0] = b1[0]                                   # a perfect prediction
+        o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+        if name != 'complete_box_iou_loss' and r.random() < 0.3:
+            o['eps'] = r.choice((1e-7, 1e-3, 0.0))          # torchvision 0.14's complete loss ignores eps in its DIoU part
+        fn = {'generalized_box_iou_loss': ops.generalized_box_iou_loss, 'distance_box_iou_loss': ops.distance_box_iou_loss,
+              'complete_box_iou_loss': ops.complete_box_iou_loss}[name]
+        return name, {'boxes1': b1, 'boxes2': b2}, o, lambda t: fn(t['boxes1'], t['boxes2'], **o)
+    return gen

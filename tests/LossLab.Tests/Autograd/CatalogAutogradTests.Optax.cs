@@ -50,6 +50,9 @@ public sealed partial class CatalogAutogradTests
             Tensor d = Ops.Softmax(t["unlabeled_logits"], -1) - t["unlabeled_targets"].Detach();
             return SemiSupervisedReduce(LabeledCrossEntropy(t), Ops.Sum(d * d, axis: -1) * F(o, "lambda_u", 100), o);
         },
+        ["GeneralizedBoxIouLoss"] = (t, o) => BoxIou(t, o, "giou"),
+        ["DistanceBoxIouLoss"] = (t, o) => BoxIou(t, o, "diou"),
+        ["CompleteBoxIouLoss"] = (t, o) => BoxIou(t, o, "ciou"),
         ["CosineSimilarity"] = (t, o) => Reduce(Cosine(t, o), o, d: "none"),
         ["CosineDistance"] = (t, o) => Reduce(1 - Cosine(t, o), o, d: "none"),
         ["MulticlassSparsemaxLoss"] = (t, o) =>
@@ -175,6 +178,55 @@ public sealed partial class CatalogAutogradTests
         "sum" => Ops.Sum(labeled) + Ops.Sum(unlabeled),
         _ => Ops.Mean(labeled) + Ops.Sum(unlabeled) / Math.Max(unlabeled.Length, 1),
     };
+
+    /// <summary>torchvision's GIoU/DIoU/CIoU from primitives (the contract samples have overlapping and disjoint pairs, no ties).</summary>
+    private static Tensor BoxIou(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, string kind)
+    {
+        Tensor a = t["boxes1"], b = t["boxes2"];
+        int n = a.Shape[0];
+        Tensor Col(Tensor m, int c) => Ops.Reshape(Ops.Gather(m, 1, Tensor.FromData(TensorData.FromArray(Enumerable.Repeat((long)c, n).ToArray(), n, 1))), -1);
+        Tensor x1 = Col(a, 0), y1 = Col(a, 1), x2 = Col(a, 2), y2 = Col(a, 3), u1 = Col(b, 0), v1 = Col(b, 1), u2 = Col(b, 2), v2 = Col(b, 3);
+        double eps = F(o, "eps", 1e-7);
+        Tensor iw = Ops.Minimum(x2, u2) - Ops.Maximum(x1, u1), ih = Ops.Minimum(y2, v2) - Ops.Maximum(y1, v1);
+        double[] overlap = [.. iw.ToArray().Zip(ih.ToArray(), (w, h) => w > 0 && h > 0 ? 1.0 : 0.0)];
+        Tensor inter = iw * ih * Tensor.FromArray(overlap, [n]);
+        Tensor union = (x2 - x1) * (y2 - y1) + (u2 - u1) * (v2 - v1) - inter, iou = inter / (union + eps);
+        Tensor cw = Ops.Maximum(x2, u2) - Ops.Minimum(x1, u1), ch = Ops.Maximum(y2, v2) - Ops.Minimum(y1, v1);
+        Tensor l;
+        if (kind == "giou") l = 1 - iou + (cw * ch - union) / (cw * ch + eps);
+        else
+        {
+            Tensor dx = (x1 + x2 - u1 - u2) * 0.5, dy = (y1 + y2 - v1 - v2) * 0.5;
+            l = 1 - iou + (dx * dx + dy * dy) / (cw * cw + ch * ch + eps);
+            if (kind == "ciou")
+            {
+                double[] io = iou.ToArray();
+                Tensor diff = Atan((u2 - u1) / (v2 - v1)) - Atan((x2 - x1) / (y2 - y1));
+                Tensor v = diff * diff * (4 / (Math.PI * Math.PI));
+                double[] vv = v.ToArray();
+                // Constant, as torchvision's no_grad, or differentiated with detach_alpha = false.
+                Tensor alpha = o.TryGetValue("detach_alpha", out var da) && da is false
+                    ? v / (1 - iou + v + eps)
+                    : Tensor.FromArray([.. vv.Select((vi, i) => vi / (1 - io[i] + vi + eps))], [n]);
+                l = l + alpha * v;
+            }
+        }
+        return Reduce(l, o, d: "none");
+    }
+
+    /// <summary>atan from primitives: atan(z) = 2·atan(z/(1 + √(1 + z²))) halves the argument, then a series (|z| ≤ 1 after two halvings).</summary>
+    private static Tensor Atan(Tensor z)
+    {
+        Tensor h = z / (1 + Ops.Sqrt(1 + z * z));
+        h = h / (1 + Ops.Sqrt(1 + h * h));   // atan z = 4·atan h, |h| < tan(π/8)
+        Tensor h2 = h * h, term = h, sum = h;
+        for (int k = 1; k < 30; k++)
+        {
+            term = -term * h2;
+            sum = sum + term / (2 * k + 1);
+        }
+        return sum * 4;
+    }
 
     /// <summary>Optax's cosine: masked components left out, the squared norms clipped at ε, then the dot product of the unit vectors.</summary>
     private static Tensor Cosine(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)

@@ -35,6 +35,15 @@ internal static class CatalogOptax
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", Samples.Simplex(r, new Shape(4, 5))))),
             [LossSamples.ExtremeOf(T.Opt(), ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
         foreach (var set in SemiSupervised()) yield return set;
+        foreach (string box in new[] { "GeneralizedBoxIouLoss", "DistanceBoxIouLoss", "CompleteBoxIouLoss" })
+        {
+            var samples = With(box, [T.Opt(("eps", 1e-3))], r => LossRegistry.Default.Get(box).Sample!(r, Shape.Scalar));
+            // Finite differences see the value: CIoU's contract uses the true gradient (α differentiated); torchvision's
+            // gradient with α held constant is checked against torchvision in BoxIouTests and torch_diff.
+            if (box == "CompleteBoxIouLoss") foreach (LossSample sample in samples) sample.Options["detach_alpha"] = false;
+            yield return new(box, samples,
+                [LossSamples.ExtremeOf(T.Opt(), ("boxes1", T.Shaped(new float[] { 0, 0, 1e4f, 1e4f, 0, 0, 1e-3f, 1e-3f }, 2, 4)), ("boxes2", T.Shaped(new float[] { 1, 1, 2, 2, 5e3f, 5e3f, 1e4f, 1e4f }, 2, 4)))]);
+        }
         TensorData rowMask = T.Shaped(new double[] { 1, 0, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0 }, 3, 4);   // the last row fully masked
         yield return new("OptaxKLDivergence", With("OptaxKLDivergence", [T.Opt(("where", rowMask))], r =>
             T.In(("log_predictions", T.Shaped(KerasSamples.SimplexRows(r, 12).Select(v => Math.Log(v)).ToArray(), 3, 4)), ("targets", T.Shaped(KerasSamples.SimplexRows(r, 12), 3, 4)))),
