@@ -153,7 +153,9 @@ internal static class CompareCommand
             PairedDifference d = arm.VersusFirst[key];
             sb.AppendLine(ReferenceEquals(arm, result.Arms[0])
                 ? "   (reference)"
-                : string.Create(CultureInfo.InvariantCulture, $"   {d.Mean,8:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}"));
+                : d.NoSpread
+                    ? string.Create(CultureInfo.InvariantCulture, $"   {d.Mean,8:+0.0000;-0.0000} on every seed{(d.Significant ? " significant (sign test)" : "")}")
+                    : string.Create(CultureInfo.InvariantCulture, $"   {d.Mean,8:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}"));
         }
         return sb.ToString();
     }

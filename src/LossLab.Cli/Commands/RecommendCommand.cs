@@ -96,7 +96,7 @@ internal static class RecommendCommand
         ComparisonResult result = Comparison.Summarize(arms);
         var rows = top.Select((rec, i) => (rec, result.Arms[i].Metrics[metric], result.Arms[i].VersusFirst[metric])).ToList();
         int best = Enumerable.Range(0, rows.Count).MaxBy(i => rows[i].Item2.Mean);
-        bool agrees = best == 0 || !(rows[best].Item3.Low > 0);
+        bool agrees = best == 0 || !(rows[best].Item3.Significant && rows[best].Item3.Mean > 0);
         string verdict = best == 0
             ? $"the measurement agrees: #1 has the best mean {metric}"
             : agrees

@@ -39,14 +39,17 @@ public static class ComparisonReport
         {
             PairedDifference d = challenger.VersusFirst[key];
             claim = $"{Label(challenger)} scores a higher test {key} than {Label(reference)}";
-            string status = d.Low > 0 ? "Supported" : d.High < 0 ? "NotSupported" : "Inconclusive";
-            string text = string.Create(CultureInfo.InvariantCulture,
-                $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000}, 95 % interval [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] over {seeds} seed(s): ")
+            string status = !d.Significant ? "Inconclusive" : d.Mean > 0 ? "Supported" : "NotSupported";
+            string text = (d.NoSpread
+                    ? string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000} on every one of {seeds} seeds (no spread for a t-interval; the sign test decides): ")
+                    : string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000}, 95 % interval [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] over {seeds} seed(s): "))
                 + (status switch
                 {
-                    "Supported" => "the interval lies above 0.",
-                    "NotSupported" => "the interval lies below 0; the reference is better.",
-                    _ => seeds < 2 ? "one seed gives no interval; run more seeds." : "the interval contains 0; more seeds or a larger effect would be needed.",
+                    "Supported" => d.NoSpread ? "higher on every seed, enough seeds for the sign test." : "the interval lies above 0.",
+                    "NotSupported" => d.NoSpread ? "lower on every seed, enough seeds for the sign test; the reference is better." : "the interval lies below 0; the reference is better.",
+                    _ => seeds < 2 ? "one seed gives no interval; run more seeds."
+                        : d.NoSpread && d.Mean != 0 ? "one sign on every seed, but the sign test needs at least 6 seeds."
+                        : "the interval contains 0; more seeds or a larger effect would be needed.",
                 });
             verdict = new VerdictRecord(status, d.Mean, d.Low, d.High, text);
         }
@@ -96,8 +99,9 @@ public static class ComparisonReport
             setup, new TableRecord(["arm", "first-epoch loss", "last-epoch loss", "last / first", "best epoch (mean)"], rows), chart, verdict, seeds, seconds);
     }
 
-    private static string Difference(PairedDifference d) => string.Create(CultureInfo.InvariantCulture,
-        $"{d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}");
+    private static string Difference(PairedDifference d) => d.NoSpread
+        ? string.Create(CultureInfo.InvariantCulture, $"{d.Mean:+0.0000;-0.0000} on every seed{(d.Significant ? " significant (sign test)" : "")}")
+        : string.Create(CultureInfo.InvariantCulture, $"{d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}");
 
     private static string Num(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
 

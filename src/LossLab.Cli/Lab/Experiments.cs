@@ -329,7 +329,7 @@ public static class Experiments
         PairedDifference riseCi = Comparison.Paired(lossRise, new double[s.Seeds]);
         PairedDifference changeCi = Comparison.Paired(accChange, new double[s.Seeds]);
         // The claim fails when the loss rises clearly while the accuracy does not drop (its interval reaches ≥ 0).
-        bool loss = riseCi.Low > 0, accuracyHolds = !(changeCi.High < 0);
+        bool loss = riseCi.Significant && riseCi.Mean > 0, accuracyHolds = !(changeCi.Significant && changeCi.Mean < 0);
         VerdictStatus status = double.IsNaN(riseCi.Low) ? VerdictStatus.Inconclusive : loss && accuracyHolds ? VerdictStatus.NotSupported : loss ? VerdictStatus.Supported : VerdictStatus.Inconclusive;
         string word = status == VerdictStatus.NotSupported ? "not supported (the loss grew worse while the accuracy held: overconfidence)."
             : status == VerdictStatus.Supported ? "supported (accuracy fell with the loss)." : "inconclusive.";

@@ -14,8 +14,20 @@ public sealed record Spread(double Mean, double Std, int Count);
 /// <summary>The mean paired difference (this − reference) over seeds and its 95 % Student-t interval.</summary>
 public sealed record PairedDifference(double Mean, double Low, double High)
 {
-    /// <summary>True when the interval excludes 0.</summary>
-    public bool Significant => Low > 0 || High < 0;
+    /// <summary>Number of pairs.</summary>
+    public int Count { get; init; }
+
+    /// <summary>
+    /// Every pair differs by the same amount (quantized metrics, such as the accuracy on a small test split, do this):
+    /// the t-interval then has no width and says nothing about the spread, so the sign test decides instead.
+    /// </summary>
+    public bool NoSpread { get; init; }
+
+    /// <summary>
+    /// True when the interval excludes 0; without spread, when the two-sided sign test rejects at 5 %, which takes at
+    /// least 6 pairs of one sign (2·½⁶ = 0.031; 5 give 0.0625).
+    /// </summary>
+    public bool Significant => NoSpread ? Mean != 0 && Count >= 6 : Low > 0 || High < 0;
 }
 
 /// <summary>All runs of one (loss, activation) arm, summarized, with the paired comparison against the first arm.</summary>
@@ -123,7 +135,7 @@ public static class Comparison
         return new Spread(mean, std, v.Length);
     }
 
-    /// <summary>Mean of (a − b) per pair with a 95 % t-interval; NaN bounds with fewer than two pairs.</summary>
+    /// <summary>Mean of (a − b) per pair with a 95 % t-interval; NaN bounds with fewer than two pairs; see <see cref="PairedDifference.NoSpread"/>.</summary>
     public static PairedDifference Paired(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
         ArgumentNullException.ThrowIfNull(a);
@@ -131,9 +143,11 @@ public static class Comparison
         double[] d = [.. a.Zip(b, (x, y) => x - y).Where(double.IsFinite)];
         if (d.Length == 0) return new PairedDifference(double.NaN, double.NaN, double.NaN);
         Spread s = Describe(d);
-        if (d.Length < 2) return new PairedDifference(s.Mean, double.NaN, double.NaN);
+        if (d.Length < 2) return new PairedDifference(s.Mean, double.NaN, double.NaN) { Count = d.Length };
         double half = TCritical95(d.Length - 1) * s.Std / Math.Sqrt(d.Length);
-        return new PairedDifference(s.Mean, s.Mean - half, s.Mean + half);
+        // "No spread" up to round-off: accuracies k/n differ by amounts equal in exact arithmetic but not in the last bits.
+        bool noSpread = s.Std <= 1e-9 * Math.Abs(s.Mean);
+        return new PairedDifference(s.Mean, s.Mean - half, s.Mean + half) { Count = d.Length, NoSpread = noSpread };
     }
 
     /// <summary>

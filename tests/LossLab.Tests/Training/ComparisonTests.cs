@@ -24,6 +24,21 @@ public sealed class ComparisonTests
             Assert.Equal(t, Comparison.TCritical95(df), 2e-4);
         }
         Assert.True(double.IsNaN(Comparison.Paired([1], [0]).Low));
+        // Quantized metrics can differ by the same amount on every seed: the t-interval has no width, so the sign test
+        // decides: 5 pairs of one sign are not enough (p = 0.0625), 6 are (p = 0.031).
+        // Accuracies on a 114-row test split differ by 1/114 on every seed, up to the last bits.
+        var accuracy3 = Comparison.Paired([112 / 114.0, 111 / 114.0, 113 / 114.0], [111 / 114.0, 110 / 114.0, 112 / 114.0]);
+        Assert.True(accuracy3.NoSpread);
+        Assert.False(accuracy3.Significant);
+        var exact5 = Comparison.Paired([1.5, 2.5, 3.5, 4.5, 5.5], [1, 2, 3, 4, 5]);
+        Assert.True(exact5.NoSpread);
+        Assert.False(exact5.Significant);
+        Assert.Equal(VerdictStatus.Inconclusive, Verdict.FromDifference(exact5, "d", 5).Status);
+        Assert.Contains("needs at least 6 seeds", Verdict.FromDifference(exact5, "d", 5).Text);
+        var exact6 = Comparison.Paired([1.5, 2.5, 3.5, 4.5, 5.5, 6.5], [1, 2, 3, 4, 5, 6]);
+        Assert.True(exact6.Significant);
+        Assert.Equal(VerdictStatus.Supported, Verdict.FromDifference(exact6, "d", 6).Status);
+        Assert.False(Comparison.Paired([1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]).Significant);   // no difference at all
         Spread s = Comparison.Describe([1, 2, 3, double.NaN]);
         Assert.Equal((2.0, 1.0, 3), (s.Mean, s.Std, s.Count));
     }
