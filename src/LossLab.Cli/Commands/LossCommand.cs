@@ -56,13 +56,13 @@ internal static class LossCommand
             using TextReader? reader = Open(console, batch);
             if (reader is null) return ExitCodes.InvalidInput;
             int failed = runner.RunBatch(reader, console.Out);
-            return failed == 0 ? ExitCodes.Ok : ExitCodes.InvalidInput;
+            return runner.InternalErrors > 0 ? ExitCodes.InternalError : failed == 0 ? ExitCodes.Ok : ExitCodes.InvalidInput;
         }
         string? text = ReadAll(console, json!);
         if (text is null) return ExitCodes.InvalidInput;
         var (line, ok) = runner.RunOne(text, name);
         console.Out.WriteLine(line);
-        return ok ? ExitCodes.Ok : ExitCodes.InvalidInput;
+        return ok ? ExitCodes.Ok : runner.InternalErrors > 0 ? ExitCodes.InternalError : ExitCodes.InvalidInput;
     }
 
     private static string? ReadAll(CliConsole console, string path)

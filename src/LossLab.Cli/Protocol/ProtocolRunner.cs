@@ -36,7 +36,17 @@ internal sealed class ProtocolRunner(LossRegistry registry)
         {
             return (LossRequest.FormatError(id, "invalid_value", e.Message), false);
         }
+        catch (Exception e)
+        {
+            // A bug, not bad input: answered like any failure, so that a batch goes on with its other lines, and
+            // counted so that the command still exits with the internal-error code.
+            InternalErrors++;
+            return (LossRequest.FormatError(id, "internal_error", $"{e.GetType().Name}: {e.Message} (a LossLab bug; please report the request)"), false);
+        }
     }
+
+    /// <summary>Requests that failed on an unexpected exception (a bug) rather than on bad input.</summary>
+    public int InternalErrors { get; private set; }
 
     /// <summary>Answers every non-blank line of a JSON-lines stream in order; returns the number of failed cases.</summary>
     public int RunBatch(TextReader input, TextWriter output)

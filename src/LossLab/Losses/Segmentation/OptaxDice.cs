@@ -53,6 +53,7 @@ internal static class OptaxDice
         if (xs != ts) throw LossArgumentException.Shape($"{name}: 'targets' has shape {ts0} but 'predictions' has shape {xs0}; they must be equal, or differ by a trailing class axis");
         if (xs.Rank == 0) throw LossArgumentException.Shape($"{name}: 'predictions' must have a class axis (…, C), got a scalar");
         int rank = xs.Rank, c = xs[-1], numel = xs.Numel;
+        if (c == 0) throw LossArgumentException.Shape($"{name}: 'predictions' has shape {xs0}, with no class (the last axis is 0)");
         double[] x = inputs["predictions"].ToArray<double>(), t = inputs["targets"].ToArray<double>();
 
         bool[] summed = SummedAxes(name, s.Axis, rank);

@@ -87,6 +87,8 @@ public sealed class OptaxDiceTests
         Assert.Throws<LossArgumentException>(() => Run("optax.dice_loss", TwoPixels(), ("axis", T.D(2))));   // the class axis
         var weights = Assert.Throws<LossArgumentException>(() => Run("optax.dice_loss", TwoPixels(), ("class_weights", T.D(1, 2, 3))));
         Assert.Equal(LossErrorCode.InvalidShape, weights.Code);
+        var noClass = Assert.Throws<LossArgumentException>(() => Run("optax.dice_loss", T.In(("predictions", TensorData.Zeros(new Shape(1, 1, 0), DType.Float64)), ("targets", TensorData.Zeros(new Shape(1, 1, 0), DType.Float64)))));
+        Assert.Contains("with no class", noClass.Message);
         var shapes = Assert.Throws<LossArgumentException>(() => Run("multiclass_generalized_dice_loss", T.In(("predictions", T.Shaped(new double[4], 2, 2)), ("targets", T.D(1, 0)))));
         Assert.Equal(LossErrorCode.InvalidShape, shapes.Code);
     }

@@ -1,0 +1,52 @@
+using LossLab.Cli.Protocol;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Tests.Cli;
+
+public sealed class ProtocolRunnerTests
+{
+    /// <summary>A loss with a bug: it divides by zero.</summary>
+    private sealed class Buggy : Loss
+    {
+        public static readonly LossDescriptor Entry = new()
+        {
+            Name = "Buggy",
+            Family = LossFamily.Custom,
+            Task = LossTask.Regression,
+            Inputs = [new("input", InputKind.Floating, true, "anything")],
+            Formula = "ℓ = 1/0",
+            Reference = "a test",
+            Factory = _ => new Buggy(),
+        };
+
+        public override LossDescriptor Descriptor => Entry;
+
+        protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+        {
+            int zero = inputs["input"].Length - inputs["input"].Length;
+            int quotient = 1 / zero;   // throws DivideByZeroException
+            return Result(TensorData.FromArray(new[] { (double)quotient }, 1));
+        }
+    }
+
+    [Fact]
+    public void A_bug_in_one_line_is_an_internal_error_line_and_the_batch_goes_on()
+    {
+        var registry = LossRegistry.CreateBuiltIn();
+        registry.Register(Buggy.Entry);
+        var runner = new ProtocolRunner(registry);
+        var output = new StringWriter();
+        int failed = runner.RunBatch(new StringReader("""
+            {"id": "a", "loss": "Buggy", "inputs": {"input": [1]}}
+            {"id": "b", "loss": "mse_loss", "inputs": {"input": [1], "target": [0]}}
+            """), output);
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("\"internal_error\"", lines[0]);
+        Assert.Contains("DivideByZeroException", lines[0]);
+        Assert.StartsWith("{\"id\":\"b\",\"loss\":1", lines[1]);
+        Assert.Equal(1, failed);
+        Assert.Equal(1, runner.InternalErrors);
+    }
+}
