@@ -60,7 +60,15 @@ internal static class GradCheckCommand
         LossInputs inputs;
         if (d.Sample is not null)
         {
-            inputs = d.Sample(random, shape);
+            try
+            {
+                inputs = d.Sample(random, shape);
+            }
+            catch (Exception e) when (e is not LossArgumentException)
+            {
+                // A sampler knows its loss's usual shapes; an unusual one (an empty or missing class axis) it cannot fill.
+                throw new LossArgumentException(LossErrorCode.InvalidShape, $"{d.Name}: cannot make sample inputs of shape {shape} ({e.GetType().Name}: {e.Message}); pass a shape of the loss's usual rank with no zero-length axis");
+            }
         }
         else
         {

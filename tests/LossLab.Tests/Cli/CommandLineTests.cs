@@ -227,4 +227,17 @@ public sealed class CommandLineTests
         Assert.Equal(2, code3);
         Assert.Contains("no loss matches 'no-such-loss'", err);
     }
+
+    [Fact]
+    public void Empty_axes_give_answers_or_clear_errors_never_internal_ones()
+    {
+        // Keras's mean over an empty last axis is 0/0 (NaN, as Keras and PyTorch give); it used to be an internal error.
+        var (code, json, _) = Run("{\"inputs\": {\"y_true\": [], \"y_pred\": []}}", "loss", "keras.mse", "--json", "-");
+        Assert.Equal(0, code);
+        Assert.Contains("\"loss\":\"NaN\"", json);
+        // A sampler that cannot fill an unusual shape is a shape error (exit 2), not an internal one (exit 3).
+        var (code2, _, err) = Run("", "gradcheck", "fixmatch_loss", "--shape", "1");
+        Assert.Equal(2, code2);
+        Assert.Contains("cannot make sample inputs of shape (1,)", err);
+    }
 }

@@ -198,8 +198,9 @@ public abstract class KerasMeanLoss<TKernel>(string reduction, TensorData? sampl
         int last = shape.Rank == 0 ? 1 : shape[shape.Rank - 1];
         valueShape = shape.Rank == 0 ? Shape.Scalar : shape.WithoutAxis(shape.Rank - 1);
         T[] t = PrepareTrue(yTrue);
-        var values = new T[last == 0 ? 0 : yPred.Length / last];
-        for (int r = 0; r < values.Length; r++)
+        var values = new T[valueShape.Numel];
+        if (last == 0) Array.Fill(values, T.NaN);   // the mean of an empty last axis is 0/0, as Keras's (and PyTorch's)
+        for (int r = 0; last > 0 && r < values.Length; r++)
         {
             T s = T.Zero;
             for (int k = 0; k < last; k++) s += ElementKernel.Value(t[r * last + k], yPred[r * last + k], T.One);
