@@ -19,7 +19,7 @@ internal static class SemiSupervised
     public static (int B, int C, bool Soft) Labeled(string name, LossInputs inputs)
     {
         Shape xs = inputs["labeled_logits"].Shape, ys = inputs["labeled_labels"].Shape;
-        if (xs.Rank != 2) throw LossArgumentException.Shape($"{name}: 'labeled_logits' must be (B, C), got {xs}");
+        if (xs.Rank != 2 || xs[1] == 0) throw LossArgumentException.Shape($"{name}: 'labeled_logits' must be (B, C) with C ≥ 1 classes, got {xs}");
         bool soft = ys == xs;
         if (!soft && !(ys.Rank == 1 && ys[0] == xs[0]))
             throw LossArgumentException.Shape($"{name}: 'labeled_labels' has shape {ys}; expected ({xs[0]}) class indices or {xs} probabilities");
