@@ -96,4 +96,21 @@ public sealed class ComparisonTests
         Assert.Equal(2, JsonNode.Parse(json.ToString())!["arms"]!.AsArray().Count);
         Assert.Equal(["a", "expr:f(x, y)", "b"], CompareCommand.SplitTopLevel("a, expr:f(x, y) ,b"));
     }
+
+    [Fact]
+    public void The_compare_table_shows_a_same_on_every_seed_difference_without_a_zero_width_interval()
+    {
+        // Three seeds whose test accuracies differ by exactly one row of 114: "significant" from a t-interval of width 0
+        // was the old output; the sign test needs 6 seeds.
+        RunRecord Run(string loss, int seed, double accuracy) => new(loss, "relu", seed, [], new Dictionary<string, double> { ["accuracy"] = accuracy }, 1, "completed", 0);
+        var arms = new List<(string, string, IReadOnlyList<RunRecord>)>
+        {
+            ("a", "relu", [Run("a", 0, 110 / 114.0), Run("a", 1, 111 / 114.0), Run("a", 2, 109 / 114.0)]),
+            ("b", "relu", [Run("b", 0, 111 / 114.0), Run("b", 1, 112 / 114.0), Run("b", 2, 110 / 114.0)]),
+        };
+        ComparisonResult result = Comparison.Summarize(arms);
+        string table = CompareCommand.Table(Datasets.Load("breast_cancer"), result, 3);
+        Assert.Contains("+0.0088 on every seed", table);
+        Assert.DoesNotContain("significant", table);
+    }
 }
