@@ -3,7 +3,7 @@
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
 segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-optax.py, optax_dice.py, keras.py): all 84 catalog losses, run on random inputs and random option combinations
+optax.py, optax_dice.py, keras.py): all 85 catalog losses, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -42,7 +42,7 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
 from torch_refs.libraries import (g_circle, g_contrastive, g_gce, g_js, g_lovasz, g_multi_similarity, g_ntxent,
                                   g_overlap, g_scfocal, g_sce, g_supcon)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fixmatch, g_l2, g_log_cosh, g_mixmatch,
-                              g_multiclass_sparsemax, g_optax_triplet, g_perceptron, g_poly, g_ranking,
+                              g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly, g_ranking,
                               g_row_divergence, g_softmax_ce)
 from torch_refs.optax_dice import g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
@@ -57,7 +57,7 @@ NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target')
            ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target'), ('keras.hinge', 'y_true'),
            ('keras.squared_hinge', 'y_true'), ('keras.categorical_hinge', 'y_true'), ('hinge_loss', 'targets'),
            ('perceptron_loss', 'targets'), ('sparsemax_loss', 'labels'), ('fixmatch_loss', 'unlabeled_weak_logits'),
-           ('mixmatch_loss', 'unlabeled_targets')}
+           ('mixmatch_loss', 'unlabeled_targets'), ('optax.ctc_loss', 'logit_paddings'), ('optax.ctc_loss', 'label_paddings')}
 
 
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
@@ -113,6 +113,7 @@ GENERATORS = {
     'l2_loss': g_l2,
     'optax.log_cosh': g_log_cosh,
     'optax.softmax_cross_entropy': g_softmax_ce,
+    'optax.ctc_loss': g_optax_ctc,
     'fixmatch_loss': g_fixmatch,
     'mixmatch_loss': g_mixmatch,
     'optax.cosine_similarity': g_cosine('optax.cosine_similarity'),

@@ -307,3 +307,35 @@ def g_mixmatch(r, g):
         d = torch.softmax(t['unlabeled_logits'], 1) - t['unlabeled_targets'].detach()   # Optax stops the targets' gradient
         return semi_supervised_reduce(labeled_cross_entropy(t['labeled_logits'], t['labeled_labels']), o['lambda_u'] * (d * d).sum(1), o['reduction'])
     return 'mixmatch_loss', {'labeled_logits': x, 'labeled_labels': labels, 'unlabeled_logits': z, 'unlabeled_targets': q}, o, fn
+
+
+def g_optax_ctc(r, g):
+    """optax.ctc_loss: logits (B, T, K) with frame paddings (anywhere: Optax skips them) and right-padded labels,
+    against torch's ctc_loss on each sequence's unpadded, log-softmaxed frames."""
+    b, t, k = r.randint(1, 3), r.randint(2, 8), r.randint(3, 6)
+    blank = r.choice((0, 0, k - 1))
+    z = tensor((b, t, k), -3, 3, g)
+    pads = (torch.rand((b, t), generator=g) < 0.2).to(torch.float64)
+    n = r.randint(1, 4)
+    labels = torch.randint(0, k - 1, (b, n), generator=g)
+    labels = labels + (labels >= blank).to(labels.dtype)                  # never the blank
+    lens = [r.randint(0, n) for _ in range(b)]
+    label_pads = torch.tensor([[0.0 if j < lens[i] else 1.0 for j in range(n)] for i in range(b)], dtype=torch.float64)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'blank_id': blank}
+    def fn(tt):
+        out = []
+        for i in range(b):
+            keep = (tt['logit_paddings'][i] == 0).nonzero().flatten()
+            if len(keep) == 0:                   # no frame: P(empty target) = 1, anything else is impossible
+                if lens[i]:
+                    raise ValueError('an impossible target')
+                out.append(tt['logits'][i].sum() * 0)
+                continue
+            lp = torch.log_softmax(tt['logits'][i, keep], -1).unsqueeze(1)
+            target = tt['labels'][i, :lens[i]].unsqueeze(0)
+            loss = F.ctc_loss(lp, target, [len(keep)], [lens[i]], blank=blank, reduction='none')
+            if not bool(torch.isfinite(loss).all()):
+                raise ValueError('an impossible target (Optax: a loss near −log_epsilon; LossLab: an error)')
+            out.append(loss.reshape(()))
+        return reduce_rows(torch.stack(out), o['reduction'])
+    return 'optax.ctc_loss', {'logits': z, 'logit_paddings': pads, 'labels': labels, 'label_paddings': label_pads}, o, fn

@@ -35,6 +35,18 @@ internal static class CatalogOptax
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", Samples.Simplex(r, new Shape(4, 5))))),
             [LossSamples.ExtremeOf(T.Opt(), ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1 }, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
         foreach (var set in SemiSupervised()) yield return set;
+        LossInputs Ctc(Random r) => LossRegistry.Default.Get("OptaxCtcLoss").Sample!(r, Shape.Scalar);
+        var ctc = With("OptaxCtcLoss", [], Ctc);
+        // blank_id = 2: labels of class 2 become class 0, which is then an ordinary class.
+        ctc.Add(new("OptaxCtcLoss blank_id=2", T.Opt(("blank_id", 2L)), r =>
+        {
+            LossInputs inputs = Ctc(r);
+            long[] labels = inputs["labels"].ToArray<long>();
+            return inputs.Add("labels", TensorData.FromArray([.. labels.Select(v => v == 2 ? 0L : v)], inputs["labels"].Shape[0], inputs["labels"].Shape[1]));
+        }));
+        yield return new("OptaxCtcLoss", ctc,
+            [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 100, 0, 0, 1, 50, -50, 3, 2 }, 1, 4, 3)),
+                ("logit_paddings", T.Shaped(new float[] { 0, 0, 0, 0 }, 1, 4)), ("labels", T.Shaped(new long[] { 1, 1 }, 1, 2)), ("label_paddings", T.Shaped(new float[] { 0, 0 }, 1, 2)))]);
         foreach (string box in new[] { "GeneralizedBoxIouLoss", "DistanceBoxIouLoss", "CompleteBoxIouLoss" })
         {
             var samples = With(box, [T.Opt(("eps", 1e-3))], r => LossRegistry.Default.Get(box).Sample!(r, Shape.Scalar));
