@@ -68,26 +68,29 @@ public sealed class RankingSoftmaxLoss(Reduction reduction = Reduction.Mean, Ten
         int l = shape[shape.Rank - 1];
         Shape listShape = shape.WithoutAxis(shape.Rank - 1);
         int lists = (int)listShape.Numel;
+        // Optax: the mean runs over the lists with a valid item (all lists without `where`); none gives 0, not 0/0. The
+        // count comes from the mask, so each list's value and gradient come from one pass.
+        int counted = lists;
+        if (valid is not null)
+        {
+            counted = 0;
+            for (int r = 0; r < lists; r++) if (Slice(valid, r, l).ContainsAnyExcept(T.Zero)) counted++;
+        }
+        double scale = Reduction == Reduction.Mean ? (counted == 0 ? 0 : 1.0 / counted) : 1;
         var loss = new T[lists];
-        int counted = 0;
+        var gs = computeGradients ? new T[s.Length] : [];
+        var gy = computeGradients ? new T[y.Length] : [];
         for (int r = 0; r < lists; r++)
         {
-            double v = List<T>(Slice(s, r, l), Slice(y, r, l), Slice(valid, r, l), Slice(w, r, l), 0, [], []);
-            bool has = !double.IsNaN(v) || (valid is null && l == 0);
-            if (has) counted++;
+            double v = List<T>(Slice(s, r, l), Slice(y, r, l), Slice(valid, r, l), Slice(w, r, l), scale,
+                computeGradients ? gs.AsSpan(r * l, l) : [], computeGradients ? gy.AsSpan(r * l, l) : []);
             loss[r] = double.IsNaN(v) ? T.Zero : T.CreateTruncating(v);
         }
-        // Optax: the mean runs over lists with a valid item (all lists without `where`); none gives 0, not 0/0.
-        double denominator = valid is null ? lists : counted;
-        Reducer.Reduced reduced = Reduction == Reduction.Mean && denominator == 0
+        Reducer.Reduced reduced = Reduction == Reduction.Mean && counted == 0
             ? new Reducer.Reduced(0, 0)
-            : Reducer.Reduce<T>(loss, Reduction, denominator);
+            : Reducer.Reduce<T>(loss, Reduction, counted);
         TensorData value = ValueTensor(Reduction, reduced, loss, listShape);
         if (!computeGradients) return Result(value);
-        var gs = new T[s.Length];
-        var gy = new T[y.Length];
-        for (int r = 0; r < lists; r++)
-            List<T>(Slice(s, r, l), Slice(y, r, l), Slice(valid, r, l), Slice(w, r, l), reduced.Scale, gs.AsSpan(r * l, l), gy.AsSpan(r * l, l));
         return Result(value, ("logits", Wrap(gs, shape)), ("labels", Wrap(gy, shape)));
     }
 

@@ -138,10 +138,16 @@ public abstract class BoxIouLoss(BoxIouKind kind, Reduction reduction, double ep
         int n = p.Length / 4;
         Check(name, "boxes1", p, kind);
         Check(name, "boxes2", g, kind);
-        var loss = new double[n];
-        for (int i = 0; i < n; i++) loss[i] = Pair(kind, Eps, detachAlpha, p.AsSpan(4 * i, 4), g.AsSpan(4 * i, 4), 0, [], []);
-        Shape pairShape = shape.WithoutAxis(shape.Rank - 1);
+        // The reduction's scale depends on n alone, so each pair's value and gradient come from one evaluation.
         double scale = Reduction == Reduction.Mean ? (n == 0 ? 0 : 1.0 / n) : 1;
+        var loss = new double[n];
+        double[] gp = computeGradients ? new double[p.Length] : [], gg = computeGradients ? new double[g.Length] : [];
+        for (int i = 0; i < n; i++)
+        {
+            loss[i] = Pair(kind, Eps, detachAlpha, p.AsSpan(4 * i, 4), g.AsSpan(4 * i, 4), scale,
+                computeGradients ? gp.AsSpan(4 * i, 4) : [], computeGradients ? gg.AsSpan(4 * i, 4) : []);
+        }
+        Shape pairShape = shape.WithoutAxis(shape.Rank - 1);
         double[] values = Reduction switch
         {
             Reduction.None => loss,
@@ -150,9 +156,6 @@ public abstract class BoxIouLoss(BoxIouKind kind, Reduction reduction, double ep
         };
         TensorData value = FromDoubles<T>(values, Reduction == Reduction.None ? pairShape : Shape.Scalar);
         if (!computeGradients) return Result(value);
-        var gp = new double[p.Length];
-        var gg = new double[g.Length];
-        for (int i = 0; i < n; i++) Pair(kind, Eps, detachAlpha, p.AsSpan(4 * i, 4), g.AsSpan(4 * i, 4), scale, gp.AsSpan(4 * i, 4), gg.AsSpan(4 * i, 4));
         return Result(value, ("boxes1", FromDoubles<T>(gp, shape)), ("boxes2", FromDoubles<T>(gg, shape)));
     }
 
