@@ -38,11 +38,7 @@ internal static class SemiSupervised
     public static double[] Softmax(double[] x, int c)
     {
         var p = new double[x.Length];
-        for (int r = 0; c > 0 && r < x.Length / c; r++)
-        {
-            double logSum = Stable.ShiftedLogSumExp<double>(x.AsSpan(r * c, c), out double max);
-            for (int j = r * c; j < (r + 1) * c; j++) p[j] = Math.Exp(x[j] - max - logSum);
-        }
+        for (int r = 0; c > 0 && r < x.Length / c; r++) Stable.Softmax<double>(x.AsSpan(r * c, c), p.AsSpan(r * c, c));
         return p;
     }
 

@@ -209,12 +209,7 @@ internal static class OptaxDice
             for (int e = 0; e < x.Length; e++) p[e] = Stable.Sigmoid(x[e]);
             return p;
         }
-        for (int r = 0; r < x.Length / c; r++)
-        {
-            ReadOnlySpan<double> row = x.AsSpan(r * c, c);
-            double logSum = Stable.ShiftedLogSumExp(row, out double max);
-            for (int j = 0; j < c; j++) p[r * c + j] = Math.Exp(row[j] - max - logSum);
-        }
+        for (int r = 0; r < x.Length / c; r++) Stable.Softmax<double>(x.AsSpan(r * c, c), p.AsSpan(r * c, c));
         return p;
     }
 
