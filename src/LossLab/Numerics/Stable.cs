@@ -124,6 +124,29 @@ public static class Stable
         for (int i = 0; i < x.Length; i++) destination[i] = x[i] - max - logSum;
     }
 
+    /// <summary>
+    /// log softmax over the kept entries of a row (Optax's <c>where</c>): <paramref name="keep"/> empty keeps all,
+    /// keep[i] = 0 leaves i out (log p = −∞ there). Shifted by the kept maximum, log p = (x − max) − log Σ exp(x − max)
+    /// with the sum in double, as <see cref="LogSoftmax{T}"/>. False, with every log p = −∞, when nothing is kept or
+    /// every kept x is −∞ (no softmax).
+    /// </summary>
+    public static bool MaskedLogSoftmax<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> keep, Span<T> logp) where T : IFloatingPointIeee754<T>
+    {
+        bool all = keep.IsEmpty;
+        T max = T.NegativeInfinity;
+        for (int k = 0; k < x.Length; k++) if ((all || keep[k] != T.Zero) && x[k] > max) max = x[k];
+        if (T.IsNegativeInfinity(max))
+        {
+            logp.Fill(T.NegativeInfinity);
+            return false;
+        }
+        double sum = 0;
+        for (int k = 0; k < x.Length; k++) if (all || keep[k] != T.Zero) sum += double.CreateTruncating(T.Exp(x[k] - max));
+        T logSum = T.CreateTruncating(Math.Log(sum));
+        for (int k = 0; k < x.Length; k++) logp[k] = all || keep[k] != T.Zero ? (x[k] - max) - logSum : T.NegativeInfinity;
+        return true;
+    }
+
     /// <summary>softmax with the maximum subtracted first (never NaN for large finite logits).</summary>
     public static void Softmax<T>(ReadOnlySpan<T> x, Span<T> destination) where T : IFloatingPointIeee754<T>
     {

@@ -28,37 +28,26 @@ public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.Non
         RequireSameShape(inputs, "logits", "labels");
         Shape shape = inputs["logits"].Shape;
         if (shape.Rank == 0) throw LossArgumentException.Shape($"{name}: 'logits' must have a class axis (…, C), got a scalar");
-        T[] x = inputs.Floating<T>("logits"), t = inputs.Floating<T>("labels");
-        T[]? keep = ExactOption<T>(where, "where", shape, "logits", mask: true);
+        double[] x = inputs.Floating<double>("logits"), t = inputs.Floating<double>("labels");
+        double[]? keep = ExactOption<double>(where, "where", shape, "logits", mask: true);
+        bool Kept(int j) => keep is null || keep[j] != 0;
         int c = shape[-1];
         Shape rowShape = shape.WithoutAxis(shape.Rank - 1);
         int rows = rowShape.Numel;
-        var logp = new double[x.Length];   // −∞ for −∞ logits; NaN marks masked classes
+        var logp = new double[x.Length];   // −∞ for −∞ logits and for masked classes
         var loss = new T[rows];
         for (int r = 0; r < rows; r++)
         {
-            double max = double.NegativeInfinity;
-            bool any = false;
+            ReadOnlySpan<double> rowKeep = keep is null ? default : keep.AsSpan(r * c, c);
+            if (rowKeep.IsEmpty ? c == 0 : !rowKeep.ContainsAnyExcept(0.0)) continue;   // nothing kept: loss 0
+            if (!Stable.MaskedLogSoftmax<double>(x.AsSpan(r * c, c), rowKeep, logp.AsSpan(r * c, c)))
+                throw LossArgumentException.Value($"{name}: row {r} has only −∞ logits, so its softmax is 0/0");
+            double value = 0;
             for (int j = r * c; j < (r + 1) * c; j++)
             {
-                if (keep is not null && keep[j] == T.Zero) continue;
-                any = true;
-                max = Math.Max(max, double.CreateTruncating(x[j]));
-            }
-            if (!any) { logp.AsSpan(r * c, c).Fill(double.NaN); continue; }   // nothing kept: loss 0
-            if (double.IsNegativeInfinity(max)) throw LossArgumentException.Value($"{name}: row {r} has only −∞ logits, so its softmax is 0/0");
-            double sum = 0;
-            for (int j = r * c; j < (r + 1) * c; j++)
-                if (keep is null || keep[j] != T.Zero) sum += Math.Exp(double.CreateTruncating(x[j]) - max);
-            double logSum = Math.Log(sum), value = 0;
-            for (int j = r * c; j < (r + 1) * c; j++)
-            {
-                if (keep is not null && keep[j] == T.Zero) { logp[j] = double.NaN; continue; }
-                logp[j] = (double.CreateTruncating(x[j]) - max) - logSum;
-                double tj = double.CreateTruncating(t[j]);
-                if (tj == 0) continue;   // 0·log p = 0, also at p = 0
-                if (double.IsNegativeInfinity(logp[j])) throw LossArgumentException.Value($"{name}: labels[{j}] = {tj} is positive but its logit is −∞, so the loss is +∞");
-                value -= tj * logp[j];
+                if (!Kept(j) || t[j] == 0) continue;   // masked, or 0·log p = 0 (also at p = 0)
+                if (double.IsNegativeInfinity(logp[j])) throw LossArgumentException.Value($"{name}: labels[{j}] = {t[j]} is positive but its logit is −∞, so the loss is +∞");
+                value -= t[j] * logp[j];
             }
             loss[r] = T.CreateTruncating(value);
         }
@@ -70,11 +59,11 @@ public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.Non
         for (int r = 0; r < rows; r++)
         {
             double total = 0;
-            for (int j = r * c; j < (r + 1) * c; j++) if (!double.IsNaN(logp[j])) total += double.CreateTruncating(t[j]);
+            for (int j = r * c; j < (r + 1) * c; j++) if (Kept(j)) total += t[j];
             for (int j = r * c; j < (r + 1) * c; j++)
             {
-                if (double.IsNaN(logp[j])) continue;   // masked: no gradient
-                gx[j] = T.CreateTruncating(reduced.Scale * (total * Math.Exp(logp[j]) - double.CreateTruncating(t[j])));
+                if (!Kept(j)) continue;   // masked: no gradient
+                gx[j] = T.CreateTruncating(reduced.Scale * (total * Math.Exp(logp[j]) - t[j]));
                 gt[j] = T.CreateTruncating(-reduced.Scale * logp[j]);
             }
         }

@@ -29,27 +29,6 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         (_epsilon, _reduction, _where) = (epsilon, reduction, where);
     }
 
-    /// <summary>
-    /// log softmax of one row over its kept classes (−∞ for the masked ones); false when no class is kept. The shift is
-    /// the kept maximum, and log p = (x − max) − log Σ exp(x − max), as PyTorch rounds it.
-    /// </summary>
-    private static bool MaskedLogSoftmax<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> keep, Span<T> logp) where T : struct, IFloatingPointIeee754<T>
-    {
-        if (keep.IsEmpty)
-        {
-            Stable.LogSoftmax(x, logp);
-            return x.Length > 0;
-        }
-        T max = T.NegativeInfinity;
-        for (int k = 0; k < x.Length; k++) if (keep[k] != T.Zero && x[k] > max) max = x[k];
-        if (T.IsNegativeInfinity(max)) { logp.Fill(T.NegativeInfinity); return false; }
-        double sum = 0;
-        for (int k = 0; k < x.Length; k++) if (keep[k] != T.Zero) sum += double.CreateTruncating(T.Exp(x[k] - max));
-        T logSum = T.CreateTruncating(Math.Log(sum));
-        for (int k = 0; k < x.Length; k++) logp[k] = keep[k] != T.Zero ? (x[k] - max) - logSum : T.NegativeInfinity;
-        return true;
-    }
-
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         Shape shape = inputs["logits"].Shape;
@@ -65,7 +44,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         for (int r = 0; r < n; r++)
         {
             ReadOnlySpan<T> mask = keep.Length == 0 ? default : keep.AsSpan(r * c, c);
-            live[r] = MaskedLogSoftmax<T>(x.AsSpan(r * c, c), mask, logp.AsSpan(r * c, c));
+            live[r] = Stable.MaskedLogSoftmax<T>(x.AsSpan(r * c, c), mask, logp.AsSpan(r * c, c));
             if (!live[r]) continue;
             T ce = T.Zero, poly = T.Zero;
             for (int k = 0; k < c; k++)
