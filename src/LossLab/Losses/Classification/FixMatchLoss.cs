@@ -25,8 +25,7 @@ public sealed class FixMatchLoss(double confidenceThreshold = 0.95, double lambd
         if (inputs["unlabeled_strong_logits"].Shape != inputs["unlabeled_weak_logits"].Shape)
             throw LossArgumentException.Shape($"{name}: 'unlabeled_strong_logits' has shape {inputs["unlabeled_strong_logits"].Shape} but 'unlabeled_weak_logits' has shape {inputs["unlabeled_weak_logits"].Shape}; they must be equal");
         if (b == 0 && reduction == "mean") throw LossArgumentException.Shape($"{name}: the labeled batch is empty, so its mean cross-entropy is 0/0");
-        bool mean = reduction == "mean";
-        double labeledScale = mean ? 1.0 / b : 1, unlabeledScale = lambdaU * (mean ? 1.0 / Math.Max(u, 1) : 1);
+        var (labeledScale, unlabeledScale) = SemiSupervised.Scales(reduction, b, u, lambdaU);
         var gx = computeGradients ? new double[b * c] : [];
         var gy = computeGradients && soft ? new double[b * c] : [];
         double[] ce = SemiSupervised.LabeledCrossEntropy(name, inputs, b, c, soft, labeledScale, gx, gy);
@@ -48,21 +47,7 @@ public sealed class FixMatchLoss(double confidenceThreshold = 0.95, double lambd
             gs[r * c + pseudo] -= unlabeledScale;
         }
 
-        double[] values = reduction switch
-        {
-            "none" => [.. ce, .. unlabeled],
-            "sum" => [ce.Sum() + unlabeled.Sum()],
-            _ => [ce.Sum() / b + unlabeled.Sum() / Math.Max(u, 1)],
-        };
-        TensorData value = FromDoubles<T>(values, reduction == "none" ? new Shape(b + u) : Shape.Scalar);
-        var grads = new Dictionary<string, TensorData>();
-        if (computeGradients)
-        {
-            grads["labeled_logits"] = FromDoubles<T>(gx, inputs["labeled_logits"].Shape);
-            if (soft) grads["labeled_labels"] = FromDoubles<T>(gy, inputs["labeled_labels"].Shape);
-            grads["unlabeled_strong_logits"] = FromDoubles<T>(gs, inputs["unlabeled_strong_logits"].Shape);
-        }
-        return new LossResult(value, grads);
+        return SemiSupervised.Result<T>(reduction, inputs, ce, unlabeled, soft, gx, gy, "unlabeled_strong_logits", gs, computeGradients);
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -25,7 +25,7 @@ public sealed class MixMatchLoss(double lambdaU = 100, string reduction = "mean"
             throw LossArgumentException.Shape($"{name}: 'unlabeled_targets' has shape {inputs["unlabeled_targets"].Shape} but 'unlabeled_logits' has shape {inputs["unlabeled_logits"].Shape}; they must be equal");
         bool mean = reduction == "mean";
         if (mean && (b == 0 || u == 0)) throw LossArgumentException.Shape($"{name}: the {(b == 0 ? "labeled" : "unlabeled")} batch is empty, so its mean is 0/0");
-        double labeledScale = mean ? 1.0 / b : 1, unlabeledScale = lambdaU * (mean ? 1.0 / u : 1);
+        var (labeledScale, unlabeledScale) = SemiSupervised.Scales(reduction, b, u, lambdaU);
         var gx = computeGradients ? new double[b * c] : [];
         var gy = computeGradients && soft ? new double[b * c] : [];
         double[] ce = SemiSupervised.LabeledCrossEntropy(name, inputs, b, c, soft, labeledScale, gx, gy);
@@ -48,21 +48,7 @@ public sealed class MixMatchLoss(double lambdaU = 100, string reduction = "mean"
             for (int j = r * c; j < (r + 1) * c; j++) gz[j] = unlabeledScale * p[j] * (2 * (p[j] - q[j]) - dot);
         }
 
-        double[] values = reduction switch
-        {
-            "none" => [.. ce, .. unlabeled],
-            "sum" => [ce.Sum() + unlabeled.Sum()],
-            _ => [ce.Sum() / b + unlabeled.Sum() / u],
-        };
-        TensorData value = FromDoubles<T>(values, reduction == "none" ? new Shape(b + u) : Shape.Scalar);
-        var grads = new Dictionary<string, TensorData>();
-        if (computeGradients)
-        {
-            grads["labeled_logits"] = FromDoubles<T>(gx, inputs["labeled_logits"].Shape);
-            if (soft) grads["labeled_labels"] = FromDoubles<T>(gy, inputs["labeled_labels"].Shape);
-            grads["unlabeled_logits"] = FromDoubles<T>(gz, inputs["unlabeled_logits"].Shape);
-        }
-        return new LossResult(value, grads);
+        return SemiSupervised.Result<T>(reduction, inputs, ce, unlabeled, soft, gx, gy, "unlabeled_logits", gz, computeGradients);
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -88,6 +88,38 @@ internal static class SemiSupervised
         return ce;
     }
 
+    /// <summary>
+    /// The gradient scales of the labeled terms and of the unlabeled ones (λ included) under <paramref name="reduction"/>:
+    /// mean averages each part over its own batch (an empty unlabeled batch over 1, adding 0).
+    /// </summary>
+    public static (double Labeled, double Unlabeled) Scales(string reduction, int b, int u, double lambda)
+        => reduction == "mean" ? (1.0 / b, lambda / Math.Max(u, 1)) : (1, lambda);
+
+    /// <summary>
+    /// The result from the per-example terms (B labeled, then U unlabeled, λ included) and the gradients already scaled
+    /// by <see cref="Scales"/>: the logits', the soft labels' (when <paramref name="soft"/>) and the unlabeled input's.
+    /// </summary>
+    public static LossResult Result<T>(string reduction, LossInputs inputs, double[] labeled, double[] unlabeled, bool soft,
+        double[] gx, double[] gy, string unlabeledInput, double[] gu, bool computeGradients) where T : struct, IFloatingPointIeee754<T>
+    {
+        int b = labeled.Length, u = unlabeled.Length;
+        double[] values = reduction switch
+        {
+            "none" => [.. labeled, .. unlabeled],
+            "sum" => [labeled.Sum() + unlabeled.Sum()],
+            _ => [labeled.Sum() / b + unlabeled.Sum() / Math.Max(u, 1)],
+        };
+        TensorData value = Loss.FromDoubles<T>(values, reduction == "none" ? new Shape(b + u) : Shape.Scalar);
+        var grads = new Dictionary<string, TensorData>();
+        if (computeGradients)
+        {
+            grads["labeled_logits"] = Loss.FromDoubles<T>(gx, inputs["labeled_logits"].Shape);
+            if (soft) grads["labeled_labels"] = Loss.FromDoubles<T>(gy, inputs["labeled_labels"].Shape);
+            grads[unlabeledInput] = Loss.FromDoubles<T>(gu, inputs[unlabeledInput].Shape);
+        }
+        return new LossResult(value, grads);
+    }
+
     public static readonly string[] Reductions = ["mean", "sum", "none"];
 
     public static OptionSpec ReductionOption => OptionSpec.Choice("reduction", "mean",
