@@ -85,17 +85,20 @@ public sealed class CrashSafeTrainingTests : IDisposable
     }
 
     [Fact]
-    public void Sigint_stops_cleanly_and_saves_the_checkpoint_and_the_model()
+    public async Task Sigint_stops_cleanly_and_saves_the_checkpoint_and_the_model()
     {
         string ck = Path.Combine(_dir, "int.json"), model = Path.Combine(_dir, "int.model.json");
         using Process child = Start(["train", "--data", Iris, "--hidden", "32,16", "--epochs", "100000", "--checkpoint", ck, "--save", model]);
+        // Drain both pipes from the start: the child prints a line per epoch, and on a loaded host it can run a thousand
+        // epochs before the signal lands; with nobody reading, a full pipe would block its write and the signal's effect.
+        Task<string> stdout = child.StandardOutput.ReadToEndAsync(), stderr = child.StandardError.ReadToEndAsync();
         var clock = Stopwatch.StartNew();
         while (!File.Exists(ck) && clock.Elapsed < TimeSpan.FromSeconds(60)) Thread.Sleep(5);
         using (Process.Start("kill", ["-INT", child.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) { }
         Assert.True(child.WaitForExit(60_000), "the process did not stop on SIGINT");
-        string output = child.StandardOutput.ReadToEnd();
+        string output = await stdout;
         Assert.Contains("stop: cancelled", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", child.StandardError.ReadToEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", await stderr, StringComparison.Ordinal);
         Assert.True(File.Exists(model));
         Assert.InRange(TrainingCheckpoint.Load(ck).Epoch, 1, 99_999);
     }
