@@ -69,6 +69,18 @@ public sealed class OnnxExportTests
         Assert.True(MaxDifference(model, data) <= 1e-5, $"{name}/{loss}/{activation}: max difference {MaxDifference(model, data)}");
     }
 
+    [Theory]
+    [InlineData("iris", "circle_loss")]
+    [InlineData("wine", "triplet_margin_loss")]
+    [InlineData("breast_cancer", "supcon_loss")]
+    public void Metric_learning_models_export_their_nearest_centroid_scores(string name, string loss)
+    {
+        Dataset data = CsvLoader.Load(DataPath(name));
+        Model model = Trainer.Train(data, new TrainingOptions { Loss = loss, Hidden = [16], EmbeddingDimension = 8, Epochs = 5, Seed = 3 }).Model;
+        Assert.NotNull(model.Embedding);
+        Assert.True(MaxDifference(model, data) <= 1e-5, $"{name}/{loss}: max difference {MaxDifference(model, data)}");
+    }
+
     [Fact]
     public void Multilabel_models_export_sigmoid_probabilities_per_label()
     {

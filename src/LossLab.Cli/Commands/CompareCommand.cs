@@ -31,7 +31,7 @@ internal static class CompareCommand
         };
         foreach (Option o in new Option[]
         {
-            TrainCommand.DataOption, TrainCommand.TargetOption, TrainCommand.TaskOption, TrainCommand.LossOptionOption, TrainCommand.HiddenOption,
+            TrainCommand.DataOption, TrainCommand.TargetOption, TrainCommand.TaskOption, TrainCommand.LossOptionOption, TrainCommand.HiddenOption, TrainCommand.EmbeddingDimOption,
             TrainCommand.ActivationOption, TrainCommand.OptimizerOption, TrainCommand.LrOption, TrainCommand.ScheduleOption, TrainCommand.EpochsOption,
             TrainCommand.BatchOption, TrainCommand.L1Option, TrainCommand.L2Option, TrainCommand.WeightDecayOption, TrainCommand.DropoutOption,
             TrainCommand.ClipOption, TrainCommand.ClassWeightsOption, TrainCommand.OversampleOption, TrainCommand.EarlyStoppingOption,
@@ -146,7 +146,11 @@ internal static class CompareCommand
             sb.Append("  " + ComparisonReport.Label(arm).PadRight(width));
             foreach (string m in metrics)
             {
-                Spread s = arm.Metrics.GetValueOrDefault(m) ?? new Spread(double.NaN, double.NaN, 0);
+                if (arm.Metrics.GetValueOrDefault(m) is not Spread s)
+                {
+                    sb.Append("–".PadLeft(10).PadRight(19));   // not measured for this arm (log_loss of an embedding's scores)
+                    continue;
+                }
                 string star = ReferenceEquals(result.Best(m), arm) && result.Arms.Count > 1 ? "*" : " ";
                 sb.Append(string.Create(CultureInfo.InvariantCulture, $"{s.Mean,9:F4} ± {s.Std,-6:F4}{star}"));
             }

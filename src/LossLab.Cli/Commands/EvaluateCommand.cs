@@ -27,11 +27,17 @@ internal static class EvaluateCommand
                 DropMissing = p.GetValue(TrainCommand.DropMissingOption),
             });
             Dataset scaled = model.Standardizer.Transform(data);
-            console.Out.WriteLine($"model: {model.Network.Describe()} ({model.Task}, trained with {model.LossName}) on {data.Rows} rows");
+            console.Out.WriteLine($"model: {model.Describe()} ({model.Task}, trained with {model.LossName}) on {data.Rows} rows");
             string[] losses = p.GetValue(LossesOption) is { Length: > 0 } l ? l : [model.LossName];
             foreach (string name in losses)
             {
-                var binding = new LossBinding(console.Registry.Get(name), new Dictionary<string, object?>(), model.Task, model.ClassNames.Count, null);
+                var binding = new LossBinding(console.Registry.Get(name), new Dictionary<string, object?>(), model.Task, model.ClassNames.Count, null,
+                    model.Embedding?.Dimension ?? 16);
+                if ((binding.Embedding != EmbeddingInputs.None) != (model.Embedding is not null))
+                {
+                    console.Out.WriteLine($"  loss {name,-28} n/a ({(model.Embedding is null ? "it scores embeddings; the model outputs class scores" : "the model outputs an embedding, not class scores")})");
+                    continue;
+                }
                 if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1))
                 {
                     console.Out.WriteLine($"  loss {name,-28} n/a (needs {binding.Outputs} outputs; the model has {model.Outputs})");
@@ -40,7 +46,7 @@ internal static class EvaluateCommand
                 var (loss, _) = Trainer.Evaluate(model, binding, scaled);
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  loss {name,-28} {loss:G6}"));
             }
-            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null))
+            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null, calibrated: model.Embedding is null))
             {
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-33} {value:G6}"));
             }

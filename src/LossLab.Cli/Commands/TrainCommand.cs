@@ -22,6 +22,7 @@ internal static class TrainCommand
     internal static readonly Option<string?> LossOption = new("--loss") { Description = "loss name or expr:FORMULA (default: mse_loss for regression, cross_entropy otherwise)" };
     internal static readonly Option<string[]> LossOptionOption = new("--loss-option") { Description = "a loss option as name=value (JSON value), repeatable" };
     internal static readonly Option<string> HiddenOption = new("--hidden") { Description = "hidden layer widths, e.g. 64,32 (empty: linear model)", DefaultValueFactory = _ => "64,32" };
+    internal static readonly Option<int> EmbeddingDimOption = new("--embedding-dim") { Description = "embedding width trained by a metric-learning loss (circle, supcon, triplet...); classes by nearest class centre", DefaultValueFactory = _ => 16 };
     internal static readonly Option<string> ActivationOption = new("--activation") { Description = "relu, leakyrelu, elu, gelu, sigmoid, tanh, softplus, identity", DefaultValueFactory = _ => "relu" };
     internal static readonly Option<string> OptimizerOption = new("--optimizer") { Description = "sgd, momentum, nesterov, rmsprop, adam, adamw", DefaultValueFactory = _ => "adam" };
     internal static readonly Option<double> LrOption = new("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
@@ -60,7 +61,7 @@ internal static class TrainCommand
         }
         var command = new Command("train", "Train an MLP on a CSV with any loss and report loss and metrics per epoch.")
         {
-            DataOption, TargetOption, TaskOption, LossOption, LossOptionOption, HiddenOption, ActivationOption, OptimizerOption, LrOption,
+            DataOption, TargetOption, TaskOption, LossOption, LossOptionOption, HiddenOption, EmbeddingDimOption, ActivationOption, OptimizerOption, LrOption,
             ScheduleOption, EpochsOption, BatchOption, L1Option, L2Option, WeightDecayOption, DropoutOption, ClipOption, ClassWeightsOption,
             OversampleOption, EarlyStoppingOption, SeedOption, TestFractionOption, ValidationFractionOption, DropMissingOption, SaveOption, FormatOption,
             CheckpointOption, CheckpointEveryOption, ResumeOption,
@@ -85,6 +86,7 @@ internal static class TrainCommand
         Loss = p.GetValue(LossOption),
         LossOptions = GradCheckCommand.ParseOptions(p.GetValue(LossOptionOption) ?? []),
         Hidden = Mlp.ParseHidden(p.GetValue(HiddenOption)),
+        EmbeddingDimension = (int)Positive(p.GetValue(EmbeddingDimOption), "--embedding-dim"),
         Activation = Enum.GetValues<Activation>().First(a => a.ToString().Equals(p.GetValue(ActivationOption), StringComparison.OrdinalIgnoreCase)),
         Optimizer = p.GetValue(OptimizerOption)!,
         LearningRate = Positive(p.GetValue(LrOption), "--lr"),
@@ -158,7 +160,7 @@ internal static class TrainCommand
             console.Out.WriteLine(Json(data, options, result, seconds, save).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;
         }
-        console.Out.WriteLine($"model: {result.Model.Network.Describe()}  loss: {result.Model.LossName}  stop: {result.StopReason} (best epoch {result.BestEpoch})");
+        console.Out.WriteLine($"model: {result.Model.Describe()}  loss: {result.Model.LossName}  stop: {result.StopReason} (best epoch {result.BestEpoch})");
         foreach (var (key, value) in result.Test) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test {key,-18} {value:G6}"));
         if (save is not null) console.Out.WriteLine($"saved {save}");
         string headline = result.Test.TryGetValue("accuracy", out double acc)

@@ -115,10 +115,13 @@ public static class Comparison
             var versus = new Dictionary<string, PairedDifference>();
             foreach (string m in metrics)
             {
+                // A metric an arm does not report (log_loss of a metric-learning model's uncalibrated scores) stays
+                // out of its summary, rather than showing as NaN; so does its difference from a reference without it.
+                if (!a.Runs.Any(r => r.Test.ContainsKey(m))) continue;
                 double[] values = [.. a.Runs.Select(r => r.Test.GetValueOrDefault(m, double.NaN))];
                 spreads[m] = Describe(values);
                 double[] reference = [.. first.Select(r => r.Test.GetValueOrDefault(m, double.NaN))];
-                versus[m] = Paired(values, reference);
+                if (first.Any(r => r.Test.ContainsKey(m))) versus[m] = Paired(values, reference);
             }
             return new ArmSummary(a.Loss, a.Activation, spreads, versus, a.Runs);
         }).ToList();

@@ -25,12 +25,41 @@ public sealed class LossBinding
     /// <summary>The names a loss gives its targets; the other input takes the model's output.</summary>
     private static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];
 
-    public LossBinding(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, TaskKind task, int classes, double[]? classWeights)
+    /// <summary>Binds a loss to a task of <paramref name="classes"/> classes (or labels); <paramref name="embeddingDimension"/> is the
+    /// embedding width D that a metric-learning loss trains (other losses ignore it).</summary>
+    public LossBinding(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, TaskKind task, int classes, double[]? classWeights, int embeddingDimension = 16)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         Descriptor = descriptor;
         Task = task;
         Classes = classes;
+        Embedding = EmbeddingInputsOf(descriptor);
+        if (Embedding != EmbeddingInputs.None)
+        {
+            // A metric-learning loss trains an embedding (N, D) from class labels; classes are read off by the
+            // nearest class centre (EmbeddingHead), in the geometry the loss compares embeddings with.
+            if (task is not (TaskKind.Binary or TaskKind.Multiclass))
+            {
+                throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                    $"{descriptor.Name} learns an embedding from class labels: it needs a binary or multiclass target, not {task.ToString().ToLowerInvariant()}");
+            }
+            if (embeddingDimension < 1) throw new LossArgumentException(LossErrorCode.InvalidValue, $"the embedding dimension must be at least 1, got {embeddingDimension}");
+            if (classWeights is not null)
+            {
+                throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                    $"{descriptor.Name} learns an embedding and has no class weights; use --class-weights none, or --oversample for imbalance");
+            }
+            Loss = descriptor.Create(options);
+            Options = options;
+            _embeddingNames = [.. descriptor.Inputs.Select(i => i.Name)];
+            InputName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => !TargetNames.Contains(i.Name)).Name : _embeddingNames[0];
+            TargetName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => TargetNames.Contains(i.Name)).Name : _embeddingNames[^1];
+            Metric = MetricOf(descriptor.Name, descriptor.ParseOptions(options));
+            // Keras's circle loss expects unit-norm embeddings (Keras puts a UnitNormalization layer before it).
+            _unitEmbeddings = descriptor.Name == "KerasCircle";
+            Outputs = embeddingDimension;
+            return;
+        }
         // A regression loss of (prediction, target, variance), GaussianNLL's, trains a model with a second output: the
         // log-variance. Its exponential is positive and scale-free: the targets' scale may be 1 or 10⁴ (softplus would
         // leave a variance of thousands in its linear range, where each optimizer step moves it by a few thousandths).
@@ -99,6 +128,15 @@ public sealed class LossBinding
 
     public LossDescriptor Descriptor { get; }
 
+    /// <summary>How a metric-learning loss takes its batch (None for every other loss).</summary>
+    public EmbeddingInputs Embedding { get; }
+
+    /// <summary>The geometry of a metric-learning loss's embeddings: how triplets are mined and classes read off.</summary>
+    public EmbeddingMetric Metric { get; }
+
+    private readonly string[] _embeddingNames = [];
+    private readonly bool _unitEmbeddings;
+
     public ILoss Loss { get; }
 
     public IReadOnlyDictionary<string, object?> Options { get; }
@@ -126,6 +164,7 @@ public sealed class LossBinding
     /// <summary>The mean loss of a batch of model outputs (N, outputs) against targets, as a scalar tensor.</summary>
     public Tensor Compute(Tensor output, ReadOnlySpan<double> targets)
     {
+        if (Embedding != EmbeddingInputs.None) return ComputeEmbedding(output, targets);
         var inputs = new Dictionary<string, Tensor> { [TargetName] = EncodeTargets(targets) };
         if (VarianceName is not null)
         {
@@ -139,6 +178,70 @@ public sealed class LossBinding
         Tensor value = Loss.Apply(inputs);
         return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
     }
+
+    /// <summary>
+    /// A metric-learning loss on a batch of embeddings (N, D) and labels: the labels themselves, the batch-hard
+    /// triplets or every pair. A batch with no triplet (one class, or single rows) gives 0 with a zero gradient.
+    /// </summary>
+    private Tensor ComputeEmbedding(Tensor output, ReadOnlySpan<double> targets)
+    {
+        if (output.Shape.Rank != 2 || output.Shape[0] != targets.Length)
+        {
+            throw new LossArgumentException(LossErrorCode.InvalidShape, $"{Descriptor.Name}: embeddings {output.Shape} do not match {targets.Length} labels");
+        }
+        Tensor x = _unitEmbeddings ? EmbeddingBatch.UnitRows(output) : output;
+        var inputs = new Dictionary<string, Tensor>();
+        switch (Embedding)
+        {
+            case EmbeddingInputs.Labels:
+                inputs[InputName] = x;
+                inputs[TargetName] = Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), targets.Length));
+                break;
+            case EmbeddingInputs.Triplets:
+                var (a, p, n) = EmbeddingBatch.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);
+                if (a.Length == 0) return 0 * Ops.Sum(x);
+                (inputs[_embeddingNames[0]], inputs[_embeddingNames[1]], inputs[_embeddingNames[2]]) =
+                    (EmbeddingBatch.Rows(x, a), EmbeddingBatch.Rows(x, p), EmbeddingBatch.Rows(x, n));
+                break;
+            default:
+                var (first, second, signs) = EmbeddingBatch.Pairs(targets);
+                if (first.Length == 0) return 0 * Ops.Sum(x);
+                inputs[_embeddingNames[0]] = EmbeddingBatch.Rows(x, first);
+                inputs[_embeddingNames[1]] = EmbeddingBatch.Rows(x, second);
+                inputs[_embeddingNames[2]] = Tensor.FromArray(signs, [signs.Length], DType.Float32);
+                break;
+        }
+        Tensor value = Loss.Apply(inputs);
+        return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+    }
+
+    /// <summary>Which metric-learning input layout a loss has; None for the losses of (prediction, target).</summary>
+    public static EmbeddingInputs EmbeddingInputsOf(LossDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        if (descriptor.Task != LossTask.MetricLearning) return EmbeddingInputs.None;
+        IReadOnlyList<InputSpec> i = descriptor.Inputs;
+        if (i.Count == 2 && i.Any(s => TargetNames.Contains(s.Name) && s.Kind == InputKind.Indices)) return EmbeddingInputs.Labels;
+        if (i.Count == 3 && i[0].Name.StartsWith("anchor", StringComparison.Ordinal) && i[1].Name.StartsWith("positive", StringComparison.Ordinal)
+            && i[2].Name.StartsWith("negative", StringComparison.Ordinal))
+        {
+            return EmbeddingInputs.Triplets;
+        }
+        if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
+        return EmbeddingInputs.None;
+    }
+
+    /// <summary>
+    /// The geometry a metric-learning loss compares embeddings in: the triplet losses' Euclidean distance (or cosine
+    /// distance when chosen), the contrastive loss's unnormalized distance when asked, cosine for the others.
+    /// </summary>
+    private static EmbeddingMetric MetricOf(string loss, LossOptions options) => loss switch
+    {
+        "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
+        "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        "ContrastiveLoss" => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        _ => EmbeddingMetric.Cosine,
+    };
 
     /// <summary>The predicted variances (N) of a model with a variance output: the exponential of its second column.</summary>
     public static Tensor Variance(Tensor output) => Ops.Exp(Column(output, 1));
@@ -156,7 +259,10 @@ public sealed class LossBinding
     /// Probabilities (N × C; a one-output binary model gives [1 − σ, σ]; multilabel gives σ per label) or
     /// regression values (N).
     /// </summary>
-    public double[] Predict(Tensor output) => Predict(output, Task, Outputs);
+    /// <exception cref="InvalidOperationException">For a metric-learning loss, whose model outputs an embedding: its classes come from the model's <see cref="EmbeddingHead"/>.</exception>
+    public double[] Predict(Tensor output) => Embedding == EmbeddingInputs.None
+        ? Predict(output, Task, Outputs)
+        : throw new InvalidOperationException($"{Descriptor.Name} trains an embedding, not class scores: classes come from the model's nearest-centroid head (Model.Predict)");
 
     /// <summary>
     /// The head shared with <see cref="Model.Predict"/>: what a model's raw outputs (N, outputs) mean for its task.

@@ -13,7 +13,8 @@ namespace LossLab.Training;
 public sealed class Model
 {
     public const string Format = "losslab-model";
-    public const int Version = 1;
+    /// <summary>The newest format version: 2 adds a metric-learning model's embedding head (plain models still write 1).</summary>
+    public const int Version = 2;
 
     public Model(Sequential network, TaskKind task, IReadOnlyList<string> classNames, Standardizer standardizer, IReadOnlyList<string> featureNames, string targetName, string lossName, int outputs)
     {
@@ -42,8 +43,14 @@ public sealed class Model
     /// <summary>The loss it was trained with (informational).</summary>
     public string LossName { get; }
 
-    /// <summary>Output width: 1 (regression or sigmoid binary), 2 (softmax binary; regression with a variance) or C (softmax).</summary>
+    /// <summary>Output width: 1 (regression or sigmoid binary), 2 (softmax binary; regression with a variance), C (softmax), or the embedding's D.</summary>
     public int Outputs { get; }
+
+    /// <summary>
+    /// For a model trained with a metric-learning loss: the nearest-centroid classifier over its embeddings, fitted on
+    /// the training rows; null for every other model.
+    /// </summary>
+    public EmbeddingHead? Embedding { get; internal set; }
 
     /// <summary>
     /// How to read new data for this model (<see cref="CsvLoader.Load(string, CsvOptions?)"/>): its target column and
@@ -66,7 +73,20 @@ public sealed class Model
     }
 
     /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression (the means, for a model with a variance), on raw (unscaled) data.</summary>
-    public double[] Predict(Dataset data) => LossBinding.Predict(RawOutput(data), Task, Outputs);
+    /// <remarks>A metric-learning model gives its nearest-centroid scores (<see cref="EmbeddingHead.Scores"/>): they rank, they are not calibrated.</remarks>
+    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs);
+
+    /// <summary>The layers, and for a metric-learning model the classifier on its embeddings.</summary>
+    public string Describe() => Embedding is EmbeddingHead h
+        ? $"{Network.Describe()} → nearest class centre ({h.Metric.ToString().ToLowerInvariant()} distance)"
+        : Network.Describe();
+
+    /// <summary>The embeddings (N × D, row-major) of a metric-learning model on raw data.</summary>
+    public double[] Embed(Dataset data)
+    {
+        if (Embedding is null) throw new InvalidOperationException($"this model outputs no embedding (trained with {LossName}; train with a metric-learning loss such as circle_loss for one)");
+        return RawOutput(data).ToArray();
+    }
 
     /// <summary>True for a regression model trained with a variance output (GaussianNLL): outputs (mean, log-variance).</summary>
     public bool HasVariance => Task == TaskKind.Regression && Outputs == 2;
@@ -117,7 +137,7 @@ public sealed class Model
         return new JsonObject
         {
             ["format"] = Format,
-            ["version"] = Version,
+            ["version"] = Embedding is null ? 1 : Version,
             ["task"] = Task.ToString(),
             ["loss"] = LossName,
             ["outputs"] = Outputs,
@@ -127,6 +147,7 @@ public sealed class Model
             ["classes"] = new JsonArray([.. ClassNames.Select(c => (JsonNode)c)]),
             ["standardizer"] = new JsonObject { ["mean"] = Numbers(Standardizer.Mean), ["std"] = Numbers(Standardizer.Std) },
             ["layers"] = layers,
+            ["embedding"] = Embedding?.ToJson(),
         };
     }
 
@@ -148,7 +169,7 @@ public sealed class Model
         {
             if (root["format"]?.GetValue<string>() != Format) throw new DataFormatException($"{path}: not a LossLab model (format is not '{Format}')");
             int version = root["version"]!.GetValue<int>();
-            if (version != Version) throw new DataFormatException($"{path}: model format version {version} is not supported (this LossLab reads version {Version})");
+            if (version is < 1 or > Version) throw new DataFormatException($"{path}: model format version {version} is not supported (this LossLab reads version {Version})");
             DType dtype = root["dtype"]?.GetValue<string>() == "float64" ? DType.Float64 : DType.Float32;
             var layers = new List<Module>();
             int index = 0;
@@ -166,10 +187,19 @@ public sealed class Model
                 });
             }
             var standardizer = new Standardizer(Array(root["standardizer"]!["mean"]), Array(root["standardizer"]!["std"]));
-            return new Model(new Sequential(layers), Enum.Parse<TaskKind>(root["task"]!.GetValue<string>()),
+            var model = new Model(new Sequential(layers), Enum.Parse<TaskKind>(root["task"]!.GetValue<string>()),
                 [.. root["classes"]!.AsArray().Select(c => c!.GetValue<string>())], standardizer,
                 [.. root["features"]!.AsArray().Select(c => c!.GetValue<string>())], root["target"]!.GetValue<string>(),
                 root["loss"]?.GetValue<string>() ?? "", root["outputs"]!.GetValue<int>());
+            if (root["embedding"] is JsonNode head)
+            {
+                model.Embedding = EmbeddingHead.FromJson(head);
+                if (model.Embedding.Dimension != model.Outputs || model.Embedding.Classes != model.ClassNames.Count)
+                {
+                    throw new DataFormatException($"{path}: the embedding head ({model.Embedding.Classes} classes of {model.Embedding.Dimension} values) does not fit the model ({model.ClassNames.Count} classes, {model.Outputs} outputs)");
+                }
+            }
+            return model;
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or ArgumentException or FormatException and not DataFormatException)
         {

@@ -9,7 +9,8 @@ namespace LossLab.Training;
 /// (Sub, Div), each Linear as Gemm, the activations, and the head (Softmax, Sigmoid, or none for regression).
 /// Input <c>features</c> (batch, D) float; output <c>output</c>: the same numbers as <see cref="Model.Predict"/>
 /// (probabilities (batch, C), a one-logit binary model as [1 − σ, σ], σ per label for multilabel, values (batch, 1);
-/// a regression model with a variance gives [mean, variance] (batch, 2), as <see cref="Model.PredictVariance"/>).
+/// a regression model with a variance gives [mean, variance] (batch, 2), as <see cref="Model.PredictVariance"/>; a
+/// metric-learning model gives its nearest-centroid scores (batch, C)).
 /// The protobuf encoding is written by hand, so the library needs no ONNX or protobuf package.
 /// </summary>
 public static class OnnxExport
@@ -57,7 +58,12 @@ public static class OnnxExport
             }
         }
         int outputs = model.Outputs;
-        if (model.Task == TaskKind.Multilabel || (model.Task == TaskKind.Binary && outputs == 1))
+        if (model.Embedding is EmbeddingHead head)
+        {
+            x = NearestCentroid(graph, head, x);
+            outputs = head.Classes;
+        }
+        else if (model.Task == TaskKind.Multilabel || (model.Task == TaskKind.Binary && outputs == 1))
         {
             string p = graph.Node("Sigmoid", [x], "probability");
             if (model.Task == TaskKind.Binary)
@@ -90,6 +96,33 @@ public static class OnnxExport
             x = graph.Node("Identity", [x], "output");
         }
         return graph.Model(d, outputs);
+    }
+
+    /// <summary>
+    /// A metric-learning model's scores (<see cref="EmbeddingHead.Scores"/>): softmax over classes of −‖x − c‖, with x
+    /// normalized first for the cosine metric; a class without a centre gets −10³⁰ (score 0). Embedding (batch, D) →
+    /// (batch, 1, D) − centres (C, D) → squared sums over D → (batch, C).
+    /// </summary>
+    private static string NearestCentroid(Graph g, EmbeddingHead head, string x)
+    {
+        int c = head.Classes, d = head.Dimension;
+        if (head.Metric == EmbeddingMetric.Cosine)
+        {
+            g.Initializer("unit_floor", [], [1e-24]);
+            g.Int64Initializer("embedding_axis", [1], [1]);
+            string squares = g.Node("Mul", [x, x], "embedding_squares");
+            string norm2 = g.Node("ReduceSum", [squares, "embedding_axis"], "embedding_norm2", ("keepdims", 1L));
+            string norm = g.Node("Sqrt", [g.Node("Max", [norm2, "unit_floor"], "embedding_norm2_floor")], "embedding_norm");
+            x = g.Node("Div", [x, norm], "unit_embedding");
+        }
+        g.Initializer("centres", [c, d], [.. head.Centroids.SelectMany(v => v ?? new double[d])]);
+        g.Initializer("absent", [c], [.. head.Centroids.Select(v => v is null ? -1e30 : 0.0)]);
+        g.Int64Initializer("middle_axis", [1], [1]);
+        g.Int64Initializer("last_axis", [1], [2]);
+        string spread = g.Node("Sub", [g.Node("Unsqueeze", [x, "middle_axis"], "embedding_row"), "centres"], "to_centres");
+        string distance2 = g.Node("ReduceSum", [g.Node("Mul", [spread, spread], "to_centres_squares"), "last_axis"], "centre_distance2", ("keepdims", 0L));
+        string logits = g.Node("Sub", ["absent", g.Node("Sqrt", [distance2], "centre_distance")], "centre_logits");
+        return g.Node("Softmax", [logits], "output", ("axis", 1L));
     }
 
     private static string Activation(Graph g, Activation kind, string x, string name) => kind switch
@@ -136,6 +169,16 @@ public static class OnnxExport
             t.Int64(2, 1);                                                 // data_type = FLOAT
             t.String(8, name);                                             // name
             t.Bytes(9, [.. values.SelectMany(v => BitConverter.GetBytes((float)v))]);   // raw_data, little-endian
+            _initializers.Add(t.ToArray());
+        }
+
+        public void Int64Initializer(string name, long[] dims, long[] values)
+        {
+            var t = new Proto();
+            foreach (long dim in dims) t.Int64(1, dim);
+            t.Int64(2, 7);                                                 // data_type = INT64
+            t.String(8, name);
+            t.Bytes(9, [.. values.SelectMany(v => BitConverter.GetBytes(v))]);
             _initializers.Add(t.ToArray());
         }
 

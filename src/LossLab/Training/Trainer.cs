@@ -17,6 +17,9 @@ public sealed record TrainingOptions
 
     public IReadOnlyList<int> Hidden { get; init; } = [64, 32];
 
+    /// <summary>The embedding width D that a metric-learning loss (circle, SupCon, triplet...) trains; other losses ignore it.</summary>
+    public int EmbeddingDimension { get; init; } = 16;
+
     public Activation Activation { get; init; } = Activation.ReLU;
 
     public double Dropout { get; init; }
@@ -117,7 +120,7 @@ public static class Trainer
         double[]? classWeights = train.Task == TaskKind.Multilabel
             ? LossBinding.LabelWeights(options.ClassWeights, train)
             : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
-        var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights);
+        var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
         Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
         if (train.Task == TaskKind.Regression) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null);
         var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs);
@@ -195,6 +198,7 @@ public static class Trainer
                 penaltySum += (penalty?.Item() ?? 0) * b.Rows;
             }
             double trainLoss = lossSum / tr.Rows;
+            FitEmbeddingHead(model, binding, tr);
             var (validationLoss, metrics) = va.Rows > 0 ? Evaluate(model, binding, va) : (double.NaN, new Dictionary<string, double>());
             var record = new EpochRecord(epoch + 1, rate, trainLoss, penaltySum / tr.Rows, validationLoss, metrics);
             history.Add(record);
@@ -221,6 +225,7 @@ public static class Trainer
         {
             for (int p = 0; p < parameters.Count; p++) parameters[p].Value.Assign(bestWeights[p]);
         }
+        FitEmbeddingHead(model, binding, tr);
         var (_, testMetrics) = te.Rows > 0 ? Evaluate(model, binding, te) : (double.NaN, new Dictionary<string, double>());
         return new TrainingResult(model, history, testMetrics, keepBest ? bestEpoch : history.Count, reason, binding);
     }
@@ -236,7 +241,12 @@ public static class Trainer
         if (model.HasVariance && binding.VarianceName is null && binding.Outputs == 1) output = LossBinding.Column(output, 0);
         double loss = binding.Compute(output, standardized.Targets).Item();
         double[]? variances = binding.VarianceName is null ? null : LossBinding.Variance(output).ToArray();
-        var metrics = Metrics(binding.Predict(output), standardized, variances);
+        if (binding.Embedding != EmbeddingInputs.None && model.Embedding is null)
+        {
+            throw new InvalidOperationException($"{binding.Descriptor.Name} trained an embedding: the model needs its class centres (Trainer fits them) before it can be evaluated");
+        }
+        double[] predictions = model.Embedding is EmbeddingHead head ? head.Scores(output.ToArray()) : binding.Predict(output);
+        var metrics = Metrics(predictions, standardized, variances, calibrated: model.Embedding is null);
         metrics["loss"] = loss;
         return (loss, metrics);
     }
@@ -244,9 +254,10 @@ public static class Trainer
     /// <summary>
     /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... or mae, rmse, r2, mape, and
     /// with predicted <paramref name="variances"/> coverage_95: the share of targets within mean ± 1.96σ (0.95 when the
-    /// variances are calibrated).
+    /// variances are calibrated). With <paramref name="calibrated"/> false (a metric-learning model's nearest-centroid
+    /// scores) the predictions only rank, and log_loss and ece, which read them as probabilities, are left out.
     /// </summary>
-    public static Dictionary<string, double> Metrics(double[] predictions, Dataset data, double[]? variances = null)
+    public static Dictionary<string, double> Metrics(double[] predictions, Dataset data, double[]? variances = null, bool calibrated = true)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(data);
@@ -263,13 +274,19 @@ public static class Trainer
         var c = new ClassificationMetrics(data.Classes);
         c.Update(predictions, [.. data.Targets.Select(t => (int)t)]);
         ClassificationResult res = c.Result();
-        return new()
+        var classification = new Dictionary<string, double>
         {
             ["accuracy"] = res.Accuracy, ["balanced_accuracy"] = res.BalancedAccuracy, ["precision"] = res.MacroPrecision,
             ["recall"] = res.MacroRecall, ["f1"] = res.MacroF1, ["roc_auc"] = res.RocAuc, ["pr_auc"] = res.PrAuc,
             ["log_loss"] = res.LogLoss, ["ece"] = res.ExpectedCalibrationError,
             ["minority_recall"] = res.PerClass.Where(p => p.Support > 0).MinBy(p => p.Support)?.Recall ?? double.NaN,
         };
+        if (!calibrated)
+        {
+            classification.Remove("log_loss");
+            classification.Remove("ece");
+        }
+        return classification;
     }
 
     /// <summary>
@@ -303,6 +320,14 @@ public static class Trainer
             ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
             ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),
         };
+    }
+
+    /// <summary>A metric-learning model's class centres, from its embeddings of the (standardized) training rows, without dropout.</summary>
+    private static void FitEmbeddingHead(Model model, LossBinding binding, Dataset standardizedTrain)
+    {
+        if (binding.Embedding == EmbeddingInputs.None) return;
+        double[] embeddings = model.Forward(standardizedTrain.Features, standardizedTrain.Rows).ToArray();
+        model.Embedding = EmbeddingHead.Fit(embeddings, binding.Outputs, standardizedTrain.Targets, standardizedTrain.Classes, binding.Metric);
     }
 
     private static Tensor? Penalty(IReadOnlyList<Parameter> parameters, double l1, double l2)

@@ -93,6 +93,33 @@ public sealed class TrainCommandTests
         Assert.Contains("no such model file", error);
     }
 
+    [Fact]
+    public void A_metric_learning_model_trains_saves_evaluates_and_exports()
+    {
+        string dir = Directory.CreateTempSubdirectory("losslab-embedding-cli").FullName;
+        string model = Path.Combine(dir, "iris.json"), onnx = Path.Combine(dir, "iris.onnx");
+        var (code, output, _) = Run("train", "--data", Datasets.PathOf("iris"), "--loss", "triplet_margin_loss", "--embedding-dim", "6",
+            "--hidden", "8", "--epochs", "20", "--lr", "0.01", "--save", model);
+        Assert.Equal(0, code);
+        Assert.Contains("Linear(8 → 6) → nearest class centre (euclidean distance)", output);
+        Assert.Contains("test roc_auc", output);
+        Assert.DoesNotContain("log_loss", output);
+        var (evalCode, evalOut, _) = Run("evaluate", "--model", model, "--data", Datasets.PathOf("iris"), "--loss", "triplet_margin_loss", "--loss", "cross_entropy");
+        Assert.Equal(0, evalCode);
+        Assert.Matches(@"loss triplet_margin_loss +\d", evalOut);
+        Assert.Contains("cross_entropy                n/a (the model outputs an embedding, not class scores)", evalOut);
+        Assert.Contains("accuracy", evalOut);
+        Assert.Equal(0, Run("export", "--model", model, "--out", onnx).Code);
+        // A plain model is not scored by an embedding loss.
+        string plain = Path.Combine(dir, "plain.json");
+        Assert.Equal(0, Run("train", "--data", Datasets.PathOf("iris"), "--epochs", "1", "--hidden", "4", "--save", plain).Code);
+        Assert.Contains("supcon_loss                  n/a (it scores embeddings; the model outputs class scores)",
+            Run("evaluate", "--model", plain, "--data", Datasets.PathOf("iris"), "--loss", "supcon_loss").Out);
+        var (regression, _, error) = Run("train", "--data", Datasets.PathOf("diabetes"), "--loss", "circle_loss", "--epochs", "1");
+        Assert.Equal(2, regression);
+        Assert.Contains("needs a binary or multiclass target", error);
+    }
+
     [Theory]
     [InlineData("--data", "/no/such.csv")]
     [InlineData("--loss", "nope")]
@@ -100,6 +127,7 @@ public sealed class TrainCommandTests
     [InlineData("--lr", "-1")]
     [InlineData("--loss", "gaussian_nll_loss")]
     [InlineData("--loss", "expr:mean(input")]
+    [InlineData("--embedding-dim", "0")]
     public void Bad_arguments_are_one_line_errors_with_exit_code_2(string option, string value)
     {
         string[] args = option == "--data" ? ["train", option, value] : ["train", "--data", Datasets.PathOf("iris"), option, value];

@@ -1,0 +1,244 @@
+using System.Text.Json.Nodes;
+using LossLab.Autograd;
+using LossLab.Data;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+using LossLab.Training;
+
+namespace LossLab.Tests.Training;
+
+/// <summary>
+/// Metric-learning losses train an embedding from class labels: the batch is mined into pairs or triplets where the
+/// loss needs them, classes are read off by the nearest class centre, and the model saves, loads and reports that.
+/// </summary>
+public sealed class EmbeddingTrainingTests
+{
+    private static readonly Dictionary<string, object?> NoOptions = [];
+
+    [Theory]
+    [InlineData("circle_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("supcon_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("ntxent_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("multi_similarity_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("contrastive_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("keras.circle", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
+    [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
+    [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
+    [InlineData("cosine_embedding_loss", EmbeddingInputs.Pairs, EmbeddingMetric.Cosine)]
+    public void Metric_learning_losses_bind_to_an_embedding(string loss, EmbeddingInputs inputs, EmbeddingMetric metric)
+    {
+        var binding = new LossBinding(LossRegistry.Default.Get(loss), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 7);
+        Assert.Equal((inputs, metric, 7), (binding.Embedding, binding.Metric, binding.Outputs));
+    }
+
+    [Fact]
+    public void The_metric_follows_the_options_and_other_losses_are_not_embeddings()
+    {
+        LossBinding Bind(string loss, string option, object value)
+            => new(LossRegistry.Default.Get(loss), new Dictionary<string, object?> { [option] = value }, TaskKind.Multiclass, 3, null);
+        Assert.Equal(EmbeddingMetric.Cosine, Bind("triplet_margin_with_distance_loss", "distance_function", "cosine_distance").Metric);
+        Assert.Equal(EmbeddingMetric.Euclidean, Bind("contrastive_loss", "normalize_embeddings", false).Metric);
+        foreach (string other in new[] { "cross_entropy", "hinge_embedding_loss", "multi_margin_loss" })
+        {
+            Assert.Equal(EmbeddingInputs.None, LossBinding.EmbeddingInputsOf(LossRegistry.Default.Get(other)));
+        }
+    }
+
+    [Fact]
+    public void An_embedding_loss_needs_class_labels_and_takes_no_class_weights()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => new LossBinding(LossRegistry.Default.Get("circle_loss"), NoOptions, TaskKind.Regression, 0, null));
+        Assert.Contains("binary or multiclass target, not regression", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => new LossBinding(LossRegistry.Default.Get("triplet_margin_loss"), NoOptions, TaskKind.Multiclass, 3, [1, 2, 3]));
+        Assert.Contains("no class weights", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => new LossBinding(LossRegistry.Default.Get("supcon_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 0));
+        Assert.Contains("at least 1, got 0", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Batch_hard_mining_takes_the_farthest_positive_and_the_nearest_negative()
+    {
+        // 1-D embeddings; row 5 is alone in its class: no positive, so no anchor (it is too far to be anyone's negative).
+        double[] x = [0, 1, 5, 6, 10, 20];
+        double[] labels = [0, 0, 1, 1, 0, 2];
+        var (a, p, n) = EmbeddingBatch.HardTriplets(x, 1, labels, EmbeddingMetric.Euclidean);
+        Assert.Equal([0, 1, 2, 3, 4], a);
+        Assert.Equal([4, 4, 3, 2, 0], p);
+        Assert.Equal([2, 2, 1, 4, 3], n);
+        // Ties go to the lowest index: rows 1 and 2 are both 1 away from row 0.
+        (a, p, n) = EmbeddingBatch.HardTriplets([0, 1, -1, 1], 1, [0, 1, 1, 0], EmbeddingMetric.Euclidean);
+        Assert.Equal((0, 3, 1), (a[0], p[0], n[0]));
+        // One class in the batch: no triplet at all.
+        Assert.Empty(EmbeddingBatch.HardTriplets([0, 1, 2], 1, [4, 4, 4], EmbeddingMetric.Euclidean).Anchors);
+        Assert.Throws<LossArgumentException>(() => EmbeddingBatch.HardTriplets([0, 1, 2], 2, [0, 1, 0], EmbeddingMetric.Euclidean));
+    }
+
+    [Fact]
+    public void Cosine_mining_ignores_each_rows_length()
+    {
+        double[] x = [1, 0, 0.9, 0.1, 0.1, 1, 0, 1, 0.7, 0.7];
+        double[] labels = [0, 0, 1, 1, 0];
+        var mined = EmbeddingBatch.HardTriplets(x, 2, labels, EmbeddingMetric.Cosine);
+        double[] scaled = [.. x.Select((v, i) => v * (1 + 37 * (i / 2)))];
+        var again = EmbeddingBatch.HardTriplets(scaled, 2, labels, EmbeddingMetric.Cosine);
+        Assert.Equal(mined.Anchors, again.Anchors);
+        Assert.Equal(mined.Positives, again.Positives);
+        Assert.Equal(mined.Negatives, again.Negatives);
+        Assert.NotEqual(mined.Negatives, EmbeddingBatch.HardTriplets(scaled, 2, labels, EmbeddingMetric.Euclidean).Negatives);
+    }
+
+    [Fact]
+    public void Pairs_cover_every_unordered_pair_with_its_sign()
+    {
+        var (first, second, targets) = EmbeddingBatch.Pairs([0, 0, 1]);
+        Assert.Equal([0, 0, 1], first);
+        Assert.Equal([1, 2, 2], second);
+        Assert.Equal([1.0, -1, -1], targets);
+        Assert.Empty(EmbeddingBatch.Pairs([3]).First);
+    }
+
+    [Fact]
+    public void Gathered_rows_scatter_their_gradient_back()
+    {
+        Tensor x = Tensor.FromArray([1, 2, 3, 4, 5, 6], [3, 2], DType.Float64, requiresGrad: true);
+        Tensor rows = EmbeddingBatch.Rows(x, [2, 0, 2]);
+        Assert.Equal([5.0, 6, 1, 2, 5, 6], rows.ToArray());
+        Ops.Sum(rows).Backward();
+        Assert.Equal([1.0, 1, 0, 0, 2, 2], x.Grad!.ToArray());
+    }
+
+    /// <summary>The loss of a batch, as the trainer computes it, checked against central differences in double.</summary>
+    [Theory]
+    [InlineData("triplet_margin_loss")]
+    [InlineData("cosine_embedding_loss")]
+    [InlineData("keras.circle")]
+    [InlineData("supcon_loss")]
+    public void The_mined_batch_loss_has_the_gradient_of_its_value(string loss)
+    {
+        var binding = new LossBinding(LossRegistry.Default.Get(loss), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 3);
+        var r = new Random(5);
+        double[] values = [.. Enumerable.Range(0, 8 * 3).Select(_ => r.NextDouble() * 2 - 1)];
+        double[] labels = [0, 1, 2, 0, 1, 2, 0, 1];
+        double Value(double[] v) => binding.Compute(Tensor.FromArray(v, [8, 3], DType.Float64), labels).Item();
+        Tensor x = Tensor.FromArray(values, [8, 3], DType.Float64, requiresGrad: true);
+        binding.Compute(x, labels).Backward();
+        double[] analytic = x.Grad!.ToArray();
+        Assert.Contains(analytic, g => g != 0);
+        for (int i = 0; i < values.Length; i++)
+        {
+            double[] up = (double[])values.Clone(), down = (double[])values.Clone();
+            up[i] += 1e-6;
+            down[i] -= 1e-6;
+            double numeric = (Value(up) - Value(down)) / 2e-6;
+            Assert.True(Math.Abs(numeric - analytic[i]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"{loss} [{i}]: analytic {analytic[i]}, numeric {numeric}");
+        }
+    }
+
+    [Fact]
+    public void A_batch_of_one_class_gives_zero_loss_and_zero_gradient()
+    {
+        var binding = new LossBinding(LossRegistry.Default.Get("triplet_margin_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 2);
+        Tensor x = Tensor.FromArray([1, 2, 3, 4], [2, 2], DType.Float64, requiresGrad: true);
+        Tensor value = binding.Compute(x, [1, 1]);
+        Assert.Equal(0, value.Item());
+        value.Backward();
+        Assert.All(x.Grad!.ToArray(), g => Assert.Equal(0, g));
+        var e = Assert.Throws<LossArgumentException>(() => binding.Compute(x, [1, 1, 0]));
+        Assert.Contains("do not match 3 labels", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_head_classifies_by_the_nearest_class_centre()
+    {
+        // Class 1 has no row: no centre, never predicted, score 0.
+        double[] e = [0, 0, 2, 0, 10, 10, 12, 10];
+        EmbeddingHead head = EmbeddingHead.Fit(e, 2, [0, 0, 2, 2], 3, EmbeddingMetric.Euclidean);
+        Assert.Equal([1.0, 0], head.Centroids[0]!);
+        Assert.Null(head.Centroids[1]);
+        Assert.Equal([11.0, 10], head.Centroids[2]!);
+        double[] s = head.Scores([1, 1, 9, 9]);
+        Assert.Equal(0, s[1]);
+        Assert.Equal(1, s[0] + s[2], 12);
+        Assert.Equal([0, 2], head.Classify([1, 1, 9, 9]));
+        Assert.Equal(Math.Exp(-Math.Sqrt(1)) / (Math.Exp(-Math.Sqrt(1)) + Math.Exp(-Math.Sqrt(181))), s[0], 12);
+
+        // Cosine: the centre is the normalized mean of normalized rows, so a row's length does not matter.
+        EmbeddingHead cosine = EmbeddingHead.Fit([1, 0, 100, 0, 0, 3], 2, [0, 0, 1], 2, EmbeddingMetric.Cosine);
+        Assert.Equal([1.0, 0], cosine.Centroids[0]!);
+        Assert.Equal(cosine.Scores([0.2, 0.1]), cosine.Scores([200, 100]));
+
+        EmbeddingHead back = EmbeddingHead.FromJson(JsonNode.Parse(head.ToJson().ToJsonString())!);
+        Assert.Equal(head.Scores(e), back.Scores(e));
+        Assert.Throws<FormatException>(() => EmbeddingHead.FromJson(JsonNode.Parse("""{"metric":"manhattan","dimension":2,"centroids":[[1,2]]}""")!));
+        Assert.Throws<ArgumentOutOfRangeException>(() => EmbeddingHead.Fit(e, 2, [0, 0, 3, 0], 3, EmbeddingMetric.Euclidean));
+        Assert.Throws<ArgumentException>(() => EmbeddingHead.Fit(e, 3, [0, 0], 3, EmbeddingMetric.Euclidean));
+        Assert.All(head.Scores([double.NaN, 0]), v => Assert.True(double.IsNaN(v)));
+    }
+
+    [Theory]
+    [InlineData("supcon_loss")]
+    [InlineData("triplet_margin_loss")]
+    [InlineData("cosine_embedding_loss")]
+    public void Iris_trains_to_a_useful_embedding_that_saves_and_loads(string loss)
+    {
+        Dataset iris = Datasets.Load("iris");
+        TrainingResult r = Trainer.Train(iris, new TrainingOptions { Loss = loss, Hidden = [16], EmbeddingDimension = 8, Epochs = 40, LearningRate = 0.01, Seed = 2 });
+        Assert.NotNull(r.Model.Embedding);
+        Assert.Equal(8, r.Model.Outputs);
+        Assert.True(r.Test["accuracy"] >= 0.85, $"{loss}: test accuracy {r.Test["accuracy"]}");
+        Assert.True(r.Test["roc_auc"] >= 0.9, $"{loss}: test ROC-AUC {r.Test["roc_auc"]}");
+        // Scores rank but are not probabilities: the metrics that read them as probabilities are left out.
+        Assert.False(r.Test.ContainsKey("log_loss"));
+        Assert.False(r.History[^1].Validation.ContainsKey("ece"));
+        Assert.Contains("nearest class centre", r.Model.Describe(), StringComparison.Ordinal);
+
+        string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-embedding").FullName, "model.json");
+        r.Model.Save(path);
+        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(path))!["version"]!.GetValue<int>());
+        Model loaded = Model.Load(path);
+        Assert.Equal(r.Model.Predict(iris), loaded.Predict(iris));
+        Assert.Equal(r.Model.Embed(iris), loaded.Embed(iris));
+        Assert.Equal(iris.Rows * 8, loaded.Embed(iris).Length);
+    }
+
+    [Fact]
+    public void Plain_models_keep_format_version_1_and_have_no_embedding()
+    {
+        Dataset iris = Datasets.Load("iris");
+        Model model = Trainer.Train(iris, new TrainingOptions { Hidden = [4], Epochs = 2 }).Model;
+        Assert.Null(model.Embedding);
+        Assert.Equal(1, model.ToJson()["version"]!.GetValue<int>());
+        Assert.Throws<InvalidOperationException>(() => model.Embed(iris));
+    }
+
+    [Fact]
+    public void A_head_that_does_not_fit_the_network_is_a_clear_load_error()
+    {
+        Dataset iris = Datasets.Load("iris");
+        Model model = Trainer.Train(iris, new TrainingOptions { Loss = "circle_loss", Hidden = [4], EmbeddingDimension = 5, Epochs = 2 }).Model;
+        JsonObject json = model.ToJson();
+        json["embedding"]!["dimension"] = 4;
+        json["embedding"]!["centroids"] = new JsonArray(new JsonArray(1, 2, 3, 4));
+        string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-embedding").FullName, "bad.json");
+        File.WriteAllText(path, json.ToJsonString());
+        var e = Assert.Throws<DataFormatException>(() => Model.Load(path));
+        Assert.Contains("does not fit the model", e.Message, StringComparison.Ordinal);
+        json["version"] = 3;
+        File.WriteAllText(path, json.ToJsonString());
+        Assert.Contains("version 3 is not supported", Assert.Throws<DataFormatException>(() => Model.Load(path)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_comparison_leaves_out_what_an_arm_does_not_measure()
+    {
+        Dataset iris = Datasets.Load("iris");
+        ComparisonResult result = Comparison.Run(iris, ["cross_entropy", "circle_loss"], [Nn.Activation.ReLU], 1,
+            new TrainingOptions { Hidden = [8], Epochs = 3 });
+        Assert.True(result.Arms[0].Metrics.ContainsKey("log_loss"));
+        Assert.False(result.Arms[1].Metrics.ContainsKey("log_loss"));
+        Assert.True(result.Arms[1].VersusFirst.ContainsKey("accuracy"));
+        Assert.False(result.Arms[1].VersusFirst.ContainsKey("log_loss"));
+    }
+}
