@@ -194,7 +194,8 @@ internal static class TrainCommand
                 ["l1"] = o.L1, ["l2"] = o.L2, ["weight_decay"] = o.WeightDecay, ["dropout"] = o.Dropout, ["clip_norm"] = o.ClipNorm,
                 ["class_weights"] = o.ClassWeights.ToString().ToLowerInvariant(), ["oversample"] = o.Oversample, ["early_stopping"] = o.EarlyStopping,
                 ["seed"] = o.Seed, ["test_fraction"] = o.TestFraction, ["validation_fraction"] = o.ValidationFraction,
-                ["model"] = r.Model.Network.Describe(),
+                ["model"] = r.Model.Describe(),
+                ["embedding_dim"] = r.Model.Embedding is null ? null : r.Model.Embedding.Dimension,
             },
             ["history"] = new JsonArray([.. r.History.Select(e => (JsonNode)new JsonObject
             {
