@@ -57,6 +57,8 @@ public sealed class OnnxExportTests
     [InlineData("iris", "multi_margin_loss", "Sigmoid")]
     [InlineData("diabetes", null, "ReLU")]
     [InlineData("diabetes", "gaussian_nll_loss", "Tanh")]
+    [InlineData("diabetes", "poisson_nll_loss", "ReLU")]
+    [InlineData("iris", "keras.categorical_crossentropy", "ReLU")]
     public void Onnx_runtime_predictions_match_losslab_on_every_row(string name, string? loss, string activation)
     {
         Dataset data = CsvLoader.Load(DataPath(name));

@@ -38,6 +38,11 @@ internal static class EvaluateCommand
                     console.Out.WriteLine($"  loss {name,-28} n/a ({(model.Embedding is null ? "it scores embeddings; the model outputs class scores" : "the model outputs an embedding, not class scores")})");
                     continue;
                 }
+                if (binding.LogLink && model.Link != OutputLink.Log)
+                {
+                    console.Out.WriteLine($"  loss {name,-28} n/a (it scores log-rates; the model predicts values)");
+                    continue;
+                }
                 if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1))
                 {
                     console.Out.WriteLine($"  loss {name,-28} n/a (needs {binding.Outputs} outputs; the model has {model.Outputs})");

@@ -20,7 +20,8 @@ public enum ClassWeighting
 /// </summary>
 public sealed class LossBinding
 {
-    private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeEmbeddingLoss", "HingeLoss", "PerceptronLoss"];
+    /// <summary>Losses of ±1 labels: 0/1 targets (and one-hot rows) are mapped to −1/+1.</summary>
+    private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeLoss", "PerceptronLoss"];
 
     /// <summary>The names a loss gives its targets; the other input takes the model's output.</summary>
     private static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];
@@ -69,6 +70,7 @@ public sealed class LossBinding
             throw new LossArgumentException(LossErrorCode.UnsupportedOption,
                 $"{descriptor.Name} predicts a mean and a variance: it needs a regression target (use --task regression on numeric targets)");
         }
+        TaskFit.Check(descriptor, task);
         if (descriptor.Inputs.Count != 2 && !varianceHead)
         {
             throw new LossArgumentException(LossErrorCode.UnsupportedOption,
@@ -80,16 +82,18 @@ public sealed class LossBinding
         TargetName = descriptor.Inputs[t].Name;
         VarianceName = varianceHead ? descriptor.Inputs[2].Name : null;
         InputKind targetKind = descriptor.Inputs[t].Kind;
-        IndexTargets = task is TaskKind.Binary or TaskKind.Multiclass && targetKind is InputKind.Indices or InputKind.IndicesOrFloating;
-        LabelLists = task == TaskKind.Multilabel && targetKind == InputKind.Indices;
-        if (task == TaskKind.Multilabel && targetKind == InputKind.IndicesOrFloating && descriptor.Family != LossFamily.Custom)
+        // multilabel_margin_loss takes each row's labels as an index list; a single-label row is a list of one.
+        LabelLists = task != TaskKind.Regression && targetKind == InputKind.Indices && descriptor.Task == LossTask.MultilabelClassification;
+        IndexTargets = task is TaskKind.Binary or TaskKind.Multiclass && targetKind is InputKind.Indices or InputKind.IndicesOrFloating && !LabelLists;
+        if (task == TaskKind.Multilabel && targetKind is InputKind.IndicesOrFloating or InputKind.Indices && !LabelLists && descriptor.Family != LossFamily.Custom)
         {
             throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} is single-label; for multilabel data use binary_cross_entropy_with_logits, multilabel_soft_margin_loss, multilabel_margin_loss or sigmoid_focal_loss");
         }
         Outputs = task switch
         {
             TaskKind.Regression => varianceHead ? 2 : 1,
-            TaskKind.Binary => IndexTargets && descriptor.Family != LossFamily.Custom ? 2 : 1,
+            // Binary data: one logit for the losses of a binary or per-label output, two (a class axis) for the others.
+            TaskKind.Binary => (IndexTargets || LabelLists || TaskFit.NeedsClassAxis(descriptor)) && descriptor.Family != LossFamily.Custom ? 2 : 1,
             _ => classes,   // multiclass: C logits; multilabel: one logit per label
         };
         if (task == TaskKind.Binary && descriptor.Family == LossFamily.Custom) Outputs = 2;   // expressions see logits (N, 2) and indices
@@ -124,7 +128,26 @@ public sealed class LossBinding
         }
         Loss = descriptor.Create(opts);
         Options = opts;
+        LossOptions parsed = descriptor.ParseOptions(opts);
+        Form = TaskFit.FormOf(descriptor, parsed, task);
+        // One-vs-rest losses (binary and per-label ones) take a sigmoid per output; the others a softmax over the classes.
+        _perOutput = Outputs == 1 || task == TaskKind.Multilabel || descriptor.Task is LossTask.BinaryClassification or LossTask.MultilabelClassification;
+        _logTargets = descriptor.Name == "KLDivergence" && parsed.Bool("log_target");
+        _signTargets = SignLabels.Contains(descriptor.Name);
+        // A count loss trains a log-rate: the canonical link of the Poisson likelihood, positive whatever the weights.
+        LogLink = task == TaskKind.Regression && descriptor.Task == LossTask.CountRegression;
+        _rates = LogLink && !(descriptor.Name == "PoissonNllLoss" && parsed.Bool("log_input"));
     }
+
+    /// <summary>True for a count-regression loss (Poisson): the model's output is a log-rate, its prediction exp(output).</summary>
+    public bool LogLink { get; }
+
+    private readonly bool _rates;
+
+    /// <summary>What the loss's prediction input receives: the model's raw outputs, their probabilities or log-probabilities.</summary>
+    public PredictionForm Form { get; }
+
+    private readonly bool _perOutput, _logTargets, _signTargets;
 
     public LossDescriptor Descriptor { get; }
 
@@ -173,11 +196,19 @@ public sealed class LossBinding
         }
         else
         {
-            inputs[InputName] = Outputs == 1 ? Ops.Reshape(output, -1) : output;
+            inputs[InputName] = Shaped(Outputs == 1 ? Ops.Reshape(output, -1) : output);
         }
         Tensor value = Loss.Apply(inputs);
         return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
     }
+
+    /// <summary>The model's raw outputs in the <see cref="Form"/> the loss takes (with their gradient).</summary>
+    private Tensor Shaped(Tensor scores) => Form switch
+    {
+        PredictionForm.Probabilities => _perOutput ? Ops.Sigmoid(scores) : Ops.Softmax(scores, scores.Shape.Rank - 1),
+        PredictionForm.LogProbabilities => _perOutput ? -Ops.Softplus(-scores) : Ops.LogSoftmax(scores, scores.Shape.Rank - 1),
+        _ => _rates ? Ops.Exp(scores) : scores,
+    };
 
     /// <summary>
     /// A metric-learning loss on a batch of embeddings (N, D) and labels: the labels themselves, the batch-hard
@@ -261,15 +292,16 @@ public sealed class LossBinding
     /// </summary>
     /// <exception cref="InvalidOperationException">For a metric-learning loss, whose model outputs an embedding: its classes come from the model's <see cref="EmbeddingHead"/>.</exception>
     public double[] Predict(Tensor output) => Embedding == EmbeddingInputs.None
-        ? Predict(output, Task, Outputs)
+        ? Predict(output, Task, Outputs, LogLink ? OutputLink.Log : OutputLink.Identity)
         : throw new InvalidOperationException($"{Descriptor.Name} trains an embedding, not class scores: classes come from the model's nearest-centroid head (Model.Predict)");
 
     /// <summary>
     /// The head shared with <see cref="Model.Predict"/>: what a model's raw outputs (N, outputs) mean for its task.
     /// A regression model of two outputs has a variance; its predictions are the first column.
     /// </summary>
-    internal static double[] Predict(Tensor output, TaskKind task, int outputs)
+    internal static double[] Predict(Tensor output, TaskKind task, int outputs, OutputLink link)
     {
+        if (task == TaskKind.Regression && link == OutputLink.Log) return [.. output.ToArray().Select(Math.Exp)];
         if (task == TaskKind.Regression) return outputs == 2 ? Column(output, 0).ToArray() : output.ToArray();
         double[] o = output.ToArray();
         if (task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];
@@ -279,10 +311,18 @@ public sealed class LossBinding
 
     private Tensor EncodeTargets(ReadOnlySpan<double> targets)
     {
+        if (LabelLists && Task != TaskKind.Multilabel)
+        {
+            // A class label as a label list of one: (y, −1, −1, …).
+            var one = new long[targets.Length * Outputs];
+            Array.Fill(one, -1);
+            for (int i = 0; i < targets.Length; i++) one[i * Outputs] = (long)targets[i];
+            return Tensor.FromData(TensorData.FromArray(one, targets.Length, Outputs));
+        }
         if (Task == TaskKind.Multilabel)
         {
             int rows = targets.Length / Classes;
-            if (!LabelLists) return Tensor.FromArray(targets.ToArray(), [rows, Classes], DType.Float32);
+            if (!LabelLists) return Tensor.FromArray([.. targets.ToArray().Select(t => _signTargets ? 2 * t - 1 : t)], [rows, Classes], DType.Float32);
             var lists = new long[targets.Length];
             for (int i = 0; i < rows; i++)
             {
@@ -295,13 +335,12 @@ public sealed class LossBinding
         int n = targets.Length;
         if (Task == TaskKind.Regression) return Tensor.FromArray(targets.ToArray(), [n], DType.Float32);
         if (IndexTargets) return Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), n));
-        if (Outputs == 1)
-        {
-            bool signs = SignLabels.Contains(Descriptor.Name);
-            return Tensor.FromArray([.. targets.ToArray().Select(t => signs ? 2 * t - 1 : t)], [n], DType.Float32);
-        }
+        if (Outputs == 1) return Tensor.FromArray([.. targets.ToArray().Select(t => _signTargets ? 2 * t - 1 : t)], [n], DType.Float32);
+        // One-hot rows: ±1 for the losses of sign labels (one-vs-rest margins), log(one-hot) = (0, −∞) for log targets.
+        double off = _signTargets ? -1 : _logTargets ? double.NegativeInfinity : 0, on = _logTargets ? 0 : 1;
         var onehot = new double[n * Classes];
-        for (int i = 0; i < n; i++) onehot[i * Classes + (int)targets[i]] = 1;
+        Array.Fill(onehot, off);
+        for (int i = 0; i < n; i++) onehot[i * Classes + (int)targets[i]] = on;
         return Tensor.FromArray(onehot, [n, Classes], DType.Float32);
     }
 

@@ -6,6 +6,16 @@ using LossLab.Nn;
 
 namespace LossLab.Training;
 
+/// <summary>How a regression model's raw output becomes its prediction.</summary>
+public enum OutputLink
+{
+    /// <summary>The output is the prediction.</summary>
+    Identity,
+
+    /// <summary>The output is a log-rate and the prediction its exponential (a count model trained with a Poisson loss).</summary>
+    Log,
+}
+
 /// <summary>
 /// A trained network with everything needed to predict on raw rows: the standardizer fitted on the training split,
 /// the task, the class names and the output head (softmax, sigmoid or identity).
@@ -13,7 +23,7 @@ namespace LossLab.Training;
 public sealed class Model
 {
     public const string Format = "losslab-model";
-    /// <summary>The newest format version: 2 adds a metric-learning model's embedding head (plain models still write 1).</summary>
+    /// <summary>The newest format version: 2 adds a metric-learning model's embedding head and a count model's log link (other models still write 1).</summary>
     public const int Version = 2;
 
     public Model(Sequential network, TaskKind task, IReadOnlyList<string> classNames, Standardizer standardizer, IReadOnlyList<string> featureNames, string targetName, string lossName, int outputs)
@@ -52,6 +62,9 @@ public sealed class Model
     /// </summary>
     public EmbeddingHead? Embedding { get; internal set; }
 
+    /// <summary>How a regression model's output becomes its prediction: <see cref="OutputLink.Log"/> for a count model.</summary>
+    public OutputLink Link { get; internal set; }
+
     /// <summary>
     /// How to read new data for this model (<see cref="CsvLoader.Load(string, CsvOptions?)"/>): its target column and
     /// task, its feature columns by name (one-hot columns from training's categories) and its classes, so that a file
@@ -74,7 +87,7 @@ public sealed class Model
 
     /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression (the means, for a model with a variance), on raw (unscaled) data.</summary>
     /// <remarks>A metric-learning model gives its nearest-centroid scores (<see cref="EmbeddingHead.Scores"/>): they rank, they are not calibrated.</remarks>
-    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs);
+    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs, Link);
 
     /// <summary>The layers, and for a metric-learning model the classifier on its embeddings.</summary>
     public string Describe() => Embedding is EmbeddingHead h
@@ -137,7 +150,7 @@ public sealed class Model
         return new JsonObject
         {
             ["format"] = Format,
-            ["version"] = Embedding is null ? 1 : Version,
+            ["version"] = Embedding is null && Link == OutputLink.Identity ? 1 : Version,
             ["task"] = Task.ToString(),
             ["loss"] = LossName,
             ["outputs"] = Outputs,
@@ -148,6 +161,7 @@ public sealed class Model
             ["standardizer"] = new JsonObject { ["mean"] = Numbers(Standardizer.Mean), ["std"] = Numbers(Standardizer.Std) },
             ["layers"] = layers,
             ["embedding"] = Embedding?.ToJson(),
+            ["link"] = Link == OutputLink.Log ? "log" : null,
         };
     }
 
@@ -191,6 +205,12 @@ public sealed class Model
                 [.. root["classes"]!.AsArray().Select(c => c!.GetValue<string>())], standardizer,
                 [.. root["features"]!.AsArray().Select(c => c!.GetValue<string>())], root["target"]!.GetValue<string>(),
                 root["loss"]?.GetValue<string>() ?? "", root["outputs"]!.GetValue<int>());
+            model.Link = root["link"]?.GetValue<string>() switch
+            {
+                null => OutputLink.Identity,
+                "log" => OutputLink.Log,
+                string other => throw new DataFormatException($"{path}: unknown output link '{other}'"),
+            };
             if (root["embedding"] is JsonNode head)
             {
                 model.Embedding = EmbeddingHead.FromJson(head);

@@ -91,6 +91,10 @@ public static class OnnxExport
             string variance = graph.Node("Exp", [graph.Node("MatMul", [x, "pick_log_variance"], "log_variance")], "variance");
             x = graph.Node("Concat", [mean, variance], "output", ("axis", 1L));
         }
+        else if (model.Link == OutputLink.Log)
+        {
+            x = graph.Node("Exp", [x], "output");   // a count model's log-rate → its rate
+        }
         else
         {
             x = graph.Node("Identity", [x], "output");

@@ -122,8 +122,11 @@ public static class Trainer
             : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
         var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
         Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
-        if (train.Task == TaskKind.Regression) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null);
-        var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs);
+        if (train.Task == TaskKind.Regression) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null, binding.LogLink);
+        var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs)
+        {
+            Link = binding.LogLink ? OutputLink.Log : OutputLink.Identity,
+        };
 
         IReadOnlyList<Parameter> parameters = network.Parameters;
         IOptimizer optimizer = CreateOptimizer(options);
@@ -239,6 +242,12 @@ public static class Trainer
         Tensor output = model.Forward(standardized.Features, standardized.Rows);
         // A model with a variance scored by a loss of the mean alone (mse_loss...): its first column is the prediction.
         if (model.HasVariance && binding.VarianceName is null && binding.Outputs == 1) output = LossBinding.Column(output, 0);
+        // A count model scored by a loss of values (mse_loss...): its predictions are the rates, exp(output).
+        if (model.Link == OutputLink.Log && !binding.LogLink) output = Ops.Exp(output);
+        if (model.Link == OutputLink.Identity && binding.LogLink && model.Task == TaskKind.Regression)
+        {
+            throw new InvalidOperationException($"{binding.Descriptor.Name} scores log-rates, and this model predicts values (trained with {model.LossName})");
+        }
         double loss = binding.Compute(output, standardized.Targets).Item();
         double[]? variances = binding.VarianceName is null ? null : LossBinding.Variance(output).ToArray();
         if (binding.Embedding != EmbeddingInputs.None && model.Embedding is null)
@@ -378,17 +387,19 @@ public static class Trainer
     };
 
     /// <summary>
-    /// A regression model starts from the training targets' mean (its head's bias), and a model with a variance output
-    /// also from their log-variance, so that neither has to travel from 0 at the optimizer's step size. Diabetes's
+    /// A regression model starts from the training targets' mean (its head's bias; a count model from its log), and a
+    /// model with a variance output also from their log-variance, so that neither has to travel from 0 at the optimizer's step size. Diabetes's
     /// targets have a mean of 152 and a log-variance of 8.7: from 0, a 40-epoch run at Adam's default 0.001 ended
     /// below the mean (R² −0.09), and until the variance arrives every residual looks like an outlier to the loss.
     /// </summary>
-    private static void StartAtTheMarginal(Sequential network, double[] targets, bool variance)
+    private static void StartAtTheMarginal(Sequential network, double[] targets, bool variance, bool logLink)
     {
         Linear head = network.Layers.OfType<Linear>().Last();
         double mean = targets.Average();
         bool single = head.Bias.DType == Numerics.DType.Float32;
-        head.Bias.Data[0] = single ? (float)mean : mean;
+        // A count model's output is a log-rate: it starts at the log of the mean count (exp(152) would overflow).
+        double start = logLink ? Math.Log(Math.Max(mean, 1e-12)) : mean;
+        head.Bias.Data[0] = single ? (float)start : start;
         if (!variance) return;
         double spread = targets.Sum(t => (t - mean) * (t - mean)) / targets.Length;
         double logVariance = Math.Log(Math.Max(spread, 1e-12));

@@ -1,0 +1,138 @@
+using LossLab.Data;
+using LossLab.Losses.Core;
+
+namespace LossLab.Training;
+
+/// <summary>What a loss's prediction input holds, and so what the trainer feeds it from the model's raw outputs.</summary>
+public enum PredictionForm
+{
+    /// <summary>Raw scores (logits, margins, values): the model's outputs as they are.</summary>
+    Scores,
+
+    /// <summary>Probabilities: the softmax of the outputs over the classes, or the sigmoid of each.</summary>
+    Probabilities,
+
+    /// <summary>Log-probabilities: the log-softmax over the classes, or log σ of each.</summary>
+    LogProbabilities,
+}
+
+/// <summary>
+/// Which catalog losses can train a model on which data, and in what form they take its outputs. A model always
+/// outputs raw scores, and its prediction head turns them into probabilities (softmax, or sigmoid per output); a loss
+/// of probabilities (BCELoss, Keras's losses without from_logits, Dice...) or of log-probabilities (NLL, KL) is fed
+/// that same transform, so that what it trains is what the head predicts. A loss that cannot mean anything on the
+/// data is refused with the reason, instead of training a model that predicts nonsense.
+/// </summary>
+public static class TaskFit
+{
+    /// <summary>Losses whose prediction input is probabilities in [0, 1] whatever their options say.</summary>
+    private static readonly HashSet<string> ProbabilityInputs =
+    [
+        "BinaryCrossEntropy", "KerasCategoricalGeneralizedCrossEntropy", "KerasDice", "KerasTversky", "KerasIoU",
+        "JensenShannonDivergence", "KerasKLDivergence",
+    ];
+
+    /// <summary>Losses whose prediction input is log-probabilities.</summary>
+    private static readonly HashSet<string> LogProbabilityInputs =
+        ["NllLoss", "KLDivergence", "OptaxKLDivergence", "ConvexKLDivergence"];
+
+    /// <summary>Losses over a class axis even on binary data: they get two outputs and one-hot targets there.</summary>
+    private static readonly HashSet<string> ClassAxisLosses = ["OptaxDiceLoss", "OptaxGeneralizedDiceLoss"];
+
+    /// <summary>Options that switch a loss from raw scores to probabilities when false.</summary>
+    private static readonly string[] ActivationOptions = ["from_logits", "apply_softmax", "apply_sigmoid"];
+
+    /// <summary>
+    /// Throws a <see cref="LossArgumentException"/> naming why <paramref name="descriptor"/> cannot train a model of
+    /// <paramref name="task"/>, if it cannot: box and sequence losses (training fits one target column per row), a
+    /// similarity to maximize, a loss of pair distances, a classification loss on a numeric target, a count loss
+    /// on class labels, a cosine loss on a one-column target. Custom expressions are the user's to judge.
+    /// </summary>
+    public static void Check(LossDescriptor descriptor, TaskKind task)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        if (descriptor.Family == LossFamily.Custom) return;
+        string name = descriptor.Name;
+        string Refuse(string why) => throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{name} {why}");
+        if (descriptor.Inputs.Any(i => i.Name.StartsWith("boxes", StringComparison.Ordinal)))
+        {
+            Refuse("compares boxes (N, 4); training fits one target column per row, so there are no boxes to compare");
+        }
+        if (descriptor.Task == LossTask.Sequence)
+        {
+            Refuse("needs sequences (batch, frames, classes) and their label sequences; training fits one target per row");
+        }
+        switch (name)
+        {
+            case "CosineSimilarity":
+                Refuse("is a similarity to maximize (+1 when parallel), not a loss to minimize; train with cosine_distance");
+                break;
+            case "HingeEmbeddingLoss":
+                Refuse("scores distances between pairs against ±1 similarity labels, not a classifier's outputs; for a margin "
+                    + "classifier use hinge_loss or soft_margin_loss, for an embedding cosine_embedding_loss or contrastive_loss");
+                break;
+            case "OptaxKLDivergenceWithLogTargets":
+                Refuse("takes log-probability targets, and a class label's one-hot has log 0 = −∞, which it does not accept; "
+                    + "train with optax.kl_divergence or kl_div");
+                break;
+        }
+        bool numeric = descriptor.Task is LossTask.Regression or LossTask.CountRegression;
+        if (task == TaskKind.Regression && !numeric)
+        {
+            Refuse($"is a {Describe(descriptor.Task)} loss: it needs class labels, and this target is numeric (regression). "
+                + "For integer class codes use --task multiclass (or binary); for a numeric target use a regression loss such as mse_loss or huber_loss");
+        }
+        if (task == TaskKind.Regression && name is "CosineDistance" or "KerasCosineSimilarity")
+        {
+            Refuse("compares the directions of vectors; a one-column regression target has no direction to compare");
+        }
+        if (task != TaskKind.Regression && name == "KerasMeanAbsolutePercentageError")
+        {
+            Refuse("divides each error by its target, and a 0 label counts its error 10⁷ times (Keras's ε); on class labels use mse_loss (the Brier score) or a classification loss");
+        }
+        if (task != TaskKind.Regression && descriptor.Task == LossTask.CountRegression)
+        {
+            Refuse("is a count-regression loss (a Poisson rate against counts); this target is class labels. "
+                + "Use it with --task regression on a count target, or a classification loss here");
+        }
+    }
+
+    /// <summary>
+    /// The form in which <paramref name="descriptor"/> takes the model's outputs on <paramref name="task"/>: its
+    /// from_logits / apply_softmax / apply_sigmoid option when it has one; probabilities for the losses of
+    /// probabilities, and for regression losses on class labels (mean squared error of the probabilities is the Brier
+    /// score); log-probabilities for NLL and the KL divergences; raw scores otherwise.
+    /// </summary>
+    public static PredictionForm FormOf(LossDescriptor descriptor, LossOptions options, TaskKind task)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(options);
+        if (descriptor.Family == LossFamily.Custom || task == TaskKind.Regression) return PredictionForm.Scores;
+        foreach (string option in ActivationOptions)
+        {
+            if (descriptor.Options.Any(o => o.Name == option)) return options.Bool(option) ? PredictionForm.Scores : PredictionForm.Probabilities;
+        }
+        if (ProbabilityInputs.Contains(descriptor.Name) || descriptor.Task == LossTask.Regression) return PredictionForm.Probabilities;
+        return LogProbabilityInputs.Contains(descriptor.Name) ? PredictionForm.LogProbabilities : PredictionForm.Scores;
+    }
+
+    /// <summary>
+    /// True when the loss works over a class axis (softmax-like: multiclass, distribution and list losses, and Optax's
+    /// multi-class Dice), so that binary data gives it two outputs and one-hot targets rather than one output.
+    /// </summary>
+    public static bool NeedsClassAxis(LossDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        return descriptor.Task is LossTask.MulticlassClassification or LossTask.Distribution or LossTask.Ranking
+            || ClassAxisLosses.Contains(descriptor.Name);
+    }
+
+    private static string Describe(LossTask task) => task switch
+    {
+        LossTask.BinaryClassification => "binary classification",
+        LossTask.MulticlassClassification => "multi-class classification",
+        LossTask.MultilabelClassification => "multi-label classification",
+        LossTask.MetricLearning => "metric-learning",
+        _ => task.ToString().ToLowerInvariant(),
+    };
+}
