@@ -58,6 +58,7 @@ public sealed class OnnxExportTests
     [InlineData("diabetes", null, "ReLU")]
     [InlineData("diabetes", "gaussian_nll_loss", "Tanh")]
     [InlineData("diabetes", "poisson_nll_loss", "ReLU")]
+    [InlineData("diabetes", "margin_ranking_loss", "ReLU")]
     [InlineData("iris", "keras.categorical_crossentropy", "ReLU")]
     public void Onnx_runtime_predictions_match_losslab_on_every_row(string name, string? loss, string activation)
     {

@@ -125,15 +125,23 @@ internal static class CompareCommand
             : throw new ArgumentException($"unknown activation '{name}'; choose {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))}");
 
     private static string Headline(IReadOnlyDictionary<string, double> test)
-        => test.TryGetValue("accuracy", out double a) ? string.Create(CultureInfo.InvariantCulture, $"accuracy {a:F4}") : string.Create(CultureInfo.InvariantCulture, $"r2 {test.GetValueOrDefault("r2"):F4}");
+        => test.TryGetValue("accuracy", out double a) ? string.Create(CultureInfo.InvariantCulture, $"accuracy {a:F4}")
+            : test.TryGetValue("r2", out double r2) ? string.Create(CultureInfo.InvariantCulture, $"r2 {r2:F4}")
+            : string.Create(CultureInfo.InvariantCulture, $"spearman {test.GetValueOrDefault("spearman"):F4}");
 
-    internal static string[] MainMetrics(Dataset data) => data.Task == TaskKind.Regression
-        ? ["r2", "rmse", "mae", "mape"]
-        : ["accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece"];
+    /// <summary>
+    /// The metrics to tabulate, the key one first. Regression: R² and the errors, unless an arm only ranks (the margin
+    /// ranking loss), where every arm is compared on Spearman's ρ and the rank metrics, which all arms report.
+    /// </summary>
+    internal static string[] MainMetrics(Dataset data, ComparisonResult result) => data.Task != TaskKind.Regression
+        ? ["accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece"]
+        : result.Arms.All(a => a.Metrics.ContainsKey("r2"))
+        ? ["r2", "rmse", "mae", "mape", "spearman"]
+        : ["spearman", "kendall_tau", "concordance", "r2", "rmse"];
 
     internal static string Table(Dataset data, ComparisonResult result, int seeds)
     {
-        string[] metrics = MainMetrics(data);
+        string[] metrics = MainMetrics(data, result);
         string key = metrics[0];
         var sb = new StringBuilder();
         sb.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{data.TargetName}: {data.Task}, {data.Rows} rows; {seeds} seed(s) per arm; test-split metrics, mean ± std (* best)"));
@@ -198,7 +206,7 @@ internal static class CompareCommand
         Directory.CreateDirectory(folder);
         var runs = new JsonArray();
         var csv = new StringBuilder("loss,activation,seed,epoch,train_loss,val_loss,val_metric\n");
-        string key = MainMetrics(data)[0];
+        string key = MainMetrics(data, result)[0];
         foreach (ArmSummary arm in result.Arms)
         {
             foreach (RunRecord r in arm.Runs)
@@ -229,7 +237,7 @@ internal static class CompareCommand
         AtomicFile.WriteAllText(Path.Combine(folder, "curves.csv"), csv.ToString());
         // The same runs as an HTML page with charts: the key metric's validation curves and the training-loss curves.
         int seeds = result.Arms.Max(a => a.Runs.Count);
-        ReportWriter.Write(folder, ComparisonReport.Records(data, options, result, MainMetrics(data), seeds),
+        ReportWriter.Write(folder, ComparisonReport.Records(data, options, result, MainMetrics(data, result), seeds),
             string.Create(CultureInfo.InvariantCulture, $"{result.Arms.Count} arm(s) compared on {data.TargetName}, {seeds} seed(s) each."), "losslab compare");
     }
 }

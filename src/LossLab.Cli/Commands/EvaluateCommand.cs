@@ -38,9 +38,9 @@ internal static class EvaluateCommand
                     console.Out.WriteLine($"  loss {name,-28} n/a ({(model.Embedding is null ? "it scores embeddings; the model outputs class scores" : "the model outputs an embedding, not class scores")})");
                     continue;
                 }
-                if (binding.LogLink && model.Link != OutputLink.Log)
+                if (binding.LogLink && model.RegressionHead != RegressionHead.LogRate || model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking)
                 {
-                    console.Out.WriteLine($"  loss {name,-28} n/a (it scores log-rates; the model predicts values)");
+                    console.Out.WriteLine($"  loss {name,-28} n/a ({(binding.LogLink ? "it scores log-rates; the model does not predict them" : "it scores values; the model's outputs only order the rows")})");
                     continue;
                 }
                 if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1))
@@ -51,7 +51,7 @@ internal static class EvaluateCommand
                 var (loss, _) = Trainer.Evaluate(model, binding, scaled);
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  loss {name,-28} {loss:G6}"));
             }
-            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null, calibrated: model.Embedding is null))
+            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null, calibrated: model.Embedding is null && model.RegressionHead != RegressionHead.Score))
             {
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-33} {value:G6}"));
             }

@@ -167,7 +167,9 @@ internal static class TrainCommand
             ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {acc:F4}")
             : result.Test.TryGetValue("r2", out double r2)
             ? string.Create(CultureInfo.InvariantCulture, $"test r2 {r2:F4}")
-            : "no test rows (--test-fraction 0)";   // every task reports accuracy or r2 when it has test rows
+            : result.Test.TryGetValue("spearman", out double rho)
+            ? string.Create(CultureInfo.InvariantCulture, $"test spearman {rho:F4}")   // a ranking model: its scores only order the rows
+            : "no test rows (--test-fraction 0)";   // every task reports accuracy, r2 or spearman when it has test rows
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained {data.TargetName} ({data.Task}, {data.Rows} rows) for {result.History.Count} epochs in {seconds:F1} s: {headline}"));
         return ExitCodes.Ok;
     }

@@ -61,6 +61,23 @@ public sealed class LossBinding
             Outputs = embeddingDimension;
             return;
         }
+        if (descriptor.Name == "MarginRankingLoss")
+        {
+            // Pairwise ranking: the model scores each row, and every pair of rows of a batch with different targets is
+            // a ranking example, y = sign(t₁ − t₂). The scores order the rows; their scale means nothing.
+            if (task != TaskKind.Regression)
+            {
+                throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                    $"{descriptor.Name} learns to order rows by a numeric target: use it with a regression target, not {task.ToString().ToLowerInvariant()}");
+            }
+            if (classWeights is not null) throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} has no class weights");
+            PairwiseRanking = true;
+            Loss = descriptor.Create(options);
+            Options = options;
+            (InputName, TargetName) = ("input1", "target");
+            Outputs = 1;
+            return;
+        }
         // A regression loss of (prediction, target, variance), GaussianNLL's, trains a model with a second output: the
         // log-variance. Its exponential is positive and scale-free: the targets' scale may be 1 or 10⁴ (softplus would
         // leave a variance of thousands in its linear range, where each optimizer step moves it by a few thousandths).
@@ -142,6 +159,12 @@ public sealed class LossBinding
     /// <summary>True for a count-regression loss (Poisson): the model's output is a log-rate, its prediction exp(output).</summary>
     public bool LogLink { get; }
 
+    /// <summary>True for the margin ranking loss: the model scores rows, and each batch's pairs of different targets train it.</summary>
+    public bool PairwiseRanking { get; }
+
+    /// <summary>What the trained model's regression output means.</summary>
+    public RegressionHead Head => PairwiseRanking ? RegressionHead.Score : LogLink ? RegressionHead.LogRate : RegressionHead.Value;
+
     private readonly bool _rates;
 
     /// <summary>What the loss's prediction input receives: the model's raw outputs, their probabilities or log-probabilities.</summary>
@@ -188,6 +211,7 @@ public sealed class LossBinding
     public Tensor Compute(Tensor output, ReadOnlySpan<double> targets)
     {
         if (Embedding != EmbeddingInputs.None) return ComputeEmbedding(output, targets);
+        if (PairwiseRanking) return ComputeRanking(output, targets);
         var inputs = new Dictionary<string, Tensor> { [TargetName] = EncodeTargets(targets) };
         if (VarianceName is not null)
         {
@@ -220,7 +244,7 @@ public sealed class LossBinding
         {
             throw new LossArgumentException(LossErrorCode.InvalidShape, $"{Descriptor.Name}: embeddings {output.Shape} do not match {targets.Length} labels");
         }
-        Tensor x = _unitEmbeddings ? EmbeddingBatch.UnitRows(output) : output;
+        Tensor x = _unitEmbeddings ? BatchMining.UnitRows(output) : output;
         var inputs = new Dictionary<string, Tensor>();
         switch (Embedding)
         {
@@ -229,20 +253,38 @@ public sealed class LossBinding
                 inputs[TargetName] = Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), targets.Length));
                 break;
             case EmbeddingInputs.Triplets:
-                var (a, p, n) = EmbeddingBatch.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);
+                var (a, p, n) = BatchMining.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);
                 if (a.Length == 0) return 0 * Ops.Sum(x);
                 (inputs[_embeddingNames[0]], inputs[_embeddingNames[1]], inputs[_embeddingNames[2]]) =
-                    (EmbeddingBatch.Rows(x, a), EmbeddingBatch.Rows(x, p), EmbeddingBatch.Rows(x, n));
+                    (BatchMining.Rows(x, a), BatchMining.Rows(x, p), BatchMining.Rows(x, n));
                 break;
             default:
-                var (first, second, signs) = EmbeddingBatch.Pairs(targets);
+                var (first, second, signs) = BatchMining.Pairs(targets, PairRule.SameClass);
                 if (first.Length == 0) return 0 * Ops.Sum(x);
-                inputs[_embeddingNames[0]] = EmbeddingBatch.Rows(x, first);
-                inputs[_embeddingNames[1]] = EmbeddingBatch.Rows(x, second);
+                inputs[_embeddingNames[0]] = BatchMining.Rows(x, first);
+                inputs[_embeddingNames[1]] = BatchMining.Rows(x, second);
                 inputs[_embeddingNames[2]] = Tensor.FromArray(signs, [signs.Length], DType.Float32);
                 break;
         }
         Tensor value = Loss.Apply(inputs);
+        return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+    }
+
+    /// <summary>The margin ranking loss over the pairs of a batch of scores (N, 1) with different targets; 0 if there is none.</summary>
+    private Tensor ComputeRanking(Tensor output, ReadOnlySpan<double> targets)
+    {
+        if (output.Shape.Rank != 2 || output.Shape[1] != 1 || output.Shape[0] != targets.Length)
+        {
+            throw new LossArgumentException(LossErrorCode.InvalidShape, $"{Descriptor.Name}: scores {output.Shape} do not match {targets.Length} targets");
+        }
+        var (first, second, order) = BatchMining.Pairs(targets, PairRule.Order);
+        if (first.Length == 0) return 0 * Ops.Sum(output);
+        Tensor value = Loss.Apply(new Dictionary<string, Tensor>
+        {
+            ["input1"] = Ops.Reshape(BatchMining.Rows(output, first), -1),
+            ["input2"] = Ops.Reshape(BatchMining.Rows(output, second), -1),
+            ["target"] = Tensor.FromArray(order, [order.Length], DType.Float32),
+        });
         return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
     }
 
@@ -292,16 +334,16 @@ public sealed class LossBinding
     /// </summary>
     /// <exception cref="InvalidOperationException">For a metric-learning loss, whose model outputs an embedding: its classes come from the model's <see cref="EmbeddingHead"/>.</exception>
     public double[] Predict(Tensor output) => Embedding == EmbeddingInputs.None
-        ? Predict(output, Task, Outputs, LogLink ? OutputLink.Log : OutputLink.Identity)
+        ? Predict(output, Task, Outputs, Head)
         : throw new InvalidOperationException($"{Descriptor.Name} trains an embedding, not class scores: classes come from the model's nearest-centroid head (Model.Predict)");
 
     /// <summary>
     /// The head shared with <see cref="Model.Predict"/>: what a model's raw outputs (N, outputs) mean for its task.
     /// A regression model of two outputs has a variance; its predictions are the first column.
     /// </summary>
-    internal static double[] Predict(Tensor output, TaskKind task, int outputs, OutputLink link)
+    internal static double[] Predict(Tensor output, TaskKind task, int outputs, RegressionHead link)
     {
-        if (task == TaskKind.Regression && link == OutputLink.Log) return [.. output.ToArray().Select(Math.Exp)];
+        if (task == TaskKind.Regression && link == RegressionHead.LogRate) return [.. output.ToArray().Select(Math.Exp)];
         if (task == TaskKind.Regression) return outputs == 2 ? Column(output, 0).ToArray() : output.ToArray();
         double[] o = output.ToArray();
         if (task == TaskKind.Multilabel) return [.. o.Select(Numerics.Stable.Sigmoid)];

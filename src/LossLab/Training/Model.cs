@@ -6,14 +6,20 @@ using LossLab.Nn;
 
 namespace LossLab.Training;
 
-/// <summary>How a regression model's raw output becomes its prediction.</summary>
-public enum OutputLink
+/// <summary>What a regression model's raw output means.</summary>
+public enum RegressionHead
 {
-    /// <summary>The output is the prediction.</summary>
-    Identity,
+    /// <summary>The output is the predicted value.</summary>
+    Value,
 
     /// <summary>The output is a log-rate and the prediction its exponential (a count model trained with a Poisson loss).</summary>
-    Log,
+    LogRate,
+
+    /// <summary>
+    /// The output is a score that orders the rows (a model trained with a pairwise ranking loss): its scale means
+    /// nothing, so only rank metrics (Spearman, Kendall, concordance) apply.
+    /// </summary>
+    Score,
 }
 
 /// <summary>
@@ -62,8 +68,8 @@ public sealed class Model
     /// </summary>
     public EmbeddingHead? Embedding { get; internal set; }
 
-    /// <summary>How a regression model's output becomes its prediction: <see cref="OutputLink.Log"/> for a count model.</summary>
-    public OutputLink Link { get; internal set; }
+    /// <summary>What a regression model's output means: a value, a count model's log-rate, or a ranking score.</summary>
+    public RegressionHead RegressionHead { get; internal set; }
 
     /// <summary>
     /// How to read new data for this model (<see cref="CsvLoader.Load(string, CsvOptions?)"/>): its target column and
@@ -87,7 +93,7 @@ public sealed class Model
 
     /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression (the means, for a model with a variance), on raw (unscaled) data.</summary>
     /// <remarks>A metric-learning model gives its nearest-centroid scores (<see cref="EmbeddingHead.Scores"/>): they rank, they are not calibrated.</remarks>
-    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs, Link);
+    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs, RegressionHead);
 
     /// <summary>The layers, and for a metric-learning model the classifier on its embeddings.</summary>
     public string Describe() => Embedding is EmbeddingHead h
@@ -150,7 +156,7 @@ public sealed class Model
         return new JsonObject
         {
             ["format"] = Format,
-            ["version"] = Embedding is null && Link == OutputLink.Identity ? 1 : Version,
+            ["version"] = Embedding is null && RegressionHead == RegressionHead.Value ? 1 : Version,
             ["task"] = Task.ToString(),
             ["loss"] = LossName,
             ["outputs"] = Outputs,
@@ -161,7 +167,7 @@ public sealed class Model
             ["standardizer"] = new JsonObject { ["mean"] = Numbers(Standardizer.Mean), ["std"] = Numbers(Standardizer.Std) },
             ["layers"] = layers,
             ["embedding"] = Embedding?.ToJson(),
-            ["link"] = Link == OutputLink.Log ? "log" : null,
+            ["regression_head"] = RegressionHead switch { RegressionHead.LogRate => "log_rate", RegressionHead.Score => "score", _ => null },
         };
     }
 
@@ -205,11 +211,12 @@ public sealed class Model
                 [.. root["classes"]!.AsArray().Select(c => c!.GetValue<string>())], standardizer,
                 [.. root["features"]!.AsArray().Select(c => c!.GetValue<string>())], root["target"]!.GetValue<string>(),
                 root["loss"]?.GetValue<string>() ?? "", root["outputs"]!.GetValue<int>());
-            model.Link = root["link"]?.GetValue<string>() switch
+            model.RegressionHead = root["regression_head"]?.GetValue<string>() switch
             {
-                null => OutputLink.Identity,
-                "log" => OutputLink.Log,
-                string other => throw new DataFormatException($"{path}: unknown output link '{other}'"),
+                null => RegressionHead.Value,
+                "log_rate" => RegressionHead.LogRate,
+                "score" => RegressionHead.Score,
+                string other => throw new DataFormatException($"{path}: unknown regression head '{other}'"),
             };
             if (root["embedding"] is JsonNode head)
             {

@@ -91,7 +91,7 @@ public static class OnnxExport
             string variance = graph.Node("Exp", [graph.Node("MatMul", [x, "pick_log_variance"], "log_variance")], "variance");
             x = graph.Node("Concat", [mean, variance], "output", ("axis", 1L));
         }
-        else if (model.Link == OutputLink.Log)
+        else if (model.RegressionHead == RegressionHead.LogRate)
         {
             x = graph.Node("Exp", [x], "output");   // a count model's log-rate → its rate
         }

@@ -76,7 +76,12 @@ public static class TaskFit
                     + "train with optax.kl_divergence or kl_div");
                 break;
         }
+        if (name == "MarginRankingLoss") return;   // ranks rows by a numeric target (LossBinding builds the pairs)
         bool numeric = descriptor.Task is LossTask.Regression or LossTask.CountRegression;
+        if (task == TaskKind.Regression && descriptor.Task == LossTask.Ranking)
+        {
+            Refuse("scores the classes of each row as a list; to order rows by a numeric target use margin_ranking_loss");
+        }
         if (task == TaskKind.Regression && !numeric)
         {
             Refuse($"is a {Describe(descriptor.Task)} loss: it needs class labels, and this target is numeric (regression). "

@@ -55,10 +55,10 @@ public static class Trainer
             : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
         var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
         Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
-        if (train.Task == TaskKind.Regression) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null, binding.LogLink);
+        if (train.Task == TaskKind.Regression && !binding.PairwiseRanking) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null, binding.LogLink);
         var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs)
         {
-            Link = binding.LogLink ? OutputLink.Log : OutputLink.Identity,
+            RegressionHead = binding.Head,
         };
 
         IReadOnlyList<Parameter> parameters = network.Parameters;
@@ -176,10 +176,14 @@ public static class Trainer
         // A model with a variance scored by a loss of the mean alone (mse_loss...): its first column is the prediction.
         if (model.HasVariance && binding.VarianceName is null && binding.Outputs == 1) output = LossBinding.Column(output, 0);
         // A count model scored by a loss of values (mse_loss...): its predictions are the rates, exp(output).
-        if (model.Link == OutputLink.Log && !binding.LogLink) output = Ops.Exp(output);
-        if (model.Link == OutputLink.Identity && binding.LogLink && model.Task == TaskKind.Regression)
+        if (model.RegressionHead == RegressionHead.LogRate && !binding.LogLink) output = Ops.Exp(output);
+        if (model.RegressionHead != RegressionHead.LogRate && binding.LogLink && model.Task == TaskKind.Regression)
         {
-            throw new InvalidOperationException($"{binding.Descriptor.Name} scores log-rates, and this model predicts values (trained with {model.LossName})");
+            throw new InvalidOperationException($"{binding.Descriptor.Name} scores log-rates, and this model does not predict them (trained with {model.LossName})");
+        }
+        if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking)
+        {
+            throw new InvalidOperationException($"{binding.Descriptor.Name} scores values, and this model's outputs only order the rows (trained with {model.LossName})");
         }
         double loss = binding.Compute(output, standardized.Targets).Item();
         double[]? variances = binding.VarianceName is null ? null : LossBinding.Variance(output).ToArray();
@@ -188,7 +192,7 @@ public static class Trainer
             throw new InvalidOperationException($"{binding.Descriptor.Name} trained an embedding: the model needs its class centres (Trainer fits them) before it can be evaluated");
         }
         double[] predictions = model.Embedding is EmbeddingHead head ? head.Scores(output.ToArray()) : binding.Predict(output);
-        var metrics = Metrics(predictions, standardized, variances, calibrated: model.Embedding is null);
+        var metrics = Metrics(predictions, standardized, variances, calibrated: model.Embedding is null && model.RegressionHead != RegressionHead.Score);
         metrics["loss"] = loss;
         return (loss, metrics);
     }
@@ -196,8 +200,10 @@ public static class Trainer
     /// <summary>
     /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... or mae, rmse, r2, mape, and
     /// with predicted <paramref name="variances"/> coverage_95: the share of targets within mean ± 1.96σ (0.95 when the
-    /// variances are calibrated). With <paramref name="calibrated"/> false (a metric-learning model's nearest-centroid
-    /// scores) the predictions only rank, and log_loss and ece, which read them as probabilities, are left out.
+    /// variances are calibrated), and the rank metrics spearman, kendall_tau and concordance (Harrell's C). With
+    /// <paramref name="calibrated"/> false the predictions only rank: a metric-learning model's nearest-centroid scores
+    /// leave out log_loss and ece, which read them as probabilities, and a ranking model's scores leave out mae, rmse,
+    /// r2 and mape, which read them as values.
     /// </summary>
     public static Dictionary<string, double> Metrics(double[] predictions, Dataset data, double[]? variances = null, bool calibrated = true)
     {
@@ -208,7 +214,11 @@ public static class Trainer
             var m = new RegressionMetrics();
             m.Update(predictions, data.Targets);
             RegressionResult r = m.Result();
-            var result = new Dictionary<string, double> { ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape };
+            RankResult ranks = RankCorrelation.Of(predictions, data.Targets);
+            var result = calibrated
+                ? new Dictionary<string, double> { ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape }
+                : [];
+            (result["spearman"], result["kendall_tau"], result["concordance"]) = (ranks.Spearman, ranks.KendallTau, ranks.Concordance);
             if (variances is not null) result["coverage_95"] = IntervalCoverage.Of(predictions, variances, data.Targets);
             return result;
         }

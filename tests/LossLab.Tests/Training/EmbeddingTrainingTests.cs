@@ -63,16 +63,16 @@ public sealed class EmbeddingTrainingTests
         // 1-D embeddings; row 5 is alone in its class: no positive, so no anchor (it is too far to be anyone's negative).
         double[] x = [0, 1, 5, 6, 10, 20];
         double[] labels = [0, 0, 1, 1, 0, 2];
-        var (a, p, n) = EmbeddingBatch.HardTriplets(x, 1, labels, EmbeddingMetric.Euclidean);
+        var (a, p, n) = BatchMining.HardTriplets(x, 1, labels, EmbeddingMetric.Euclidean);
         Assert.Equal([0, 1, 2, 3, 4], a);
         Assert.Equal([4, 4, 3, 2, 0], p);
         Assert.Equal([2, 2, 1, 4, 3], n);
         // Ties go to the lowest index: rows 1 and 2 are both 1 away from row 0.
-        (a, p, n) = EmbeddingBatch.HardTriplets([0, 1, -1, 1], 1, [0, 1, 1, 0], EmbeddingMetric.Euclidean);
+        (a, p, n) = BatchMining.HardTriplets([0, 1, -1, 1], 1, [0, 1, 1, 0], EmbeddingMetric.Euclidean);
         Assert.Equal((0, 3, 1), (a[0], p[0], n[0]));
         // One class in the batch: no triplet at all.
-        Assert.Empty(EmbeddingBatch.HardTriplets([0, 1, 2], 1, [4, 4, 4], EmbeddingMetric.Euclidean).Anchors);
-        Assert.Throws<LossArgumentException>(() => EmbeddingBatch.HardTriplets([0, 1, 2], 2, [0, 1, 0], EmbeddingMetric.Euclidean));
+        Assert.Empty(BatchMining.HardTriplets([0, 1, 2], 1, [4, 4, 4], EmbeddingMetric.Euclidean).Anchors);
+        Assert.Throws<LossArgumentException>(() => BatchMining.HardTriplets([0, 1, 2], 2, [0, 1, 0], EmbeddingMetric.Euclidean));
     }
 
     [Fact]
@@ -80,30 +80,30 @@ public sealed class EmbeddingTrainingTests
     {
         double[] x = [1, 0, 0.9, 0.1, 0.1, 1, 0, 1, 0.7, 0.7];
         double[] labels = [0, 0, 1, 1, 0];
-        var mined = EmbeddingBatch.HardTriplets(x, 2, labels, EmbeddingMetric.Cosine);
+        var mined = BatchMining.HardTriplets(x, 2, labels, EmbeddingMetric.Cosine);
         double[] scaled = [.. x.Select((v, i) => v * (1 + 37 * (i / 2)))];
-        var again = EmbeddingBatch.HardTriplets(scaled, 2, labels, EmbeddingMetric.Cosine);
+        var again = BatchMining.HardTriplets(scaled, 2, labels, EmbeddingMetric.Cosine);
         Assert.Equal(mined.Anchors, again.Anchors);
         Assert.Equal(mined.Positives, again.Positives);
         Assert.Equal(mined.Negatives, again.Negatives);
-        Assert.NotEqual(mined.Negatives, EmbeddingBatch.HardTriplets(scaled, 2, labels, EmbeddingMetric.Euclidean).Negatives);
+        Assert.NotEqual(mined.Negatives, BatchMining.HardTriplets(scaled, 2, labels, EmbeddingMetric.Euclidean).Negatives);
     }
 
     [Fact]
     public void Pairs_cover_every_unordered_pair_with_its_sign()
     {
-        var (first, second, targets) = EmbeddingBatch.Pairs([0, 0, 1]);
+        var (first, second, targets) = BatchMining.Pairs([0, 0, 1], PairRule.SameClass);
         Assert.Equal([0, 0, 1], first);
         Assert.Equal([1, 2, 2], second);
         Assert.Equal([1.0, -1, -1], targets);
-        Assert.Empty(EmbeddingBatch.Pairs([3]).First);
+        Assert.Empty(BatchMining.Pairs([3], PairRule.SameClass).First);
     }
 
     [Fact]
     public void Gathered_rows_scatter_their_gradient_back()
     {
         Tensor x = Tensor.FromArray([1, 2, 3, 4, 5, 6], [3, 2], DType.Float64, requiresGrad: true);
-        Tensor rows = EmbeddingBatch.Rows(x, [2, 0, 2]);
+        Tensor rows = BatchMining.Rows(x, [2, 0, 2]);
         Assert.Equal([5.0, 6, 1, 2, 5, 6], rows.ToArray());
         Ops.Sum(rows).Backward();
         Assert.Equal([1.0, 1, 0, 0, 2, 2], x.Grad!.ToArray());

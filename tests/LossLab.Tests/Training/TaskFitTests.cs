@@ -123,6 +123,8 @@ public sealed class TaskFitTests
     [InlineData("keras.mape", TaskKind.Multiclass, "a 0 label counts its error")]
     [InlineData("ctc_loss", TaskKind.Multiclass, "needs sequences")]
     [InlineData("keras.ctc", TaskKind.Multiclass, "needs sequences")]
+    [InlineData("ranking_softmax_loss", TaskKind.Regression, "to order rows by a numeric target use margin_ranking_loss")]
+    [InlineData("margin_ranking_loss", TaskKind.Multiclass, "use it with a regression target")]
     public void Losses_that_cannot_mean_anything_on_the_data_are_refused_with_the_reason(string loss, TaskKind task, string reason)
     {
         var e = Assert.Throws<LossArgumentException>(() => Bind(loss, task));
@@ -147,7 +149,7 @@ public sealed class TaskFitTests
         Dataset diabetes = Datasets.Load("diabetes");
         TrainingResult r = Trainer.Train(diabetes, new TrainingOptions { Loss = "poisson_nll_loss", Hidden = [16], Epochs = 30, LearningRate = 0.01, Seed = 1 });
         Assert.Equal("completed", r.StopReason);   // it used to start at exp(152) and diverge in its first epoch
-        Assert.Equal(OutputLink.Log, r.Model.Link);
+        Assert.Equal(RegressionHead.LogRate, r.Model.RegressionHead);
         Assert.True(r.Test["r2"] > 0, $"r2 {r.Test["r2"]}");
         double[] raw = r.Model.Network.Forward(Tensor.FromArray(r.Model.Standardizer.Transform(diabetes).Features, [diabetes.Rows, diabetes.Columns], DType.Float32), training: false).ToArray();
         double[] predicted = r.Model.Predict(diabetes);
@@ -156,7 +158,7 @@ public sealed class TaskFitTests
         string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-count").FullName, "model.json");
         r.Model.Save(path);
         Model loaded = Model.Load(path);
-        Assert.Equal(OutputLink.Log, loaded.Link);
+        Assert.Equal(RegressionHead.LogRate, loaded.RegressionHead);
         Assert.Equal(predicted, loaded.Predict(diabetes));
         // Scored by a loss of values, a count model is scored on its rates.
         var mse = new LossBinding(LossRegistry.Default.Get("mse_loss"), NoOptions, TaskKind.Regression, 0, null);
@@ -165,6 +167,46 @@ public sealed class TaskFitTests
         Assert.Equal(expected, Trainer.Evaluate(loaded, mse, scaled).Loss, expected * 1e-5);
         // keras.poisson takes the rate itself and reaches the same model on the same seed.
         Assert.True(new LossBinding(LossRegistry.Default.Get("keras.poisson"), NoOptions, TaskKind.Regression, 0, null).LogLink);
+    }
+
+    [Fact]
+    public void A_pairwise_ranking_model_learns_to_order_rows_by_a_numeric_target()
+    {
+        Dataset diabetes = Datasets.Load("diabetes");
+        var options = new TrainingOptions { Loss = "margin_ranking_loss", LossOptions = new Dictionary<string, object?> { ["margin"] = 1.0 }, Hidden = [16], Epochs = 30, LearningRate = 0.003, Seed = 1 };
+        TrainingResult r = Trainer.Train(diabetes, options);
+        Assert.Equal(RegressionHead.Score, r.Model.RegressionHead);
+        Assert.True(r.Test["spearman"] > 0.4, $"spearman {r.Test["spearman"]}");
+        Assert.True(r.Test["concordance"] > 0.65, $"concordance {r.Test["concordance"]}");
+        Assert.False(r.Test.ContainsKey("r2"));   // the scores' scale means nothing
+        string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-rank").FullName, "model.json");
+        r.Model.Save(path);
+        Model loaded = Model.Load(path);
+        Assert.Equal(RegressionHead.Score, loaded.RegressionHead);
+        Assert.Equal(r.Model.Predict(diabetes), loaded.Predict(diabetes));
+        var mse = new LossBinding(LossRegistry.Default.Get("mse_loss"), NoOptions, TaskKind.Regression, 0, null);
+        Assert.Throws<InvalidOperationException>(() => Trainer.Evaluate(loaded, mse, loaded.Standardizer.Transform(diabetes)));
+        // A value model still reports the rank metrics beside R².
+        Assert.True(Trainer.Train(diabetes, options with { Loss = null, LossOptions = NoOptions }).Test.ContainsKey("spearman"));
+    }
+
+    [Fact]
+    public void Ranking_pairs_are_ordered_and_ties_left_out()
+    {
+        var (first, second, order) = BatchMining.Pairs([3, 1, 3, 5], PairRule.Order);
+        Assert.Equal([0, 0, 1, 1, 2], first);
+        Assert.Equal([1, 3, 2, 3, 3], second);
+        Assert.Equal([1.0, -1, -1, -1, -1], order);
+        // Past maxPairs each row meets the k rows after it: 10 rows, at most 20 pairs → k = 2, 20 pairs, none repeated.
+        double[] ten = [.. Enumerable.Range(0, 10).Select(i => (double)i)];
+        var (a, b, _) = BatchMining.Pairs(ten, PairRule.SameClass, maxPairs: 20);
+        Assert.Equal(20, a.Length);
+        Assert.Equal(20, a.Zip(b, (x, y) => (Math.Min(x, y), Math.Max(x, y))).Distinct().Count());
+        var binding = new LossBinding(LossRegistry.Default.Get("margin_ranking_loss"), NoOptions, TaskKind.Regression, 0, null);
+        Tensor scores = Tensor.FromArray([0.5, 0.1, 0.2, 0.9], [4, 1], DType.Float64, requiresGrad: true);
+        // margin 0: max(0, −y(s₁ − s₂)) over the 6 pairs (no tie): only (0, 2) is out of order, by 0.3.
+        Tensor value = binding.Compute(scores, [3, 1, 3.5, 5]);
+        Assert.Equal(0.3 / 6, value.Item(), 12);
     }
 
     [Theory]

@@ -3,6 +3,13 @@ using LossLab.Numerics;
 
 namespace LossLab.Training;
 
+/// <summary>How a batch's targets label its pairs: by class (same or not) or by order (which target is larger).</summary>
+public enum PairRule
+{
+    SameClass,
+    Order,
+}
+
 /// <summary>How a metric-learning loss meets a batch of class labels.</summary>
 public enum EmbeddingInputs
 {
@@ -20,10 +27,11 @@ public enum EmbeddingInputs
 }
 
 /// <summary>
-/// Turns a batch of embeddings (N, D) and class labels (N) into a pair or triplet loss's inputs. The selection is not
-/// differentiated (as in every mining scheme); the chosen rows are gathered from the embeddings with their gradient.
+/// Turns a batch of embeddings (N, D) and class labels (N), or of scores and numeric targets, into a pair or triplet
+/// loss's inputs. The selection is not differentiated (as in every mining scheme); the chosen rows are gathered from
+/// the model's outputs with their gradient.
 /// </summary>
-public static class EmbeddingBatch
+public static class BatchMining
 {
     /// <summary>
     /// Batch-hard triplets (Hermans, Beyer and Leibe, 2017, "In Defense of the Triplet Loss"): each row that has
@@ -78,27 +86,34 @@ public static class EmbeddingBatch
     }
 
     /// <summary>
-    /// Every unordered pair i &lt; j of a batch of labels (N), with target +1 for a pair of one class and −1 for a pair
-    /// of two: N(N − 1)/2 pairs.
+    /// Pairs of a batch of targets (N) and their ±1 labels. <see cref="PairRule.SameClass"/>: every pair, +1 for one
+    /// class and −1 for two (the cosine embedding loss). <see cref="PairRule.Order"/>: +1 when the first row's target
+    /// is larger, −1 when smaller, and ties left out (the margin ranking loss). Up to <paramref name="maxPairs"/> pairs
+    /// every pair i &lt; j is taken; above that (a whole validation split of thousands of rows) each row is paired with
+    /// the k rows after it, cyclically, k = ⌈maxPairs / N⌉: every row in 2k pairs, in a fixed order.
     /// </summary>
-    public static (int[] First, int[] Second, double[] Targets) Pairs(ReadOnlySpan<double> labels)
+    public static (int[] First, int[] Second, double[] Targets) Pairs(ReadOnlySpan<double> targets, PairRule rule, int maxPairs = 1 << 20)
     {
-        int n = labels.Length;
-        long count = (long)n * (n - 1) / 2;
-        if (count > Array.MaxLength) throw new LossArgumentException(LossErrorCode.InvalidShape, $"pair mining: {n} rows give {count} pairs, too many for one batch");
-        var first = new int[count];
-        var second = new int[count];
-        var targets = new double[count];
-        int k = 0;
+        int n = targets.Length;
+        if (maxPairs < 1) throw new ArgumentOutOfRangeException(nameof(maxPairs), $"at least one pair is needed, got {maxPairs}");
+        long all = (long)n * (n - 1) / 2;
+        int k = all <= maxPairs ? 0 : (int)Math.Min((maxPairs + n - 1) / n, (n - 1) / 2);
+        var first = new List<int>();
+        var second = new List<int>();
+        var labels = new List<double>();
         for (int i = 0; i < n; i++)
         {
-            for (int j = i + 1; j < n; j++, k++)
+            for (int s = 1; s < (k == 0 ? n - i : k + 1); s++)
             {
-                (first[k], second[k]) = (i, j);
-                targets[k] = labels[i] == labels[j] ? 1 : -1;
+                int j = k == 0 ? i + s : (i + s) % n;
+                double label = rule == PairRule.SameClass ? (targets[i] == targets[j] ? 1 : -1) : Math.Sign(targets[i] - targets[j]);
+                if (label == 0) continue;
+                first.Add(i);
+                second.Add(j);
+                labels.Add(label);
             }
         }
-        return (first, second, targets);
+        return ([.. first], [.. second], [.. labels]);
     }
 
     /// <summary>The rows <paramref name="rows"/> of embeddings (N, D) as an (M, D) tensor, with the gradient scattered back.</summary>
