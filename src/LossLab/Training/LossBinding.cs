@@ -24,7 +24,14 @@ public sealed class LossBinding
     private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeLoss", "PerceptronLoss"];
 
     /// <summary>The names a loss gives its targets; the other input takes the model's output.</summary>
-    private static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];
+    internal static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];
+
+    /// <summary>The input names of a metric-learning loss, in order; Keras's circle loss gets unit-norm embeddings.</summary>
+    private readonly string[] _embeddingNames = [];
+    private readonly bool _unitEmbeddings;
+
+    /// <summary>How targets are encoded and outputs shaped: sigmoid per output, log one-hot targets, ±1 labels, rates.</summary>
+    private readonly bool _perOutput, _logTargets, _signTargets, _rates;
 
     /// <summary>Binds a loss to a task of <paramref name="classes"/> classes (or labels); <paramref name="embeddingDimension"/> is the
     /// embedding width D that a metric-learning loss trains (other losses ignore it).</summary>
@@ -34,7 +41,7 @@ public sealed class LossBinding
         Descriptor = descriptor;
         Task = task;
         Classes = classes;
-        Embedding = EmbeddingInputsOf(descriptor);
+        Embedding = TaskFit.EmbeddingInputsOf(descriptor);
         if (Embedding != EmbeddingInputs.None)
         {
             // A metric-learning loss trains an embedding (N, D) from class labels; classes are read off by the
@@ -55,7 +62,7 @@ public sealed class LossBinding
             _embeddingNames = [.. descriptor.Inputs.Select(i => i.Name)];
             InputName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => !TargetNames.Contains(i.Name)).Name : _embeddingNames[0];
             TargetName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => TargetNames.Contains(i.Name)).Name : _embeddingNames[^1];
-            Metric = MetricOf(descriptor.Name, descriptor.ParseOptions(options));
+            Metric = TaskFit.MetricOf(descriptor.Name, descriptor.ParseOptions(options));
             // Keras's circle loss expects unit-norm embeddings (Keras puts a UnitNormalization layer before it).
             _unitEmbeddings = descriptor.Name == "KerasCircle";
             Outputs = embeddingDimension;
@@ -165,12 +172,8 @@ public sealed class LossBinding
     /// <summary>What the trained model's regression output means.</summary>
     public RegressionHead Head => PairwiseRanking ? RegressionHead.Score : LogLink ? RegressionHead.LogRate : RegressionHead.Value;
 
-    private readonly bool _rates;
-
     /// <summary>What the loss's prediction input receives: the model's raw outputs, their probabilities or log-probabilities.</summary>
     public PredictionForm Form { get; }
-
-    private readonly bool _perOutput, _logTargets, _signTargets;
 
     public LossDescriptor Descriptor { get; }
 
@@ -179,9 +182,6 @@ public sealed class LossBinding
 
     /// <summary>The geometry of a metric-learning loss's embeddings: how triplets are mined and classes read off.</summary>
     public EmbeddingMetric Metric { get; }
-
-    private readonly string[] _embeddingNames = [];
-    private readonly bool _unitEmbeddings;
 
     public ILoss Loss { get; }
 
@@ -222,9 +222,11 @@ public sealed class LossBinding
         {
             inputs[InputName] = Shaped(Outputs == 1 ? Ops.Reshape(output, -1) : output);
         }
-        Tensor value = Loss.Apply(inputs);
-        return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+        return Scalar(Loss.Apply(inputs));
     }
+
+    /// <summary>A loss's value as the scalar the trainer minimizes: its reduced value, or the mean of its unreduced one.</summary>
+    private static Tensor Scalar(Tensor value) => value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
 
     /// <summary>The model's raw outputs in the <see cref="Form"/> the loss takes (with their gradient).</summary>
     private Tensor Shaped(Tensor scores) => Form switch
@@ -266,8 +268,7 @@ public sealed class LossBinding
                 inputs[_embeddingNames[2]] = Tensor.FromArray(signs, [signs.Length], DType.Float32);
                 break;
         }
-        Tensor value = Loss.Apply(inputs);
-        return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+        return Scalar(Loss.Apply(inputs));
     }
 
     /// <summary>The margin ranking loss over the pairs of a batch of scores (N, 1) with different targets; 0 if there is none.</summary>
@@ -279,42 +280,13 @@ public sealed class LossBinding
         }
         var (first, second, order) = BatchMining.Pairs(targets, PairRule.Order);
         if (first.Length == 0) return 0 * Ops.Sum(output);
-        Tensor value = Loss.Apply(new Dictionary<string, Tensor>
+        return Scalar(Loss.Apply(new Dictionary<string, Tensor>
         {
             ["input1"] = Ops.Reshape(BatchMining.Rows(output, first), -1),
             ["input2"] = Ops.Reshape(BatchMining.Rows(output, second), -1),
             ["target"] = Tensor.FromArray(order, [order.Length], DType.Float32),
-        });
-        return value.Length == 1 ? Ops.Reshape(value) : Ops.Mean(value);
+        }));
     }
-
-    /// <summary>Which metric-learning input layout a loss has; None for the losses of (prediction, target).</summary>
-    public static EmbeddingInputs EmbeddingInputsOf(LossDescriptor descriptor)
-    {
-        ArgumentNullException.ThrowIfNull(descriptor);
-        if (descriptor.Task != LossTask.MetricLearning) return EmbeddingInputs.None;
-        IReadOnlyList<InputSpec> i = descriptor.Inputs;
-        if (i.Count == 2 && i.Any(s => TargetNames.Contains(s.Name) && s.Kind == InputKind.Indices)) return EmbeddingInputs.Labels;
-        if (i.Count == 3 && i[0].Name.StartsWith("anchor", StringComparison.Ordinal) && i[1].Name.StartsWith("positive", StringComparison.Ordinal)
-            && i[2].Name.StartsWith("negative", StringComparison.Ordinal))
-        {
-            return EmbeddingInputs.Triplets;
-        }
-        if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
-        return EmbeddingInputs.None;
-    }
-
-    /// <summary>
-    /// The geometry a metric-learning loss compares embeddings in: the triplet losses' Euclidean distance (or cosine
-    /// distance when chosen), the contrastive loss's unnormalized distance when asked, cosine for the others.
-    /// </summary>
-    private static EmbeddingMetric MetricOf(string loss, LossOptions options) => loss switch
-    {
-        "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
-        "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
-        "ContrastiveLoss" => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
-        _ => EmbeddingMetric.Cosine,
-    };
 
     /// <summary>The predicted variances (N) of a model with a variance output: the exponential of its second column.</summary>
     public static Tensor Variance(Tensor output) => Ops.Exp(Column(output, 1));

@@ -132,6 +132,34 @@ public static class TaskFit
             || ClassAxisLosses.Contains(descriptor.Name);
     }
 
+    /// <summary>Which metric-learning input layout a loss has; None for the losses of (prediction, target).</summary>
+    public static EmbeddingInputs EmbeddingInputsOf(LossDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        if (descriptor.Task != LossTask.MetricLearning) return EmbeddingInputs.None;
+        IReadOnlyList<InputSpec> i = descriptor.Inputs;
+        if (i.Count == 2 && i.Any(s => LossBinding.TargetNames.Contains(s.Name) && s.Kind == InputKind.Indices)) return EmbeddingInputs.Labels;
+        if (i.Count == 3 && i[0].Name.StartsWith("anchor", StringComparison.Ordinal) && i[1].Name.StartsWith("positive", StringComparison.Ordinal)
+            && i[2].Name.StartsWith("negative", StringComparison.Ordinal))
+        {
+            return EmbeddingInputs.Triplets;
+        }
+        if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
+        return EmbeddingInputs.None;
+    }
+
+    /// <summary>
+    /// The geometry a metric-learning loss compares embeddings in: the triplet losses' Euclidean distance (or cosine
+    /// distance when chosen), the contrastive loss's unnormalized distance when asked, cosine for the others.
+    /// </summary>
+    internal static EmbeddingMetric MetricOf(string loss, LossOptions options) => loss switch
+    {
+        "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
+        "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        "ContrastiveLoss" => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        _ => EmbeddingMetric.Cosine,
+    };
+
     private static string Describe(LossTask task) => task switch
     {
         LossTask.BinaryClassification => "binary classification",

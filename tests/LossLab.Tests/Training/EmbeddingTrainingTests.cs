@@ -42,7 +42,7 @@ public sealed class EmbeddingTrainingTests
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("contrastive_loss", "normalize_embeddings", false).Metric);
         foreach (string other in new[] { "cross_entropy", "hinge_embedding_loss", "multi_margin_loss" })
         {
-            Assert.Equal(EmbeddingInputs.None, LossBinding.EmbeddingInputsOf(LossRegistry.Default.Get(other)));
+            Assert.Equal(EmbeddingInputs.None, TaskFit.EmbeddingInputsOf(LossRegistry.Default.Get(other)));
         }
     }
 
