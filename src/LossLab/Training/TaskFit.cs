@@ -39,6 +39,9 @@ public static class TaskFit
     /// <summary>Losses over a class axis even on binary data: they get two outputs and one-hot targets there.</summary>
     private static readonly HashSet<string> ClassAxisLosses = ["OptaxDiceLoss", "OptaxGeneralizedDiceLoss"];
 
+    /// <summary>Divergences whose terms penalize both p &gt; t and p &lt; t element by element, so that they fit independent labels.</summary>
+    private static readonly HashSet<string> PerLabelDistributions = ["ConvexKLDivergence", "JensenShannonDivergence"];
+
     /// <summary>Options that switch a loss from raw scores to probabilities when false.</summary>
     private static readonly string[] ActivationOptions = ["from_logits", "apply_softmax", "apply_sigmoid"];
 
@@ -90,6 +93,11 @@ public static class TaskFit
         if (task == TaskKind.Regression && name is "CosineDistance" or "KerasCosineSimilarity")
         {
             Refuse("compares the directions of vectors; a one-column regression target has no direction to compare");
+        }
+        if (task == TaskKind.Multilabel && (NeedsClassAxis(descriptor) && !PerLabelDistributions.Contains(name) || name is "CosineDistance" or "KerasCosineSimilarity"))
+        {
+            Refuse("compares each row's classes with one another (a softmax, a normalization or a sum over the class axis), and multilabel "
+                + "rows are independent labels; use binary_cross_entropy_with_logits, multilabel_soft_margin_loss, sigmoid_focal_loss or a Dice loss");
         }
         if (task != TaskKind.Regression && name == "KerasMeanAbsolutePercentageError")
         {
