@@ -54,6 +54,11 @@ public static class Trainer
             ? LossBinding.LabelWeights(options.ClassWeights, train)
             : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
         var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
+        if (binding.LogLink && train.Targets.Concat(validation.Targets).Concat(test.Targets).FirstOrDefault(t => t < 0) is double negative && negative < 0)
+        {
+            throw new LossArgumentException(LossErrorCode.InvalidValue,
+                $"{descriptor.Name} models counts, so its targets must be ≥ 0; the target column holds {negative.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
         Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
         if (train.Task == TaskKind.Regression && !binding.PairwiseRanking) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null, binding.LogLink);
         var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs)

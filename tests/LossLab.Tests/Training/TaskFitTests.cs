@@ -168,8 +168,12 @@ public sealed class TaskFitTests
         Dataset scaled = loaded.Standardizer.Transform(diabetes);
         double expected = Enumerable.Range(0, diabetes.Rows).Average(i => (predicted[i] - diabetes.Targets[i]) * (predicted[i] - diabetes.Targets[i]));
         Assert.Equal(expected, Trainer.Evaluate(loaded, mse, scaled).Loss, expected * 1e-5);
-        // keras.poisson takes the rate itself and reaches the same model on the same seed.
+        // keras.poisson takes the rate itself.
         Assert.True(new LossBinding(LossRegistry.Default.Get("keras.poisson"), NoOptions, TaskKind.Regression, 0, null).LogLink);
+        // Counts are never negative: such a target is refused before training, by value.
+        var signed = new Dataset([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 1, [1, 3, 4, -2, 2, 3, 1, 0, 2, 5], ["x"], "y", TaskKind.Regression);
+        var e = Assert.Throws<LossArgumentException>(() => Trainer.Train(signed, new TrainingOptions { Loss = "poisson_nll_loss", Epochs = 1 }));
+        Assert.Contains("targets must be ≥ 0; the target column holds -2", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
