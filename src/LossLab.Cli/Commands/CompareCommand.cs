@@ -34,7 +34,7 @@ internal static class CompareCommand
             TrainCommand.DataOption, TrainCommand.TargetOption, TrainCommand.TaskOption, TrainCommand.LossOptionOption, TrainCommand.HiddenOption, TrainCommand.EmbeddingDimOption,
             TrainCommand.ActivationOption, TrainCommand.OptimizerOption, TrainCommand.LrOption, TrainCommand.ScheduleOption, TrainCommand.EpochsOption,
             TrainCommand.BatchOption, TrainCommand.L1Option, TrainCommand.L2Option, TrainCommand.WeightDecayOption, TrainCommand.DropoutOption,
-            TrainCommand.ClipOption, TrainCommand.ClassWeightsOption, TrainCommand.OversampleOption, TrainCommand.EarlyStoppingOption,
+            TrainCommand.ClipOption, TrainCommand.ClassWeightsOption, TrainCommand.LabeledFractionOption, TrainCommand.OversampleOption, TrainCommand.EarlyStoppingOption,
             TrainCommand.SeedOption, TrainCommand.TestFractionOption, TrainCommand.ValidationFractionOption, TrainCommand.DropMissingOption,
             TrainCommand.FormatOption,
         })

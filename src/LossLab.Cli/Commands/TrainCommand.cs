@@ -35,6 +35,7 @@ internal static class TrainCommand
     internal static readonly Option<double> DropoutOption = new("--dropout") { Description = "dropout probability after each hidden layer" };
     internal static readonly Option<double?> ClipOption = new("--clip-norm") { Description = "clip the global gradient norm" };
     internal static readonly Option<string> ClassWeightsOption = new("--class-weights") { Description = "none, balanced or effective", DefaultValueFactory = _ => "none" };
+    internal static readonly Option<double> LabeledFractionOption = new("--labeled-fraction") { Description = "share of training rows that keep their labels (stratified); fixmatch_loss learns from the rest too", DefaultValueFactory = _ => 1.0 };
     internal static readonly Option<bool> OversampleOption = new("--oversample") { Description = "repeat minority-class training rows" };
     internal static readonly Option<int?> EarlyStoppingOption = new("--early-stopping") { Description = "patience in epochs (keeps the best weights)" };
     internal static readonly Option<int> SeedOption = new("--seed") { Description = "seed of the split, initialization, batches and dropout", DefaultValueFactory = _ => 0 };
@@ -63,7 +64,7 @@ internal static class TrainCommand
         {
             DataOption, TargetOption, TaskOption, LossOption, LossOptionOption, HiddenOption, EmbeddingDimOption, ActivationOption, OptimizerOption, LrOption,
             ScheduleOption, EpochsOption, BatchOption, L1Option, L2Option, WeightDecayOption, DropoutOption, ClipOption, ClassWeightsOption,
-            OversampleOption, EarlyStoppingOption, SeedOption, TestFractionOption, ValidationFractionOption, DropMissingOption, SaveOption, FormatOption,
+            OversampleOption, LabeledFractionOption, EarlyStoppingOption, SeedOption, TestFractionOption, ValidationFractionOption, DropMissingOption, SaveOption, FormatOption,
             CheckpointOption, CheckpointEveryOption, ResumeOption,
         };
         command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(console, "train", () => Run(console, parse, cancel))));
@@ -100,6 +101,8 @@ internal static class TrainCommand
         ClipNorm = p.GetValue(ClipOption),
         ClassWeights = Enum.Parse<ClassWeighting>(p.GetValue(ClassWeightsOption)!, ignoreCase: true),
         Oversample = p.GetValue(OversampleOption),
+        LabeledFraction = p.GetValue(LabeledFractionOption) is double f && f > 0 && f <= 1 ? f
+            : throw new ArgumentException($"--labeled-fraction must be in (0, 1], got {p.GetValue(LabeledFractionOption).ToString(CultureInfo.InvariantCulture)}"),
         EarlyStopping = p.GetValue(EarlyStoppingOption),
         Seed = p.GetValue(SeedOption),
         TestFraction = p.GetValue(TestFractionOption),
@@ -194,7 +197,7 @@ internal static class TrainCommand
                 ["hidden"] = new JsonArray([.. o.Hidden.Select(h => (JsonNode)h)]), ["activation"] = o.Activation.ToString().ToLowerInvariant(),
                 ["optimizer"] = o.Optimizer, ["lr"] = o.LearningRate, ["schedule"] = o.Schedule, ["epochs"] = o.Epochs, ["batch_size"] = o.BatchSize,
                 ["l1"] = o.L1, ["l2"] = o.L2, ["weight_decay"] = o.WeightDecay, ["dropout"] = o.Dropout, ["clip_norm"] = o.ClipNorm,
-                ["class_weights"] = o.ClassWeights.ToString().ToLowerInvariant(), ["oversample"] = o.Oversample, ["early_stopping"] = o.EarlyStopping,
+                ["class_weights"] = o.ClassWeights.ToString().ToLowerInvariant(), ["labeled_fraction"] = o.LabeledFraction, ["oversample"] = o.Oversample, ["early_stopping"] = o.EarlyStopping,
                 ["seed"] = o.Seed, ["test_fraction"] = o.TestFraction, ["validation_fraction"] = o.ValidationFraction,
                 ["model"] = r.Model.Describe(),
                 ["embedding_dim"] = r.Model.Embedding is null ? null : r.Model.Embedding.Dimension,

@@ -132,7 +132,7 @@ public sealed record TrainingCheckpoint
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"{o.Loss}|{string.Join(',', o.LossOptions.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={Describe(kv.Value)}"))}|");
         text.Append(CultureInfo.InvariantCulture, $"{string.Join(',', o.Hidden)}|{o.EmbeddingDimension}|{o.Activation}|{o.Dropout:R}|{o.Optimizer}|{o.LearningRate:R}|{o.Momentum:R}|{o.Schedule}|{o.Epochs}|{o.BatchSize}|");
-        text.Append(CultureInfo.InvariantCulture, $"{o.L1:R}|{o.L2:R}|{o.WeightDecay:R}|{o.ClipNorm:R}|{o.ClassWeights}|{o.Oversample}|{o.EarlyStopping}|{o.Seed}|{o.TestFraction:R}|{o.ValidationFraction:R}|");
+        text.Append(CultureInfo.InvariantCulture, $"{o.L1:R}|{o.L2:R}|{o.WeightDecay:R}|{o.ClipNorm:R}|{o.ClassWeights}|{o.LabeledFraction:R}|{o.Oversample}|{o.EarlyStopping}|{o.Seed}|{o.TestFraction:R}|{o.ValidationFraction:R}|");
         ulong h = 14695981039346656037UL;   // FNV-1a over the data's bits
         foreach (double v in train.Features) h = (h ^ (ulong)BitConverter.DoubleToInt64Bits(v)) * 1099511628211UL;
         foreach (double v in train.Targets) h = (h ^ (ulong)BitConverter.DoubleToInt64Bits(v)) * 1099511628211UL;

@@ -75,7 +75,7 @@ public static class Comparison
         {
             LossDescriptor d = registry.Get(loss);
             var own = options.LossOptions.Where(kv => d.Options.Any(o => o.Name == kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
-            _ = new LossBinding(d, own, data.Task, data.Classes, null);   // shape and target checks, before any training
+            new LossBinding(d, own, data.Task, data.Classes, null).RequireUnlabeledRows(options.LabeledFraction);   // checks, before any training
             perLoss[loss] = own;
         }
         string? orphan = options.LossOptions.Keys.FirstOrDefault(k => !perLoss.Values.Any(o => o.ContainsKey(k)));

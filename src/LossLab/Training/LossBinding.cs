@@ -85,6 +85,19 @@ public sealed class LossBinding
             Outputs = 1;
             return;
         }
+        if (descriptor.Name == "FixMatchLoss")
+        {
+            // Semi-supervised: the labeled batch's logits and labels, and two views of an unlabeled batch (the trainer
+            // builds them from --labeled-fraction). Evaluated alone (validation, test), it is the labeled term.
+            TaskFit.Check(descriptor, task);
+            if (classWeights is not null) throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} has no class weights; use --oversample");
+            SemiSupervised = IndexTargets = true;
+            Loss = descriptor.Create(options);
+            Options = options;
+            (InputName, TargetName) = ("labeled_logits", "labeled_labels");
+            Outputs = classes;
+            return;
+        }
         // A regression loss of (prediction, target, variance), GaussianNLL's, trains a model with a second output: the
         // log-variance. Its exponential is positive and scale-free: the targets' scale may be 1 or 10⁴ (softplus would
         // leave a variance of thousands in its linear range, where each optimizer step moves it by a few thousandths).
@@ -166,6 +179,9 @@ public sealed class LossBinding
     /// <summary>True for a count-regression loss (Poisson): the model's output is a log-rate, its prediction exp(output).</summary>
     public bool LogLink { get; }
 
+    /// <summary>True for FixMatch: besides the labeled batch it takes a weak and a strong view of an unlabeled batch.</summary>
+    public bool SemiSupervised { get; }
+
     /// <summary>True for the margin ranking loss: the model scores rows, and each batch's pairs of different targets train it.</summary>
     public bool PairwiseRanking { get; }
 
@@ -212,6 +228,7 @@ public sealed class LossBinding
     {
         if (Embedding != EmbeddingInputs.None) return ComputeEmbedding(output, targets);
         if (PairwiseRanking) return ComputeRanking(output, targets);
+        if (SemiSupervised) return ComputeSemiSupervised(output, targets, null, null);
         var inputs = new Dictionary<string, Tensor> { [TargetName] = EncodeTargets(targets) };
         if (VarianceName is not null)
         {
@@ -269,6 +286,35 @@ public sealed class LossBinding
                 break;
         }
         return Scalar(Loss.Apply(inputs));
+    }
+
+    /// <summary>Throws when FixMatch would train without unlabeled rows: every training row keeps its label.</summary>
+    public void RequireUnlabeledRows(double labeledFraction, int unlabeledRows = -1)
+    {
+        if (SemiSupervised && (labeledFraction >= 1 || unlabeledRows == 0))
+        {
+            throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                $"{Descriptor.Name} learns from unlabeled rows as well: keep the labels of only part of the training rows with --labeled-fraction (e.g. 0.1)"
+                + (unlabeledRows == 0 ? $"; at {labeledFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} every training row keeps its label" : ""));
+        }
+    }
+
+    /// <summary>
+    /// FixMatch on a labeled batch (B, C) with its labels and the weak and strong views' outputs of an unlabeled batch
+    /// (U, C); without them (null), an empty unlabeled batch: the labeled term alone.
+    /// </summary>
+    public Tensor ComputeSemiSupervised(Tensor labeled, ReadOnlySpan<double> targets, Tensor? weak, Tensor? strong)
+    {
+        ArgumentNullException.ThrowIfNull(labeled);
+        if (!SemiSupervised) throw new InvalidOperationException($"{Descriptor.Name} takes no unlabeled rows");
+        Tensor empty = Tensor.FromArray(Array.Empty<double>(), [0, Outputs], labeled.DType);
+        return Scalar(Loss.Apply(new Dictionary<string, Tensor>
+        {
+            ["labeled_logits"] = labeled,
+            ["labeled_labels"] = EncodeTargets(targets),
+            ["unlabeled_weak_logits"] = weak ?? empty,
+            ["unlabeled_strong_logits"] = strong ?? empty,
+        }));
     }
 
     /// <summary>The margin ranking loss over the pairs of a batch of scores (N, 1) with different targets; 0 if there is none.</summary>

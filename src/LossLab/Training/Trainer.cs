@@ -39,6 +39,14 @@ public static class Trainer
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"epochs must be at least 1, got {options.Epochs}");
         registry ??= LossRegistry.Default;
         var random = new Random(options.Seed);
+        // --labeled-fraction: only a stratified share of the training rows keeps its labels. A supervised loss trains on
+        // those alone (the baseline); a semi-supervised one (FixMatch) also sees the others, without their labels.
+        Dataset? unlabeled = null;
+        if (options.LabeledFraction != 1)
+        {
+            var (keep, hide) = SemiSupervisedBatches.Split(train, options.LabeledFraction, options.Seed);
+            (train, unlabeled) = (train.Subset(keep), train.Subset(hide));
+        }
         if (options.Oversample && train.Task is TaskKind.Binary or TaskKind.Multiclass) train = Oversample(train, random);
         Standardizer scaler = Standardizer.Fit(train);
         Dataset tr = scaler.Transform(train), va = scaler.Transform(validation), te = scaler.Transform(test);
@@ -54,6 +62,8 @@ public static class Trainer
             ? LossBinding.LabelWeights(options.ClassWeights, train)
             : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
         var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
+        binding.RequireUnlabeledRows(options.LabeledFraction, unlabeled?.Rows ?? -1);
+        Dataset? un = binding.SemiSupervised ? scaler.Transform(unlabeled!) : null;
         if (binding.LogLink && train.Targets.Concat(validation.Targets).Concat(test.Targets).FirstOrDefault(t => t < 0) is double negative && negative < 0)
         {
             throw new LossArgumentException(LossErrorCode.InvalidValue,
@@ -117,11 +127,13 @@ public static class Trainer
             if (cancel.IsCancellationRequested) { reason = "cancelled"; break; }
             double rate = schedule.Rate(options.LearningRate, epoch);
             double lossSum = 0, penaltySum = 0;
-            foreach (int[] batch in loader.Epoch())
+            int[][] batches = [.. loader.Epoch()];
+            int[][]? unlabeledBatches = un is null ? null : SemiSupervisedBatches.UnlabeledBatches(un.Rows, batches.Length, options.Seed, epoch);
+            for (int k = 0; k < batches.Length; k++)
             {
-                Dataset b = tr.Subset(batch);
+                Dataset b = tr.Subset(batches[k]);
                 Tensor output = model.Forward(b.Features, b.Rows, training: true);
-                Tensor loss = binding.Compute(output, b.Targets);
+                Tensor loss = unlabeledBatches is null ? binding.Compute(output, b.Targets) : SemiSupervisedStep(model, binding, output, b, un!.Subset(unlabeledBatches[k]), options.Seed, epoch, k);
                 Tensor? penalty = Penalty(parameters, options.L1, options.L2);
                 Tensor total = penalty is null ? loss : loss + penalty;
                 total.Backward();
@@ -277,6 +289,15 @@ public static class Trainer
             ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
             ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),
         };
+    }
+
+    /// <summary>FixMatch's loss for one labeled batch and its unlabeled rows, seen weakly and strongly augmented.</summary>
+    private static Tensor SemiSupervisedStep(Model model, LossBinding binding, Tensor labeled, Dataset b, Dataset u, int seed, int epoch, int batch)
+    {
+        if (u.Rows == 0) return binding.ComputeSemiSupervised(labeled, b.Targets, null, null);
+        Tensor weak = model.Forward(SemiSupervisedBatches.Weak(u.Features, seed, epoch, batch), u.Rows, training: true);
+        Tensor strong = model.Forward(SemiSupervisedBatches.Strong(u.Features, seed, epoch, batch), u.Rows, training: true);
+        return binding.ComputeSemiSupervised(labeled, b.Targets, weak, strong);
     }
 
     /// <summary>A metric-learning model's class centres, from its embeddings of the (standardized) training rows, without dropout.</summary>

@@ -48,6 +48,12 @@ public sealed record TrainingOptions
 
     public ClassWeighting ClassWeights { get; init; }
 
+    /// <summary>
+    /// The share of training rows (stratified, at least one per class) that keep their labels; 1 keeps all. A supervised
+    /// loss trains on the labeled rows alone, fixmatch_loss on the others too. Classification only.
+    /// </summary>
+    public double LabeledFraction { get; init; } = 1;
+
     /// <summary>Randomly repeat minority-class rows of the training split until every class matches the largest.</summary>
     public bool Oversample { get; init; }
 

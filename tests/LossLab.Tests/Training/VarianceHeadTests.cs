@@ -36,9 +36,9 @@ public sealed class VarianceHeadTests
         Assert.Null(new LossBinding(LossRegistry.Default.Get("mse_loss"), new Dictionary<string, object?>(), TaskKind.Regression, 0, null).VarianceName);
         var e = Assert.Throws<LossArgumentException>(() => new LossBinding(LossRegistry.Default.Get("gaussian_nll_loss"), new Dictionary<string, object?>(), TaskKind.Multiclass, 3, null));
         Assert.Contains("regression target", e.Message, StringComparison.Ordinal);
-        // Other losses of three or more inputs are still refused, by name.
-        e = Assert.Throws<LossArgumentException>(() => new LossBinding(LossRegistry.Default.Get("fixmatch_loss"), new Dictionary<string, object?>(), TaskKind.Multiclass, 3, null));
-        Assert.Contains("takes 4 inputs", e.Message, StringComparison.Ordinal);
+        // Other losses of three or more inputs that a tabular model cannot feed are refused, with the reason.
+        e = Assert.Throws<LossArgumentException>(() => new LossBinding(LossRegistry.Default.Get("ctc_loss"), new Dictionary<string, object?>(), TaskKind.Multiclass, 3, null));
+        Assert.Contains("needs sequences", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
