@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using LossLab.Losses.Core;
+using LossLab.Training;
+using LossLab.Data;
 
 namespace LossLab.Cli.Commands;
 
@@ -56,7 +58,7 @@ internal static class LossesCommand
             foreach (LossDescriptor d in group)
             {
                 sb.AppendLine($"  {d.Name,-30} {d.Formula}");
-                sb.AppendLine($"  {"",-30} aliases: {string.Join(", ", d.Aliases)}; task: {d.Task}");
+                sb.AppendLine($"  {"",-30} aliases: {string.Join(", ", d.Aliases)}; task: {d.Task}; trains on: {TrainsOn(d)}");
                 sb.AppendLine($"  {"",-30} inputs: {string.Join(", ", d.Inputs.Select(i => i.Name))}; options: " +
                               string.Join(", ", d.Options.Select(o => $"{o.Name}={o.DefaultText}")));
             }
@@ -65,6 +67,11 @@ internal static class LossesCommand
         sb.AppendLine($"{entries.Count} losses. Evaluate one: echo '{{\"inputs\": {{\"input\": [0.5], \"target\": [1.0]}}}}' | losslab loss mse_loss --json -");
         return sb.ToString();
     }
+
+    /// <summary>The data `losslab train` takes this loss on ("none" for the losses it refuses everywhere: boxes, sequences...).</summary>
+    private static string TrainsOn(LossDescriptor d) => TaskFit.TrainsOn(d) is { Count: > 0 } tasks
+        ? string.Join(", ", tasks.Select(t => t.ToString().ToLowerInvariant()))
+        : "none";
 
     /// <summary>docs/losses.md: generated from the registry (a test fails when the file and the registry differ).</summary>
     internal static string Markdown(IReadOnlyList<LossDescriptor> entries)
@@ -94,7 +101,7 @@ internal static class LossesCommand
             foreach (LossDescriptor d in group)
             {
                 sb.AppendLine($"- **{d.Name}**: inputs {string.Join(", ", d.Inputs.Select(i => $"`{i.Name}` ({Cell(i.Description)})"))}. " +
-                              $"Gradient: {Cell(d.Gradient)}. Stability: {Cell(d.Stability)}. Lower bound: {Bound(d.LowerBound)}. Reference: {Cell(d.Reference)}.");
+                              $"Gradient: {Cell(d.Gradient)}. Stability: {Cell(d.Stability)}. Lower bound: {Bound(d.LowerBound)}. Trains on: {TrainsOn(d)}. Reference: {Cell(d.Reference)}.");
             }
         }
         return sb.ToString();
@@ -151,6 +158,9 @@ internal static class LossesCommand
                 else w.WriteString("lower_bound", "-Infinity");
                 w.WriteString("reference", d.Reference);
                 w.WriteString("libraries", d.Libraries);
+                w.WriteStartArray("trains_on");
+                foreach (TaskKind t in TaskFit.TrainsOn(d)) w.WriteStringValue(t.ToString().ToLowerInvariant());
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -144,6 +144,29 @@ public static class TaskFit
             || ClassAxisLosses.Contains(descriptor.Name);
     }
 
+    /// <summary>
+    /// The kinds of data <paramref name="descriptor"/> can train a model on with its default options (regression,
+    /// binary, multiclass, multilabel), by binding it to each: the trainer's own rules, not a separate list.
+    /// </summary>
+    public static IReadOnlyList<TaskKind> TrainsOn(LossDescriptor descriptor)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        var tasks = new List<TaskKind>();
+        foreach (TaskKind task in new[] { TaskKind.Regression, TaskKind.Binary, TaskKind.Multiclass, TaskKind.Multilabel })
+        {
+            try
+            {
+                _ = new LossBinding(descriptor, new Dictionary<string, object?>(), task, task switch { TaskKind.Regression => 0, TaskKind.Binary => 2, _ => 3 }, null);
+                tasks.Add(task);
+            }
+            catch (LossArgumentException)
+            {
+                // refused on this kind of data
+            }
+        }
+        return tasks;
+    }
+
     /// <summary>Which metric-learning input layout a loss has; None for the losses of (prediction, target).</summary>
     public static EmbeddingInputs EmbeddingInputsOf(LossDescriptor descriptor)
     {

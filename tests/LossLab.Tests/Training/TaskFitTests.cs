@@ -135,6 +135,17 @@ public sealed class TaskFitTests
         Assert.Equal(LossErrorCode.UnsupportedOption, e.Code);
     }
 
+    [Theory]
+    [InlineData("mse_loss", "Regression,Binary,Multiclass,Multilabel")]
+    [InlineData("cross_entropy", "Binary,Multiclass")]
+    [InlineData("binary_cross_entropy_with_logits", "Binary,Multiclass,Multilabel")]
+    [InlineData("poisson_nll_loss", "Regression")]
+    [InlineData("margin_ranking_loss", "Regression")]
+    [InlineData("supcon_loss", "Binary,Multiclass")]
+    [InlineData("generalized_box_iou_loss", "")]
+    public void The_catalog_says_which_data_each_loss_trains_on(string loss, string tasks)
+        => Assert.Equal(tasks, string.Join(',', TaskFit.TrainsOn(LossRegistry.Default.Get(loss))));
+
     [Fact]
     public void Class_axis_losses_get_two_outputs_on_binary_data()
     {
