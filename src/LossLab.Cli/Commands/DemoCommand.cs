@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace LossLab.Cli.Commands;
 
 /// <summary>
-/// <c>losslab demo [--out DIR] [--full]</c>: runs the nine experiments that put common claims about losses to the
+/// <c>losslab demo [--out DIR] [--full]</c>: runs the ten experiments that put common claims about losses to the
 /// test on the shipped data, and writes the HTML report with its charts and run records (default losslab-report/).
 /// </summary>
 internal static class DemoCommand
@@ -15,11 +15,11 @@ internal static class DemoCommand
     private static readonly Option<string> OutOption = new("--out") { Description = "report folder", DefaultValueFactory = _ => "losslab-report" };
     private static readonly Option<bool> FullOption = new("--full") { Description = "more seeds and epochs (about ten minutes on 2 cores)" };
     private static readonly Option<int?> SeedsOption = new("--seeds") { Description = "seeds per arm (default 3, or 8 with --full)" };
-    private static readonly Option<string?> OnlyOption = new("--only") { Description = "comma-separated experiment ids to run (default: all nine)" };
+    private static readonly Option<string?> OnlyOption = new("--only") { Description = "comma-separated experiment ids to run (default: all ten)" };
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("demo", "Measure nine common claims about losses on real data and write an HTML report.")
+        var command = new Command("demo", "Measure ten common claims about losses on real data and write an HTML report.")
         {
             OutOption, FullOption, SeedsOption, OnlyOption,
         };
@@ -88,7 +88,7 @@ internal static class DemoCommand
             table.AddRow(r.Number.ToString(CultureInfo.InvariantCulture), Markup.Escape(r.Claim), r.Verdict.Status, Markup.Escape(r.Verdict.Effect.ToString("G3", CultureInfo.InvariantCulture)));
         }
         ansi.Write(table);
-        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"report: {Path.GetFullPath(index)} ({records.Count} experiments in {clock.Elapsed.TotalSeconds:F0} s)"));
+        console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"report: {Path.GetFullPath(index)} ({records.Count} experiment{(records.Count == 1 ? "" : "s")} in {clock.Elapsed.TotalSeconds:F0} s)"));
         return ExitCodes.Ok;
     }
 }

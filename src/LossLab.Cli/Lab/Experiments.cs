@@ -14,11 +14,11 @@ public sealed record LabSettings(int Seeds, double EpochScale, string DataFolder
 }
 
 /// <summary>
-/// The demo's nine experiments. Each trains through the library on the shipped data (seeded corruptions where a
+/// The demo's ten experiments. Each trains through the library on the shipped data (seeded corruptions where a
 /// claim needs control), measures, and judges its claim from paired differences over seeds; no conclusion is
 /// written in advance: every verdict sentence is built from the measured numbers.
 /// </summary>
-public static class Experiments
+public static partial class Experiments
 {
     public static IReadOnlyList<(string Id, string Title, Func<LabSettings, ExperimentRecord> Run)> All { get; } =
     [
@@ -31,6 +31,7 @@ public static class Experiments
         ("activations", "Activations: sigmoid vs tanh vs ReLU vs GELU in a deeper MLP", Activations),
         ("loss-vs-accuracy", "Loss vs accuracy: does a lower loss mean a better model?", LossVersusAccuracy),
         ("distillation", "KL divergence: distilling a teacher into a small student", Distillation),
+        ("contrastive", "Supervised contrastive (SupCon) vs cross-entropy", Contrastive),
     ];
 
     private const string Mse = "mse_loss";
