@@ -35,7 +35,7 @@ internal static class TrainCommand
     internal static readonly Option<double> DropoutOption = new("--dropout") { Description = "dropout probability after each hidden layer" };
     internal static readonly Option<double?> ClipOption = new("--clip-norm") { Description = "clip the global gradient norm" };
     internal static readonly Option<string> ClassWeightsOption = new("--class-weights") { Description = "none, balanced or effective", DefaultValueFactory = _ => "none" };
-    internal static readonly Option<double> LabeledFractionOption = new("--labeled-fraction") { Description = "share of training rows that keep their labels (stratified); fixmatch_loss learns from the rest too", DefaultValueFactory = _ => 1.0 };
+    internal static readonly Option<double> LabeledFractionOption = new("--labeled-fraction") { Description = "share of training rows that keep their labels (stratified); fixmatch_loss and mixmatch_loss learn from the rest too", DefaultValueFactory = _ => 1.0 };
     internal static readonly Option<bool> OversampleOption = new("--oversample") { Description = "repeat minority-class training rows" };
     internal static readonly Option<int?> EarlyStoppingOption = new("--early-stopping") { Description = "patience in epochs (keeps the best weights)" };
     internal static readonly Option<int> SeedOption = new("--seed") { Description = "seed of the split, initialization, batches and dropout", DefaultValueFactory = _ => 0 };

@@ -18,7 +18,7 @@ public enum ClassWeighting
 /// Connects a catalog or custom loss to a model's output: how many outputs the model needs, how targets are
 /// encoded for that loss (class indices, 0/1, ±1, one-hot, values), and which class-weight option it takes.
 /// </summary>
-public sealed class LossBinding
+public sealed partial class LossBinding
 {
     /// <summary>Losses of ±1 labels: 0/1 targets (and one-hot rows) are mapped to −1/+1.</summary>
     private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeLoss", "PerceptronLoss"];
@@ -85,10 +85,11 @@ public sealed class LossBinding
             Outputs = 1;
             return;
         }
-        if (descriptor.Name == "FixMatchLoss")
+        if (descriptor.Name is "FixMatchLoss" or "MixMatchLoss")
         {
-            // Semi-supervised: the labeled batch's logits and labels, and two views of an unlabeled batch (the trainer
-            // builds them from --labeled-fraction). Evaluated alone (validation, test), it is the labeled term.
+            // Semi-supervised: the labeled batch's logits and labels, and an unlabeled batch (FixMatch: a weak and a
+            // strong view; MixMatch: mixed rows and guessed targets), which the trainer builds from --labeled-fraction.
+            // Evaluated alone (validation, test), it is the labeled term: cross-entropy.
             TaskFit.Check(descriptor, task);
             if (classWeights is not null) throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} has no class weights; use --oversample");
             SemiSupervised = IndexTargets = true;
@@ -179,8 +180,11 @@ public sealed class LossBinding
     /// <summary>True for a count-regression loss (Poisson): the model's output is a log-rate, its prediction exp(output).</summary>
     public bool LogLink { get; }
 
-    /// <summary>True for FixMatch: besides the labeled batch it takes a weak and a strong view of an unlabeled batch.</summary>
+    /// <summary>True for FixMatch and MixMatch: besides the labeled batch they learn from unlabeled rows.</summary>
     public bool SemiSupervised { get; }
+
+    /// <summary>True for MixMatch, whose batches are mixed (<see cref="ComputeMixMatch"/>); FixMatch's are two views.</summary>
+    public bool MixesBatches => SemiSupervised && Descriptor.Name == "MixMatchLoss";
 
     /// <summary>True for the margin ranking loss: the model scores rows, and each batch's pairs of different targets train it.</summary>
     public bool PairwiseRanking { get; }
@@ -228,7 +232,7 @@ public sealed class LossBinding
     {
         if (Embedding != EmbeddingInputs.None) return ComputeEmbedding(output, targets);
         if (PairwiseRanking) return ComputeRanking(output, targets);
-        if (SemiSupervised) return ComputeSemiSupervised(output, targets, null, null);
+        if (SemiSupervised) return Scalar(LabeledTerm.Apply(new Dictionary<string, Tensor> { ["input"] = output, ["target"] = EncodeTargets(targets) }));
         var inputs = new Dictionary<string, Tensor> { [TargetName] = EncodeTargets(targets) };
         if (VarianceName is not null)
         {
@@ -252,87 +256,6 @@ public sealed class LossBinding
         PredictionForm.LogProbabilities => _perOutput ? -Ops.Softplus(-scores) : Ops.LogSoftmax(scores, scores.Shape.Rank - 1),
         _ => _rates ? Ops.Exp(scores) : scores,
     };
-
-    /// <summary>
-    /// A metric-learning loss on a batch of embeddings (N, D) and labels: the labels themselves, the batch-hard
-    /// triplets or every pair. A batch with no triplet (one class, or single rows) gives 0 with a zero gradient.
-    /// </summary>
-    private Tensor ComputeEmbedding(Tensor output, ReadOnlySpan<double> targets)
-    {
-        if (output.Shape.Rank != 2 || output.Shape[0] != targets.Length)
-        {
-            throw new LossArgumentException(LossErrorCode.InvalidShape, $"{Descriptor.Name}: embeddings {output.Shape} do not match {targets.Length} labels");
-        }
-        Tensor x = _unitEmbeddings ? BatchMining.UnitRows(output) : output;
-        var inputs = new Dictionary<string, Tensor>();
-        switch (Embedding)
-        {
-            case EmbeddingInputs.Labels:
-                inputs[InputName] = x;
-                inputs[TargetName] = Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), targets.Length));
-                break;
-            case EmbeddingInputs.Triplets:
-                var (a, p, n) = BatchMining.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);
-                if (a.Length == 0) return 0 * Ops.Sum(x);
-                (inputs[_embeddingNames[0]], inputs[_embeddingNames[1]], inputs[_embeddingNames[2]]) =
-                    (BatchMining.Rows(x, a), BatchMining.Rows(x, p), BatchMining.Rows(x, n));
-                break;
-            default:
-                var (first, second, signs) = BatchMining.Pairs(targets, PairRule.SameClass);
-                if (first.Length == 0) return 0 * Ops.Sum(x);
-                inputs[_embeddingNames[0]] = BatchMining.Rows(x, first);
-                inputs[_embeddingNames[1]] = BatchMining.Rows(x, second);
-                inputs[_embeddingNames[2]] = Tensor.FromArray(signs, [signs.Length], DType.Float32);
-                break;
-        }
-        return Scalar(Loss.Apply(inputs));
-    }
-
-    /// <summary>Throws when FixMatch would train without unlabeled rows: every training row keeps its label.</summary>
-    public void RequireUnlabeledRows(double labeledFraction, int unlabeledRows = -1)
-    {
-        if (SemiSupervised && (labeledFraction >= 1 || unlabeledRows == 0))
-        {
-            throw new LossArgumentException(LossErrorCode.UnsupportedOption,
-                $"{Descriptor.Name} learns from unlabeled rows as well: keep the labels of only part of the training rows with --labeled-fraction (e.g. 0.1)"
-                + (unlabeledRows == 0 ? $"; at {labeledFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} every training row keeps its label" : ""));
-        }
-    }
-
-    /// <summary>
-    /// FixMatch on a labeled batch (B, C) with its labels and the weak and strong views' outputs of an unlabeled batch
-    /// (U, C); without them (null), an empty unlabeled batch: the labeled term alone.
-    /// </summary>
-    public Tensor ComputeSemiSupervised(Tensor labeled, ReadOnlySpan<double> targets, Tensor? weak, Tensor? strong)
-    {
-        ArgumentNullException.ThrowIfNull(labeled);
-        if (!SemiSupervised) throw new InvalidOperationException($"{Descriptor.Name} takes no unlabeled rows");
-        Tensor empty = Tensor.FromArray(Array.Empty<double>(), [0, Outputs], labeled.DType);
-        return Scalar(Loss.Apply(new Dictionary<string, Tensor>
-        {
-            ["labeled_logits"] = labeled,
-            ["labeled_labels"] = EncodeTargets(targets),
-            ["unlabeled_weak_logits"] = weak ?? empty,
-            ["unlabeled_strong_logits"] = strong ?? empty,
-        }));
-    }
-
-    /// <summary>The margin ranking loss over the pairs of a batch of scores (N, 1) with different targets; 0 if there is none.</summary>
-    private Tensor ComputeRanking(Tensor output, ReadOnlySpan<double> targets)
-    {
-        if (output.Shape.Rank != 2 || output.Shape[1] != 1 || output.Shape[0] != targets.Length)
-        {
-            throw new LossArgumentException(LossErrorCode.InvalidShape, $"{Descriptor.Name}: scores {output.Shape} do not match {targets.Length} targets");
-        }
-        var (first, second, order) = BatchMining.Pairs(targets, PairRule.Order);
-        if (first.Length == 0) return 0 * Ops.Sum(output);
-        return Scalar(Loss.Apply(new Dictionary<string, Tensor>
-        {
-            ["input1"] = Ops.Reshape(BatchMining.Rows(output, first), -1),
-            ["input2"] = Ops.Reshape(BatchMining.Rows(output, second), -1),
-            ["target"] = Tensor.FromArray(order, [order.Length], DType.Float32),
-        }));
-    }
 
     /// <summary>The predicted variances (N) of a model with a variance output: the exponential of its second column.</summary>
     public static Tensor Variance(Tensor output) => Ops.Exp(Column(output, 1));

@@ -74,10 +74,6 @@ public static class TaskFit
                 Refuse("scores distances between pairs against ±1 similarity labels, not a classifier's outputs; for a margin "
                     + "classifier use hinge_loss or soft_margin_loss, for an embedding cosine_embedding_loss or contrastive_loss");
                 break;
-            case "MixMatchLoss":
-                Refuse("trains on MixUp of labeled and unlabeled rows with targets guessed over several augmentations and "
-                    + "sharpened; the trainer builds FixMatch's batches only (fixmatch_loss with --labeled-fraction)");
-                break;
             case "OptaxKLDivergenceWithLogTargets":
                 Refuse("takes log-probability targets, and a class label's one-hot has log 0 = −∞, which it does not accept; "
                     + "train with optax.kl_divergence or kl_div");

@@ -133,7 +133,8 @@ public static class Trainer
             {
                 Dataset b = tr.Subset(batches[k]);
                 Tensor output = model.Forward(b.Features, b.Rows, training: true);
-                Tensor loss = unlabeledBatches is null ? binding.Compute(output, b.Targets) : SemiSupervisedStep(model, binding, output, b, un!.Subset(unlabeledBatches[k]), options.Seed, epoch, k);
+                Tensor loss = unlabeledBatches is null ? binding.Compute(output, b.Targets) : SemiSupervisedBatches.Step(model, binding, output, b, un!.Subset(unlabeledBatches[k]), options.Seed, epoch, k,
+                        Math.Min(1, (epoch + (k + 1.0) / batches.Length) / (SemiSupervisedBatches.RampUpShare * options.Epochs)));
                 Tensor? penalty = Penalty(parameters, options.L1, options.L2);
                 Tensor total = penalty is null ? loss : loss + penalty;
                 total.Backward();
@@ -289,15 +290,6 @@ public static class Trainer
             ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
             ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),
         };
-    }
-
-    /// <summary>FixMatch's loss for one labeled batch and its unlabeled rows, seen weakly and strongly augmented.</summary>
-    private static Tensor SemiSupervisedStep(Model model, LossBinding binding, Tensor labeled, Dataset b, Dataset u, int seed, int epoch, int batch)
-    {
-        if (u.Rows == 0) return binding.ComputeSemiSupervised(labeled, b.Targets, null, null);
-        Tensor weak = model.Forward(SemiSupervisedBatches.Weak(u.Features, seed, epoch, batch), u.Rows, training: true);
-        Tensor strong = model.Forward(SemiSupervisedBatches.Strong(u.Features, seed, epoch, batch), u.Rows, training: true);
-        return binding.ComputeSemiSupervised(labeled, b.Targets, weak, strong);
     }
 
     /// <summary>A metric-learning model's class centres, from its embeddings of the (standardized) training rows, without dropout.</summary>

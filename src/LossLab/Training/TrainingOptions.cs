@@ -50,7 +50,7 @@ public sealed record TrainingOptions
 
     /// <summary>
     /// The share of training rows (stratified, at least one per class) that keep their labels; 1 keeps all. A supervised
-    /// loss trains on the labeled rows alone, fixmatch_loss on the others too. Classification only.
+    /// loss trains on the labeled rows alone, fixmatch_loss and mixmatch_loss on the others too. Classification only.
     /// </summary>
     public double LabeledFraction { get; init; } = 1;
 

@@ -9,7 +9,8 @@ namespace LossLab.Tests.Training;
 
 /// <summary>
 /// --labeled-fraction keeps a stratified share of the labels; FixMatch learns from the other rows through a weak and a
-/// strong view of each, and the run is as reproducible and resumable as any other.
+/// strong view of each, MixMatch through guessed targets and MixUp, and the runs are as reproducible and resumable as
+/// any other.
 /// </summary>
 public sealed class SemiSupervisedTrainingTests
 {
@@ -93,13 +94,51 @@ public sealed class SemiSupervisedTrainingTests
     }
 
     [Fact]
-    public void Fixmatch_needs_unlabeled_rows_and_mixmatch_is_refused_with_its_reason()
+    public void Sharpening_and_mixup_keep_distributions_and_mix_each_row_mostly_with_itself()
+    {
+        double[] q = SemiSupervisedBatches.Sharpen([0.6, 0.4, 0.25, 0.75], 2);
+        Assert.Equal(0.36 / 0.52, q[0], 12);
+        Assert.Equal(0.0625 / 0.625, q[2], 12);
+        // 3 labeled rows, 2 unlabeled rows in two views; 2 features, 3 classes.
+        double[] lx = [1, 1, 2, 2, 3, 3], lp = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+        double[] v1 = [4, 4, 5, 5], v2 = [6, 6, 7, 7], guessed = [0.2, 0.3, 0.5, 0.6, 0.2, 0.2];
+        var (mx, mp, ux, uq) = SemiSupervisedBatches.MixUp(lx, lp, v1, v2, guessed, 2, 3, 1, 2, 3);
+        Assert.Equal((6, 9, 8, 12), (mx.Length, mp.Length, ux.Length, uq.Length));
+        for (int r = 0; r < 3; r++) Assert.Equal(1, mp[(r * 3)..(r * 3 + 3)].Sum(), 12);
+        for (int r = 0; r < 4; r++) Assert.Equal(1, uq[(r * 3)..(r * 3 + 3)].Sum(), 12);
+        // λ' ≥ ½: a labeled row keeps at least half of its own one-hot class, and both features move together.
+        for (int r = 0; r < 3; r++) Assert.True(mp[r * 3 + r] >= 0.5 - 1e-12, $"row {r}: {mp[r * 3 + r]}");
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Equal(mx[2 * r], mx[2 * r + 1], 12));
+        Assert.Equal(mx, SemiSupervisedBatches.MixUp(lx, lp, v1, v2, guessed, 2, 3, 1, 2, 3).LabeledX);
+    }
+
+    [Fact]
+    public void Mixmatch_trains_on_a_tenth_of_the_labels_reproducibly_and_resumes_exactly()
+    {
+        Dataset digits = Datasets.Load("digits");
+        var options = new TrainingOptions
+        {
+            Loss = "mixmatch_loss", LossOptions = new Dictionary<string, object?> { ["lambda_u"] = 3.0 }, LabeledFraction = 0.1, Hidden = [32], Epochs = 6, LearningRate = 0.003, Seed = 3,
+        };
+        TrainingResult first = Trainer.Train(digits, options);
+        Assert.True(first.Test["accuracy"] >= 0.4, $"accuracy {first.Test["accuracy"]}");   // 10 classes, 6 epochs, λ_u ramping up
+        double[][] Weights(TrainingResult t) => [.. t.Model.Network.Parameters.Select(p => p.Value.ToArray())];
+        Assert.Equal(Weights(first), Weights(Trainer.Train(digits, options)));
+        string ck = Path.Combine(Directory.CreateTempSubdirectory("losslab-mixmatch").FullName, "ck.json");
+        using var cts = new CancellationTokenSource();
+        var stop = new Progress(e => { if (e.Epoch == 2) cts.Cancel(); });
+        Assert.Equal("cancelled", Trainer.Train(digits, options with { CheckpointPath = ck }, progress: stop, cancel: cts.Token).StopReason);
+        Assert.Equal(Weights(first), Weights(Trainer.Train(digits, options with { CheckpointPath = ck, Resume = true })));
+    }
+
+    [Fact]
+    public void Semi_supervised_losses_need_unlabeled_rows()
     {
         Dataset iris = Datasets.Load("iris");
         var e = Assert.Throws<LossArgumentException>(() => Trainer.Train(iris, new TrainingOptions { Loss = "fixmatch_loss", Epochs = 1 }));
         Assert.Contains("--labeled-fraction", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<LossArgumentException>(() => Trainer.Train(iris, new TrainingOptions { Loss = "mixmatch_loss", LabeledFraction = 0.2, Epochs = 1 }));
-        Assert.Contains("MixUp", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<LossArgumentException>(() => Trainer.Train(iris, new TrainingOptions { Loss = "mixmatch_loss", Epochs = 1 }));
+        Assert.Contains("--labeled-fraction", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<LossArgumentException>(() => Comparison.Run(iris, ["cross_entropy", "fixmatch_loss"], [Nn.Activation.ReLU], 1, new TrainingOptions { Epochs = 1 }));
         Assert.Contains("--labeled-fraction", e.Message, StringComparison.Ordinal);
     }
