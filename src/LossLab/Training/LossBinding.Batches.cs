@@ -42,7 +42,10 @@ public sealed partial class LossBinding
         return Scalar(Loss.Apply(inputs));
     }
 
-    /// <summary>Throws when FixMatch would train without unlabeled rows: every training row keeps its label.</summary>
+    /// <summary>
+    /// Throws when a semi-supervised loss would train without unlabeled rows: every training row keeps its label
+    /// (<paramref name="unlabeledRows"/> is the count left unlabeled, or −1 when not yet known).
+    /// </summary>
     public void RequireUnlabeledRows(double labeledFraction, int unlabeledRows = -1)
     {
         if (SemiSupervised && (labeledFraction >= 1 || unlabeledRows == 0))
