@@ -31,8 +31,17 @@ internal static class EvaluateCommand
             string[] losses = p.GetValue(LossesOption) is { Length: > 0 } l ? l : [model.LossName];
             foreach (string name in losses)
             {
-                var binding = new LossBinding(console.Registry.Get(name), new Dictionary<string, object?>(), model.Task, model.ClassNames.Count, null,
-                    model.Embedding?.Dimension ?? 16);
+                LossBinding binding;
+                try
+                {
+                    binding = new LossBinding(console.Registry.Get(name), new Dictionary<string, object?>(), model.Task, model.ClassNames.Count, null,
+                        model.Embedding?.Dimension ?? 16);
+                }
+                catch (LossArgumentException e) when (e.Code == LossErrorCode.UnsupportedOption)
+                {
+                    console.Out.WriteLine($"  loss {name,-28} n/a ({e.Message})");   // a loss that does not fit this data; the others still run
+                    continue;
+                }
                 if ((binding.Embedding != EmbeddingInputs.None) != (model.Embedding is not null))
                 {
                     console.Out.WriteLine($"  loss {name,-28} n/a ({(model.Embedding is null ? "it scores embeddings; the model outputs class scores" : "the model outputs an embedding, not class scores")})");

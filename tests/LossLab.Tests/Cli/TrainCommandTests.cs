@@ -115,6 +115,11 @@ public sealed class TrainCommandTests
         Assert.Equal(0, Run("train", "--data", Datasets.PathOf("iris"), "--epochs", "1", "--hidden", "4", "--save", plain).Code);
         Assert.Contains("supcon_loss                  n/a (it scores embeddings; the model outputs class scores)",
             Run("evaluate", "--model", plain, "--data", Datasets.PathOf("iris"), "--loss", "supcon_loss").Out);
+        // A loss that cannot score this data is n/a on its own line; the other losses still run.
+        var (mixed, mixedOut, _) = Run("evaluate", "--model", plain, "--data", Datasets.PathOf("iris"), "--loss", "generalized_box_iou_loss", "--loss", "nll_loss");
+        Assert.Equal(0, mixed);
+        Assert.Contains("generalized_box_iou_loss     n/a (GeneralizedBoxIouLoss compares boxes", mixedOut);
+        Assert.Matches(@"loss nll_loss +\d", mixedOut);
         var (regression, _, error) = Run("train", "--data", Datasets.PathOf("diabetes"), "--loss", "circle_loss", "--epochs", "1");
         Assert.Equal(2, regression);
         Assert.Contains("needs a binary or multiclass target", error);
