@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace LossLab.Cli.Commands;
 
 /// <summary>
-/// <c>losslab demo [--out DIR] [--full]</c>: runs the ten experiments that put common claims about losses to the
+/// <c>losslab demo [--out DIR] [--full]</c>: runs the eleven experiments that put common claims about losses to the
 /// test on the shipped data, and writes the HTML report with its charts and run records (default losslab-report/).
 /// </summary>
 internal static class DemoCommand
@@ -15,11 +15,11 @@ internal static class DemoCommand
     private static readonly Option<string> OutOption = new("--out") { Description = "report folder", DefaultValueFactory = _ => "losslab-report" };
     private static readonly Option<bool> FullOption = new("--full") { Description = "more seeds and epochs (about ten minutes on 2 cores)" };
     private static readonly Option<int?> SeedsOption = new("--seeds") { Description = "seeds per arm (default 3, or 8 with --full)" };
-    private static readonly Option<string?> OnlyOption = new("--only") { Description = "comma-separated experiment ids to run (default: all ten)" };
+    private static readonly Option<string?> OnlyOption = new("--only") { Description = "comma-separated experiment ids to run (default: all eleven)" };
 
     public static Command Create(CliConsole console)
     {
-        var command = new Command("demo", "Measure ten common claims about losses on real data and write an HTML report.")
+        var command = new Command("demo", "Measure eleven common claims about losses on real data and write an HTML report.")
         {
             OutOption, FullOption, SeedsOption, OnlyOption,
         };
