@@ -199,6 +199,10 @@ public static class Trainer
         {
             throw new InvalidOperationException($"{binding.Descriptor.Name} scores log-rates, and this model does not predict them (trained with {model.LossName})");
         }
+        if (model.Embedding is not null && binding.Embedding == EmbeddingInputs.None)
+        {
+            throw new InvalidOperationException($"{binding.Descriptor.Name} scores class outputs, and this model outputs an embedding (trained with {model.LossName})");
+        }
         if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking)
         {
             throw new InvalidOperationException($"{binding.Descriptor.Name} scores values, and this model's outputs only order the rows (trained with {model.LossName})");

@@ -201,6 +201,8 @@ public sealed class EmbeddingTrainingTests
         Assert.Equal(r.Model.Predict(iris), loaded.Predict(iris));
         Assert.Equal(r.Model.Embed(iris), loaded.Embed(iris));
         Assert.Equal(iris.Rows * 8, loaded.Embed(iris).Length);
+        var ce = new LossBinding(LossRegistry.Default.Get("cross_entropy"), new Dictionary<string, object?>(), TaskKind.Multiclass, 3, null);
+        Assert.Throws<InvalidOperationException>(() => Trainer.Evaluate(loaded, ce, loaded.Standardizer.Transform(iris)));
     }
 
     [Fact]
