@@ -59,6 +59,38 @@ public sealed class TaskFitTests
         Assert.True(trained >= task switch { TaskKind.Regression => 15, TaskKind.Multilabel => 25, _ => 40 }, $"only {trained} losses train on {task}");
     }
 
+    /// <summary>
+    /// The whole trainer (binding, heads, metrics, prediction) for one epoch of every catalog loss on each kind of data:
+    /// finite metrics, or a refusal that names the loss. This is the survey that found the losses training nonsense.
+    /// </summary>
+    [Theory]
+    [InlineData("iris")]
+    [InlineData("breast_cancer")]
+    [InlineData("diabetes")]
+    public void Every_loss_trains_an_epoch_end_to_end_or_is_refused_by_name(string data)
+    {
+        Dataset d = Datasets.Load(data);
+        int trained = 0;
+        foreach (LossDescriptor loss in LossRegistry.Default.Entries)
+        {
+            TrainingResult r;
+            try
+            {
+                r = Trainer.Train(d, new TrainingOptions { Loss = loss.Name, Hidden = [4], EmbeddingDimension = 3, Epochs = 1, BatchSize = 64, Seed = 1 });
+            }
+            catch (LossArgumentException e)
+            {
+                Assert.StartsWith(loss.Name + " ", e.Message, StringComparison.Ordinal);
+                continue;
+            }
+            string key = r.Test.ContainsKey("accuracy") ? "accuracy" : r.Test.ContainsKey("r2") ? "r2" : "spearman";
+            Assert.True(double.IsFinite(r.Test[key]), $"{loss.Name} on {data}: {key} {r.Test[key]}");
+            Assert.Equal(d.Rows * (d.Task == TaskKind.Regression ? 1 : d.Classes), r.Model.Predict(d).Length);
+            trained++;
+        }
+        Assert.True(trained >= (d.Task == TaskKind.Regression ? 15 : 50), $"only {trained} losses train on {data}");
+    }
+
     [Theory]
     [InlineData("binary_cross_entropy", TaskKind.Binary, PredictionForm.Probabilities)]
     [InlineData("keras.categorical_crossentropy", TaskKind.Multiclass, PredictionForm.Probabilities)]
