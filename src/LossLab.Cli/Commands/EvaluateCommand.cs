@@ -42,25 +42,15 @@ internal static class EvaluateCommand
                     console.Out.WriteLine($"  loss {name,-28} n/a ({e.Message})");   // a loss that does not fit this data; the others still run
                     continue;
                 }
-                if ((binding.Embedding != EmbeddingInputs.None) != (model.Embedding is not null))
+                if (Trainer.Incompatibility(model, binding) is string why)
                 {
-                    console.Out.WriteLine($"  loss {name,-28} n/a ({(model.Embedding is null ? "it scores embeddings; the model outputs class scores" : "the model outputs an embedding, not class scores")})");
+                    console.Out.WriteLine($"  loss {name,-28} n/a ({why})");
                     continue;
                 }
-                if (binding.LogLink && model.RegressionHead != RegressionHead.LogRate || model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking)
-                {
-                    console.Out.WriteLine($"  loss {name,-28} n/a ({(binding.LogLink ? "it scores log-rates; the model does not predict them" : "it scores values; the model's outputs only order the rows")})");
-                    continue;
-                }
-                if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1))
-                {
-                    console.Out.WriteLine($"  loss {name,-28} n/a (needs {binding.Outputs} outputs; the model has {model.Outputs})");
-                    continue;
-                }
-                var (loss, _) = Trainer.Evaluate(model, binding, scaled);
+                double loss = Trainer.LossOf(model, binding, scaled);
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  loss {name,-28} {loss:G6}"));
             }
-            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null, calibrated: model.Embedding is null && model.RegressionHead != RegressionHead.Score))
+            foreach (var (key, value) in Trainer.Metrics(model.Predict(data), data, model.HasVariance ? model.PredictVariance(data) : null, model.Calibrated))
             {
                 console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {key,-33} {value:G6}"));
             }

@@ -95,6 +95,12 @@ public sealed class Model
     /// <remarks>A metric-learning model gives its nearest-centroid scores (<see cref="EmbeddingHead.Scores"/>): they rank, they are not calibrated.</remarks>
     public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs, RegressionHead);
 
+    /// <summary>
+    /// True when <see cref="Predict"/> gives calibrated probabilities or values; false when its numbers only rank: a
+    /// metric-learning model's nearest-centroid scores, a ranking model's scores (see <see cref="Trainer.Metrics"/>).
+    /// </summary>
+    public bool Calibrated => Embedding is null && RegressionHead != RegressionHead.Score;
+
     /// <summary>The layers, and for a metric-learning model the classifier on its embeddings.</summary>
     public string Describe() => Embedding is EmbeddingHead h
         ? $"{Network.Describe()} → nearest class centre ({h.Metric.ToString().ToLowerInvariant()} distance)"

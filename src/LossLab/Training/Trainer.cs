@@ -185,38 +185,53 @@ public static class Trainer
     }
 
     /// <summary>The loss and every metric of a model on standardized data (no dropout).</summary>
+    /// <exception cref="InvalidOperationException">The loss cannot score this model's outputs (<see cref="Incompatibility"/>).</exception>
     public static (double Loss, Dictionary<string, double> Metrics) Evaluate(Model model, LossBinding binding, Dataset standardized)
+    {
+        Tensor output = Scored(model, binding, standardized);
+        double loss = binding.Compute(output, standardized.Targets).Item();
+        double[]? variances = binding.VarianceName is null ? null : LossBinding.Variance(output).ToArray();
+        double[] predictions = model.Embedding is EmbeddingHead head ? head.Scores(output.ToArray()) : binding.Predict(output);
+        var metrics = Metrics(predictions, standardized, variances, model.Calibrated);
+        metrics["loss"] = loss;
+        return (loss, metrics);
+    }
+
+    /// <summary>The loss alone of a model on standardized data (no dropout), as <see cref="Evaluate"/> computes it.</summary>
+    public static double LossOf(Model model, LossBinding binding, Dataset standardized)
+        => binding.Compute(Scored(model, binding, standardized), standardized.Targets).Item();
+
+    /// <summary>
+    /// Why <paramref name="binding"/>'s loss cannot score <paramref name="model"/>'s outputs, or null when it can: an
+    /// embedding against class scores (either way), log-rates or values against the wrong regression head, or another
+    /// output width.
+    /// </summary>
+    public static string? Incompatibility(Model model, LossBinding binding)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(binding);
+        if (binding.Embedding != EmbeddingInputs.None && model.Embedding is null) return "it scores embeddings; the model outputs class scores";
+        if (binding.Embedding == EmbeddingInputs.None && model.Embedding is not null) return "the model outputs an embedding, not class scores";
+        if (model.Task == TaskKind.Regression && binding.LogLink && model.RegressionHead != RegressionHead.LogRate) return "it scores log-rates; the model does not predict them";
+        if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking) return "it scores values; the model's outputs only order the rows";
+        if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1)) return $"needs {binding.Outputs} outputs; the model has {model.Outputs}";
+        return null;
+    }
+
+    /// <summary>The model's outputs on standardized rows as the binding's loss reads them, after the compatibility check.</summary>
+    private static Tensor Scored(Model model, LossBinding binding, Dataset standardized)
+    {
         ArgumentNullException.ThrowIfNull(standardized);
+        if (Incompatibility(model, binding) is string why)
+        {
+            throw new InvalidOperationException($"{binding.Descriptor.Name} cannot score this model: {why} (trained with {model.LossName})");
+        }
         Tensor output = model.Forward(standardized.Features, standardized.Rows);
         // A model with a variance scored by a loss of the mean alone (mse_loss...): its first column is the prediction.
         if (model.HasVariance && binding.VarianceName is null && binding.Outputs == 1) output = LossBinding.Column(output, 0);
         // A count model scored by a loss of values (mse_loss...): its predictions are the rates, exp(output).
         if (model.RegressionHead == RegressionHead.LogRate && !binding.LogLink) output = Ops.Exp(output);
-        if (model.RegressionHead != RegressionHead.LogRate && binding.LogLink && model.Task == TaskKind.Regression)
-        {
-            throw new InvalidOperationException($"{binding.Descriptor.Name} scores log-rates, and this model does not predict them (trained with {model.LossName})");
-        }
-        if (model.Embedding is not null && binding.Embedding == EmbeddingInputs.None)
-        {
-            throw new InvalidOperationException($"{binding.Descriptor.Name} scores class outputs, and this model outputs an embedding (trained with {model.LossName})");
-        }
-        if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking)
-        {
-            throw new InvalidOperationException($"{binding.Descriptor.Name} scores values, and this model's outputs only order the rows (trained with {model.LossName})");
-        }
-        double loss = binding.Compute(output, standardized.Targets).Item();
-        double[]? variances = binding.VarianceName is null ? null : LossBinding.Variance(output).ToArray();
-        if (binding.Embedding != EmbeddingInputs.None && model.Embedding is null)
-        {
-            throw new InvalidOperationException($"{binding.Descriptor.Name} trained an embedding: the model needs its class centres (Trainer fits them) before it can be evaluated");
-        }
-        double[] predictions = model.Embedding is EmbeddingHead head ? head.Scores(output.ToArray()) : binding.Predict(output);
-        var metrics = Metrics(predictions, standardized, variances, calibrated: model.Embedding is null && model.RegressionHead != RegressionHead.Score);
-        metrics["loss"] = loss;
-        return (loss, metrics);
+        return output;
     }
 
     /// <summary>
