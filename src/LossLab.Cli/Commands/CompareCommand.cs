@@ -125,9 +125,17 @@ internal static class CompareCommand
             : throw new ArgumentException($"unknown activation '{name}'; choose {string.Join(", ", Enum.GetNames<Activation>().Select(n => n.ToLowerInvariant()))}");
 
     private static string Headline(IReadOnlyDictionary<string, double> test)
-        => test.TryGetValue("accuracy", out double a) ? string.Create(CultureInfo.InvariantCulture, $"accuracy {a:F4}")
-            : test.TryGetValue("r2", out double r2) ? string.Create(CultureInfo.InvariantCulture, $"r2 {r2:F4}")
-            : string.Create(CultureInfo.InvariantCulture, $"spearman {test.GetValueOrDefault("spearman"):F4}");
+    {
+        string key = KeyMetric(test) ?? "spearman";   // without test rows: 0, as the progress line always printed
+        return string.Create(CultureInfo.InvariantCulture, $"{key} {test.GetValueOrDefault(key):F4}");
+    }
+
+    /// <summary>
+    /// The metric that sums up a run: accuracy for classification, R² for regression, Spearman's ρ for a model whose
+    /// scores only rank; null without test rows.
+    /// </summary>
+    internal static string? KeyMetric(IReadOnlyDictionary<string, double> test)
+        => new[] { "accuracy", "r2", "spearman" }.FirstOrDefault(test.ContainsKey);
 
     /// <summary>
     /// The metrics to tabulate, the key one first. Regression: R² and the errors, unless an arm only ranks (the margin

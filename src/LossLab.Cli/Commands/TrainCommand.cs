@@ -166,12 +166,8 @@ internal static class TrainCommand
         console.Out.WriteLine($"model: {result.Model.Describe()}  loss: {result.Model.LossName}  stop: {result.StopReason} (best epoch {result.BestEpoch})");
         foreach (var (key, value) in result.Test) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test {key,-18} {value:G6}"));
         if (save is not null) console.Out.WriteLine($"saved {save}");
-        string headline = result.Test.TryGetValue("accuracy", out double acc)
-            ? string.Create(CultureInfo.InvariantCulture, $"test accuracy {acc:F4}")
-            : result.Test.TryGetValue("r2", out double r2)
-            ? string.Create(CultureInfo.InvariantCulture, $"test r2 {r2:F4}")
-            : result.Test.TryGetValue("spearman", out double rho)
-            ? string.Create(CultureInfo.InvariantCulture, $"test spearman {rho:F4}")   // a ranking model: its scores only order the rows
+        string headline = CompareCommand.KeyMetric(result.Test) is string keyMetric
+            ? string.Create(CultureInfo.InvariantCulture, $"test {keyMetric} {result.Test[keyMetric]:F4}")
             : "no test rows (--test-fraction 0)";   // every task reports accuracy, r2 or spearman when it has test rows
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained {data.TargetName} ({data.Task}, {data.Rows} rows) for {result.History.Count} epochs in {seconds:F1} s: {headline}"));
         return ExitCodes.Ok;
