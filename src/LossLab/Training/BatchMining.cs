@@ -46,16 +46,7 @@ public static class BatchMining
         {
             throw new LossArgumentException(LossErrorCode.InvalidShape, $"triplet mining: {n} labels need ({n}, D) embeddings, got {embeddings.Length} values for D = {dimension}");
         }
-        double[] rows = embeddings.ToArray();
-        if (metric == EmbeddingMetric.Cosine)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                Span<double> r = rows.AsSpan(i * dimension, dimension);
-                double norm = Math.Max(Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot<double>(r, r)), 1e-12);
-                System.Numerics.Tensors.TensorPrimitives.Divide(r, norm, r);
-            }
-        }
+        double[] rows = EmbeddingHead.InMetric(embeddings, dimension, metric);
         var anchors = new List<int>();
         var positives = new List<int>();
         var negatives = new List<int>();

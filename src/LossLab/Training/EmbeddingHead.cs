@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LossLab.Losses.MetricLearning;
 
 namespace LossLab.Training;
 
@@ -56,20 +57,19 @@ public sealed class EmbeddingHead
         }
         var sums = new double[classes][];
         var counts = new int[classes];
-        var row = new double[dimension];
+        double[] rows = InMetric(embeddings, dimension, metric);
         for (int i = 0; i < labels.Count; i++)
         {
             int y = (int)labels[i];
             if (y < 0 || y >= classes || y != labels[i]) throw new ArgumentOutOfRangeException(nameof(labels), $"label {labels[i]} at row {i} is not a class index in [0, {classes - 1}]");
-            Place(embeddings.Slice(i * dimension, dimension), row, metric);
             double[] s = sums[y] ??= new double[dimension];
             counts[y]++;
-            for (int k = 0; k < dimension; k++) s[k] += row[k];
+            for (int k = 0; k < dimension; k++) s[k] += rows[i * dimension + k];
         }
         for (int c = 0; c < classes; c++)
         {
             if (sums[c] is not double[] s) continue;
-            if (metric == EmbeddingMetric.Cosine) Normalize(s);
+            if (metric == EmbeddingMetric.Cosine) sums[c] = Embeddings.Normalize(s, 1, dimension).Unit;
             else for (int k = 0; k < dimension; k++) s[k] /= counts[c];
         }
         return new EmbeddingHead(metric, dimension, sums);
@@ -85,15 +85,15 @@ public sealed class EmbeddingHead
         if (embeddings.Length % Dimension != 0) throw new ArgumentException($"{embeddings.Length} values are not rows of {Dimension}-dimensional embeddings", nameof(embeddings));
         int rows = embeddings.Length / Dimension, c = Classes;
         var scores = new double[rows * c];
-        var row = new double[Dimension];
+        double[] x = InMetric(embeddings, Dimension, Metric);
         var distance = new double[c];
         for (int i = 0; i < rows; i++)
         {
-            Place(embeddings.Slice(i * Dimension, Dimension), row, Metric);
+            ReadOnlySpan<double> row = x.AsSpan(i * Dimension, Dimension);
             double nearest = double.PositiveInfinity;
             for (int k = 0; k < c; k++)
             {
-                distance[k] = Centroids[k] is double[] centre ? Distance(row, centre) : double.PositiveInfinity;
+                distance[k] = Centroids[k] is double[] centre ? System.Numerics.Tensors.TensorPrimitives.Distance<double>(row, centre) : double.PositiveInfinity;
                 nearest = Math.Min(nearest, distance[k]);
             }
             Span<double> s = scores.AsSpan(i * c, c);
@@ -146,18 +146,10 @@ public sealed class EmbeddingHead
             [.. node["centroids"]!.AsArray().Select(c => c is null ? null : c.AsArray().Select(v => v!.GetValue<double>()).ToArray())]);
     }
 
-    /// <summary>Copies an embedding into <paramref name="row"/>, normalized for the cosine metric (a zero row stays 0).</summary>
-    private static void Place(ReadOnlySpan<double> embedding, double[] row, EmbeddingMetric metric)
-    {
-        embedding.CopyTo(row);
-        if (metric == EmbeddingMetric.Cosine) Normalize(row);
-    }
-
-    private static void Normalize(double[] v)
-    {
-        double norm = Math.Max(Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot<double>(v, v)), 1e-12);
-        for (int k = 0; k < v.Length; k++) v[k] /= norm;
-    }
-
-    private static double Distance(double[] a, double[] b) => System.Numerics.Tensors.TensorPrimitives.Distance<double>(a, b);
+    /// <summary>
+    /// Embeddings (rows × D) in the metric's geometry: a copy, with each row normalized for the cosine metric (the loss
+    /// side's <see cref="Embeddings.Normalize"/>: norms clamped at 1e-12, so a zero row stays 0).
+    /// </summary>
+    internal static double[] InMetric(ReadOnlySpan<double> embeddings, int dimension, EmbeddingMetric metric)
+        => metric == EmbeddingMetric.Cosine ? Embeddings.Normalize(embeddings.ToArray(), embeddings.Length / dimension, dimension).Unit : embeddings.ToArray();
 }
