@@ -23,7 +23,7 @@ public sealed partial class LossBinding
         {
             case EmbeddingInputs.Labels:
                 inputs[InputName] = x;
-                inputs[TargetName] = Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), targets.Length));
+                inputs[TargetName] = EncodeTargets(targets);
                 break;
             case EmbeddingInputs.Triplets:
                 var (a, p, n) = BatchMining.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);

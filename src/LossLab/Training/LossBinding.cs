@@ -63,6 +63,7 @@ public sealed partial class LossBinding
             InputName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => !TargetNames.Contains(i.Name)).Name : _embeddingNames[0];
             TargetName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => TargetNames.Contains(i.Name)).Name : _embeddingNames[^1];
             Metric = TaskFit.MetricOf(descriptor.Name, descriptor.ParseOptions(options));
+            IndexTargets = Embedding == EmbeddingInputs.Labels;   // (embeddings, labels) losses take class indices
             // Keras's circle loss expects unit-norm embeddings (Keras puts a UnitNormalization layer before it).
             _unitEmbeddings = descriptor.Name == "KerasCircle";
             Outputs = embeddingDimension;
