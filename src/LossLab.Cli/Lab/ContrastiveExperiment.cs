@@ -19,20 +19,10 @@ public static partial class Experiments
         int epochs = s.Epochs(30);
         string[] arms = ["cross_entropy", "supcon_loss"];
         string[] names = ["cross-entropy (softmax head)", "SupCon (16-d embedding, nearest class centre)"];
-        var accuracy = arms.ToDictionary(a => a, _ => new double[s.Seeds]);
-        var auc = arms.ToDictionary(a => a, _ => new double[s.Seeds]);
-        var curves = arms.ToDictionary(a => a, _ => new List<IReadOnlyList<double>>());
-        for (int seed = 0; seed < s.Seeds; seed++)
-        {
-            var (train, validation, test) = Splits(d, seed);
-            foreach (string arm in arms)
-            {
-                TrainingResult r = Trainer.Train(train, validation, test, new TrainingOptions { Loss = arm, Hidden = [32], EmbeddingDimension = 16, Epochs = epochs, LearningRate = 0.003, Seed = seed });
-                accuracy[arm][seed] = r.Test["accuracy"];
-                auc[arm][seed] = r.Test["roc_auc"];
-                curves[arm].Add([.. r.History.Select(h => h.Validation["accuracy"])]);
-            }
-        }
+        var runs = PerSeed(s, d, arms, (arm, seed) => new TrainingOptions { Loss = arm, Hidden = [32], EmbeddingDimension = 16, Epochs = epochs, LearningRate = 0.003, Seed = seed });
+        var accuracy = arms.ToDictionary(a => a, a => runs[a].Select(r => r.Test["accuracy"]).ToArray());
+        var auc = arms.ToDictionary(a => a, a => runs[a].Select(r => r.Test["roc_auc"]).ToArray());
+        var curves = arms.ToDictionary(a => a, a => AccuracyCurves(runs[a]));
         var rows = arms.Select((a, i) => new[] { names[i], Pm(Comparison.Describe(accuracy[a])), Pm(Comparison.Describe(auc[a])) }).ToList();
         Verdict v = Verdict.FromDifference(Comparison.Paired(accuracy["supcon_loss"], accuracy["cross_entropy"]), "test accuracy: SupCon − cross-entropy", s.Seeds);
         return Record(10, "contrastive", All[9].Title, "Supervised contrastive learning (SupCon) classifies better than cross-entropy.",

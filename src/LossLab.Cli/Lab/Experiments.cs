@@ -155,20 +155,15 @@ public static partial class Experiments
         int epochs = s.Epochs(30);
         string[] arms = ["cross_entropy", SoftmaxMse];
         string[] names = ["softmax + cross-entropy", "softmax + MSE"];
-        var reach = arms.ToDictionary(a => a, _ => new double[s.Seeds]);
-        var curves = arms.ToDictionary(a => a, _ => new List<IReadOnlyList<double>>());
-        for (int seed = 0; seed < s.Seeds; seed++)
+        var runs = PerSeed(s, d, arms, (arm, seed) => new TrainingOptions { Loss = arm, Hidden = [32], Epochs = epochs, LearningRate = 0.001, Seed = seed });
+        var curves = arms.ToDictionary(a => a, a => AccuracyCurves(runs[a]));
+        // Epochs until the validation accuracy first reaches the target; not reached: counted as one past the budget.
+        double Reach(IReadOnlyList<double> curve)
         {
-            var (train, validation, test) = Splits(d, seed);
-            foreach (string arm in arms)
-            {
-                TrainingResult r = Trainer.Train(train, validation, test, new TrainingOptions { Loss = arm, Hidden = [32], Epochs = epochs, LearningRate = 0.001, Seed = seed });
-                double[] acc = [.. r.History.Select(h => h.Validation["accuracy"])];
-                curves[arm].Add(acc);
-                int first = Array.FindIndex(acc, a => a >= target);
-                reach[arm][seed] = first < 0 ? epochs + 1 : first + 1;   // not reached: counted as one past the budget
-            }
+            for (int e = 0; e < curve.Count; e++) if (curve[e] >= target) return e + 1;
+            return epochs + 1;
         }
+        var reach = arms.ToDictionary(a => a, a => curves[a].Select(Reach).ToArray());
         var rows = arms.Select((a, i) => new[] { names[i], Pm(Comparison.Describe(reach[a]), "F1"), F(curves[a].Average(c => c[^1])) }).ToList();
         Verdict v = Verdict.FromDifference(Comparison.Paired(reach[SoftmaxMse], reach["cross_entropy"]), $"epochs to {F(target, "F2")} validation accuracy: MSE − cross-entropy", s.Seeds, " epochs");
         return Record(3, "speed", All[2].Title, "Cross-entropy learns faster than MSE for classification.",

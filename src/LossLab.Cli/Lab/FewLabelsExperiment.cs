@@ -19,23 +19,13 @@ public static partial class Experiments
         int epochs = s.Epochs(40);
         string[] arms = ["cross_entropy", "mixmatch_loss"];
         string[] names = ["cross-entropy on the labeled rows", $"MixMatch (λ_u = {F(lambdaU, "G")}) on all rows"];
-        var accuracy = arms.ToDictionary(a => a, _ => new double[s.Seeds]);
-        var curves = arms.ToDictionary(a => a, _ => new List<IReadOnlyList<double>>());
-        for (int seed = 0; seed < s.Seeds; seed++)
+        var runs = PerSeed(s, d, arms, (arm, seed) => new TrainingOptions
         {
-            var (train, validation, test) = Splits(d, seed);
-            foreach (string arm in arms)
-            {
-                var options = new TrainingOptions
-                {
-                    Loss = arm, LabeledFraction = fraction, Hidden = [32], Epochs = epochs, LearningRate = 0.003, Seed = seed,
-                    LossOptions = arm == "mixmatch_loss" ? new Dictionary<string, object?> { ["lambda_u"] = lambdaU } : new Dictionary<string, object?>(),
-                };
-                TrainingResult r = Trainer.Train(train, validation, test, options);
-                accuracy[arm][seed] = r.Test["accuracy"];
-                curves[arm].Add([.. r.History.Select(h => h.Validation["accuracy"])]);
-            }
-        }
+            Loss = arm, LabeledFraction = fraction, Hidden = [32], Epochs = epochs, LearningRate = 0.003, Seed = seed,
+            LossOptions = arm == "mixmatch_loss" ? new Dictionary<string, object?> { ["lambda_u"] = lambdaU } : new Dictionary<string, object?>(),
+        });
+        var accuracy = arms.ToDictionary(a => a, a => runs[a].Select(r => r.Test["accuracy"]).ToArray());
+        var curves = arms.ToDictionary(a => a, a => AccuracyCurves(runs[a]));
         var rows = arms.Select((a, i) => new[] { names[i], Pm(Comparison.Describe(accuracy[a])) }).ToList();
         Verdict v = Verdict.FromDifference(Comparison.Paired(accuracy["mixmatch_loss"], accuracy["cross_entropy"]), "test accuracy: MixMatch − cross-entropy", s.Seeds);
         return Record(11, "few-labels", All[10].Title, "When labels are few, unlabeled rows help (MixMatch beats cross-entropy on the labeled rows).",
