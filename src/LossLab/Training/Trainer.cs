@@ -64,7 +64,7 @@ public static class Trainer
         var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
         binding.RequireUnlabeledRows(options.LabeledFraction, unlabeled?.Rows ?? -1);
         Dataset? un = binding.SemiSupervised ? scaler.Transform(unlabeled!) : null;
-        if (binding.LogLink && train.Targets.Concat(validation.Targets).Concat(test.Targets).FirstOrDefault(t => t < 0) is double negative && negative < 0)
+        if (binding.LogLink && train.Targets.Concat(validation.Targets).Concat(test.Targets).Where(t => t < 0).Take(1).ToArray() is [double negative])
         {
             throw new LossArgumentException(LossErrorCode.InvalidValue,
                 $"{descriptor.Name} models counts, so its targets must be ≥ 0; the target column holds {negative.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
