@@ -90,7 +90,7 @@ public sealed partial class LossBinding
         ArgumentNullException.ThrowIfNull(unlabeledTargets);
         if (!MixesBatches) throw new InvalidOperationException($"{Descriptor.Name} takes no mixed batches");
         if (!(rampUp is >= 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(rampUp), $"the ramp-up factor must be in [0, 1], got {rampUp}");
-        ILoss loss = rampUp == 1 ? Loss : Descriptor.Create(new Dictionary<string, object?>(Options) { ["lambda_u"] = Descriptor.ParseOptions(Options).Float("lambda_u") * rampUp });
+        ILoss loss = rampUp == 1 ? Loss : Descriptor.Create(new Dictionary<string, object?>(Options) { ["lambda_u"] = _lambdaU * rampUp });
         return Scalar(loss.Apply(new Dictionary<string, Tensor>
         {
             ["labeled_logits"] = labeled,

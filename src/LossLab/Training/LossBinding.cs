@@ -33,6 +33,9 @@ public sealed partial class LossBinding
     /// <summary>How targets are encoded and outputs shaped: sigmoid per output, log one-hot targets, ±1 labels, rates.</summary>
     private readonly bool _perOutput, _logTargets, _signTargets, _rates;
 
+    /// <summary>A semi-supervised loss's λ_u as configured.</summary>
+    private readonly double _lambdaU;
+
     /// <summary>Binds a loss to a task of <paramref name="classes"/> classes (or labels); <paramref name="embeddingDimension"/> is the
     /// embedding width D that a metric-learning loss trains (other losses ignore it).</summary>
     public LossBinding(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, TaskKind task, int classes, double[]? classWeights, int embeddingDimension = 16)
@@ -94,6 +97,7 @@ public sealed partial class LossBinding
             TaskFit.Check(descriptor, task);
             if (classWeights is not null) throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} has no class weights; use --oversample");
             SemiSupervised = IndexTargets = true;
+            _lambdaU = descriptor.ParseOptions(options).Float("lambda_u");   // MixMatch's ramp-up scales it
             Loss = descriptor.Create(options);
             Options = options;
             (InputName, TargetName) = ("labeled_logits", "labeled_labels");
