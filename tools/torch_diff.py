@@ -41,9 +41,9 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
                               g_keras_overlap)
 from torch_refs.libraries import (g_circle, g_contrastive, g_gce, g_js, g_lovasz, g_multi_similarity, g_ntxent,
                                   g_overlap, g_scfocal, g_sce, g_supcon)
-from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fixmatch, g_l2, g_log_cosh, g_mixmatch,
-                              g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly, g_ranking,
-                              g_row_divergence, g_softmax_ce)
+from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
+                              g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
+                              g_ranking, g_row_divergence, g_softmax_ce)
 from torch_refs.optax_dice import g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice
 from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
@@ -119,6 +119,7 @@ GENERATORS = {
     'optax.cosine_similarity': g_cosine('optax.cosine_similarity'),
     'cosine_distance': g_cosine('cosine_distance'),
     'multiclass_sparsemax_loss': g_multiclass_sparsemax,
+    'optax.make_fenchel_young_loss': g_fenchel_young,
     'ranking_softmax_loss': g_ranking,
     'optax.triplet_margin_loss': g_optax_triplet,
     'optax.dice_loss': g_optax_dice,

@@ -140,6 +140,35 @@ def g_multiclass_sparsemax(r, g):
     return 'multiclass_sparsemax_loss', {'scores': x, 'labels': y}, o, fn
 
 
+def g_fenchel_young(r, g):
+    """make_fenchel_young_loss(max_fun)(scores, targets) = max_fun(s) − ⟨t, s⟩ over the last axis, for the three max
+    functions LossLab builds in: logsumexp, the sparsemax cumulant ⟨p, s⟩ + ½⟨p, 1 − p⟩ (Optax's, whose loss on a
+    one-hot target is multiclass_sparsemax_loss) and the hard max."""
+    shape = shape_nd(r, max_dims=2)
+    x = tensor(shape, -3, 3, g) * (30.0 if r.random() < 0.1 else 1.0)
+    kind = r.random()
+    if kind < 0.5:
+        t = torch.softmax(tensor(shape, -2, 2, g), -1)
+    elif kind < 0.8 and shape[-1] > 0:
+        t = F.one_hot(torch.randint(0, shape[-1], shape[:-1], generator=g), shape[-1]).to(torch.float64)
+    else:
+        t = tensor(shape, -1, 1, g)                      # Optax takes any target vectors
+    o = {'max_fun': r.choice(('logsumexp', 'sparsemax', 'max')), 'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(tt):
+        s = tt['scores']
+        if shape[-1] == 0:                               # every other dimension is at least 1: rows of nothing
+            raise ValueError('a max function of an empty row')
+        if o['max_fun'] == 'logsumexp':
+            m = torch.logsumexp(s, -1)
+        elif o['max_fun'] == 'sparsemax':
+            p = sparsemax(s)
+            m = (p * s).sum(-1) + 0.5 * (p * (1 - p)).sum(-1)
+        else:
+            m = s.max(-1).values
+        return reduce_rows(m - (tt['targets'] * s).sum(-1), o['reduction'])
+    return 'optax.make_fenchel_young_loss', {'scores': x, 'targets': t}, o, fn
+
+
 def g_ranking(r, g):
     shape = shape_nd(r, max_dims=2)
     ins = {'logits': tensor(shape, -3, 3, g), 'labels': tensor(shape, 0, 2, g) if r.random() < 0.7

@@ -57,32 +57,20 @@ public sealed partial class CatalogAutogradTests
         ["CosineDistance"] = (t, o) => Reduce(1 - Cosine(t, o), o, d: "none"),
         ["MulticlassSparsemaxLoss"] = (t, o) =>
         {
-            Tensor x = t["scores"];
-            int n = x.Shape[0], c = x.Shape[1];
-            double[] v = x.ToArray();
-            // The support by the sorting algorithm (Held et al.), independent of the library's Michelot iteration; the
-            // threshold τ is then composed from the scores, so that autograd differentiates through it.
-            var mask = new double[n * c];
-            var k = new double[n];
-            for (int r = 0; r < n; r++)
-            {
-                double[] sorted = [.. v.Skip(r * c).Take(c).OrderByDescending(a => a)];
-                double cumulative = 0;
-                int size = 0;
-                for (int j = 0; j < c; j++)
-                {
-                    cumulative += sorted[j];
-                    if (1 + (j + 1) * sorted[j] > cumulative) size = j + 1;
-                }
-                double tau = (sorted.Take(size).Sum() - 1) / size;
-                k[r] = size;
-                for (int j = 0; j < c; j++) mask[r * c + j] = v[r * c + j] > tau ? 1 : 0;
-            }
-            Tensor m = Tensor.FromArray(mask, [n, c]), kt = Tensor.FromArray(k, [n, 1]);
-            Tensor threshold = (Ops.Sum(m * x, axis: -1, keepDim: true) - 1) / kt;
-            Tensor p = m * (x - threshold);
-            Tensor xy = Ops.Sum(x * Ops.OneHot(t["labels"], c, DType.Float64), axis: -1, keepDim: true);
+            Tensor x = t["scores"], p = Sparsemax(x);
+            Tensor xy = Ops.Sum(x * Ops.OneHot(t["labels"], x.Shape[1], DType.Float64), axis: -1, keepDim: true);
             return Reduce(Ops.Sum(p * (x - xy), axis: -1) + (1 - Ops.Sum(p * p, axis: -1)) * 0.5, o, d: "none");
+        },
+        ["FenchelYoungLoss"] = (t, o) =>
+        {
+            Tensor x = t["scores"];
+            Tensor max = (o.GetValueOrDefault("max_fun") as string ?? "logsumexp") switch
+            {
+                "sparsemax" => SparsemaxCumulant(x),
+                "max" => Ops.Max(x, axis: -1),
+                _ => Ops.LogSumExp(x, axis: -1),
+            };
+            return Reduce(max - Ops.Sum(t["targets"] * x, axis: -1), o, d: "none");
         },
         ["RankingSoftmaxLoss"] = (t, o) =>
         {
@@ -236,5 +224,41 @@ public sealed partial class CatalogAutogradTests
         Tensor na = Ops.Sqrt(Ops.Maximum(Ops.Sum(a * a, axis: -1), a.Constant(eps)));
         Tensor nb = Ops.Sqrt(Ops.Maximum(Ops.Sum(b * b, axis: -1), b.Constant(eps)));
         return Ops.Sum(a * b, axis: -1) / (na * nb);
+    }
+
+    /// <summary>
+    /// sparsemax(x) of (N, C) scores: the support by the sorting algorithm (Held et al.), independent of the library's
+    /// Michelot iteration; the threshold τ is then composed from the scores, so that autograd differentiates through it.
+    /// </summary>
+    private static Tensor Sparsemax(Tensor x)
+    {
+        int n = x.Shape[0], c = x.Shape[1];
+        double[] v = x.ToArray();
+        var mask = new double[n * c];
+        var k = new double[n];
+        for (int r = 0; r < n; r++)
+        {
+            double[] sorted = [.. v.Skip(r * c).Take(c).OrderByDescending(a => a)];
+            double cumulative = 0;
+            int size = 0;
+            for (int j = 0; j < c; j++)
+            {
+                cumulative += sorted[j];
+                if (1 + (j + 1) * sorted[j] > cumulative) size = j + 1;
+            }
+            double tau = (sorted.Take(size).Sum() - 1) / size;
+            k[r] = size;
+            for (int j = 0; j < c; j++) mask[r * c + j] = v[r * c + j] > tau ? 1 : 0;
+        }
+        Tensor m = Tensor.FromArray(mask, [n, c]), kt = Tensor.FromArray(k, [n, 1]);
+        Tensor threshold = (Ops.Sum(m * x, axis: -1, keepDim: true) - 1) / kt;
+        return m * (x - threshold);
+    }
+
+    /// <summary>Optax's sparsemax cumulant ⟨p, x⟩ + ½⟨p, 1 − p⟩ per row, p = sparsemax(x).</summary>
+    private static Tensor SparsemaxCumulant(Tensor x)
+    {
+        Tensor p = Sparsemax(x);
+        return Ops.Sum(p * x, axis: -1) + Ops.Sum(p * (1 - p), axis: -1) * 0.5;
     }
 }

@@ -29,6 +29,11 @@ internal static class CatalogOptax
         yield return new("MulticlassSparsemaxLoss", With("MulticlassSparsemaxLoss", [], r =>
             T.In(("scores", T.Shaped(LossSamples.Normal(r, 20, 0.7), 4, 5)), ("labels", T.I(r.Next(5), r.Next(5), r.Next(5), r.Next(5))))),
             [LossSamples.ExtremeOf(T.Opt(), ["scores"], ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(0, 3)))]);
+        // Each built-in max function; the extreme rows put 1e4 beside −1e4 (the shift by the row maximum keeps them exact).
+        yield return new("FenchelYoungLoss", With("FenchelYoungLoss", [T.Opt(("max_fun", "sparsemax")), T.Opt(("max_fun", "max"), ("reduction", "mean"))], r =>
+            T.In(("scores", T.Shaped(LossSamples.Normal(r, 20, 1.5), 4, 5)), ("targets", Samples.Simplex(r, new Shape(4, 5))))),
+            [LossSamples.ExtremeOf(T.Opt(), ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("targets", T.Shaped(new float[] { 1, 0, 0, 0, 0.25f, 0.25f, 0.25f, 0.25f }, 2, 4))),
+             LossSamples.ExtremeOf(T.Opt(("max_fun", "sparsemax")), ("scores", T.Shaped(LossSamples.LogitValues, 2, 4)), ("targets", T.Shaped(new float[] { 0, 1, 0, 0, 0.5f, 0, 0.5f, 0 }, 2, 4)))]);
         yield return Ranking();
         foreach (var set in Dice()) yield return set;
         yield return new("OptaxSoftmaxCrossEntropy", With("OptaxSoftmaxCrossEntropy", [T.Opt(("where", T.Shaped(new double[] { 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0 }, 4, 5)))], r =>

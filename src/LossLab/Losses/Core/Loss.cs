@@ -13,6 +13,27 @@ public abstract class Loss : ILoss
 
     public LossResult Evaluate(LossInputs inputs, bool computeGradients = true)
     {
+        CheckInputs(inputs);
+        try
+        {
+            return inputs.ComputeDType == DType.Float64
+                ? Compute<double>(inputs, computeGradients)
+                : Compute<float>(inputs, computeGradients);
+        }
+        catch (LossArgumentException e) when (!e.Message.StartsWith(Descriptor.Name + ":", StringComparison.Ordinal))
+        {
+            // Shared helpers (LossInputs.Indices, option broadcasting) do not know which loss called them: every error
+            // a loss raises names it.
+            throw new LossArgumentException(e.Code, $"{Descriptor.Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The checks every evaluation starts with: no unknown input, every required input present, and finite floating
+    /// inputs (unless <see cref="LossInputs.AllowNonFinite"/>). For a loss's extra entry points (OptaxCtcLoss's α tables).
+    /// </summary>
+    protected void CheckInputs(LossInputs inputs)
+    {
         ArgumentNullException.ThrowIfNull(inputs);
         foreach (string name in inputs.Tensors.Keys)
         {
@@ -30,18 +51,6 @@ public abstract class Loss : ILoss
             }
         }
         if (!inputs.AllowNonFinite) RejectNonFinite(inputs);
-        try
-        {
-            return inputs.ComputeDType == DType.Float64
-                ? Compute<double>(inputs, computeGradients)
-                : Compute<float>(inputs, computeGradients);
-        }
-        catch (LossArgumentException e) when (!e.Message.StartsWith(Descriptor.Name + ":", StringComparison.Ordinal))
-        {
-            // Shared helpers (LossInputs.Indices, option broadcasting) do not know which loss called them: every error
-            // a loss raises names it.
-            throw new LossArgumentException(e.Code, $"{Descriptor.Name}: {e.Message}");
-        }
     }
 
     /// <summary>

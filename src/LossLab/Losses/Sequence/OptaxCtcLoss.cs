@@ -17,36 +17,24 @@ namespace LossLab.Losses.Sequence;
 /// last digit (e^−1e5 is 0 in double), and an impossible one (more labels, counting the blanks between repeats, than
 /// unpadded frames) is an error naming the sequence here. Labels equal to the blank, labels outside [0, K), padding
 /// values other than 0/1 and label paddings that are not right-aligned are errors too (Optax does not check them).
+/// <see cref="ForwardProbabilities"/> also returns Optax's α tables (<c>ctc_loss_with_forward_probs</c>).
 /// </remarks>
-public sealed class OptaxCtcLoss(int blankId = 0, double logEpsilon = -1e5, Reduction reduction = Reduction.None) : Loss, ILossDefinition
+public sealed partial class OptaxCtcLoss(int blankId = 0, double logEpsilon = -1e5, Reduction reduction = Reduction.None) : Loss, ILossDefinition
 {
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         string name = Entry.Name;
-        Shape zs = inputs["logits"].Shape, ls = inputs["labels"].Shape;
-        if (zs.Rank != 3) throw LossArgumentException.Shape($"{name}: 'logits' must be (B, T, K), got {zs}");
-        int b = zs[0], frames = zs[1], k = zs[2];
-        if (inputs["logit_paddings"].Shape != new Shape(b, frames)) throw LossArgumentException.Shape($"{name}: 'logit_paddings' has shape {inputs["logit_paddings"].Shape}; expected ({b}, {frames})");
-        if (ls.Rank != 2 || ls[0] != b) throw LossArgumentException.Shape($"{name}: 'labels' has shape {ls}; expected ({b}, N)");
-        RequireSameShape(inputs, "labels", "label_paddings");
-        if (blankId < 0 || blankId >= k) throw LossArgumentException.Value($"{name}: blank_id {blankId} is not a class of logits with K = {k}");
-        if (!(logEpsilon < 0)) throw LossArgumentException.Value($"{name}: log_epsilon stands for log 0 and must be negative, got {logEpsilon}");
-        double[] z = inputs["logits"].ToArray<double>(), framePad = inputs["logit_paddings"].ToArray<double>(), labelPad = inputs["label_paddings"].ToArray<double>();
-        long[] labels = inputs.Indices("labels");
-        int width = ls[1];
+        Batch batch = Read(inputs);
+        (int b, int frames, int k, int width) = (batch.Sequences, batch.Frames, batch.Classes, batch.Width);
+        (double[] z, double[] framePad, double[] labelPad, long[] labels) = (batch.Logits, batch.FramePad, batch.LabelPad, batch.Labels);
+        Shape zs = inputs["logits"].Shape;
         var losses = new double[b];
         var grad = computeGradients ? new double[z.Length] : null;
         for (int s = 0; s < b; s++)
         {
             int[] target = Target(name, labels, labelPad, s, width, k);
             // The unpadded frames, log-softmaxed, in order.
-            var kept = new List<int>();
-            for (int t = 0; t < frames; t++)
-            {
-                double pad = framePad[s * frames + t];
-                if (pad != 0 && pad != 1) throw LossArgumentException.Value($"{name}: logit_paddings[{s}, {t}] = {pad}; paddings are 0 (a frame) or 1 (padding)");
-                if (pad == 0) kept.Add(t);
-            }
+            List<int> kept = Kept(framePad, s, frames);
             var lp = new double[kept.Count * k];
             for (int i = 0; i < kept.Count; i++)
             {
@@ -57,7 +45,7 @@ public sealed class OptaxCtcLoss(int blankId = 0, double logEpsilon = -1e5, Redu
             losses[s] = CtcLoss.ForwardBackward(new CtcLoss.Frames(lp, 0, k, k), kept.Count, target, blankId, g is null ? null : new CtcLoss.Frames(g, 0, k, k), trueGradient: false);
             if (double.IsPositiveInfinity(losses[s]))
             {
-                throw LossArgumentException.Value($"{name}: sequence {s} has {target.Length} labels but only {kept.Count} unpadded frames, too few to emit them: −log P is +∞ (Optax returns a loss near −log_epsilon)");
+                throw TooFewFrames(s, target, kept.Count);
             }
             if (g is null) continue;
             for (int i = 0; i < kept.Count; i++) g.AsSpan(i * k, k).CopyTo(grad.AsSpan((s * frames + kept[i]) * k, k));
@@ -76,6 +64,40 @@ public sealed class OptaxCtcLoss(int blankId = 0, double logEpsilon = -1e5, Redu
     }
 
     public Reduction Reduction { get; } = reduction;
+
+    /// <summary>The inputs, checked: logits (B, T, K), paddings (B, T), labels and label paddings (B, N).</summary>
+    private readonly record struct Batch(int Sequences, int Frames, int Classes, int Width, double[] Logits, double[] FramePad, long[] Labels, double[] LabelPad);
+
+    private Batch Read(LossInputs inputs)
+    {
+        string name = Entry.Name;
+        Shape zs = inputs["logits"].Shape, ls = inputs["labels"].Shape;
+        if (zs.Rank != 3) throw LossArgumentException.Shape($"{name}: 'logits' must be (B, T, K), got {zs}");
+        int b = zs[0], frames = zs[1], k = zs[2];
+        if (inputs["logit_paddings"].Shape != new Shape(b, frames)) throw LossArgumentException.Shape($"{name}: 'logit_paddings' has shape {inputs["logit_paddings"].Shape}; expected ({b}, {frames})");
+        if (ls.Rank != 2 || ls[0] != b) throw LossArgumentException.Shape($"{name}: 'labels' has shape {ls}; expected ({b}, N)");
+        RequireSameShape(inputs, "labels", "label_paddings");
+        if (blankId < 0 || blankId >= k) throw LossArgumentException.Value($"{name}: blank_id {blankId} is not a class of logits with K = {k}");
+        if (!(logEpsilon < 0)) throw LossArgumentException.Value($"{name}: log_epsilon stands for log 0 and must be negative, got {logEpsilon}");
+        return new(b, frames, k, ls[1], inputs["logits"].ToArray<double>(), inputs["logit_paddings"].ToArray<double>(),
+            inputs.Indices("labels"), inputs["label_paddings"].ToArray<double>());
+    }
+
+    /// <summary>Sequence s's unpadded frames, in order (each padding 0 or 1).</summary>
+    private static List<int> Kept(double[] framePad, int s, int frames)
+    {
+        var kept = new List<int>();
+        for (int t = 0; t < frames; t++)
+        {
+            double pad = framePad[s * frames + t];
+            if (pad != 0 && pad != 1) throw LossArgumentException.Value($"{Entry.Name}: logit_paddings[{s}, {t}] = {pad}; paddings are 0 (a frame) or 1 (padding)");
+            if (pad == 0) kept.Add(t);
+        }
+        return kept;
+    }
+
+    private static LossArgumentException TooFewFrames(int s, int[] target, int frames) => LossArgumentException.Value(
+        $"{Entry.Name}: sequence {s} has {target.Length} labels but only {frames} unpadded frames, too few to emit them: −log P is +∞ (Optax returns a loss near −log_epsilon)");
 
     /// <summary>Sequence s's labels before its padding (right-aligned: 0…0 1…1), each a class other than the blank.</summary>
     private int[] Target(string name, long[] labels, double[] pad, int s, int width, int k)
@@ -139,7 +161,7 @@ public sealed class OptaxCtcLoss(int blankId = 0, double logEpsilon = -1e5, Redu
         },
         Formula = "ℓ_b = −log Σ_{alignments → labels_b} Π_t softmax(z_bt)[π_t] over the unpadded frames",
         Gradient = "∂ℓ/∂z_tk = softmax_tk − occupancy_tk (0 on padded frames)",
-        Reference = "optax.losses.ctc_loss (Graves et al., 2006)",
+        Reference = "optax.losses.ctc_loss (Graves et al., 2006); its α tables (ctc_loss_with_forward_probs) from C#: OptaxCtcLoss.ForwardProbabilities",
         Stability = "finite for every possible target (forward–backward in log space, in double)",
         Libraries = "Optax (PyTorch ctc_loss, Keras CTC with other inputs)",
         Factory = o => new OptaxCtcLoss((int)o.Int("blank_id"), o.Float("log_epsilon"), o.Reduction),
