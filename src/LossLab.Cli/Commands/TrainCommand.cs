@@ -163,7 +163,8 @@ internal static class TrainCommand
             console.Out.WriteLine(Json(data, options, result, seconds, save).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;
         }
-        console.Out.WriteLine($"model: {result.Model.Describe()}  loss: {result.Model.LossName}  stop: {result.StopReason} (best epoch {result.BestEpoch})");
+        console.Out.WriteLine($"model: {result.Model.Describe()}  loss: {result.Model.LossName}  stop: {result.StopReason}");
+        console.Out.WriteLine($"  {KeptWeights(result)}");
         foreach (var (key, value) in result.Test) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test {key,-18} {value:G6}"));
         if (save is not null) console.Out.WriteLine($"saved {save}");
         string headline = CompareCommand.KeyMetric(result.Test) is string keyMetric
@@ -179,6 +180,15 @@ internal static class TrainCommand
         Ansi = Spectre.Console.AnsiSupport.Detect,
         Interactive = Spectre.Console.InteractionSupport.Detect,
     });
+
+    /// <summary>Which epoch's weights the model holds, and whether that is the epoch with the lowest monitored loss.</summary>
+    internal static string KeptWeights(TrainingResult r)
+    {
+        string monitored = r.History.Any(h => !double.IsNaN(h.ValidationLoss)) ? "validation" : "training";
+        if (r.BestEpoch == 0) return $"weights of epoch {r.KeptEpoch}; no epoch had a finite {monitored} loss";
+        if (r.KeptEpoch == r.BestEpoch) return $"weights of epoch {r.KeptEpoch}, the lowest {monitored} loss";
+        return $"weights of epoch {r.KeptEpoch}; the {monitored} loss was lowest at epoch {r.BestEpoch} (--early-stopping N keeps that epoch's weights)";
+    }
 
     internal static JsonObject Json(Dataset data, TrainingOptions o, TrainingResult r, double seconds, string? saved)
     {
@@ -204,6 +214,7 @@ internal static class TrainCommand
                 ["val_loss"] = Num(e.ValidationLoss), ["val"] = Metrics(e.Validation),
             })]),
             ["best_epoch"] = r.BestEpoch,
+            ["kept_epoch"] = r.KeptEpoch,
             ["stop_reason"] = r.StopReason,
             ["test"] = Metrics(r.Test),
             ["saved"] = saved,

@@ -10,8 +10,12 @@ namespace LossLab.Training;
 /// <summary>One epoch of the history: the mean training loss (data term and penalty), validation loss and metrics.</summary>
 public sealed record EpochRecord(int Epoch, double LearningRate, double TrainLoss, double Penalty, double ValidationLoss, IReadOnlyDictionary<string, double> Validation);
 
-/// <summary>The outcome of a run.</summary>
-public sealed record TrainingResult(Model Model, IReadOnlyList<EpochRecord> History, IReadOnlyDictionary<string, double> Test, int BestEpoch, string StopReason, LossBinding Binding);
+/// <summary>
+/// The outcome of a run. <see cref="BestEpoch"/> is the epoch with the lowest monitored loss (validation, or training
+/// without a validation split; 0 if none was finite); <see cref="KeptEpoch"/> is the epoch whose weights the model
+/// holds: the best with early stopping or when the run ended early, else the last.
+/// </summary>
+public sealed record TrainingResult(Model Model, IReadOnlyList<EpochRecord> History, IReadOnlyDictionary<string, double> Test, int BestEpoch, int KeptEpoch, string StopReason, LossBinding Binding);
 
 /// <summary>
 /// Trains an MLP on a data set with a catalog or custom loss: seeded split, scaling fitted on the training rows,
@@ -181,7 +185,8 @@ public static class Trainer
         }
         FitEmbeddingHead(model, binding, tr);
         var (_, testMetrics) = te.Rows > 0 ? Evaluate(model, binding, te) : (double.NaN, new Dictionary<string, double>());
-        return new TrainingResult(model, history, testMetrics, keepBest ? bestEpoch : history.Count, reason, binding);
+        int bestOrNone = Math.Max(bestEpoch, 0);
+        return new TrainingResult(model, history, testMetrics, bestOrNone, keepBest && bestWeights is not null ? bestEpoch : history.Count, reason, binding);
     }
 
     /// <summary>The loss and every metric of a model on standardized data (no dropout).</summary>

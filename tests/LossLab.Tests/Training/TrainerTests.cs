@@ -76,6 +76,12 @@ public sealed class TrainerTests
         Assert.StartsWith("early stopping", r.StopReason);
         double best = r.History.Min(h => h.ValidationLoss);
         Assert.Equal(best, r.History[r.BestEpoch - 1].ValidationLoss);
+        Assert.Equal(r.BestEpoch, r.KeptEpoch);
+        // Without early stopping a completed run keeps its last weights, and still reports where the validation loss was lowest.
+        var full = Trainer.Train(d, new TrainingOptions { Hidden = [32], Epochs = 60, LearningRate = 0.03, Seed = 2 });
+        Assert.Equal(60, full.KeptEpoch);
+        Assert.Equal(full.History.Min(h => h.ValidationLoss), full.History[full.BestEpoch - 1].ValidationLoss);
+        Assert.True(full.BestEpoch < 60, $"the validation loss should have turned up before epoch 60 at this rate (best {full.BestEpoch})");
         using var cts = new CancellationTokenSource();
         var progress = new Progress(rec => { if (rec.Epoch == 3) cts.Cancel(); });
         var cancelled = Trainer.Train(d, Quick with { Epochs = 50 }, progress: progress, cancel: cts.Token);
