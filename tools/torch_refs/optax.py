@@ -21,6 +21,26 @@ def elementwise(v, reduction):
     return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]
 
 
+def with_axis(gen):
+    """Optax's `axis` on a row loss: one case in three moves the class axis of every input (and of `where`) from the
+    last place to another and names it in `axis` (positive or negative), so that LossLab regroups the rows while the
+    reference moves the axis back with torch.movedim and computes as before."""
+    def wrapped(r, g):
+        name, ins, o, fn = gen(r, g)
+        first = next(iter(ins.values()))
+        # Only the last dimension may be 0 (a nested JSON list cannot spell (0, 4)): empty cases keep their layout.
+        if first.dim() < 2 or first.numel() == 0 or r.random() > 0.35:
+            return name, ins, o, fn
+        rank = first.dim()
+        p = r.randrange(rank - 1)
+        moved = {k: v.movedim(-1, p) for k, v in ins.items()}
+        o = dict(o, axis=[p if r.random() < 0.5 else p - rank])
+        def fn_moved(t):
+            return fn({k: v.movedim(p, -1) for k, v in t.items()})
+        return name, moved, o, fn_moved
+    return wrapped
+
+
 def g_binary(name):
     """hinge_loss and perceptron_loss on ±1 targets; sparsemax_loss on 0/1 labels."""
     x_name, y_name = ('logits', 'labels') if name == 'sparsemax_loss' else ('predictor_outputs', 'targets')

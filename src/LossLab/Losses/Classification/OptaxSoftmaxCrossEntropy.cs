@@ -18,13 +18,17 @@ namespace LossLab.Losses.Classification;
 /// −∞ logit (this is its <c>safe_</c> variant's rule for both). Log-softmax is (x − max) − log Σ exp(x − max) in
 /// double. Default reduction <c>none</c> (Optax).</para>
 /// </remarks>
-public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.None, TensorData? where = null) : Loss, ILossDefinition
+public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null) : Loss, ILossDefinition
 {
     public Reduction Reduction { get; } = reduction;
+
+    /// <summary>The class axis or axes (Optax's <c>axis</c>); null is the last.</summary>
+    public int[]? Axes { get; } = axes;
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         string name = Entry.Name;
+        if (OverAxes(Axes, inputs, "logits", "labels", where, w => new OptaxSoftmaxCrossEntropy(Reduction, w), computeGradients) is { } moved) return moved;
         RequireSameShape(inputs, "logits", "labels");
         Shape shape = inputs["logits"].Shape;
         if (shape.Rank == 0) throw LossArgumentException.Shape($"{name}: 'logits' must have a class axis (…, C), got a scalar");
@@ -85,6 +89,7 @@ public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.Non
         [
             OptionSpec.Choice("reduction", "none", "none (Optax: one value per row), mean or sum", "none", "mean", "sum"),
             OptionSpec.Tensor("where", "1 for the classes to include, 0 for those to leave out (the logits' shape)"),
+            AxisOption,
         ],
         Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("logits", Samples.Normal(r, x, 2)).Add("labels", Samples.Simplex(r, x)); },
         Formula = "ℓ = −Σ_c t_c·log softmax(x)_c over the last axis, 0·log 0 = 0",
@@ -92,7 +97,7 @@ public sealed class OptaxSoftmaxCrossEntropy(Reduction reduction = Reduction.Non
         Reference = "optax.losses.safe_softmax_cross_entropy, optax.losses.softmax_cross_entropy",
         Stability = "finite for every finite input and for −∞ logits with zero labels (log-softmax in double)",
         Libraries = "Optax (PyTorch cross_entropy with probability targets and reduction none, for finite logits)",
-        Factory = o => new OptaxSoftmaxCrossEntropy(o.Reduction, o.Tensor("where")),
+        Factory = o => new OptaxSoftmaxCrossEntropy(o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

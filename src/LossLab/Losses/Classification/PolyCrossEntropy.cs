@@ -22,19 +22,22 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
     private readonly double _epsilon;
     private readonly Reduction _reduction;
     private readonly TensorData? _where;
+    private readonly int[]? _axes;
 
-    public PolyCrossEntropy(double epsilon = 2.0, Reduction reduction = Reduction.None, TensorData? where = null)
+    public PolyCrossEntropy(double epsilon = 2.0, Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null)
     {
         if (!double.IsFinite(epsilon)) throw LossArgumentException.Value($"PolyCrossEntropy: epsilon must be finite, got {epsilon}");
-        (_epsilon, _reduction, _where) = (epsilon, reduction, where);
+        (_epsilon, _reduction, _where, _axes) = (epsilon, reduction, where, axes);
     }
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
+        if (OverAxes(_axes, inputs, "logits", "labels", _where, w => new PolyCrossEntropy(_epsilon, _reduction, w), computeGradients) is { } moved) return moved;
         Shape shape = inputs["logits"].Shape;
-        if (!(shape.Rank is 1 or 2)) throw LossArgumentException.Shape($"PolyCrossEntropy: 'logits' must be (N, C) or (C), got {shape}");
+        if (shape.Rank == 0) throw LossArgumentException.Shape($"PolyCrossEntropy: 'logits' must have a class axis (…, C), got a scalar");
         RequireSameShape(inputs, "logits", "labels");
-        int c = shape[shape.Rank - 1], n = shape.Rank == 2 ? shape[0] : 1;
+        Shape rowShape = shape.WithoutAxis(shape.Rank - 1);
+        int c = shape[shape.Rank - 1], n = rowShape.Numel;
         T[] x = inputs.Floating<T>("logits"), t = inputs.Floating<T>("labels");
         T[] keep = ExactOption<T>(_where, "where", shape, "logits", mask: true) ?? [];
         T eps = T.CreateTruncating(_epsilon);
@@ -58,7 +61,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
             loss[r] = ce + eps * poly;
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _reduction, n);
-        TensorData value = ValueTensor(_reduction, reduced, loss, shape.Rank == 2 ? new Shape(n) : Shape.Scalar);
+        TensorData value = ValueTensor(_reduction, reduced, loss, rowShape);
         if (!computeGradients) return Result(value);
         var gx = new T[x.Length];
         var gt = new T[t.Length];
@@ -94,7 +97,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         Task = LossTask.MulticlassClassification,
         Inputs =
         [
-            new("logits", InputKind.Floating, true, "logits (N, C) or (C)"),
+            new("logits", InputKind.Floating, true, "logits (…, C)"),
             new("labels", InputKind.Floating, true, "probability vectors, same shape"),
         ],
         Options =
@@ -102,6 +105,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
             OptionSpec.Choice("reduction", "none", "none (Optax: one value per row), mean or sum", "none", "mean", "sum"),
             OptionSpec.Float("epsilon", 2.0, "coefficient of the first polynomial term (0 = cross-entropy)"),
             OptionSpec.Tensor("where", "1 for the classes to include, 0 for those to leave out (the logits' shape)"),
+            AxisOption,
         ],
         Sample = (r, s) => { Shape x = Samples.Or(s, 4, 5); return new LossInputs().Add("logits", Samples.Normal(r, x, 2)).Add("labels", Samples.Simplex(r, x)); },
         Formula = "ℓ = −Σ t·log softmax(x) + ε·Σ t·(1 − softmax(x))",
@@ -109,7 +113,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         Reference = "optax.losses.poly_loss_cross_entropy (Leng et al., PolyLoss, ICLR 2022)",
         Stability = "finite for every finite input (max-shifted log-softmax)",
         Libraries = "Optax",
-        Factory = o => new PolyCrossEntropy(o.Float("epsilon"), o.Reduction, o.Tensor("where")),
+        Factory = o => new PolyCrossEntropy(o.Float("epsilon"), o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

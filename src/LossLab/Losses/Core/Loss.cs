@@ -96,6 +96,25 @@ public abstract class Loss : ILoss
 
     // ---- shared helpers for implementations ----
 
+    /// <summary>Optax's <c>axis</c> option of the row losses.</summary>
+    protected static OptionSpec AxisOption => OptionSpec.Tensor("axis", "the axis or axes of each row (Optax's axis): an integer or a list; default −1, the last");
+
+    /// <summary>
+    /// Optax's <c>axis</c> for a loss written over the last axis of two same-shape inputs: when <paramref name="axes"/>
+    /// names other axes, the loss is evaluated by <paramref name="lastAxisTwin"/> (this loss over the last axis, given
+    /// the regrouped <c>where</c> mask) on the inputs regrouped by <see cref="AxisGroups"/>, and the result is returned;
+    /// null (so that the caller computes) when the axes are the default or just the last one.
+    /// </summary>
+    protected LossResult? OverAxes(int[]? axes, LossInputs inputs, string first, string second, TensorData? where,
+        Func<TensorData?, ILoss> lastAxisTwin, bool computeGradients)
+    {
+        if (axes is null) return null;
+        RequireSameShape(inputs, first, second);
+        AxisGroups groups = AxisGroups.Of(inputs[first].Shape, axes, Descriptor.Name);
+        if (groups.IsLastAxis) return null;
+        return groups.Evaluate(lastAxisTwin(groups.GatherOption(where, "where", Descriptor.Name)), inputs, [first, second], computeGradients);
+    }
+
     /// <summary>Fails with <see cref="LossErrorCode.InvalidShape"/> unless both tensors have the same shape (no silent broadcasting).</summary>
     protected void RequireSameShape(LossInputs inputs, string a, string b)
     {

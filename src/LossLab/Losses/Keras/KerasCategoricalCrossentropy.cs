@@ -91,7 +91,7 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
         Stability = "clipped probabilities; max-shifted log-sum-exp for logits",
         Libraries = "Keras, PyTorch (cross_entropy with probability targets), Optax (softmax_cross_entropy)",
         Factory = o => new KerasCategoricalCrossentropy(o.Bool("from_logits"), o.Float("label_smoothing"), o.Choice("reduction"), o.Tensor("sample_weight"),
-            ParseAxes(o.Tensor("axis"))),
+            AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

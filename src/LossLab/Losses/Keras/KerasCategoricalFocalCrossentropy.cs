@@ -87,7 +87,7 @@ public sealed class KerasCategoricalFocalCrossentropy(double alpha = 0.25, doubl
         Stability = "finite for probabilities and every finite logit (clipped, max-shifted softmax)",
         Libraries = "Keras",
         Factory = o => new KerasCategoricalFocalCrossentropy(o.Float("alpha"), o.Float("gamma"), o.Bool("from_logits"), o.Float("label_smoothing"),
-            o.Choice("reduction"), o.Tensor("sample_weight"), ParseAxes(o.Tensor("axis"))),
+            o.Choice("reduction"), o.Tensor("sample_weight"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

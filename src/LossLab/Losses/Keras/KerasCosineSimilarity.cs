@@ -60,7 +60,7 @@ public sealed class KerasCosineSimilarity(string reduction = "sum_over_batch_siz
         Stability = "finite for every finite input; a zero vector gives 0",
         LowerBound = -1,   // −cos ≥ −1 per unweighted sample
         Libraries = "Keras, Optax (cosine_similarity)",
-        Factory = o => new KerasCosineSimilarity(o.Choice("reduction"), o.Tensor("sample_weight"), ParseAxes(o.Tensor("axis"))),
+        Factory = o => new KerasCosineSimilarity(o.Choice("reduction"), o.Tensor("sample_weight"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -63,7 +63,7 @@ public sealed class KerasDice(bool tversky, double alpha, double beta, string re
         Reference = tversky ? "keras.losses.tversky (Salehi et al., 2017)" : "keras.losses.dice (Milletari et al., V-Net, 2016)",
         Stability = "finite for every finite input (ε = 1e-7 in the denominator)",
         Libraries = "Keras, Optax (dice_loss), segmentation_models_pytorch",
-        Factory = o => new KerasDice(tversky, tversky ? o.Float("alpha") : 0.5, tversky ? o.Float("beta") : 0.5, o.Choice("reduction"), o.Tensor("sample_weight"), ParseAxes(o.Tensor("axis"))),
+        Factory = o => new KerasDice(tversky, tversky ? o.Float("alpha") : 0.5, tversky ? o.Float("beta") : 0.5, o.Choice("reduction"), o.Tensor("sample_weight"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => tversky ? KerasTversky.Entry : Entry;

@@ -55,37 +55,9 @@ public abstract class KerasGroupLoss(string reduction, TensorData? sampleWeight,
     /// <summary>Flat element indices of every group (row-major over the kept dims), and the kept dims' shape.</summary>
     private int[][] Groups(Shape shape, out Shape valueShape)
     {
-        int rank = shape.Rank;
-        var reduced = new bool[rank];
-        if (Axes is null) Array.Fill(reduced, true);
-        else
-        {
-            foreach (int a in Axes)
-            {
-                int axis = a < 0 ? a + rank : a;
-                if (axis < 0 || axis >= rank) throw new LossArgumentException(LossErrorCode.InvalidShape, $"{Descriptor.Name}: axis {a} is out of range for shape {shape}");
-                reduced[axis] = true;
-            }
-        }
-        int[] kept = [.. Enumerable.Range(0, rank).Where(d => !reduced[d])];
-        valueShape = new Shape(kept.Select(d => shape[d]).ToArray());
-        var groups = new List<int>[Math.Max(valueShape.Numel, 1)];
-        for (int g = 0; g < groups.Length; g++) groups[g] = [];
-        var index = new int[rank];
-        for (int flat = 0; flat < shape.Numel; flat++)
-        {
-            int g = 0;
-            foreach (int d in kept) g = g * shape[d] + index[d];
-            groups[g].Add(flat);
-            for (int d = rank - 1; d >= 0; d--)
-            {
-                if (++index[d] < shape[d]) break;
-                index[d] = 0;
-            }
-        }
-        return [.. groups.Select(l => l.ToArray())];
+        AxisGroups groups = AxisGroups.Of(shape, Axes, Descriptor.Name);
+        valueShape = groups.ValueShape;
+        if (groups.Count == 0) return [[]];   // an empty kept dim: one empty group, as Keras reduces nothing to one value
+        return [.. Enumerable.Range(0, groups.Count).Select(g => groups.Members(g).ToArray())];
     }
-
-    /// <summary>Parses Keras's <c>axis</c> option: null (every axis), one integer, or a list of integers.</summary>
-    internal static int[]? ParseAxes(TensorData? axis) => axis is null ? null : [.. Enumerable.Range(0, axis.Length).Select(i => (int)axis.GetDouble(i))];
 }

@@ -57,7 +57,7 @@ public sealed class KerasIoU(string reduction = "sum_over_batch_size", TensorDat
         Reference = "keras.losses.iou (Rahman & Wang, 2016)",
         Stability = "finite for every finite input (ε = 1e-7 in the denominator)",
         Libraries = "Keras, segmentation_models_pytorch (JaccardLoss)",
-        Factory = o => new KerasIoU(o.Choice("reduction"), o.Tensor("sample_weight"), ParseAxes(o.Tensor("axis"))),
+        Factory = o => new KerasIoU(o.Choice("reduction"), o.Tensor("sample_weight"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

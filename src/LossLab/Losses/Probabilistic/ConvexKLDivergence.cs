@@ -14,8 +14,10 @@ namespace LossLab.Losses.Probabilistic;
 /// t·log t is 0 at t = 0 (xlogy). Gradients: ∂ℓ/∂lp = exp(lp) − t; ∂ℓ/∂t = log t − lp (−∞ at t = 0, as PyTorch's
 /// kl_div target gradient). Targets must be ≥ 0. Rows, mask and reduction: <see cref="OptaxRowDivergence"/>.
 /// </remarks>
-public sealed class ConvexKLDivergence(Reduction reduction = Reduction.None, TensorData? where = null) : OptaxRowDivergence(reduction, where), ILossDefinition
+public sealed class ConvexKLDivergence(Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null) : OptaxRowDivergence(reduction, where, axes), ILossDefinition
 {
+    protected override OptaxRowDivergence OverLastAxis(TensorData? where) => new ConvexKLDivergence(Reduction, where);
+
     protected override T Term<T>(T lp, T t) => Stable.Xlogy(t, t) - t * lp + T.Exp(lp) - t;
 
     protected override (T Dlp, T Dt) TermDerivative<T>(T lp, T t) => (T.Exp(lp) - t, T.Log(t) - lp);
@@ -34,7 +36,7 @@ public sealed class ConvexKLDivergence(Reduction reduction = Reduction.None, Ten
         Reference = "optax.losses.generalized_kl_divergence",
         Stability = "finite for lp < 709 (float64) / 88 (float32), where exp(lp) is",
         Libraries = "Optax",
-        Factory = o => new ConvexKLDivergence(o.Reduction, o.Tensor("where")),
+        Factory = o => new ConvexKLDivergence(o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

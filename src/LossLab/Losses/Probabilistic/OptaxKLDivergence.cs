@@ -13,8 +13,10 @@ namespace LossLab.Losses.Probabilistic;
 /// ∂ℓ/∂lp = −t; ∂ℓ/∂t = log t + 1 − lp, whose limit at t = 0 is −∞ (JAX's autograd gives −lp there, an artifact of
 /// Optax's <c>where(t == 0, 0, log t)</c>). Targets must be ≥ 0. Rows, mask and reduction: <see cref="OptaxRowDivergence"/>.
 /// </remarks>
-public sealed class OptaxKLDivergence(Reduction reduction = Reduction.None, TensorData? where = null) : OptaxRowDivergence(reduction, where), ILossDefinition
+public sealed class OptaxKLDivergence(Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null) : OptaxRowDivergence(reduction, where, axes), ILossDefinition
 {
+    protected override OptaxRowDivergence OverLastAxis(TensorData? where) => new OptaxKLDivergence(Reduction, where);
+
     protected override T Term<T>(T lp, T t) => Stable.Xlogy(t, t) - t * lp;
 
     protected override (T Dlp, T Dt) TermDerivative<T>(T lp, T t) => (-t, t == T.Zero ? T.NegativeInfinity : T.Log(t) + T.One - lp);
@@ -34,7 +36,7 @@ public sealed class OptaxKLDivergence(Reduction reduction = Reduction.None, Tens
         Stability = "finite for every finite input (the target gradient is −∞ at t = 0, its limit)",
         Libraries = "Optax (PyTorch kl_div with reduction batchmean sums the same terms)",
         LowerBound = double.NegativeInfinity,   // ≥ 0 over whole distributions; a masked or unnormalized row can go below
-        Factory = o => new OptaxKLDivergence(o.Reduction, o.Tensor("where")),
+        Factory = o => new OptaxKLDivergence(o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

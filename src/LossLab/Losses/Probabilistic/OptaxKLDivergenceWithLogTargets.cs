@@ -10,8 +10,10 @@ namespace LossLab.Losses.Probabilistic;
 /// <remarks>
 /// ∂ℓ/∂lp = −e^lt; ∂ℓ/∂lt = e^lt·(lt − lp + 1). Rows, mask and reduction: <see cref="OptaxRowDivergence"/>.
 /// </remarks>
-public sealed class OptaxKLDivergenceWithLogTargets(Reduction reduction = Reduction.None, TensorData? where = null) : OptaxRowDivergence(reduction, where), ILossDefinition
+public sealed class OptaxKLDivergenceWithLogTargets(Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null) : OptaxRowDivergence(reduction, where, axes), ILossDefinition
 {
+    protected override OptaxRowDivergence OverLastAxis(TensorData? where) => new OptaxKLDivergenceWithLogTargets(Reduction, where);
+
     protected override string TargetName => "log_targets";
 
     protected override bool ProbabilityTargets => false;
@@ -39,7 +41,7 @@ public sealed class OptaxKLDivergenceWithLogTargets(Reduction reduction = Reduct
         Stability = "finite for lt < 88 (float32) / 709 (float64), where e^lt is",
         Libraries = "Optax (PyTorch kl_div with log_target=True has the same terms)",
         LowerBound = double.NegativeInfinity,   // ≥ 0 over whole distributions; a masked or unnormalized row can go below
-        Factory = o => new OptaxKLDivergenceWithLogTargets(o.Reduction, o.Tensor("where")),
+        Factory = o => new OptaxKLDivergenceWithLogTargets(o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -11,10 +11,17 @@ namespace LossLab.Losses.Probabilistic;
 /// <c>where</c> mask (masked elements add nothing and get no gradient), checks the targets and reduces.
 /// </summary>
 /// <remarks>Shapes: (…, K) for both inputs and the mask; a 0-dim input is one row of one element. Default reduction
-/// <c>none</c> (Optax); Optax's <c>axis</c> is the last axis here.</remarks>
-public abstract class OptaxRowDivergence(Reduction reduction, TensorData? where) : Loss
+/// <c>none</c> (Optax). Optax's <c>axis</c> (other axes, or several) regroups the inputs so that each row runs over them
+/// (<see cref="AxisGroups"/>).</remarks>
+public abstract class OptaxRowDivergence(Reduction reduction, TensorData? where, int[]? axes) : Loss
 {
     public Reduction Reduction { get; } = reduction;
+
+    /// <summary>The axis or axes of each distribution (Optax's <c>axis</c>); null is the last.</summary>
+    public int[]? Axes { get; } = axes;
+
+    /// <summary>The same loss over the last axis with another <c>where</c> mask (for <see cref="Axes"/>).</summary>
+    protected abstract OptaxRowDivergence OverLastAxis(TensorData? where);
 
     /// <summary>The second input's name: <c>targets</c>, or <c>log_targets</c>.</summary>
     protected virtual string TargetName => "targets";
@@ -31,6 +38,7 @@ public abstract class OptaxRowDivergence(Reduction reduction, TensorData? where)
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         string name = Descriptor.Name, tName = TargetName;
+        if (OverAxes(Axes, inputs, "log_predictions", tName, where, OverLastAxis, computeGradients) is { } moved) return moved;
         RequireSameShape(inputs, "log_predictions", tName);
         Shape shape = inputs["log_predictions"].Shape;
         T[] lp = inputs.Floating<T>("log_predictions"), t = inputs.Floating<T>(tName);
@@ -71,6 +79,7 @@ public abstract class OptaxRowDivergence(Reduction reduction, TensorData? where)
     [
         OptionSpec.Choice("reduction", "none", "none (Optax: one value per row), mean or sum", "none", "mean", "sum"),
         OptionSpec.Tensor("where", "1 for the elements to include, 0 for those to leave out (the inputs' shape)"),
+        AxisOption,
     ];
 
     internal static InputSpec[] RowInputs(string target, string description) =>

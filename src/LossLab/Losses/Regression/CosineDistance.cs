@@ -12,8 +12,10 @@ namespace LossLab.Losses.Regression;
 /// ∂ℓ/∂a = −∂c/∂a = c·a/n_a² − b/(n_a n_b) (the first term only where ‖a‖² ≥ ε). Shapes (…, D); default reduction
 /// <c>none</c>. A zero row at ε = 0 is an error naming the row (Optax returns NaN).
 /// </remarks>
-public sealed class CosineDistance(double epsilon = 0, Reduction reduction = Reduction.None, TensorData? where = null) : CosineRows(epsilon, reduction, where, sign: -1, offset: 1), ILossDefinition
+public sealed class CosineDistance(double epsilon = 0, Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null) : CosineRows(epsilon, reduction, where, axes, sign: -1, offset: 1), ILossDefinition
 {
+    protected override CosineRows OverLastAxis(TensorData? where) => new CosineDistance(Epsilon, Reduction, where);
+
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "CosineDistance",
@@ -28,7 +30,7 @@ public sealed class CosineDistance(double epsilon = 0, Reduction reduction = Red
         Reference = "optax.losses.cosine_distance",
         Stability = "finite for every finite input with a non-zero row or ε > 0 (a zero row at ε = 0 is an error)",
         Libraries = "Optax",
-        Factory = o => new CosineDistance(o.Float("epsilon"), o.Reduction, o.Tensor("where")),
+        Factory = o => new CosineDistance(o.Float("epsilon"), o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;

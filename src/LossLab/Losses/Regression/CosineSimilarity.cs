@@ -17,8 +17,10 @@ namespace LossLab.Losses.Regression;
 /// leaves components out of the dot product and both norms (and gives them no gradient).
 /// A zero row with ε = 0 makes the cosine 0/0: Optax returns NaN, LossLab names the row and asks for ε &gt; 0.</para>
 /// </remarks>
-public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = Reduction.None, TensorData? where = null) : CosineRows(epsilon, reduction, where, sign: 1, offset: 0), ILossDefinition
+public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = Reduction.None, TensorData? where = null, int[]? axes = null) : CosineRows(epsilon, reduction, where, axes, sign: 1, offset: 0), ILossDefinition
 {
+    protected override CosineRows OverLastAxis(TensorData? where) => new CosineSimilarity(Epsilon, Reduction, where);
+
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "CosineSimilarity",
@@ -34,7 +36,7 @@ public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = R
         Stability = "finite for every finite input with a non-zero row or ε > 0 (a zero row at ε = 0 is an error)",
         Libraries = "Optax (Keras CosineSimilarity returns −c)",
         LowerBound = -1,   // a cosine
-        Factory = o => new CosineSimilarity(o.Float("epsilon"), o.Reduction, o.Tensor("where")),
+        Factory = o => new CosineSimilarity(o.Float("epsilon"), o.Reduction, o.Tensor("where"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;
@@ -43,8 +45,14 @@ public sealed class CosineSimilarity(double epsilon = 0, Reduction reduction = R
 /// <summary>
 /// The shared row kernel of <see cref="CosineSimilarity"/> and <see cref="CosineDistance"/>: ℓ = offset + sign·c per row.
 /// </summary>
-public abstract class CosineRows(double epsilon, Reduction reduction, TensorData? where, int sign, int offset) : Loss
+public abstract class CosineRows(double epsilon, Reduction reduction, TensorData? where, int[]? axes, int sign, int offset) : Loss
 {
+    /// <summary>The axis or axes of each vector (Optax's <c>axis</c>); null is the last.</summary>
+    public int[]? Axes { get; } = axes;
+
+    /// <summary>The same loss over the last axis with another <c>where</c> mask (for <see cref="Axes"/>).</summary>
+    protected abstract CosineRows OverLastAxis(TensorData? where);
+
     public double Epsilon { get; } = epsilon >= 0 && double.IsFinite(epsilon)
         ? epsilon
         : throw LossArgumentException.Value($"cosine: epsilon must be a finite number ≥ 0, got {epsilon}");
@@ -75,6 +83,7 @@ public abstract class CosineRows(double epsilon, Reduction reduction, TensorData
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         string name = Descriptor.Name;
+        if (OverAxes(Axes, inputs, "predictions", "targets", where, OverLastAxis, computeGradients) is { } moved) return moved;
         RequireSameShape(inputs, "predictions", "targets");
         Shape shape = inputs["predictions"].Shape;
         if (shape.Rank == 0) throw LossArgumentException.Shape($"{name}: 'predictions' must have a last axis of vector components (…, D), got a scalar");
@@ -128,6 +137,7 @@ public abstract class CosineRows(double epsilon, Reduction reduction, TensorData
         OptionSpec.Choice("reduction", "none", $"none (Optax: one value per row), mean or sum of the {what}", "none", "mean", "sum"),
         OptionSpec.Float("epsilon", 0, "lower clip of each squared norm (Optax: 0; a zero row then is an error)"),
         OptionSpec.Tensor("where", "1 for the components to include, 0 for those to leave out (the inputs' shape)"),
+        AxisOption,
     ];
 
     internal static LossInputs Sample(Random r, Shape s)

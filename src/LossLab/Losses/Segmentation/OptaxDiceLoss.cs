@@ -47,7 +47,7 @@ public sealed class OptaxDiceLoss(TensorData? classWeights = null, double smooth
         Stability = "finite for every finite input with smooth > 0 (softmax and sums in double)",
         Libraries = "Optax",
         Factory = o => new OptaxDiceLoss(o.Tensor("class_weights"), o.Float("smooth"), o.Float("alpha"), o.Float("beta"), o.Bool("apply_softmax"),
-            o.Choice("reduction"), o.Bool("ignore_background"), Keras.KerasGroupLoss.ParseAxes(o.Tensor("axis"))),
+            o.Choice("reduction"), o.Bool("ignore_background"), AxisGroups.Parse(o.Tensor("axis"))),
     };
 
     public override LossDescriptor Descriptor => Entry;
