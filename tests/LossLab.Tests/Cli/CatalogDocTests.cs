@@ -29,4 +29,17 @@ public sealed class CatalogDocTests
             Assert.False(string.IsNullOrWhiteSpace(d.Stability), d.Name);
         }
     }
+
+    [Fact]
+    public void Prose_that_counts_the_catalog_counts_it_right()
+    {
+        int count = LossRegistry.Default.Entries.Count;
+        foreach (string doc in new[] { "README.md", Path.Combine("docs", "reliability.md") })
+        {
+            string text = File.ReadAllText(Path.Combine(SharedData.RepoRoot, doc)).ReplaceLineEndings(" ");
+            var claims = System.Text.RegularExpressions.Regex.Matches(text, @"all (\d+)\s+catalog losses");
+            Assert.NotEmpty(claims);
+            Assert.All(claims, m => Assert.True(int.Parse(m.Groups[1].Value) == count, $"{doc} says '{m.Value}'; the registry has {count}"));
+        }
+    }
 }
