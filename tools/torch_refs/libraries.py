@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .common import red, reduce_rows, rows_case, softplus, tensor
+from .common import red, reduce_rows, rows_case, shape_nd, softplus, tensor
 
 
 # pytorch-metric-learning's losses, written out from its definitions (it is not a Debian package): labels give the
@@ -328,3 +328,23 @@ def g_js(r, g):
             v = v / (-(1 - b) * math.log(1 - b))
         return reduce_rows(v, o['reduction'])
     return 'js_divergence', {'input': p, 'target': q}, o, fn
+
+
+def g_quantile(r, g):
+    """The pinball loss of scikit-learn's mean_pinball_loss (weighted mean Σwℓ/Σw), with subgradient 0 at a tie."""
+    s = shape_nd(r)
+    x, y = tensor(s, rng=g), tensor(s, rng=g)
+    if r.random() < 0.2 and x.numel():
+        y.view(-1)[0] = x.view(-1)[0]                     # a tie: the subgradient 0
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.3:
+        ins['weight'] = tensor(s, 0.1, 2, g)
+    o = {'reduction': red(r), 'quantile': r.choice((0.0, 0.1, 0.5, 0.9, 1.0))}
+    def fn(t):
+        tau, d = o['quantile'], t['target'] - t['input']
+        v = torch.where(d > 0, tau * d, torch.where(d < 0, (tau - 1) * d, d * 0))
+        w = t.get('weight')
+        if w is None:
+            return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[o['reduction']]
+        return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[o['reduction']]
+    return 'quantile_loss', ins, o, fn

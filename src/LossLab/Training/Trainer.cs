@@ -22,7 +22,7 @@ public sealed record TrainingResult(Model Model, IReadOnlyList<EpochRecord> Hist
 /// mini-batches, optimizer and schedule, penalties, clipping, early stopping and cancellation (both keep the best
 /// weights). The same seed gives the same history and weights, bit for bit.
 /// </summary>
-public static class Trainer
+public static partial class Trainer
 {
     public static TrainingResult Train(Dataset data, TrainingOptions options, LossRegistry? registry = null, IProgress<EpochRecord>? progress = null, CancellationToken cancel = default)
     {
@@ -237,83 +237,6 @@ public static class Trainer
         // A count model scored by a loss of values (mse_loss...): its predictions are the rates, exp(output).
         if (model.RegressionHead == RegressionHead.LogRate && !binding.LogLink) output = Ops.Exp(output);
         return output;
-    }
-
-    /// <summary>
-    /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... or mae, rmse, r2, mape, and
-    /// with predicted <paramref name="variances"/> coverage_95: the share of targets within mean ± 1.96σ (0.95 when the
-    /// variances are calibrated), and the rank metrics spearman, kendall_tau and concordance (Harrell's C). With
-    /// <paramref name="calibrated"/> false the predictions only rank: a metric-learning model's nearest-centroid scores
-    /// leave out log_loss and ece, which read them as probabilities, and a ranking model's scores leave out mae, rmse,
-    /// r2 and mape, which read them as values.
-    /// </summary>
-    public static Dictionary<string, double> Metrics(double[] predictions, Dataset data, double[]? variances = null, bool calibrated = true)
-    {
-        ArgumentNullException.ThrowIfNull(predictions);
-        ArgumentNullException.ThrowIfNull(data);
-        if (data.Task == TaskKind.Regression)
-        {
-            var m = new RegressionMetrics();
-            m.Update(predictions, data.Targets);
-            RegressionResult r = m.Result();
-            RankResult ranks = RankCorrelation.Of(predictions, data.Targets);
-            var result = calibrated
-                ? new Dictionary<string, double> { ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape }
-                : [];
-            (result["spearman"], result["kendall_tau"], result["concordance"]) = (ranks.Spearman, ranks.KendallTau, ranks.Concordance);
-            if (variances is not null) result["coverage_95"] = IntervalCoverage.Of(predictions, variances, data.Targets);
-            return result;
-        }
-        if (data.Task == TaskKind.Multilabel) return MultilabelMetrics(predictions, data);
-        var c = new ClassificationMetrics(data.Classes);
-        c.Update(predictions, [.. data.Targets.Select(t => (int)t)]);
-        ClassificationResult res = c.Result();
-        var classification = new Dictionary<string, double>
-        {
-            ["accuracy"] = res.Accuracy, ["balanced_accuracy"] = res.BalancedAccuracy, ["precision"] = res.MacroPrecision,
-            ["recall"] = res.MacroRecall, ["f1"] = res.MacroF1, ["roc_auc"] = res.RocAuc, ["pr_auc"] = res.PrAuc,
-            ["log_loss"] = res.LogLoss, ["ece"] = res.ExpectedCalibrationError,
-            ["minority_recall"] = res.PerClass.Where(p => p.Support > 0).MinBy(p => p.Support)?.Recall ?? double.NaN,
-        };
-        if (!calibrated)
-        {
-            classification.Remove("log_loss");
-            classification.Remove("ece");
-        }
-        return classification;
-    }
-
-    /// <summary>
-    /// Multilabel metrics: accuracy = exact match of every label (subset accuracy), hamming_accuracy = share of correct
-    /// labels; the others are the macro mean over labels of the binary metric.
-    /// </summary>
-    private static Dictionary<string, double> MultilabelMetrics(double[] probabilities, Dataset data)
-    {
-        int l = data.TargetWidth, n = data.Rows;
-        int exact = 0, correctLabels = 0;
-        for (int i = 0; i < n; i++)
-        {
-            int rowCorrect = 0;
-            for (int k = 0; k < l; k++) rowCorrect += (probabilities[i * l + k] >= 0.5) == (data.Targets[i * l + k] > 0) ? 1 : 0;
-            correctLabels += rowCorrect;
-            exact += rowCorrect == l ? 1 : 0;
-        }
-        var perLabel = Enumerable.Range(0, l).Select(k =>
-        {
-            var m = new ClassificationMetrics(2);
-            m.Update([.. Enumerable.Range(0, n).SelectMany(i => new[] { 1 - probabilities[i * l + k], probabilities[i * l + k] })],
-                [.. Enumerable.Range(0, n).Select(i => data.Targets[i * l + k] > 0 ? 1 : 0)]);
-            return m.Result();
-        }).ToList();
-        return new()
-        {
-            ["accuracy"] = (double)exact / n, ["hamming_accuracy"] = (double)correctLabels / (n * l),
-            ["balanced_accuracy"] = perLabel.Average(r => r.BalancedAccuracy), ["precision"] = perLabel.Average(r => r.PerClass[1].Precision),
-            ["recall"] = perLabel.Average(r => r.PerClass[1].Recall), ["f1"] = perLabel.Average(r => r.PerClass[1].F1),
-            ["roc_auc"] = perLabel.Where(r => !double.IsNaN(r.RocAuc)).Select(r => r.RocAuc).DefaultIfEmpty(double.NaN).Average(),
-            ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
-            ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),
-        };
     }
 
     /// <summary>A metric-learning model's class centres, from its embeddings of the (standardized) training rows, without dropout.</summary>

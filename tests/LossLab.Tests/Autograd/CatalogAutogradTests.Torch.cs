@@ -13,6 +13,11 @@ public sealed partial class CatalogAutogradTests
     {
         ["MseLoss"] = (t, o) => Pointwise(t, o, (x, y) => Ops.Pow(x - y, 2), true),
         ["L1Loss"] = (t, o) => Pointwise(t, o, (x, y) => Ops.Abs(x - y), true),
+        ["QuantileLoss"] = (t, o) =>
+        {
+            double tau = F(o, "quantile", 0.5);
+            return Pointwise(t, o, (x, y) => Ops.Maximum(tau * (y - x), (tau - 1) * (y - x)), true);
+        },
         ["SmoothL1Loss"] = (t, o) =>
         {
             double b = F(o, "beta", 1);

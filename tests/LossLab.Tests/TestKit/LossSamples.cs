@@ -41,6 +41,8 @@ internal static class LossSamples
             [T.Opt(("weight", Positive(new Random(5), 12, 3, 4)))], Regression());
         yield return Pointwise("L1Loss", (r, n) => Normal(r, n), (r, x) => AwayFrom(r, x, 0.05),
             [T.Opt(("weight", Positive(new Random(6), 12, 3, 4)))], Regression());
+        yield return Pointwise("QuantileLoss", (r, n) => Normal(r, n), (r, x) => AwayFrom(r, x, 0.05),
+            [T.Opt(("quantile", 0.9)), T.Opt(("quantile", 0.1), ("weight", Positive(new Random(13), 12, 3, 4))), T.Opt(("quantile", 0.0)), T.Opt(("quantile", 1.0))], Regression());
         yield return Pointwise("SmoothL1Loss", (r, n) => Normal(r, n), (r, x) => AwayFromBand(r, x, 1.0),
             [T.Opt(("beta", 1.0)), T.Opt(("beta", 0.0))], Regression());
         yield return Pointwise("HuberLoss", (r, n) => Normal(r, n), (r, x) => AwayFromBand(r, x, 1.0),

@@ -1,0 +1,103 @@
+using LossLab.Autograd;
+using LossLab.Data;
+using LossLab.Losses.Core;
+using LossLab.Metrics;
+using LossLab.Nn;
+using LossLab.Optim;
+
+namespace LossLab.Training;
+
+/// <summary>The test and validation metrics of <see cref="Trainer"/>: regression, classification and multilabel.</summary>
+public static partial class Trainer
+{
+    /// <summary>The share of <paramref name="targets"/> at or below their prediction (NaN without rows).</summary>
+    internal static double BelowPrediction(double[] predictions, double[] targets)
+    {
+        if (targets.Length == 0) return double.NaN;
+        int below = 0;
+        for (int i = 0; i < targets.Length; i++) if (targets[i] <= predictions[i]) below++;
+        return (double)below / targets.Length;
+    }
+
+    /// <summary>
+    /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... or mae, rmse, r2, mape, and
+    /// below_prediction is the share of targets at or below the prediction: τ for a calibrated τ-quantile model
+    /// (quantile_loss), about ½ for a median. With predicted <paramref name="variances"/> coverage_95: the share of targets within mean ± 1.96σ (0.95 when the
+    /// variances are calibrated), and the rank metrics spearman, kendall_tau and concordance (Harrell's C). With
+    /// <paramref name="calibrated"/> false the predictions only rank: a metric-learning model's nearest-centroid scores
+    /// leave out log_loss and ece, which read them as probabilities, and a ranking model's scores leave out mae, rmse,
+    /// r2 and mape, which read them as values.
+    /// </summary>
+    public static Dictionary<string, double> Metrics(double[] predictions, Dataset data, double[]? variances = null, bool calibrated = true)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Task == TaskKind.Regression)
+        {
+            var m = new RegressionMetrics();
+            m.Update(predictions, data.Targets);
+            RegressionResult r = m.Result();
+            RankResult ranks = RankCorrelation.Of(predictions, data.Targets);
+            var result = calibrated
+                ? new Dictionary<string, double>
+                {
+                    ["mae"] = r.Mae, ["rmse"] = r.Rmse, ["r2"] = r.R2, ["mape"] = r.Mape,
+                    ["below_prediction"] = BelowPrediction(predictions, data.Targets),
+                }
+                : [];
+            (result["spearman"], result["kendall_tau"], result["concordance"]) = (ranks.Spearman, ranks.KendallTau, ranks.Concordance);
+            if (variances is not null) result["coverage_95"] = IntervalCoverage.Of(predictions, variances, data.Targets);
+            return result;
+        }
+        if (data.Task == TaskKind.Multilabel) return MultilabelMetrics(predictions, data);
+        var c = new ClassificationMetrics(data.Classes);
+        c.Update(predictions, [.. data.Targets.Select(t => (int)t)]);
+        ClassificationResult res = c.Result();
+        var classification = new Dictionary<string, double>
+        {
+            ["accuracy"] = res.Accuracy, ["balanced_accuracy"] = res.BalancedAccuracy, ["precision"] = res.MacroPrecision,
+            ["recall"] = res.MacroRecall, ["f1"] = res.MacroF1, ["roc_auc"] = res.RocAuc, ["pr_auc"] = res.PrAuc,
+            ["log_loss"] = res.LogLoss, ["ece"] = res.ExpectedCalibrationError,
+            ["minority_recall"] = res.PerClass.Where(p => p.Support > 0).MinBy(p => p.Support)?.Recall ?? double.NaN,
+        };
+        if (!calibrated)
+        {
+            classification.Remove("log_loss");
+            classification.Remove("ece");
+        }
+        return classification;
+    }
+
+    /// <summary>
+    /// Multilabel metrics: accuracy = exact match of every label (subset accuracy), hamming_accuracy = share of correct
+    /// labels; the others are the macro mean over labels of the binary metric.
+    /// </summary>
+    private static Dictionary<string, double> MultilabelMetrics(double[] probabilities, Dataset data)
+    {
+        int l = data.TargetWidth, n = data.Rows;
+        int exact = 0, correctLabels = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int rowCorrect = 0;
+            for (int k = 0; k < l; k++) rowCorrect += (probabilities[i * l + k] >= 0.5) == (data.Targets[i * l + k] > 0) ? 1 : 0;
+            correctLabels += rowCorrect;
+            exact += rowCorrect == l ? 1 : 0;
+        }
+        var perLabel = Enumerable.Range(0, l).Select(k =>
+        {
+            var m = new ClassificationMetrics(2);
+            m.Update([.. Enumerable.Range(0, n).SelectMany(i => new[] { 1 - probabilities[i * l + k], probabilities[i * l + k] })],
+                [.. Enumerable.Range(0, n).Select(i => data.Targets[i * l + k] > 0 ? 1 : 0)]);
+            return m.Result();
+        }).ToList();
+        return new()
+        {
+            ["accuracy"] = (double)exact / n, ["hamming_accuracy"] = (double)correctLabels / (n * l),
+            ["balanced_accuracy"] = perLabel.Average(r => r.BalancedAccuracy), ["precision"] = perLabel.Average(r => r.PerClass[1].Precision),
+            ["recall"] = perLabel.Average(r => r.PerClass[1].Recall), ["f1"] = perLabel.Average(r => r.PerClass[1].F1),
+            ["roc_auc"] = perLabel.Where(r => !double.IsNaN(r.RocAuc)).Select(r => r.RocAuc).DefaultIfEmpty(double.NaN).Average(),
+            ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
+            ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),
+        };
+    }
+}
