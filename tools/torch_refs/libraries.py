@@ -348,3 +348,34 @@ def g_quantile(r, g):
             return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[o['reduction']]
         return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[o['reduction']]
     return 'quantile_loss', ins, o, fn
+
+
+def g_asl(r, g):
+    """The asymmetric loss as its authors wrote it (Alibaba-MIIL/ASL, AsymmetricLoss.forward): σ, the negatives' clipped
+    probability, logs clamped at eps, the one-sided focal weight (detached by default), the sum."""
+    s = shape_nd(r, max_dims=2)
+    x = tensor(s, -8, 8, g) * (10.0 if r.random() < 0.1 else 1.0)
+    y = (torch.rand(s, generator=g) < 0.3).to(torch.float64)
+    if r.random() < 0.2:
+        y = torch.where(torch.rand(s, generator=g) < 0.3, torch.full_like(y, 0.5), y)   # soft labels
+    invalid = r.random() < 0.1 and y.numel() > 0
+    if invalid:
+        y.view(-1)[0] = 1.5
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'gamma_neg': r.choice((0.0, 1.0, 2.0, 4.0)),
+         'gamma_pos': r.choice((0.0, 1.0)), 'clip': r.choice((0.0, 0.05, 0.2)), 'eps': 1e-8,
+         'disable_torch_grad_focal_loss': r.random() < 0.6}
+    def fn(t):
+        if invalid:
+            raise ValueError('a label outside [0, 1]')
+        xs_pos = torch.sigmoid(t['input'])
+        xs_neg = 1 - xs_pos
+        if o['clip'] > 0:
+            xs_neg = (xs_neg + o['clip']).clamp(max=1)
+        lab = t['target']
+        loss = lab * torch.log(xs_pos.clamp(min=o['eps'])) + (1 - lab) * torch.log(xs_neg.clamp(min=o['eps']))
+        if o['gamma_neg'] > 0 or o['gamma_pos'] > 0:
+            pt = xs_pos * lab + xs_neg * (1 - lab)
+            w = torch.pow(1 - pt, o['gamma_pos'] * lab + o['gamma_neg'] * (1 - lab))
+            loss = loss * (w.detach() if o['disable_torch_grad_focal_loss'] else w)
+        return reduce_rows(-loss, o['reduction']) if o['reduction'] != 'none' else -loss
+    return 'asymmetric_loss', {'input': x, 'target': y}, o, fn

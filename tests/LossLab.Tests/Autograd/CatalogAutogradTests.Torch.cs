@@ -13,6 +13,19 @@ public sealed partial class CatalogAutogradTests
     {
         ["MseLoss"] = (t, o) => Pointwise(t, o, (x, y) => Ops.Pow(x - y, 2), true),
         ["L1Loss"] = (t, o) => Pointwise(t, o, (x, y) => Ops.Abs(x - y), true),
+        ["AsymmetricLoss"] = (t, o) =>
+        {
+            // The authors' formula as written (σ, clamps, pow), the focal weight detached when they detach it.
+            double gn = F(o, "gamma_neg", 4), gp = F(o, "gamma_pos", 1), m = F(o, "clip", 0.05), eps = F(o, "eps", 1e-8);
+            bool detach = o.GetValueOrDefault("disable_torch_grad_focal_loss") is not false;
+            Tensor x = t["input"], y = t["target"];
+            Tensor p = Ops.Sigmoid(x), neg = 1 - p;
+            if (m > 0) neg = Ops.Clamp(neg + m, hi: 1);
+            Tensor l = y * Ops.Log(Ops.Clamp(p, lo: eps)) + (1 - y) * Ops.Log(Ops.Clamp(neg, lo: eps));
+            Tensor pt = p * y + neg * (1 - y), gamma = gp * y + gn * (1 - y);
+            Tensor w = Ops.Pow(1 - pt, gamma);
+            return Reduce(-(l * (detach ? w.Detach() : w)), o, d: "sum");
+        },
         ["QuantileLoss"] = (t, o) =>
         {
             double tau = F(o, "quantile", 0.5);

@@ -42,6 +42,16 @@ internal static class CatalogTwo
             T.In(("input", T.Shaped(LossSamples.Normal(r, 12, 2), 3, 4)), ("target", T.Shaped(LossSamples.Uniform(r, 12, 0, 1), 3, 4)))),
             [LossSamples.ExtremeOf(T.Opt(), ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.Shaped(new float[] { 1, 0, 0, 1, 1, 0, 0.5f, 1 }, 2, 4)))]);
 
+        // Finite differences see the value: the asymmetric loss's samples differentiate its focal weight (the authors' detached
+        // weight is checked against the composed formula with Detach in CatalogAutogradTests and against torch in torch_diff).
+        LossInputs Asl(Random r) => T.In(("input", T.Shaped(LossSamples.Normal(r, 15, 2), 3, 5)),
+            ("target", T.Shaped([.. Enumerable.Range(0, 15).Select(_ => r.Next(3) == 0 ? 1.0 : r.Next(5) == 0 ? 0.5 : 0.0)], 3, 5)));
+        yield return new("AsymmetricLoss", WithReductions("AsymmetricLoss",
+            [T.Opt(("clip", 0.0)), T.Opt(("gamma_neg", 0.0), ("gamma_pos", 0.0)), T.Opt(("gamma_neg", 2.0), ("gamma_pos", 0.0), ("clip", 0.2))], Asl,
+            T.Opt(("disable_torch_grad_focal_loss", false))),
+            [LossSamples.ExtremeOf(T.Opt(("disable_torch_grad_focal_loss", false)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.Shaped(new float[] { 1, 0, 0, 1, 1, 0, 0.5f, 1 }, 2, 4))),
+             LossSamples.ExtremeOf(T.Opt(("clip", 0.0)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.Shaped(new float[] { 0, 1, 1, 0, 0, 1, 1, 0 }, 2, 4)))]);
+
         LossInputs Triplet(Random r) => T.In(("anchor", T.Shaped(LossSamples.Normal(r, 20), 4, 5)),
             ("positive", T.Shaped(LossSamples.Normal(r, 20), 4, 5)), ("negative", T.Shaped(LossSamples.Normal(r, 20), 4, 5)));
         var extremeTriplet = LossSamples.ExtremeOf(T.Opt(), ("anchor", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0 }, 2, 2)),
