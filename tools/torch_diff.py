@@ -39,8 +39,8 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_gce, g_js, g_lovasz, g_multi_similarity, g_ntxent,
-                                  g_overlap, g_quantile, g_scfocal, g_sce, g_supcon)
+from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_dpo, g_gce, g_js, g_lovasz, g_multi_similarity,
+                                  g_ntxent, g_overlap, g_quantile, g_scfocal, g_sce, g_supcon)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -71,6 +71,7 @@ GENERATORS = {
     'huber_loss': g_pointwise('huber_loss', F.huber_loss, lambda r: {'delta': r.choice((0.5, 1.0, 2.0))}),
     'quantile_loss': g_quantile,
     'asymmetric_loss': g_asl,
+    'dpo_loss': g_dpo,
     'poisson_nll_loss': g_poisson,
     'gaussian_nll_loss': g_gaussian,
     'binary_cross_entropy': g_bce,

@@ -379,3 +379,30 @@ def g_asl(r, g):
             loss = loss * (w.detach() if o['disable_torch_grad_focal_loss'] else w)
         return reduce_rows(-loss, o['reduction']) if o['reduction'] != 'none' else -loss
     return 'asymmetric_loss', {'input': x, 'target': y}, o, fn
+
+
+def g_dpo(r, g):
+    """TRL's DPOTrainer.dpo_loss for loss_type sigmoid (with cDPO's label smoothing), robust, hinge and ipo, and its
+    reference_free margin."""
+    s = (r.randint(0, 8),)
+    names = ('policy_chosen_logps', 'policy_rejected_logps', 'reference_chosen_logps', 'reference_rejected_logps')
+    scale = 300.0 if r.random() < 0.1 else 30.0           # sums of many token log-probabilities now and then
+    ins = {k: -tensor(s, 0, 1, g) * scale for k in names}
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'beta': r.choice((0.1, 0.5, 1.0)),
+         'loss_type': r.choice(('sigmoid', 'robust', 'hinge', 'ipo')), 'reference_free': r.random() < 0.2}
+    o['label_smoothing'] = r.choice((0.0, 0.1, 0.3)) if o['loss_type'] in ('sigmoid', 'robust') else 0.0
+    def fn(t):
+        beta, eps = o['beta'], o['label_smoothing']
+        pi = t['policy_chosen_logps'] - t['policy_rejected_logps']
+        ref = 0 if o['reference_free'] else t['reference_chosen_logps'] - t['reference_rejected_logps']
+        z = pi - ref
+        if o['loss_type'] == 'sigmoid':
+            v = -F.logsigmoid(beta * z) * (1 - eps) - F.logsigmoid(-beta * z) * eps
+        elif o['loss_type'] == 'robust':
+            v = (-F.logsigmoid(beta * z) * (1 - eps) + F.logsigmoid(-beta * z) * eps) / (1 - 2 * eps)
+        elif o['loss_type'] == 'hinge':
+            v = torch.relu(1 - beta * z)
+        else:
+            v = (z - 1 / (2 * beta)) ** 2
+        return reduce_rows(v, o['reduction'])
+    return 'dpo_loss', ins, o, fn

@@ -74,6 +74,10 @@ public static class TaskFit
                 Refuse("scores distances between pairs against ±1 similarity labels, not a classifier's outputs; for a margin "
                     + "classifier use hinge_loss or soft_margin_loss, for an embedding cosine_embedding_loss or contrastive_loss");
                 break;
+            case "DpoLoss":
+                Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
+                    + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
+                break;
             case "OptaxKLDivergenceWithLogTargets":
                 Refuse("takes log-probability targets, and a class label's one-hot has log 0 = −∞, which it does not accept; "
                     + "train with optax.kl_divergence or kl_div");

@@ -26,6 +26,21 @@ public sealed partial class CatalogAutogradTests
             Tensor w = Ops.Pow(1 - pt, gamma);
             return Reduce(-(l * (detach ? w.Detach() : w)), o, d: "sum");
         },
+        ["DpoLoss"] = (t, o) =>
+        {
+            double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0);
+            Tensor z = t["policy_chosen_logps"] - t["policy_rejected_logps"];
+            if (o.GetValueOrDefault("reference_free") is not true) z = z - (t["reference_chosen_logps"] - t["reference_rejected_logps"]);
+            Tensor bz = beta * z;
+            Tensor l = (o.GetValueOrDefault("loss_type") as string ?? "sigmoid") switch
+            {
+                "hinge" => Ops.Relu(1 - bz),
+                "ipo" => Ops.Pow(z - 1 / (2 * beta), 2),
+                "robust" => ((1 - eps) * Ops.Softplus(-bz) - eps * Ops.Softplus(bz)) * (1 / (1 - 2 * eps)),
+                _ => (1 - eps) * Ops.Softplus(-bz) + eps * Ops.Softplus(bz),
+            };
+            return Reduce(l, o);
+        },
         ["QuantileLoss"] = (t, o) =>
         {
             double tau = F(o, "quantile", 0.5);

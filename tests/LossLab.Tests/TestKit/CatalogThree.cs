@@ -13,6 +13,12 @@ internal static class CatalogThree
         yield return Indexed("CrammerSingerHinge", "scores", "labels", "none", []);
         yield return Indexed("MulticlassPerceptron", "scores", "labels", "none", []);
 
+        LossInputs Pairs(Random r) => LossRegistry.Default.Get("DpoLoss").Sample!(r, Shape.Scalar);
+        yield return new("DpoLoss", With("DpoLoss", [T.Opt(("label_smoothing", 0.2)), T.Opt(("loss_type", "robust"), ("label_smoothing", 0.1)),
+            T.Opt(("loss_type", "hinge"), ("beta", 0.05)), T.Opt(("loss_type", "ipo"), ("beta", 0.5)), T.Opt(("reference_free", true), ("beta", 1.0))], Pairs),
+            [LossSamples.ExtremeOf(T.Opt(), ("policy_chosen_logps", T.F(-1e4f, 0, -3e4f)), ("policy_rejected_logps", T.F(0, -1e4f, -1)),
+                ("reference_chosen_logps", T.F(-5, -5, 0)), ("reference_rejected_logps", T.F(-5, -5, -2e4f)))]);
+
         yield return new("PolyCrossEntropy", With("PolyCrossEntropy", [T.Opt(("epsilon", 0.0)), T.Opt(("epsilon", -1.0), ("reduction", "mean")),
             T.Opt(("where", T.Shaped(new double[] { 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0 }, 4, 5)))], r =>
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", T.Shaped(KerasSamples.SimplexRows(r, 20), 4, 5)))),

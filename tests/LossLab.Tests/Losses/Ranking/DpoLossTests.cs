@@ -1,0 +1,70 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Losses.Ranking;
+
+/// <summary>
+/// DPO and its variants (TRL's loss_type): golden values and margin gradients from the definitions in mpmath at 40
+/// digits, the gradient's (1, −1, −1, 1) split, reference-free margins, finiteness at huge margins and errors.
+/// </summary>
+public sealed class DpoLossTests
+{
+    // Margins z = (π_w − π_l) − (ref_w − ref_l) = 1.5, −3.5, 0.25 (all exact in binary).
+    private static readonly LossInputs Pairs = T.In(("policy_chosen_logps", T.D(-20, -35.5, -12.25)), ("policy_rejected_logps", T.D(-22, -30, -12)),
+        ("reference_chosen_logps", T.D(-21, -33, -13)), ("reference_rejected_logps", T.D(-21.5, -31, -12.5)));
+
+    private static LossResult Run(LossInputs inputs, params (string, object?)[] options)
+        => LossRegistry.Default.Create("dpo_loss", T.Opt([("reduction", "none"), .. options])).Evaluate(inputs);
+
+    [Theory]
+    [InlineData("sigmoid", 0.0, new[] { 0.62095704778953208, 0.88338215541877703, 0.68072530352552487 }, new[] { -0.046257015465625045, -0.058661757891733006, -0.049375032550048957 })]
+    [InlineData("sigmoid", 0.1, new[] { 0.63595704778953208, 0.84838215541877703, 0.68322530352552487 }, new[] { -0.036257015465625045, -0.048661757891733006, -0.039375032550048957 })]
+    [InlineData("robust", 0.1, new[] { 0.60220704778953208, 0.92713215541877703, 0.67760030352552487 }, new[] { -0.058757015465625045, -0.071161757891733006, -0.061875032550048957 })]
+    [InlineData("hinge", 0.0, new[] { 0.85, 1.35, 0.975 }, new[] { -0.1, -0.1, -0.1 })]
+    [InlineData("ipo", 0.0, new[] { 12.25, 72.25, 22.5625 }, new[] { -7.0, -17.0, -9.5 })]
+    public void Each_loss_type_matches_its_definition(string type, double smoothing, double[] values, double[] dz)
+    {
+        LossResult r = Run(Pairs, ("loss_type", type), ("label_smoothing", smoothing));
+        T.Close(values, r.Value, 1e-14);
+        // ∂z/∂(policy chosen, policy rejected, reference chosen, reference rejected) = (1, −1, −1, 1).
+        T.Close(dz, r.Gradient("policy_chosen_logps"), 1e-13);
+        T.Close([.. dz.Select(d => -d)], r.Gradient("policy_rejected_logps"), 1e-13);
+        T.Close([.. dz.Select(d => -d)], r.Gradient("reference_chosen_logps"), 1e-13);
+        T.Close(dz, r.Gradient("reference_rejected_logps"), 1e-13);
+    }
+
+    [Fact]
+    public void Dpo_is_the_logistic_loss_of_the_scaled_margin_and_stays_finite()
+    {
+        // −log σ(βz) = BCE-with-logits of βz against 1. TRL's mean reduction.
+        LossResult dpo = LossRegistry.Default.Create("dpo").Evaluate(Pairs);
+        LossResult bce = LossRegistry.Default.Create("binary_cross_entropy_with_logits").Evaluate(T.In(("input", T.D(0.15, -0.35, 0.025)), ("target", T.D(1, 1, 1))));
+        T.Close(bce.Scalar, dpo.Scalar, 1e-14);
+        // A margin of −10⁵ (β = 0.1): ℓ = 10⁴ and ∂ℓ/∂z = −β, where log(σ(βz)) would be −∞.
+        LossResult far = Run(T.In(("policy_chosen_logps", T.D(-1e5)), ("policy_rejected_logps", T.D(0)), ("reference_chosen_logps", T.D(0)), ("reference_rejected_logps", T.D(0))));
+        T.Close(1e4, far.Value.GetDouble(0), 1e-15);
+        T.Close(-0.1, far.Gradient("policy_chosen_logps").GetDouble(0), 1e-15);
+    }
+
+    [Fact]
+    public void Reference_free_uses_the_policys_log_ratio_alone()
+    {
+        LossInputs policy = T.In(("policy_chosen_logps", T.D(-20, -35.5)), ("policy_rejected_logps", T.D(-22, -30)));
+        LossResult free = Run(policy, ("reference_free", true));
+        T.Close([-Stable.LogSigmoid(0.2), -Stable.LogSigmoid(-0.55)], free.Value, 1e-15);
+        Assert.False(free.Gradients.ContainsKey("reference_chosen_logps"));
+        var missing = Assert.Throws<LossArgumentException>(() => Run(policy));
+        Assert.Contains("missing input 'reference_chosen_logps'", missing.Message);
+    }
+
+    [Fact]
+    public void Bad_options_and_shapes_are_errors()
+    {
+        Assert.Contains("beta must be", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("dpo", T.Opt(("beta", 0.0)))).Message);
+        Assert.Contains("0.5) for the robust loss", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("dpo", T.Opt(("loss_type", "robust"), ("label_smoothing", 0.5)))).Message);
+        var shape = Assert.Throws<LossArgumentException>(() => Run(T.In(("policy_chosen_logps", T.D(-1, -2)), ("policy_rejected_logps", T.D(-1)),
+            ("reference_chosen_logps", T.D(-1, -2)), ("reference_rejected_logps", T.D(-1, -2)))));
+        Assert.Equal(LossErrorCode.InvalidShape, shape.Code);
+    }
+}
