@@ -39,8 +39,8 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_dpo, g_gce, g_js, g_lovasz, g_multi_similarity,
-                                  g_ntxent, g_overlap, g_quantile, g_scfocal, g_sce, g_supcon)
+from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_dpo, g_gce, g_js, g_logit_adjusted, g_lovasz,
+                                  g_multi_similarity, g_ntxent, g_overlap, g_quantile, g_scfocal, g_sce, g_supcon)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -51,7 +51,7 @@ from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g
                                 g_triplet_distance)
 
 RTOL, ATOL = 1e-8, 1e-13
-OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights')
+OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights', 'priors')
 # Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
 NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
            ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target'), ('keras.hinge', 'y_true'),
@@ -72,6 +72,7 @@ GENERATORS = {
     'quantile_loss': g_quantile,
     'asymmetric_loss': g_asl,
     'dpo_loss': g_dpo,
+    'logit_adjusted_loss': g_logit_adjusted,
     'poisson_nll_loss': g_poisson,
     'gaussian_nll_loss': g_gaussian,
     'binary_cross_entropy': g_bce,

@@ -406,3 +406,16 @@ def g_dpo(r, g):
             v = (z - 1 / (2 * beta)) ** 2
         return reduce_rows(v, o['reduction'])
     return 'dpo_loss', ins, o, fn
+
+
+def g_logit_adjusted(r, g):
+    """Menon et al.'s logit-adjusted loss: torch's own cross_entropy at the logits shifted by τ·log π."""
+    x, y, n, c = rows_case(r, g)
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.8:
+        ins['priors'] = tensor((c,), 0.01, 1, g)
+    o = {'reduction': red(r), 'tau': r.choice((0.5, 1.0, 2.0))}
+    def fn(t):
+        z = t['input'] + (o['tau'] * torch.log(t['priors']) if 'priors' in t else 0)
+        return F.cross_entropy(z, t['target'], reduction=o['reduction'])
+    return 'logit_adjusted_loss', ins, o, fn

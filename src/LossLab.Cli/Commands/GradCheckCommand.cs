@@ -155,7 +155,8 @@ internal static class GradCheckCommand
                 JsonValueKind.String => e.GetString(),
                 JsonValueKind.Number when e.TryGetInt64(out long l) && !e.GetRawText().Contains('.', StringComparison.Ordinal) => l,
                 JsonValueKind.Number => e.GetDouble(),
-                _ => throw new LossArgumentException(LossErrorCode.InvalidValue, $"option value '{value}' must be a number, boolean or string"),
+                JsonValueKind.Array => Protocol.TensorJson.Parse(e, DType.Float64, "option value"),   // a tensor option: weight=[1,2,3]
+                _ => throw new LossArgumentException(LossErrorCode.InvalidValue, $"option value '{value}' must be a number, boolean, string or array"),
             };
         }
         catch (JsonException)

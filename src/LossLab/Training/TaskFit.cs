@@ -115,6 +115,22 @@ public static class TaskFit
     }
 
     /// <summary>
+    /// The options a loss takes from the training data when the user gives none: the logit-adjusted loss's class priors,
+    /// the training split's class frequencies (counts of at least 1, so that every log π is finite).
+    /// </summary>
+    public static IReadOnlyDictionary<string, object?> WithDataOptions(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, Dataset train)
+    {
+        ArgumentNullException.ThrowIfNull(descriptor);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(train);
+        if (descriptor.Name != "LogitAdjustedLoss" || options.ContainsKey("priors") || train.Task is not (TaskKind.Binary or TaskKind.Multiclass)) return options;
+        var counts = new double[train.Classes];
+        foreach (double t in train.Targets) counts[(int)t]++;
+        for (int c = 0; c < counts.Length; c++) counts[c] = Math.Max(counts[c], 1);
+        return new Dictionary<string, object?>(options) { ["priors"] = Numerics.TensorData.FromArray(counts, counts.Length) };
+    }
+
+    /// <summary>
     /// The form in which <paramref name="descriptor"/> takes the model's outputs on <paramref name="task"/>: its
     /// from_logits / apply_softmax / apply_sigmoid option when it has one; probabilities for the losses of
     /// probabilities, and for regression losses on class labels (mean squared error of the probabilities is the Brier

@@ -65,7 +65,7 @@ public static partial class Trainer
         double[]? classWeights = train.Task == TaskKind.Multilabel
             ? LossBinding.LabelWeights(options.ClassWeights, train)
             : LossBinding.ClassWeights(options.ClassWeights, train.Targets, train.Classes);
-        var binding = new LossBinding(descriptor, options.LossOptions, train.Task, train.Classes, classWeights, options.EmbeddingDimension);
+        var binding = new LossBinding(descriptor, TaskFit.WithDataOptions(descriptor, options.LossOptions, train), train.Task, train.Classes, classWeights, options.EmbeddingDimension);
         binding.RequireUnlabeledRows(options.LabeledFraction, unlabeled?.Rows ?? -1);
         Dataset? un = binding.SemiSupervised ? scaler.Transform(unlabeled!) : null;
         if (binding.LogLink && train.Targets.Concat(validation.Targets).Concat(test.Targets).Where(t => t < 0).Take(1).ToArray() is [double negative])

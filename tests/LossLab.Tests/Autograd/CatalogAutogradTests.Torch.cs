@@ -26,6 +26,13 @@ public sealed partial class CatalogAutogradTests
             Tensor w = Ops.Pow(1 - pt, gamma);
             return Reduce(-(l * (detach ? w.Detach() : w)), o, d: "sum");
         },
+        ["LogitAdjustedLoss"] = (t, o) =>
+        {
+            Tensor x = t["input"];
+            if (W(o, "priors") is Tensor p) x = x + F(o, "tau", 1) * Ops.Reshape(Ops.Log(p), 1, -1);   // (N, C) + (1, C)
+            Tensor oh = Ops.OneHot(t["target"], x.Shape[-1], DType.Float64);
+            return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(x, -1), axis: -1), o);
+        },
         ["DpoLoss"] = (t, o) =>
         {
             double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0);

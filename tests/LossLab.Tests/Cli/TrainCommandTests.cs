@@ -42,6 +42,21 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void A_loss_option_can_be_a_json_array_for_a_tensor_option()
+    {
+        // Class weights of cross-entropy, or the priors of the logit-adjusted loss, given on the command line.
+        var (code, output, _) = Run("train", "--data", Datasets.PathOf("iris"), "--loss", "cross_entropy", "--loss-option", "weight=[1,2,3]", "--epochs", "2", "--format", "json");
+        Assert.Equal(0, code);
+        Assert.NotNull(JsonNode.Parse(output)!["test"]!["accuracy"]);
+        var (bad, _, error) = Run("train", "--data", Datasets.PathOf("iris"), "--loss", "logit_adjusted_loss", "--loss-option", "priors=[1,2]", "--epochs", "1");
+        Assert.Equal(2, bad);
+        Assert.Contains("priors has 2 values but 'input'", error);
+        var (worse, _, message) = Run("train", "--data", Datasets.PathOf("iris"), "--loss-option", "weight={\"a\": 1}", "--epochs", "1");
+        Assert.NotEqual(0, worse);
+        Assert.Contains("must be a number, boolean, string or array", message);
+    }
+
+    [Fact]
     public void Table_output_ends_with_a_summary_line_and_a_saved_model_evaluates()
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-cli").FullName, "diabetes.json");

@@ -13,6 +13,11 @@ internal static class CatalogThree
         yield return Indexed("CrammerSingerHinge", "scores", "labels", "none", []);
         yield return Indexed("MulticlassPerceptron", "scores", "labels", "none", []);
 
+        LossInputs Adjusted(Random r) => LossRegistry.Default.Get("LogitAdjustedLoss").Sample!(r, Shape.Scalar);
+        yield return new("LogitAdjustedLoss", With("LogitAdjustedLoss", [T.Opt(("priors", T.D(0.6, 0.2, 0.1, 0.05, 0.05))),
+            T.Opt(("priors", T.D(10, 1, 1, 3, 0.1)), ("tau", 2.0), ("reduction", "sum"))], Adjusted),
+            [LossSamples.ExtremeOf(T.Opt(("priors", T.D(0.9, 0.05, 0.03, 0.02))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
+
         LossInputs Pairs(Random r) => LossRegistry.Default.Get("DpoLoss").Sample!(r, Shape.Scalar);
         yield return new("DpoLoss", With("DpoLoss", [T.Opt(("label_smoothing", 0.2)), T.Opt(("loss_type", "robust"), ("label_smoothing", 0.1)),
             T.Opt(("loss_type", "hinge"), ("beta", 0.05)), T.Opt(("loss_type", "ipo"), ("beta", 0.5)), T.Opt(("reference_free", true), ("beta", 1.0))], Pairs),
