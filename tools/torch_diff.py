@@ -39,8 +39,9 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_dpo, g_gce, g_js, g_logit_adjusted, g_lovasz,
-                                  g_multi_similarity, g_ntxent, g_overlap, g_quantile, g_scfocal, g_sce, g_supcon)
+from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_distillation, g_dpo, g_gce, g_js, g_logit_adjusted,
+                                  g_lovasz, g_multi_similarity, g_ntxent, g_overlap, g_quantile, g_scfocal, g_sce,
+                                  g_supcon)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -73,6 +74,7 @@ GENERATORS = {
     'asymmetric_loss': g_asl,
     'dpo_loss': g_dpo,
     'logit_adjusted_loss': g_logit_adjusted,
+    'distillation_loss': g_distillation,
     'poisson_nll_loss': g_poisson,
     'gaussian_nll_loss': g_gaussian,
     'binary_cross_entropy': g_bce,

@@ -419,3 +419,19 @@ def g_logit_adjusted(r, g):
         z = t['input'] + (o['tau'] * torch.log(t['priors']) if 'priors' in t else 0)
         return F.cross_entropy(z, t['target'], reduction=o['reduction'])
     return 'logit_adjusted_loss', ins, o, fn
+
+
+def g_distillation(r, g):
+    """Knowledge distillation as PyTorch's tutorial writes it: kl_div(log_softmax(s/T), softmax(t/T), 'batchmean')·T²
+    weighted by 1 − α, plus α·cross_entropy(s, y); `none` and `sum` per row."""
+    x, y, n, c = rows_case(r, g)
+    teacher = tensor((n, c), -4, 4, g)
+    o = {'reduction': red(r), 'temperature': r.choice((1.0, 2.0, 4.0)), 'alpha': r.choice((0.0, 0.0, 0.3, 1.0))}
+    def fn(t):
+        temp, a = o['temperature'], o['alpha']
+        logp = F.log_softmax(t['student_logits'] / temp, -1)
+        q = F.softmax(t['teacher_logits'] / temp, -1)
+        rows = (1 - a) * temp * temp * F.kl_div(logp, q, reduction='none').sum(-1)
+        rows = rows + a * F.cross_entropy(t['student_logits'], t['target'], reduction='none')
+        return reduce_rows(rows, o['reduction'])
+    return 'distillation_loss', {'student_logits': x, 'teacher_logits': teacher, 'target': y}, o, fn

@@ -74,6 +74,10 @@ public static class TaskFit
                 Refuse("scores distances between pairs against ±1 similarity labels, not a classifier's outputs; for a margin "
                     + "classifier use hinge_loss or soft_margin_loss, for an embedding cosine_embedding_loss or contrastive_loss");
                 break;
+            case "DistillationLoss":
+                Refuse("matches a student's outputs to a teacher model's logits, which a data set's target column does not hold; "
+                    + "train the teacher, then distill from C# with the teacher's logits as teacher_logits");
+                break;
             case "DpoLoss":
                 Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
                     + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");

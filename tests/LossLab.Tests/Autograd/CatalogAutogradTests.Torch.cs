@@ -26,6 +26,18 @@ public sealed partial class CatalogAutogradTests
             Tensor w = Ops.Pow(1 - pt, gamma);
             return Reduce(-(l * (detach ? w.Detach() : w)), o, d: "sum");
         },
+        ["DistillationLoss"] = (t, o) =>
+        {
+            double temperature = F(o, "temperature", 2), alpha = F(o, "alpha", 0);
+            Tensor logP = Ops.LogSoftmax(t["student_logits"] * (1 / temperature), -1), logQ = Ops.LogSoftmax(t["teacher_logits"] * (1 / temperature), -1);
+            Tensor l = (1 - alpha) * temperature * temperature * Ops.Sum(Ops.Exp(logQ) * (logQ - logP), axis: -1);
+            if (alpha > 0)
+            {
+                Tensor oh = Ops.OneHot(t["target"], t["student_logits"].Shape[-1], DType.Float64);
+                l = l - alpha * Ops.Sum(oh * Ops.LogSoftmax(t["student_logits"], -1), axis: -1);
+            }
+            return Reduce(l, o);
+        },
         ["LogitAdjustedLoss"] = (t, o) =>
         {
             Tensor x = t["input"];

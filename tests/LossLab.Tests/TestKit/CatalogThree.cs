@@ -13,6 +13,12 @@ internal static class CatalogThree
         yield return Indexed("CrammerSingerHinge", "scores", "labels", "none", []);
         yield return Indexed("MulticlassPerceptron", "scores", "labels", "none", []);
 
+        LossInputs Distill(Random r) => LossRegistry.Default.Get("DistillationLoss").Sample!(r, Shape.Scalar);
+        yield return new("DistillationLoss", With("DistillationLoss", [T.Opt(("temperature", 1.0)), T.Opt(("temperature", 5.0), ("alpha", 0.3)),
+            T.Opt(("alpha", 1.0), ("reduction", "sum"))], Distill),
+            [LossSamples.ExtremeOf(T.Opt(("alpha", 0.5)), ("student_logits", T.Shaped(LossSamples.LogitValues, 2, 4)),
+                ("teacher_logits", T.Shaped(new float[] { -1e4f, 1e4f, 0, 30, 100, -100, 5, 0 }, 2, 4)), ("target", T.I(0, 3)))]);
+
         LossInputs Adjusted(Random r) => LossRegistry.Default.Get("LogitAdjustedLoss").Sample!(r, Shape.Scalar);
         yield return new("LogitAdjustedLoss", With("LogitAdjustedLoss", [T.Opt(("priors", T.D(0.6, 0.2, 0.1, 0.05, 0.05))),
             T.Opt(("priors", T.D(10, 1, 1, 3, 0.1)), ("tau", 2.0), ("reduction", "sum"))], Adjusted),
