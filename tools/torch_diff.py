@@ -41,7 +41,7 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
                               g_keras_overlap)
 from torch_refs.libraries import (g_asl, g_circle, g_contrastive, g_distillation, g_dpo, g_gce, g_js, g_logit_adjusted,
                                   g_lovasz, g_multi_similarity, g_ntxent, g_overlap, g_quantile, g_scfocal, g_sce,
-                                  g_supcon)
+                                  g_supcon, g_tweedie)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -59,7 +59,7 @@ NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target')
            ('keras.squared_hinge', 'y_true'), ('keras.categorical_hinge', 'y_true'), ('hinge_loss', 'targets'),
            ('perceptron_loss', 'targets'), ('sparsemax_loss', 'labels'), ('fixmatch_loss', 'unlabeled_weak_logits'),
            ('mixmatch_loss', 'unlabeled_targets'), ('optax.ctc_loss', 'logit_paddings'), ('optax.ctc_loss', 'label_paddings'),
-           ('asymmetric_loss', 'target')}
+           ('asymmetric_loss', 'target'), ('tweedie_loss', 'target')}
 
 
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
@@ -71,6 +71,7 @@ GENERATORS = {
     'smooth_l1_loss': g_pointwise('smooth_l1_loss', F.smooth_l1_loss, lambda r: {'beta': r.choice((0.0, 0.5, 1.0, 2.0))}),
     'huber_loss': g_pointwise('huber_loss', F.huber_loss, lambda r: {'delta': r.choice((0.5, 1.0, 2.0))}),
     'quantile_loss': g_quantile,
+    'tweedie_loss': g_tweedie,
     'asymmetric_loss': g_asl,
     'dpo_loss': g_dpo,
     'logit_adjusted_loss': g_logit_adjusted,

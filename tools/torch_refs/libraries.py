@@ -435,3 +435,33 @@ def g_distillation(r, g):
         rows = rows + a * F.cross_entropy(t['student_logits'], t['target'], reduction='none')
         return reduce_rows(rows, o['reduction'])
     return 'distillation_loss', {'student_logits': x, 'teacher_logits': teacher, 'target': y}, o, fn
+
+
+def g_tweedie(r, g):
+    """scikit-learn's mean_tweedie_deviance for 1 ≤ power < 2 (weighted mean Σwℓ/Σw), on log μ or μ; targets with many
+    exact zeros; targets get no gradient (they are data)."""
+    s = shape_nd(r)
+    log_input = r.random() < 0.7
+    x = tensor(s, -2, 2, g) if log_input else tensor(s, 0.05, 4, g)
+    y = torch.where(torch.rand(s, generator=g) < 0.35, torch.zeros(s, dtype=torch.float64), tensor(s, 0.01, 5, g))
+    invalid = r.random() < 0.1 and y.numel() > 0
+    if invalid:
+        y.view(-1)[0] = -1.0
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.3:
+        ins['weight'] = tensor(s, 0.1, 2, g)
+    o = {'reduction': red(r), 'power': r.choice((1.0, 1.2, 1.5, 1.9)), 'log_input': log_input}
+    def fn(t):
+        if invalid:
+            raise ValueError('a negative target')
+        p, yy = o['power'], t['target'].detach()
+        mu = torch.exp(t['input']) if log_input else t['input']
+        if p == 1:
+            v = 2 * (torch.xlogy(yy, yy) - yy * torch.log(mu) - yy + mu)
+        else:
+            v = 2 * (yy.clamp_min(0) ** (2 - p) / ((1 - p) * (2 - p)) - yy * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
+        w = t.get('weight')
+        if w is None:
+            return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[o['reduction']]
+        return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[o['reduction']]
+    return 'tweedie_loss', ins, o, fn

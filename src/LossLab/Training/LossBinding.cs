@@ -179,7 +179,7 @@ public sealed partial class LossBinding
         _signTargets = SignLabels.Contains(descriptor.Name);
         // A count loss trains a log-rate: the canonical link of the Poisson likelihood, positive whatever the weights.
         LogLink = task == TaskKind.Regression && descriptor.Task == LossTask.CountRegression;
-        _rates = LogLink && !(descriptor.Name == "PoissonNllLoss" && parsed.Bool("log_input"));
+        _rates = LogLink && !(descriptor.Options.Any(o => o.Name == "log_input") && parsed.Bool("log_input"));   // a log_input loss takes log λ itself
     }
 
     /// <summary>True for a count-regression loss (Poisson): the model's output is a log-rate, its prediction exp(output).</summary>

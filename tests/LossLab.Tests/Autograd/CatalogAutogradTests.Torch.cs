@@ -60,6 +60,20 @@ public sealed partial class CatalogAutogradTests
             };
             return Reduce(l, o);
         },
+        ["TweedieLoss"] = (t, o) =>
+        {
+            double rho = F(o, "power", 1.5);
+            bool logInput = o.GetValueOrDefault("log_input") is not false;
+            return Pointwise(t, o, (x, y) =>
+            {
+                Tensor mu = logInput ? Ops.Exp(x) : x;
+                // The target-only term as a constant (targets get no gradient); 0·log 0 = 0 and 0^(2−ρ) = 0.
+                double[] yv = y.ToArray();
+                Tensor yTerm = Tensor.FromArray([.. yv.Select(v => v <= 0 ? 0 : rho == 1 ? v * Math.Log(v) - v : Math.Pow(v, 2 - rho) / ((1 - rho) * (2 - rho)))], [.. y.Shape.Dims]);
+                Tensor rest = rho == 1 ? mu - y * Ops.Log(mu) : y * Ops.Pow(mu, 1 - rho) * (-1 / (1 - rho)) + Ops.Pow(mu, 2 - rho) * (1 / (2 - rho));
+                return 2 * (yTerm + rest);
+            }, true);
+        },
         ["QuantileLoss"] = (t, o) =>
         {
             double tau = F(o, "quantile", 0.5);

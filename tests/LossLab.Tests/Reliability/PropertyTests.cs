@@ -176,7 +176,9 @@ public sealed class PropertyTests
     [Fact]
     public void Regression_losses_are_minimal_at_a_perfect_prediction()
     {
-        var regression = LossRegistry.Default.Entries.Where(d => d.Family == LossFamily.Regression && d.Inputs.Count == 2 && d.Inputs[0].Kind == InputKind.Floating && d.Inputs[1].Kind == InputKind.Floating && d.LowerBound == 0 && d.Sample is not null).ToArray();
+        // Count losses take log μ, whose optimum for a zero count is −∞: TweedieLossTests checks their zero at μ = y > 0.
+        var regression = LossRegistry.Default.Entries.Where(d => d.Family == LossFamily.Regression && d.Task != LossTask.CountRegression && d.Inputs.Count == 2
+            && d.Inputs[0].Kind == InputKind.Floating && d.Inputs[1].Kind == InputKind.Floating && d.LowerBound == 0 && d.Sample is not null).ToArray();
         Assert.NotEmpty(regression);
         Gen.Int[0, regression.Length - 1].SelectMany(i => Gen.Int[0, 1_000_000].Select(seed => (i, seed))).Sample(c =>
         {

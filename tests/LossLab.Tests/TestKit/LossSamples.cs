@@ -43,6 +43,10 @@ internal static class LossSamples
             [T.Opt(("weight", Positive(new Random(6), 12, 3, 4)))], Regression());
         yield return Pointwise("QuantileLoss", (r, n) => Normal(r, n), (r, x) => AwayFrom(r, x, 0.05),
             [T.Opt(("quantile", 0.9)), T.Opt(("quantile", 0.1), ("weight", Positive(new Random(13), 12, 3, 4))), T.Opt(("quantile", 0.0)), T.Opt(("quantile", 1.0))], Regression());
+        yield return Pointwise("TweedieLoss", (r, n) => Normal(r, n), (r, x) => [.. x.Select(_ => r.Next(3) == 0 ? 0 : 3 * r.NextDouble() + 0.1)],
+            [T.Opt(("power", 1.0)), T.Opt(("power", 1.8), ("weight", Positive(new Random(14), 12, 3, 4))), T.Opt(("log_input", false))],
+            [Extreme(T.Opt(), ["input"], ("input", T.F(30, -30, 0, -100)), ("target", T.F(0, 3, 1, 2))), Extreme(T.Opt(("power", 1.0)), ["input"], ("input", T.F(30, -30, 0, -100)), ("target", T.F(0, 3, 1, 2)))],
+            positiveInputWhen: "log_input");
         yield return Pointwise("SmoothL1Loss", (r, n) => Normal(r, n), (r, x) => AwayFromBand(r, x, 1.0),
             [T.Opt(("beta", 1.0)), T.Opt(("beta", 0.0))], Regression());
         yield return Pointwise("HuberLoss", (r, n) => Normal(r, n), (r, x) => AwayFromBand(r, x, 1.0),
