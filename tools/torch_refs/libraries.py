@@ -465,3 +465,32 @@ def g_tweedie(r, g):
             return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[o['reduction']]
         return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[o['reduction']]
     return 'tweedie_loss', ins, o, fn
+
+
+def g_angular(name):
+    """pytorch-metric-learning's ArcFaceLoss and CosFaceLoss with W (D, C) as an input: cosines of F.normalize'd
+    embeddings and W's columns, the target's cosine through the margin (ArcFace: cos(acos c + m) up to θ = π − m, then
+    c − m·sin m), cross-entropy of scale × logits, MeanReducer."""
+    def gen(r, g):
+        n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
+        e, w = tensor((n, d), rng=g), tensor((d, c), rng=g)
+        y = torch.randint(0, c, (n,), generator=g)
+        if name == 'arcface_loss':
+            o = {'margin': r.choice((0.0, 28.6, 60.0)), 'scale': r.choice((1.0, 8.0, 64.0))}
+        else:
+            o = {'margin': r.choice((0.0, 0.35, 0.8)), 'scale': r.choice((1.0, 8.0, 64.0))}
+        o['reduction'] = r.choice(('none', 'mean', 'sum'))
+        def fn(t):
+            cos = (F.normalize(t['embeddings'], dim=1) @ F.normalize(t['W'], dim=0)).clamp(-1, 1)
+            mask = F.one_hot(t['labels'], c).to(cos.dtype)
+            ct = (cos * mask).sum(1)
+            if name == 'arcface_loss':
+                m = math.radians(o['margin'])
+                theta = torch.acos(ct.clamp(-1, 1))
+                ft = torch.where(theta <= math.pi - m, torch.cos(theta + m), ct - m * math.sin(m))
+            else:
+                ft = ct - o['margin']
+            logits = o['scale'] * (cos + mask * (ft - ct).unsqueeze(1))
+            return reduce_rows(F.cross_entropy(logits, t['labels'], reduction='none'), o['reduction'])
+        return name, {'embeddings': e, 'labels': y, 'W': w}, o, fn
+    return gen

@@ -74,6 +74,10 @@ public static class TaskFit
                 Refuse("scores distances between pairs against ±1 similarity labels, not a classifier's outputs; for a margin "
                     + "classifier use hinge_loss or soft_margin_loss, for an embedding cosine_embedding_loss or contrastive_loss");
                 break;
+            case "ArcFaceLoss" or "CosFaceLoss":
+                Refuse("learns its class weights W (D, C) along with the embedding, and the trainer has no parameters outside the model; "
+                    + "use it from C# with W among your parameters, or train an embedding here with supcon_loss, circle_loss or ntxent_loss");
+                break;
             case "DistillationLoss":
                 Refuse("matches a student's outputs to a teacher model's logits, which a data set's target column does not hold; "
                     + "train the teacher, then distill from C# with the teacher's logits as teacher_logits");

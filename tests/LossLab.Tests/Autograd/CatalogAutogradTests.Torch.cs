@@ -26,6 +26,16 @@ public sealed partial class CatalogAutogradTests
             Tensor w = Ops.Pow(1 - pt, gamma);
             return Reduce(-(l * (detach ? w.Detach() : w)), o, d: "sum");
         },
+        ["ArcFaceLoss"] = (t, o) => AngularMargin(t, o, 64, c =>
+        {
+            // pytorch-metric-learning's: cos(arccos c + m) while arccos c ≤ π − m, else c − m·sin m.
+            double m = F(o, "margin", 28.6) * Math.PI / 180;
+            double[] v = c.ToArray();
+            Tensor branch = Tensor.FromArray([.. v.Select(x => Math.Acos(Math.Clamp(x, -1, 1)) <= Math.PI - m ? 1.0 : 0.0)], [.. c.Shape.Dims]);
+            Tensor arc = c * Math.Cos(m) - Ops.Sqrt(Ops.Clamp(1 - c * c, lo: 1e-24)) * Math.Sin(m);
+            return Ops.Where(branch, arc, c - m * Math.Sin(m));
+        }),
+        ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, 64, c => c - F(o, "margin", 0.35)),
         ["DistillationLoss"] = (t, o) =>
         {
             double temperature = F(o, "temperature", 2), alpha = F(o, "alpha", 0);

@@ -53,6 +53,15 @@ internal static class CatalogThree
         yield return new("MultiSimilarityLoss", With("MultiSimilarityLoss", [T.Opt(("alpha", 1.5), ("beta", 10.0), ("base", 0.2))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))]);
+        foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss" })
+        {
+            LossInputs Angular(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
+                ("W", T.Shaped(LossSamples.Normal(r, 12), 4, 3)));
+            Dictionary<string, object?> margin = angular == "ArcFaceLoss" ? T.Opt(("margin", 60.0), ("scale", 4.0)) : T.Opt(("margin", 0.8), ("scale", 4.0));
+            yield return new(angular, With(angular, [T.Opt(("scale", 8.0)), margin], Angular),
+                [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "W"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
+                    ("labels", T.I(0, 1, 1, 0)), ("W", T.Shaped(new float[] { 1e4f, 0, 1e-30f, 1 }, 2, 2)))]);
+        }
         yield return new("SupConLoss", With("SupConLoss", [T.Opt(("temperature", 0.5))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))])

@@ -1,0 +1,98 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.MetricLearning;
+
+/// <summary>
+/// The shared body of the additive-margin softmax losses (<see cref="ArcFaceLoss"/>, <see cref="CosFaceLoss"/>), as
+/// pytorch-metric-learning's <c>LargeMarginSoftmaxLoss</c> family computes them: cosines c_ij = ê_i·ŵ_j between the
+/// L2-normalized embeddings (N, D) and the normalized columns of the class weights W (D, C); the target class's cosine
+/// replaced by a margin function f(c) that makes it harder to win; cross-entropy of s·(those logits).
+/// </summary>
+/// <remarks>
+/// <para><b>Derivation:</b> with p = softmax(s·ĉ), ∂ℓ/∂c_ij = s(p_ij − [j = y_i]) off the target and s(p_iy − 1)·f′(c_iy)
+/// at it. Then ∂c_ij/∂ê_i = ŵ_j and ∂c_ij/∂ŵ_j = ê_i, and x̂ = x/‖x‖ passes the gradient on as (g − (g·x̂)x̂)/‖x‖ (norms
+/// clamped at 1e-12, so that a zero vector has cosine 0 and no gradient). O(N·C·D) time, O(N·C) memory.</para>
+/// <para>W is a parameter of the loss in pytorch-metric-learning (<c>loss.W</c>); here it is an input with its
+/// gradient, to be updated by the caller's optimizer. Default reduction: the mean over rows (its MeanReducer).</para>
+/// </remarks>
+public abstract class AngularMarginLoss(double scale, Reduction reduction) : Loss
+{
+    public double Scale { get; } = scale > 0 && double.IsFinite(scale) ? scale : throw LossArgumentException.Value($"scale must be a finite number > 0, got {scale}");
+
+    public Reduction Reduction { get; } = reduction;
+
+    /// <summary>f(c): the target class's logit (before the scale) for its cosine c in [−1, 1], and f′(c).</summary>
+    protected abstract (double F, double Df) Target(double c);
+
+    protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        string name = Descriptor.Name;
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, name);
+        Shape ws = inputs["W"].Shape;
+        if (ws.Rank != 2 || ws[0] != d) throw LossArgumentException.Shape($"{name}: 'W' has shape {ws}; expected (D, C) = ({d}, C) for embeddings {es}");
+        int c = ws[1];
+        for (int i = 0; i < n; i++)
+            if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{name}: label {labels[i]} at row {i} is not a class of W's {c} columns");
+        double[] w = inputs["W"].ToArray<double>(), wt = new double[c * d];
+        for (int k = 0; k < d; k++) for (int j = 0; j < c; j++) wt[j * d + k] = w[k * c + j];   // W (D, C) → rows (C, D)
+        var (unitE, normE) = Embeddings.Normalize(x, n, d);
+        var (unitW, normW) = Embeddings.Normalize(wt, c, d);
+        var loss = new T[n];
+        var g = computeGradients ? new double[n * c] : null;   // ∂ℓ_i/∂c_ij
+        var logits = new double[c];
+        for (int i = 0; i < n; i++)
+        {
+            int y = (int)labels[i];
+            double df = 0;
+            for (int j = 0; j < c; j++)
+            {
+                double cos = Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Dot(unitE.AsSpan(i * d, d), unitW.AsSpan(j * d, d)), -1, 1);
+                if (j == y) (cos, df) = Target(cos);
+                logits[j] = Scale * cos;
+            }
+            double lse = Stable.LogSumExp<double>(logits);
+            loss[i] = T.CreateTruncating(lse - logits[y]);
+            if (g is null) continue;
+            for (int j = 0; j < c; j++)
+            {
+                double p = Math.Exp(logits[j] - lse);
+                g[i * c + j] = j == y ? Scale * (p - 1) * df : Scale * p;
+            }
+        }
+        Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Reduction, n);
+        TensorData value = ValueTensor(Reduction, reduced, loss, new Shape(n));
+        if (g is null) return Result(value);
+        var gUnitE = new double[n * d];
+        var gUnitW = new double[c * d];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < c; j++)
+            {
+                double gij = reduced.Scale * g[i * c + j];
+                if (gij == 0) continue;
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitW.AsSpan(j * d, d), gij, gUnitE.AsSpan(i * d, d), gUnitE.AsSpan(i * d, d));
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitE.AsSpan(i * d, d), gij, gUnitW.AsSpan(j * d, d), gUnitW.AsSpan(j * d, d));
+            }
+        }
+        double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);
+        double[] gwRows = Embeddings.BackThroughNormalize(gUnitW, unitW, normW, c, d), gw = new double[d * c];
+        for (int k = 0; k < d; k++) for (int j = 0; j < c; j++) gw[k * c + j] = gwRows[j * d + k];
+        return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("W", FromDoubles<T>(gw, ws)));
+    }
+
+    internal static readonly InputSpec[] AngularInputs =
+    [
+        new("embeddings", InputKind.Floating, true, "embeddings (N, D)"),
+        new("labels", InputKind.Indices, false, "class labels (N) in [0, C)"),
+        new("W", InputKind.Floating, true, "class weights W (D, C), the loss's parameters (pytorch-metric-learning's loss.W)"),
+    ];
+
+    internal static LossInputs AngularSample(Random r, Shape s)
+    {
+        Shape x = s.Rank == 2 ? s : new Shape(6, 4);
+        return new LossInputs().Add("embeddings", Samples.Normal(r, x)).Add("labels", Samples.Classes(r, new Shape(x[0]), 3))
+            .Add("W", Samples.Normal(r, new Shape(x[1], 3)));
+    }
+}
