@@ -494,3 +494,44 @@ def g_angular(name):
             return reduce_rows(F.cross_entropy(logits, t['labels'], reduction='none'), o['reduction'])
         return name, {'embeddings': e, 'labels': y, 'W': w}, o, fn
     return gen
+
+
+def views_case(r, g):
+    n, d = r.randint(2, 8), r.randint(1, 5)
+    a = tensor((n, d), rng=g)
+    return a, a + tensor((n, d), -0.5, 0.5, g)
+
+
+def g_barlow(r, g):
+    """Barlow Twins as the authors' main.py: c = bn(z1).T @ bn(z2) / N with BatchNorm1d(affine=False) in training mode,
+    on_diag (c_ii − 1)² + lambd·off_diag c_ij²."""
+    a, b = views_case(r, g)
+    o = {'lambd': r.choice((0.0051, 0.5)), 'eps': r.choice((1e-5, 1e-3))}
+    def fn(t):
+        za = F.batch_norm(t['z_a'], None, None, training=True, eps=o['eps'])
+        zb = F.batch_norm(t['z_b'], None, None, training=True, eps=o['eps'])
+        c = za.T @ zb / za.shape[0]
+        eye = torch.eye(c.shape[0], dtype=torch.bool)
+        return ((torch.diagonal(c) - 1) ** 2).sum() + o['lambd'] * (c[~eye] ** 2).sum()
+    return 'barlow_twins_loss', {'z_a': a, 'z_b': b}, o, fn
+
+
+def g_vicreg(r, g):
+    """VICReg as the authors' main_vicreg.py: mse, the std hinge on sqrt(var + eps) (unbiased), the off-diagonal
+    covariances squared over num_features."""
+    x, y = views_case(r, g)
+    scale = r.choice((0.2, 1.0, 3.0))                       # below, around and above the std target of 1
+    x, y = x * scale, y * scale
+    o = {'sim_coeff': r.choice((25.0, 1.0)), 'std_coeff': r.choice((25.0, 5.0)), 'cov_coeff': r.choice((1.0, 4.0)), 'eps': 1e-4}
+    def fn(t):
+        xx, yy = t['x'], t['y']
+        n, d = xx.shape
+        repr_loss = F.mse_loss(xx, yy)
+        xc, yc = xx - xx.mean(dim=0), yy - yy.mean(dim=0)
+        std_x, std_y = torch.sqrt(xc.var(dim=0) + o['eps']), torch.sqrt(yc.var(dim=0) + o['eps'])
+        std_loss = torch.mean(F.relu(1 - std_x)) / 2 + torch.mean(F.relu(1 - std_y)) / 2
+        cov_x, cov_y = (xc.T @ xc) / (n - 1), (yc.T @ yc) / (n - 1)
+        eye = torch.eye(d, dtype=torch.bool)
+        cov_loss = (cov_x[~eye] ** 2).sum() / d + (cov_y[~eye] ** 2).sum() / d
+        return o['sim_coeff'] * repr_loss + o['std_coeff'] * std_loss + o['cov_coeff'] * cov_loss
+    return 'vicreg_loss', {'x': x, 'y': y}, o, fn

@@ -78,6 +78,10 @@ public static class TaskFit
                 Refuse("learns its class weights W (D, C) along with the embedding, and the trainer has no parameters outside the model; "
                     + "use it from C# with W among your parameters, or train an embedding here with supcon_loss, circle_loss or ntxent_loss");
                 break;
+            case "BarlowTwinsLoss" or "VicRegLoss":
+                Refuse("compares the embeddings of two augmented views of each row (self-supervised, no labels); training here fits "
+                    + "a target column. Use it from C# with your own views, or train an embedding from labels with supcon_loss");
+                break;
             case "DistillationLoss":
                 Refuse("matches a student's outputs to a teacher model's logits, which a data set's target column does not hold; "
                     + "train the teacher, then distill from C# with the teacher's logits as teacher_logits");

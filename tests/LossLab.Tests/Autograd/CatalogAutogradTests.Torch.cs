@@ -26,6 +26,37 @@ public sealed partial class CatalogAutogradTests
             Tensor w = Ops.Pow(1 - pt, gamma);
             return Reduce(-(l * (detach ? w.Detach() : w)), o, d: "sum");
         },
+        ["BarlowTwinsLoss"] = (t, o) =>
+        {
+            double lambda = F(o, "lambd", 0.0051), eps = F(o, "eps", 1e-5);
+            Tensor Bn(Tensor z)
+            {
+                Tensor c = z - Ops.Mean(z, axis: 0, keepDim: true);
+                return c / Ops.Sqrt(Ops.Mean(c * c, axis: 0, keepDim: true) + eps);
+            }
+            Tensor a = Bn(t["z_a"]), b = Bn(t["z_b"]);
+            int n = a.Shape[0], d = a.Shape[1];
+            Tensor cross = Ops.MatMul(Ops.Transpose(a), b) * (1.0 / n);
+            Tensor eye = Tensor.FromArray([.. Enumerable.Range(0, d * d).Select(i => i / d == i % d ? 1.0 : 0.0)], [d, d]);
+            return Ops.Sum(eye * (cross - 1) * (cross - 1)) + lambda * Ops.Sum((1 - eye) * cross * cross);
+        },
+        ["VicRegLoss"] = (t, o) =>
+        {
+            double sim = F(o, "sim_coeff", 25), std = F(o, "std_coeff", 25), cov = F(o, "cov_coeff", 1), eps = F(o, "eps", 1e-4);
+            Tensor x = t["x"], y = t["y"];
+            int n = x.Shape[0], d = x.Shape[1];
+            Tensor eye = Tensor.FromArray([.. Enumerable.Range(0, d * d).Select(i => i / d == i % d ? 1.0 : 0.0)], [d, d]);
+            (Tensor Std, Tensor Cov) Spread(Tensor z)
+            {
+                Tensor c = z - Ops.Mean(z, axis: 0, keepDim: true);
+                Tensor s = Ops.Sqrt(Ops.Sum(c * c, axis: 0) * (1.0 / (n - 1)) + eps);
+                Tensor covariance = Ops.MatMul(Ops.Transpose(c), c) * (1.0 / (n - 1));
+                return (Ops.Mean(Ops.Relu(1 - s)), Ops.Sum((1 - eye) * covariance * covariance) * (1.0 / d));
+            }
+            var (sx, cx) = Spread(x);
+            var (sy, cy) = Spread(y);
+            return sim * Ops.Mean((x - y) * (x - y)) + std * (sx + sy) * 0.5 + cov * (cx + cy);
+        },
         ["ArcFaceLoss"] = (t, o) => AngularMargin(t, o, 64, c =>
         {
             // pytorch-metric-learning's: cos(arccos c + m) while arccos c ≤ π − m, else c − m·sin m.

@@ -72,9 +72,10 @@ public sealed class LossContractTests
     {
         foreach (ExtremeSample e in LossSamples.All[loss].Extremes)
         {
-            foreach (string reduction in new[] { "none", "sum" })
+            foreach (string? reduction in Reduces(loss) ? new string?[] { "none", "sum" } : [null])
             {
-                var options = new Dictionary<string, object?>(e.Options) { ["reduction"] = reduction };
+                var options = new Dictionary<string, object?>(e.Options);
+                if (reduction is not null) options["reduction"] = reduction;
                 LossResult r = LossRegistry.Default.Create(loss, options).Evaluate(e.Inputs);
                 Assert.All(T.Values(r.Value), v => Assert.True(double.IsFinite(v), $"{loss} {reduction}: value {v}"));
                 foreach (string name in e.FiniteGradients)
@@ -91,6 +92,12 @@ public sealed class LossContractTests
     {
         LossSampleSet set = LossSamples.All[loss];
         LossInputs inputs = set.Samples[0].Make(new Random(3));
+        if (!Reduces(loss))
+        {
+            // One value per batch by definition (the self-supervised losses of two views): a scalar, and no reduction option.
+            Assert.Equal(Shape.Scalar, LossRegistry.Default.Create(loss).Evaluate(inputs).Value.Shape);
+            return;
+        }
         LossResult none = LossRegistry.Default.Create(loss, T.Opt(("reduction", "none"))).Evaluate(inputs);
         LossResult sum = LossRegistry.Default.Create(loss, T.Opt(("reduction", "sum"))).Evaluate(inputs);
         LossResult mean = LossRegistry.Default.Create(loss, T.Opt(("reduction", "mean"))).Evaluate(inputs);
@@ -127,10 +134,18 @@ public sealed class LossContractTests
         var unknown = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("no_such_option", 1L))));
         Assert.Equal(LossErrorCode.UnsupportedOption, unknown.Code);
         Assert.Contains("no_such_option", unknown.Message);
-        var wrongType = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("reduction", 5L))));
-        Assert.Equal(LossErrorCode.InvalidValue, wrongType.Code);
-        var badChoice = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("reduction", "average"))));
-        Assert.Equal(LossErrorCode.UnsupportedOption, badChoice.Code);
+        if (Reduces(loss))
+        {
+            var wrongType = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("reduction", 5L))));
+            Assert.Equal(LossErrorCode.InvalidValue, wrongType.Code);
+            var badChoice = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("reduction", "average"))));
+            Assert.Equal(LossErrorCode.UnsupportedOption, badChoice.Code);
+        }
+        else
+        {
+            string option = LossRegistry.Default.Get(loss).Options[0].Name;   // a float option: a string is the wrong type
+            Assert.Equal(LossErrorCode.InvalidValue, Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, "high")))).Code);
+        }
         var missing = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss).Evaluate(new LossInputs()));
         Assert.Contains("missing input", missing.Message);
     }
@@ -178,4 +193,12 @@ public sealed class LossContractTests
 
     internal static IEnumerable<string> Differentiable(LossDescriptor d, LossInputs inputs)
         => d.Inputs.Where(i => i.Differentiable && inputs.Contains(i.Name) && inputs[i.Name].DType.IsFloating()).Select(i => i.Name);
+
+    /// <summary>Whether the loss has a reduction option; the self-supervised losses of two views give one value per batch and have none.</summary>
+    private static bool Reduces(string loss) => LossRegistry.Default.Get(loss).Options.Any(o => o.Name == "reduction");
+
+    /// <summary>The losses without a reduction option, named so that a new one is a decision, not an oversight.</summary>
+    [Fact]
+    public void Only_the_batch_level_losses_have_no_reduction()
+        => Assert.Equal(["BarlowTwinsLoss", "VicRegLoss"], LossRegistry.Default.Entries.Where(d => !Reduces(d.Name)).Select(d => d.Name).Order());
 }

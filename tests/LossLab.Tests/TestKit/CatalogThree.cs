@@ -53,6 +53,14 @@ internal static class CatalogThree
         yield return new("MultiSimilarityLoss", With("MultiSimilarityLoss", [T.Opt(("alpha", 1.5), ("beta", 10.0), ("base", 0.2))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))]);
+        // Self-supervised pairs of views: one value per batch, no reduction option.
+        yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
+            new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],
+            [LossSamples.ExtremeOf(T.Opt(), ("z_a", T.Shaped(new float[] { 1e4f, -1e4f, 0, 30, -30, 1e-30f, 5, 0 }, 4, 2)), ("z_b", T.Shaped(new float[] { -1e4f, 1e4f, 1, 0, 30, -30, 0, 5 }, 4, 2)))]);
+        yield return new("VicRegLoss", [new("VicRegLoss", T.Opt(), r => LossRegistry.Default.Get("VicRegLoss").Sample!(r, Shape.Scalar)),
+            new("VicRegLoss sim_coeff=1 std_coeff=10 cov_coeff=3", T.Opt(("sim_coeff", 1.0), ("std_coeff", 10.0), ("cov_coeff", 3.0)),
+                r => { LossInputs v = LossRegistry.Default.Get("VicRegLoss").Sample!(r, new Shape(6, 3)); return T.In(("x", T.Shaped(T.Values(v["x"]).Select(a => a * 0.3).ToArray(), 6, 3)), ("y", v["y"])); })],
+            [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 30, -30, 1e-30f, 5, 0 }, 4, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 1, 0, 30, -30, 0, 5 }, 4, 2)))]);
         foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss" })
         {
             LossInputs Angular(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
