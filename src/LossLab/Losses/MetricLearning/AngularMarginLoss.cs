@@ -17,9 +17,9 @@ namespace LossLab.Losses.MetricLearning;
 /// <para>W is a parameter of the loss in pytorch-metric-learning (<c>loss.W</c>); here it is an input with its
 /// gradient, to be updated by the caller's optimizer. Default reduction: the mean over rows (its MeanReducer).</para>
 /// </remarks>
-public abstract class AngularMarginLoss(double scale, Reduction reduction) : Loss
+public abstract class AngularMarginLoss(string name, double scale, Reduction reduction) : Loss
 {
-    public double Scale { get; } = scale > 0 && double.IsFinite(scale) ? scale : throw LossArgumentException.Value($"scale must be a finite number > 0, got {scale}");
+    public double Scale { get; } = scale > 0 && double.IsFinite(scale) ? scale : throw LossArgumentException.Value($"{name}: scale must be a finite number > 0, got {scale}");
 
     public Reduction Reduction { get; } = reduction;
 

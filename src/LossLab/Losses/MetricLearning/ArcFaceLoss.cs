@@ -20,7 +20,7 @@ public sealed class ArcFaceLoss : AngularMarginLoss, ILossDefinition
 {
     private readonly double _cos, _sin, _m;
 
-    public ArcFaceLoss(double marginDegrees = 28.6, double scale = 64, Reduction reduction = Reduction.Mean) : base(scale, reduction)
+    public ArcFaceLoss(double marginDegrees = 28.6, double scale = 64, Reduction reduction = Reduction.Mean) : base("ArcFaceLoss", scale, reduction)
     {
         if (!(marginDegrees is >= 0 and < 180)) throw LossArgumentException.Value($"ArcFaceLoss: margin must be in [0, 180) degrees, got {marginDegrees}");
         _m = marginDegrees * Math.PI / 180;

@@ -12,7 +12,7 @@ public sealed class CosFaceLoss : AngularMarginLoss, ILossDefinition
 {
     private readonly double _margin;
 
-    public CosFaceLoss(double margin = 0.35, double scale = 64, Reduction reduction = Reduction.Mean) : base(scale, reduction)
+    public CosFaceLoss(double margin = 0.35, double scale = 64, Reduction reduction = Reduction.Mean) : base("CosFaceLoss", scale, reduction)
     {
         if (!(margin >= 0) || !double.IsFinite(margin)) throw LossArgumentException.Value($"CosFaceLoss: margin must be a finite number ≥ 0, got {margin}");
         _margin = margin;

@@ -50,5 +50,6 @@ public sealed class AngularMarginLossTests
         Assert.Contains("'W' has shape (3, 1); expected (D, C) = (2, C)", shape.Message);
         var label = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("cosface").Evaluate(Row(3)));
         Assert.Contains("label 3 at row 0 is not a class of W's 3 columns", label.Message);
+        Assert.Contains("CosFaceLoss: scale must be", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("cosface", T.Opt(("scale", 0.0)))).Message);
     }
 }
