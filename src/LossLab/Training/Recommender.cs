@@ -93,6 +93,16 @@ public static class Recommender
                     list.Add(("sigmoid_focal_loss", new() { ["reduction"] = "mean", ["gamma"] = 2.0 }, ClassWeighting.Balanced, balance + ": the focal term down-weights the many easy majority rows and α balances the classes"));
                 }
                 list.Add((baseLoss, new(), ClassWeighting.Balanced, balance + ": inverse-frequency class weights make each class count equally"));
+                if (multilabel)
+                {
+                    list.Add(("asymmetric_loss", new(), ClassWeighting.None, balance + ": the asymmetric loss (Ridnik et al. 2021) focuses negatives harder than positives (γ₋ = 4) and "
+                        + "drops the easiest below a probability margin, for rows with few positive labels"));
+                }
+                else if (!binary)
+                {
+                    list.Add(("logit_adjusted_loss", new(), ClassWeighting.None, balance + ": logit adjustment (Menon et al. 2021) trains on logits shifted by the log class "
+                        + "priors and predicts without the shift, aiming at the balanced error without reweighting rows"));
+                }
                 list.Add((baseLoss, new(), ClassWeighting.Effective, balance + ": effective-number weights (Cui et al. 2019) balance more gently than inverse frequency"));
                 list.Add((baseLoss, new(), ClassWeighting.None, balance + ": unweighted, the majority dominates the loss and minority recall suffers"));
             }

@@ -70,6 +70,40 @@ public sealed class RecommenderTests
     }
 
     [Fact]
+    public void A_long_tail_of_classes_brings_logit_adjustment_into_the_verified_three()
+    {
+        // digits keeping 180·0.55^c rows of class c (at least 4): 178 of class 0 down to 4 of classes 7, 8 and 9.
+        var seen = new int[10];
+        string path = Derive("digits", (i, t) =>
+        {
+            int c = int.Parse(t, CultureInfo.InvariantCulture);
+            return seen[c]++ < Math.Max(4, (int)(180 * Math.Pow(0.55, c))) ? t : null;
+        });
+        JsonNode r = Recommend("--data", path);
+        string[] losses = [.. r["ranking"]!.AsArray().Select(n => n!["loss"]!.GetValue<string>())];
+        Assert.Equal("logit_adjusted_loss", losses[1]);
+        Assert.Contains("log class priors", r["ranking"]![1]!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Sparse_multilabel_targets_bring_the_asymmetric_loss_into_the_verified_three()
+    {
+        // digits with three one-vs-rest labels (is_0, is_1, is_2): about 10 % positives each.
+        string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-rec").FullName, "digits3.csv");
+        string[] lines = File.ReadAllLines(Datasets.PathOf("digits"));
+        var output = new List<string> { lines[0][..lines[0].LastIndexOf(',')] + ",is_0,is_1,is_2" };
+        foreach (string line in lines.Skip(1))
+        {
+            int cut = line.LastIndexOf(','), c = int.Parse(line[(cut + 1)..], CultureInfo.InvariantCulture);
+            output.Add(line[..cut] + "," + string.Join(",", Enumerable.Range(0, 3).Select(k => k == c ? "1" : "0")));
+        }
+        File.WriteAllLines(path, output);
+        JsonNode r = Recommend("--data", path, "--target", "is_0,is_1,is_2");
+        string[] losses = [.. r["ranking"]!.AsArray().Select(n => n!["loss"]!.GetValue<string>())];
+        Assert.Equal("asymmetric_loss", losses[2]);
+    }
+
+    [Fact]
     public void Conflicting_duplicates_point_to_noise_robust_losses_and_profiles_measure_what_they_say()
     {
         // iris with every 10th row's label changed: the 4 exact duplicates in iris now disagree too.
