@@ -19,6 +19,9 @@ public enum EmbeddingInputs
     /// <summary>(embeddings (N, D), labels (N)): circle, SupCon, NT-Xent, multi-similarity, contrastive, Keras circle.</summary>
     Labels,
 
+    /// <summary>(embeddings (N, D), labels (N), W (D, C)): ArcFace and CosFace, whose class weights W train along with the model.</summary>
+    LabelsAndClassWeights,
+
     /// <summary>(anchor, positive, negative), each (M, D): the triplet losses, fed the batch's hardest triplets.</summary>
     Triplets,
 

@@ -63,10 +63,11 @@ public sealed partial class LossBinding
             Loss = descriptor.Create(options);
             Options = options;
             _embeddingNames = [.. descriptor.Inputs.Select(i => i.Name)];
-            InputName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => !TargetNames.Contains(i.Name)).Name : _embeddingNames[0];
-            TargetName = Embedding == EmbeddingInputs.Labels ? descriptor.Inputs.First(i => TargetNames.Contains(i.Name)).Name : _embeddingNames[^1];
+            bool labels = Embedding is EmbeddingInputs.Labels or EmbeddingInputs.LabelsAndClassWeights;
+            InputName = labels ? descriptor.Inputs.First(i => !TargetNames.Contains(i.Name)).Name : _embeddingNames[0];
+            TargetName = labels ? descriptor.Inputs.First(i => TargetNames.Contains(i.Name)).Name : _embeddingNames[^1];
             Metric = TaskFit.MetricOf(descriptor.Name, descriptor.ParseOptions(options));
-            IndexTargets = Embedding == EmbeddingInputs.Labels;   // (embeddings, labels) losses take class indices
+            IndexTargets = labels;   // (embeddings, labels) losses take class indices
             // Keras's circle loss expects unit-norm embeddings (Keras puts a UnitNormalization layer before it).
             _unitEmbeddings = descriptor.Name == "KerasCircle";
             Outputs = embeddingDimension;

@@ -74,10 +74,6 @@ public static class TaskFit
                 Refuse("scores distances between pairs against ±1 similarity labels, not a classifier's outputs; for a margin "
                     + "classifier use hinge_loss or soft_margin_loss, for an embedding cosine_embedding_loss or contrastive_loss");
                 break;
-            case "ArcFaceLoss" or "CosFaceLoss":
-                Refuse("learns its class weights W (D, C) along with the embedding, and the trainer has no parameters outside the model; "
-                    + "use it from C# with W among your parameters, or train an embedding here with supcon_loss, circle_loss or ntxent_loss");
-                break;
             case "BarlowTwinsLoss" or "VicRegLoss":
                 Refuse("compares the embeddings of two augmented views of each row (self-supervised, no labels); training here fits "
                     + "a target column. Use it from C# with your own views, or train an embedding from labels with supcon_loss");
@@ -208,6 +204,7 @@ public static class TaskFit
             return EmbeddingInputs.Triplets;
         }
         if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
+        if (i.Count == 3 && i[0].Name == "embeddings" && i[1].Name == "labels" && i[2].Name == "W") return EmbeddingInputs.LabelsAndClassWeights;
         return EmbeddingInputs.None;
     }
 

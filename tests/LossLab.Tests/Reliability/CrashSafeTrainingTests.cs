@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using LossLab.Data;
+using LossLab.Tests.TestKit;
 using LossLab.Training;
 
 namespace LossLab.Tests.Reliability;
@@ -34,7 +35,7 @@ public sealed class CrashSafeTrainingTests : IDisposable
         TrainingResult reference = Trainer.Train(data, Options(null));
         string ck = Path.Combine(_dir, $"run{stopAfter}.json");
         using var cts = new CancellationTokenSource();
-        var progress = new Progress(r => { if (r.Epoch == stopAfter) cts.Cancel(); });
+        var progress = new EpochProgress(r => { if (r.Epoch == stopAfter) cts.Cancel(); });
         TrainingResult first = Trainer.Train(data, Options(ck, every), progress: progress, cancel: cts.Token);
         Assert.Equal("cancelled", first.StopReason);
         Assert.Equal(stopAfter, TrainingCheckpoint.Load(ck).Epoch);   // the cancel path saves the last full epoch
@@ -131,10 +132,5 @@ public sealed class CrashSafeTrainingTests : IDisposable
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         return (p.ExitCode, output);
-    }
-
-    private sealed class Progress(Action<EpochRecord> report) : IProgress<EpochRecord>
-    {
-        public void Report(EpochRecord value) => report(value);
     }
 }

@@ -27,6 +27,8 @@ public sealed class EmbeddingTrainingTests
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("cosine_embedding_loss", EmbeddingInputs.Pairs, EmbeddingMetric.Cosine)]
+    [InlineData("arcface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
+    [InlineData("cosface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     public void Metric_learning_losses_bind_to_an_embedding(string loss, EmbeddingInputs inputs, EmbeddingMetric metric)
     {
         var binding = new LossBinding(LossRegistry.Default.Get(loss), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 7);
@@ -134,6 +136,34 @@ public sealed class EmbeddingTrainingTests
             double numeric = (Value(up) - Value(down)) / 2e-6;
             Assert.True(Math.Abs(numeric - analytic[i]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"{loss} [{i}]: analytic {analytic[i]}, numeric {numeric}");
         }
+    }
+
+    [Fact]
+    public void Arcface_trains_its_class_weights_with_the_model_and_resumes_exactly()
+    {
+        Dataset iris = Datasets.Load("iris");
+        var options = new TrainingOptions { Loss = "arcface_loss", Hidden = [16], EmbeddingDimension = 8, Epochs = 8, LearningRate = 0.01, Seed = 4 };
+        TrainingResult first = Trainer.Train(iris, options);
+        Assert.True(first.Test["accuracy"] >= 0.8, $"accuracy {first.Test["accuracy"]}");
+        Nn.Parameter w = Assert.Single(first.Binding.Parameters);
+        Assert.Equal(new Shape(8, 3), w.Value.Shape);
+        // W moved from its seeded start: the optimizer trained it.
+        var fresh = new LossBinding(LossRegistry.Default.Get("arcface_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        fresh.InitializeParameters(new Random(unchecked(4 * 7919 + 17)));
+        Assert.NotEqual(fresh.Parameters[0].Value.ToArray(), w.Value.ToArray());
+
+        // Killed after epoch 3 and resumed: the same network and the same W, so W is in the checkpoint.
+        double[][] Weights(TrainingResult t) => [.. t.Model.Network.Parameters.Concat(t.Binding.Parameters).Select(p => p.Value.ToArray())];
+        string ck = Path.Combine(Directory.CreateTempSubdirectory("losslab-arcface").FullName, "ck.json");
+        using var cts = new CancellationTokenSource();
+        var stop = new EpochProgress(e => { if (e.Epoch == 3) cts.Cancel(); });
+        Assert.Equal("cancelled", Trainer.Train(iris, options with { CheckpointPath = ck }, progress: stop, cancel: cts.Token).StopReason);
+        Assert.Equal(Weights(first), Weights(Trainer.Train(iris, options with { CheckpointPath = ck, Resume = true })));
+
+        // Outside training there is no W: scoring a saved model with ArcFace is refused with the reason.
+        var untrained = new LossBinding(LossRegistry.Default.Get("cosface_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        var e = Assert.Throws<LossArgumentException>(() => untrained.Compute(Tensor.FromArray(new double[16], [2, 8], DType.Float64), [0, 1]));
+        Assert.Contains("exist only while a model trains", e.Message);
     }
 
     [Fact]

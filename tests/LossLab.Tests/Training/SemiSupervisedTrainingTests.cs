@@ -84,7 +84,7 @@ public sealed class SemiSupervisedTrainingTests
 
         string ck = Path.Combine(Directory.CreateTempSubdirectory("losslab-fixmatch").FullName, "ck.json");
         using var cts = new CancellationTokenSource();
-        var stop = new Progress(e => { if (e.Epoch == 3) cts.Cancel(); });
+        var stop = new EpochProgress(e => { if (e.Epoch == 3) cts.Cancel(); });
         Assert.Equal("cancelled", Trainer.Train(digits, options with { CheckpointPath = ck }, progress: stop, cancel: cts.Token).StopReason);
         TrainingResult resumed = Trainer.Train(digits, options with { CheckpointPath = ck, Resume = true });
         Assert.Equal(Weights(first), Weights(resumed));
@@ -126,7 +126,7 @@ public sealed class SemiSupervisedTrainingTests
         Assert.Equal(Weights(first), Weights(Trainer.Train(digits, options)));
         string ck = Path.Combine(Directory.CreateTempSubdirectory("losslab-mixmatch").FullName, "ck.json");
         using var cts = new CancellationTokenSource();
-        var stop = new Progress(e => { if (e.Epoch == 2) cts.Cancel(); });
+        var stop = new EpochProgress(e => { if (e.Epoch == 2) cts.Cancel(); });
         Assert.Equal("cancelled", Trainer.Train(digits, options with { CheckpointPath = ck }, progress: stop, cancel: cts.Token).StopReason);
         Assert.Equal(Weights(first), Weights(Trainer.Train(digits, options with { CheckpointPath = ck, Resume = true })));
     }
@@ -141,10 +141,5 @@ public sealed class SemiSupervisedTrainingTests
         Assert.Contains("--labeled-fraction", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<LossArgumentException>(() => Comparison.Run(iris, ["cross_entropy", "fixmatch_loss"], [Nn.Activation.ReLU], 1, new TrainingOptions { Epochs = 1 }));
         Assert.Contains("--labeled-fraction", e.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class Progress(Action<EpochRecord> report) : IProgress<EpochRecord>
-    {
-        public void Report(EpochRecord value) => report(value);
     }
 }

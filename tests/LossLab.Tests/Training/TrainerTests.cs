@@ -83,16 +83,12 @@ public sealed class TrainerTests
         Assert.Equal(full.History.Min(h => h.ValidationLoss), full.History[full.BestEpoch - 1].ValidationLoss);
         Assert.True(full.BestEpoch < 60, $"the validation loss should have turned up before epoch 60 at this rate (best {full.BestEpoch})");
         using var cts = new CancellationTokenSource();
-        var progress = new Progress(rec => { if (rec.Epoch == 3) cts.Cancel(); });
+        var progress = new EpochProgress(rec => { if (rec.Epoch == 3) cts.Cancel(); });
         var cancelled = Trainer.Train(d, Quick with { Epochs = 50 }, progress: progress, cancel: cts.Token);
         Assert.Equal("cancelled", cancelled.StopReason);
         Assert.Equal(3, cancelled.History.Count);
     }
 
-    private sealed class Progress(Action<EpochRecord> a) : IProgress<EpochRecord>
-    {
-        public void Report(EpochRecord value) => a(value);
-    }
 
     [Fact]
     public void Imbalance_tools_and_other_losses_bind_to_the_task()
