@@ -37,13 +37,7 @@ public sealed class BarlowTwinsLoss : Loss, ILossDefinition
         if (n < 2) throw LossArgumentException.Shape($"{name}: a batch of {n} has no per-feature variance to standardize by; give at least 2 rows");
         var (a, sa) = BatchNorm(inputs.Floating<double>("z_a"), n, d, _eps, name, "z_a");
         var (b, sb) = BatchNorm(inputs.Floating<double>("z_b"), n, d, _eps, name, "z_b");
-        var c = new double[d * d];
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < d; i++)
-            {
-                double aki = a[k * d + i] / n;
-                for (int j = 0; j < d; j++) c[i * d + j] += aki * b[k * d + j];
-            }
+        double[] c = BatchColumns.Cross(a, b, n, d, n);
         double loss = 0;
         var g = new double[d * d];
         for (int i = 0; i < d; i++)
@@ -71,17 +65,15 @@ public sealed class BarlowTwinsLoss : Loss, ILossDefinition
     /// <summary>(z − μ)/√(σ² + ε) per feature (σ² biased, as batch norm in training), and the denominators.</summary>
     internal static (double[] Z, double[] S) BatchNorm(double[] z, int n, int d, double eps, string loss, string input)
     {
-        var zn = new double[z.Length];
+        double[] zn = BatchColumns.Centred(z, n, d);
         var s = new double[d];
         for (int j = 0; j < d; j++)
         {
-            double mean = 0, variance = 0;
-            for (int k = 0; k < n; k++) mean += z[k * d + j];
-            mean /= n;
-            for (int k = 0; k < n; k++) variance += (z[k * d + j] - mean) * (z[k * d + j] - mean);
+            double variance = 0;
+            for (int k = 0; k < n; k++) variance += zn[k * d + j] * zn[k * d + j];
             s[j] = Math.Sqrt(variance / n + eps);
             if (!(s[j] > 0)) throw LossArgumentException.Value($"{loss}: feature {j} of '{input}' is constant over the batch and eps is 0: it cannot be standardized");
-            for (int k = 0; k < n; k++) zn[k * d + j] = (z[k * d + j] - mean) / s[j];
+            for (int k = 0; k < n; k++) zn[k * d + j] /= s[j];
         }
         return (zn, s);
     }

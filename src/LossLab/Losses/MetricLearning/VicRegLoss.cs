@@ -60,21 +60,8 @@ public sealed class VicRegLoss : Loss, ILossDefinition
     /// <summary>One view's variance hinge (mean over features) and covariance penalty (Σ off-diagonal² / D), and their weighted gradient.</summary>
     private ((double Std, double Cov) Terms, double[]? Gradient) Spread(double[] z, int n, int d, bool gradient)
     {
-        var centred = new double[z.Length];
-        for (int j = 0; j < d; j++)
-        {
-            double mean = 0;
-            for (int k = 0; k < n; k++) mean += z[k * d + j];
-            mean /= n;
-            for (int k = 0; k < n; k++) centred[k * d + j] = z[k * d + j] - mean;
-        }
-        var cov = new double[d * d];
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < d; i++)
-            {
-                double zi = centred[k * d + i] / (n - 1);
-                for (int j = 0; j < d; j++) cov[i * d + j] += zi * centred[k * d + j];
-            }
+        double[] centred = BatchColumns.Centred(z, n, d);
+        double[] cov = BatchColumns.Cross(centred, centred, n, d, n - 1);
         double std = 0, covTerm = 0;
         var v = new double[d];
         for (int j = 0; j < d; j++)
@@ -97,13 +84,7 @@ public sealed class VicRegLoss : Loss, ILossDefinition
                 g[k * d + j] = gk + _cov * 4 * gc / (d * (double)(n - 1));
             }
         // Centring: subtract each feature's mean gradient (the variance term's is already 0; the covariance's too, but exactly so only in exact arithmetic).
-        for (int j = 0; j < d; j++)
-        {
-            double mean = 0;
-            for (int k = 0; k < n; k++) mean += g[k * d + j];
-            mean /= n;
-            for (int k = 0; k < n; k++) g[k * d + j] -= mean;
-        }
+        BatchColumns.SubtractMeans(g, n, d);
         return ((std, covTerm), g);
     }
 
