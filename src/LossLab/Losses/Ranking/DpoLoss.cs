@@ -85,7 +85,8 @@ public sealed class DpoLoss : Loss, ILossDefinition
                 double d = z - 1 / (2 * beta);
                 return (d * d, 2 * d);
             default:
-                double up = Stable.LogSigmoid(bz), down = Stable.LogSigmoid(-bz);   // log σ(βz), log σ(−βz)
+                double softplusUp = Stable.SoftplusPair(bz, out double softplusDown);   // softplus(±βz) from one exp and one log1p
+                double up = -softplusDown, down = -softplusUp;                          // log σ(βz), log σ(−βz)
                 double sUp = Stable.SigmoidPair(bz, out double sDown);               // σ(βz), σ(−βz)
                 if (Settings.LossType == PreferenceLossType.Robust)
                 {
