@@ -47,3 +47,10 @@ def rows_case(r, g, lo=-3.0, hi=3.0):
 
 def reduce_rows(v, reduction):
     return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[reduction]
+
+
+def weighted_reduce(v, w, reduction):
+    """PyTorch's mse/l1 `weight` and scikit-learn's sample_weight: none w·v, mean Σwv/Σw, sum Σwv (w None: plain)."""
+    if w is None:
+        return reduce_rows(v, reduction)
+    return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[reduction]

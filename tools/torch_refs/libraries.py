@@ -5,7 +5,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .common import red, reduce_rows, rows_case, shape_nd, softplus, tensor
+from .common import red, reduce_rows, rows_case, shape_nd, softplus, tensor, weighted_reduce
 
 
 # pytorch-metric-learning's losses, written out from its definitions (it is not a Debian package): labels give the
@@ -343,10 +343,7 @@ def g_quantile(r, g):
     def fn(t):
         tau, d = o['quantile'], t['target'] - t['input']
         v = torch.where(d > 0, tau * d, torch.where(d < 0, (tau - 1) * d, d * 0))
-        w = t.get('weight')
-        if w is None:
-            return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[o['reduction']]
-        return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[o['reduction']]
+        return weighted_reduce(v, t.get('weight'), o['reduction'])
     return 'quantile_loss', ins, o, fn
 
 
@@ -460,10 +457,7 @@ def g_tweedie(r, g):
             v = 2 * (torch.xlogy(yy, yy) - yy * torch.log(mu) - yy + mu)
         else:
             v = 2 * (yy.clamp_min(0) ** (2 - p) / ((1 - p) * (2 - p)) - yy * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p))
-        w = t.get('weight')
-        if w is None:
-            return {'none': v, 'mean': v.mean(), 'sum': v.sum()}[o['reduction']]
-        return {'none': w * v, 'mean': (w * v).sum() / w.sum(), 'sum': (w * v).sum()}[o['reduction']]
+        return weighted_reduce(v, t.get('weight'), o['reduction'])
     return 'tweedie_loss', ins, o, fn
 
 
