@@ -18,30 +18,28 @@ namespace LossLab.Cli.Commands;
 /// </summary>
 internal static class CompareCommand
 {
-    private static readonly Option<string> LossesOption = new("--losses") { Description = "comma-separated losses (names or expr:...); the first is the reference", Required = true };
-    private static readonly Option<int> SeedsOption = new("--seeds") { Description = "seeds (runs per loss)", DefaultValueFactory = _ => 5 };
-    private static readonly Option<string?> ActivationsOption = new("--activations") { Description = "comma-separated activations to compare too (default: --activation)" };
-    private static readonly Option<string?> ReportOption = new("--report") { Description = "folder for the run records (runs.json), the learning curves (curves.csv) and an HTML report with charts (index.html)" };
+    /// <summary>The options of one <c>compare</c> command tree: its own and most of <c>train</c>'s.</summary>
+    private sealed class Arguments
+    {
+        public readonly TrainArguments Train = new();
+        public readonly Option<string> Losses = new("--losses") { Description = "comma-separated losses (names or expr:...); the first is the reference", Required = true };
+        public readonly Option<int> Seeds = new("--seeds") { Description = "seeds (runs per loss)", DefaultValueFactory = _ => 5 };
+        public readonly Option<string?> Activations = new("--activations") { Description = "comma-separated activations to compare too (default: --activation)" };
+        public readonly Option<string?> Report = new("--report") { Description = "folder for the run records (runs.json), the learning curves (curves.csv) and an HTML report with charts (index.html)" };
+    }
 
     public static Command Create(CliConsole console)
     {
+        var a = new Arguments();
+        TrainArguments t = a.Train;
         var command = new Command("compare", "Compare losses (and activations) on one data set: same splits, seeds and budget.")
         {
-            LossesOption, SeedsOption, ActivationsOption, ReportOption,
+            a.Losses, a.Seeds, a.Activations, a.Report,
+            t.Data, t.Target, t.Task, t.LossOptions, t.Hidden, t.EmbeddingDim, t.Activation, t.Optimizer, t.Lr, t.Schedule, t.Epochs,
+            t.Batch, t.L1, t.L2, t.WeightDecay, t.Dropout, t.Clip, t.ClassWeights, t.LabeledFraction, t.Oversample, t.EarlyStopping,
+            t.Seed, t.TestFraction, t.ValidationFraction, t.DropMissing, t.Format,
         };
-        foreach (Option o in new Option[]
-        {
-            TrainCommand.DataOption, TrainCommand.TargetOption, TrainCommand.TaskOption, TrainCommand.LossOptionOption, TrainCommand.HiddenOption, TrainCommand.EmbeddingDimOption,
-            TrainCommand.ActivationOption, TrainCommand.OptimizerOption, TrainCommand.LrOption, TrainCommand.ScheduleOption, TrainCommand.EpochsOption,
-            TrainCommand.BatchOption, TrainCommand.L1Option, TrainCommand.L2Option, TrainCommand.WeightDecayOption, TrainCommand.DropoutOption,
-            TrainCommand.ClipOption, TrainCommand.ClassWeightsOption, TrainCommand.LabeledFractionOption, TrainCommand.OversampleOption, TrainCommand.EarlyStoppingOption,
-            TrainCommand.SeedOption, TrainCommand.TestFractionOption, TrainCommand.ValidationFractionOption, TrainCommand.DropMissingOption,
-            TrainCommand.FormatOption,
-        })
-        {
-            command.Options.Add(o);
-        }
-        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "compare", () => Run(console, p, cancel))));
+        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "compare", () => Run(console, a, p, cancel))));
         return command;
     }
 
@@ -70,17 +68,17 @@ internal static class CompareCommand
         return [.. parts.Where(p => p.Length > 0)];
     }
 
-    private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
+    private static int Run(CliConsole console, Arguments a, ParseResult p, CancellationToken cancel)
     {
-        Dataset data = TrainCommand.LoadData(p);
-        TrainingOptions options = TrainCommand.Options(p);
-        List<string> losses = SplitTopLevel(p.GetValue(LossesOption)!);
-        string? activationText = p.GetValue(ActivationsOption);
+        Dataset data = a.Train.LoadData(p);
+        TrainingOptions options = a.Train.Options(p);
+        List<string> losses = SplitTopLevel(p.GetValue(a.Losses)!);
+        string? activationText = p.GetValue(a.Activations);
         Activation[] activations = activationText is null
             ? [options.Activation]
             : [.. activationText.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(ParseActivation)];
-        int seeds = p.GetValue(SeedsOption);
-        bool json = p.GetValue(TrainCommand.FormatOption) == "json";
+        int seeds = p.GetValue(a.Seeds);
+        bool json = p.GetValue(a.Train.Format) == "json";
         int total = losses.Count * activations.Length * seeds, done = 0;
         ComparisonResult result;
         if (console.OutputIsTerminal && !json)
@@ -107,7 +105,7 @@ internal static class CompareCommand
             });
             result = Comparison.Run(data, losses, activations, seeds, options, console.Registry, lines, cancel);
         }
-        string? report = p.GetValue(ReportOption);
+        string? report = p.GetValue(a.Report);
         if (report is not null) WriteReport(report, data, options, result);
         if (json)
         {

@@ -12,18 +12,17 @@ namespace LossLab.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    private static readonly Option<string> OutOption = new("--out") { Description = "report folder", DefaultValueFactory = _ => "losslab-report" };
-    private static readonly Option<bool> FullOption = new("--full") { Description = "more seeds and epochs (about ten minutes on 2 cores)" };
-    private static readonly Option<int?> SeedsOption = new("--seeds") { Description = "seeds per arm (default 3, or 8 with --full)" };
-    private static readonly Option<string?> OnlyOption = new("--only") { Description = "comma-separated experiment ids to run (default: all eleven)" };
-
     public static Command Create(CliConsole console)
     {
+        var outOption = new Option<string>("--out") { Description = "report folder", DefaultValueFactory = _ => "losslab-report" };
+        var fullOption = new Option<bool>("--full") { Description = "more seeds and epochs (about ten minutes on 2 cores)" };
+        var seedsOption = new Option<int?>("--seeds") { Description = "seeds per arm (default 3, or 8 with --full)" };
+        var onlyOption = new Option<string?>("--only") { Description = "comma-separated experiment ids to run (default: all eleven)" };
         var command = new Command("demo", "Measure eleven common claims about losses on real data and write an HTML report.")
         {
-            OutOption, FullOption, SeedsOption, OnlyOption,
+            outOption, fullOption, seedsOption, onlyOption,
         };
-        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "demo", () => Run(console, p, cancel))));
+        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "demo", () => Run(console, p.GetValue(outOption)!, p.GetValue(fullOption), p.GetValue(seedsOption), p.GetValue(onlyOption), cancel))));
         return command;
     }
 
@@ -36,17 +35,14 @@ internal static class DemoCommand
         throw new IOException($"the shipped data sets are missing (looked in {Path.Combine(AppContext.BaseDirectory, "data")})");
     }
 
-    private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
+    private static int Run(CliConsole console, string folder, bool full, int? seeds, string? only, CancellationToken cancel)
     {
-        bool full = p.GetValue(FullOption);
-        var settings = new LabSettings(p.GetValue(SeedsOption) ?? (full ? 8 : 3), full ? 2.0 : 1.0, DataFolder());
-        string? only = p.GetValue(OnlyOption);
+        var settings = new LabSettings(seeds ?? (full ? 8 : 3), full ? 2.0 : 1.0, DataFolder());
         var selected = Experiments.All.Where(e => only is null || only.Split(',', StringSplitOptions.TrimEntries).Contains(e.Id)).ToList();
         if (selected.Count == 0)
         {
             throw new ArgumentException($"no experiment matches --only {only}; ids: {string.Join(", ", Experiments.All.Select(e => e.Id))}");
         }
-        string folder = p.GetValue(OutOption)!;
         var records = new List<ExperimentRecord>();
         var clock = Stopwatch.StartNew();
         IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings

@@ -9,26 +9,26 @@ namespace LossLab.Cli.Commands;
 /// <summary><c>losslab evaluate --model M --data FILE.csv [--loss NAME ...]</c>: metrics and loss values of a saved model.</summary>
 internal static class EvaluateCommand
 {
-    private static readonly Option<string> ModelOption = new("--model") { Description = "a model saved by losslab train --save", Required = true };
-    private static readonly Option<string[]> LossesOption = new("--loss") { Description = "losses to evaluate (default: the one it was trained with)" };
-
     public static Command Create(CliConsole console)
     {
+        var modelOption = new Option<string>("--model") { Description = "a model saved by losslab train --save", Required = true };
+        var lossesOption = new Option<string[]>("--loss") { Description = "losses to evaluate (default: the one it was trained with)" };
+        var t = new TrainArguments();
         var command = new Command("evaluate", "Evaluate a saved model on a CSV: metrics and loss values.")
         {
-            ModelOption, TrainCommand.DataOption, TrainCommand.TargetOption, LossesOption, TrainCommand.DropMissingOption,
+            modelOption, t.Data, t.Target, lossesOption, t.DropMissing,
         };
         command.SetAction(p => CommandErrors.Guard(console, "evaluate", () =>
         {
-            Model model = Model.Load(p.GetValue(ModelOption)!);
-            Dataset data = CsvLoader.Load(p.GetValue(TrainCommand.DataOption)!, model.CsvSchema with
+            Model model = Model.Load(p.GetValue(modelOption)!);
+            Dataset data = CsvLoader.Load(p.GetValue(t.Data)!, model.CsvSchema with
             {
-                TargetColumn = p.GetValue(TrainCommand.TargetOption) ?? model.TargetName,
-                DropMissing = p.GetValue(TrainCommand.DropMissingOption),
+                TargetColumn = p.GetValue(t.Target) ?? model.TargetName,
+                DropMissing = p.GetValue(t.DropMissing),
             });
             Dataset scaled = model.Standardizer.Transform(data);
             console.Out.WriteLine($"model: {model.Describe()} ({model.Task}, trained with {model.LossName}) on {data.Rows} rows");
-            string[] losses = p.GetValue(LossesOption) is { Length: > 0 } l ? l : [model.LossName];
+            string[] losses = p.GetValue(lossesOption) is { Length: > 0 } l ? l : [model.LossName];
             foreach (string name in losses)
             {
                 LossBinding binding;

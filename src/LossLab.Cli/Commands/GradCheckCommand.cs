@@ -12,34 +12,27 @@ namespace LossLab.Cli.Commands;
 /// </summary>
 internal static class GradCheckCommand
 {
-    private static readonly Argument<string> NameArgument = new("name") { Description = "a catalog loss (any alias) or expr:FORMULA" };
-
-    private static readonly Option<string?> ShapeOption = new("--shape") { Description = "shape of the main input, e.g. 4,5 (default: the loss's own)" };
-
-    private static readonly Option<int> SeedOption = new("--seed") { Description = "random seed of the inputs", DefaultValueFactory = _ => 0 };
-
-    private static readonly Option<string[]> OptionOption = new("--option") { Description = "a loss option as name=value (value in JSON: 0.5, true, \"sum\")", AllowMultipleArgumentsPerToken = false };
-
-    private static readonly Option<string[]> IndicesOption = new("--indices") { Description = "for expressions: NAME=C makes input NAME class indices in [0, C)" };
-
-    private static readonly Option<double> RtolOption = new("--rtol") { Description = "relative tolerance", DefaultValueFactory = _ => 1e-5 };
-
-    private static readonly Option<double> AtolOption = new("--atol") { Description = "absolute tolerance", DefaultValueFactory = _ => 1e-7 };
-
     public static Command Create(CliConsole console)
     {
+        var nameArgument = new Argument<string>("name") { Description = "a catalog loss (any alias) or expr:FORMULA" };
+        var shapeOption = new Option<string?>("--shape") { Description = "shape of the main input, e.g. 4,5 (default: the loss's own)" };
+        var seedOption = new Option<int>("--seed") { Description = "random seed of the inputs", DefaultValueFactory = _ => 0 };
+        var optionOption = new Option<string[]>("--option") { Description = "a loss option as name=value (value in JSON: 0.5, true, \"sum\")", AllowMultipleArgumentsPerToken = false };
+        var indicesOption = new Option<string[]>("--indices") { Description = "for expressions: NAME=C makes input NAME class indices in [0, C)" };
+        var rtolOption = new Option<double>("--rtol") { Description = "relative tolerance", DefaultValueFactory = _ => 1e-5 };
+        var atolOption = new Option<double>("--atol") { Description = "absolute tolerance", DefaultValueFactory = _ => 1e-7 };
         var format = new Option<string>("--format") { Description = "table (default) or json", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong("table", "json");
         var command = new Command("gradcheck", "Check a loss's gradient against finite differences on random inputs.")
         {
-            NameArgument, ShapeOption, SeedOption, OptionOption, IndicesOption, RtolOption, AtolOption, format,
+            nameArgument, shapeOption, seedOption, optionOption, indicesOption, rtolOption, atolOption, format,
         };
         command.SetAction(p =>
         {
             try
             {
-                return Run(console, p.GetValue(NameArgument)!, p.GetValue(ShapeOption), p.GetValue(SeedOption), p.GetValue(OptionOption) ?? [],
-                    p.GetValue(IndicesOption) ?? [], p.GetValue(RtolOption), p.GetValue(AtolOption), p.GetValue(format) == "json");
+                return Run(console, p.GetValue(nameArgument)!, p.GetValue(shapeOption), p.GetValue(seedOption), p.GetValue(optionOption) ?? [],
+                    p.GetValue(indicesOption) ?? [], p.GetValue(rtolOption), p.GetValue(atolOption), p.GetValue(format) == "json");
             }
             catch (LossArgumentException e)
             {

@@ -10,31 +10,28 @@ namespace LossLab.Cli.Commands;
 /// </summary>
 internal static class LossCommand
 {
-    private static readonly Argument<string?> NameArgument = new("name")
-    {
-        Description = "loss name or alias (e.g. cross_entropy, MseLoss); may instead be given as \"loss\" in the request",
-        Arity = ArgumentArity.ZeroOrOne,
-    };
-
-    private static readonly Option<string?> JsonOption = new("--json")
-    {
-        Description = "request file, or - for standard input: {\"inputs\": {...}, \"options\": {...}, \"dtype\": \"float32|float64\"}",
-    };
-
-    private static readonly Option<string?> BatchOption = new("--batch")
-    {
-        Description = "JSON-lines file (or -): one {\"id\", \"loss\", \"inputs\", \"options\"} per line",
-    };
-
     public static Command Create(CliConsole console)
     {
+        var nameArgument = new Argument<string?>("name")
+        {
+            Description = "loss name or alias (e.g. cross_entropy, MseLoss); may instead be given as \"loss\" in the request",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var jsonOption = new Option<string?>("--json")
+        {
+            Description = "request file, or - for standard input: {\"inputs\": {...}, \"options\": {...}, \"dtype\": \"float32|float64\"}",
+        };
+        var batchOption = new Option<string?>("--batch")
+        {
+            Description = "JSON-lines file (or -): one {\"id\", \"loss\", \"inputs\", \"options\"} per line",
+        };
         var command = new Command("loss", "Evaluate a loss and its gradients on your numbers (the JSON protocol).")
         {
-            NameArgument,
-            JsonOption,
-            BatchOption,
+            nameArgument,
+            jsonOption,
+            batchOption,
         };
-        command.SetAction(parse => Execute(console, parse.GetValue(NameArgument), parse.GetValue(JsonOption), parse.GetValue(BatchOption)));
+        command.SetAction(parse => Execute(console, parse.GetValue(nameArgument), parse.GetValue(jsonOption), parse.GetValue(batchOption)));
         return command;
     }
 

@@ -10,25 +10,23 @@ namespace LossLab.Cli.Commands;
 /// <summary><c>losslab losses [--format table|json|markdown] [--search TEXT]</c>: the catalog with names, aliases, family, task, inputs, options and formula.</summary>
 internal static class LossesCommand
 {
-    internal static readonly Option<string> FormatOption = new("--format")
-    {
-        Description = "table (default), json, or markdown (the source of docs/losses.md)",
-        DefaultValueFactory = _ => "table",
-    };
-
-    internal static readonly Option<string?> SearchOption = new("--search")
-    {
-        Description = "only the losses whose name, aliases, family, task, libraries or formula contain this text (e.g. optax, dice, focal)",
-    };
-
     public static Command Create(CliConsole console)
     {
-        FormatOption.AcceptOnlyFromAmong("table", "json", "markdown");
-        var command = new Command("losses", "List the loss catalog.") { FormatOption, SearchOption };
+        var formatOption = new Option<string>("--format")
+        {
+            Description = "table (default), json, or markdown (the source of docs/losses.md)",
+            DefaultValueFactory = _ => "table",
+        };
+        var searchOption = new Option<string?>("--search")
+        {
+            Description = "only the losses whose name, aliases, family, task, libraries or formula contain this text (e.g. optax, dice, focal)",
+        };
+        formatOption.AcceptOnlyFromAmong("table", "json", "markdown");
+        var command = new Command("losses", "List the loss catalog.") { formatOption, searchOption };
         command.SetAction(parse =>
         {
             IReadOnlyList<LossDescriptor> entries = console.Registry.Entries;
-            string? search = parse.GetValue(SearchOption);
+            string? search = parse.GetValue(searchOption);
             if (!string.IsNullOrWhiteSpace(search))
             {
                 entries = [.. entries.Where(d => Matches(d, search.Trim()))];
@@ -38,7 +36,7 @@ internal static class LossesCommand
                     return ExitCodes.InvalidInput;
                 }
             }
-            console.Out.Write(parse.GetValue(FormatOption) switch { "json" => Json(entries), "markdown" => Markdown(entries), _ => Table(entries) });
+            console.Out.Write(parse.GetValue(formatOption) switch { "json" => Json(entries), "markdown" => Markdown(entries), _ => Table(entries) });
             return ExitCodes.Ok;
         });
         return command;

@@ -14,30 +14,35 @@ namespace LossLab.Cli.Commands;
 /// </summary>
 internal static class RecommendCommand
 {
-    private static readonly Option<bool> VerifyOption = new("--verify") { Description = "train the top three on repeated splits and check the ranking" };
-    private static readonly Option<int> SeedsOption = new("--seeds") { Description = "splits for --verify", DefaultValueFactory = _ => 3 };
-    private static readonly Option<int> EpochsOption = new("--epochs") { Description = "epochs per run for --verify", DefaultValueFactory = _ => 40 };
+    /// <summary>The options of one <c>recommend</c> command tree.</summary>
+    private sealed class Arguments
+    {
+        public readonly TrainArguments Train = new();
+        public readonly Option<bool> Verify = new("--verify") { Description = "train the top three on repeated splits and check the ranking" };
+        public readonly Option<int> Seeds = new("--seeds") { Description = "splits for --verify", DefaultValueFactory = _ => 3 };
+        public readonly Option<int> Epochs = new("--epochs") { Description = "epochs per run for --verify", DefaultValueFactory = _ => 40 };
+    }
 
     public static Command Create(CliConsole console)
     {
+        var a = new Arguments();
         var command = new Command("recommend", "Inspect a data set and rank losses for it, with the measured reason for each.")
         {
-            TrainCommand.DataOption, TrainCommand.TargetOption, TrainCommand.TaskOption, TrainCommand.DropMissingOption,
-            VerifyOption, SeedsOption, EpochsOption, TrainCommand.FormatOption,
+            a.Train.Data, a.Train.Target, a.Train.Task, a.Train.DropMissing, a.Verify, a.Seeds, a.Epochs, a.Train.Format,
         };
-        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "recommend", () => Run(console, p, cancel))));
+        command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "recommend", () => Run(console, a, p, cancel))));
         return command;
     }
 
     internal sealed record Verification(string Metric, IReadOnlyList<(Recommendation Rec, Spread Score, PairedDifference VersusTop)> Arms, bool Agrees, string Verdict);
 
-    private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
+    private static int Run(CliConsole console, Arguments a, ParseResult p, CancellationToken cancel)
     {
-        Dataset data = TrainCommand.LoadData(p);
+        Dataset data = a.Train.LoadData(p);
         DataProfile profile = DataProfile.Of(data);
         IReadOnlyList<Recommendation> ranking = Recommender.Rank(profile);
-        Verification? verification = p.GetValue(VerifyOption) ? Verify(console, data, profile, ranking, p.GetValue(SeedsOption), p.GetValue(EpochsOption), cancel) : null;
-        if (p.GetValue(TrainCommand.FormatOption) == "json")
+        Verification? verification = p.GetValue(a.Verify) ? Verify(console, data, profile, ranking, p.GetValue(a.Seeds), p.GetValue(a.Epochs), cancel) : null;
+        if (p.GetValue(a.Train.Format) == "json")
         {
             console.Out.WriteLine(Json(profile, ranking, verification).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return ExitCodes.Ok;
@@ -51,7 +56,7 @@ internal static class RecommendCommand
         }
         if (verification is not null)
         {
-            o.WriteLine($"verification ({verification.Metric}, mean ± std over {p.GetValue(SeedsOption)} splits):");
+            o.WriteLine($"verification ({verification.Metric}, mean ± std over {p.GetValue(a.Seeds)} splits):");
             foreach (var (rec, score, versus) in verification.Arms)
             {
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {rec.Rank}. {Describe(rec),-60} {score.Mean:F4} ± {score.Std:F4}   Δ vs #1 {versus.Mean:+0.0000;-0.0000} [{versus.Low:+0.0000;-0.0000}, {versus.High:+0.0000;-0.0000}]"));

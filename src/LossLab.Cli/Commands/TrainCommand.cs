@@ -16,112 +16,31 @@ namespace LossLab.Cli.Commands;
 /// </summary>
 internal static class TrainCommand
 {
-    internal static readonly Option<string> DataOption = new("--data") { Description = "CSV file with a header; the target is the last column unless --target", Required = true };
-    internal static readonly Option<string?> TargetOption = new("--target") { Description = "name of the target column (multilabel: the label columns, a,b,c)" };
-    internal static readonly Option<string> TaskOption = new("--task") { Description = "auto, regression, binary, multiclass or multilabel", DefaultValueFactory = _ => "auto" };
-    internal static readonly Option<string?> LossOption = new("--loss") { Description = "loss name or expr:FORMULA (default: mse_loss for regression, cross_entropy otherwise)" };
-    internal static readonly Option<string[]> LossOptionOption = new("--loss-option") { Description = "a loss option as name=value (JSON value), repeatable" };
-    internal static readonly Option<string> HiddenOption = new("--hidden") { Description = "hidden layer widths, e.g. 64,32 (empty: linear model)", DefaultValueFactory = _ => "64,32" };
-    internal static readonly Option<int> EmbeddingDimOption = new("--embedding-dim") { Description = "embedding width trained by a metric-learning loss (circle, supcon, triplet...); classes by nearest class centre", DefaultValueFactory = _ => 16 };
-    internal static readonly Option<string> ActivationOption = new("--activation") { Description = "relu, leakyrelu, elu, gelu, sigmoid, tanh, softplus, identity", DefaultValueFactory = _ => "relu" };
-    internal static readonly Option<string> OptimizerOption = new("--optimizer") { Description = "sgd, momentum, nesterov, rmsprop, adam, adamw", DefaultValueFactory = _ => "adam" };
-    internal static readonly Option<double> LrOption = new("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };
-    internal static readonly Option<string> ScheduleOption = new("--schedule") { Description = "constant, step, cosine, warmup", DefaultValueFactory = _ => "constant" };
-    internal static readonly Option<int> EpochsOption = new("--epochs") { Description = "epochs", DefaultValueFactory = _ => 100 };
-    internal static readonly Option<int> BatchOption = new("--batch-size") { Description = "mini-batch size", DefaultValueFactory = _ => 32 };
-    internal static readonly Option<double> L1Option = new("--l1") { Description = "L1 penalty on weights" };
-    internal static readonly Option<double> L2Option = new("--l2") { Description = "L2 penalty on weights" };
-    internal static readonly Option<double> WeightDecayOption = new("--weight-decay") { Description = "optimizer weight decay (decoupled for adamw)" };
-    internal static readonly Option<double> DropoutOption = new("--dropout") { Description = "dropout probability after each hidden layer" };
-    internal static readonly Option<double?> ClipOption = new("--clip-norm") { Description = "clip the global gradient norm" };
-    internal static readonly Option<string> ClassWeightsOption = new("--class-weights") { Description = "none, balanced or effective", DefaultValueFactory = _ => "none" };
-    internal static readonly Option<double> LabeledFractionOption = new("--labeled-fraction") { Description = "share of training rows that keep their labels (stratified); fixmatch_loss and mixmatch_loss learn from the rest too", DefaultValueFactory = _ => 1.0 };
-    internal static readonly Option<bool> OversampleOption = new("--oversample") { Description = "repeat minority-class training rows" };
-    internal static readonly Option<int?> EarlyStoppingOption = new("--early-stopping") { Description = "patience in epochs (keeps the best weights)" };
-    internal static readonly Option<int> SeedOption = new("--seed") { Description = "seed of the split, initialization, batches and dropout", DefaultValueFactory = _ => 0 };
-    internal static readonly Option<double> TestFractionOption = new("--test-fraction") { Description = "share of rows held out for the test metrics", DefaultValueFactory = _ => 0.2 };
-    internal static readonly Option<double> ValidationFractionOption = new("--validation-fraction") { Description = "share of rows for validation", DefaultValueFactory = _ => 0.1 };
-    internal static readonly Option<bool> DropMissingOption = new("--drop-missing") { Description = "drop rows with empty cells instead of failing" };
-    internal static readonly Option<string?> SaveOption = new("--save") { Description = "write the trained model (JSON, written atomically)" };
-    internal static readonly Option<string> FormatOption = new("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
-    internal static readonly Option<string?> CheckpointOption = new("--checkpoint") { Description = "checkpoint file, written atomically every --checkpoint-every epochs, on Ctrl-C and at the end" };
-    internal static readonly Option<int> CheckpointEveryOption = new("--checkpoint-every") { Description = "epochs between checkpoints", DefaultValueFactory = _ => 1 };
-    internal static readonly Option<bool> ResumeOption = new("--resume") { Description = "continue from --checkpoint if it exists (same options and data: same final weights as an uninterrupted run)" };
-
     public static Command Create(CliConsole console)
     {
-        foreach (var (option, values) in new (Option<string>, string[])[]
-        {
-            (TaskOption, ["auto", "regression", "binary", "multiclass", "multilabel"]), (ClassWeightsOption, ["none", "balanced", "effective"]),
-            (FormatOption, ["table", "json"]), (ScheduleOption, ["constant", "step", "cosine", "warmup"]),
-            (OptimizerOption, ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]),
-            (ActivationOption, ["relu", "leakyrelu", "elu", "gelu", "sigmoid", "tanh", "softplus", "identity"]),
-        })
-        {
-            option.AcceptOnlyFromAmong(values);
-        }
+        var a = new TrainArguments();
         var command = new Command("train", "Train an MLP on a CSV with any loss and report loss and metrics per epoch.")
         {
-            DataOption, TargetOption, TaskOption, LossOption, LossOptionOption, HiddenOption, EmbeddingDimOption, ActivationOption, OptimizerOption, LrOption,
-            ScheduleOption, EpochsOption, BatchOption, L1Option, L2Option, WeightDecayOption, DropoutOption, ClipOption, ClassWeightsOption,
-            OversampleOption, LabeledFractionOption, EarlyStoppingOption, SeedOption, TestFractionOption, ValidationFractionOption, DropMissingOption, SaveOption, FormatOption,
-            CheckpointOption, CheckpointEveryOption, ResumeOption,
+            a.Data, a.Target, a.Task, a.Loss, a.LossOptions, a.Hidden, a.EmbeddingDim, a.Activation, a.Optimizer, a.Lr,
+            a.Schedule, a.Epochs, a.Batch, a.L1, a.L2, a.WeightDecay, a.Dropout, a.Clip, a.ClassWeights,
+            a.Oversample, a.LabeledFraction, a.EarlyStopping, a.Seed, a.TestFraction, a.ValidationFraction, a.DropMissing, a.Save, a.Format,
+            a.Checkpoint, a.CheckpointEvery, a.Resume,
         };
-        command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(console, "train", () => Run(console, parse, cancel))));
+        command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(console, "train", () => Run(console, a, parse, cancel))));
         return command;
     }
 
-    internal static Dataset LoadData(ParseResult p)
+    private static int Run(CliConsole console, TrainArguments a, ParseResult p, CancellationToken cancel)
     {
-        string task = p.GetValue(TaskOption)!;
-        return CsvLoader.Load(p.GetValue(DataOption)!, new CsvOptions
+        Dataset data = a.LoadData(p);
+        TrainingOptions options = a.Options(p) with
         {
-            TargetColumn = p.GetValue(TargetOption),
-            DropMissing = p.GetValue(DropMissingOption),
-            Task = task switch { "regression" => TaskKind.Regression, "binary" => TaskKind.Binary, "multiclass" => TaskKind.Multiclass, "multilabel" => TaskKind.Multilabel, _ => null },
-        });
-    }
-
-    internal static TrainingOptions Options(ParseResult p) => new()
-    {
-        Loss = p.GetValue(LossOption),
-        LossOptions = GradCheckCommand.ParseOptions(p.GetValue(LossOptionOption) ?? []),
-        Hidden = Mlp.ParseHidden(p.GetValue(HiddenOption)),
-        EmbeddingDimension = (int)Positive(p.GetValue(EmbeddingDimOption), "--embedding-dim"),
-        Activation = Enum.GetValues<Activation>().First(a => a.ToString().Equals(p.GetValue(ActivationOption), StringComparison.OrdinalIgnoreCase)),
-        Optimizer = p.GetValue(OptimizerOption)!,
-        LearningRate = Positive(p.GetValue(LrOption), "--lr"),
-        Schedule = p.GetValue(ScheduleOption)!,
-        Epochs = (int)Positive(p.GetValue(EpochsOption), "--epochs"),
-        BatchSize = (int)Positive(p.GetValue(BatchOption), "--batch-size"),
-        L1 = p.GetValue(L1Option),
-        L2 = p.GetValue(L2Option),
-        WeightDecay = p.GetValue(WeightDecayOption),
-        Dropout = p.GetValue(DropoutOption),
-        ClipNorm = p.GetValue(ClipOption),
-        ClassWeights = Enum.Parse<ClassWeighting>(p.GetValue(ClassWeightsOption)!, ignoreCase: true),
-        Oversample = p.GetValue(OversampleOption),
-        LabeledFraction = p.GetValue(LabeledFractionOption) is double f && f > 0 && f <= 1 ? f
-            : throw new ArgumentException($"--labeled-fraction must be in (0, 1], got {p.GetValue(LabeledFractionOption).ToString(CultureInfo.InvariantCulture)}"),
-        EarlyStopping = p.GetValue(EarlyStoppingOption),
-        Seed = p.GetValue(SeedOption),
-        TestFraction = p.GetValue(TestFractionOption),
-        ValidationFraction = p.GetValue(ValidationFractionOption),
-    };
-
-    private static double Positive(double v, string name) => v > 0 ? v : throw new ArgumentException($"{name} must be positive, got {v.ToString(CultureInfo.InvariantCulture)}");
-
-    private static int Run(CliConsole console, ParseResult p, CancellationToken cancel)
-    {
-        Dataset data = LoadData(p);
-        TrainingOptions options = Options(p) with
-        {
-            CheckpointPath = p.GetValue(CheckpointOption),
-            CheckpointEvery = (int)Positive(p.GetValue(CheckpointEveryOption), "--checkpoint-every"),
-            Resume = p.GetValue(ResumeOption),
+            CheckpointPath = p.GetValue(a.Checkpoint),
+            CheckpointEvery = (int)TrainArguments.Positive(p.GetValue(a.CheckpointEvery), "--checkpoint-every"),
+            Resume = p.GetValue(a.Resume),
         };
         if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint FILE");
-        bool json = p.GetValue(FormatOption) == "json";
+        bool json = p.GetValue(a.Format) == "json";
         var clock = Stopwatch.StartNew();
         TrainingResult result;
         if (console.OutputIsTerminal && !json)
@@ -156,7 +75,7 @@ internal static class TrainCommand
             result = Trainer.Train(data, options, console.Registry, lines, cancel);
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        string? save = p.GetValue(SaveOption);
+        string? save = p.GetValue(a.Save);
         if (save is not null) result.Model.Save(save);
         if (json)
         {
