@@ -10,21 +10,21 @@ public static class Program
 
     internal static int Run(string[] args, CliConsole console)
     {
-        RootCommand root = BuildRoot(console);
-        ParseResult parsed = root.Parse(args);
-        if (parsed.Errors.Count > 0)
-        {
-            foreach (var error in parsed.Errors) console.Error.WriteLine($"losslab: {error.Message}");
-            console.Error.WriteLine("Run 'losslab --help' for usage.");
-            return ExitCodes.InvalidInput;
-        }
-        var config = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
         try
         {
+            ParseResult parsed = BuildRoot(console).Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                foreach (var error in parsed.Errors) console.Error.WriteLine($"losslab: {error.Message}");
+                console.Error.WriteLine("Run 'losslab --help' for usage.");
+                return ExitCodes.InvalidInput;
+            }
+            var config = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
             return parsed.Invoke(config);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // A bug of ours, in parsing or in a command: one line and exit code 3, never a stack trace.
             console.Error.WriteLine($"losslab: internal error: {e.GetType().Name}: {e.Message}");
             return ExitCodes.InternalError;
         }
