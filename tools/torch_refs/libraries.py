@@ -462,32 +462,64 @@ def g_tweedie(r, g):
 
 
 def g_angular(name):
-    """pytorch-metric-learning's ArcFaceLoss and CosFaceLoss with W (D, C) as an input: cosines of F.normalize'd
-    embeddings and W's columns, the target's cosine through the margin (ArcFace: cos(acos c + m) up to θ = π − m, then
-    c − m·sin m), cross-entropy of scale × logits, MeanReducer."""
+    """pytorch-metric-learning's ArcFaceLoss, SubCenterArcFaceLoss, CosFaceLoss and NormalizedSoftmaxLoss with W as an
+    input: cosines of F.normalize'd embeddings and W's columns (SubCenter: W (D, C·K) viewed (N, C, K), max over K),
+    the target's cosine through the margin (ArcFace: cos(acos c + m) up to θ = π − m, then c − m·sin m; CosFace: c − m;
+    NormalizedSoftmax: none, scale 1/T), cross-entropy of scale × logits, MeanReducer."""
     def gen(r, g):
         n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
-        e, w = tensor((n, d), rng=g), tensor((d, c), rng=g)
+        k = r.choice((1, 2, 3)) if name == 'subcenter_arcface_loss' else 1
+        e, w = tensor((n, d), rng=g), tensor((d, c * k), rng=g)
         y = torch.randint(0, c, (n,), generator=g)
-        if name == 'arcface_loss':
+        if name in ('arcface_loss', 'subcenter_arcface_loss'):
             o = {'margin': r.choice((0.0, 28.6, 60.0)), 'scale': r.choice((1.0, 8.0, 64.0))}
-        else:
+            if name == 'subcenter_arcface_loss':
+                o['sub_centers'] = k
+        elif name == 'cosface_loss':
             o = {'margin': r.choice((0.0, 0.35, 0.8)), 'scale': r.choice((1.0, 8.0, 64.0))}
+        else:
+            o = {'temperature': r.choice((0.05, 0.5, 1.0))}
         o['reduction'] = r.choice(('none', 'mean', 'sum'))
         def fn(t):
             cos = (F.normalize(t['embeddings'], dim=1) @ F.normalize(t['W'], dim=0)).clamp(-1, 1)
+            if k > 1:
+                cos = cos.view(-1, c, k).max(dim=2).values
             mask = F.one_hot(t['labels'], c).to(cos.dtype)
             ct = (cos * mask).sum(1)
-            if name == 'arcface_loss':
+            if name in ('arcface_loss', 'subcenter_arcface_loss'):
                 m = math.radians(o['margin'])
                 theta = torch.acos(ct.clamp(-1, 1))
-                ft = torch.where(theta <= math.pi - m, torch.cos(theta + m), ct - m * math.sin(m))
+                ft, scale = torch.where(theta <= math.pi - m, torch.cos(theta + m), ct - m * math.sin(m)), o['scale']
+            elif name == 'cosface_loss':
+                ft, scale = ct - o['margin'], o['scale']
             else:
-                ft = ct - o['margin']
-            logits = o['scale'] * (cos + mask * (ft - ct).unsqueeze(1))
+                ft, scale = ct, 1 / o['temperature']
+            logits = scale * (cos + mask * (ft - ct).unsqueeze(1))
             return reduce_rows(F.cross_entropy(logits, t['labels'], reduction='none'), o['reduction'])
         return name, {'embeddings': e, 'labels': y, 'W': w}, o, fn
     return gen
+
+
+def g_proxy_anchor(r, g):
+    """pytorch-metric-learning's ProxyAnchorLoss with the proxies (C, D) as an input: CosineSimilarity of the
+    normalized embeddings and proxies; per proxy log(1 + Σ e^{α(δ − c)}) over its class's rows and
+    log(1 + Σ e^{α(c + δ)}) over the others (lmu.logsumexp with add_one); DivisorReducer: the positive sum over the
+    proxies that have rows, the negative sum over all C."""
+    n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
+    e, p = tensor((n, d), rng=g), tensor((c, d), rng=g)
+    y = torch.randint(0, c, (n,), generator=g)
+    o = {'margin': r.choice((0.0, 0.1, 0.5)), 'alpha': r.choice((1.0, 8.0, 32.0))}
+    def fn(t):
+        cos = F.normalize(t['embeddings'], dim=1) @ F.normalize(t['proxies'], dim=1).T
+        pos = F.one_hot(t['labels'], c).bool()
+        zeros = torch.zeros(1, c, dtype=cos.dtype)
+        def log1p_sum(x, keep):
+            return torch.logsumexp(torch.cat([x.masked_fill(~keep, float('-inf')), zeros], dim=0), dim=0)
+        pos_term = log1p_sum(o['alpha'] * (o['margin'] - cos), pos)
+        neg_term = log1p_sum(o['alpha'] * (cos + o['margin']), ~pos)
+        with_pos = int(pos.any(dim=0).sum())
+        return pos_term.sum() / with_pos + neg_term.sum() / c
+    return 'proxy_anchor_loss', {'embeddings': e, 'labels': y, 'proxies': p}, o, fn
 
 
 def views_case(r, g):

@@ -19,7 +19,7 @@ public enum EmbeddingInputs
     /// <summary>(embeddings (N, D), labels (N)): circle, SupCon, NT-Xent, multi-similarity, contrastive, Keras circle.</summary>
     Labels,
 
-    /// <summary>(embeddings (N, D), labels (N), W (D, C)): ArcFace and CosFace, whose class weights W train along with the model.</summary>
+    /// <summary>(embeddings (N, D), labels (N), class parameters): ArcFace's W, Proxy Anchor's proxies..., trained along with the model (<see cref="Losses.Core.IClassParameterLoss"/>).</summary>
     LabelsAndClassWeights,
 
     /// <summary>(anchor, positive, negative), each (M, D): the triplet losses, fed the batch's hardest triplets.</summary>

@@ -28,8 +28,8 @@ public sealed partial class LossBinding
             case EmbeddingInputs.LabelsAndClassWeights:
                 inputs[InputName] = x;
                 inputs[TargetName] = EncodeTargets(targets);
-                inputs["W"] = _classWeights?.Value ?? throw new LossArgumentException(LossErrorCode.UnsupportedOption,
-                    $"{Descriptor.Name} needs its class weights W, which exist only while a model trains (they are not saved with it)");
+                inputs[((IClassParameterLoss)Loss).ParameterInput] = _classWeights?.Value ?? throw new LossArgumentException(LossErrorCode.UnsupportedOption,
+                    $"{Descriptor.Name} needs its class parameters ({((IClassParameterLoss)Loss).ParameterInput}), which exist only while a model trains (they are not saved with it)");
                 break;
             case EmbeddingInputs.Triplets:
                 var (a, p, n) = BatchMining.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);
@@ -48,25 +48,26 @@ public sealed partial class LossBinding
         return Scalar(Loss.Apply(inputs));
     }
 
-    /// <summary>ArcFace's and CosFace's class weights W (D, C) while a model trains; null otherwise.</summary>
+    /// <summary>The loss's class parameters while a model trains (ArcFace's W (D, C), Proxy Anchor's proxies (C, D)); null otherwise.</summary>
     private Nn.Parameter? _classWeights;
 
-    /// <summary>The loss's own trainable parameters (W for ArcFace and CosFace), trained with the model's.</summary>
+    /// <summary>The loss's own trainable parameters (<see cref="IClassParameterLoss"/>), trained with the model's.</summary>
     public IReadOnlyList<Nn.Parameter> Parameters => _classWeights is null ? [] : [_classWeights];
 
     /// <summary>
-    /// Creates the loss's parameters for a training run: W (D, C) with Xavier-uniform entries drawn from
-    /// <paramref name="random"/> (only their directions matter: the losses normalize W's columns). No-op for other losses.
+    /// Creates the loss's parameters for a training run, in the shape the loss asks for (<see cref="IClassParameterLoss"/>),
+    /// with Xavier-uniform entries drawn from <paramref name="random"/> (only their directions matter: the losses
+    /// normalize each class vector). No-op for other losses.
     /// </summary>
     public void InitializeParameters(Random random, DType dtype = DType.Float32)
     {
         ArgumentNullException.ThrowIfNull(random);
-        if (Embedding != EmbeddingInputs.LabelsAndClassWeights) return;
-        int d = Outputs, c = Classes;
-        var w = new double[d * c];
-        double bound = Math.Sqrt(6.0 / (d + c));
+        if (Embedding != EmbeddingInputs.LabelsAndClassWeights || Loss is not IClassParameterLoss owner) return;
+        Shape shape = owner.ParameterShape(Outputs, Classes);
+        var w = new double[shape.Numel];
+        double bound = Math.Sqrt(6.0 / (shape[0] + shape[1]));
         for (int i = 0; i < w.Length; i++) w[i] = bound * (2 * random.NextDouble() - 1);
-        _classWeights = new Nn.Parameter("class_weights", Tensor.FromArray(w, [d, c], dtype, requiresGrad: true), IsWeight: true);
+        _classWeights = new Nn.Parameter("class_weights", Tensor.FromArray(w, [shape[0], shape[1]], dtype, requiresGrad: true), IsWeight: true);
     }
 
     /// <summary>

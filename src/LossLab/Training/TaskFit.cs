@@ -204,7 +204,7 @@ public static class TaskFit
             return EmbeddingInputs.Triplets;
         }
         if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
-        if (i.Count == 3 && i[0].Name == "embeddings" && i[1].Name == "labels" && i[2].Name == "W") return EmbeddingInputs.LabelsAndClassWeights;
+        if (i.Count == 3 && i[0].Name == "embeddings" && i[1].Name == "labels" && i[2].Name is "W" or "proxies") return EmbeddingInputs.LabelsAndClassWeights;
         return EmbeddingInputs.None;
     }
 

@@ -80,7 +80,7 @@ public static partial class Trainer
             RegressionHead = binding.Head,
         };
 
-        binding.InitializeParameters(new Random(unchecked(options.Seed * 7919 + 17)));   // ArcFace's and CosFace's W, from the run's seed
+        binding.InitializeParameters(new Random(unchecked(options.Seed * 7919 + 17)));   // ArcFace's W, Proxy Anchor's proxies..., from the run's seed
         IReadOnlyList<Parameter> parameters = [.. network.Parameters, .. binding.Parameters];
         IOptimizer optimizer = CreateOptimizer(options);
         ISchedule schedule = CreateSchedule(options);
@@ -218,7 +218,7 @@ public static partial class Trainer
         ArgumentNullException.ThrowIfNull(binding);
         if (binding.Embedding != EmbeddingInputs.None && model.Embedding is null) return "it scores embeddings; the model outputs class scores";
         if (binding.Embedding == EmbeddingInputs.LabelsAndClassWeights && binding.Parameters.Count == 0)
-            return "its class weights W train with the model and are not saved with it; the model classifies by its class centres";
+            return $"its class parameters ({(binding.Loss as IClassParameterLoss)?.ParameterInput ?? "W"}) train with the model and are not saved with it; the model classifies by its class centres";
         if (binding.Embedding == EmbeddingInputs.None && model.Embedding is not null) return "the model outputs an embedding, not class scores";
         if (model.Task == TaskKind.Regression && binding.LogLink && model.RegressionHead != RegressionHead.LogRate) return "it scores log-rates; the model does not predict them";
         if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking) return "it scores values; the model's outputs only order the rows";

@@ -57,16 +57,25 @@ public sealed partial class CatalogAutogradTests
             var (sy, cy) = Spread(y);
             return sim * Ops.Mean((x - y) * (x - y)) + std * (sx + sy) * 0.5 + cov * (cx + cy);
         },
-        ["ArcFaceLoss"] = (t, o) => AngularMargin(t, o, 64, c =>
+        ["ArcFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => ArcMargin(c, F(o, "margin", 28.6))),
+        ["SubCenterArcFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => ArcMargin(c, F(o, "margin", 28.6)), (int)F(o, "sub_centers", 3)),
+        ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => c - F(o, "margin", 0.35)),
+        ["NormalizedSoftmaxLoss"] = (t, o) => AngularMargin(t, o, 1 / F(o, "temperature", 0.05), c => c),
+        ["ProxyAnchorLoss"] = (t, o) =>
         {
-            // pytorch-metric-learning's: cos(arccos c + m) while arccos c ≤ π − m, else c − m·sin m.
-            double m = F(o, "margin", 28.6) * Math.PI / 180;
-            double[] v = c.ToArray();
-            Tensor branch = Tensor.FromArray([.. v.Select(x => Math.Acos(Math.Clamp(x, -1, 1)) <= Math.PI - m ? 1.0 : 0.0)], [.. c.Shape.Dims]);
-            Tensor arc = c * Math.Cos(m) - Ops.Sqrt(Ops.Clamp(1 - c * c, lo: 1e-24)) * Math.Sin(m);
-            return Ops.Where(branch, arc, c - m * Math.Sin(m));
-        }),
-        ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, 64, c => c - F(o, "margin", 0.35)),
+            // The paper's two sums over proxies, log(1 + Σ e^·) written as it reads.
+            double margin = F(o, "margin", 0.1), alpha = F(o, "alpha", 32);
+            Tensor e = t["embeddings"], p = t["proxies"];
+            Tensor eUnit = e / Ops.Clamp(Ops.Sqrt(Ops.Sum(e * e, axis: 1, keepDim: true)), lo: 1e-12);
+            Tensor pUnit = p / Ops.Clamp(Ops.Sqrt(Ops.Sum(p * p, axis: 1, keepDim: true)), lo: 1e-12);
+            Tensor cos = Ops.MatMul(eUnit, Ops.Transpose(pUnit));
+            int c = p.Shape[0];
+            Tensor own = Ops.OneHot(t["labels"], c, DType.Float64);
+            Tensor pos = Ops.Log(1 + Ops.Sum(own * Ops.Exp(alpha * (margin - cos)), axis: 0));
+            Tensor neg = Ops.Log(1 + Ops.Sum((1 - own) * Ops.Exp(alpha * (cos + margin)), axis: 0));
+            int withPositives = Labels(t, "labels").Distinct().Count();
+            return Ops.Sum(pos) * (1.0 / withPositives) + Ops.Sum(neg) * (1.0 / c);
+        },
         ["DistillationLoss"] = (t, o) =>
         {
             double temperature = F(o, "temperature", 2), alpha = F(o, "alpha", 0);
@@ -313,4 +322,14 @@ public sealed partial class CatalogAutogradTests
             return Reduce(l, o, d: "none");
         },
     };
+
+    /// <summary>pytorch-metric-learning's ArcFace target: cos(arccos c + m) while arccos c ≤ π − m, else c − m·sin m.</summary>
+    private static Tensor ArcMargin(Tensor c, double degrees)
+    {
+        double m = degrees * Math.PI / 180;
+        double[] v = c.ToArray();
+        Tensor branch = Tensor.FromArray([.. v.Select(x => Math.Acos(Math.Clamp(x, -1, 1)) <= Math.PI - m ? 1.0 : 0.0)], [.. c.Shape.Dims]);
+        Tensor arc = c * Math.Cos(m) - Ops.Sqrt(Ops.Clamp(1 - c * c, lo: 1e-24)) * Math.Sin(m);
+        return Ops.Where(branch, arc, c - m * Math.Sin(m));
+    }
 }

@@ -50,16 +50,21 @@ public sealed partial class CatalogAutogradTests
         return Reduce(l * w, o, weightedBySum ? Ops.Sum(w) : null);
     }
 
-    /// <summary>The additive-margin softmax losses: cosines of normalized embeddings and W's columns, the target's replaced by f.</summary>
-    private static Tensor AngularMargin(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, double defaultScale, Func<Tensor, Tensor> f)
+    /// <summary>
+    /// The additive-margin softmax losses: cosines of normalized embeddings and W's columns (the largest of each class's
+    /// K sub-centres), the target's replaced by f, times the scale.
+    /// </summary>
+    private static Tensor AngularMargin(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, double scale, Func<Tensor, Tensor> f, int k = 1)
     {
         Tensor e = t["embeddings"], w = t["W"];
         Tensor eUnit = e / Ops.Clamp(Ops.Sqrt(Ops.Sum(e * e, axis: 1, keepDim: true)), lo: 1e-12);
         Tensor wUnit = w / Ops.Clamp(Ops.Sqrt(Ops.Sum(w * w, axis: 0, keepDim: true)), lo: 1e-12);
         Tensor cos = Ops.Clamp(Ops.MatMul(eUnit, wUnit), -1, 1);
-        Tensor oh = Ops.OneHot(t["labels"], w.Shape[1], DType.Float64);
+        int c = w.Shape[1] / k;
+        if (k > 1) cos = Ops.Max(Ops.Reshape(cos, e.Shape[0], c, k), axis: 2);
+        Tensor oh = Ops.OneHot(t["labels"], c, DType.Float64);
         Tensor target = Ops.Sum(cos * oh, axis: 1, keepDim: true);
-        Tensor logits = F(o, "scale", defaultScale) * (cos + oh * (f(target) - target));
+        Tensor logits = scale * (cos + oh * (f(target) - target));
         return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(logits, -1), axis: -1), o);
     }
 

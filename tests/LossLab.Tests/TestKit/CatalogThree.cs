@@ -61,15 +61,29 @@ internal static class CatalogThree
             new("VicRegLoss sim_coeff=1 std_coeff=10 cov_coeff=3", T.Opt(("sim_coeff", 1.0), ("std_coeff", 10.0), ("cov_coeff", 3.0)),
                 r => { LossInputs v = LossRegistry.Default.Get("VicRegLoss").Sample!(r, new Shape(6, 3)); return T.In(("x", T.Shaped(T.Values(v["x"]).Select(a => a * 0.3).ToArray(), 6, 3)), ("y", v["y"])); })],
             [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 30, -30, 1e-30f, 5, 0 }, 4, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 1, 0, 30, -30, 0, 5 }, 4, 2)))]);
-        foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss" })
+        foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss", "SubCenterArcFaceLoss", "NormalizedSoftmaxLoss" })
         {
+            int k = angular == "SubCenterArcFaceLoss" ? 3 : 1;   // W (D, C·K), K = 3 by default
             LossInputs Angular(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
-                ("W", T.Shaped(LossSamples.Normal(r, 12), 4, 3)));
-            Dictionary<string, object?> margin = angular == "ArcFaceLoss" ? T.Opt(("margin", 60.0), ("scale", 4.0)) : T.Opt(("margin", 0.8), ("scale", 4.0));
-            yield return new(angular, With(angular, [T.Opt(("scale", 8.0)), margin], Angular),
+                ("W", T.Shaped(LossSamples.Normal(r, 12 * k), 4, 3 * k)));
+            Dictionary<string, object?>[] options = angular switch
+            {
+                "ArcFaceLoss" => [T.Opt(("scale", 8.0)), T.Opt(("margin", 60.0), ("scale", 4.0))],
+                "SubCenterArcFaceLoss" => [T.Opt(("scale", 8.0)), T.Opt(("margin", 60.0), ("scale", 4.0), ("sub_centers", 3L))],
+                "NormalizedSoftmaxLoss" => [T.Opt(("temperature", 0.5)), T.Opt(("temperature", 0.1), ("reduction", "none"))],
+                _ => [T.Opt(("scale", 8.0)), T.Opt(("margin", 0.8), ("scale", 4.0))],
+            };
+            yield return new(angular, With(angular, options, Angular),
                 [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "W"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
-                    ("labels", T.I(0, 1, 1, 0)), ("W", T.Shaped(new float[] { 1e4f, 0, 1e-30f, 1 }, 2, 2)))]);
+                    ("labels", T.I(0, 1, 1, 0)), ("W", T.Shaped(k == 3 ? new float[] { 1e4f, 0, -3, 1, 5, -2, 1e-30f, 1, 2, -1e4f, 0, 7 } : new float[] { 1e4f, 0, 1e-30f, 1 }, 2, 2 * k)))]);
         }
+        // Proxy Anchor: one value per batch, no reduction option.
+        LossInputs Proxies(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
+            ("proxies", T.Shaped(LossSamples.Normal(r, 16), 4, 4)));
+        yield return new("ProxyAnchorLoss", [new("ProxyAnchorLoss alpha=4", T.Opt(("alpha", 4.0)), Proxies), new("ProxyAnchorLoss margin=0.3 alpha=2", T.Opt(("margin", 0.3), ("alpha", 2.0)), Proxies),
+            new("ProxyAnchorLoss (defaults)", T.Opt(), Proxies)],
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "proxies"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
+                ("labels", T.I(0, 1, 1, 0)), ("proxies", T.Shaped(new float[] { 1e4f, 0, 1e-30f, 1, -5, 2 }, 3, 2)))]);
         yield return new("SupConLoss", With("SupConLoss", [T.Opt(("temperature", 0.5))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))])

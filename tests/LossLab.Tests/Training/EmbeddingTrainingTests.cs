@@ -29,6 +29,9 @@ public sealed class EmbeddingTrainingTests
     [InlineData("cosine_embedding_loss", EmbeddingInputs.Pairs, EmbeddingMetric.Cosine)]
     [InlineData("arcface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     [InlineData("cosface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
+    [InlineData("subcenter_arcface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
+    [InlineData("normalized_softmax_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
+    [InlineData("proxy_anchor_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     public void Metric_learning_losses_bind_to_an_embedding(string loss, EmbeddingInputs inputs, EmbeddingMetric metric)
     {
         var binding = new LossBinding(LossRegistry.Default.Get(loss), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 7);
@@ -164,6 +167,23 @@ public sealed class EmbeddingTrainingTests
         var untrained = new LossBinding(LossRegistry.Default.Get("cosface_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
         var e = Assert.Throws<LossArgumentException>(() => untrained.Compute(Tensor.FromArray(new double[16], [2, 8], DType.Float64), [0, 1]));
         Assert.Contains("exist only while a model trains", e.Message);
+    }
+
+    [Theory]
+    [InlineData("subcenter_arcface_loss", 8, 9)]      // W (D, C·K), K = 3
+    [InlineData("normalized_softmax_loss", 8, 3)]     // W (D, C)
+    [InlineData("proxy_anchor_loss", 3, 8)]           // proxies (C, D)
+    public void Losses_with_class_parameters_train_them_in_the_shape_they_ask_for(string loss, int rows, int columns)
+    {
+        Dataset iris = Datasets.Load("iris");
+        var options = new TrainingOptions { Loss = loss, Hidden = [16], EmbeddingDimension = 8, Epochs = 10, LearningRate = 0.01, Seed = 4 };
+        TrainingResult result = Trainer.Train(iris, options);
+        Nn.Parameter w = Assert.Single(result.Binding.Parameters);
+        Assert.Equal(new Shape(rows, columns), w.Value.Shape);
+        var fresh = new LossBinding(LossRegistry.Default.Get(loss), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        fresh.InitializeParameters(new Random(unchecked(4 * 7919 + 17)));
+        Assert.NotEqual(fresh.Parameters[0].Value.ToArray(), w.Value.ToArray());
+        Assert.True(result.Test["accuracy"] >= 0.8, $"{loss}: accuracy {result.Test["accuracy"]}");
     }
 
     [Fact]

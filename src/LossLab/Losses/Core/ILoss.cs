@@ -89,3 +89,17 @@ public sealed class LossInputs
         return result;
     }
 }
+
+/// <summary>
+/// A loss whose learned per-class parameters are one of its inputs (ArcFace's W (D, C), Proxy Anchor's proxies (C, D)):
+/// the libraries keep them inside the loss module; here the caller owns, initializes and updates them, and the loss
+/// says which input they are and which shape they take for a given embedding width and number of classes.
+/// </summary>
+public interface IClassParameterLoss : ILoss
+{
+    /// <summary>The input that holds the parameters.</summary>
+    string ParameterInput { get; }
+
+    /// <summary>Their shape for embeddings of width <paramref name="dimension"/> and <paramref name="classes"/> classes.</summary>
+    Shape ParameterShape(int dimension, int classes);
+}

@@ -13,12 +13,23 @@ namespace LossLab.Losses.MetricLearning;
 /// <remarks>
 /// <para><b>Derivation:</b> with p = softmax(s·ĉ), ∂ℓ/∂c_ij = s(p_ij − [j = y_i]) off the target and s(p_iy − 1)·f′(c_iy)
 /// at it. Then ∂c_ij/∂ê_i = ŵ_j and ∂c_ij/∂ŵ_j = ê_i, and x̂ = x/‖x‖ passes the gradient on as (g − (g·x̂)x̂)/‖x‖ (norms
-/// clamped at 1e-12, so that a zero vector has cosine 0 and no gradient). O(N·C·D) time, O(N·C) memory.</para>
+/// clamped at 1e-12, so that a zero vector has cosine 0 and no gradient). O(N·C·K·D) time, O(N·C) memory.</para>
 /// <para>W is a parameter of the loss in pytorch-metric-learning (<c>loss.W</c>); here it is an input with its
 /// gradient, to be updated by the caller's optimizer. Default reduction: the mean over rows (its MeanReducer).</para>
 /// </remarks>
-public abstract class AngularMarginLoss(string name, double scale, Reduction reduction) : Loss
+public abstract class AngularMarginLoss(string name, double scale, Reduction reduction, int subCenters = 1) : Loss, IClassParameterLoss
 {
+    public string ParameterInput => "W";
+
+    /// <summary>W is (D, C·K).</summary>
+    public Shape ParameterShape(int dimension, int classes) => new(dimension, classes * SubCenters);
+
+    /// <summary>
+    /// K, the weight vectors per class (<see cref="SubCenterArcFaceLoss"/>): W has C·K columns, class j's being
+    /// j·K … j·K + K − 1, and the class's cosine is the largest of its K (its gradient goes to that column alone).
+    /// </summary>
+    public int SubCenters { get; } = subCenters >= 1 ? subCenters : throw LossArgumentException.Value($"{name}: sub_centers must be at least 1, got {subCenters}");
+
     public double Scale { get; } = scale > 0 && double.IsFinite(scale) ? scale : throw LossArgumentException.Value($"{name}: scale must be a finite number > 0, got {scale}");
 
     public Reduction Reduction { get; } = reduction;
@@ -32,15 +43,26 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         var (es, n, d, x, labels) = Embeddings.Read(inputs, name);
         Shape ws = inputs["W"].Shape;
         if (ws.Rank != 2 || ws[0] != d) throw LossArgumentException.Shape($"{name}: 'W' has shape {ws}; expected (D, C) = ({d}, C) for embeddings {es}");
-        int c = ws[1];
+        int k = SubCenters, columns = ws[1], c = columns / k;
+        if (columns % k != 0 || columns == 0)
+        {
+            throw LossArgumentException.Shape($"{name}: 'W' has shape {ws}; its {columns} columns are not C classes × {k} sub-centres");
+        }
         for (int i = 0; i < n; i++)
-            if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{name}: label {labels[i]} at row {i} is not a class of W's {c} columns");
-        double[] w = inputs["W"].ToArray<double>(), wt = new double[c * d];
-        for (int k = 0; k < d; k++) for (int j = 0; j < c; j++) wt[j * d + k] = w[k * c + j];   // W (D, C) → rows (C, D)
+        {
+            if (labels[i] < 0 || labels[i] >= c)
+            {
+                throw LossArgumentException.Value(k == 1 ? $"{name}: label {labels[i]} at row {i} is not a class of W's {c} columns"
+                    : $"{name}: label {labels[i]} at row {i} is not one of the {c} classes of W's {columns} columns ({k} sub-centres each)");
+            }
+        }
+        double[] w = inputs["W"].ToArray<double>(), wt = new double[columns * d];
+        for (int q = 0; q < d; q++) for (int j = 0; j < columns; j++) wt[j * d + q] = w[q * columns + j];   // W (D, C·K) → rows (C·K, D)
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
-        var (unitW, normW) = Embeddings.Normalize(wt, c, d);
+        var (unitW, normW) = Embeddings.Normalize(wt, columns, d);
         var loss = new T[n];
         var g = computeGradients ? new double[n * c] : null;   // ∂ℓ_i/∂c_ij
+        var best = new int[n * c];                              // the column that gave c_ij (j·K + the best sub-centre)
         var logits = new double[c];
         for (int i = 0; i < n; i++)
         {
@@ -48,7 +70,12 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
             double df = 0;
             for (int j = 0; j < c; j++)
             {
-                double cos = Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Dot(unitE.AsSpan(i * d, d), unitW.AsSpan(j * d, d)), -1, 1);
+                double cos = double.NegativeInfinity;
+                for (int s = j * k; s < j * k + k; s++)
+                {
+                    double cs = Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Dot(unitE.AsSpan(i * d, d), unitW.AsSpan(s * d, d)), -1, 1);
+                    if (cs > cos) (cos, best[i * c + j]) = (cs, s);   // the first of equal maxima, as torch.max
+                }
                 if (j == y) (cos, df) = Target(cos);
                 logits[j] = Scale * cos;
             }
@@ -65,20 +92,21 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         TensorData value = ValueTensor(Reduction, reduced, loss, new Shape(n));
         if (g is null) return Result(value);
         var gUnitE = new double[n * d];
-        var gUnitW = new double[c * d];
+        var gUnitW = new double[columns * d];
         for (int i = 0; i < n; i++)
         {
             for (int j = 0; j < c; j++)
             {
                 double gij = reduced.Scale * g[i * c + j];
                 if (gij == 0) continue;
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitW.AsSpan(j * d, d), gij, gUnitE.AsSpan(i * d, d), gUnitE.AsSpan(i * d, d));
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitE.AsSpan(i * d, d), gij, gUnitW.AsSpan(j * d, d), gUnitW.AsSpan(j * d, d));
+                int s = best[i * c + j];
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitW.AsSpan(s * d, d), gij, gUnitE.AsSpan(i * d, d), gUnitE.AsSpan(i * d, d));
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitE.AsSpan(i * d, d), gij, gUnitW.AsSpan(s * d, d), gUnitW.AsSpan(s * d, d));
             }
         }
         double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);
-        double[] gwRows = Embeddings.BackThroughNormalize(gUnitW, unitW, normW, c, d), gw = new double[d * c];
-        for (int k = 0; k < d; k++) for (int j = 0; j < c; j++) gw[k * c + j] = gwRows[j * d + k];
+        double[] gwRows = Embeddings.BackThroughNormalize(gUnitW, unitW, normW, columns, d), gw = new double[d * columns];
+        for (int q = 0; q < d; q++) for (int j = 0; j < columns; j++) gw[q * columns + j] = gwRows[j * d + q];
         return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("W", FromDoubles<T>(gw, ws)));
     }
 

@@ -18,21 +18,14 @@ namespace LossLab.Losses.MetricLearning;
 /// </remarks>
 public sealed class ArcFaceLoss : AngularMarginLoss, ILossDefinition
 {
-    private readonly double _cos, _sin, _m;
+    private readonly ArcMargin _margin;
 
     public ArcFaceLoss(double marginDegrees = 28.6, double scale = 64, Reduction reduction = Reduction.Mean) : base("ArcFaceLoss", scale, reduction)
     {
-        if (!(marginDegrees is >= 0 and < 180)) throw LossArgumentException.Value($"ArcFaceLoss: margin must be in [0, 180) degrees, got {marginDegrees}");
-        _m = marginDegrees * Math.PI / 180;
-        (_sin, _cos) = Math.SinCos(_m);
+        _margin = new ArcMargin("ArcFaceLoss", marginDegrees);
     }
 
-    protected override (double F, double Df) Target(double c)
-    {
-        if (c < -_cos) return (c - _m * _sin, 1);
-        double s = Math.Sqrt(Math.Max(1 - c * c, 0));
-        return (c * _cos - s * _sin, _cos + _sin * c / Math.Max(s, 1e-12));
-    }
+    protected override (double F, double Df) Target(double c) => _margin.Apply(c);
 
     public static LossDescriptor Entry { get; } = new()
     {
@@ -57,4 +50,24 @@ public sealed class ArcFaceLoss : AngularMarginLoss, ILossDefinition
     };
 
     public override LossDescriptor Descriptor => Entry;
+}
+
+/// <summary>ArcFace's target logit f(c) = cos(arccos c + m) and f′(c), shared with <see cref="SubCenterArcFaceLoss"/>.</summary>
+internal readonly struct ArcMargin
+{
+    private readonly double _cos, _sin, _m;
+
+    public ArcMargin(string loss, double degrees)
+    {
+        if (!(degrees is >= 0 and < 180)) throw LossArgumentException.Value($"{loss}: margin must be in [0, 180) degrees, got {degrees}");
+        _m = degrees * Math.PI / 180;
+        (_sin, _cos) = Math.SinCos(_m);
+    }
+
+    public (double F, double Df) Apply(double c)
+    {
+        if (c < -_cos) return (c - _m * _sin, 1);
+        double s = Math.Sqrt(Math.Max(1 - c * c, 0));
+        return (c * _cos - s * _sin, _cos + _sin * c / Math.Max(s, 1e-12));
+    }
 }

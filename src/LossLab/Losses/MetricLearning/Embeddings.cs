@@ -43,6 +43,10 @@ internal static class Embeddings
     public static double Dot(double[] unit, int i, int j, int d)
         => System.Numerics.Tensors.TensorPrimitives.Dot(unit.AsSpan(i * d, d), unit.AsSpan(j * d, d));
 
+    /// <summary>a_i · b_j for rows of two different (·, D) arrays, vectorized in double.</summary>
+    public static double Dot2(double[] a, int i, double[] b, int j, int d)
+        => System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(i * d, d), b.AsSpan(j * d, d));
+
     /// <summary>The gradient of g·(unit_a · unit_j) folded into both rows: ∂_a += g·unit_j, ∂_j += g·unit_a (vectorized).</summary>
     public static void AddPair(double[] gUnit, double[] unit, int a, int j, double g, int d)
     {
