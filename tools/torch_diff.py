@@ -40,7 +40,7 @@ from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
 from torch_refs.libraries import (g_angular, g_asl, g_barlow, g_circle, g_contrastive, g_distillation, g_dpo, g_gce,
-                                  g_js, g_logit_adjusted, g_lovasz, g_multi_similarity, g_ntxent, g_overlap, g_proxy_anchor, g_quantile,
+                                  g_js, g_logit_adjusted, g_lovasz, g_mlnet, g_multi_similarity, g_ntxent, g_overlap, g_proxy_anchor, g_quantile,
                                   g_scfocal, g_sce, g_supcon, g_tweedie, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
@@ -105,6 +105,8 @@ GENERATORS = {
     'subcenter_arcface_loss': g_angular('subcenter_arcface_loss'),
     'normalized_softmax_loss': g_angular('normalized_softmax_loss'),
     'proxy_anchor_loss': g_proxy_anchor,
+    'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),
+    'exp_loss': g_mlnet('exp_loss'),
     'barlow_twins_loss': g_barlow,
     'vicreg_loss': g_vicreg,
     'dice_loss': g_overlap('dice_loss'),

@@ -45,6 +45,9 @@ public static class MLNetLosses
     /// <summary>Smoothed hinge with smoothing s (Shalev-Shwartz &amp; Zhang, 2013); SDCA-capable.</summary>
     public static ISupportSdcaClassificationLoss SmoothedHinge(float smoothing = 1) => smoothing >= 0 ? new SmoothedHingeAdapter(smoothing) : throw new ArgumentOutOfRangeException(nameof(smoothing), "must be ≥ 0");
 
+    /// <summary>Exponential loss e^{−β·t·o} (AdaBoost's; the catalog's <c>ExpLoss</c>), derivative −β·t·e^{−β·t·o}.</summary>
+    public static IClassificationLoss Exp(double beta = 1) => double.IsFinite(beta) ? new ExpAdapter(new Losses.Classification.ExpLoss.Kernel(beta)) : throw new ArgumentOutOfRangeException(nameof(beta), "must be finite");
+
     /// <summary>max(0, 1 − t·o)², derivative −2t·max(0, 1 − t·o).</summary>
     public static IClassificationLoss SquaredHinge() => new SquaredHingeAdapter();
 
@@ -127,17 +130,12 @@ public static class MLNetLosses
 
     private sealed class SmoothedHingeAdapter(float s) : ISupportSdcaClassificationLoss
     {
-        public double Loss(float output, float label)
-        {
-            float u = 1 - Truth(label) * output;
-            return u < 0 ? 0 : u < s ? u * u / (2.0 * s) : u - s / 2.0;
-        }
+        // The catalog's kernel (SmoothedHingeLoss); in float its derivative is ML.NET's operation for operation.
+        private readonly Losses.Classification.SmoothedHingeLoss.Kernel _kernel = new(s);
 
-        public float Derivative(float output, float label)
-        {
-            float t = Truth(label), u = 1 - t * output;
-            return u < 0 ? 0 : u < s ? -t * u / s : -t;
-        }
+        public double Loss(float output, float label) => _kernel.Value<double>(output, Truth(label), 1);
+
+        public float Derivative(float output, float label) => _kernel.Derivative(output, Truth(label), 1f).Dx;
 
         public float ComputeDualUpdateInvariant(float scaledFeaturesNormSquared) => 1 / (scaledFeaturesNormSquared + s);
 
@@ -165,6 +163,13 @@ public static class MLNetLosses
         }
 
         public float Derivative(float output, float label) => -2 * Truth(label) * Math.Max(0, 1 - Truth(label) * output);
+    }
+
+    private sealed class ExpAdapter(Losses.Classification.ExpLoss.Kernel kernel) : IClassificationLoss
+    {
+        public double Loss(float output, float label) => kernel.Value<double>(output, Truth(label), 1);
+
+        public float Derivative(float output, float label) => (float)kernel.Derivative<double>(output, Truth(label), 1).Dx;
     }
 
     private sealed class FocalAdapter(SigmoidFocalLoss.Kernel kernel) : IClassificationLoss

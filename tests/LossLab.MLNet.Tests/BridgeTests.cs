@@ -120,10 +120,53 @@ public sealed class BridgeTests
         AssertSame(Scores(ml, Fit(new LogLoss()), data), Scores(ml, Fit(MLNetLosses.Logistic()), data), 1e-3);
         AssertSame(Scores(ml, Fit(new HingeLoss()), data), Scores(ml, Fit(MLNetLosses.Hinge()), data), 0);
         AssertSame(Scores(ml, Fit(new SmoothedHingeLoss()), data), Scores(ml, Fit(MLNetLosses.SmoothedHinge()), data), 0);
-        foreach (IClassificationLoss loss in new[] { MLNetLosses.Logistic(), MLNetLosses.Hinge(), MLNetLosses.SmoothedHinge(), MLNetLosses.SquaredHinge(), MLNetLosses.Focal() })
+        AssertSame(Scores(ml, Fit(new SmoothedHingeLoss(0.3f)), data), Scores(ml, Fit(MLNetLosses.SmoothedHinge(0.3f)), data), 0);
+        // ML.NET's ExpLoss rounds −β·t·o and the exponential to float; LossLab's kernel keeps double until the result.
+        AssertSame(Scores(ml, Fit(new ExpLoss(0.5f)), data), Scores(ml, Fit(MLNetLosses.Exp(0.5)), data), 1e-3);
+        foreach (IClassificationLoss loss in new[] { MLNetLosses.Logistic(), MLNetLosses.Hinge(), MLNetLosses.SmoothedHinge(), MLNetLosses.SquaredHinge(), MLNetLosses.Focal(), MLNetLosses.Exp(0.5) })
         {
             double accuracy = ml.BinaryClassification.EvaluateNonCalibrated(Fit(loss).Transform(data)).Accuracy;
             Assert.True(accuracy > 0.93, $"{loss.GetType().Name}: accuracy {accuracy}");
+        }
+    }
+
+    private static LossLab.Losses.Core.LossInputs Grid(float[] outputs, float label) => new LossLab.Losses.Core.LossInputs()
+        .Add("output", LossLab.Numerics.TensorData.FromArray([.. outputs.Select(o => (double)o)], outputs.Length))
+        .Add("label", LossLab.Numerics.TensorData.FromArray([.. Enumerable.Repeat((double)label, outputs.Length)], outputs.Length));
+
+    [Fact]
+    public void The_catalog_smoothed_hinge_and_exponential_losses_are_mlnet_s_on_a_grid()
+    {
+        // The catalog entries (0/1 labels, as ML.NET reads label > 0) against ML.NET's own loss classes, value and derivative.
+        float[] outputs = [-3f, -1.2f, -0.5f, 0f, 0.25f, 0.7f, 1f, 1.6f, 4f];
+        foreach (float s in new[] { 0f, 0.5f, 1f, 2f })
+        {
+            var mine = new LossLab.Losses.Classification.SmoothedHingeLoss(s);
+            var theirs = new SmoothedHingeLoss(s);
+            foreach (float label in new[] { 0f, 1f })
+            {
+                var r = mine.Evaluate(Grid(outputs, label));
+                for (int i = 0; i < outputs.Length; i++)
+                {
+                    Assert.Equal(theirs.Loss(outputs[i], label), r.Value.GetDouble(i), 1e-6);
+                    Assert.Equal(theirs.Derivative(outputs[i], label), r.Gradient("output").GetDouble(i), 1e-6);
+                }
+            }
+        }
+        foreach (float beta in new[] { 0.5f, 1f, 2f })
+        {
+            var mine = new LossLab.Losses.Classification.ExpLoss(beta);
+            var theirs = new ExpLoss(beta);
+            foreach (float label in new[] { 0f, 1f })
+            {
+                var r = mine.Evaluate(Grid(outputs, label));
+                for (int i = 0; i < outputs.Length; i++)
+                {
+                    double v = theirs.Loss(outputs[i], label), d = theirs.Derivative(outputs[i], label);
+                    Assert.True(Math.Abs(v - r.Value.GetDouble(i)) <= 1e-6 * Math.Max(1, Math.Abs(v)), $"β {beta}, label {label}, output {outputs[i]}: {v} vs {r.Value.GetDouble(i)}");
+                    Assert.True(Math.Abs(d - r.Gradient("output").GetDouble(i)) <= 1e-6 * Math.Max(1, Math.Abs(d)), $"β {beta}, label {label}, output {outputs[i]}: ∂ {d} vs {r.Gradient("output").GetDouble(i)}");
+                }
+            }
         }
     }
 

@@ -347,6 +347,39 @@ def g_quantile(r, g):
     return 'quantile_loss', ins, o, fn
 
 
+def g_mlnet(name):
+    """ML.NET's SmoothedHingeLoss and ExpLoss (Microsoft.ML.Trainers): truth = +1 for a label above 0, −1 otherwise;
+    u = 1 − truth·x, then 0 / u²/(2s) / u − s/2 (smoothed hinge) or e^{−β·truth·x}. One value per example (reduction
+    none by default). Labels other than 0, ±1 are rejected by LossLab (ML.NET reads them as > 0)."""
+    def gen(r, g):
+        s = shape_nd(r)
+        x = tensor(s, -4, 4, g)
+        y = torch.randint(0, 2, s, generator=g).to(torch.float64)
+        if r.random() < 0.5:
+            y = 2 * y - 1                                 # ±1 labels
+        invalid = r.random() < 0.1 and y.numel() > 0
+        if invalid:
+            y.view(-1)[0] = 0.5
+        o = {'reduction': red(r)}
+        if name == 'smoothed_hinge_loss':
+            o['smoothing'] = r.choice((0.0, 0.5, 1.0, 3.0))
+        else:
+            o['beta'] = r.choice((0.5, 1.0, 2.0))
+        def fn(t):
+            if invalid:
+                raise ValueError('a label other than 0, 1 or -1')
+            truth = torch.where(t['label'] > 0, 1.0, -1.0).to(t['output'].dtype)
+            if name == 'smoothed_hinge_loss':
+                sm, u = o['smoothing'], 1 - truth * t['output']
+                inner = torch.where(u < sm, u * u / (2 * sm), u - sm / 2) if sm > 0 else u
+                v = torch.where(u < 0, u * 0, inner)
+            else:
+                v = torch.exp(-o['beta'] * truth * t['output'])
+            return reduce_rows(v, o['reduction'])
+        return name, {'output': x, 'label': y}, o, fn
+    return gen
+
+
 def g_asl(r, g):
     """The asymmetric loss as its authors wrote it (Alibaba-MIIL/ASL, AsymmetricLoss.forward): σ, the negatives' clipped
     probability, logs clamped at eps, the one-sided focal weight (detached by default), the sum."""

@@ -24,7 +24,7 @@ public sealed partial class LossBinding
     private static readonly HashSet<string> SignLabels = ["SoftMarginLoss", "HingeLoss", "PerceptronLoss"];
 
     /// <summary>The names a loss gives its targets; the other input takes the model's output.</summary>
-    internal static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "y_true"];
+    internal static readonly HashSet<string> TargetNames = ["target", "targets", "labels", "label", "y_true"];
 
     /// <summary>The input names of a metric-learning loss, in order; Keras's circle loss gets unit-norm embeddings.</summary>
     private readonly string[] _embeddingNames = [];

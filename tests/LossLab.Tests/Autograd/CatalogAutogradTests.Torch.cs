@@ -61,6 +61,22 @@ public sealed partial class CatalogAutogradTests
         ["SubCenterArcFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => ArcMargin(c, F(o, "margin", 28.6)), (int)F(o, "sub_centers", 3)),
         ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => c - F(o, "margin", 0.35)),
         ["NormalizedSoftmaxLoss"] = (t, o) => AngularMargin(t, o, 1 / F(o, "temperature", 0.05), c => c),
+        ["SmoothedHingeLoss"] = (t, o) =>
+        {
+            // ML.NET's three pieces of u = 1 − t·x: 0, u²/(2s), u − s/2.
+            double s = F(o, "smoothing", 1);
+            Tensor sign = Tensor.FromArray([.. t["label"].ToArray().Select(y => y > 0 ? 1.0 : -1.0)], [.. t["label"].Shape.Dims]);
+            Tensor u = 1 - sign * t["output"];
+            double[] uv = u.ToArray();
+            Tensor Mask(Func<double, bool> f) => Tensor.FromArray([.. uv.Select(v => f(v) ? 1.0 : 0.0)], [.. u.Shape.Dims]);
+            Tensor l = s > 0 ? Mask(v => v >= 0 && v < s) * u * u * (1 / (2 * s)) + Mask(v => v >= s) * (u - s / 2) : Mask(v => v >= 0) * u;
+            return Reduce(l, o, d: "none");
+        },
+        ["ExpLoss"] = (t, o) =>
+        {
+            Tensor sign = Tensor.FromArray([.. t["label"].ToArray().Select(y => y > 0 ? 1.0 : -1.0)], [.. t["label"].Shape.Dims]);
+            return Reduce(Ops.Exp(-F(o, "beta", 1) * sign * t["output"]), o, d: "none");
+        },
         ["ProxyAnchorLoss"] = (t, o) =>
         {
             // The paper's two sums over proxies, log(1 + Σ e^·) written as it reads.

@@ -9,6 +9,18 @@ internal static class CatalogThree
     public static IEnumerable<LossSampleSet> Sets()
     {
         yield return Indexed("GeneralizedCrossEntropy", "input", "target", "mean", [T.Opt(("q", 0.3)), T.Opt(("q", 1.0))]);
+        // ML.NET's binary losses take 0/1 or ±1 labels (a sample of each); margins t·x kept 0.1 away from the hinge's kink at 1.
+        LossInputs MlNet(Random r)
+        {
+            bool signs = r.Next(2) == 0;
+            double[] t = [.. Enumerable.Range(0, 12).Select(_ => r.Next(2) == 0 ? 1.0 : signs ? -1.0 : 0.0)];
+            double[] x = [.. t.Select(y => (y > 0 ? 1 : -1) * (1 + (r.Next(2) == 0 ? 1 : -1) * (0.1 + 2 * r.NextDouble())))];
+            return T.In(("output", T.Shaped(x, 3, 4)), ("label", T.Shaped(t, 3, 4)));
+        }
+        yield return new("SmoothedHingeLoss", With("SmoothedHingeLoss", [T.Opt(("smoothing", 0.5)), T.Opt(("smoothing", 0.0), ("reduction", "mean")), T.Opt(("smoothing", 3.0))], MlNet),
+            [LossSamples.ExtremeOf(T.Opt(), ["output"], ("output", LossSamples.Logits()), ("label", T.F(1, 0, -1, 1, 0, 1, 1, -1)))]);
+        yield return new("ExpLoss", With("ExpLoss", [T.Opt(("beta", 0.5)), T.Opt(("beta", 2.0), ("reduction", "mean"))], MlNet),
+            [LossSamples.ExtremeOf(T.Opt(), ["output"], ("output", T.F(80, -80, 40, -40, 1e-30f, 0, 3, -3)), ("label", T.F(1, 0, 0, 1, -1, 1, 1, -1)))]);
         yield return Indexed("SymmetricCrossEntropy", "input", "target", "mean", [T.Opt(("alpha", 0.5), ("beta", 0.7), ("label_clamp", 1e-3))]);
         yield return Indexed("CrammerSingerHinge", "scores", "labels", "none", []);
         yield return Indexed("MulticlassPerceptron", "scores", "labels", "none", []);

@@ -29,4 +29,17 @@ internal static class BinaryLabels
                 throw LossArgumentException.Value($"{loss}: '{input}' holds labels 0 or 1; {input}[{i}] = {labels[i]} (for ±1 labels use (y + 1)/2)");
         }
     }
+
+    /// <summary>
+    /// Every label is 0 or 1, or −1 or +1 (ML.NET's convention, label &gt; 0 is positive, read both ways); anything else,
+    /// which ML.NET would silently call positive (0.5) or negative (NaN), is an error.
+    /// </summary>
+    public static void RequireZeroOneOrSigns<T>(string loss, string input, T[] labels) where T : struct, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] != T.Zero && labels[i] != T.One && labels[i] != -T.One)
+                throw LossArgumentException.Value($"{loss}: '{input}' holds labels 0 or 1 (or −1 or +1; above 0 is positive); {input}[{i}] = {labels[i]}");
+        }
+    }
 }

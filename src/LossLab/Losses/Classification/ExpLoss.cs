@@ -1,0 +1,69 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+
+namespace LossLab.Losses.Classification;
+
+/// <summary>
+/// ML.NET's exponential loss (<c>ExpLoss(beta = 1)</c>), AdaBoost's loss: ℓ = e^{−β·t·x} for a score x and t = +1 for a
+/// positive label, −1 otherwise. It punishes a confident mistake exponentially, more than the hinge or log loss, which
+/// makes it fast on clean data and fragile on noisy labels.
+/// </summary>
+/// <remarks>
+/// <para><b>Derivation:</b> ∂ℓ/∂x = −β·t·e^{−β·t·x}, the value times −β·t. Labels are not differentiated.</para>
+/// <para>ML.NET reads a label above 0 as positive; LossLab takes labels 0/1 or −1/+1 and names any other value. One value
+/// per example (ML.NET): the default reduction is <c>none</c>. The value is exact; it is +∞ only where e^{−β·t·x} itself
+/// is beyond the floating range (−β·t·x above 88.7 in float32, 709.8 in float64), where the true loss is not representable.</para>
+/// </remarks>
+public sealed class ExpLoss : ElementwiseLoss<ExpLoss.Kernel>, ILossDefinition
+{
+    public double Beta { get; }
+
+    public ExpLoss(double beta = 1, Reduction reduction = Reduction.None) : base(reduction, null)
+    {
+        Beta = double.IsFinite(beta) ? beta : throw Numerics.LossArgumentException.Value($"ExpLoss: beta must be finite, got {beta}");
+    }
+
+    /// <summary>ℓ = e^{−β·t·x}; ∂ℓ/∂x = −β·t·ℓ.</summary>
+    public readonly struct Kernel(double beta) : IElementwiseKernel
+    {
+        public T Value<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
+            => T.Exp(-T.CreateTruncating(beta) * SmoothedHingeLoss.Kernel.Truth(y) * x);
+
+        public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
+        {
+            T f = -T.CreateTruncating(beta) * SmoothedHingeLoss.Kernel.Truth(y);
+            return (f * T.Exp(f * x), T.Zero);
+        }
+    }
+
+    protected override (string Input, string Target) InputNames => ("output", "label");
+
+    protected override bool TargetDifferentiable => false;
+
+    protected override void Validate<T>(T[] input, T[] target) => BinaryLabels.RequireZeroOneOrSigns(Entry.Name, "label", target);
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "ExpLoss",
+        Aliases = ["exp_loss", "exponential_loss", "mlnet.ExpLoss"],
+        Family = LossFamily.Classification,
+        Task = LossTask.BinaryClassification,
+        Inputs = [new("output", InputKind.Floating, true, "scores, any shape"), new("label", InputKind.Floating, false, "labels 0/1 or −1/+1, same shape (above 0 is positive)")],
+        Options =
+        [
+            OptionSpec.Float("beta", 1, "β, the dilation of the score"),
+            OptionSpec.Choice("reduction", "none", "none (ML.NET: one value per example), mean or sum", "none", "mean", "sum"),
+        ],
+        Sample = (r, s) => new LossInputs().Add("output", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("label", Samples.Signs(r, Samples.Or(s, 3, 4))),
+        Formula = "ℓ = e^{−β·t·x},  t = +1 (positive label) or −1",
+        Gradient = "∂ℓ/∂x = −β·t·e^{−β·t·x}",
+        Reference = "Microsoft.ML.Trainers.ExpLoss; Freund & Schapire (AdaBoost), 1997",
+        Stability = "exact; +∞ only where e^{−β·t·x} is beyond the floating range (the true value is not representable)",
+        Libraries = "ML.NET (ExpLoss)",
+        Factory = o => new ExpLoss(o.Float("beta"), o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+
+    protected override Kernel ElementKernel => new(Beta);
+}
