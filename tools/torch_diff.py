@@ -40,8 +40,9 @@ from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
 from torch_refs.libraries import (g_angular, g_asl, g_barlow, g_circle, g_contrastive, g_distillation, g_dpo, g_gce,
-                                  g_js, g_logit_adjusted, g_lovasz, g_mlnet, g_multi_similarity, g_ntxent, g_overlap, g_proxy_anchor, g_quantile,
-                                  g_scfocal, g_sce, g_supcon, g_tweedie, g_vicreg)
+                                  g_js, g_logit_adjusted, g_lovasz, g_mlnet, g_multi_similarity, g_ntxent, g_overlap,
+                                  g_proxy_anchor, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_supcon, g_tweedie,
+                                  g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -107,6 +108,8 @@ GENERATORS = {
     'proxy_anchor_loss': g_proxy_anchor,
     'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),
     'exp_loss': g_mlnet('exp_loss'),
+    'simpo_loss': g_simpo_orpo('simpo_loss'),
+    'orpo_loss': g_simpo_orpo('orpo_loss'),
     'barlow_twins_loss': g_barlow,
     'vicreg_loss': g_vicreg,
     'dice_loss': g_overlap('dice_loss'),

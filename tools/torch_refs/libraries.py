@@ -438,6 +438,34 @@ def g_dpo(r, g):
     return 'dpo_loss', ins, o, fn
 
 
+def g_simpo_orpo(name):
+    """TRL's CPOTrainer (loss_type simpo: −(1 − ε)·logσ(β(c − r − γ/β)) − ε·logσ(−…)) and ORPOTrainer.odds_ratio_loss
+    (log odds = (c − r) − (log1p(−e^c) − log1p(−e^r)), −β·logσ), on average token log-probabilities."""
+    def gen(r, g):
+        s = (r.randint(0, 8),)
+        ins = {k: -tensor(s, 0.01, 3, g) for k in ('policy_chosen_logps', 'policy_rejected_logps')}
+        invalid = name == 'orpo_loss' and r.random() < 0.1 and s[0] > 0
+        if invalid:
+            ins['policy_rejected_logps'][0] = 0.0          # p = 1: infinite odds
+        o = {'reduction': r.choice(('none', 'mean', 'sum')), 'beta': r.choice((0.1, 0.5, 2.0))}
+        if name == 'simpo_loss':
+            o['gamma'] = r.choice((0.0, 0.5, 1.5))
+            o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
+        def fn(t):
+            c, rej = t['policy_chosen_logps'], t['policy_rejected_logps']
+            if name == 'simpo_loss':
+                m = o['beta'] * (c - rej - o['gamma'] / o['beta'])
+                v = -F.logsigmoid(m) * (1 - o['label_smoothing']) - F.logsigmoid(-m) * o['label_smoothing']
+            else:
+                if invalid:
+                    raise ValueError('a log-probability of 0')
+                log_odds = (c - rej) - (torch.log1p(-torch.exp(c)) - torch.log1p(-torch.exp(rej)))
+                v = -o['beta'] * F.logsigmoid(log_odds)
+            return reduce_rows(v, o['reduction'])
+        return name, ins, o, fn
+    return gen
+
+
 def g_logit_adjusted(r, g):
     """Menon et al.'s logit-adjusted loss: torch's own cross_entropy at the logits shifted by τ·log π."""
     x, y, n, c = rows_case(r, g)

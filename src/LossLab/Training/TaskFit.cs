@@ -86,6 +86,10 @@ public static class TaskFit
                 Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
                     + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;
+            case "SimPoLoss" or "OrpoLoss":
+                Refuse("compares a language model's average log-probabilities of chosen and rejected responses (preference pairs); "
+                    + "training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
+                break;
             case "OptaxKLDivergenceWithLogTargets":
                 Refuse("takes log-probability targets, and a class label's one-hot has log 0 = −∞, which it does not accept; "
                     + "train with optax.kl_divergence or kl_div");

@@ -126,6 +126,19 @@ public sealed partial class CatalogAutogradTests
             };
             return Reduce(l, o);
         },
+        ["SimPoLoss"] = (t, o) =>
+        {
+            double eps = F(o, "label_smoothing", 0);
+            Tensor m = F(o, "beta", 0.1) * (t["policy_chosen_logps"] - t["policy_rejected_logps"]) - F(o, "gamma", 0.5);
+            return Reduce((1 - eps) * Ops.Softplus(-m) + eps * Ops.Softplus(m), o);
+        },
+        ["OrpoLoss"] = (t, o) =>
+        {
+            // TRL's odds_ratio_loss as written, log(1 − p) directly.
+            Tensor c = t["policy_chosen_logps"], r = t["policy_rejected_logps"];
+            Tensor lo = c - Ops.Log(1 - Ops.Exp(c)) - (r - Ops.Log(1 - Ops.Exp(r)));
+            return Reduce(F(o, "beta", 0.1) * Ops.Softplus(-lo), o);
+        },
         ["TweedieLoss"] = (t, o) =>
         {
             double rho = F(o, "power", 1.5);

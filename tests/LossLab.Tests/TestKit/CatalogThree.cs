@@ -42,6 +42,13 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ("policy_chosen_logps", T.F(-1e4f, 0, -3e4f)), ("policy_rejected_logps", T.F(0, -1e4f, -1)),
                 ("reference_chosen_logps", T.F(-5, -5, 0)), ("reference_rejected_logps", T.F(-5, -5, -2e4f)))]);
 
+        LossInputs PolicyPairs(Random r) => LossRegistry.Default.Get("SimPoLoss").Sample!(r, Shape.Scalar);
+        yield return new("SimPoLoss", With("SimPoLoss", [T.Opt(("beta", 2.0), ("gamma", 1.0)), T.Opt(("label_smoothing", 0.3), ("gamma", -0.5))], PolicyPairs),
+            [LossSamples.ExtremeOf(T.Opt(("beta", 100.0)), ("policy_chosen_logps", T.F(-1e4f, 0, -30, -1e-30f)), ("policy_rejected_logps", T.F(0, -1e4f, -1, -1e4f)))]);
+        // ORPO's odds need log-probabilities < 0; the extremes go to −1e4 and to a hair below 0, where 1 − e^c cancels.
+        yield return new("OrpoLoss", With("OrpoLoss", [T.Opt(("beta", 1.0)), T.Opt(("beta", 0.5))], PolicyPairs),
+            [LossSamples.ExtremeOf(T.Opt(), ("policy_chosen_logps", T.F(-1e4f, -1e-6f, -30, -1e-30f)), ("policy_rejected_logps", T.F(-1e-6f, -1e4f, -1e-3f, -1e4f)))]);
+
         yield return new("PolyCrossEntropy", With("PolyCrossEntropy", [T.Opt(("epsilon", 0.0)), T.Opt(("epsilon", -1.0), ("reduction", "mean")),
             T.Opt(("where", T.Shaped(new double[] { 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0 }, 4, 5)))], r =>
             T.In(("logits", T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), ("labels", T.Shaped(KerasSamples.SimplexRows(r, 20), 4, 5)))),
