@@ -561,6 +561,31 @@ def g_angular(name):
     return gen
 
 
+def g_mcc(r, g):
+    """segmentation_models_pytorch's MCCLoss as written: y_pred and y_true viewed (N, 1, −1), the four soft counts
+    over the whole batch plus eps, 1 − (TP·TN − FP·FN)/√((TP + FP)(TP + FN)(TN + FP)(TN + FN))."""
+    n, k = r.randint(1, 4), r.randint(1, 9)
+    p = torch.rand((n, 1, k), generator=g, dtype=torch.float64)
+    y = (torch.rand((n, k), generator=g, dtype=torch.float64) < 0.4).to(torch.float64)
+    if r.random() < 0.3:
+        y = torch.where(torch.rand((n, k), generator=g, dtype=torch.float64) < 0.3, torch.full_like(y, 0.5), y)
+    invalid = r.random() < 0.1
+    if invalid:
+        p[0, 0, 0] = 1.5
+    o = {'eps': r.choice((1e-5, 1e-3, 0.5))}
+    def fn(t):
+        if invalid:
+            raise ValueError('a probability outside [0, 1]')
+        bs = t['y_true'].shape[0]
+        yt, yp = t['y_true'].view(bs, 1, -1), t['y_pred'].view(bs, 1, -1)
+        tp = (yp * yt).sum() + o['eps']
+        tn = ((1 - yp) * (1 - yt)).sum() + o['eps']
+        fp = (yp * (1 - yt)).sum() + o['eps']
+        fn_ = ((1 - yp) * yt).sum() + o['eps']
+        return 1.0 - (tp * tn - fp * fn_) / torch.sqrt((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_))
+    return 'mcc_loss', {'y_pred': p, 'y_true': y}, o, fn
+
+
 def g_proxy_anchor(r, g):
     """pytorch-metric-learning's ProxyAnchorLoss with the proxies (C, D) as an input: CosineSimilarity of the
     normalized embeddings and proxies; per proxy log(1 + Σ e^{α(δ − c)}) over its class's rows and

@@ -77,6 +77,14 @@ public sealed partial class CatalogAutogradTests
             Tensor sign = Tensor.FromArray([.. t["label"].ToArray().Select(y => y > 0 ? 1.0 : -1.0)], [.. t["label"].Shape.Dims]);
             return Reduce(Ops.Exp(-F(o, "beta", 1) * sign * t["output"]), o, d: "none");
         },
+        ["MccLoss"] = (t, o) =>
+        {
+            // smp's MCCLoss as written: four soft counts over the batch, then 1 − MCC.
+            double eps = F(o, "eps", 1e-5);
+            Tensor p = Ops.Reshape(t["y_pred"], t["y_pred"].Length), y = Ops.Reshape(t["y_true"], t["y_true"].Length);
+            Tensor tp = Ops.Sum(p * y) + eps, tn = Ops.Sum((1 - p) * (1 - y)) + eps, fp = Ops.Sum(p * (1 - y)) + eps, fn = Ops.Sum((1 - p) * y) + eps;
+            return 1 - (tp * tn - fp * fn) / Ops.Sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
+        },
         ["ProxyAnchorLoss"] = (t, o) =>
         {
             // The paper's two sums over proxies, log(1 + Σ e^·) written as it reads.

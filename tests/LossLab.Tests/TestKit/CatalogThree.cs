@@ -96,6 +96,12 @@ internal static class CatalogThree
                 [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "W"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
                     ("labels", T.I(0, 1, 1, 0)), ("W", T.Shaped(k == 3 ? new float[] { 1e4f, 0, -3, 1, 5, -2, 1e-30f, 1, 2, -1e4f, 0, 7 } : new float[] { 1e4f, 0, 1e-30f, 1 }, 2, 2 * k)))]);
         }
+        // smp's MCC loss: one value per batch; probabilities away from 0 and 1, hard and soft masks.
+        LossInputs Mcc(Random r) => T.In(("y_pred", T.Shaped(LossSamples.Uniform(r, 18, 0.05, 0.95), 2, 1, 3, 3)),
+            ("y_true", T.Shaped([.. Enumerable.Range(0, 18).Select(_ => r.Next(4) == 0 ? 0.5 : r.Next(2))], 2, 3, 3)));
+        yield return new("MccLoss", [new("MccLoss", T.Opt(), Mcc), new("MccLoss eps=0.1", T.Opt(("eps", 0.1)), Mcc), new("MccLoss eps=0", T.Opt(("eps", 0.0)), Mcc)],
+            [LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_pred", T.F(0, 1, 1e-30f, 1, 0, 0)), ("y_true", T.F(0, 1, 0, 0, 1, 0))),
+             LossSamples.ExtremeOf(T.Opt(), ["y_pred"], ("y_pred", T.F(1, 1, 1, 1)), ("y_true", T.F(1, 1, 1, 1)))]);
         // Proxy Anchor: one value per batch, no reduction option.
         LossInputs Proxies(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
             ("proxies", T.Shaped(LossSamples.Normal(r, 16), 4, 4)));
