@@ -41,8 +41,8 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
                               g_keras_overlap)
 from torch_refs.libraries import (g_angular, g_asl, g_barlow, g_circle, g_contrastive, g_distillation, g_dpo, g_gce,
                                   g_js, g_logit_adjusted, g_lovasz, g_mcc, g_mlnet, g_multi_similarity, g_ntxent, g_overlap,
-                                  g_proxy_anchor, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_supcon, g_tweedie,
-                                  g_vicreg)
+                                  g_proxy_anchor, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_supcon, g_tvd,
+                                  g_tweedie, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -60,7 +60,8 @@ NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target')
            ('keras.squared_hinge', 'y_true'), ('keras.categorical_hinge', 'y_true'), ('hinge_loss', 'targets'),
            ('perceptron_loss', 'targets'), ('sparsemax_loss', 'labels'), ('fixmatch_loss', 'unlabeled_weak_logits'),
            ('mixmatch_loss', 'unlabeled_targets'), ('optax.ctc_loss', 'logit_paddings'), ('optax.ctc_loss', 'label_paddings'),
-           ('asymmetric_loss', 'target'), ('tweedie_loss', 'target'), ('mcc_loss', 'y_true')}
+           ('asymmetric_loss', 'target'), ('tweedie_loss', 'target'), ('mcc_loss', 'y_true'),
+           ('tvd_loss', 'q')}
 
 
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
@@ -107,6 +108,7 @@ GENERATORS = {
     'normalized_softmax_loss': g_angular('normalized_softmax_loss'),
     'proxy_anchor_loss': g_proxy_anchor,
     'mcc_loss': g_mcc,
+    'tvd_loss': g_tvd,
     'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),
     'exp_loss': g_mlnet('exp_loss'),
     'simpo_loss': g_simpo_orpo('simpo_loss'),

@@ -586,6 +586,30 @@ def g_mcc(r, g):
     return 'mcc_loss', {'y_pred': p, 'y_true': y}, o, fn
 
 
+def g_tvd(r, g):
+    """Liger-Kernel's LigerTVDLoss: ½|p − q| per element of (BT, V); rows whose shift_labels equal ignore_index count
+    for nothing; none / sum / mean (÷ counted rows·V) / batchmean (÷ counted rows); the gradient reaches p only."""
+    n, v = r.randint(1, 5), r.randint(1, 6)
+    p = torch.softmax(tensor((n, v), rng=g), dim=1)
+    q = torch.softmax(tensor((n, v), rng=g), dim=1)
+    ins = {'p': p, 'q': q}
+    o = {'reduction': r.choice(('none', 'sum', 'mean', 'batchmean')), 'ignore_index': r.choice((-100, 2))}
+    if r.random() < 0.5:
+        ins['shift_labels'] = torch.randint(0, 4, (n,), generator=g)
+    def fn(t):
+        keep = (t['shift_labels'] != o['ignore_index']).to(t['p'].dtype) if 'shift_labels' in t else torch.ones(n, dtype=t['p'].dtype)
+        terms = 0.5 * (t['p'] - t['q'].detach()).abs() * keep.unsqueeze(1)
+        counted = keep.sum()
+        if o['reduction'] == 'none':
+            return terms
+        if o['reduction'] == 'sum':
+            return terms.sum()
+        if counted == 0:
+            return terms.sum() * 0 + float('nan')   # every row ignored: NaN value; gradient 0 (Liger's grads/0 is NaN)
+        return terms.sum() / (counted * v if o['reduction'] == 'mean' else counted)
+    return 'tvd_loss', ins, o, fn
+
+
 def g_proxy_anchor(r, g):
     """pytorch-metric-learning's ProxyAnchorLoss with the proxies (C, D) as an input: CosineSimilarity of the
     normalized embeddings and proxies; per proxy log(1 + Σ e^{α(δ − c)}) over its class's rows and

@@ -115,7 +115,7 @@ public sealed partial class LossBinding
                 $"{descriptor.Name} predicts a mean and a variance: it needs a regression target (use --task regression on numeric targets)");
         }
         TaskFit.Check(descriptor, task);
-        if (descriptor.Inputs.Count != 2 && !varianceHead)
+        if (descriptor.Inputs.Count(i => !i.Optional) != 2 && !varianceHead)
         {
             throw new LossArgumentException(LossErrorCode.UnsupportedOption,
                 $"{descriptor.Name} takes {descriptor.Inputs.Count} inputs ({string.Join(", ", descriptor.Inputs.Select(i => i.Name))}); training needs a loss of (prediction, target)");

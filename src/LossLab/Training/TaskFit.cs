@@ -29,7 +29,7 @@ public static class TaskFit
     private static readonly HashSet<string> ProbabilityInputs =
     [
         "BinaryCrossEntropy", "KerasCategoricalGeneralizedCrossEntropy", "KerasDice", "KerasTversky", "KerasIoU",
-        "JensenShannonDivergence", "KerasKLDivergence", "MccLoss",
+        "JensenShannonDivergence", "KerasKLDivergence", "MccLoss", "TotalVariationDistance",
     ];
 
     /// <summary>Losses whose prediction input is log-probabilities.</summary>

@@ -77,6 +77,22 @@ public sealed partial class CatalogAutogradTests
             Tensor sign = Tensor.FromArray([.. t["label"].ToArray().Select(y => y > 0 ? 1.0 : -1.0)], [.. t["label"].Shape.Dims]);
             return Reduce(Ops.Exp(-F(o, "beta", 1) * sign * t["output"]), o, d: "none");
         },
+        ["TotalVariationDistance"] = (t, o) =>
+        {
+            Tensor p = t["p"], q = t["q"].Detach();
+            int rows = p.Shape[0], v = p.Shape[1];
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : -100;
+            double[] keep = t.TryGetValue("shift_labels", out Tensor? labels) ? [.. labels.ToArray().Select(y => (long)y == ignore ? 0.0 : 1.0)] : [.. Enumerable.Repeat(1.0, rows)];
+            Tensor terms = 0.5 * Ops.Abs(p - q) * Tensor.FromArray(keep, [rows, 1]);
+            double counted = keep.Sum();
+            return (o.GetValueOrDefault("reduction") as string ?? "batchmean") switch
+            {
+                "none" => terms,
+                "sum" => Ops.Sum(terms),
+                "mean" => Ops.Sum(terms) * (1 / (counted * v)),
+                _ => Ops.Sum(terms) * (1 / counted),
+            };
+        },
         ["MccLoss"] = (t, o) =>
         {
             // smp's MCCLoss as written: four soft counts over the batch, then 1 − MCC.

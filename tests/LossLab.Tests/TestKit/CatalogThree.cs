@@ -96,6 +96,14 @@ internal static class CatalogThree
                 [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "W"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
                     ("labels", T.I(0, 1, 1, 0)), ("W", T.Shaped(k == 3 ? new float[] { 1e4f, 0, -3, 1, 5, -2, 1e-30f, 1, 2, -1e4f, 0, 7 } : new float[] { 1e4f, 0, 1e-30f, 1 }, 2, 2 * k)))]);
         }
+        // Liger's TVD: rows kept away from ties p_v = q_v (the kink), one row ignored in some samples.
+        LossInputs Tvd(Random r) => T.In(("p", Samples.Simplex(r, new Shape(4, 5))), ("q", Samples.Simplex(r, new Shape(4, 5))));
+        yield return new("TotalVariationDistance", [.. new[] { "none", "sum", "mean", "batchmean" }.Select(red => new LossSample($"TotalVariationDistance reduction={red}", T.Opt(("reduction", red)), Tvd)),
+            new LossSample("TotalVariationDistance shift_labels ignore_index=7", T.Opt(("ignore_index", 7L)), r => { LossInputs i = Tvd(r); return i.Add("shift_labels", T.I(3, 7, 0, 1)); })],
+            [LossSamples.ExtremeOf(T.Opt(), ["p"], ("p", T.Shaped(new float[] { 1, 0, 0, 1e-30f, 0.5f, 0.5f }, 2, 3)), ("q", T.Shaped(new float[] { 0, 0, 1, 1, 0, 1e-30f }, 2, 3)))])
+        {
+            PlainMean = false,   // mean divides by rows·V, batchmean (the default) by the counted rows
+        };
         // smp's MCC loss: one value per batch; probabilities away from 0 and 1, hard and soft masks.
         LossInputs Mcc(Random r) => T.In(("y_pred", T.Shaped(LossSamples.Uniform(r, 18, 0.05, 0.95), 2, 1, 3, 3)),
             ("y_true", T.Shaped([.. Enumerable.Range(0, 18).Select(_ => r.Next(4) == 0 ? 0.5 : r.Next(2))], 2, 3, 3)));

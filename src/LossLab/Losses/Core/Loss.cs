@@ -45,7 +45,7 @@ public abstract class Loss : ILoss
         }
         foreach (InputSpec spec in Descriptor.Inputs)
         {
-            if (!inputs.Contains(spec.Name) && !IsOptionalInput(spec.Name))
+            if (!inputs.Contains(spec.Name) && !spec.Optional && !IsOptionalInput(spec.Name))
             {
                 throw LossArgumentException.Value($"{Descriptor.Name}: missing input '{spec.Name}'");
             }

@@ -46,6 +46,9 @@ public sealed record InputSpec(string Name, InputKind Kind, bool Differentiable,
 {
     /// <summary>A log-probability input: −∞ (probability 0) is a valid value there, NaN and +∞ are not.</summary>
     public bool AcceptsNegativeInfinity { get; init; }
+
+    /// <summary>An input the loss works without whatever its options (Liger's shift_labels); training binds only the others.</summary>
+    public bool Optional { get; init; }
 }
 
 /// <summary>
