@@ -2,8 +2,8 @@
 """torch_diff.py -- randomized differential test of `losslab loss --batch` against PyTorch.
 
 Every PyTorch-named loss of the catalog (torch_refs/pytorch.py), and the losses of pytorch-metric-learning,
-segmentation_models_pytorch, Optax, the modern papers and Keras 3 written out in torch (torch_refs/libraries.py,
-optax.py, optax_dice.py, keras.py): all 85 catalog losses, run on random inputs and random option combinations
+segmentation_models_pytorch, Optax, the modern papers, TRL, Liger-Kernel, ML.NET and Keras 3 written out in torch
+(torch_refs/metric.py, segmentation.py, libraries.py, optax.py, optax_dice.py, keras.py): every catalog loss, run on random inputs and random option combinations
 (reductions, weights, ignore_index, label smoothing, pos_weight, K-dim and empty inputs, logits far out,
 out-of-domain values), in float64 on both sides, or with --dtype float32 LossLab in float32 (its SIMD kernels)
 against PyTorch in float64. Values and the gradients of the summed output are compared; a case that PyTorch
@@ -39,10 +39,10 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_angular, g_asl, g_barlow, g_circle, g_contrastive, g_distillation, g_dpo, g_gce,
-                                  g_js, g_logit_adjusted, g_lovasz, g_mcc, g_mlnet, g_multi_similarity, g_ntxent, g_overlap,
-                                  g_proxy_anchor, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_supcon, g_tvd,
-                                  g_tweedie, g_vicreg)
+from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_js, g_logit_adjusted, g_mlnet, g_quantile,
+                                  g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
+from torch_refs.metric import (g_angular, g_barlow, g_circle, g_contrastive, g_multi_similarity, g_ntxent,
+                               g_proxy_anchor, g_supcon, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -51,6 +51,7 @@ from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
                                 g_triplet_distance)
+from torch_refs.segmentation import g_lovasz, g_mcc, g_overlap
 
 RTOL, ATOL = 1e-8, 1e-13
 OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights', 'priors')

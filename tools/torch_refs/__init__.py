@@ -1,2 +1,3 @@
 """Torch references for tools/torch_diff.py: PyTorch's own losses (pytorch.py), other libraries' losses written
-out in torch (libraries.py, keras.py), and random expressions of the autograd primitives (expressions.py)."""
+out in torch (metric.py, segmentation.py, libraries.py, optax.py, optax_dice.py, keras.py), and random expressions of
+the autograd primitives (expressions.py)."""

@@ -1,0 +1,228 @@
+"""pytorch-metric-learning's losses and the self-supervised Barlow Twins and VICReg, written out in torch from their
+definitions and their authors' code (none is a Debian package)."""
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .common import reduce_rows, softplus, tensor
+
+
+# pytorch-metric-learning's losses, written out from its definitions (it is not a Debian package): labels give the
+# pairs (same label: positive, i ≠ j), `mean` is its reducer (NT-Xent: MeanReducer over positive pairs; SupCon and
+# contrastive: AvgNonZeroReducer, contrastive per sub-loss), `sum` adds every term.
+
+def embeddings_case(r, g):
+    n, d = r.randint(2, 8), r.randint(2, 5)   # D = 1 makes every cosine ±1 and its gradient 0 up to round-off
+    x = tensor((n, d), rng=g)
+    labels = torch.randint(0, r.choice((2, 3)), (n,), generator=g)
+    same = labels.unsqueeze(0) == labels.unsqueeze(1)
+    eye = torch.eye(n, dtype=torch.bool)
+    return x, labels, same & ~eye, ~same
+
+
+def avg_nonzero(v):
+    nz = v > 0
+    return v[nz].mean() if bool(nz.any()) else v.sum() * 0
+
+
+def g_contrastive(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'pos_margin': r.choice((0.0, 0.2)), 'neg_margin': r.choice((1.0, 0.5, 1.5)),
+         'normalize_embeddings': r.random() < 0.7}
+    def fn(t):
+        e = t['embeddings']
+        if o['normalize_embeddings']:
+            e = e / e.norm(dim=1, keepdim=True)
+        def dist(mask):   # only the pairs: sqrt at the zero diagonal would put NaN into the gradient
+            i, j = mask.nonzero(as_tuple=True)
+            return (e[i] - e[j]).norm(dim=1)
+        pl, nl = torch.relu(dist(pos) - o['pos_margin']), torch.relu(o['neg_margin'] - dist(neg))
+        if o['reduction'] == 'sum':
+            return pl.sum() + nl.sum()
+        return avg_nonzero(pl) + avg_nonzero(nl)
+    return 'contrastive_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def cosine(e):
+    u = e / e.norm(dim=1, keepdim=True)
+    return u @ u.T
+
+
+def g_ntxent(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'temperature': r.choice((0.07, 0.5, 1.0))}
+    def fn(t):
+        s = cosine(t['embeddings']) / o['temperature']
+        terms = []
+        for a, p in pos.nonzero().tolist():
+            negs = s[a][neg[a]]
+            terms.append(torch.logsumexp(torch.cat([s[a, p].reshape(1), negs]), 0) - s[a, p])
+        if not terms:
+            return t['embeddings'].sum() * 0
+        v = torch.stack(terms)
+        return v.sum() if o['reduction'] == 'sum' else v.mean()
+    return 'ntxent_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_supcon(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'temperature': r.choice((0.1, 0.5, 1.0))}
+    def fn(t):
+        s = cosine(t['embeddings']) / o['temperature']
+        n = s.shape[0]
+        per = []
+        for a in range(n):
+            others = [j for j in range(n) if j != a]
+            lse = torch.logsumexp(s[a, others], 0)
+            ps = pos[a].nonzero().flatten().tolist()
+            per.append(-(s[a, ps] - lse).mean() if ps else s[a, a] * 0)
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'supcon_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_multi_similarity(r, g):
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'alpha': r.choice((2.0, 1.0)), 'beta': r.choice((50.0, 10.0)), 'base': r.choice((0.5, 0.0))}
+    def fn(t):
+        s = cosine(t['embeddings'])
+        per = []
+        for a in range(s.shape[0]):
+            zp = -o['alpha'] * (s[a][pos[a]] - o['base'])
+            zn = o['beta'] * (s[a][neg[a]] - o['base'])
+            one = torch.zeros(1, dtype=s.dtype)
+            per.append(torch.logsumexp(torch.cat([one, zp]), 0) / o['alpha'] + torch.logsumexp(torch.cat([one, zn]), 0) / o['beta'])
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else v.mean()
+    return 'multi_similarity_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_circle(r, g):
+    # detach_weights: the paper's gradient, with the weights α held constant (detached), or the true one.
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('mean', 'sum')), 'm': r.choice((0.4, 0.25)), 'gamma': r.choice((80.0, 10.0)),
+         'detach_weights': r.random() < 0.5}
+    def fn(t):
+        s = cosine(t['embeddings'])
+        per = []
+        for a in range(s.shape[0]):
+            sp, sn = s[a][pos[a]], s[a][neg[a]]
+            if sp.numel() == 0 or sn.numel() == 0:
+                per.append(s[a, a] * 0)
+                continue
+            ap, an = torch.relu(1 + o['m'] - sp), torch.relu(sn + o['m'])
+            if o['detach_weights']:
+                ap, an = ap.detach(), an.detach()
+            z = torch.logsumexp(o['gamma'] * an * (sn - o['m']), 0) + torch.logsumexp(-o['gamma'] * ap * (sp - 1 + o['m']), 0)
+            per.append(softplus(z))
+        v = torch.stack(per)
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'circle_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+# segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
+# DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
+# Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.
+
+
+def g_angular(name):
+    """pytorch-metric-learning's ArcFaceLoss, SubCenterArcFaceLoss, CosFaceLoss and NormalizedSoftmaxLoss with W as an
+    input: cosines of F.normalize'd embeddings and W's columns (SubCenter: W (D, C·K) viewed (N, C, K), max over K),
+    the target's cosine through the margin (ArcFace: cos(acos c + m) up to θ = π − m, then c − m·sin m; CosFace: c − m;
+    NormalizedSoftmax: none, scale 1/T), cross-entropy of scale × logits, MeanReducer."""
+    def gen(r, g):
+        n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
+        k = r.choice((1, 2, 3)) if name == 'subcenter_arcface_loss' else 1
+        e, w = tensor((n, d), rng=g), tensor((d, c * k), rng=g)
+        y = torch.randint(0, c, (n,), generator=g)
+        if name in ('arcface_loss', 'subcenter_arcface_loss'):
+            o = {'margin': r.choice((0.0, 28.6, 60.0)), 'scale': r.choice((1.0, 8.0, 64.0))}
+            if name == 'subcenter_arcface_loss':
+                o['sub_centers'] = k
+        elif name == 'cosface_loss':
+            o = {'margin': r.choice((0.0, 0.35, 0.8)), 'scale': r.choice((1.0, 8.0, 64.0))}
+        else:
+            o = {'temperature': r.choice((0.05, 0.5, 1.0))}
+        o['reduction'] = r.choice(('none', 'mean', 'sum'))
+        def fn(t):
+            cos = (F.normalize(t['embeddings'], dim=1) @ F.normalize(t['W'], dim=0)).clamp(-1, 1)
+            if k > 1:
+                cos = cos.view(-1, c, k).max(dim=2).values
+            mask = F.one_hot(t['labels'], c).to(cos.dtype)
+            ct = (cos * mask).sum(1)
+            if name in ('arcface_loss', 'subcenter_arcface_loss'):
+                m = math.radians(o['margin'])
+                theta = torch.acos(ct.clamp(-1, 1))
+                ft, scale = torch.where(theta <= math.pi - m, torch.cos(theta + m), ct - m * math.sin(m)), o['scale']
+            elif name == 'cosface_loss':
+                ft, scale = ct - o['margin'], o['scale']
+            else:
+                ft, scale = ct, 1 / o['temperature']
+            logits = scale * (cos + mask * (ft - ct).unsqueeze(1))
+            return reduce_rows(F.cross_entropy(logits, t['labels'], reduction='none'), o['reduction'])
+        return name, {'embeddings': e, 'labels': y, 'W': w}, o, fn
+    return gen
+
+
+def g_proxy_anchor(r, g):
+    """pytorch-metric-learning's ProxyAnchorLoss with the proxies (C, D) as an input: CosineSimilarity of the
+    normalized embeddings and proxies; per proxy log(1 + Σ e^{α(δ − c)}) over its class's rows and
+    log(1 + Σ e^{α(c + δ)}) over the others (lmu.logsumexp with add_one); DivisorReducer: the positive sum over the
+    proxies that have rows, the negative sum over all C."""
+    n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
+    e, p = tensor((n, d), rng=g), tensor((c, d), rng=g)
+    y = torch.randint(0, c, (n,), generator=g)
+    o = {'margin': r.choice((0.0, 0.1, 0.5)), 'alpha': r.choice((1.0, 8.0, 32.0))}
+    def fn(t):
+        cos = F.normalize(t['embeddings'], dim=1) @ F.normalize(t['proxies'], dim=1).T
+        pos = F.one_hot(t['labels'], c).bool()
+        zeros = torch.zeros(1, c, dtype=cos.dtype)
+        def log1p_sum(x, keep):
+            return torch.logsumexp(torch.cat([x.masked_fill(~keep, float('-inf')), zeros], dim=0), dim=0)
+        pos_term = log1p_sum(o['alpha'] * (o['margin'] - cos), pos)
+        neg_term = log1p_sum(o['alpha'] * (cos + o['margin']), ~pos)
+        with_pos = int(pos.any(dim=0).sum())
+        return pos_term.sum() / with_pos + neg_term.sum() / c
+    return 'proxy_anchor_loss', {'embeddings': e, 'labels': y, 'proxies': p}, o, fn
+
+
+def views_case(r, g):
+    n, d = r.randint(2, 8), r.randint(1, 5)
+    a = tensor((n, d), rng=g)
+    return a, a + tensor((n, d), -0.5, 0.5, g)
+
+
+def g_barlow(r, g):
+    """Barlow Twins as the authors' main.py: c = bn(z1).T @ bn(z2) / N with BatchNorm1d(affine=False) in training mode,
+    on_diag (c_ii − 1)² + lambd·off_diag c_ij²."""
+    a, b = views_case(r, g)
+    o = {'lambd': r.choice((0.0051, 0.5)), 'eps': r.choice((1e-5, 1e-3))}
+    def fn(t):
+        za = F.batch_norm(t['z_a'], None, None, training=True, eps=o['eps'])
+        zb = F.batch_norm(t['z_b'], None, None, training=True, eps=o['eps'])
+        c = za.T @ zb / za.shape[0]
+        eye = torch.eye(c.shape[0], dtype=torch.bool)
+        return ((torch.diagonal(c) - 1) ** 2).sum() + o['lambd'] * (c[~eye] ** 2).sum()
+    return 'barlow_twins_loss', {'z_a': a, 'z_b': b}, o, fn
+
+
+def g_vicreg(r, g):
+    """VICReg as the authors' main_vicreg.py: mse, the std hinge on sqrt(var + eps) (unbiased), the off-diagonal
+    covariances squared over num_features."""
+    x, y = views_case(r, g)
+    scale = r.choice((0.2, 1.0, 3.0))                       # below, around and above the std target of 1
+    x, y = x * scale, y * scale
+    o = {'sim_coeff': r.choice((25.0, 1.0)), 'std_coeff': r.choice((25.0, 5.0)), 'cov_coeff': r.choice((1.0, 4.0)), 'eps': 1e-4}
+    def fn(t):
+        xx, yy = t['x'], t['y']
+        n, d = xx.shape
+        repr_loss = F.mse_loss(xx, yy)
+        xc, yc = xx - xx.mean(dim=0), yy - yy.mean(dim=0)
+        std_x, std_y = torch.sqrt(xc.var(dim=0) + o['eps']), torch.sqrt(yc.var(dim=0) + o['eps'])
+        std_loss = torch.mean(F.relu(1 - std_x)) / 2 + torch.mean(F.relu(1 - std_y)) / 2
+        cov_x, cov_y = (xc.T @ xc) / (n - 1), (yc.T @ yc) / (n - 1)
+        eye = torch.eye(d, dtype=torch.bool)
+        cov_loss = (cov_x[~eye] ** 2).sum() / d + (cov_y[~eye] ** 2).sum() / d
+        return o['sim_coeff'] * repr_loss + o['std_coeff'] * std_loss + o['cov_coeff'] * cov_loss
+    return 'vicreg_loss', {'x': x, 'y': y}, o, fn
