@@ -14,7 +14,7 @@ public sealed record LabSettings(int Seeds, double EpochScale, string DataFolder
 }
 
 /// <summary>
-/// The demo's eleven experiments. Each trains through the library on the shipped data (seeded corruptions where a
+/// The demo's twelve experiments. Each trains through the library on the shipped data (seeded corruptions where a
 /// claim needs control), measures, and judges its claim from paired differences over seeds; no conclusion is
 /// written in advance: every verdict sentence is built from the measured numbers.
 /// </summary>
@@ -33,6 +33,7 @@ public static partial class Experiments
         ("distillation", "KL divergence: distilling a teacher into a small student", Distillation),
         ("contrastive", "Supervised contrastive (SupCon) vs cross-entropy", Contrastive),
         ("few-labels", "Few labels: MixMatch vs cross-entropy on 5 % of the labels", FewLabels),
+        ("long-tail", "Long tail: logit adjustment vs cross-entropy vs class weights vs focal", LongTail),
     ];
 
     private const string Mse = "mse_loss";

@@ -45,6 +45,29 @@ public static class Corruption
         return data.Subset(rows);
     }
 
+    /// <summary>
+    /// A long-tailed version of single-label data (Cui et al., 2019's exponential profile): class k of C keeps
+    /// ⌈n_k·ρ^{k/(C−1)}⌉ of its n_k rows, chosen at random, so that class 0 keeps all and class C − 1 a share ρ (the
+    /// imbalance ratio is 1/ρ). Row order is kept.
+    /// </summary>
+    public static Dataset LongTail(Dataset data, double rho, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Task is not (TaskKind.Binary or TaskKind.Multiclass)) throw new ArgumentException("a long tail is made of single-label classification data", nameof(data));
+        if (!(rho > 0 && rho <= 1)) throw new ArgumentOutOfRangeException(nameof(rho), $"ρ must be in (0, 1], got {rho}");
+        var random = new Random(seed);
+        var kept = new List<int>();
+        for (int k = 0; k < data.Classes; k++)
+        {
+            int[] rows = [.. Enumerable.Range(0, data.Rows).Where(i => (int)data.Targets[i] == k)];
+            Splitter.Shuffle(rows, random);
+            double share = data.Classes == 1 ? 1 : Math.Pow(rho, k / (double)(data.Classes - 1));
+            kept.AddRange(rows.Take((int)Math.Ceiling(rows.Length * share)));
+        }
+        kept.Sort();
+        return data.Subset(kept);
+    }
+
     private static int[] Pick(int rows, double share, int seed)
     {
         if (!(share >= 0 && share <= 1)) throw new ArgumentOutOfRangeException(nameof(share), $"share must be in [0, 1], got {share}");
