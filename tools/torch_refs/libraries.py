@@ -204,6 +204,27 @@ def g_simpo_orpo(name):
     return gen
 
 
+def g_kto(r, g):
+    """TRL's KTOTrainer.kto_loss: KL = (policy_KL − reference_KL).mean().detach().clamp(min=0); desirable
+    1 − σ(β(r_c − KL)), undesirable 1 − σ(β(KL − r_r)), weighted and concatenated; mean over both groups."""
+    nd, nu, m = r.randint(0, 5), r.randint(0, 5), r.randint(1, 6)
+    if nd + nu == 0:
+        nd = 1
+    scale = 300.0 if r.random() < 0.1 else 30.0
+    ins = {'policy_chosen_logps': -tensor((nd,), 0, 1, g) * scale, 'policy_rejected_logps': -tensor((nu,), 0, 1, g) * scale,
+           'policy_KL_logps': -tensor((m,), 0, 1, g) * scale, 'reference_chosen_logps': -tensor((nd,), 0, 1, g) * scale,
+           'reference_rejected_logps': -tensor((nu,), 0, 1, g) * scale, 'reference_KL_logps': -tensor((m,), 0, 1, g) * scale}
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'beta': r.choice((0.1, 0.5, 2.0)),
+         'desirable_weight': r.choice((1.0, 0.5)), 'undesirable_weight': r.choice((1.0, 1.33))}
+    def fn(t):
+        kl = (t['policy_KL_logps'] - t['reference_KL_logps']).mean().detach().clamp(min=0)
+        chosen = 1 - torch.sigmoid(o['beta'] * (t['policy_chosen_logps'] - t['reference_chosen_logps'] - kl))
+        rejected = 1 - torch.sigmoid(o['beta'] * (kl - (t['policy_rejected_logps'] - t['reference_rejected_logps'])))
+        v = torch.cat((o['desirable_weight'] * chosen, o['undesirable_weight'] * rejected), 0)
+        return reduce_rows(v, o['reduction'])
+    return 'kto_loss', ins, o, fn
+
+
 def g_logit_adjusted(r, g):
     """Menon et al.'s logit-adjusted loss: torch's own cross_entropy at the logits shifted by τ·log π."""
     x, y, n, c = rows_case(r, g)

@@ -86,7 +86,7 @@ public static class TaskFit
                 Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
                     + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;
-            case "SimPoLoss" or "OrpoLoss":
+            case "SimPoLoss" or "OrpoLoss" or "KtoLoss":
                 Refuse("compares a language model's average log-probabilities of chosen and rejected responses (preference pairs); "
                     + "training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;

@@ -150,6 +150,15 @@ public sealed partial class CatalogAutogradTests
             };
             return Reduce(l, o);
         },
+        ["KtoLoss"] = (t, o) =>
+        {
+            // TRL's kto_loss as written: KL detached and clamped, 1 − σ per response, the two groups concatenated.
+            double beta = F(o, "beta", 0.1);
+            double z = Math.Max(0, (t["policy_KL_logps"] - t["reference_KL_logps"]).ToArray().Average());
+            Tensor chosen = F(o, "desirable_weight", 1) * (1 - Ops.Sigmoid(beta * (t["policy_chosen_logps"] - t["reference_chosen_logps"] - z)));
+            Tensor rejected = F(o, "undesirable_weight", 1) * (1 - Ops.Sigmoid(beta * (z - (t["policy_rejected_logps"] - t["reference_rejected_logps"]))));
+            return Reduce(Ops.Concat([chosen, rejected], 0), o);
+        },
         ["SimPoLoss"] = (t, o) =>
         {
             double eps = F(o, "label_smoothing", 0);

@@ -42,6 +42,10 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ("policy_chosen_logps", T.F(-1e4f, 0, -3e4f)), ("policy_rejected_logps", T.F(0, -1e4f, -1)),
                 ("reference_chosen_logps", T.F(-5, -5, 0)), ("reference_rejected_logps", T.F(-5, -5, -2e4f)))]);
 
+        LossInputs Kto(Random r) => LossRegistry.Default.Get("KtoLoss").Sample!(r, Shape.Scalar);
+        yield return new("KtoLoss", With("KtoLoss", [T.Opt(("beta", 0.5), ("undesirable_weight", 1.5)), T.Opt(("beta", 2.0), ("desirable_weight", 0.3))], Kto),
+            [LossSamples.ExtremeOf(T.Opt(), ["policy_chosen_logps", "policy_rejected_logps", "reference_chosen_logps", "reference_rejected_logps"], ("policy_chosen_logps", T.F(-1e4f, 0)), ("policy_rejected_logps", T.F(0, -3e4f, -1)), ("policy_KL_logps", T.F(-5, -5)),
+                ("reference_chosen_logps", T.F(0, -1e4f)), ("reference_rejected_logps", T.F(-2e4f, 0, -1)), ("reference_KL_logps", T.F(-1e4f, 0)))]);
         LossInputs PolicyPairs(Random r) => LossRegistry.Default.Get("SimPoLoss").Sample!(r, Shape.Scalar);
         yield return new("SimPoLoss", With("SimPoLoss", [T.Opt(("beta", 2.0), ("gamma", 1.0)), T.Opt(("label_smoothing", 0.3), ("gamma", -0.5))], PolicyPairs),
             [LossSamples.ExtremeOf(T.Opt(("beta", 100.0)), ("policy_chosen_logps", T.F(-1e4f, 0, -30, -1e-30f)), ("policy_rejected_logps", T.F(0, -1e4f, -1, -1e4f)))]);
