@@ -42,7 +42,9 @@ internal static class EvaluateCommand
                     console.Out.WriteLine($"  loss {name,-28} n/a ({e.Message})");   // a loss that does not fit this data; the others still run
                     continue;
                 }
-                if (Trainer.Incompatibility(model, binding) is string why)
+                // An embedding model first lends the loss its saved class parameters (ArcFace's W...), if it has the right ones.
+                string? why = model.Embedding is null ? Trainer.Incompatibility(model, binding) : binding.UseSavedParameters(model) ?? Trainer.Incompatibility(model, binding);
+                if (why is not null)
                 {
                     console.Out.WriteLine($"  loss {name,-28} n/a ({why})");
                     continue;

@@ -29,7 +29,7 @@ public sealed partial class LossBinding
                 inputs[InputName] = x;
                 inputs[TargetName] = EncodeTargets(targets);
                 inputs[((IClassParameterLoss)Loss).ParameterInput] = _classWeights?.Value ?? throw new LossArgumentException(LossErrorCode.UnsupportedOption,
-                    $"{Descriptor.Name} needs its class parameters ({((IClassParameterLoss)Loss).ParameterInput}), which exist only while a model trains (they are not saved with it)");
+                    $"{Descriptor.Name} needs its class parameters ({((IClassParameterLoss)Loss).ParameterInput}): a model creates them when it trains (InitializeParameters), and a saved one lends its own (UseSavedParameters)");
                 break;
             case EmbeddingInputs.Triplets:
                 var (a, p, n) = BatchMining.HardTriplets(x.ToArray(), x.Shape[1], targets, Metric);
@@ -68,6 +68,30 @@ public sealed partial class LossBinding
         double bound = Math.Sqrt(6.0 / (shape[0] + shape[1]));
         for (int i = 0; i < w.Length; i++) w[i] = bound * (2 * random.NextDouble() - 1);
         _classWeights = new Nn.Parameter("class_weights", Tensor.FromArray(w, [shape[0], shape[1]], dtype, requiresGrad: true), IsWeight: true);
+    }
+
+    /// <summary>
+    /// Takes <paramref name="model"/>'s saved class parameters (not trained further) for scoring it with this loss;
+    /// returns why it cannot, or null when it did or when the loss has none: the model saved none, or saved another
+    /// input or shape (ArcFace's W (D, C) fits CosFace, not Proxy Anchor's proxies (C, D)).
+    /// </summary>
+    public string? UseSavedParameters(Model model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (Embedding != EmbeddingInputs.LabelsAndClassWeights || Loss is not IClassParameterLoss owner) return null;
+        Shape shape = owner.ParameterShape(Outputs, Classes);
+        _classWeights = null;   // a refusal leaves none behind
+        if (model.ClassParameters is not ClassParameters saved)
+        {
+            return $"its class parameters ({owner.ParameterInput} {shape}) train with the model, and this model (trained with {model.LossName}) saved none";
+        }
+        if (saved.Input != owner.ParameterInput || saved.Rows != shape[0] || saved.Columns != shape[1])
+        {
+            return $"it needs {owner.ParameterInput} {shape}; the model saved {saved.Input} ({saved.Rows}, {saved.Columns}) from {model.LossName}";
+        }
+        DType dtype = model.Network.Parameters.FirstOrDefault()?.Value.DType ?? DType.Float32;
+        _classWeights = new Nn.Parameter("class_weights", Tensor.FromArray([.. saved.Values], [saved.Rows, saved.Columns], dtype), IsWeight: true);
+        return null;
     }
 
     /// <summary>

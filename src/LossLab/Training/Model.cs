@@ -68,6 +68,13 @@ public sealed class Model
     /// </summary>
     public EmbeddingHead? Embedding { get; internal set; }
 
+    /// <summary>
+    /// The learned class parameters of the loss it trained with (ArcFace's W, Proxy Anchor's proxies: an
+    /// <see cref="Losses.Core.IClassParameterLoss"/>), saved so that <c>evaluate</c> can score the model with that loss
+    /// again, or another that takes the same input in the same shape; null for every other model.
+    /// </summary>
+    public ClassParameters? ClassParameters { get; internal set; }
+
     /// <summary>What a regression model's output means: a value, a count model's log-rate, or a ranking score.</summary>
     public RegressionHead RegressionHead { get; internal set; }
 
@@ -174,6 +181,9 @@ public sealed class Model
             ["layers"] = layers,
             ["embedding"] = Embedding?.ToJson(),
             ["regression_head"] = RegressionHead switch { RegressionHead.LogRate => "log_rate", RegressionHead.Score => "score", _ => null },
+            ["class_parameters"] = ClassParameters is ClassParameters c
+                ? new JsonObject { ["input"] = c.Input, ["shape"] = new JsonArray(c.Rows, c.Columns), ["values"] = Numbers(c.Values) }
+                : null,
         };
     }
 
@@ -232,6 +242,16 @@ public sealed class Model
                     throw new DataFormatException($"{path}: the embedding head ({model.Embedding.Classes} classes of {model.Embedding.Dimension} values) does not fit the model ({model.ClassNames.Count} classes, {model.Outputs} outputs)");
                 }
             }
+            if (root["class_parameters"] is JsonNode cp)
+            {
+                int rows = cp["shape"]![0]!.GetValue<int>(), columns = cp["shape"]![1]!.GetValue<int>();
+                double[] values = Array(cp["values"]);
+                if (rows < 1 || columns < 1 || values.Length != (long)rows * columns)
+                {
+                    throw new DataFormatException($"{path}: the class parameters hold {values.Length} values for a shape ({rows}, {columns})");
+                }
+                model.ClassParameters = new ClassParameters(cp["input"]!.GetValue<string>(), rows, columns, values);
+            }
             return model;
         }
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or ArgumentException or FormatException and not DataFormatException)
@@ -249,3 +269,6 @@ public sealed class Model
 
     private static double[] Array(JsonNode? node) => [.. node!.AsArray().Select(v => v!.GetValue<double>())];
 }
+
+/// <summary>A loss's learned class parameters as saved with a model: the loss input they feed and their (rows, columns).</summary>
+public sealed record ClassParameters(string Input, int Rows, int Columns, double[] Values);

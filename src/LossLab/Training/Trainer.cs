@@ -185,6 +185,10 @@ public static partial class Trainer
             for (int p = 0; p < parameters.Count; p++) parameters[p].Value.Assign(bestWeights[p]);
         }
         FitEmbeddingHead(model, binding, tr);
+        if (binding.Parameters is [Parameter learned] && binding.Loss is IClassParameterLoss owner)
+        {
+            model.ClassParameters = new ClassParameters(owner.ParameterInput, learned.Value.Shape[0], learned.Value.Shape[1], [.. learned.Value.ToArray()]);
+        }
         var (_, testMetrics) = te.Rows > 0 ? Evaluate(model, binding, te) : (double.NaN, new Dictionary<string, double>());
         int bestOrNone = Math.Max(bestEpoch, 0);
         return new TrainingResult(model, history, testMetrics, bestOrNone, keepBest && bestWeights is not null ? bestEpoch : history.Count, reason, binding);
@@ -218,7 +222,7 @@ public static partial class Trainer
         ArgumentNullException.ThrowIfNull(binding);
         if (binding.Embedding != EmbeddingInputs.None && model.Embedding is null) return "it scores embeddings; the model outputs class scores";
         if (binding.Embedding == EmbeddingInputs.LabelsAndClassWeights && binding.Parameters.Count == 0)
-            return $"its class parameters ({(binding.Loss as IClassParameterLoss)?.ParameterInput ?? "W"}) train with the model and are not saved with it; the model classifies by its class centres";
+            return $"its class parameters ({(binding.Loss as IClassParameterLoss)?.ParameterInput ?? "W"}) train with the model, and this model saved none it can take (LossBinding.UseSavedParameters)";
         if (binding.Embedding == EmbeddingInputs.None && model.Embedding is not null) return "the model outputs an embedding, not class scores";
         if (model.Task == TaskKind.Regression && binding.LogLink && model.RegressionHead != RegressionHead.LogRate) return "it scores log-rates; the model does not predict them";
         if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking) return "it scores values; the model's outputs only order the rows";

@@ -163,10 +163,31 @@ public sealed class EmbeddingTrainingTests
         Assert.Equal("cancelled", Trainer.Train(iris, options with { CheckpointPath = ck }, progress: stop, cancel: cts.Token).StopReason);
         Assert.Equal(Weights(first), Weights(Trainer.Train(iris, options with { CheckpointPath = ck, Resume = true })));
 
-        // Outside training there is no W: scoring a saved model with ArcFace is refused with the reason.
+        // A binding with no W cannot score; the saved model carries the trained W and lends it to ArcFace or CosFace
+        // (same input, same shape) but not to Proxy Anchor (proxies (C, D)) or to a model saved without one.
         var untrained = new LossBinding(LossRegistry.Default.Get("cosface_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
         var e = Assert.Throws<LossArgumentException>(() => untrained.Compute(Tensor.FromArray(new double[16], [2, 8], DType.Float64), [0, 1]));
-        Assert.Contains("exist only while a model trains", e.Message);
+        Assert.Contains("a model creates them when it trains", e.Message);
+        string saved = Path.Combine(Directory.CreateTempSubdirectory("losslab-arcface").FullName, "model.json");
+        first.Model.Save(saved);
+        Model loaded = Model.Load(saved);
+        Assert.Equal(w.Value.ToArray(), Assert.IsType<ClassParameters>(loaded.ClassParameters).Values);
+        Dataset scaled = loaded.Standardizer.Transform(iris);
+        var again = new LossBinding(LossRegistry.Default.Get("arcface_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        Assert.Null(again.UseSavedParameters(loaded));
+        Assert.Null(Trainer.Incompatibility(loaded, again));
+        Assert.Equal(Trainer.LossOf(first.Model, first.Binding, scaled), Trainer.LossOf(loaded, again, scaled), 12);
+        Assert.Null(untrained.UseSavedParameters(loaded));
+        var proxies = new LossBinding(LossRegistry.Default.Get("proxy_anchor_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        Assert.Contains("it needs proxies (3, 8); the model saved W (8, 3) from arcface_loss", proxies.UseSavedParameters(loaded));
+        Model supcon = Trainer.Train(iris, options with { Loss = "supcon_loss", Epochs = 2 }).Model;
+        Assert.Contains("saved none", again.UseSavedParameters(supcon));
+        Assert.Empty(again.Parameters);
+        // A damaged file: four values for a (8, 3) W.
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(saved))!;
+        json["class_parameters"]!["values"] = new System.Text.Json.Nodes.JsonArray(1.0, 2.0, 3.0, 4.0);
+        File.WriteAllText(saved, json.ToJsonString());
+        Assert.Contains("the class parameters hold 4 values for a shape (8, 3)", Assert.Throws<DataFormatException>(() => Model.Load(saved)).Message);
     }
 
     [Theory]
