@@ -42,4 +42,7 @@ internal static class BinaryLabels
                 throw LossArgumentException.Value($"{loss}: '{input}' holds labels 0 or 1 (or −1 or +1; above 0 is positive); {input}[{i}] = {labels[i]}");
         }
     }
+
+    /// <summary>ML.NET's reading of a label: +1 above 0, −1 otherwise.</summary>
+    public static T Truth<T>(T y) where T : struct, IFloatingPointIeee754<T> => y > T.Zero ? T.One : -T.One;
 }

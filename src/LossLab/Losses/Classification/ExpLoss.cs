@@ -27,11 +27,11 @@ public sealed class ExpLoss : ElementwiseLoss<ExpLoss.Kernel>, ILossDefinition
     public readonly struct Kernel(double beta) : IElementwiseKernel
     {
         public T Value<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
-            => T.Exp(-T.CreateTruncating(beta) * SmoothedHingeLoss.Kernel.Truth(y) * x);
+            => T.Exp(-T.CreateTruncating(beta) * BinaryLabels.Truth(y) * x);
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
         {
-            T f = -T.CreateTruncating(beta) * SmoothedHingeLoss.Kernel.Truth(y);
+            T f = -T.CreateTruncating(beta) * BinaryLabels.Truth(y);
             return (f * T.Exp(f * x), T.Zero);
         }
     }

@@ -32,19 +32,17 @@ public sealed class SmoothedHingeLoss : ElementwiseLoss<SmoothedHingeLoss.Kernel
     {
         public T Value<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
         {
-            T s = T.CreateTruncating(smoothing), u = T.One - Truth(y) * x;
+            T s = T.CreateTruncating(smoothing), u = T.One - BinaryLabels.Truth(y) * x;
             if (u < T.Zero) return T.Zero;
             return u < s ? u * u / (s + s) : u - s / (T.One + T.One);
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
         {
-            T s = T.CreateTruncating(smoothing), t = Truth(y), u = T.One - t * x;
+            T s = T.CreateTruncating(smoothing), t = BinaryLabels.Truth(y), u = T.One - t * x;
             if (u < T.Zero) return (T.Zero, T.Zero);
             return (u < s ? -t * u / s : -t, T.Zero);
         }
-
-        internal static T Truth<T>(T y) where T : struct, IFloatingPointIeee754<T> => y > T.Zero ? T.One : -T.One;
     }
 
     protected override (string Input, string Target) InputNames => ("output", "label");
