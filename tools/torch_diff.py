@@ -39,8 +39,8 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_js, g_kto, g_logit_adjusted, g_mlnet,
-                                  g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
+from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_grpo, g_js, g_kto, g_logit_adjusted,
+                                  g_mlnet, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
 from torch_refs.metric import (g_angular, g_barlow, g_circle, g_contrastive, g_multi_similarity, g_ntxent,
                                g_proxy_anchor, g_supcon, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
@@ -62,7 +62,9 @@ NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target')
            ('perceptron_loss', 'targets'), ('sparsemax_loss', 'labels'), ('fixmatch_loss', 'unlabeled_weak_logits'),
            ('mixmatch_loss', 'unlabeled_targets'), ('optax.ctc_loss', 'logit_paddings'), ('optax.ctc_loss', 'label_paddings'),
            ('asymmetric_loss', 'target'), ('tweedie_loss', 'target'), ('mcc_loss', 'y_true'),
-           ('tvd_loss', 'q'), ('kto_loss', 'policy_KL_logps'), ('kto_loss', 'reference_KL_logps')}
+           ('tvd_loss', 'q'), ('kto_loss', 'policy_KL_logps'), ('kto_loss', 'reference_KL_logps'),
+           ('grpo_loss', 'advantages'), ('grpo_loss', 'old_per_token_logps'), ('grpo_loss', 'ref_per_token_logps'),
+           ('grpo_loss', 'completion_mask')}
 
 
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
@@ -115,6 +117,7 @@ GENERATORS = {
     'simpo_loss': g_simpo_orpo('simpo_loss'),
     'orpo_loss': g_simpo_orpo('orpo_loss'),
     'kto_loss': g_kto,
+    'grpo_loss': g_grpo,
     'barlow_twins_loss': g_barlow,
     'vicreg_loss': g_vicreg,
     'dice_loss': g_overlap('dice_loss'),

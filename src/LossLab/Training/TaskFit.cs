@@ -86,6 +86,10 @@ public static class TaskFit
                 Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
                     + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;
+            case "GrpoLoss":
+                Refuse("is a policy-gradient loss over a language model's token log-probabilities and the advantages of its sampled "
+                    + "completions; training here fits one target per row");
+                break;
             case "SimPoLoss" or "OrpoLoss" or "KtoLoss":
                 Refuse("compares a language model's average log-probabilities of chosen and rejected responses (preference pairs); "
                     + "training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");

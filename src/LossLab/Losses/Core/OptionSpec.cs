@@ -24,6 +24,9 @@ public sealed record OptionSpec(string Name, OptionKind Kind, object? Default, s
 
     public static OptionSpec Int(string name, long @default, string description) => new(name, OptionKind.Int, @default, description);
 
+    /// <summary>A number option whose default is None (e.g. TRL's epsilon_high, which then follows epsilon).</summary>
+    public static OptionSpec OptionalFloat(string name, string description) => new(name, OptionKind.Float, null, description);
+
     /// <summary>An integer option whose default is None (e.g. Keras's ignore_class).</summary>
     public static OptionSpec OptionalInt(string name, string description) => new(name, OptionKind.Int, null, description);
 
@@ -113,6 +116,8 @@ public sealed class LossOptions
     public long Int(string name) => (long)_values[name]!;
 
     public long? NullableInt(string name) => (long?)_values[name];
+
+    public double? NullableFloat(string name) => (double?)_values[name];
 
     public bool Bool(string name) => (bool)_values[name]!;
 
