@@ -55,13 +55,10 @@ public sealed class TotalVariationDistance(Reduction reduction = Reduction.Batch
         for (int i = 0; i < rows; i++)
         {
             if (!counted[i]) continue;   // zero, also when the scale is 1/0
-            for (int k = i * v; k < i * v + v; k++) g[k] = T.CreateTruncating(reduced.Scale * 0.5 * Sign(p[k] - q[k]));
+            for (int k = i * v; k < i * v + v; k++) g[k] = T.CreateTruncating(reduced.Scale * 0.5 * Stable.Sign(p[k] - q[k]));
         }
         return Result(value, ("p", Wrap(g, shape)));
     }
-
-    /// <summary>sign(d) with 0 at 0 and NaN for NaN (Math.Sign throws on NaN, which non-finite inputs may carry when allowed).</summary>
-    private static double Sign(double d) => d > 0 ? 1 : d < 0 ? -1 : d == 0 ? 0 : double.NaN;
 
     public static LossDescriptor Entry { get; } = new()
     {
