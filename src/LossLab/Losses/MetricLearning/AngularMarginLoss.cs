@@ -73,7 +73,7 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
                 double cos = double.NegativeInfinity;
                 for (int s = j * k; s < j * k + k; s++)
                 {
-                    double cs = Math.Clamp(System.Numerics.Tensors.TensorPrimitives.Dot(unitE.AsSpan(i * d, d), unitW.AsSpan(s * d, d)), -1, 1);
+                    double cs = Math.Clamp(Embeddings.Dot(unitE, i, unitW, s, d), -1, 1);
                     if (cs > cos) (cos, best[i * c + j]) = (cs, s);   // the first of equal maxima, as torch.max
                 }
                 if (j == y) (cos, df) = Target(cos);
@@ -99,9 +99,7 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
             {
                 double gij = reduced.Scale * g[i * c + j];
                 if (gij == 0) continue;
-                int s = best[i * c + j];
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitW.AsSpan(s * d, d), gij, gUnitE.AsSpan(i * d, d), gUnitE.AsSpan(i * d, d));
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitE.AsSpan(i * d, d), gij, gUnitW.AsSpan(s * d, d), gUnitW.AsSpan(s * d, d));
+                Embeddings.AddPair(gUnitE, unitE, i, gUnitW, unitW, best[i * c + j], gij, d);
             }
         }
         double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);

@@ -40,19 +40,21 @@ internal static class Embeddings
     }
 
     /// <summary>unit_i · unit_j, vectorized (System.Numerics.Tensors) in double.</summary>
-    public static double Dot(double[] unit, int i, int j, int d)
-        => System.Numerics.Tensors.TensorPrimitives.Dot(unit.AsSpan(i * d, d), unit.AsSpan(j * d, d));
+    public static double Dot(double[] unit, int i, int j, int d) => Dot(unit, i, unit, j, d);
 
-    /// <summary>a_i · b_j for rows of two different (·, D) arrays, vectorized in double.</summary>
-    public static double Dot2(double[] a, int i, double[] b, int j, int d)
+    /// <summary>a_i · b_j for rows of two (·, D) arrays (embeddings and class vectors), vectorized in double.</summary>
+    public static double Dot(double[] a, int i, double[] b, int j, int d)
         => System.Numerics.Tensors.TensorPrimitives.Dot(a.AsSpan(i * d, d), b.AsSpan(j * d, d));
 
     /// <summary>The gradient of g·(unit_a · unit_j) folded into both rows: ∂_a += g·unit_j, ∂_j += g·unit_a (vectorized).</summary>
-    public static void AddPair(double[] gUnit, double[] unit, int a, int j, double g, int d)
+    public static void AddPair(double[] gUnit, double[] unit, int a, int j, double g, int d) => AddPair(gUnit, unit, a, gUnit, unit, j, g, d);
+
+    /// <summary>The same for a_i · b_j across two arrays: ∂a_i += g·b_j, ∂b_j += g·a_i (ArcFace's W, Proxy Anchor's proxies).</summary>
+    public static void AddPair(double[] gA, double[] a, int i, double[] gB, double[] b, int j, double g, int d)
     {
-        Span<double> ga = gUnit.AsSpan(a * d, d), gj = gUnit.AsSpan(j * d, d);
-        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unit.AsSpan(j * d, d), g, ga, ga);
-        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unit.AsSpan(a * d, d), g, gj, gj);
+        Span<double> gi = gA.AsSpan(i * d, d), gj = gB.AsSpan(j * d, d);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(b.AsSpan(j * d, d), g, gi, gi);
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(a.AsSpan(i * d, d), g, gj, gj);
     }
 
     /// <summary>∂/∂x = (g − (g·x̂)x̂)/‖x‖ per row (0 for a zero row, whose norm was clamped).</summary>

@@ -58,7 +58,7 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
             double mPos = 0, mNeg = 0;
             for (int i = 0; i < n; i++)
             {
-                double cos = Embeddings.Dot2(unitE, i, unitP, j, d);
+                double cos = Embeddings.Dot(unitE, i, unitP, j, d);
                 bool own = labels[i] == j;
                 double t = exponent[i * c + j] = own ? Alpha * (Margin - cos) : Alpha * (cos + Margin);
                 if (own) mPos = Math.Max(mPos, t); else mNeg = Math.Max(mNeg, t);
@@ -87,9 +87,7 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
             {
                 bool own = labels[i] == j;
                 double g = own ? -Alpha * Math.Exp(exponent[i * c + j] - lsePos[j]) / withPositives : Alpha * Math.Exp(exponent[i * c + j] - lseNeg[j]) / c;
-                if (g == 0) continue;
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitP.AsSpan(j * d, d), g, gUnitE.AsSpan(i * d, d), gUnitE.AsSpan(i * d, d));
-                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(unitE.AsSpan(i * d, d), g, gUnitP.AsSpan(j * d, d), gUnitP.AsSpan(j * d, d));
+                if (g != 0) Embeddings.AddPair(gUnitE, unitE, i, gUnitP, unitP, j, g, d);
             }
         }
         return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d), es)),
