@@ -84,17 +84,27 @@ public sealed class DpoLoss : Loss, ILossDefinition
             case PreferenceLossType.Ipo:
                 double d = z - 1 / (2 * beta);
                 return (d * d, 2 * d);
-            default:
+            case PreferenceLossType.Robust:
                 double softplusUp = Stable.SoftplusPair(bz, out double softplusDown);   // softplus(±βz) from one exp and one log1p
                 double up = -softplusDown, down = -softplusUp;                          // log σ(βz), log σ(−βz)
                 double sUp = Stable.SigmoidPair(bz, out double sDown);               // σ(βz), σ(−βz)
-                if (Settings.LossType == PreferenceLossType.Robust)
-                {
-                    double k = 1 / (1 - 2 * eps);
-                    return (k * (-(1 - eps) * up + eps * down), k * (-(1 - eps) * beta * sDown - eps * beta * sUp));
-                }
-                return (-(1 - eps) * up - eps * down, -(1 - eps) * beta * sDown + eps * beta * sUp);
+                double k = 1 / (1 - 2 * eps);
+                return (k * (-(1 - eps) * up + eps * down), k * (-(1 - eps) * beta * sDown - eps * beta * sUp));
+            default:
+                var (loss, dm) = SmoothedLogistic(bz, eps);
+                return (loss, beta * dm);
         }
+    }
+
+    /// <summary>
+    /// −(1 − ε)·log σ(m) − ε·log σ(−m) and its derivative −(1 − ε)σ(−m) + εσ(m): the label-smoothed logistic loss of a
+    /// preference margin m (DPO's sigmoid type at m = βz, SimPO's at m = β(c − r) − γ), log σ as −softplus.
+    /// </summary>
+    internal static (double Loss, double Dm) SmoothedLogistic(double m, double eps)
+    {
+        double softplusUp = Stable.SoftplusPair(m, out double softplusDown);   // −log σ(−m), −log σ(m)
+        double sUp = Stable.SigmoidPair(m, out double sDown);                 // σ(m), σ(−m)
+        return ((1 - eps) * softplusDown + eps * softplusUp, -(1 - eps) * sDown + eps * sUp);
     }
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)

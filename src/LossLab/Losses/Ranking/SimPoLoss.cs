@@ -32,11 +32,8 @@ public sealed class SimPoLoss : PolicyPairLoss, ILossDefinition
 
     protected override (double Loss, double Dc, double Dr) Term(double c, double r)
     {
-        double m = Beta * (c - r) - Gamma, eps = LabelSmoothing;
-        double softplusUp = Stable.SoftplusPair(m, out double softplusDown);   // −log σ(−m), −log σ(m)
-        double sUp = Stable.SigmoidPair(m, out double sDown);
-        double dm = -(1 - eps) * sDown + eps * sUp;
-        return ((1 - eps) * softplusDown + eps * softplusUp, Beta * dm, -Beta * dm);
+        var (loss, dm) = DpoLoss.SmoothedLogistic(Beta * (c - r) - Gamma, LabelSmoothing);
+        return (loss, Beta * dm, -Beta * dm);
     }
 
     public static LossDescriptor Entry { get; } = new()
