@@ -14,11 +14,11 @@ namespace LossLab.Losses.Classification;
 /// per example (ML.NET): the default reduction is <c>none</c>. The value is exact; it is +∞ only where e^{−β·t·x} itself
 /// is beyond the floating range (−β·t·x above 88.7 in float32, 709.8 in float64), where the true loss is not representable.</para>
 /// </remarks>
-public sealed class ExpLoss : ElementwiseLoss<ExpLoss.Kernel>, ILossDefinition
+public sealed class ExpLoss : MLNetBinaryLoss<ExpLoss.Kernel>, ILossDefinition
 {
     public double Beta { get; }
 
-    public ExpLoss(double beta = 1, Reduction reduction = Reduction.None) : base(reduction, null)
+    public ExpLoss(double beta = 1, Reduction reduction = Reduction.None) : base(reduction)
     {
         Beta = double.IsFinite(beta) ? beta : throw Numerics.LossArgumentException.Value($"ExpLoss: beta must be finite, got {beta}");
     }
@@ -36,25 +36,19 @@ public sealed class ExpLoss : ElementwiseLoss<ExpLoss.Kernel>, ILossDefinition
         }
     }
 
-    protected override (string Input, string Target) InputNames => ("output", "label");
-
-    protected override bool TargetDifferentiable => false;
-
-    protected override void Validate<T>(T[] input, T[] target) => BinaryLabels.RequireZeroOneOrSigns(Entry.Name, "label", target);
-
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "ExpLoss",
         Aliases = ["exp_loss", "exponential_loss", "mlnet.ExpLoss"],
         Family = LossFamily.Classification,
         Task = LossTask.BinaryClassification,
-        Inputs = [new("output", InputKind.Floating, true, "scores, any shape"), new("label", InputKind.Floating, false, "labels 0/1 or −1/+1, same shape (above 0 is positive)")],
+        Inputs = OutputAndLabel,
         Options =
         [
             OptionSpec.Float("beta", 1, "β, the dilation of the score"),
-            OptionSpec.Choice("reduction", "none", "none (ML.NET: one value per example), mean or sum", "none", "mean", "sum"),
+            PerExampleReduction,
         ],
-        Sample = (r, s) => new LossInputs().Add("output", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("label", Samples.Signs(r, Samples.Or(s, 3, 4))),
+        Sample = Sample,
         Formula = "ℓ = e^{−β·t·x},  t = +1 (positive label) or −1",
         Gradient = "∂ℓ/∂x = −β·t·e^{−β·t·x}",
         Reference = "Microsoft.ML.Trainers.ExpLoss; Freund & Schapire (AdaBoost), 1997",

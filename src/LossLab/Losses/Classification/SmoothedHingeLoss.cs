@@ -17,11 +17,11 @@ namespace LossLab.Losses.Classification;
 /// would silently call 0.5 positive and NaN negative). ML.NET's losses return one value per example: the default
 /// reduction is <c>none</c>. Finite for every finite input.</para>
 /// </remarks>
-public sealed class SmoothedHingeLoss : ElementwiseLoss<SmoothedHingeLoss.Kernel>, ILossDefinition
+public sealed class SmoothedHingeLoss : MLNetBinaryLoss<SmoothedHingeLoss.Kernel>, ILossDefinition
 {
     public double Smoothing { get; }
 
-    public SmoothedHingeLoss(double smoothing = 1, Reduction reduction = Reduction.None) : base(reduction, null)
+    public SmoothedHingeLoss(double smoothing = 1, Reduction reduction = Reduction.None) : base(reduction)
     {
         Smoothing = smoothing >= 0 && double.IsFinite(smoothing) ? smoothing
             : throw Numerics.LossArgumentException.Value($"SmoothedHingeLoss: smoothing must be a finite number ≥ 0, got {smoothing}");
@@ -45,25 +45,19 @@ public sealed class SmoothedHingeLoss : ElementwiseLoss<SmoothedHingeLoss.Kernel
         }
     }
 
-    protected override (string Input, string Target) InputNames => ("output", "label");
-
-    protected override bool TargetDifferentiable => false;
-
-    protected override void Validate<T>(T[] input, T[] target) => BinaryLabels.RequireZeroOneOrSigns(Entry.Name, "label", target);
-
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "SmoothedHingeLoss",
         Aliases = ["smoothed_hinge_loss", "smoothed_hinge", "mlnet.SmoothedHingeLoss"],
         Family = LossFamily.Classification,
         Task = LossTask.BinaryClassification,
-        Inputs = [new("output", InputKind.Floating, true, "scores, any shape"), new("label", InputKind.Floating, false, "labels 0/1 or −1/+1, same shape (above 0 is positive)")],
+        Inputs = OutputAndLabel,
         Options =
         [
             OptionSpec.Float("smoothing", 1, "s ≥ 0, the width of the parabola (0: the hinge)"),
-            OptionSpec.Choice("reduction", "none", "none (ML.NET: one value per example), mean or sum", "none", "mean", "sum"),
+            PerExampleReduction,
         ],
-        Sample = (r, s) => new LossInputs().Add("output", Samples.Normal(r, Samples.Or(s, 3, 4), 2)).Add("label", Samples.Signs(r, Samples.Or(s, 3, 4))),
+        Sample = Sample,
         Formula = "u = 1 − t·x (t = ±1): ℓ = 0 (u < 0), u²/(2s) (0 ≤ u < s), u − s/2 (u ≥ s)",
         Gradient = "∂ℓ/∂x = 0, −t·u/s, −t on the three pieces",
         Reference = "Microsoft.ML.Trainers.SmoothedHingeLoss; Shalev-Shwartz & Zhang, Stochastic Dual Coordinate Ascent Methods, JMLR 2013",
