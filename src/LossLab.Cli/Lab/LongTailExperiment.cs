@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LossLab.Data;
+using LossLab.Metrics;
 using LossLab.Training;
 
 namespace LossLab.Cli.Lab;
@@ -55,21 +56,8 @@ public static partial class Experiments
     /// <summary>Mean test recall of the three rarest training classes (the last three), from the model's predicted classes.</summary>
     private static double TailRecall(Model model, Dataset test, int classes)
     {
-        double[] scores = model.Predict(test);
-        double sum = 0;
-        for (int k = classes - 3; k < classes; k++)
-        {
-            int support = 0, hit = 0;
-            for (int i = 0; i < test.Rows; i++)
-            {
-                if ((int)test.Targets[i] != k) continue;
-                support++;
-                int best = 0;
-                for (int j = 1; j < classes; j++) if (scores[i * classes + j] > scores[i * classes + best]) best = j;
-                if (best == k) hit++;
-            }
-            sum += support == 0 ? 0 : hit / (double)support;
-        }
-        return sum / 3;
+        var metrics = new ClassificationMetrics(classes);
+        metrics.Update(model.Predict(test), [.. test.Targets.Select(t => (int)t)]);
+        return metrics.Result().PerClass.Skip(classes - 3).Average(p => p.Recall);
     }
 }
