@@ -106,9 +106,7 @@ public sealed partial class CatalogAutogradTests
             // The paper's two sums over proxies, log(1 + Σ e^·) written as it reads.
             double margin = F(o, "margin", 0.1), alpha = F(o, "alpha", 32);
             Tensor e = t["embeddings"], p = t["proxies"];
-            Tensor eUnit = e / Ops.Clamp(Ops.Sqrt(Ops.Sum(e * e, axis: 1, keepDim: true)), lo: 1e-12);
-            Tensor pUnit = p / Ops.Clamp(Ops.Sqrt(Ops.Sum(p * p, axis: 1, keepDim: true)), lo: 1e-12);
-            Tensor cos = Ops.MatMul(eUnit, Ops.Transpose(pUnit));
+            Tensor cos = Ops.MatMul(Unit(e, 1), Ops.Transpose(Unit(p, 1)));
             int c = p.Shape[0];
             Tensor own = Ops.OneHot(t["labels"], c, DType.Float64);
             Tensor pos = Ops.Log(1 + Ops.Sum(own * Ops.Exp(alpha * (margin - cos)), axis: 0));

@@ -57,8 +57,7 @@ public sealed partial class CatalogAutogradTests
     private static Tensor AngularMargin(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, double scale, Func<Tensor, Tensor> f, int k = 1)
     {
         Tensor e = t["embeddings"], w = t["W"];
-        Tensor eUnit = e / Ops.Clamp(Ops.Sqrt(Ops.Sum(e * e, axis: 1, keepDim: true)), lo: 1e-12);
-        Tensor wUnit = w / Ops.Clamp(Ops.Sqrt(Ops.Sum(w * w, axis: 0, keepDim: true)), lo: 1e-12);
+        Tensor eUnit = Unit(e, 1), wUnit = Unit(w, 0);
         Tensor cos = Ops.Clamp(Ops.MatMul(eUnit, wUnit), -1, 1);
         int c = w.Shape[1] / k;
         if (k > 1) cos = Ops.Max(Ops.Reshape(cos, e.Shape[0], c, k), axis: 2);
@@ -67,6 +66,9 @@ public sealed partial class CatalogAutogradTests
         Tensor logits = scale * (cos + oh * (f(target) - target));
         return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(logits, -1), axis: -1), o);
     }
+
+    /// <summary>x / max(‖x‖, 1e-12) along <paramref name="axis"/> (F.normalize), as the metric-learning losses normalize.</summary>
+    private static Tensor Unit(Tensor x, int axis) => x / Ops.Clamp(Ops.Sqrt(Ops.Sum(x * x, axis: axis, keepDim: true)), lo: 1e-12);
 
     private static Tensor Lp(Tensor a, Tensor b, double p, double eps)
     {
