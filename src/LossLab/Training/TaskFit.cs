@@ -212,7 +212,12 @@ public static class TaskFit
             return EmbeddingInputs.Triplets;
         }
         if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
-        if (i.Count == 3 && i[0].Name == "embeddings" && i[1].Name == "labels" && i[2].Name is "W" or "proxies") return EmbeddingInputs.LabelsAndClassWeights;
+        // A loss with learned class parameters says which input holds them (IClassParameterLoss), whatever its name.
+        if (i.Count == 3 && i[0].Name == "embeddings" && i[1].Name == "labels"
+            && descriptor.Create() is IClassParameterLoss owner && owner.ParameterInput == i[2].Name)
+        {
+            return EmbeddingInputs.LabelsAndClassWeights;
+        }
         return EmbeddingInputs.None;
     }
 
