@@ -48,10 +48,13 @@ public sealed partial class LossBinding
         return Scalar(Loss.Apply(inputs));
     }
 
-    /// <summary>The loss's class parameters while a model trains (ArcFace's W (D, C), Proxy Anchor's proxies (C, D)); null otherwise.</summary>
+    /// <summary>
+    /// The loss's class parameters (ArcFace's W (D, C), Proxy Anchor's proxies (C, D)): created for a training run, or
+    /// lent by a saved model; null otherwise.
+    /// </summary>
     private Nn.Parameter? _classWeights;
 
-    /// <summary>The loss's own trainable parameters (<see cref="IClassParameterLoss"/>), trained with the model's.</summary>
+    /// <summary>The loss's own parameters (<see cref="IClassParameterLoss"/>): trained with the model's during a run.</summary>
     public IReadOnlyList<Nn.Parameter> Parameters => _classWeights is null ? [] : [_classWeights];
 
     /// <summary>
@@ -67,8 +70,11 @@ public sealed partial class LossBinding
         var w = new double[shape.Numel];
         double bound = Math.Sqrt(6.0 / (shape[0] + shape[1]));
         for (int i = 0; i < w.Length; i++) w[i] = bound * (2 * random.NextDouble() - 1);
-        _classWeights = new Nn.Parameter("class_weights", Tensor.FromArray(w, [shape[0], shape[1]], dtype, requiresGrad: true), IsWeight: true);
+        _classWeights = ClassWeights(w, shape[0], shape[1], dtype, trainable: true);
     }
+
+    private static Nn.Parameter ClassWeights(double[] values, int rows, int columns, DType dtype, bool trainable)
+        => new("class_weights", Tensor.FromArray(values, [rows, columns], dtype, requiresGrad: trainable), IsWeight: true);
 
     /// <summary>
     /// Takes <paramref name="model"/>'s saved class parameters (not trained further) for scoring it with this loss;
@@ -90,7 +96,7 @@ public sealed partial class LossBinding
             return $"it needs {owner.ParameterInput} {shape}; the model saved {saved.Input} ({saved.Rows}, {saved.Columns}) from {model.LossName}";
         }
         DType dtype = model.Network.Parameters.FirstOrDefault()?.Value.DType ?? DType.Float32;
-        _classWeights = new Nn.Parameter("class_weights", Tensor.FromArray([.. saved.Values], [saved.Rows, saved.Columns], dtype), IsWeight: true);
+        _classWeights = ClassWeights([.. saved.Values], saved.Rows, saved.Columns, dtype, trainable: false);
         return null;
     }
 
