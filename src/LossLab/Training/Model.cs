@@ -56,8 +56,15 @@ public sealed class Model
 
     public string TargetName { get; }
 
-    /// <summary>The loss it was trained with (informational).</summary>
+    /// <summary>The loss it was trained with: <c>evaluate</c> scores the model with it by default, with <see cref="LossOptions"/>.</summary>
     public string LossName { get; }
+
+    /// <summary>
+    /// The options of the loss it was trained with, as the trainer gave them to the loss: the user's (focal's γ, label
+    /// smoothing...) and those derived from the training data (class weights, logit adjustment's priors). Empty for a
+    /// model saved before LossLab kept them.
+    /// </summary>
+    public IReadOnlyDictionary<string, object?> LossOptions { get; internal set; } = new Dictionary<string, object?>();
 
     /// <summary>Output width: 1 (regression or sigmoid binary), 2 (softmax binary; regression with a variance), C (softmax), or the embedding's D.</summary>
     public int Outputs { get; }
@@ -172,6 +179,7 @@ public sealed class Model
             ["version"] = Embedding is null && RegressionHead == RegressionHead.Value ? 1 : Version,
             ["task"] = Task.ToString(),
             ["loss"] = LossName,
+            ["loss_options"] = LossOptions.Count == 0 ? null : LossOptionsJson.Write(LossOptions),
             ["outputs"] = Outputs,
             ["dtype"] = Network.Parameters.FirstOrDefault()?.Value.DType == DType.Float64 ? "float64" : "float32",
             ["features"] = new JsonArray([.. FeatureNames.Select(f => (JsonNode)f)]),
@@ -227,6 +235,7 @@ public sealed class Model
                 [.. root["classes"]!.AsArray().Select(c => c!.GetValue<string>())], standardizer,
                 [.. root["features"]!.AsArray().Select(c => c!.GetValue<string>())], root["target"]!.GetValue<string>(),
                 root["loss"]?.GetValue<string>() ?? "", root["outputs"]!.GetValue<int>());
+            model.LossOptions = LossOptionsJson.Read(root["loss_options"]);
             model.RegressionHead = root["regression_head"]?.GetValue<string>() switch
             {
                 null => RegressionHead.Value,

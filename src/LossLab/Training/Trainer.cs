@@ -78,6 +78,7 @@ public static partial class Trainer
         var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs)
         {
             RegressionHead = binding.Head,
+            LossOptions = binding.Options,
         };
 
         binding.InitializeParameters(new Random(unchecked(options.Seed * 7919 + 17)));   // ArcFace's W, Proxy Anchor's proxies..., from the run's seed

@@ -72,6 +72,28 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void Evaluate_scores_with_the_loss_options_the_model_was_trained_with_unless_told_otherwise()
+    {
+        string path = Path.Combine(Directory.CreateTempSubdirectory("losslab-cli").FullName, "diabetes.json");
+        Assert.Equal(0, Run("train", "--data", Datasets.PathOf("diabetes"), "--loss", "huber_loss", "--loss-option", "delta=20", "--epochs", "3", "--save", path).Code);
+        string Loss(params string[] extra)
+        {
+            var (code, output, error) = Run(["evaluate", "--model", path, "--data", Datasets.PathOf("diabetes"), .. extra]);
+            Assert.True(code == 0, error);
+            Assert.Contains("trained with huber_loss (delta=20)", output);
+            return output.Split('\n').Single(l => l.TrimStart().StartsWith("loss ", StringComparison.Ordinal)).Trim();
+        }
+        string saved = Loss();
+        Assert.StartsWith("loss huber_loss", saved);
+        // The same loss under its PyTorch class name is the trained loss too; an explicit option overrides the saved one.
+        Assert.Equal(saved.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1], Loss("--loss", "HuberLoss").Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]);
+        Assert.Equal(saved, Loss("--loss", "huber_loss", "--loss-option", "delta=20"));
+        Assert.NotEqual(saved, Loss("--loss", "huber_loss", "--loss-option", "delta=1"));
+        // Another loss gets only the options given; one it does not have makes that loss n/a, naming the option.
+        Assert.Contains("n/a (SmoothL1Loss: unknown option 'delta'", Loss("--loss", "smooth_l1_loss", "--loss-option", "delta=5"));
+    }
+
+    [Fact]
     public void Evaluate_reads_a_file_of_one_class_in_the_models_class_indices_and_columns()
     {
         string dir = Directory.CreateTempSubdirectory("losslab-eval").FullName;
