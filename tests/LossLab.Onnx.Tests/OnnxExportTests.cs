@@ -76,6 +76,9 @@ public sealed class OnnxExportTests
     [InlineData("iris", "circle_loss")]
     [InlineData("wine", "triplet_margin_loss")]
     [InlineData("breast_cancer", "supcon_loss")]
+    [InlineData("wine", "arcface_loss")]              // the largest cosine to W's columns
+    [InlineData("iris", "subcenter_arcface_loss")]    // the nearest of each class's 3 sub-centres: Reshape + ReduceMin
+    [InlineData("wine", "proxy_anchor_loss")]
     public void Metric_learning_models_export_their_nearest_centroid_scores(string name, string loss)
     {
         Dataset data = CsvLoader.Load(DataPath(name));

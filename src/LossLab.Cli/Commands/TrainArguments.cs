@@ -19,7 +19,7 @@ internal sealed class TrainArguments
     public readonly Option<string?> Loss = new("--loss") { Description = "loss name or expr:FORMULA (default: mse_loss for regression, cross_entropy otherwise)" };
     public readonly Option<string[]> LossOptions = new("--loss-option") { Description = "a loss option as name=value (JSON value), repeatable" };
     public readonly Option<string> Hidden = new("--hidden") { Description = "hidden layer widths, e.g. 64,32 (empty: linear model)", DefaultValueFactory = _ => "64,32" };
-    public readonly Option<int> EmbeddingDim = new("--embedding-dim") { Description = "embedding width trained by a metric-learning loss (circle, supcon, triplet...); classes by nearest class centre", DefaultValueFactory = _ => 16 };
+    public readonly Option<int> EmbeddingDim = new("--embedding-dim") { Description = "embedding width trained by a metric-learning loss (circle, supcon, triplet...); classes by nearest class centre (ArcFace, Proxy Anchor...: by their learned class vectors)", DefaultValueFactory = _ => 16 };
     public readonly Option<string> Activation = new("--activation") { Description = "relu, leakyrelu, elu, gelu, sigmoid, tanh, softplus, identity", DefaultValueFactory = _ => "relu" };
     public readonly Option<string> Optimizer = new("--optimizer") { Description = "sgd, momentum, nesterov, rmsprop, adam, adamw", DefaultValueFactory = _ => "adam" };
     public readonly Option<double> Lr = new("--lr") { Description = "learning rate", DefaultValueFactory = _ => 1e-3 };

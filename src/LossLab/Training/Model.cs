@@ -116,9 +116,13 @@ public sealed class Model
     public bool Calibrated => Embedding is null && RegressionHead != RegressionHead.Score;
 
     /// <summary>The layers, and for a metric-learning model the classifier on its embeddings.</summary>
-    public string Describe() => Embedding is EmbeddingHead h
-        ? $"{Network.Describe()} → nearest class centre ({h.Metric.ToString().ToLowerInvariant()} distance)"
-        : Network.Describe();
+    public string Describe() => Embedding switch
+    {
+        { Source: EmbeddingCentres.ClassVectors, CentresPerClass: 1 } => $"{Network.Describe()} → largest cosine to the loss's class vectors",
+        { Source: EmbeddingCentres.ClassVectors } h => $"{Network.Describe()} → largest cosine to the loss's class vectors ({h.CentresPerClass} per class)",
+        EmbeddingHead h => $"{Network.Describe()} → nearest class centre ({h.Metric.ToString().ToLowerInvariant()} distance)",
+        null => Network.Describe(),
+    };
 
     /// <summary>The embeddings (N × D, row-major) of a metric-learning model on raw data.</summary>
     public double[] Embed(Dataset data)

@@ -105,7 +105,8 @@ public static class OnnxExport
     /// <summary>
     /// A metric-learning model's scores (<see cref="EmbeddingHead.Scores"/>): softmax over classes of −‖x − c‖, with x
     /// normalized first for the cosine metric; a class without a centre gets −10³⁰ (score 0). Embedding (batch, D) →
-    /// (batch, 1, D) − centres (C, D) → squared sums over D → (batch, C).
+    /// (batch, 1, D) − centres (C·K, D) → squared sums over D → (batch, C·K); with K centres per class, reshaped to
+    /// (batch, C, K) and the smallest of each class's K kept → (batch, C).
     /// </summary>
     private static string NearestCentroid(Graph g, EmbeddingHead head, string x)
     {
@@ -119,12 +120,19 @@ public static class OnnxExport
             string norm = g.Node("Sqrt", [g.Node("Max", [norm2, "unit_floor"], "embedding_norm2_floor")], "embedding_norm");
             x = g.Node("Div", [x, norm], "unit_embedding");
         }
-        g.Initializer("centres", [c, d], [.. head.Centroids.SelectMany(v => v ?? new double[d])]);
+        int k = head.CentresPerClass;
+        g.Initializer("centres", [c * k, d], [.. head.Centroids.SelectMany(v => v ?? new double[k * d])]);
         g.Initializer("absent", [c], [.. head.Centroids.Select(v => v is null ? -1e30 : 0.0)]);
         g.Int64Initializer("middle_axis", [1], [1]);
         g.Int64Initializer("last_axis", [1], [2]);
         string spread = g.Node("Sub", [g.Node("Unsqueeze", [x, "middle_axis"], "embedding_row"), "centres"], "to_centres");
         string distance2 = g.Node("ReduceSum", [g.Node("Mul", [spread, spread], "to_centres_squares"), "last_axis"], "centre_distance2", ("keepdims", 0L));
+        if (k > 1)
+        {
+            g.Int64Initializer("per_class_shape", [3], [0, c, k]);   // 0: keep the batch dimension
+            string grouped = g.Node("Reshape", [distance2, "per_class_shape"], "centre_distance2_by_class");
+            distance2 = g.Node("ReduceMin", [grouped], "class_distance2", ("axes", new long[] { 2 }), ("keepdims", 0L));
+        }
         string logits = g.Node("Sub", ["absent", g.Node("Sqrt", [distance2], "centre_distance")], "centre_logits");
         return g.Node("Softmax", [logits], "output", ("axis", 1L));
     }
@@ -201,6 +209,7 @@ public static class OnnxExport
                 {
                     case float f: a.Float(2, f); a.Int64(20, 1); break;    // FLOAT
                     case long l: a.Int64(3, l); a.Int64(20, 2); break;     // INT
+                    case long[] ls: foreach (long v in ls) a.Int64(8, v); a.Int64(20, 7); break;   // INTS
                     default: throw new ArgumentException(value.GetType().Name);
                 }
                 n.Message(5, a);

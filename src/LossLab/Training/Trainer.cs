@@ -247,10 +247,19 @@ public static partial class Trainer
         return output;
     }
 
-    /// <summary>A metric-learning model's class centres, from its embeddings of the (standardized) training rows, without dropout.</summary>
+    /// <summary>
+    /// A metric-learning model's class centres: the loss's learned class vectors when it has them (ArcFace's W, Proxy
+    /// Anchor's proxies: its logits compare an embedding with those), otherwise the means of its embeddings of the
+    /// (standardized) training rows, without dropout.
+    /// </summary>
     private static void FitEmbeddingHead(Model model, LossBinding binding, Dataset standardizedTrain)
     {
         if (binding.Embedding == EmbeddingInputs.None) return;
+        if (binding.Loss is IClassParameterLoss owner && binding.Parameters is [Parameter learned])
+        {
+            model.Embedding = EmbeddingHead.FromClassVectors(owner.ClassVectors(learned.Value.ToArray(), binding.Outputs, standardizedTrain.Classes), binding.Outputs);
+            return;
+        }
         double[] embeddings = model.Forward(standardizedTrain.Features, standardizedTrain.Rows).ToArray();
         model.Embedding = EmbeddingHead.Fit(embeddings, binding.Outputs, standardizedTrain.Targets, standardizedTrain.Classes, binding.Metric);
     }

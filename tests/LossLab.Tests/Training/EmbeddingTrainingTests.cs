@@ -248,6 +248,64 @@ public sealed class EmbeddingTrainingTests
         Assert.All(head.Scores([double.NaN, 0]), v => Assert.True(double.IsNaN(v)));
     }
 
+    [Fact]
+    public void A_head_on_class_vectors_takes_the_nearest_of_each_classs_centres()
+    {
+        // Sub-centre ArcFace's W (D = 2, C·K = 2·2), column j·K + s: class 0's vectors (1, 0) and (0, 3), class 1's
+        // (−1, 0) and (0, −1). ClassVectors gathers them per class; the head normalizes each.
+        var loss = (IClassParameterLoss)LossRegistry.Default.Create("subcenter_arcface_loss", new Dictionary<string, object?> { ["sub_centers"] = 2L });
+        double[] w = [1, 0, -1, 0,
+                      0, 3, 0, -1];
+        double[][] vectors = loss.ClassVectors(w, 2, 2);
+        Assert.Equal([1.0, 0, 0, 3], vectors[0]);
+        Assert.Equal([-1.0, 0, 0, -1], vectors[1]);
+        EmbeddingHead head = EmbeddingHead.FromClassVectors(vectors, 2);
+        Assert.Equal(2, head.CentresPerClass);
+        Assert.Equal(EmbeddingCentres.ClassVectors, head.Source);
+        Assert.Equal([1.0, 0, 0, 1], head.Centroids[0]!);
+        // (0.1, 5) is nearest class 0's second vector, (−3, 0.5) class 1's first; (−1, 1) is as near (0, 1) as (−1, 0).
+        Assert.Equal([0, 1], head.Classify([0.1, 5, -3, 0.5]));
+        double[] tie = head.Scores([-1, 1]);
+        Assert.Equal(tie[0], tie[1], 12);
+        // A class's score is its nearest centre's: cos 0.6 to (0, 1) → distance √(2 − 1.2).
+        double[] s = head.Scores([-0.8, 0.6]);
+        double near0 = Math.Sqrt(2 - 2 * 0.6), near1 = Math.Sqrt(2 - 2 * 0.8);
+        Assert.Equal(Math.Exp(-near0) / (Math.Exp(-near0) + Math.Exp(-near1)), s[0], 12);
+
+        EmbeddingHead back = EmbeddingHead.FromJson(JsonNode.Parse(head.ToJson().ToJsonString())!);
+        Assert.Equal((EmbeddingCentres.ClassVectors, 2), (back.Source, back.CentresPerClass));
+        Assert.Equal(head.Scores([0.3, -2, 5, 1]), back.Scores([0.3, -2, 5, 1]));
+        Assert.Contains("the others 4", Assert.Throws<ArgumentException>(() => new EmbeddingHead(EmbeddingMetric.Cosine, 2, [[1, 0, 0, 1], [1, 0]])).Message);
+        // Proxy Anchor's proxies (C, D): class c's vector is row c.
+        var proxies = (IClassParameterLoss)LossRegistry.Default.Create("proxy_anchor_loss");
+        Assert.Equal([3.0, 4], proxies.ClassVectors([1, 2, 3, 4, 5, 6], 2, 3)[1]);
+    }
+
+    [Theory]
+    [InlineData("arcface_loss", 1)]
+    [InlineData("subcenter_arcface_loss", 3)]
+    [InlineData("proxy_anchor_loss", 1)]
+    public void A_model_trained_with_class_vectors_predicts_the_class_of_largest_cosine(string loss, int k)
+    {
+        Dataset wine = Datasets.Load("wine");
+        TrainingResult r = Trainer.Train(wine, new TrainingOptions { Loss = loss, Hidden = [16], EmbeddingDimension = 8, Epochs = 10, LearningRate = 0.01, Seed = 5 });
+        Assert.Equal((EmbeddingCentres.ClassVectors, k), (r.Model.Embedding!.Source, r.Model.Embedding.CentresPerClass));
+        Assert.Contains("largest cosine to the loss's class vectors", r.Model.Describe(), StringComparison.Ordinal);
+        // The prediction is argmax over classes of the largest cosine between the embedding and the class's vectors,
+        // computed here straight from the trained parameters.
+        double[] p = r.Binding.Parameters[0].Value.ToArray(), e = r.Model.Embed(wine);
+        double[][] vectors = ((IClassParameterLoss)r.Binding.Loss).ClassVectors(p, 8, 3);
+        int[] predicted = r.Model.Embedding.Classify(e);
+        for (int i = 0; i < wine.Rows; i++)
+        {
+            double[] row = e[(i * 8)..((i + 1) * 8)];
+            double Cosine(int c) => Enumerable.Range(0, k).Max(s => System.Numerics.Tensors.TensorPrimitives.CosineSimilarity<double>(row, vectors[c].AsSpan(s * 8, 8)));
+            int best = Enumerable.Range(0, 3).MaxBy(Cosine);
+            Assert.True(best == predicted[i] || Math.Abs(Cosine(best) - Cosine(predicted[i])) < 1e-12, $"row {i}: predicted {predicted[i]}, largest cosine {best}");
+        }
+        Assert.True(r.Test["accuracy"] >= 0.85, $"{loss}: accuracy {r.Test["accuracy"]}");
+    }
+
     [Theory]
     [InlineData("supcon_loss")]
     [InlineData("triplet_margin_loss")]

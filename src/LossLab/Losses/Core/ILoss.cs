@@ -102,4 +102,12 @@ public interface IClassParameterLoss : ILoss
 
     /// <summary>Their shape for embeddings of width <paramref name="dimension"/> and <paramref name="classes"/> classes.</summary>
     Shape ParameterShape(int dimension, int classes);
+
+    /// <summary>
+    /// Each class's vectors in <paramref name="parameters"/> (row-major, of <see cref="ParameterShape"/>): the directions
+    /// the loss compares an embedding with by cosine (ArcFace's columns of W, Proxy Anchor's proxies). Class c gets K·D
+    /// values, its K vectors one after another (K = 1 but for sub-centre ArcFace), so that a trained model classifies an
+    /// embedding by its nearest class vector, as the loss's own logits do.
+    /// </summary>
+    double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes);
 }

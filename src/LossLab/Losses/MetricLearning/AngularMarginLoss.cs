@@ -24,6 +24,23 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
     /// <summary>W is (D, C·K).</summary>
     public Shape ParameterShape(int dimension, int classes) => new(dimension, classes * SubCenters);
 
+    /// <summary>Class j's columns j·K … j·K + K − 1 of W (D, C·K), each as D values.</summary>
+    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes)
+    {
+        int k = SubCenters, columns = classes * k;
+        if (parameters.Length != (long)dimension * columns) throw LossArgumentException.Shape($"W needs {dimension}·{columns} values for ({dimension}, {columns}), got {parameters.Length}");
+        var vectors = new double[classes][];
+        for (int j = 0; j < classes; j++)
+        {
+            var v = vectors[j] = new double[k * dimension];
+            for (int s = 0; s < k; s++)
+            {
+                for (int d = 0; d < dimension; d++) v[s * dimension + d] = parameters[d * columns + j * k + s];
+            }
+        }
+        return vectors;
+    }
+
     /// <summary>
     /// K, the weight vectors per class (<see cref="SubCenterArcFaceLoss"/>): W has C·K columns, class j's being
     /// j·K … j·K + K − 1, and the class's cosine is the largest of its K (its gradient goes to that column alone).

@@ -28,6 +28,15 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
     /// <summary>The proxies are (C, D).</summary>
     public Shape ParameterShape(int dimension, int classes) => new(classes, dimension);
 
+    /// <summary>Class c's proxy: row c.</summary>
+    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes)
+    {
+        if (parameters.Length != (long)classes * dimension) throw LossArgumentException.Shape($"proxies need {classes}·{dimension} values for ({classes}, {dimension}), got {parameters.Length}");
+        var vectors = new double[classes][];
+        for (int c = 0; c < classes; c++) vectors[c] = parameters.Slice(c * dimension, dimension).ToArray();
+        return vectors;
+    }
+
     public double Margin { get; }
 
     public double Alpha { get; }
