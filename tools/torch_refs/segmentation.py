@@ -1,9 +1,9 @@
-"""segmentation_models_pytorch's losses (Dice, Jaccard, Tversky, Lovász, MCC), written out in torch from its
+"""segmentation_models_pytorch's losses (Dice, Jaccard, Tversky, Lovász, MCC, soft BCE and soft cross-entropy), written out in torch from its
 definitions (it is not a Debian package)."""
 import torch
 import torch.nn.functional as F
 
-from .common import tensor
+from .common import red, shape_nd, tensor
 
 
 def g_overlap(name):
@@ -166,3 +166,60 @@ def g_mcc(r, g):
         fn_ = ((1 - yp) * yt).sum() + o['eps']
         return 1.0 - (tp * tn - fp * fn_) / torch.sqrt((tp + fp) * (tp + fn_) * (tn + fp) * (tn + fn_))
     return 'mcc_loss', {'y_pred': p, 'y_true': y}, o, fn
+
+
+def g_soft_bce(r, g):
+    """segmentation_models_pytorch's SoftBCEWithLogitsLoss as written: soft targets (1 − y)·s + y·(1 − s), torch's
+    BCE-with-logits (weight, pos_weight) with reduction none, times the mask y ≠ ignore_index, then mean over every
+    element (ignored ones included) or sum."""
+    s = shape_nd(r)
+    x = tensor(s, -6, 6, g)
+    y = (torch.rand(s, generator=g, dtype=torch.float64) < 0.5).to(torch.float64)
+    if r.random() < 0.3:
+        y = torch.rand(s, generator=g, dtype=torch.float64)
+    ignore = r.choice((-100, -1))
+    y = torch.where(torch.rand(s, generator=g, dtype=torch.float64) < 0.25, torch.full_like(y, float(ignore)), y)
+    o = {'reduction': red(r), 'ignore_index': ignore}
+    if r.random() < 0.7:
+        o['smooth_factor'] = r.choice((0.0, 0.05, 0.1, 0.3))
+    ins = {'y_pred': x, 'y_true': y}
+    if r.random() < 0.4:
+        ins['weight'] = tensor(s[-1:], 0.1, 2, g)
+    if r.random() < 0.4:
+        ins['pos_weight'] = tensor(s[-1:], 0.1, 3, g)
+    def fn(t):
+        yt = t['y_true']
+        sf = o.get('smooth_factor', 0.0)
+        soft = (1 - yt) * sf + yt * (1 - sf)
+        loss = F.binary_cross_entropy_with_logits(t['y_pred'], soft, t.get('weight'), pos_weight=t.get('pos_weight'), reduction='none')
+        loss = loss * (yt.detach() != o['ignore_index']).to(loss.dtype)
+        return {'none': loss, 'mean': loss.mean(), 'sum': loss.sum()}[o['reduction']]
+    return 'soft_bce_with_logits_loss', ins, o, fn
+
+
+def g_soft_ce(r, g):
+    """segmentation_models_pytorch's SoftCrossEntropyLoss as written (label_smoothed_nll_loss over dim 1): nll and
+    the smoothing term masked at ignore_index, each reduced (mean over every position), then (1 − ε)·nll + ε/C·smooth."""
+    n, c = r.randint(1, 5), r.randint(1, 6)
+    spatial = () if r.random() < 0.6 else tuple(r.randint(1, 3) for _ in range(r.randint(1, 2)))
+    x = tensor((n, c) + spatial, -4, 4, g)
+    ignore = r.choice((-100, 0, -1))
+    y = torch.randint(0, c, (n,) + spatial, generator=g)
+    y = torch.where(torch.rand(y.shape, generator=g) < 0.25, torch.tensor(ignore), y)
+    o = {'reduction': red(r), 'ignore_index': ignore, 'smooth_factor': r.choice((0.0, 0.1, 0.25, 1.0))}
+    def fn(t):
+        lp = F.log_softmax(t['y_pred'], dim=1)
+        tgt = t['y_true'].unsqueeze(1)
+        pad = tgt.eq(o['ignore_index'])
+        tgt = tgt.masked_fill(pad, 0)
+        nll = (-lp.gather(dim=1, index=tgt)).masked_fill(pad, 0.0)
+        smooth = (-lp.sum(dim=1, keepdim=True)).masked_fill(pad, 0.0)
+        if o['reduction'] == 'none':
+            nll, smooth = nll.squeeze(1), smooth.squeeze(1)
+        elif o['reduction'] == 'sum':
+            nll, smooth = nll.sum(), smooth.sum()
+        else:
+            nll, smooth = nll.mean(), smooth.mean()
+        eps = o['smooth_factor']
+        return (1.0 - eps) * nll + eps / lp.size(1) * smooth
+    return 'soft_cross_entropy_loss', {'y_pred': x, 'y_true': y}, o, fn

@@ -261,6 +261,31 @@ public sealed partial class CatalogAutogradTests
             Tensor? w = W(o, "weight");
             return Reduce(w is null ? l : l * w, o);
         },
+        ["SoftBceWithLogitsLoss"] = (t, o) =>
+        {
+            // smp as written: soft targets (1 − y)·s + y·(1 − s), BCE-with-logits, times the mask y ≠ ignore_index, mean over all.
+            Tensor x = t["y_pred"], y = t["y_true"];
+            double sf = F(o, "smooth_factor", 0);
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : -100;
+            Tensor soft = (1 - y) * sf + y * (1 - sf);
+            Tensor pw = W(o, "pos_weight") ?? x.Constant(1);
+            Tensor loss = ((1 - soft) * x - (1 + (pw - 1) * soft) * LogSigmoid(x)) * Ops.NotEqual(y, y.Constant(ignore));
+            Tensor? w = W(o, "weight");
+            return Reduce(w is null ? loss : loss * w, o);
+        },
+        ["SoftCrossEntropyLoss"] = (t, o) =>
+        {
+            // fairseq's label_smoothed_nll_loss: (1 − ε)·nll + (ε/C)·Σ −log p, 0 at ignore_index, mean over every position.
+            Tensor x = t["y_pred"], target = t["y_true"];
+            double eps = F(o, "smooth_factor", 0);
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : -100;
+            Tensor logp = Ops.LogSoftmax(x, 1);
+            Tensor mask = Ops.NotEqual(target, target.Constant(ignore));
+            Tensor safe = Ops.Where(mask, target, target.Constant(0));
+            Tensor picked = Ops.Reshape(Ops.Gather(logp, 1, Ops.Reshape(safe, -1, 1)), -1);
+            Tensor rows = ((1 - eps) * -picked + eps / x.Shape[1] * -Ops.Sum(logp, axis: 1)) * mask;
+            return Reduce(rows, o);
+        },
         ["SoftMarginLoss"] = (t, o) => Reduce(Ops.Softplus(-t["target"] * t["input"]), o),
         ["KLDivergence"] = (t, o) =>
         {

@@ -36,6 +36,16 @@ internal static class CatalogThree
             T.Opt(("priors", T.D(10, 1, 1, 3, 0.1)), ("tau", 2.0), ("reduction", "sum"))], Adjusted),
             [LossSamples.ExtremeOf(T.Opt(("priors", T.D(0.9, 0.05, 0.03, 0.02))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
 
+        // smp's soft BCE and soft cross-entropy: smoothing, weights, and (for the index targets) ignored positions.
+        LossInputs SoftBce(Random r) => LossRegistry.Default.Get("SoftBceWithLogitsLoss").Sample!(r, Shape.Scalar);
+        yield return new("SoftBceWithLogitsLoss", With("SoftBceWithLogitsLoss", [T.Opt(("smooth_factor", 0.1)),
+            T.Opt(("smooth_factor", 0.3), ("pos_weight", T.D(0.5, 2, 3, 1)), ("weight", T.D(1, 0.5, 2, 1)))], SoftBce),
+            [LossSamples.ExtremeOf(T.Opt(("pos_weight", T.D(3))), ["y_pred"], ("y_pred", LossSamples.Logits()), ("y_true", T.F(1, 0, 1, 0, 1, 0, -100, 0.5f)))]);
+        LossInputs SoftCe(Random r) => LossRegistry.Default.Get("SoftCrossEntropyLoss").Sample!(r, Shape.Scalar);
+        yield return new("SoftCrossEntropyLoss", With("SoftCrossEntropyLoss", [T.Opt(("smooth_factor", 0.1)), T.Opt(("smooth_factor", 1.0), ("reduction", "sum")),
+            T.Opt(("smooth_factor", 0.2), ("ignore_index", -100L), ("reduction", "none"))], SoftCe),
+            [LossSamples.ExtremeOf(T.Opt(("smooth_factor", 0.1)), ["y_pred"], ("y_pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("y_true", T.I(0, 3)))]);
+
         LossInputs Pairs(Random r) => LossRegistry.Default.Get("DpoLoss").Sample!(r, Shape.Scalar);
         yield return new("DpoLoss", With("DpoLoss", [T.Opt(("label_smoothing", 0.2)), T.Opt(("loss_type", "robust"), ("label_smoothing", 0.1)),
             T.Opt(("loss_type", "hinge"), ("beta", 0.05)), T.Opt(("loss_type", "ipo"), ("beta", 0.5)), T.Opt(("reference_free", true), ("beta", 1.0))], Pairs),
