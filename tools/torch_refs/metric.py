@@ -226,3 +226,38 @@ def g_vicreg(r, g):
         cov_loss = (cov_x[~eye] ** 2).sum() / d + (cov_y[~eye] ** 2).sum() / d
         return o['sim_coeff'] * repr_loss + o['std_coeff'] * std_loss + o['cov_coeff'] * cov_loss
     return 'vicreg_loss', {'x': x, 'y': y}, o, fn
+
+
+def g_multiplicative(name):
+    """pytorch-metric-learning's LargeMarginSoftmaxLoss and SphereFaceLoss with W as an input: cosines by its
+    CosineSimilarity, the target's through Equation 7's multiple-angle sum Σ_n (−1)^n C(m, 2n) c^(m−2n) (1 − c²)^n,
+    then (−1)^k·that − 2k with k = ⌊acos(c)/(π/m)⌋ under no_grad; logits times ‖x‖·‖w_j‖ (L-Softmax) or ‖x‖
+    (SphereFace) and the scale; cross-entropy, MeanReducer."""
+    def gen(r, g):
+        n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
+        e, w = tensor((n, d), rng=g), tensor((d, c), rng=g)
+        y = torch.randint(0, c, (n,), generator=g)
+        o = {'margin': r.choice((1, 2, 3, 4, 6)), 'scale': r.choice((0.5, 1.0, 4.0)), 'reduction': r.choice(('none', 'mean', 'sum'))}
+        if r.random() < 0.3:
+            o['lambd'] = r.choice((0.0, 5.0, 1000.0))   # the papers' blend (λ·c + ψ)/(1 + λ); not a PML option
+        m = o['margin']
+        def fn(t):
+            x, wt = t['embeddings'], t['W']
+            cos = F.normalize(x, dim=1) @ F.normalize(wt, dim=0)
+            mask = F.one_hot(t['labels'], c).to(cos.dtype)
+            ct = cos[mask == 1]
+            terms = [(-1) ** j * math.comb(m, 2 * j) * ct ** (m - 2 * j) * (1 - ct ** 2) ** j for j in range(m // 2 + 1)]
+            cos_m = sum(terms)
+            with torch.no_grad():
+                k = (torch.acos(torch.clamp(ct, -1, 1)) / (math.pi / m)).floor()
+            psi = ((-1) ** k) * cos_m - 2 * k
+            lam = o.get('lambd', 0.0)
+            psi = (lam * ct + psi) / (1 + lam)
+            logits = cos + mask * (psi - ct).unsqueeze(1)
+            magnitude = torch.norm(x, p=2, dim=1).unsqueeze(1)
+            if name == 'large_margin_softmax_loss':
+                magnitude = magnitude * torch.norm(wt, p=2, dim=0).unsqueeze(0)
+            logits = logits * magnitude * o['scale']
+            return reduce_rows(F.cross_entropy(logits, t['labels'], reduction='none'), o['reduction'])
+        return name, {'embeddings': e, 'labels': y, 'W': w}, o, fn
+    return gen

@@ -255,7 +255,7 @@ public static partial class Trainer
     private static void FitEmbeddingHead(Model model, LossBinding binding, Dataset standardizedTrain)
     {
         if (binding.Embedding == EmbeddingInputs.None) return;
-        if (binding.Loss is IClassParameterLoss owner && binding.Parameters is [Parameter learned])
+        if (binding.Loss is IClassParameterLoss { ClassifiesByCosine: true } owner && binding.Parameters is [Parameter learned])
         {
             model.Embedding = EmbeddingHead.FromClassVectors(owner.ClassVectors(learned.Value.ToArray(), binding.Outputs, standardizedTrain.Classes), binding.Outputs);
             return;

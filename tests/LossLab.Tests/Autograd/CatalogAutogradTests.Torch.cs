@@ -61,6 +61,8 @@ public sealed partial class CatalogAutogradTests
         ["SubCenterArcFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => ArcMargin(c, F(o, "margin", 28.6)), (int)F(o, "sub_centers", 3)),
         ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => c - F(o, "margin", 0.35)),
         ["NormalizedSoftmaxLoss"] = (t, o) => AngularMargin(t, o, 1 / F(o, "temperature", 0.05), c => c),
+        ["LargeMarginSoftmaxLoss"] = (t, o) => MultiplicativeMargin(t, o, weightLengths: true),
+        ["SphereFaceLoss"] = (t, o) => MultiplicativeMargin(t, o, weightLengths: false),
         ["SmoothedHingeLoss"] = (t, o) =>
         {
             // ML.NET's three pieces of u = 1 − t·x: 0, u²/(2s), u − s/2.

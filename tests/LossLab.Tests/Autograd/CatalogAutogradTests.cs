@@ -67,6 +67,35 @@ public sealed partial class CatalogAutogradTests
         return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(logits, -1), axis: -1), o);
     }
 
+    /// <summary>
+    /// L-Softmax / SphereFace as the paper writes them: the target cosine through Equation 7's multiple-angle sum
+    /// Σ_n (−1)^n C(m, 2n) c^(m−2n) (1 − c²)^n, then (−1)^k·that − 2k with k from arccos held constant; logits times ‖x‖
+    /// (and ‖w_j‖ for L-Softmax) and the scale.
+    /// </summary>
+    private static Tensor MultiplicativeMargin(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, bool weightLengths)
+    {
+        int m = (int)(o.TryGetValue("margin", out var mv) && mv is long ml ? ml : 4);
+        double scale = F(o, "scale", 1);
+        Tensor e = t["embeddings"], w = t["W"];
+        Tensor eNorm = Ops.Clamp(Ops.Sqrt(Ops.Sum(e * e, axis: 1, keepDim: true)), lo: 1e-12), wNorm = Ops.Clamp(Ops.Sqrt(Ops.Sum(w * w, axis: 0, keepDim: true)), lo: 1e-12);
+        Tensor cos = Ops.Clamp(Ops.MatMul(e / eNorm, w / wNorm), -1, 1);
+        Tensor oh = Ops.OneHot(t["labels"], w.Shape[1], DType.Float64);
+        Tensor c = Ops.Sum(cos * oh, axis: 1, keepDim: true);
+        Tensor cosM = c.Constant(0);
+        for (int n = 0; n <= m / 2; n++)
+        {
+            double binomial = Enumerable.Range(1, 2 * n).Aggregate(1.0, (acc, i) => acc * (m - 2 * n + i) / i);
+            cosM = cosM + (n % 2 == 0 ? 1 : -1) * binomial * Ops.Pow(c, m - 2 * n) * Ops.Pow(1 - c * c, n);
+        }
+        double[] k = [.. c.ToArray().Select(v => Math.Floor(Math.Acos(Math.Clamp(v, -1, 1)) / (Math.PI / m)))];
+        Tensor kT = Tensor.FromArray(k, [k.Length, 1]), sign = Tensor.FromArray([.. k.Select(v => v % 2 == 0 ? 1.0 : -1.0)], [k.Length, 1]);
+        double lambda = F(o, "lambd", 0);
+        Tensor psi = (lambda * c + sign * cosM - 2 * kT) / (1 + lambda);
+        Tensor magnitude = weightLengths ? eNorm * wNorm : eNorm;
+        Tensor logits = scale * magnitude * (cos + oh * (psi - c));
+        return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(logits, -1), axis: -1), o);
+    }
+
     /// <summary>x / max(‖x‖, 1e-12) along <paramref name="axis"/> (F.normalize), as the metric-learning losses normalize.</summary>
     private static Tensor Unit(Tensor x, int axis) => x / Ops.Clamp(Ops.Sqrt(Ops.Sum(x * x, axis: axis, keepDim: true)), lo: 1e-12);
 

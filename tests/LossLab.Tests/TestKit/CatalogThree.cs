@@ -100,7 +100,7 @@ internal static class CatalogThree
             new("VicRegLoss sim_coeff=1 std_coeff=10 cov_coeff=3", T.Opt(("sim_coeff", 1.0), ("std_coeff", 10.0), ("cov_coeff", 3.0)),
                 r => { LossInputs v = LossRegistry.Default.Get("VicRegLoss").Sample!(r, new Shape(6, 3)); return T.In(("x", T.Shaped(T.Values(v["x"]).Select(a => a * 0.3).ToArray(), 6, 3)), ("y", v["y"])); })],
             [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 30, -30, 1e-30f, 5, 0 }, 4, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 1, 0, 30, -30, 0, 5 }, 4, 2)))]);
-        foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss", "SubCenterArcFaceLoss", "NormalizedSoftmaxLoss" })
+        foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss", "SubCenterArcFaceLoss", "NormalizedSoftmaxLoss", "LargeMarginSoftmaxLoss", "SphereFaceLoss" })
         {
             int k = angular == "SubCenterArcFaceLoss" ? 3 : 1;   // W (D, C·K), K = 3 by default
             LossInputs Angular(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
@@ -110,6 +110,7 @@ internal static class CatalogThree
                 "ArcFaceLoss" => [T.Opt(("scale", 8.0)), T.Opt(("margin", 60.0), ("scale", 4.0))],
                 "SubCenterArcFaceLoss" => [T.Opt(("scale", 8.0)), T.Opt(("margin", 60.0), ("scale", 4.0), ("sub_centers", 3L))],
                 "NormalizedSoftmaxLoss" => [T.Opt(("temperature", 0.5)), T.Opt(("temperature", 0.1), ("reduction", "none"))],
+                "LargeMarginSoftmaxLoss" or "SphereFaceLoss" => [T.Opt(("margin", 2L)), T.Opt(("margin", 3L), ("scale", 0.5)), T.Opt(("margin", 1L), ("reduction", "none")), T.Opt(("lambd", 5.0))],
                 _ => [T.Opt(("scale", 8.0)), T.Opt(("margin", 0.8), ("scale", 4.0))],
             };
             yield return new(angular, With(angular, options, Angular),

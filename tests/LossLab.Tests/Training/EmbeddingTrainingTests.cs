@@ -207,6 +207,23 @@ public sealed class EmbeddingTrainingTests
         Assert.True(result.Test["accuracy"] >= 0.8, $"{loss}: accuracy {result.Test["accuracy"]}");
     }
 
+    [Theory]
+    [InlineData("sphereface_loss", EmbeddingCentres.ClassVectors)]               // logits ‖x‖·cos: the largest cosine is the prediction
+    [InlineData("large_margin_softmax_loss", EmbeddingCentres.ClassMeans)]      // logits ‖x‖‖w_j‖·cos: W's lengths weigh in, so class means
+    public void Multiplicative_margin_losses_train_their_w_with_the_papers_blend(string loss, EmbeddingCentres head)
+    {
+        Dataset iris = Datasets.Load("iris");
+        var options = new TrainingOptions
+        {
+            Loss = loss, Hidden = [16], EmbeddingDimension = 8, Epochs = 10, LearningRate = 0.01, Seed = 4,
+            LossOptions = new Dictionary<string, object?> { ["lambd"] = 5.0 },
+        };
+        TrainingResult result = Trainer.Train(iris, options);
+        Assert.Equal(new Shape(8, 3), Assert.Single(result.Binding.Parameters).Value.Shape);
+        Assert.Equal(head, result.Model.Embedding!.Source);
+        Assert.True(result.Test["accuracy"] >= 0.8, $"{loss}: accuracy {result.Test["accuracy"]}");
+    }
+
     [Fact]
     public void A_batch_of_one_class_gives_zero_loss_and_zero_gradient()
     {

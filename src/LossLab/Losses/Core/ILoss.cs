@@ -110,4 +110,11 @@ public interface IClassParameterLoss : ILoss
     /// embedding by its nearest class vector, as the loss's own logits do.
     /// </summary>
     double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes);
+
+    /// <summary>
+    /// True when the loss's logits rank classes by the cosine to <see cref="ClassVectors"/> alone, so that the
+    /// largest cosine is its prediction; false when the vectors' lengths weigh in too (L-Softmax's ‖w_j‖), where a
+    /// trained model is read off by class means instead.
+    /// </summary>
+    bool ClassifiesByCosine { get; }
 }

@@ -54,6 +54,16 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
     /// <summary>f(c): the target class's logit (before the scale) for its cosine c in [−1, 1], and f′(c).</summary>
     protected abstract (double F, double Df) Target(double c);
 
+    /// <summary>
+    /// Which vector lengths multiply the logits besides the scale: none (ArcFace, CosFace, normalized softmax: s·ĉ_ij),
+    /// the embedding's (SphereFace: s·‖x_i‖·ĉ_ij) or both (L-Softmax: s·‖x_i‖·‖w_j‖·ĉ_ij, the plain linear logit
+    /// wherever the margin does not apply).
+    /// </summary>
+    protected virtual (bool Embedding, bool Weight) Magnitudes => (false, false);
+
+    /// <summary>True unless the class weights' lengths scale the logits (L-Softmax); the embedding's length scales a row's logits alike.</summary>
+    public bool ClassifiesByCosine => !Magnitudes.Weight;
+
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         string name = Descriptor.Name;
@@ -81,10 +91,14 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         var g = computeGradients ? new double[n * c] : null;   // ∂ℓ_i/∂c_ij
         var best = new int[n * c];                              // the column that gave c_ij (j·K + the best sub-centre)
         var logits = new double[c];
+        var (byEmbedding, byWeight) = Magnitudes;
+        // ∂ℓ/∂‖x_i‖ and ∂ℓ/∂‖w_s‖ when the lengths scale the logits; ĉ_ij (after the margin) is what they multiply.
+        double[]? gNormE = g is not null && byEmbedding ? new double[n] : null, gNormW = g is not null && byWeight ? new double[columns] : null;
+        var modified = new double[c];
         for (int i = 0; i < n; i++)
         {
             int y = (int)labels[i];
-            double df = 0;
+            double df = 0, a = byEmbedding ? normE[i] : 1;
             for (int j = 0; j < c; j++)
             {
                 double cos = double.NegativeInfinity;
@@ -94,15 +108,19 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
                     if (cs > cos) (cos, best[i * c + j]) = (cs, s);   // the first of equal maxima, as torch.max
                 }
                 if (j == y) (cos, df) = Target(cos);
-                logits[j] = Scale * cos;
+                modified[j] = cos;
+                logits[j] = Scale * a * (byWeight ? normW[best[i * c + j]] : 1) * cos;
             }
             double lse = Stable.LogSumExp<double>(logits);
             loss[i] = T.CreateTruncating(lse - logits[y]);
             if (g is null) continue;
             for (int j = 0; j < c; j++)
             {
-                double p = Math.Exp(logits[j] - lse);
-                g[i * c + j] = j == y ? Scale * (p - 1) * df : Scale * p;
+                double p = Math.Exp(logits[j] - lse), b = byWeight ? normW[best[i * c + j]] : 1;
+                double dLogit = Scale * (j == y ? p - 1 : p);   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
+                g[i * c + j] = dLogit * a * b * (j == y ? df : 1);
+                if (gNormE is not null) gNormE[i] += dLogit * b * modified[j];
+                if (gNormW is not null) gNormW[best[i * c + j]] += dLogit * a * modified[j];
             }
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Reduction, n);
@@ -121,6 +139,9 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         }
         double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);
         double[] gwRows = Embeddings.BackThroughNormalize(gUnitW, unitW, normW, columns, d), gw = new double[d * columns];
+        // ∂‖v‖/∂v = v̂ (0 for a zero vector, whose unit vector is 0).
+        if (gNormE is not null) for (int i = 0; i < n; i++) for (int q = 0; q < d; q++) gx[i * d + q] += reduced.Scale * gNormE[i] * unitE[i * d + q];
+        if (gNormW is not null) for (int j = 0; j < columns; j++) for (int q = 0; q < d; q++) gwRows[j * d + q] += reduced.Scale * gNormW[j] * unitW[j * d + q];
         for (int q = 0; q < d; q++) for (int j = 0; j < columns; j++) gw[q * columns + j] = gwRows[j * d + q];
         return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("W", FromDoubles<T>(gw, ws)));
     }

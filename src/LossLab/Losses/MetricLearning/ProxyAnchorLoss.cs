@@ -28,6 +28,8 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
     /// <summary>The proxies are (C, D).</summary>
     public Shape ParameterShape(int dimension, int classes) => new(classes, dimension);
 
+    public bool ClassifiesByCosine => true;
+
     /// <summary>Class c's proxy: row c.</summary>
     public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes)
     {
