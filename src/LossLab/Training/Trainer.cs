@@ -208,7 +208,11 @@ public static partial class Trainer
         return (loss, metrics);
     }
 
-    /// <summary>The loss alone of a model on standardized data (no dropout), as <see cref="Evaluate"/> computes it.</summary>
+    /// <summary>
+    /// The loss alone of a model on standardized data (no dropout), as <see cref="Evaluate"/> computes it. A binding of
+    /// a loss with class parameters (ArcFace's W...) that has none takes the model's saved ones first
+    /// (<see cref="LossBinding.UseSavedParameters"/>).
+    /// </summary>
     public static double LossOf(Model model, LossBinding binding, Dataset standardized)
         => binding.Compute(Scored(model, binding, standardized), standardized.Targets).Item();
 
@@ -235,7 +239,13 @@ public static partial class Trainer
     private static Tensor Scored(Model model, LossBinding binding, Dataset standardized)
     {
         ArgumentNullException.ThrowIfNull(standardized);
-        if (Incompatibility(model, binding) is string why)
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(binding);
+        // A loss with class parameters and none of its own (a fresh binding for a loaded model) borrows the model's
+        // saved ones, as evaluate does; if they do not fit, the refusal says why.
+        string? refused = binding.Embedding == EmbeddingInputs.LabelsAndClassWeights && binding.Parameters.Count == 0 && model.Embedding is not null
+            ? binding.UseSavedParameters(model) : null;
+        if ((refused ?? Incompatibility(model, binding)) is string why)
         {
             throw new InvalidOperationException($"{binding.Descriptor.Name} cannot score this model: {why} (trained with {model.LossName})");
         }

@@ -178,6 +178,11 @@ public sealed class EmbeddingTrainingTests
         Assert.Null(Trainer.Incompatibility(loaded, again));
         Assert.Equal(Trainer.LossOf(first.Model, first.Binding, scaled), Trainer.LossOf(loaded, again, scaled), 12);
         Assert.Null(untrained.UseSavedParameters(loaded));
+        // A fresh binding given straight to LossOf borrows the saved W itself; one of another shape says why it cannot.
+        var fresh2 = new LossBinding(LossRegistry.Default.Get("cosface_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        Assert.Equal(Trainer.LossOf(loaded, untrained, scaled), Trainer.LossOf(loaded, fresh2, scaled));
+        var wrongShape = new LossBinding(LossRegistry.Default.Get("proxy_anchor_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
+        Assert.Contains("it needs proxies (3, 8); the model saved W (8, 3)", Assert.Throws<InvalidOperationException>(() => Trainer.LossOf(loaded, wrongShape, scaled)).Message);
         var proxies = new LossBinding(LossRegistry.Default.Get("proxy_anchor_loss"), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 8);
         Assert.Contains("it needs proxies (3, 8); the model saved W (8, 3) from arcface_loss", proxies.UseSavedParameters(loaded));
         Model supcon = Trainer.Train(iris, options with { Loss = "supcon_loss", Epochs = 2 }).Model;
