@@ -27,6 +27,7 @@ internal static class EvaluateCommand
         };
         command.SetAction(p => CommandErrors.Guard(console, "evaluate", () =>
         {
+            Dictionary<string, object?> given = GradCheckCommand.ParseOptions(p.GetValue(t.LossOptions) ?? []);   // a malformed option fails before any output
             Model model = Model.Load(p.GetValue(modelOption)!);
             Dataset data = CsvLoader.Load(p.GetValue(t.Data)!, model.CsvSchema with
             {
@@ -36,7 +37,6 @@ internal static class EvaluateCommand
             Dataset scaled = model.Standardizer.Transform(data);
             console.Out.WriteLine($"model: {model.Describe()} ({model.Task}, trained with {model.LossName}{Describe(model.LossOptions)}) on {data.Rows} rows");
             string[] losses = p.GetValue(lossesOption) is { Length: > 0 } l ? l : [model.LossName];
-            Dictionary<string, object?> given = GradCheckCommand.ParseOptions(p.GetValue(t.LossOptions) ?? []);
             foreach (string name in losses)
             {
                 LossBinding binding;
