@@ -261,3 +261,40 @@ def g_multiplicative(name):
             return reduce_rows(F.cross_entropy(logits, t['labels'], reduction='none'), o['reduction'])
         return name, {'embeddings': e, 'labels': y, 'W': w}, o, fn
     return gen
+
+
+def g_nca(name):
+    """pytorch-metric-learning's NCALoss and ProxyNCALoss (proxies (C, D) as an input) through nca_computation: the
+    default LpDistance(power=2) of the F.normalize'd vectors (torch.cdist, squared), minus it times softmax_scale,
+    the diagonal −∞ for NCA, softmax, the sum over same-label references, −log of the rows where it is not 0,
+    MeanReducer over those rows (0 when none)."""
+    def gen(r, g):
+        n, d = r.randint(1, 7), r.randint(2, 5)
+        c = r.randint(2, 4)
+        e = tensor((n, d), rng=g)   # no zero row: F.normalize's gradient there is 1e12 (x/eps); LossLab's is 0 (tested by hand)
+        y = torch.randint(0, c, (n,), generator=g)
+        o = {'softmax_scale': r.choice((0.5, 1.0, 4.0)), 'reduction': r.choice(('none', 'mean', 'sum'))}
+        ins = {'embeddings': e, 'labels': y}
+        if name == 'proxy_nca_loss':
+            ins['proxies'] = tensor((c, d), rng=g)
+        def fn(t):
+            q = F.normalize(t['embeddings'], dim=1)
+            if name == 'proxy_nca_loss':
+                ref, ref_labels = F.normalize(t['proxies'], dim=1), torch.arange(c)
+            else:
+                ref, ref_labels = q, t['labels']
+            mat = -((q.unsqueeze(1) - ref.unsqueeze(0)) ** 2).sum(-1)
+            if name == 'nca_loss':
+                mat = mat.masked_fill(torch.eye(n, dtype=torch.bool), float('-inf'))
+            same = (t['labels'].unsqueeze(1) == ref_labels.unsqueeze(0)).to(mat.dtype)
+            p = (F.softmax(o['softmax_scale'] * mat, dim=1) * same).sum(1) if n > 1 or name == 'proxy_nca_loss' else torch.zeros(n, dtype=mat.dtype)
+            keep = p != 0
+            losses = torch.where(keep, -torch.log(torch.where(keep, p, torch.ones_like(p))), torch.zeros_like(p))
+            red = o['reduction']
+            if red == 'none':
+                return losses
+            if red == 'sum':
+                return losses.sum()
+            return losses.sum() / max(int(keep.sum()), 1)
+        return name, ins, o, fn
+    return gen

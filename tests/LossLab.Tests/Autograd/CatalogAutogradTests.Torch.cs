@@ -61,6 +61,29 @@ public sealed partial class CatalogAutogradTests
         ["SubCenterArcFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => ArcMargin(c, F(o, "margin", 28.6)), (int)F(o, "sub_centers", 3)),
         ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => c - F(o, "margin", 0.35)),
         ["NormalizedSoftmaxLoss"] = (t, o) => AngularMargin(t, o, 1 / F(o, "temperature", 0.05), c => c),
+        ["NcaLoss"] = (t, o) =>
+        {
+            // nca_computation: −s·‖ê_i − ê_j‖², the diagonal −∞, softmax, the same-label sum, −log where it is not 0.
+            Tensor e = Unit(t["embeddings"], 1);
+            int n = e.Shape[0];
+            double[] y = t["labels"].ToArray();
+            Tensor sq = Ops.Sum(e * e, axis: 1, keepDim: true);
+            Tensor dist = sq + Ops.Transpose(sq) - 2 * Ops.MatMul(e, Ops.Transpose(e));
+            double[] off = [.. Enumerable.Range(0, n * n).Select(k => k / n == k % n ? -1e300 : 0.0)];
+            double[] same = [.. Enumerable.Range(0, n * n).Select(k => k / n != k % n && y[k / n] == y[k % n] ? 1.0 : 0.0)];
+            Tensor p = Ops.Sum(Ops.Softmax(-F(o, "softmax_scale", 1) * dist + Tensor.FromArray(off, [n, n]), 1) * Tensor.FromArray(same, [n, n]), axis: 1);
+            double[] keep = [.. Enumerable.Range(0, n).Select(i => Enumerable.Range(0, n).Any(j => same[i * n + j] > 0) ? 1.0 : 0.0)];
+            Tensor keepT = Tensor.FromArray(keep, [n]);
+            Tensor rows = -Ops.Log(p + (1 - keepT)) * keepT;
+            return Reduce(rows, o, denominator: rows.Constant(Math.Max(keep.Sum(), 1)));
+        },
+        ["ProxyNcaLoss"] = (t, o) =>
+        {
+            Tensor e = Unit(t["embeddings"], 1), p = Unit(t["proxies"], 1);
+            Tensor dist = Ops.Sum(e * e, axis: 1, keepDim: true) + Ops.Transpose(Ops.Sum(p * p, axis: 1, keepDim: true)) - 2 * Ops.MatMul(e, Ops.Transpose(p));
+            Tensor oh = Ops.OneHot(t["labels"], p.Shape[0], DType.Float64);
+            return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(-F(o, "softmax_scale", 1) * dist, -1), axis: -1), o);
+        },
         ["LargeMarginSoftmaxLoss"] = (t, o) => MultiplicativeMargin(t, o, weightLengths: true),
         ["SphereFaceLoss"] = (t, o) => MultiplicativeMargin(t, o, weightLengths: false),
         ["SmoothedHingeLoss"] = (t, o) =>

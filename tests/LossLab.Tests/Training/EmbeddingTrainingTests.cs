@@ -199,6 +199,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("subcenter_arcface_loss", 8, 9)]      // W (D, C·K), K = 3
     [InlineData("normalized_softmax_loss", 8, 3)]     // W (D, C)
     [InlineData("proxy_anchor_loss", 3, 8)]           // proxies (C, D)
+    [InlineData("proxy_nca_loss", 3, 8)]              // proxies (C, D)
     public void Losses_with_class_parameters_train_them_in_the_shape_they_ask_for(string loss, int rows, int columns)
     {
         Dataset iris = Datasets.Load("iris");
@@ -332,6 +333,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("supcon_loss")]
     [InlineData("triplet_margin_loss")]
     [InlineData("cosine_embedding_loss")]
+    [InlineData("nca_loss")]
     public void Iris_trains_to_a_useful_embedding_that_saves_and_loads(string loss)
     {
         Dataset iris = Datasets.Load("iris");
