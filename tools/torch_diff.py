@@ -40,7 +40,7 @@ from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
 from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_grpo, g_js, g_kto, g_logit_adjusted,
-                                  g_mlnet, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
+                                  g_linear_ce, g_mlnet, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
 from torch_refs.metric import (g_angular, g_barlow, g_circle, g_contrastive, g_multi_similarity, g_multiplicative,
                                g_nca, g_ntxent, g_proxy_anchor, g_supcon, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
@@ -54,7 +54,7 @@ from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g
 from torch_refs.segmentation import g_lovasz, g_mcc, g_overlap, g_soft_bce, g_soft_ce
 
 RTOL, ATOL = 1e-8, 1e-13
-OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights', 'priors')
+OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights', 'priors', 'ce_weight')
 # Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
 NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
            ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target'), ('keras.hinge', 'y_true'),
@@ -118,6 +118,7 @@ GENERATORS = {
     'soft_bce_with_logits_loss': g_soft_bce,
     'soft_cross_entropy_loss': g_soft_ce,
     'tvd_loss': g_tvd,
+    'linear_cross_entropy': g_linear_ce,
     'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),
     'exp_loss': g_mlnet('exp_loss'),
     'simpo_loss': g_simpo_orpo('simpo_loss'),

@@ -339,3 +339,45 @@ def g_tvd(r, g):
             return terms.sum() * 0 + float('nan')   # every row ignored: NaN value; gradient 0 (Liger's grads/0 is NaN)
         return terms.sum() / (counted * v if o['reduction'] == 'mean' else counted)
     return 'tvd_loss', ins, o, fn
+
+
+def g_linear_ce(r, g):
+    """Liger-Kernel's LigerFusedLinearCrossEntropyLoss(ce_weight, ignore_index, lse_square_scale, label_smoothing,
+    reduction, softcap) as its reference computes it: F.linear(_input, lin_weight, bias), softcap·tanh(z/softcap) when
+    set, torch's cross_entropy (weight, ignore_index, label_smoothing), plus lse_square_scale·lse² on the counted rows
+    (summed, then divided by the counted rows for mean)."""
+    n, d, v = r.randint(1, 5), r.randint(1, 4), r.randint(2, 6)
+    h, w = tensor((n, d), rng=g), tensor((v, d), rng=g)
+    ignore = r.choice((-100, 0))
+    y = torch.randint(0, v, (n,), generator=g)
+    y = torch.where(torch.rand(n, generator=g) < 0.25, torch.tensor(ignore), y)
+    o = {'reduction': red(r), 'ignore_index': ignore}
+    if r.random() < 0.5:
+        o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
+    if r.random() < 0.5:
+        o['lse_square_scale'] = r.choice((1e-4, 0.1))
+    if r.random() < 0.4:
+        o['softcap'] = r.choice((0.5, 2.0, 30.0))
+    ins = {'lin_weight': w, '_input': h, 'target': y}
+    if r.random() < 0.6:
+        ins['bias'] = tensor((v,), rng=g)
+    if r.random() < 0.3:
+        ins['ce_weight'] = tensor((v,), 0.2, 2, g)
+    def fn(t):
+        z = F.linear(t['_input'], t['lin_weight'], t.get('bias'))
+        if 'softcap' in o:
+            z = o['softcap'] * torch.tanh(z / o['softcap'])
+        ce = F.cross_entropy(z, t['target'], weight=t.get('ce_weight'), ignore_index=ignore,
+                             label_smoothing=o.get('label_smoothing', 0.0), reduction='none')
+        keep = (t['target'] != ignore).to(z.dtype)
+        zl = o.get('lse_square_scale', 0.0) * torch.logsumexp(z, dim=1) ** 2 * keep
+        red_ = o['reduction']
+        if red_ == 'none':
+            return ce + zl
+        if red_ == 'sum':
+            return ce.sum() + zl.sum()
+        # torch's own mean (every row ignored: NaN with zero gradients, pytorch#70348), the z-loss over the counted rows.
+        mean = F.cross_entropy(z, t['target'], weight=t.get('ce_weight'), ignore_index=ignore,
+                               label_smoothing=o.get('label_smoothing', 0.0))
+        return mean + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
+    return 'linear_cross_entropy', ins, o, fn

@@ -94,6 +94,10 @@ public static class TaskFit
                 Refuse("compares a language model's average log-probabilities of chosen and rejected responses (preference pairs); "
                     + "training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;
+            case "LinearCrossEntropyLoss":
+                Refuse("includes the classifier's last linear layer (lin_weight, bias) in the loss, and the trained MLP has its own; "
+                    + "train with cross_entropy, the same loss on the model's logits (its options: label_smoothing, z_loss, ignore_index)");
+                break;
             case "OptaxKLDivergenceWithLogTargets":
                 Refuse("takes log-probability targets, and a class label's one-hot has log 0 = −∞, which it does not accept; "
                     + "train with optax.kl_divergence or kl_div");

@@ -311,6 +311,17 @@ public sealed partial class CatalogAutogradTests
             Tensor rows = ((1 - eps) * -picked + eps / x.Shape[1] * -Ops.Sum(logp, axis: 1)) * mask;
             return Reduce(rows, o);
         },
+        ["LinearCrossEntropyLoss"] = (t, o) =>
+        {
+            // F.linear, the soft cap, then cross-entropy with Liger's option names.
+            Tensor z = Ops.MatMul(t["_input"], Ops.Transpose(t["lin_weight"]));
+            if (t.TryGetValue("bias", out Tensor? b)) z = z + Ops.Reshape(b, 1, -1);
+            if (o.GetValueOrDefault("softcap") is double cap) z = cap * Ops.Tanh(z * (1 / cap));
+            var ce = new Dictionary<string, object?>(o.Where(kv => kv.Key is "reduction" or "label_smoothing"));
+            if (o.GetValueOrDefault("lse_square_scale") is double s) ce["z_loss"] = s;
+            if (o.GetValueOrDefault("ce_weight") is TensorData w) ce["weight"] = w;
+            return CrossEntropy(z, t["target"], ce);
+        },
         ["SoftMarginLoss"] = (t, o) => Reduce(Ops.Softplus(-t["target"] * t["input"]), o),
         ["KLDivergence"] = (t, o) =>
         {

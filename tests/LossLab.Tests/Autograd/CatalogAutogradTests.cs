@@ -264,8 +264,10 @@ public sealed partial class CatalogAutogradTests
         Tensor picked = Ops.Reshape(Ops.Gather(logp, 1, Ops.Reshape(safe, idxShape)), [.. target.Shape.Dims]);
         Tensor wt = (w is null ? safe.Constant(1) : Ops.Reshape(Ops.Gather(w, 0, Ops.Reshape(safe, -1)), [.. target.Shape.Dims])) * mask;
         Tensor smooth = -Ops.Sum(wc * logp, axis: 1) * mask;
-        Tensor loss = (1 - eps) * (-picked * wt) + eps / c * smooth + z * Ops.Pow(Ops.LogSumExp(x, 1), 2) * mask;
-        return R(o) == "mean" ? Ops.Sum(loss) / Ops.Sum(wt) : Finish(loss);
+        Tensor zTerm = z * Ops.Pow(Ops.LogSumExp(x, 1), 2) * mask;
+        Tensor loss = (1 - eps) * (-picked * wt) + eps / c * smooth + zTerm;
+        // mean: cross-entropy over Σ w_y, the (unweighted) z-loss over the counted rows, as Liger-Kernel.
+        return R(o) == "mean" ? Ops.Sum(loss - zTerm) / Ops.Sum(wt) + Ops.Sum(zTerm) / Ops.Sum(mask) : Finish(loss);
 
         Tensor Finish(Tensor rows)
         {

@@ -46,6 +46,20 @@ internal static class CatalogThree
             T.Opt(("smooth_factor", 0.2), ("ignore_index", -100L), ("reduction", "none"))], SoftCe),
             [LossSamples.ExtremeOf(T.Opt(("smooth_factor", 0.1)), ["y_pred"], ("y_pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("y_true", T.I(0, 3)))]);
 
+        // Liger's fused linear cross-entropy: the logits H·Wᵀ + b, the bias optional, options as cross-entropy's plus softcap.
+        LossInputs Linear(Random r) => LossRegistry.Default.Get("LinearCrossEntropyLoss").Sample!(r, Shape.Scalar);
+        LossInputs LinearIgnoring(Random r) { LossInputs i = Linear(r); return i.Add("target", T.I(2, -100, 0, 4)); }
+        LossInputs NoBias(Random r) { LossInputs i = Linear(r); return T.In(("lin_weight", i["lin_weight"]), ("_input", i["_input"]), ("target", i["target"])); }
+        yield return new("LinearCrossEntropyLoss", [.. With("LinearCrossEntropyLoss", [T.Opt(("label_smoothing", 0.2), ("lse_square_scale", 0.1)), T.Opt(("softcap", 1.5)),
+            T.Opt(("ce_weight", T.D(1, 2, 0.5, 1, 3)), ("lse_square_scale", 0.05))], Linear),
+            new("LinearCrossEntropyLoss ignored row", T.Opt(("softcap", 3.0), ("ce_weight", T.D(1, 2, 0.5, 1, 3)), ("lse_square_scale", 0.05)), LinearIgnoring),
+            new("LinearCrossEntropyLoss without bias", T.Opt(("reduction", "sum")), NoBias)],
+            [LossSamples.ExtremeOf(T.Opt(("softcap", 30.0)), ["_input", "lin_weight"], ("lin_weight", T.Shaped(new float[] { 1e2f, -1e2f, 0, 1, 30, -30 }, 3, 2)),
+                ("_input", T.Shaped(new float[] { 1e2f, 1e2f, -30, 1e-30f }, 2, 2)), ("target", T.I(0, 2)))])
+        {
+            PlainMean = false,   // mean divides by the counted rows (or their class weights)
+        };
+
         LossInputs Pairs(Random r) => LossRegistry.Default.Get("DpoLoss").Sample!(r, Shape.Scalar);
         yield return new("DpoLoss", With("DpoLoss", [T.Opt(("label_smoothing", 0.2)), T.Opt(("loss_type", "robust"), ("label_smoothing", 0.1)),
             T.Opt(("loss_type", "hinge"), ("beta", 0.05)), T.Opt(("loss_type", "ipo"), ("beta", 0.5)), T.Opt(("reference_free", true), ("beta", 1.0))], Pairs),

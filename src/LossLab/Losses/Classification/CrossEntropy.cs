@@ -19,6 +19,8 @@ namespace LossLab.Losses.Classification;
 /// <para>Probabilities: t' = (1 − ε)t + ε/C, ℓ = −Σ_c w_c t'_c log p_c, <c>mean</c> divides by the number of rows
 /// (not by weights, pytorch#107680); ∂ℓ/∂x_j = (Σ_c w_c t'_c)·p_j − w_j t'_j, ∂ℓ/∂t_j = −(1 − ε)·w_j log p_j.
 /// ignore_index must be negative there.</para>
+/// <para>z-loss (not in PyTorch; Liger-Kernel's lse_square_scale): each counted row adds s·lse(x)², unweighted; with
+/// class weights, <c>mean</c> divides it by the counted rows while the cross-entropy is divided by Σ w_y, as Liger does.</para>
 /// <para>Stability: log-softmax with the row maximum subtracted and the sum in double: finite for logits up to ±1e4
 /// and beyond (any finite logits).</para>
 /// </remarks>
@@ -84,7 +86,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         {
             return IndexTargetsFused(L, (float[])(object)x, target, (float[]?)(object?)w, shape, computeGradients);
         }
-        T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(_o.ZLoss);
+        T eps = T.CreateTruncating(_o.LabelSmoothing), z = T.CreateTruncating(MeanZLoss(target, w));
         T epsOverC = eps / T.CreateTruncating(L.C);
         var loss = new T[L.Rows];
         var (max, logSum) = (new T[L.Rows], new T[L.Rows]);   // log p_c = (x_c − max) − logSum, as PyTorch rounds it
@@ -135,6 +137,26 @@ public sealed class CrossEntropy : Loss, ILossDefinition
     }
 
     /// <summary>
+    /// The z-loss scale to give every counted row so that <c>mean</c> divides the z-loss by the counted rows, not by
+    /// Σ w_y as the weighted cross-entropy: Liger-Kernel's rule (its z-loss is not weighted). Both terms share the
+    /// denominator Σ w_y in the reduction, so the scale is s·Σw_y/count; without class weights, or for another
+    /// reduction, it is s.
+    /// </summary>
+    private double MeanZLoss<T>(long[] target, T[]? w) where T : struct, IFloatingPointIeee754<T>
+    {
+        if (_o.ZLoss == 0 || w is null || _o.Reduction != Reduction.Mean) return _o.ZLoss;
+        double weights = 0;
+        int count = 0;
+        foreach (long t in target)
+        {
+            if (t == _o.IgnoreIndex || t < 0 || t >= w.Length) continue;   // out-of-range targets are named by the row check
+            weights += double.CreateTruncating(w[t]);
+            count++;
+        }
+        return count > 0 && weights != 0 ? _o.ZLoss * weights / count : _o.ZLoss;
+    }
+
+    /// <summary>
     /// float32 logits (N, C) or (C): the SIMD <see cref="Fused.FusedCrossEntropy"/> kernel (one pass over memory for
     /// value and gradient), same semantics; tested against the generic path below.
     /// </summary>
@@ -150,7 +172,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         bool none = _o.Reduction == Reduction.None;
         float[] rows = none ? new float[L.Rows] : [];
         double value = Fused.FusedCrossEntropy.Compute(x, t, L.C, grad, _o.Reduction, w ?? default(ReadOnlySpan<float>), (int)_o.IgnoreIndex,
-            (float)_o.LabelSmoothing, (float)_o.ZLoss, rows);
+            (float)_o.LabelSmoothing, (float)MeanZLoss(target, w), rows);
         TensorData v = none ? Wrap(rows, L.RowShape) : Wrap(new[] { (float)value }, Shape.Scalar);
         return computeGradients ? Result(v, ("input", Wrap(grad, shape))) : Result(v);
     }
