@@ -172,7 +172,7 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         bool none = _o.Reduction == Reduction.None;
         float[] rows = none ? new float[L.Rows] : [];
         double value = Fused.FusedCrossEntropy.Compute(x, t, L.C, grad, _o.Reduction, w ?? default(ReadOnlySpan<float>), (int)_o.IgnoreIndex,
-            (float)_o.LabelSmoothing, (float)MeanZLoss(target, w), rows);
+            (float)_o.LabelSmoothing, (float)_o.ZLoss, rows);   // the kernel applies the weighted mean's z-loss rule itself
         TensorData v = none ? Wrap(rows, L.RowShape) : Wrap(new[] { (float)value }, Shape.Scalar);
         return computeGradients ? Result(v, ("input", Wrap(grad, shape))) : Result(v);
     }

@@ -13,7 +13,8 @@ namespace LossLab.Losses.Fused;
 /// <remarks>
 /// <para>Math (p = softmax(x), lse = logsumexp(x), W = Σ_c w_c, ε = label smoothing, s = z-loss scale):
 /// ℓ = (1 − ε)·w_y·(lse − x_y) + (ε/C)·(W·lse − Σ_c w_c x_c) + s·lse²;
-/// ∂ℓ/∂x_j = a·p_j − (ε/C)·w_j − (1 − ε)·w_y·[j = y] with a = (1 − ε)·w_y + (ε/C)·W + 2s·lse.
+/// ∂ℓ/∂x_j = a·p_j − (ε/C)·w_j − (1 − ε)·w_y·[j = y] with a = (1 − ε)·w_y + (ε/C)·W + 2s·lse. With class weights,
+/// <c>mean</c> divides the cross-entropy by Σ w_y and the (unweighted) z-loss by the counted rows, as Liger-Kernel.
 /// <c>Mean</c> divides by Σ w_y over counted rows (all rows ignored: NaN value, zero gradient), as
 /// <see cref="Classification.CrossEntropy"/>.</para>
 /// <para>Per row, three passes over a row that stays in L1/L2: (1) maximum (and a finiteness check); (2) e_j =
@@ -67,6 +68,14 @@ public static partial class FusedCrossEntropy
         double denominator = ClassRows.Denominator("FusedCrossEntropy", targets, classes, ignoreIndex, classWeights);
         if (rows == 0) return reduction == Reduction.Mean ? double.NaN : 0;
         double scale = reduction == Reduction.Mean ? 1 / denominator : 1;
+        if (reduction == Reduction.Mean && !classWeights.IsEmpty && zLoss > 0)
+        {
+            // The z-loss is unweighted and its mean is over the counted rows (Liger-Kernel's rule), while the rows share
+            // the 1/Σw_y scale: each row gets s·Σw_y/count.
+            int counted = 0;
+            foreach (int t in targets) if (t != ignoreIndex) counted++;
+            if (counted > 0 && denominator != 0) zLoss = (float)(zLoss * denominator / counted);
+        }
         double total = SumRows(logits, targets, classes, gradient, classWeights, weightSum, ignoreIndex, labelSmoothing, zLoss, scale, rowLosses, threads, width);
         return reduction == Reduction.Mean ? total / denominator : total;
     }
