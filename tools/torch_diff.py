@@ -51,7 +51,7 @@ from torch_refs.pytorch import (corrupt, g_bce, g_bce_logits, g_box_iou, g_ce, g
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
                                 g_triplet_distance)
-from torch_refs.segmentation import g_lovasz, g_mcc, g_overlap, g_soft_bce, g_soft_ce
+from torch_refs.segmentation import g_lovasz, g_mcc, g_overlap, g_soft_bce, g_soft_ce, g_wing
 
 RTOL, ATOL = 1e-8, 1e-13
 OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights', 'priors', 'ce_weight')
@@ -117,6 +117,7 @@ GENERATORS = {
     'mcc_loss': g_mcc,
     'soft_bce_with_logits_loss': g_soft_bce,
     'soft_cross_entropy_loss': g_soft_ce,
+    'wing_loss': g_wing,
     'tvd_loss': g_tvd,
     'linear_cross_entropy': g_linear_ce,
     'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),

@@ -1,5 +1,7 @@
-"""segmentation_models_pytorch's losses (Dice, Jaccard, Tversky, Lovász, MCC, soft BCE and soft cross-entropy), written out in torch from its
+"""segmentation_models_pytorch's losses (Dice, Jaccard, Tversky, Lovász, MCC, soft BCE, soft cross-entropy and the functional wing loss), written out in torch from its
 definitions (it is not a Debian package)."""
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -223,3 +225,18 @@ def g_soft_ce(r, g):
         eps = o['smooth_factor']
         return (1.0 - eps) * nll + eps / lp.size(1) * smooth
     return 'soft_cross_entropy_loss', {'y_pred': x, 'y_true': y}, o, fn
+
+
+def g_wing(r, g):
+    """segmentation_models_pytorch's functional wing_loss as written: |target − output|, width·log(1 + d/curvature)
+    below the width, d − C above with C = width − width·log(1 + width/curvature)."""
+    s = shape_nd(r)
+    x, y = tensor(s, -8, 8, g), tensor(s, -8, 8, g)
+    o = {'reduction': red(r), 'width': r.choice((1.0, 5.0, 10.0)), 'curvature': r.choice((0.1, 0.5, 2.0))}
+    def fn(t):
+        w, eps = o['width'], o['curvature']
+        d = (t['target'] - t['output']).abs()
+        c = w - w * math.log(1 + w / eps)
+        loss = torch.where(d < w, w * torch.log1p(d / eps), d - c)
+        return {'none': loss, 'mean': loss.mean(), 'sum': loss.sum()}[o['reduction']]
+    return 'wing_loss', {'output': x, 'target': y}, o, fn

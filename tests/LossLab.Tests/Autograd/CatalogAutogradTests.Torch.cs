@@ -322,6 +322,15 @@ public sealed partial class CatalogAutogradTests
             if (o.GetValueOrDefault("ce_weight") is TensorData w) ce["weight"] = w;
             return CrossEntropy(z, t["target"], ce);
         },
+        ["WingLoss"] = (t, o) =>
+        {
+            double w = F(o, "width", 5), eps = F(o, "curvature", 0.5);
+            Tensor d = Ops.Abs(t["target"] - t["output"]);
+            double[] dv = d.ToArray();
+            Tensor inside = Tensor.FromArray([.. dv.Select(v => v < w ? 1.0 : 0.0)], [.. d.Shape.Dims]);
+            Tensor l = inside * (w * Ops.Log(1 + d * (1 / eps))) + (1 - inside) * (d - (w - w * Math.Log(1 + w / eps)));
+            return Reduce(l, o);
+        },
         ["SoftMarginLoss"] = (t, o) => Reduce(Ops.Softplus(-t["target"] * t["input"]), o),
         ["KLDivergence"] = (t, o) =>
         {
