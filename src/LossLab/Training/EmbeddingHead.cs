@@ -126,8 +126,7 @@ public sealed class EmbeddingHead
 
     /// <summary>
     /// Class scores (rows × C) of embeddings (rows × D): a softmax over the classes of minus each class's distance (to
-    /// its nearest centre),
-    /// 0 for a class without a centre. The nearest centre scores highest and the scores rank rows by how much nearer
+    /// its nearest centre), 0 for a class without a centre. The nearest centre scores highest and the scores rank rows by how much nearer
     /// they are to a class than to the others (what ROC-AUC needs); they are not calibrated probabilities.
     /// </summary>
     public double[] Scores(ReadOnlySpan<double> embeddings)
@@ -145,11 +144,9 @@ public sealed class EmbeddingHead
             {
                 distance[k] = double.PositiveInfinity;
                 if (Centroids[k] is not double[] centres) continue;
-                for (int j = 0; j < CentresPerClass; j++)
+                for (int j = 0; j < CentresPerClass; j++)   // Math.Min keeps a NaN distance (a non-finite embedding)
                 {
-                    double d = System.Numerics.Tensors.TensorPrimitives.Distance<double>(row, centres.AsSpan(j * Dimension, Dimension));
-                    distance[k] = double.IsNaN(d) ? d : Math.Min(distance[k], d);
-                    if (double.IsNaN(d)) break;
+                    distance[k] = Math.Min(distance[k], System.Numerics.Tensors.TensorPrimitives.Distance<double>(row, centres.AsSpan(j * Dimension, Dimension)));
                 }
                 nearest = Math.Min(nearest, distance[k]);
             }

@@ -15,6 +15,30 @@ internal static class Embeddings
         return (es, es[0], es[1], inputs["embeddings"].ToArray<double>(), inputs.Indices("labels"));
     }
 
+    /// <summary>
+    /// Checks the class proxies (C, D) of a proxy loss (Proxy Anchor, Proxy-NCA) against embeddings of width D and
+    /// labels in [0, C); returns C, their shape and their values in double.
+    /// </summary>
+    public static (int C, Shape Shape, double[] P) ReadProxies(LossInputs inputs, string loss, Shape embeddings, long[] labels)
+    {
+        int d = embeddings[1];
+        Shape ps = inputs["proxies"].Shape;
+        if (ps.Rank != 2 || ps[1] != d || ps[0] == 0) throw LossArgumentException.Shape($"{loss}: 'proxies' has shape {ps}; expected (C, D) = (C, {d}) for embeddings {embeddings}");
+        int c = ps[0];
+        for (int i = 0; i < labels.Length; i++)
+            if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{loss}: label {labels[i]} at row {i} is not one of the {c} proxies' classes");
+        return (c, ps, inputs["proxies"].ToArray<double>());
+    }
+
+    /// <summary>The proxies (C, D) as class vectors (<see cref="IClassParameterLoss.ClassVectors"/>): class c's is row c.</summary>
+    public static double[][] ProxyRows(ReadOnlySpan<double> parameters, int dimension, int classes)
+    {
+        if (parameters.Length != (long)classes * dimension) throw LossArgumentException.Shape($"proxies need {classes}·{dimension} values for ({classes}, {dimension}), got {parameters.Length}");
+        var vectors = new double[classes][];
+        for (int c = 0; c < classes; c++) vectors[c] = parameters.Slice(c * dimension, dimension).ToArray();
+        return vectors;
+    }
+
     /// <summary>log(e^a + e^b), exact when either side is −∞.</summary>
     public static double LogAddExp(double a, double b)
     {

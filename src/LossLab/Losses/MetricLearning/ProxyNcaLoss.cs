@@ -31,25 +31,15 @@ public sealed class ProxyNcaLoss(double softmaxScale = 1, Reduction reduction = 
     public bool ClassifiesByCosine => true;
 
     /// <summary>Class c's proxy: row c.</summary>
-    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes)
-    {
-        if (parameters.Length != (long)classes * dimension) throw LossArgumentException.Shape($"proxies need {classes}·{dimension} values for ({classes}, {dimension}), got {parameters.Length}");
-        var vectors = new double[classes][];
-        for (int c = 0; c < classes; c++) vectors[c] = parameters.Slice(c * dimension, dimension).ToArray();
-        return vectors;
-    }
+    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes) => Embeddings.ProxyRows(parameters, dimension, classes);
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         const string name = "ProxyNcaLoss";
         var (es, n, d, x, labels) = Embeddings.Read(inputs, name);
-        Shape ps = inputs["proxies"].Shape;
-        if (ps.Rank != 2 || ps[1] != d || ps[0] == 0) throw LossArgumentException.Shape($"{name}: 'proxies' has shape {ps}; expected (C, D) = (C, {d}) for embeddings {es}");
-        int c = ps[0];
-        for (int i = 0; i < n; i++)
-            if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{name}: label {labels[i]} at row {i} is not one of the {c} proxies' classes");
+        var (c, ps, proxies) = Embeddings.ReadProxies(inputs, name, es, labels);
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
-        var (unitP, normP) = Embeddings.Normalize(inputs["proxies"].ToArray<double>(), c, d);
+        var (unitP, normP) = Embeddings.Normalize(proxies, c, d);
         long[] proxyLabels = [.. Enumerable.Range(0, c).Select(j => (long)j)];
         var r = Nca.Run(unitE, n, unitP, c, d, labels, proxyLabels, SoftmaxScale, excludeSelf: false, computeGradients);
         T[] losses = [.. r.Losses.Select(T.CreateTruncating)];
