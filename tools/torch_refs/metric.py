@@ -298,3 +298,36 @@ def g_nca(name):
             return losses.sum() / max(int(keep.sum()), 1)
         return name, ins, o, fn
     return gen
+
+
+def g_soft_triple(r, g):
+    """pytorch-metric-learning's SoftTripleLoss with fc (D, C·K) as an input: CosineSimilarity to fc's columns viewed
+    (N, C, K), softmax over K of sim/γ, the weighted sum, cross_entropy(la·(S − margin·onehot)) with MeanReducer, plus
+    reg_weight·Σ√(2 + tiny − clamp(2·cos, max=2)) over each class's centre pairs / (2·pairs)."""
+    n, d, c, k = r.randint(1, 6), r.randint(2, 5), r.randint(2, 4), r.choice((1, 2, 3))
+    e, fc = tensor((n, d), rng=g), tensor((d, c * k), rng=g)
+    y = torch.randint(0, c, (n,), generator=g)
+    o = {'centers_per_class': k, 'la': r.choice((1.0, 20.0)), 'gamma': r.choice((0.1, 0.5)), 'reg_weight': r.choice((0.0, 0.2, 1.0)),
+         'margin': r.choice((0.0, 0.01, 0.2)), 'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(t):
+        w = F.normalize(t['fc'], dim=0)
+        sim = (F.normalize(t['embeddings'], dim=1) @ w).view(-1, c, k)
+        prob = F.softmax(sim / o['gamma'], dim=2)
+        s = (prob * sim).sum(2)
+        margin = torch.zeros_like(s)
+        margin[torch.arange(s.shape[0]), t['labels']] = o['margin']
+        rows = F.cross_entropy(o['la'] * (s - margin), t['labels'], reduction='none')
+        reg = torch.zeros((), dtype=rows.dtype)
+        if o['reg_weight'] > 0 and k > 1:
+            cs = w.t() @ w
+            mask = torch.zeros(c * k, c * k, dtype=torch.bool)
+            for i in range(c):
+                mask[i * k:(i + 1) * k, i * k:(i + 1) * k] = torch.triu(torch.ones(k, k, dtype=torch.bool), diagonal=1)
+            masked = torch.clamp(2.0 * cs[mask], max=2)
+            reg = o['reg_weight'] * torch.sqrt(2.0 + torch.finfo(torch.float64).tiny - masked).sum() / (2 * mask.sum())
+        if o['reduction'] == 'none':
+            return rows + reg / n
+        if o['reduction'] == 'sum':
+            return rows.sum() + reg
+        return rows.mean() + reg
+    return 'soft_triple_loss', {'embeddings': e, 'labels': y, 'fc': fc}, o, fn

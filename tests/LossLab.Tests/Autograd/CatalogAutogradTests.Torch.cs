@@ -61,6 +61,32 @@ public sealed partial class CatalogAutogradTests
         ["SubCenterArcFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => ArcMargin(c, F(o, "margin", 28.6)), (int)F(o, "sub_centers", 3)),
         ["CosFaceLoss"] = (t, o) => AngularMargin(t, o, F(o, "scale", 64), c => c - F(o, "margin", 0.35)),
         ["NormalizedSoftmaxLoss"] = (t, o) => AngularMargin(t, o, 1 / F(o, "temperature", 0.05), c => c),
+        ["SoftTripleLoss"] = (t, o) =>
+        {
+            // The paper's S_ic = Σ_k softmax_k(c/γ)·c, the margin softmax, and the centre-pair regularizer.
+            int k = (int)(o.TryGetValue("centers_per_class", out var kv) && kv is long kl ? kl : 10);
+            double la = F(o, "la", 20), gamma = F(o, "gamma", 0.1), reg = F(o, "reg_weight", 0.2), margin = F(o, "margin", 0.01);
+            Tensor e = Unit(t["embeddings"], 1), w = Unit(t["fc"], 0);
+            int n = e.Shape[0], c = w.Shape[1] / k;
+            Tensor sim = Ops.Reshape(Ops.MatMul(e, w), n, c, k);
+            Tensor s = Ops.Sum(Ops.Softmax(sim * (1 / gamma), 2) * sim, axis: 2);
+            Tensor oh = Ops.OneHot(t["labels"], c, DType.Float64);
+            Tensor rows = -Ops.Sum(oh * Ops.LogSoftmax(la * (s - margin * oh), -1), axis: -1);
+            Tensor r = rows.Constant(0);
+            if (reg > 0 && k > 1)
+            {
+                Tensor cs = Ops.MatMul(Ops.Transpose(w), w);
+                double[] pairs = [.. Enumerable.Range(0, c * k * c * k).Select(i => i / (c * k) / k == i % (c * k) / k && i % (c * k) > i / (c * k) ? 1.0 : 0.0)];
+                Tensor mask = Tensor.FromArray(pairs, [c * k, c * k]);
+                r = reg * Ops.Sum(Ops.Sqrt(2.0 + 2.2250738585072014e-308 - 2 * cs * mask) * mask) * (1 / (2 * pairs.Sum()));
+            }
+            return R(o) switch
+            {
+                "none" => rows + r * (1.0 / n),
+                "sum" => Ops.Sum(rows) + r,
+                _ => Ops.Mean(rows) + r,
+            };
+        },
         ["NcaLoss"] = (t, o) =>
         {
             // nca_computation: −s·‖ê_i − ê_j‖², the diagonal −∞, softmax, the same-label sum, −log where it is not 0.

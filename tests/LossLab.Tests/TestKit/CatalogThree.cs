@@ -157,6 +157,17 @@ internal static class CatalogThree
             new("ProxyAnchorLoss (defaults)", T.Opt(), Proxies)],
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "proxies"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
                 ("labels", T.I(0, 1, 1, 0)), ("proxies", T.Shaped(new float[] { 1e4f, 0, 1e-30f, 1, -5, 2 }, 3, 2)))]);
+        // SoftTriple: fc (4, 30) is 3 classes of the default K = 10, 10 of K = 3, 30 of K = 1; mean adds the regularizer
+        // once, none spreads it over the rows.
+        LossInputs SoftTriple(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 24), 6, 4)), ("labels", T.I(0, 1, 2, 0, 1, r.Next(3))),
+            ("fc", T.Shaped(LossSamples.Normal(r, 120), 4, 30)));
+        yield return new("SoftTripleLoss", [.. With("SoftTripleLoss", [T.Opt(("centers_per_class", 3L)), T.Opt(("centers_per_class", 3L), ("la", 5.0), ("gamma", 0.5), ("margin", 0.3), ("reg_weight", 1.0)),
+            T.Opt(("centers_per_class", 1L), ("reg_weight", 0.0))], SoftTriple)],
+            [LossSamples.ExtremeOf(T.Opt(("centers_per_class", 2L)), ["embeddings", "fc"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
+                ("labels", T.I(0, 1, 1, 0)), ("fc", T.Shaped(new float[] { 1e4f, 0, 1e-30f, 1, -5, 2, 3, -1e4f }, 2, 4)))])
+        {
+            PlainMean = false,   // mean = mean of the rows + the regularizer
+        };
         // NCA: a row without another row of its class is left out (label 3 in some samples); Proxy-NCA: every row.
         yield return new("NcaLoss", With("NcaLoss", [T.Opt(("softmax_scale", 4.0)), T.Opt(("softmax_scale", 0.5), ("reduction", "sum"))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),

@@ -200,6 +200,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("normalized_softmax_loss", 8, 3)]     // W (D, C)
     [InlineData("proxy_anchor_loss", 3, 8)]           // proxies (C, D)
     [InlineData("proxy_nca_loss", 3, 8)]              // proxies (C, D)
+    [InlineData("soft_triple_loss", 8, 30)]           // fc (D, C·K), K = 10
     public void Losses_with_class_parameters_train_them_in_the_shape_they_ask_for(string loss, int rows, int columns)
     {
         Dataset iris = Datasets.Load("iris");
