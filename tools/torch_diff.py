@@ -42,7 +42,7 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
 from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_grpo, g_js, g_kto, g_logit_adjusted,
                                   g_linear_ce, g_mlnet, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
 from torch_refs.metric import (g_angular, g_barlow, g_circle, g_contrastive, g_multi_similarity, g_multiplicative,
-                               g_nca, g_ntxent, g_proxy_anchor, g_soft_triple, g_supcon, g_vicreg)
+                               g_nca, g_npairs, g_ntxent, g_proxy_anchor, g_soft_triple, g_supcon, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -115,6 +115,7 @@ GENERATORS = {
     'nca_loss': g_nca('nca_loss'),
     'proxy_nca_loss': g_nca('proxy_nca_loss'),
     'soft_triple_loss': g_soft_triple,
+    'n_pairs_loss': g_npairs,
     'mcc_loss': g_mcc,
     'soft_bce_with_logits_loss': g_soft_bce,
     'soft_cross_entropy_loss': g_soft_ce,

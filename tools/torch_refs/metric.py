@@ -2,6 +2,8 @@
 definitions and their authors' code (none is a Debian package)."""
 import math
 
+import numpy as np
+
 import torch
 import torch.nn.functional as F
 
@@ -331,3 +333,30 @@ def g_soft_triple(r, g):
             return rows.sum() + reg
         return rows.mean() + reg
     return 'soft_triple_loss', {'embeddings': e, 'labels': y, 'fc': fc}, o, fn
+
+
+def g_npairs(r, g):
+    """pytorch-metric-learning's NPairsLoss: all positive pairs (torch.where of the label matches without the
+    diagonal), the first pair of each label by np.unique(return_index=True), DotProductSimilarity of the normalized
+    embeddings, cross_entropy against arange(M), MeanReducer over the anchors (0 when there is none)."""
+    n, d = r.randint(1, 9), r.randint(2, 5)
+    e = tensor((n, d), rng=g)
+    y = torch.randint(0, r.randint(1, 5), (n,), generator=g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(t):
+        labels = t['labels']
+        matches = labels.unsqueeze(1) == labels.unsqueeze(0)
+        matches.fill_diagonal_(False)
+        a, p = torch.where(matches)
+        rows = torch.zeros(n, dtype=torch.float64)
+        if len(a) == 0:
+            return rows if o['reduction'] == 'none' else (t['embeddings'] * 0).sum()
+        _, first = np.unique(labels[a].numpy(), return_index=True)
+        a, p = a[first], p[first]
+        q = F.normalize(t['embeddings'], dim=1)
+        sim = q[a] @ q[p].T
+        losses = F.cross_entropy(sim, torch.arange(len(a)), reduction='none')
+        if o['reduction'] == 'none':
+            return torch.zeros(n, dtype=losses.dtype).index_put((a,), losses)
+        return losses.sum() if o['reduction'] == 'sum' else losses.mean()
+    return 'n_pairs_loss', {'embeddings': e, 'labels': y}, o, fn

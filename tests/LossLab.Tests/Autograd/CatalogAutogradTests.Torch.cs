@@ -87,6 +87,32 @@ public sealed partial class CatalogAutogradTests
                 _ => Ops.Mean(rows) + r,
             };
         },
+        ["NPairsLoss"] = (t, o) =>
+        {
+            // The first two rows of each label with two, as anchor and positive; cross-entropy over the pairs' cosines.
+            double[] y = t["labels"].ToArray();
+            var groups = y.Select((label, i) => (label, i)).GroupBy(p => p.label).OrderBy(g => g.Key).Where(g => g.Count() >= 2).ToArray();
+            int n = y.Length, m = groups.Length;
+            if (m == 0) return R(o) == "none" ? t["embeddings"].Constant(0) * Tensor.FromArray(new double[n], [n]) : Ops.Sum(t["embeddings"] * 0);
+            Tensor e = Unit(t["embeddings"], 1);
+            double[] pickA = new double[m * n], pickP = new double[m * n], scatter = new double[n * m];
+            for (int g = 0; g < m; g++)
+            {
+                int a = groups[g].ElementAt(0).i, p = groups[g].ElementAt(1).i;
+                pickA[g * n + a] = 1;
+                pickP[g * n + p] = 1;
+                scatter[a * m + g] = 1;
+            }
+            Tensor anchors = Ops.MatMul(Tensor.FromArray(pickA, [m, n]), e), positives = Ops.MatMul(Tensor.FromArray(pickP, [m, n]), e);
+            Tensor logits = Ops.MatMul(anchors, Ops.Transpose(positives));
+            Tensor rows = -Ops.Sum(Tensor.FromArray([.. Enumerable.Range(0, m * m).Select(k => k / m == k % m ? 1.0 : 0.0)], [m, m]) * Ops.LogSoftmax(logits, -1), axis: -1);
+            return R(o) switch
+            {
+                "none" => Ops.Reshape(Ops.MatMul(Tensor.FromArray(scatter, [n, m]), Ops.Reshape(rows, m, 1)), n),
+                "sum" => Ops.Sum(rows),
+                _ => Ops.Mean(rows),
+            };
+        },
         ["NcaLoss"] = (t, o) =>
         {
             // nca_computation: −s·‖ê_i − ê_j‖², the diagonal −∞, softmax, the same-label sum, −log where it is not 0.

@@ -168,6 +168,13 @@ internal static class CatalogThree
         {
             PlainMean = false,   // mean = mean of the rows + the regularizer
         };
+        // N-pairs: labels 0 and 1 give pairs (rows 0–3, 1–4), label 2 one row (or a pair, rows 2–5, in some samples).
+        yield return new("NPairsLoss", With("NPairsLoss", [], r =>
+            T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 24), 6, 4)), ("labels", T.I(0, 1, 2, 0, 1, r.Next(2) == 0 ? 2 : 3)))),
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 1, 0, 1)))])
+        {
+            PlainMean = false,   // mean averages the anchors
+        };
         // NCA: a row without another row of its class is left out (label 3 in some samples); Proxy-NCA: every row.
         yield return new("NcaLoss", With("NcaLoss", [T.Opt(("softmax_scale", 4.0)), T.Opt(("softmax_scale", 0.5), ("reduction", "sum"))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),

@@ -335,6 +335,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("triplet_margin_loss")]
     [InlineData("cosine_embedding_loss")]
     [InlineData("nca_loss")]
+    [InlineData("n_pairs_loss")]
     public void Iris_trains_to_a_useful_embedding_that_saves_and_loads(string loss)
     {
         Dataset iris = Datasets.Load("iris");

@@ -1,0 +1,97 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.MetricLearning;
+
+/// <summary>
+/// N-pair loss (Sohn, NIPS 2016), pytorch-metric-learning's <c>NPairsLoss()</c>: one anchor–positive pair per class
+/// of the batch, and each anchor must pick its own positive among all the pairs' positives, a softmax over the
+/// similarities (the other classes' positives are its negatives).
+/// </summary>
+/// <remarks>
+/// <para><b>Pairs</b> (pytorch-metric-learning's convert_to_pos_pairs_with_unique_labels over all positive pairs): for
+/// each label with at least two rows, in increasing label order, the anchor is its first row and the positive its
+/// second. <b>Math:</b> with M pairs and s_ij = â_i·p̂_j (DotProductSimilarity of the L2-normalized embeddings, i.e.
+/// the cosine), ℓ_i = −log softmax_j(s_ij)_i. <b>Gradient:</b> ∂ℓ_i/∂s_ij = P_ij − [i = j], passed to both rows and
+/// through the normalization (norms clamped at 1e-12).</para>
+/// <para><b>Reductions:</b> <c>mean</c> averages the M anchors (0 when no label has two rows), <c>sum</c> adds them,
+/// <c>none</c> gives each row its loss as an anchor (0 for the others). O(M²·D).</para>
+/// </remarks>
+public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILossDefinition
+{
+    public Reduction Reduction { get; } = reduction;
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, "NPairsLoss");
+        // The first and second row of each label, in increasing label order.
+        var pairs = new SortedDictionary<long, (int First, int Second)>();
+        for (int i = 0; i < n; i++)
+        {
+            if (!pairs.TryGetValue(labels[i], out var p)) pairs[labels[i]] = (i, -1);
+            else if (p.Second < 0) pairs[labels[i]] = (p.First, i);
+        }
+        int[] anchors = [.. pairs.Values.Where(p => p.Second >= 0).Select(p => p.First)];
+        int[] positives = [.. pairs.Values.Where(p => p.Second >= 0).Select(p => p.Second)];
+        int m = anchors.Length;
+        var (unit, norms) = Embeddings.Normalize(x, n, d);
+        var rows = new double[n];
+        var g = computeGradients ? new double[m * m] : null;
+        var s = new double[m];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < m; j++) s[j] = Embeddings.Dot(unit, anchors[i], unit, positives[j], d);
+            double lse = Stable.LogSumExp<double>(s);
+            rows[anchors[i]] = lse - s[i];
+            if (g is null) continue;
+            for (int j = 0; j < m; j++) g[i * m + j] = Math.Exp(s[j] - lse) - (i == j ? 1 : 0);
+        }
+        double sum = 0;
+        foreach (int a in anchors) sum += rows[a];
+        TensorData value = Reduction switch
+        {
+            Reduction.None => FromDoubles<T>(rows, new Shape(n)),
+            Reduction.Sum => FromDoubles<T>([sum], Shape.Scalar),
+            _ => FromDoubles<T>([m == 0 ? 0 : sum / m], Shape.Scalar),
+        };
+        if (g is null) return Result(value);
+        double scale = Reduction == Reduction.Mean && m > 0 ? 1.0 / m : 1;
+        var gUnit = new double[n * d];
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < m; j++)
+            {
+                double gij = scale * g[i * m + j];
+                if (gij != 0) Embeddings.AddPair(gUnit, unit, anchors[i], positives[j], gij, d);
+            }
+        }
+        return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d), es)));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "NPairsLoss",
+        Aliases = ["n_pairs_loss", "npairs_loss", "multiclass_n_pair_loss", "pml.NPairsLoss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs =
+        [
+            new("embeddings", InputKind.Floating, true, "embeddings (N, D)"),
+            new("labels", InputKind.Indices, false, "class labels (N)"),
+        ],
+        Options = [OptionSpec.Reduction()],
+        Sample = (r, s) =>
+        {
+            Shape x = s.Rank == 2 ? s : new Shape(8, 4);
+            return new LossInputs().Add("embeddings", Samples.Normal(r, x)).Add("labels", Samples.Classes(r, new Shape(x[0]), 3));
+        },
+        Formula = "ℓ_i = −log softmax_j(â_i·p̂_j)_i over one (anchor, positive) pair per label",
+        Gradient = "∂ℓ_i/∂s_ij = softmax_j − [i = j], s_ij = â_i·p̂_j; through the L2 normalization",
+        Reference = "Sohn, Improved Deep Metric Learning with Multi-class N-pair Loss Objective, NIPS 2016; pytorch-metric-learning NPairsLoss",
+        Stability = "finite for every finite input (cosines in [−1, 1]; max-shifted log-sum-exp)",
+        Libraries = "pytorch-metric-learning (NPairsLoss)",
+        Factory = o => new NPairsLoss(o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
