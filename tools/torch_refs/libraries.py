@@ -226,7 +226,8 @@ def g_kto(r, g):
 
 
 def g_grpo(r, g):
-    """TRL's GRPOTrainer._compute_loss: coef_1 = exp(logp − old) (old absent: logp detached), coef_2 its clamp to
+    """TRL's GRPOTrainer._compute_loss: coef_1 = exp(logp − old) (old absent: logp detached; importance_sampling_level
+    "sequence", GSPO: exp of each completion's masked mean log-ratio), coef_2 its clamp to
     [1 − ε, 1 + ε_high], −min(coef_1·A, coef_2·A) + β·(exp(ref − logp) − (ref − logp) − 1), reduced by loss_type with
     the completion mask (dr_grpo over B·T, T standing for max_completion_length)."""
     b, t = r.randint(1, 4), r.randint(1, 5)
@@ -237,6 +238,8 @@ def g_grpo(r, g):
     o = {'beta': r.choice((0.0, 0.04, 0.5)), 'epsilon': r.choice((0.1, 0.2)), 'loss_type': r.choice(('grpo', 'bnpo', 'dr_grpo'))}
     if r.random() < 0.4:
         o['epsilon_high'] = 0.28
+    if r.random() < 0.4:
+        o['importance_sampling_level'] = r.choice(('token', 'sequence'))
     if o['beta'] != 0 or r.random() < 0.3:
         ins['ref_per_token_logps'] = logp + tensor((b, t), -0.5, 0.5, g)
     if r.random() < 0.6:
@@ -245,14 +248,17 @@ def g_grpo(r, g):
         lp = tt['per_token_logps']
         old = tt['old_per_token_logps'] if 'old_per_token_logps' in tt else lp.detach()
         high = o.get('epsilon_high', o['epsilon'])
-        coef_1 = torch.exp(lp - old)
+        mask = tt['completion_mask'] if 'completion_mask' in tt else torch.ones_like(lp)
+        log_ratio = lp - old
+        if o.get('importance_sampling_level') == 'sequence':   # GSPO: the masked mean log-ratio of each completion
+            log_ratio = ((log_ratio * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).unsqueeze(-1)
+        coef_1 = torch.exp(log_ratio)
         coef_2 = torch.clamp(coef_1, 1 - o['epsilon'], 1 + high)
         adv = tt['advantages'].unsqueeze(1)
         loss = -torch.min(coef_1 * adv, coef_2 * adv)
         if o['beta'] != 0:
             d = tt['ref_per_token_logps'] - lp
             loss = loss + o['beta'] * (torch.exp(d) - d - 1)
-        mask = tt['completion_mask'] if 'completion_mask' in tt else torch.ones_like(lp)
         if o['loss_type'] == 'grpo':
             return ((loss * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
         if o['loss_type'] == 'bnpo':

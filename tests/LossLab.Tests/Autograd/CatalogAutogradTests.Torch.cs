@@ -232,15 +232,18 @@ public sealed partial class CatalogAutogradTests
             int b = logp.Shape[0], len = logp.Shape[1];
             Tensor old = t.TryGetValue("old_per_token_logps", out Tensor? given) ? given : logp.Detach();
             double eps = F(o, "epsilon", 0.2), high = o.GetValueOrDefault("epsilon_high") is double h ? h : eps, beta = F(o, "beta", 0);
-            Tensor ratio = Ops.Exp(logp - old), adv = Ops.Reshape(t["advantages"], b, 1);
+            Tensor mask = t.TryGetValue("completion_mask", out Tensor? m) ? m : Tensor.FromArray([.. Enumerable.Repeat(1.0, b * len)], [b, len]);
+            double[] rows = [.. Enumerable.Range(0, b).Select(i => Math.Max(mask.ToArray().Skip(i * len).Take(len).Sum(), 1))];
+            Tensor logRatio = logp - old;
+            if (o.GetValueOrDefault("importance_sampling_level") as string == "sequence")   // GSPO: (B, 1), broadcast over the tokens
+                logRatio = Ops.Reshape(Ops.Sum(logRatio * mask, axis: 1) / Tensor.FromArray(rows, [b]), b, 1) + logp.Constant(0) * Tensor.FromArray(new double[b * len], [b, len]);
+            Tensor ratio = Ops.Exp(logRatio), adv = Ops.Reshape(t["advantages"], b, 1);
             Tensor loss = -Ops.Minimum(ratio * adv, Ops.Clamp(ratio, 1 - eps, 1 + high) * adv);
             if (beta != 0)
             {
                 Tensor d = t["ref_per_token_logps"] - logp;
                 loss = loss + beta * (Ops.Exp(d) - d - 1);
             }
-            Tensor mask = t.TryGetValue("completion_mask", out Tensor? m) ? m : Tensor.FromArray([.. Enumerable.Repeat(1.0, b * len)], [b, len]);
-            double[] rows = [.. Enumerable.Range(0, b).Select(i => Math.Max(mask.ToArray().Skip(i * len).Take(len).Sum(), 1))];
             return (o.GetValueOrDefault("loss_type") as string ?? "grpo") switch
             {
                 "bnpo" => Ops.Sum(loss * mask) * (1 / Math.Max(mask.ToArray().Sum(), 1)),

@@ -30,6 +30,10 @@ public enum GrpoLossType
 /// both terms are equal, and either gives −A·ρ). The KL term adds β(1 − e^{ref − log π}). The reduction's weights
 /// (m_t / max(Σ_t m, 1) / B for grpo, m_t / max(Σ m, 1) for bnpo, m_t / (B·T) for dr_grpo) multiply each token.
 /// TRL's dr_grpo divides by its configured max_completion_length; here T, the width of the inputs, stands for it.</para>
+/// <para><b>GSPO</b> (Zheng et al., 2025; TRL's <c>importance_sampling_level="sequence"</c>): one ratio per completion,
+/// ρ_i = exp(Σ_t m_it(log π − log π_old)_it / max(Σ_t m_it, 1)), the geometric mean of its tokens' ratios, clipped and
+/// applied to every token of the completion. Its gradient reaches each counted token as the row's surrogate slope
+/// (−A·ρ_i where unclipped, else 0) times the row's total token weight times m_it / max(Σ_t m_it, 1).</para>
 /// </remarks>
 public sealed class GrpoLoss : Loss, ILossDefinition
 {
@@ -43,8 +47,12 @@ public sealed class GrpoLoss : Loss, ILossDefinition
 
     public GrpoLossType LossType { get; }
 
-    public GrpoLoss(double beta = 0, double epsilon = 0.2, double? epsilonHigh = null, GrpoLossType lossType = GrpoLossType.Grpo)
+    /// <summary>True for GSPO's one importance ratio per completion (TRL's importance_sampling_level "sequence"); false per token.</summary>
+    public bool SequenceLevel { get; }
+
+    public GrpoLoss(double beta = 0, double epsilon = 0.2, double? epsilonHigh = null, GrpoLossType lossType = GrpoLossType.Grpo, bool sequenceLevel = false)
     {
+        SequenceLevel = sequenceLevel;
         Beta = beta >= 0 && double.IsFinite(beta) ? beta : throw LossArgumentException.Value($"GrpoLoss: beta must be a finite number ≥ 0, got {beta}");
         EpsilonLow = epsilon is >= 0 and < 1 ? epsilon : throw LossArgumentException.Value($"GrpoLoss: epsilon must be in [0, 1), got {epsilon}");
         double high = epsilonHigh ?? epsilon;
@@ -85,16 +93,29 @@ public sealed class GrpoLoss : Loss, ILossDefinition
             }
         }
         double loss = 0;
-        var g = computeGradients ? new T[b * t] : null;
+        var g = computeGradients ? new double[b * t] : null;
         for (int i = 0; i < b; i++)
         {
             double a = adv[i];
+            // GSPO: the completion's mean log-ratio over its counted tokens, shared by all of them.
+            double rowTokens = 0, rowLogRatio = 0, rowWeight = 0;
+            if (SequenceLevel)
+            {
+                for (int k = i * t; k < i * t + t; k++) { rowTokens += mask[k]; rowLogRatio += mask[k] * (logp[k] - old[k]); rowWeight += weight[k]; }
+                rowLogRatio /= Math.Max(rowTokens, 1);
+            }
+            double rowSlope = 0;   // ∂(Σ_k weight_k·surrogate_k)/∂ log ρ_i, for GSPO
             for (int k = i * t; k < i * t + t; k++)
             {
                 if (weight[k] == 0) continue;
-                double ratio = Math.Exp(logp[k] - old[k]);
+                double ratio = Math.Exp(SequenceLevel ? rowLogRatio : logp[k] - old[k]);
                 double unclipped = ratio * a, clipped = Math.Clamp(ratio, 1 - EpsilonLow, 1 + EpsilonHigh) * a;
                 double value = -Math.Min(unclipped, clipped), slope = unclipped <= clipped ? -a * ratio : 0;
+                if (SequenceLevel)
+                {
+                    rowSlope = slope;   // the same for every token of the completion
+                    slope = 0;
+                }
                 if (reference is not null)
                 {
                     double d = reference[k] - logp[k], e = Math.Exp(d);
@@ -102,11 +123,15 @@ public sealed class GrpoLoss : Loss, ILossDefinition
                     slope += Beta * (1 - e);
                 }
                 loss += weight[k] * value;
-                if (g is not null) g[k] = T.CreateTruncating(weight[k] * slope);
+                if (g is not null) g[k] = weight[k] * slope;
+            }
+            if (g is not null && SequenceLevel && rowSlope != 0)
+            {
+                for (int k = i * t; k < i * t + t; k++) g[k] += rowSlope * rowWeight * mask[k] / Math.Max(rowTokens, 1);
             }
         }
         TensorData result = FromDoubles<T>([loss], Shape.Scalar);
-        return g is null ? Result(result) : Result(result, (Logps, Wrap(g, shape)));
+        return g is null ? Result(result) : Result(result, (Logps, FromDoubles<T>(g, shape)));
     }
 
     public static LossDescriptor Entry { get; } = new()
@@ -129,6 +154,7 @@ public sealed class GrpoLoss : Loss, ILossDefinition
             OptionSpec.Float("epsilon", 0.2, "ε_low, the lower clip: ρ ≥ 1 − ε"),
             OptionSpec.OptionalFloat("epsilon_high", "ε_high, the upper clip: ρ ≤ 1 + ε_high (default ε; DAPO raises it)"),
             OptionSpec.Choice("loss_type", "grpo", "grpo (per-completion token mean, then mean), bnpo (mean over all tokens) or dr_grpo (sum over B·T)", "grpo", "bnpo", "dr_grpo"),
+            OptionSpec.Choice("importance_sampling_level", "token", "token (GRPO's ratio per token) or sequence (GSPO: one ratio per completion, the geometric mean of its tokens')", "token", "sequence"),
         ],
         Sample = (r, s) =>
         {
@@ -139,12 +165,13 @@ public sealed class GrpoLoss : Loss, ILossDefinition
         },
         Formula = "ρ = e^{log π − log π_old};  ℓ_t = −min(ρA, clip(ρ, 1 − ε, 1 + ε_high)A) + β(e^{ref − log π} − (ref − log π) − 1);  masked mean per loss_type",
         Gradient = "∂ℓ_t/∂log π = −A·ρ where the unclipped term is the min (else 0) + β(1 − e^{ref − log π}), times the token's weight",
-        Reference = "Shao et al., DeepSeekMath (GRPO), 2024; Liu et al., Understanding R1-Zero-Like Training (Dr. GRPO), 2025; TRL GRPOTrainer._compute_loss",
+        Reference = "Shao et al., DeepSeekMath (GRPO), 2024; Liu et al., Understanding R1-Zero-Like Training (Dr. GRPO), 2025; Zheng et al., Group Sequence Policy Optimization (GSPO), 2025; TRL GRPOTrainer._compute_loss",
         LowerBound = double.NegativeInfinity,   // −ρ·A is negative for a positive advantage: the surrogate is maximized, not a distance
         Stability = "finite while log π − log π_old and ref − log π stay within the exponential's range (the ratios themselves)",
         Libraries = "TRL (GRPOTrainer), Liger-Kernel (LigerFusedLinearGRPOLoss), verl, OpenRLHF",
         Factory = o => new GrpoLoss(o.Float("beta"), o.Float("epsilon"), o.NullableFloat("epsilon_high"),
-            o.Choice("loss_type") switch { "bnpo" => GrpoLossType.Bnpo, "dr_grpo" => GrpoLossType.DrGrpo, _ => GrpoLossType.Grpo }),
+            o.Choice("loss_type") switch { "bnpo" => GrpoLossType.Bnpo, "dr_grpo" => GrpoLossType.DrGrpo, _ => GrpoLossType.Grpo },
+            o.Choice("importance_sampling_level") == "sequence"),
     };
 
     public override LossDescriptor Descriptor => Entry;

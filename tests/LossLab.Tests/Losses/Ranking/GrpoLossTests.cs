@@ -42,4 +42,24 @@ public sealed class GrpoLossTests
         var adv = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("grpo_loss").Evaluate(T.In(("per_token_logps", T.Shaped([-1.0, -2], 1, 2)), ("advantages", T.D(1, 2)))));
         Assert.Contains("'advantages' has shape (2,); expected (1,)", adv.Message);
     }
+
+    [Fact]
+    public void Gspo_takes_one_ratio_per_completion_the_geometric_mean_of_its_tokens()
+    {
+        // One completion of three tokens, the last masked out; log-ratios 0.1 and −0.3 → log ρ = −0.1 for both counted
+        // tokens, inside the clip range: loss −ρ·A per token, mean over the 2 tokens = −ρ·A. Each counted token gets
+        // −A·ρ·(its weight ½ + ½)·(1/2) = −A·ρ/2; the masked one nothing.
+        LossInputs inputs = T.In(("per_token_logps", T.Shaped([-1.0, -2.3, -0.5], 1, 3)), ("old_per_token_logps", T.Shaped([-1.1, -2.0, -3.0], 1, 3)),
+            ("advantages", T.D(1.5)), ("completion_mask", T.Shaped([1.0, 1, 0], 1, 3)));
+        LossResult r = LossRegistry.Default.Create("grpo_loss", T.Opt(("importance_sampling_level", "sequence"))).Evaluate(inputs);
+        double rho = Math.Exp(-0.1);
+        T.Close(-rho * 1.5, r.Scalar, 1e-15, 0);
+        T.Close([-1.5 * rho / 2, -1.5 * rho / 2, 0], r.Gradient("per_token_logps"), 1e-15, 0);
+        // Where every token has the same ratio, GSPO is GRPO.
+        LossInputs equal = T.In(("per_token_logps", T.Shaped([-1.0, -2.0, -0.5, -0.7], 2, 2)), ("old_per_token_logps", T.Shaped([-1.05, -2.05, -0.9, -1.1], 2, 2)), ("advantages", T.D(1, -0.5)));
+        LossResult gspo = LossRegistry.Default.Create("grpo_loss", T.Opt(("importance_sampling_level", "sequence"))).Evaluate(equal);
+        LossResult grpo = LossRegistry.Default.Create("grpo_loss").Evaluate(equal);
+        T.Close(grpo.Scalar, gspo.Scalar, 1e-15, 0);
+        T.Close(T.Values(grpo.Gradient("per_token_logps")), gspo.Gradient("per_token_logps"), 1e-14, 1e-16);
+    }
 }
