@@ -206,7 +206,8 @@ def g_simpo_orpo(name):
 
 def g_kto(r, g):
     """TRL's KTOTrainer.kto_loss: KL = (policy_KL − reference_KL).mean().detach().clamp(min=0); desirable
-    1 − σ(β(r_c − KL)), undesirable 1 − σ(β(KL − r_r)), weighted and concatenated; mean over both groups."""
+    1 − σ(β(r_c − KL)), undesirable 1 − σ(β(KL − r_r)), weighted and concatenated; mean over both groups.
+    loss_type apo_zero_unpaired: 1 − σ(β·r_c) and σ(β·r_r), no KL."""
     nd, nu, m = r.randint(0, 5), r.randint(0, 5), r.randint(1, 6)
     if nd + nu == 0:
         nd = 1
@@ -216,10 +217,21 @@ def g_kto(r, g):
            'reference_rejected_logps': -tensor((nu,), 0, 1, g) * scale, 'reference_KL_logps': -tensor((m,), 0, 1, g) * scale}
     o = {'reduction': r.choice(('none', 'mean', 'sum')), 'beta': r.choice((0.1, 0.5, 2.0)),
          'desirable_weight': r.choice((1.0, 0.5)), 'undesirable_weight': r.choice((1.0, 1.33))}
+    apo = r.random() < 0.3
+    if apo:
+        o['loss_type'] = 'apo_zero_unpaired'
+        if r.random() < 0.5:   # TRL computes no KL completions for it
+            del ins['policy_KL_logps'], ins['reference_KL_logps']
     def fn(t):
+        rc = t['policy_chosen_logps'] - t['reference_chosen_logps']
+        rr = t['policy_rejected_logps'] - t['reference_rejected_logps']
+        if apo:   # APO-zero, unpaired: 1 − σ(β·r) for desirable, σ(β·r) for undesirable
+            chosen, rejected = 1 - torch.sigmoid(o['beta'] * rc), torch.sigmoid(o['beta'] * rr)
+            v = torch.cat((o['desirable_weight'] * chosen, o['undesirable_weight'] * rejected), 0)
+            return reduce_rows(v, o['reduction'])
         kl = (t['policy_KL_logps'] - t['reference_KL_logps']).mean().detach().clamp(min=0)
-        chosen = 1 - torch.sigmoid(o['beta'] * (t['policy_chosen_logps'] - t['reference_chosen_logps'] - kl))
-        rejected = 1 - torch.sigmoid(o['beta'] * (kl - (t['policy_rejected_logps'] - t['reference_rejected_logps'])))
+        chosen = 1 - torch.sigmoid(o['beta'] * (rc - kl))
+        rejected = 1 - torch.sigmoid(o['beta'] * (kl - rr))
         v = torch.cat((o['desirable_weight'] * chosen, o['undesirable_weight'] * rejected), 0)
         return reduce_rows(v, o['reduction'])
     return 'kto_loss', ins, o, fn

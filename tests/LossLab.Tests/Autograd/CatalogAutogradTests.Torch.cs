@@ -255,9 +255,15 @@ public sealed partial class CatalogAutogradTests
         {
             // TRL's kto_loss as written: KL detached and clamped, 1 − σ per response, the two groups concatenated.
             double beta = F(o, "beta", 0.1);
+            bool apo = o.GetValueOrDefault("loss_type") as string == "apo_zero_unpaired";
+            Tensor rc = t["policy_chosen_logps"] - t["reference_chosen_logps"], rr = t["policy_rejected_logps"] - t["reference_rejected_logps"];
+            if (apo)   // APO-zero, unpaired: 1 − σ(β·r) for desirable responses, σ(β·r) for undesirable ones
+            {
+                return Reduce(Ops.Concat([F(o, "desirable_weight", 1) * (1 - Ops.Sigmoid(beta * rc)), F(o, "undesirable_weight", 1) * Ops.Sigmoid(beta * rr)], 0), o);
+            }
             double z = Math.Max(0, (t["policy_KL_logps"] - t["reference_KL_logps"]).ToArray().Average());
-            Tensor chosen = F(o, "desirable_weight", 1) * (1 - Ops.Sigmoid(beta * (t["policy_chosen_logps"] - t["reference_chosen_logps"] - z)));
-            Tensor rejected = F(o, "undesirable_weight", 1) * (1 - Ops.Sigmoid(beta * (z - (t["policy_rejected_logps"] - t["reference_rejected_logps"]))));
+            Tensor chosen = F(o, "desirable_weight", 1) * (1 - Ops.Sigmoid(beta * (rc - z)));
+            Tensor rejected = F(o, "undesirable_weight", 1) * (1 - Ops.Sigmoid(beta * (z - rr)));
             return Reduce(Ops.Concat([chosen, rejected], 0), o);
         },
         ["SimPoLoss"] = (t, o) =>

@@ -80,7 +80,8 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(("beta", 0.1)), ["per_token_logps"], ("per_token_logps", T.Shaped(new float[] { -30, 0, -1e-30f, -20 }, 2, 2)), ("advantages", T.F(1e4f, -1e4f)),
                 ("old_per_token_logps", T.Shaped(new float[] { -35, -10, 0, -1 }, 2, 2)), ("ref_per_token_logps", T.Shaped(new float[] { -40, 0, -30, -20 }, 2, 2)))]);
         LossInputs Kto(Random r) => LossRegistry.Default.Get("KtoLoss").Sample!(r, Shape.Scalar);
-        yield return new("KtoLoss", With("KtoLoss", [T.Opt(("beta", 0.5), ("undesirable_weight", 1.5)), T.Opt(("beta", 2.0), ("desirable_weight", 0.3))], Kto),
+        yield return new("KtoLoss", With("KtoLoss", [T.Opt(("beta", 0.5), ("undesirable_weight", 1.5)), T.Opt(("beta", 2.0), ("desirable_weight", 0.3)),
+            T.Opt(("loss_type", "apo_zero_unpaired"), ("beta", 0.5))], Kto),
             [LossSamples.ExtremeOf(T.Opt(), ["policy_chosen_logps", "policy_rejected_logps", "reference_chosen_logps", "reference_rejected_logps"], ("policy_chosen_logps", T.F(-1e4f, 0)), ("policy_rejected_logps", T.F(0, -3e4f, -1)), ("policy_KL_logps", T.F(-5, -5)),
                 ("reference_chosen_logps", T.F(0, -1e4f)), ("reference_rejected_logps", T.F(-2e4f, 0, -1)), ("reference_KL_logps", T.F(-1e4f, 0)))]);
         LossInputs PolicyPairs(Random r) => LossRegistry.Default.Get("SimPoLoss").Sample!(r, Shape.Scalar);

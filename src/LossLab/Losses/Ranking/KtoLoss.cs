@@ -19,6 +19,9 @@ namespace LossLab.Losses.Ranking;
 /// chosen) with x = β(r_i − z), and ∂ℓ_j/∂(policy rejected) = λ_U·β·σ(x)σ(−x) = −∂ℓ_j/∂(reference rejected) with
 /// x = β(z − r_j). z is detached: the KL inputs get no gradient (as TRL's <c>.detach()</c>). σ(x)σ(−x) comes from one
 /// exponential without cancellation; finite for every finite input.</para>
+/// <para><b>loss_type</b> <c>apo_zero_unpaired</c> (TRL; D'Oosterlinck et al., APO, 2024, Eq. 7 unpaired): no reference
+/// point, 1 − σ(β·r) for desirable responses and σ(β·r) for undesirable ones, i.e. the above with z = 0; the KL inputs
+/// are then not needed (TRL does not compute them).</para>
 /// </remarks>
 public sealed class KtoLoss : Loss, ILossDefinition
 {
@@ -33,8 +36,12 @@ public sealed class KtoLoss : Loss, ILossDefinition
 
     public Reduction Reduction { get; }
 
-    public KtoLoss(double beta = 0.1, double desirableWeight = 1, double undesirableWeight = 1, Reduction reduction = Reduction.Mean)
+    /// <summary>True for TRL's apo_zero_unpaired: no KL reference point (z = 0), so no KL inputs.</summary>
+    public bool ApoZeroUnpaired { get; }
+
+    public KtoLoss(double beta = 0.1, double desirableWeight = 1, double undesirableWeight = 1, Reduction reduction = Reduction.Mean, bool apoZeroUnpaired = false)
     {
+        ApoZeroUnpaired = apoZeroUnpaired;
         Beta = beta > 0 && double.IsFinite(beta) ? beta : throw LossArgumentException.Value($"KtoLoss: beta must be a finite number > 0, got {beta}");
         DesirableWeight = desirableWeight >= 0 && double.IsFinite(desirableWeight) ? desirableWeight : throw LossArgumentException.Value($"KtoLoss: desirable_weight must be a finite number ≥ 0, got {desirableWeight}");
         UndesirableWeight = undesirableWeight >= 0 && double.IsFinite(undesirableWeight) ? undesirableWeight : throw LossArgumentException.Value($"KtoLoss: undesirable_weight must be a finite number ≥ 0, got {undesirableWeight}");
@@ -44,21 +51,25 @@ public sealed class KtoLoss : Loss, ILossDefinition
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         const string name = "KtoLoss";
-        foreach (string input in new[] { PolicyChosen, PolicyRejected, PolicyKl })
+        bool kl = !ApoZeroUnpaired;
+        foreach (string input in kl ? new[] { PolicyChosen, PolicyRejected, PolicyKl } : [PolicyChosen, PolicyRejected])
         {
             if (inputs[input].Shape.Rank != 1) throw LossArgumentException.Shape($"{name}: '{input}' must be one log-probability per response (N), got {inputs[input].Shape}");
         }
         RequireSameShape(inputs, PolicyChosen, RefChosen);
         RequireSameShape(inputs, PolicyRejected, RefRejected);
-        RequireSameShape(inputs, PolicyKl, RefKl);
         double[] pc = inputs.Floating<double>(PolicyChosen), rc = inputs.Floating<double>(RefChosen);
         double[] pr = inputs.Floating<double>(PolicyRejected), rr = inputs.Floating<double>(RefRejected);
-        double[] pk = inputs.Floating<double>(PolicyKl), rk = inputs.Floating<double>(RefKl);
-        // z: the batch's KL estimate, clamped at 0 and detached (TRL: (policy_KL − reference_KL).mean().clamp(min=0)).
-        if (pk.Length == 0) throw LossArgumentException.Shape($"{name}: '{PolicyKl}' is empty; the KL reference point needs at least one completion");
+        // z: the batch's KL estimate, clamped at 0 and detached (TRL: (policy_KL − reference_KL).mean().clamp(min=0)); 0 for APO.
         double z = 0;
-        for (int i = 0; i < pk.Length; i++) z += pk[i] - rk[i];
-        z = Math.Max(z / pk.Length, 0);
+        if (kl)
+        {
+            RequireSameShape(inputs, PolicyKl, RefKl);
+            double[] pk = inputs.Floating<double>(PolicyKl), rk = inputs.Floating<double>(RefKl);
+            if (pk.Length == 0) throw LossArgumentException.Shape($"{name}: '{PolicyKl}' is empty; the KL reference point needs at least one completion");
+            for (int i = 0; i < pk.Length; i++) z += pk[i] - rk[i];
+            z = Math.Max(z / pk.Length, 0);
+        }
         int nd = pc.Length, count = nd + pr.Length;
         var loss = new T[count];
         var slope = new double[count];   // ∂ℓ/∂(policy log-probability) of each response
@@ -85,6 +96,9 @@ public sealed class KtoLoss : Loss, ILossDefinition
             (PolicyRejected, Grad(nd, pr.Length, 1, rs)), (RefRejected, Grad(nd, pr.Length, -1, rs)));
     }
 
+    /// <summary>apo_zero_unpaired goes without the KL completions.</summary>
+    protected override bool IsOptionalInput(string name) => ApoZeroUnpaired && name is PolicyKl or RefKl;
+
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "KtoLoss",
@@ -106,6 +120,7 @@ public sealed class KtoLoss : Loss, ILossDefinition
             OptionSpec.Float("beta", 0.1, "β, the scale of the implicit reward"),
             OptionSpec.Float("desirable_weight", 1, "λ_D, the weight of the desirable responses' losses"),
             OptionSpec.Float("undesirable_weight", 1, "λ_U, the weight of the undesirable responses' losses (loss aversion: λ_U > λ_D)"),
+            OptionSpec.Choice("loss_type", "kto", "kto (the KL reference point) or apo_zero_unpaired (none: z = 0, no KL inputs)", "kto", "apo_zero_unpaired"),
         ],
         Sample = (r, s) =>
         {
@@ -117,10 +132,10 @@ public sealed class KtoLoss : Loss, ILossDefinition
         },
         Formula = "z = max(0, mean(π_KL − ref_KL)) (detached);  ℓ = λ_D(1 − σ(β(r_D − z))) ⊕ λ_U(1 − σ(β(z − r_U))),  r = π − ref",
         Gradient = "∂ℓ/∂π_D = −λ_D·β·σ(x)σ(−x) = −∂ℓ/∂ref_D;  ∂ℓ/∂π_U = λ_U·β·σ(x)σ(−x) = −∂ℓ/∂ref_U;  KL inputs none",
-        Reference = "Ethayarajh et al., KTO: Model Alignment as Prospect Theoretic Optimization, ICML 2024; TRL KTOTrainer.kto_loss",
+        Reference = "Ethayarajh et al., KTO: Model Alignment as Prospect Theoretic Optimization, ICML 2024; D'Oosterlinck et al., Anchored Preference Optimization, 2024 (apo_zero_unpaired); TRL KTOTrainer.kto_loss",
         Stability = "finite for every finite input (σ(x)σ(−x) from one exponential); an empty batch's mean is NaN, as TRL",
         Libraries = "TRL (KTOTrainer), Liger-Kernel (LigerFusedLinearKTOLoss)",
-        Factory = o => new KtoLoss(o.Float("beta"), o.Float("desirable_weight"), o.Float("undesirable_weight"), o.Reduction),
+        Factory = o => new KtoLoss(o.Float("beta"), o.Float("desirable_weight"), o.Float("undesirable_weight"), o.Reduction, o.Choice("loss_type") == "apo_zero_unpaired"),
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -44,4 +44,19 @@ public sealed class KtoLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("kto_loss").Evaluate(Batch([-1], [-1], [-2], [-2], [], [])));
         Assert.Contains("'policy_KL_logps' is empty", e.Message);
     }
+
+    [Fact]
+    public void Apo_zero_unpaired_has_no_reference_point_and_needs_no_kl_completions()
+    {
+        // r = (2, −1) desirable, (−2) undesirable, β = 0.5: 1 − σ(1), 1 − σ(−0.5), σ(−1); the KL inputs are left out.
+        LossInputs b = T.In(("policy_chosen_logps", T.D(-10, -14)), ("reference_chosen_logps", T.D(-12, -13)),
+            ("policy_rejected_logps", T.D(-20)), ("reference_rejected_logps", T.D(-18)));
+        LossResult r = LossRegistry.Default.Create("kto_loss", T.Opt(("beta", 0.5), ("loss_type", "apo_zero_unpaired"), ("reduction", "none"))).Evaluate(b);
+        T.Close([1 - Sigmoid(1), 1 - Sigmoid(-0.5), Sigmoid(-1)], r.Value, 1e-15, 0);
+        // ∂/∂π: −β·σ(x)σ(−x) for the desirable, +β·σ(βr)σ(−βr) for the undesirable.
+        T.Close([-0.5 * Sigmoid(1) * Sigmoid(-1), -0.5 * Sigmoid(-0.5) * Sigmoid(0.5)], r.Gradient("policy_chosen_logps"), 1e-15, 0);
+        T.Close([0.5 * Sigmoid(-1) * Sigmoid(1)], r.Gradient("policy_rejected_logps"), 1e-15, 0);
+        // The default kto loss still needs them.
+        Assert.Contains("missing input 'policy_KL_logps'", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("kto_loss").Evaluate(b)).Message);
+    }
 }
