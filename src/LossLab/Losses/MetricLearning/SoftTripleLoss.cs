@@ -97,7 +97,7 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
         var logits = new double[c];
         var rows = new double[n];
         double[]? gUnitE = computeGradients ? new double[n * d] : null, gUnitW = computeGradients ? new double[columns * d] : null;
-        var gCos = new double[n * columns];   // ∂ℓ_i/∂c_ick
+        double[]? gCos = computeGradients ? new double[n * columns] : null;   // ∂ℓ_i/∂c_ick
         for (int i = 0; i < n; i++)
         {
             int y = (int)labels[i];
@@ -113,7 +113,7 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
             }
             double lse = Stable.LogSumExp<double>(logits);
             rows[i] = lse - logits[y];
-            if (!computeGradients) continue;
+            if (gCos is null) continue;
             for (int cl = 0; cl < c; cl++)
             {
                 double dz = La * (Math.Exp(logits[cl] - lse) - (cl == y ? 1 : 0));
@@ -138,7 +138,7 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
                         double twoCos = 2 * Embeddings.Dot(unitW, a, unitW, b, d);
                         double root = Math.Sqrt(2 + tiny - Math.Min(twoCos, 2));
                         reg += root;
-                        if (pairSlope is not null && twoCos < 2) pairSlope.Add((a, b, -2 / (2 * root)));   // ∂√(2 − 2cos)/∂cos = −1/√·
+                        if (pairSlope is not null && twoCos < 2) pairSlope.Add((a, b, -1 / root));   // ∂√(2 − 2cos)/∂cos; 0 where the clamp holds
                     }
                 }
             }
@@ -170,7 +170,7 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
         {
             for (int j = 0; j < columns; j++)
             {
-                double g = rowScale * gCos[i * columns + j];
+                double g = rowScale * gCos![i * columns + j];
                 if (g != 0) Embeddings.AddPair(gUnitE!, unitE, i, gUnitW!, unitW, j, g, d);
             }
         }
