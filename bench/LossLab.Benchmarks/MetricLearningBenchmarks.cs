@@ -5,7 +5,7 @@ using LossLab.Numerics;
 namespace LossLab.Benchmarks;
 
 /// <summary>
-/// NT-Xent and SupCon at N = 8192 embeddings (the size at which pytorch-metric-learning runs out of memory, pml#547),
+/// NT-Xent, SupCon, multi-similarity and Circle at N = 8192 embeddings (the size at which pytorch-metric-learning runs out of memory, pml#547),
 /// D = 64, 100 classes. The memory goal is O(N·D): the allocated column must stay a few MiB, where one N×N double
 /// matrix would be 512 MiB. The baseline is the value alone, so the ratio is the cost of the gradient.
 /// </summary>
@@ -16,6 +16,8 @@ public class MetricLearningBenchmarks
     private LossInputs _inputs = null!;
     private readonly ILoss _ntxent = LossRegistry.Default.Create("ntxent_loss");
     private readonly ILoss _supcon = LossRegistry.Default.Create("supcon_loss");
+    private readonly ILoss _multiSimilarity = LossRegistry.Default.Create("multi_similarity_loss");
+    private readonly ILoss _circle = LossRegistry.Default.Create("circle_loss");
 
     [GlobalSetup]
     public void Setup()
@@ -36,4 +38,10 @@ public class MetricLearningBenchmarks
 
     [Benchmark]
     public double SupConValueAndGradient() => _supcon.Evaluate(_inputs).Scalar;
+
+    [Benchmark]
+    public double MultiSimilarityValueAndGradient() => _multiSimilarity.Evaluate(_inputs).Scalar;
+
+    [Benchmark]
+    public double CircleValueAndGradient() => _circle.Evaluate(_inputs).Scalar;
 }

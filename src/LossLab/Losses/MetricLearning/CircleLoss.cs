@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -14,7 +15,8 @@ namespace LossLab.Losses.MetricLearning;
 /// true); that gradient is then not the derivative of the value, like PyTorch's CTC convention. With
 /// detach_weights = false the returned gradient is the true one (the contract's finite-difference check uses it; the
 /// detached gradient is checked against autograd with detached weights). <c>mean</c> averages the non-zero anchors
-/// (pml's AvgNonZeroReducer); <c>sum</c>; <c>none</c> gives ℓ_a (N). Memory O(N·D).</para>
+/// (pml's AvgNonZeroReducer); <c>sum</c>; <c>none</c> gives ℓ_a (N). Memory O(N·D + B·N): blocks of B anchor rows
+/// (<see cref="SimilarityBlocks"/>).</para>
 /// <para>Derivation: with Z = lse_n + lse_p, ∂ℓ_a/∂Z = σ(Z); ∂lse_p/∂s_ap = softmax_p·(−γ)(α_p + [not detached]·(s_ap − 1 + m)·∂α_p/∂s)
 /// with ∂α_p/∂s = −[α_p &gt; 0], and ∂lse_n/∂s_an = softmax_n·γ(α_n + [not detached]·(s_an − m)·[α_n &gt; 0]).</para>
 /// </remarks>
@@ -34,10 +36,37 @@ public sealed class CircleLoss : Loss, ILossDefinition
     {
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "CircleLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
+        int[][] members = Embeddings.Members(labels);
+        int[] group = Embeddings.GroupOf(labels, members);
         var perAnchor = new double[n];
-        var logit = new double[n];
+        var eP = new double[n];       // positives' logits (−∞ elsewhere), then e^{· − max}
+        var eN = new double[n];       // negatives' logits (−∞ elsewhere), then e^{· − max}
         var dLogit = new double[n];   // ∂logit_j/∂s_aj
-        for (int a = 0; a < n; a++) perAnchor[a] = Anchor(unit, labels, a, n, d, logit, dLogit, out _, out _, out _);
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
+        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
+        {
+            int count = Math.Min(blocks.BlockRows, n - a0);
+            Span<double> rows = blocks.Rows(a0, count, 1);
+            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
+            for (int i = 0; i < count; i++)
+            {
+                int a = a0 + i;
+                Logits(rows.Slice(i * n, n), group, a, eP, eN, dLogit);
+                var (lseP, maxP) = Embeddings.ExpAndLse(eP);
+                var (lseN, maxN) = Embeddings.ExpAndLse(eN);
+                bool active = !double.IsNegativeInfinity(lseP) && !double.IsNegativeInfinity(lseN);
+                perAnchor[a] = active ? Stable.Softplus(lseP + lseN) : 0;
+                // Mean is AvgNonZero: an anchor with ℓ_a = 0 is left out, and so is its gradient; 1/count comes at the end.
+                if (!computeGradients || !active || (_reduction == Reduction.Mean && !(perAnchor[a] > 0))) continue;
+                // ∂ℓ_a/∂s_aj = σ(lseP + lseN)·e^{logit_j − lse}·∂logit_j/∂s_aj, lse the one of j's kind.
+                double outer = Stable.Sigmoid(lseP + lseN);
+                Span<double> g = gRows.Slice(i * n, n);
+                TensorPrimitives.Multiply(eP, outer * Math.Exp(maxP - lseP), g);
+                TensorPrimitives.MultiplyAdd(eN, outer * Math.Exp(maxN - lseN), g, g);
+                TensorPrimitives.Multiply(g, dLogit, g);
+            }
+            if (computeGradients) blocks.AddGradient(a0, count);
+        }
         int nonZero = perAnchor.Count(v => v > 0);
         double total = perAnchor.Sum(), meanScale = nonZero == 0 ? 0 : 1.0 / nonZero;
         TensorData value = _reduction switch
@@ -47,51 +76,33 @@ public sealed class CircleLoss : Loss, ILossDefinition
             _ => Wrap(new[] { T.CreateTruncating(total * meanScale) }, Shape.Scalar),
         };
         if (!computeGradients) return Result(value);
-
-        var gUnit = new double[n * d];
-        for (int a = 0; a < n; a++)
-        {
-            if (_reduction == Reduction.Mean && !(perAnchor[a] > 0)) continue;
-            Anchor(unit, labels, a, n, d, logit, dLogit, out double lseP, out double lseN, out bool active);
-            if (!active) continue;
-            double outer = (_reduction == Reduction.Mean ? meanScale : 1) * Stable.Sigmoid(lseP + lseN);
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                double lse = labels[j] == labels[a] ? lseP : lseN;
-                double g = outer * Math.Exp(logit[j] - lse) * dLogit[j];
-                Embeddings.AddPair(gUnit, unit, a, j, g, d);
-            }
-        }
+        double[] gUnit = blocks.UnitGradient(_reduction == Reduction.Mean ? meanScale : 1);
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 
-    /// <summary>ℓ_a; fills the logits of the other samples and ∂logit/∂s; active = the anchor has both kinds of pairs.</summary>
-    private double Anchor(double[] unit, long[] labels, int a, int n, int d, double[] logit, double[] dLogit, out double lseP, out double lseN, out bool active)
+    /// <summary>Anchor a's logits from its similarity row: positives into <paramref name="p"/>, negatives into
+    /// <paramref name="q"/> (−∞ elsewhere and at a itself), and ∂logit_j/∂s_aj (0 at a).</summary>
+    private void Logits(ReadOnlySpan<double> s, int[] group, int a, Span<double> p, Span<double> q, Span<double> dLogit)
     {
-        lseP = lseN = double.NegativeInfinity;
-        for (int j = 0; j < n; j++)
+        for (int j = 0; j < s.Length; j++)
         {
+            p[j] = q[j] = double.NegativeInfinity;
+            dLogit[j] = 0;
             if (j == a) continue;
-            double s = Embeddings.Dot(unit, a, j, d);
-            if (labels[j] == labels[a])
+            if (group[j] == group[a])
             {
-                double alpha = Math.Max(0, 1 + _m - s);
-                logit[j] = -_gamma * alpha * (s - (1 - _m));
-                dLogit[j] = -_gamma * (alpha - (_detach || alpha <= 0 ? 0 : s - (1 - _m)));
-                lseP = Embeddings.LogAddExp(lseP, logit[j]);
+                double alpha = Math.Max(0, 1 + _m - s[j]);
+                p[j] = -_gamma * alpha * (s[j] - (1 - _m));
+                dLogit[j] = -_gamma * (alpha - (_detach || alpha <= 0 ? 0 : s[j] - (1 - _m)));
             }
             else
             {
-                double alpha = Math.Max(0, s + _m);
-                logit[j] = _gamma * alpha * (s - _m);
-                dLogit[j] = _gamma * (alpha + (_detach || alpha <= 0 ? 0 : s - _m));
-                lseN = Embeddings.LogAddExp(lseN, logit[j]);
+                double alpha = Math.Max(0, s[j] + _m);
+                q[j] = _gamma * alpha * (s[j] - _m);
+                dLogit[j] = _gamma * (alpha + (_detach || alpha <= 0 ? 0 : s[j] - _m));
             }
         }
-        active = !double.IsNegativeInfinity(lseP) && !double.IsNegativeInfinity(lseN);
-        return active ? Stable.Softplus(lseP + lseN) : 0;
     }
 
 

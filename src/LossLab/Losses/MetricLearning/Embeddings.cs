@@ -39,6 +39,37 @@ internal static class Embeddings
         return vectors;
     }
 
+    /// <summary>The rows of each distinct label, in order of first appearance (each list ascending).</summary>
+    public static int[][] Members(long[] labels)
+    {
+        var index = new Dictionary<long, List<int>>();
+        var order = new List<List<int>>();
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (!index.TryGetValue(labels[i], out var rows)) { rows = []; index[labels[i]] = rows; order.Add(rows); }
+            rows.Add(i);
+        }
+        return order.Select(r => r.ToArray()).ToArray();
+    }
+
+    /// <summary>For each row, the index of its label's group in <paramref name="members"/> (so that comparing labels is comparing ints).</summary>
+    public static int[] GroupOf(long[] labels, int[][] members)
+    {
+        var group = new int[labels.Length];
+        for (int c = 0; c < members.Length; c++) foreach (int i in members[c]) group[i] = c;
+        return group;
+    }
+
+    /// <summary>lse of z (−∞ entries left out; −∞ when all are) and its max; z becomes e^{z − max} (0 at the −∞ entries).</summary>
+    public static (double Lse, double Max) ExpAndLse(Span<double> z)
+    {
+        double max = System.Numerics.Tensors.TensorPrimitives.Max<double>(z);
+        if (double.IsNegativeInfinity(max)) { z.Clear(); return (max, max); }
+        System.Numerics.Tensors.TensorPrimitives.Subtract(z, max, z);
+        System.Numerics.Tensors.TensorPrimitives.Exp(z, z);
+        return (max + Math.Log(System.Numerics.Tensors.TensorPrimitives.Sum<double>(z)), max);
+    }
+
     /// <summary>log(e^a + e^b), exact when either side is −∞.</summary>
     public static double LogAddExp(double a, double b)
     {

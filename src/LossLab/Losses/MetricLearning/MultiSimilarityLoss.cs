@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -12,7 +13,7 @@ namespace LossLab.Losses.MetricLearning;
 /// <remarks>
 /// log(1 + Σe^z) is computed as softplus(lse(z)), finite for any similarity. Derivation: ∂ℓ_a/∂s_ap =
 /// −e^{−α(s_ap − λ)}/(1 + Σ_P), ∂ℓ_a/∂s_an = e^{β(s_an − λ)}/(1 + Σ_N), through the normalization.
-/// Memory O(N·D): one anchor row at a time.
+/// Memory O(N·D + B·N): blocks of B anchor rows at a time (<see cref="SimilarityBlocks"/>).
 /// </remarks>
 public sealed class MultiSimilarityLoss : Loss, ILossDefinition
 {
@@ -30,43 +31,48 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
     {
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "MultiSimilarityLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
+        int[][] members = Embeddings.Members(labels);
+        int[] group = Embeddings.GroupOf(labels, members);
         var perAnchor = new double[n];
-        var zRow = new double[n];   // −α(s − λ) for positives, β(s − λ) for negatives
-        var gUnit = computeGradients ? new double[n * d] : null;
+        var eP = new double[n];   // −α(s − λ) at the positives, −∞ elsewhere; then e^{· − max}
+        var eN = new double[n];   // β(s − λ) at the negatives, −∞ elsewhere; then e^{· − max}
         Reducer.Reduced reducedScale = Reducer.Reduce<double>(new double[n], _reduction, n);
-        for (int a = 0; a < n; a++)
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
+        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
         {
-            double lseP = double.NegativeInfinity, lseN = double.NegativeInfinity;
-            for (int j = 0; j < n; j++)
+            int count = Math.Min(blocks.BlockRows, n - a0);
+            Span<double> rows = blocks.Rows(a0, count, 1);
+            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
+            for (int i = 0; i < count; i++)
             {
-                if (j == a) continue;
-                double s = Embeddings.Dot(unit, a, j, d);
-                bool positive = labels[j] == labels[a];
-                zRow[j] = positive ? -_alpha * (s - _base) : _beta * (s - _base);
-                if (positive) lseP = Embeddings.LogAddExp(lseP, zRow[j]);
-                else lseN = Embeddings.LogAddExp(lseN, zRow[j]);
+                int a = a0 + i;
+                ReadOnlySpan<double> row = rows.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    bool positive = group[j] == group[a];
+                    eP[j] = positive && j != a ? -_alpha * (row[j] - _base) : double.NegativeInfinity;
+                    eN[j] = positive ? double.NegativeInfinity : _beta * (row[j] - _base);
+                }
+                var (lseP, maxP) = Embeddings.ExpAndLse(eP);
+                var (lseN, maxN) = Embeddings.ExpAndLse(eN);
+                double spP = double.IsNegativeInfinity(lseP) ? 0 : Stable.Softplus(lseP), spN = double.IsNegativeInfinity(lseN) ? 0 : Stable.Softplus(lseN);
+                perAnchor[a] = spP / _alpha + spN / _beta;
+                if (!computeGradients) continue;
+                // log(1 + Σe^z) = softplus(lse): ∂/∂z_j = e^{z_j − softplus(lse)} = e^{z_j − max}·e^{max − softplus(lse)}.
+                Span<double> g = gRows.Slice(i * n, n);
+                if (!double.IsNegativeInfinity(lseP)) TensorPrimitives.Multiply(eP, -reducedScale.Scale * Math.Exp(maxP - spP), g);
+                if (!double.IsNegativeInfinity(lseN)) TensorPrimitives.MultiplyAdd(eN, reducedScale.Scale * Math.Exp(maxN - spN), g, g);
             }
-            double spP = double.IsNegativeInfinity(lseP) ? 0 : Stable.Softplus(lseP), spN = double.IsNegativeInfinity(lseN) ? 0 : Stable.Softplus(lseN);
-            perAnchor[a] = spP / _alpha + spN / _beta;
-            if (gUnit is null) continue;
-            // log(1 + Σe^z) = softplus(lse): ∂/∂z_j = e^{z_j − log(1 + Σe^z)} = e^{z_j − softplus(lse)}.
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                bool positive = labels[j] == labels[a];
-                double g = reducedScale.Scale * (positive ? -Math.Exp(zRow[j] - spP) : Math.Exp(zRow[j] - spN));
-                Embeddings.AddPair(gUnit, unit, a, j, g, d);
-            }
+            if (computeGradients) blocks.AddGradient(a0, count);
         }
         Reducer.Reduced reduced = Reducer.Reduce<double>(perAnchor, _reduction, n);
         TensorData value = _reduction == Reduction.None
             ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))
             : Wrap(new[] { T.CreateTruncating(reduced.Value) }, Shape.Scalar);
-        if (gUnit is null) return Result(value);
-        double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
+        if (!computeGradients) return Result(value);
+        double[] gx = Embeddings.BackThroughNormalize(blocks.UnitGradient(), unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
-
 
     public static LossDescriptor Entry { get; } = new()
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -11,8 +12,9 @@ namespace LossLab.Losses.MetricLearning;
 /// none), <c>sum</c> adds them, <c>none</c> gives each anchor's sum over its pairs (N).
 /// </summary>
 /// <remarks>
-/// <para>Memory is O(N·D + N): the N×N similarity matrix is never stored. Each anchor's row of similarities is
-/// computed, used and dropped (the streaming that pytorch-metric-learning#547 asks for at N = 8192).</para>
+/// <para>Memory is O(N·D + B·N): the N×N similarity matrix is never stored. Blocks of B anchors' rows of similarities
+/// are computed as one double matrix product, used and dropped (<see cref="SimilarityBlocks"/>; the streaming that
+/// pytorch-metric-learning#547 asks for at N = 8192).</para>
 /// <para>Derivation: with den_ap = logaddexp(s_ap/τ, lse_n(s_an/τ)), ∂ℓ_ap/∂s_ap = −(1 − e^{s_ap/τ − den_ap})/τ and
 /// ∂ℓ_ap/∂s_an = e^{s_an/τ − den_ap}/τ; ∂s_ij/∂x̂_i = x̂_j with x̂ = x/‖x‖, and ∂x̂/∂x = (I − x̂x̂ᵀ)/‖x‖. A zero
 /// embedding has cosine 0 with everything (norm clamped at 1e-12) and gradient 0.</para>
@@ -33,52 +35,64 @@ public sealed class NTXentLoss : Loss, ILossDefinition
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "NTXentLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double tau = _temperature;
-        var perAnchor = new double[n];
-        var row = new double[n];         // s_aj/τ for the current anchor
-        var gRow = new double[n];        // ∂loss/∂(s_aj) for the current anchor
-        var gUnit = computeGradients ? new double[n * d] : null;
+        int[][] members = Embeddings.Members(labels);
+        int[] group = Embeddings.GroupOf(labels, members);
         long pairs = 0;
-        for (int a = 0; a < n; a++) pairs += labels.Count(l => l == labels[a]) - 1;
-        double pairScale = _reduction == Reduction.Mean ? (pairs == 0 ? 0 : 1.0 / pairs) : 1;
+        foreach (int[] m in members) pairs += (long)m.Length * (m.Length - 1);
+        double scale = _reduction == Reduction.Mean ? (pairs == 0 ? 0 : 1.0 / pairs) : 1;
+        var perAnchor = new double[n];
+        var neg = new double[n];         // s_aj/τ at the negatives, −∞ elsewhere; then e^{neg − max}
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
 
-        for (int a = 0; a < n; a++)
+        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
         {
-            double lseNeg = double.NegativeInfinity;
-            for (int j = 0; j < n; j++)
+            int count = Math.Min(blocks.BlockRows, n - a0);
+            Span<double> rows = blocks.Rows(a0, count, 1 / tau);
+            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
+            for (int i = 0; i < count; i++)
             {
-                row[j] = Embeddings.Dot(unit, a, j, d) / tau;
-                if (labels[j] != labels[a]) lseNeg = Embeddings.LogAddExp(lseNeg, row[j]);
+                int a = a0 + i;
+                ReadOnlySpan<double> row = rows.Slice(i * n, n);
+                int[] own = members[group[a]];
+                if (own.Length < 2) continue;    // no positive pair
+                row.CopyTo(neg);
+                foreach (int p in own) neg[p] = double.NegativeInfinity;
+                // lse over the negatives: max, then one exponential per entry (vectorized); e^{−∞} = 0 masks the rest.
+                double max = TensorPrimitives.Max<double>(neg);
+                double lseNeg = double.NegativeInfinity;
+                if (!double.IsNegativeInfinity(max))
+                {
+                    TensorPrimitives.Subtract(neg, max, neg);
+                    TensorPrimitives.Exp(neg, neg);
+                    lseNeg = max + Math.Log(TensorPrimitives.Sum<double>(neg));
+                }
+                // Σ_p e^{s_an/τ − den_p} = e^{s_an/τ − lseNeg}·Σ_p e^{lseNeg − den_p}: O(N) per anchor, every factor ≤ 1.
+                double spread = 0;
+                Span<double> g = computeGradients ? gRows.Slice(i * n, n) : default;
+                foreach (int p in own)
+                {
+                    if (p == a) continue;
+                    double den = Embeddings.LogAddExp(row[p], lseNeg);
+                    perAnchor[a] += den - row[p];
+                    if (!computeGradients) continue;
+                    g[p] = -scale * (1 - Math.Exp(row[p] - den)) / tau;
+                    if (!double.IsNegativeInfinity(lseNeg)) spread += Math.Exp(lseNeg - den);
+                }
+                // Negatives: ∂/∂s_an = e^{s_an/τ − lseNeg}·spread/τ = e^{s_an/τ − max}·e^{max − lseNeg}·spread/τ.
+                if (computeGradients && spread > 0)
+                {
+                    double factor = scale * Math.Exp(max - lseNeg) * spread / tau;
+                    for (int j = 0; j < n; j++) if (group[j] != group[a]) g[j] = neg[j] * factor;
+                }
             }
-            Array.Clear(gRow);
-            // Σ_p e^{s_an/τ − den_p} = e^{s_an/τ − lseNeg}·Σ_p e^{lseNeg − den_p}: O(N) per anchor, every factor ≤ 1.
-            double spread = 0;
-            for (int p = 0; p < n; p++)
-            {
-                if (p == a || labels[p] != labels[a]) continue;
-                double den = Embeddings.LogAddExp(row[p], lseNeg);
-                perAnchor[a] += den - row[p];
-                if (gUnit is null) continue;
-                gRow[p] += -(1 - Math.Exp(row[p] - den)) / tau;
-                if (!double.IsNegativeInfinity(lseNeg)) spread += Math.Exp(lseNeg - den);
-            }
-            if (gUnit is null) continue;
-            if (spread > 0)
-                for (int j = 0; j < n; j++)
-                    if (labels[j] != labels[a]) gRow[j] += Math.Exp(row[j] - lseNeg) * spread / tau;
-            double scale = _reduction == Reduction.Mean ? pairScale : 1;
-            for (int j = 0; j < n; j++)
-            {
-                if (gRow[j] == 0) continue;
-                double g = scale * gRow[j];
-                Embeddings.AddPair(gUnit, unit, a, j, g, d);
-            }
+            if (computeGradients) blocks.AddGradient(a0, count);
         }
         double total = perAnchor.Sum();
         TensorData value = _reduction == Reduction.None
             ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))
-            : Wrap(new[] { T.CreateTruncating(_reduction == Reduction.Sum ? total : total * pairScale) }, Shape.Scalar);
-        if (gUnit is null) return Result(value);
-        double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
+            : Wrap(new[] { T.CreateTruncating(_reduction == Reduction.Sum ? total : total * scale) }, Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        double[] gx = Embeddings.BackThroughNormalize(blocks.UnitGradient(), unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 

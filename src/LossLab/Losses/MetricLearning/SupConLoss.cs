@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -11,7 +12,8 @@ namespace LossLab.Losses.MetricLearning;
 /// </summary>
 /// <remarks>
 /// <para><c>mean</c> is pytorch-metric-learning's AvgNonZeroReducer over anchors (anchors without positives give 0 and
-/// are left out); <c>sum</c> adds the anchors; <c>none</c> gives ℓ_a (N). Memory O(N·D): one anchor row at a time.</para>
+/// are left out); <c>sum</c> adds the anchors; <c>none</c> gives ℓ_a (N). Memory O(N·D + B·N): blocks of B anchor rows
+/// at a time (<see cref="SimilarityBlocks"/>).</para>
 /// <para>Derivation: ∂ℓ_a/∂s_aj = (softmax_{j≠a}(s_a·/τ)_j − [j ∈ P(a)]/|P(a)|)/τ, then ∂s_ij/∂x̂_i = x̂_j and
 /// through the normalization.</para>
 /// </remarks>
@@ -31,16 +33,43 @@ public sealed class SupConLoss : Loss, ILossDefinition
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "SupConLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double tau = _temperature;
+        int[][] members = Embeddings.Members(labels);
+        int[] group = Embeddings.GroupOf(labels, members);
         var perAnchor = new double[n];
-        var row = new double[n];
-        var lses = new double[n];
-        for (int a = 0; a < n; a++)
+        var e = new double[n];           // s_aj/τ with the anchor itself at −∞; then e^{· − max}
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
+
+        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
         {
-            int positives = Row(unit, labels, a, n, d, row, out lses[a]);
-            if (positives == 0) continue;
-            double s = 0;
-            for (int p = 0; p < n; p++) if (p != a && labels[p] == labels[a]) s += lses[a] - row[p];
-            perAnchor[a] = s / positives;
+            int count = Math.Min(blocks.BlockRows, n - a0);
+            Span<double> rows = blocks.Rows(a0, count, 1 / tau);
+            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
+            for (int i = 0; i < count; i++)
+            {
+                int a = a0 + i;
+                ReadOnlySpan<double> row = rows.Slice(i * n, n);
+                int[] own = members[group[a]];
+                int positives = own.Length - 1;
+                if (positives == 0) continue;    // ℓ_a = 0, left out of the mean
+                // lse over j ≠ a: max, then one exponential per entry (vectorized); e^{−∞} = 0 drops the anchor.
+                row.CopyTo(e);
+                e[a] = double.NegativeInfinity;
+                double max = TensorPrimitives.Max<double>(e);
+                TensorPrimitives.Subtract(e, max, e);
+                TensorPrimitives.Exp(e, e);
+                double lse = max + Math.Log(TensorPrimitives.Sum<double>(e));
+                double s = 0;
+                foreach (int p in own) if (p != a) s += lse - row[p];
+                perAnchor[a] = s / positives;
+                // Mean is AvgNonZero: an anchor with ℓ_a = 0 is left out of it, and so is its gradient.
+                if (!computeGradients || (!(perAnchor[a] > 0) && _reduction == Reduction.Mean)) continue;
+                // ∂ℓ_a/∂s_aj = (e^{s_aj/τ − lse} − [j ∈ P(a)]/|P(a)|)/τ; the mean's 1/count is applied at the end.
+                Span<double> g = gRows.Slice(i * n, n);
+                TensorPrimitives.Multiply(e, Math.Exp(max - lse) / tau, g);
+                double pull = 1.0 / (positives * tau);
+                foreach (int p in own) if (p != a) g[p] -= pull;
+            }
+            if (computeGradients) blocks.AddGradient(a0, count);
         }
         int nonZero = perAnchor.Count(v => v > 0);
         double total = perAnchor.Sum(), meanScale = nonZero == 0 ? 0 : 1.0 / nonZero;
@@ -51,41 +80,9 @@ public sealed class SupConLoss : Loss, ILossDefinition
             _ => Wrap(new[] { T.CreateTruncating(total * meanScale) }, Shape.Scalar),
         };
         if (!computeGradients) return Result(value);
-
-        var gUnit = new double[n * d];
-        for (int a = 0; a < n; a++)
-        {
-            if (!(perAnchor[a] > 0) && _reduction == Reduction.Mean) continue;   // left out of the AvgNonZero mean
-            int positives = Row(unit, labels, a, n, d, row, out double lse);
-            if (positives == 0) continue;
-            double scale = _reduction == Reduction.Mean ? meanScale : 1;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                double g = scale * (Math.Exp(row[j] - lse) - (labels[j] == labels[a] ? 1.0 / positives : 0)) / tau;
-                Embeddings.AddPair(gUnit, unit, a, j, g, d);
-            }
-        }
+        double[] gUnit = blocks.UnitGradient(_reduction == Reduction.Mean ? meanScale : 1);
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
-    }
-
-    /// <summary>row[j] = s_aj/τ, the log-sum-exp over j ≠ a, and the number of positives of a.</summary>
-    private int Row(double[] unit, long[] labels, int a, int n, int d, double[] row, out double lse)
-    {
-        double max = double.NegativeInfinity;
-        int positives = 0;
-        for (int j = 0; j < n; j++)
-        {
-            if (j == a) continue;
-            row[j] = Embeddings.Dot(unit, a, j, d) / _temperature;
-            max = Math.Max(max, row[j]);
-            if (labels[j] == labels[a]) positives++;
-        }
-        double sum = 0;
-        for (int j = 0; j < n; j++) if (j != a) sum += Math.Exp(row[j] - max);
-        lse = n <= 1 ? double.NegativeInfinity : max + Math.Log(sum);
-        return positives;
     }
 
     public static LossDescriptor Entry { get; } = new()

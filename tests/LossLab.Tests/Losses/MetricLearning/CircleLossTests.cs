@@ -34,7 +34,7 @@ public sealed class CircleLossTests
     }
 }
 
-/// <summary>The metric-learning losses stream one anchor row at a time: no N×N matrix, even at N = 8192.</summary>
+/// <summary>The metric-learning losses stream blocks of anchor rows: no N×N matrix, even at N = 8192.</summary>
 public sealed class MetricLearningMemoryTests
 {
     [Theory]
