@@ -61,35 +61,38 @@ public sealed class GemmF64Tests
     [InlineData(37, 19, 5)]
     [InlineData(37, 19, 37)]
     [InlineData(50, 16, 8)]
-    public void Similarity_blocks_equal_the_pairwise_sums_in_any_block_size(int n, int d, int blockRows)
+    [InlineData(300, 48, null)]   // N²·D ≥ 2²²: two parts on the thread pool
+    public void Similarity_blocks_equal_the_pairwise_sums_in_any_block_size(int n, int d, int? blockRows)
     {
-        var r = new Random(n * 100 + d + blockRows);
+        var r = new Random(n * 100 + d + (blockRows ?? 0));
         double[] u = [.. Enumerable.Range(0, n * d).Select(_ => r.NextDouble() * 2 - 1)];
         double[] g = [.. Enumerable.Range(0, n * n).Select(_ => r.NextDouble() * 2 - 1)];   // ∂loss/∂s_aj
-        var blocks = new SimilarityBlocks(u, n, d, gradients: true, blockRows);
+        var blocks = new SimilarityBlocks(u, n, d, gradients: true, scratchRows: 1, blockRows);
+        if (blockRows is null) Assert.Equal(2, blocks.Parts);
+        var seen = new int[n];
         var expectedGrad = new double[n * d];
-        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
-        {
-            int count = Math.Min(blocks.BlockRows, n - a0);
-            Span<double> s = blocks.Rows(a0, count, 0.5);
-            Span<double> gb = blocks.GradientRows(count);
-            for (int i = 0; i < count; i++)
-                for (int j = 0; j < n; j++)
+        for (int a = 0; a < n; a++)
+            for (int j = 0; j < n; j++)
+                for (int t = 0; t < d; t++)
                 {
-                    int a = a0 + i;
-                    double dot = 0;
-                    for (int t = 0; t < d; t++) dot += u[a * d + t] * u[j * d + t];
-                    T.Close(0.5 * dot, s[i * n + j], rel: 1e-13, abs: 1e-14);
-                    gb[i * n + j] = g[a * n + j];
-                    for (int t = 0; t < d; t++)
-                    {
-                        expectedGrad[a * d + t] += g[a * n + j] * u[j * d + t];
-                        expectedGrad[j * d + t] += g[a * n + j] * u[a * d + t];
-                    }
+                    expectedGrad[a * d + t] += g[a * n + j] * u[j * d + t];
+                    expectedGrad[j * d + t] += g[a * n + j] * u[a * d + t];
                 }
-            blocks.AddGradient(a0, count);
-        }
+        blocks.Run(0.5, (a, s, gRow, scratch) =>
+        {
+            Interlocked.Increment(ref seen[a]);
+            Assert.Equal(n, scratch.Length);
+            for (int j = 0; j < n; j++)
+            {
+                Assert.Equal(0, gRow[j]);   // cleared for every anchor
+                double dot = 0;
+                for (int t = 0; t < d; t++) dot += u[a * d + t] * u[j * d + t];
+                T.Close(0.5 * dot, s[j], rel: 1e-13, abs: 1e-14);
+                gRow[j] = g[a * n + j];
+            }
+        });
+        Assert.All(seen, c => Assert.Equal(1, c));
         double[] got = blocks.UnitGradient(2);
-        for (int i = 0; i < got.Length; i++) T.Close(2 * expectedGrad[i], got[i], rel: 1e-12, abs: 1e-12);
+        for (int i = 0; i < got.Length; i++) T.Close(2 * expectedGrad[i], got[i], rel: 1e-11, abs: 1e-12);
     }
 }

@@ -39,34 +39,24 @@ public sealed class CircleLoss : Loss, ILossDefinition
         int[][] members = Embeddings.Members(labels);
         int[] group = Embeddings.GroupOf(labels, members);
         var perAnchor = new double[n];
-        var eP = new double[n];       // positives' logits (−∞ elsewhere), then e^{· − max}
-        var eN = new double[n];       // negatives' logits (−∞ elsewhere), then e^{· − max}
-        var dLogit = new double[n];   // ∂logit_j/∂s_aj
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
-        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 3);
+        blocks.Run(1, (a, row, g, scratch) =>
         {
-            int count = Math.Min(blocks.BlockRows, n - a0);
-            Span<double> rows = blocks.Rows(a0, count, 1);
-            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
-            for (int i = 0; i < count; i++)
-            {
-                int a = a0 + i;
-                Logits(rows.Slice(i * n, n), group, a, eP, eN, dLogit);
-                var (lseP, maxP) = Embeddings.ExpAndLse(eP);
-                var (lseN, maxN) = Embeddings.ExpAndLse(eN);
-                bool active = !double.IsNegativeInfinity(lseP) && !double.IsNegativeInfinity(lseN);
-                perAnchor[a] = active ? Stable.Softplus(lseP + lseN) : 0;
-                // Mean is AvgNonZero: an anchor with ℓ_a = 0 is left out, and so is its gradient; 1/count comes at the end.
-                if (!computeGradients || !active || (_reduction == Reduction.Mean && !(perAnchor[a] > 0))) continue;
-                // ∂ℓ_a/∂s_aj = σ(lseP + lseN)·e^{logit_j − lse}·∂logit_j/∂s_aj, lse the one of j's kind.
-                double outer = Stable.Sigmoid(lseP + lseN);
-                Span<double> g = gRows.Slice(i * n, n);
-                TensorPrimitives.Multiply(eP, outer * Math.Exp(maxP - lseP), g);
-                TensorPrimitives.MultiplyAdd(eN, outer * Math.Exp(maxN - lseN), g, g);
-                TensorPrimitives.Multiply(g, dLogit, g);
-            }
-            if (computeGradients) blocks.AddGradient(a0, count);
-        }
+            // Positives' and negatives' logits (−∞ elsewhere; then e^{· − max}) and ∂logit_j/∂s_aj.
+            Span<double> eP = scratch[..n], eN = scratch.Slice(n, n), dLogit = scratch[(2 * n)..];
+            Logits(row, group, a, eP, eN, dLogit);
+            var (lseP, maxP) = Embeddings.ExpAndLse(eP);
+            var (lseN, maxN) = Embeddings.ExpAndLse(eN);
+            bool active = !double.IsNegativeInfinity(lseP) && !double.IsNegativeInfinity(lseN);
+            perAnchor[a] = active ? Stable.Softplus(lseP + lseN) : 0;
+            // Mean is AvgNonZero: an anchor with ℓ_a = 0 is left out, and so is its gradient; 1/count comes at the end.
+            if (g.IsEmpty || !active || (_reduction == Reduction.Mean && !(perAnchor[a] > 0))) return;
+            // ∂ℓ_a/∂s_aj = σ(lseP + lseN)·e^{logit_j − lse}·∂logit_j/∂s_aj, lse the one of j's kind.
+            double outer = Stable.Sigmoid(lseP + lseN);
+            TensorPrimitives.Multiply(eP, outer * Math.Exp(maxP - lseP), g);
+            TensorPrimitives.MultiplyAdd(eN, outer * Math.Exp(maxN - lseN), g, g);
+            TensorPrimitives.Multiply(g, dLogit, g);
+        });
         int nonZero = perAnchor.Count(v => v > 0);
         double total = perAnchor.Sum(), meanScale = nonZero == 0 ? 0 : 1.0 / nonZero;
         TensorData value = _reduction switch

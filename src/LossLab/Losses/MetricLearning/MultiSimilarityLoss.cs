@@ -34,37 +34,27 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
         int[][] members = Embeddings.Members(labels);
         int[] group = Embeddings.GroupOf(labels, members);
         var perAnchor = new double[n];
-        var eP = new double[n];   // −α(s − λ) at the positives, −∞ elsewhere; then e^{· − max}
-        var eN = new double[n];   // β(s − λ) at the negatives, −∞ elsewhere; then e^{· − max}
         Reducer.Reduced reducedScale = Reducer.Reduce<double>(new double[n], _reduction, n);
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
-        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 2);
+        blocks.Run(1, (a, row, g, scratch) =>
         {
-            int count = Math.Min(blocks.BlockRows, n - a0);
-            Span<double> rows = blocks.Rows(a0, count, 1);
-            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
-            for (int i = 0; i < count; i++)
+            // −α(s − λ) at the positives and β(s − λ) at the negatives, −∞ elsewhere; then e^{· − max}.
+            Span<double> eP = scratch[..n], eN = scratch[n..];
+            for (int j = 0; j < n; j++)
             {
-                int a = a0 + i;
-                ReadOnlySpan<double> row = rows.Slice(i * n, n);
-                for (int j = 0; j < n; j++)
-                {
-                    bool positive = group[j] == group[a];
-                    eP[j] = positive && j != a ? -_alpha * (row[j] - _base) : double.NegativeInfinity;
-                    eN[j] = positive ? double.NegativeInfinity : _beta * (row[j] - _base);
-                }
-                var (lseP, maxP) = Embeddings.ExpAndLse(eP);
-                var (lseN, maxN) = Embeddings.ExpAndLse(eN);
-                double spP = double.IsNegativeInfinity(lseP) ? 0 : Stable.Softplus(lseP), spN = double.IsNegativeInfinity(lseN) ? 0 : Stable.Softplus(lseN);
-                perAnchor[a] = spP / _alpha + spN / _beta;
-                if (!computeGradients) continue;
-                // log(1 + Σe^z) = softplus(lse): ∂/∂z_j = e^{z_j − softplus(lse)} = e^{z_j − max}·e^{max − softplus(lse)}.
-                Span<double> g = gRows.Slice(i * n, n);
-                if (!double.IsNegativeInfinity(lseP)) TensorPrimitives.Multiply(eP, -reducedScale.Scale * Math.Exp(maxP - spP), g);
-                if (!double.IsNegativeInfinity(lseN)) TensorPrimitives.MultiplyAdd(eN, reducedScale.Scale * Math.Exp(maxN - spN), g, g);
+                bool positive = group[j] == group[a];
+                eP[j] = positive && j != a ? -_alpha * (row[j] - _base) : double.NegativeInfinity;
+                eN[j] = positive ? double.NegativeInfinity : _beta * (row[j] - _base);
             }
-            if (computeGradients) blocks.AddGradient(a0, count);
-        }
+            var (lseP, maxP) = Embeddings.ExpAndLse(eP);
+            var (lseN, maxN) = Embeddings.ExpAndLse(eN);
+            double spP = double.IsNegativeInfinity(lseP) ? 0 : Stable.Softplus(lseP), spN = double.IsNegativeInfinity(lseN) ? 0 : Stable.Softplus(lseN);
+            perAnchor[a] = spP / _alpha + spN / _beta;
+            if (g.IsEmpty) return;
+            // log(1 + Σe^z) = softplus(lse): ∂/∂z_j = e^{z_j − softplus(lse)} = e^{z_j − max}·e^{max − softplus(lse)}.
+            if (!double.IsNegativeInfinity(lseP)) TensorPrimitives.Multiply(eP, -reducedScale.Scale * Math.Exp(maxP - spP), g);
+            if (!double.IsNegativeInfinity(lseN)) TensorPrimitives.MultiplyAdd(eN, reducedScale.Scale * Math.Exp(maxN - spN), g, g);
+        });
         Reducer.Reduced reduced = Reducer.Reduce<double>(perAnchor, _reduction, n);
         TensorData value = _reduction == Reduction.None
             ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))

@@ -41,52 +41,31 @@ public sealed class NTXentLoss : Loss, ILossDefinition
         foreach (int[] m in members) pairs += (long)m.Length * (m.Length - 1);
         double scale = _reduction == Reduction.Mean ? (pairs == 0 ? 0 : 1.0 / pairs) : 1;
         var perAnchor = new double[n];
-        var neg = new double[n];         // s_aj/τ at the negatives, −∞ elsewhere; then e^{neg − max}
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
-
-        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 1);
+        blocks.Run(1 / tau, (a, row, g, neg) =>
         {
-            int count = Math.Min(blocks.BlockRows, n - a0);
-            Span<double> rows = blocks.Rows(a0, count, 1 / tau);
-            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
-            for (int i = 0; i < count; i++)
+            int[] own = members[group[a]];
+            if (own.Length < 2) return;     // no positive pair
+            // neg: s_aj/τ at the negatives, −∞ elsewhere; its lse by max, then one exponential per entry (vectorized).
+            row.CopyTo(neg);
+            foreach (int p in own) neg[p] = double.NegativeInfinity;
+            var (lseNeg, max) = Embeddings.ExpAndLse(neg);
+            // Σ_p e^{s_an/τ − den_p} = e^{s_an/τ − lseNeg}·Σ_p e^{lseNeg − den_p}: O(N) per anchor, every factor ≤ 1.
+            double spread = 0;
+            foreach (int p in own)
             {
-                int a = a0 + i;
-                ReadOnlySpan<double> row = rows.Slice(i * n, n);
-                int[] own = members[group[a]];
-                if (own.Length < 2) continue;    // no positive pair
-                row.CopyTo(neg);
-                foreach (int p in own) neg[p] = double.NegativeInfinity;
-                // lse over the negatives: max, then one exponential per entry (vectorized); e^{−∞} = 0 masks the rest.
-                double max = TensorPrimitives.Max<double>(neg);
-                double lseNeg = double.NegativeInfinity;
-                if (!double.IsNegativeInfinity(max))
-                {
-                    TensorPrimitives.Subtract(neg, max, neg);
-                    TensorPrimitives.Exp(neg, neg);
-                    lseNeg = max + Math.Log(TensorPrimitives.Sum<double>(neg));
-                }
-                // Σ_p e^{s_an/τ − den_p} = e^{s_an/τ − lseNeg}·Σ_p e^{lseNeg − den_p}: O(N) per anchor, every factor ≤ 1.
-                double spread = 0;
-                Span<double> g = computeGradients ? gRows.Slice(i * n, n) : default;
-                foreach (int p in own)
-                {
-                    if (p == a) continue;
-                    double den = Embeddings.LogAddExp(row[p], lseNeg);
-                    perAnchor[a] += den - row[p];
-                    if (!computeGradients) continue;
-                    g[p] = -scale * (1 - Math.Exp(row[p] - den)) / tau;
-                    if (!double.IsNegativeInfinity(lseNeg)) spread += Math.Exp(lseNeg - den);
-                }
-                // Negatives: ∂/∂s_an = e^{s_an/τ − lseNeg}·spread/τ = e^{s_an/τ − max}·e^{max − lseNeg}·spread/τ.
-                if (computeGradients && spread > 0)
-                {
-                    double factor = scale * Math.Exp(max - lseNeg) * spread / tau;
-                    for (int j = 0; j < n; j++) if (group[j] != group[a]) g[j] = neg[j] * factor;
-                }
+                if (p == a) continue;
+                double den = Embeddings.LogAddExp(row[p], lseNeg);
+                perAnchor[a] += den - row[p];
+                if (g.IsEmpty) continue;
+                g[p] = -scale * (1 - Math.Exp(row[p] - den)) / tau;
+                if (!double.IsNegativeInfinity(lseNeg)) spread += Math.Exp(lseNeg - den);
             }
-            if (computeGradients) blocks.AddGradient(a0, count);
-        }
+            // Negatives: ∂/∂s_an = e^{s_an/τ − lseNeg}·spread/τ = e^{s_an/τ − max}·e^{max − lseNeg}·spread/τ.
+            if (g.IsEmpty || !(spread > 0)) return;
+            double factor = scale * Math.Exp(max - lseNeg) * spread / tau;
+            for (int j = 0; j < n; j++) if (group[j] != group[a]) g[j] = neg[j] * factor;
+        });
         double total = perAnchor.Sum();
         TensorData value = _reduction == Reduction.None
             ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))

@@ -36,41 +36,26 @@ public sealed class SupConLoss : Loss, ILossDefinition
         int[][] members = Embeddings.Members(labels);
         int[] group = Embeddings.GroupOf(labels, members);
         var perAnchor = new double[n];
-        var e = new double[n];           // s_aj/τ with the anchor itself at −∞; then e^{· − max}
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients);
-
-        for (int a0 = 0; a0 < n; a0 += blocks.BlockRows)
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 1);
+        blocks.Run(1 / tau, (a, row, g, e) =>
         {
-            int count = Math.Min(blocks.BlockRows, n - a0);
-            Span<double> rows = blocks.Rows(a0, count, 1 / tau);
-            Span<double> gRows = computeGradients ? blocks.GradientRows(count) : default;
-            for (int i = 0; i < count; i++)
-            {
-                int a = a0 + i;
-                ReadOnlySpan<double> row = rows.Slice(i * n, n);
-                int[] own = members[group[a]];
-                int positives = own.Length - 1;
-                if (positives == 0) continue;    // ℓ_a = 0, left out of the mean
-                // lse over j ≠ a: max, then one exponential per entry (vectorized); e^{−∞} = 0 drops the anchor.
-                row.CopyTo(e);
-                e[a] = double.NegativeInfinity;
-                double max = TensorPrimitives.Max<double>(e);
-                TensorPrimitives.Subtract(e, max, e);
-                TensorPrimitives.Exp(e, e);
-                double lse = max + Math.Log(TensorPrimitives.Sum<double>(e));
-                double s = 0;
-                foreach (int p in own) if (p != a) s += lse - row[p];
-                perAnchor[a] = s / positives;
-                // Mean is AvgNonZero: an anchor with ℓ_a = 0 is left out of it, and so is its gradient.
-                if (!computeGradients || (!(perAnchor[a] > 0) && _reduction == Reduction.Mean)) continue;
-                // ∂ℓ_a/∂s_aj = (e^{s_aj/τ − lse} − [j ∈ P(a)]/|P(a)|)/τ; the mean's 1/count is applied at the end.
-                Span<double> g = gRows.Slice(i * n, n);
-                TensorPrimitives.Multiply(e, Math.Exp(max - lse) / tau, g);
-                double pull = 1.0 / (positives * tau);
-                foreach (int p in own) if (p != a) g[p] -= pull;
-            }
-            if (computeGradients) blocks.AddGradient(a0, count);
-        }
+            int[] own = members[group[a]];
+            int positives = own.Length - 1;
+            if (positives == 0) return;     // ℓ_a = 0, left out of the mean
+            // lse over j ≠ a: e^{−∞} = 0 drops the anchor itself.
+            row.CopyTo(e);
+            e[a] = double.NegativeInfinity;
+            var (lse, max) = Embeddings.ExpAndLse(e);
+            double sum = 0;
+            foreach (int p in own) if (p != a) sum += lse - row[p];
+            perAnchor[a] = sum / positives;
+            // Mean is AvgNonZero: an anchor with ℓ_a = 0 is left out of it, and so is its gradient.
+            if (g.IsEmpty || (!(perAnchor[a] > 0) && _reduction == Reduction.Mean)) return;
+            // ∂ℓ_a/∂s_aj = (e^{s_aj/τ − lse} − [j ∈ P(a)]/|P(a)|)/τ; the mean's 1/count is applied at the end.
+            TensorPrimitives.Multiply(e, Math.Exp(max - lse) / tau, g);
+            double pull = 1.0 / (positives * tau);
+            foreach (int p in own) if (p != a) g[p] -= pull;
+        });
         int nonZero = perAnchor.Count(v => v > 0);
         double total = perAnchor.Sum(), meanScale = nonZero == 0 ? 0 : 1.0 / nonZero;
         TensorData value = _reduction switch

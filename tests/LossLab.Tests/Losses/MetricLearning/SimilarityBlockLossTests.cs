@@ -47,4 +47,25 @@ public sealed class SimilarityBlockLossTests
             finally { SimilarityBlocks.BlockRowsOnThisThread = null; }
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Two_parts_on_the_thread_pool_give_the_one_part_result(string loss, string reduction)
+    {
+        // N²·D ≥ 2²² splits the anchors into two parts.
+        const int n = 300, d = 48;
+        var r = new Random(loss.Length * 17 + reduction.Length);
+        long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i % 9))];
+        var inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, n * d), n, d)), ("labels", T.Shaped(labels, n)));
+        var options = loss == "circle_loss" ? T.Opt(("reduction", reduction), ("gamma", 8.0)) : T.Opt(("reduction", reduction));
+        ILoss l = LossRegistry.Default.Create(loss, options);
+        Assert.Equal(2, new SimilarityBlocks(new double[n * d], n, d, gradients: false, scratchRows: 0).Parts);
+        LossResult split = l.Evaluate(inputs);
+        LossResult whole;
+        SimilarityBlocks.OnePartOnThisThread = true;
+        try { whole = l.Evaluate(inputs); }
+        finally { SimilarityBlocks.OnePartOnThisThread = false; }
+        T.Close(T.Values(whole.Value), split.Value, rel: 1e-12, abs: 1e-14);
+        T.Close(T.Values(whole.Gradient("embeddings")), split.Gradient("embeddings"), rel: 1e-11, abs: 1e-14);
+    }
 }
