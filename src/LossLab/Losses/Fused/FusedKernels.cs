@@ -196,9 +196,7 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         }
         else
         {
-            TV lq = VMath.LogNonNegative(q);   // q in [0, 1]: log q ≤ 0, so both powers take the non-positive exponential
-            focus = VMath.ExpNonPositive(TV.Splat(gamma) * lq);
-            qgm1 = gamma >= 1 ? VMath.ExpNonPositive(TV.Splat(gamma - 1) * lq) : VMath.Exp(TV.Splat(gamma - 1) * lq);
+            focus = Powers(q, out qgm1);
         }
         // γ·ce·q^(γ−1), its limit 0 where q = 0 or ce = 0 (as the specification).
         TV vanish = TV.Equal(q, zero) | TV.Equal(ce, zero);
@@ -206,6 +204,18 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         TV alphaT = alpha >= 0 ? TV.Splat(alpha) * y + TV.Splat(1 - alpha) * (one - y) : one;
         dx = alphaT * ((p - y) * focus + ceDFocus * p * omp * (one - (y + y)));
         return alphaT * ce * focus;
+    }
+
+    /// <summary>
+    /// q^γ and q^(γ−1) for γ other than 0 and 2: one log and two exponentials, out of line. Inlined with the rest of
+    /// the kernel they left the loop too large for the JIT to inline its lane operations below 512 bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private TV Powers<TV>(TV q, out TV qgm1) where TV : struct, IVec<TV>
+    {
+        TV lq = VMath.LogNonNegative(q);   // q in [0, 1]: log q ≤ 0, so both powers take the non-positive exponential
+        qgm1 = gamma >= 1 ? VMath.ExpNonPositive(TV.Splat(gamma - 1) * lq) : VMath.Exp(TV.Splat(gamma - 1) * lq);
+        return VMath.ExpNonPositive(TV.Splat(gamma) * lq);
     }
 
     /// <summary>
