@@ -242,13 +242,14 @@ public static class FusedElementwise
                 // Two vectors per iteration: 3–15 % faster in cache. Not for the focal kernel, which is too large to be
                 // inlined twice: the JIT's inlining budget ran out and left its lane operations as calls (2.7 → 20 ms).
                 // Below 512 bits (where the generic log and exponential are longer than the 512-bit table ones) only the
-                // short kernels (MSE, L1, Huber, smooth L1): on AVX2 the same failure left BCE at 9 ns per element, its
-                // kernel called per vector and running unoptimized. The typeof tests fold at import, so the branch is
+                // short kernels (MSE, L1, Huber, smooth L1) and, on 256 bits, BCE with logits (no log): on AVX2 the same
+                // failure left BCE at 9 ns per element, its kernel called per vector and running unoptimized. The typeof tests fold at import, so the branch is
                 // never imported for the others (written out here: behind a property they fold too late).
                 TV acc1 = TV.Splat(0);
                 for (; (typeof(TV) == typeof(V512) && typeof(TK) != typeof(SigmoidFocalFused)
                         || typeof(TK) == typeof(MseFused) || typeof(TK) == typeof(L1Fused)
-                        || typeof(TK) == typeof(HuberFused) || typeof(TK) == typeof(SmoothL1Fused))
+                        || typeof(TK) == typeof(HuberFused) || typeof(TK) == typeof(SmoothL1Fused)
+                        || typeof(TV) == typeof(V256) && typeof(TK) == typeof(BceWithLogitsFused))
                        && i + 2 * n <= end; i += 2 * n)
                 {
                     TV av0 = aux is null ? one : TV.Load(ref a, i - i0), av1 = aux is null ? one : TV.Load(ref a, i + n - i0);
