@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using LossLab.Cli.Bench;
+using LossLab.Numerics.Simd;
 
 namespace LossLab.Cli.Commands;
 
@@ -28,6 +29,7 @@ internal static class BenchCommand
         var results = new List<BenchResult>();
         if (!json)
         {
+            console.Out.WriteLine($"kernels: {SimdCapabilities.Describe()}");
             console.Out.WriteLine($"copy bandwidth: {bandwidth["1"]:F1} GB/s on 1 thread, {bandwidth["2"]:F1} GB/s on 2 ({Environment.ProcessorCount} cores)");
             console.Out.WriteLine($"{"loss",-16} {"shape",-12} {"thr",3} {"ms",9} {"GB/s",7} {"×floor",7} {"×naive",7}");
         }
@@ -50,6 +52,8 @@ internal static class BenchCommand
                     ["gb_per_s"] = Math.Round(r.GbPerS, 2), ["ratio_to_floor"] = Math.Round(r.RatioToFloor, 3),
                     ["ratio_to_naive"] = r.RatioToNaive is double v ? Math.Round(v, 4) : null,
                 })]),
+                ["simd_width"] = SimdCapabilities.Width.ToString(),
+                ["hardware_fma"] = SimdCapabilities.HardwareFma,
                 ["bandwidth_gb_per_s"] = new JsonObject(bandwidth.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Math.Round(kv.Value, 2)))),
             };
             console.Out.WriteLine(root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

@@ -27,8 +27,21 @@ public sealed class BenchCommandTests
             JsonElement naive = r.GetProperty("ratio_to_naive");
             Assert.Equal(r.GetProperty("threads").GetInt32() == 1, naive.ValueKind == JsonValueKind.Number);
         }
+        // The lane width and FMA support the timings were taken with, so that numbers from two machines can be read.
+        Assert.Equal(Simd.Best.ToString(), doc.RootElement.GetProperty("simd_width").GetString());
+        Assert.Equal(System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported, doc.RootElement.GetProperty("hardware_fma").GetBoolean());
         JsonElement bandwidth = doc.RootElement.GetProperty("bandwidth_gb_per_s");
         Assert.True(bandwidth.GetProperty("1").GetDouble() > 0 && bandwidth.GetProperty("2").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void The_table_names_the_lane_width_first()
+    {
+        var output = new StringWriter();
+        Assert.Equal(0, Program.Run(["bench", "--quick"], new CliConsole(new StringReader(""), output, new StringWriter(), false)));
+        string first = output.ToString().Split('\n')[0];
+        Assert.StartsWith("kernels: ", first);
+        Assert.Contains(Simd.Best == SimdWidth.Scalar ? "scalar" : $"({Simd.Best})", first);
     }
 
     /// <summary>CI runs the fused-kernel tests a second time with DOTNET_EnableHWIntrinsic=0: then the scalar specification is what runs.</summary>

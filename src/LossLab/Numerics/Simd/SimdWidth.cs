@@ -39,3 +39,24 @@ internal static class Simd
     /// </summary>
     public static unsafe int FloatsToAlignment(float* p, int n) => (int)((nuint)(n - (int)((nuint)p / sizeof(float) % (nuint)n)) % (nuint)n);
 }
+
+/// <summary>What the fused kernels run with on this machine (what <c>losslab bench</c> reports next to its timings).</summary>
+public static class SimdCapabilities
+{
+    /// <summary>The lane width of the fused kernels: the widest accelerated one, <see cref="SimdWidth.Scalar"/> with hardware intrinsics off.</summary>
+    public static SimdWidth Width => Simd.Best;
+
+    /// <summary>
+    /// Whether vector fused multiply-adds run in hardware (x86 FMA3 or ARM AdvSimd). Without them (x86 before FMA3, or
+    /// <c>DOTNET_EnableAVX=0</c>) every <c>FusedMultiplyAdd</c> of the vector paths runs in software, slower than the
+    /// scalar specification.
+    /// </summary>
+    public static bool HardwareFma => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+
+    /// <summary>A short description, e.g. "256-bit lanes (V256), hardware FMA".</summary>
+    public static string Describe() => Width switch
+    {
+        SimdWidth.Scalar => "scalar (hardware intrinsics off or unavailable)",
+        SimdWidth w => $"{(w == SimdWidth.V512 ? 512 : w == SimdWidth.V256 ? 256 : 128)}-bit lanes ({w}), {(HardwareFma ? "hardware FMA" : "FMA emulated in software: the vector paths are slow here")}",
+    };
+}
