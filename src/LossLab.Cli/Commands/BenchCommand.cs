@@ -25,11 +25,16 @@ internal static class BenchCommand
 
     private static int Run(CliConsole console, bool quick, bool json)
     {
+        // The lane width first, before anything is timed.
+        if (!json)
+        {
+            console.Out.WriteLine($"kernels: {SimdCapabilities.Describe()}");
+            console.Out.Flush();
+        }
         Dictionary<string, double> bandwidth = BenchSuite.Bandwidth(quick ? 5 : 15);
         var results = new List<BenchResult>();
         if (!json)
         {
-            console.Out.WriteLine($"kernels: {SimdCapabilities.Describe()}");
             console.Out.WriteLine($"copy bandwidth: {bandwidth["1"]:F1} GB/s on 1 thread, {bandwidth["2"]:F1} GB/s on 2 ({Environment.ProcessorCount} cores)");
             console.Out.WriteLine($"{"loss",-16} {"shape",-12} {"thr",3} {"ms",9} {"GB/s",7} {"×floor",7} {"×naive",7}");
         }
