@@ -36,8 +36,7 @@ public sealed class CircleLoss : Loss, ILossDefinition
     {
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "CircleLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
-        int[][] members = Embeddings.Members(labels);
-        int[] group = Embeddings.GroupOf(labels, members);
+        var (members, group) = Embeddings.Groups(labels);
         var perAnchor = new double[n];
         var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 3);
         blocks.Run(1, (a, row, g, scratch) =>

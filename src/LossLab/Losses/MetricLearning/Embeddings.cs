@@ -39,26 +39,31 @@ internal static class Embeddings
         return vectors;
     }
 
-    /// <summary>The rows of each distinct label, in order of first appearance (each list ascending).</summary>
-    public static int[][] Members(long[] labels)
+    /// <summary>
+    /// The rows of each distinct label, in order of first appearance (each list ascending), and for each row the index
+    /// of its label's group there (so that comparing labels is comparing ints).
+    /// </summary>
+    public static (int[][] Members, int[] Group) Groups(long[] labels)
     {
-        var index = new Dictionary<long, List<int>>();
-        var order = new List<List<int>>();
+        var index = new Dictionary<long, int>();
+        var members = new List<List<int>>();
+        var group = new int[labels.Length];
         for (int i = 0; i < labels.Length; i++)
         {
-            if (!index.TryGetValue(labels[i], out var rows)) { rows = []; index[labels[i]] = rows; order.Add(rows); }
-            rows.Add(i);
+            if (!index.TryGetValue(labels[i], out int g)) { g = members.Count; index[labels[i]] = g; members.Add([]); }
+            members[g].Add(i);
+            group[i] = g;
         }
-        return order.Select(r => r.ToArray()).ToArray();
+        return ([.. members.Select(r => r.ToArray())], group);
     }
 
-    /// <summary>For each row, the index of its label's group in <paramref name="members"/> (so that comparing labels is comparing ints).</summary>
-    public static int[] GroupOf(long[] labels, int[][] members)
-    {
-        var group = new int[labels.Length];
-        for (int c = 0; c < members.Length; c++) foreach (int i in members[c]) group[i] = c;
-        return group;
-    }
+    /// <summary>The inputs of the proxy losses (Proxy Anchor, Proxy-NCA): embeddings, labels and one proxy per class.</summary>
+    public static readonly InputSpec[] ProxyInputs =
+    [
+        new("embeddings", InputKind.Floating, true, "embeddings (N, D)"),
+        new("labels", InputKind.Indices, false, "class labels (N) in [0, C)"),
+        new("proxies", InputKind.Floating, true, "one proxy per class (C, D), the loss's parameters (pytorch-metric-learning's loss.proxies)"),
+    ];
 
     /// <summary>lse of z (−∞ entries left out; −∞ when all are) and its max; z becomes e^{z − max} (0 at the −∞ entries).</summary>
     public static (double Lse, double Max) ExpAndLse(Span<double> z)

@@ -31,8 +31,7 @@ public sealed class MultiSimilarityLoss : Loss, ILossDefinition
     {
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "MultiSimilarityLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
-        int[][] members = Embeddings.Members(labels);
-        int[] group = Embeddings.GroupOf(labels, members);
+        var (members, group) = Embeddings.Groups(labels);
         var perAnchor = new double[n];
         Reducer.Reduced reducedScale = Reducer.Reduce<double>(new double[n], _reduction, n);
         var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 2);

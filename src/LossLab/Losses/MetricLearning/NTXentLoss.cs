@@ -35,8 +35,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "NTXentLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double tau = _temperature;
-        int[][] members = Embeddings.Members(labels);
-        int[] group = Embeddings.GroupOf(labels, members);
+        var (members, group) = Embeddings.Groups(labels);
         long pairs = 0;
         foreach (int[] m in members) pairs += (long)m.Length * (m.Length - 1);
         double scale = _reduction == Reduction.Mean ? (pairs == 0 ? 0 : 1.0 / pairs) : 1;

@@ -101,12 +101,7 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
         Aliases = ["proxy_anchor_loss", "proxy_anchor", "pml.ProxyAnchorLoss"],
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
-        Inputs =
-        [
-            new("embeddings", InputKind.Floating, true, "embeddings (N, D)"),
-            new("labels", InputKind.Indices, false, "class labels (N) in [0, C)"),
-            new("proxies", InputKind.Floating, true, "one proxy per class (C, D), the loss's parameters (pytorch-metric-learning's loss.proxies)"),
-        ],
+        Inputs = Embeddings.ProxyInputs,
         Options =
         [
             OptionSpec.Float("margin", 0.1, "δ, the cosine margin on both sides"),

@@ -57,12 +57,7 @@ public sealed class ProxyNcaLoss(double softmaxScale = 1, Reduction reduction = 
         Aliases = ["proxy_nca_loss", "proxy_nca", "pml.ProxyNCALoss"],
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
-        Inputs =
-        [
-            new("embeddings", InputKind.Floating, true, "embeddings (N, D)"),
-            new("labels", InputKind.Indices, false, "class labels (N) in [0, C)"),
-            new("proxies", InputKind.Floating, true, "one proxy per class (C, D), the loss's parameters (pytorch-metric-learning's loss.proxies)"),
-        ],
+        Inputs = Embeddings.ProxyInputs,
         Options =
         [
             OptionSpec.Reduction(),

@@ -45,7 +45,8 @@ internal sealed class SimilarityBlocks
     {
         (_unit, _n, _d, _scratchRows) = (unit, n, d, scratchRows);
         BlockRows = Math.Max(1, Math.Min(n, blockRows ?? BlockRowsOnThisThread ?? Math.Max(4, Math.Min(256, MaxBlockDoubles / Math.Max(1, n)))));
-        _unitT = Transpose(unit, n, d);
+        _unitT = new double[n * d];
+        Transpose(unit, n, d, _unitT);
         if (gradients) _gUnit = new double[n * d];
         int parts = (long)n * n * d >= TwoPartWork && n >= 8 && !OnePartOnThisThread ? 2 : 1;
         // Buffers are allocated here, on the calling thread, so that the caller's allocation count sees them.
@@ -90,12 +91,11 @@ internal sealed class SimilarityBlocks
         return g;
     }
 
-    private static double[] Transpose(double[] x, int rows, int cols)
+    /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major.</summary>
+    private static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
     {
-        var t = new double[x.Length];
         for (int i = 0; i < rows; i++)
             for (int k = 0; k < cols; k++) t[k * rows + i] = x[i * cols + k];
-        return t;
     }
 
     /// <summary>The anchors [first, end) with their own blocks, scratch and half of ∂Ûᵀ.</summary>
@@ -125,8 +125,7 @@ internal sealed class SimilarityBlocks
                 if (_g is null || _blockT is null || GUnitT is null) continue;
                 // ∂Û[block] += G·Û; ∂Ûᵀ += Û[block]ᵀ·G.
                 GemmF64.MultiplyAdd(g, n, owner._unit, d, owner._gUnit.AsSpan(a0 * d), d, count, n, d);
-                for (int i = 0; i < count; i++)
-                    for (int k = 0; k < d; k++) _blockT[k * count + i] = owner._unit[(a0 + i) * d + k];
+                Transpose(owner._unit.AsSpan(a0 * d, count * d), count, d, _blockT);
                 GemmF64.MultiplyAdd(_blockT, count, g, n, GUnitT, n, d, count, n);
             }
         }

@@ -33,8 +33,7 @@ public sealed class SupConLoss : Loss, ILossDefinition
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "SupConLoss");
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double tau = _temperature;
-        int[][] members = Embeddings.Members(labels);
-        int[] group = Embeddings.GroupOf(labels, members);
+        var (members, group) = Embeddings.Groups(labels);
         var perAnchor = new double[n];
         var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 1);
         blocks.Run(1 / tau, (a, row, g, e) =>
