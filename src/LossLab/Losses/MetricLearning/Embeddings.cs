@@ -57,6 +57,21 @@ internal static class Embeddings
         return ([.. members.Select(r => r.ToArray())], group);
     }
 
+    /// <summary>
+    /// pytorch-metric-learning's AvgNonZeroReducer for <c>mean</c> (the average over anchors with ℓ_a &gt; 0; 0 when there
+    /// are none), the total for <c>sum</c>, ℓ_a (N) for <c>none</c>: the value's entries and shape, and the factor the
+    /// summed per-anchor gradients take (1/count for mean, else 1).
+    /// </summary>
+    public static (double[] Values, Shape Shape, double GradientScale) AvgNonZero(double[] perAnchor, Reduction reduction)
+    {
+        if (reduction == Reduction.None) return (perAnchor, new Shape(perAnchor.Length), 1);
+        double total = perAnchor.Sum();
+        if (reduction == Reduction.Sum) return ([total], Shape.Scalar, 1);
+        int nonZero = perAnchor.Count(v => v > 0);
+        double meanScale = nonZero == 0 ? 0 : 1.0 / nonZero;
+        return ([total * meanScale], Shape.Scalar, meanScale);
+    }
+
     /// <summary>The inputs of the proxy losses (Proxy Anchor, Proxy-NCA): embeddings, labels and one proxy per class.</summary>
     public static readonly InputSpec[] ProxyInputs =
     [

@@ -55,16 +55,10 @@ public sealed class SupConLoss : Loss, ILossDefinition
             double pull = 1.0 / (positives * tau);
             foreach (int p in own) if (p != a) g[p] -= pull;
         });
-        int nonZero = perAnchor.Count(v => v > 0);
-        double total = perAnchor.Sum(), meanScale = nonZero == 0 ? 0 : 1.0 / nonZero;
-        TensorData value = _reduction switch
-        {
-            Reduction.None => Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n)),
-            Reduction.Sum => Wrap(new[] { T.CreateTruncating(total) }, Shape.Scalar),
-            _ => Wrap(new[] { T.CreateTruncating(total * meanScale) }, Shape.Scalar),
-        };
+        var (values, shape, gradientScale) = Embeddings.AvgNonZero(perAnchor, _reduction);
+        TensorData value = Wrap(values.Select(T.CreateTruncating).ToArray(), shape);
         if (!computeGradients) return Result(value);
-        double[] gUnit = blocks.UnitGradient(_reduction == Reduction.Mean ? meanScale : 1);
+        double[] gUnit = blocks.UnitGradient(gradientScale);
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
