@@ -47,8 +47,8 @@ internal static class VMath
     /// elsewhere. NaN and +∞ are the caller's to exclude.
     /// </summary>
     /// <param name="x">The exponents (≤ 0).</param>
-    /// <param name="cubic">On 512-bit lanes, a cubic instead of a quadratic polynomial: one more FMA, about 0.6 ulp less
-    /// worst error (for callers whose own error adds to the exponential's).</param>
+    /// <param name="cubic">On 512-bit lanes a cubic instead of a quadratic polynomial (256-bit: a quartic instead of a cubic):
+    /// one more FMA, a quarter to 0.6 ulp less worst error (for callers whose own error adds to the exponential's).</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpNonPositive<TV>(TV x, bool cubic = false) where TV : struct, IVec<TV>
     {
@@ -57,6 +57,11 @@ internal static class VMath
         {
             V512 r = ExpTable32(Unsafe.As<TV, V512>(ref x), cubic);
             return Unsafe.As<V512, TV>(ref r);
+        }
+        if (typeof(TV) == typeof(V256) && Avx2.IsSupported && Fma.IsSupported)
+        {
+            V256 r = ExpTable8(Unsafe.As<TV, V256>(ref x), cubic);
+            return Unsafe.As<V256, TV>(ref r);
         }
         TV magic = TV.Splat(RoundMagic);
         TV n = (x * TV.Splat(Log2E) + magic) - magic;
@@ -93,6 +98,36 @@ internal static class VMath
         Vector512<float> y = Vector512.FusedMultiplyAdd(f, p, f);       // 2^(j/32)·e^r, one rounding
         // + (k >> 5) in the exponent field; only the low 9 bits of bits >> 5 survive the shift, which is k >> 5 mod 2⁹.
         Vector512<int> scale = Vector512.ShiftLeft(Vector512.ShiftRightArithmetic(bits, 5), 23);
+        return new((y.AsInt32() + scale).AsSingle());
+    }
+
+    /// <summary>
+    /// e^x for x in [−87.33, 0] on 8 lanes, the 256-bit form of <see cref="ExpTable32"/>: k = round(8x/ln2),
+    /// r = x − k·ln2/8 (|r| ≤ ln2/16), e^x = 2^(k>>3) · 2^((k&amp;7)/8) · e^r with the middle factor from an 8-entry table in
+    /// one register (vpermps), e^r − 1 ≈ r + c₂r² + c₃r³ (minimax for the relative error on |r| ≤ ln2/16: 0.42·2⁻²⁴;
+    /// <paramref name="cubic"/>: one more term, 0.002·2⁻²⁴). 13 operations where the Cody–Waite form takes 18: cross-entropy
+    /// 12–17 % faster on an AVX2 host. k = −1008 (the 2^(k>>3) = 2⁻¹²⁶ end) only occurs with r ≥ 0, so the scaled value
+    /// stays normal. Worst 1.14 ulp (cubic: 0.90) from an exhaustive check of every float in [−87.33, 0].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static V256 ExpTable8(V256 x, bool cubic)
+    {
+        Vector256<float> magic = Vector256.Create(RoundMagic);
+        Vector256<float> t = Fma.MultiplyAdd(x.V, Vector256.Create(8 * Log2E), magic);
+        Vector256<float> k = t - magic;
+        Vector256<float> r = Fma.MultiplyAdd(k, Vector256.Create(-Ln2Hi / 8), x.V);   // exact: k·Ln2Hi/8 fits 19 bits
+        r = Fma.MultiplyAdd(k, Vector256.Create(-Ln2Lo / 8), r);
+        Vector256<float> q = cubic
+            ? Fma.MultiplyAdd(Fma.MultiplyAdd(r, Vector256.Create(0.041664604f), Vector256.Create(0.16668615f)), r, Vector256.Create(0.5f))
+            : Fma.MultiplyAdd(r, Vector256.Create(0.16664298f), Vector256.Create(0.50006479f));
+        Vector256<float> p = Fma.MultiplyAdd(q, r * r, r);          // e^r − 1
+        Vector256<int> bits = t.AsInt32();                          // low mantissa bits: 2²² + k
+        // 2^(j/8) rounded to float, j = 0..7.
+        Vector256<float> table = Vector256.Create(
+            1f, 1.0905077457427979f, 1.1892070770263672f, 1.2968395948410034f, 1.4142135381698608f, 1.5422108173370361f, 1.6817928552627563f, 1.8340080976486206f);
+        Vector256<float> f = Avx2.PermuteVar8x32(table, bits);      // uses the low 3 bits: k & 7
+        Vector256<float> y = Fma.MultiplyAdd(f, p, f);              // 2^(j/8)·e^r, one rounding
+        Vector256<int> scale = Vector256.ShiftLeft(Vector256.ShiftRightArithmetic(bits, 3), 23);
         return new((y.AsInt32() + scale).AsSingle());
     }
 
