@@ -25,7 +25,7 @@ namespace LossLab.Losses.Fused;
 /// <see cref="VMath.ExpNonPositive{TV}"/> (≤ 2 ulp; terms below e^−87.33 relative to the maximum flush to ≈1.2e−38). Sums are accumulated in float lanes for at most 1024 elements, then
 /// in double. A row holding NaN or ±∞ is computed by the scalar specification instead (same result as the catalog
 /// loss), before anything is written.</para>
-/// <para>Rows shorter than one vector go a vector of rows at a time, transposed so that each lane holds a row (see
+/// <para>Short rows (under one vector on 512 bits, under three on 256 and 128) go a vector of rows at a time, transposed so that each lane holds a row (see
 /// <c>ShortRows</c>): ten classes would otherwise spend most of their time in reductions across lanes.</para>
 /// <para>The gradient may be the logits' own memory (in place, as llm.c and Liger-Kernel do) or empty (value only).
 /// Nothing is allocated per call; above <see cref="ParallelThreshold"/> logits the rows are split over the
@@ -132,9 +132,9 @@ public static partial class FusedCrossEntropy
             double total = 0;
             int C = Classes, n = TV.Count, r = r0;
             ReadOnlySpan<float> w = W is null ? default : new ReadOnlySpan<float>(W, C);
-            if (!scalar && C < n)
+            if (!scalar && C < ShortRowsLimit<TV>())
             {
-                // Rows shorter than one vector: a vector of rows at a time (a group holding NaN or ±∞ goes row by row).
+                // Short rows: a vector of rows at a time (a group holding NaN or ±∞ goes row by row).
                 for (; r + n <= r1; r += n)
                 {
                     if (ShortRows<TV>(r, w, out double part)) total += part;
