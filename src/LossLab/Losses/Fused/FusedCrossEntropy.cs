@@ -18,8 +18,8 @@ namespace LossLab.Losses.Fused;
 /// <c>Mean</c> divides by Σ w_y over counted rows (all rows ignored: NaN value, zero gradient), as
 /// <see cref="Classification.CrossEntropy"/>.</para>
 /// <para>Per row, three passes over a row that stays in L1/L2: (1) maximum (and a finiteness check); (2) e_j =
-/// exp(x_j − max) written into the gradient buffer and summed; (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. Rows
-/// of <see cref="StreamClasses"/> or more written out of place skip the store in (2) and recompute e_j in (3), which
+/// exp(x_j − max) written into the gradient buffer and summed; (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. On 512-bit
+/// lanes, rows of <see cref="StreamClasses"/> or more written out of place skip the store in (2) and recompute e_j in (3), which
 /// streams the gradient to memory once (<c>StreamScaled</c>). A
 /// one-pass online softmax needs two exps per element and was measured 2.5–3.5× slower here. The exponential is
 /// <see cref="VMath.ExpNonPositive{TV}"/> (≤ 2 ulp; terms below e^−87.33 relative to the maximum flush to ≈1.2e−38). Sums are accumulated in float lanes for at most 1024 elements, then
@@ -39,7 +39,9 @@ public static partial class FusedCrossEntropy
     /// <summary>
     /// Rows at least this long (128 KiB), out of place, write their gradient once with non-temporal stores
     /// (<c>StreamScaled</c>): at 64×128256, 20 % faster on 2 threads and the same on 1. At 512×32000 (below it) the
-    /// second exponential cost more than the memory traffic saved on 1 thread in BenchmarkDotNet.
+    /// second exponential cost more than the memory traffic saved on 1 thread in BenchmarkDotNet. 512-bit lanes only: on
+    /// the AVX2 host, where the exponential costs twice as much per element, streaming made 64×128256 slower on 1 thread
+    /// (21.4 ms against 15.3–16.1 ms for the cached path).
     /// </summary>
     internal const int StreamClasses = 1 << 15;
 
@@ -217,7 +219,7 @@ public static partial class FusedCrossEntropy
             // Pass 2: e = exp(x − max), into the gradient buffer when there is one; Σe in float blocks, then double.
             // Long rows out of place store nothing here: pass 3 recomputes e and streams the gradient (StreamScaled).
             bool grad = !gs.IsEmpty;
-            bool stream = grad && C >= StreamClasses && G != X;
+            bool stream = grad && C >= StreamClasses && G != X && typeof(TV) == typeof(V512);
             bool store = grad && !stream;
             ref float g = ref grad ? ref gs[0] : ref Unsafe.NullRef<float>();
             TV mx = TV.Splat(max);

@@ -140,8 +140,9 @@ public class FusedCrossEntropyTests
     }
 
     /// <summary>
-    /// Long rows out of place recompute the exponentials and stream the gradient with non-temporal stores; in place
-    /// they take the cached path. Both give the same bits, at every alignment of the gradient (the partial lines at
+    /// Long rows out of place recompute the exponentials and stream the gradient with non-temporal stores on 512-bit
+    /// lanes (narrower ones take the cached path out of place too, checked here at every alignment); in place they take
+    /// the cached path. Both give the same bits, at every alignment of the gradient (the partial lines at
     /// the ends are copied from whole vectors), with weights, label smoothing, z-loss and ignored rows; and the
     /// specification's values.
     /// </summary>
