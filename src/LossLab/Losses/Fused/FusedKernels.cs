@@ -87,6 +87,13 @@ internal readonly struct HuberFused(float delta) : IFusedKernel<HuberLoss.Kernel
 /// <summary>Smooth L1 with threshold β: ½d²/β inside, |d| − ½β outside; d/β or sign(d) (β = 0: L1).</summary>
 internal readonly struct SmoothL1Fused(float beta) : IFusedKernel<SmoothL1Loss.Kernel>
 {
+    /// <summary>
+    /// 1/β when β is a power of two (PyTorch's default 1 among them), else 0. Then v·(1/β) is v/β bit for bit (both are
+    /// the exact quotient rounded once, underflow and overflow included), and the two divisions per vector, most of
+    /// the kernel's cost below 512 bits (smooth L1 ran at 2.7× the floor on the AVX2 host), become multiplications.
+    /// </summary>
+    private readonly float reciprocal = beta > 0 && float.IsNormal(beta) && (BitConverter.SingleToInt32Bits(beta) & 0x7FFFFF) == 0 ? 1 / beta : 0;
+
     public SmoothL1Loss.Kernel Spec => new(beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -100,8 +107,15 @@ internal readonly struct SmoothL1Fused(float beta) : IFusedKernel<SmoothL1Loss.K
         }
         TV b = TV.Splat(beta), half = TV.Splat(0.5f);
         TV inside = TV.LessThan(ad, b);
+        TV hdd = half * d * d;
+        if (reciprocal != 0)
+        {
+            TV r = TV.Splat(reciprocal);
+            dx = TV.Select(inside, d * r, TV.CopySign(TV.Splat(1), d));
+            return TV.Select(inside, hdd * r, ad - half * b);
+        }
         dx = TV.Select(inside, d / b, TV.CopySign(TV.Splat(1), d));
-        return TV.Select(inside, half * d * d / b, ad - half * b);
+        return TV.Select(inside, hdd / b, ad - half * b);
     }
 }
 

@@ -24,6 +24,7 @@ public class FusedElementwiseTests
         ["huber"] = (Of<HuberFused, HuberLoss.Kernel>(new(1.5f)), Normal(3), Normal(3)),
         ["smooth_l1"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0.5f)), Normal(3), Normal(3)),
         ["smooth_l1_beta0"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0f)), Normal(3), Normal(3)),
+        ["smooth_l1_beta0.7"] = (Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(0.7f)), Normal(3), Normal(3)),   // not a power of two: divides
         ["bce"] = (Of<BceFused, BinaryCrossEntropy.Kernel>(default), r => (float)r.NextDouble(), r => (float)r.NextDouble()),
         // Hard labels take a one-log path per vector; one soft label in 40 sends its vector down the general path.
         ["bce_hard_labels"] = (Of<BceFused, BinaryCrossEntropy.Kernel>(default), Probability, r => r.Next(2)),
@@ -68,6 +69,33 @@ public class FusedElementwiseTests
 
     private static void Close(float expected, float actual, string what)
         => Assert.True(Math.Abs(expected - actual) <= 4e-6 * Math.Max(1, Math.Abs(expected)) || (float.IsNaN(expected) && float.IsNaN(actual)), $"{what}: {actual} vs {expected}");
+
+    /// <summary>
+    /// Smooth L1 with β a power of two multiplies by 1/β where the specification divides by β: the same bits, for
+    /// differences from the subnormal range (where ½d² underflows) to ones far past β.
+    /// </summary>
+    [Theory]
+    [InlineData(1f)]
+    [InlineData(0.5f)]
+    [InlineData(9.5367431640625e-7f)]   // 2⁻²⁰
+    [InlineData(1048576f)]              // 2²⁰
+    public void SmoothL1WithAPowerOfTwoBetaIsTheSpecificationBitForBit(float beta)
+    {
+        var r = new Random(5);
+        int n = 4096;
+        var x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float)((r.NextDouble() - 0.5) * Math.Pow(2, r.Next(-150, 40)));
+        var y = new float[n];
+        Runner run = Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(beta));
+        foreach (SimdWidth width in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128 })
+        {
+            float[] g0 = new float[n], g1 = new float[n], l0 = new float[n], l1 = new float[n];
+            run(x, y, [], g0, Reduction.None, l0, 1, SimdWidth.Scalar);
+            run(x, y, [], g1, Reduction.None, l1, 1, width);
+            Assert.Equal(g0, g1);
+            Assert.Equal(l0, l1);
+        }
+    }
 
     [Theory, MemberData(nameof(Cases))]
     public void EveryWidthMatchesTheSpecificationAtEveryLength(string name, SimdWidth width)
