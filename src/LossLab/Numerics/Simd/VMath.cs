@@ -216,8 +216,10 @@ internal static class VMath
     /// <summary>
     /// log x for x in [0, ∞) finite (probabilities, counts), branch-free and without most of the special-value handling
     /// of <see cref="Log{TV}"/>, so that kernels stay small enough for the JIT to inline everything: subnormals are
-    /// scaled by 2²³ first, ±0 gives −∞, x &lt; 0 and NaN give NaN (kernels detect bad input by it). Same polynomial and
-    /// bound as <see cref="Log{TV}"/>; on AVX-512, <see cref="LogTable32"/> (getmant/getexp handle subnormals;
+    /// scaled by 2²³ first, ±0 gives −∞, x &lt; 0 and NaN give NaN (kernels detect bad input by it). Same polynomial as
+    /// <see cref="Log{TV}"/>, its argument folded into [√½, √2) by integer arithmetic (<c>FrexpFolded</c>: five operations
+    /// off the dependency chain, BCE 9 % and KL 12 % faster on the AVX2 host; worst 0.84 ulp over every non-negative
+    /// float, exhaustive, 256 bits); on AVX-512, <see cref="LogTable32"/> (getmant/getexp handle subnormals;
     /// worst 0.99 ulp).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -229,8 +231,8 @@ internal static class VMath
             return Unsafe.As<V512, TV>(ref y);
         }
         TV subnormal = TV.LessThan(x, TV.Splat(1.17549435e-38f));
-        TV m = TV.Frexp(TV.Select(subnormal, x * TV.Splat(8388608f), x), out TV e);
-        TV r = LogReduced(m, e - TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f)));
+        TV m = TV.FrexpFolded(TV.Select(subnormal, x * TV.Splat(8388608f), x), out TV e);
+        TV r = LogFolded(m, e - TV.Select(subnormal, TV.Splat(23f), TV.Splat(0f)));
         r = TV.SelectLessOrEqual(TV.Splat(0f), x, r, TV.Splat(float.NaN));   // x < 0 and NaN: NaN, which callers detect
         return TV.SelectEqual(x, TV.Splat(0f), TV.Splat(float.NegativeInfinity), r);
     }

@@ -67,6 +67,13 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
 
     /// <summary>For positive normal x: mantissa in [1, 2) and the unbiased exponent, x = m·2^e.</summary>
     static abstract TV Frexp(TV x, out TV exponent);
+
+    /// <summary>
+    /// For positive normal x: m in [√½, √2) and e with x = m·2^e, in four integer operations and a conversion: with
+    /// t = bits(x) − bits(√½), e = t &gt;&gt; 23 (arithmetic) and bits(m) = bits(x) − (e &lt;&lt; 23). The log's argument reduction
+    /// without a compare and two blends after <see cref="Frexp"/>.
+    /// </summary>
+    static abstract TV FrexpFolded(TV x, out TV exponent);
     static abstract float Sum(TV a);
     static abstract float MaxAcross(TV a);
 
@@ -118,6 +125,15 @@ internal readonly struct V512 : IVec<V512>
         // n + 1.5·2²³ + 127 holds n + 127 in its low mantissa bits, which the shift moves into the exponent field.
         Vector512<int> bits = Vector512.ShiftLeft((n.V + Vector512.Create(12583039f)).AsInt32(), 23);
         return new(x.V * bits.AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 FrexpFolded(V512 x, out V512 exponent)
+    {
+        Vector512<int> bits = x.V.AsInt32();
+        Vector512<int> e = Vector512.ShiftRightArithmetic(bits - Vector512.Create(0x3F3504F3), 23);
+        exponent = new(Vector512.ConvertToSingle(e));
+        return new((bits - Vector512.ShiftLeft(e, 23)).AsSingle());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -189,6 +205,15 @@ internal readonly struct V256 : IVec<V256>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 FrexpFolded(V256 x, out V256 exponent)
+    {
+        Vector256<int> bits = x.V.AsInt32();
+        Vector256<int> e = Vector256.ShiftRightArithmetic(bits - Vector256.Create(0x3F3504F3), 23);
+        exponent = new(Vector256.ConvertToSingle(e));
+        return new((bits - Vector256.ShiftLeft(e, 23)).AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Frexp(V256 x, out V256 exponent)
     {
         Vector256<int> bits = x.V.AsInt32();
@@ -249,6 +274,15 @@ internal readonly struct V128 : IVec<V128>
         // n + 1.5·2²³ + 127 holds n + 127 in its low mantissa bits, which the shift moves into the exponent field.
         Vector128<int> bits = Vector128.ShiftLeft((n.V + Vector128.Create(12583039f)).AsInt32(), 23);
         return new(x.V * bits.AsSingle());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 FrexpFolded(V128 x, out V128 exponent)
+    {
+        Vector128<int> bits = x.V.AsInt32();
+        Vector128<int> e = Vector128.ShiftRightArithmetic(bits - Vector128.Create(0x3F3504F3), 23);
+        exponent = new(Vector128.ConvertToSingle(e));
+        return new((bits - Vector128.ShiftLeft(e, 23)).AsSingle());
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
