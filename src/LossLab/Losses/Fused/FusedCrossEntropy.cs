@@ -235,8 +235,9 @@ public static partial class FusedCrossEntropy
                     // so running past the last row is harmless); pass 1 of the next row then hits the cache.
                     if (Sse.IsSupported)
                     {
+                        // One prefetch per 64-byte line: an iteration covers two lines on 512 bits, one below.
                         Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, C + i)));
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, C + i + 16)));
+                        if (n == 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, C + i + 16)));
                     }
                     TV e0 = VMath.ExpNonPositive(TV.Load(ref x, i) - mx), e1 = VMath.ExpNonPositive(TV.Load(ref x, i + n) - mx);
                     if (store)
