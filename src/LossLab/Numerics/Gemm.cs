@@ -55,7 +55,7 @@ public static class Gemm
         {
             var A = new Operand(pa, transposeA ? m : k, transposeA);
             var B = new Operand(pb, transposeB ? k : n, transposeB);
-            if (!Vector512.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated)
+            if (!Vector512.IsHardwareAccelerated && !Vector256.IsHardwareAccelerated && !Lanes128)
             {
                 Reference(A, B, pc, m, k, n);
                 return;
@@ -300,10 +300,25 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// 128-bit lanes with hardware FMA (ARM64, where Vector256 is not accelerated): the blocked product rather than
+    /// the reference's column walk. x86 without AVX2 has no FMA units in .NET's view and keeps the reference, whose
+    /// single rounding per term it would otherwise lose.
+    /// </summary>
+    private static bool Lanes128 => Vector128.IsHardwareAccelerated && (System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported);
+
+    /// <summary>Tests: run the 128-bit micro-kernel on this thread even where a wider one is available.</summary>
+    [ThreadStatic] internal static bool Force128OnThisThread;
+
     /// <summary>C[8×32] += Ap (8×kc, k-major) · Bp (kc×32): 16 accumulators in registers, 16 FMAs per k.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel(ref float ap, ref float bp, int kc, ref float c, int ldc)
     {
+        if (Force128OnThisThread || !Vector256.IsHardwareAccelerated)
+        {
+            Kernel128(ref ap, ref bp, kc, ref c, ldc);
+            return;
+        }
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -361,6 +376,48 @@ public static class Gemm
                 Store(ref ch, r0 + 2, ldc, d20, d21); Store(ref ch, r0 + 3, ldc, d30, d31);
             }
         }
+    }
+
+    /// <summary>
+    /// The 8×32 tile on 128-bit lanes as eight 4×8 tiles: 8 accumulators, 2 loads of B and a broadcast, 11 registers,
+    /// which fit x86's 16 and leave ARM64 room. Each element sums its k terms in order, as the wider kernels do, so
+    /// the product is the same bit for bit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+    private static void Kernel128(ref float ap, ref float bp, int kc, ref float c, int ldc)
+    {
+        for (int q = 0; q < NR; q += 8)
+        {
+            for (int r0 = 0; r0 < MR; r0 += 4)
+            {
+                Vector128<float> d00 = default, d01 = default, d10 = default, d11 = default, d20 = default, d21 = default, d30 = default, d31 = default;
+                for (int p = 0; p < kc; p++)
+                {
+                    Vector128<float> b0 = Vector128.LoadUnsafe(ref bp, (nuint)(p * NR + q));
+                    Vector128<float> b1 = Vector128.LoadUnsafe(ref bp, (nuint)(p * NR + q + 4));
+                    ref float ak = ref Unsafe.Add(ref ap, p * MR + r0);
+                    Vector128<float> x = Vector128.Create(ak);
+                    d00 = Vector128.FusedMultiplyAdd(x, b0, d00); d01 = Vector128.FusedMultiplyAdd(x, b1, d01);
+                    x = Vector128.Create(Unsafe.Add(ref ak, 1));
+                    d10 = Vector128.FusedMultiplyAdd(x, b0, d10); d11 = Vector128.FusedMultiplyAdd(x, b1, d11);
+                    x = Vector128.Create(Unsafe.Add(ref ak, 2));
+                    d20 = Vector128.FusedMultiplyAdd(x, b0, d20); d21 = Vector128.FusedMultiplyAdd(x, b1, d21);
+                    x = Vector128.Create(Unsafe.Add(ref ak, 3));
+                    d30 = Vector128.FusedMultiplyAdd(x, b0, d30); d31 = Vector128.FusedMultiplyAdd(x, b1, d31);
+                }
+                ref float cq = ref Unsafe.Add(ref c, q);
+                Store(ref cq, r0, ldc, d00, d01); Store(ref cq, r0 + 1, ldc, d10, d11);
+                Store(ref cq, r0 + 2, ldc, d20, d21); Store(ref cq, r0 + 3, ldc, d30, d31);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(ref float c, int row, int ldc, Vector128<float> lo, Vector128<float> hi)
+    {
+        ref float r = ref Unsafe.Add(ref c, row * ldc);
+        (Vector128.LoadUnsafe(ref r) + lo).StoreUnsafe(ref r);
+        (Vector128.LoadUnsafe(ref r, 4) + hi).StoreUnsafe(ref r, 4);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -37,6 +37,33 @@ public sealed class GemmTests
         for (int i = 0; i < acc.Length; i++) T.Close(expected[i] + 1, acc[i], rel: 1e-5, abs: 1e-5 * Math.Sqrt(k));
     }
 
+    /// <summary>
+    /// The 128-bit micro-kernel (ARM64's, forced here on the x86 host) gives the widest kernel's product bit for bit:
+    /// every element sums its k terms in the same order. Skipped where 128-bit lanes are not accelerated.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void The_128_bit_kernel_gives_the_same_bits_as_the_widest(int m, int k, int n)
+    {
+        if (!System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) return;   // no wider kernel to compare with
+        var r = new Random(m * 7 + k * 3 + n);
+        float[] a = [.. Enumerable.Range(0, m * k).Select(_ => (float)(r.NextDouble() * 2 - 1))];
+        float[] b = [.. Enumerable.Range(0, k * n).Select(_ => (float)(r.NextDouble() * 2 - 1))];
+        var wide = Enumerable.Repeat(0.5f, m * n).ToArray();
+        var narrow = (float[])wide.Clone();
+        Gemm.Multiply(a, false, b, true, wide, m, k, n, accumulate: true, threads: 1);
+        try
+        {
+            Gemm.Force128OnThisThread = true;
+            Gemm.Multiply(a, false, b, true, narrow, m, k, n, accumulate: true, threads: 1);
+        }
+        finally
+        {
+            Gemm.Force128OnThisThread = false;
+        }
+        Assert.Equal(wide, narrow);
+    }
+
     [Theory]
     [InlineData(9, 257, 33, true, false)]
     [InlineData(9, 257, 33, false, true)]
