@@ -6,8 +6,9 @@ namespace LossLab.Numerics;
 
 /// <summary>
 /// Double-precision C += A·B for the pairwise losses' similarity blocks and their gradients (row-major with leading
-/// dimensions; A m×k, B k×n, C m×n). Register-blocked: a 4×16 tile of C (Vector512; 4×8 on Vector256) stays in
-/// registers while the depth runs, four broadcasts of A and two loads of B feed eight FMAs per k.
+/// dimensions; A m×k, B k×n, C m×n). Register-blocked: a 4×16 tile of C (Vector512; 4×8 on Vector256, 4×4 on Vector128
+/// with hardware FMA) stays in registers while the depth runs, four broadcasts of A and two loads of B feed eight FMAs
+/// per k.
 /// </summary>
 /// <remarks>
 /// <para>The depth is cut into blocks of <see cref="KC"/>, and each KC×16 panel of B is packed into a contiguous
@@ -30,7 +31,8 @@ internal static class GemmF64
         if (a.Length < (long)(m - 1) * lda + depth || b.Length < (long)(depth - 1) * ldb + n || c.Length < (long)(m - 1) * ldc + n)
             throw new ArgumentException($"spans too short for {m}×{depth}·{depth}×{n}: A {a.Length}, B {b.Length}, C {c.Length}");
         if ((int)width < 0) width = Simd.Simd.Best;
-        int lanes = width switch { SimdWidth.V512 => 8, SimdWidth.V256 => 4, _ => 0 };
+        // 128-bit lanes only with FMA in hardware (ARM64): without it, Vector128.FusedMultiplyAdd is a software call per lane.
+        int lanes = width switch { SimdWidth.V512 => 8, SimdWidth.V256 => 4, SimdWidth.V128 when SimdCapabilities.HardwareFma => 2, _ => 0 };
         int nr = 2 * lanes;
         int nVec = lanes == 0 ? 0 : n / nr * nr;   // columns covered by full tiles
 
@@ -50,7 +52,8 @@ internal static class GemmF64
                     ref readonly double pa = ref a[i * lda + k0];
                     ref double pc = ref c[i * ldc + j];
                     if (lanes == 8) Tile512(in pa, lda, in pb, nr, ref pc, ldc, kc);
-                    else Tile256(in pa, lda, in pb, nr, ref pc, ldc, kc);
+                    else if (lanes == 4) Tile256(in pa, lda, in pb, nr, ref pc, ldc, kc);
+                    else Tile128(in pa, lda, in pb, nr, ref pc, ldc, kc);
                 }
                 for (; i < m; i++) ScalarBlock(a, lda, b, ldb, c, ldc, i, i + 1, k0, kc, j, j + nr);
             }
@@ -100,6 +103,37 @@ internal static class GemmF64
         x10.StoreUnsafe(ref c1); x11.StoreUnsafe(ref c1, 8);
         x20.StoreUnsafe(ref c2); x21.StoreUnsafe(ref c2, 8);
         x30.StoreUnsafe(ref c3); x31.StoreUnsafe(ref c3, 8);
+    }
+
+    // 4×4 tile on 128-bit lanes (ARM64): the same schedule.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile128(ref readonly double a, int lda, ref readonly double b, int ldb, ref double c, int ldc, int kc)
+    {
+        ref double a0 = ref Unsafe.AsRef(in a);
+        ref double a1 = ref Unsafe.Add(ref a0, lda), a2 = ref Unsafe.Add(ref a0, 2 * lda), a3 = ref Unsafe.Add(ref a0, 3 * lda);
+        ref double pb = ref Unsafe.AsRef(in b);
+        ref double c0 = ref c, c1 = ref Unsafe.Add(ref c, ldc), c2 = ref Unsafe.Add(ref c, 2 * ldc), c3 = ref Unsafe.Add(ref c, 3 * ldc);
+        Vector128<double> x00 = Vector128.LoadUnsafe(ref c0), x01 = Vector128.LoadUnsafe(ref c0, 2);
+        Vector128<double> x10 = Vector128.LoadUnsafe(ref c1), x11 = Vector128.LoadUnsafe(ref c1, 2);
+        Vector128<double> x20 = Vector128.LoadUnsafe(ref c2), x21 = Vector128.LoadUnsafe(ref c2, 2);
+        Vector128<double> x30 = Vector128.LoadUnsafe(ref c3), x31 = Vector128.LoadUnsafe(ref c3, 2);
+        for (int k = 0; k < kc; k++)
+        {
+            ref double row = ref Unsafe.Add(ref pb, k * ldb);
+            Vector128<double> b0 = Vector128.LoadUnsafe(ref row), b1 = Vector128.LoadUnsafe(ref row, 2);
+            var s = Vector128.Create(Unsafe.Add(ref a0, k));
+            x00 = Vector128.FusedMultiplyAdd(s, b0, x00); x01 = Vector128.FusedMultiplyAdd(s, b1, x01);
+            s = Vector128.Create(Unsafe.Add(ref a1, k));
+            x10 = Vector128.FusedMultiplyAdd(s, b0, x10); x11 = Vector128.FusedMultiplyAdd(s, b1, x11);
+            s = Vector128.Create(Unsafe.Add(ref a2, k));
+            x20 = Vector128.FusedMultiplyAdd(s, b0, x20); x21 = Vector128.FusedMultiplyAdd(s, b1, x21);
+            s = Vector128.Create(Unsafe.Add(ref a3, k));
+            x30 = Vector128.FusedMultiplyAdd(s, b0, x30); x31 = Vector128.FusedMultiplyAdd(s, b1, x31);
+        }
+        x00.StoreUnsafe(ref c0); x01.StoreUnsafe(ref c0, 2);
+        x10.StoreUnsafe(ref c1); x11.StoreUnsafe(ref c1, 2);
+        x20.StoreUnsafe(ref c2); x21.StoreUnsafe(ref c2, 2);
+        x30.StoreUnsafe(ref c3); x31.StoreUnsafe(ref c3, 2);
     }
 
     // 4×8 tile on 256-bit lanes: the same schedule.

@@ -39,7 +39,7 @@ public sealed class GemmF64Tests
                 for (int t = 0; t < k; t++) exact += (decimal)a[i * lda + t] * (decimal)b[t * ldb + j];
                 T.Close((double)exact, scalar[i * ldc + j], rel: 1e-13, abs: 1e-14 * (k + 1));
             }
-        foreach (SimdWidth w in new[] { SimdWidth.V256, SimdWidth.V512 })
+        foreach (SimdWidth w in new[] { SimdWidth.V128, SimdWidth.V256, SimdWidth.V512 })
         {
             var c = (double[])c0.Clone();
             GemmF64.MultiplyAdd(a, lda, b, ldb, c, ldc, m, k, n, w);

@@ -18,15 +18,16 @@ namespace LossLab.Losses.Fused;
 /// <c>Mean</c> divides by Σ w_y over counted rows (all rows ignored: NaN value, zero gradient), as
 /// <see cref="Classification.CrossEntropy"/>.</para>
 /// <para>Per row, three passes over a row that stays in L1/L2: (1) maximum (and a finiteness check); (2) e_j =
-/// exp(x_j − max) written into the gradient buffer and summed; (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. On 512-bit
-/// lanes, rows of <see cref="StreamClasses"/> or more written out of place skip the store in (2) and recompute e_j in (3), which
-/// streams the gradient to memory once (<c>StreamScaled</c>). A
+/// exp(x_j − max) written into the gradient buffer and summed; (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. On
+/// 512-bit lanes, rows of <see cref="StreamClasses"/> or more written out of place skip the store in (2) and recompute
+/// e_j in (3), which streams the gradient to memory once (<c>StreamScaled</c>). A
 /// one-pass online softmax needs two exps per element and was measured 2.5–3.5× slower here. The exponential is
 /// <see cref="VMath.ExpNonPositive{TV}"/> (≤ 2 ulp; terms below e^−87.33 relative to the maximum flush to ≈1.2e−38). Sums are accumulated in float lanes for at most 1024 elements, then
 /// in double. A row holding NaN or ±∞ is computed by the scalar specification instead (same result as the catalog
 /// loss), before anything is written.</para>
-/// <para>Short rows (under one vector on 512 bits, under three on 256 and 128) go a vector of rows at a time, transposed so that each lane holds a row (see
-/// <c>ShortRows</c>): ten classes would otherwise spend most of their time in reductions across lanes.</para>
+/// <para>Short rows (under one vector on 512 bits, under three on 256 and 128) go a vector of rows at a time,
+/// transposed so that each lane holds a row (see <c>ShortRows</c>): ten classes would otherwise spend most of their time
+/// in reductions across lanes.</para>
 /// <para>The gradient may be the logits' own memory (in place, as llm.c and Liger-Kernel do) or empty (value only).
 /// Nothing is allocated per call; above <see cref="ParallelThreshold"/> logits the rows are split over the
 /// cores in contiguous bands.</para>
@@ -217,7 +218,7 @@ public static partial class FusedCrossEntropy
             double wx = Eps == 0 ? 0 : WeightedSum<TV>(xs, w);
 
             // Pass 2: e = exp(x − max), into the gradient buffer when there is one; Σe in float blocks, then double.
-            // Long rows out of place store nothing here: pass 3 recomputes e and streams the gradient (StreamScaled).
+            // On 512 bits, long rows out of place store nothing here: pass 3 recomputes e and streams the gradient.
             bool grad = !gs.IsEmpty;
             bool stream = grad && C >= StreamClasses && G != X && typeof(TV) == typeof(V512);
             bool store = grad && !stream;

@@ -89,8 +89,8 @@ internal readonly struct SmoothL1Fused(float beta) : IFusedKernel<SmoothL1Loss.K
 {
     /// <summary>
     /// 1/β when β is a power of two (PyTorch's default 1 among them), else 0. Then v·(1/β) is v/β bit for bit (both are
-    /// the exact quotient rounded once, underflow and overflow included), and the two divisions per vector, most of
-    /// the kernel's cost below 512 bits (smooth L1 ran at 2.7× the floor on the AVX2 host), become multiplications.
+    /// the exact quotient rounded once, underflow and overflow included), and the two divisions per vector become
+    /// multiplications: 4.97 → 4.31 ms at 4 M elements on the AVX2 host.
     /// </summary>
     private readonly float reciprocal = beta > 0 && float.IsNormal(beta) && (BitConverter.SingleToInt32Bits(beta) & 0x7FFFFF) == 0 ? 1 / beta : 0;
 
