@@ -305,7 +305,7 @@ public static class Gemm
     /// the reference's column walk. x86 without AVX2 has no FMA units in .NET's view and keeps the reference, whose
     /// single rounding per term it would otherwise lose.
     /// </summary>
-    private static bool Lanes128 => Vector128.IsHardwareAccelerated && (System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported);
+    private static bool Lanes128 => Vector128.IsHardwareAccelerated && SimdCapabilities.HardwareFma;
 
     /// <summary>Tests: run the 128-bit micro-kernel on this thread even where a wider one is available.</summary>
     [ThreadStatic] internal static bool Force128OnThisThread;

@@ -29,12 +29,13 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
     static abstract TV operator |(TV a, TV b);
     static abstract TV operator &(TV a, TV b);
 
-    /// <summary>a·b + c with one rounding.</summary>
     /// <summary>
     /// a·b + c, rounded once on hardware with FMA units (x86 FMA3, every ARM64). Without them (x86 before Haswell, or
     /// AVX2 disabled), <c>Vector*.FusedMultiplyAdd</c> runs in software lane by lane, which made every kernel slower
     /// than a scalar loop (cross-entropy 378 ms at 4096×1000 against 63 naive): there it is a product and a sum,
-    /// two roundings, and the kernels keep their error bounds within a fraction of an ulp more (tested).
+    /// two roundings, and the kernels keep their error bounds within a fraction of an ulp more (tested). Each lane type
+    /// writes the FMA test out: behind one shared property (even marked for inlining) it stopped folding in the loops without
+    /// FMA units (KL 14 → 102 ms at 4 M elements with AVX2 off).
     /// </summary>
     static abstract TV Fma(TV a, TV b, TV c);
     static abstract TV Max(TV a, TV b);
