@@ -172,4 +172,49 @@ public class VMathTests
         Assert.Equal(float.NegativeInfinity, l[4]);
         Assert.True(float.IsNaN(l[11]));
     }
+
+    /// <summary>
+    /// NaN comes through the bounded exponential and every output of the logistic (a NaN logit once came out as a
+    /// finite gradient: the clamp's hardware max dropped it); with exact tails σ is exactly 0 and 1 past |x| = 87.33.
+    /// </summary>
+    [Theory, MemberData(nameof(Widths))]
+    public void NaNPropagatesAndExactTailsAreExact(string width)
+    {
+        Assert.True(float.IsNaN(Apply(width, [float.NaN], "expnp")[0]));
+        float[] x = [float.NaN, -float.MaxValue, float.MaxValue, -1000f, 90f, float.NegativeInfinity, float.PositiveInfinity, 3f];
+        float[][] outs = width switch
+        {
+            "V512" => LogisticOf<V512>(x),
+            "V256" => LogisticOf<V256>(x),
+            _ => LogisticOf<V128>(x),
+        };
+        float[] p = outs[0], omp = outs[1], spm = outs[2], l1pe = outs[3];
+        Assert.True(float.IsNaN(p[0]) && float.IsNaN(omp[0]) && float.IsNaN(spm[0]) && float.IsNaN(l1pe[0]), "NaN logit");
+        for (int i = 1; i < 7; i++)
+        {
+            Assert.Equal(x[i] < 0 ? 0f : 1f, p[i]);
+            Assert.Equal(x[i] < 0 ? 1f : 0f, omp[i]);
+            Assert.Equal(0f, l1pe[i]);
+            Assert.Equal(x[i] < 0 ? -x[i] : 0f, spm[i]);
+        }
+        Assert.Equal(1 / (1 + Math.Exp(-3)), p[7], 1e-6);
+    }
+
+    private static float[][] LogisticOf<TV>(float[] x) where TV : struct, IVec<TV>
+    {
+        float[][] outs = [new float[x.Length], new float[x.Length], new float[x.Length], new float[x.Length]];
+        var pad = new float[TV.Count];
+        for (int i = 0; i < x.Length; i++)
+        {
+            pad[0] = x[i];
+            TV p = VMath.Logistic(TV.Load(ref pad[0], 0), out TV omp, out TV spm, out TV l1pe, exactTails: true);
+            float[] lane = new float[TV.Count];
+            foreach (var (o, v) in new[] { (0, p), (1, omp), (2, spm), (3, l1pe) })
+            {
+                TV.Store(v, ref lane[0], 0);
+                outs[o][i] = lane[0];
+            }
+        }
+        return outs;
+    }
 }

@@ -79,7 +79,7 @@ internal readonly struct HuberFused(float delta) : IFusedKernel<HuberLoss.Kernel
     {
         TV dl = TV.Splat(delta), half = TV.Splat(0.5f);
         TV d = x - y, ad = TV.Abs(d);
-        dx = TV.Min(TV.Max(d, -dl), dl);
+        dx = TV.Min(dl, TV.Max(-dl, d));   // bounds first: a NaN d stays NaN (see IVec)
         return TV.SelectLess(ad, dl, half * d * d, dl * (ad - half * dl));
     }
 }
@@ -106,16 +106,17 @@ internal readonly struct SmoothL1Fused(float beta) : IFusedKernel<SmoothL1Loss.K
             return ad;
         }
         TV b = TV.Splat(beta), half = TV.Splat(0.5f);
-        TV inside = TV.LessThan(ad, b);
+        // The outer zone as β ≤ |d|, so that a NaN d (in neither zone) takes d/β and stays NaN, not ±1.
+        TV outside = TV.LessThanOrEqual(b, ad);
         TV hdd = half * d * d;
         if (reciprocal != 0)
         {
             TV r = TV.Splat(reciprocal);
-            dx = TV.Select(inside, d * r, TV.CopySign(TV.Splat(1), d));
-            return TV.Select(inside, hdd * r, ad - half * b);
+            dx = TV.Select(outside, TV.CopySign(TV.Splat(1), d), d * r);
+            return TV.Select(outside, ad - half * b, hdd * r);
         }
-        dx = TV.Select(inside, d / b, TV.CopySign(TV.Splat(1), d));
-        return TV.Select(inside, hdd / b, ad - half * b);
+        dx = TV.Select(outside, TV.CopySign(TV.Splat(1), d), d / b);
+        return TV.Select(outside, ad - half * b, hdd / b);
     }
 }
 
@@ -167,7 +168,7 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
     }
 }
 
-/// <summary>BCE on logits with pos_weight p (lane a): (1 − y)x − (1 + (p − 1)y)·log σ(x); (1 + (p − 1)y)σ(x) − p·y.</summary>
+/// <summary>BCE on logits with pos_weight p (lane a): (1 − y)·softplus(x) + p·y·softplus(−x); (1 + (p − 1)y)σ(x) − p·y.</summary>
 internal readonly struct BceWithLogitsFused : IFusedKernel<BinaryCrossEntropyWithLogits.Kernel>
 {
     public BinaryCrossEntropyWithLogits.Kernel Spec => new(0);
@@ -175,11 +176,13 @@ internal readonly struct BceWithLogitsFused : IFusedKernel<BinaryCrossEntropyWit
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
-        TV one = TV.Splat(1);
-        TV c = one + (a - one) * y;
-        TV p = VMath.Logistic(x, out _, out TV softplusMinusX);
-        dx = c * p - a * y;
-        return (one - y) * x + c * softplusMinusX;   // −log σ(x) = softplus(−x)
+        TV one = TV.Splat(1), ay = a * y, omy = one - y;
+        TV p = VMath.Logistic(x, out _, out TV softplusMinusX, out TV log1pE, exactTails: false);
+        dx = (omy + ay) * p - ay;
+        // Both softplus terms, as the specification, rather than (1 − y)x + c·softplus(−x): the same for finite x, and
+        // at x = −∞ with y = 1 the loss is ∞ there, where 0·(−∞) made it NaN (two more operations; softplus(x) =
+        // max(x, 0) + log1p(e^−|x|)).
+        return TV.Fma(ay, softplusMinusX, omy * (TV.Max(TV.Splat(0), x) + log1pE));
     }
 }
 
@@ -194,9 +197,12 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         TV one = TV.Splat(1), zero = TV.Splat(0);
         // γ = 2 (the default) with hard labels and finite logits (x·0 = 0, NaN for ±∞ and NaN): see OnHardLabels.
         if (gamma == 2 && HardLabels.All(y, x * zero)) return OnHardLabels(x, y, out dx);
-        TV p = VMath.Logistic(x, out TV omp, out TV softplusMinusX);
-        TV ce = TV.Max((one - y) * x + softplusMinusX, zero);
-        TV q = p * (one - y) + omp * y;
+        TV p = VMath.Logistic(x, out TV omp, out TV softplusMinusX, out TV log1pE, exactTails: true);
+        // ce = (1 − y)·softplus(x) + y·softplus(−x), as the specification: two non-negative terms, where (1 − y)x +
+        // softplus(−x) cancels at very negative x and is NaN at x = −∞ (0·∞ for y = 1, ∞ − ∞ otherwise).
+        TV omy = one - y;
+        TV ce = TV.Fma(y, softplusMinusX, omy * (TV.Max(zero, x) + log1pE));
+        TV q = p * omy + omp * y;
         TV focus, qgm1;   // q^γ and q^(γ−1)
         if (gamma == 2)
         {
@@ -214,9 +220,10 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         }
         // γ·ce·q^(γ−1), its limit 0 where q = 0 or ce = 0 (as the specification).
         TV vanish = TV.Equal(q, zero) | TV.Equal(ce, zero);
-        TV ceDFocus = TV.Select(vanish, zero, TV.Splat(gamma) * ce * qgm1);
-        TV alphaT = alpha >= 0 ? TV.Splat(alpha) * y + TV.Splat(1 - alpha) * (one - y) : one;
-        dx = alphaT * ((p - y) * focus + ceDFocus * p * omp * (one - (y + y)));
+        // ce times σ(x)σ(−x) before γ and q^(γ−1): at |x| near float.MaxValue γ·ce overflowed, and ∞·0 made the gradient NaN.
+        TV ceDFocusPq = TV.Select(vanish, zero, TV.Splat(gamma) * qgm1 * (ce * (p * omp)));
+        TV alphaT = alpha >= 0 ? TV.Splat(alpha) * y + TV.Splat(1 - alpha) * omy : one;
+        dx = alphaT * ((p - y) * focus + ceDFocusPq * (one - (y + y)));
         return alphaT * ce * focus;
     }
 
@@ -243,7 +250,7 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
     {
         TV isOne = TV.Equal(y, TV.Splat(1));
         TV s = TV.Select(isOne, x, -x);
-        TV pt = VMath.Logistic(s, out TV q, out TV ce);
+        TV pt = VMath.Logistic(s, out TV q, out TV ce, out _, exactTails: true);
         TV alphaT = alpha >= 0 ? TV.Select(isOne, TV.Splat(alpha), TV.Splat(1 - alpha)) : TV.Splat(1);
         TV aq2 = alphaT * (q * q);
         TV d = aq2 * TV.Fma(pt + pt, ce, q);

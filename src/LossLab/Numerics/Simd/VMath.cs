@@ -44,7 +44,7 @@ internal static class VMath
     /// e^x for finite x ≤ 0 (softmax after subtracting the row maximum) in the fewest instructions: x below −87.33
     /// is raised to −87.33, so results that would be subnormal come out as ≈1.2e−38 instead (absolute error
     /// under 1.2e−38, invisible next to the row's largest term, 1). Same polynomial and bound as <see cref="Exp{TV}"/>
-    /// elsewhere. NaN and +∞ are the caller's to exclude.
+    /// elsewhere. NaN gives NaN; +∞ is the caller's to exclude.
     /// </summary>
     /// <param name="x">The exponents (≤ 0).</param>
     /// <param name="cubic">On 512-bit lanes a cubic instead of a quadratic polynomial (256-bit: a quartic instead of a cubic):
@@ -52,7 +52,7 @@ internal static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpNonPositive<TV>(TV x, bool cubic = false) where TV : struct, IVec<TV>
     {
-        x = TV.Max(x, TV.Splat(-87.33f));
+        x = TV.Max(TV.Splat(-87.33f), x);   // the bound first: a NaN x stays NaN (see IVec)
         if (typeof(TV) == typeof(V512) && Avx512F.IsSupported)
         {
             V512 r = ExpTable32(Unsafe.As<TV, V512>(ref x), cubic);
@@ -282,16 +282,33 @@ internal static class VMath
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Logistic<TV>(TV x, out TV sigmoidOfMinusX, out TV softplusOfMinusX) where TV : struct, IVec<TV>
+        => Logistic(x, out sigmoidOfMinusX, out softplusOfMinusX, out _, exactTails: false);
+
+    /// <summary>
+    /// The same, and log1p(e^−|x|) (softplus(x) = max(x, 0) + that). A NaN x gives NaN in every output.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="sigmoidOfMinusX">σ(−x).</param>
+    /// <param name="softplusOfMinusX">softplus(−x) = −log σ(x).</param>
+    /// <param name="log1pOfE">log1p(e^−|x|).</param>
+    /// <param name="exactTails">Whether e is exactly 0 past |x| = 87.33 rather than the exponential's floor ≈ 1.2·10⁻³⁸:
+    /// two more operations, for a caller that multiplies the small σ by a term as large as |x| (the focal loss's
+    /// γ·ce·q^(γ−1)·σ(x)σ(−x), which the floor turned into ±∞ at |x| near float.MaxValue).</param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Logistic<TV>(TV x, out TV sigmoidOfMinusX, out TV softplusOfMinusX, out TV log1pOfE, bool exactTails) where TV : struct, IVec<TV>
     {
-        TV one = TV.Splat(1f);
+        TV one = TV.Splat(1f), zero = TV.Splat(0f);
+        TV na = -TV.Abs(x);
         // Cubic: e's error passes into σ and softplus, whose log1p adds up to 2 ulp of its own.
-        TV e = ExpNonPositive(-TV.Abs(x), cubic: true);
+        TV e = ExpNonPositive(na, cubic: true);
+        if (exactTails) e = TV.SelectLess(na, TV.Splat(-87.33f), zero, e);
         TV w = one + e;
         TV d = one / w;
         TV small = e * d;
-        TV positive = TV.LessThanOrEqual(TV.Splat(0f), x);
+        TV positive = TV.LessThanOrEqual(zero, x);
         sigmoidOfMinusX = TV.Select(positive, small, d);
-        softplusOfMinusX = TV.Max(-x, TV.Splat(0f)) + Log1pUnit(e);
+        log1pOfE = Log1pUnit(e);
+        softplusOfMinusX = TV.Max(zero, -x) + log1pOfE;   // zero first: a NaN x stays NaN (see IVec)
         return TV.Select(positive, d, small);
     }
 

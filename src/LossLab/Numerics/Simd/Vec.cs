@@ -9,8 +9,10 @@ namespace LossLab.Numerics.Simd;
 /// <c>System.Runtime.Intrinsics.ISimdVector</c> would do this but is not public.
 /// </summary>
 /// <remarks>Masks are lanes of all-one or all-zero bits, as <c>Vector512.LessThan</c> returns them.
-/// <see cref="Max"/>/<see cref="Min"/> are the hardware instructions (their NaN handling is unspecified; kernels
-/// detect NaN separately).</remarks>
+/// <see cref="Max"/>/<see cref="Min"/> are the hardware instructions. .NET leaves their NaN handling to the platform:
+/// x86's maxps/minps return the second operand when either is NaN, ARM64's fmax/fmin return NaN. So Max(bound, x) keeps
+/// a NaN x on both, and the kernels write the data second wherever a NaN must come through (a NaN input giving a finite
+/// gradient was a bug: tested on extreme inputs at every width).</remarks>
 internal interface IVec<TV> where TV : struct, IVec<TV>
 {
     static abstract int Count { get; }

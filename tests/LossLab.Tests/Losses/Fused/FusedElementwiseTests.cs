@@ -119,6 +119,48 @@ public class FusedElementwiseTests
         }
     }
 
+    /// <summary>
+    /// Non-finite and extreme operands (NaN, ±∞, ±0, subnormals, ±MaxValue) mixed among ordinary ones: every width gives
+    /// what the specification gives, a NaN where it has a NaN (a NaN input must not come out as a finite gradient), an
+    /// infinity where it has one. The probability losses keep their inputs in their domain (the public entry points
+    /// reject the rest before the kernel runs); the logit losses' labels are in [0, 1] or NaN.
+    /// </summary>
+    [Theory, MemberData(nameof(Cases))]
+    public void EveryWidthMatchesTheSpecificationOnExtremeValues(string name, SimdWidth width)
+    {
+        float[] wild = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, 1e-45f, -3e-40f, float.MaxValue, -float.MaxValue, 1e30f, -1e-30f];
+        float[] unit = [0f, 1f, 1e-45f, 6e-8f, 1 - 6e-8f, 0.5f];
+        bool probability = name.StartsWith("bce", StringComparison.Ordinal) && name != "bce_with_logits";
+        bool kl = name.StartsWith("kl", StringComparison.Ordinal) && name != "kl_log_target";
+        // Labels of the logit losses: in [0, 1] or NaN (a NaN label must give a NaN, not a zero loss).
+        bool label = name.StartsWith("sigmoid_focal", StringComparison.Ordinal) || name == "bce_with_logits";
+        float[] labels = [0f, 1f, 0.5f, -0f, 1e-45f, float.NaN];
+        Runner run = Kernels[name].Run;
+        var r = new Random(17);
+        foreach (int n in new[] { 7, 33, 100, 301 })
+        {
+            var (x, y) = Data(name, n, n + 1000);
+            for (int i = 0; i < n; i++)
+            {
+                if (r.Next(3) == 0) x[i] = probability ? unit[r.Next(unit.Length)] : wild[r.Next(wild.Length)];
+                if (r.Next(3) == 0) y[i] = probability || kl ? unit[r.Next(unit.Length)] : label ? labels[r.Next(labels.Length)] : wild[r.Next(wild.Length)];
+            }
+            float[] g0 = new float[n], g1 = new float[n], l0 = new float[n], l1 = new float[n];
+            run(x, y, [], g0, Reduction.Sum, l0, 1, SimdWidth.Scalar);
+            run(x, y, [], g1, Reduction.Sum, l1, 1, width);
+            for (int i = 0; i < n; i++)
+            {
+                Same(g0[i], g1[i], $"{name} {width} grad[{i}] at x={x[i]}, y={y[i]}");
+                Same(l0[i], l1[i], $"{name} {width} loss[{i}] at x={x[i]}, y={y[i]}");
+            }
+        }
+    }
+
+    /// <summary>Equal (∞ included), both NaN, or within the kernels' tolerance.</summary>
+    private static void Same(float expected, float actual, string what)
+        => Assert.True(expected == actual || (float.IsNaN(expected) && float.IsNaN(actual))
+            || (float.IsFinite(expected) && Math.Abs(expected - actual) <= 4e-6 * Math.Max(1, Math.Abs(expected))), $"{what}: {actual} vs {expected}");
+
     /// <summary>Gradients of 2²⁰ elements and more are written with non-temporal stores after a scalar head to the first aligned address.</summary>
     [Theory]
     [InlineData("mse", 0)]
