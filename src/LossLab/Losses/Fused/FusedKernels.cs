@@ -60,27 +60,54 @@ internal readonly struct L1Fused : IFusedKernel<L1Loss.Kernel>
         return TV.Abs(d);
     }
 
+    /// <summary>
+    /// The specification's sign (±1, +0 for ±0, NaN for NaN) in four operations instead of eight: d·2¹²⁷·2²² is at
+    /// least 1 in magnitude for every non-zero d (the smallest subnormal is 2⁻¹⁴⁹; large d overflow to ±∞), and the
+    /// clamp to [−1, 1] keeps the sign. The first product adds +0 (a fused multiply-add, or a product and a sum), which
+    /// turns −0 into +0 and changes nothing else. The bounds go first so that a NaN stays NaN (see IVec). L1 3.0 → 2.8 ms
+    /// at 4 M elements on 1 thread of the AVX2 host.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static TV Sign<TV>(TV d) where TV : struct, IVec<TV>
     {
-        TV zero = TV.Splat(0), one = TV.Splat(1);
-        TV s = TV.SelectLess(zero, d, one, zero) - TV.SelectLess(d, zero, one, zero);
-        return TV.Select(TV.IsNaN(d), d, s);
+        TV one = TV.Splat(1);
+        TV big = TV.Fma(d, TV.Splat(1.7014118e38f), TV.Splat(0)) * TV.Splat(4194304f);   // 2¹²⁷, 2²²
+        return TV.Min(one, TV.Max(-one, big));
     }
 }
 
 /// <summary>Huber with threshold δ: ½d² inside, δ(|d| − ½δ) outside; clamp(d, −δ, δ).</summary>
 internal readonly struct HuberFused(float delta) : IFusedKernel<HuberLoss.Kernel>
 {
+    /// <summary>Whether ½δ is exact (δ ≥ 2⁻¹²⁵), which <see cref="Clamped"/> needs to be the specification bit for bit.</summary>
+    private readonly bool halfExact = delta >= 2.3509887e-38f;
+
     public HuberLoss.Kernel Spec => new(delta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
         TV dl = TV.Splat(delta), half = TV.Splat(0.5f);
-        TV d = x - y, ad = TV.Abs(d);
+        TV d = x - y;
         dx = TV.Min(dl, TV.Max(-dl, d));   // bounds first: a NaN d stays NaN (see IVec)
+        if (halfExact) return Clamped(d, dx);
+        TV ad = TV.Abs(d);
         return TV.SelectLess(ad, dl, half * d * d, dl * (ad - half * dl));
+    }
+
+    /// <summary>
+    /// The Huber value from the clamped difference c = clamp(d, −δ, δ) in two operations: c·(d − ½c). Inside, c = d and
+    /// d − ½d rounds to ½d rounded, so the product is the specification's (½d)·d; outside, c = ±δ and (d ∓ ½δ)·(±δ) =
+    /// (|d| − ½δ)·δ with the same two roundings, as long as ½δ is exact. The fused d − ½c rounds once, as does the
+    /// specification's subtraction of an exact ½δ; without FMA units ½c rounds first, exactly so. The product adds +0,
+    /// which makes d = −0's value +0 as the specification's. Ten operations became five: 3.13 → 2.79 ms at 4 M elements
+    /// on 1 thread of the AVX2 host (alternating runs; MSE 2.6).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TV Clamped<TV>(TV d, TV c) where TV : struct, IVec<TV>
+    {
+        TV u = TV.Fma(TV.Splat(-0.5f), c, d);
+        return TV.Fma(u, c, TV.Splat(0));
     }
 }
 
@@ -94,12 +121,36 @@ internal readonly struct SmoothL1Fused(float beta) : IFusedKernel<SmoothL1Loss.K
     /// </summary>
     private readonly float reciprocal = beta > 0 && float.IsNormal(beta) && (BitConverter.SingleToInt32Bits(beta) & 0x7FFFFF) == 0 ? 1 / beta : 0;
 
+    /// <summary>
+    /// β a power of two in [2⁻⁶², 1] (the default 1 among them): smooth L1 is Huber with δ = β divided by β, and
+    /// <see cref="HuberFused.Clamped"/> gives it bit for bit. Inside, ½d²/β is the same product times 1/β; outside, (|d| −
+    /// ½β)·β·(1/β) scales by powers of two that neither overflow (β ≤ 1) nor underflow (the product is at least ½β² ≥
+    /// 2⁻¹²⁵). clamp(d, −β, β)·(1/β) is d/β inside and ±1 outside. 3.72 → 2.82 ms at 4 M elements on 1 thread of the
+    /// AVX2 host.
+    /// </summary>
+    private readonly bool huberScaled = beta >= 2.1684043e-19f && beta <= 1 && float.IsNormal(beta) && (BitConverter.SingleToInt32Bits(beta) & 0x7FFFFF) == 0;
+
     public SmoothL1Loss.Kernel Spec => new(beta);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TV Eval<TV>(TV x, TV y, TV a, out TV dx) where TV : struct, IVec<TV>
     {
-        TV d = x - y, ad = TV.Abs(d);
+        TV d = x - y;
+        if (huberScaled)
+        {
+            TV bv = TV.Splat(beta);
+            TV c = TV.Min(bv, TV.Max(-bv, d));   // bounds first: a NaN d stays NaN (see IVec)
+            TV v = HuberFused.Clamped(d, c);
+            if (beta == 1)
+            {
+                dx = c;
+                return v;
+            }
+            TV rv = TV.Splat(reciprocal);
+            dx = c * rv;
+            return v * rv;
+        }
+        TV ad = TV.Abs(d);
         if (beta == 0)
         {
             dx = L1Fused.Sign(d);

@@ -71,29 +71,55 @@ public class FusedElementwiseTests
         => Assert.True(Math.Abs(expected - actual) <= 4e-6 * Math.Max(1, Math.Abs(expected)) || (float.IsNaN(expected) && float.IsNaN(actual)), $"{what}: {actual} vs {expected}");
 
     /// <summary>
-    /// Smooth L1 with β a power of two multiplies by 1/β where the specification divides by β: the same bits, for
-    /// differences from the subnormal range (where ½d² underflows) to ones far past β.
+    /// L1, Huber and smooth L1 compute their values and gradients in other ways than the specification (smooth L1 with
+    /// β a power of two multiplies by 1/β; Huber and smooth L1 with β ≤ 1 take the value from the clamped difference;
+    /// L1's sign is a scaled clamp): the same bits, ±0 told apart, for differences from the subnormal range (where ½d²
+    /// underflows) to ones far past the threshold and to ±∞, including differences of exactly ±δ and ±0.
     /// </summary>
     [Theory]
-    [InlineData(1f)]
-    [InlineData(0.5f)]
-    [InlineData(9.5367431640625e-7f)]   // 2⁻²⁰
-    [InlineData(1048576f)]              // 2²⁰
-    public void SmoothL1WithAPowerOfTwoBetaIsTheSpecificationBitForBit(float beta)
+    [InlineData("smooth_l1", 1f)]
+    [InlineData("smooth_l1", 0.5f)]
+    [InlineData("smooth_l1", 9.5367431640625e-7f)]   // 2⁻²⁰
+    [InlineData("smooth_l1", 2.1684043e-19f)]        // 2⁻⁶², the smallest β that takes the Huber form
+    [InlineData("smooth_l1", 1.0842022e-19f)]        // 2⁻⁶³, the largest that does not
+    [InlineData("smooth_l1", 1048576f)]              // 2²⁰
+    [InlineData("smooth_l1", 0.7f)]                  // divides
+    [InlineData("smooth_l1", 0f)]                    // L1
+    [InlineData("huber", 1f)]
+    [InlineData("huber", 1.5f)]
+    [InlineData("huber", 9.5367431640625e-7f)]
+    [InlineData("huber", 1048576f)]
+    [InlineData("huber", 3e-38f)]                    // just above 2⁻¹²⁵: ½δ still exact
+    [InlineData("huber", 1.5e-38f)]                  // below: the general formula
+    [InlineData("l1", 0f)]
+    public void RegressionKernelsAreTheSpecificationBitForBit(string name, float threshold)
     {
         var r = new Random(5);
         int n = 4096;
         var x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float)((r.NextDouble() - 0.5) * Math.Pow(2, r.Next(-150, 40)));
         var y = new float[n];
-        Runner run = Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(beta));
+        float[] special = [0f, -0f, threshold, -threshold, MathF.BitIncrement(threshold), MathF.BitDecrement(threshold), float.PositiveInfinity, float.NegativeInfinity, float.MaxValue, -float.MaxValue, float.Epsilon, -float.Epsilon];
+        for (int i = 0; i < n; i++)
+        {
+            x[i] = r.Next(10) == 0 ? special[r.Next(special.Length)] : (float)((r.NextDouble() - 0.5) * Math.Pow(2, r.Next(-150, 40)));
+            y[i] = r.Next(20) == 0 ? -0f : 0f;
+        }
+        Runner run = name switch
+        {
+            "smooth_l1" => Of<SmoothL1Fused, SmoothL1Loss.Kernel>(new(threshold)),
+            "huber" => Of<HuberFused, HuberLoss.Kernel>(new(threshold)),
+            _ => Of<L1Fused, L1Loss.Kernel>(default),
+        };
         foreach (SimdWidth width in new[] { SimdWidth.V512, SimdWidth.V256, SimdWidth.V128 })
         {
             float[] g0 = new float[n], g1 = new float[n], l0 = new float[n], l1 = new float[n];
             run(x, y, [], g0, Reduction.None, l0, 1, SimdWidth.Scalar);
             run(x, y, [], g1, Reduction.None, l1, 1, width);
-            Assert.Equal(g0, g1);
-            Assert.Equal(l0, l1);
+            for (int i = 0; i < n; i++)
+            {
+                Assert.True(BitConverter.SingleToInt32Bits(g0[i]) == BitConverter.SingleToInt32Bits(g1[i]), $"{name}({threshold}) {width} grad at d = {x[i] - y[i]:R}: {g1[i]:R} vs {g0[i]:R}");
+                Assert.True(BitConverter.SingleToInt32Bits(l0[i]) == BitConverter.SingleToInt32Bits(l1[i]), $"{name}({threshold}) {width} loss at d = {x[i] - y[i]:R}: {l1[i]:R} vs {l0[i]:R}");
+            }
         }
     }
 
