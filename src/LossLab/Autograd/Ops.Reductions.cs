@@ -30,7 +30,7 @@ public static partial class Ops
         return Div(Sum(a, axis, keepDim), a.Constant(count));
     }
 
-    /// <summary>The maximum; the gradient is shared equally among tied maxima (torch.amax).</summary>
+    /// <summary>The maximum; the gradient is shared equally among tied maxima (torch.amax), or among the NaN elements when the maximum is NaN (torch.max).</summary>
     public static Tensor Max(Tensor a, int? axis = null, bool keepDim = false)
     {
         var (outer, n, inner, shape) = Reduction(a, axis, keepDim, "max");
@@ -46,17 +46,21 @@ public static partial class Ops
             for (int o = 0; o < outer; o++)
                 for (int i = 0; i < inner; i++)
                 {
+                    // The elements equal to the maximum share its gradient; when it is NaN, the NaN elements do (torch.max).
+                    double top = data[o * inner + i];
                     int ties = 0;
-                    for (int k = 0; k < n; k++) if (a.Data[(o * n + k) * inner + i] == data[o * inner + i]) ties++;
+                    for (int k = 0; k < n; k++) if (Hit(a.Data[(o * n + k) * inner + i], top)) ties++;
                     for (int k = 0; k < n; k++)
                     {
                         int idx = (o * n + k) * inner + i;
-                        if (a.Data[idx] == data[o * inner + i]) ga[idx] = g[o * inner + i] / ties;
+                        if (Hit(a.Data[idx], top)) ga[idx] = g[o * inner + i] / ties;
                     }
                 }
             return [ga];
         });
     }
+
+    private static bool Hit(double v, double top) => v == top || (double.IsNaN(top) && double.IsNaN(v));
 
     /// <summary>log Σ exp over an axis, max-shifted; gradient softmax.</summary>
     public static Tensor LogSumExp(Tensor a, int? axis = null, bool keepDim = false)

@@ -83,7 +83,7 @@ public static partial class Ops
     public static Tensor Abs(Tensor a) => Unary(a, Math.Abs, (x, o, g) => g * Numerics.Stable.Sign(x));
 
     /// <summary>max(x, 0), with gradient 0 at x = 0 (tinygrad's note: maximum(x, 0) would pass half).</summary>
-    public static Tensor Relu(Tensor a) => Unary(a, x => x > 0 ? x : 0, (x, o, g) => x > 0 ? g : 0);
+    public static Tensor Relu(Tensor a) => Unary(a, x => x <= 0 ? 0 : x, (x, o, g) => x <= 0 ? 0 : g);   // NaN stays NaN and passes the gradient, as torch.relu
 
     public static Tensor Sigmoid(Tensor a) => Unary(a, Stable.Sigmoid, (x, o, g) => g * o * (1 - o));
 

@@ -119,6 +119,24 @@ public sealed class OpsGradientTests
     }
 
     [Fact]
+    public void NaN_comes_through_relu_and_max_as_in_PyTorch()
+    {
+        // torch.relu(nan) = nan with gradient 1 (a NaN activation must not turn into a silent 0); torch.max of a row
+        // holding NaN is NaN and its NaN elements share the gradient.
+        var x = Tensor.FromArray([double.NaN, -1, 2], [3], requiresGrad: true);
+        Tensor r = Ops.Relu(x);
+        Assert.True(double.IsNaN(r.ToArray()[0]));
+        Assert.Equal([0.0, 2], r.ToArray()[1..]);
+        Ops.Sum(r).Backward();
+        Assert.Equal([1.0, 0, 1], x.Grad!.ToArray());
+        var m = Tensor.FromArray([1, double.NaN, 3, double.NaN], [4], requiresGrad: true);
+        Tensor top = Ops.Max(m);
+        Assert.True(double.IsNaN(top.Item()));
+        top.Backward();
+        Assert.Equal([0.0, 0.5, 0, 0.5], m.Grad!.ToArray());
+    }
+
+    [Fact]
     public void The_branch_where_did_not_take_never_leaks_NaN_into_the_gradient()
     {
         // sqrt(x) has an infinite derivative at 0 and log(x) a NaN one below 0; where() never takes those branches.
