@@ -128,13 +128,22 @@ public static class Stable
     /// log softmax over the kept entries of a row (Optax's <c>where</c>): <paramref name="keep"/> empty keeps all,
     /// keep[i] = 0 leaves i out (log p = −∞ there). Shifted by the kept maximum, log p = (x − max) − log Σ exp(x − max)
     /// with the sum in double, as <see cref="LogSoftmax{T}"/>. False, with every log p = −∞, when nothing is kept or
-    /// every kept x is −∞ (no softmax).
+    /// every kept x is −∞ (no softmax). A kept NaN makes every log p NaN (true).
     /// </summary>
     public static bool MaskedLogSoftmax<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> keep, Span<T> logp) where T : IFloatingPointIeee754<T>
     {
         bool all = keep.IsEmpty;
         T max = T.NegativeInfinity;
-        for (int k = 0; k < x.Length; k++) if ((all || keep[k] != T.Zero) && x[k] > max) max = x[k];
+        for (int k = 0; k < x.Length; k++)
+        {
+            if (!all && keep[k] == T.Zero) continue;
+            if (T.IsNaN(x[k]))
+            {
+                max = x[k];   // a NaN logit makes the row NaN, not "all −∞"
+                break;
+            }
+            if (x[k] > max) max = x[k];
+        }
         if (T.IsNegativeInfinity(max))
         {
             logp.Fill(T.NegativeInfinity);

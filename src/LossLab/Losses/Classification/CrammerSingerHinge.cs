@@ -21,6 +21,7 @@ public sealed class CrammerSingerHinge(Reduction reduction = Reduction.None) : I
         for (int j = 0; j < x.Length; j++)
         {
             T v = x[j] + (j == y ? T.Zero : T.One);
+            if (T.IsNaN(v)) return j;   // NaN is the maximum, as jnp.max and jnp.argmax take it: the row's loss is NaN
             if (v > bestValue) (best, bestValue) = (j, v);
         }
         return best;

@@ -21,7 +21,7 @@ public sealed class PerceptronLoss(Reduction reduction = Reduction.None) : Eleme
         public T Value<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
         {
             T m = -(x * y);
-            return m > T.Zero ? m : T.Zero;
+            return T.Max(m, T.Zero);   // IEEE maximum: a NaN margin stays NaN, as jnp.maximum
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>

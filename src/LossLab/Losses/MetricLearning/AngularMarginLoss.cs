@@ -105,7 +105,8 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
                 for (int s = j * k; s < j * k + k; s++)
                 {
                     double cs = Math.Clamp(Embeddings.Dot(unitE, i, unitW, s, d), -1, 1);
-                    if (cs > cos) (cos, best[i * c + j]) = (cs, s);   // the first of equal maxima, as torch.max
+                    // The first of equal maxima, as torch.max, and NaN wins as there (a NaN weight or embedding makes the loss NaN).
+                    if (cs > cos || (double.IsNaN(cs) && !double.IsNaN(cos))) (cos, best[i * c + j]) = (cs, s);
                 }
                 if (j == y) (cos, df) = Target(cos);
                 modified[j] = cos;

@@ -72,7 +72,7 @@ public sealed class BarlowTwinsLoss : Loss, ILossDefinition
             double variance = 0;
             for (int k = 0; k < n; k++) variance += zn[k * d + j] * zn[k * d + j];
             s[j] = Math.Sqrt(variance / n + eps);
-            if (!(s[j] > 0)) throw LossArgumentException.Value($"{loss}: feature {j} of '{input}' is constant over the batch and eps is 0: it cannot be standardized");
+            if (s[j] == 0) throw LossArgumentException.Value($"{loss}: feature {j} of '{input}' is constant over the batch and eps is 0: it cannot be standardized");
             for (int k = 0; k < n; k++) zn[k * d + j] /= s[j];
         }
         return (zn, s);

@@ -89,7 +89,7 @@ public sealed class DistillationLoss : Loss, ILossDefinition
             for (int j = o; j < o + c; j++)
             {
                 double q = Math.Exp(logQ[j]);
-                if (q > 0) divergence += q * (logQ[j] - logP[j]);
+                if (q != 0) divergence += q * (logQ[j] - logP[j]);   // 0·log 0 = 0; a NaN q (a NaN teacher logit) stays NaN
             }
             kl[r] = divergence;
             double value = (1 - alpha) * temperature * temperature * divergence;
@@ -114,7 +114,7 @@ public sealed class DistillationLoss : Loss, ILossDefinition
                 double g = soft * (p - q);
                 if (labels is not null) g += reduced.Scale * alpha * (Math.Exp(logHard[j]) - (j - r * c == labels[r] ? 1 : 0));
                 gs[j] = T.CreateTruncating(g);
-                gt[j] = T.CreateTruncating(q > 0 ? soft * q * (logQ[j] - logP[j] - kl[r]) : 0);
+                gt[j] = T.CreateTruncating(q != 0 ? soft * q * (logQ[j] - logP[j] - kl[r]) : 0);
             }
         }
         return Result(result, ("student_logits", Wrap(gs, shape)), ("teacher_logits", Wrap(gt, shape)));

@@ -24,16 +24,22 @@ public sealed class RankingSoftmaxLoss(Reduction reduction = Reduction.Mean, Ten
 
     /// <summary>
     /// One list: its loss, and (when <paramref name="gs"/> is not empty) the logit and label gradients times
-    /// <paramref name="scale"/>. valid/w are null for "all valid"/"all ones". Returns NaN for a list with no valid item.
+    /// <paramref name="scale"/>. valid/w are null for "all valid"/"all ones". A list with no valid item gives 0 (Optax
+    /// leaves it out of the mean); a NaN logit or label gives NaN.
     /// </summary>
     public static double List<T>(ReadOnlySpan<T> s, ReadOnlySpan<T> y, ReadOnlySpan<T> valid, ReadOnlySpan<T> w, double scale, Span<T> gs, Span<T> gy)
         where T : struct, IFloatingPointIeee754<T>
     {
         bool all = valid.IsEmpty;
         double max = double.NegativeInfinity;
+        bool any = false;
         for (int i = 0; i < s.Length; i++)
-            if (all || valid[i] != T.Zero) max = Math.Max(max, double.CreateTruncating(s[i]));
-        if (double.IsNegativeInfinity(max)) return double.NaN;   // no valid item (or an empty list)
+        {
+            if (!all && valid[i] == T.Zero) continue;
+            max = Math.Max(max, double.CreateTruncating(s[i]));   // IEEE maximum: NaN wins
+            any = true;
+        }
+        if (!any) return 0;   // no valid item (or an empty list)
         double sum = 0, total = 0;
         for (int i = 0; i < s.Length; i++)
         {
@@ -84,7 +90,7 @@ public sealed class RankingSoftmaxLoss(Reduction reduction = Reduction.Mean, Ten
         {
             double v = List<T>(Slice(s, r, l), Slice(y, r, l), Slice(valid, r, l), Slice(w, r, l), scale,
                 computeGradients ? gs.AsSpan(r * l, l) : [], computeGradients ? gy.AsSpan(r * l, l) : []);
-            loss[r] = double.IsNaN(v) ? T.Zero : T.CreateTruncating(v);
+            loss[r] = T.CreateTruncating(v);
         }
         Reducer.Reduced reduced = Reduction == Reduction.Mean && counted == 0
             ? new Reducer.Reduced(0, 0)
