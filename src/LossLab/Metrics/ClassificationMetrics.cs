@@ -61,10 +61,20 @@ public sealed class ClassificationMetrics(int classes)
         foreach (int y in labels) _labels.Add(y);
     }
 
+    /// <summary>
+    /// The metrics of everything added so far. A NaN probability (a diverged model) makes every score NaN, as the rank
+    /// correlations do, rather than counting its row under whichever class a comparison with NaN happened to pick; the
+    /// confusion matrix is then empty.
+    /// </summary>
     public ClassificationResult Result()
     {
         int n = _labels.Count, c = _classes;
         var confusion = new int[c, c];
+        if (_probabilities.Exists(double.IsNaN))
+        {
+            double nan = double.NaN;
+            return new ClassificationResult(nan, nan, nan, nan, nan, nan, nan, nan, nan, confusion, []);
+        }
         double logLoss = 0;
         var binConfidence = new double[EceBins];
         var binCorrect = new double[EceBins];

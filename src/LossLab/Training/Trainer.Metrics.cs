@@ -49,7 +49,14 @@ public static partial class Trainer
             if (variances is not null) result["coverage_95"] = IntervalCoverage.Of(predictions, variances, data.Targets);
             return result;
         }
-        if (data.Task == TaskKind.Multilabel) return MultilabelMetrics(predictions, data);
+        if (data.Task == TaskKind.Multilabel)
+        {
+            // A NaN probability (a diverged model) makes every score NaN: NaN ≥ ½ would count as a confident "no", and
+            // the macro AUC leaves out labels whose AUC is NaN.
+            Dictionary<string, double> scores = MultilabelMetrics(predictions, data);
+            if (Array.Exists(predictions, double.IsNaN)) foreach (string key in scores.Keys) scores[key] = double.NaN;
+            return scores;
+        }
         var c = new ClassificationMetrics(data.Classes);
         c.Update(predictions, [.. data.Targets.Select(t => (int)t)]);
         ClassificationResult res = c.Result();
@@ -72,6 +79,9 @@ public static partial class Trainer
     /// Multilabel metrics: accuracy = exact match of every label (subset accuracy), hamming_accuracy = share of correct
     /// labels; the others are the macro mean over labels of the binary metric.
     /// </summary>
+    /// <summary>The positive class's scores of a binary result; NaN ones when a NaN probability emptied it.</summary>
+    private static ClassScores Positive(ClassificationResult r) => r.PerClass.Count > 1 ? r.PerClass[1] : new(double.NaN, double.NaN, double.NaN, 0);
+
     private static Dictionary<string, double> MultilabelMetrics(double[] probabilities, Dataset data)
     {
         int l = data.TargetWidth, n = data.Rows;
@@ -93,8 +103,8 @@ public static partial class Trainer
         return new()
         {
             ["accuracy"] = (double)exact / n, ["hamming_accuracy"] = (double)correctLabels / (n * l),
-            ["balanced_accuracy"] = perLabel.Average(r => r.BalancedAccuracy), ["precision"] = perLabel.Average(r => r.PerClass[1].Precision),
-            ["recall"] = perLabel.Average(r => r.PerClass[1].Recall), ["f1"] = perLabel.Average(r => r.PerClass[1].F1),
+            ["balanced_accuracy"] = perLabel.Average(r => r.BalancedAccuracy), ["precision"] = perLabel.Average(r => Positive(r).Precision),
+            ["recall"] = perLabel.Average(r => Positive(r).Recall), ["f1"] = perLabel.Average(r => Positive(r).F1),
             ["roc_auc"] = perLabel.Where(r => !double.IsNaN(r.RocAuc)).Select(r => r.RocAuc).DefaultIfEmpty(double.NaN).Average(),
             ["pr_auc"] = perLabel.Where(r => !double.IsNaN(r.PrAuc)).Select(r => r.PrAuc).DefaultIfEmpty(double.NaN).Average(),
             ["log_loss"] = perLabel.Average(r => r.LogLoss), ["ece"] = perLabel.Average(r => r.ExpectedCalibrationError),

@@ -61,6 +61,20 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public void A_NaN_probability_makes_every_score_NaN_not_a_silent_count()
+    {
+        var m = new ClassificationMetrics(3);
+        m.Update([0.2, 0.3, 0.5, double.NaN, 0.1, 0.1], [2, 0]);
+        ClassificationResult r = m.Result();
+        Assert.True(double.IsNaN(r.Accuracy) && double.IsNaN(r.RocAuc) && double.IsNaN(r.PrAuc) && double.IsNaN(r.LogLoss) && double.IsNaN(r.ExpectedCalibrationError) && double.IsNaN(r.MacroF1));
+        Assert.Empty(r.PerClass);
+        // The trainer's multilabel metrics read each label's positive class: NaN there too, not an index error.
+        var multilabel = new LossLab.Data.Dataset([1, 2, 3, 4], 1, [1, 0, 0, 1, 1, 1, 0, 0], ["x"], "y", LossLab.Data.TaskKind.Multilabel, ["a", "b"]);
+        Dictionary<string, double> metrics = LossLab.Training.Trainer.Metrics([0.9, double.NaN, 0.2, 0.8, 0.7, 0.6, 0.1, 0.3], multilabel);
+        Assert.True(double.IsNaN(metrics["f1"]) && double.IsNaN(metrics["roc_auc"]), string.Join(", ", metrics));
+    }
+
+    [Fact]
     public void Ties_get_average_ranks_and_ece_measures_overconfidence()
     {
         var m = new ClassificationMetrics(2);
