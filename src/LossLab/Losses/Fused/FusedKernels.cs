@@ -230,9 +230,9 @@ internal readonly struct BceWithLogitsFused : IFusedKernel<BinaryCrossEntropyWit
         TV one = TV.Splat(1), ay = a * y, omy = one - y;
         TV p = VMath.Logistic(x, out _, out TV softplusMinusX, out TV log1pE, exactTails: false);
         dx = (omy + ay) * p - ay;
-        // Both softplus terms, as the specification, rather than (1 − y)x + c·softplus(−x): the same for finite x, and
-        // at x = −∞ with y = 1 the loss is ∞ there, where 0·(−∞) made it NaN (two more operations; softplus(x) =
-        // max(x, 0) + log1p(e^−|x|)).
+        // Both softplus terms, as the specification, rather than (1 − y)x + c·softplus(−x): the same function for finite
+        // x without its cancellation at very negative x, and at x = −∞, y = 1 the specification's ∞ where 0·(−∞) gave
+        // NaN. Two more operations; softplus(x) = max(x, 0) + log1p(e^−|x|).
         return TV.Fma(ay, softplusMinusX, omy * (TV.Max(TV.Splat(0), x) + log1pE));
     }
 }
