@@ -15,7 +15,9 @@ namespace LossLab.Losses.MetricLearning;
 /// the cosine), ℓ_i = −log softmax_j(s_ij)_i. <b>Gradient:</b> ∂ℓ_i/∂s_ij = P_ij − [i = j], passed to both rows and
 /// through the normalization (norms clamped at 1e-12).</para>
 /// <para><b>Reductions:</b> <c>mean</c> averages the M anchors (0 when no label has two rows), <c>sum</c> adds them,
-/// <c>none</c> gives each row its loss as an anchor (0 for the others). O(M²·D).</para>
+/// <c>none</c> gives each row its loss as an anchor (0 for the others). O(M²·D) in blocks of anchors: each block's
+/// similarities are one double matrix product (<c>GemmF64</c>) and its gradient two more, so memory is O(M·D + B·M),
+/// never M×M.</para>
 /// </remarks>
 public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILossDefinition
 {
@@ -36,35 +38,64 @@ public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILo
         int m = anchors.Length;
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         var rows = new double[n];
-        var g = computeGradients ? new double[m * m] : null;
-        var s = new double[m];
+        // Â (M, D) and P̂ᵀ (D, M): a block of anchors' similarities is one double matrix product Â[block]·P̂ᵀ.
+        var a = new double[m * d];
+        var pT = new double[d * m];
         for (int i = 0; i < m; i++)
+            for (int k = 0; k < d; k++)
+            {
+                a[i * d + k] = unit[anchors[i] * d + k];
+                pT[k * m + i] = unit[positives[i] * d + k];
+            }
+        double scale = Reduction == Reduction.Mean && m > 0 ? 1.0 / m : 1;
+        int block = Math.Max(1, Math.Min(m, Math.Max(4, (1 << 18) / Math.Max(1, m))));
+        var s = new double[block * m];
+        double[]? gA = null, gPT = null, pRows = null, blockT = null;
+        if (computeGradients)
         {
-            for (int j = 0; j < m; j++) s[j] = Embeddings.Dot(unit, anchors[i], unit, positives[j], d);
-            double lse = Stable.LogSumExp<double>(s);
-            rows[anchors[i]] = lse - s[i];
-            if (g is null) continue;
-            for (int j = 0; j < m; j++) g[i * m + j] = Math.Exp(s[j] - lse) - (i == j ? 1 : 0);
+            (gA, gPT, blockT) = (new double[m * d], new double[d * m], new double[d * block]);
+            pRows = new double[m * d];
+            for (int i = 0; i < m; i++) Array.Copy(unit, positives[i] * d, pRows, i * d, d);
+        }
+        for (int a0 = 0; a0 < m; a0 += block)
+        {
+            int count = Math.Min(block, m - a0);
+            Span<double> sb = s.AsSpan(0, count * m);
+            sb.Clear();
+            GemmF64.MultiplyAdd(a.AsSpan(a0 * d), d, pT, m, sb, m, count, d, m);
+            for (int r = 0; r < count; r++)
+            {
+                int i = a0 + r;
+                Span<double> row = sb.Slice(r * m, m);
+                double lse = Stable.LogSumExp<double>(row);
+                rows[anchors[i]] = lse - row[i];
+                if (gA is null) continue;
+                // ∂ℓ_i/∂s_ij = P_ij − [i = j], times the reduction's scale, in place of the similarities.
+                for (int j = 0; j < m; j++) row[j] = scale * (Math.Exp(row[j] - lse) - (i == j ? 1 : 0));
+            }
+            if (gA is null || gPT is null || pRows is null || blockT is null) continue;
+            // ∂Â[block] += G·P̂; ∂P̂ᵀ += Â[block]ᵀ·G.
+            GemmF64.MultiplyAdd(sb, m, pRows, d, gA.AsSpan(a0 * d), d, count, m, d);
+            for (int r = 0; r < count; r++)
+                for (int k = 0; k < d; k++) blockT[k * count + r] = a[(a0 + r) * d + k];
+            GemmF64.MultiplyAdd(blockT, count, sb, m, gPT, m, d, count, m);
         }
         double sum = 0;
-        foreach (int a in anchors) sum += rows[a];
+        foreach (int anchor in anchors) sum += rows[anchor];
         TensorData value = Reduction switch
         {
             Reduction.None => FromDoubles<T>(rows, new Shape(n)),
             Reduction.Sum => FromDoubles<T>([sum], Shape.Scalar),
             _ => FromDoubles<T>([m == 0 ? 0 : sum / m], Shape.Scalar),
         };
-        if (g is null) return Result(value);
-        double scale = Reduction == Reduction.Mean && m > 0 ? 1.0 / m : 1;
+        if (gA is null || gPT is null) return Result(value);
         var gUnit = new double[n * d];
         for (int i = 0; i < m; i++)
-        {
-            for (int j = 0; j < m; j++)
+            for (int k = 0; k < d; k++)
             {
-                double gij = scale * g[i * m + j];
-                if (gij != 0) Embeddings.AddPair(gUnit, unit, anchors[i], positives[j], gij, d);
+                gUnit[anchors[i] * d + k] += gA[i * d + k];
+                gUnit[positives[i] * d + k] += gPT[k * m + i];
             }
-        }
         return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d), es)));
     }
 

@@ -21,4 +21,53 @@ public sealed class NPairsLossTests
         T.Close(each, mean, 1e-15, 0);   // over the 2 anchors
         Assert.Equal(0, LossRegistry.Default.Create("n_pairs_loss").Evaluate(T.In(("embeddings", T.Shaped(e, 6, 2)), ("labels", T.I(0, 1, 2, 3, 4, 5)))).Scalar);
     }
+
+    /// <summary>
+    /// Past 512 pairs the anchors go in several blocks (each block's similarities one matrix product): value and gradient
+    /// equal a direct per-pair computation in double to round-off.
+    /// </summary>
+    [Fact]
+    public void Several_blocks_of_anchors_equal_the_direct_computation()
+    {
+        int pairs = 700, d = 5, n = 2 * pairs;
+        var r = new Random(8);
+        double[] e = [.. Enumerable.Range(0, n * d).Select(_ => r.NextDouble() * 2 - 1)];
+        long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i % pairs))];   // rows i and i + pairs share a label
+        LossResult result = LossRegistry.Default.Create("n_pairs_loss")
+            .Evaluate(new LossInputs().Add("embeddings", TensorData.FromArray(e, n, d)).Add("labels", TensorData.FromArray(labels, n)));
+        // Direct: unit rows, s_ij = â_i·p̂_j with anchor i = row i, positive j = row j + pairs.
+        var u = new double[n * d];
+        var norm = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            norm[i] = Math.Sqrt(Enumerable.Range(0, d).Sum(k => e[i * d + k] * e[i * d + k]));
+            for (int k = 0; k < d; k++) u[i * d + k] = e[i * d + k] / norm[i];
+        }
+        double Dot(int i, int j) => Enumerable.Range(0, d).Sum(k => u[i * d + k] * u[j * d + k]);
+        double total = 0;
+        var gu = new double[n * d];
+        for (int i = 0; i < pairs; i++)
+        {
+            double[] s = [.. Enumerable.Range(0, pairs).Select(j => Dot(i, j + pairs))];
+            double max = s.Max(), lse = max + Math.Log(s.Sum(v => Math.Exp(v - max)));
+            total += lse - s[i];
+            for (int j = 0; j < pairs; j++)
+            {
+                double g = (Math.Exp(s[j] - lse) - (i == j ? 1 : 0)) / pairs;
+                for (int k = 0; k < d; k++)
+                {
+                    gu[i * d + k] += g * u[(j + pairs) * d + k];
+                    gu[(j + pairs) * d + k] += g * u[i * d + k];
+                }
+            }
+        }
+        T.Close(total / pairs, result.Scalar, 1e-12, 0);
+        var ge = new double[n * d];
+        for (int i = 0; i < n; i++)
+        {
+            double dot = Enumerable.Range(0, d).Sum(k => gu[i * d + k] * u[i * d + k]);
+            for (int k = 0; k < d; k++) ge[i * d + k] = (gu[i * d + k] - dot * u[i * d + k]) / norm[i];
+        }
+        T.Close(ge, result.Gradient("embeddings"), 1e-9, 1e-15);
+    }
 }
