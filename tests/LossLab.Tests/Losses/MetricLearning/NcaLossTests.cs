@@ -55,4 +55,56 @@ public sealed class NcaLossTests
         Assert.Equal([0.0, 0.0], T.Values(r.Gradient("embeddings"))[..2]);
         Assert.Contains("softmax_scale must be a finite number > 0, got 0", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("nca_loss", T.Opt(("softmax_scale", 0.0)))).Message);
     }
+
+    /// <summary>
+    /// Past 512 rows the queries go in several blocks (the dot products one matrix product per block): value and gradient
+    /// equal a direct per-pair computation with ‖ê_i − ê_j‖² summed term by term, near-duplicate rows included.
+    /// </summary>
+    [Fact]
+    public void Several_blocks_equal_the_direct_per_pair_computation()
+    {
+        int n = 700, d = 4;
+        var r = new Random(12);
+        double[] e = [.. Enumerable.Range(0, n * d).Select(_ => r.NextDouble() * 2 - 1)];
+        for (int k = 0; k < d; k++) e[1 * d + k] = e[0 * d + k] * (1 + 1e-9);   // rows 0 and 1: the same direction
+        long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i % 7))];
+        LossResult result = LossRegistry.Default.Create("nca_loss", T.Opt(("softmax_scale", 2.0)))
+            .Evaluate(new LossInputs().Add("embeddings", TensorData.FromArray(e, n, d)).Add("labels", TensorData.FromArray(labels, n)));
+        var u = new double[n * d];
+        var norm = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            norm[i] = Math.Sqrt(Enumerable.Range(0, d).Sum(k => e[i * d + k] * e[i * d + k]));
+            for (int k = 0; k < d; k++) u[i * d + k] = e[i * d + k] / norm[i];
+        }
+        double total = 0;
+        var gu = new double[n * d];
+        var z = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++) z[j] = j == i ? double.NegativeInfinity : -2 * Enumerable.Range(0, d).Sum(k => (u[i * d + k] - u[j * d + k]) * (u[i * d + k] - u[j * d + k]));
+            double max = z.Max(), all = max + Math.Log(z.Sum(v => Math.Exp(v - max)));
+            double[] pz = [.. Enumerable.Range(0, n).Where(j => j != i && labels[j] == labels[i]).Select(j => z[j])];
+            double pmax = pz.Max(), positive = pmax + Math.Log(pz.Sum(v => Math.Exp(v - pmax)));
+            total += all - positive;
+            for (int j = 0; j < n; j++)
+            {
+                if (j == i) continue;
+                double w = -2 * 2 * (Math.Exp(z[j] - all) - (labels[j] == labels[i] ? Math.Exp(z[j] - positive) : 0)) / n;
+                for (int k = 0; k < d; k++)
+                {
+                    gu[i * d + k] += w * (u[i * d + k] - u[j * d + k]);
+                    gu[j * d + k] -= w * (u[i * d + k] - u[j * d + k]);
+                }
+            }
+        }
+        T.Close(total / n, result.Scalar, 1e-12, 0);
+        var ge = new double[n * d];
+        for (int i = 0; i < n; i++)
+        {
+            double dot = Enumerable.Range(0, d).Sum(k => gu[i * d + k] * u[i * d + k]);
+            for (int k = 0; k < d; k++) ge[i * d + k] = (gu[i * d + k] - dot * u[i * d + k]) / norm[i];
+        }
+        T.Close(ge, result.Gradient("embeddings"), 1e-8, 1e-14);
+    }
 }
