@@ -19,7 +19,9 @@ namespace LossLab.Losses.Keras;
 /// σ = σ(lse_pos + lse_neg), ∂ℓ_i/∂a_ij = σ·softmax_pos(a)_j and likewise for b;
 /// ∂a/∂d = −γ([m + d &gt; 0](m − d) − max(m + d, 0)), ∂b/∂d = −γ([1 + m − d &gt; 0](1 − m − d) + max(1 + m − d, 0)),
 /// ∂d/∂s = −[1 − s &gt; 0], and ∂s_ij/∂y_pred_i = y_pred_j, ∂s_ij/∂y_pred_j = y_pred_i (2·y_pred_i on the diagonal).
-/// Memory O(N·D) besides one row of N similarities; time O(N²·D).</para>
+/// The similarities come a block of anchors at a time from one double matrix product (<see cref="SimilarityBlocks"/>,
+/// as the other pairwise losses), and the gradient rows are folded back by two more: memory O(N·D + B·N), time
+/// O(N²·D).</para>
 /// <para>Keras's <c>ref_labels</c>/<c>ref_embeddings</c> (a separate reference set) are not offered: the batch is its
 /// own reference, Keras's default.</para>
 /// </remarks>
@@ -54,9 +56,10 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         int n = shape[0], d = shape[1];
         valueShape = new Shape(n);
         double[] x = [.. yPred.Select(double.CreateTruncating)];
-        double[] dist = new double[n], logits = new double[n];
         var values = new T[n];
-        for (int i = 0; i < n; i++) values[i] = T.CreateTruncating(Anchor(x, yTrue, i, n, d, dist, logits, out _, out _));
+        // Each anchor's row of similarities from one matrix product per block of anchors; scratch: distances and logits.
+        new SimilarityBlocks(x, n, d, gradients: false, scratchRows: 2).Run(1, (i, s, unused, scratch) =>
+            values[i] = T.CreateTruncating(Anchor(s, yTrue, i, n, scratch[..n], scratch.Slice(n, n), out _, out _)));
         return values;
     }
 
@@ -64,14 +67,15 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
     {
         int n = shape[0], d = shape[1];
         double[] x = [.. yPred.Select(double.CreateTruncating)];
-        var g = new double[n * d];
-        double[] dist = new double[n], logits = new double[n];
-        for (int i = 0; i < n; i++)
+        var blocks = new SimilarityBlocks(x, n, d, gradients: true, scratchRows: 2);
+        // Each anchor fills its row of ∂ℓ/∂s_ij; the blocks fold the rows into ∂y_pred (∂s_ij/∂e_i = e_j, ∂s_ij/∂e_j = e_i).
+        blocks.Run(1, (i, s, gs, scratch) =>
         {
             double u = double.CreateTruncating(upstream[i]);
-            if (u == 0) continue;
-            Anchor(x, yTrue, i, n, d, dist, logits, out double lsePos, out double lseNeg);
-            if (!double.IsFinite(lsePos) || !double.IsFinite(lseNeg)) continue;   // an empty set: ℓ = 0 whatever the inputs
+            if (u == 0) return;
+            Span<double> dist = scratch[..n], logits = scratch.Slice(n, n);
+            Anchor(s, yTrue, i, n, dist, logits, out double lsePos, out double lseNeg);
+            if (!double.IsFinite(lsePos) || !double.IsFinite(lseNeg)) return;   // an empty set: ℓ = 0 whatever the inputs
             double outer = u * Stable.Sigmoid(lsePos + lseNeg);
             for (int j = 0; j < n; j++)
             {
@@ -81,10 +85,10 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
                 double dLogitdD = pos
                     ? -_gamma * ((_margin + dj > 0 ? _margin - dj : 0) - Math.Max(_margin + dj, 0))
                     : -_gamma * ((1 + _margin - dj > 0 ? 1 - _margin - dj : 0) + Math.Max(1 + _margin - dj, 0));
-                double coef = -outer * Math.Exp(logits[j] - (pos ? lsePos : lseNeg)) * dLogitdD;
-                if (coef != 0) Embeddings.AddPair(g, x, i, j, coef, d);   // ∂s_ij/∂e_i = e_j, ∂s_ij/∂e_j = e_i
+                gs[j] = -outer * Math.Exp(logits[j] - (pos ? lsePos : lseNeg)) * dLogitdD;
             }
-        }
+        });
+        double[] g = blocks.UnitGradient();
         for (int k = 0; k < g.Length; k++) gPred[k] = T.CreateTruncating(g[k]);
     }
 
@@ -92,7 +96,7 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         => labels[i] == labels[j] && (j != i || !_removeDiagonal);
 
     /// <summary>ℓ_i; fills dist[j] = max(1 − s_ij, 0), logits[j] (a_ij or b_ij) and the two log-sum-exps (−∞ for an empty set).</summary>
-    private double Anchor<T>(double[] x, T[] labels, int i, int n, int d, double[] dist, double[] logits, out double lsePos, out double lseNeg)
+    private double Anchor<T>(ReadOnlySpan<double> s, T[] labels, int i, int n, Span<double> dist, Span<double> logits, out double lsePos, out double lseNeg)
         where T : struct, IFloatingPointIeee754<T>
     {
         double maxPos = double.NegativeInfinity, maxNeg = double.NegativeInfinity;
@@ -100,7 +104,7 @@ public sealed class KerasCircle : KerasLoss, ILossDefinition
         {
             bool pos = IsPositive(labels, i, j), neg = labels[i] != labels[j];
             if (!pos && !neg) continue;
-            double dj = dist[j] = Math.Max(1 - Embeddings.Dot(x, i, j, d), 0);
+            double dj = dist[j] = Math.Max(1 - s[j], 0);
             logits[j] = pos
                 ? -_gamma * Math.Max(_margin + dj, 0) * (_margin - dj)
                 : _gamma * Math.Max(1 + _margin - dj, 0) * (1 - _margin - dj);

@@ -17,8 +17,15 @@ public sealed class SimilarityBlockLossTests
         foreach (string loss in new[] { "ntxent_loss", "supcon_loss", "multi_similarity_loss", "circle_loss" })
             foreach (string reduction in new[] { "mean", "sum", "none" })
                 data.Add(loss, reduction);
+        foreach (string reduction in new[] { "sum_over_batch_size", "sum", "none" }) data.Add("keras.circle", reduction);
         return data;
     }
+
+    /// <summary>(embeddings, labels) under the loss's input names: Keras's circle takes y_pred and y_true.</summary>
+    private static (string Embeddings, string Labels) Names(string loss) => loss.StartsWith("keras", StringComparison.Ordinal) ? ("y_pred", "y_true") : ("embeddings", "labels");
+
+    private static Dictionary<string, object?> Options(string loss, string reduction)
+        => loss is "circle_loss" or "keras.circle" ? T.Opt(("reduction", reduction), ("gamma", 8.0)) : T.Opt(("reduction", reduction));
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -30,10 +37,10 @@ public sealed class SimilarityBlockLossTests
         long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i < 3 ? 100 + i : i % 6))];
         double[] x = LossSamples.Normal(r, n * d);
         for (int k = 0; k < d; k++) x[7 * d + k] = 0;
-        var inputs = T.In(("embeddings", T.Shaped(x, n, d)), ("labels", T.Shaped(labels, n)));
+        var (e, y) = Names(loss);
+        var inputs = T.In((e, T.Shaped(x, n, d)), (y, T.Shaped(labels, n)));
         // Circle's default γ = 80 puts every weight on one pair; γ = 8 spreads them.
-        var options = loss == "circle_loss" ? T.Opt(("reduction", reduction), ("gamma", 8.0)) : T.Opt(("reduction", reduction));
-        ILoss l = LossRegistry.Default.Create(loss, options);
+        ILoss l = LossRegistry.Default.Create(loss, Options(loss, reduction));
         LossResult whole = l.Evaluate(inputs);
         foreach (int rows in new[] { 1, 3, 4, 16, 40 })
         {
@@ -42,7 +49,7 @@ public sealed class SimilarityBlockLossTests
             {
                 LossResult blocked = l.Evaluate(inputs);
                 T.Close(T.Values(whole.Value), blocked.Value, rel: 1e-12, abs: 1e-14);
-                T.Close(T.Values(whole.Gradient("embeddings")), blocked.Gradient("embeddings"), rel: 1e-11, abs: 1e-14);
+                T.Close(T.Values(whole.Gradient(e)), blocked.Gradient(e), rel: 1e-11, abs: 1e-14);
             }
             finally { SimilarityBlocks.BlockRowsOnThisThread = null; }
         }
@@ -56,9 +63,9 @@ public sealed class SimilarityBlockLossTests
         const int n = 300, d = 48;
         var r = new Random(loss.Length * 17 + reduction.Length);
         long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i % 9))];
-        var inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, n * d), n, d)), ("labels", T.Shaped(labels, n)));
-        var options = loss == "circle_loss" ? T.Opt(("reduction", reduction), ("gamma", 8.0)) : T.Opt(("reduction", reduction));
-        ILoss l = LossRegistry.Default.Create(loss, options);
+        var (e, y) = Names(loss);
+        var inputs = T.In((e, T.Shaped(LossSamples.Normal(r, n * d), n, d)), (y, T.Shaped(labels, n)));
+        ILoss l = LossRegistry.Default.Create(loss, Options(loss, reduction));
         Assert.Equal(2, new SimilarityBlocks(new double[n * d], n, d, gradients: false, scratchRows: 0).Parts);
         LossResult split = l.Evaluate(inputs);
         LossResult whole;
@@ -66,6 +73,6 @@ public sealed class SimilarityBlockLossTests
         try { whole = l.Evaluate(inputs); }
         finally { SimilarityBlocks.OnePartOnThisThread = false; }
         T.Close(T.Values(whole.Value), split.Value, rel: 1e-12, abs: 1e-14);
-        T.Close(T.Values(whole.Gradient("embeddings")), split.Gradient("embeddings"), rel: 1e-11, abs: 1e-14);
+        T.Close(T.Values(whole.Gradient(e)), split.Gradient(e), rel: 1e-11, abs: 1e-14);
     }
 }
