@@ -12,7 +12,9 @@ namespace LossLab.Losses.MetricLearning;
 /// <remarks>
 /// <para><c>mean</c> is pytorch-metric-learning's AvgNonZeroReducer: the positive and the negative terms are each
 /// averaged over their non-zero pairs (0 when none), then added. <c>sum</c> adds every pair; <c>none</c> gives each
-/// anchor's sum (N). Memory O(N·D): distances are recomputed per anchor, never stored as an N×N matrix.</para>
+/// anchor's sum (N). The dot products come a block of anchors at a time from one double matrix product
+/// (<see cref="SimilarityBlocks"/>), the distances from them except for close pairs (see <c>Distance</c>); memory
+/// O(N·D + B·N), never an N×N matrix.</para>
 /// <para>Gradient: ∂d_ij/∂x̂_i = (x̂_i − x̂_j)/d_ij (0 at d = 0), ±1 through the active hinge, then through the
 /// normalization (g − (g·x̂)x̂)/‖x‖; with normalize_embeddings = false, x̂ = x.</para>
 /// </remarks>
@@ -34,20 +36,27 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "ContrastiveLoss");
         var (unit, norms) = _normalize ? Embeddings.Normalize(x, n, d) : (x, Enumerable.Repeat(1.0, n).ToArray());
 
-        // Pass 1: per-anchor sums, and the sums and non-zero counts of the positive and negative terms.
+        double[] sq = new double[n];
+        for (int i = 0; i < n; i++) sq[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(unit.AsSpan(i * d, d), unit.AsSpan(i * d, d));
+        // Pass 1: per-anchor sums, and per anchor the sums and non-zero counts of its positive and negative terms (each
+        // anchor writes only its own entries: the blocks' two parts may run at once).
         var perAnchor = new double[n];
-        double posSum = 0, negSum = 0;
-        long posCount = 0, negCount = 0;
-        for (int a = 0; a < n; a++)
+        double[] posA = new double[n], negA = new double[n];
+        long[] posN = new long[n], negN = new long[n];
+        new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 0).Run(1, (a, s, unused, scratch) =>
+        {
             for (int j = 0; j < n; j++)
             {
                 if (j == a) continue;
-                double l = Term(labels[a] == labels[j], Distance(unit, a, j, d));
+                double l = Term(labels[a] == labels[j], Distance(unit, sq, s[j], a, j, d));
                 perAnchor[a] += l;
                 if (l <= 0) continue;
-                if (labels[a] == labels[j]) (posSum, posCount) = (posSum + l, posCount + 1);
-                else (negSum, negCount) = (negSum + l, negCount + 1);
+                if (labels[a] == labels[j]) (posA[a], posN[a]) = (posA[a] + l, posN[a] + 1);
+                else (negA[a], negN[a]) = (negA[a] + l, negN[a] + 1);
             }
+        });
+        double posSum = posA.Sum(), negSum = negA.Sum();
+        long posCount = posN.Sum(), negCount = negN.Sum();
         double posScale = _reduction == Reduction.Mean ? (posCount == 0 ? 0 : 1.0 / posCount) : 1;
         double negScale = _reduction == Reduction.Mean ? (negCount == 0 ? 0 : 1.0 / negCount) : 1;
         TensorData value = _reduction switch
@@ -57,39 +66,51 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
             _ => Wrap(new[] { T.CreateTruncating(posSum * posScale + negSum * negScale) }, Shape.Scalar),
         };
         if (!computeGradients) return Result(value);
-
-        // Pass 2: the gradient of every active hinge.
-        var gUnit = new double[n * d];
-        for (int a = 0; a < n; a++)
+        // Pass 2: the gradient of every active hinge, W_aj = ±scale/d_aj on (x̂_a − x̂_j). W is symmetric (both ordered
+        // pairs of a pair have the same term), so x̂_a collects 2·Σ_j W_aj·(x̂_a − x̂_j): the diagonal part here, and
+        // −2·Σ_j W_aj·x̂_j through the blocks' fold of the rows G_aj = −W_aj (which adds each pair's both halves).
+        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
+        var diagonal = new double[n];
+        blocks.Run(1, (a, s, g, scratch) =>
+        {
+            double rowSum = 0;
             for (int j = 0; j < n; j++)
             {
                 if (j == a) continue;
                 bool positive = labels[a] == labels[j];
-                double dist = Distance(unit, a, j, d);
+                double dist = Distance(unit, sq, s[j], a, j, d);
                 if (Term(positive, dist) <= 0 || dist == 0) continue;
-                double g = (positive ? posScale : -negScale) / dist;   // ∂term/∂d · ∂d/∂(x̂_a − x̂_j) scale
-                for (int k = 0; k < d; k++)
-                {
-                    double diff = g * (unit[a * d + k] - unit[j * d + k]);
-                    gUnit[a * d + k] += diff;
-                    gUnit[j * d + k] -= diff;
-                }
+                double w = (positive ? posScale : -negScale) / dist;   // ∂term/∂d · ∂d/∂(x̂_a − x̂_j) scale
+                rowSum += w;
+                g[j] = -w;
             }
+            diagonal[a] = 2 * rowSum;
+        });
+        double[] gUnit = blocks.UnitGradient();
+        for (int a = 0; a < n; a++)
+            for (int k = 0; k < d; k++) gUnit[a * d + k] += diagonal[a] * unit[a * d + k];
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 
     private double Term(bool positive, double dist) => positive ? Math.Max(0, dist - _posMargin) : Math.Max(0, _negMargin - dist);
 
-    private static double Distance(double[] unit, int i, int j, int d)
+    /// <summary>
+    /// ‖x̂_i − x̂_j‖ from the dot product s = x̂_i·x̂_j as √(‖x̂_i‖² + ‖x̂_j‖² − 2s), which loses digits only when the two
+    /// are close: below a sixteenth of ‖x̂_i‖² + ‖x̂_j‖² (about 20° apart for unit rows) the difference is summed term by
+    /// term instead, so that near-duplicate pairs keep their digits (2 − 2s would not).
+    /// </summary>
+    private static double Distance(double[] unit, double[] sq, double s, int i, int j, int d)
     {
-        double s = 0;
+        double both = sq[i] + sq[j], fast = both - 2 * s;
+        if (fast >= both / 16) return Math.Sqrt(fast);
+        double sum = 0;
         for (int k = 0; k < d; k++)
         {
             double diff = unit[i * d + k] - unit[j * d + k];
-            s += diff * diff;
+            sum += diff * diff;
         }
-        return Math.Sqrt(s);
+        return Math.Sqrt(sum);
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -14,7 +14,7 @@ public sealed class SimilarityBlockLossTests
     public static TheoryData<string, string> Cases()
     {
         var data = new TheoryData<string, string>();
-        foreach (string loss in new[] { "ntxent_loss", "supcon_loss", "multi_similarity_loss", "circle_loss" })
+        foreach (string loss in new[] { "ntxent_loss", "supcon_loss", "multi_similarity_loss", "circle_loss", "contrastive_loss" })
             foreach (string reduction in new[] { "mean", "sum", "none" })
                 data.Add(loss, reduction);
         foreach (string reduction in new[] { "sum_over_batch_size", "sum", "none" }) data.Add("keras.circle", reduction);
@@ -74,5 +74,26 @@ public sealed class SimilarityBlockLossTests
         finally { SimilarityBlocks.OnePartOnThisThread = false; }
         T.Close(T.Values(whole.Value), split.Value, rel: 1e-12, abs: 1e-14);
         T.Close(T.Values(whole.Gradient(e)), split.Gradient(e), rel: 1e-11, abs: 1e-14);
+    }
+
+    /// <summary>
+    /// Contrastive loss takes its distances from the blocks' dot products except for close pairs, which it sums term by
+    /// term: a positive pair 10⁻⁹ apart costs its distance to nine digits (√(2 − 2s) would give 0 or 2·10⁻⁸ noise), and
+    /// the gradient of a far pair equals the direct computation.
+    /// </summary>
+    [Fact]
+    public void Contrastive_keeps_the_digits_of_near_duplicates()
+    {
+        double t = 1e-9;
+        // Rows 0 and 1: unit vectors t apart (same label); row 2 far from both (other label, beyond the margin).
+        double[] x = [1, 0, Math.Cos(t), Math.Sin(t), -1, 0.2];
+        LossResult r = LossRegistry.Default.Create("contrastive_loss", T.Opt(("reduction", "sum"), ("neg_margin", 0.5)))
+            .Evaluate(T.In(("embeddings", T.Shaped(x, 3, 2)), ("labels", T.Shaped(new long[] { 4, 4, 7 }, 3))));
+        double d01 = Math.Sqrt(Math.Pow(1 - Math.Cos(t), 2) + Math.Pow(Math.Sin(t), 2));
+        T.Close(2 * d01, r.Scalar, 1e-9, 0);   // both ordered pairs
+        // ∂/∂x_0 of 2·‖x̂_0 − x̂_1‖ through the normalization of x_0 = (1, 0): the tangential part of 2(x̂_0 − x̂_1)/d.
+        double[] g = T.Values(r.Gradient("embeddings"));
+        T.Close(0, g[0], 0, 1e-6);
+        T.Close(-2 * Math.Sin(t) / d01, g[1], 1e-6, 0);
     }
 }
