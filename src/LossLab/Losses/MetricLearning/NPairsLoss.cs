@@ -15,9 +15,9 @@ namespace LossLab.Losses.MetricLearning;
 /// the cosine), ℓ_i = −log softmax_j(s_ij)_i. <b>Gradient:</b> ∂ℓ_i/∂s_ij = P_ij − [i = j], passed to both rows and
 /// through the normalization (norms clamped at 1e-12).</para>
 /// <para><b>Reductions:</b> <c>mean</c> averages the M anchors (0 when no label has two rows), <c>sum</c> adds them,
-/// <c>none</c> gives each row its loss as an anchor (0 for the others). O(M²·D) in blocks of anchors: each block's
-/// similarities are one double matrix product (<c>GemmF64</c>) and its gradient two more, so memory is O(M·D + B·M),
-/// never M×M.</para>
+/// <c>none</c> gives each row its loss as an anchor (0 for the others). O(M²·D) in blocks of anchors
+/// (<see cref="SimilarityBlocks"/>, anchors against positives): each block's similarities are one double matrix
+/// product and its gradient two more, so memory is O(M·D + B·M), never M×M.</para>
 /// </remarks>
 public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILossDefinition
 {
@@ -38,48 +38,23 @@ public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILo
         int m = anchors.Length;
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         var rows = new double[n];
-        // Â (M, D) and P̂ᵀ (D, M): a block of anchors' similarities is one double matrix product Â[block]·P̂ᵀ.
-        var a = new double[m * d];
-        var pT = new double[d * m];
+        // Â (M, D) against P̂ (M, D): a block of anchors' similarities is one double matrix product Â[block]·P̂ᵀ.
+        var anchorRows = new double[m * d];
+        var positiveRows = new double[m * d];
         for (int i = 0; i < m; i++)
-            for (int k = 0; k < d; k++)
-            {
-                a[i * d + k] = unit[anchors[i] * d + k];
-                pT[k * m + i] = unit[positives[i] * d + k];
-            }
+        {
+            Array.Copy(unit, anchors[i] * d, anchorRows, i * d, d);
+            Array.Copy(unit, positives[i] * d, positiveRows, i * d, d);
+        }
         double scale = Reduction == Reduction.Mean && m > 0 ? 1.0 / m : 1;
-        int block = Math.Max(1, Math.Min(m, Math.Max(4, (1 << 18) / Math.Max(1, m))));
-        var s = new double[block * m];
-        double[]? gA = null, gPT = null, pRows = null, blockT = null;
-        if (computeGradients)
+        var blocks = new SimilarityBlocks(anchorRows, m, positiveRows, m, d, computeGradients, scratchRows: 0);
+        blocks.Run(1, (i, s, g, scratch) =>
         {
-            (gA, gPT, blockT) = (new double[m * d], new double[d * m], new double[d * block]);
-            pRows = new double[m * d];
-            for (int i = 0; i < m; i++) Array.Copy(unit, positives[i] * d, pRows, i * d, d);
-        }
-        for (int a0 = 0; a0 < m; a0 += block)
-        {
-            int count = Math.Min(block, m - a0);
-            Span<double> sb = s.AsSpan(0, count * m);
-            sb.Clear();
-            GemmF64.MultiplyAdd(a.AsSpan(a0 * d), d, pT, m, sb, m, count, d, m);
-            for (int r = 0; r < count; r++)
-            {
-                int i = a0 + r;
-                Span<double> row = sb.Slice(r * m, m);
-                double lse = Stable.LogSumExp<double>(row);
-                rows[anchors[i]] = lse - row[i];
-                if (gA is null) continue;
-                // ∂ℓ_i/∂s_ij = P_ij − [i = j], times the reduction's scale, in place of the similarities.
-                for (int j = 0; j < m; j++) row[j] = scale * (Math.Exp(row[j] - lse) - (i == j ? 1 : 0));
-            }
-            if (gA is null || gPT is null || pRows is null || blockT is null) continue;
-            // ∂Â[block] += G·P̂; ∂P̂ᵀ += Â[block]ᵀ·G.
-            GemmF64.MultiplyAdd(sb, m, pRows, d, gA.AsSpan(a0 * d), d, count, m, d);
-            for (int r = 0; r < count; r++)
-                for (int k = 0; k < d; k++) blockT[k * count + r] = a[(a0 + r) * d + k];
-            GemmF64.MultiplyAdd(blockT, count, sb, m, gPT, m, d, count, m);
-        }
+            double lse = Stable.LogSumExp<double>(s);
+            rows[anchors[i]] = lse - s[i];
+            // ∂ℓ_i/∂s_ij = P_ij − [i = j], times the reduction's scale.
+            for (int j = 0; j < g.Length; j++) g[j] = scale * (Math.Exp(s[j] - lse) - (i == j ? 1 : 0));
+        });
         double sum = 0;
         foreach (int anchor in anchors) sum += rows[anchor];
         TensorData value = Reduction switch
@@ -88,13 +63,14 @@ public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILo
             Reduction.Sum => FromDoubles<T>([sum], Shape.Scalar),
             _ => FromDoubles<T>([m == 0 ? 0 : sum / m], Shape.Scalar),
         };
-        if (gA is null || gPT is null) return Result(value);
+        if (!computeGradients) return Result(value);
+        double[] gA = blocks.QueryGradient(), gP = blocks.ReferenceGradient();
         var gUnit = new double[n * d];
         for (int i = 0; i < m; i++)
             for (int k = 0; k < d; k++)
             {
                 gUnit[anchors[i] * d + k] += gA[i * d + k];
-                gUnit[positives[i] * d + k] += gPT[k * m + i];
+                gUnit[positives[i] * d + k] += gP[i * d + k];
             }
         return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d), es)));
     }

@@ -16,8 +16,8 @@ namespace LossLab.Losses.MetricLearning;
 /// it 0). <c>mean</c> averages the rows kept (0 when none is), <c>none</c> gives 0 for the others.</para>
 /// <para><b>Gradient:</b> ∂ℓ_i/∂z_ij = P_ij − Q_ij with Q_ij = P_ij/p_i on the positives (0 elsewhere);
 /// ∂d_ij/∂ê_i = 2(ê_i − ê_j), then through the normalization (norms clamped at 1e-12, as F.normalize).
-/// O(N²·D) time in blocks of queries (one double matrix product for the dot products, two for the gradient), memory
-/// O(N·D + B·N). Shared with <see cref="ProxyNcaLoss"/>, whose references are the class proxies.</para>
+/// O(N²·D) time in blocks of queries (<see cref="SimilarityBlocks"/>, queries against references: one double matrix
+/// product for the dot products, two for the gradient), memory O(N·D + B·N). Shared with <see cref="ProxyNcaLoss"/>, whose references are the class proxies.</para>
 /// </remarks>
 public sealed class NcaLoss(double softmaxScale = 1, Reduction reduction = Reduction.Mean) : Loss, ILossDefinition
 {
@@ -76,7 +76,11 @@ public sealed class NcaLoss(double softmaxScale = 1, Reduction reduction = Reduc
 /// <summary>The NCA computation of pytorch-metric-learning's nca_computation, for queries against references (the batch itself, or class proxies).</summary>
 internal static class Nca
 {
-    /// <summary>Per-query loss (0 where left out), how many were kept, and ∂Σℓ/∂(unit query), ∂Σℓ/∂(unit reference).</summary>
+    /// <summary>
+    /// Per-query loss (0 where left out), how many were kept, and ∂Σℓ/∂(unit query), ∂Σℓ/∂(unit reference) through the
+    /// dot products: d_ij's ‖q_i‖² and ‖r_j‖² terms, whose gradients lie along the rows themselves, are left out, since
+    /// both callers pass the gradients through the L2 normalization, whose backward pass removes exactly those parts.
+    /// </summary>
     public readonly record struct Output(double[] Losses, int Kept, double[]? GradQuery, double[]? GradReference);
 
     /// <param name="query">Unit queries (n × d).</param>
@@ -92,81 +96,45 @@ internal static class Nca
     public static Output Run(double[] query, int n, double[] reference, int m, int d, long[] queryLabels, long[] referenceLabels, double scale, bool excludeSelf, bool gradients)
     {
         var losses = new double[n];
-        double[]? gq = gradients ? new double[n * d] : null, gr = gradients ? new double[m * d] : null;
-        // d_ij = ‖q_i‖² + ‖r_j‖² − 2·q_i·r_j, the dot products a block of queries at a time as one matrix product
-        // Q[block]·Rᵀ (as torch.cdist computes them for batches); clamped at 0 where rounding makes a near-duplicate's
+        var kept = new bool[n];
+        // d_ij = ‖q_i‖² + ‖r_j‖² − 2·q_i·r_j with the dot products from the blocks (a block of queries at a time, one
+        // matrix product, as torch.cdist computes them for batches); clamped at 0 where rounding makes a near-duplicate's
         // distance negative.
         var qq = new double[n];
         var rr = new double[m];
         for (int i = 0; i < n; i++) qq[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(query.AsSpan(i * d, d), query.AsSpan(i * d, d));
         for (int j = 0; j < m; j++) rr[j] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(reference.AsSpan(j * d, d), reference.AsSpan(j * d, d));
-        var rT = new double[d * m];
-        for (int j = 0; j < m; j++)
-            for (int k = 0; k < d; k++) rT[k * m + j] = reference[j * d + k];
-        int block = Math.Max(1, Math.Min(n, Math.Max(4, (1 << 18) / Math.Max(1, m))));
-        var z = new double[block * m];
-        double[]? blockT = gradients ? new double[d * block] : null, grT = gradients ? new double[d * m] : null, colSum = gradients ? new double[m] : null;
-        int kept = 0;
-        for (int a0 = 0; a0 < n; a0 += block)
+        var blocks = new SimilarityBlocks(query, n, reference, m, d, gradients, scratchRows: 1);
+        blocks.Run(1, (i, s, g, z) =>
         {
-            int count = Math.Min(block, n - a0);
-            Span<double> zb = z.AsSpan(0, count * m);
-            zb.Clear();
-            GemmF64.MultiplyAdd(query.AsSpan(a0 * d), d, rT, m, zb, m, count, d, m);
-            for (int r = 0; r < count; r++)
-            {
-                int i = a0 + r;
-                Span<double> row = zb.Slice(r * m, m);
-                double all = double.NegativeInfinity, positive = double.NegativeInfinity;
-                for (int j = 0; j < m; j++)
-                {
-                    row[j] = excludeSelf && j == i ? double.NegativeInfinity : -scale * Math.Max(qq[i] + rr[j] - 2 * row[j], 0);
-                    all = Math.Max(all, row[j]);
-                    if (referenceLabels[j] == queryLabels[i]) positive = Math.Max(positive, row[j]);
-                }
-                if (double.IsNegativeInfinity(positive))
-                {
-                    row.Clear();   // no positive: p_i = 0, left out (and no gradient)
-                    continue;
-                }
-                double sumAll = 0, sumPositive = 0;
-                for (int j = 0; j < m; j++)
-                {
-                    double e = Math.Exp(row[j] - all);
-                    sumAll += e;
-                    if (referenceLabels[j] == queryLabels[i]) sumPositive += Math.Exp(row[j] - positive);
-                }
-                double lseAll = all + Math.Log(sumAll), lsePositive = positive + Math.Log(sumPositive);
-                kept++;
-                losses[i] = lseAll - lsePositive;
-                if (!gradients) continue;
-                // W_ij = ∂ℓ_i/∂d_ij·… = −2s·(P_ij − Q_ij); the row keeps −W for the products below.
-                double rowSum = 0;
-                for (int j = 0; j < m; j++)
-                {
-                    if (double.IsNegativeInfinity(row[j])) { row[j] = 0; continue; }
-                    double p = Math.Exp(row[j] - lseAll), qj = referenceLabels[j] == queryLabels[i] ? Math.Exp(row[j] - lsePositive) : 0;
-                    double w = -2 * scale * (p - qj);
-                    rowSum += w;
-                    colSum![j] += w;
-                    row[j] = -w;
-                }
-                for (int k = 0; k < d; k++) gq![i * d + k] += rowSum * query[i * d + k];
-            }
-            if (gq is null || gr is null || blockT is null || grT is null) continue;
-            // ∂/∂q_i = Σ_j W_ij (q_i − r_j): the row sums above, and −W·R here; ∂/∂r_j = Σ_i W_ij (r_j − q_i): the column
-            // sums at the end, and −Q[block]ᵀ·W here (transposed). (The row- and column-sum terms lie along the unit
-            // vectors, so the normalization's backward pass removes them; they are kept so that this is ∂/∂(unit rows).)
-            GemmF64.MultiplyAdd(zb, m, reference, d, gq.AsSpan(a0 * d), d, count, m, d);
-            for (int r = 0; r < count; r++)
-                for (int k = 0; k < d; k++) blockT[k * count + r] = query[(a0 + r) * d + k];
-            GemmF64.MultiplyAdd(blockT, count, zb, m, grT, m, d, count, m);
-        }
-        if (gr is not null && grT is not null && colSum is not null)
-        {
+            double all = double.NegativeInfinity, positive = double.NegativeInfinity;
             for (int j = 0; j < m; j++)
-                for (int k = 0; k < d; k++) gr[j * d + k] = colSum[j] * reference[j * d + k] + grT[k * m + j];
-        }
-        return new Output(losses, kept, gq, gr);
+            {
+                z[j] = excludeSelf && j == i ? double.NegativeInfinity : -scale * Math.Max(qq[i] + rr[j] - 2 * s[j], 0);
+                all = Math.Max(all, z[j]);
+                if (referenceLabels[j] == queryLabels[i]) positive = Math.Max(positive, z[j]);
+            }
+            if (double.IsNegativeInfinity(positive)) return;   // no positive: p_i = 0, left out (and no gradient)
+            double sumAll = 0, sumPositive = 0;
+            for (int j = 0; j < m; j++)
+            {
+                sumAll += Math.Exp(z[j] - all);
+                if (referenceLabels[j] == queryLabels[i]) sumPositive += Math.Exp(z[j] - positive);
+            }
+            double lseAll = all + Math.Log(sumAll), lsePositive = positive + Math.Log(sumPositive);
+            kept[i] = true;
+            losses[i] = lseAll - lsePositive;
+            if (g.IsEmpty) return;
+            // ∂ℓ_i/∂s_ij = ∂ℓ_i/∂z_ij·(−s)·(−2) = 2s·(P_ij − Q_ij); the blocks fold it into both rows.
+            for (int j = 0; j < m; j++)
+            {
+                if (double.IsNegativeInfinity(z[j])) continue;
+                double p = Math.Exp(z[j] - lseAll), qj = referenceLabels[j] == queryLabels[i] ? Math.Exp(z[j] - lsePositive) : 0;
+                g[j] = 2 * scale * (p - qj);
+            }
+        });
+        return gradients
+            ? new Output(losses, kept.Count(k => k), blocks.QueryGradient(), blocks.ReferenceGradient())
+            : new Output(losses, kept.Count(k => k), null, null);
     }
 }
