@@ -36,13 +36,7 @@ public sealed class NPairsLossTests
         LossResult result = LossRegistry.Default.Create("n_pairs_loss")
             .Evaluate(new LossInputs().Add("embeddings", TensorData.FromArray(e, n, d)).Add("labels", TensorData.FromArray(labels, n)));
         // Direct: unit rows, s_ij = â_i·p̂_j with anchor i = row i, positive j = row j + pairs.
-        var u = new double[n * d];
-        var norm = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            norm[i] = Math.Sqrt(Enumerable.Range(0, d).Sum(k => e[i * d + k] * e[i * d + k]));
-            for (int k = 0; k < d; k++) u[i * d + k] = e[i * d + k] / norm[i];
-        }
+        var (u, norm) = DirectNormalization.Unit(e, n, d);
         double Dot(int i, int j) => Enumerable.Range(0, d).Sum(k => u[i * d + k] * u[j * d + k]);
         double total = 0;
         var gu = new double[n * d];
@@ -62,12 +56,6 @@ public sealed class NPairsLossTests
             }
         }
         T.Close(total / pairs, result.Scalar, 1e-12, 0);
-        var ge = new double[n * d];
-        for (int i = 0; i < n; i++)
-        {
-            double dot = Enumerable.Range(0, d).Sum(k => gu[i * d + k] * u[i * d + k]);
-            for (int k = 0; k < d; k++) ge[i * d + k] = (gu[i * d + k] - dot * u[i * d + k]) / norm[i];
-        }
-        T.Close(ge, result.Gradient("embeddings"), 1e-9, 1e-15);
+        T.Close(DirectNormalization.Back(gu, u, norm, n, d), result.Gradient("embeddings"), 1e-9, 1e-15);
     }
 }

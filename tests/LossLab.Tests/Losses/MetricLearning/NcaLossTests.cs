@@ -70,13 +70,7 @@ public sealed class NcaLossTests
         long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i % 7))];
         LossResult result = LossRegistry.Default.Create("nca_loss", T.Opt(("softmax_scale", 2.0)))
             .Evaluate(new LossInputs().Add("embeddings", TensorData.FromArray(e, n, d)).Add("labels", TensorData.FromArray(labels, n)));
-        var u = new double[n * d];
-        var norm = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            norm[i] = Math.Sqrt(Enumerable.Range(0, d).Sum(k => e[i * d + k] * e[i * d + k]));
-            for (int k = 0; k < d; k++) u[i * d + k] = e[i * d + k] / norm[i];
-        }
+        var (u, norm) = DirectNormalization.Unit(e, n, d);
         double total = 0;
         var gu = new double[n * d];
         var z = new double[n];
@@ -99,12 +93,6 @@ public sealed class NcaLossTests
             }
         }
         T.Close(total / n, result.Scalar, 1e-12, 0);
-        var ge = new double[n * d];
-        for (int i = 0; i < n; i++)
-        {
-            double dot = Enumerable.Range(0, d).Sum(k => gu[i * d + k] * u[i * d + k]);
-            for (int k = 0; k < d; k++) ge[i * d + k] = (gu[i * d + k] - dot * u[i * d + k]) / norm[i];
-        }
-        T.Close(ge, result.Gradient("embeddings"), 1e-8, 1e-14);
+        T.Close(DirectNormalization.Back(gu, u, norm, n, d), result.Gradient("embeddings"), 1e-8, 1e-14);
     }
 }
