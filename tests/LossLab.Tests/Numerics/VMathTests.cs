@@ -17,10 +17,10 @@ public class VMathTests
     }
 
     /// <summary>Every 211th float bit pattern in [lo, hi]: about 10 million values, every binade densely covered.</summary>
-    private static float[] Sweep(float lo, float hi)
+    private static float[] Sweep(float lo, float hi, int stride = 211)
     {
         var values = new List<float>();
-        for (float v = lo; v <= hi; v = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) + (v >= 0 ? 211 : -211)))
+        for (float v = lo; v <= hi; v = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(v) + (v >= 0 ? stride : -stride)))
         {
             values.Add(v);
             if (v < 0 && v > -1e-30f) v = 0;   // hop over the negative subnormals to +0
@@ -96,6 +96,54 @@ public class VMathTests
         Assert.All(low[..4], v => Assert.InRange(v, 0f, 1.2e-38f));
         Assert.Equal(1f, low[4]);
         Assert.Equal(1f, low[5]);
+    }
+
+    /// <summary>
+    /// Cross-entropy's exponential of a row on 256-bit lanes, e^(x − max) with e^−max folded into a per-row table: within
+    /// 2 ulp of the exponential of the exact difference (the subtracting form takes that of the rounded difference) over
+    /// the whole accepted span below maxima across the accepted range; rows it cannot take exactly are refused.
+    /// </summary>
+    [Fact]
+    public void ExpBelowMaxIsWithinTwoUlpsOfTheExactDifference()
+    {
+        Assert.False(VMath.TryExpBelowMax<V128>(0, 0, out _));
+        Assert.False(VMath.TryExpBelowMax<V512>(0, 0, out _));
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported)
+        {
+            Assert.False(VMath.TryExpBelowMax<V256>(0, 0, out _));
+            return;
+        }
+        foreach (float max in new[] { 0f, 1.7f, -3.25f, 12.5f, 40f, -79.99f, 80f, 1e-4f })
+        {
+            float lo = max - 86.5f;
+            if ((double)lo - max < -86.5) lo = MathF.BitIncrement(lo);   // the widest span accepted, in float
+            Assert.True(VMath.TryExpBelowMax(max, lo, out V256 table));
+            float[] x = Sweep(lo, max, max == 0 ? 211 : 1499);
+            var y = new float[x.Length];
+            var pad = new float[8];
+            for (int i = 0; i < x.Length; i += 8)
+            {
+                Array.Fill(pad, max);
+                int count = Math.Min(8, x.Length - i);
+                Array.Copy(x, i, pad, 0, count);
+                V256.Store(VMath.ExpBelowMax(V256.Load(ref pad[0], 0), table), ref pad[0], 0);
+                Array.Copy(pad, 0, y, i, count);
+            }
+            double worst = 0;
+            float at = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                double u = Ulps(y[i], Math.Exp((double)x[i] - max));
+                if (u > worst) { worst = u; at = x[i]; }
+            }
+            Assert.True(worst <= 2, $"e^(x − {max}): {worst:F2} ulp at x = {at:R} ({x.Length} values)");
+        }
+        // Outside: a maximum beyond ±80, a span over 86.5, NaN.
+        Assert.False(VMath.TryExpBelowMax<V256>(80.5f, 80f, out _));
+        Assert.False(VMath.TryExpBelowMax<V256>(-80.5f, -81f, out _));
+        Assert.False(VMath.TryExpBelowMax<V256>(0f, -86.6f, out _));
+        Assert.False(VMath.TryExpBelowMax<V256>(float.NaN, 0f, out _));
+        Assert.False(VMath.TryExpBelowMax<V256>(0f, float.NaN, out _));
     }
 
     [Theory, MemberData(nameof(Widths))]

@@ -18,11 +18,11 @@ public class FusedCrossEntropyTests
     private sealed record Case(int Rows, int C, float[] X, int[] T, float[] W, int Ignore, float Eps, float Z, Reduction Reduction);
 
     /// <summary>Options rotate with the length so that every combination meets many lengths.</summary>
-    private static Case Make(int rows, int c, int variant, double spread = 3)
+    private static Case Make(int rows, int c, int variant, double spread = 3, double offset = 0)
     {
         var r = new Random(c * 31 + variant);
         var x = new float[rows * c];
-        for (int i = 0; i < x.Length; i++) x[i] = (float)((r.NextDouble() * 2 - 1) * spread);
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((r.NextDouble() * 2 - 1) * spread + offset);
         bool weighted = variant % 2 == 1, ignore = variant % 3 == 1;
         var t = new int[rows];
         for (int i = 0; i < rows; i++) t[i] = ignore && i % 3 == 2 ? -100 : r.Next(c);
@@ -65,6 +65,23 @@ public class FusedCrossEntropyTests
         {
             Case k = Make(c <= 48 ? 37 : 3, c, c);   // short rows (below 3 vectors): enough for whole vectors of rows plus a remainder
             AssertClose(k, Run(k, SimdWidth.Scalar), Run(k, width), $"{width} C={c}");
+        }
+    }
+
+    /// <summary>
+    /// Rows the 256-bit exponential below the maximum does not take (a maximum beyond ±80, a span over 86.5: they go
+    /// through exp(x − max) instead) and rows at the edges of what it takes, at every row length.
+    /// </summary>
+    [Theory, MemberData(nameof(Widths))]
+    public void EveryWidthMatchesTheSpecificationOnShiftedAndWideRows(SimdWidth width)
+    {
+        foreach (var (spread, offset) in new[] { (50.0, 0.0), (3.0, 100.0), (3.0, -100.0), (43.0, 37.0), (43.0, -37.0), (3.0, 76.9) })
+        {
+            for (int c = 1; c <= 300; c++)
+            {
+                Case k = Make(c <= 48 ? 37 : 3, c, c, spread, offset);
+                AssertClose(k, Run(k, SimdWidth.Scalar), Run(k, width), $"{width} C={c} spread {spread} offset {offset}");
+            }
         }
     }
 
