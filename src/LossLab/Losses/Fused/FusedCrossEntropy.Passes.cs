@@ -10,6 +10,54 @@ public static partial class FusedCrossEntropy
     private sealed unsafe partial class Job
     {
         /// <summary>
+        /// Pass 2 of a long row on 256-bit lanes: by <see cref="VMath.ExpBelowMax{TV}"/> when the row allows it, with the
+        /// deferred pass 3 of the band's previous row alongside when there is one (then finished here). Out of line: four
+        /// specializations of the loop would outgrow the JIT's inlining room in <c>Row</c>.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private static double LongRowExponentials<TV>(ref float x, ref float g, int full, int C, bool store, bool belowMax, TV table, TV mx, ref Deferred deferred)
+            where TV : struct, IVec<TV>
+        {
+            if (deferred.G is null)
+            {
+                return belowMax
+                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, C, store, new BelowMax<TV> { Table = table }, default)
+                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx }, default);
+            }
+            // The deferred row's overlapping tail vector from its e, before the loop transforms the lanes it shares.
+            int n = TV.Count;
+            bool tail = C % n > 0;
+            ref float gd = ref Unsafe.AsRef<float>(deferred.G);
+            var pass3 = new Pass3<TV> { G = deferred.G, Cv = TV.Splat(deferred.Coef), Kv = TV.Splat(-deferred.K) };
+            TV tailVector = tail ? TV.Fma(TV.Load(ref gd, C - n), pass3.Cv, pass3.Kv) : default;
+            double sum = belowMax
+                ? Exponentials<TV, BelowMax<TV>, Pass3<TV>>(ref x, ref g, full, C, store, new BelowMax<TV> { Table = table }, pass3)
+                : Exponentials<TV, MinusMax<TV>, Pass3<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx }, pass3);
+            if (tail) TV.Store(tailVector, ref gd, C - n);
+            Finish<TV>(ref deferred, C, applied: true);
+            return sum;
+        }
+
+        /// <summary>
+        /// Completes a deferred pass 3: the full vectors unless <paramref name="applied"/> (they rode along with a pass 2),
+        /// the tail, and the target entry's −(1 − ε)·w_y·scale.
+        /// </summary>
+        private static void Finish<TV>(ref Deferred d, int C, bool applied) where TV : struct, IVec<TV>
+        {
+            int n = TV.Count, full = C - C % n, i = 0;
+            ref float g = ref Unsafe.AsRef<float>(d.G);
+            TV cv = TV.Splat(d.Coef), kv = TV.Splat(-d.K);
+            if (!applied)
+            {
+                TV tail = C % n > 0 ? TV.Fma(TV.Load(ref g, C - n), cv, kv) : default;
+                for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv), ref g, i);
+                if (C % n > 0) TV.Store(tail, ref g, C - n);
+            }
+            d.G[d.Y] -= d.Adjust;
+            d = default;
+        }
+
+        /// <summary>
         /// Pass 1: the row's maximum (returned), its minimum when <typeparamref name="TMin"/> says so (else +∞), and the sum of
         /// every x·0: ±0 for finite x, NaN exactly when some x is NaN or ±∞ (OR-ed into a register: its one-cycle latency
         /// keeps the check off the loop's critical path). Rows of at least one vector end with one more vector that overlaps
@@ -64,8 +112,8 @@ public static partial class FusedCrossEntropy
 
         /// <summary>Pass 2 over the full vectors of a row: e = exp(x − max) (stored when <paramref name="store"/>), Σe.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe double Exponentials<TV, TE>(ref float x, ref float g, int full, int C, bool store, TE exp)
-            where TV : struct, IVec<TV> where TE : struct, IRowExp<TV>
+        private static unsafe double Exponentials<TV, TE, TP>(ref float x, ref float g, int full, int C, bool store, TE exp, TP pass3)
+            where TV : struct, IVec<TV> where TE : struct, IRowExp<TV> where TP : struct, IPass3<TV>
         {
             int n = TV.Count, i = 0;
             double sum = 0;
@@ -91,12 +139,15 @@ public static partial class FusedCrossEntropy
                     }
                     s0 += e0;
                     s1 += e1;
+                    pass3.Apply(i);
+                    pass3.Apply(i + n);
                 }
                 for (; i < end; i += n)
                 {
                     TV e0 = exp.Exp(TV.Load(ref x, i));
                     if (store) TV.Store(e0, ref g, i);
                     s0 += e0;
+                    pass3.Apply(i);
                 }
                 sum += TV.Sum(s0 + s1);
             }
@@ -118,6 +169,41 @@ public static partial class FusedCrossEntropy
     private struct Untracked : IFlag
     {
         public static bool On => false;
+    }
+
+    /// <summary>
+    /// A row's pass 3 put off until the next row's pass 2, which does it along the way (on the AVX2 host pass 2 is bound by
+    /// the exponential's latency, and the load, multiply-add and store of pass 3 fit in beside it): G's full vectors
+    /// become g·Coef − K, then g[Y] −= Adjust.
+    /// </summary>
+    private unsafe struct Deferred
+    {
+        public float* G;
+        public float Coef, K, Adjust;
+        public int Y;
+    }
+
+    /// <summary>What pass 2 does beside each vector of exponentials.</summary>
+    private interface IPass3<TV> where TV : struct, IVec<TV>
+    {
+        void Apply(int i);
+    }
+
+    private struct NoPass3<TV> : IPass3<TV> where TV : struct, IVec<TV>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public readonly void Apply(int i) { }
+    }
+
+    private unsafe struct Pass3<TV> : IPass3<TV> where TV : struct, IVec<TV>
+    {
+        public float* G;
+        public TV Cv, Kv;
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public readonly void Apply(int i)
+        {
+            ref float g = ref Unsafe.AsRef<float>(G);
+            TV.Store(TV.Fma(TV.Load(ref g, i), Cv, Kv), ref g, i);
+        }
     }
 
     /// <summary>How pass 2 takes e^(x − max) of a vector of logits (a struct, so that the JIT specializes the loop for each).</summary>

@@ -143,21 +143,23 @@ public static partial class FusedCrossEntropy
             double total = 0;
             int C = Classes, n = TV.Count, r = r0;
             ReadOnlySpan<float> w = W is null ? default : new ReadOnlySpan<float>(W, C);
+            Deferred deferred = default;
             if (!scalar && C < ShortRowsLimit<TV>())
             {
                 // Short rows: a vector of rows at a time (a group holding NaN or ±∞ goes row by row).
                 for (; r + n <= r1; r += n)
                 {
                     if (ShortRows<TV>(r, w, out double part)) total += part;
-                    else for (int q = r; q < r + n; q++) total += OneRow<TV>(q, w, scalar);
+                    else for (int q = r; q < r + n; q++) total += OneRow<TV>(q, w, scalar, ref deferred);
                 }
             }
-            for (; r < r1; r++) total += OneRow<TV>(r, w, scalar);
+            for (; r < r1; r++) total += OneRow<TV>(r, w, scalar, ref deferred);
+            if (deferred.G is not null) Finish<TV>(ref deferred, C, applied: false);
             return total;
         }
 
         /// <summary>Row r's loss (its gradient written, its value stored when row losses are wanted).</summary>
-        private double OneRow<TV>(int r, ReadOnlySpan<float> w, bool scalar) where TV : struct, IVec<TV>
+        private double OneRow<TV>(int r, ReadOnlySpan<float> w, bool scalar, ref Deferred deferred) where TV : struct, IVec<TV>
         {
             int C = Classes;
             var x = new ReadOnlySpan<float>(X + (long)r * C, C);
@@ -171,7 +173,7 @@ public static partial class FusedCrossEntropy
             else
             {
                 float wy = w.IsEmpty ? 1 : w[y];
-                loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy);
+                loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy, ref deferred);
                 if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, wy, Eps, Z, Scale, WeightSum);
             }
             if (RowLoss is not null) RowLoss[r] = (float)loss;
@@ -180,7 +182,7 @@ public static partial class FusedCrossEntropy
 
         /// <summary>One row on TV lanes; NaN (and nothing written) when the row is not all finite.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
-        private double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy) where TV : struct, IVec<TV>
+        private unsafe double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy, ref Deferred deferred) where TV : struct, IVec<TV>
         {
             int C = xs.Length, n = TV.Count, full = C - C % n;
             ref float x = ref Unsafe.AsRef(in xs[0]);
@@ -206,9 +208,9 @@ public static partial class FusedCrossEntropy
             TV mx = TV.Splat(max);
             TV table = default;
             bool belowMax = minimum && VMath.TryExpBelowMax(max, min, out table);
-            double sum = belowMax
-                ? Exponentials<TV, BelowMax<TV>>(ref x, ref g, full, C, store, new BelowMax<TV> { Table = table })
-                : Exponentials<TV, MinusMax<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx });
+            double sum = minimum
+                ? LongRowExponentials(ref x, ref g, full, C, store, belowMax, table, mx, ref deferred)
+                : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx }, default);
             if (overlapTail)
             {
                 // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
@@ -241,6 +243,13 @@ public static partial class FusedCrossEntropy
             if (stream)
             {
                 StreamScaled<TV>(xs, gs, w, max, coef, k);
+            }
+            else if ((w.IsEmpty || k == 0) && typeof(TV) == typeof(V256) && C >= BelowMaxClasses)
+            {
+                // Deferred: the next row's pass 2 (or the band's end) does it (see Deferred). Class weights only enter
+                // pass 3 through (ε/C)·w, which is 0 without label smoothing.
+                deferred = new Deferred { G = (float*)Unsafe.AsPointer(ref g), Coef = coef, K = k, Y = y, Adjust = (float)(Scale * oneMinusEps * wy) };
+                return loss;
             }
             else if (w.IsEmpty)
             {
