@@ -19,7 +19,8 @@ namespace LossLab.Losses.Fused;
 /// <para>Per row, three passes over a row that stays in L1/L2: (1) maximum (and a finiteness check); (2) e_j =
 /// exp(x_j − max) written into the gradient buffer and summed (on 256-bit lanes, rows of <see cref="BelowMaxClasses"/>
 /// or more that span less than 86.5 take e^(x_j − max) with e^−max folded into the exponential's table:
-/// <see cref="VMath.ExpBelowMax{TV}"/>); (3) the gradient a·e_j/Σe − (ε/C)·w_j in place. On
+/// <see cref="VMath.ExpBelowMax{TV}"/>); (3) the gradient a·e_j/Σe − (ε/C)·w_j in place (on 256-bit lanes, for those
+/// long rows, inside the next row's pass 2: <c>Deferred</c>). On
 /// 512-bit lanes, rows of <see cref="StreamClasses"/> or more written out of place skip the store in (2) and recompute
 /// e_j in (3), which streams the gradient to memory once (<c>StreamScaled</c>). A
 /// one-pass online softmax needs two exps per element and was measured 2.5–3.5× slower here. The exponential is
