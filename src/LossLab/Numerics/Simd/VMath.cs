@@ -124,7 +124,7 @@ internal static class VMath
         Vector256<float> t = Fma.MultiplyAdd(x, Vector256.Create(8 * Log2E), magic);
         Vector256<float> k = t - magic;
         // Exact for |k| < 2¹¹: k·Ln2Hi/8 has at most 20 significant bits, and x − k·Ln2Hi/8 (|·| ≤ 0.1) is a multiple of
-        // min(ulp(x), 2⁻¹²), well within 24 bits of it.
+        // min(ulp(x), 2⁻¹²) that fits 24 bits (ulp(x) ≥ 2⁻²⁷ for |x| ≥ 1/16; below, |k| ≤ 1 and |·| ≤ 0.05 with ulp 2⁻²⁸).
         Vector256<float> r = Fma.MultiplyAdd(k, Vector256.Create(-Ln2Hi / 8), x);
         r = Fma.MultiplyAdd(k, Vector256.Create(-Ln2Lo / 8), r);
         Vector256<float> q = cubic
