@@ -84,6 +84,7 @@ internal interface IVec<TV> where TV : struct, IVec<TV>
     /// </summary>
     static abstract TV FrexpFolded(TV x, out TV exponent);
     static abstract float Sum(TV a);
+    /// <summary>The largest lane, by the hardware max at every step (NaN handling is the caller's, as for <see cref="Max"/>).</summary>
     static abstract float MaxAcross(TV a);
 
     /// <summary>A mask of the first <paramref name="count"/> lanes.</summary>
@@ -164,7 +165,7 @@ internal readonly struct V512 : IVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V512 a) => Vector512.Sum(a.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(V512 a) => V256.MaxAcross(new(Vector256.Max(a.V.GetLower(), a.V.GetUpper())));
+    public static float MaxAcross(V512 a) => V256.MaxAcross(new(Vector256.MaxNative(a.V.GetLower(), a.V.GetUpper())));   // hardware max, as V128's
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 FirstLanes(int count) => new(Vector512.LessThan(Vector512<float>.Indices, Vector512.Create((float)count)));
@@ -246,7 +247,7 @@ internal readonly struct V256 : IVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(V256 a) => Vector256.Sum(a.V);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(V256 a) => V128.MaxAcross(new(Vector128.Max(a.V.GetLower(), a.V.GetUpper())));
+    public static float MaxAcross(V256 a) => V128.MaxAcross(new(Vector128.MaxNative(a.V.GetLower(), a.V.GetUpper())));   // hardware max, as V128's
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 FirstLanes(int count) => new(Vector256.LessThan(Vector256<float>.Indices, Vector256.Create((float)count)));
