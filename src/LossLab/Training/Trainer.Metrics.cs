@@ -75,13 +75,13 @@ public static partial class Trainer
         return classification;
     }
 
+    /// <summary>The positive class's scores of a binary result; NaN ones when a NaN probability emptied it.</summary>
+    private static ClassScores Positive(ClassificationResult r) => r.PerClass.Count > 1 ? r.PerClass[1] : new(double.NaN, double.NaN, double.NaN, 0);
+
     /// <summary>
     /// Multilabel metrics: accuracy = exact match of every label (subset accuracy), hamming_accuracy = share of correct
     /// labels; the others are the macro mean over labels of the binary metric.
     /// </summary>
-    /// <summary>The positive class's scores of a binary result; NaN ones when a NaN probability emptied it.</summary>
-    private static ClassScores Positive(ClassificationResult r) => r.PerClass.Count > 1 ? r.PerClass[1] : new(double.NaN, double.NaN, double.NaN, 0);
-
     private static Dictionary<string, double> MultilabelMetrics(double[] probabilities, Dataset data)
     {
         int l = data.TargetWidth, n = data.Rows;
