@@ -44,17 +44,26 @@ public static partial class FusedCrossEntropy
         /// </summary>
         private static void Finish<TV>(ref Deferred d, int C, bool applied) where TV : struct, IVec<TV>
         {
-            int n = TV.Count, full = C - C % n, i = 0;
-            ref float g = ref Unsafe.AsRef<float>(d.G);
-            TV cv = TV.Splat(d.Coef), kv = TV.Splat(-d.K);
-            if (!applied)
-            {
-                TV tail = C % n > 0 ? TV.Fma(TV.Load(ref g, C - n), cv, kv) : default;
-                for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv), ref g, i);
-                if (C % n > 0) TV.Store(tail, ref g, C - n);
-            }
+            if (!applied) ScaleRow<TV>(new Span<float>(d.G, C), d.Coef, d.K);
             d.G[d.Y] -= d.Adjust;
             d = default;
+        }
+
+        /// <summary>
+        /// Pass 3 without class weights, in place over e: g = e·coef − k. The overlapping tail vector is computed from e
+        /// before the main loop transforms the lanes it shares; a row shorter than one vector goes element by element.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void ScaleRow<TV>(Span<float> gs, float coef, float k) where TV : struct, IVec<TV>
+        {
+            int C = gs.Length, n = TV.Count, full = C - C % n, i = 0;
+            ref float g = ref gs[0];
+            TV cv = TV.Splat(coef), kv = TV.Splat(-k);
+            bool overlapTail = C % n > 0 && C >= n;
+            TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv) : default;
+            for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv), ref g, i);
+            if (overlapTail) TV.Store(tail, ref g, C - n);
+            else for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k);
         }
 
         /// <summary>

@@ -254,14 +254,11 @@ public static partial class FusedCrossEntropy
             }
             else if (w.IsEmpty)
             {
-                // The overlapping tail vector is computed from e before the main loop transforms its first lanes.
-                TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv) : zero;
-                for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv), ref g, i);
-                if (overlapTail) TV.Store(tail, ref g, C - n);
-                else for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k);
+                ScaleRow<TV>(gs, coef, k);
             }
             else
             {
+                // The overlapping tail vector is computed from e before the main loop transforms its first lanes.
                 ref float wr = ref Unsafe.AsRef(in w[0]);
                 TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv * TV.Load(ref wr, C - n)) : zero;
                 for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv * TV.Load(ref wr, i)), ref g, i);
