@@ -15,14 +15,14 @@ public static partial class FusedCrossEntropy
         /// specializations of the loop would outgrow the JIT's inlining room in <c>Row</c>.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-        private static double LongRowExponentials<TV>(ref float x, ref float g, int full, int C, bool store, bool belowMax, TV table, TV mx, ref Deferred deferred)
+        private static double LongRowExponentials<TV>(ref float x, ref float g, int full, int C, int ahead, bool store, bool belowMax, TV table, TV mx, ref Deferred deferred)
             where TV : struct, IVec<TV>
         {
             if (deferred.G is null)
             {
                 return belowMax
-                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, C, store, new BelowMax<TV> { Table = table }, default)
-                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx }, default);
+                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = table }, default)
+                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default);
             }
             // The deferred row's overlapping tail vector from its e, before the loop transforms the lanes it shares.
             int n = TV.Count;
@@ -31,8 +31,8 @@ public static partial class FusedCrossEntropy
             var pass3 = new Pass3<TV> { G = deferred.G, Cv = TV.Splat(deferred.Coef), Kv = TV.Splat(-deferred.K) };
             TV tailVector = tail ? TV.Fma(TV.Load(ref gd, C - n), pass3.Cv, pass3.Kv) : default;
             double sum = belowMax
-                ? Exponentials<TV, BelowMax<TV>, Pass3<TV>>(ref x, ref g, full, C, store, new BelowMax<TV> { Table = table }, pass3)
-                : Exponentials<TV, MinusMax<TV>, Pass3<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx }, pass3);
+                ? Exponentials<TV, BelowMax<TV>, Pass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = table }, pass3)
+                : Exponentials<TV, MinusMax<TV>, Pass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, pass3);
             if (tail) TV.Store(tailVector, ref gd, C - n);
             Finish<TV>(ref deferred, C, applied: true);
             return sum;
@@ -121,7 +121,7 @@ public static partial class FusedCrossEntropy
 
         /// <summary>Pass 2 over the full vectors of a row: e = exp(x − max) (stored when <paramref name="store"/>), Σe.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe double Exponentials<TV, TE, TP>(ref float x, ref float g, int full, int C, bool store, TE exp, TP pass3)
+        private static unsafe double Exponentials<TV, TE, TP>(ref float x, ref float g, int full, int ahead, bool store, TE exp, TP pass3)
             where TV : struct, IVec<TV> where TE : struct, IRowExp<TV> where TP : struct, IPass3<TV>
         {
             int n = TV.Count, i = 0;
@@ -132,13 +132,15 @@ public static partial class FusedCrossEntropy
                 TV s0 = TV.Splat(0), s1 = s0;
                 for (; i + 2 * n <= end; i += 2 * n)
                 {
-                    // Pull the next row toward L1 while the exponentials keep the core busy (prefetches never fault,
-                    // so running past the last row is harmless); pass 1 of the next row then hits the cache.
+                    // Pull the next row toward L1 while the exponentials keep the core busy; pass 1 of the next row then
+                    // hits the cache. The band's last row (ahead = 0) prefetches its own lines instead: a prefetch never
+                    // faults, but past the end of the logits it may find no page, and under nested paging each such
+                    // prefetch walked the page tables in vain (~50 ns): 4×32000 in place took 2.5 ns per logit, not 1.
                     if (Sse.IsSupported)
                     {
                         // One prefetch per 64-byte line: an iteration covers two lines on 512 bits, one below.
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, C + i)));
-                        if (n == 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, C + i + 16)));
+                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + i)));
+                        if (n == 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + i + 16)));
                     }
                     TV e0 = exp.Exp(TV.Load(ref x, i)), e1 = exp.Exp(TV.Load(ref x, i + n));
                     if (store)

@@ -151,16 +151,19 @@ public static partial class FusedCrossEntropy
                 for (; r + n <= r1; r += n)
                 {
                     if (ShortRows<TV>(r, w, out double part)) total += part;
-                    else for (int q = r; q < r + n; q++) total += OneRow<TV>(q, w, scalar, ref deferred);
+                    else for (int q = r; q < r + n; q++) total += OneRow<TV>(q, q + 1 < r1, w, scalar, ref deferred);
                 }
             }
-            for (; r < r1; r++) total += OneRow<TV>(r, w, scalar, ref deferred);
+            for (; r < r1; r++) total += OneRow<TV>(r, r + 1 < r1, w, scalar, ref deferred);
             if (deferred.G is not null) Finish<TV>(ref deferred, C, applied: false);
             return total;
         }
 
-        /// <summary>Row r's loss (its gradient written, its value stored when row losses are wanted).</summary>
-        private double OneRow<TV>(int r, ReadOnlySpan<float> w, bool scalar, ref Deferred deferred) where TV : struct, IVec<TV>
+        /// <summary>
+        /// Row r's loss (its gradient written, its value stored when row losses are wanted). <paramref name="next"/>: the
+        /// band goes on to row r + 1, whose lines pass 2 may prefetch.
+        /// </summary>
+        private double OneRow<TV>(int r, bool next, ReadOnlySpan<float> w, bool scalar, ref Deferred deferred) where TV : struct, IVec<TV>
         {
             int C = Classes;
             var x = new ReadOnlySpan<float>(X + (long)r * C, C);
@@ -174,16 +177,19 @@ public static partial class FusedCrossEntropy
             else
             {
                 float wy = w.IsEmpty ? 1 : w[y];
-                loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy, ref deferred);
+                loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy, next ? C : 0, ref deferred);
                 if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, wy, Eps, Z, Scale, WeightSum);
             }
             if (RowLoss is not null) RowLoss[r] = (float)loss;
             return loss;
         }
 
-        /// <summary>One row on TV lanes; NaN (and nothing written) when the row is not all finite.</summary>
+        /// <summary>
+        /// One row on TV lanes; NaN (and nothing written) when the row is not all finite. Pass 2 prefetches the logits
+        /// <paramref name="ahead"/> floats on (the next row's; 0 for the band's last row, see <c>Exponentials</c>).
+        /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
-        private unsafe double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy, ref Deferred deferred) where TV : struct, IVec<TV>
+        private unsafe double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy, int ahead, ref Deferred deferred) where TV : struct, IVec<TV>
         {
             int C = xs.Length, n = TV.Count, full = C - C % n;
             ref float x = ref Unsafe.AsRef(in xs[0]);
@@ -210,8 +216,8 @@ public static partial class FusedCrossEntropy
             TV table = default;
             bool belowMax = minimum && VMath.TryExpBelowMax(max, min, out table);
             double sum = minimum
-                ? LongRowExponentials(ref x, ref g, full, C, store, belowMax, table, mx, ref deferred)
-                : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, C, store, new MinusMax<TV> { Max = mx }, default);
+                ? LongRowExponentials(ref x, ref g, full, C, ahead, store, belowMax, table, mx, ref deferred)
+                : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default);
             if (overlapTail)
             {
                 // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
