@@ -187,7 +187,12 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
         if (HardLabels.All(y))
         {
             TV isOne = TV.Equal(y, one);
-            TV l = VMath.LogNonNegative(TV.Select(isOne, x, u)) + TV.Select(isOne, zero, Log1mxCorrection(x, u));
+            TV p = TV.Select(isOne, x, u), correction = TV.Select(isOne, zero, Log1mxCorrection(x, u));
+            // Every x in [0, 1] and every log argument normal (log ≥ −87.4): no NaN to make, no clamp at −100, no
+            // subnormal or zero inside the log. The range checks are off the dependency chain; the general path below
+            // gives the same floats on such vectors.
+            if (TV.AllInRange(x, zero, one) && TV.AllInRange(p, TV.Splat(VMath.MinNormal), one)) return -(VMath.LogNormal(p) + correction);
+            TV l = VMath.LogNonNegative(p) + correction;
             // One log no longer turns every x outside [0, 1] into NaN (x > 1 where y = 1 has a finite log). Exactly those
             // x have x(1 − x) < 0 or NaN, so that is what makes the value NaN for the caller's check.
             return -ClampLog(TV.SelectLessOrEqual(zero, ux, l, TV.Splat(float.NaN)));
@@ -195,9 +200,23 @@ internal readonly struct BceFused : IFusedKernel<BinaryCrossEntropy.Kernel>
         // In [0, 1], log x and log(1 − x) need no special-value handling (0 → −∞ → −100). Outside, or NaN, one of the
         // logs is NaN and the clamp keeps it (a compare, where a hardware max might drop it): the caller checks the
         // input only when the sum comes out NaN.
-        TV logX = ClampLog(VMath.LogNonNegative(x)), log1mX = ClampLog(VMath.LogNonNegative(u) + Log1mxCorrection(x, u));
+        TV logX, log1mX;
+        if (TV.AllInRange(x, TV.Splat(VMath.MinNormal), TV.Splat(OneBelowOne)))
+        {
+            // x and 1 − x normal (the largest float below 1 leaves 1 − x ≥ 2⁻²⁴): as below without the special values.
+            logX = VMath.LogNormal(x);
+            log1mX = VMath.LogNormal(u) + Log1mxCorrection(x, u);
+        }
+        else
+        {
+            logX = ClampLog(VMath.LogNonNegative(x));
+            log1mX = ClampLog(VMath.LogNonNegative(u) + Log1mxCorrection(x, u));
+        }
         return -(y * logX + (one - y) * log1mX);
     }
+
+    /// <summary>The largest float below 1, 1 − 2⁻²⁴.</summary>
+    private const float OneBelowOne = 0.99999994f;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV ClampLog<TV>(TV l) where TV : struct, IVec<TV>
@@ -325,6 +344,8 @@ internal readonly struct KLDivergenceFused(bool logTarget) : IFusedKernel<KLDive
             return e * (t - x);
         }
         dx = -t;
+        // Targets all positive normal floats: no 0·log 0 to define, no subnormal, no bad input to turn into NaN.
+        if (TV.AllInRange(t, TV.Splat(VMath.MinNormal), TV.Splat(float.MaxValue))) return t * VMath.LogNormal(t) - t * x;
         TV zero = TV.Splat(0);
         return TV.SelectEqual(t, zero, zero, t * VMath.LogNonNegative(t)) - t * x;
     }

@@ -292,6 +292,27 @@ internal static class VMath
     }
 
     /// <summary>
+    /// log x for positive normal x (2⁻¹²⁶ ≤ x &lt; ∞), the caller having checked it: <see cref="LogNonNegative{TV}"/>
+    /// without its subnormal scaling and special values, so bit for bit its result on those x. Kernels test a whole
+    /// vector with one range check off the dependency chain, take this path, and keep the general one for vectors
+    /// holding zeros, subnormals or bad input.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV LogNormal<TV>(TV x) where TV : struct, IVec<TV>
+    {
+        if (typeof(TV) == typeof(V512) && Avx512F.IsSupported)
+        {
+            V512 y = LogTable32(Unsafe.As<TV, V512>(ref x));
+            return Unsafe.As<V512, TV>(ref y);
+        }
+        TV m = TV.FrexpFolded(x, out TV e);
+        return LogFolded(m, e);
+    }
+
+    /// <summary>The smallest normal float, 2⁻¹²⁶: the lower end of <see cref="LogNormal{TV}"/>'s domain.</summary>
+    public const float MinNormal = 1.17549435e-38f;
+
+    /// <summary>
     /// log x on 16 lanes for x in [0, ∞) by a 32-entry table: x = m·2ᵏ with m = getmant(x) in [¾, 3/2) (subnormals
     /// included), j = the top five mantissa bits of m, c_j ≈ the centre of j's interval (c = 1 in the two intervals
     /// next to 1, so that log x near 1 keeps its relative accuracy), r = m·(1/c_j) − 1 in [−1/64, 1/32),
