@@ -193,11 +193,13 @@ public static partial class FusedCrossEntropy
         {
             int C = xs.Length, n = TV.Count, full = C - C % n;
             ref float x = ref Unsafe.AsRef(in xs[0]);
-            // Pass 1: maximum and finiteness; long rows on 256-bit lanes also the minimum, for the exponential below the
-            // maximum (VMath.TryExpBelowMax: a row spanning less than 86.5 takes it without the subtraction and the clamp).
-            bool minimum = typeof(TV) == typeof(V256) && C >= BelowMaxClasses;
+            // Long rows on 256-bit lanes: pass 1 also takes the minimum, for the exponential below the maximum
+            // (VMath.TryExpBelowMax: a row spanning less than 86.5 takes it without the subtraction and the clamp), and
+            // pass 2 goes through LongRowExponentials, the only pass 2 that does a deferred pass 3, so these rows (every
+            // row of a band has the same length) are the ones that may defer theirs.
+            bool longRow = typeof(TV) == typeof(V256) && C >= BelowMaxClasses;
             float min = float.PositiveInfinity, check;
-            float max = minimum ? Extremes<TV, Tracked>(xs, out min, out check) : Extremes<TV, Untracked>(xs, out _, out check);
+            float max = longRow ? Extremes<TV, Tracked>(xs, out min, out check) : Extremes<TV, Untracked>(xs, out _, out check);
             int rem = C - full, i;
             bool overlapTail = rem > 0 && C >= n;
             TV zero = TV.Splat(0);
@@ -214,8 +216,8 @@ public static partial class FusedCrossEntropy
             ref float g = ref grad ? ref gs[0] : ref Unsafe.NullRef<float>();
             TV mx = TV.Splat(max);
             TV table = default;
-            bool belowMax = minimum && VMath.TryExpBelowMax(max, min, out table);
-            double sum = minimum
+            bool belowMax = longRow && VMath.TryExpBelowMax(max, min, out table);
+            double sum = longRow
                 ? LongRowExponentials(ref x, ref g, full, C, ahead, store, belowMax, table, mx, ref deferred)
                 : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default);
             if (overlapTail)
@@ -251,7 +253,7 @@ public static partial class FusedCrossEntropy
             {
                 StreamScaled<TV>(xs, gs, w, max, coef, k);
             }
-            else if ((w.IsEmpty || k == 0) && typeof(TV) == typeof(V256) && C >= BelowMaxClasses)
+            else if ((w.IsEmpty || k == 0) && longRow)
             {
                 // Deferred: the next row's pass 2 (or the band's end) does it (see Deferred). Class weights only enter
                 // pass 3 through (ε/C)·w, which is 0 without label smoothing.
