@@ -123,6 +123,108 @@ def g_circle(r, g):
     return 'circle_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def pml_logsumexp(x, keep, add_one=False):
+    """pytorch-metric-learning's lmu.logsumexp over dim 1: masked entries left out, optionally a 0 added, and a row
+    with nothing kept gives 0."""
+    x = x.masked_fill(~keep, float('-inf'))
+    if add_one:
+        x = torch.cat([x, torch.zeros(x.shape[0], 1, dtype=x.dtype)], dim=1)
+    out = torch.logsumexp(x, dim=1, keepdim=True)
+    return out.masked_fill(~keep.any(dim=1, keepdim=True), 0)
+
+
+def lp_distances(e, normalize):
+    """LpDistance(p=2): pairwise Euclidean distances (diagonal 0, its gradient kept out of the way)."""
+    if normalize:
+        e = F.normalize(e, dim=1)
+    n = e.shape[0]
+    diff = e.unsqueeze(1) - e.unsqueeze(0)
+    eye = torch.eye(n, dtype=torch.bool).unsqueeze(2)
+    sq = (diff * diff).sum(2)
+    return torch.sqrt(torch.where(eye.squeeze(2), torch.ones_like(sq), sq)) * (~eye.squeeze(2))
+
+
+def g_generalized_lifted(r, g):
+    """GeneralizedLiftedStructureLoss: per anchor relu(lse_P(d − m⁺) + lse_N(m⁻ − d)), MeanReducer over all rows."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'neg_margin': r.choice((1.0, 0.5, 1.5)),
+         'pos_margin': r.choice((0.0, 0.2)), 'normalize_embeddings': r.random() < 0.7}
+    def fn(t):
+        mat = lp_distances(t['embeddings'], o['normalize_embeddings'])
+        v = torch.relu(pml_logsumexp(mat - o['pos_margin'], pos) + pml_logsumexp(o['neg_margin'] - mat, neg)).flatten()
+        return reduce_rows(v, o['reduction'])
+    return 'generalized_lifted_structure_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_lifted(r, g):
+    """LiftedStructureLoss as pml's pair_based_loss: for each ordered positive pair (a1, p) the negative pairs (a2, n)
+    with a2 = a1 or a2 = p, ½·relu(lse(m⁻ − d_neg) + d_pos − m⁺)², MeanReducer over positive pairs; `none` here sums each
+    anchor's pairs (LossLab's per-anchor output)."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'neg_margin': r.choice((1.0, 0.5, 1.5)),
+         'pos_margin': r.choice((0.0, 0.2)), 'normalize_embeddings': r.random() < 0.7}
+    def fn(t):
+        mat = lp_distances(t['embeddings'], o['normalize_embeddings'])
+        a1, p = pos.nonzero(as_tuple=True)
+        a2, nn_ = neg.nonzero(as_tuple=True)
+        n = mat.shape[0]
+        if len(a1) == 0 or len(a2) == 0:
+            return t['embeddings'].sum() * 0 if o['reduction'] != 'none' else torch.zeros(n, dtype=mat.dtype) * t['embeddings'].sum()
+        neg_pairs = mat[a2, nn_].unsqueeze(0).repeat(len(a1), 1)
+        keep = (a2.unsqueeze(0) == a1.unsqueeze(1)) | (a2.unsqueeze(0) == p.unsqueeze(1))
+        lse = pml_logsumexp(o['neg_margin'] - neg_pairs, keep).flatten()
+        per_pair = torch.relu(lse + mat[a1, p] - o['pos_margin']) ** 2 / 2
+        if o['reduction'] == 'none':
+            return torch.zeros(n, dtype=mat.dtype).index_add(0, a1, per_pair)
+        return per_pair.sum() if o['reduction'] == 'sum' else per_pair.mean()
+    return 'lifted_structure_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_tuplet(r, g):
+    """TupletMarginLoss: per ordered positive pair, lmu.logsumexp(scale·(cos_an − cos(acos(cos_ap) − m)), add_one)
+    over the anchor's negatives, MeanReducer over positive pairs; `none` sums each anchor's pairs."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'margin': r.choice((5.73, 0.0, 20.0)), 'scale': r.choice((64.0, 8.0, 1.0))}
+    def fn(t):
+        cos = cosine(t['embeddings'])
+        n = cos.shape[0]
+        a1, p = pos.nonzero(as_tuple=True)
+        a2, nn_ = neg.nonzero(as_tuple=True)
+        if len(a1) == 0 or len(a2) == 0:
+            return t['embeddings'].sum() * 0 if o['reduction'] != 'none' else torch.zeros(n, dtype=cos.dtype) * t['embeddings'].sum()
+        pos_c = torch.cos(torch.acos(cos[a1, p]) - math.radians(o['margin'])).unsqueeze(1)
+        inside = o['scale'] * (cos[a2, nn_].unsqueeze(0) - pos_c)
+        keep = a2.unsqueeze(0) == a1.unsqueeze(1)
+        per_pair = pml_logsumexp(inside, keep, add_one=True).flatten()
+        if o['reduction'] == 'none':
+            return torch.zeros(n, dtype=cos.dtype).index_add(0, a1, per_pair)
+        return per_pair.sum() if o['reduction'] == 'sum' else per_pair.mean()
+    return 'tuplet_margin_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
+def g_intra_pair_variance(r, g):
+    """IntraPairVarianceLoss: relu((1 − ε⁺)·mean(s_pos) − s_pos)² and relu(s_neg − (1 + ε⁻)·mean(s_neg))² over the
+    ordered pairs, MeanReducer per sub-loss (the means not detached); `none` sums each anchor's pairs."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'pos_eps': r.choice((0.01, 0.0, 0.3)), 'neg_eps': r.choice((0.01, 0.0, -0.2))}
+    def fn(t):
+        cos = cosine(t['embeddings'])
+        n = cos.shape[0]
+        total = t['embeddings'].sum() * 0
+        per = torch.zeros(n, dtype=cos.dtype) + total
+        for mask, sign, eps in ((pos, -1, -o['pos_eps']), (neg, 1, o['neg_eps'])):
+            a, j = mask.nonzero(as_tuple=True)
+            if len(a) == 0:
+                continue
+            s = cos[a, j]
+            terms = torch.relu(sign * (s - (1 + eps) * s.mean())) ** 2
+            per = per.index_add(0, a, terms)
+            total = total + (terms.sum() if o['reduction'] == 'sum' else terms.mean())
+        return per if o['reduction'] == 'none' else total
+    return 'intra_pair_variance_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -227,13 +227,14 @@ public static class TaskFit
 
     /// <summary>
     /// The geometry a metric-learning loss compares embeddings in: the triplet losses' Euclidean distance (or cosine
-    /// distance when chosen), the contrastive loss's unnormalized distance when asked, cosine for the others.
+    /// distance when chosen), the contrastive and lifted-structure losses' unnormalized distance when asked, cosine for the others.
     /// </summary>
     internal static EmbeddingMetric MetricOf(string loss, LossOptions options) => loss switch
     {
         "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
         "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
-        "ContrastiveLoss" => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss"
+            => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         _ => EmbeddingMetric.Cosine,
     };
 

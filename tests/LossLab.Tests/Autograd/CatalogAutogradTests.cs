@@ -105,8 +105,8 @@ public sealed partial class CatalogAutogradTests
         return p == 2 ? Ops.Sqrt(Ops.Sum(u * u, axis: -1)) : Ops.Pow(Ops.Sum(Ops.Pow(u, p), axis: -1), 1 / p);
     }
 
-    // The formulas live in CatalogAutogradTests.{Torch,Keras,Sets}.cs, one file per family.
-    private static readonly Dictionary<string, Formula> Formulas = TorchFormulas().Concat(KerasFormulas()).Concat(SetFormulas()).Concat(OptaxFormulas()).ToDictionary(kv => kv.Key, kv => kv.Value);
+    // The formulas live in CatalogAutogradTests.{Torch,Keras,Sets,Pml,Optax}.cs, one file per family.
+    private static readonly Dictionary<string, Formula> Formulas = TorchFormulas().Concat(KerasFormulas()).Concat(SetFormulas()).Concat(PmlFormulas()).Concat(OptaxFormulas()).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     /// <summary>smp soft Dice / Jaccard / Tversky: per-class scores over batch and pixels, absent classes masked, mean^γ.</summary>
     private static Tensor Overlap(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, string kind)

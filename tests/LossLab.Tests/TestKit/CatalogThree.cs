@@ -114,6 +114,26 @@ internal static class CatalogThree
         yield return new("MultiSimilarityLoss", With("MultiSimilarityLoss", [T.Opt(("alpha", 1.5), ("beta", 10.0), ("base", 0.2))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))]);
+        // pytorch-metric-learning's lifted-structure, tuplet-margin and intra-pair-variance losses (labels as above: a
+        // singleton class, or three pairs).
+        LossInputs Labeled(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)));
+        ExtremeSample[] PmlExtremes(Dictionary<string, object?> options) =>
+            [LossSamples.ExtremeOf(options, ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))];
+        yield return new("GeneralizedLiftedStructureLoss", With("GeneralizedLiftedStructureLoss", [T.Opt(("neg_margin", 0.7), ("pos_margin", 0.2)),
+            T.Opt(("normalize_embeddings", false), ("neg_margin", 2.5))], Labeled), PmlExtremes(T.Opt()));
+        yield return new("LiftedStructureLoss", With("LiftedStructureLoss", [T.Opt(("neg_margin", 0.7), ("pos_margin", 0.2)),
+            T.Opt(("normalize_embeddings", false), ("neg_margin", 2.5))], Labeled), PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean divides by the ordered positive pairs
+        };
+        yield return new("TupletMarginLoss", With("TupletMarginLoss", [T.Opt(("scale", 8.0)), T.Opt(("margin", 30.0), ("scale", 2.0))], Labeled), PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean divides by the ordered positive pairs
+        };
+        yield return new("IntraPairVarianceLoss", With("IntraPairVarianceLoss", [T.Opt(("pos_eps", 0.2), ("neg_eps", -0.3))], Labeled), PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean is the positive pairs' mean plus the negative pairs' mean
+        };
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

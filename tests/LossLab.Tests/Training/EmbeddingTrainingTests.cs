@@ -23,6 +23,10 @@ public sealed class EmbeddingTrainingTests
     [InlineData("multi_similarity_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("contrastive_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("keras.circle", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("lifted_structure_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("generalized_lifted_structure_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("tuplet_margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("intra_pair_variance_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
@@ -45,6 +49,8 @@ public sealed class EmbeddingTrainingTests
             => new(LossRegistry.Default.Get(loss), new Dictionary<string, object?> { [option] = value }, TaskKind.Multiclass, 3, null);
         Assert.Equal(EmbeddingMetric.Cosine, Bind("triplet_margin_with_distance_loss", "distance_function", "cosine_distance").Metric);
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("contrastive_loss", "normalize_embeddings", false).Metric);
+        Assert.Equal(EmbeddingMetric.Euclidean, Bind("lifted_structure_loss", "normalize_embeddings", false).Metric);
+        Assert.Equal(EmbeddingMetric.Euclidean, Bind("generalized_lifted_structure_loss", "normalize_embeddings", false).Metric);
         foreach (string other in new[] { "cross_entropy", "hinge_embedding_loss", "multi_margin_loss" })
         {
             Assert.Equal(EmbeddingInputs.None, TaskFit.EmbeddingInputsOf(LossRegistry.Default.Get(other)));

@@ -13,7 +13,7 @@ namespace LossLab.Losses.MetricLearning;
 /// <para><c>mean</c> is pytorch-metric-learning's AvgNonZeroReducer: the positive and the negative terms are each
 /// averaged over their non-zero pairs (0 when none), then added. <c>sum</c> adds every pair; <c>none</c> gives each
 /// anchor's sum (N). The dot products come a block of anchors at a time from one double matrix product
-/// (<see cref="SimilarityBlocks"/>), the distances from them except for close pairs (see <c>Distance</c>); memory
+/// (<see cref="SimilarityBlocks"/>), the distances from them except for close pairs (see <see cref="PairDistances"/>); memory
 /// O(N·D + B·N), never an N×N matrix.</para>
 /// <para>Gradient: ∂d_ij/∂x̂_i = (x̂_i − x̂_j)/d_ij (0 at d = 0), ±1 through the active hinge, then through the
 /// normalization (g − (g·x̂)x̂)/‖x‖; with normalize_embeddings = false, x̂ = x.</para>
@@ -36,8 +36,7 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
         var (es, n, d, x, labels) = Embeddings.Read(inputs, "ContrastiveLoss");
         var (unit, norms) = _normalize ? Embeddings.Normalize(x, n, d) : (x, Enumerable.Repeat(1.0, n).ToArray());
 
-        double[] sq = new double[n];
-        for (int i = 0; i < n; i++) sq[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(unit.AsSpan(i * d, d), unit.AsSpan(i * d, d));
+        var distances = new PairDistances(unit, n, d);
         // Pass 1: per-anchor sums, and per anchor the sums and non-zero counts of its positive and negative terms (each
         // anchor writes only its own entries: the blocks' two parts may run at once).
         var perAnchor = new double[n];
@@ -48,7 +47,7 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
             for (int j = 0; j < n; j++)
             {
                 if (j == a) continue;
-                double l = Term(labels[a] == labels[j], Distance(unit, sq, s[j], a, j, d));
+                double l = Term(labels[a] == labels[j], distances.Between(s[j], a, j));
                 perAnchor[a] += l;
                 if (l <= 0) continue;
                 if (labels[a] == labels[j]) (posA[a], posN[a]) = (posA[a] + l, posN[a] + 1);
@@ -78,7 +77,7 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
             {
                 if (j == a) continue;
                 bool positive = labels[a] == labels[j];
-                double dist = Distance(unit, sq, s[j], a, j, d);
+                double dist = distances.Between(s[j], a, j);
                 if (Term(positive, dist) <= 0 || dist == 0) continue;
                 double w = (positive ? posScale : -negScale) / dist;   // ∂term/∂d · ∂d/∂(x̂_a − x̂_j) scale
                 rowSum += w;
@@ -87,31 +86,12 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
             diagonal[a] = 2 * rowSum;
         });
         double[] gUnit = blocks.UnitGradient();
-        for (int a = 0; a < n; a++)
-            for (int k = 0; k < d; k++) gUnit[a * d + k] += diagonal[a] * unit[a * d + k];
+        distances.AddDiagonal(gUnit, diagonal);
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 
     private double Term(bool positive, double dist) => positive ? Math.Max(0, dist - _posMargin) : Math.Max(0, _negMargin - dist);
-
-    /// <summary>
-    /// ‖x̂_i − x̂_j‖ from the dot product s = x̂_i·x̂_j as √(‖x̂_i‖² + ‖x̂_j‖² − 2s), which loses digits only when the two
-    /// are close: below a sixteenth of ‖x̂_i‖² + ‖x̂_j‖² (about 20° apart for unit rows) the difference is summed term by
-    /// term instead, so that near-duplicate pairs keep their digits (2 − 2s would not).
-    /// </summary>
-    private static double Distance(double[] unit, double[] sq, double s, int i, int j, int d)
-    {
-        double both = sq[i] + sq[j], fast = both - 2 * s;
-        if (fast >= both / 16) return Math.Sqrt(fast);
-        double sum = 0;
-        for (int k = 0; k < d; k++)
-        {
-            double diff = unit[i * d + k] - unit[j * d + k];
-            sum += diff * diff;
-        }
-        return Math.Sqrt(sum);
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

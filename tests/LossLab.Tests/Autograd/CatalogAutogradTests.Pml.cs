@@ -1,0 +1,131 @@
+using LossLab.Autograd;
+
+namespace LossLab.Tests.Autograd;
+
+public sealed partial class CatalogAutogradTests
+{
+    /// <summary>
+    /// pytorch-metric-learning's lifted-structure, tuplet-margin and intra-pair-variance losses, composed pair by pair
+    /// from autograd primitives (the losses themselves stream rows of similarities and never form a pair list).
+    /// </summary>
+    private static Dictionary<string, Formula> PmlFormulas() => new()
+    {
+        ["GeneralizedLiftedStructureLoss"] = (t, o) =>
+        {
+            long[] labels = Labels(t, "labels");
+            Func<int, int, Tensor> dist = Distances(t["embeddings"], o);
+            double mPos = F(o, "pos_margin", 0), mNeg = F(o, "neg_margin", 1);
+            int n = labels.Length;
+            var anchors = new List<Tensor>();
+            for (int a = 0; a < n; a++)
+            {
+                var pos = Enumerable.Range(0, n).Where(j => j != a && labels[j] == labels[a]).Select(j => Ops.Reshape(dist(a, j) - mPos, 1)).ToList();
+                var neg = Enumerable.Range(0, n).Where(j => labels[j] != labels[a]).Select(j => Ops.Reshape(mNeg - dist(a, j), 1)).ToList();
+                Tensor zero = t["embeddings"].Constant(0);
+                Tensor lp = pos.Count == 0 ? zero : Ops.LogSumExp(Ops.Concat(pos, 0));
+                Tensor ln = neg.Count == 0 ? zero : Ops.LogSumExp(Ops.Concat(neg, 0));
+                anchors.Add(Ops.Reshape(Ops.Relu(lp + ln), 1));
+            }
+            return Reduce(Ops.Concat(anchors, 0), o);
+        },
+        ["LiftedStructureLoss"] = (t, o) =>
+        {
+            long[] labels = Labels(t, "labels");
+            Func<int, int, Tensor> dist = Distances(t["embeddings"], o);
+            double mPos = F(o, "pos_margin", 0), mNeg = F(o, "neg_margin", 1);
+            int n = labels.Length;
+            // Per ordered positive pair (i, j): the negatives of i and of j in one log-sum-exp.
+            return PerPositivePair(t["embeddings"], labels, o, (i, j) =>
+            {
+                var negatives = new List<Tensor>();
+                foreach (int a in new[] { i, j })
+                    for (int k = 0; k < n; k++)
+                        if (labels[k] != labels[a]) negatives.Add(Ops.Reshape(mNeg - dist(a, k), 1));
+                Tensor r = Ops.Relu(Ops.LogSumExp(Ops.Concat(negatives, 0)) + dist(i, j) - mPos);
+                return r * r / 2;
+            });
+        },
+        ["TupletMarginLoss"] = (t, o) =>
+        {
+            long[] labels = Labels(t, "labels");
+            Tensor xh = Normalized(t["embeddings"]);
+            int n = labels.Length;
+            double m = F(o, "margin", 5.73) * Math.PI / 180, s = F(o, "scale", 64);
+            Tensor Cos(int i, int j) => Ops.Sum(RowOf(xh, i, n) * RowOf(xh, j, n));
+            return PerPositivePair(t["embeddings"], labels, o, (a, p) =>
+            {
+                // cos(θ − m) = cos θ·cos m + sin θ·sin m: the arccosine written out.
+                Tensor c = Cos(a, p), shifted = c * Math.Cos(m) + Ops.Sqrt(1 - c * c) * Math.Sin(m);
+                var z = new List<Tensor> { t["embeddings"].Constant(0) };
+                for (int k = 0; k < n; k++)
+                    if (labels[k] != labels[a]) z.Add(Ops.Reshape(s * (Cos(a, k) - shifted), 1));
+                return Ops.LogSumExp(Ops.Concat([.. z.Select(v => Ops.Reshape(v, 1))], 0));
+            });
+        },
+        ["IntraPairVarianceLoss"] = (t, o) =>
+        {
+            long[] labels = Labels(t, "labels");
+            Tensor xh = Normalized(t["embeddings"]);
+            int n = labels.Length;
+            Tensor Cos(int i, int j) => Ops.Sum(RowOf(xh, i, n) * RowOf(xh, j, n));
+            Tensor zero = t["embeddings"].Constant(0);
+            var perAnchor = Enumerable.Range(0, n).Select(_ => zero).ToArray();
+            Tensor total = zero;
+            foreach (bool positive in new[] { true, false })
+            {
+                var pairs = (from a in Enumerable.Range(0, n) from j in Enumerable.Range(0, n)
+                             where a != j && (labels[a] == labels[j]) == positive select (a, j)).ToList();
+                if (pairs.Count == 0) continue;
+                Tensor[] s = [.. pairs.Select(p => Cos(p.a, p.j))];
+                Tensor mean = s.Aggregate(zero, (acc, v) => acc + v) / pairs.Count;
+                Tensor sum = zero;
+                for (int k = 0; k < pairs.Count; k++)
+                {
+                    Tensor r = positive ? Ops.Relu((1 - F(o, "pos_eps", 0.01)) * mean - s[k]) : Ops.Relu(s[k] - (1 + F(o, "neg_eps", 0.01)) * mean);
+                    perAnchor[pairs[k].a] = perAnchor[pairs[k].a] + r * r;
+                    sum = sum + r * r;
+                }
+                total = total + (R(o) == "sum" ? sum : sum / pairs.Count);
+            }
+            return R(o) == "none" ? Ops.Concat([.. perAnchor.Select(v => Ops.Reshape(v, 1))], 0) : total;
+        },
+    };
+
+    /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>
+    private static Func<int, int, Tensor> Distances(Tensor x, Dictionary<string, object?> o)
+    {
+        int n = x.Shape[0];
+        if (!o.TryGetValue("normalize_embeddings", out var ne) || ne is not false) x = Normalized(x);
+        return (i, j) => Ops.Sqrt(Ops.Sum(Ops.Pow(RowOf(x, i, n) - RowOf(x, j, n), 2)));
+    }
+
+    /// <summary>
+    /// pytorch-metric-learning's per-positive-pair losses: <paramref name="term"/> of every ordered positive pair, 0
+    /// without a positive or without a negative pair; mean over the pairs, sum, or each anchor's sum for none.
+    /// </summary>
+    private static Tensor PerPositivePair(Tensor x, long[] labels, Dictionary<string, object?> o, Func<int, int, Tensor> term)
+    {
+        int n = labels.Length;
+        bool hasNegative = labels.Distinct().Count() > 1;
+        Tensor zero = x.Constant(0);
+        var perAnchor = new Tensor[n];
+        int pairs = 0;
+        for (int a = 0; a < n; a++)
+        {
+            perAnchor[a] = zero;
+            for (int j = 0; j < n && hasNegative; j++)
+            {
+                if (j == a || labels[j] != labels[a]) continue;
+                perAnchor[a] = perAnchor[a] + term(a, j);
+                pairs++;
+            }
+        }
+        Tensor all = Ops.Concat([.. perAnchor.Select(v => Ops.Reshape(v, 1))], 0);
+        return R(o) switch
+        {
+            "none" => all,
+            "sum" => Ops.Sum(all),
+            _ => pairs == 0 ? Ops.Sum(all) * 0 : Ops.Sum(all) / pairs,
+        };
+    }
+}

@@ -1,0 +1,123 @@
+using LossLab.Losses.Core;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Losses.MetricLearning;
+
+/// <summary>
+/// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin
+/// and intra-pair-variance losses, and their edge cases (no positive or no negative pair, identical positives).
+/// </summary>
+public sealed class PmlPairLossTests
+{
+    private static LossResult Run(string loss, double[] x, long[] labels, params (string, object?)[] options)
+        => LossRegistry.Default.Create(loss, options.ToDictionary(o => o.Item1, o => o.Item2))
+            .Evaluate(T.In(("embeddings", T.Shaped(x, labels.Length, x.Length / labels.Length)), ("labels", T.Shaped(labels, labels.Length))));
+
+    // Normalized: x̂0 = (1, 0), x̂1 = (0, 1) (label 0), x̂2 = (1, 0) (label 1): d01 = √2, d02 = 0, d12 = √2.
+    private static readonly double[] Three = [2, 0, 0, 3, 5, 0];
+    private static readonly long[] ThreeLabels = [0, 0, 1];
+
+    [Fact]
+    public void Generalized_lifted_structure_adds_the_two_log_sum_exps_per_anchor()
+    {
+        // m⁻ = 1, m⁺ = 0. Anchor 0: lse_P = √2, lse_N = 1 − 0. Anchor 1: √2 + (1 − √2) = 1.
+        // Anchor 2 (no positive, counts 0): log(e^{1 − 0} + e^{1 − √2}) = 1 + log(1 + e^{−√2}).
+        double r2 = Math.Sqrt(2), l2 = 1 + Math.Log(1 + Math.Exp(-r2));
+        LossResult none = Run("generalized_lifted_structure_loss", Three, ThreeLabels, ("reduction", "none"));
+        T.Close([r2 + 1, 1, l2], none.Value, 1e-15);
+        T.Close((r2 + 2 + l2) / 3, Run("generalized_lifted_structure_loss", Three, ThreeLabels).Scalar, 1e-15);
+        // A margin large enough to make every anchor negative: relu gives 0 and no gradient.
+        LossResult off = Run("generalized_lifted_structure_loss", Three, ThreeLabels, ("neg_margin", -10.0), ("pos_margin", 10.0));
+        Assert.Equal(0, off.Scalar);
+        Assert.All(T.Values(off.Gradient("embeddings")), g => Assert.Equal(0, g));
+    }
+
+    [Fact]
+    public void Lifted_structure_pools_the_negatives_of_both_rows_of_a_positive_pair()
+    {
+        // Pairs (0, 1) and (1, 0): L_0 = 1 − d02 = 1, L_1 = 1 − d12 = 1 − √2; u = log(e^{L_0} + e^{L_1}) + d01 − 0.
+        double u = 1 + Math.Log(1 + Math.Exp(-Math.Sqrt(2))) + Math.Sqrt(2);
+        T.Close(0.5 * u * u, Run("lifted_structure_loss", Three, ThreeLabels).Scalar, 1e-15);
+        T.Close(u * u, Run("lifted_structure_loss", Three, ThreeLabels, ("reduction", "sum")).Scalar, 1e-15);
+        T.Close([0.5 * u * u, 0.5 * u * u, 0], Run("lifted_structure_loss", Three, ThreeLabels, ("reduction", "none")).Value, 1e-15);
+    }
+
+    [Fact]
+    public void Tuplet_margin_takes_the_margin_off_the_positive_angle()
+    {
+        // x0 = (1, 0) and x1 at 60° (label 0), x2 = (0, 1) (label 1). Margin 60°: cos(θ01 − m) = 1.
+        // Pair (0, 1): log(1 + e^{s(cos θ02 − 1)}) = softplus(−s); pair (1, 0): softplus(s(cos θ12 − 1)) = softplus(s(√3/2 − 1)).
+        double[] x = [1, 0, 0.5, Math.Sqrt(3) / 2, 0, 4];
+        double s = 2;
+        double expected = (Softplus(-s) + Softplus(s * (Math.Sqrt(3) / 2 - 1))) / 2;
+        T.Close(expected, Run("tuplet_margin_loss", x, [0, 0, 1], ("margin", 60.0), ("scale", s)).Scalar, 1e-14);
+    }
+
+    [Fact]
+    public void Tuplet_margin_stays_finite_for_identical_positives()
+    {
+        // cos θ = 1 exactly: the arccosine's slope is infinite there (PyTorch gives NaN); LossLab caps it.
+        LossResult r = Run("tuplet_margin_loss", [1, 0, 3, 0, 0, 1], [0, 0, 1]);
+        Assert.True(double.IsFinite(r.Scalar));
+        Assert.All(T.Values(r.Gradient("embeddings")), g => Assert.True(double.IsFinite(g)));
+    }
+
+    [Fact]
+    public void Intra_pair_variance_pulls_pairs_back_to_their_kind_s_mean()
+    {
+        // Label 0: (1, 0), (0, 1), (1, 1)/√2; label 1: (−1, 0). Positive cosines 0, 1/√2, 1/√2 (each twice), μ⁺ = √2/3;
+        // with ε = 0 only the 0 pairs fall below: 2·(√2/3)² / 6. Negative cosines −1, 0, −1/√2, μ⁻ = −(1 + 1/√2)/3; only the
+        // 0 pairs rise above: 2·μ⁻² / 6.
+        double[] x = [1, 0, 0, 1, 1, 1, -1, 0];
+        double mp = Math.Sqrt(2) / 3, mn = (1 + 1 / Math.Sqrt(2)) / 3;
+        LossResult r = Run("intra_pair_variance_loss", x, [0, 0, 0, 1], ("pos_eps", 0.0), ("neg_eps", 0.0));
+        T.Close((mp * mp + mn * mn) / 3, r.Scalar, 1e-15);
+        T.Close(2 * mp * mp + 2 * mn * mn, Run("intra_pair_variance_loss", x, [0, 0, 0, 1], ("pos_eps", 0.0), ("neg_eps", 0.0), ("reduction", "sum")).Scalar, 1e-15);
+    }
+
+    [Theory]
+    [InlineData("lifted_structure_loss")]
+    [InlineData("generalized_lifted_structure_loss")]
+    [InlineData("tuplet_margin_loss")]
+    [InlineData("intra_pair_variance_loss")]
+    public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
+    {
+        double[] x = LossSamples.Normal(new Random(5), 12);
+        foreach (long[] labels in new[] { new long[] { 3, 3, 3, 3 }, [0, 1, 2, 3], [7] })
+        {
+            double[] rows = x[..(labels.Length * 3)];
+            foreach (string reduction in new[] { "mean", "sum", "none" })
+            {
+                LossResult r = Run(loss, rows, labels, ("reduction", reduction));
+                Assert.All(T.Values(r.Value), v => Assert.True(double.IsFinite(v), $"{loss} {reduction} labels {string.Join(",", labels)}"));
+                Assert.All(T.Values(r.Gradient("embeddings")), g => Assert.True(double.IsFinite(g)));
+            }
+        }
+        // The pair losses are 0 without a positive or without a negative pair.
+        if (loss is "lifted_structure_loss" or "tuplet_margin_loss")
+        {
+            Assert.Equal(0, Run(loss, x, [3, 3, 3, 3]).Scalar);
+            Assert.Equal(0, Run(loss, x, [0, 1, 2, 3]).Scalar);
+        }
+    }
+
+    [Theory]
+    [InlineData("lifted_structure_loss", "neg_margin")]
+    [InlineData("generalized_lifted_structure_loss", "pos_margin")]
+    [InlineData("tuplet_margin_loss", "margin")]
+    [InlineData("intra_pair_variance_loss", "pos_eps")]
+    public void A_non_finite_option_is_a_typed_error_naming_it(string loss, string option)
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, double.NaN))));
+        Assert.Contains(option, e.Message);
+    }
+
+    [Fact]
+    public void Tuplet_scale_must_be_positive()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("tuplet_margin_loss", T.Opt(("scale", 0.0))));
+        Assert.Contains("scale", e.Message);
+    }
+
+    private static double Softplus(double v) => Math.Max(v, 0) + Math.Log(1 + Math.Exp(-Math.Abs(v)));
+}
