@@ -225,6 +225,57 @@ def g_intra_pair_variance(r, g):
     return 'intra_pair_variance_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_margin(r, g):
+    """MarginLoss over every triplet (a, p, n): relu(d_ap − β + m) + relu(β − d_an + m) with β the option, a learned
+    scalar or one per class (the anchor's), DivisorReducer (÷ the non-zero terms), plus ν·β (scalar, already reduced) or
+    ν·β_{y_a} per triplet (per class, ÷ the same divisor); `none` sums each anchor's triplets (no regularizer)."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'margin': r.choice((0.2, 0.0, 0.5)), 'nu': r.choice((0.0, 0.3)),
+         'normalize_embeddings': r.random() < 0.7}
+    inputs = {'embeddings': x, 'labels': labels}
+    kind = r.choice(('option', 'scalar', 'classes'))
+    if kind == 'option':
+        o['beta'] = r.choice((1.2, 0.8))
+    elif kind == 'scalar':
+        inputs['beta'] = tensor((1,), 0.5, 1.5, g)
+    else:
+        inputs['beta'] = tensor((int(labels.max()) + 1 + r.randint(0, 1),), 0.5, 1.5, g)
+    def fn(t):
+        mat = lp_distances(t['embeddings'], o['normalize_embeddings'])
+        lab = t['labels']
+        trip = [(a, p, n_) for a, p in pos.nonzero().tolist() for n_ in neg[a].nonzero().flatten().tolist()]
+        n = mat.shape[0]
+        zero = t['embeddings'].sum() * 0
+        if 'beta' in t:
+            zero = zero + t['beta'].sum() * 0
+        if not trip:
+            return zero + torch.zeros(n, dtype=mat.dtype) if o['reduction'] == 'none' else zero
+        a, p, n_ = (torch.tensor(v) for v in zip(*trip))
+        if 'beta' not in t:
+            beta = torch.full((len(trip),), o['beta'], dtype=mat.dtype)
+        elif t['beta'].numel() == 1:
+            beta = t['beta'].reshape(1).expand(len(trip))
+        else:
+            beta = t['beta'][lab[a]]
+        pl = torch.relu(mat[a, p] - beta + o['margin'])
+        nl = torch.relu(beta - mat[a, n_] + o['margin'])
+        if o['reduction'] == 'none':
+            return torch.zeros(n, dtype=mat.dtype).index_add(0, a, pl + nl)
+        divisor = int((pl > 0).sum() + (nl > 0).sum())
+        total = (pl + nl).sum()
+        if o['reduction'] == 'mean':
+            total = total / divisor if divisor > 0 else zero
+        if 'beta' in t:
+            if t['beta'].numel() == 1:
+                total = total + o['nu'] * t['beta'].reshape(())
+            else:
+                reg = (o['nu'] * beta).sum()
+                total = total + (reg if o['reduction'] == 'sum' else (reg / divisor if divisor > 0 else zero))
+        return total
+    return 'margin_loss', inputs, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -209,7 +209,9 @@ public static class TaskFit
         ArgumentNullException.ThrowIfNull(descriptor);
         if (descriptor.Task != LossTask.MetricLearning) return EmbeddingInputs.None;
         IReadOnlyList<InputSpec> i = descriptor.Inputs;
-        if (i.Count == 2 && i.Any(s => LossBinding.TargetNames.Contains(s.Name) && s.Kind == InputKind.Indices)) return EmbeddingInputs.Labels;
+        // Optional inputs (the margin loss's learned β) stay unbound: the layout is that of the required ones.
+        List<InputSpec> required = [.. i.Where(s => !s.Optional)];
+        if (required.Count == 2 && required.Any(s => LossBinding.TargetNames.Contains(s.Name) && s.Kind == InputKind.Indices)) return EmbeddingInputs.Labels;
         if (i.Count == 3 && i[0].Name.StartsWith("anchor", StringComparison.Ordinal) && i[1].Name.StartsWith("positive", StringComparison.Ordinal)
             && i[2].Name.StartsWith("negative", StringComparison.Ordinal))
         {
@@ -227,13 +229,13 @@ public static class TaskFit
 
     /// <summary>
     /// The geometry a metric-learning loss compares embeddings in: the triplet losses' Euclidean distance (or cosine
-    /// distance when chosen), the contrastive and lifted-structure losses' unnormalized distance when asked, cosine for the others.
+    /// distance when chosen), the contrastive, lifted-structure and margin losses' unnormalized distance when asked, cosine for the others.
     /// </summary>
     internal static EmbeddingMetric MetricOf(string loss, LossOptions options) => loss switch
     {
         "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
         "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
-        "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss"
+        "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss" or "MarginLoss"
             => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         _ => EmbeddingMetric.Cosine,
     };

@@ -89,6 +89,42 @@ public sealed partial class CatalogAutogradTests
             }
             return R(o) == "none" ? Ops.Concat([.. perAnchor.Select(v => Ops.Reshape(v, 1))], 0) : total;
         },
+        ["MarginLoss"] = (t, o) =>
+        {
+            // Every triplet (a, p, n) listed; β the option, the input's one value, or the anchor's class's.
+            long[] labels = Labels(t, "labels");
+            Func<int, int, Tensor> dist = Distances(t["embeddings"], o);
+            double m = F(o, "margin", 0.2), nu = F(o, "nu", 0);
+            int n = labels.Length;
+            Tensor zero = t["embeddings"].Constant(0);
+            bool learned = t.ContainsKey("beta");
+            Tensor Beta(int a) => !learned ? zero + F(o, "beta", 1.2)
+                : t["beta"].Length == 1 ? Ops.Sum(t["beta"])
+                : Ops.Sum(t["beta"] * Tensor.FromArray([.. Enumerable.Range(0, t["beta"].Length).Select(c => c == labels[a] ? 1.0 : 0.0)], [t["beta"].Length]));
+            var perAnchor = Enumerable.Range(0, n).Select(_ => zero).ToArray();
+            Tensor reg = zero;
+            int active = 0, triplets = 0;
+            for (int a = 0; a < n; a++)
+                for (int p = 0; p < n; p++)
+                {
+                    if (p == a || labels[p] != labels[a]) continue;
+                    for (int k = 0; k < n; k++)
+                    {
+                        if (labels[k] == labels[a]) continue;
+                        Tensor pl = Ops.Relu(dist(a, p) - Beta(a) + m), nl = Ops.Relu(Beta(a) - dist(a, k) + m);
+                        active += (pl.ToArray()[0] > 0 ? 1 : 0) + (nl.ToArray()[0] > 0 ? 1 : 0);
+                        triplets++;
+                        perAnchor[a] = perAnchor[a] + pl + nl;
+                        reg = reg + nu * Beta(a);
+                    }
+                }
+            Tensor all = Ops.Concat([.. perAnchor.Select(v => Ops.Reshape(v, 1))], 0);
+            if (R(o) == "none") return all;
+            Tensor total = R(o) == "sum" ? Ops.Sum(all) : active == 0 ? Ops.Sum(all) * 0 : Ops.Sum(all) / active;
+            if (!learned || triplets == 0) return total;
+            if (t["beta"].Length == 1) return total + nu * Ops.Sum(t["beta"]);
+            return total + (R(o) == "sum" ? reg : active == 0 ? reg * 0 : reg / active);
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

@@ -134,6 +134,16 @@ internal static class CatalogThree
         {
             PlainMean = false,   // mean is the positive pairs' mean plus the negative pairs' mean
         };
+        // The margin loss with β as the option, a learned scalar and one learned β per class (labels 0..3).
+        LossInputs WithBeta(Random r, int count) { LossInputs i = Labeled(r); return i.Add("beta", count == 0 ? T.D(1.1) : T.Shaped(LossSamples.Uniform(r, count, 0.6, 1.4), count)); }
+        yield return new("MarginLoss", [.. With("MarginLoss", [T.Opt(("margin", 0.3), ("beta", 1.0)), T.Opt(("normalize_embeddings", false), ("beta", 2.5))], Labeled),
+            new("MarginLoss learned beta nu=0.2", T.Opt(("nu", 0.2)), r => WithBeta(r, 0)),
+            new("MarginLoss beta per class sum", T.Opt(("nu", 0.1), ("reduction", "sum")), r => WithBeta(r, 4)),
+            new("MarginLoss beta per class mean", T.Opt(("nu", 0.1)), r => WithBeta(r, 4)),
+            new("MarginLoss beta per class none", T.Opt(("reduction", "none")), r => WithBeta(r, 4))], PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean divides by the non-zero terms (DivisorReducer)
+        };
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

@@ -27,6 +27,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("generalized_lifted_structure_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("tuplet_margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("intra_pair_variance_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
@@ -51,6 +52,7 @@ public sealed class EmbeddingTrainingTests
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("contrastive_loss", "normalize_embeddings", false).Metric);
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("lifted_structure_loss", "normalize_embeddings", false).Metric);
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("generalized_lifted_structure_loss", "normalize_embeddings", false).Metric);
+        Assert.Equal(EmbeddingMetric.Euclidean, Bind("margin_loss", "normalize_embeddings", false).Metric);
         foreach (string other in new[] { "cross_entropy", "hinge_embedding_loss", "multi_margin_loss" })
         {
             Assert.Equal(EmbeddingInputs.None, TaskFit.EmbeddingInputsOf(LossRegistry.Default.Get(other)));

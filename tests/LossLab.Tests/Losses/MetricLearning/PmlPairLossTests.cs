@@ -4,8 +4,8 @@ using LossLab.Tests.TestKit;
 namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
-/// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin
-/// and intra-pair-variance losses, and their edge cases (no positive or no negative pair, identical positives).
+/// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
+/// intra-pair-variance and margin losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -75,11 +75,36 @@ public sealed class PmlPairLossTests
         T.Close(2 * mp * mp + 2 * mn * mn, Run("intra_pair_variance_loss", x, [0, 0, 0, 1], ("pos_eps", 0.0), ("neg_eps", 0.0), ("reduction", "sum")).Scalar, 1e-15);
     }
 
+    [Fact]
+    public void Margin_loss_divides_the_triplets_by_their_non_zero_terms()
+    {
+        // m = 0.2, β = 1.2. Triplet (0, 1, 2): relu(√2 − 1) + relu(1.4 − 0) = (√2 − 1) + 1.4; triplet (1, 0, 2):
+        // (√2 − 1) + relu(1.4 − √2) = √2 − 1 + 0. Three non-zero terms.
+        double r2 = Math.Sqrt(2);
+        T.Close((2 * r2 - 0.6) / 3, Run("margin_loss", Three, ThreeLabels).Scalar, 1e-15);
+        T.Close(2 * r2 - 0.6, Run("margin_loss", Three, ThreeLabels, ("reduction", "sum")).Scalar, 1e-15);
+        T.Close([r2 - 1 + 1.4, r2 - 1, 0], Run("margin_loss", Three, ThreeLabels, ("reduction", "none")).Value, 1e-15);
+        // A learned β = 1.2 with ν = 0.5 adds ν·β, and its gradient is (−2 active positive + 1 active negative)/3 + ν.
+        LossResult learned = LossRegistry.Default.Create("margin_loss", T.Opt(("nu", 0.5)))
+            .Evaluate(T.In(("embeddings", T.Shaped(Three, 3, 2)), ("labels", T.Shaped(ThreeLabels, 3)), ("beta", T.D(1.2))));
+        T.Close((2 * r2 - 0.6) / 3 + 0.6, learned.Scalar, 1e-15);
+        T.Close([-1.0 / 3 + 0.5], learned.Gradient("beta"), 1e-15);
+    }
+
+    [Fact]
+    public void Margin_loss_names_a_label_without_a_beta()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("margin_loss")
+            .Evaluate(T.In(("embeddings", T.Shaped(Three, 3, 2)), ("labels", T.Shaped(new long[] { 0, 0, 2 }, 3)), ("beta", T.D(1, 1)))));
+        Assert.Contains("label 2 at row 2", e.Message);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
     [InlineData("tuplet_margin_loss")]
     [InlineData("intra_pair_variance_loss")]
+    [InlineData("margin_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);
@@ -94,7 +119,7 @@ public sealed class PmlPairLossTests
             }
         }
         // The pair losses are 0 without a positive or without a negative pair.
-        if (loss is "lifted_structure_loss" or "tuplet_margin_loss")
+        if (loss is "lifted_structure_loss" or "tuplet_margin_loss" or "margin_loss")
         {
             Assert.Equal(0, Run(loss, x, [3, 3, 3, 3]).Scalar);
             Assert.Equal(0, Run(loss, x, [0, 1, 2, 3]).Scalar);
@@ -106,6 +131,7 @@ public sealed class PmlPairLossTests
     [InlineData("generalized_lifted_structure_loss", "pos_margin")]
     [InlineData("tuplet_margin_loss", "margin")]
     [InlineData("intra_pair_variance_loss", "pos_eps")]
+    [InlineData("margin_loss", "nu")]
     public void A_non_finite_option_is_a_typed_error_naming_it(string loss, string option)
     {
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, double.NaN))));
