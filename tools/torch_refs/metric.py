@@ -276,6 +276,26 @@ def g_margin(r, g):
     return 'margin_loss', inputs, o, fn
 
 
+
+def g_snr_contrastive(r, g):
+    """SignalToNoiseRatioContrastiveLoss: the contrastive loss (AvgNonZero per kind of pair) on SNRDistance,
+    var(x_i − x_j)/var(x_i) with torch.var (unbiased) over the features of the normalized rows."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'pos_margin': r.choice((0.0, 0.3)), 'neg_margin': r.choice((1.0, 0.5, 2.0)),
+         'normalize_embeddings': r.random() < 0.7}
+    def fn(t):
+        e = F.normalize(t['embeddings'], dim=1) if o['normalize_embeddings'] else t['embeddings']
+        mat = torch.var(e.unsqueeze(1) - e.unsqueeze(0), dim=2) / torch.var(e, dim=1).unsqueeze(1)
+        pl = torch.relu(mat - o['pos_margin']) * pos
+        nl = torch.relu(o['neg_margin'] - mat) * neg
+        if o['reduction'] == 'none':
+            return (pl + nl).sum(1)
+        if o['reduction'] == 'sum':
+            return pl.sum() + nl.sum()
+        return avg_nonzero(pl[pos]) + avg_nonzero(nl[neg])
+    return 'signal_to_noise_ratio_contrastive_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -144,6 +144,13 @@ internal static class CatalogThree
         {
             PlainMean = false,   // mean divides by the non-zero terms (DivisorReducer)
         };
+        // SNR distances need rows that vary across their features: the extremes keep every row non-constant.
+        yield return new("SignalToNoiseRatioContrastiveLoss", With("SignalToNoiseRatioContrastiveLoss", [T.Opt(("pos_margin", 0.3), ("neg_margin", 1.5)),
+            T.Opt(("normalize_embeddings", false), ("neg_margin", 2.5))], Labeled),
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 3, 1e-30f, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))])
+        {
+            PlainMean = false,   // mean averages the non-zero positive and negative terms separately
+        };
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

@@ -28,6 +28,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("tuplet_margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("intra_pair_variance_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("signal_to_noise_ratio_contrastive_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]

@@ -5,7 +5,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance and margin losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin and SNR contrastive losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -99,12 +99,35 @@ public sealed class PmlPairLossTests
         Assert.Contains("label 2 at row 2", e.Message);
     }
 
+    [Fact]
+    public void Snr_contrastive_divides_the_noise_variance_by_the_anchor_s()
+    {
+        // Unnormalized, D = 3: x0 = (0, 1, 2), x1 = (2, 1, 0) (label 0), x2 = (1, 1, 4) (label 1); centred rows
+        // c0 = (−1, 0, 1), c1 = (1, 0, −1), c2 = (−1, −1, 2), ‖c‖² = 2, 2, 6. d01 = d10 = 8/2 = 4; d02 = 2/2 = 1, d20 = 2/6;
+        // d12 = 14/2 = 7, d21 = 14/6. Positives (m⁺ = 0): 4 and 4, AvgNonZero 4. Negatives (m⁻ = 0.9, no distance on
+        // it): only (2, 0) is inside, 0.9 − 1/3.
+        double[] x = [0, 1, 2, 2, 1, 0, 1, 1, 4];
+        long[] labels = [0, 0, 1];
+        (string, object?)[] options = [("normalize_embeddings", false), ("neg_margin", 0.9)];
+        T.Close(4 + 0.9 - 1.0 / 3, Run("signal_to_noise_ratio_contrastive_loss", x, labels, options).Scalar, 1e-15);
+        T.Close([4, 4, 0.9 - 1.0 / 3], Run("signal_to_noise_ratio_contrastive_loss", x, labels, [.. options, ("reduction", "none")]).Value, 1e-15);
+        // Row 1 constant (no variance): no anchor, but a reference. (0, 1): ‖c0‖²/2 = 1; (0, 2): 2/2 = 1, outside the
+        // margin; (2, 0): 0.9 − 1/3; (2, 1): ‖c2‖²/6 = 1, outside. Positives average 1, negatives 0.9 − 1/3.
+        double[] constant = [0, 1, 2, 5, 5, 5, 1, 1, 4];
+        T.Close([1, 0, 0.9 - 1.0 / 3], Run("signal_to_noise_ratio_contrastive_loss", constant, labels, [.. options, ("reduction", "none")]).Value, 1e-15);
+        LossResult r = Run("signal_to_noise_ratio_contrastive_loss", constant, labels, options);
+        T.Close(1 + 0.9 - 1.0 / 3, r.Scalar, 1e-15);
+        Assert.All(T.Values(r.Gradient("embeddings")), g => Assert.True(double.IsFinite(g)));
+        Assert.Contains(T.Values(r.Gradient("embeddings"))[3..6], g => g != 0);   // the constant row is still pushed
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
     [InlineData("tuplet_margin_loss")]
     [InlineData("intra_pair_variance_loss")]
     [InlineData("margin_loss")]
+    [InlineData("signal_to_noise_ratio_contrastive_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);
@@ -132,6 +155,7 @@ public sealed class PmlPairLossTests
     [InlineData("tuplet_margin_loss", "margin")]
     [InlineData("intra_pair_variance_loss", "pos_eps")]
     [InlineData("margin_loss", "nu")]
+    [InlineData("signal_to_noise_ratio_contrastive_loss", "neg_margin")]
     public void A_non_finite_option_is_a_typed_error_naming_it(string loss, string option)
     {
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, double.NaN))));
