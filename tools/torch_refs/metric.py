@@ -296,6 +296,32 @@ def g_snr_contrastive(r, g):
     return 'signal_to_noise_ratio_contrastive_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_ranked_list(r, g):
+    """RankedListLoss as pml computes it (P*, N* masks, exponential weights not detached, MeanReducer), except that an
+    anchor without a positive beyond α − m gets L_P = 0 where pml divides 0 by 0 (NaN), as it does for L_N."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'margin': r.choice((0.4, 0.2, 1.0)), 'Tn': r.choice((10.0, 1.0, 0.0)),
+         'Tp': r.choice((0.0, 2.0)), 'imbalance': r.choice((0.5, 0.2, 1.0)), 'normalize_embeddings': r.random() < 0.7}
+    if r.random() < 0.3:
+        o['alpha'] = r.choice((1.0, 1.5))
+    def fn(t):
+        alpha = o.get('alpha', 1 + o['margin'] / 2)
+        m = o['margin']
+        mat = lp_distances(t['embeddings'], o['normalize_embeddings'])
+        zero = torch.zeros_like(mat)
+        nmask = neg & (mat < alpha) & (mat > 0)
+        pmask = pos & (mat > alpha - m)
+        w_p = torch.where(pmask, torch.exp(o['Tp'] * (mat - (alpha - m))), zero)
+        w_n = torch.where(nmask, torch.exp(o['Tn'] * (alpha - mat)), zero)
+        sp, sn = w_p.sum(1), w_n.sum(1)
+        ones = torch.ones_like(sp)
+        loss_p = torch.where(sp > 0, (w_p * torch.where(pmask, mat - (alpha - m), zero)).sum(1) / torch.where(sp > 0, sp, ones), sp * 0)
+        loss_n = torch.where(sn > 0, (w_n * torch.where(nmask, alpha - mat, zero)).sum(1) / torch.where(sn > 0, sn, ones), sn * 0)
+        return reduce_rows((1 - o['imbalance']) * loss_p + o['imbalance'] * loss_n, o['reduction'])
+    return 'ranked_list_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

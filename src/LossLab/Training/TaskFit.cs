@@ -229,13 +229,13 @@ public static class TaskFit
 
     /// <summary>
     /// The geometry a metric-learning loss compares embeddings in: the triplet losses' Euclidean distance (or cosine
-    /// distance when chosen), the contrastive, lifted-structure and margin losses' unnormalized distance when asked, cosine for the others.
+    /// distance when chosen), the contrastive, lifted-structure, margin and ranked list losses' unnormalized distance when asked, cosine for the others.
     /// </summary>
     internal static EmbeddingMetric MetricOf(string loss, LossOptions options) => loss switch
     {
         "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
         "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
-        "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss" or "MarginLoss"
+        "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss" or "MarginLoss" or "RankedListLoss"
             => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         _ => EmbeddingMetric.Cosine,
     };

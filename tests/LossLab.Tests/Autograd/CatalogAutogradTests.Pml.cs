@@ -160,6 +160,38 @@ public sealed partial class CatalogAutogradTests
                 _ => (posCount == 0 ? pos * 0 : pos / posCount) + (negCount == 0 ? neg * 0 : neg / negCount),
             };
         },
+        ["RankedListLoss"] = (t, o) =>
+        {
+            // Per anchor the two weighted means, the exponential weights differentiated too.
+            long[] labels = Labels(t, "labels");
+            Func<int, int, Tensor> dist = Distances(t["embeddings"], o);
+            double m = F(o, "margin", 0.4), tn = F(o, "Tn", 10), tp = F(o, "Tp", 0), lambda = F(o, "imbalance", 0.5);
+            double alpha = o.TryGetValue("alpha", out var al) && al is not null ? Convert.ToDouble(al, System.Globalization.CultureInfo.InvariantCulture) : 1 + m / 2;
+            int n = labels.Length;
+            Tensor zero = t["embeddings"].Constant(0);
+            Tensor WeightedMean(List<Tensor> excess, double temperature)
+            {
+                if (excess.Count == 0) return zero;
+                Tensor e = Ops.Concat(excess, 0), w = Ops.Exp(temperature * e);
+                return Ops.Sum(w * e) / Ops.Sum(w);
+            }
+            var anchors = new List<Tensor>();
+            for (int a = 0; a < n; a++)
+            {
+                var pos = new List<Tensor>();
+                var neg = new List<Tensor>();
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == a) continue;
+                    Tensor dj = dist(a, j);
+                    double v = dj.ToArray()[0];
+                    if (labels[j] == labels[a] && v > alpha - m) pos.Add(Ops.Reshape(dj - (alpha - m), 1));
+                    else if (labels[j] != labels[a] && v > 0 && v < alpha) neg.Add(Ops.Reshape(alpha - dj, 1));
+                }
+                anchors.Add(Ops.Reshape((1 - lambda) * WeightedMean(pos, tp) + lambda * WeightedMean(neg, tn), 1));
+            }
+            return Reduce(Ops.Concat(anchors, 0), o);
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

@@ -151,6 +151,8 @@ internal static class CatalogThree
         {
             PlainMean = false,   // mean averages the non-zero positive and negative terms separately
         };
+        yield return new("RankedListLoss", With("RankedListLoss", [T.Opt(("margin", 0.6), ("Tn", 3.0), ("Tp", 1.5), ("imbalance", 0.3)),
+            T.Opt(("normalize_embeddings", false), ("alpha", 4.0), ("margin", 1.0), ("Tn", 0.5))], Labeled), PmlExtremes(T.Opt()));
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

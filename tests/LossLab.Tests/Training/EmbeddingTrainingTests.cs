@@ -29,6 +29,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("intra_pair_variance_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("signal_to_noise_ratio_contrastive_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("ranked_list_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
@@ -54,6 +55,7 @@ public sealed class EmbeddingTrainingTests
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("lifted_structure_loss", "normalize_embeddings", false).Metric);
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("generalized_lifted_structure_loss", "normalize_embeddings", false).Metric);
         Assert.Equal(EmbeddingMetric.Euclidean, Bind("margin_loss", "normalize_embeddings", false).Metric);
+        Assert.Equal(EmbeddingMetric.Euclidean, Bind("ranked_list_loss", "normalize_embeddings", false).Metric);
         foreach (string other in new[] { "cross_entropy", "hinge_embedding_loss", "multi_margin_loss" })
         {
             Assert.Equal(EmbeddingInputs.None, TaskFit.EmbeddingInputsOf(LossRegistry.Default.Get(other)));

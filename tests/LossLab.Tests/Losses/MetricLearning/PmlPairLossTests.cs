@@ -5,7 +5,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin and SNR contrastive losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive and ranked list losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -121,6 +121,24 @@ public sealed class PmlPairLossTests
         Assert.Contains(T.Values(r.Gradient("embeddings"))[3..6], g => g != 0);   // the constant row is still pushed
     }
 
+    [Fact]
+    public void Ranked_list_weighs_the_violating_pairs_by_their_excess()
+    {
+        // m = 0.4, α = 1.2, Tn = 10, Tp = 0, λ = ½. x̂0 = (1, 0), x̂1 = (0, 1) (label 0), x̂2 at 60° (label 1):
+        // d01 = √2, d02 = 1, d12 = 2·sin 15°. L_P(0) = L_P(1) = √2 − 0.8 (beyond α − m = 0.8); L_N(0) = 1.2 − 1,
+        // L_N(1) = 1.2 − d12; anchor 2 has no positive (L_P = 0) and both negatives inside α, weighted e^{10(α − d)}.
+        double d12 = 2 * Math.Sin(Math.PI / 12), e0 = 0.2, e1 = 1.2 - d12;
+        double ln2 = (e0 * Math.Exp(10 * e0) + e1 * Math.Exp(10 * e1)) / (Math.Exp(10 * e0) + Math.Exp(10 * e1));
+        double[] x = [1, 0, 0, 1, 0.5, Math.Sqrt(3) / 2];
+        double lp = Math.Sqrt(2) - 0.8;
+        LossResult none = Run("ranked_list_loss", x, [0, 0, 1], ("reduction", "none"));
+        T.Close([0.5 * lp + 0.5 * e0, 0.5 * lp + 0.5 * e1, 0.5 * ln2], none.Value, 1e-14);
+        // A negative at distance 0 has no weight (pytorch-metric-learning's N* > 0), and a positive inside α − m none.
+        T.Close((lp) / 3, Run("ranked_list_loss", Three, ThreeLabels).Scalar, 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("ranked_list_loss", T.Opt(("margin", 1.0), ("alpha", 0.5))));
+        Assert.Contains("alpha − margin", e.Message);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
@@ -128,6 +146,7 @@ public sealed class PmlPairLossTests
     [InlineData("intra_pair_variance_loss")]
     [InlineData("margin_loss")]
     [InlineData("signal_to_noise_ratio_contrastive_loss")]
+    [InlineData("ranked_list_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);
@@ -156,6 +175,7 @@ public sealed class PmlPairLossTests
     [InlineData("intra_pair_variance_loss", "pos_eps")]
     [InlineData("margin_loss", "nu")]
     [InlineData("signal_to_noise_ratio_contrastive_loss", "neg_margin")]
+    [InlineData("ranked_list_loss", "Tn")]
     public void A_non_finite_option_is_a_typed_error_naming_it(string loss, string option)
     {
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, double.NaN))));
