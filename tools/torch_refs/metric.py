@@ -322,6 +322,36 @@ def g_ranked_list(r, g):
     return 'ranked_list_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_fast_ap(r, g):
+    """FastAPLoss as pml computes it: squared distances of the normalized rows, triangular pulses on B + 1 centres over
+    [0, 4], cumulative histograms, AP over the safe bins, 1 − AP per anchor with a positive, MeanReducer over those."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'num_bins': r.choice((10, 3, 25))}
+    def fn(t):
+        e = F.normalize(t['embeddings'], dim=1)
+        dist = ((e.unsqueeze(1) - e.unsqueeze(0)) ** 2).sum(2)
+        b = o['num_bins']
+        delta = 4.0 / b
+        mids = torch.linspace(0.0, 4.0, steps=b + 1, dtype=dist.dtype).view(-1, 1, 1)
+        pulse = torch.relu(1 - torch.abs(dist - mids) / delta)
+        hp = (pulse * pos).sum(2).T
+        hn = (pulse * neg).sum(2).T
+        cp, ca = torch.cumsum(hp, 1), torch.cumsum(hp + hn, 1)
+        prod = hp * cp
+        safe = (prod > 0) & (ca > 0)
+        ap = torch.where(safe, prod / torch.where(safe, ca, torch.ones_like(ca)), torch.zeros_like(ca)).sum(1)
+        npos = pos.sum(1).to(dist.dtype)
+        has = npos > 0
+        per = torch.where(has, 1 - ap / torch.where(has, npos, torch.ones_like(npos)), torch.zeros_like(npos))
+        if o['reduction'] == 'none':
+            return per
+        if o['reduction'] == 'sum':
+            return per.sum()
+        return per[has].mean() if bool(has.any()) else t['embeddings'].sum() * 0
+    return 'fast_ap_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

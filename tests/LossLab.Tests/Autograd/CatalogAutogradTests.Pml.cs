@@ -192,6 +192,46 @@ public sealed partial class CatalogAutogradTests
             }
             return Reduce(Ops.Concat(anchors, 0), o);
         },
+        ["FastApLoss"] = (t, o) =>
+        {
+            // Soft histograms of squared distances per anchor, written bin by bin.
+            long[] labels = Labels(t, "labels");
+            Tensor xh = Normalized(t["embeddings"]);
+            int n = labels.Length, bins = (int)F(o, "num_bins", 10);
+            double delta = 4.0 / bins;
+            Tensor zero = t["embeddings"].Constant(0);
+            Tensor Sq(int i, int j) => Ops.Sum(Ops.Pow(RowOf(xh, i, n) - RowOf(xh, j, n), 2));
+            var anchors = new List<Tensor>();
+            int counted = 0;
+            for (int a = 0; a < n; a++)
+            {
+                int positives = Enumerable.Range(0, n).Count(j => j != a && labels[j] == labels[a]);
+                if (positives == 0) { anchors.Add(Ops.Reshape(zero, 1)); continue; }
+                counted++;
+                Tensor cumPos = zero, cumAll = zero, ap = zero;
+                for (int b = 0; b <= bins; b++)
+                {
+                    Tensor hp = zero, hn = zero;
+                    for (int j = 0; j < n; j++)
+                    {
+                        if (j == a) continue;
+                        Tensor pulse = Ops.Relu(1 - Ops.Abs(Sq(a, j) - b * delta) / delta);
+                        if (labels[j] == labels[a]) hp = hp + pulse; else hn = hn + pulse;
+                    }
+                    cumPos = cumPos + hp;
+                    cumAll = cumAll + hp + hn;
+                    if ((hp * cumPos).ToArray()[0] > 0 && cumAll.ToArray()[0] > 0) ap = ap + hp * cumPos / cumAll;
+                }
+                anchors.Add(Ops.Reshape(1 - ap / positives, 1));
+            }
+            Tensor all = Ops.Concat(anchors, 0);
+            return R(o) switch
+            {
+                "none" => all,
+                "sum" => Ops.Sum(all),
+                _ => counted == 0 ? Ops.Sum(all) * 0 : Ops.Sum(all) / counted,
+            };
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

@@ -153,6 +153,10 @@ internal static class CatalogThree
         };
         yield return new("RankedListLoss", With("RankedListLoss", [T.Opt(("margin", 0.6), ("Tn", 3.0), ("Tp", 1.5), ("imbalance", 0.3)),
             T.Opt(("normalize_embeddings", false), ("alpha", 4.0), ("margin", 1.0), ("Tn", 0.5))], Labeled), PmlExtremes(T.Opt()));
+        yield return new("FastApLoss", With("FastApLoss", [T.Opt(("num_bins", 4L)), T.Opt(("num_bins", 25L))], Labeled), PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean is over the anchors with a positive
+        };
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

@@ -5,7 +5,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive and ranked list losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list and FastAP losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -139,6 +139,21 @@ public sealed class PmlPairLossTests
         Assert.Contains("alpha − margin", e.Message);
     }
 
+    [Fact]
+    public void Fast_ap_is_one_minus_the_soft_average_precision()
+    {
+        // B = 10, Δ = 0.4. Squared distances d01 = 2 (bin 5 exactly), d02 = 0 (bin 0), d12 = 2. Anchor 0: its negative in
+        // bin 0 ranks before its positive in bin 5: AP = 1·1/(1 + 1) = ½. Anchor 1: positive and negative share bin 5:
+        // AP = ½. Anchor 2 has no positive: left out of the mean.
+        T.Close([0.5, 0.5, 0], Run("fast_ap_loss", Three, ThreeLabels, ("reduction", "none")).Value, 1e-15);
+        T.Close(0.5, Run("fast_ap_loss", Three, ThreeLabels).Scalar, 1e-15);
+        // Positives closer than every negative: a perfect ranking, AP = 1.
+        LossResult perfect = Run("fast_ap_loss", [1, 0, 1, 0.1, -1, 0], [0, 0, 1], ("reduction", "none"));
+        T.Close([0, 0, 0], perfect.Value, 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("fast_ap_loss", T.Opt(("num_bins", 0L))));
+        Assert.Contains("num_bins", e.Message);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
@@ -147,6 +162,7 @@ public sealed class PmlPairLossTests
     [InlineData("margin_loss")]
     [InlineData("signal_to_noise_ratio_contrastive_loss")]
     [InlineData("ranked_list_loss")]
+    [InlineData("fast_ap_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);
