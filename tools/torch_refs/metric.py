@@ -352,6 +352,34 @@ def g_fast_ap(r, g):
     return 'fast_ap_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_histogram(r, g):
+    """HistogramLoss as pml computes it: the distinct unordered pairs of all triplets, the bin index from the cosine in
+    float32, linear interpolation onto B + 1 nodes, L = Σ p⁻·cumsum(p⁺). One value per batch."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'n_bins': r.choice((100, 10, 7))}
+    def fn(t):
+        cos = cosine(t['embeddings'])
+        n = cos.shape[0]
+        has_pos = pos.any(1)
+        if not bool(has_pos.any()) or not bool(neg.any()):
+            return t['embeddings'].sum() * 0
+        upper = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+        pp = pos & upper
+        nn_ = neg & upper & (has_pos.unsqueeze(0) | has_pos.unsqueeze(1))
+        delta = 2 / o['n_bins']
+        def density(s):
+            rs = torch.floor((s.float() + 1) / delta).to(torch.long).clamp(0, o['n_bins'] - 1)
+            a = (s + 1 - rs * delta) / delta
+            b = ((rs + 1) * delta - 1 - s) / delta
+            dens = torch.zeros(o['n_bins'] + 1, dtype=s.dtype)
+            dens = dens.scatter_add(0, rs + 1, a).scatter_add(0, rs, b)
+            return dens / s.numel()
+        p_pos, p_neg = density(cos[pp]), density(cos[nn_])
+        return (p_neg * torch.cumsum(p_pos, 0)).sum()
+    return 'histogram_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -232,6 +232,39 @@ public sealed partial class CatalogAutogradTests
                 _ => counted == 0 ? Ops.Sum(all) * 0 : Ops.Sum(all) / counted,
             };
         },
+        ["HistogramLoss"] = (t, o) =>
+        {
+            // The two histograms node by node; each pair's bin read off its value (float32, as pml), its shares differentiated.
+            long[] labels = Labels(t, "labels");
+            Tensor xh = Normalized(t["embeddings"]);
+            int n = labels.Length, bins = (int)F(o, "n_bins", 100);
+            double delta = 2.0 / bins;
+            Tensor zero = t["embeddings"].Constant(0);
+            if (labels.Distinct().Count() < 2 || labels.GroupBy(l => l).All(g => g.Count() < 2)) return zero;
+            bool HasPositive(int i) => labels.Count(l => l == labels[i]) > 1;
+            var pos = Enumerable.Range(0, bins + 1).Select(_ => zero).ToArray();
+            var neg = Enumerable.Range(0, bins + 1).Select(_ => zero).ToArray();
+            int np = 0, nn = 0;
+            for (int i = 0; i < n; i++)
+                for (int j = i + 1; j < n; j++)
+                {
+                    bool positive = labels[i] == labels[j];
+                    if (!positive && !HasPositive(i) && !HasPositive(j)) continue;
+                    Tensor sim = Ops.Sum(RowOf(xh, i, n) * RowOf(xh, j, n));
+                    int r = (int)Math.Clamp(MathF.Floor(((float)sim.ToArray()[0] + 1f) / (float)delta), 0, bins - 1);
+                    Tensor[] h = positive ? pos : neg;
+                    h[r + 1] = h[r + 1] + (sim + 1 - (float)(r * (float)delta)) / delta;
+                    h[r] = h[r] + ((float)((r + 1) * (float)delta) - 1 - sim) / delta;
+                    if (positive) np++; else nn++;
+                }
+            Tensor loss = zero, phi = zero;
+            for (int r = 0; r <= bins; r++)
+            {
+                phi = phi + pos[r] / np;
+                loss = loss + neg[r] / nn * phi;
+            }
+            return loss;
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

@@ -157,6 +157,9 @@ internal static class CatalogThree
         {
             PlainMean = false,   // mean is over the anchors with a positive
         };
+        // One value per batch (no reduction option); few bins keep the pairs away from the bin edges' kinks.
+        yield return new("HistogramLoss", [new("HistogramLoss n_bins=10", T.Opt(("n_bins", 10L)), Labeled), new("HistogramLoss n_bins=3", T.Opt(("n_bins", 3L)), Labeled)],
+            PmlExtremes(T.Opt()));
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

@@ -5,7 +5,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive, ranked list and FastAP losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP and histogram losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -152,6 +152,21 @@ public sealed class PmlPairLossTests
         T.Close([0, 0, 0], perfect.Value, 1e-15);
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("fast_ap_loss", T.Opt(("num_bins", 0L))));
         Assert.Contains("num_bins", e.Message);
+    }
+
+    [Fact]
+    public void Histogram_loss_is_the_chance_a_negative_outranks_a_positive()
+    {
+        // B = 4 (δ = ½, nodes −1, −½, 0, ½, 1). x̂0 = (1, 0, 0), x̂1 = (0, 1, 0) (label 0): the positive at 0 puts 1 on node 0.
+        // x̂2 = (¼, −¾, √⅜) (label 1): negatives at ¼ (½ on nodes 0 and ½) and −¾ (½ on nodes −1 and −½); p⁻ = ¼ each.
+        // Φ⁺ = 1 from node 0 on: L = p⁻(0) + p⁻(½) = ½.
+        double[] x = [1, 0, 0, 0, 1, 0, 0.25, -0.75, Math.Sqrt(0.375)];
+        T.Close(0.5, Run("histogram_loss", x, [0, 0, 1], ("n_bins", 4L)).Scalar, 1e-14);
+        // Negatives all below the positive: 0; the Three batch's negative at 1 and at 0 (a tie counts): 1.
+        T.Close(0, Run("histogram_loss", [1, 0, 1, 1, -1, 0], [0, 0, 1], ("n_bins", 4L)).Scalar, 1e-15);
+        T.Close(1, Run("histogram_loss", Three, ThreeLabels, ("n_bins", 4L)).Scalar, 1e-15);
+        // No triplet (one label): 0.
+        Assert.Equal(0, Run("histogram_loss", Three, [5, 5, 5]).Scalar);
     }
 
     [Theory]

@@ -19,6 +19,7 @@ public sealed class SimilarityBlockLossTests
             "signal_to_noise_ratio_contrastive_loss", "ranked_list_loss", "fast_ap_loss" })
             foreach (string reduction in new[] { "mean", "sum", "none" })
                 data.Add(loss, reduction);
+        data.Add("histogram_loss", "");   // one value per batch, no reduction option
         foreach (string reduction in new[] { "sum_over_batch_size", "sum", "none" }) data.Add("keras.circle", reduction);
         return data;
     }
@@ -27,7 +28,7 @@ public sealed class SimilarityBlockLossTests
     private static (string Embeddings, string Labels) Names(string loss) => loss.StartsWith("keras", StringComparison.Ordinal) ? ("y_pred", "y_true") : ("embeddings", "labels");
 
     private static Dictionary<string, object?> Options(string loss, string reduction)
-        => loss is "circle_loss" or "keras.circle" ? T.Opt(("reduction", reduction), ("gamma", 8.0)) : T.Opt(("reduction", reduction));
+        => loss is "circle_loss" or "keras.circle" ? T.Opt(("reduction", reduction), ("gamma", 8.0)) : reduction == "" ? T.Opt() : T.Opt(("reduction", reduction));
 
     [Theory]
     [MemberData(nameof(Cases))]
