@@ -380,6 +380,42 @@ def g_histogram(r, g):
     return 'histogram_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_pnp(r, g):
+    """PNPLoss as pml computes it (N×N×N differences, the clamped sigmoid, the five variants), except that an anchor
+    without a positive adds 0 where pml divides 0 by 0 (NaN)."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'variant': r.choice(('O', 'Ds', 'Dq', 'Iu', 'Ib')), 'anneal': r.choice((0.01, 0.1, 1.0)), 'alpha': r.choice((1.0, 2.5)),
+         'b': r.choice((2.0, 0.5))}
+    def fn(t):
+        e = F.normalize(t['embeddings'], dim=1)
+        sim = e @ e.T
+        n = sim.shape[0]
+        has = pos.any(1)
+        i_pos = (pos | (torch.eye(n, dtype=torch.bool) & has.unsqueeze(1))).to(sim.dtype)
+        i_neg = neg.to(sim.dtype)
+        if not bool(has.any()):
+            return t['embeddings'].sum() * 0
+        rep = sim.unsqueeze(1).repeat(1, n, 1)
+        diff = rep - rep.permute(0, 2, 1)
+        sg = 1.0 / (1.0 + torch.exp(torch.clamp(-diff / o['anneal'], min=-50, max=50))) * i_neg.unsqueeze(0)
+        rk = sg.sum(-1)
+        v = o['variant']
+        if v == 'Ds':
+            rk = torch.log(1 + rk)
+        elif v == 'Dq':
+            rk = 1 / (1 + rk) ** o['alpha']
+        elif v == 'Iu':
+            rk = (1 + rk) * torch.log(1 + rk)
+        elif v == 'Ib':
+            rk = 1 / o['b'] ** 2 * (o['b'] * rk - torch.log(1 + o['b'] * rk))
+        npos = i_pos.sum(1)
+        per = torch.where(npos > 0, (rk * i_pos).sum(-1) / torch.where(npos > 0, npos, torch.ones_like(npos)), npos * 0)
+        loss = per.sum() / n
+        return 1 - loss if v == 'Dq' else loss
+    return 'pnp_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -265,6 +265,39 @@ public sealed partial class CatalogAutogradTests
             }
             return loss;
         },
+        ["PnpLoss"] = (t, o) =>
+        {
+            // Soft counts of negatives before each positive (the anchor itself included), written pair by pair.
+            long[] labels = Labels(t, "labels");
+            Tensor xh = Normalized(t["embeddings"]);
+            int n = labels.Length;
+            double tau = F(o, "anneal", 0.01), alpha = F(o, "alpha", 1), b = F(o, "b", 2);
+            string variant = o.TryGetValue("variant", out var v) && v is string vs ? vs : "O";
+            Tensor zero = t["embeddings"].Constant(0);
+            Tensor Cos(int i, int j) => Ops.Sum(RowOf(xh, i, n) * RowOf(xh, j, n));
+            Tensor f(Tensor r) => variant switch
+            {
+                "Ds" => Ops.Log(1 + r),
+                "Dq" => Ops.Pow(1 + r, -alpha),
+                "Iu" => (1 + r) * Ops.Log(1 + r),
+                "Ib" => (b * r - Ops.Log(1 + b * r)) / (b * b),
+                _ => r,
+            };
+            Tensor total = zero;
+            for (int i = 0; i < n; i++)
+            {
+                int[] positives = [.. Enumerable.Range(0, n).Where(k => labels[k] == labels[i])];
+                if (positives.Length < 2) continue;
+                foreach (int k in positives)
+                {
+                    Tensor r = zero;
+                    for (int j = 0; j < n; j++)
+                        if (labels[j] != labels[i]) r = r + Ops.Sigmoid(Ops.Clamp((Cos(i, j) - Cos(i, k)) / tau, lo: -50, hi: 50));
+                    total = total + f(r) / positives.Length;
+                }
+            }
+            return variant == "Dq" ? 1 - total / n : total / n;
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

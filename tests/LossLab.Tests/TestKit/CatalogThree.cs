@@ -160,6 +160,8 @@ internal static class CatalogThree
         // One value per batch (no reduction option); few bins keep the pairs away from the bin edges' kinks.
         yield return new("HistogramLoss", [new("HistogramLoss n_bins=10", T.Opt(("n_bins", 10L)), Labeled), new("HistogramLoss n_bins=3", T.Opt(("n_bins", 3L)), Labeled)],
             PmlExtremes(T.Opt()));
+        yield return new("PnpLoss", [.. new[] { "O", "Ds", "Dq", "Iu", "Ib" }.Select(v => new LossSample($"PnpLoss variant={v}", T.Opt(("variant", v), ("anneal", 0.3), ("alpha", 1.5)), Labeled)),
+            new LossSample("PnpLoss anneal=1", T.Opt(("anneal", 1.0)), Labeled)], PmlExtremes(T.Opt()));
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

@@ -5,7 +5,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP and histogram losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram and PNP losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -169,6 +169,20 @@ public sealed class PmlPairLossTests
         Assert.Equal(0, Run("histogram_loss", Three, [5, 5, 5]).Scalar);
     }
 
+    [Fact]
+    public void Pnp_counts_the_negatives_ranked_before_each_positive()
+    {
+        // τ = 1. Cosines s01 = 0, s02 = 1, s12 = 0, s_ii = 1. Anchor 0 (positives 0 itself and 1, negative 2):
+        // r = σ(s02 − s00) = σ(0) and σ(s02 − s01) = σ(1); anchor 1: σ(s12 − s11) = σ(−1) and σ(s12 − s10) = σ(0);
+        // anchor 2 has no positive. O: (½ + σ(1) + σ(−1) + ½)/2/3 = ⅓.
+        double Sig(double v) => 1 / (1 + Math.Exp(-v));
+        T.Close(1.0 / 3, Run("pnp_loss", Three, ThreeLabels, ("anneal", 1.0)).Scalar, 1e-15);
+        double ds = (Math.Log(1.5) + Math.Log(1 + Sig(1)) + Math.Log(1 + Sig(-1)) + Math.Log(1.5)) / 2 / 3;
+        T.Close(ds, Run("pnp_loss", Three, ThreeLabels, ("anneal", 1.0), ("variant", "Ds")).Scalar, 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("pnp_loss", T.Opt(("variant", "X"))));
+        Assert.Contains("variant", e.Message);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
@@ -178,15 +192,18 @@ public sealed class PmlPairLossTests
     [InlineData("signal_to_noise_ratio_contrastive_loss")]
     [InlineData("ranked_list_loss")]
     [InlineData("fast_ap_loss")]
+    [InlineData("pnp_loss")]
+    [InlineData("histogram_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);
         foreach (long[] labels in new[] { new long[] { 3, 3, 3, 3 }, [0, 1, 2, 3], [7] })
         {
             double[] rows = x[..(labels.Length * 3)];
-            foreach (string reduction in new[] { "mean", "sum", "none" })
+            bool reduces = LossRegistry.Default.Get(loss).Options.Any(o => o.Name == "reduction");
+            foreach (string? reduction in reduces ? new string?[] { "mean", "sum", "none" } : [null])
             {
-                LossResult r = Run(loss, rows, labels, ("reduction", reduction));
+                LossResult r = reduction is null ? Run(loss, rows, labels) : Run(loss, rows, labels, ("reduction", reduction));
                 Assert.All(T.Values(r.Value), v => Assert.True(double.IsFinite(v), $"{loss} {reduction} labels {string.Join(",", labels)}"));
                 Assert.All(T.Values(r.Gradient("embeddings")), g => Assert.True(double.IsFinite(g)));
             }

@@ -20,6 +20,7 @@ public sealed class SimilarityBlockLossTests
             foreach (string reduction in new[] { "mean", "sum", "none" })
                 data.Add(loss, reduction);
         data.Add("histogram_loss", "");   // one value per batch, no reduction option
+        data.Add("pnp_loss", "");
         foreach (string reduction in new[] { "sum_over_batch_size", "sum", "none" }) data.Add("keras.circle", reduction);
         return data;
     }
