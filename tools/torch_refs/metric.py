@@ -416,6 +416,41 @@ def g_pnp(r, g):
     return 'pnp_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_tcm(r, g):
+    """ThresholdConsistentMarginLoss: a base loss (multi-similarity or contrastive with their defaults) plus
+    λ⁺·mean(m⁺ − s) over the positive pairs with s ≤ m⁺ and λ⁻·mean(s − m⁻) over the negative pairs with s ≥ m⁻
+    (F.cosine_similarity of each pair), one value per batch."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'base_loss': r.choice(('multi_similarity_loss', 'contrastive_loss')), 'lambda_plus': r.choice((1.0, 0.5)),
+         'lambda_minus': r.choice((1.0, 2.0)), 'margin_plus': r.choice((0.9, 0.5)), 'margin_minus': r.choice((0.5, 0.0, -0.3))}
+    def fn(t):
+        e = t['embeddings']
+        u = e / e.norm(dim=1, keepdim=True)
+        s = u @ u.T
+        if o['base_loss'] == 'multi_similarity_loss':
+            per = []
+            for a in range(s.shape[0]):
+                one = torch.zeros(1, dtype=s.dtype)
+                zp, zn = -2.0 * (s[a][pos[a]] - 0.5), 50.0 * (s[a][neg[a]] - 0.5)
+                per.append(torch.logsumexp(torch.cat([one, zp]), 0) / 2.0 + torch.logsumexp(torch.cat([one, zn]), 0) / 50.0)
+            base = torch.stack(per).mean()
+        else:
+            def dist(mask):
+                i, j = mask.nonzero(as_tuple=True)
+                return (u[i] - u[j]).norm(dim=1)
+            base = avg_nonzero(torch.relu(dist(pos))) + avg_nonzero(torch.relu(1.0 - dist(neg)))
+        sp, sn = s[pos], s[neg]
+        inp, inn = sp <= o['margin_plus'], sn >= o['margin_minus']
+        tcm = base * 0
+        if bool(inp.any()):
+            tcm = tcm + o['lambda_plus'] * (o['margin_plus'] - sp[inp]).mean()
+        if bool(inn.any()):
+            tcm = tcm + o['lambda_minus'] * (sn[inn] - o['margin_minus']).mean()
+        return base + tcm
+    return 'threshold_consistent_margin_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -298,6 +298,30 @@ public sealed partial class CatalogAutogradTests
             }
             return variant == "Dq" ? 1 - total / n : total / n;
         },
+        ["ThresholdConsistentMarginLoss"] = (t, o) =>
+        {
+            // The base loss's own composed formula (its defaults) plus the two margin terms.
+            string baseName = LossLab.Losses.Core.LossRegistry.Default.Get(o.TryGetValue("base_loss", out var bl) && bl is string bs ? bs : "multi_similarity_loss").Name;
+            Tensor total = Formulas[baseName](t, []);
+            long[] labels = Labels(t, "labels");
+            Tensor xh = Normalized(t["embeddings"]);
+            int n = labels.Length;
+            double lp = F(o, "lambda_plus", 1), lm = F(o, "lambda_minus", 1), mp = F(o, "margin_plus", 0.9), mm = F(o, "margin_minus", 0.5);
+            Tensor pos = t["embeddings"].Constant(0), neg = pos;
+            int cp = 0, cn = 0;
+            for (int a = 0; a < n; a++)
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == a) continue;
+                    Tensor c = Ops.Sum(RowOf(xh, a, n) * RowOf(xh, j, n));
+                    double v = c.ToArray()[0];
+                    if (labels[j] == labels[a] && v <= mp) (pos, cp) = (pos + (mp - c), cp + 1);
+                    else if (labels[j] != labels[a] && v >= mm) (neg, cn) = (neg + (c - mm), cn + 1);
+                }
+            if (cp > 0) total = total + lp * pos / cp;
+            if (cn > 0) total = total + lm * neg / cn;
+            return total;
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

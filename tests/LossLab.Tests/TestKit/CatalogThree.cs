@@ -162,6 +162,10 @@ internal static class CatalogThree
             PmlExtremes(T.Opt()));
         yield return new("PnpLoss", [.. new[] { "O", "Ds", "Dq", "Iu", "Ib" }.Select(v => new LossSample($"PnpLoss variant={v}", T.Opt(("variant", v), ("anneal", 0.3), ("alpha", 1.5)), Labeled)),
             new LossSample("PnpLoss anneal=1", T.Opt(("anneal", 1.0)), Labeled)], PmlExtremes(T.Opt()));
+        yield return new("ThresholdConsistentMarginLoss", [new LossSample("ThresholdConsistentMarginLoss", T.Opt(), Labeled),
+            new LossSample("ThresholdConsistentMarginLoss contrastive", T.Opt(("base_loss", "contrastive_loss"), ("lambda_plus", 0.5), ("margin_minus", 0.1)), Labeled),
+            new LossSample("ThresholdConsistentMarginLoss supcon", T.Opt(("base_loss", "supcon_loss"), ("margin_plus", 0.3), ("margin_minus", -0.2)), Labeled)],
+            PmlExtremes(T.Opt()));
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

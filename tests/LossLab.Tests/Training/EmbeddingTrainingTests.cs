@@ -33,6 +33,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("fast_ap_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("histogram_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("pnp_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("threshold_consistent_margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]

@@ -1,11 +1,12 @@
 using LossLab.Losses.Core;
+using LossLab.Losses.MetricLearning;
 using LossLab.Tests.TestKit;
 
 namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram and PNP losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP and TCM losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -183,6 +184,35 @@ public sealed class PmlPairLossTests
         Assert.Contains("variant", e.Message);
     }
 
+    [Fact]
+    public void Tcm_adds_the_pairs_inside_each_margin_to_its_base_loss()
+    {
+        // Cosines s01 = 0 (positive, inside m⁺ = 0.9: 0.9 − 0 twice), s02 = 1 (negative, inside m⁻ = 0.5: 1 − 0.5 twice),
+        // s12 = 0 (outside). TCM = 0.9 + 0.5 on top of the contrastive loss (√2 + 1, BeyondPyTorchGoldenTests).
+        double baseValue = Run("contrastive_loss", Three, ThreeLabels).Scalar;
+        T.Close(Math.Sqrt(2) + 1, baseValue, 1e-15);
+        T.Close(baseValue + 0.9 + 0.5, Run("threshold_consistent_margin_loss", Three, ThreeLabels, ("base_loss", "contrastive_loss")).Scalar, 1e-15);
+        T.Close(baseValue + 2 * 0.9 + 3 * 0.5, Run("threshold_consistent_margin_loss", Three, ThreeLabels, ("base_loss", "contrastive_loss"),
+            ("lambda_plus", 2.0), ("lambda_minus", 3.0)).Scalar, 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("threshold_consistent_margin_loss", T.Opt(("base_loss", "mse_loss"))));
+        Assert.Contains("base_loss", e.Message);
+    }
+
+    /// <summary>TCM's base_loss choices are exactly the catalog's losses over (embeddings, labels) with one value.</summary>
+    [Fact]
+    public void Tcm_offers_every_labelled_metric_loss_as_its_base()
+    {
+        var expected = LossRegistry.Default.Entries
+            .Where(d => d.Task == LossTask.MetricLearning && d.Name != "ThresholdConsistentMarginLoss"
+                && d.Inputs.Where(i => !i.Optional).Select(i => i.Name).SequenceEqual(["embeddings", "labels"]))
+            .Select(d => d.Name).Order();
+        var offered = ThresholdConsistentMarginLoss.BaseLosses.Select(b => LossRegistry.Default.Get(b).Name).Order();
+        Assert.Equal(expected, offered);
+        double[] x = LossSamples.Normal(new Random(2), 21);
+        foreach (string b in ThresholdConsistentMarginLoss.BaseLosses)
+            Assert.True(double.IsFinite(Run("threshold_consistent_margin_loss", x, [0, 0, 1, 1, 2, 2, 0], ("base_loss", b)).Scalar), b);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
@@ -194,6 +224,7 @@ public sealed class PmlPairLossTests
     [InlineData("fast_ap_loss")]
     [InlineData("pnp_loss")]
     [InlineData("histogram_loss")]
+    [InlineData("threshold_consistent_margin_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);

@@ -21,6 +21,7 @@ public sealed class SimilarityBlockLossTests
                 data.Add(loss, reduction);
         data.Add("histogram_loss", "");   // one value per batch, no reduction option
         data.Add("pnp_loss", "");
+        data.Add("threshold_consistent_margin_loss", "");
         foreach (string reduction in new[] { "sum_over_batch_size", "sum", "none" }) data.Add("keras.circle", reduction);
         return data;
     }
