@@ -451,6 +451,26 @@ def g_tcm(r, g):
     return 'threshold_consistent_margin_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_p2sgrad(r, g):
+    """P2SGradLoss: W's columns renormalized to 1 in place before the step (so W's gradient is the one for the unit
+    columns: a straight-through copy here; renorm_in_place false: through the normalization), cosines x·ŵ/‖x‖ clamped to [−1, 1], MSELoss against one-hot (mean over N·C);
+    sum adds the rows' means, none gives them."""
+    n, d, c = r.randint(1, 7), r.randint(2, 5), r.randint(2, 5)
+    e, w = tensor((n, d), rng=g), tensor((d, c), rng=g)
+    y = torch.randint(0, c, (n,), generator=g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'renorm_in_place': r.random() < 0.7}
+    def fn(t):
+        wt = t['W']
+        unit = wt / wt.norm(dim=0, keepdim=True)
+        w_hat = wt + (unit - wt).detach() if o['renorm_in_place'] else unit
+        x = t['embeddings']
+        cos = (x @ w_hat / x.norm(dim=1, keepdim=True)).clamp(-1, 1)
+        rows = ((cos - F.one_hot(t['labels'], c).to(cos.dtype)) ** 2).mean(1)
+        return reduce_rows(rows, o['reduction'])
+    return 'p2s_grad_loss', {'embeddings': e, 'labels': y, 'W': w}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

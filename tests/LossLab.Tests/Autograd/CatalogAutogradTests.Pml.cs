@@ -322,6 +322,19 @@ public sealed partial class CatalogAutogradTests
             if (cn > 0) total = total + lm * neg / cn;
             return total;
         },
+        ["P2SGradLoss"] = (t, o) =>
+        {
+            // W's unit columns straight through (pml renormalizes the parameter outside autograd), clamped cosines, MSE.
+            Tensor w = t["W"], x = t["embeddings"];
+            int n = x.Shape[0], c = w.Shape[1];
+            Tensor unitColumns = w / Ops.Sqrt(Ops.Sum(w * w, axis: 0, keepDim: true));
+            Tensor wHat = o.TryGetValue("renorm_in_place", out var rp) && rp is false ? unitColumns : w + (unitColumns - w).Detach();
+            Tensor cos = Ops.Clamp(Ops.MatMul(x, wHat) / Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true)), lo: -1, hi: 1);
+            long[] labels = Labels(t, "labels");
+            Tensor onehot = Tensor.FromArray([.. Enumerable.Range(0, n * c).Select(k => labels[k / c] == k % c ? 1.0 : 0.0)], [n, c]);
+            Tensor rows = Ops.Sum(Ops.Pow(cos - onehot, 2), axis: 1) / c;
+            return Reduce(rows, o);
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

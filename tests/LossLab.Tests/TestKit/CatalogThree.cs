@@ -174,6 +174,18 @@ internal static class CatalogThree
             new("VicRegLoss sim_coeff=1 std_coeff=10 cov_coeff=3", T.Opt(("sim_coeff", 1.0), ("std_coeff", 10.0), ("cov_coeff", 3.0)),
                 r => { LossInputs v = LossRegistry.Default.Get("VicRegLoss").Sample!(r, new Shape(6, 3)); return T.In(("x", T.Shaped(T.Values(v["x"]).Select(a => a * 0.3).ToArray(), 6, 3)), ("y", v["y"])); })],
             [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 30, -30, 1e-30f, 5, 0 }, 4, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 1, 0, 30, -30, 0, 5 }, 4, 2)))]);
+        // P2SGrad: W (D, C) as for the margin losses; its gradient is for the renormalized columns.
+        // Finite differences see the renormalization, so the contract takes the value's own gradient (renorm_in_place = false);
+        // pml's is checked against the straight-through autograd twin.
+        var p2s = With("P2SGradLoss", [], r => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(3))),
+            ("W", T.Shaped(LossSamples.Normal(r, 12), 4, 3))));
+        foreach (var sample in p2s) sample.Options["renorm_in_place"] = false;
+        yield return new("P2SGradLoss", p2s,
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "W"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 1, 1, 0)),
+                ("W", T.Shaped(new float[] { 1e4f, 1, -30, 1e-3f }, 2, 2)))])
+        {
+            PlainMean = false,   // mean is over N·C entries; none gives each row's mean over C
+        };
         foreach (string angular in new[] { "ArcFaceLoss", "CosFaceLoss", "SubCenterArcFaceLoss", "NormalizedSoftmaxLoss", "LargeMarginSoftmaxLoss", "SphereFaceLoss" })
         {
             int k = angular == "SubCenterArcFaceLoss" ? 3 : 1;   // W (D, C·K), K = 3 by default

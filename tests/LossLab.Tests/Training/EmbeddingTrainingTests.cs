@@ -43,6 +43,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("subcenter_arcface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     [InlineData("normalized_softmax_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     [InlineData("proxy_anchor_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
+    [InlineData("p2s_grad_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     public void Metric_learning_losses_bind_to_an_embedding(string loss, EmbeddingInputs inputs, EmbeddingMetric metric)
     {
         var binding = new LossBinding(LossRegistry.Default.Get(loss), NoOptions, TaskKind.Multiclass, 3, null, embeddingDimension: 7);

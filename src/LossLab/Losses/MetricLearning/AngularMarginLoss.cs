@@ -25,9 +25,12 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
     public Shape ParameterShape(int dimension, int classes) => new(dimension, classes * SubCenters);
 
     /// <summary>Class j's columns j·K … j·K + K − 1 of W (D, C·K), each as D values.</summary>
-    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes)
+    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes) => Columns(parameters, dimension, classes, SubCenters);
+
+    /// <summary>Class j's K columns of W (D, C·K) one after another (D values each), for every class.</summary>
+    internal static double[][] Columns(ReadOnlySpan<double> parameters, int dimension, int classes, int k)
     {
-        int k = SubCenters, columns = classes * k;
+        int columns = classes * k;
         if (parameters.Length != (long)dimension * columns) throw LossArgumentException.Shape($"W needs {dimension}·{columns} values for ({dimension}, {columns}), got {parameters.Length}");
         var vectors = new double[classes][];
         for (int j = 0; j < classes; j++)

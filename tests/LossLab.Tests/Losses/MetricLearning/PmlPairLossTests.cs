@@ -6,7 +6,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP and TCM losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP, TCM and P2SGrad losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -211,6 +211,22 @@ public sealed class PmlPairLossTests
         double[] x = LossSamples.Normal(new Random(2), 21);
         foreach (string b in ThresholdConsistentMarginLoss.BaseLosses)
             Assert.True(double.IsFinite(Run("threshold_consistent_margin_loss", x, [0, 0, 1, 1, 2, 2, 0], ("base_loss", b)).Scalar), b);
+    }
+
+    [Fact]
+    public void P2sgrad_is_the_squared_error_of_the_cosines_against_one_hot()
+    {
+        // x0 = (1, 0) label 0, x1 = (0, 2) label 1; W's columns (3, 0) and (1, 1) renormalized: (1, 0), (1, 1)/√2.
+        // Cosines: row 0 (1, 1/√2) against (1, 0); row 1 (0, 1/√2) against (0, 1). MSE over the 4 entries.
+        double h = 1 / Math.Sqrt(2);
+        var inputs = T.In(("embeddings", T.Shaped(new double[] { 1, 0, 0, 2 }, 2, 2)), ("labels", T.I(0, 1)), ("W", T.Shaped(new double[] { 3, 1, 0, 1 }, 2, 2)));
+        LossResult r = LossRegistry.Default.Create("p2s_grad_loss").Evaluate(inputs);
+        T.Close((0 + h * h + 0 + (h - 1) * (h - 1)) / 4, r.Scalar, 1e-15);
+        // W's gradient is the one for its unit columns: ∂/∂ŵ_j = Σ_i 2(c_ij − y_ij)/4·x̂_i; column 0: 0, column 1: (h/2)·(1, 0) + ((h − 1)/2)·(0, 1).
+        T.Close([0, h / 2, 0, (h - 1) / 2], r.Gradient("W"), 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("p2s_grad_loss")
+            .Evaluate(T.In(("embeddings", T.Shaped(new double[] { 1, 0, 0, 2 }, 2, 2)), ("labels", T.I(0, 1)), ("W", T.Shaped(new double[] { 3, 0, 0, 0 }, 2, 2)))));
+        Assert.Contains("column 1", e.Message);
     }
 
     [Theory]

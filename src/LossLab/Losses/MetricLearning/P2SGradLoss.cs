@@ -1,0 +1,132 @@
+using System.Numerics;
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.MetricLearning;
+
+/// <summary>
+/// P2SGrad (Zhang et al., CVPR 2019, "P2SGrad: Refined Gradients for Optimizing Deep Face Models";
+/// pytorch-metric-learning <c>P2SGradLoss(descriptors_dim, num_classes)</c>): the mean squared error between the cosines
+/// c_ij = x̂_i·ŵ_j of the embeddings (N, D) with the unit columns of W (D, C) and the one-hot labels — the paper's
+/// refined gradient, which needs no scale or margin.
+/// </summary>
+/// <remarks>
+/// <para>pytorch-metric-learning renormalizes W's columns to length 1 in place before each step (outside autograd), so
+/// the gradient it returns is the one for the unit columns, not the projected one through a normalization: the same
+/// here by default (<c>renorm_in_place</c>), ∂L/∂ŵ_j = Σ_i g_ij·x̂_i, handed back as W's gradient; with
+/// <c>renorm_in_place = false</c> W's gradient is the value's own, (∂L/∂ŵ_j − (∂L/∂ŵ_j·ŵ_j)ŵ_j)/‖w_j‖. A column of length ≤ 10⁻⁵ cannot be renormalized (there
+/// an assertion fails): an invalid_value error names it. The cosines are clamped to [−1, 1] (no gradient beyond).</para>
+/// <para><c>mean</c> averages (c − onehot)² over the N·C entries (torch's MSELoss, pytorch-metric-learning's value),
+/// <c>sum</c> adds the rows' means, <c>none</c> gives each row's mean over the C classes. g_ij = 2(c_ij − [j = y_i])
+/// times the reduction's factor; ∂c/∂x_i = (ŵ_j − c·x̂_i)/‖x_i‖. A zero embedding has cosine 0 and no gradient (the norm
+/// clamped at 10⁻¹²; pytorch-metric-learning divides by 0). W (D, C) is an input, learned by <c>train</c>, which keeps
+/// W's columns as its optimizer leaves them (pytorch-metric-learning writes the unit columns back before each step; the
+/// value is the same, the optimizer's next step starts from longer or shorter columns).</para>
+/// </remarks>
+public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renormInPlace = true) : Loss, IClassParameterLoss, ILossDefinition
+{
+    public string ParameterInput => "W";
+
+    public Shape ParameterShape(int dimension, int classes) => new(dimension, classes);
+
+    public double[][] ClassVectors(ReadOnlySpan<double> parameters, int dimension, int classes) => AngularMarginLoss.Columns(parameters, dimension, classes, 1);
+
+    public bool ClassifiesByCosine => true;
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        const string name = "P2SGradLoss";
+        var (es, n, d, x, labels) = Embeddings.Read(inputs, name);
+        Shape ws = inputs["W"].Shape;
+        if (ws.Rank != 2 || ws[0] != d || ws[1] == 0) throw LossArgumentException.Shape($"{name}: 'W' has shape {ws}; expected (D, C) = ({d}, C) for embeddings {es}");
+        int c = ws[1];
+        for (int i = 0; i < n; i++)
+            if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{name}: label {labels[i]} at row {i} is not one of W's {c} classes");
+        // W's columns renormalized (rows of wT (C, D) are the unit columns).
+        double[] w = inputs["W"].ToArray<double>();
+        var wT = new double[c * d];
+        var columnNorms = new double[c];
+        for (int j = 0; j < c; j++)
+        {
+            double norm = 0;
+            for (int k = 0; k < d; k++) norm += w[k * c + j] * w[k * c + j];
+            norm = Math.Sqrt(norm);
+            if (!(norm > 1e-5) && !double.IsNaN(norm))
+                throw LossArgumentException.Value($"{name}: column {j} of 'W' {ws} has length {norm:G3}, too short to renormalize to 1 (pytorch-metric-learning's renorm needs > 1e-5)");
+            for (int k = 0; k < d; k++) wT[j * d + k] = w[k * c + j] / norm;
+            columnNorms[j] = norm;
+        }
+        var (unit, norms) = Embeddings.Normalize(x, n, d);
+        double[] cos = new double[n * c], g = new double[n * c];
+        GemmF64.MultiplyAdd(unit, d, Transposed(wT, c, d), c, cos, c, n, d, c);
+        var perRow = new double[n];
+        double rowScale = _reduction == Reduction.Mean ? 1.0 / ((double)n * c) : 1.0 / c;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < c; j++)
+            {
+                double raw = cos[i * c + j], clamped = Math.Clamp(raw, -1, 1), diff = clamped - (labels[i] == j ? 1 : 0);
+                perRow[i] += diff * diff / c;
+                // torch.clamp passes the gradient only inside [−1, 1] (both ends included).
+                g[i * c + j] = raw >= -1 && raw <= 1 ? 2 * diff * rowScale : double.IsNaN(raw) ? double.NaN : 0;
+            }
+        TensorData value = _reduction switch
+        {
+            Reduction.None => Wrap(perRow.Select(T.CreateTruncating).ToArray(), new Shape(n)),
+            Reduction.Sum => Wrap(new[] { T.CreateTruncating(Reducer.Sum<double>(perRow)) }, Shape.Scalar),
+            _ => Wrap(new[] { T.CreateTruncating(Reducer.Sum<double>(perRow) / n) }, Shape.Scalar),
+        };
+        if (!computeGradients) return Result(value);
+        // ∂/∂x̂ = G·Ŵᵀ (N, D) through the normalization; ∂/∂Ŵ = X̂ᵀ·G (D, C), handed back as W's.
+        var gUnit = new double[n * d];
+        GemmF64.MultiplyAdd(g, c, wT, d, gUnit, d, n, c, d);
+        double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
+        var gw = new double[d * c];
+        GemmF64.MultiplyAdd(Transposed(unit, n, d), n, g, c, gw, c, d, n, c);
+        if (!_renormInPlace)
+        {
+            // Through ŵ = w/‖w‖ per column: (g − (g·ŵ)ŵ)/‖w‖.
+            for (int j = 0; j < c; j++)
+            {
+                double dot = 0;
+                for (int k = 0; k < d; k++) dot += gw[k * c + j] * wT[j * d + k];
+                for (int k = 0; k < d; k++) gw[k * c + j] = (gw[k * c + j] - dot * wT[j * d + k]) / columnNorms[j];
+            }
+        }
+        return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)), ("W", Wrap(gw.Select(T.CreateTruncating).ToArray(), ws)));
+    }
+
+    private readonly Reduction _reduction = reduction;
+    private readonly bool _renormInPlace = renormInPlace;
+
+    /// <summary>xᵀ (cols × rows) of x (rows × cols), row-major.</summary>
+    private static double[] Transposed(double[] x, int rows, int cols)
+    {
+        var t = new double[x.Length];
+        for (int i = 0; i < rows; i++)
+            for (int k = 0; k < cols; k++) t[k * rows + i] = x[i * cols + k];
+        return t;
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "P2SGradLoss",
+        Aliases = ["p2s_grad_loss", "p2sgrad", "pml.P2SGradLoss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs = AngularMarginLoss.AngularInputs,
+        Options =
+        [
+            OptionSpec.Reduction(),
+            OptionSpec.Bool("renorm_in_place", true, "W's gradient is the one for its renormalized unit columns (pytorch-metric-learning); false: the value's own gradient through the normalization"),
+        ],
+        Sample = AngularMarginLoss.AngularSample,
+        Formula = "ℓ = mean_{i,j} (clamp(x̂_i·ŵ_j, −1, 1) − [j = y_i])²,  ŵ_j W's columns renormalized to length 1",
+        Gradient = "2(c − onehot)/(N·C) per cosine (0 where clamped); ∂c/∂x_i = (ŵ_j − c·x̂_i)/‖x_i‖, ∂c/∂ŵ_j = x̂_i handed back as W's (the renormalization held outside, as in pytorch-metric-learning)",
+        Reference = "pytorch_metric_learning.losses.P2SGradLoss (Zhang, Zhao, Yan et al., CVPR 2019)",
+        Stability = "bounded cosines: finite for every finite input (a zero embedding has cosine 0; a W column shorter than 1e-5 is an invalid_value error)",
+        Libraries = "pytorch-metric-learning",
+        Factory = o => new P2SGradLoss(o.Reduction, o.Bool("renorm_in_place")),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
