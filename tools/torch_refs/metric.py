@@ -471,6 +471,26 @@ def g_p2sgrad(r, g):
     return 'p2s_grad_loss', {'embeddings': e, 'labels': y, 'W': w}, o, fn
 
 
+
+def g_instance(r, g):
+    """InstanceLoss as pml computes it: l2_norm v/(‖v‖ + 1e-6), cross-entropy of γ·ÛÛᵀ with the labels' ranks among
+    the distinct labels (torch.unique's inverse) as target columns, AvgNonZeroReducer."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    if r.random() < 0.3:
+        labels = torch.randperm(labels.shape[0], generator=g)   # every row its own instance
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'gamma': r.choice((64.0, 8.0, 1.0))}
+    def fn(t):
+        e = t['embeddings']
+        u = e / (torch.norm(e, p=2, dim=1, keepdim=True) + 1e-6)
+        sim = (u * o['gamma']) @ u.T
+        _, target = torch.unique(t['labels'], return_inverse=True)
+        v = F.cross_entropy(sim, target, reduction='none')
+        if o['reduction'] == 'none':
+            return v
+        return v.sum() if o['reduction'] == 'sum' else avg_nonzero(v)
+    return 'instance_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

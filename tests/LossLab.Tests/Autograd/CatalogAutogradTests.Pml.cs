@@ -335,6 +335,25 @@ public sealed partial class CatalogAutogradTests
             Tensor rows = Ops.Sum(Ops.Pow(cos - onehot, 2), axis: 1) / c;
             return Reduce(rows, o);
         },
+        ["InstanceLoss"] = (t, o) =>
+        {
+            // Cross-entropy of γ·ÛÛᵀ, û = x/(‖x‖ + 1e-6), each row's target column its label's rank.
+            Tensor x = t["embeddings"];
+            long[] labels = Labels(t, "labels");
+            int n = labels.Length;
+            long[] distinct = [.. labels.Distinct().Order()];
+            Tensor u = x / (Ops.Sqrt(Ops.Sum(x * x, axis: -1, keepDim: true)) + 1e-6);
+            Tensor z = F(o, "gamma", 64) * Ops.MatMul(u, Ops.Transpose(u, 0, 1));
+            Tensor onehot = Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(k => Array.BinarySearch(distinct, labels[k / n]) == k % n ? 1.0 : 0.0)], [n, n]);
+            Tensor rows = -Ops.Sum(Ops.LogSoftmax(z, 1) * onehot, axis: 1);
+            int nonZero = rows.ToArray().Count(v => v > 0);
+            return R(o) switch
+            {
+                "none" => rows,
+                "sum" => Ops.Sum(rows),
+                _ => nonZero == 0 ? Ops.Sum(rows) * 0 : Ops.Sum(rows) / nonZero,
+            };
+        },
     };
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>

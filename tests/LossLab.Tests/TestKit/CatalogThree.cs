@@ -166,6 +166,10 @@ internal static class CatalogThree
             new LossSample("ThresholdConsistentMarginLoss contrastive", T.Opt(("base_loss", "contrastive_loss"), ("lambda_plus", 0.5), ("margin_minus", 0.1)), Labeled),
             new LossSample("ThresholdConsistentMarginLoss supcon", T.Opt(("base_loss", "supcon_loss"), ("margin_plus", 0.3), ("margin_minus", -0.2)), Labeled)],
             PmlExtremes(T.Opt()));
+        yield return new("InstanceLoss", With("InstanceLoss", [T.Opt(("gamma", 4.0)), T.Opt(("gamma", 0.5))], Labeled), PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean is the AvgNonZero over rows
+        };
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

@@ -126,6 +126,7 @@ public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renor
         Stability = "bounded cosines: finite for every finite input (a zero embedding has cosine 0; a W column shorter than 1e-5 is an invalid_value error)",
         Libraries = "pytorch-metric-learning",
         Factory = o => new P2SGradLoss(o.Reduction, o.Bool("renorm_in_place")),
+        TrueGradientOptions = new Dictionary<string, object?> { ["renorm_in_place"] = false },
     };
 
     public override LossDescriptor Descriptor => Entry;

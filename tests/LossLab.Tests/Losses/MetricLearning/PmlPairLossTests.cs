@@ -6,7 +6,7 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP, TCM and P2SGrad losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP, TCM, P2SGrad and instance losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -229,6 +229,18 @@ public sealed class PmlPairLossTests
         Assert.Contains("column 1", e.Message);
     }
 
+    [Fact]
+    public void Instance_loss_targets_the_row_at_the_label_s_rank()
+    {
+        // γ = 1, unit rows (1, 0), (0, 1): û = x/(1 + 1e-6), so the self-similarity is c = 1/(1 + 1e-6)² and the other 0.
+        // Labels (5, 7) rank (0, 1): each row's target is itself, ℓ = log(e^c + 1) − c. Labels (7, 5) rank (1, 0): the
+        // other row, ℓ = log(e^c + 1).
+        double c = 1 / ((1 + 1e-6) * (1 + 1e-6));
+        double[] x = [1, 0, 0, 1];
+        T.Close([Math.Log(Math.Exp(c) + 1) - c, Math.Log(Math.Exp(c) + 1) - c], Run("instance_loss", x, [5, 7], ("gamma", 1.0), ("reduction", "none")).Value, 1e-15);
+        T.Close([Math.Log(Math.Exp(c) + 1), Math.Log(Math.Exp(c) + 1)], Run("instance_loss", x, [7, 5], ("gamma", 1.0), ("reduction", "none")).Value, 1e-15);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
@@ -241,6 +253,7 @@ public sealed class PmlPairLossTests
     [InlineData("pnp_loss")]
     [InlineData("histogram_loss")]
     [InlineData("threshold_consistent_margin_loss")]
+    [InlineData("instance_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);

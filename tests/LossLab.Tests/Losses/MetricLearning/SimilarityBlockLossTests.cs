@@ -16,7 +16,7 @@ public sealed class SimilarityBlockLossTests
         var data = new TheoryData<string, string>();
         foreach (string loss in new[] { "ntxent_loss", "supcon_loss", "multi_similarity_loss", "circle_loss", "contrastive_loss", "nca_loss",
             "lifted_structure_loss", "generalized_lifted_structure_loss", "tuplet_margin_loss", "intra_pair_variance_loss", "margin_loss",
-            "signal_to_noise_ratio_contrastive_loss", "ranked_list_loss", "fast_ap_loss" })
+            "signal_to_noise_ratio_contrastive_loss", "ranked_list_loss", "fast_ap_loss", "instance_loss" })
             foreach (string reduction in new[] { "mean", "sum", "none" })
                 data.Add(loss, reduction);
         data.Add("histogram_loss", "");   // one value per batch, no reduction option
