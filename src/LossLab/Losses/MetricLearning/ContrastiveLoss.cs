@@ -65,28 +65,12 @@ public sealed class ContrastiveLoss : Loss, ILossDefinition
             _ => Wrap(new[] { T.CreateTruncating(posSum * posScale + negSum * negScale) }, Shape.Scalar),
         };
         if (!computeGradients) return Result(value);
-        // Pass 2: the gradient of every active hinge, W_aj = ±scale/d_aj on (x̂_a − x̂_j). W is symmetric (both ordered
-        // pairs of a pair have the same term), so x̂_a collects 2·Σ_j W_aj·(x̂_a − x̂_j): the diagonal part here, and
-        // −2·Σ_j W_aj·x̂_j through the blocks' fold of the rows G_aj = −W_aj (which adds each pair's both halves).
-        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
-        var diagonal = new double[n];
-        blocks.Run(1, (a, s, g, scratch) =>
+        // Pass 2: ±scale through every active hinge (both ordered pairs of a pair have the same term).
+        double[] gUnit = distances.Backward((a, j, dist) =>
         {
-            double rowSum = 0;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                bool positive = labels[a] == labels[j];
-                double dist = distances.Between(s[j], a, j);
-                if (Term(positive, dist) <= 0 || dist == 0) continue;
-                double w = (positive ? posScale : -negScale) / dist;   // ∂term/∂d · ∂d/∂(x̂_a − x̂_j) scale
-                rowSum += w;
-                g[j] = -w;
-            }
-            diagonal[a] = 2 * rowSum;
+            bool positive = labels[a] == labels[j];
+            return Term(positive, dist) <= 0 ? 0 : positive ? posScale : -negScale;
         });
-        double[] gUnit = blocks.UnitGradient();
-        distances.AddDiagonal(gUnit, diagonal);
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }

@@ -96,26 +96,8 @@ public sealed class FastApLoss : Loss, ILossDefinition
         };
         if (!computeGradients) return Result(value);
 
-        // Pass 2: w_aj = ∂ℓ_a/∂d_aj through its two bins, and w_ja likewise; for d = ‖x̂_a − x̂_j‖², G_aj = −2w_aj and the
-        // diagonal 2·Σ_j (w_aj + w_ja).
-        var diagonal = new double[n];
-        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
-        blocks.Run(1, (a, s, g, scratch) =>
-        {
-            double rowSum = 0;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                double dist = Squared(distances.Between(s[j], a, j));
-                bool positive = group[j] == group[a];
-                double wa = Slope(a, positive, dist), wj = Slope(j, positive, dist);
-                g[j] = -2 * scale * wa;
-                rowSum += wa + wj;
-            }
-            diagonal[a] = 2 * scale * rowSum;
-        });
-        double[] gUnit = blocks.UnitGradient();
-        distances.AddDiagonal(gUnit, diagonal);
+        // Pass 2: ∂ℓ_a/∂d_aj through its two bins, for d the squared distance.
+        double[] gUnit = distances.Backward((i, j, dist) => scale * Slope(i, group[j] == group[i], dist), squared: true);
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
 

@@ -60,28 +60,9 @@ public sealed class GeneralizedLiftedStructureLoss : Loss, ILossDefinition
             : Wrap(new[] { T.CreateTruncating(reduced.Value) }, Shape.Scalar);
         if (!computeGradients) return Result(value);
 
-        // Pass 2: w_aj = ∂ℓ_a/∂d_aj (0 unless ℓ_a > 0) and w_ja from anchor j's log-sum-exps; G_aj = −w_aj/d, and the
-        // diagonal Σ_j (w_aj + w_ja)/d.
+        // Pass 2: w_aj = ∂ℓ_a/∂d_aj (0 unless ℓ_a > 0), and w_ja from anchor j's log-sum-exps.
         double scale = reduced.Scale;
-        var diagonal = new double[n];
-        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
-        blocks.Run(1, (a, s, g, scratch) =>
-        {
-            double rowSum = 0;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                double dist = distances.Between(s[j], a, j);
-                if (dist == 0) continue;
-                bool positive = group[j] == group[a];
-                double wa = Weight(a, positive, dist), wj = Weight(j, positive, dist);
-                g[j] = -scale * wa / dist;
-                rowSum += (wa + wj) / dist;
-            }
-            diagonal[a] = scale * rowSum;
-        });
-        double[] gUnit = blocks.UnitGradient();
-        distances.AddDiagonal(gUnit, diagonal);
+        double[] gUnit = distances.Backward((i, j, dist) => scale * Weight(i, group[j] == group[i], dist));
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
 

@@ -71,30 +71,11 @@ public sealed class LiftedStructureLoss : Loss, ILossDefinition
         if (!computeGradients) return Result(value);
         if (!active) return Result(value, ("embeddings", Wrap(new T[x.Length], es)));
 
-        // Pass 3: w_ij = ∂L/∂d_ij as seen from row i and from row j; G_ij = −w_ij/d and the diagonal Σ_j (w_ij + w_ji)/d.
+        // Pass 3: ∂L/∂d_ij as seen from row i: r_ij for a positive pair, −c_i·e^{m⁻ − d − L_i} for a negative one.
         double scale = reduced.Scale;
-        var diagonal = new double[n];
-        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
-        blocks.Run(1, (i, s, g, scratch) =>
-        {
-            double rowSum = 0;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == i) continue;
-                double dist = distances.Between(s[j], i, j);
-                if (dist == 0) continue;
-                double wi, wj;
-                if (group[j] == group[i])
-                    wi = wj = Math.Max(0, Embeddings.LogAddExp(lse[i], lse[j]) + dist - _posMargin);
-                else
-                    (wi, wj) = (-c[i] * Math.Exp(_negMargin - dist - lse[i]), -c[j] * Math.Exp(_negMargin - dist - lse[j]));
-                g[j] = -scale * wi / dist;
-                rowSum += (wi + wj) / dist;
-            }
-            diagonal[i] = scale * rowSum;
-        });
-        double[] gUnit = blocks.UnitGradient();
-        distances.AddDiagonal(gUnit, diagonal);
+        double[] gUnit = distances.Backward((i, j, dist) => scale * (group[j] == group[i]
+            ? Math.Max(0, Embeddings.LogAddExp(lse[i], lse[j]) + dist - _posMargin)
+            : -c[i] * Math.Exp(_negMargin - dist - lse[i])));
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }

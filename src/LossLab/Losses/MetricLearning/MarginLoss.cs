@@ -84,26 +84,8 @@ public sealed class MarginLoss : Loss, ILossDefinition
             : Wrap(new[] { T.CreateTruncating(Reducer.Sum<double>(perAnchor) * scale + reg) }, Shape.Scalar);
         if (!computeGradients) return Result(value);
 
-        // Pass 2: w_aj = ∂L/∂d_aj from anchor a's triplets and w_ja from anchor j's; G_aj = −w_aj/d, diagonal Σ (w_aj + w_ja)/d.
-        var diagonal = new double[n];
-        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
-        blocks.Run(1, (a, s, g, scratch) =>
-        {
-            double rowSum = 0;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                double dist = distances.Between(s[j], a, j);
-                if (dist == 0) continue;
-                bool positive = group[j] == group[a];
-                double wa = Slope(a, j, positive, dist), wj = Slope(j, a, positive, dist);
-                g[j] = -scale * wa / dist;
-                rowSum += (wa + wj) / dist;
-            }
-            diagonal[a] = scale * rowSum;
-        });
-        double[] gUnit = blocks.UnitGradient();
-        distances.AddDiagonal(gUnit, diagonal);
+        // Pass 2: ∂L/∂d_aj from anchor a's triplets (and, in row a, d_ja's from anchor j's).
+        double[] gUnit = distances.Backward((i, j, dist) => scale * Slope(i, group[j] == group[i], dist));
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         var gradients = new List<(string, TensorData)> { ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)) };
         if (learned && _reduction != Reduction.None)
@@ -128,7 +110,7 @@ public sealed class MarginLoss : Loss, ILossDefinition
         return Result(value, [.. gradients]);
 
         // ∂(anchor i's share)/∂d_ij: its count of triplets through the pair when the hinge is active.
-        double Slope(int i, int j, bool positive, double dist)
+        double Slope(int i, bool positive, double dist)
         {
             if (Term(positive, dist, Beta(i)) <= 0 || Positives(i) == 0 || Negatives(i) == 0) return 0;
             return positive ? Negatives(i) : -Positives(i);

@@ -44,6 +44,45 @@ internal sealed class PairDistances
         return Math.Sqrt(sum);
     }
 
+    /// <summary>
+    /// ∂L/∂x̂ (N, D) for L = Σ_a ℓ_a where anchor a's term depends on its distances d_aj (or, <paramref name="squared"/>,
+    /// on d_aj²): <paramref name="slope"/>(a, j, d) = ∂ℓ_a/∂d_aj, the reduction's factor included, 0 where the term is
+    /// flat. Anchor a's row takes both terms on its pair, w_aj and w_ja, so that every row's diagonal part is its own:
+    /// G_aj = −w_aj/d_aj and diagonal Σ_j (w_aj + w_ja)/d_aj (squared: −2w_aj and 2Σ_j (w_aj + w_ja)); a pair at distance
+    /// 0 gets no gradient through d (the subgradient torch.cdist takes).
+    /// </summary>
+    public double[] Backward(Func<int, int, double, double> slope, bool squared = false)
+    {
+        int n = _squares.Length;
+        var diagonal = new double[n];
+        var blocks = new SimilarityBlocks(_unit, n, _d, gradients: true, scratchRows: 0);
+        blocks.Run(1, (a, s, g, scratch) =>
+        {
+            double rowSum = 0;
+            for (int j = 0; j < n; j++)
+            {
+                if (j == a) continue;
+                double dist = Between(s[j], a, j);
+                if (squared)
+                {
+                    double d2 = dist * dist, wa = slope(a, j, d2), wj = slope(j, a, d2);
+                    g[j] = -2 * wa;
+                    rowSum += 2 * (wa + wj);
+                }
+                else if (dist != 0)
+                {
+                    double wa = slope(a, j, dist), wj = slope(j, a, dist);
+                    g[j] = -wa / dist;
+                    rowSum += (wa + wj) / dist;
+                }
+            }
+            diagonal[a] = rowSum;
+        });
+        double[] gUnit = blocks.UnitGradient();
+        AddDiagonal(gUnit, diagonal);
+        return gUnit;
+    }
+
     /// <summary>gUnit_i += diagonal_i·x̂_i for every row: the x̂_i half of each term's (x̂_i − x̂_j)/d.</summary>
     public void AddDiagonal(double[] gUnit, double[] diagonal)
     {

@@ -83,27 +83,9 @@ public sealed class RankedListLoss : Loss, ILossDefinition
             : Wrap(new[] { T.CreateTruncating(reduced.Value) }, Shape.Scalar);
         if (!computeGradients) return Result(value);
 
-        // Pass 2: w_aj = ∂ℓ_a/∂d_aj and w_ja from anchor j's means; G_aj = −w_aj/d, diagonal Σ (w_aj + w_ja)/d.
+        // Pass 2: ∂ℓ_a/∂d_aj from anchor a's weighted means (and, in row a, d_ja's from anchor j's).
         double scale = reduced.Scale;
-        var diagonal = new double[n];
-        var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
-        blocks.Run(1, (a, s, g, scratch) =>
-        {
-            double rowSum = 0;
-            for (int j = 0; j < n; j++)
-            {
-                if (j == a) continue;
-                double dist = distances.Between(s[j], a, j);
-                if (dist == 0) continue;
-                bool positive = group[j] == group[a];
-                double wa = Slope(a, positive, dist), wj = Slope(j, positive, dist);
-                g[j] = -scale * wa / dist;
-                rowSum += (wa + wj) / dist;
-            }
-            diagonal[a] = scale * rowSum;
-        });
-        double[] gUnit = blocks.UnitGradient();
-        distances.AddDiagonal(gUnit, diagonal);
+        double[] gUnit = distances.Backward((i, j, dist) => scale * Slope(i, group[j] == group[i], dist));
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
 
