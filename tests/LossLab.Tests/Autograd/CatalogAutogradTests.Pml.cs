@@ -129,36 +129,10 @@ public sealed partial class CatalogAutogradTests
         {
             // var(x̂_i − x̂_j)/var(x̂_i), unbiased variances over the features, then the contrastive hinges.
             Tensor x = t["embeddings"];
-            long[] labels = Labels(t, "labels");
-            int n = labels.Length, d = x.Shape[1];
+            int n = x.Shape[0], d = x.Shape[1];
             if (!o.TryGetValue("normalize_embeddings", out var ne) || ne is not false) x = Normalized(x);
             Tensor Var(Tensor v) { Tensor c = v - Ops.Sum(v) / d; return Ops.Sum(c * c) / (d - 1); }
-            double mPos = F(o, "pos_margin", 0), mNeg = F(o, "neg_margin", 1);
-            var anchors = new List<Tensor>();
-            Tensor zero = x.Constant(0), pos = zero, neg = zero;
-            int posCount = 0, negCount = 0;
-            for (int a = 0; a < n; a++)
-            {
-                Tensor sum = zero;
-                for (int j = 0; j < n; j++)
-                {
-                    if (j == a) continue;
-                    Tensor snr = Var(RowOf(x, a, n) - RowOf(x, j, n)) / Var(RowOf(x, a, n));
-                    bool same = labels[a] == labels[j];
-                    Tensor term = same ? Ops.Relu(snr - mPos) : Ops.Relu(mNeg - snr);
-                    sum = sum + term;
-                    if (term.ToArray()[0] <= 0) continue;
-                    if (same) (pos, posCount) = (pos + term, posCount + 1);
-                    else (neg, negCount) = (neg + term, negCount + 1);
-                }
-                anchors.Add(Ops.Reshape(sum, 1));
-            }
-            return R(o) switch
-            {
-                "none" => Ops.Concat(anchors, 0),
-                "sum" => Ops.Sum(Ops.Concat(anchors, 0)),
-                _ => (posCount == 0 ? pos * 0 : pos / posCount) + (negCount == 0 ? neg * 0 : neg / negCount),
-            };
+            return ContrastiveHinges(x, Labels(t, "labels"), o, (a, j) => Var(RowOf(x, a, n) - RowOf(x, j, n)) / Var(RowOf(x, a, n)));
         },
         ["RankedListLoss"] = (t, o) =>
         {
@@ -355,6 +329,40 @@ public sealed partial class CatalogAutogradTests
             };
         },
     };
+
+    /// <summary>
+    /// The contrastive loss's hinges over ordered pairs for a distance <paramref name="dist"/>(a, j): positives
+    /// relu(d − m⁺), negatives relu(m⁻ − d); mean = AvgNonZero per kind, sum, or each anchor's sum for none.
+    /// </summary>
+    private static Tensor ContrastiveHinges(Tensor x, long[] labels, Dictionary<string, object?> o, Func<int, int, Tensor> dist)
+    {
+        int n = labels.Length;
+        double mPos = F(o, "pos_margin", 0), mNeg = F(o, "neg_margin", 1);
+        var anchors = new List<Tensor>();
+        Tensor pos = x.Constant(0), neg = pos;
+        int posCount = 0, negCount = 0;
+        for (int a = 0; a < n; a++)
+        {
+            Tensor sum = x.Constant(0);
+            for (int j = 0; j < n; j++)
+            {
+                if (j == a) continue;
+                bool same = labels[a] == labels[j];
+                Tensor dj = dist(a, j), term = same ? Ops.Relu(dj - mPos) : Ops.Relu(mNeg - dj);
+                sum = sum + term;
+                if (term.ToArray()[0] <= 0) continue;
+                if (same) (pos, posCount) = (pos + term, posCount + 1);
+                else (neg, negCount) = (neg + term, negCount + 1);
+            }
+            anchors.Add(Ops.Reshape(sum, 1));
+        }
+        return R(o) switch
+        {
+            "none" => Ops.Concat(anchors, 0),
+            "sum" => Ops.Sum(Ops.Concat(anchors, 0)),
+            _ => (posCount == 0 ? pos * 0 : pos / posCount) + (negCount == 0 ? neg * 0 : neg / negCount),
+        };
+    }
 
     /// <summary>d(i, j) = ‖x̂_i − x̂_j‖ (x̂ the unit rows unless normalize_embeddings is false).</summary>
     private static Func<int, int, Tensor> Distances(Tensor x, Dictionary<string, object?> o)

@@ -50,36 +50,9 @@ public sealed partial class CatalogAutogradTests
         ["ContrastiveLoss"] = (t, o) =>
         {
             Tensor x = t["embeddings"];
-            long[] labels = Labels(t, "labels");
-            int n = labels.Length;
+            int n = x.Shape[0];
             if (!o.TryGetValue("normalize_embeddings", out var ne) || ne is not false) x = Normalized(x);
-            Tensor Row(int i) => RowOf(x, i, n);
-            double mPos = F(o, "pos_margin", 0), mNeg = F(o, "neg_margin", 1);
-            var anchors = new List<Tensor>();
-            Tensor pos = x.Constant(0), neg = x.Constant(0);
-            int posCount = 0, negCount = 0;
-            for (int a = 0; a < n; a++)
-            {
-                Tensor sum = x.Constant(0);
-                for (int j = 0; j < n; j++)
-                {
-                    if (j == a) continue;
-                    Tensor dist = Ops.Sqrt(Ops.Sum(Ops.Pow(Row(a) - Row(j), 2)));
-                    bool same = labels[a] == labels[j];
-                    Tensor term = same ? Ops.Relu(dist - mPos) : Ops.Relu(mNeg - dist);
-                    sum = sum + term;
-                    if (term.ToArray()[0] <= 0) continue;
-                    if (same) (pos, posCount) = (pos + term, posCount + 1);
-                    else (neg, negCount) = (neg + term, negCount + 1);
-                }
-                anchors.Add(Ops.Reshape(sum, 1));
-            }
-            return R(o) switch
-            {
-                "none" => Ops.Concat(anchors, 0),
-                "sum" => Ops.Sum(Ops.Concat(anchors, 0)),
-                _ => (posCount == 0 ? pos * 0 : pos / posCount) + (negCount == 0 ? neg * 0 : neg / negCount),
-            };
+            return ContrastiveHinges(x, Labels(t, "labels"), o, (a, j) => Ops.Sqrt(Ops.Sum(Ops.Pow(RowOf(x, a, n) - RowOf(x, j, n), 2))));
         },
         ["SupConLoss"] = (t, o) =>
         {
