@@ -74,7 +74,7 @@ public sealed class MarginLoss : Loss, ILossDefinition
         {
             double count = (double)Positives(a) * Negatives(a);
             triplets += count;
-            if (betas.Length > 0 && perClass) regularizer += _nu * count * Beta(a);
+            if (perClass) regularizer += _nu * count * Beta(a);
         }
         bool learned = inputs.Contains("beta");
         // ν·β: one learned β is added as it is (pytorch-metric-learning's already_reduced); per-class betas count per triplet.
