@@ -41,10 +41,11 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
                               g_keras_overlap)
 from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_grpo, g_js, g_kto, g_logit_adjusted,
                                   g_linear_ce, g_mlnet, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
-from torch_refs.metric import (g_angular, g_barlow, g_circle, g_contrastive, g_fast_ap, g_generalized_lifted,
-                               g_histogram, g_instance, g_intra_pair_variance, g_lifted, g_margin, g_multi_similarity,
-                               g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad, g_pnp, g_proxy_anchor,
-                               g_ranked_list, g_snr_contrastive, g_soft_triple, g_supcon, g_tcm, g_tuplet, g_vicreg)
+from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap,
+                               g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
+                               g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad,
+                               g_pnp, g_proxy_anchor, g_ranked_list, g_snr_contrastive, g_soft_triple, g_supcon,
+                               g_tcm, g_tuplet, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
@@ -119,6 +120,7 @@ GENERATORS = {
     'threshold_consistent_margin_loss': g_tcm,
     'p2s_grad_loss': g_p2sgrad,
     'instance_loss': g_instance,
+    'angular_loss': g_angular_loss,
     'circle_loss': g_circle,
     'arcface_loss': g_angular('arcface_loss'),
     'cosface_loss': g_angular('cosface_loss'),

@@ -491,6 +491,32 @@ def g_instance(r, g):
     return 'instance_loss', {'embeddings': x, 'labels': labels}, o, fn
 
 
+
+def g_angular_loss(r, g):
+    """AngularLoss as pml computes it: per ordered positive pair, normalized anchor and positive against the raw
+    embeddings of the other labels, lmu.logsumexp(4tan²α(a + p)·x_n − 2(1 + tan²α)a·p, add_one), MeanReducer over the
+    pairs; `none` sums each anchor's pairs."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'reduction': r.choice(('none', 'mean', 'sum')), 'alpha': r.choice((40.0, 30.0, 60.0))}
+    def fn(t):
+        e = t['embeddings']
+        n = e.shape[0]
+        a1, p = pos.nonzero(as_tuple=True)
+        if len(a1) == 0 or not bool(neg.any()):
+            return e.sum() * 0 if o['reduction'] != 'none' else torch.zeros(n, dtype=e.dtype) * e.sum()
+        anchors, positives = F.normalize(e[a1], dim=1), F.normalize(e[p], dim=1)
+        sq_tan = math.tan(math.radians(o['alpha'])) ** 2
+        ap_dot = (anchors * positives).sum(1, keepdim=True)
+        ap_emb = (anchors + positives) @ e.T
+        final = 4 * sq_tan * ap_emb - 2 * (1 + sq_tan) * ap_dot
+        keep = labels[a1].unsqueeze(1) != labels.unsqueeze(0)
+        per_pair = pml_logsumexp(final, keep, add_one=True).flatten()
+        if o['reduction'] == 'none':
+            return torch.zeros(n, dtype=e.dtype).index_add(0, a1, per_pair)
+        return per_pair.sum() if o['reduction'] == 'sum' else per_pair.mean()
+    return 'angular_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 # segmentation_models_pytorch's Dice, Jaccard and Tversky losses (not a Debian package), written out from its
 # DiceLoss.forward and soft_tversky_score: TP = (Σo + Σt − ‖o − t‖₁)/2 per class over batch and pixels, Dice is
 # Tversky with α = β = ½ and Jaccard with α = β = 1, classes without target pixels count 0, mean over classes, ^γ.

@@ -328,6 +328,22 @@ public sealed partial class CatalogAutogradTests
                 _ => nonZero == 0 ? Ops.Sum(rows) * 0 : Ops.Sum(rows) / nonZero,
             };
         },
+        ["AngularLoss"] = (t, o) =>
+        {
+            // Per ordered positive pair: normalized anchor and positive, raw negatives, log(1 + Σ e^z).
+            Tensor x = t["embeddings"], xh = Normalized(x);
+            long[] labels = Labels(t, "labels");
+            int n = labels.Length;
+            double tan2 = Math.Pow(Math.Tan(F(o, "alpha", 40) * Math.PI / 180), 2);
+            return PerPositivePair(x, labels, o, (a, p) =>
+            {
+                Tensor ua = RowOf(xh, a, n), up = RowOf(xh, p, n);
+                var z = new List<Tensor> { x.Constant(0) };
+                for (int k = 0; k < n; k++)
+                    if (labels[k] != labels[a]) z.Add(4 * tan2 * Ops.Sum((ua + up) * RowOf(x, k, n)) - 2 * (1 + tan2) * Ops.Sum(ua * up));
+                return Ops.LogSumExp(Ops.Concat([.. z.Select(v => Ops.Reshape(v, 1))], 0));
+            });
+        },
     };
 
     /// <summary>

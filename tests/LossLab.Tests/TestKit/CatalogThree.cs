@@ -170,6 +170,10 @@ internal static class CatalogThree
         {
             PlainMean = false,   // mean is the AvgNonZero over rows
         };
+        yield return new("AngularLoss", With("AngularLoss", [T.Opt(("alpha", 30.0)), T.Opt(("alpha", 55.0))], Labeled), PmlExtremes(T.Opt()))
+        {
+            PlainMean = false,   // mean divides by the ordered positive pairs
+        };
         // Self-supervised pairs of views: one value per batch, no reduction option.
         yield return new("BarlowTwinsLoss", [new("BarlowTwinsLoss", T.Opt(), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, Shape.Scalar)),
             new("BarlowTwinsLoss lambd=0.5 eps=0", T.Opt(("lambd", 0.5), ("eps", 0.0)), r => LossRegistry.Default.Get("BarlowTwinsLoss").Sample!(r, new Shape(5, 3)))],

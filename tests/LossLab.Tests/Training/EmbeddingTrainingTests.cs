@@ -35,6 +35,7 @@ public sealed class EmbeddingTrainingTests
     [InlineData("pnp_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("threshold_consistent_margin_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("instance_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
+    [InlineData("angular_loss", EmbeddingInputs.Labels, EmbeddingMetric.Cosine)]
     [InlineData("triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("optax.triplet_margin_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]

@@ -6,7 +6,8 @@ namespace LossLab.Tests.Losses.MetricLearning;
 
 /// <summary>
 /// Golden values, derived by hand from pytorch-metric-learning's definitions, for the lifted-structure, tuplet-margin,
-/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP, TCM, P2SGrad and instance losses, and their edge cases (no positive or no negative pair, identical positives).
+/// intra-pair-variance, margin, SNR contrastive, ranked list, FastAP, histogram, PNP, TCM, P2SGrad, instance and angular
+/// losses, and their edge cases (no positive or no negative pair, identical positives).
 /// </summary>
 public sealed class PmlPairLossTests
 {
@@ -241,6 +242,18 @@ public sealed class PmlPairLossTests
         T.Close([Math.Log(Math.Exp(c) + 1), Math.Log(Math.Exp(c) + 1)], Run("instance_loss", x, [7, 5], ("gamma", 1.0), ("reduction", "none")).Value, 1e-15);
     }
 
+    [Fact]
+    public void Angular_loss_keeps_the_negatives_raw()
+    {
+        // α = 45° (tan² = 1: k = 4, c = 4). Pairs (0, 1), (1, 0): x̂0 = (1, 0), x̂1 = (0, 1), s = 0; the negative x2 = (5, 0) is
+        // not normalized (pml's ref_emb): (x̂0 + x̂1)·x2 = 5, z = 20, ℓ = log(1 + e²⁰) per pair.
+        double sp = 20 + Math.Log(1 + Math.Exp(-20));
+        T.Close(sp, Run("angular_loss", Three, ThreeLabels, ("alpha", 45.0)).Scalar, 1e-15);
+        T.Close([sp, sp, 0], Run("angular_loss", Three, ThreeLabels, ("alpha", 45.0), ("reduction", "none")).Value, 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("angular_loss", T.Opt(("alpha", 90.0))));
+        Assert.Contains("alpha", e.Message);
+    }
+
     [Theory]
     [InlineData("lifted_structure_loss")]
     [InlineData("generalized_lifted_structure_loss")]
@@ -254,6 +267,7 @@ public sealed class PmlPairLossTests
     [InlineData("histogram_loss")]
     [InlineData("threshold_consistent_margin_loss")]
     [InlineData("instance_loss")]
+    [InlineData("angular_loss")]
     public void One_label_or_all_labels_distinct_give_a_finite_value_and_gradient(string loss)
     {
         double[] x = LossSamples.Normal(new Random(5), 12);
