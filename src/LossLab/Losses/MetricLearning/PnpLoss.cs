@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -47,25 +48,42 @@ public sealed class PnpLoss : Loss, ILossDefinition
         }
         var perAnchor = new double[n];
         double sign = _variant == "Dq" ? -1 : 1;   // Dq's loss is 1 − the mean
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 0);
+        // Scratch: the row's negatives' cosines, gathered once, and their sigmoids for one positive.
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 2);
         blocks.Run(1, (i, s, g, scratch) =>
         {
             int[] positives = members[group[i]];
             if (positives.Length < 2) return;   // no positive: adds 0 (pml: NaN)
+            int q = 0;
+            Span<double> negatives = scratch[..n], sig = scratch[n..];
+            for (int j = 0; j < n; j++)
+                if (group[j] != group[i]) negatives[q++] = s[j];
+            negatives = negatives[..q];
+            sig = sig[..q];
             double share = 1.0 / (positives.Length * (double)n);
             double total = 0;
             foreach (int k in positives)   // the anchor itself among them
             {
+                // σ(clamp((s_ij − s_ik)/τ, −50, 50)), pytorch-metric-learning's clamped sigmoid, vectorized.
                 double r = 0;
-                for (int j = 0; j < n; j++)
-                    if (group[j] != group[i]) r += Sigmoid(s[j] - s[k]).Value;
+                if (q > 0)   // one label in the batch: no negative, r = 0
+                {
+                    TensorPrimitives.Subtract(negatives, s[k], sig);
+                    TensorPrimitives.Multiply(sig, 1 / _anneal, sig);
+                    TensorPrimitives.Max(sig, -50.0, sig);
+                    TensorPrimitives.Min(sig, 50.0, sig);
+                    TensorPrimitives.Sigmoid(sig, sig);
+                    r = TensorPrimitives.Sum<double>(sig);
+                }
                 total += Transform(r).F;
                 if (g.IsEmpty) continue;
                 double df = sign * share * Transform(r).Df, slopeSum = 0;
-                for (int j = 0; j < n; j++)
+                for (int j = 0, t = 0; j < n; j++)
                 {
                     if (group[j] == group[i]) continue;
-                    double slope = df * Sigmoid(s[j] - s[k]).Slope;
+                    double y = sig[t++], v = (s[j] - s[k]) / _anneal;
+                    // No gradient where the exponent was clamped (NaN keeps it: the comparisons fail).
+                    double slope = v < -50 || v > 50 ? 0 : df * y * (1 - y) / _anneal;
                     g[j] += slope;
                     slopeSum += slope;
                 }
@@ -78,15 +96,6 @@ public sealed class PnpLoss : Loss, ILossDefinition
         if (!computeGradients) return Result(value);
         double[] gx = Embeddings.BackThroughNormalize(blocks.UnitGradient(), unit, norms, n, d);
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
-    }
-
-    /// <summary>pytorch-metric-learning's σ(v/τ) = 1/(1 + e^{clamp(−v/τ, −50, 50)}) and its slope (0 where clamped).</summary>
-    private (double Value, double Slope) Sigmoid(double v)
-    {
-        double exponent = -v / _anneal;
-        bool clamped = exponent < -50 || exponent > 50;
-        double y = 1 / (1 + Math.Exp(Math.Clamp(exponent, -50, 50)));
-        return (y, clamped ? 0 : y * (1 - y) / _anneal);
     }
 
     /// <summary>The variant's f(r) and f′(r).</summary>
