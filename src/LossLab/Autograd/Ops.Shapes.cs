@@ -23,8 +23,8 @@ public static partial class Ops
         return Make(data, shape, dtype, [a, b], g =>
         {
             // ∂L/∂A = G·Bᵀ (m×n · n×k), ∂L/∂B = Aᵀ·G (k×m · m×n).
-            double[] ga = a.RequiresGrad ? Product(g, Transposed(b.Data, k, n), m, n, k, dtype) : new double[a.Length];
-            double[] gb = b.RequiresGrad ? Product(Transposed(a.Data, m, k), g, k, m, n, dtype) : new double[b.Length];
+            double[] ga = a.RequiresGrad ? Product(g, GemmF64.Transposed(b.Data, k, n), m, n, k, dtype) : new double[a.Length];
+            double[] gb = b.RequiresGrad ? Product(GemmF64.Transposed(a.Data, m, k), g, k, m, n, dtype) : new double[b.Length];
             return [ga, gb];
         });
     }
@@ -46,14 +46,6 @@ public static partial class Ops
                 for (int j = 0; j < n; j++) c[i * n + j] += v * y[p * n + j];
             }
         return c;
-    }
-
-    private static double[] Transposed(double[] x, int rows, int cols)
-    {
-        var t = new double[x.Length];
-        for (int i = 0; i < rows; i++)
-            for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
-        return t;
     }
 
     public static Tensor Reshape(Tensor a, params int[] shape)

@@ -21,6 +21,21 @@ internal static class GemmF64
 {
     private const int KC = 128, MR = 4;
 
+    /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major: the B or Aᵀ operand a product needs.</summary>
+    public static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
+    {
+        for (int i = 0; i < rows; i++)
+            for (int k = 0; k < cols; k++) t[k * rows + i] = x[i * cols + k];
+    }
+
+    /// <summary>xᵀ (cols×rows) of x (rows×cols), row-major, as a new array.</summary>
+    public static double[] Transposed(ReadOnlySpan<double> x, int rows, int cols)
+    {
+        var t = new double[rows * cols];
+        Transpose(x, rows, cols, t);
+        return t;
+    }
+
     /// <summary>C[i, j] += Σ_k A[i, k]·B[k, j] over i &lt; m, j &lt; n, k &lt; depth.</summary>
     public static void MultiplyAdd(ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc,
         int m, int depth, int n, SimdWidth width = (SimdWidth)(-1))

@@ -63,7 +63,7 @@ public sealed class AngularLoss : Loss, ILossDefinition
             int q = negatives.Length;
             double[] um = Gather(unit, rows, d), xNeg = Gather(x, negatives, d);
             var t = new double[m * q];
-            GemmF64.MultiplyAdd(um, d, Transposed(xNeg, q, d), q, t, q, m, d, q);
+            GemmF64.MultiplyAdd(um, d, GemmF64.Transposed(xNeg, q, d), q, t, q, m, d, q);
             var dT = computeGradients ? new double[m * q] : [];
             var z = new double[q];
             for (int a = 0; a < m; a++)
@@ -92,7 +92,7 @@ public sealed class AngularLoss : Loss, ILossDefinition
             var gUm = new double[m * d];
             GemmF64.MultiplyAdd(dT, q, xNeg, d, gUm, d, m, q, d);
             var gNeg = new double[q * d];
-            GemmF64.MultiplyAdd(Transposed(dT, m, q), m, um, d, gNeg, d, q, m, d);
+            GemmF64.MultiplyAdd(GemmF64.Transposed(dT, m, q), m, um, d, gNeg, d, q, m, d);
             for (int a = 0; a < m; a++)
                 TensorPrimitives.Add(gUnit.AsSpan(rows[a] * d, d), gUm.AsSpan(a * d, d), gUnit.AsSpan(rows[a] * d, d));
             for (int j = 0; j < q; j++)
@@ -105,14 +105,6 @@ public sealed class AngularLoss : Loss, ILossDefinition
         var g = new double[rows.Length * d];
         for (int i = 0; i < rows.Length; i++) source.AsSpan(rows[i] * d, d).CopyTo(g.AsSpan(i * d, d));
         return g;
-    }
-
-    private static double[] Transposed(double[] v, int rows, int cols)
-    {
-        var t = new double[v.Length];
-        for (int i = 0; i < rows; i++)
-            for (int k = 0; k < cols; k++) t[k * rows + i] = v[i * cols + k];
-        return t;
     }
 
     public static LossDescriptor Entry { get; } = new()

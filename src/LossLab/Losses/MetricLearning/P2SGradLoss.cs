@@ -58,7 +58,7 @@ public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renor
         }
         var (unit, norms) = Embeddings.Normalize(x, n, d);
         double[] cos = new double[n * c], g = new double[n * c];
-        GemmF64.MultiplyAdd(unit, d, Transposed(wT, c, d), c, cos, c, n, d, c);
+        GemmF64.MultiplyAdd(unit, d, GemmF64.Transposed(wT, c, d), c, cos, c, n, d, c);
         var perRow = new double[n];
         double rowScale = _reduction == Reduction.Mean ? 1.0 / ((double)n * c) : 1.0 / c;
         for (int i = 0; i < n; i++)
@@ -81,7 +81,7 @@ public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renor
         GemmF64.MultiplyAdd(g, c, wT, d, gUnit, d, n, c, d);
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
         var gw = new double[d * c];
-        GemmF64.MultiplyAdd(Transposed(unit, n, d), n, g, c, gw, c, d, n, c);
+        GemmF64.MultiplyAdd(GemmF64.Transposed(unit, n, d), n, g, c, gw, c, d, n, c);
         if (!_renormInPlace)
         {
             // Through ŵ = w/‖w‖ per column: (g − (g·ŵ)ŵ)/‖w‖.
@@ -97,15 +97,6 @@ public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renor
 
     private readonly Reduction _reduction = reduction;
     private readonly bool _renormInPlace = renormInPlace;
-
-    /// <summary>xᵀ (cols × rows) of x (rows × cols), row-major.</summary>
-    private static double[] Transposed(double[] x, int rows, int cols)
-    {
-        var t = new double[x.Length];
-        for (int i = 0; i < rows; i++)
-            for (int k = 0; k < cols; k++) t[k * rows + i] = x[i * cols + k];
-        return t;
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

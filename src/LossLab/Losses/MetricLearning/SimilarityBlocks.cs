@@ -63,7 +63,7 @@ internal sealed class SimilarityBlocks
         (_query, _reference, _n, _m, _d, _scratchRows) = (query, reference, n, m, d, scratchRows);
         BlockRows = Math.Max(1, Math.Min(n, blockRows ?? BlockRowsOnThisThread ?? Math.Max(4, Math.Min(256, MaxBlockDoubles / Math.Max(1, m)))));
         _referenceT = new double[m * d];
-        Transpose(reference, m, d, _referenceT);
+        GemmF64.Transpose(reference, m, d, _referenceT);
         if (gradients) _gQuery = new double[n * d];
         int parts = (long)n * m * d >= TwoPartWork && n >= 8 && !OnePartOnThisThread ? 2 : 1;
         // Buffers are allocated here, on the calling thread, so that the caller's allocation count sees them.
@@ -123,13 +123,6 @@ internal sealed class SimilarityBlocks
         return t;
     }
 
-    /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major.</summary>
-    private static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
-    {
-        for (int i = 0; i < rows; i++)
-            for (int k = 0; k < cols; k++) t[k * rows + i] = x[i * cols + k];
-    }
-
     /// <summary>The queries [first, end) with their own blocks, scratch and half of ∂Rᵀ.</summary>
     private sealed class Part(SimilarityBlocks owner, bool gradients, int first, int end)
     {
@@ -157,7 +150,7 @@ internal sealed class SimilarityBlocks
                 if (_g is null || _blockT is null || GReferenceT is null) continue;
                 // ∂Q[block] += G·R; ∂Rᵀ += Q[block]ᵀ·G.
                 GemmF64.MultiplyAdd(g, m, owner._reference, d, owner._gQuery.AsSpan(a0 * d), d, count, m, d);
-                Transpose(owner._query.AsSpan(a0 * d, count * d), count, d, _blockT);
+                GemmF64.Transpose(owner._query.AsSpan(a0 * d, count * d), count, d, _blockT);
                 GemmF64.MultiplyAdd(_blockT, count, g, m, GReferenceT, m, d, count, m);
             }
         }
