@@ -40,11 +40,10 @@ public sealed class HistogramLoss : Loss, ILossDefinition
         bool HasPositive(int i) => members[group[i]].Length > 1;
         // Triplets exist only with a positive pair and two labels.
         bool active = members.Length > 1 && members.Any(m => m.Length > 1);
-        Shape shape = Shape.Scalar;
         if (!active)
         {
-            TensorData none = Wrap(new T[1], shape);
-            return computeGradients ? Result(none, ("embeddings", Wrap(new T[x.Length], es))) : Result(none);
+            TensorData zero = Wrap(new T[1], Shape.Scalar);
+            return computeGradients ? Result(zero, ("embeddings", Wrap(new T[x.Length], es))) : Result(zero);
         }
 
         // Pass 1: per anchor row the pairs (a, j > a) it owns, into its own histograms (N × (B + 1) each, summed after).
@@ -78,7 +77,7 @@ public sealed class HistogramLoss : Loss, ILossDefinition
             phi += pPos[r];
             loss += pNeg[r] * phi;
         }
-        TensorData value = Wrap(new[] { T.CreateTruncating(loss) }, shape);
+        TensorData value = Wrap(new[] { T.CreateTruncating(loss) }, Shape.Scalar);
         if (!computeGradients) return Result(value);
 
         // Pass 2: each unordered pair's ∂L/∂s in its owner's row (the blocks fold it into both rows).

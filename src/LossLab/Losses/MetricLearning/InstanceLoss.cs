@@ -44,14 +44,16 @@ public sealed class InstanceLoss : Loss, ILossDefinition
             norms[i] = Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot<double>(x.AsSpan(i * d, d), x.AsSpan(i * d, d)));
             System.Numerics.Tensors.TensorPrimitives.Divide(x.AsSpan(i * d, d), norms[i] + Epsilon, unit.AsSpan(i * d, d));
         }
-        // Pass 1: the rows' cross-entropies (AvgNonZero needs their count before any gradient); pass 2: the gradients.
-        var perAnchor = new double[n];
+        // Pass 1: the rows' cross-entropies (AvgNonZero needs their count before any gradient), keeping each row's max and
+        // Σe^{z − max}; pass 2: the gradients from them.
+        double[] perAnchor = new double[n], rowMax = new double[n], rowSum = new double[n];
         var values = new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 0);
         values.Run(_gamma, (i, z, unused, scratch) =>
         {
-            double max = System.Numerics.Tensors.TensorPrimitives.Max(z);
+            double max = rowMax[i] = System.Numerics.Tensors.TensorPrimitives.Max(z);
             double sum = 0;
             foreach (double v in z) sum += Math.Exp(v - max);
+            rowSum[i] = sum;
             // log Σ − (z_t − max), torch's association: a row whose target dominates rounds to exactly 0 as there, and
             // AvgNonZero then counts the same rows.
             perAnchor[i] = Math.Log(sum) - (z[target[i]] - max);
@@ -63,10 +65,7 @@ public sealed class InstanceLoss : Loss, ILossDefinition
         var blocks = new SimilarityBlocks(unit, n, d, gradients: true, scratchRows: 0);
         blocks.Run(_gamma, (i, z, g, scratch) =>
         {
-            double max = System.Numerics.Tensors.TensorPrimitives.Max(z);
-            double sum = 0;
-            foreach (double v in z) sum += Math.Exp(v - max);
-            for (int j = 0; j < n; j++) g[j] = scale * _gamma * Math.Exp(z[j] - max) / sum;
+            for (int j = 0; j < n; j++) g[j] = scale * _gamma * Math.Exp(z[j] - rowMax[i]) / rowSum[i];
             g[target[i]] -= scale * _gamma;
         });
         double[] gUnit = blocks.UnitGradient();

@@ -41,19 +41,18 @@ public sealed class LiftedStructureLoss : Loss, ILossDefinition
         bool active = pairs > 0 && members.Length > 1;
         var distances = new PairDistances(unit, n, d);
 
-        // Pass 1: L_i over the negatives of each row.
-        var lse = new double[n];
-        var values = new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 1);   // passes 1 and 2
+        double[] lse = new double[n], perAnchor = new double[n], c = new double[n];
         if (active)
+        {
+            var values = new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 1);
+            // Pass 1: L_i over the negatives of each row.
             values.Run(1, (i, s, unused, scratch) =>
             {
                 Span<double> z = scratch[..n];
                 for (int k = 0; k < n; k++) z[k] = group[k] == group[i] ? double.NegativeInfinity : _negMargin - distances.Between(s[k], i, k);
                 lse[i] = Embeddings.ExpAndLse(z).Lse;
             });
-        // Pass 2: each row's positive pairs: its losses, and c_i = Σ_j 2·r_ij·σ(L_i − L_j), the weight of L_i.
-        double[] perAnchor = new double[n], c = new double[n];
-        if (active)
+            // Pass 2: each row's positive pairs: its losses, and c_i = Σ_j 2·r_ij·σ(L_i − L_j), the weight of L_i.
             values.Run(1, (i, s, unused, scratch) =>
             {
                 foreach (int j in members[group[i]])
@@ -64,6 +63,7 @@ public sealed class LiftedStructureLoss : Loss, ILossDefinition
                     c[i] += 2 * r * Stable.Sigmoid(lse[i] - lse[j]);
                 }
             });
+        }
         Reducer.Reduced reduced = Reducer.Reduce<double>(perAnchor, _reduction, pairs);
         TensorData value = _reduction == Reduction.None
             ? Wrap(perAnchor.Select(T.CreateTruncating).ToArray(), new Shape(n))

@@ -47,17 +47,19 @@ public sealed class RankedListLoss : Loss, ILossDefinition
         // Pass 1: per anchor the two weighted means (L_P, L_N) with the maxima and sums their weights were taken after.
         double[] lossP = new double[n], lossN = new double[n], maxP = new double[n], maxN = new double[n], sumP = new double[n], sumN = new double[n];
         var perAnchor = new double[n];
-        var values = new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 0);
+        var values = new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 1);
         values.Run(1, (a, s, unused, scratch) =>
         {
+            // Each pair's violation once (NaN where it has none), then the maxima and the weighted sums from it.
+            Span<double> excess = scratch[..n];
             (maxP[a], maxN[a]) = (double.NegativeInfinity, double.NegativeInfinity);
             bool nan = false;
             for (int j = 0; j < n; j++)
             {
-                if (j == a) continue;
+                if (j == a) { excess[j] = double.NaN; continue; }
                 double dist = distances.Between(s[j], a, j);
                 nan |= double.IsNaN(dist);   // a NaN embedding (autograd path) must not read as "no violation"
-                double e = Excess(group[j] == group[a], dist);
+                double e = excess[j] = Excess(group[j] == group[a], dist);
                 if (double.IsNaN(e)) continue;
                 if (group[j] == group[a]) maxP[a] = Math.Max(maxP[a], _tp * e);
                 else maxN[a] = Math.Max(maxN[a], _tn * e);
@@ -65,10 +67,9 @@ public sealed class RankedListLoss : Loss, ILossDefinition
             double weightedP = 0, weightedN = 0;
             for (int j = 0; j < n; j++)
             {
-                if (j == a) continue;
-                bool positive = group[j] == group[a];
-                double e = Excess(positive, distances.Between(s[j], a, j));
+                double e = excess[j];
                 if (double.IsNaN(e)) continue;
+                bool positive = group[j] == group[a];
                 double w = positive ? Math.Exp(_tp * e - maxP[a]) : Math.Exp(_tn * e - maxN[a]);
                 if (positive) (sumP[a], weightedP) = (sumP[a] + w, weightedP + w * e);
                 else (sumN[a], weightedN) = (sumN[a] + w, weightedN + w * e);
