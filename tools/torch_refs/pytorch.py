@@ -265,6 +265,38 @@ def g_focal(r, g):
     return 'sigmoid_focal_loss', {'inputs': x, 'targets': y}, o, fn
 
 
+def g_adaptive(r, g):
+    """nn.AdaptiveLogSoftmaxWithLoss itself, its parameters the case's inputs (state_dict names, through
+    functional_call): 1–3 clusters, every projection at least one row (a (0, D) weight has no JSON spelling), the head's
+    bias half the time, unbatched one case in six. LossLab's reduction none is −output, mean is torch's loss."""
+    from torch.nn.utils.stateless import functional_call
+    import math as _math
+    clusters = r.randint(1, 3)
+    div = r.choice((1.5, 2.0, 4.0))
+    d = _math.ceil(div ** clusters) + r.randint(0, 5)
+    sizes = [r.randint(1, 4) for _ in range(clusters + 1)]
+    cutoffs = [sum(sizes[:i + 1]) for i in range(clusters)]
+    n_classes = sum(sizes)
+    bias = r.random() < 0.5
+    m = torch.nn.AdaptiveLogSoftmaxWithLoss(d, n_classes, cutoffs, div_value=div, head_bias=bias).double()
+    unbatched = r.random() < 1 / 6
+    n = r.randint(1, 5)
+    ins = {'input': tensor((d,) if unbatched else (n, d), -2, 2, g),
+           'target': torch.randint(0, n_classes, () if unbatched else (n,), generator=g)}
+    for k, v in m.state_dict().items():
+        ins[k] = tensor(tuple(v.shape), -1, 1, g)
+    o = {'reduction': red(r), 'div_value': div}
+    if r.random() < 0.5:
+        o['cutoffs'] = cutoffs
+    if r.random() < 0.5:
+        o['n_classes'] = n_classes
+    def fn(t):
+        params = {k: v for k, v in t.items() if k.startswith(('head.', 'tail.'))}
+        out = functional_call(m, params, (t['input'], t['target']))
+        return {'none': -out.output, 'mean': out.loss, 'sum': -out.output.sum()}[o['reduction']]
+    return 'adaptive_log_softmax_with_loss', ins, o, fn
+
+
 def corrupt(r, loss, ins):
     """One case in ten gets a value outside its domain; PyTorch raises (or returns NaN) and LossLab must raise."""
     if r.random() >= 0.1:

@@ -98,6 +98,10 @@ public static class TaskFit
                 Refuse("includes the classifier's last linear layer (lin_weight, bias) in the loss, and the trained MLP has its own; "
                     + "train with cross_entropy, the same loss on the model's logits (its options: label_smoothing, z_loss, ignore_index)");
                 break;
+            case "AdaptiveLogSoftmaxWithLoss":
+                Refuse("includes the classifier's output layers (head.weight and the clusters' tail weights) in the loss, and the "
+                    + "trained MLP has its own; train with cross_entropy, the full softmax it approximates for large vocabularies");
+                break;
             case "OptaxKLDivergenceWithLogTargets":
                 Refuse("takes log-probability targets, and a class label's one-hot has log 0 = −∞, which it does not accept; "
                     + "train with optax.kl_divergence or kl_div");

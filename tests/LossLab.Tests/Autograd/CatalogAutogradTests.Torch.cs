@@ -383,6 +383,33 @@ public sealed partial class CatalogAutogradTests
             if (o.GetValueOrDefault("ce_weight") is TensorData w) ce["weight"] = w;
             return CrossEntropy(z, t["target"], ce);
         },
+        ["AdaptiveLogSoftmaxWithLoss"] = (t, o) =>
+        {
+            // The head's log-softmax at the row's class (shortlist) or at its cluster's entry, plus the cluster's log-softmax
+            // of O_i·P_i·x at the class: one-hot masks built from the targets pick them.
+            Tensor x = t["input"];
+            bool unbatched = x.Shape.Rank == 1;
+            if (unbatched) x = Ops.Reshape(x, 1, -1);
+            double[] y = t["target"].ToArray();
+            int n = y.Length, clusters = 0;
+            while (t.ContainsKey($"tail.{clusters}.0.weight")) clusters++;
+            Tensor z = Ops.MatMul(x, Ops.Transpose(t["head.weight"]));
+            if (t.TryGetValue("head.bias", out Tensor? b)) z = z + Ops.Reshape(b, 1, -1);
+            int head = z.Shape[1], shortlist = head - clusters;
+            var cut = new List<int> { shortlist };
+            for (int i = 0; i < clusters; i++) cut.Add(cut[^1] + t[$"tail.{i}.1.weight"].Shape[0]);
+            int ClusterOf(double c) => Enumerable.Range(0, clusters).LastOrDefault(i => c >= cut[i], -1);
+            Tensor Mask(int columns, Func<int, int> column) => Tensor.FromArray(
+                [.. Enumerable.Range(0, n * columns).Select(k => column(k / columns) == k % columns ? 1.0 : 0.0)], [n, columns]);
+            Tensor l = -Ops.Sum(Ops.LogSoftmax(z, 1) * Mask(head, r => ClusterOf(y[r]) < 0 ? (int)y[r] : shortlist + ClusterOf(y[r])), axis: 1);
+            for (int i = 0; i < clusters; i++)
+            {
+                int size = cut[i + 1] - cut[i], cluster = i;
+                Tensor oi = Ops.MatMul(Ops.MatMul(x, Ops.Transpose(t[$"tail.{i}.0.weight"])), Ops.Transpose(t[$"tail.{i}.1.weight"]));
+                l = l - Ops.Sum(Ops.LogSoftmax(oi, 1) * Mask(size, r => ClusterOf(y[r]) == cluster ? (int)y[r] - cut[cluster] : -1), axis: 1);
+            }
+            return Reduce(unbatched ? Ops.Reshape(l) : l, o);
+        },
         ["WingLoss"] = (t, o) =>
         {
             double w = F(o, "width", 5), eps = F(o, "curvature", 0.5);

@@ -60,6 +60,28 @@ internal static class CatalogThree
             PlainMean = false,   // mean divides by the counted rows (or their class weights)
         };
 
+        // PyTorch's adaptive softmax: the head's and the clusters' weights are inputs (its state_dict names). The registry's
+        // sample (in_features 16, shortlist 3, clusters [3, 6) and [6, 9)), without the head's bias, with the cutoffs and
+        // n_classes given, unbatched, and one cluster with div_value 2.
+        LossInputs Adaptive(Random r) => LossRegistry.Default.Get("AdaptiveLogSoftmaxWithLoss").Sample!(r, Shape.Scalar);
+        LossInputs AdaptiveNoBias(Random r) => new(Adaptive(r).Tensors.Where(kv => kv.Key != "head.bias"));
+        LossInputs AdaptiveUnbatched(Random r)
+        {
+            LossInputs i = Adaptive(r);
+            var result = new LossInputs(i.Tensors.Where(kv => kv.Key is not ("input" or "target")));
+            return result.Add("input", T.Shaped(LossSamples.Normal(r, 16), 16)).Add("target", T.Shaped(new long[] { r.Next(9) }));
+        }
+        LossInputs AdaptiveOneCluster(Random r) => T.In(("input", T.Shaped(LossSamples.Normal(r, 24), 4, 6)), ("target", T.I(0, 1, 3, 5)),
+            ("head.weight", T.Shaped(LossSamples.Normal(r, 18), 3, 6)), ("tail.0.0.weight", T.Shaped(LossSamples.Normal(r, 18), 3, 6)),
+            ("tail.0.1.weight", T.Shaped(LossSamples.Normal(r, 12), 4, 3)));
+        float[] big = [.. Enumerable.Range(0, 48).Select(k => (k % 3 - 1) * (k % 5 == 0 ? 1e3f : 30f))];
+        yield return new("AdaptiveLogSoftmaxWithLoss", [.. With("AdaptiveLogSoftmaxWithLoss", [T.Opt(("cutoffs", T.D(3, 6)), ("n_classes", 9L))], Adaptive),
+            new("AdaptiveLogSoftmaxWithLoss without head.bias", T.Opt(("reduction", "sum")), AdaptiveNoBias),
+            new("AdaptiveLogSoftmaxWithLoss unbatched", T.Opt(), AdaptiveUnbatched),
+            new("AdaptiveLogSoftmaxWithLoss one cluster, div_value 2", T.Opt(("div_value", 2.0), ("cutoffs", T.D(2))), AdaptiveOneCluster)],
+            [LossSamples.ExtremeOf(T.Opt(("div_value", 16.0)), ("input", T.Shaped(big[..32], 2, 16)), ("target", T.I(0, 3)),
+                ("head.weight", T.Shaped(big[16..], 2, 16)), ("tail.0.0.weight", T.Shaped(big[..16], 1, 16)), ("tail.0.1.weight", T.F2(new float[,] { { 1e3f }, { -30 }, { 0 } })))]);
+
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),
