@@ -399,3 +399,87 @@ def g_linear_ce(r, g):
                                label_smoothing=o.get('label_smoothing', 0.0))
         return mean + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
     return 'linear_cross_entropy', ins, o, fn
+
+
+def _st_sim(kind, a, b):
+    """sentence-transformers' cos_sim (F.normalize, eps 1e-12, then a product) or dot_score, (N, D) × (M, D) → (N, M)."""
+    if kind == 'dot_score':
+        return a @ b.T
+    return F.normalize(a, p=2, dim=1) @ F.normalize(b, p=2, dim=1).T
+
+
+def g_mnrl(r, g):
+    """sentence-transformers' MultipleNegativesRankingLoss (v5: directions, partition_mode) written out: the documents
+    are the positives then each hard-negative column; query_to_query masks q_i·q_i, doc_to_doc masks the anchor's own
+    documents, both with −∞; log Z is one log-sum-exp over the selected blocks (joint) or their mean (per_direction)."""
+    # D ≥ 2: at D = 1 a unit vector's cosine gradient is exactly 0, and torch's rounding leaves 1e-13 there
+    n, d = r.randint(1, 5), r.randint(2, 5)
+    k = r.choice((0, 0, 1, 2, 3))
+    ins = {'anchors': tensor((n, d), rng=g), 'positives': tensor((n, d), rng=g)}
+    if k == 1 and r.random() < 0.5:
+        ins['negatives'] = tensor((n, d), rng=g)
+    elif k:
+        ins['negatives'] = tensor((n, k, d), rng=g)
+    o = {'reduction': red(r), 'scale': r.choice((20.0, 1.0, 5.0)), 'similarity_fct': r.choice(('cos_sim', 'dot_score')),
+         'query_to_query': r.random() < 0.4, 'doc_to_query': r.random() < 0.4, 'doc_to_doc': r.random() < 0.4,
+         'partition_mode': r.choice(('joint', 'per_direction'))}
+    if n == 1 and o['partition_mode'] == 'per_direction':
+        o['query_to_query'] = o['doc_to_doc'] = False   # LossLab refuses a direction with nothing to normalize over
+    def fn(t):
+        q, p = t['anchors'], t['positives']
+        docs = [p]
+        if 'negatives' in t:
+            neg = t['negatives'] if t['negatives'].dim() == 3 else t['negatives'].unsqueeze(1)
+            docs += [neg[:, c] for c in range(neg.shape[1])]
+        all_docs = torch.cat(docs, 0)
+        sim = lambda a, b: _st_sim(o['similarity_fct'], a, b) * o['scale']
+        eye = torch.eye(n, dtype=torch.bool)
+        mats = [sim(q, all_docs)]
+        if o['query_to_query']:
+            mats.append(sim(q, q).masked_fill(eye, -math.inf))
+        if o['doc_to_query']:
+            mats.append(sim(q, p).T)
+        if o['doc_to_doc']:
+            mats.append(sim(all_docs, p).T.masked_fill(eye.repeat(1, len(docs)), -math.inf))
+        pos = mats[0][torch.arange(n), torch.arange(n)]
+        if o['partition_mode'] == 'joint':
+            log_z = torch.logsumexp(torch.cat(mats, 1), 1)
+        else:
+            log_z = sum(torch.logsumexp(m, 1) for m in mats) / len(mats)
+        return reduce_rows(log_z - pos, o['reduction'])
+    return 'multiple_negatives_ranking_loss', ins, o, fn
+
+
+def _angle_sim(x, y):
+    """sentence-transformers' pairwise_angle_sim: an odd D padded with a zero, the halves as real and imaginary parts."""
+    if x.shape[1] % 2:
+        x, y = F.pad(x, (0, 1)), F.pad(y, (0, 1))
+    a, b = torch.chunk(x, 2, dim=1)
+    c, d = torch.chunk(y, 2, dim=1)
+    z = torch.sum(c ** 2 + d ** 2, dim=1, keepdim=True)
+    re, im = (a * c + b * d) / z, (b * c - a * d) / z
+    dz = torch.sum(a ** 2 + b ** 2, dim=1, keepdim=True) ** 0.5
+    dw = torch.sum(c ** 2 + d ** 2, dim=1, keepdim=True) ** 0.5
+    re, im = re / (dz / dw), im / (dz / dw)
+    return torch.abs(torch.sum(torch.cat((re, im), dim=1), dim=1))
+
+
+def g_cosent(name):
+    """sentence-transformers' CoSENTLoss (pairwise_cos_sim) and AnglELoss (pairwise_angle_sim) as their code computes
+    them: s_i − s_j, the unranked pairs pushed down by 10¹², a 0 prepended, one log-sum-exp. Labels with ties half the
+    time (tied pairs are not ranked)."""
+    def gen(r, g):
+        n, d = r.randint(1, 6), r.randint(2, 6)   # at D = 1 both similarities are ±1 or 1 with gradient exactly 0 (torch: 1e-13)
+        u, v = tensor((n, d), rng=g), tensor((n, d), rng=g)
+        y = torch.randint(0, 3, (n,), generator=g).to(torch.float64) if r.random() < 0.5 else tensor((n,), 0, 5, g)
+        o = {'scale': r.choice((20.0, 1.0, 5.0))}
+        def fn(t):
+            e1, e2 = t['embeddings1'], t['embeddings2']
+            s = (_angle_sim(e1, e2) if name == 'angle_loss' else
+                 (F.normalize(e1, p=2, dim=1) * F.normalize(e2, p=2, dim=1)).sum(-1)) * o['scale']
+            diff = s[:, None] - s[None, :]
+            ranked = (t['labels'][:, None] < t['labels'][None, :]).to(s.dtype)
+            diff = diff - (1 - ranked) * 1e12
+            return torch.logsumexp(torch.cat((torch.zeros(1, dtype=s.dtype), diff.view(-1))), 0)
+        return name, {'embeddings1': u, 'embeddings2': v, 'labels': y}, o, fn
+    return gen

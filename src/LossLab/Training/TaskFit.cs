@@ -98,6 +98,10 @@ public static class TaskFit
                 Refuse("includes the classifier's last linear layer (lin_weight, bias) in the loss, and the trained MLP has its own; "
                     + "train with cross_entropy, the same loss on the model's logits (its options: label_smoothing, z_loss, ignore_index)");
                 break;
+            case "CoSENTLoss" or "AnglELoss":
+                Refuse("ranks sentence pairs by their gold similarity scores (semantic textual similarity), and a data set's rows are "
+                    + "single samples, not scored pairs; to train embeddings from labels use contrastive_loss or supcon_loss");
+                break;
             case "AdaptiveLogSoftmaxWithLoss":
                 Refuse("includes the classifier's output layers (head.weight and the clusters' tail weights) in the loss, and the "
                     + "trained MLP has its own; train with cross_entropy, the full softmax it approximates for large vocabularies");

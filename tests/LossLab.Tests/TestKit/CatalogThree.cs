@@ -82,6 +82,32 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(("div_value", 16.0)), ("input", T.Shaped(big[..32], 2, 16)), ("target", T.I(0, 3)),
                 ("head.weight", T.Shaped(big[16..], 2, 16)), ("tail.0.0.weight", T.Shaped(big[..16], 1, 16)), ("tail.0.1.weight", T.F2(new float[,] { { 1e3f }, { -30 }, { 0 } })))]);
 
+        // sentence-transformers: in-batch negatives (with 2 hard negatives per anchor in the registry's sample, one as (N, D),
+        // none), its four directions and two partitions; CoSENT and AnglE over scored pairs, one value per batch.
+        LossInputs Mnrl(Random r) => LossRegistry.Default.Get("MultipleNegativesRankingLoss").Sample!(r, Shape.Scalar);
+        LossInputs MnrlPairs(Random r) => new(Mnrl(r).Tensors.Where(kv => kv.Key != "negatives"));
+        LossInputs MnrlOneNegative(Random r) { LossInputs i = MnrlPairs(r); return i.Add("negatives", T.Shaped(LossSamples.Normal(r, 20), 5, 4)); }
+        yield return new("MultipleNegativesRankingLoss", [.. With("MultipleNegativesRankingLoss", [T.Opt(("doc_to_query", true), ("partition_mode", "per_direction")),
+            T.Opt(("query_to_query", true), ("doc_to_query", true), ("doc_to_doc", true)),
+            T.Opt(("query_to_query", true), ("doc_to_doc", true), ("partition_mode", "per_direction"), ("scale", 5.0)),
+            T.Opt(("similarity_fct", "dot_score"), ("scale", 1.0), ("doc_to_query", true))], Mnrl),
+            new("MultipleNegativesRankingLoss pairs", T.Opt(("doc_to_doc", true)), MnrlPairs),
+            new("MultipleNegativesRankingLoss one negative as (N, D)", T.Opt(("reduction", "sum")), MnrlOneNegative)],
+            [LossSamples.ExtremeOf(T.Opt(("similarity_fct", "dot_score"), ("doc_to_query", true)), ("anchors", T.Shaped(new float[] { 1e2f, -1e2f, 30, 0 }, 2, 2)),
+                ("positives", T.Shaped(new float[] { 1e2f, 1e2f, -30, 1e-30f }, 2, 2))),
+             LossSamples.ExtremeOf(T.Opt(("scale", 1e4)), ("anchors", T.Shaped(new float[] { 1, 0, 0, 1, 0, 0 }, 3, 2)),
+                ("positives", T.Shaped(new float[] { -1, 0, 0, 1, 1e-30f, 0 }, 3, 2)))]);
+        LossInputs Scored(Random r) => LossRegistry.Default.Get("CoSENTLoss").Sample!(r, Shape.Scalar);
+        LossInputs ScoredTies(Random r) { LossInputs i = Scored(r); return i.Add("labels", T.D(1, 0, 1, 2, 0, 2)); }
+        LossInputs ScoredOdd(Random r) => T.In(("embeddings1", T.Shaped(LossSamples.Normal(r, 15), 5, 3)), ("embeddings2", T.Shaped(LossSamples.Normal(r, 15), 5, 3)), ("labels", T.D(0.1, 0.9, 0.5, 0.3, 0.7)));
+        foreach (string pairLoss in new[] { "CoSENTLoss", "AnglELoss" })
+        {
+            yield return new(pairLoss, [new($"{pairLoss}", T.Opt(), Scored), new($"{pairLoss} tied labels scale=5", T.Opt(("scale", 5.0)), ScoredTies),
+                new($"{pairLoss} odd D", T.Opt(("scale", 1.0)), ScoredOdd)],
+                [LossSamples.ExtremeOf(T.Opt(("scale", 1e3)), ["embeddings1", "embeddings2"], ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
+                    ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("labels", T.F(1, 0, 0.5f)))]);
+        }
+
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),

@@ -1,0 +1,144 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Embedding;
+
+/// <summary>
+/// sentence-transformers' <c>CoSENTLoss(scale=20.0, similarity_fct=pairwise_cos_sim)</c> (Su 2022, "CoSENT"): for
+/// sentence pairs (u_k, v_k) with gold similarity scores y_k, s_k = scale·cos(u_k, v_k) and
+/// ℓ = log(1 + Σ_{(i, j): y_i &lt; y_j} e^{s_i − s_j}): every pair ranked below another by the labels is pushed to a
+/// lower similarity. One value per batch, as sentence-transformers computes it.
+/// </summary>
+/// <remarks>
+/// <para><b>Gradient:</b> with w_ij = e^{s_i − s_j − ℓ}, ∂ℓ/∂s_i = Σ_j w_ij − Σ_j w_ji; then ∂s_k/∂û_k = scale·v̂_k and
+/// through û = u/max(‖u‖, 1e-12) (0 for a zero row, where PyTorch's clamp gives g/1e-12). sentence-transformers masks the
+/// unranked pairs by subtracting 10¹² from their scores; here they are left out, the same value unless |s| nears 10¹².</para>
+/// <para>sentence-transformers also accepts (anchor, positive, negative…) tuples and turns them into pairs (the
+/// anchor against each, label 1 for the positive and 0 for the negatives): build those pairs as inputs.</para>
+/// </remarks>
+public sealed class CoSENTLoss : Loss, ILossDefinition
+{
+    private readonly double _scale;
+
+    public CoSENTLoss(double scale = 20.0) => _scale = PairRanking.CheckScale(scale, "CoSENTLoss");
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+        => PairRanking.Compute<T>(inputs, computeGradients, _scale, "CoSENTLoss", PairRanking.Cosine);
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "CoSENTLoss",
+        Aliases = ["cosent_loss", "st.CoSENTLoss", "cosent"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs = PairRanking.Inputs,
+        Options = [OptionSpec.Float("scale", 20.0, "the similarities are multiplied by it (inverse temperature)")],
+        Sample = PairRanking.Sample,
+        Formula = "ℓ = log(1 + Σ_{y_i < y_j} e^{s_i − s_j}),  s_k = scale·cos(u_k, v_k)",
+        Gradient = "∂ℓ/∂s_i = Σ_j w_ij − Σ_j w_ji,  w_ij = e^{s_i − s_j − ℓ} over ranked pairs;  ∂s/∂û = scale·v̂",
+        Reference = "sentence-transformers CoSENTLoss; Su 2022 (CoSENT)",
+        Stability = "a log-sum-exp with the 0 term by its maximum, in double: finite for any finite input",
+        Libraries = "sentence-transformers (CoSENTLoss); one value per batch",
+        Factory = o => new CoSENTLoss(o.Float("scale")),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
+
+/// <summary>The ranking core CoSENT and AnglE share: the pairs' similarities, log(1 + Σ e^{s_i − s_j}) and its gradient.</summary>
+internal static class PairRanking
+{
+    /// <summary>One pair's similarity and, when <paramref name="gu"/> is not empty, its gradient into gu and gv.</summary>
+    public delegate double Similarity(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> gu, Span<double> gv, string loss, int row);
+
+    public static double CheckScale(double scale, string loss)
+        => scale > 0 && double.IsFinite(scale) ? scale : throw LossArgumentException.Value($"{loss}: scale must be a finite number > 0, got {scale}");
+
+    public static readonly InputSpec[] Inputs =
+    [
+        new("embeddings1", InputKind.Floating, true, "the first sentence of each pair (N, D)"),
+        new("embeddings2", InputKind.Floating, true, "the second sentence of each pair (N, D)"),
+        new("labels", InputKind.Floating, false, "each pair's gold similarity score (N); only their order matters"),
+    ];
+
+    public static LossInputs Sample(Random r, Shape s)
+    {
+        Shape x = s.Rank == 2 ? s : new Shape(6, 4);
+        return new LossInputs().Add("embeddings1", Samples.Normal(r, x)).Add("embeddings2", Samples.Normal(r, x))
+            .Add("labels", Samples.Uniform(r, new Shape(x[0]), 0, 5));
+    }
+
+    public static LossResult Compute<T>(LossInputs inputs, bool computeGradients, double scale, string loss, Similarity similarity)
+        where T : struct, System.Numerics.IFloatingPointIeee754<T>
+    {
+        TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], yT = inputs["labels"];
+        if (uT.Shape.Rank != 2) throw LossArgumentException.Shape($"{loss}: 'embeddings1' must be (N, D), got shape {uT.Shape}");
+        int n = uT.Shape[0], d = uT.Shape[1];
+        if (vT.Shape != uT.Shape) throw LossArgumentException.Shape($"{loss}: 'embeddings2' has shape {vT.Shape}; expected {uT.Shape}, one per pair");
+        if (yT.Shape != new Shape(n)) throw LossArgumentException.Shape($"{loss}: 'labels' has shape {yT.Shape}; expected ({n}), one score per pair");
+        double[] u = uT.ToArray<double>(), v = vT.ToArray<double>(), y = yT.ToArray<double>();
+        double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [];
+        var s = new double[n];
+        for (int k = 0; k < n; k++)
+        {
+            s[k] = scale * similarity(u.AsSpan(k * d, d), v.AsSpan(k * d, d), [], [], loss, k);
+        }
+        // ℓ = lse({0} ∪ {s_i − s_j : y_i < y_j}), by its maximum.
+        double max = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) if (y[i] < y[j]) max = Math.Max(max, s[i] - s[j]);
+        double sum = Math.Exp(-max);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) if (y[i] < y[j]) sum += Math.Exp(s[i] - s[j] - max);
+        double value = max + Math.Log(sum);
+        TensorData result = Loss.FromDoubles<T>([value], Shape.Scalar);
+        if (!computeGradients) return new LossResult(result, new Dictionary<string, TensorData>());
+        var gs = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                if (!(y[i] < y[j])) continue;
+                double w = Math.Exp(s[i] - s[j] - value);
+                gs[i] += w;
+                gs[j] -= w;
+            }
+        }
+        var pu = new double[d];
+        var pv = new double[d];
+        for (int k = 0; k < n; k++)
+        {
+            if (gs[k] == 0) continue;
+            Array.Clear(pu);
+            Array.Clear(pv);
+            similarity(u.AsSpan(k * d, d), v.AsSpan(k * d, d), pu, pv, loss, k);
+            for (int q = 0; q < d; q++)
+            {
+                gu[k * d + q] = scale * gs[k] * pu[q];
+                gv[k * d + q] = scale * gs[k] * pv[q];
+            }
+        }
+        return new LossResult(result, new Dictionary<string, TensorData>
+        {
+            ["embeddings1"] = Loss.FromDoubles<T>(gu, uT.Shape),
+            ["embeddings2"] = Loss.FromDoubles<T>(gv, vT.Shape),
+        });
+    }
+
+    /// <summary>sentence-transformers' pairwise_cos_sim: û·v̂ with x̂ = x/max(‖x‖, 1e-12).</summary>
+    public static double Cosine(ReadOnlySpan<double> u, ReadOnlySpan<double> v, Span<double> gu, Span<double> gv, string loss, int row)
+    {
+        double nu = Math.Max(Norm(u), 1e-12), nv = Math.Max(Norm(v), 1e-12);
+        double c = System.Numerics.Tensors.TensorPrimitives.Dot(u, v) / (nu * nv);
+        if (gu.IsEmpty) return c;
+        // ∂c/∂u = (v̂ − c·û)/‖u‖ (0 for a zero row, as Embeddings.BackThroughNormalize).
+        for (int q = 0; q < u.Length; q++)
+        {
+            if (nu > 1e-12) gu[q] = (v[q] / nv - c * u[q] / nu) / nu;
+            if (nv > 1e-12) gv[q] = (u[q] / nu - c * v[q] / nv) / nv;
+        }
+        return c;
+    }
+
+    private static double Norm(ReadOnlySpan<double> x) => Math.Sqrt(System.Numerics.Tensors.TensorPrimitives.Dot(x, x));
+}

@@ -1,0 +1,210 @@
+using LossLab.Losses.Core;
+using LossLab.Losses.MetricLearning;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Embedding;
+
+/// <summary>
+/// sentence-transformers' <c>MultipleNegativesRankingLoss(scale=20.0, similarity_fct=cos_sim, directions=("query_to_doc",),
+/// partition_mode="joint")</c>: InfoNCE with in-batch negatives. Anchors q (N, D) are queries, their positives p (N, D)
+/// and optional hard negatives (N, K, D) are the documents d (the positives first, then each hard-negative column). With
+/// s = scale·sim, the row of anchor i holds s(q_i, d_c) for every document c ("query_to_doc"), and optionally
+/// s(q_i, q_j) for j ≠ i ("query_to_query"), s(q_j, p_i) for every query j ("doc_to_query": the symmetric term) and
+/// s(d_c, p_i) for the documents of other anchors ("doc_to_doc"). ℓ_i = log Z_i − s(q_i, p_i), where log Z_i is one
+/// log-sum-exp over all selected entries (<c>joint</c>) or the mean of one per direction (<c>per_direction</c>).
+/// sentence-transformers returns the mean over anchors.
+/// </summary>
+/// <remarks>
+/// <para>Variants (its documentation's): InfoNCE is the default; symmetric InfoNCE is doc_to_query with per_direction
+/// (the former MultipleNegativesSymmetricRankingLoss); GTE's improved contrastive loss is all four directions, joint.</para>
+/// <para><b>Gradient:</b> ∂ℓ_i/∂s = the softmax weights of the entries in log Z_i (divided by the number of directions
+/// for per_direction), minus 1 at s(q_i, p_i); ∂s(x, y)/∂x̂ = scale·ŷ for cosine (then through x̂ = x/max(‖x‖, 1e-12):
+/// (g − (g·x̂)x̂)/‖x‖, 0 for a zero row where PyTorch's clamp gives g/1e-12), scale·y for the dot product.</para>
+/// </remarks>
+public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
+{
+    private const string Name = "MultipleNegativesRankingLoss";
+    private readonly Options _options;
+
+    public MultipleNegativesRankingLoss() : this(new Options()) { }
+
+    public MultipleNegativesRankingLoss(Options options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!(options.Scale > 0 && double.IsFinite(options.Scale))) throw LossArgumentException.Value($"{Name}: scale must be a positive value, got {options.Scale}");
+        _options = options;
+    }
+
+    public enum Similarity { Cosine, Dot }
+
+    public sealed record Options
+    {
+        public Reduction Reduction { get; init; } = Reduction.Mean;
+
+        /// <summary>1/temperature: the similarities are multiplied by it (20 = temperature 0.05).</summary>
+        public double Scale { get; init; } = 20.0;
+
+        /// <summary>cos_sim (the default) or dot_score (then a scale near 1, says sentence-transformers).</summary>
+        public Similarity SimilarityFunction { get; init; } = Similarity.Cosine;
+
+        /// <summary>The directions beyond query_to_doc, which is always included (it holds the positive pair).</summary>
+        public bool QueryToQuery { get; init; }
+
+        public bool DocToQuery { get; init; }
+
+        public bool DocToDoc { get; init; }
+
+        /// <summary>False: one softmax over every selected entry (joint); true: one per direction, their log Z averaged.</summary>
+        public bool PerDirection { get; init; }
+    }
+
+    protected override bool IsOptionalInput(string name) => name == "negatives";
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        TensorData aT = inputs["anchors"], pT = inputs["positives"];
+        if (aT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'anchors' must be (N, D), got shape {aT.Shape}");
+        int n = aT.Shape[0], d = aT.Shape[1];
+        if (pT.Shape != aT.Shape) throw LossArgumentException.Shape($"{Name}: 'positives' has shape {pT.Shape}; expected {aT.Shape}, one positive per anchor");
+        int k = 0;
+        TensorData? nT = inputs.Contains("negatives") ? inputs["negatives"] : null;
+        if (nT is not null)
+        {
+            bool ok = nT.Shape.Rank == 2 ? nT.Shape == aT.Shape : nT.Shape.Rank == 3 && nT.Shape[0] == n && nT.Shape[2] == d;
+            if (!ok) throw LossArgumentException.Shape($"{Name}: 'negatives' has shape {nT.Shape}; expected (N, K, D) = ({n}, K, {d}), K hard negatives per anchor, or ({n}, {d}) for one");
+            k = nT.Shape.Rank == 2 ? 1 : nT.Shape[1];
+        }
+        int m = n * (1 + k);   // documents: the positives, then hard-negative column 0, 1, …
+        var docs = new double[m * d];
+        pT.ToArray<double>().CopyTo(docs, 0);
+        if (nT is not null)
+        {
+            double[] neg = nT.ToArray<double>();
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < k; c++) Array.Copy(neg, (i * k + c) * d, docs, ((1 + c) * n + i) * d, d);
+        }
+        int directions = 1 + (_options.QueryToQuery ? 1 : 0) + (_options.DocToQuery ? 1 : 0) + (_options.DocToDoc ? 1 : 0);
+        if (_options.PerDirection && n == 1 && (_options.QueryToQuery || _options.DocToDoc))
+            throw LossArgumentException.Value($"{Name}: with one anchor, {(_options.QueryToQuery ? "query_to_query" : "doc_to_doc")} has no entry to normalize over, and per_direction would average a log-sum-exp of nothing (−∞); use joint or a larger batch");
+        bool cosine = _options.SimilarityFunction == Similarity.Cosine;
+        double[] q = aT.ToArray<double>(), qNorms = [], dNorms = [];
+        if (cosine) { (q, qNorms) = Embeddings.Normalize(q, n, d); (docs, dNorms) = Embeddings.Normalize(docs, m, d); }
+        double scale = _options.Scale;
+        double[] gq = computeGradients ? new double[q.Length] : [], gDocs = computeGradients ? new double[docs.Length] : [];
+        double reduce = Reducer.Reduce<double>([], _options.Reduction, n).Scale;
+        var losses = new double[n];
+        // One row per direction, reused: its scores, then its softmax weights.
+        double[] qd = new double[m], qq = new double[n], dq = new double[n], dd = new double[m];
+        for (int i = 0; i < n; i++)
+        {
+            for (int c = 0; c < m; c++) qd[c] = scale * Embeddings.Dot(q, i, docs, c, d);
+            if (_options.QueryToQuery) for (int j = 0; j < n; j++) qq[j] = j == i ? double.NegativeInfinity : scale * Embeddings.Dot(q, i, q, j, d);
+            if (_options.DocToQuery) for (int j = 0; j < n; j++) dq[j] = scale * Embeddings.Dot(q, j, docs, i, d);
+            if (_options.DocToDoc) for (int c = 0; c < m; c++) dd[c] = c % n == i ? double.NegativeInfinity : scale * Embeddings.Dot(docs, c, docs, i, d);
+            double positive = qd[i];
+            // Each selected row: its lse, and the row turned into e^{s − max} (ExpAndLse), scaled to weights below.
+            var rows = new List<(double[] Row, double Lse, double Max, int Kind)> { Weights(qd, 0) };
+            if (_options.QueryToQuery) rows.Add(Weights(qq, 1));
+            if (_options.DocToQuery) rows.Add(Weights(dq, 2));
+            if (_options.DocToDoc) rows.Add(Weights(dd, 3));
+            double logZ;
+            if (_options.PerDirection)
+            {
+                logZ = rows.Sum(r => r.Lse) / directions;
+            }
+            else
+            {
+                logZ = double.NegativeInfinity;
+                foreach (var r in rows) logZ = Embeddings.LogAddExp(logZ, r.Lse);
+            }
+            losses[i] = logZ - positive;
+            if (!computeGradients) continue;
+            foreach (var (row, lse, max, kind) in rows)
+            {
+                // ∂ℓ_i/∂s = e^{s − log Z} (joint) or e^{s − lse_dir}/directions; row holds e^{s − max}.
+                double w = reduce * (_options.PerDirection ? Math.Exp(max - lse) / directions : Math.Exp(max - logZ)) * scale;
+                switch (kind)
+                {
+                    case 0: for (int c = 0; c < m; c++) if (row[c] != 0) Embeddings.AddPair(gq, q, i, gDocs, docs, c, w * row[c], d); break;
+                    case 1: for (int j = 0; j < n; j++) if (row[j] != 0) Embeddings.AddPair(gq, q, i, gq, q, j, w * row[j], d); break;
+                    case 2: for (int j = 0; j < n; j++) if (row[j] != 0) Embeddings.AddPair(gq, q, j, gDocs, docs, i, w * row[j], d); break;
+                    default: for (int c = 0; c < m; c++) if (row[c] != 0) Embeddings.AddPair(gDocs, docs, c, gDocs, docs, i, w * row[c], d); break;
+                }
+            }
+            Embeddings.AddPair(gq, q, i, gDocs, docs, i, -reduce * scale, d);   // − s(q_i, p_i)
+        }
+        TensorData value = _options.Reduction == Reduction.None
+            ? FromDoubles<T>(losses, new Shape(n))
+            : FromDoubles<T>([Reducer.Reduce<double>(losses, _options.Reduction, n).Value], Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        if (cosine)
+        {
+            gq = Embeddings.BackThroughNormalize(gq, q, qNorms, n, d);
+            gDocs = Embeddings.BackThroughNormalize(gDocs, docs, dNorms, m, d);
+        }
+        var gp = new double[n * d];
+        Array.Copy(gDocs, gp, n * d);
+        double[]? gn = null;
+        if (nT is not null)
+        {
+            gn = new double[n * k * d];
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < k; c++) Array.Copy(gDocs, ((1 + c) * n + i) * d, gn, (i * k + c) * d, d);
+        }
+        return Result(value, ("anchors", FromDoubles<T>(gq, aT.Shape)), ("positives", FromDoubles<T>(gp, pT.Shape)),
+            ("negatives", gn is null ? null : FromDoubles<T>(gn, nT!.Shape)));
+    }
+
+    private static (double[] Row, double Lse, double Max, int Kind) Weights(double[] scores, int kind)
+    {
+        var (lse, max) = Embeddings.ExpAndLse(scores);
+        return (scores, lse, max, kind);
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = Name,
+        Aliases = ["multiple_negatives_ranking_loss", "st.MultipleNegativesRankingLoss", "mnrl", "in_batch_negatives_loss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs =
+        [
+            new("anchors", InputKind.Floating, true, "anchor (query) embeddings (N, D)"),
+            new("positives", InputKind.Floating, true, "each anchor's positive (document) embedding (N, D)"),
+            new("negatives", InputKind.Floating, true, "hard negatives (N, K, D), or (N, D) for one per anchor") { Optional = true },
+        ],
+        Options =
+        [
+            OptionSpec.Reduction("none", "mean", "sum"),
+            OptionSpec.Float("scale", 20.0, "1/temperature: similarities are multiplied by it"),
+            OptionSpec.Choice("similarity_fct", "cos_sim", "cos_sim or dot_score", "cos_sim", "dot_score"),
+            OptionSpec.Bool("query_to_query", false, "add each anchor's similarities to the other anchors (directions)"),
+            OptionSpec.Bool("doc_to_query", false, "add each positive's similarities to every anchor: symmetric InfoNCE (directions)"),
+            OptionSpec.Bool("doc_to_doc", false, "add each positive's similarities to the other anchors' documents (directions)"),
+            OptionSpec.Choice("partition_mode", "joint", "joint: one softmax over every selected entry; per_direction: one per direction, averaged", "joint", "per_direction"),
+        ],
+        Sample = (r, s) =>
+        {
+            Shape a = s.Rank == 2 ? s : new Shape(5, 4);
+            return new LossInputs().Add("anchors", Samples.Normal(r, a)).Add("positives", Samples.Normal(r, a))
+                .Add("negatives", Samples.Normal(r, new Shape(a[0], 2, a[1])));
+        },
+        Formula = "ℓ_i = log Z_i − s(q_i, p_i),  Z_i = Σ_c e^{s(q_i, d_c)} (+ the selected directions),  s = scale·cos",
+        Gradient = "∂ℓ_i/∂s = softmax weights in Z_i − [the positive];  ∂s/∂x̂ = scale·ŷ, x̂ = x/max(‖x‖, 1e-12)",
+        Reference = "sentence-transformers MultipleNegativesRankingLoss (v5: directions, partition_mode); Henderson et al. 2017; van den Oord et al. 2018 (InfoNCE)",
+        Stability = "log-sum-exps by their maximum in double: finite for any finite input",
+        Libraries = "sentence-transformers (MultipleNegativesRankingLoss; MultipleNegativesSymmetricRankingLoss = doc_to_query, per_direction)",
+        Factory = o => new MultipleNegativesRankingLoss(new Options
+        {
+            Reduction = o.Reduction,
+            Scale = o.Float("scale"),
+            SimilarityFunction = o.Choice("similarity_fct") == "dot_score" ? Similarity.Dot : Similarity.Cosine,
+            QueryToQuery = o.Bool("query_to_query"),
+            DocToQuery = o.Bool("doc_to_query"),
+            DocToDoc = o.Bool("doc_to_doc"),
+            PerDirection = o.Choice("partition_mode") == "per_direction",
+        }),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}

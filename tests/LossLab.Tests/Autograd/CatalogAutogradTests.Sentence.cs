@@ -1,0 +1,64 @@
+using LossLab.Autograd;
+
+namespace LossLab.Tests.Autograd;
+
+public sealed partial class CatalogAutogradTests
+{
+    /// <summary>
+    /// sentence-transformers' losses composed from matrix products, masks and log-sum-exps (the catalog computes them
+    /// row by row): in-batch negatives in its four directions and two partitions, CoSENT and AnglE's ranking of pairs.
+    /// </summary>
+    private static Dictionary<string, Formula> SentenceFormulas() => new()
+    {
+        ["MultipleNegativesRankingLoss"] = (t, o) =>
+        {
+            bool cosine = !(o.GetValueOrDefault("similarity_fct") is "dot_score");
+            double scale = F(o, "scale", 20);
+            Tensor q = t["anchors"], p = t["positives"];
+            int n = q.Shape[0], d = q.Shape[1];
+            // The documents: the positives, then the hard negatives flattened (row i·K + c belongs to anchor i).
+            Tensor docs = p;
+            int k = 0;
+            if (t.TryGetValue("negatives", out Tensor? neg))
+            {
+                k = neg.Shape.Rank == 2 ? 1 : neg.Shape[1];
+                docs = Ops.Concat([p, Ops.Reshape(neg, n * k, d)], 0);
+            }
+            int m = n * (1 + k);
+            int Owner(int c) => c < n ? c : (c - n) / k;
+            if (cosine) { q = Normalized(q); p = Normalized(p); docs = Normalized(docs); }
+            Tensor Mask(int cols, Func<int, int, bool> masked)
+                => Tensor.FromArray([.. Enumerable.Range(0, n * cols).Select(e => masked(e / cols, e % cols) ? -1e300 : 0.0)], [n, cols]);
+            var mats = new List<Tensor> { scale * Ops.MatMul(q, Ops.Transpose(docs)) };
+            if (B(o, "query_to_query")) mats.Add(scale * Ops.MatMul(q, Ops.Transpose(q)) + Mask(n, (i, j) => i == j));
+            if (B(o, "doc_to_query")) mats.Add(scale * Ops.MatMul(p, Ops.Transpose(q)));
+            if (B(o, "doc_to_doc")) mats.Add(scale * Ops.MatMul(p, Ops.Transpose(docs)) + Mask(m, (i, c) => Owner(c) == i));
+            Tensor positive = scale * Ops.Sum(q * p, axis: 1);
+            Tensor logZ = o.GetValueOrDefault("partition_mode") is "per_direction"
+                ? mats.Select(s => Ops.LogSumExp(s, 1)).Aggregate((a, b) => a + b) * (1.0 / mats.Count)
+                : Ops.LogSumExp(Ops.Concat(mats, 1), 1);
+            return Reduce(logZ - positive, o);
+        },
+        ["CoSENTLoss"] = (t, o) => RankedPairs(t, o, (u, v) => Ops.Sum(Normalized(u) * Normalized(v), axis: 1)),
+        ["AnglELoss"] = (t, o) => RankedPairs(t, o, (x, y) =>
+        {
+            // The halves as real and imaginary parts, picked by constant selection matrices (an odd D padded with a zero).
+            int d = x.Shape[1], h = (d + 1) / 2;
+            Tensor Pick(int offset) => Tensor.FromArray([.. Enumerable.Range(0, d * h).Select(e => e / h == e % h + offset ? 1.0 : 0.0)], [d, h]);
+            Tensor a = Ops.MatMul(x, Pick(0)), b = Ops.MatMul(x, Pick(h)), c = Ops.MatMul(y, Pick(0)), e = Ops.MatMul(y, Pick(h));
+            Tensor num = Ops.Sum(a * c + b * e + b * c - a * e, axis: 1);
+            return Ops.Abs(num) / (Ops.Sqrt(Ops.Sum(x * x, axis: 1)) * Ops.Sqrt(Ops.Sum(y * y, axis: 1)));
+        }),
+    };
+
+    /// <summary>CoSENT's log(1 + Σ_{y_i &lt; y_j} e^{s_i − s_j}) over the pairs' scaled similarities.</summary>
+    private static Tensor RankedPairs(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, Func<Tensor, Tensor, Tensor> similarity)
+    {
+        double[] y = t["labels"].ToArray();
+        int n = y.Length;
+        Tensor s = F(o, "scale", 20) * similarity(t["embeddings1"], t["embeddings2"]);
+        Tensor diff = Ops.Reshape(s, n, 1) - Ops.Reshape(s, 1, n);
+        Tensor mask = Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(e => y[e / n] < y[e % n] ? 0.0 : -1e300)], [n, n]);
+        return Ops.LogSumExp(Ops.Concat([Ops.Reshape(s.Constant(0), 1), Ops.Reshape(diff + mask, n * n)], 0));
+    }
+}

@@ -1,0 +1,101 @@
+using LossLab.Losses.Core;
+using LossLab.Losses.Embedding;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+using Xunit;
+
+namespace LossLab.Tests.Losses.Embedding;
+
+/// <summary>
+/// sentence-transformers' in-batch negatives, CoSENT and AnglE on vectors whose similarities are known by hand (the
+/// values below are derived from the papers' formulas, not from the implementation); random cases against torch
+/// references written from sentence-transformers' code are in torch_diff.
+/// </summary>
+public sealed class SentenceTransformersLossTests
+{
+    private static readonly double R = Math.Sqrt(0.5);
+
+    /// <summary>q₁ = (1, 0), q₂ = (0, 1); p₁ = (1, 0), p₂ = (1, 1): cos(q₁, p₁) = 1, cos(q₁, p₂) = cos(q₂, p₂) = √½, cos(q₂, p₁) = 0.</summary>
+    private static LossInputs Pairs() => T.In(("anchors", T.D2(new double[,] { { 1, 0 }, { 0, 1 } })), ("positives", T.D2(new double[,] { { 1, 0 }, { 1, 1 } })));
+
+    private static double Lse(params double[] v) { double m = v.Max(); return m + Math.Log(v.Sum(x => Math.Exp(x - m))); }
+
+    private static double Mnrl(Dictionary<string, object?> options, LossInputs? inputs = null)
+        => LossRegistry.Default.Create("multiple_negatives_ranking_loss", options).Evaluate(inputs ?? Pairs()).Scalar;
+
+    [Fact]
+    public void In_batch_negatives_is_cross_entropy_over_every_document()
+    {
+        double expected = ((Lse(1, R) - 1) + (Lse(0, R) - R)) / 2;
+        T.Close(expected, Mnrl(T.Opt(("scale", 1.0))), rel: 1e-14);
+        // scale 20 (the default) multiplies every similarity.
+        T.Close(((Lse(20, 20 * R) - 20) + (Lse(0, 20 * R) - 20 * R)) / 2, Mnrl(T.Opt()), rel: 1e-14);
+    }
+
+    [Fact]
+    public void The_symmetric_term_and_the_partitions()
+    {
+        // doc_to_query: p₁ against q₁, q₂ (1, 0); p₂ against q₁, q₂ (√½, √½).
+        double perDirection = ((Lse(1, R) + Lse(1, 0)) / 2 - 1 + (Lse(0, R) + Lse(R, R)) / 2 - R) / 2;
+        T.Close(perDirection, Mnrl(T.Opt(("scale", 1.0), ("doc_to_query", true), ("partition_mode", "per_direction"))), rel: 1e-14);
+        double joint = ((Lse(1, R, 1, 0) - 1) + (Lse(0, R, R, R) - R)) / 2;
+        T.Close(joint, Mnrl(T.Opt(("scale", 1.0), ("doc_to_query", true))), rel: 1e-14);
+        // query_to_query adds cos(q₁, q₂) = 0 to both rows (each query's own similarity left out).
+        T.Close(((Lse(1, R, 0) - 1) + (Lse(0, R, 0) - R)) / 2, Mnrl(T.Opt(("scale", 1.0), ("query_to_query", true))), rel: 1e-14);
+        // doc_to_doc: p₁ against p₂ (√½) and p₂ against p₁ — the anchor's own documents left out.
+        T.Close(((Lse(1, R, R) - 1) + (Lse(0, R, R) - R)) / 2, Mnrl(T.Opt(("scale", 1.0), ("doc_to_doc", true))), rel: 1e-14);
+    }
+
+    [Fact]
+    public void Hard_negatives_join_every_row_and_dot_score_skips_the_normalization()
+    {
+        // One hard negative per anchor, n₁ = (−1, 0), n₂ = (0, 2): cosines q₁·n = (−1, 0), q₂·n = (0, 1).
+        LossInputs withNegatives = Pairs().Add("negatives", T.D2(new double[,] { { -1, 0 }, { 0, 2 } }));
+        T.Close(((Lse(1, R, -1, 0) - 1) + (Lse(0, R, 0, 1) - R)) / 2, Mnrl(T.Opt(("scale", 1.0)), withNegatives), rel: 1e-14);
+        LossInputs asColumns = Pairs().Add("negatives", T.Shaped(new double[] { -1, 0, 0, 2 }, 2, 1, 2));
+        Assert.Equal(Mnrl(T.Opt(("scale", 1.0)), withNegatives), Mnrl(T.Opt(("scale", 1.0)), asColumns));
+        // dot_score: q·p = 1, 1 / 0, 1.
+        T.Close(((Lse(1, 1) - 1) + (Lse(0, 1) - 1)) / 2, Mnrl(T.Opt(("scale", 1.0), ("similarity_fct", "dot_score"))), rel: 1e-14);
+    }
+
+    [Fact]
+    public void Bad_shapes_and_empty_directions_are_named()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => Mnrl(T.Opt(), Pairs().Add("negatives", T.D2(new double[,] { { 1, 0, 0 }, { 0, 1, 0 } }))));
+        Assert.Contains("'negatives' has shape (2, 3); expected (N, K, D) = (2, K, 2)", e.Message);
+        var one = T.In(("anchors", T.D2(new double[,] { { 1, 0 } })), ("positives", T.D2(new double[,] { { 1, 1 } })));
+        e = Assert.Throws<LossArgumentException>(() => Mnrl(T.Opt(("query_to_query", true), ("partition_mode", "per_direction")), one));
+        Assert.Contains("with one anchor, query_to_query has no entry to normalize over", e.Message);
+        T.Close(0, Mnrl(T.Opt(("query_to_query", true)), one), abs: 1e-12);   // joint: the empty block drops out, the positive is alone
+        e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("mnrl", T.Opt(("scale", 0.0))));
+        Assert.Contains("scale must be a positive value", e.Message);
+    }
+
+    private static LossInputs Scored(double[,] u, double[,] v, params double[] labels) => T.In(("embeddings1", T.D2(u)), ("embeddings2", T.D2(v)), ("labels", T.D(labels)));
+
+    [Fact]
+    public void CoSENT_penalizes_a_pair_ranked_below_another_for_its_similarity()
+    {
+        // cos = 1 for the pair labelled 0 and 0 for the one labelled 1: ℓ = log(1 + e^{20(1 − 0)}).
+        LossInputs inputs = Scored(new double[,] { { 1, 0 }, { 1, 0 } }, new double[,] { { 2, 0 }, { 0, 3 } }, 0, 1);
+        T.Close(Math.Log(1 + Math.Exp(20.0)), LossRegistry.Default.Create("cosent_loss").Evaluate(inputs).Scalar, rel: 1e-14);
+        // Labels in the right order, and ties, are not ranked: ℓ = log(1 + e^{s₂ − s₁}) only.
+        LossInputs ordered = Scored(new double[,] { { 1, 0 }, { 1, 0 }, { 1, 0 } }, new double[,] { { 2, 0 }, { 0, 3 }, { 1, 1 } }, 1, 0, 0);
+        T.Close(Math.Log(1 + Math.Exp(5 * (0 - 1)) + Math.Exp(5 * (R - 1))),
+            LossRegistry.Default.Create("cosent_loss", T.Opt(("scale", 5.0))).Evaluate(ordered).Scalar, rel: 1e-14);
+    }
+
+    [Fact]
+    public void AnglE_is_CoSENT_with_the_angle_similarity()
+    {
+        // x = 1 + 2i, y = 3 − i: Σ ac + be + bc − ae = 3 − 2 + 6 + 1 = 8, over √5·√10; x = 0.5 − i, y = 2 + 2i: |−4|/(√1.25·√8).
+        Assert.Equal(8 / Math.Sqrt(50), AnglELoss.AngleSimilarity([1, 2], [3, -1], [], [], "t", 0), 1e-15);
+        Assert.Equal(4 / Math.Sqrt(10), AnglELoss.AngleSimilarity([0.5, -1], [2, 2], [], [], "t", 0), 1e-15);
+        // An odd D is padded with one zero: (1, 2, 3 | 0) against (3, −1, 0.5 | 0): 11 / √(14·10.25) (torch: 0.9182622582426503).
+        Assert.Equal(0.9182622582426503, AnglELoss.AngleSimilarity([1, 2, 3], [3, -1, 0.5], [], [], "t", 0), 1e-15);
+        LossInputs inputs = Scored(new double[,] { { 1, 2 }, { 0.5, -1 } }, new double[,] { { 3, -1 }, { 2, 2 } }, 1, 0);
+        T.Close(Math.Log(1 + Math.Exp(20 * (4 / Math.Sqrt(10) - 8 / Math.Sqrt(50)))), LossRegistry.Default.Create("angle_loss").Evaluate(inputs).Scalar, rel: 1e-14);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("angle_loss").Evaluate(Scored(new double[,] { { 1, 2 }, { 0, 0 } }, new double[,] { { 3, -1 }, { 2, 2 } }, 1, 0)));
+        Assert.Contains("embeddings1[1] is a zero vector", e.Message);
+    }
+}
