@@ -483,3 +483,34 @@ def g_cosent(name):
             return torch.logsumexp(torch.cat((torch.zeros(1, dtype=s.dtype), diff.view(-1))), 0)
         return name, {'embeddings1': u, 'embeddings2': v, 'labels': y}, o, fn
     return gen
+
+
+def g_cosine_similarity_st(r, g):
+    """sentence-transformers' CosineSimilarityLoss: MSELoss(cos(u, v), labels) (reduction as MSELoss's)."""
+    n, d = r.randint(1, 6), r.randint(2, 6)
+    ins = {'embeddings1': tensor((n, d), rng=g), 'embeddings2': tensor((n, d), rng=g), 'labels': tensor((n,), -1, 1, g)}
+    o = {'reduction': red(r)}
+    def fn(t):
+        c = (F.normalize(t['embeddings1'], p=2, dim=1) * F.normalize(t['embeddings2'], p=2, dim=1)).sum(-1)
+        return F.mse_loss(c, t['labels'], reduction=o['reduction'])
+    return 'cosine_similarity_loss', ins, o, fn
+
+
+def g_margin_mse(r, g):
+    """sentence-transformers' MarginMSELoss: MSELoss(sim(q, p) − sim(q, n_k), labels) over every second passage, with
+    pairwise_dot_score (the default) or pairwise_cos_sim."""
+    n, d = r.randint(1, 5), r.randint(2, 5)
+    k = r.choice((1, 1, 2, 3))
+    single = k == 1 and r.random() < 0.5
+    ins = {'query': tensor((n, d), rng=g), 'passage': tensor((n, d), rng=g),
+           'negatives': tensor((n, d) if single else (n, k, d), rng=g), 'labels': tensor((n,) if single else (n, k), -3, 3, g)}
+    o = {'reduction': red(r), 'similarity_fct': r.choice(('pairwise_dot_score', 'pairwise_cos_sim'))}
+    def fn(t):
+        q, p, neg = t['query'], t['passage'], t['negatives']
+        if o['similarity_fct'] == 'pairwise_cos_sim':
+            q, p, neg = F.normalize(q, p=2, dim=-1), F.normalize(p, p=2, dim=-1), F.normalize(neg, p=2, dim=-1)
+        pos = (q * p).sum(-1)
+        negs = (q * neg).sum(-1) if single else (q.unsqueeze(1) * neg).sum(-1)
+        margin = pos - negs if single else pos.unsqueeze(1) - negs
+        return F.mse_loss(margin, t['labels'], reduction=o['reduction'])
+    return 'margin_mse_loss', ins, o, fn

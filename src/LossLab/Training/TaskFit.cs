@@ -98,9 +98,13 @@ public static class TaskFit
                 Refuse("includes the classifier's last linear layer (lin_weight, bias) in the loss, and the trained MLP has its own; "
                     + "train with cross_entropy, the same loss on the model's logits (its options: label_smoothing, z_loss, ignore_index)");
                 break;
-            case "CoSENTLoss" or "AnglELoss":
+            case "CoSENTLoss" or "AnglELoss" or "CosineSimilarityLoss":
                 Refuse("ranks sentence pairs by their gold similarity scores (semantic textual similarity), and a data set's rows are "
                     + "single samples, not scored pairs; to train embeddings from labels use contrastive_loss or supcon_loss");
+                break;
+            case "MarginMSELoss":
+                Refuse("distills a teacher's relevance margins between two passages of a query into a student's embeddings, and a "
+                    + "data set's target column holds no teacher margins; train the student with distillation_loss on a teacher's logits");
                 break;
             case "AdaptiveLogSoftmaxWithLoss":
                 Refuse("includes the classifier's output layers (head.weight and the clusters' tail weights) in the loss, and the "

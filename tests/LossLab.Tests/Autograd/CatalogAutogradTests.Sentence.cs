@@ -39,6 +39,21 @@ public sealed partial class CatalogAutogradTests
                 : Ops.LogSumExp(Ops.Concat(mats, 1), 1);
             return Reduce(logZ - positive, o);
         },
+        ["CosineSimilarityLoss"] = (t, o) =>
+        {
+            Tensor e = Ops.Sum(Normalized(t["embeddings1"]) * Normalized(t["embeddings2"]), axis: 1) - t["labels"];
+            return Reduce(e * e, o);
+        },
+        ["MarginMSELoss"] = (t, o) =>
+        {
+            Tensor q = t["query"], p = t["passage"], neg = t["negatives"];
+            int n = q.Shape[0], d = q.Shape[1], k = neg.Shape.Rank == 2 ? 1 : neg.Shape[1];
+            if (o.GetValueOrDefault("similarity_fct") is "pairwise_cos_sim") { q = Normalized(q); p = Normalized(p); neg = Normalized(neg); }
+            Tensor positive = Ops.Reshape(Ops.Sum(q * p, axis: 1), n, 1);
+            Tensor second = Ops.Sum(Ops.Reshape(q, n, 1, d) * Ops.Reshape(neg, n, k, d), axis: 2);   // (N, K)
+            Tensor e = Ops.Reshape(positive - second, [.. t["labels"].Shape.Dims]) - t["labels"];
+            return Reduce(e * e, o);
+        },
         ["CoSENTLoss"] = (t, o) => RankedPairs(t, o, (u, v) => Ops.Sum(Normalized(u) * Normalized(v), axis: 1)),
         ["AnglELoss"] = (t, o) => RankedPairs(t, o, (x, y) =>
         {

@@ -108,6 +108,18 @@ internal static class CatalogThree
                     ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("labels", T.F(1, 0, 0.5f)))]);
         }
 
+        LossInputs CosinePairs(Random r) => LossRegistry.Default.Get("CosineSimilarityLoss").Sample!(r, Shape.Scalar);
+        yield return new("CosineSimilarityLoss", With("CosineSimilarityLoss", [], CosinePairs),
+            [LossSamples.ExtremeOf(T.Opt(), ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
+                ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("labels", T.F(1, -1, 0.5f)))]);
+        LossInputs Margins(Random r) => LossRegistry.Default.Get("MarginMSELoss").Sample!(r, Shape.Scalar);
+        LossInputs OneMargin(Random r) => T.In(("query", T.Shaped(LossSamples.Normal(r, 12), 4, 3)), ("passage", T.Shaped(LossSamples.Normal(r, 12), 4, 3)),
+            ("negatives", T.Shaped(LossSamples.Normal(r, 12), 4, 3)), ("labels", T.Shaped(LossSamples.Normal(r, 4), 4)));
+        yield return new("MarginMSELoss", [.. With("MarginMSELoss", [T.Opt(("similarity_fct", "pairwise_cos_sim"))], Margins),
+            new("MarginMSELoss one second passage as (N, D)", T.Opt(("reduction", "sum")), OneMargin)],
+            [LossSamples.ExtremeOf(T.Opt(), ("query", T.Shaped(new float[] { 1e3f, -1e3f, 30, 0 }, 2, 2)), ("passage", T.Shaped(new float[] { 1e3f, 1e3f, -30, 1e-30f }, 2, 2)),
+                ("negatives", T.Shaped(new float[] { -1e3f, 1e3f, 0, 30 }, 2, 2)), ("labels", T.F(1e4f, -1e4f)))]);
+
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),

@@ -98,4 +98,29 @@ public sealed class SentenceTransformersLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("angle_loss").Evaluate(Scored(new double[,] { { 1, 2 }, { 0, 0 } }, new double[,] { { 3, -1 }, { 2, 2 } }, 1, 0)));
         Assert.Contains("embeddings1[1] is a zero vector", e.Message);
     }
+
+    [Fact]
+    public void CosineSimilarityLoss_is_the_squared_error_of_the_cosine()
+    {
+        // cos((1, 0), (1, 1)) = √½ against 0.5; cos((0, 2), (0, −1)) = −1 against −1.
+        LossInputs inputs = Scored(new double[,] { { 1, 0 }, { 0, 2 } }, new double[,] { { 1, 1 }, { 0, -1 } }, 0.5, -1);
+        LossResult r = LossRegistry.Default.Create("cosine_similarity_loss").Evaluate(inputs);
+        T.Close((R - 0.5) * (R - 0.5) / 2, r.Scalar, rel: 1e-14);
+        T.Close([-(R - 0.5), 0], r.Gradient("labels"), rel: 1e-14);
+    }
+
+    [Fact]
+    public void MarginMSELoss_fits_the_students_margin_to_the_teachers()
+    {
+        // q = (1, 2), p = (3, 0), n = (0, 1): dot products 3 and 2, margin 1 against the teacher's 0.25.
+        LossInputs Inputs(double[] labels, params int[] labelShape) => T.In(("query", T.D2(new double[,] { { 1, 2 } })), ("passage", T.D2(new double[,] { { 3, 0 } })),
+            ("negatives", T.D2(new double[,] { { 0, 1 } })), ("labels", T.Shaped(labels, labelShape)));
+        T.Close(0.5625, LossRegistry.Default.Create("margin_mse_loss").Evaluate(Inputs([0.25], 1)).Scalar, rel: 1e-14);
+        T.Close(0.5625, LossRegistry.Default.Create("margin_mse_loss").Evaluate(Inputs([0.25], 1, 1)).Scalar, rel: 1e-14);
+        // The cosine: 3/(√5·3) − 2/√5 = −1/√5.
+        double m = -1 / Math.Sqrt(5);
+        T.Close((m - 0.25) * (m - 0.25), LossRegistry.Default.Create("margin_mse_loss", T.Opt(("similarity_fct", "pairwise_cos_sim"))).Evaluate(Inputs([0.25], 1)).Scalar, rel: 1e-14);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("margin_mse_loss").Evaluate(Inputs([0.25, 1], 2)));
+        Assert.Contains("'labels' has shape (2,); expected (1,), the teacher's margin", e.Message);
+    }
 }

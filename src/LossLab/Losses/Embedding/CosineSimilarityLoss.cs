@@ -1,0 +1,84 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Embedding;
+
+/// <summary>
+/// sentence-transformers' <c>CosineSimilarityLoss(loss_fct=MSELoss(), cos_score_transformation=Identity())</c>: the
+/// squared error between each pair's cosine and its gold score, ℓ_k = (cos(u_k, v_k) − y_k)², averaged over the pairs
+/// (MSELoss's mean). Scores live in the cosine's range [−1, 1] (STS scores rescaled to [0, 1] are common).
+/// </summary>
+/// <remarks>
+/// <b>Gradient:</b> ∂ℓ_k/∂û_k = 2(cos − y)·v̂_k, then through û = u/max(‖u‖, 1e-12): (g − (g·û)û)/‖u‖ (0 for a zero row,
+/// where PyTorch's clamp gives g/1e-12); ∂ℓ_k/∂y_k = −2(cos − y), as MSELoss's target gradient.
+/// </remarks>
+public sealed class CosineSimilarityLoss : Loss, ILossDefinition
+{
+    private readonly Reduction _reduction;
+
+    public CosineSimilarityLoss(Reduction reduction = Reduction.Mean) => _reduction = reduction;
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        const string name = "CosineSimilarityLoss";
+        TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], yT = inputs["labels"];
+        if (uT.Shape.Rank != 2) throw LossArgumentException.Shape($"{name}: 'embeddings1' must be (N, D), got shape {uT.Shape}");
+        int n = uT.Shape[0], d = uT.Shape[1];
+        if (vT.Shape != uT.Shape) throw LossArgumentException.Shape($"{name}: 'embeddings2' has shape {vT.Shape}; expected {uT.Shape}, one per pair");
+        if (yT.Shape != new Shape(n)) throw LossArgumentException.Shape($"{name}: 'labels' has shape {yT.Shape}; expected ({n}), one score per pair");
+        double[] u = uT.ToArray<double>(), v = vT.ToArray<double>(), y = yT.ToArray<double>();
+        var losses = new double[n];
+        double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [], gy = computeGradients ? new double[n] : [];
+        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
+        var pu = new double[d];
+        var pv = new double[d];
+        for (int k = 0; k < n; k++)
+        {
+            bool grad = computeGradients;
+            Array.Clear(pu);
+            Array.Clear(pv);
+            double c = PairRanking.Cosine(u.AsSpan(k * d, d), v.AsSpan(k * d, d), grad ? pu : [], grad ? pv : [], name, k);
+            double e = c - y[k];
+            losses[k] = e * e;
+            if (!grad) continue;
+            gy[k] = -scale * 2 * e;
+            for (int q = 0; q < d; q++)
+            {
+                gu[k * d + q] = scale * 2 * e * pu[q];
+                gv[k * d + q] = scale * 2 * e * pv[q];
+            }
+        }
+        TensorData value = _reduction == Reduction.None
+            ? FromDoubles<T>(losses, new Shape(n))
+            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        return Result(value, ("embeddings1", FromDoubles<T>(gu, uT.Shape)), ("embeddings2", FromDoubles<T>(gv, vT.Shape)), ("labels", FromDoubles<T>(gy, yT.Shape)));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "CosineSimilarityLoss",
+        Aliases = ["cosine_similarity_loss", "st.CosineSimilarityLoss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs =
+        [
+            PairRanking.Inputs[0], PairRanking.Inputs[1],
+            new("labels", InputKind.Floating, true, "each pair's gold cosine (N)"),
+        ],
+        Options = [OptionSpec.Reduction("none", "mean", "sum")],
+        Sample = (r, s) =>
+        {
+            LossInputs i = PairRanking.Sample(r, s);
+            return i.Add("labels", Samples.Uniform(r, i["labels"].Shape, -1, 1));
+        },
+        Formula = "ℓ_k = (cos(u_k, v_k) − y_k)²",
+        Gradient = "∂ℓ_k/∂û_k = 2(cos − y)·v̂_k, through û = u/max(‖u‖, 1e-12)",
+        Reference = "sentence-transformers CosineSimilarityLoss (loss_fct MSELoss)",
+        Stability = "normalized rows in double: finite for any finite input",
+        Libraries = "sentence-transformers (CosineSimilarityLoss)",
+        Factory = o => new CosineSimilarityLoss(o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
