@@ -514,3 +514,40 @@ def g_margin_mse(r, g):
         margin = pos - negs if single else pos.unsqueeze(1) - negs
         return F.mse_loss(margin, t['labels'], reduction=o['reduction'])
     return 'margin_mse_loss', ins, o, fn
+
+
+def g_gist(r, g):
+    """sentence-transformers' GISTEmbedLoss on one device, the guide's embeddings given: cosine similarity matrices
+    (nn.CosineSimilarity), guide similarities above the anchor's guide positive similarity (less the margin, or times
+    1 − margin) set to −∞ except the positive pair, the blocks concatenated over the temperature, cross-entropy with
+    labels arange. Guide width G differs from D half the time."""
+    n, d = r.randint(1, 5), r.randint(2, 5)
+    gw = d if r.random() < 0.5 else r.randint(2, 6)
+    ins = {'anchors': tensor((n, d), rng=g), 'positives': tensor((n, d), rng=g),
+           'guide_anchors': tensor((n, gw), rng=g), 'guide_positives': tensor((n, gw), rng=g)}
+    if r.random() < 0.5:
+        ins['negatives'], ins['guide_negatives'] = tensor((n, d), rng=g), tensor((n, gw), rng=g)
+    # τ = 0.01 multiplies torch's rounding in 1 − p by 100 (1e-12 gradients off by 5e-13); LossLab sums the positive's
+    # weight without that cancellation, and its tests cover the default
+    o = {'reduction': red(r), 'temperature': r.choice((0.05, 0.2, 1.0)), 'margin_strategy': r.choice(('absolute', 'relative')),
+         'margin': r.choice((0.0, 0.1, -0.2)), 'contrast_anchors': r.random() < 0.6, 'contrast_positives': r.random() < 0.6}
+    def fn(t):
+        sim = lambda x, y: F.cosine_similarity(x.unsqueeze(1), y.unsqueeze(0), dim=-1)
+        a, p, ga, gp = t['anchors'], t['positives'], t['guide_anchors'], t['guide_positives']
+        guided = sim(ga, gp).diagonal().view(-1, 1)
+        threshold = guided - o['margin'] if o['margin_strategy'] == 'absolute' else guided * (1 - o['margin'])
+        def masked(gm, m, protect=False):
+            mask = gm > threshold
+            if protect:
+                mask = mask & ~torch.eye(n, dtype=torch.bool)
+            return m.masked_fill(mask, -math.inf)
+        blocks = [masked(sim(ga, gp), sim(a, p), True)]
+        if o['contrast_anchors']:
+            blocks.append(masked(sim(ga, ga), sim(a, a)))
+        if o['contrast_positives']:
+            blocks.append(masked(sim(gp, gp), sim(p, p)))
+        if 'negatives' in t:
+            blocks.append(masked(sim(ga, t['guide_negatives']), sim(a, t['negatives'])))
+        scores = torch.cat(blocks, 1) / o['temperature']
+        return F.cross_entropy(scores, torch.arange(n), reduction=o['reduction'])
+    return 'gist_embed_loss', ins, o, fn

@@ -102,6 +102,10 @@ public static class TaskFit
                 Refuse("ranks sentence pairs by their gold similarity scores (semantic textual similarity), and a data set's rows are "
                     + "single samples, not scored pairs; to train embeddings from labels use contrastive_loss or supcon_loss");
                 break;
+            case "GistEmbedLoss":
+                Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
+                    + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");
+                break;
             case "MarginMSELoss":
                 Refuse("distills a teacher's relevance margins between two passages of a query into a student's embeddings, and a "
                     + "data set's target column holds no teacher margins; train the student with distillation_loss on a teacher's logits");

@@ -54,6 +54,37 @@ public sealed partial class CatalogAutogradTests
             Tensor e = Ops.Reshape(positive - second, [.. t["labels"].Shape.Dims]) - t["labels"];
             return Reduce(e * e, o);
         },
+        ["GistEmbedLoss"] = (t, o) =>
+        {
+            // The guide's mask as constant −1e300 entries, the blocks concatenated, cross-entropy at each anchor's positive.
+            Tensor a = Normalized(t["anchors"]), p = Normalized(t["positives"]);
+            int n = a.Shape[0];
+            double[] Unit(string name)
+            {
+                double[] v = t[name].ToArray();
+                int g = v.Length / n;
+                for (int i = 0; i < n; i++)
+                {
+                    double norm = Math.Sqrt(Enumerable.Range(0, g).Sum(k => v[i * g + k] * v[i * g + k]));
+                    for (int k = 0; k < g; k++) v[i * g + k] /= norm;
+                }
+                return v;
+            }
+            double GuideCos(double[] x, int i, double[] y, int j) { int g = x.Length / n; return Enumerable.Range(0, g).Sum(k => x[i * g + k] * y[j * g + k]); }
+            double[] ga = Unit("guide_anchors"), gp = Unit("guide_positives");
+            double margin = F(o, "margin", 0);
+            bool relative = o.GetValueOrDefault("margin_strategy") is "relative";
+            double Threshold(int i) => relative ? GuideCos(ga, i, gp, i) * (1 - margin) : GuideCos(ga, i, gp, i) - margin;
+            Tensor Mask(double[] gl, double[] gr, bool protect) => Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(e =>
+                GuideCos(gl, e / n, gr, e % n) > Threshold(e / n) && !(protect && e / n == e % n) ? -1e300 : 0.0)], [n, n]);
+            var blocks = new List<Tensor> { Ops.MatMul(a, Ops.Transpose(p)) + Mask(ga, gp, true) };
+            if (!(o.GetValueOrDefault("contrast_anchors") is false)) blocks.Add(Ops.MatMul(a, Ops.Transpose(a)) + Mask(ga, ga, false));
+            if (!(o.GetValueOrDefault("contrast_positives") is false)) blocks.Add(Ops.MatMul(p, Ops.Transpose(p)) + Mask(gp, gp, false));
+            if (t.TryGetValue("negatives", out Tensor? neg)) blocks.Add(Ops.MatMul(a, Ops.Transpose(Normalized(neg))) + Mask(ga, Unit("guide_negatives"), false));
+            Tensor scores = Ops.Concat(blocks, 1) * (1 / F(o, "temperature", 0.01));
+            Tensor positive = Ops.Sum(a * p, axis: 1) * (1 / F(o, "temperature", 0.01));
+            return Reduce(Ops.LogSumExp(scores, 1) - positive, o);
+        },
         ["CoSENTLoss"] = (t, o) => RankedPairs(t, o, (u, v) => Ops.Sum(Normalized(u) * Normalized(v), axis: 1)),
         ["AnglELoss"] = (t, o) => RankedPairs(t, o, (x, y) =>
         {

@@ -120,6 +120,21 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ("query", T.Shaped(new float[] { 1e3f, -1e3f, 30, 0 }, 2, 2)), ("passage", T.Shaped(new float[] { 1e3f, 1e3f, -30, 1e-30f }, 2, 2)),
                 ("negatives", T.Shaped(new float[] { -1e3f, 1e3f, 0, 30 }, 2, 2)), ("labels", T.F(1e4f, -1e4f)))]);
 
+        LossInputs Gist(Random r) => LossRegistry.Default.Get("GistEmbedLoss").Sample!(r, Shape.Scalar);
+        LossInputs GistPairs(Random r) => new(Gist(r).Tensors.Where(kv => !kv.Key.EndsWith("negatives", StringComparison.Ordinal)));
+        LossInputs GistSelfGuided(Random r)
+        {
+            LossInputs i = GistPairs(r);
+            return i.Add("guide_anchors", i["anchors"]).Add("guide_positives", i["positives"]);
+        }
+        yield return new("GistEmbedLoss", [.. With("GistEmbedLoss", [T.Opt(("margin_strategy", "relative"), ("margin", 0.1), ("temperature", 0.05)),
+            T.Opt(("contrast_anchors", false), ("contrast_positives", false), ("temperature", 1.0))], Gist),
+            new("GistEmbedLoss pairs", T.Opt(("margin", -0.5), ("temperature", 0.2)), GistPairs),
+            new("GistEmbedLoss self-guided", T.Opt(("margin", 0.05), ("temperature", 0.1)), GistSelfGuided)],
+            [LossSamples.ExtremeOf(T.Opt(), ["anchors", "positives"], ("anchors", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
+                ("positives", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("guide_anchors", T.Shaped(new float[] { 1, 0, 0, 1, 1, 1 }, 3, 2)),
+                ("guide_positives", T.Shaped(new float[] { 1, 0, 1, 0, 0, 1 }, 3, 2)))]);
+
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),

@@ -123,4 +123,25 @@ public sealed class SentenceTransformersLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("margin_mse_loss").Evaluate(Inputs([0.25, 1], 2)));
         Assert.Contains("'labels' has shape (2,); expected (1,), the teacher's margin", e.Message);
     }
+
+    [Fact]
+    public void GistEmbedLoss_leaves_out_what_the_guide_ranks_above_the_positive()
+    {
+        // Self-guided: a₁ = (1, 0), a₂ = (0, 1), p₁ = (1, 0), p₂ = (1, 2): cos(a₁, p₂) = cos(p₁, p₂) = 1/√5, cos(a₂, p₂) = 2/√5.
+        double s1 = 1 / Math.Sqrt(5), s2 = 2 / Math.Sqrt(5);
+        double[,] a = { { 1, 0 }, { 0, 1 } }, p = { { 1, 0 }, { 1, 2 } };
+        LossInputs inputs = T.In(("anchors", T.D2(a)), ("positives", T.D2(p)), ("guide_anchors", T.D2(a)), ("guide_positives", T.D2(p)));
+        // Row 1's guide threshold is cos(a₁, p₁) = 1: nothing exceeds it, the self-similarities stay. Row 2's is 2/√5: a₂·a₂
+        // and p₂·p₂ (1) are left out.
+        double row1 = Lse(1, s1, 1, 0, 1, s1) - 1, row2 = Lse(0, s2, 0, s1) - s2;
+        T.Close((row1 + row2) / 2, LossRegistry.Default.Create("gist_embed_loss", T.Opt(("temperature", 1.0))).Evaluate(inputs).Scalar, rel: 1e-14);
+        // An absolute margin of 0.1 lowers row 1's threshold to 0.9: its self-similarities go too.
+        T.Close((Lse(1, s1, 0, s1) - 1 + row2) / 2, LossRegistry.Default.Create("gist_embed_loss", T.Opt(("temperature", 1.0), ("margin", 0.1))).Evaluate(inputs).Scalar, rel: 1e-14);
+        // Without the anchor and positive blocks it is in-batch negatives over the positives (MNRL at scale 1/τ).
+        var plain = T.Opt(("temperature", 0.5), ("contrast_anchors", false), ("contrast_positives", false));
+        T.Close(Mnrl(T.Opt(("scale", 2.0)), T.In(("anchors", T.D2(a)), ("positives", T.D2(p)))),
+            LossRegistry.Default.Create("gist_embed_loss", plain).Evaluate(inputs).Scalar, rel: 1e-14);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("gist_embed_loss").Evaluate(new LossInputs(inputs.Tensors).Add("negatives", T.D2(a))));
+        Assert.Contains("'negatives' and 'guide_negatives' go together", e.Message);
+    }
 }
