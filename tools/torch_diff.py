@@ -39,8 +39,10 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_distillation, g_dpo, g_gce, g_grpo, g_js, g_kto, g_logit_adjusted,
-                                  g_cosent, g_cosine_similarity_st, g_gist, g_linear_ce, g_margin_mse, g_mlnet, g_mnrl, g_quantile, g_scfocal, g_sce, g_simpo_orpo, g_tvd, g_tweedie)
+from torch_refs.libraries import (g_asl, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_gce, g_gist,
+                                  g_grpo, g_js, g_kto, g_linear_ce, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
+                                  g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_simpo_orpo,
+                                  g_tvd, g_tweedie)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
                                g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad,
@@ -146,6 +148,8 @@ GENERATORS = {
     'cosine_similarity_loss': g_cosine_similarity_st,
     'margin_mse_loss': g_margin_mse,
     'gist_embed_loss': g_gist,
+    'pair_contrastive_loss': g_pair_contrastive,
+    'online_contrastive_loss': g_online_contrastive,
     'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),
     'exp_loss': g_mlnet('exp_loss'),
     'simpo_loss': g_simpo_orpo('simpo_loss'),

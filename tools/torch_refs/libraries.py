@@ -551,3 +551,44 @@ def g_gist(r, g):
         scores = torch.cat(blocks, 1) / o['temperature']
         return F.cross_entropy(scores, torch.arange(n), reduction=o['reduction'])
     return 'gist_embed_loss', ins, o, fn
+
+
+def _siamese(kind, x, y):
+    """sentence-transformers' SiameseDistanceMetric: 1 − cosine_similarity, or pairwise_distance with p = 2 or 1."""
+    if kind == 'euclidean':
+        return F.pairwise_distance(x, y, p=2)
+    if kind == 'manhattan':
+        return F.pairwise_distance(x, y, p=1)
+    return 1 - F.cosine_similarity(x, y)
+
+
+def g_pair_contrastive(r, g):
+    """sentence-transformers' ContrastiveLoss: ½(y·d² + (1 − y)·relu(m − d)²), mean (size_average) or sum; 0/1 labels
+    as classes (no gradient)."""
+    n, d = r.randint(1, 6), r.randint(2, 5)
+    ins = {'embeddings1': tensor((n, d), rng=g), 'embeddings2': tensor((n, d), rng=g),
+           'labels': torch.randint(0, 2, (n,), generator=g).to(torch.float64)}
+    o = {'reduction': red(r), 'distance_metric': r.choice(('cosine_distance', 'euclidean', 'manhattan')),
+         'margin': r.choice((0.5, 1.0, 3.0))}
+    def fn(t):
+        dist = _siamese(o['distance_metric'], t['embeddings1'], t['embeddings2'])
+        y = t['labels'].detach()
+        return reduce_rows(0.5 * (y * dist ** 2 + (1 - y) * F.relu(o['margin'] - dist) ** 2), o['reduction'])
+    return 'pair_contrastive_loss', ins, o, fn
+
+
+def g_online_contrastive(r, g):
+    """sentence-transformers' OnlineContrastiveLoss: the hard pairs by its thresholds (the other kind's extreme, or the
+    own kind's mean when at most one pair of the other kind exists), Σ d² + Σ relu(m − d)²."""
+    n, d = r.randint(1, 7), r.randint(2, 5)
+    ins = {'embeddings1': tensor((n, d), rng=g), 'embeddings2': tensor((n, d), rng=g),
+           'labels': torch.randint(0, 2, (n,), generator=g).to(torch.float64)}
+    o = {'distance_metric': r.choice(('cosine_distance', 'euclidean', 'manhattan')), 'margin': r.choice((0.5, 1.0, 3.0))}
+    def fn(t):
+        dist = _siamese(o['distance_metric'], t['embeddings1'], t['embeddings2'])
+        y = t['labels'].detach()
+        negs, poss = dist[y == 0], dist[y == 1]
+        negative_pairs = negs[negs < (poss.max() if len(poss) > 1 else negs.mean())]
+        positive_pairs = poss[poss > (negs.min() if len(negs) > 1 else poss.mean())]
+        return positive_pairs.pow(2).sum() + F.relu(o['margin'] - negative_pairs).pow(2).sum()
+    return 'online_contrastive_loss', ins, o, fn

@@ -42,6 +42,8 @@ public sealed partial class LossBinding
                 if (first.Length == 0) return 0 * Ops.Sum(x);
                 inputs[_embeddingNames[0]] = BatchMining.Rows(x, first);
                 inputs[_embeddingNames[1]] = BatchMining.Rows(x, second);
+                // ±1 for the cosine embedding loss; sentence-transformers' pair losses take 1 (one class) and 0.
+                if (Descriptor.Name is "PairContrastiveLoss" or "OnlineContrastiveLoss") signs = [.. signs.Select(s => (s + 1) / 2)];
                 inputs[_embeddingNames[2]] = Tensor.FromArray(signs, [signs.Length], DType.Float32);
                 break;
         }

@@ -234,6 +234,8 @@ public static class TaskFit
             return EmbeddingInputs.Triplets;
         }
         if (i.Count == 3 && i[0].Name == "input1" && i[1].Name == "input2" && i[2].Name == "target") return EmbeddingInputs.Pairs;
+        // sentence-transformers' pair losses with 1/0 labels: the batch's pairs, 1 for one class (LossBinding encodes them).
+        if (descriptor.Name is "PairContrastiveLoss" or "OnlineContrastiveLoss") return EmbeddingInputs.Pairs;
         // A loss with learned class parameters says which input holds them (IClassParameterLoss), whatever its name.
         if (i.Count == 3 && i[0].Name == "embeddings" && i[1].Name == "labels"
             && descriptor.Create() is IClassParameterLoss owner && owner.ParameterInput == i[2].Name)
@@ -251,6 +253,7 @@ public static class TaskFit
     {
         "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
         "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        "PairContrastiveLoss" or "OnlineContrastiveLoss" => options.Choice("distance_metric") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss" or "MarginLoss" or "RankedListLoss"
             => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         _ => EmbeddingMetric.Cosine,

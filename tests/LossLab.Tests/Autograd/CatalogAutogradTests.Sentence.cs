@@ -85,6 +85,26 @@ public sealed partial class CatalogAutogradTests
             Tensor positive = Ops.Sum(a * p, axis: 1) * (1 / F(o, "temperature", 0.01));
             return Reduce(Ops.LogSumExp(scores, 1) - positive, o);
         },
+        ["PairContrastiveLoss"] = (t, o) =>
+        {
+            Tensor d = SiameseDistance(t, o), y = t["labels"];
+            Tensor hinge = Ops.Relu(F(o, "margin", 0.5) - d);
+            return Reduce(0.5 * (y * d * d + (1 - y) * hinge * hinge), o);
+        },
+        ["OnlineContrastiveLoss"] = (t, o) =>
+        {
+            // The hard pairs picked from the distances' values (as constants), then the differentiable sum over them.
+            Tensor d = SiameseDistance(t, o);
+            double[] dv = d.ToArray(), y = t["labels"].ToArray();
+            double[] poss = [.. dv.Where((_, k) => y[k] == 1)], negs = [.. dv.Where((_, k) => y[k] == 0)];
+            double negMax = poss.Length > 1 ? poss.Max() : negs.Length == 0 ? double.NaN : negs.Average();
+            double posMin = negs.Length > 1 ? negs.Min() : poss.Length == 0 ? double.NaN : poss.Average();
+            int n = dv.Length;
+            Tensor hardPos = Tensor.FromArray([.. Enumerable.Range(0, n).Select(k => y[k] == 1 && dv[k] > posMin ? 1.0 : 0.0)], [n]);
+            Tensor hardNeg = Tensor.FromArray([.. Enumerable.Range(0, n).Select(k => y[k] == 0 && dv[k] < negMax ? 1.0 : 0.0)], [n]);
+            Tensor hinge = Ops.Relu(F(o, "margin", 0.5) - d);
+            return Ops.Sum(hardPos * d * d + hardNeg * hinge * hinge);
+        },
         ["CoSENTLoss"] = (t, o) => RankedPairs(t, o, (u, v) => Ops.Sum(Normalized(u) * Normalized(v), axis: 1)),
         ["AnglELoss"] = (t, o) => RankedPairs(t, o, (x, y) =>
         {
@@ -96,6 +116,18 @@ public sealed partial class CatalogAutogradTests
             return Ops.Abs(num) / (Ops.Sqrt(Ops.Sum(x * x, axis: 1)) * Ops.Sqrt(Ops.Sum(y * y, axis: 1)));
         }),
     };
+
+    /// <summary>sentence-transformers' SiameseDistanceMetric per pair: 1 − cos (eps-free here: the samples have no zero rows), or ‖x − y + 10⁻⁶‖ with p = 2 or 1.</summary>
+    private static Tensor SiameseDistance(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)
+    {
+        Tensor x = t["embeddings1"], y = t["embeddings2"];
+        return o.GetValueOrDefault("distance_metric") switch
+        {
+            "euclidean" => Ops.Sqrt(Ops.Sum(Ops.Pow(x - y + 1e-6, 2), axis: 1)),
+            "manhattan" => Ops.Sum(Ops.Abs(x - y + 1e-6), axis: 1),
+            _ => 1 - Ops.Sum(Normalized(x) * Normalized(y), axis: 1),
+        };
+    }
 
     /// <summary>CoSENT's log(1 + Σ_{y_i &lt; y_j} e^{s_i − s_j}) over the pairs' scaled similarities.</summary>
     private static Tensor RankedPairs(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, Func<Tensor, Tensor, Tensor> similarity)

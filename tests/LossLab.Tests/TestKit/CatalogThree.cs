@@ -135,6 +135,18 @@ internal static class CatalogThree
                 ("positives", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("guide_anchors", T.Shaped(new float[] { 1, 0, 0, 1, 1, 1 }, 3, 2)),
                 ("guide_positives", T.Shaped(new float[] { 1, 0, 1, 0, 0, 1 }, 3, 2)))]);
 
+        LossInputs SimilarPairs(Random r) => LossRegistry.Default.Get("PairContrastiveLoss").Sample!(r, Shape.Scalar);
+        LossInputs MixedPairs(Random r) { LossInputs i = SimilarPairs(r); return i.Add("labels", T.D(1, 0, 0, 1, 0, 1)); }
+        ExtremeSample PairExtremes(Dictionary<string, object?> o) => LossSamples.ExtremeOf(o, ["embeddings1", "embeddings2"],
+            ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2, 5, 5 }, 4, 2)),
+            ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f, -5, 5 }, 4, 2)), ("labels", T.F(1, 0, 1, 0)));
+        yield return new("PairContrastiveLoss", With("PairContrastiveLoss", [T.Opt(("distance_metric", "euclidean"), ("margin", 3.0)),
+            T.Opt(("distance_metric", "manhattan"), ("margin", 4.0)), T.Opt(("margin", 1.5))], SimilarPairs), [PairExtremes(T.Opt())]);
+        yield return new("OnlineContrastiveLoss", [new("OnlineContrastiveLoss", T.Opt(("margin", 1.5)), MixedPairs),
+            new("OnlineContrastiveLoss euclidean", T.Opt(("distance_metric", "euclidean"), ("margin", 3.0)), MixedPairs),
+            new("OnlineContrastiveLoss manhattan random labels", T.Opt(("distance_metric", "manhattan"), ("margin", 5.0)), SimilarPairs)],
+            [PairExtremes(T.Opt()), PairExtremes(T.Opt(("distance_metric", "euclidean")))]);
+
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),

@@ -41,6 +41,8 @@ public sealed class EmbeddingTrainingTests
     [InlineData("triplet_margin_with_distance_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Euclidean)]
     [InlineData("multiple_negatives_ranking_loss", EmbeddingInputs.Triplets, EmbeddingMetric.Cosine)]   // mined triplets: the negatives as one hard negative per anchor
     [InlineData("cosine_embedding_loss", EmbeddingInputs.Pairs, EmbeddingMetric.Cosine)]
+    [InlineData("pair_contrastive_loss", EmbeddingInputs.Pairs, EmbeddingMetric.Cosine)]
+    [InlineData("online_contrastive_loss", EmbeddingInputs.Pairs, EmbeddingMetric.Cosine)]
     [InlineData("arcface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     [InlineData("cosface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]
     [InlineData("subcenter_arcface_loss", EmbeddingInputs.LabelsAndClassWeights, EmbeddingMetric.Cosine)]

@@ -144,4 +144,21 @@ public sealed class SentenceTransformersLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("gist_embed_loss").Evaluate(new LossInputs(inputs.Tensors).Add("negatives", T.D2(a))));
         Assert.Contains("'negatives' and 'guide_negatives' go together", e.Message);
     }
+
+    [Fact]
+    public void Pair_contrastive_losses_pull_similar_pairs_and_push_dissimilar_ones_inside_the_margin()
+    {
+        // Cosine distances: (1, 0)–(1, 0) 0; (1, 0)–(0, 1) 1; (1, 0)–(1, 1) 1 − √½; (0, 1)–(0, −1) 2.
+        LossInputs inputs = Scored(new double[,] { { 1, 0 }, { 1, 0 }, { 1, 0 }, { 0, 1 } }, new double[,] { { 1, 0 }, { 0, 1 }, { 1, 1 }, { 0, -1 } }, 1, 1, 0, 0);
+        double near = 1 - R;
+        // ½(y·d² + (1 − y)·max(0, 0.5 − d)²): 0, ½, ½(0.5 − near)², 0.
+        T.Close((0.5 + 0.5 * (0.5 - near) * (0.5 - near)) / 4, LossRegistry.Default.Create("pair_contrastive_loss").Evaluate(inputs).Scalar, rel: 1e-14);
+        // Online: similar distances {0, 1}, dissimilar {near, 2}. Hard similar: above min(near, 2) = near: the pair at 1.
+        // Hard dissimilar: below max(0, 1) = 1: the pair at near. Σ d² + Σ max(0, m − d)², m = 0.5.
+        T.Close(1 + (0.5 - near) * (0.5 - near), LossRegistry.Default.Create("online_contrastive_loss").Evaluate(inputs).Scalar, rel: 1e-14);
+        // One similar pair only: the dissimilar threshold is their own mean, (near + 2)/2, so only the pair at near is hard;
+        // the similar pair (at 1) is hard above min(near, 2).
+        LossInputs lone = Scored(new double[,] { { 1, 0 }, { 1, 0 }, { 0, 1 } }, new double[,] { { 0, 1 }, { 1, 1 }, { 0, -1 } }, 1, 0, 0);
+        T.Close(1 + (0.5 - near) * (0.5 - near), LossRegistry.Default.Create("online_contrastive_loss").Evaluate(lone).Scalar, rel: 1e-14);
+    }
 }
