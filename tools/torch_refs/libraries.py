@@ -592,3 +592,68 @@ def g_online_contrastive(r, g):
         positive_pairs = poss[poss > (negs.min() if len(negs) > 1 else poss.mean())]
         return positive_pairs.pow(2).sum() + F.relu(o['margin'] - negative_pairs).pow(2).sum()
     return 'online_contrastive_loss', ins, o, fn
+
+
+def _st_batch_distances(kind, e):
+    """sentence-transformers' BatchHardTripletLossDistanceFunction: eucledian_distance (squared or not, from the dot
+    products, zeros masked before the square root) or cosine_distance."""
+    if kind == 'cosine_distance':
+        u = F.normalize(e, p=2, dim=1)
+        return 1 - u @ u.T
+    dot = e @ e.T
+    sq = torch.diag(dot)
+    dist = (sq.unsqueeze(0) - 2.0 * dot + sq.unsqueeze(1)).clamp(min=0)
+    if kind == 'squared_euclidean':
+        return dist
+    mask = dist.eq(0).to(dist.dtype)
+    return (1.0 - mask) * torch.sqrt(dist + mask * 1e-16)
+
+
+def _batch_labels(r, g, n):
+    """Labels with repeats (every class twice or more half the time), or any labels."""
+    if r.random() < 0.5:
+        return torch.tensor([i % max(1, n // 2) for i in range(n)])
+    return torch.randint(0, 3, (n,), generator=g)
+
+
+def g_st_batch_triplet(name):
+    """sentence-transformers' BatchAll, BatchHard (and soft margin) and BatchSemiHard triplet losses as their code
+    computes them, on the distances above."""
+    def gen(r, g):
+        n, d = r.randint(2, 7), r.randint(2, 4)
+        ins = {'embeddings': tensor((n, d), rng=g), 'labels': _batch_labels(r, g, n)}
+        o = {'margin': r.choice((5.0, 0.5, 1.0)), 'distance_metric': r.choice(('euclidean', 'squared_euclidean', 'cosine_distance'))}
+        if name == 'batch_hard_triplet_loss' and r.random() < 0.4:
+            o['soft_margin'] = True
+        def fn(t):
+            e, y = t['embeddings'], t['labels']
+            dist = _st_batch_distances(o['distance_metric'], e)
+            same = y.unsqueeze(0) == y.unsqueeze(1)
+            eye = torch.eye(n, dtype=torch.bool)
+            if name == 'batch_all_triplet_loss':
+                valid = (same & ~eye).unsqueeze(2) & (~same).unsqueeze(1)
+                tl = (valid.to(e.dtype) * (dist.unsqueeze(2) - dist.unsqueeze(1) + o['margin'])).clamp(min=0)
+                return tl.sum() / ((tl > 1e-16).sum() + 1e-16)
+            if name == 'batch_hard_triplet_loss':
+                hp = ((same & ~eye).to(e.dtype) * dist).max(1, keepdim=True)[0]
+                row_max = dist.max(1, keepdim=True)[0]
+                hn = (dist + row_max * (1.0 - (~same).to(e.dtype))).min(1, keepdim=True)[0]
+                if o.get('soft_margin'):
+                    return torch.log1p(torch.exp(hp - hn)).mean()
+                return (hp - hn + o['margin']).clamp(min=0).mean()
+            # semi-hard, TensorFlow Addons' formulation
+            adjacency_not = ~same
+            tile = dist.repeat([n, 1])
+            mask = adjacency_not.repeat([n, 1]) & (tile > dist.t().reshape(-1, 1))
+            mask_final = (mask.sum(1, keepdim=True) > 0).reshape(n, n).t()
+            mx = tile.max(1, keepdim=True)[0]
+            outside = (((tile - mx) * mask).min(1, keepdim=True)[0] + mx).reshape(n, n).t()
+            mn = dist.min(1, keepdim=True)[0]
+            inside = (((dist - mn) * adjacency_not).max(1, keepdim=True)[0] + mn).repeat([1, n])
+            semi = torch.where(mask_final, outside, inside)
+            pos = same.to(e.dtype) - torch.eye(n, dtype=e.dtype)
+            if pos.sum() == 0:   # no positive pair: sentence-transformers divides 0 by 0; LossLab returns 0 (documented)
+                return 0 * dist.sum()
+            return torch.max((dist - semi + o['margin']) * pos, torch.tensor([0.0], dtype=e.dtype)).sum() / pos.sum()
+        return name, ins, o, fn
+    return gen

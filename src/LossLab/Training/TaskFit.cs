@@ -253,6 +253,8 @@ public static class TaskFit
     {
         "TripletMarginLoss" or "OptaxTripletMarginLoss" => EmbeddingMetric.Euclidean,
         "TripletMarginWithDistanceLoss" => options.Choice("distance_function") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
+        "BatchAllTripletLoss" or "BatchHardTripletLoss" or "BatchSemiHardTripletLoss"
+            => options.Choice("distance_metric") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         "PairContrastiveLoss" or "OnlineContrastiveLoss" => options.Choice("distance_metric") == "cosine_distance" ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,
         "ContrastiveLoss" or "LiftedStructureLoss" or "GeneralizedLiftedStructureLoss" or "MarginLoss" or "RankedListLoss"
             => options.Bool("normalize_embeddings") ? EmbeddingMetric.Cosine : EmbeddingMetric.Euclidean,

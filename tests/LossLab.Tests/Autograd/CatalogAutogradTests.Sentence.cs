@@ -105,6 +105,64 @@ public sealed partial class CatalogAutogradTests
             Tensor hinge = Ops.Relu(F(o, "margin", 0.5) - d);
             return Ops.Sum(hardPos * d * d + hardNeg * hinge * hinge);
         },
+        ["BatchHardTripletLoss"] = (t, o) =>
+        {
+            // Each anchor's hardest positive and negative picked from D's values (constant one-hot rows).
+            var (dist, y, n) = BatchDistances(t, o);
+            double[] dv = dist.ToArray();
+            var hp = new double[n * n];
+            var hn = new double[n * n];
+            for (int i = 0; i < n; i++)
+            {
+                int p = -1, q = -1, far = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    if (dv[i * n + j] > dv[i * n + far]) far = j;
+                    if (j != i && y[j] == y[i] && (p < 0 || dv[i * n + j] > dv[i * n + p])) p = j;
+                    if (y[j] != y[i] && (q < 0 || dv[i * n + j] < dv[i * n + q])) q = j;
+                }
+                if (p >= 0) hp[i * n + p] = 1;
+                hn[i * n + (q >= 0 ? q : far)] = 1;
+            }
+            Tensor gap = Ops.Sum(dist * Tensor.FromArray(hp, [n, n]), axis: 1) - Ops.Sum(dist * Tensor.FromArray(hn, [n, n]), axis: 1);
+            return Ops.Mean(B(o, "soft_margin") ? Ops.Softplus(gap) : Ops.Relu(gap + F(o, "margin", 5)));
+        },
+        ["BatchAllTripletLoss"] = (t, o) =>
+        {
+            var (dist, y, n) = BatchDistances(t, o);
+            double m = F(o, "margin", 5);
+            Tensor valid = Tensor.FromArray([.. Enumerable.Range(0, n * n * n).Select(e =>
+                { int i = e / (n * n), j = e / n % n, k = e % n; return j != i && y[j] == y[i] && y[k] != y[i] ? 1.0 : 0.0; })], [n, n, n]);
+            Tensor triplets = Ops.Relu((Ops.Reshape(dist, n, n, 1) - Ops.Reshape(dist, n, 1, n) + m) * valid) * valid;
+            double count = triplets.ToArray().Count(v => v > 1e-16);
+            return Ops.Sum(triplets) * (1 / (count + 1e-16));
+        },
+        ["BatchSemiHardTripletLoss"] = (t, o) =>
+        {
+            // Per positive pair (i, j): the nearest negative farther than j, else i's farthest negative, as constants.
+            var (dist, y, n) = BatchDistances(t, o);
+            double[] dv = dist.ToArray();
+            var choice = new double[n * n * n];
+            var positive = new double[n * n];
+            for (int i = 0; i < n; i++)
+            {
+                int farthest = -1;
+                for (int k = 0; k < n; k++) if (y[k] != y[i] && (farthest < 0 || dv[i * n + k] > dv[i * n + farthest])) farthest = k;
+                for (int j = 0; j < n; j++)
+                {
+                    if (j == i || y[j] != y[i]) continue;
+                    int c = -1;
+                    for (int k = 0; k < n; k++) if (y[k] != y[i] && dv[i * n + k] > dv[i * n + j] && (c < 0 || dv[i * n + k] < dv[i * n + c])) c = k;
+                    c = c >= 0 ? c : farthest;
+                    if (c < 0) continue;   // no negative at all: the samples always have one
+                    positive[i * n + j] = 1;
+                    choice[(i * n + j) * n + c] = 1;
+                }
+            }
+            Tensor negative = Ops.Sum(Ops.Reshape(dist, n, 1, n) * Tensor.FromArray(choice, [n, n, n]), axis: 2);
+            Tensor mask = Tensor.FromArray(positive, [n, n]);
+            return Ops.Sum(Ops.Relu((dist - negative + F(o, "margin", 5)) * mask) * mask) * (1 / positive.Sum());
+        },
         ["CoSENTLoss"] = (t, o) => RankedPairs(t, o, (u, v) => Ops.Sum(Normalized(u) * Normalized(v), axis: 1)),
         ["AnglELoss"] = (t, o) => RankedPairs(t, o, (x, y) =>
         {
@@ -116,6 +174,27 @@ public sealed partial class CatalogAutogradTests
             return Ops.Abs(num) / (Ops.Sqrt(Ops.Sum(x * x, axis: 1)) * Ops.Sqrt(Ops.Sum(y * y, axis: 1)));
         }),
     };
+
+    /// <summary>
+    /// sentence-transformers' batch distance matrix (N × N) with its labels: Euclidean (the diagonal's √0 kept finite by
+    /// adding and removing the identity), squared, or 1 − cos.
+    /// </summary>
+    private static (Tensor Distances, long[] Labels, int N) BatchDistances(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)
+    {
+        Tensor x = t["embeddings"];
+        long[] y = Labels(t, "labels");
+        int n = y.Length, d = x.Shape[1];
+        if (o.GetValueOrDefault("distance_metric") is "cosine_distance")
+        {
+            Tensor u = Normalized(x);
+            return (1 - Ops.MatMul(u, Ops.Transpose(u)), y, n);
+        }
+        Tensor diff = Ops.Reshape(x, n, 1, d) - Ops.Reshape(x, 1, n, d);
+        Tensor squared = Ops.Sum(diff * diff, axis: 2);
+        if (o.GetValueOrDefault("distance_metric") is "squared_euclidean") return (squared, y, n);
+        Tensor eye = Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(e => e / n == e % n ? 1.0 : 0.0)], [n, n]);
+        return (Ops.Sqrt(squared + eye) - eye, y, n);
+    }
 
     /// <summary>sentence-transformers' SiameseDistanceMetric per pair: 1 − cos (eps-free here: the samples have no zero rows), or ‖x − y + 10⁻⁶‖ with p = 2 or 1.</summary>
     private static Tensor SiameseDistance(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o)

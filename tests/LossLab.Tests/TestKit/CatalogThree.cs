@@ -147,6 +147,18 @@ internal static class CatalogThree
             new("OnlineContrastiveLoss manhattan random labels", T.Opt(("distance_metric", "manhattan"), ("margin", 5.0)), SimilarPairs)],
             [PairExtremes(T.Opt()), PairExtremes(T.Opt(("distance_metric", "euclidean")))]);
 
+        // sentence-transformers' batch triplet losses over labelled embeddings (every class at least twice in the sample).
+        LossInputs Batch(Random r) => LossRegistry.Default.Get("BatchHardTripletLoss").Sample!(r, Shape.Scalar);
+        foreach (string batchLoss in new[] { "BatchAllTripletLoss", "BatchHardTripletLoss", "BatchSemiHardTripletLoss" })
+        {
+            var samples = new List<LossSample> { new($"{batchLoss}", T.Opt(("margin", 1.0)), Batch),
+                new($"{batchLoss} squared_euclidean", T.Opt(("distance_metric", "squared_euclidean"), ("margin", 2.0)), Batch),
+                new($"{batchLoss} cosine_distance", T.Opt(("distance_metric", "cosine_distance"), ("margin", 0.3)), Batch),
+                new($"{batchLoss} margin=5", T.Opt(), Batch) };
+            if (batchLoss == "BatchHardTripletLoss") samples.Add(new("BatchHardTripletLoss soft_margin", T.Opt(("soft_margin", true)), Batch));
+            yield return new(batchLoss, samples, PmlExtremes(T.Opt()));
+        }
+
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),

@@ -161,4 +161,29 @@ public sealed class SentenceTransformersLossTests
         LossInputs lone = Scored(new double[,] { { 1, 0 }, { 1, 0 }, { 0, 1 } }, new double[,] { { 0, 1 }, { 1, 1 }, { 0, -1 } }, 1, 0, 0);
         T.Close(1 + (0.5 - near) * (0.5 - near), LossRegistry.Default.Create("online_contrastive_loss").Evaluate(lone).Scalar, rel: 1e-14);
     }
+
+    /// <summary>1-d embeddings 0, 1 (class 0) and 3, 4 (class 1): distances d01 = d23 = 1, d12 = 2, d02 = d13 = 3, d03 = 4.</summary>
+    private static LossInputs Line(params double[] x) => T.In(("embeddings", T.Shaped(x, x.Length, 1)), ("labels", T.I([.. Enumerable.Range(0, x.Length).Select(i => (long)(i < 2 ? 0 : 1))])));
+
+    private static double Batch(string loss, LossInputs inputs, params (string, object?)[] options) => LossRegistry.Default.Create(loss, T.Opt(options)).Evaluate(inputs).Scalar;
+
+    [Fact]
+    public void Batch_triplet_losses_pick_their_triplets_as_sentence_transformers()
+    {
+        LossInputs line = Line(0, 1, 3, 4);
+        // Hard: anchors 1 and 2 have hardest positive 1 and hardest negative 2: max(0, 1 − 2 + 2) = 1; anchors 0 and 3: 0.
+        T.Close(0.5, Batch("batch_hard_triplet_loss", line, ("margin", 2.0)), rel: 1e-15);
+        double Sp(double v) => Math.Log(1 + Math.Exp(v));
+        T.Close((Sp(-2) + Sp(-1) + Sp(-1) + Sp(-2)) / 4, Batch("batch_hard_triplet_loss", line, ("soft_margin", true)), rel: 1e-15);
+        // All: the triplets (1, 0, 2) and (2, 3, 1) score 1, the others 0: 2 over a count of 2.
+        T.Close(1, Batch("batch_all_triplet_loss", line, ("margin", 2.0)), rel: 1e-15);
+        // Semi-hard: (1, 0) and (2, 3) take the negative at 2 (the nearest beyond 1): 1 each, over 4 positive pairs.
+        T.Close(0.5, Batch("batch_semi_hard_triplet_loss", line, ("margin", 2.0)), rel: 1e-15);
+        // No negative farther than the positive: the farthest negative instead. 0, 5 (class 0) and 1 (class 1), margin 0.5:
+        // (0, 1) at 5 against 1: 4.5; (1, 0) at 5 against 4: 1.5.
+        LossInputs far = T.In(("embeddings", T.Shaped(new double[] { 0, 5, 1 }, 3, 1)), ("labels", T.I(0, 0, 1)));
+        T.Close(3, Batch("batch_semi_hard_triplet_loss", far, ("margin", 0.5)), rel: 1e-15);
+        // No positive pair: 0 (sentence-transformers: 0/0).
+        Assert.Equal(0, Batch("batch_semi_hard_triplet_loss", T.In(("embeddings", T.Shaped(new double[] { 0, 5 }, 2, 1)), ("labels", T.I(0, 1)))));
+    }
 }

@@ -1,0 +1,85 @@
+using LossLab.Losses.Core;
+using LossLab.Losses.MetricLearning;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Embedding;
+
+/// <summary>
+/// sentence-transformers' <c>BatchHardTripletLoss(distance_metric=eucledian_distance, margin=5)</c> (Hermans, Beyer and
+/// Leibe 2017, "In Defense of the Triplet Loss"), and with <c>soft_margin</c> its <c>BatchHardSoftMarginTripletLoss</c>:
+/// every row of a labelled batch is an anchor with its hardest positive (the farthest row of its label) and hardest
+/// negative (the nearest row of another label); ℓ_i = max(0, d_ip − d_in + m), or log(1 + e^{d_ip − d_in}) for the soft
+/// margin, averaged over all N anchors. An anchor without a positive takes d_ip = 0; without a negative, d_in is its
+/// largest distance, as sentence-transformers' masked minimum gives.
+/// </summary>
+/// <remarks>
+/// <b>Gradient:</b> ±1 (or ±σ(d_ip − d_in)) on the two chosen distances of each anchor, the choice not differentiated;
+/// then through the distance (‖x_i − x_j‖, its square, or 1 − cos). torch's in-place clamp passes the gradient at
+/// exactly 0 too; so does this.
+/// </remarks>
+public sealed class BatchHardTripletLoss : Loss, ILossDefinition
+{
+    private readonly BatchDistanceMetric _metric;
+    private readonly double _margin;
+    private readonly bool _soft;
+
+    public BatchHardTripletLoss(BatchDistanceMetric metric = BatchDistanceMetric.Euclidean, double margin = 5, bool softMargin = false)
+    {
+        if (!double.IsFinite(margin)) throw LossArgumentException.Value($"BatchHardTripletLoss: margin must be finite, got {margin}");
+        (_metric, _margin, _soft) = (metric, margin, softMargin);
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        var b = new BatchTriplets(inputs, "BatchHardTripletLoss", _metric);
+        int n = b.N;
+        double sum = 0;
+        double[]? slopes = computeGradients ? new double[n * n] : null;
+        for (int i = 0; i < n; i++)
+        {
+            var (hp, hpAt, hn, hnAt) = b.Hardest(i);
+            double t = hp - hn, g;
+            if (_soft)
+            {
+                sum += Stable.Softplus(t);
+                g = 1 / (1 + Math.Exp(-t));   // σ(t)
+            }
+            else
+            {
+                t += _margin;
+                sum += Math.Max(0, t);
+                g = t >= 0 ? 1 : 0;
+            }
+            if (slopes is null || g == 0) continue;
+            if (hpAt >= 0) slopes[i * n + hpAt] += g / n;
+            slopes[i * n + hnAt] -= g / n;
+        }
+        TensorData value = FromDoubles<T>([n == 0 || b.HasNaN ? double.NaN : sum / n], Shape.Scalar);
+        if (slopes is null) return Result(value);
+        return Result(value, ("embeddings", FromDoubles<T>(b.Backward(slopes), b.Shape)));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "BatchHardTripletLoss",
+        Aliases = ["batch_hard_triplet_loss", "st.BatchHardTripletLoss"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs = Embeddings.Inputs,
+        Options =
+        [
+            OptionSpec.Float("margin", 5.0, "the hardest negative should be this much farther than the hardest positive"),
+            BatchTriplets.MetricOption,
+            OptionSpec.Bool("soft_margin", false, "log(1 + e^{d_ap − d_an}) without a margin: BatchHardSoftMarginTripletLoss"),
+        ],
+        Sample = BatchTriplets.Sample,
+        Formula = "ℓ = mean_i max(0, max_{p} d_ip − min_{n} d_in + m)  (soft margin: log(1 + e^{d_ip − d_in}))",
+        Gradient = "±1 (soft: ±σ) on each anchor's hardest positive and negative distance, through the distance",
+        Reference = "sentence-transformers BatchHardTripletLoss, BatchHardSoftMarginTripletLoss; Hermans, Beyer and Leibe 2017",
+        Stability = "distances in double, the soft margin as a stable softplus: finite for any finite input",
+        Libraries = "sentence-transformers (BatchHardTripletLoss; soft_margin: BatchHardSoftMarginTripletLoss); one value per batch",
+        Factory = o => new BatchHardTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin"), o.Bool("soft_margin")),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
