@@ -82,83 +82,6 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(("div_value", 16.0)), ("input", T.Shaped(big[..32], 2, 16)), ("target", T.I(0, 3)),
                 ("head.weight", T.Shaped(big[16..], 2, 16)), ("tail.0.0.weight", T.Shaped(big[..16], 1, 16)), ("tail.0.1.weight", T.F2(new float[,] { { 1e3f }, { -30 }, { 0 } })))]);
 
-        // sentence-transformers: in-batch negatives (with 2 hard negatives per anchor in the registry's sample, one as (N, D),
-        // none), its four directions and two partitions; CoSENT and AnglE over scored pairs, one value per batch.
-        LossInputs Mnrl(Random r) => LossRegistry.Default.Get("MultipleNegativesRankingLoss").Sample!(r, Shape.Scalar);
-        LossInputs MnrlPairs(Random r) => new(Mnrl(r).Tensors.Where(kv => kv.Key != "negatives"));
-        LossInputs MnrlOneNegative(Random r) { LossInputs i = MnrlPairs(r); return i.Add("negatives", T.Shaped(LossSamples.Normal(r, 20), 5, 4)); }
-        yield return new("MultipleNegativesRankingLoss", [.. With("MultipleNegativesRankingLoss", [T.Opt(("doc_to_query", true), ("partition_mode", "per_direction")),
-            T.Opt(("query_to_query", true), ("doc_to_query", true), ("doc_to_doc", true)),
-            T.Opt(("query_to_query", true), ("doc_to_doc", true), ("partition_mode", "per_direction"), ("scale", 5.0)),
-            T.Opt(("similarity_fct", "dot_score"), ("scale", 1.0), ("doc_to_query", true))], Mnrl),
-            new("MultipleNegativesRankingLoss pairs", T.Opt(("doc_to_doc", true)), MnrlPairs),
-            new("MultipleNegativesRankingLoss one negative as (N, D)", T.Opt(("reduction", "sum")), MnrlOneNegative)],
-            [LossSamples.ExtremeOf(T.Opt(("similarity_fct", "dot_score"), ("doc_to_query", true)), ("anchors", T.Shaped(new float[] { 1e2f, -1e2f, 30, 0 }, 2, 2)),
-                ("positives", T.Shaped(new float[] { 1e2f, 1e2f, -30, 1e-30f }, 2, 2))),
-             LossSamples.ExtremeOf(T.Opt(("scale", 1e4)), ("anchors", T.Shaped(new float[] { 1, 0, 0, 1, 0, 0 }, 3, 2)),
-                ("positives", T.Shaped(new float[] { -1, 0, 0, 1, 1e-30f, 0 }, 3, 2)))]);
-        LossInputs Scored(Random r) => LossRegistry.Default.Get("CoSENTLoss").Sample!(r, Shape.Scalar);
-        LossInputs ScoredTies(Random r) { LossInputs i = Scored(r); return i.Add("labels", T.D(1, 0, 1, 2, 0, 2)); }
-        LossInputs ScoredOdd(Random r) => T.In(("embeddings1", T.Shaped(LossSamples.Normal(r, 15), 5, 3)), ("embeddings2", T.Shaped(LossSamples.Normal(r, 15), 5, 3)), ("labels", T.D(0.1, 0.9, 0.5, 0.3, 0.7)));
-        foreach (string pairLoss in new[] { "CoSENTLoss", "AnglELoss" })
-        {
-            yield return new(pairLoss, [new($"{pairLoss}", T.Opt(), Scored), new($"{pairLoss} tied labels scale=5", T.Opt(("scale", 5.0)), ScoredTies),
-                new($"{pairLoss} odd D", T.Opt(("scale", 1.0)), ScoredOdd)],
-                [LossSamples.ExtremeOf(T.Opt(("scale", 1e3)), ["embeddings1", "embeddings2"], ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
-                    ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("labels", T.F(1, 0, 0.5f)))]);
-        }
-
-        LossInputs CosinePairs(Random r) => LossRegistry.Default.Get("CosineSimilarityLoss").Sample!(r, Shape.Scalar);
-        yield return new("CosineSimilarityLoss", With("CosineSimilarityLoss", [], CosinePairs),
-            [LossSamples.ExtremeOf(T.Opt(), ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
-                ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("labels", T.F(1, -1, 0.5f)))]);
-        LossInputs Margins(Random r) => LossRegistry.Default.Get("MarginMSELoss").Sample!(r, Shape.Scalar);
-        LossInputs OneMargin(Random r) => T.In(("query", T.Shaped(LossSamples.Normal(r, 12), 4, 3)), ("passage", T.Shaped(LossSamples.Normal(r, 12), 4, 3)),
-            ("negatives", T.Shaped(LossSamples.Normal(r, 12), 4, 3)), ("labels", T.Shaped(LossSamples.Normal(r, 4), 4)));
-        yield return new("MarginMSELoss", [.. With("MarginMSELoss", [T.Opt(("similarity_fct", "pairwise_cos_sim"))], Margins),
-            new("MarginMSELoss one second passage as (N, D)", T.Opt(("reduction", "sum")), OneMargin)],
-            [LossSamples.ExtremeOf(T.Opt(), ("query", T.Shaped(new float[] { 1e3f, -1e3f, 30, 0 }, 2, 2)), ("passage", T.Shaped(new float[] { 1e3f, 1e3f, -30, 1e-30f }, 2, 2)),
-                ("negatives", T.Shaped(new float[] { -1e3f, 1e3f, 0, 30 }, 2, 2)), ("labels", T.F(1e4f, -1e4f)))]);
-
-        LossInputs Gist(Random r) => LossRegistry.Default.Get("GistEmbedLoss").Sample!(r, Shape.Scalar);
-        LossInputs GistPairs(Random r) => new(Gist(r).Tensors.Where(kv => !kv.Key.EndsWith("negatives", StringComparison.Ordinal)));
-        LossInputs GistSelfGuided(Random r)
-        {
-            LossInputs i = GistPairs(r);
-            return i.Add("guide_anchors", i["anchors"]).Add("guide_positives", i["positives"]);
-        }
-        yield return new("GistEmbedLoss", [.. With("GistEmbedLoss", [T.Opt(("margin_strategy", "relative"), ("margin", 0.1), ("temperature", 0.05)),
-            T.Opt(("contrast_anchors", false), ("contrast_positives", false), ("temperature", 1.0))], Gist),
-            new("GistEmbedLoss pairs", T.Opt(("margin", -0.5), ("temperature", 0.2)), GistPairs),
-            new("GistEmbedLoss self-guided", T.Opt(("margin", 0.05), ("temperature", 0.1)), GistSelfGuided)],
-            [LossSamples.ExtremeOf(T.Opt(), ["anchors", "positives"], ("anchors", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
-                ("positives", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("guide_anchors", T.Shaped(new float[] { 1, 0, 0, 1, 1, 1 }, 3, 2)),
-                ("guide_positives", T.Shaped(new float[] { 1, 0, 1, 0, 0, 1 }, 3, 2)))]);
-
-        LossInputs SimilarPairs(Random r) => LossRegistry.Default.Get("PairContrastiveLoss").Sample!(r, Shape.Scalar);
-        LossInputs MixedPairs(Random r) { LossInputs i = SimilarPairs(r); return i.Add("labels", T.D(1, 0, 0, 1, 0, 1)); }
-        ExtremeSample PairExtremes(Dictionary<string, object?> o) => LossSamples.ExtremeOf(o, ["embeddings1", "embeddings2"],
-            ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2, 5, 5 }, 4, 2)),
-            ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f, -5, 5 }, 4, 2)), ("labels", T.F(1, 0, 1, 0)));
-        yield return new("PairContrastiveLoss", With("PairContrastiveLoss", [T.Opt(("distance_metric", "euclidean"), ("margin", 3.0)),
-            T.Opt(("distance_metric", "manhattan"), ("margin", 4.0)), T.Opt(("margin", 1.5))], SimilarPairs), [PairExtremes(T.Opt())]);
-        yield return new("OnlineContrastiveLoss", [new("OnlineContrastiveLoss", T.Opt(("margin", 1.5)), MixedPairs),
-            new("OnlineContrastiveLoss euclidean", T.Opt(("distance_metric", "euclidean"), ("margin", 3.0)), MixedPairs),
-            new("OnlineContrastiveLoss manhattan random labels", T.Opt(("distance_metric", "manhattan"), ("margin", 5.0)), SimilarPairs)],
-            [PairExtremes(T.Opt()), PairExtremes(T.Opt(("distance_metric", "euclidean")))]);
-
-        // sentence-transformers' batch triplet losses over labelled embeddings (every class at least twice in the sample).
-        LossInputs Batch(Random r) => LossRegistry.Default.Get("BatchHardTripletLoss").Sample!(r, Shape.Scalar);
-        foreach (string batchLoss in new[] { "BatchAllTripletLoss", "BatchHardTripletLoss", "BatchSemiHardTripletLoss" })
-        {
-            var samples = new List<LossSample> { new($"{batchLoss}", T.Opt(("margin", 1.0)), Batch),
-                new($"{batchLoss} squared_euclidean", T.Opt(("distance_metric", "squared_euclidean"), ("margin", 2.0)), Batch),
-                new($"{batchLoss} cosine_distance", T.Opt(("distance_metric", "cosine_distance"), ("margin", 0.3)), Batch),
-                new($"{batchLoss} margin=5", T.Opt(), Batch) };
-            if (batchLoss == "BatchHardTripletLoss") samples.Add(new("BatchHardTripletLoss soft_margin", T.Opt(("soft_margin", true)), Batch));
-            yield return new(batchLoss, samples, PmlExtremes(T.Opt()));
-        }
-
         // Wing loss: errors of a few units on both sides of the width (5 by default, 1 in one sample).
         LossInputs Wing(Random r) => LossRegistry.Default.Get("WingLoss").Sample!(r, Shape.Scalar);
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),
@@ -405,7 +328,7 @@ internal static class CatalogThree
         => new(name, With(name, extra, r => T.In((x, T.Shaped(LossSamples.Normal(r, 20, 2), 4, 5)), (y, T.I(r.Next(5), r.Next(5), r.Next(5), r.Next(5))))),
             [LossSamples.ExtremeOf(T.Opt(), [x], (x, T.Shaped(LossSamples.LogitValues, 2, 4)), (y, T.I(0, 3)))]);
 
-    private static List<LossSample> With(string name, Dictionary<string, object?>[] extra, Func<Random, LossInputs> make)
+    internal static List<LossSample> With(string name, Dictionary<string, object?>[] extra, Func<Random, LossInputs> make)
     {
         Dictionary<string, object?>[] reductions = [T.Opt(("reduction", "none")), T.Opt(("reduction", "mean")), T.Opt(("reduction", "sum"))];
         return [.. reductions.Concat(extra).Select(o => new LossSample($"{name} {string.Join(" ", o.Select(kv => $"{kv.Key}={kv.Value}"))}", o, make))];
