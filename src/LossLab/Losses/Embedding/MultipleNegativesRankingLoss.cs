@@ -95,6 +95,7 @@ public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
         var losses = new double[n];
         // One row per direction, reused: its scores, then its softmax weights.
         double[] qd = new double[m], qq = new double[n], dq = new double[n], dd = new double[m];
+        var rows = new List<(double[] Row, double Lse, double Max, int Kind)>(4);
         for (int i = 0; i < n; i++)
         {
             for (int c = 0; c < m; c++) qd[c] = scale * Embeddings.Dot(q, i, docs, c, d);
@@ -103,7 +104,8 @@ public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
             if (_options.DocToDoc) for (int c = 0; c < m; c++) dd[c] = c % n == i ? double.NegativeInfinity : scale * Embeddings.Dot(docs, c, docs, i, d);
             double positive = qd[i];
             // Each selected row: its lse, and the row turned into e^{s − max} (ExpAndLse), scaled to weights below.
-            var rows = new List<(double[] Row, double Lse, double Max, int Kind)> { Weights(qd, 0) };
+            rows.Clear();
+            rows.Add(Weights(qd, 0));
             if (_options.QueryToQuery) rows.Add(Weights(qq, 1));
             if (_options.DocToQuery) rows.Add(Weights(dq, 2));
             if (_options.DocToDoc) rows.Add(Weights(dd, 3));
