@@ -401,6 +401,16 @@ def g_linear_ce(r, g):
     return 'linear_cross_entropy', ins, o, fn
 
 
+def _matryoshka(o, fn, names):
+    """sentence-transformers' MatryoshkaLoss around a loss: Σ_k w_k·loss(embeddings[..., :k]) when o has matryoshka_dims."""
+    if 'matryoshka_dims' not in o:
+        return fn
+    dims, weights = o['matryoshka_dims'], o.get('matryoshka_weights', [1.0] * len(o['matryoshka_dims']))
+    def wrapped(t):
+        return sum(w * fn({key: (v[..., :k] if key in names else v) for key, v in t.items()}) for k, w in zip(dims, weights))
+    return wrapped
+
+
 def _st_sim(kind, a, b):
     """sentence-transformers' cos_sim (F.normalize, eps 1e-12, then a product) or dot_score, (N, D) × (M, D) → (N, M)."""
     if kind == 'dot_score':
@@ -447,7 +457,9 @@ def g_mnrl(r, g):
         else:
             log_z = sum(torch.logsumexp(m, 1) for m in mats) / len(mats)
         return reduce_rows(log_z - pos, o['reduction'])
-    return 'multiple_negatives_ranking_loss', ins, o, fn
+    if d >= 2 and r.random() < 0.3:
+        o['matryoshka_dims'], o['matryoshka_weights'] = [d, d // 2], [1.0, 0.5]
+    return 'multiple_negatives_ranking_loss', ins, o, _matryoshka(o, fn, ('anchors', 'positives', 'negatives'))
 
 
 def _angle_sim(x, y):
@@ -481,7 +493,9 @@ def g_cosent(name):
             ranked = (t['labels'][:, None] < t['labels'][None, :]).to(s.dtype)
             diff = diff - (1 - ranked) * 1e12
             return torch.logsumexp(torch.cat((torch.zeros(1, dtype=s.dtype), diff.view(-1))), 0)
-        return name, {'embeddings1': u, 'embeddings2': v, 'labels': y}, o, fn
+        if r.random() < 0.3:
+            o['matryoshka_dims'] = [d, max(1, d // 2)]
+        return name, {'embeddings1': u, 'embeddings2': v, 'labels': y}, o, _matryoshka(o, fn, ('embeddings1', 'embeddings2'))
     return gen
 
 

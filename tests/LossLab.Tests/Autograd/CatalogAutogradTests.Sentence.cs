@@ -8,7 +8,44 @@ public sealed partial class CatalogAutogradTests
     /// sentence-transformers' losses composed from matrix products, masks and log-sum-exps (the catalog computes them
     /// row by row): in-batch negatives in its four directions and two partitions, CoSENT and AnglE's ranking of pairs.
     /// </summary>
-    private static Dictionary<string, Formula> SentenceFormulas() => new()
+    private static Dictionary<string, Formula> SentenceFormulas() => SentenceBase().ToDictionary(kv => kv.Key, kv => WithMatryoshka(kv.Value));
+
+    /// <summary>
+    /// MatryoshkaLoss around a formula: Σ_k w_k·formula(embeddings[…, :k]), the cut a product with a constant (D × k)
+    /// selection matrix (the guide's embeddings and the labels stay whole).
+    /// </summary>
+    private static Formula WithMatryoshka(Formula f) => (t, o) =>
+    {
+        if (o.GetValueOrDefault("matryoshka_dims") is not LossLab.Numerics.TensorData dims) return f(t, o);
+        double[] k = [.. Enumerable.Range(0, dims.Length).Select(dims.GetDouble)];
+        double[] w = o.GetValueOrDefault("matryoshka_weights") is LossLab.Numerics.TensorData ws ? [.. Enumerable.Range(0, ws.Length).Select(ws.GetDouble)] : [.. k.Select(_ => 1.0)];
+        var plain = new Dictionary<string, object?>(o.Where(kv => !kv.Key.StartsWith("matryoshka_", StringComparison.Ordinal)));
+        Tensor? total = null;
+        for (int m = 0; m < k.Length; m++)
+        {
+            var cut = new Dictionary<string, Tensor>();
+            foreach (var (name, x) in t)
+            {
+                bool embedding = x.Shape.Rank >= 2 && name is not "labels" && !name.StartsWith("guide_", StringComparison.Ordinal);
+                cut[name] = embedding ? Prefix(x, (int)k[m]) : x;
+            }
+            Tensor term = w[m] * f(cut, plain);
+            total = total is null ? term : total + term;
+        }
+        return total!;
+    };
+
+    /// <summary>x[…, :k] as a product with the first k columns of the identity.</summary>
+    private static Tensor Prefix(Tensor x, int k)
+    {
+        int d = x.Shape[^1], rows = x.Shape.Numel / d;
+        Tensor select = Tensor.FromArray([.. Enumerable.Range(0, d * k).Select(e => e / k == e % k ? 1.0 : 0.0)], [d, k]);
+        int[] shape = [.. x.Shape.Dims];
+        shape[^1] = k;
+        return Ops.Reshape(Ops.MatMul(Ops.Reshape(x, rows, d), select), shape);
+    }
+
+    private static Dictionary<string, Formula> SentenceBase() => new()
     {
         ["MultipleNegativesRankingLoss"] = (t, o) =>
         {

@@ -16,7 +16,8 @@ internal static class CatalogSentence
         yield return new("MultipleNegativesRankingLoss", [.. CatalogThree.With("MultipleNegativesRankingLoss", [T.Opt(("doc_to_query", true), ("partition_mode", "per_direction")),
             T.Opt(("query_to_query", true), ("doc_to_query", true), ("doc_to_doc", true)),
             T.Opt(("query_to_query", true), ("doc_to_doc", true), ("partition_mode", "per_direction"), ("scale", 5.0)),
-            T.Opt(("similarity_fct", "dot_score"), ("scale", 1.0), ("doc_to_query", true))], Mnrl),
+            T.Opt(("similarity_fct", "dot_score"), ("scale", 1.0), ("doc_to_query", true)),
+            T.Opt(("matryoshka_dims", T.D(4, 2)), ("matryoshka_weights", T.D(1, 0.5)), ("scale", 5.0))], Mnrl),
             new("MultipleNegativesRankingLoss pairs", T.Opt(("doc_to_doc", true)), MnrlPairs),
             new("MultipleNegativesRankingLoss one negative as (N, D)", T.Opt(("reduction", "sum")), MnrlOneNegative)],
             [LossSamples.ExtremeOf(T.Opt(("similarity_fct", "dot_score"), ("doc_to_query", true)), ("anchors", T.Shaped(new float[] { 1e2f, -1e2f, 30, 0 }, 2, 2)),
@@ -29,6 +30,7 @@ internal static class CatalogSentence
         foreach (string pairLoss in new[] { "CoSENTLoss", "AnglELoss" })
         {
             yield return new(pairLoss, [new($"{pairLoss}", T.Opt(), Scored), new($"{pairLoss} tied labels scale=5", T.Opt(("scale", 5.0)), ScoredTies),
+                new($"{pairLoss} matryoshka_dims=[4, 2]", T.Opt(("scale", 5.0), ("matryoshka_dims", T.D(4, 2))), Scored),
                 new($"{pairLoss} odd D", T.Opt(("scale", 1.0)), ScoredOdd)],
                 [LossSamples.ExtremeOf(T.Opt(("scale", 1e3)), ["embeddings1", "embeddings2"], ("embeddings1", T.Shaped(new float[] { 1e4f, 1, -1e4f, 3, 1e-20f, 2 }, 3, 2)),
                     ("embeddings2", T.Shaped(new float[] { 1e4f, -1, 1e4f, 30, 1, 1e-20f }, 3, 2)), ("labels", T.F(1, 0, 0.5f)))]);
@@ -82,6 +84,7 @@ internal static class CatalogSentence
                 new($"{batchLoss} cosine_distance", T.Opt(("distance_metric", "cosine_distance"), ("margin", 0.3)), Batch),
                 new($"{batchLoss} margin=5", T.Opt(), Batch) };
             if (batchLoss == "BatchHardTripletLoss") samples.Add(new("BatchHardTripletLoss soft_margin", T.Opt(("soft_margin", true)), Batch));
+            samples.Add(new($"{batchLoss} matryoshka_dims=[4, 2, 1]", T.Opt(("margin", 1.0), ("matryoshka_dims", T.D(4, 2, 1)), ("matryoshka_weights", T.D(1, 0.5, 0.25))), Batch));
             yield return new(batchLoss, samples, LabeledExtremes());
         }
     }

@@ -17,13 +17,15 @@ namespace LossLab.Losses.Embedding;
 /// ∂sim/∂e_k = sign(num)·(b_k − a_k)/ρ − sim·e_k/‖y‖² (sign(0) = 0, as PyTorch's abs). A zero embedding has no angle:
 /// PyTorch divides 0 by 0 (NaN); here it is an error naming the pair.</para>
 /// </remarks>
-public sealed class AnglELoss : Loss, ILossDefinition
+public sealed class AnglELoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly double _scale;
 
     public AnglELoss(double scale = 20.0) => _scale = PairRanking.CheckScale(scale, "AnglELoss");
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings1", "embeddings2"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
         => PairRanking.Compute<T>(inputs, computeGradients, _scale, "AnglELoss", AngleSimilarity);
 
     /// <summary>sentence-transformers' pairwise_angle_sim of one pair, and its gradient when asked.</summary>
@@ -61,14 +63,14 @@ public sealed class AnglELoss : Loss, ILossDefinition
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = PairRanking.Inputs,
-        Options = [OptionSpec.Float("scale", 20.0, "the similarities are multiplied by it (inverse temperature)")],
+        Options = [OptionSpec.Float("scale", 20.0, "the similarities are multiplied by it (inverse temperature)"), .. MatryoshkaOptions],
         Sample = PairRanking.Sample,
         Formula = "ℓ = log(1 + Σ_{y_i < y_j} e^{s_i − s_j}),  s_k = scale·|Σ Re + Im of (u_k / v_k)|·‖v_k‖/‖u_k‖",
         Gradient = "as CoSENT, through the angle similarity: sign(num)·∂num/(‖x‖‖y‖) − sim·x/‖x‖²",
         Reference = "sentence-transformers AnglELoss (pairwise_angle_sim); Li and Li 2024 (AoE)",
         Stability = "a log-sum-exp with the 0 term by its maximum, in double; a zero embedding is an error",
         Libraries = "sentence-transformers (AnglELoss); the AnglE library (angle_emb); one value per batch",
-        Factory = o => new AnglELoss(o.Float("scale")),
+        Factory = o => new AnglELoss(o.Float("scale")) { Matryoshka = MatryoshkaDims.From(o, "AnglELoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -13,7 +13,7 @@ namespace LossLab.Losses.Embedding;
 /// <b>Gradient:</b> each triplet with t ≥ 0 adds 1/(count + 10⁻¹⁶) to ∂/∂d_ij and subtracts it from ∂/∂d_ik (the count is
 /// not differentiated), then through the distance. O(N³) time over the triplets, O(N²) memory for the distances.
 /// </remarks>
-public sealed class BatchAllTripletLoss : Loss, ILossDefinition
+public sealed class BatchAllTripletLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly BatchDistanceMetric _metric;
     private readonly double _margin;
@@ -24,7 +24,9 @@ public sealed class BatchAllTripletLoss : Loss, ILossDefinition
         (_metric, _margin) = (metric, margin);
     }
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         var b = new BatchTriplets(inputs, "BatchAllTripletLoss", _metric);
         if (b.HasNaN)
@@ -76,14 +78,14 @@ public sealed class BatchAllTripletLoss : Loss, ILossDefinition
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = Embeddings.Inputs,
-        Options = [OptionSpec.Float("margin", 5.0, "negatives should be this much farther than positives"), BatchTriplets.MetricOption],
+        Options = [OptionSpec.Float("margin", 5.0, "negatives should be this much farther than positives"), BatchTriplets.MetricOption, .. MatryoshkaOptions],
         Sample = BatchTriplets.Sample,
         Formula = "ℓ = Σ_{valid (i,j,k)} max(0, d_ij − d_ik + m) / (#{t > 1e-16} + 1e-16)",
         Gradient = "±1/(count + 1e-16) on d_ij and d_ik of each triplet with t ≥ 0, through the distance",
         Reference = "sentence-transformers BatchAllTripletLoss (after Moindrot's online triplet mining)",
         Stability = "distances in double: finite for any finite input",
         Libraries = "sentence-transformers (BatchAllTripletLoss); one value per batch",
-        Factory = o => new BatchAllTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin")),
+        Factory = o => new BatchAllTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin")) { Matryoshka = MatryoshkaDims.From(o, "BatchAllTripletLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -17,7 +17,7 @@ namespace LossLab.Losses.Embedding;
 /// then through the distance (‖x_i − x_j‖, its square, or 1 − cos). torch's in-place clamp passes the gradient at
 /// exactly 0 too; so does this.
 /// </remarks>
-public sealed class BatchHardTripletLoss : Loss, ILossDefinition
+public sealed class BatchHardTripletLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly BatchDistanceMetric _metric;
     private readonly double _margin;
@@ -29,7 +29,9 @@ public sealed class BatchHardTripletLoss : Loss, ILossDefinition
         (_metric, _margin, _soft) = (metric, margin, softMargin);
     }
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         var b = new BatchTriplets(inputs, "BatchHardTripletLoss", _metric);
         int n = b.N;
@@ -71,6 +73,7 @@ public sealed class BatchHardTripletLoss : Loss, ILossDefinition
             OptionSpec.Float("margin", 5.0, "the hardest negative should be this much farther than the hardest positive"),
             BatchTriplets.MetricOption,
             OptionSpec.Bool("soft_margin", false, "log(1 + e^{d_ap − d_an}) without a margin: BatchHardSoftMarginTripletLoss"),
+            .. MatryoshkaOptions,
         ],
         Sample = BatchTriplets.Sample,
         Formula = "ℓ = mean_i max(0, max_{p} d_ip − min_{n} d_in + m)  (soft margin: log(1 + e^{d_ip − d_in}))",
@@ -78,7 +81,7 @@ public sealed class BatchHardTripletLoss : Loss, ILossDefinition
         Reference = "sentence-transformers BatchHardTripletLoss, BatchHardSoftMarginTripletLoss; Hermans, Beyer and Leibe 2017",
         Stability = "distances in double, the soft margin as a stable softplus: finite for any finite input",
         Libraries = "sentence-transformers (BatchHardTripletLoss; soft_margin: BatchHardSoftMarginTripletLoss); one value per batch",
-        Factory = o => new BatchHardTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin"), o.Bool("soft_margin")),
+        Factory = o => new BatchHardTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin"), o.Bool("soft_margin")) { Matryoshka = MatryoshkaDims.From(o, "BatchHardTripletLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -17,7 +17,7 @@ namespace LossLab.Losses.Embedding;
 /// gradient to the chosen entry alone).</para>
 /// <para>A batch without a positive pair gives 0 with no gradient; sentence-transformers divides 0 by 0 (NaN).</para>
 /// </remarks>
-public sealed class BatchSemiHardTripletLoss : Loss, ILossDefinition
+public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly BatchDistanceMetric _metric;
     private readonly double _margin;
@@ -28,7 +28,9 @@ public sealed class BatchSemiHardTripletLoss : Loss, ILossDefinition
         (_metric, _margin) = (metric, margin);
     }
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         var b = new BatchTriplets(inputs, "BatchSemiHardTripletLoss", _metric);
         int n = b.N;
@@ -74,14 +76,14 @@ public sealed class BatchSemiHardTripletLoss : Loss, ILossDefinition
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = Embeddings.Inputs,
-        Options = [OptionSpec.Float("margin", 5.0, "the negative should be this much farther than the positive"), BatchTriplets.MetricOption],
+        Options = [OptionSpec.Float("margin", 5.0, "the negative should be this much farther than the positive"), BatchTriplets.MetricOption, .. MatryoshkaOptions],
         Sample = BatchTriplets.Sample,
         Formula = "ℓ = Σ_{(i,j) positive} max(0, d_ij − d_in + m) / #pairs,  n: the nearest negative farther than j (semi-hard)",
         Gradient = "±1/#pairs on d_ij and the chosen d_in of each pair with a positive term, through the distance",
         Reference = "sentence-transformers BatchSemiHardTripletLoss; TensorFlow Addons triplet_semihard_loss; Schroff et al. 2015",
         Stability = "distances in double: finite for any finite input",
         Libraries = "sentence-transformers (BatchSemiHardTripletLoss), TensorFlow Addons; one value per batch",
-        Factory = o => new BatchSemiHardTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin")),
+        Factory = o => new BatchSemiHardTripletLoss(BatchTriplets.ParseMetric(o.Choice("distance_metric")), o.Float("margin")) { Matryoshka = MatryoshkaDims.From(o, "BatchSemiHardTripletLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

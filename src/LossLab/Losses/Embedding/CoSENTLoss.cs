@@ -16,13 +16,15 @@ namespace LossLab.Losses.Embedding;
 /// <para>sentence-transformers also accepts (anchor, positive, negative…) tuples and turns them into pairs (the
 /// anchor against each, label 1 for the positive and 0 for the negatives): build those pairs as inputs.</para>
 /// </remarks>
-public sealed class CoSENTLoss : Loss, ILossDefinition
+public sealed class CoSENTLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly double _scale;
 
     public CoSENTLoss(double scale = 20.0) => _scale = PairRanking.CheckScale(scale, "CoSENTLoss");
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings1", "embeddings2"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
         => PairRanking.Compute<T>(inputs, computeGradients, _scale, "CoSENTLoss", PairRanking.Cosine);
 
     public static LossDescriptor Entry { get; } = new()
@@ -32,14 +34,14 @@ public sealed class CoSENTLoss : Loss, ILossDefinition
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = PairRanking.Inputs,
-        Options = [OptionSpec.Float("scale", 20.0, "the similarities are multiplied by it (inverse temperature)")],
+        Options = [OptionSpec.Float("scale", 20.0, "the similarities are multiplied by it (inverse temperature)"), .. MatryoshkaOptions],
         Sample = PairRanking.Sample,
         Formula = "ℓ = log(1 + Σ_{y_i < y_j} e^{s_i − s_j}),  s_k = scale·cos(u_k, v_k)",
         Gradient = "∂ℓ/∂s_i = Σ_j w_ij − Σ_j w_ji,  w_ij = e^{s_i − s_j − ℓ} over ranked pairs;  ∂s/∂û = scale·v̂",
         Reference = "sentence-transformers CoSENTLoss; Su 2022 (CoSENT)",
         Stability = "a log-sum-exp with the 0 term by its maximum, in double: finite for any finite input",
         Libraries = "sentence-transformers (CoSENTLoss); one value per batch",
-        Factory = o => new CoSENTLoss(o.Float("scale")),
+        Factory = o => new CoSENTLoss(o.Float("scale")) { Matryoshka = MatryoshkaDims.From(o, "CoSENTLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -12,13 +12,15 @@ namespace LossLab.Losses.Embedding;
 /// <b>Gradient:</b> ∂ℓ_k/∂û_k = 2(cos − y)·v̂_k, then through û = u/max(‖u‖, 1e-12): (g − (g·û)û)/‖u‖ (0 for a zero row,
 /// where PyTorch's clamp gives g/1e-12); ∂ℓ_k/∂y_k = −2(cos − y), as MSELoss's target gradient.
 /// </remarks>
-public sealed class CosineSimilarityLoss : Loss, ILossDefinition
+public sealed class CosineSimilarityLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly Reduction _reduction;
 
     public CosineSimilarityLoss(Reduction reduction = Reduction.Mean) => _reduction = reduction;
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings1", "embeddings2"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         const string name = "CosineSimilarityLoss";
         TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], yT = inputs["labels"];
@@ -66,7 +68,7 @@ public sealed class CosineSimilarityLoss : Loss, ILossDefinition
             PairRanking.Inputs[0], PairRanking.Inputs[1],
             new("labels", InputKind.Floating, true, "each pair's gold cosine (N)"),
         ],
-        Options = [OptionSpec.Reduction("none", "mean", "sum")],
+        Options = [OptionSpec.Reduction("none", "mean", "sum"), .. MatryoshkaOptions],
         Sample = (r, s) =>
         {
             LossInputs i = PairRanking.Sample(r, s);
@@ -77,7 +79,7 @@ public sealed class CosineSimilarityLoss : Loss, ILossDefinition
         Reference = "sentence-transformers CosineSimilarityLoss (loss_fct MSELoss)",
         Stability = "normalized rows in double: finite for any finite input",
         Libraries = "sentence-transformers (CosineSimilarityLoss)",
-        Factory = o => new CosineSimilarityLoss(o.Reduction),
+        Factory = o => new CosineSimilarityLoss(o.Reduction) { Matryoshka = MatryoshkaDims.From(o, "CosineSimilarityLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -19,7 +19,7 @@ namespace LossLab.Losses.Embedding;
 /// <para><b>Gradient:</b> ∂ℓ_i/∂s = (softmax of the kept entries − [the positive])/τ, the positive's −Σ_others e/Σ e/τ summed without the cancellation of 1 − p, through x̂ = x/max(‖x‖, 1e-12) (0 for
 /// a zero row; PyTorch's CosineSimilarity clamps at 1e-8, the same for any norm above it).</para>
 /// </remarks>
-public sealed class GistEmbedLoss : Loss, ILossDefinition
+public sealed class GistEmbedLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private const string Name = "GistEmbedLoss";
     private readonly Options _options;
@@ -52,7 +52,9 @@ public sealed class GistEmbedLoss : Loss, ILossDefinition
 
     protected override bool IsOptionalInput(string name) => name is "negatives" or "guide_negatives";
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["anchors", "positives", "negatives"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         TensorData aT = inputs["anchors"];
         if (aT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'anchors' must be (N, D), got shape {aT.Shape}");
@@ -150,6 +152,7 @@ public sealed class GistEmbedLoss : Loss, ILossDefinition
             OptionSpec.Float("margin", 0.0, "the margin of margin_strategy"),
             OptionSpec.Bool("contrast_anchors", true, "add the anchor–anchor similarities to each row"),
             OptionSpec.Bool("contrast_positives", true, "add the positive–positive similarities to each row"),
+            .. MatryoshkaOptions,
         ],
         Sample = (r, s) =>
         {
@@ -171,7 +174,7 @@ public sealed class GistEmbedLoss : Loss, ILossDefinition
             Margin = o.Float("margin"),
             ContrastAnchors = o.Bool("contrast_anchors"),
             ContrastPositives = o.Bool("contrast_positives"),
-        }),
+        }) { Matryoshka = MatryoshkaDims.From(o, "GistEmbedLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

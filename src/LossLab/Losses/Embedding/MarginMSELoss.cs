@@ -16,7 +16,7 @@ namespace LossLab.Losses.Embedding;
 /// for the dot product ∂(q·p)/∂q = p, for the cosine through x̂ = x/max(‖x‖, 1e-12) (0 for a zero row). The teacher's
 /// margins get −e, as MSELoss's target gradient.
 /// </remarks>
-public sealed class MarginMSELoss : Loss, ILossDefinition
+public sealed class MarginMSELoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private const string Name = "MarginMSELoss";
     private readonly Reduction _reduction;
@@ -24,7 +24,9 @@ public sealed class MarginMSELoss : Loss, ILossDefinition
 
     public MarginMSELoss(Reduction reduction = Reduction.Mean, bool cosine = false) => (_reduction, _cosine) = (reduction, cosine);
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["query", "passage", "negatives"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         TensorData qT = inputs["query"], pT = inputs["passage"], nT = inputs["negatives"], yT = inputs["labels"];
         if (qT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'query' must be (N, D), got shape {qT.Shape}");
@@ -87,6 +89,7 @@ public sealed class MarginMSELoss : Loss, ILossDefinition
         [
             OptionSpec.Reduction("none", "mean", "sum"),
             OptionSpec.Choice("similarity_fct", "pairwise_dot_score", "pairwise_dot_score (the default) or pairwise_cos_sim", "pairwise_dot_score", "pairwise_cos_sim"),
+            .. MatryoshkaOptions,
         ],
         Sample = (r, s) =>
         {
@@ -99,7 +102,7 @@ public sealed class MarginMSELoss : Loss, ILossDefinition
         Reference = "sentence-transformers MarginMSELoss; Hofstätter et al. 2020 (Margin-MSE)",
         Stability = "products in double: finite for any finite input",
         Libraries = "sentence-transformers (MarginMSELoss)",
-        Factory = o => new MarginMSELoss(o.Reduction, o.Choice("similarity_fct") == "pairwise_cos_sim"),
+        Factory = o => new MarginMSELoss(o.Reduction, o.Choice("similarity_fct") == "pairwise_cos_sim") { Matryoshka = MatryoshkaDims.From(o, "MarginMSELoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

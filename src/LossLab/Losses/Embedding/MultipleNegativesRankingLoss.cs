@@ -21,7 +21,7 @@ namespace LossLab.Losses.Embedding;
 /// for per_direction), minus 1 at s(q_i, p_i); ∂s(x, y)/∂x̂ = scale·ŷ for cosine (then through x̂ = x/max(‖x‖, 1e-12):
 /// (g − (g·x̂)x̂)/‖x‖, 0 for a zero row where PyTorch's clamp gives g/1e-12), scale·y for the dot product.</para>
 /// </remarks>
-public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
+public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private const string Name = "MultipleNegativesRankingLoss";
     private readonly Options _options;
@@ -60,7 +60,9 @@ public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
 
     protected override bool IsOptionalInput(string name) => name == "negatives";
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["anchors", "positives", "negatives"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         TensorData aT = inputs["anchors"], pT = inputs["positives"];
         if (aT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'anchors' must be (N, D), got shape {aT.Shape}");
@@ -184,6 +186,7 @@ public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
             OptionSpec.Bool("doc_to_query", false, "add each positive's similarities to every anchor: symmetric InfoNCE (directions)"),
             OptionSpec.Bool("doc_to_doc", false, "add each positive's similarities to the other anchors' documents (directions)"),
             OptionSpec.Choice("partition_mode", "joint", "joint: one softmax over every selected entry; per_direction: one per direction, averaged", "joint", "per_direction"),
+            .. MatryoshkaOptions,
         ],
         Sample = (r, s) =>
         {
@@ -205,7 +208,7 @@ public sealed class MultipleNegativesRankingLoss : Loss, ILossDefinition
             DocToQuery = o.Bool("doc_to_query"),
             DocToDoc = o.Bool("doc_to_doc"),
             PerDirection = o.Choice("partition_mode") == "per_direction",
-        }),
+        }) { Matryoshka = MatryoshkaDims.From(o, "MultipleNegativesRankingLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -15,7 +15,7 @@ namespace LossLab.Losses.Embedding;
 /// <b>Gradient:</b> 2d for each hard similar pair, −2·max(0, m − d) for each hard dissimilar one, through the distance;
 /// the selection is not differentiated. Labels other than 0 and 1 take no part, as there.
 /// </remarks>
-public sealed class OnlineContrastiveLoss : Loss, ILossDefinition
+public sealed class OnlineContrastiveLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly IEmbeddingDistance _distance;
     private readonly double _margin;
@@ -27,7 +27,9 @@ public sealed class OnlineContrastiveLoss : Loss, ILossDefinition
         (_distance, _margin) = (distance, margin);
     }
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings1", "embeddings2"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         var (n, d, u, v, y) = PairContrastiveLoss.ReadPairs(inputs, "OnlineContrastiveLoss");
         var dist = new double[n];
@@ -73,14 +75,14 @@ public sealed class OnlineContrastiveLoss : Loss, ILossDefinition
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = PairContrastiveLoss.PairInputs,
-        Options = [OptionSpec.Float("margin", 0.5, "hard dissimilar pairs closer than this are pushed apart"), PairContrastiveLoss.MetricOption],
+        Options = [OptionSpec.Float("margin", 0.5, "hard dissimilar pairs closer than this are pushed apart"), PairContrastiveLoss.MetricOption, .. MatryoshkaOptions],
         Sample = PairContrastiveLoss.PairSample,
         Formula = "ℓ = Σ_{hard y=1} d² + Σ_{hard y=0} max(0, m − d)²,  hard: beyond the other kind's closest (or farthest) distance",
         Gradient = "2d or −2·max(0, m − d) per hard pair, through the distance; the selection not differentiated",
         Reference = "sentence-transformers OnlineContrastiveLoss",
         Stability = "distances in double: finite for any finite input",
         Libraries = "sentence-transformers (OnlineContrastiveLoss); one value per batch",
-        Factory = o => new OnlineContrastiveLoss(PairContrastiveLoss.Metric(o.Choice("distance_metric")), o.Float("margin")),
+        Factory = o => new OnlineContrastiveLoss(PairContrastiveLoss.Metric(o.Choice("distance_metric")), o.Float("margin")) { Matryoshka = MatryoshkaDims.From(o, "OnlineContrastiveLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -15,7 +15,7 @@ namespace LossLab.Losses.Embedding;
 /// PyTorch's cosine_similarity (eps 1e-8), or pairwise_distance ‖x − y + 10⁻⁶‖ for p = 2 (euclidean) and 1 (manhattan).
 /// The labels are classes (0 or 1) and get no gradient.
 /// </remarks>
-public sealed class PairContrastiveLoss : Loss, ILossDefinition
+public sealed class PairContrastiveLoss : SentenceEmbeddingLoss, ILossDefinition
 {
     private readonly IEmbeddingDistance _distance;
     private readonly double _margin;
@@ -64,7 +64,9 @@ public sealed class PairContrastiveLoss : Loss, ILossDefinition
             .Add("labels", Samples.Bernoulli(r, new Shape(x[0])));
     }
 
-    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    protected override string[] EmbeddingInputs => ["embeddings1", "embeddings2"];
+
+    protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         var (n, d, u, v, y) = ReadPairs(inputs, "PairContrastiveLoss");
         var losses = new double[n];
@@ -91,14 +93,14 @@ public sealed class PairContrastiveLoss : Loss, ILossDefinition
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
         Inputs = PairInputs,
-        Options = [OptionSpec.Reduction("none", "mean", "sum"), MetricOption, OptionSpec.Float("margin", 0.5, "dissimilar pairs closer than this are pushed apart")],
+        Options = [OptionSpec.Reduction("none", "mean", "sum"), MetricOption, OptionSpec.Float("margin", 0.5, "dissimilar pairs closer than this are pushed apart"), .. MatryoshkaOptions],
         Sample = PairSample,
         Formula = "ℓ_k = ½(y_k·d_k² + (1 − y_k)·max(0, m − d_k)²),  d = 1 − cos (or ‖·‖₂, ‖·‖₁)",
         Gradient = "∂ℓ/∂d = y·d − (1 − y)·max(0, m − d), through the distance",
         Reference = "sentence-transformers ContrastiveLoss (SiameseDistanceMetric); Hadsell, Chopra and LeCun 2006",
         Stability = "distances in double: finite for any finite input",
         Libraries = "sentence-transformers (ContrastiveLoss; size_average=False is reduction sum)",
-        Factory = o => new PairContrastiveLoss(Metric(o.Choice("distance_metric")), o.Float("margin"), o.Reduction),
+        Factory = o => new PairContrastiveLoss(Metric(o.Choice("distance_metric")), o.Float("margin"), o.Reduction) { Matryoshka = MatryoshkaDims.From(o, "PairContrastiveLoss") },
     };
 
     public override LossDescriptor Descriptor => Entry;
