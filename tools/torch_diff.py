@@ -42,7 +42,7 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
 from torch_refs.libraries import (g_asl, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_gce, g_gist,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_simpo_orpo,
-                                  g_st_batch_triplet, g_tvd, g_tweedie)
+                                  g_st_batch_triplet, g_st_softmax, g_tvd, g_tweedie)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
                                g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad,
@@ -150,6 +150,7 @@ GENERATORS = {
     'gist_embed_loss': g_gist,
     'pair_contrastive_loss': g_pair_contrastive,
     'online_contrastive_loss': g_online_contrastive,
+    'softmax_loss': g_st_softmax,
     **{name: g_st_batch_triplet(name) for name in ('batch_all_triplet_loss', 'batch_hard_triplet_loss', 'batch_semi_hard_triplet_loss')},
     'smoothed_hinge_loss': g_mlnet('smoothed_hinge_loss'),
     'exp_loss': g_mlnet('exp_loss'),

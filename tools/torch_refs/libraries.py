@@ -671,3 +671,29 @@ def g_st_batch_triplet(name):
             return torch.max((dist - semi + o['margin']) * pos, torch.tensor([0.0], dtype=e.dtype)).sum() / pos.sum()
         return name, ins, o, fn
     return gen
+
+
+def g_st_softmax(r, g):
+    """sentence-transformers' SoftmaxLoss: nn.Linear over [u, v, |u − v|, u ∗ v] (the chosen parts), cross-entropy."""
+    n, d, c = r.randint(1, 5), r.randint(1, 4), r.randint(2, 4)
+    o = {'reduction': red(r), 'concatenation_sent_rep': r.random() < 0.7, 'concatenation_sent_difference': r.random() < 0.7,
+         'concatenation_sent_multiplication': r.random() < 0.4}
+    if not (o['concatenation_sent_rep'] or o['concatenation_sent_difference'] or o['concatenation_sent_multiplication']):
+        o['concatenation_sent_rep'] = True
+    parts = 2 * o['concatenation_sent_rep'] + o['concatenation_sent_difference'] + o['concatenation_sent_multiplication']
+    ins = {'embeddings1': tensor((n, d), rng=g), 'embeddings2': tensor((n, d), rng=g),
+           'labels': torch.randint(0, c, (n,), generator=g), 'classifier.weight': tensor((c, parts * d), -1, 1, g)}
+    if r.random() < 0.6:
+        ins['classifier.bias'] = tensor((c,), -1, 1, g)
+    def fn(t):
+        a, b = t['embeddings1'], t['embeddings2']
+        feats = []
+        if o['concatenation_sent_rep']:
+            feats += [a, b]
+        if o['concatenation_sent_difference']:
+            feats.append(torch.abs(a - b))
+        if o['concatenation_sent_multiplication']:
+            feats.append(a * b)
+        z = F.linear(torch.cat(feats, 1), t['classifier.weight'], t.get('classifier.bias'))
+        return F.cross_entropy(z, t['labels'], reduction=o['reduction'])
+    return 'softmax_loss', ins, o, fn

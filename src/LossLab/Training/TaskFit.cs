@@ -102,6 +102,10 @@ public static class TaskFit
                 Refuse("ranks sentence pairs by their gold similarity scores (semantic textual similarity), and a data set's rows are "
                     + "single samples, not scored pairs; to train embeddings from labels use contrastive_loss or supcon_loss");
                 break;
+            case "SoftmaxLoss":
+                Refuse("classifies sentence pairs (u, v) with a classifier of its own over [u, v, |u − v|], and a data set's rows are "
+                    + "single samples; train a classifier with cross_entropy, or embeddings from labels with supcon_loss");
+                break;
             case "GistEmbedLoss":
                 Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
                     + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");

@@ -200,6 +200,17 @@ public sealed partial class CatalogAutogradTests
             Tensor mask = Tensor.FromArray(positive, [n, n]);
             return Ops.Sum(Ops.Relu((dist - negative + F(o, "margin", 5)) * mask) * mask) * (1 / positive.Sum());
         },
+        ["SoftmaxLoss"] = (t, o) =>
+        {
+            Tensor a = t["embeddings1"], b = t["embeddings2"];
+            var parts = new List<Tensor>();
+            if (!(o.GetValueOrDefault("concatenation_sent_rep") is false)) { parts.Add(a); parts.Add(b); }
+            if (!(o.GetValueOrDefault("concatenation_sent_difference") is false)) parts.Add(Ops.Abs(a - b));
+            if (B(o, "concatenation_sent_multiplication")) parts.Add(a * b);
+            Tensor z = Ops.MatMul(Ops.Concat(parts, 1), Ops.Transpose(t["classifier.weight"]));
+            if (t.TryGetValue("classifier.bias", out Tensor? bias)) z = z + Ops.Reshape(bias, 1, -1);
+            return CrossEntropy(z, t["labels"], new Dictionary<string, object?>(o.Where(kv => kv.Key == "reduction")));
+        },
         ["CoSENTLoss"] = (t, o) => RankedPairs(t, o, (u, v) => Ops.Sum(Normalized(u) * Normalized(v), axis: 1)),
         ["AnglELoss"] = (t, o) => RankedPairs(t, o, (x, y) =>
         {

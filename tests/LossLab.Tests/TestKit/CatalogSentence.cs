@@ -87,6 +87,25 @@ internal static class CatalogSentence
             samples.Add(new($"{batchLoss} matryoshka_dims=[4, 2, 1]", T.Opt(("margin", 1.0), ("matryoshka_dims", T.D(4, 2, 1)), ("matryoshka_weights", T.D(1, 0.5, 0.25))), Batch));
             yield return new(batchLoss, samples, LabeledExtremes());
         }
+
+        // SBERT's softmax objective: the classifier over [u, v, |u − v|] (the default) or other parts, as inputs.
+        LossInputs Nli(Random r) => LossRegistry.Default.Get("SoftmaxLoss").Sample!(r, Shape.Scalar);
+        LossInputs NliProducts(Random r)
+        {
+            LossInputs i = Nli(r);
+            return i.Add("classifier.weight", T.Shaped(LossSamples.Normal(r, 36, 0.5), 3, 12));   // [u, v, |u − v|, u ∗ v]: 4·3
+        }
+        LossInputs NliNoBias(Random r) => new(Nli(r).Tensors.Where(kv => kv.Key != "classifier.bias"));
+        yield return new("SoftmaxLoss", [.. CatalogThree.With("SoftmaxLoss", [], Nli),
+            new("SoftmaxLoss with the product", T.Opt(("concatenation_sent_multiplication", true)), NliProducts),
+            new("SoftmaxLoss difference only, no bias", T.Opt(("concatenation_sent_rep", false), ("reduction", "sum")), r =>
+            {
+                LossInputs i = NliNoBias(r);
+                return i.Add("classifier.weight", T.Shaped(LossSamples.Normal(r, 9, 0.5), 3, 3));
+            })],
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings1", "embeddings2", "classifier.weight"], ("embeddings1", T.Shaped(new float[] { 1e3f, -1e3f, 30, 0 }, 2, 2)),
+                ("embeddings2", T.Shaped(new float[] { -1e3f, 1e3f, 0, 1e-30f }, 2, 2)), ("labels", T.I(0, 1)),
+                ("classifier.weight", T.Shaped(new float[] { 30, -30, 1, 0, 5, 5, -1, 1, 0, 2, 30, -3 }, 2, 6)))]);
     }
 
     private static ExtremeSample[] LabeledExtremes() =>

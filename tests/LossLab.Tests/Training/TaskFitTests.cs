@@ -165,6 +165,7 @@ public sealed class TaskFitTests
     [InlineData("cosine_similarity_loss", TaskKind.Multiclass, "not scored pairs")]
     [InlineData("margin_mse_loss", TaskKind.Multiclass, "holds no teacher margins")]
     [InlineData("gist_embed_loss", TaskKind.Multiclass, "holds no guide model")]
+    [InlineData("softmax_loss", TaskKind.Multiclass, "a classifier of its own")]
     [InlineData("adaptive_log_softmax_with_loss", TaskKind.Multiclass, "train with cross_entropy")]
     public void Losses_that_cannot_mean_anything_on_the_data_are_refused_with_the_reason(string loss, TaskKind task, string reason)
     {

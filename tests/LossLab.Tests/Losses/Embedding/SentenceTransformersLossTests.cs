@@ -186,4 +186,19 @@ public sealed class SentenceTransformersLossTests
         // No positive pair: 0 (sentence-transformers: 0/0).
         Assert.Equal(0, Batch("batch_semi_hard_triplet_loss", T.In(("embeddings", T.Shaped(new double[] { 0, 5 }, 2, 1)), ("labels", T.I(0, 1)))));
     }
+
+    [Fact]
+    public void SoftmaxLoss_is_cross_entropy_of_a_linear_classifier_over_the_pair_features()
+    {
+        // u = (1, 2), v = (3, 1): f = [u, v, |u − v|] = (1, 2, 3, 1, 2, 1). W picks f₀ + f₅ for class 0 and f₂ for class 1: z = (2, 3) + b.
+        double[,] w = { { 1, 0, 0, 0, 0, 1 }, { 0, 0, 1, 0, 0, 0 } };
+        LossInputs inputs = T.In(("embeddings1", T.D2(new double[,] { { 1, 2 } })), ("embeddings2", T.D2(new double[,] { { 3, 1 } })), ("labels", T.I(0)),
+            ("classifier.weight", T.D2(w)), ("classifier.bias", T.D(0.5, 0)));
+        T.Close(Lse(2.5, 3) - 2.5, LossRegistry.Default.Create("softmax_loss").Evaluate(inputs).Scalar, rel: 1e-15);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("softmax_loss", T.Opt(("concatenation_sent_multiplication", true))).Evaluate(inputs));
+        Assert.Contains("'classifier.weight' has shape (2, 6); expected (num_labels, 8) = (C, 4·2)", e.Message);
+        Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("softmax_loss", T.Opt(("concatenation_sent_rep", false), ("concatenation_sent_difference", false))));
+        e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("softmax_loss").Evaluate(new LossInputs(inputs.Tensors).Add("labels", T.I(2))));
+        Assert.Contains("labels[0] = 2 is out of range: classes are [0, 1]", e.Message);
+    }
 }
