@@ -197,7 +197,7 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             for (int i = 0; i < m.P.Length; i++) if (t >= m.Cutoffs[i] && t < m.Cutoffs[i + 1]) cluster = i;
             Affine(m.Wh, m.Bh, x, z);
             int g = cluster < 0 ? (int)t : m.Shortlist + cluster;   // the head entry the row's log-probability takes
-            double loss = LogSumExp(z) - z[g];
+            double loss = Stable.LogSumExp<double>(z) - z[g];
             Span<double> hc = default, oc = default;
             int rel = 0;
             if (cluster >= 0)
@@ -207,7 +207,7 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
                 rel = (int)(t - m.Cutoffs[cluster]);
                 Affine(m.P[cluster], null, x, hc);
                 Affine(m.O[cluster], null, hc, oc);
-                loss += LogSumExp(oc) - oc[rel];
+                loss += Stable.LogSumExp<double>(oc) - oc[rel];
             }
             losses[r] = loss;
             if (!computeGradients) continue;
@@ -265,14 +265,14 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             ReadOnlySpan<double> x = m.X.AsSpan(r * d, d);
             Span<double> row = result.AsSpan(r * classes, classes);
             Affine(m.Wh, m.Bh, x, z);
-            double lse = LogSumExp(z);
+            double lse = Stable.LogSumExp<double>(z);
             for (int c = 0; c < m.Shortlist; c++) row[c] = z[c] - lse;
             for (int i = 0; i < m.P.Length; i++)
             {
                 Span<double> hc = h.AsSpan(0, m.Hidden[i]), oc = row.Slice((int)m.Cutoffs[i], m.ClusterSize(i));
                 Affine(m.P[i], null, x, hc);
                 Affine(m.O[i], null, hc, oc);
-                double clusterLogP = z[m.Shortlist + i] - lse, lseO = LogSumExp(oc);
+                double clusterLogP = z[m.Shortlist + i] - lse, lseO = Stable.LogSumExp<double>(oc);
                 for (int k = 0; k < oc.Length; k++) oc[k] = oc[k] - lseO + clusterLogP;
             }
         }
@@ -310,19 +310,10 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
         }
     }
 
-    private static double LogSumExp(ReadOnlySpan<double> v)
-    {
-        double max = double.NegativeInfinity;
-        foreach (double a in v) max = Math.Max(max, a);
-        double s = 0;
-        foreach (double a in v) s += Math.Exp(a - max);
-        return max + Math.Log(s);
-    }
-
     /// <summary>v ← scale·(softmax(v) − e_k): the gradient of scale·(lse(v) − v_k).</summary>
     private static void SoftmaxMinusOneHot(Span<double> v, int k, double scale)
     {
-        double lse = LogSumExp(v);
+        double lse = Stable.LogSumExp<double>(v);
         for (int j = 0; j < v.Length; j++) v[j] = scale * (Math.Exp(v[j] - lse) - (j == k ? 1 : 0));
     }
 

@@ -44,7 +44,7 @@ public sealed class BatchHardTripletLoss : SentenceEmbeddingLoss, ILossDefinitio
             if (_soft)
             {
                 sum += Stable.Softplus(t);
-                g = 1 / (1 + Math.Exp(-t));   // σ(t)
+                g = Stable.Sigmoid(t);
             }
             else
             {

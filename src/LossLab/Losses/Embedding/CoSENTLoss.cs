@@ -56,29 +56,15 @@ internal static class PairRanking
     public static double CheckScale(double scale, string loss)
         => scale > 0 && double.IsFinite(scale) ? scale : throw LossArgumentException.Value($"{loss}: scale must be a finite number > 0, got {scale}");
 
-    public static readonly InputSpec[] Inputs =
-    [
-        new("embeddings1", InputKind.Floating, true, "the first sentence of each pair (N, D)"),
-        new("embeddings2", InputKind.Floating, true, "the second sentence of each pair (N, D)"),
-        new("labels", InputKind.Floating, false, "each pair's gold similarity score (N); only their order matters"),
-    ];
+    public static readonly InputSpec[] Inputs = EmbeddingPairs.Inputs("each pair's gold similarity score (N); only their order matters");
 
-    public static LossInputs Sample(Random r, Shape s)
-    {
-        Shape x = s.Rank == 2 ? s : new Shape(6, 4);
-        return new LossInputs().Add("embeddings1", Samples.Normal(r, x)).Add("embeddings2", Samples.Normal(r, x))
-            .Add("labels", Samples.Uniform(r, new Shape(x[0]), 0, 5));
-    }
+    public static LossInputs Sample(Random r, Shape s) => EmbeddingPairs.Sample(r, s, (r, n) => Samples.Uniform(r, n, 0, 5));
 
     public static LossResult Compute<T>(LossInputs inputs, bool computeGradients, double scale, string loss, Similarity similarity)
         where T : struct, System.Numerics.IFloatingPointIeee754<T>
     {
-        TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], yT = inputs["labels"];
-        if (uT.Shape.Rank != 2) throw LossArgumentException.Shape($"{loss}: 'embeddings1' must be (N, D), got shape {uT.Shape}");
-        int n = uT.Shape[0], d = uT.Shape[1];
-        if (vT.Shape != uT.Shape) throw LossArgumentException.Shape($"{loss}: 'embeddings2' has shape {vT.Shape}; expected {uT.Shape}, one per pair");
-        if (yT.Shape != new Shape(n)) throw LossArgumentException.Shape($"{loss}: 'labels' has shape {yT.Shape}; expected ({n}), one score per pair");
-        double[] u = uT.ToArray<double>(), v = vT.ToArray<double>(), y = yT.ToArray<double>();
+        var (n, d, u, v) = EmbeddingPairs.Read(inputs, loss);
+        double[] y = EmbeddingPairs.Labels(inputs, loss, n, "one score per pair");
         double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [];
         var s = new double[n];
         for (int k = 0; k < n; k++)
@@ -122,8 +108,8 @@ internal static class PairRanking
         }
         return new LossResult(result, new Dictionary<string, TensorData>
         {
-            ["embeddings1"] = Loss.FromDoubles<T>(gu, uT.Shape),
-            ["embeddings2"] = Loss.FromDoubles<T>(gv, vT.Shape),
+            ["embeddings1"] = Loss.FromDoubles<T>(gu, inputs["embeddings1"].Shape),
+            ["embeddings2"] = Loss.FromDoubles<T>(gv, inputs["embeddings2"].Shape),
         });
     }
 

@@ -23,12 +23,8 @@ public sealed class CosineSimilarityLoss : SentenceEmbeddingLoss, ILossDefinitio
     protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         const string name = "CosineSimilarityLoss";
-        TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], yT = inputs["labels"];
-        if (uT.Shape.Rank != 2) throw LossArgumentException.Shape($"{name}: 'embeddings1' must be (N, D), got shape {uT.Shape}");
-        int n = uT.Shape[0], d = uT.Shape[1];
-        if (vT.Shape != uT.Shape) throw LossArgumentException.Shape($"{name}: 'embeddings2' has shape {vT.Shape}; expected {uT.Shape}, one per pair");
-        if (yT.Shape != new Shape(n)) throw LossArgumentException.Shape($"{name}: 'labels' has shape {yT.Shape}; expected ({n}), one score per pair");
-        double[] u = uT.ToArray<double>(), v = vT.ToArray<double>(), y = yT.ToArray<double>();
+        var (n, d, u, v) = EmbeddingPairs.Read(inputs, name);
+        double[] y = EmbeddingPairs.Labels(inputs, name, n, "one score per pair");
         var losses = new double[n];
         double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [], gy = computeGradients ? new double[n] : [];
         double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
@@ -54,7 +50,8 @@ public sealed class CosineSimilarityLoss : SentenceEmbeddingLoss, ILossDefinitio
             ? FromDoubles<T>(losses, new Shape(n))
             : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
         if (!computeGradients) return Result(value);
-        return Result(value, ("embeddings1", FromDoubles<T>(gu, uT.Shape)), ("embeddings2", FromDoubles<T>(gv, vT.Shape)), ("labels", FromDoubles<T>(gy, yT.Shape)));
+        return Result(value, ("embeddings1", FromDoubles<T>(gu, inputs["embeddings1"].Shape)), ("embeddings2", FromDoubles<T>(gv, inputs["embeddings2"].Shape)),
+            ("labels", FromDoubles<T>(gy, inputs["labels"].Shape)));
     }
 
     public static LossDescriptor Entry { get; } = new()
@@ -63,17 +60,9 @@ public sealed class CosineSimilarityLoss : SentenceEmbeddingLoss, ILossDefinitio
         Aliases = ["cosine_similarity_loss", "st.CosineSimilarityLoss"],
         Family = LossFamily.Embedding,
         Task = LossTask.MetricLearning,
-        Inputs =
-        [
-            PairRanking.Inputs[0], PairRanking.Inputs[1],
-            new("labels", InputKind.Floating, true, "each pair's gold cosine (N)"),
-        ],
+        Inputs = EmbeddingPairs.Inputs("each pair's gold cosine (N)", labelsDifferentiable: true),
         Options = [OptionSpec.Reduction("none", "mean", "sum"), .. MatryoshkaOptions],
-        Sample = (r, s) =>
-        {
-            LossInputs i = PairRanking.Sample(r, s);
-            return i.Add("labels", Samples.Uniform(r, i["labels"].Shape, -1, 1));
-        },
+        Sample = (r, s) => EmbeddingPairs.Sample(r, s, (r, n) => Samples.Uniform(r, n, -1, 1)),
         Formula = "ℓ_k = (cos(u_k, v_k) − y_k)²",
         Gradient = "∂ℓ_k/∂û_k = 2(cos − y)·v̂_k, through û = u/max(‖u‖, 1e-12)",
         Reference = "sentence-transformers CosineSimilarityLoss (loss_fct MSELoss)",

@@ -32,9 +32,7 @@ public sealed class MarginMSELoss : SentenceEmbeddingLoss, ILossDefinition
         if (qT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'query' must be (N, D), got shape {qT.Shape}");
         int n = qT.Shape[0], d = qT.Shape[1];
         if (pT.Shape != qT.Shape) throw LossArgumentException.Shape($"{Name}: 'passage' has shape {pT.Shape}; expected {qT.Shape}, one per query");
-        bool ok = nT.Shape.Rank == 2 ? nT.Shape == qT.Shape : nT.Shape.Rank == 3 && nT.Shape[0] == n && nT.Shape[2] == d;
-        if (!ok) throw LossArgumentException.Shape($"{Name}: 'negatives' has shape {nT.Shape}; expected (N, K, D) = ({n}, K, {d}), K second passages per query, or ({n}, {d}) for one");
-        int k = nT.Shape.Rank == 2 ? 1 : nT.Shape[1];
+        int k = EmbeddingPairs.NegativesPerRow(nT, n, d, Name, "second passages per query");
         Shape rows = nT.Shape.Rank == 2 ? new Shape(n) : new Shape(n, k);
         if (yT.Shape != rows && !(k == 1 && (yT.Shape == new Shape(n, 1) || yT.Shape == new Shape(n))))
             throw LossArgumentException.Shape($"{Name}: 'labels' has shape {yT.Shape}; expected {rows}, the teacher's margin sim(q, p) − sim(q, n) per second passage");

@@ -68,14 +68,8 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
         if (aT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'anchors' must be (N, D), got shape {aT.Shape}");
         int n = aT.Shape[0], d = aT.Shape[1];
         if (pT.Shape != aT.Shape) throw LossArgumentException.Shape($"{Name}: 'positives' has shape {pT.Shape}; expected {aT.Shape}, one positive per anchor");
-        int k = 0;
         TensorData? nT = inputs.Contains("negatives") ? inputs["negatives"] : null;
-        if (nT is not null)
-        {
-            bool ok = nT.Shape.Rank == 2 ? nT.Shape == aT.Shape : nT.Shape.Rank == 3 && nT.Shape[0] == n && nT.Shape[2] == d;
-            if (!ok) throw LossArgumentException.Shape($"{Name}: 'negatives' has shape {nT.Shape}; expected (N, K, D) = ({n}, K, {d}), K hard negatives per anchor, or ({n}, {d}) for one");
-            k = nT.Shape.Rank == 2 ? 1 : nT.Shape[1];
-        }
+        int k = nT is null ? 0 : EmbeddingPairs.NegativesPerRow(nT, n, d, Name, "hard negatives per anchor");
         int m = n * (1 + k);   // documents: the positives, then hard-negative column 0, 1, …
         var docs = new double[m * d];
         pT.ToArray<double>().CopyTo(docs, 0);

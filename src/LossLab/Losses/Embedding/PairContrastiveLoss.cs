@@ -39,29 +39,15 @@ public sealed class PairContrastiveLoss : SentenceEmbeddingLoss, ILossDefinition
     internal static OptionSpec MetricOption => OptionSpec.Choice("distance_metric", "cosine_distance",
         "SiameseDistanceMetric: cosine_distance (1 − cos), euclidean or manhattan (pairwise_distance, eps 1e-6)", "cosine_distance", "euclidean", "manhattan");
 
-    /// <summary>The pairs' inputs, checked: (embeddings1, embeddings2) of shape (N, D) and labels (N).</summary>
+    internal static readonly InputSpec[] PairInputs = EmbeddingPairs.Inputs("1 for a similar pair, 0 for a dissimilar one (N)");
+
+    internal static LossInputs PairSample(Random r, Shape s) => EmbeddingPairs.Sample(r, s, Samples.Bernoulli);
+
+    /// <summary>The pairs, checked, and their 1/0 labels.</summary>
     internal static (int N, int D, double[] U, double[] V, double[] Y) ReadPairs(LossInputs inputs, string loss)
     {
-        TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], yT = inputs["labels"];
-        if (uT.Shape.Rank != 2) throw LossArgumentException.Shape($"{loss}: 'embeddings1' must be (N, D), got shape {uT.Shape}");
-        int n = uT.Shape[0], d = uT.Shape[1];
-        if (vT.Shape != uT.Shape) throw LossArgumentException.Shape($"{loss}: 'embeddings2' has shape {vT.Shape}; expected {uT.Shape}, one per pair");
-        if (yT.Shape != new Shape(n)) throw LossArgumentException.Shape($"{loss}: 'labels' has shape {yT.Shape}; expected ({n}), 1 for a similar pair and 0 for a dissimilar one");
-        return (n, d, uT.ToArray<double>(), vT.ToArray<double>(), yT.ToArray<double>());
-    }
-
-    internal static readonly InputSpec[] PairInputs =
-    [
-        new("embeddings1", InputKind.Floating, true, "the first embedding of each pair (N, D)"),
-        new("embeddings2", InputKind.Floating, true, "the second embedding of each pair (N, D)"),
-        new("labels", InputKind.Floating, false, "1 for a similar pair, 0 for a dissimilar one (N)"),
-    ];
-
-    internal static LossInputs PairSample(Random r, Shape s)
-    {
-        Shape x = s.Rank == 2 ? s : new Shape(6, 4);
-        return new LossInputs().Add("embeddings1", Samples.Normal(r, x)).Add("embeddings2", Samples.Normal(r, x))
-            .Add("labels", Samples.Bernoulli(r, new Shape(x[0])));
+        var (n, d, u, v) = EmbeddingPairs.Read(inputs, loss);
+        return (n, d, u, v, EmbeddingPairs.Labels(inputs, loss, n, "1 for a similar pair and 0 for a dissimilar one"));
     }
 
     protected override string[] EmbeddingInputs => ["embeddings1", "embeddings2"];

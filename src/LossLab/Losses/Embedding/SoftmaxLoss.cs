@@ -32,10 +32,9 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        TensorData uT = inputs["embeddings1"], vT = inputs["embeddings2"], wT = inputs["classifier.weight"];
-        if (uT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'embeddings1' must be (N, D), got shape {uT.Shape}");
-        int n = uT.Shape[0], d = uT.Shape[1], width = Parts * d;
-        if (vT.Shape != uT.Shape) throw LossArgumentException.Shape($"{Name}: 'embeddings2' has shape {vT.Shape}; expected {uT.Shape}, one per pair");
+        var (n, d, u, v) = EmbeddingPairs.Read(inputs, Name);
+        TensorData wT = inputs["classifier.weight"];
+        int width = Parts * d;
         if (wT.Shape.Rank != 2 || wT.Shape[1] != width || wT.Shape[0] == 0)
             throw LossArgumentException.Shape($"{Name}: 'classifier.weight' has shape {wT.Shape}; expected (num_labels, {width}) = (C, {Parts}·{d}) for the {Parts} concatenated parts");
         int c = wT.Shape[0];
@@ -45,7 +44,7 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
         long[] y = inputs.Indices("labels");
         for (int i = 0; i < n; i++)
             if (y[i] < 0 || y[i] >= c) throw LossArgumentException.Value($"{Name}: labels[{i}] = {y[i]} is out of range: classes are [0, {c - 1}] (num_labels {c})");
-        double[] u = uT.ToArray<double>(), v = vT.ToArray<double>(), w = wT.ToArray<double>(), b = bT?.ToArray<double>() ?? new double[c];
+        double[] w = wT.ToArray<double>(), b = bT?.ToArray<double>() ?? new double[c];
         double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
         var losses = new double[n];
         var f = new double[width];
@@ -56,15 +55,8 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
         for (int i = 0; i < n; i++)
         {
             Features(u.AsSpan(i * d, d), v.AsSpan(i * d, d), f);
-            double max = double.NegativeInfinity;
-            for (int k = 0; k < c; k++)
-            {
-                z[k] = b[k] + System.Numerics.Tensors.TensorPrimitives.Dot<double>(w.AsSpan(k * width, width), f);
-                max = Math.Max(max, z[k]);
-            }
-            double sum = 0;
-            for (int k = 0; k < c; k++) sum += Math.Exp(z[k] - max);
-            double lse = max + Math.Log(sum);
+            for (int k = 0; k < c; k++) z[k] = b[k] + System.Numerics.Tensors.TensorPrimitives.Dot<double>(w.AsSpan(k * width, width), f);
+            double lse = Stable.LogSumExp<double>(z);
             losses[i] = lse - z[y[i]];
             if (!computeGradients) continue;
             Array.Clear(gf);
@@ -81,7 +73,7 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
             ? FromDoubles<T>(losses, new Shape(n))
             : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
         if (!computeGradients) return Result(value);
-        return Result(value, ("embeddings1", FromDoubles<T>(gu, uT.Shape)), ("embeddings2", FromDoubles<T>(gv, vT.Shape)),
+        return Result(value, ("embeddings1", FromDoubles<T>(gu, inputs["embeddings1"].Shape)), ("embeddings2", FromDoubles<T>(gv, inputs["embeddings2"].Shape)),
             ("classifier.weight", FromDoubles<T>(gw, wT.Shape)), ("classifier.bias", bT is null ? null : FromDoubles<T>(gb, bT.Shape)));
     }
 
