@@ -40,7 +40,7 @@ public sealed class PropertyTests
             {
                 Assert.True(v >= bound - 1e-12 * Math.Max(1, Math.Abs(v)) || double.IsNaN(bound), $"{s.Label} seed {c.Seed}: value {v:R} < lower bound {bound}");
             }
-        }, iter: 600, threads: 1);
+        }, iter: 6000, threads: 1);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class PropertyTests
                 double mean = T.Values(Make((c.set, 0, c.seed), "mean").Loss.Evaluate(inputs, false).Value)[0];
                 Assert.True(Math.Abs(mean - total / each.Length) <= 1e-9 * Math.Max(1, Math.Abs(mean)), $"{s.Label}: mean {mean:R} vs Σ/n {total / each.Length:R}");
             }
-        }, iter: 300, threads: 1);
+        }, iter: 3000, threads: 1);
     }
 
     /// <summary>
@@ -102,7 +102,7 @@ public sealed class PropertyTests
             ILoss loss = d.Create(new Dictionary<string, object?> { ["reduction"] = "sum" });
             double v32 = T.Values(loss.Evaluate(f, false).Value).Sum(), v64 = T.Values(loss.Evaluate(dd, false).Value).Sum();
             Assert.True(Math.Abs(v32 - v64) <= 1e-4 * Math.Max(1, Math.Abs(v64)), $"{d.Name} at {shape}: float32 {v32:R} vs float64 {v64:R}");
-        }, iter: 400, threads: 1);
+        }, iter: 4000, threads: 1);
         Assert.True(evaluated > 100, $"only {evaluated} random-shape cases were valid for their loss");
     }
 
@@ -115,7 +115,7 @@ public sealed class PropertyTests
             var differentiable = loss.Descriptor.Inputs.Where(i => i.Differentiable && inputs.Contains(i.Name) && inputs[i.Name].DType != DType.Int64).Select(i => i.Name);
             var bad = FiniteDifferences.Check(loss, inputs, differentiable);
             Assert.True(bad.Count == 0, $"{s.Label} seed {c.Seed}: " + string.Join("; ", bad.Take(3).Select(m => $"{m.Input}[{m.Index}] analytic {m.Analytic:R} numeric {m.Numeric:R}")));
-        }, iter: 200, threads: 1);
+        }, iter: 2000, threads: 1);
     }
 
     [Fact]
@@ -130,7 +130,7 @@ public sealed class PropertyTests
             {
                 Assert.True(Math.Abs(v32[i] - v64[i]) <= 1e-4 * Math.Max(1, Math.Abs(v64[i])) || (double.IsNaN(v32[i]) && double.IsNaN(v64[i])), $"{s.Label} seed {c.Seed}: float32 {v32[i]:R} vs float64 {v64[i]:R}");
             }
-        }, iter: 400, threads: 1);
+        }, iter: 4000, threads: 1);
     }
 
     /// <summary>Where every input and the per-sample output share the batch dimension, permuting the batch permutes the output.</summary>
@@ -160,7 +160,7 @@ public sealed class PropertyTests
                     Assert.True(Math.Abs(expected - actual) <= 1e-12 * Math.Max(1, Math.Abs(expected)) || (double.IsNaN(expected) && double.IsNaN(actual)), $"{s.Label}: row {r} ← {perm[r]}: {actual:R} vs {expected:R}");
                 }
             Interlocked.Increment(ref checkedLosses);
-        }, iter: 300, threads: 1);
+        }, iter: 3000, threads: 1);
         Assert.True(checkedLosses > 50, $"only {checkedLosses} cases had a permutable batch");
     }
 
@@ -191,7 +191,7 @@ public sealed class PropertyTests
             double elsewhere = T.Values(loss.Evaluate(sample, false).Value)[0];
             Assert.True(atTarget <= elsewhere + 1e-12, $"{d.Name}: {atTarget:R} at the target > {elsewhere:R} elsewhere");
             Assert.True(Math.Abs(atTarget) <= 1e-12, $"{d.Name}: {atTarget:R} at the target");
-        }, iter: 200, threads: 1);
+        }, iter: 2000, threads: 1);
     }
 
     [Fact]
@@ -214,6 +214,6 @@ public sealed class PropertyTests
                 for (int j = 0; j < c; j++) s += g[row * c + j];
                 Assert.True(Math.Abs(s) <= 1e-6, $"row {row} gradient sums to {s:R}");
             }
-        }, iter: 300, threads: 1);
+        }, iter: 3000, threads: 1);
     }
 }

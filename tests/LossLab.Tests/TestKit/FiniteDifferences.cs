@@ -5,7 +5,7 @@ namespace LossLab.Tests.TestKit;
 
 /// <summary>
 /// Central finite differences in double: for every element of every differentiable input,
-/// (Σℓ(x + h) − Σℓ(x − h)) / 2h against the analytic gradient of Σℓ.
+/// (Σℓ(x + h) − Σℓ(x − h)) / 2h against the analytic gradient of Σℓ, retried once at h/100 where they disagree.
 /// </summary>
 internal static class FiniteDifferences
 {
@@ -24,18 +24,30 @@ internal static class FiniteDifferences
             double[] data = (double[])original.Data;
             for (int i = 0; i < data.Length; i++)
             {
-                double saved = data[i];
-                data[i] = saved + h;
-                double plus = SumOfValue(loss, inputs);
-                data[i] = saved - h;
-                double minus = SumOfValue(loss, inputs);
-                data[i] = saved;
-                double numeric = (plus - minus) / (2 * h);
                 double a = analytic.GetDouble(i);
-                if (!(Math.Abs(a - numeric) <= abs + rel * Math.Max(Math.Abs(numeric), 1.0))) bad.Add(new(name, i, a, numeric));
+                double numeric = Central(loss, inputs, data, i, h);
+                // A kink (a hinge, a max, a histogram bin's edge) within ±h of a random input makes the stencil average two
+                // slopes; it is crossed with probability ∝ h, so one retry at h/100 tells a kink from a wrong gradient,
+                // which stays wrong at every step.
+                if (!Agrees(a, numeric, rel, abs)) numeric = Central(loss, inputs, data, i, h / 100);
+                if (!Agrees(a, numeric, rel, abs)) bad.Add(new(name, i, a, numeric));
             }
         }
         return bad;
+    }
+
+    private static bool Agrees(double analytic, double numeric, double rel, double abs) =>
+        Math.Abs(analytic - numeric) <= abs + rel * Math.Max(Math.Abs(numeric), 1.0);
+
+    private static double Central(ILoss loss, LossInputs inputs, double[] data, int i, double h)
+    {
+        double saved = data[i];
+        data[i] = saved + h;
+        double plus = SumOfValue(loss, inputs);
+        data[i] = saved - h;
+        double minus = SumOfValue(loss, inputs);
+        data[i] = saved;
+        return (plus - minus) / (2 * h);
     }
 
     public static double SumOfValue(ILoss loss, LossInputs inputs)

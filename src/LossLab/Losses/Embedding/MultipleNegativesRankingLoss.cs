@@ -192,6 +192,9 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
         Gradient = "∂ℓ_i/∂s = softmax weights in Z_i − [the positive];  ∂s/∂x̂ = scale·ŷ, x̂ = x/max(‖x‖, 1e-12)",
         Reference = "sentence-transformers MultipleNegativesRankingLoss (v5: directions, partition_mode); Henderson et al. 2017; van den Oord et al. 2018 (InfoNCE)",
         Stability = "log-sum-exps by their maximum in double: finite for any finite input",
+        // ≥ 0 when joint (Z_i holds the positive) or with only query_to_doc/doc_to_query; per_direction averages in the
+        // query_to_query and doc_to_doc log-sum-exps, which do not hold the positive and can fall below it.
+        LowerBound = double.NegativeInfinity,
         Libraries = "sentence-transformers (MultipleNegativesRankingLoss; MultipleNegativesSymmetricRankingLoss = doc_to_query, per_direction)",
         Factory = o => new MultipleNegativesRankingLoss(new Options
         {
