@@ -41,7 +41,7 @@ public enum InputKind
     IndicesOrFloating,
 }
 
-/// <summary>One named input of a loss, in PyTorch's positional order.</summary>
+/// <summary>One named input of a loss, in its library's positional order (PyTorch (input, target), Keras (y_true, y_pred)).</summary>
 public sealed record InputSpec(string Name, InputKind Kind, bool Differentiable, string Description)
 {
     /// <summary>A log-probability input: −∞ (probability 0) is a valid value there, NaN and +∞ are not.</summary>
