@@ -530,6 +530,59 @@ def g_margin_mse(r, g):
     return 'margin_mse_loss', ins, o, fn
 
 
+def g_gor(r, g):
+    """sentence-transformers' GlobalOrthogonalRegularizationLoss (mode gemma/original) on a list of columns: gemma takes
+    each column's similarity matrix with its diagonal filled with 0, M1 = Σ/(N(N − 1)) squared and M2 = Σs²/(N(N − 1));
+    original each column pair's diagonal similarities, mean squared and mean of squares; relu(M2 − τ) where thresholded;
+    the parts weighted and summed or averaged over terms, then added (its trainer sums the returned dictionary)."""
+    mode = r.choice(('gemma', 'original'))
+    c = r.randint(2, 3) if mode == 'original' else r.randint(1, 3)
+    n, d = r.randint(2, 5), r.randint(2, 5)
+    single = c == 1 and r.random() < 0.5
+    ins = {'embeddings': tensor((n, d) if single else (c, n, d), rng=g)}
+    o = {'mode': mode, 'similarity_fct': r.choice(('cos_sim', 'dot_score')), 'aggregation': r.choice(('sum', 'mean')),
+         'second_moment_threshold': r.choice(('auto', 'dimension', 'none')),
+         'mean_weight': r.choice((None, 0.5, 1.0)), 'second_moment_weight': r.choice((None, 0.0, 2.0))}
+    if o['mean_weight'] == 0 or (o['mean_weight'] is None and mode == 'gemma'):
+        o['second_moment_weight'] = r.choice((None, 2.0))   # both zero is refused
+    if c >= 2 and r.random() < 0.3:
+        o['embedding_indices'] = [-1, 0] if r.random() < 0.5 else [1, 0]
+    if r.random() < 0.2:
+        o['matryoshka_dims'] = [d, 1] if d > 1 else [d]
+    mean_w = o['mean_weight'] if o['mean_weight'] is not None else (0.0 if mode == 'gemma' else 1.0)
+    second_w = o['second_moment_weight'] if o['second_moment_weight'] is not None else 1.0
+    threshold = o['second_moment_threshold']
+    if threshold == 'auto':
+        threshold = 'none' if mode == 'gemma' else 'dimension'
+    def fn(t):
+        e = t['embeddings']
+        cols = [e] if e.dim() == 2 else list(e.unbind(0))
+        if 'embedding_indices' in o:
+            cols = [cols[i] for i in o['embedding_indices']]
+        sim = lambda a, b: _st_sim(o['similarity_fct'], a, b)
+        def second(m2, width):
+            return m2 if threshold == 'none' else torch.relu(m2 - 1.0 / width)
+        terms = []
+        if mode == 'gemma':
+            for x in cols:
+                m = x.shape[0]
+                s = sim(x, x).masked_fill(torch.eye(m, dtype=torch.bool), 0.0)
+                terms.append(((s.sum() / (m * (m - 1))) ** 2, second((s ** 2).sum() / (m * (m - 1)), x.shape[1])))
+        else:
+            for a in range(len(cols)):
+                for b in range(a + 1, len(cols)):
+                    s = sim(cols[a], cols[b]).diagonal()
+                    terms.append((s.mean() ** 2, second((s ** 2).mean(), cols[a].shape[1])))
+        agg = (lambda v: torch.stack(v).sum()) if o['aggregation'] == 'sum' else (lambda v: torch.stack(v).mean())
+        total = 0
+        if mean_w:
+            total = total + mean_w * agg([m for m, _ in terms])
+        if second_w:
+            total = total + second_w * agg([v for _, v in terms])
+        return total
+    return 'global_orthogonal_regularization_loss', ins, o, _matryoshka(o, fn, ('embeddings',))
+
+
 def g_gist(r, g):
     """sentence-transformers' GISTEmbedLoss on one device, the guide's embeddings given: cosine similarity matrices
     (nn.CosineSimilarity), guide similarities above the anchor's guide positive similarity (less the margin, or times

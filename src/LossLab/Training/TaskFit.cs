@@ -110,6 +110,10 @@ public static class TaskFit
                 Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
                     + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");
                 break;
+            case "GlobalOrthogonalRegularizationLoss":
+                Refuse("is a regularizer that spreads a batch's embeddings apart and uses no labels, so alone it learns nothing about "
+                    + "the classes; sentence-transformers adds it to a main loss. Train embeddings from labels with supcon_loss or multiple_negatives_ranking_loss");
+                break;
             case "MarginMSELoss":
                 Refuse("distills a teacher's relevance margins between two passages of a query into a student's embeddings, and a "
                     + "data set's target column holds no teacher margins; train the student with distillation_loss on a teacher's logits");

@@ -76,6 +76,52 @@ public sealed partial class CatalogAutogradTests
                 : Ops.LogSumExp(Ops.Concat(mats, 1), 1);
             return Reduce(logZ - positive, o);
         },
+        ["GlobalOrthogonalRegularizationLoss"] = (t, o) =>
+        {
+            // Columns cut out by a one-hot (1 × C) product; gemma's diagonal removed by a constant 0/1 mask.
+            Tensor e = t["embeddings"];
+            int c = e.Shape.Rank == 3 ? e.Shape[0] : 1, n = e.Shape[^2], d = e.Shape[^1];
+            Tensor Column(int k) => c == 1 ? Ops.Reshape(e, n, d)
+                : Ops.Reshape(Ops.MatMul(Tensor.FromArray([.. Enumerable.Range(0, c).Select(j => j == k ? 1.0 : 0.0)], [1, c]), Ops.Reshape(e, c, n * d)), n, d);
+            bool original = o.GetValueOrDefault("mode") is "original", dot = o.GetValueOrDefault("similarity_fct") is "dot_score";
+            int[] cols = o.GetValueOrDefault("embedding_indices") is LossLab.Numerics.TensorData ix
+                ? [.. Enumerable.Range(0, ix.Length).Select(i => ((int)ix.GetDouble(i) + c) % c)] : [.. Enumerable.Range(0, c)];
+            string threshold = o.GetValueOrDefault("second_moment_threshold") as string ?? "auto";
+            bool thresholded = threshold == "dimension" || (threshold == "auto" && original);
+            double wMean = o.GetValueOrDefault("mean_weight") is double m ? m : original ? 1 : 0;
+            double wSecond = o.GetValueOrDefault("second_moment_weight") is double w2 ? w2 : 1;
+            Tensor Unit(Tensor x) => dot ? x : Normalized(x);
+            Tensor Second(Tensor m2) => thresholded ? Ops.Relu(m2 - 1.0 / d) : m2;
+            var means = new List<Tensor>();
+            var seconds = new List<Tensor>();
+            if (original)
+            {
+                for (int a = 0; a < cols.Length; a++)
+                    for (int b = a + 1; b < cols.Length; b++)
+                    {
+                        Tensor s = Ops.Sum(Unit(Column(cols[a])) * Unit(Column(cols[b])), axis: 1);   // (N) paired similarities
+                        Tensor m1 = Ops.Mean(s);
+                        means.Add(m1 * m1);
+                        seconds.Add(Second(Ops.Mean(s * s)));
+                    }
+            }
+            else
+            {
+                Tensor offDiagonal = Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(k => k / n == k % n ? 0.0 : 1.0)], [n, n]);
+                foreach (int k in cols)
+                {
+                    Tensor u = Unit(Column(k)), s = Ops.MatMul(u, Ops.Transpose(u)) * offDiagonal;
+                    Tensor m1 = Ops.Sum(s) * (1.0 / (n * (n - 1)));
+                    means.Add(m1 * m1);
+                    seconds.Add(Second(Ops.Sum(s * s) * (1.0 / (n * (n - 1)))));
+                }
+            }
+            double per = o.GetValueOrDefault("aggregation") is "mean" ? 1.0 / means.Count : 1;
+            Tensor total = Tensor.Scalar(0);
+            if (wMean != 0) total = total + wMean * per * means.Aggregate((a, b) => a + b);
+            if (wSecond != 0) total = total + wSecond * per * seconds.Aggregate((a, b) => a + b);
+            return total;
+        },
         ["CosineSimilarityLoss"] = (t, o) =>
         {
             Tensor e = Ops.Sum(Normalized(t["embeddings1"]) * Normalized(t["embeddings2"]), axis: 1) - t["labels"];

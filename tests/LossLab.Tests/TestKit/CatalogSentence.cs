@@ -88,6 +88,21 @@ internal static class CatalogSentence
             yield return new(batchLoss, samples, LabeledExtremes());
         }
 
+        // Global orthogonal regularization: EmbeddingGemma's spread-out form (the default), HardNet's paired form, v5.3's defaults.
+        LossInputs Columns(Random r) => LossRegistry.Default.Get("GlobalOrthogonalRegularizationLoss").Sample!(r, Shape.Scalar);
+        LossInputs OneColumn(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 24), 6, 4)));
+        LossInputs ThreeColumns(Random r) => T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 36), 3, 4, 3)));
+        yield return new("GlobalOrthogonalRegularizationLoss", [new("GlobalOrthogonalRegularizationLoss", T.Opt(), Columns),
+            new("GlobalOrthogonalRegularizationLoss original", T.Opt(("mode", "original")), ThreeColumns),
+            new("GlobalOrthogonalRegularizationLoss v5.3 defaults", T.Opt(("mean_weight", 1.0), ("aggregation", "mean"), ("second_moment_threshold", "dimension")), ThreeColumns),
+            new("GlobalOrthogonalRegularizationLoss dot_score weights", T.Opt(("similarity_fct", "dot_score"), ("mean_weight", 2.0), ("second_moment_weight", 0.5)), Columns),
+            new("GlobalOrthogonalRegularizationLoss original dot_score raw M2 columns [-1, 0]", T.Opt(("mode", "original"), ("similarity_fct", "dot_score"),
+                ("second_moment_threshold", "none"), ("embedding_indices", T.D(-1, 0))), ThreeColumns),
+            new("GlobalOrthogonalRegularizationLoss one column (N, D)", T.Opt(("mean_weight", 1.0)), OneColumn),
+            new("GlobalOrthogonalRegularizationLoss matryoshka_dims=[4, 2]", T.Opt(("matryoshka_dims", T.D(4, 2)), ("matryoshka_weights", T.D(1, 0.5)), ("mean_weight", 1.0)), Columns)],
+            [LossSamples.ExtremeOf(T.Opt(("mean_weight", 1.0)), ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30, 1e4f, 1, 2, 1e-20f }, 2, 3, 2))),
+             LossSamples.ExtremeOf(T.Opt(("mode", "original")), ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30, 1e4f, 1, 2, 1e-20f }, 2, 3, 2)))]);
+
         // SBERT's softmax objective: the classifier over [u, v, |u − v|] (the default) or other parts, as inputs.
         LossInputs Nli(Random r) => LossRegistry.Default.Get("SoftmaxLoss").Sample!(r, Shape.Scalar);
         LossInputs NliProducts(Random r)
