@@ -43,7 +43,7 @@ from torch_refs.libraries import (g_asl, g_cosent, g_cosine_similarity_st, g_dis
                                   g_grpo, g_js, g_kto, g_linear_ce, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_simpo_orpo,
                                   g_st_batch_triplet, g_st_softmax, g_tvd, g_tweedie)
-from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap,
+from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap, g_smooth_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
                                g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad,
                                g_pnp, g_proxy_anchor, g_ranked_list, g_snr_contrastive, g_soft_triple, g_supcon,
@@ -118,6 +118,7 @@ GENERATORS = {
     'signal_to_noise_ratio_contrastive_loss': g_snr_contrastive,
     'ranked_list_loss': g_ranked_list,
     'fast_ap_loss': g_fast_ap,
+    'smooth_ap_loss': g_smooth_ap,
     'histogram_loss': g_histogram,
     'pnp_loss': g_pnp,
     'threshold_consistent_margin_loss': g_tcm,

@@ -353,6 +353,37 @@ def g_fast_ap(r, g):
 
 
 
+def g_smooth_ap(r, g):
+    """Smooth-AP as its authors' code computes it, generalized to labels: for query q and each row p of q's label (q
+    among them), R+ = 1 + Σ over q's label's other rows of σ((s_qj − s_qp)/τ), R = 1 + the same over every other row;
+    AP_q = mean of R+/R over those p; 1 − mean AP. exclude_query (the paper's): q out of its positives and of both sums,
+    the mean over queries with another positive. Temperatures from 0.01 (the default, steep) to 1."""
+    x, labels, pos, neg = embeddings_case(r, g)
+    o = {'temperature': r.choice((0.01, 0.1, 1.0)), 'exclude_query': r.random() < 0.4}
+    def fn(t):
+        e = t['embeddings']
+        s = F.normalize(e, dim=1) @ F.normalize(e, dim=1).T                     # s[q, j]
+        n = s.shape[0]
+        diff = (s.unsqueeze(1) - s.unsqueeze(2)) / o['temperature']            # diff[q, p, j] = s_qj − s_qp
+        sig = torch.sigmoid(diff)
+        same = labels.unsqueeze(0) == labels.unsqueeze(1)                      # same[q, j]
+        eye = torch.eye(n, dtype=torch.bool)
+        keep = ~eye.unsqueeze(0)                                               # j ≠ p
+        member = same.clone()
+        if o['exclude_query']:
+            keep = keep & ~eye.unsqueeze(1)                                    # j ≠ q
+            member = member & ~eye                                             # p ≠ q
+        sig = sig * keep
+        rank_all = 1 + sig.sum(2)                                              # [q, p]
+        rank_pos = 1 + (sig * same.unsqueeze(1)).sum(2)
+        ratio = torch.where(member, rank_pos / rank_all, torch.zeros_like(rank_all))
+        count = member.sum(1)
+        has = count > 0
+        ap = ratio.sum(1) / torch.where(has, count, torch.ones_like(count))
+        return 1 - ap[has].mean() if bool(has.any()) else e.sum() * 0
+    return 'smooth_ap_loss', {'embeddings': x, 'labels': labels}, o, fn
+
+
 def g_histogram(r, g):
     """HistogramLoss as pml computes it: the distinct unordered pairs of all triplets, the bin index from the cosine in
     float32, linear interpolation onto B + 1 nodes, L = Σ p⁻·cumsum(p⁺). One value per batch."""

@@ -182,6 +182,8 @@ internal static class CatalogThree
         // One value per batch (no reduction option); few bins keep the pairs away from the bin edges' kinks.
         yield return new("HistogramLoss", [new("HistogramLoss n_bins=10", T.Opt(("n_bins", 10L)), Labeled), new("HistogramLoss n_bins=3", T.Opt(("n_bins", 3L)), Labeled)],
             PmlExtremes(T.Opt()));
+        yield return new("SmoothApLoss", [new("SmoothApLoss", T.Opt(), Labeled), new("SmoothApLoss temperature=0.5", T.Opt(("temperature", 0.5)), Labeled),
+            new("SmoothApLoss exclude_query temperature=0.2", T.Opt(("exclude_query", true), ("temperature", 0.2)), Labeled)], PmlExtremes(T.Opt()));
         yield return new("PnpLoss", [.. new[] { "O", "Ds", "Dq", "Iu", "Ib" }.Select(v => new LossSample($"PnpLoss variant={v}", T.Opt(("variant", v), ("anneal", 0.3), ("alpha", 1.5)), Labeled)),
             new LossSample("PnpLoss anneal=1", T.Opt(("anneal", 1.0)), Labeled)], PmlExtremes(T.Opt()));
         yield return new("ThresholdConsistentMarginLoss", [new LossSample("ThresholdConsistentMarginLoss", T.Opt(), Labeled),

@@ -87,7 +87,7 @@ public sealed class ThresholdConsistentMarginLoss : Loss, ILossDefinition
     [
         "multi_similarity_loss", "contrastive_loss", "ntxent_loss", "supcon_loss", "circle_loss", "nca_loss", "n_pairs_loss", "lifted_structure_loss",
         "generalized_lifted_structure_loss", "tuplet_margin_loss", "intra_pair_variance_loss", "margin_loss",
-        "signal_to_noise_ratio_contrastive_loss", "ranked_list_loss", "fast_ap_loss", "histogram_loss", "pnp_loss", "instance_loss", "angular_loss",
+        "signal_to_noise_ratio_contrastive_loss", "ranked_list_loss", "fast_ap_loss", "smooth_ap_loss", "histogram_loss", "pnp_loss", "instance_loss", "angular_loss",
         "batch_all_triplet_loss", "batch_hard_triplet_loss", "batch_semi_hard_triplet_loss",
     ];
 
