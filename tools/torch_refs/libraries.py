@@ -583,6 +583,22 @@ def g_gor(r, g):
     return 'global_orthogonal_regularization_loss', ins, o, _matryoshka(o, fn, ('embeddings',))
 
 
+def g_flops(r, g):
+    """sentence-transformers' sparse-encoder FlopsLoss: with a threshold, rows with at most that many non-zero entries
+    are multiplied by 0; then the sum over the vocabulary of the squared mean over rows. Inputs ≥ 0 with some exact
+    zeros (sparse activations)."""
+    n, v = r.randint(1, 6), r.randint(1, 8)
+    w = torch.relu(tensor((n, v), -1, 2, g))
+    o = {'threshold': r.choice((None, 0.0, 1.0, 2.5, 3.0))}
+    def fn(t):
+        e = t['embeddings']
+        if o['threshold'] is not None:
+            mask = ((e != 0).sum(dim=1) > o['threshold']).to(e.dtype)
+            e = e * mask.unsqueeze(1)
+        return torch.sum(torch.mean(e, dim=0) ** 2)
+    return 'flops_loss', {'embeddings': w}, o, fn
+
+
 def g_gist(r, g):
     """sentence-transformers' GISTEmbedLoss on one device, the guide's embeddings given: cosine similarity matrices
     (nn.CosineSimilarity), guide similarities above the anchor's guide positive similarity (less the margin, or times

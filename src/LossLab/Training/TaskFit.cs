@@ -110,6 +110,10 @@ public static class TaskFit
                 Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
                     + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");
                 break;
+            case "FlopsLoss":
+                Refuse("is a sparsity regularizer of sparse (vocabulary-sized) embeddings and uses no labels; sentence-transformers' "
+                    + "SpladeLoss adds it to a ranking loss. Train embeddings from labels with supcon_loss or multiple_negatives_ranking_loss");
+                break;
             case "GlobalOrthogonalRegularizationLoss":
                 Refuse("is a regularizer that spreads a batch's embeddings apart and uses no labels, so alone it learns nothing about "
                     + "the classes; sentence-transformers adds it to a main loss. Train embeddings from labels with supcon_loss or multiple_negatives_ranking_loss");

@@ -122,6 +122,16 @@ public sealed partial class CatalogAutogradTests
             if (wSecond != 0) total = total + wSecond * per * seconds.Aggregate((a, b) => a + b);
             return total;
         },
+        ["FlopsLoss"] = (t, o) =>
+        {
+            // The l0 mask is a constant (the count of non-zeros is a step); the mean over every row, masked or not.
+            Tensor w = t["embeddings"];
+            int n = w.Shape[0], v = w.Shape[1];
+            double[] x = w.ToArray();
+            double[] mask = [.. Enumerable.Range(0, n).Select(i => o.GetValueOrDefault("threshold") is double th && Enumerable.Range(0, v).Count(k => x[i * v + k] != 0) <= th ? 0.0 : 1.0)];
+            Tensor mean = Ops.Mean(w * Tensor.FromArray(mask, [n, 1]), axis: 0);
+            return Ops.Sum(mean * mean);
+        },
         ["CosineSimilarityLoss"] = (t, o) =>
         {
             Tensor e = Ops.Sum(Normalized(t["embeddings1"]) * Normalized(t["embeddings2"]), axis: 1) - t["labels"];

@@ -103,6 +103,28 @@ internal static class CatalogSentence
             [LossSamples.ExtremeOf(T.Opt(("mean_weight", 1.0)), ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30, 1e4f, 1, 2, 1e-20f }, 2, 3, 2))),
              LossSamples.ExtremeOf(T.Opt(("mode", "original")), ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30, 1e4f, 1, 2, 1e-20f }, 2, 3, 2)))]);
 
+        // The sparse encoders' FLOPS regularizer: sparse rows (exact zeros) so that the l0 threshold keeps some rows and drops others.
+        LossInputs Sparse(Random r)
+        {
+            double[] w = LossSamples.Normal(r, 30);
+            for (int i = 0; i < w.Length; i++) w[i] = Math.Max(0, w[i]);
+            return T.In(("embeddings", T.Shaped(w, 5, 6)));
+        }
+        // For the threshold, kept rows have at least 4 non-zeros and dropped ones at most 1, so that moving one entry by the
+        // finite-difference step never crosses 2.5 (the mask is a step there, as in sentence-transformers).
+        LossInputs Thresholded(Random r)
+        {
+            double[] w = [.. LossSamples.Normal(r, 30).Select(x => 0.1 + Math.Abs(x))];
+            w[13] = 0;                                               // row 2: 5 non-zeros, kept
+            for (int k = 6; k < 12; k++) if (k != 8) w[k] = 0;       // row 1: 1 non-zero, dropped
+            for (int k = 18; k < 24; k++) w[k] = 0;                  // row 3: none, dropped
+            return T.In(("embeddings", T.Shaped(w, 5, 6)));
+        }
+        yield return new("FlopsLoss", [new("FlopsLoss", T.Opt(), r => LossRegistry.Default.Get("FlopsLoss").Sample!(r, Shape.Scalar)),
+            new("FlopsLoss sparse rows", T.Opt(), Sparse), new("FlopsLoss threshold=2.5", T.Opt(("threshold", 2.5)), Thresholded)],
+            [LossSamples.ExtremeOf(T.Opt(), ("embeddings", T.Shaped(new float[] { 1e4f, 0, 3, 1e-30f, 0, 1e4f, 30, 0 }, 2, 4))),
+             LossSamples.ExtremeOf(T.Opt(("threshold", 2.0)), ("embeddings", T.Shaped(new float[] { 1e4f, 0, 3, 1e-30f, 0, 1e4f, 30, 0 }, 2, 4)))]);
+
         // SBERT's softmax objective: the classifier over [u, v, |u − v|] (the default) or other parts, as inputs.
         LossInputs Nli(Random r) => LossRegistry.Default.Get("SoftmaxLoss").Sample!(r, Shape.Scalar);
         LossInputs NliProducts(Random r)
