@@ -599,6 +599,62 @@ def g_flops(r, g):
     return 'flops_loss', {'embeddings': w}, o, fn
 
 
+def _document_lists(r, g):
+    """N queries' scores and graded labels (N, L), some queries shorter (mask 0 at their end, sometimes in the middle)."""
+    n, l = r.randint(1, 4), r.randint(1, 6)
+    s = tensor((n, l), -3, 3, g)
+    y = torch.randint(0, 4, (n, l), generator=g).to(torch.float64)
+    mask = torch.ones(n, l, dtype=torch.float64)
+    for q in range(n):
+        if l > 1 and r.random() < 0.4:
+            short = r.randint(1, l - 1)
+            if r.random() < 0.7:
+                mask[q, short:] = 0
+            else:
+                mask[q, r.randrange(l)] = 0
+    ins = {'logits': s, 'labels': y}
+    if bool((mask == 0).any()) or r.random() < 0.5:
+        ins['mask'] = mask
+    return ins, mask.bool()
+
+
+def g_listnet(r, g):
+    """sentence-transformers' cross-encoder ListNetLoss on its padded matrix: logits −1e16 and labels −inf at padding,
+    CrossEntropyLoss(logits, softmax(labels)) (probability targets; mean over queries by default)."""
+    ins, valid = _document_lists(r, g)
+    o = {'reduction': red(r)}
+    def fn(t):
+        logits = torch.where(valid, t['logits'], torch.full_like(t['logits'], -1e16))
+        labels = torch.where(valid, t['labels'], torch.full_like(t['labels'], float('-inf')))
+        return F.cross_entropy(logits, labels.softmax(dim=1), reduction=o['reduction'])
+    return 'list_net_loss', ins, o, fn
+
+
+def g_listmle(r, g):
+    """sentence-transformers' cross-encoder ListMLELoss / PListMLELoss per query over its documents only (LossLab leaves
+    padding out; sentence-transformers' padded logits 1e-16 add e^{1e-16} = 1 to the sums): the documents in input order
+    or by label descending (a stable sort), log(flip-cumsum(exp) + 1e-10), p-ListMLE's weights 2^(n − k) − 1 normalized
+    with + 1e-10, −Σ w·log p per query, mean over queries."""
+    ins, valid = _document_lists(r, g)
+    o = {'reduction': red(r), 'lambda_weight': r.choice(('none', 'position')), 'respect_input_order': r.random() < 0.5}
+    def fn(t):
+        losses = []
+        for q in range(t['logits'].shape[0]):
+            keep = valid[q].nonzero().flatten()
+            s, y = t['logits'][q, keep], t['labels'][q, keep]
+            if not o['respect_input_order']:
+                s = s[torch.sort(y, descending=True, stable=True).indices]
+            n = s.shape[0]
+            log_probs = s - torch.log(torch.flip(torch.cumsum(torch.flip(s.exp(), [0]), 0), [0]) + 1e-10)
+            if o['lambda_weight'] == 'position':
+                w = torch.pow(2.0, n - torch.arange(n, dtype=s.dtype)) - 1.0
+                log_probs = log_probs * (w / (w.sum() + 1e-10))
+            losses.append(-log_probs.sum())
+        per = torch.stack(losses)
+        return per if o['reduction'] == 'none' else per.sum() if o['reduction'] == 'sum' else per.mean()
+    return 'list_mle_loss', ins, o, fn
+
+
 def g_gist(r, g):
     """sentence-transformers' GISTEmbedLoss on one device, the guide's embeddings given: cosine similarity matrices
     (nn.CosineSimilarity), guide similarities above the anchor's guide positive similarity (less the margin, or times

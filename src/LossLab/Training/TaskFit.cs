@@ -110,6 +110,10 @@ public static class TaskFit
                 Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
                     + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");
                 break;
+            case "ListMleLoss":
+                Refuse("is the likelihood of a full ranking of each query's documents, and a class label ranks only one class of a row "
+                    + "first (the others tie); train with list_net_loss or optax.ranking_softmax_loss, or cross_entropy");
+                break;
             case "FlopsLoss":
                 Refuse("is a sparsity regularizer of sparse (vocabulary-sized) embeddings and uses no labels; sentence-transformers' "
                     + "SpladeLoss adds it to a ranking loss. Train embeddings from labels with supcon_loss or multiple_negatives_ranking_loss");

@@ -125,6 +125,19 @@ internal static class CatalogSentence
             [LossSamples.ExtremeOf(T.Opt(), ("embeddings", T.Shaped(new float[] { 1e4f, 0, 3, 1e-30f, 0, 1e4f, 30, 0 }, 2, 4))),
              LossSamples.ExtremeOf(T.Opt(("threshold", 2.0)), ("embeddings", T.Shaped(new float[] { 1e4f, 0, 3, 1e-30f, 0, 1e4f, 30, 0 }, 2, 4)))]);
 
+        // The cross-encoders' listwise losses over padded document lists (the registry's sample masks the last query's tail).
+        LossInputs Lists(Random r) => LossRegistry.Default.Get("ListNetLoss").Sample!(r, Shape.Scalar);
+        LossInputs FullLists(Random r) => new(Lists(r).Tensors.Where(kv => kv.Key != "mask"));
+        LossInputs Holes(Random r) { LossInputs i = Lists(r); return i.Add("mask", T.Shaped(new double[] { 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 0 }, 3, 5)); }
+        ExtremeSample ListExtremes(Dictionary<string, object?> o) => LossSamples.ExtremeOf(o, ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, 0, -30, 1e-30f }, 2, 3)),
+            ("labels", T.Shaped(new float[] { 3, 0, 1, 1e3f, -1e3f, 2 }, 2, 3)));
+        yield return new("ListNetLoss", [.. CatalogThree.With("ListNetLoss", [], Lists), new("ListNetLoss full lists", T.Opt(), FullLists),
+            new("ListNetLoss mask with holes", T.Opt(("reduction", "sum")), Holes)], [ListExtremes(T.Opt())]);
+        yield return new("ListMleLoss", [.. CatalogThree.With("ListMleLoss", [T.Opt(("lambda_weight", "position")), T.Opt(("respect_input_order", false)),
+            T.Opt(("lambda_weight", "position"), ("respect_input_order", false), ("reduction", "sum"))], Lists),
+            new("ListMleLoss full lists", T.Opt(("respect_input_order", false)), FullLists), new("ListMleLoss mask with holes", T.Opt(("lambda_weight", "position")), Holes)],
+            [ListExtremes(T.Opt()), ListExtremes(T.Opt(("lambda_weight", "position"), ("respect_input_order", false)))]);
+
         // SBERT's softmax objective: the classifier over [u, v, |u − v|] (the default) or other parts, as inputs.
         LossInputs Nli(Random r) => LossRegistry.Default.Get("SoftmaxLoss").Sample!(r, Shape.Scalar);
         LossInputs NliProducts(Random r)

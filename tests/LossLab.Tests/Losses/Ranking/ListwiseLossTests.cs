@@ -1,0 +1,64 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+using Xunit;
+
+namespace LossLab.Tests.Losses.Ranking;
+
+/// <summary>ListNet and ListMLE on lists whose softmaxes and Plackett–Luce sums are known by hand (the papers' formulas).</summary>
+public sealed class ListwiseLossTests
+{
+    private static readonly double Ln2 = Math.Log(2), Ln3 = Math.Log(3);
+
+    [Fact]
+    public void ListNet_is_the_cross_entropy_of_the_labels_softmax_and_the_scores_softmax()
+    {
+        // s = (0, ln 3): softmax (¼, ¾); y = (ln 3, 0): softmax (¾, ¼). A third, padded document changes nothing.
+        var inputs = T.In(("logits", T.D2(new double[,] { { 0, Ln3, 50 } })), ("labels", T.D2(new double[,] { { Ln3, 0, 9 } })),
+            ("mask", T.D2(new double[,] { { 1, 1, 0 } })));
+        LossResult r = LossRegistry.Default.Create("list_net_loss").Evaluate(inputs);
+        double expected = -(0.75 * Math.Log(0.25) + 0.25 * Math.Log(0.75));
+        T.Close(expected, r.Scalar, rel: 1e-15);
+        T.Close([-0.5, 0.5, 0], r.Gradient("logits"), rel: 1e-15);
+        // ∂ℓ/∂y_j = −p_j·(log q_j + ℓ).
+        T.Close([-0.75 * (Math.Log(0.25) + expected), -0.25 * (Math.Log(0.75) + expected), 0], r.Gradient("labels"), rel: 1e-14);
+    }
+
+    private static LossInputs Three(params double[] labels) => T.In(("logits", T.D2(new double[,] { { Ln3, Ln2, 0 } })), ("labels", T.D2(new double[,] { { labels[0], labels[1], labels[2] } })));
+
+    [Fact]
+    public void ListMle_is_the_plackett_luce_likelihood_of_the_input_order()
+    {
+        // e^s = (3, 2, 1): suffix sums 6, 3, 1 (each + 1e-10).
+        double[] logP = [Ln3 - Math.Log(6 + 1e-10), Ln2 - Math.Log(3 + 1e-10), -Math.Log(1 + 1e-10)];
+        T.Close(-logP.Sum(), LossRegistry.Default.Create("list_mle_loss").Evaluate(Three(0, 0, 0)).Scalar, rel: 1e-15);
+        // p-ListMLE: weights 2³ − 1, 2² − 1, 2 − 1 = 7, 3, 1 over their sum 11 (+ 1e-10).
+        double position = -(7 * logP[0] + 3 * logP[1] + logP[2]) / (11 + 1e-10);
+        T.Close(position, LossRegistry.Default.Create("list_mle_loss", T.Opt(("lambda_weight", "position"))).Evaluate(Three(0, 0, 0)).Scalar, rel: 1e-15);
+        // Gradient of ListMLE at s_0: −1 + e^{s_0}/S_0 = −1 + ½.
+        T.Close(-0.5, LossRegistry.Default.Create("list_mle_loss").Evaluate(Three(0, 0, 0)).Gradient("logits").GetDouble(0), rel: 1e-9);
+    }
+
+    [Fact]
+    public void ListMle_by_labels_orders_the_documents_by_relevance_with_ties_in_input_order()
+    {
+        // Labels (0, 2, 1): documents 1, 2, 0 with e^s = 2, 1, 3: suffix sums 6, 4, 3; ℓ = ln 6 − ln 2 + ln 4 + ln 3 − ln 3 = ln 12.
+        var byLabel = LossRegistry.Default.Create("list_mle_loss", T.Opt(("respect_input_order", false)));
+        T.Close(Math.Log(12), byLabel.Evaluate(Three(0, 2, 1)).Scalar, rel: 1e-9);
+        // Labels (1, 1, 0): a tie keeps documents 0, 1 in input order, the input-order value.
+        T.Close(LossRegistry.Default.Create("list_mle_loss").Evaluate(Three(1, 1, 0)).Scalar, byLabel.Evaluate(Three(1, 1, 0)).Scalar, rel: 1e-15);
+    }
+
+    [Fact]
+    public void Lists_are_checked()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("list_net_loss").Evaluate(
+            T.In(("logits", T.D2(new double[,] { { 1, 2 } })), ("labels", T.D2(new double[,] { { 1, 0 } })), ("mask", T.D2(new double[,] { { 0, 0 } })))));
+        Assert.Equal("ListNetLoss: query 0 has no document (its mask row is all 0)", e.Message);
+        e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("list_mle_loss").Evaluate(
+            T.In(("logits", T.D2(new double[,] { { 1, 2 } })), ("labels", T.D2(new double[,] { { 1, 0 } })), ("mask", T.D2(new double[,] { { 1, 0.5 } })))));
+        Assert.Equal("ListMleLoss: mask must hold 0 (padding) or 1 (document); mask[0, 1] = 0.5", e.Message);
+        e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("list_mle_loss").Evaluate(T.In(("logits", T.D(1, 2)), ("labels", T.D(1, 0)))));
+        Assert.Equal(LossErrorCode.InvalidShape, e.Code);
+    }
+}
