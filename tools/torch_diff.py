@@ -39,7 +39,7 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_flops, g_gce, g_gist, g_gor,
+from torch_refs.libraries import (g_asl, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_flops, g_gce, g_gist, g_gor, g_lambda_loss,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_simpo_orpo,
                                   g_st_batch_triplet, g_st_softmax, g_tvd, g_tweedie)
@@ -69,7 +69,7 @@ NO_GRAD = {('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target')
            ('asymmetric_loss', 'target'), ('tweedie_loss', 'target'), ('mcc_loss', 'y_true'),
            ('tvd_loss', 'q'), ('kto_loss', 'policy_KL_logps'), ('kto_loss', 'reference_KL_logps'),
            ('grpo_loss', 'advantages'), ('grpo_loss', 'old_per_token_logps'), ('grpo_loss', 'ref_per_token_logps'),
-           ('grpo_loss', 'completion_mask')}
+           ('grpo_loss', 'completion_mask'), ('lambda_loss', 'labels'), ('rank_net_loss', 'labels')}
 
 
 LOGIT_LOSSES = ('binary_cross_entropy_with_logits', 'cross_entropy', 'sigmoid_focal_loss', 'multilabel_soft_margin_loss',
@@ -151,6 +151,8 @@ GENERATORS = {
     'gist_embed_loss': g_gist,
     'list_net_loss': g_listnet,
     'list_mle_loss': g_listmle,
+    'lambda_loss': g_lambda_loss,
+    'rank_net_loss': g_lambda_loss,
     'flops_loss': g_flops,
     'global_orthogonal_regularization_loss': g_gor,
     'pair_contrastive_loss': g_pair_contrastive,

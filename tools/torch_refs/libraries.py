@@ -655,6 +655,70 @@ def g_listmle(r, g):
     return 'list_mle_loss', ins, o, fn
 
 
+def g_lambda_loss(r, g):
+    """sentence-transformers' cross-encoder LambdaLoss (and RankNetLoss, its no-weighting form) on its padded matrix:
+    logits −1e16 and labels −inf at padding, sort by logits, gather the labels, pairs with finite label differences
+    (> 0 but for NDCGLoss1) among the first k, gains (2^t − 1)/maxDCG@k with log2(1 + rank) discounts, the scheme's
+    weights, log of clamp(clamp(sigmoid(σ·diff), eps)^w, eps), −mean over the selected pairs (0 when there is none,
+    LossLab's documented value where torch's mean of nothing is NaN). The labels are data: no gradient is compared."""
+    ins, valid = _document_lists(r, g)
+    ranknet = r.random() < 0.25
+    o = {'sigma': r.choice((1.0, 0.5, 3.0)), 'reduction_log': r.choice(('binary', 'natural')), 'k': r.choice((None, None, 1, 2, 4))}
+    if not ranknet:
+        o['weighting_scheme'] = r.choice(('ndcg_loss2pp', 'ndcg_loss2', 'ndcg_loss1', 'lambda_rank', 'none'))
+        o['mu'] = r.choice((10.0, 2.0))
+    scheme = 'none' if ranknet else o['weighting_scheme']
+    eps = 1e-10
+    def weights(gain, discount):
+        if scheme == 'none':
+            return torch.tensor(1.0, dtype=gain.dtype)
+        if scheme == 'ndcg_loss1':
+            return (gain / discount)[:, :, None]
+        def ndcg2():
+            pos = torch.arange(1, gain.shape[1] + 1)
+            d = torch.abs(pos[:, None] - pos[None, :])
+            deltas = torch.abs(torch.pow(torch.abs(discount[0, d - 1]), -1.0) - torch.pow(torch.abs(discount[0, d]), -1.0))
+            deltas.diagonal().zero_()
+            return deltas[None, :, :] * torch.abs(gain[:, :, None] - gain[:, None, :])
+        def lambda_rank():
+            return torch.abs(torch.pow(discount[:, :, None], -1.0) - torch.pow(discount[:, None, :], -1.0)) * \
+                torch.abs(gain[:, :, None] - gain[:, None, :])
+        if scheme == 'ndcg_loss2':
+            return ndcg2()
+        if scheme == 'lambda_rank':
+            return lambda_rank()
+        return o['mu'] * ndcg2() + lambda_rank()
+    def fn(t):
+        logits = torch.where(valid, t['logits'], torch.full_like(t['logits'], -1e16))
+        labels = torch.where(valid, t['labels'], torch.full_like(t['labels'], float('-inf')))
+        n, m = logits.shape
+        logits_sorted, idx = logits.sort(descending=True, dim=-1, stable=True)
+        labels_sorted, _ = labels.sort(descending=True, dim=-1)
+        true_sorted = torch.gather(labels, 1, idx)
+        diffs = true_sorted[:, :, None] - true_sorted[:, None, :]
+        mask = torch.isfinite(diffs)
+        if scheme != 'ndcg_loss1':
+            mask = mask & (diffs > 0)
+        k = o['k'] or m
+        at_k = torch.zeros((m, m), dtype=torch.bool)
+        at_k[:k, :k] = True
+        true_sorted = true_sorted.clamp(min=0.0)
+        labels_sorted = labels_sorted.clamp(min=0.0)
+        discount = torch.log2(1.0 + torch.arange(1, m + 1, dtype=logits.dtype))[None, :]
+        max_dcg = torch.sum(((torch.pow(2, labels_sorted) - 1) / discount)[:, :k], dim=-1).clamp(min=eps)
+        gain = (torch.pow(2, true_sorted) - 1) / max_dcg[:, None]
+        w = weights(gain, discount)
+        score_diffs = (logits_sorted[:, :, None] - logits_sorted[:, None, :]).clamp(min=-1e8, max=1e8)
+        score_diffs = torch.where(torch.isnan(score_diffs), torch.zeros_like(score_diffs), score_diffs)
+        probas = (torch.sigmoid(o['sigma'] * score_diffs).clamp(min=eps) ** w).clamp(min=eps)
+        losses = torch.log(probas) if o['reduction_log'] == 'natural' else torch.log2(probas)
+        selected = losses[mask & at_k]
+        if selected.numel() == 0:
+            return (t['logits'] * 0).sum()         # documented: LossLab's 0 where the mean of nothing is NaN
+        return -torch.mean(selected)
+    return ('rank_net_loss' if ranknet else 'lambda_loss'), ins, o, fn
+
+
 def g_gist(r, g):
     """sentence-transformers' GISTEmbedLoss on one device, the guide's embeddings given: cosine similarity matrices
     (nn.CosineSimilarity), guide similarities above the anchor's guide positive similarity (less the margin, or times

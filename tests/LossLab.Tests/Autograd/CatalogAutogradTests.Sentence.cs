@@ -132,46 +132,6 @@ public sealed partial class CatalogAutogradTests
             Tensor mean = Ops.Mean(w * Tensor.FromArray(mask, [n, 1]), axis: 0);
             return Ops.Sum(mean * mean);
         },
-        ["ListNetLoss"] = (t, o) =>
-        {
-            // Padding as sentence-transformers pads: logits and labels −1e30 (their softmax weight is 0).
-            Tensor s = t["logits"], y = t["labels"];
-            if (t.TryGetValue("mask", out Tensor? mask))
-            {
-                Tensor pad = (1 - mask) * -1e30;
-                s = s * mask + pad;
-                y = y * mask + pad;
-            }
-            Tensor perQuery = -Ops.Sum(Ops.Softmax(y, 1) * Ops.LogSoftmax(s, 1), axis: 1);
-            return Reduce(perQuery, o);
-        },
-        ["ListMleLoss"] = (t, o) =>
-        {
-            // Per query: its documents (mask) in input or label order, log of the suffix sums of e^s plus 1e-10.
-            double[] labels = t["labels"].ToArray(), mask = t.TryGetValue("mask", out Tensor? m) ? m.ToArray() : [.. labels.Select(_ => 1.0)];
-            int n = t["logits"].Shape[0], l = t["logits"].Shape[1];
-            bool position = o.GetValueOrDefault("lambda_weight") is "position", inputOrder = o.GetValueOrDefault("respect_input_order") is not false;
-            var perQuery = new List<Tensor>();
-            for (int q = 0; q < n; q++)
-            {
-                int[] docs = [.. Enumerable.Range(q * l, l).Where(i => mask[i] == 1)];
-                if (!inputOrder) docs = [.. docs.OrderByDescending(i => labels[i])];
-                Tensor flat = Ops.Reshape(t["logits"], n * l);
-                Tensor[] s = [.. docs.Select(i => Ops.Sum(flat * Tensor.FromArray([.. Enumerable.Range(0, n * l).Select(k => k == i ? 1.0 : 0.0)], [n * l])))];
-                int count = docs.Length;
-                double[] w = [.. Enumerable.Range(0, count).Select(k => position ? Math.Pow(2, count - k) - 1 : 1.0)];
-                double norm = position ? 1 / (w.Sum() + 1e-10) : 1;
-                Tensor loss = Tensor.Scalar(0);
-                for (int k = 0; k < count; k++)
-                {
-                    Tensor suffix = Tensor.Scalar(1e-10);
-                    for (int j = k; j < count; j++) suffix = suffix + Ops.Exp(s[j]);
-                    loss = loss - w[k] * norm * (s[k] - Ops.Log(suffix));
-                }
-                perQuery.Add(Ops.Reshape(loss, 1));
-            }
-            return Reduce(Ops.Concat(perQuery, 0), o);
-        },
         ["CosineSimilarityLoss"] = (t, o) =>
         {
             Tensor e = Ops.Sum(Normalized(t["embeddings1"]) * Normalized(t["embeddings2"]), axis: 1) - t["labels"];

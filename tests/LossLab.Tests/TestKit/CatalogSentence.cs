@@ -138,6 +138,14 @@ internal static class CatalogSentence
             new("ListMleLoss full lists", T.Opt(("respect_input_order", false)), FullLists), new("ListMleLoss mask with holes", T.Opt(("lambda_weight", "position")), Holes)],
             [ListExtremes(T.Opt()), ListExtremes(T.Opt(("lambda_weight", "position"), ("respect_input_order", false)))]);
 
+        // LambdaLoss's five weightings and RankNet; k = 2 keeps only the top two documents' pairs.
+        yield return new("LambdaLoss", [new("LambdaLoss", T.Opt(), Lists), new("LambdaLoss ndcg_loss2 natural", T.Opt(("weighting_scheme", "ndcg_loss2"), ("reduction_log", "natural")), Lists),
+            new("LambdaLoss ndcg_loss1 sigma=2", T.Opt(("weighting_scheme", "ndcg_loss1"), ("sigma", 2.0)), Lists),
+            new("LambdaLoss lambda_rank k=2", T.Opt(("weighting_scheme", "lambda_rank"), ("k", 2L)), Holes),
+            new("LambdaLoss none mu ignored full lists", T.Opt(("weighting_scheme", "none"), ("mu", 3.0)), FullLists)], [ListExtremes(T.Opt()), ListExtremes(T.Opt(("weighting_scheme", "ndcg_loss1")))]);
+        yield return new("RankNetLoss", [new("RankNetLoss", T.Opt(), Lists), new("RankNetLoss k=3 sigma=0.5 natural", T.Opt(("k", 3L), ("sigma", 0.5), ("reduction_log", "natural")), Holes)],
+            [ListExtremes(T.Opt())]);
+
         // SBERT's softmax objective: the classifier over [u, v, |u − v|] (the default) or other parts, as inputs.
         LossInputs Nli(Random r) => LossRegistry.Default.Get("SoftmaxLoss").Sample!(r, Shape.Scalar);
         LossInputs NliProducts(Random r)

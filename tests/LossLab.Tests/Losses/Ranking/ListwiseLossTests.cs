@@ -62,3 +62,49 @@ public sealed class ListwiseLossTests
         Assert.Equal(LossErrorCode.InvalidShape, e.Code);
     }
 }
+
+/// <summary>RankNet and LambdaLoss on one query of two documents, the relevant one scored lower (by hand from Wang et al. 2018).</summary>
+public sealed class LambdaLossTests
+{
+    // Scores (0, 1), labels (1, 0): by score the irrelevant document comes first; the one selected pair has s_i − s_j = −1.
+    private static LossInputs Swapped() => T.In(("logits", T.D2(new double[,] { { 0, 1 } })), ("labels", T.D2(new double[,] { { 1, 0 } })));
+
+    private static readonly double Log2OnePlusE = Math.Log2(1 + Math.E), Sig1 = 1 / (1 + Math.Exp(-1));
+
+    [Fact]
+    public void RankNet_is_the_pairwise_logistic_loss_in_bits()
+    {
+        LossResult r = LossRegistry.Default.Create("rank_net_loss").Evaluate(Swapped());
+        T.Close(Log2OnePlusE, r.Scalar, rel: 1e-14);
+        T.Close([-Sig1 / Math.Log(2), Sig1 / Math.Log(2)], r.Gradient("logits"), rel: 1e-14);
+        T.Close(Math.Log(1 + Math.E), LossRegistry.Default.Create("rank_net_loss", T.Opt(("reduction_log", "natural"))).Evaluate(Swapped()).Scalar, rel: 1e-14);
+    }
+
+    [Fact]
+    public void LambdaLoss_weights_the_pair_by_its_ndcg_change()
+    {
+        // Gains (in score order) 0 and 1 (maxDCG 1); positions 1 and 0 differ by 1: NDCGLoss2 and LambdaRank both give
+        // 1 − 1/log₂3, and NDCGLoss2++ 10× the first plus the second.
+        double w = 1 - 1 / Math.Log2(3);
+        T.Close(11 * w * Log2OnePlusE, LossRegistry.Default.Create("lambda_loss").Evaluate(Swapped()).Scalar, rel: 1e-14);
+        T.Close(w * Log2OnePlusE, LossRegistry.Default.Create("lambda_loss", T.Opt(("weighting_scheme", "lambda_rank"))).Evaluate(Swapped()).Scalar, rel: 1e-14);
+        // NDCGLoss1 takes every pair, itself included, weighted by the first document's gain over its discount: only the
+        // relevant document's two pairs count (weight 1/log₂3), at differences −1 and 0, averaged over all 4 pairs.
+        double w1 = 1 / Math.Log2(3);
+        T.Close(w1 * (Log2OnePlusE + 1) / 4, LossRegistry.Default.Create("lambda_loss", T.Opt(("weighting_scheme", "ndcg_loss1"))).Evaluate(Swapped()).Scalar, rel: 1e-14);
+    }
+
+    [Fact]
+    public void A_batch_without_a_pair_is_zero_and_bad_options_are_refused()
+    {
+        // Tied labels select no pair: 0 with a zero gradient (sentence-transformers: the mean of nothing, NaN).
+        var tied = T.In(("logits", T.D2(new double[,] { { 0.3, -1 } })), ("labels", T.D2(new double[,] { { 1, 1 } })));
+        LossResult r = LossRegistry.Default.Create("lambda_loss").Evaluate(tied);
+        Assert.Equal(0.0, r.Scalar);
+        Assert.All(T.Values(r.Gradient("logits")), g => Assert.Equal(0.0, g));
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("rank_net_loss", T.Opt(("k", 0L))));
+        Assert.Equal("RankNetLoss: k must be at least 1 (or None for every document), got 0", e.Message);
+        e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("lambda_loss", T.Opt(("eps", 0.0))));
+        Assert.Equal("LambdaLoss: eps must be in (0, 1), got 0", e.Message);
+    }
+}
