@@ -6,7 +6,8 @@ namespace LossLab.Losses.Keras;
 
 /// <summary>
 /// Keras <c>mean_absolute_percentage_error</c>: mean over the last axis of 100·|y − ŷ| / max(|y|, ε), ε = float32(1e-7).
-/// ∂/∂ŷ = 100·sgn(ŷ − y)/m; ∂/∂y = 100·(sgn(y − ŷ)/m − |y − ŷ|·sgn(y)/m²·[|y| &gt; ε]), m = max(|y|, ε).
+/// ∂/∂ŷ = 100·sgn(ŷ − y)/m, m = max(|y|, ε); ∂/∂y = 100·(sgn(y − ŷ)/|y| − |y − ŷ|·sgn(y)/y²) = 100·sgn(y − ŷ)·sgn(y)·ŷ/y²
+/// for |y| &gt; ε (computed in that form: no cancellation), 100·sgn(y − ŷ)/ε below.
 /// </summary>
 public sealed class KerasMape(string reduction = "sum_over_batch_size", TensorData? sampleWeight = null)
     : KerasMeanLoss<KerasMape.Kernel>(reduction, sampleWeight), ILossDefinition
@@ -20,8 +21,11 @@ public sealed class KerasMape(string reduction = "sum_over_batch_size", TensorDa
         {
             T hundred = T.CreateTruncating(100), m = T.Max(T.Abs(y), Epsilon<T>());
             T dp = hundred * Stable.Sign(p - y) / m;
-            T dy = hundred * Stable.Sign(y - p) / m;
-            if (T.Abs(y) > Epsilon<T>()) dy -= hundred * T.Abs(y - p) * Stable.Sign(y) / (m * m);
+            // Above ε, sgn(y − ŷ)/|y| − |y − ŷ|·sgn(y)/y² is exactly sgn(y − ŷ)·sgn(y)·ŷ/y²: the same derivative without
+            // the difference of two near-equal terms, which lost float32 digits where ŷ is small against y.
+            T dy = T.Abs(y) > Epsilon<T>()
+                ? hundred * Stable.Sign(y - p) * Stable.Sign(y) * (p / y / y)
+                : hundred * Stable.Sign(y - p) / m;
             return (dy, dp);
         }
     }

@@ -77,7 +77,7 @@ public sealed class LambdaLoss : Loss, ILossDefinition
         double total = 0;
         long pairs = 0;
         double[] g = computeGradients ? new double[s.Length] : [];
-        var dPairs = new List<(int I, int J, double Slope)>();   // ∂term/∂(s_i − s_j) of the held pairs, scaled by 1/P at the end
+        var dPairs = new List<(int I, int J, double Slope)>();   // ∂term/∂(s_i − s_j) of the pairs no clamp holds (ℓ = −Σ term/P)
         for (int q = 0; q < n; q++)
         {
             // The query's documents by score, descending; ties in input order (a stable sort).
