@@ -39,9 +39,9 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_flops, g_gce, g_gist, g_gor, g_lambda_loss,
+from torch_refs.libraries import (g_asl, g_clip, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_flops, g_gce, g_gist, g_gor, g_lambda_loss,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
-                                  g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_simpo_orpo,
+                                  g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo,
                                   g_st_batch_triplet, g_st_softmax, g_tvd, g_tweedie)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap, g_smooth_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
@@ -154,6 +154,8 @@ GENERATORS = {
     'lambda_loss': g_lambda_loss,
     'rank_net_loss': g_lambda_loss,
     'flops_loss': g_flops,
+    'clip_loss': g_clip,
+    'siglip_loss': g_siglip,
     'global_orthogonal_regularization_loss': g_gor,
     'pair_contrastive_loss': g_pair_contrastive,
     'online_contrastive_loss': g_online_contrastive,

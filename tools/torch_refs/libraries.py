@@ -886,3 +886,53 @@ def g_st_softmax(r, g):
         z = F.linear(torch.cat(feats, 1), t['classifier.weight'], t.get('classifier.bias'))
         return F.cross_entropy(z, t['labels'], reduction=o['reduction'])
     return 'softmax_loss', ins, o, fn
+
+
+def _image_text(r, g):
+    """A batch of N matched image–text pairs of unit rows (open_clip's models normalize the features before the loss),
+    or raw rows now and then: the losses take the features as given."""
+    n, d = r.randint(1, 6), r.randint(1, 6)
+    i, t = tensor((n, d), rng=g), tensor((n, d), rng=g)
+    if r.random() < 0.7:
+        i, t = F.normalize(i, dim=1), F.normalize(t, dim=1)
+    return i, t
+
+
+def _learned_scalar(r, g, lo, hi):
+    return tensor((), lo, hi, g) if r.random() < 0.5 else tensor((1,), lo, hi, g)
+
+
+def g_clip(r, g):
+    """open_clip's ClipLoss on one device: logits_per_image = logit_scale·I·Tᵀ, logits_per_text = logit_scale·T·Iᵀ,
+    (cross_entropy(logits_per_image, arange) + cross_entropy(logits_per_text, arange))/2; reduction none and sum are
+    LossLab's (per pair: the two rows' losses halved)."""
+    i, t = _image_text(r, g)
+    o = {'reduction': red(r)}
+    ins = {'image_features': i, 'text_features': t, 'logit_scale': _learned_scalar(r, g, 0.5, 30)}
+    def fn(x):
+        s = x['logit_scale'].reshape(())
+        per_image = s * x['image_features'] @ x['text_features'].T
+        per_text = s * x['text_features'] @ x['image_features'].T
+        labels = torch.arange(per_image.shape[0])
+        rows = (F.cross_entropy(per_image, labels, reduction='none') + F.cross_entropy(per_text, labels, reduction='none')) / 2
+        return reduce_rows(rows, o['reduction'])
+    return 'clip_loss', ins, o, fn
+
+
+def g_siglip(r, g):
+    """open_clip's SigLipLoss on one device: logits = logit_scale·I·Tᵀ (+ logit_bias), labels 2·eye − 1,
+    −logsigmoid(labels·logits) summed over the texts, then the mean over the images (open_clip's Σ/N); none and sum
+    are LossLab's."""
+    i, t = _image_text(r, g)
+    o = {'reduction': red(r)}
+    ins = {'image_features': i, 'text_features': t, 'logit_scale': _learned_scalar(r, g, 0.5, 20)}
+    if r.random() < 0.7:
+        ins['logit_bias'] = _learned_scalar(r, g, -12, 2)
+    def fn(x):
+        logits = x['logit_scale'].reshape(()) * x['image_features'] @ x['text_features'].T
+        if 'logit_bias' in x:
+            logits = logits + x['logit_bias'].reshape(())
+        n = logits.shape[0]
+        labels = 2 * torch.eye(n, dtype=logits.dtype) - 1
+        return reduce_rows(-F.logsigmoid(labels * logits).sum(dim=1), o['reduction'])
+    return 'siglip_loss', ins, o, fn

@@ -110,6 +110,11 @@ public static class TaskFit
                 Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
                     + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");
                 break;
+            case "ClipLoss" or "SigLipLoss":
+                Refuse("contrasts the image and text embeddings of matched pairs (two encoders, two modalities), and a data set's rows "
+                    + "are single samples with a class label; use it from C# with both encoders' features, or train embeddings from labels "
+                    + "with supcon_loss or multiple_negatives_ranking_loss");
+                break;
             case "ListMleLoss":
                 Refuse("is the likelihood of a full ranking of each query's documents, and a class label ranks only one class of a row "
                     + "first (the others tie); train with list_net_loss or optax.ranking_softmax_loss, or cross_entropy");

@@ -76,6 +76,23 @@ public sealed partial class CatalogAutogradTests
                 : Ops.LogSumExp(Ops.Concat(mats, 1), 1);
             return Reduce(logZ - positive, o);
         },
+        // open_clip's image–text losses from the logit matrix L = s·I·Tᵀ (+ b); the learned scalars as (1, 1) for broadcasting.
+        ["ClipLoss"] = (t, o) =>
+        {
+            Tensor i = t["image_features"], x = t["text_features"], s = Ops.Reshape(t["logit_scale"], 1, 1);
+            Tensor l = s * Ops.MatMul(i, Ops.Transpose(x));
+            Tensor diagonal = Ops.Reshape(s, 1) * Ops.Sum(i * x, axis: 1);
+            return Reduce(0.5 * (Ops.LogSumExp(l, 1) - diagonal + (Ops.LogSumExp(l, 0) - diagonal)), o);
+        },
+        ["SigLipLoss"] = (t, o) =>
+        {
+            Tensor i = t["image_features"], x = t["text_features"];
+            int n = i.Shape[0];
+            Tensor l = Ops.Reshape(t["logit_scale"], 1, 1) * Ops.MatMul(i, Ops.Transpose(x));
+            if (t.TryGetValue("logit_bias", out Tensor? b)) l = l + Ops.Reshape(b, 1, 1);
+            Tensor z = Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(e => e / n == e % n ? 1.0 : -1.0)], [n, n]);
+            return Reduce(Ops.Sum(Ops.Softplus(-(z * l)), axis: 1), o);
+        },
         ["GlobalOrthogonalRegularizationLoss"] = (t, o) =>
         {
             // Columns cut out by a one-hot (1 × C) product; gemma's diagonal removed by a constant 0/1 mask.

@@ -146,6 +146,27 @@ internal static class CatalogSentence
         yield return new("RankNetLoss", [new("RankNetLoss", T.Opt(), Lists), new("RankNetLoss k=3 sigma=0.5 natural", T.Opt(("k", 3L), ("sigma", 0.5), ("reduction_log", "natural")), Holes)],
             [ListExtremes(T.Opt())]);
 
+        // open_clip's image–text losses: unit rows (the registry's sample), raw rows, one pair, a scalar of shape (1), no bias.
+        foreach (string imageText in new[] { "ClipLoss", "SigLipLoss" })
+        {
+            string name = imageText;
+            LossInputs Unit(Random r) => LossRegistry.Default.Get(name).Sample!(r, Shape.Scalar);
+            bool bias = name == "SigLipLoss";
+            LossInputs Biased(LossInputs i, TensorData b) => bias ? i.Add("logit_bias", b) : i;
+            LossInputs Raw(Random r) => Biased(T.In(("image_features", T.Shaped(LossSamples.Normal(r, 12), 4, 3)), ("text_features", T.Shaped(LossSamples.Normal(r, 12), 4, 3)),
+                ("logit_scale", T.D(0.5 + 3 * r.NextDouble()))), T.D(-2 * r.NextDouble()));
+            LossInputs OnePair(Random r) => Biased(T.In(("image_features", T.Shaped(LossSamples.Normal(r, 3), 1, 3)), ("text_features", T.Shaped(LossSamples.Normal(r, 3), 1, 3)),
+                ("logit_scale", T.D(2.0))), T.D(-1.0));
+            LossInputs NoBias(Random r) => new(Unit(r).Tensors.Where(kv => kv.Key != "logit_bias"));
+            List<LossSample> samples = [.. CatalogThree.With(name, [], Unit), new($"{name} raw rows", T.Opt(), Raw), new($"{name} one pair", T.Opt(("reduction", "sum")), OnePair)];
+            if (bias) samples.Add(new($"{name} without logit_bias", T.Opt(), NoBias));
+            TensorData big = T.Shaped(new float[] { 1e4f, -1e4f, 30, 1e-30f, 0, 1 }, 3, 2), other = T.Shaped(new float[] { 1e4f, 1e4f, -30, 3, 1e-30f, 0 }, 3, 2);
+            yield return new(name, samples,
+                [Extreme(T.Opt(), ("image_features", big), ("text_features", other), ("logit_scale", T.F(100)), ("logit_bias", T.F(-1e4f))),
+                 Extreme(T.Opt(("reduction", "sum")), ("image_features", other), ("text_features", big), ("logit_scale", T.F(1e-3f)), ("logit_bias", T.F(50)))]);
+            ExtremeSample Extreme(Dictionary<string, object?> o, params (string Name, TensorData Value)[] i) => LossSamples.ExtremeOf(o, [.. i.Where(x => bias || x.Name != "logit_bias")]);
+        }
+
         // SBERT's softmax objective: the classifier over [u, v, |u − v|] (the default) or other parts, as inputs.
         LossInputs Nli(Random r) => LossRegistry.Default.Get("SoftmaxLoss").Sample!(r, Shape.Scalar);
         LossInputs NliProducts(Random r)

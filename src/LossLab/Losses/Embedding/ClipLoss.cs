@@ -1,0 +1,105 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Embedding;
+
+/// <summary>
+/// open_clip's <c>ClipLoss</c> (Radford et al. 2021, CLIP), on one device: the symmetric InfoNCE of a batch of N
+/// image–text pairs. With logits L = s·I·Tᵀ (N, N), s the learned <c>logit_scale</c> (the model's exp of its
+/// log-temperature parameter, as open_clip passes it), image i's loss is the cross-entropy of row i of L against
+/// class i, and text j's that of column j against class j:
+/// ℓ_i = ½·[(lse_j L_ij − L_ii) + (lse_j L_ji − L_ii)]; open_clip returns the mean over i.
+/// </summary>
+/// <remarks>
+/// <para><b>Gradient:</b> ∂ℓ/∂L_ij = ½·[(P_ij − δ_ij) + (Q_ij − δ_ij)] per unit of ℓ, where P = softmax over each row
+/// and Q = softmax over each column (text j's distribution over the images); then ∂I_i = s·Σ_j G_ij·T_j,
+/// ∂T_j = s·Σ_i G_ij·I_i and ∂s = Σ_ij G_ij·(I_i·T_j).</para>
+/// <para>reduction none (ℓ_i per pair) and sum are LossLab's; open_clip's is the mean. Its multi-device options
+/// (local_loss, gather_with_grad) compute the same loss over the gathered batch, and a logit_bias added to every logit
+/// leaves both softmaxes unchanged: neither is an option here.</para>
+/// </remarks>
+public sealed class ClipLoss : Loss, ILossDefinition
+{
+    private const string Name = "ClipLoss";
+    private readonly Reduction _reduction;
+
+    public ClipLoss(Reduction reduction = Reduction.Mean)
+    {
+        if (reduction == Reduction.BatchMean) throw LossArgumentException.Value($"{Name}: reduction must be none, mean or sum");
+        _reduction = reduction;
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        var pairs = ImageTextPairs.Read(inputs, Name);
+        var (scale, scaleShape) = ImageTextPairs.Scalar(inputs, "logit_scale", Name);
+        int n = pairs.N;
+        double[] s = pairs.Similarities;
+        // Row and column log-sum-exps of L = scale·S as max + log Σ e^{L − max}, kept apart: L − lse is then
+        // (L − max) − log Σ, exact where max + log Σ would round away a log Σ below the ulp of max.
+        double[] l = new double[n * n];
+        for (int k = 0; k < l.Length; k++) l[k] = scale * s[k];
+        double[] rowMax = new double[n], rowLog = new double[n], colMax = new double[n], colLog = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double rm = double.NegativeInfinity, cm = double.NegativeInfinity;
+            for (int j = 0; j < n; j++) { rm = Math.Max(rm, l[i * n + j]); cm = Math.Max(cm, l[j * n + i]); }
+            double rowSum = 0, colSum = 0;
+            for (int j = 0; j < n; j++) { rowSum += Math.Exp(l[i * n + j] - rm); colSum += Math.Exp(l[j * n + i] - cm); }
+            (rowMax[i], rowLog[i], colMax[i], colLog[i]) = (rm, Math.Log(rowSum), cm, Math.Log(colSum));
+        }
+        var losses = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double diagonal = l[i * n + i];
+            losses[i] = 0.5 * ((rowMax[i] - diagonal + rowLog[i]) + (colMax[i] - diagonal + colLog[i]));
+        }
+        TensorData value = _reduction == Reduction.None
+            ? FromDoubles<T>(losses, new Shape(n))
+            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        double r = 0.5 * Reducer.Reduce<double>([], _reduction, n).Scale;
+        var g = new double[n * n];
+        // Off the diagonal: row i's softmax at j (image i over the texts) plus column j's at i (text j over the images).
+        // On it, P_ii − 1 = −Σ_{j≠i} P_ij, which keeps its digits where P_ii rounds to 1 (a confident batch).
+        var rowRest = new double[n];
+        var colRest = new double[n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                if (i == j) continue;
+                double p = Math.Exp(l[i * n + j] - rowMax[i] - rowLog[i]), q = Math.Exp(l[i * n + j] - colMax[j] - colLog[j]);
+                g[i * n + j] = r * (p + q);
+                rowRest[i] += p;
+                colRest[j] += q;
+            }
+        for (int i = 0; i < n; i++) g[i * n + i] = -r * (rowRest[i] + colRest[i]);
+        var (gi, gt, gs, _) = pairs.Backward(g, scale);
+        return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
+            ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = Name,
+        Aliases = ["clip_loss", "open_clip.ClipLoss", "clip_contrastive_loss", "symmetric_info_nce"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs =
+        [
+            .. ImageTextPairs.FeatureInputs,
+            new("logit_scale", InputKind.Floating, true, "the learned inverse temperature s (a scalar: open_clip passes exp of its log-scale parameter)"),
+        ],
+        Options = [OptionSpec.Reduction("none", "mean", "sum")],
+        Sample = (r, s) => ImageTextPairs.Sample(r, s).Add("logit_scale", Samples.Uniform(r, Shape.Scalar, 1, 10)),
+        Formula = "ℓ_i = ½·[(lse_j L_ij − L_ii) + (lse_j L_ji − L_ii)],  L = s·I·Tᵀ",
+        Gradient = "∂ℓ/∂L_ij = ½·[(softmax_row(L)_ij − δ_ij) + (softmax_col(L)_ij − δ_ij)];  ∂s = Σ G_ij·I_i·T_j",
+        Reference = "open_clip ClipLoss; Radford et al. 2021 (CLIP)",
+        Stability = "each row's and column's log-sum-exp by its maximum, in double: finite for any finite input",
+        LowerBound = 0,
+        Libraries = "open_clip (ClipLoss)",
+        Factory = o => new ClipLoss(o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}

@@ -1,0 +1,97 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Embedding;
+
+/// <summary>
+/// open_clip's <c>SigLipLoss</c> (Zhai et al. 2023, SigLIP), on one device: every image–text pair of a batch of N is
+/// its own binary classification, matched on the diagonal and unmatched off it. With logits L = s·I·Tᵀ + b (N, N),
+/// s the learned <c>logit_scale</c> and b the learned <c>logit_bias</c> (both as open_clip passes them; the paper starts
+/// from s = 10, b = −10), and z_ij = +1 for i = j, −1 otherwise, image i's loss is ℓ_i = Σ_j −log σ(z_ij·L_ij) =
+/// Σ_j softplus(−z_ij·L_ij); open_clip returns Σ_ij / N, the mean over i.
+/// </summary>
+/// <remarks>
+/// <para><b>Gradient:</b> ∂/∂L_ij softplus(−z·L) = −z_ij·σ(−z_ij·L_ij); then ∂I_i = s·Σ_j G_ij·T_j,
+/// ∂T_j = s·Σ_i G_ij·I_i, ∂s = Σ_ij G_ij·(I_i·T_j) and ∂b = Σ_ij G_ij. No softmax ties the pairs together, so the
+/// loss of a batch is the sum of its pairs' (the paper's point: it needs no all-gather of the whole similarity
+/// matrix).</para>
+/// <para>Without logit_bias there is no bias (open_clip's logit_bias=None). reduction none (ℓ_i per image) and sum are
+/// LossLab's; open_clip's is the mean. Its multi-device exchange of text features adds the other devices' negatives
+/// (negative_only), which is the same loss over the gathered batch.</para>
+/// </remarks>
+public sealed class SigLipLoss : Loss, ILossDefinition
+{
+    private const string Name = "SigLipLoss";
+    private readonly Reduction _reduction;
+
+    public SigLipLoss(Reduction reduction = Reduction.Mean)
+    {
+        if (reduction == Reduction.BatchMean) throw LossArgumentException.Value($"{Name}: reduction must be none, mean or sum");
+        _reduction = reduction;
+    }
+
+    protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
+    {
+        var pairs = ImageTextPairs.Read(inputs, Name);
+        var (scale, scaleShape) = ImageTextPairs.Scalar(inputs, "logit_scale", Name);
+        bool hasBias = inputs.Contains("logit_bias");
+        var (bias, biasShape) = hasBias ? ImageTextPairs.Scalar(inputs, "logit_bias", Name) : (0.0, Shape.Scalar);
+        int n = pairs.N;
+        double[] s = pairs.Similarities;
+        var losses = new double[n];
+        // m = z·L, the margin of each pair; Stable.Softplus(−m) = max(−m, 0) + log1p(e^{−|m|}) stays finite for any finite m.
+        var margins = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            double row = 0;
+            for (int j = 0; j < n; j++)
+            {
+                double m = (i == j ? 1 : -1) * (scale * s[i * n + j] + bias);
+                margins[i * n + j] = m;
+                row += Stable.Softplus(-m);
+            }
+            losses[i] = row;
+        }
+        TensorData value = _reduction == Reduction.None
+            ? FromDoubles<T>(losses, new Shape(n))
+            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        double r = Reducer.Reduce<double>([], _reduction, n).Scale;
+        var g = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                g[i * n + j] = -(i == j ? 1 : -1) * r * Stable.Sigmoid(-margins[i * n + j]);
+            }
+        var (gi, gt, gs, gb) = pairs.Backward(g, scale);
+        return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
+            ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)),
+            ("logit_bias", hasBias ? FromDoubles<T>([gb], biasShape) : null));
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = Name,
+        Aliases = ["siglip_loss", "SigLIPLoss", "open_clip.SigLipLoss", "sigmoid_contrastive_loss", "siglip"],
+        Family = LossFamily.Embedding,
+        Task = LossTask.MetricLearning,
+        Inputs =
+        [
+            .. ImageTextPairs.FeatureInputs,
+            new("logit_scale", InputKind.Floating, true, "the learned scale s (a scalar: open_clip passes exp of its log-scale parameter; the paper starts at 10)"),
+            new("logit_bias", InputKind.Floating, true, "the learned bias b (a scalar; the paper starts at −10)") { Optional = true },
+        ],
+        Options = [OptionSpec.Reduction("none", "mean", "sum")],
+        Sample = (r, s) => ImageTextPairs.Sample(r, s).Add("logit_scale", Samples.Uniform(r, Shape.Scalar, 1, 10))
+            .Add("logit_bias", Samples.Uniform(r, Shape.Scalar, -5, 0)),
+        Formula = "ℓ_i = Σ_j softplus(−z_ij·L_ij),  L = s·I·Tᵀ + b,  z = +1 on the diagonal, −1 off it",
+        Gradient = "∂ℓ/∂L_ij = −z_ij·σ(−z_ij·L_ij);  ∂s = Σ G_ij·I_i·T_j,  ∂b = Σ G_ij",
+        Reference = "open_clip SigLipLoss; Zhai et al. 2023 (Sigmoid loss for language image pre-training)",
+        Stability = "softplus as max(−m, 0) + log1p(e^{−|m|}) and σ without overflow, in double: finite for any finite input",
+        LowerBound = 0,
+        Libraries = "open_clip (SigLipLoss); big_vision (SigLIP)",
+        Factory = o => new SigLipLoss(o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
