@@ -418,6 +418,20 @@ def _st_sim(kind, a, b):
     return F.normalize(a, p=2, dim=1) @ F.normalize(b, p=2, dim=1).T
 
 
+def _lse_minus(scores, positive_mask, positive):
+    """log Σ_j e^{s_j} − s_pos per row, written as log k + softplus(lse_{others}(s − s_pos) − log k), k the entries that
+    hold the positive pair itself: the same value, but autograd's slope at the positive is then −σ(·), which keeps its
+    digits where the row is confident, instead of softmax − 1 (whose rounded lse costs it ulp(max), 1e-13 at logits of
+    hundreds). A row without other entries is log k, slope 0."""
+    k = positive_mask.sum(dim=1).to(scores.dtype)
+    others = (scores - positive.unsqueeze(1)).masked_fill(positive_mask, -math.inf)
+    empty = torch.isneginf(others).all(dim=1)
+    others = others.masked_fill(empty.unsqueeze(1).expand_as(others), 0.0)
+    x = torch.logsumexp(others, 1) - torch.log(k)
+    value = torch.log(k) + torch.logaddexp(torch.zeros_like(x), x)   # F.softplus is x itself above 20
+    return torch.where(empty, torch.log(k), value)
+
+
 def g_mnrl(r, g):
     """sentence-transformers' MultipleNegativesRankingLoss (v5: directions, partition_mode) written out: the documents
     are the positives then each hard-negative column; query_to_query masks q_i·q_i, doc_to_doc masks the anchor's own
@@ -452,11 +466,16 @@ def g_mnrl(r, g):
         if o['doc_to_doc']:
             mats.append(sim(all_docs, p).T.masked_fill(eye.repeat(1, len(docs)), -math.inf))
         pos = mats[0][torch.arange(n), torch.arange(n)]
+        # The positive pair sits at column i of query_to_doc and of doc_to_query (the same similarity).
+        masks = [torch.zeros_like(mat, dtype=torch.bool) for mat in mats]
+        masks[0][:, :n] = eye
+        if o['doc_to_query']:
+            masks[1 + int(o['query_to_query'])][:, :] = eye
         if o['partition_mode'] == 'joint':
-            log_z = torch.logsumexp(torch.cat(mats, 1), 1)
+            rows = _lse_minus(torch.cat(mats, 1), torch.cat(masks, 1), pos)
         else:
-            log_z = sum(torch.logsumexp(m, 1) for m in mats) / len(mats)
-        return reduce_rows(log_z - pos, o['reduction'])
+            rows = sum(_lse_minus(m, mk, pos) if mk.any() else torch.logsumexp(m, 1) - pos for m, mk in zip(mats, masks)) / len(mats)
+        return reduce_rows(rows, o['reduction'])
     if d >= 2 and r.random() < 0.3:
         o['matryoshka_dims'], o['matryoshka_weights'] = [d, d // 2], [1.0, 0.5]
     return 'multiple_negatives_ranking_loss', ins, o, _matryoshka(o, fn, ('anchors', 'positives', 'negatives'))
@@ -913,8 +932,9 @@ def g_clip(r, g):
         s = x['logit_scale'].reshape(())
         per_image = s * x['image_features'] @ x['text_features'].T
         per_text = s * x['text_features'] @ x['image_features'].T
-        labels = torch.arange(per_image.shape[0])
-        rows = (F.cross_entropy(per_image, labels, reduction='none') + F.cross_entropy(per_text, labels, reduction='none')) / 2
+        # cross_entropy(logits, arange) row by row, in _lse_minus's form (the same value; see there for why).
+        eye = torch.eye(per_image.shape[0], dtype=torch.bool)
+        rows = (_lse_minus(per_image, eye, per_image.diagonal()) + _lse_minus(per_text, eye, per_text.diagonal())) / 2
         return reduce_rows(rows, o['reduction'])
     return 'clip_loss', ins, o, fn
 

@@ -48,12 +48,17 @@ public sealed class ClipLoss : Loss, ILossDefinition
             for (int j = 0; j < n; j++) { rowSum += Math.Exp(l[i * n + j] - rm); colSum += Math.Exp(l[j * n + i] - cm); }
             (rowMax[i], rowLog[i], colMax[i], colLog[i]) = (rm, Math.Log(rowSum), cm, Math.Log(colSum));
         }
-        var losses = new double[n];
-        for (int i = 0; i < n; i++)
+        // lse − L_ii, or log1p(Σ_{j≠i} e^{L_ij − L_ii}) where L_ii is the maximum: a confident pair's e^{−40} survives.
+        double CrossEntropy(int i, bool row)
         {
-            double diagonal = l[i * n + i];
-            losses[i] = 0.5 * ((rowMax[i] - diagonal + rowLog[i]) + (colMax[i] - diagonal + colLog[i]));
+            double diagonal = l[i * n + i], max = row ? rowMax[i] : colMax[i];
+            if (diagonal < max) return max - diagonal + (row ? rowLog[i] : colLog[i]);
+            double others = 0;
+            for (int j = 0; j < n; j++) if (j != i) others += Math.Exp((row ? l[i * n + j] : l[j * n + i]) - diagonal);
+            return Stable.Log1p(others);
         }
+        var losses = new double[n];
+        for (int i = 0; i < n; i++) losses[i] = 0.5 * (CrossEntropy(i, true) + CrossEntropy(i, false));
         TensorData value = _reduction == Reduction.None
             ? FromDoubles<T>(losses, new Shape(n))
             : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);

@@ -18,7 +18,8 @@ namespace LossLab.Losses.Embedding;
 /// <para>Variants (its documentation's): InfoNCE is the default; symmetric InfoNCE is doc_to_query with per_direction
 /// (the former MultipleNegativesSymmetricRankingLoss); GTE's improved contrastive loss is all four directions, joint.</para>
 /// <para><b>Gradient:</b> ∂ℓ_i/∂s = the softmax weights of the entries in log Z_i (divided by the number of directions
-/// for per_direction), minus 1 at s(q_i, p_i); ∂s(x, y)/∂x̂ = scale·ŷ for cosine (then through x̂ = x/max(‖x‖, 1e-12):
+/// for per_direction), minus 1 at s(q_i, p_i), there taken as minus the weights of the other entries (1 − P without its
+/// cancellation: a confident row's P rounds to 1); ∂s(x, y)/∂x̂ = scale·ŷ for cosine (then through x̂ = x/max(‖x‖, 1e-12):
 /// (g − (g·x̂)x̂)/‖x‖, 0 for a zero row where PyTorch's clamp gives g/1e-12), scale·y for the dot product.</para>
 /// </remarks>
 public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossDefinition
@@ -91,7 +92,7 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
         var losses = new double[n];
         // One row per direction, reused: its scores, then its softmax weights.
         double[] qd = new double[m], qq = new double[n], dq = new double[n], dd = new double[m];
-        var rows = new List<(double[] Row, double Lse, double Max, int Kind)>(4);
+        var rows = new List<(double[] Row, double Max, int Kind, double Sum, double Others)>(4);
         for (int i = 0; i < n; i++)
         {
             for (int c = 0; c < m; c++) qd[c] = scale * Embeddings.Dot(q, i, docs, c, d);
@@ -99,37 +100,49 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
             if (_options.DocToQuery) for (int j = 0; j < n; j++) dq[j] = scale * Embeddings.Dot(q, j, docs, i, d);
             if (_options.DocToDoc) for (int c = 0; c < m; c++) dd[c] = c % n == i ? double.NegativeInfinity : scale * Embeddings.Dot(docs, c, docs, i, d);
             double positive = qd[i];
-            // Each selected row: its lse, and the row turned into e^{s − max} (ExpAndLse), scaled to weights below.
+            // Each selected row turned into e^{s − max}, scaled to weights below.
             rows.Clear();
-            rows.Add(Weights(qd, 0));
-            if (_options.QueryToQuery) rows.Add(Weights(qq, 1));
-            if (_options.DocToQuery) rows.Add(Weights(dq, 2));
-            if (_options.DocToDoc) rows.Add(Weights(dd, 3));
-            double logZ;
-            if (_options.PerDirection)
+            rows.Add(Weights(qd, 0, i));
+            if (_options.QueryToQuery) rows.Add(Weights(qq, 1, -1));
+            if (_options.DocToQuery) rows.Add(Weights(dq, 2, i));
+            if (_options.DocToDoc) rows.Add(Weights(dd, 3, -1));
+            // Each direction's softmax weights are f_d·e^{s − max_d}: joint, f_d = e^{max_d − M}/total with
+            // total = Σ_d e^{max_d − M}·Σ row_d; per_direction, f_d = 1/(D·Σ row_d). Neither takes e^{max − lse},
+            // whose rounded lse costs the weights ulp(max) where a confident row's P − 1 needs every digit.
+            double top = double.NegativeInfinity, total = 0, rest = 0;
+            int held = 0;   // entries holding the positive pair itself (query_to_doc's, and doc_to_query's)
+            foreach (var r in rows) top = Math.Max(top, r.Max);
+            foreach (var r in rows)
             {
-                logZ = rows.Sum(r => r.Lse) / directions;
+                if (r.Sum == 0) continue;
+                total += Math.Exp(r.Max - top) * r.Sum;
+                rest += Math.Exp(r.Max - top) * r.Others;
+                if (r.Kind is 0 or 2) held++;
             }
-            else
-            {
-                logZ = double.NegativeInfinity;
-                foreach (var r in rows) logZ = Embeddings.LogAddExp(logZ, r.Lse);
-            }
-            losses[i] = logZ - positive;
+            // ℓ = lse − s⁺: where s⁺ is the largest entry, log k + log1p(rest/k) with k = held, which keeps a confident row's e^{−40}
+            // that lse − s⁺ would round away.
+            losses[i] = _options.PerDirection
+                ? rows.Sum(r => r.Kind is 0 or 2 && positive >= r.Max ? Stable.Log1p(r.Others) : r.Max - positive + Math.Log(r.Sum)) / directions
+                : positive >= top ? Math.Log(held) + Stable.Log1p(rest / held) : top - positive + Math.Log(total);
             if (!computeGradients) continue;
-            foreach (var (row, lse, max, kind) in rows)
+            // ∂ℓ_i/∂s(q_i, p_i) = Σ (its weights) − 1 = −Σ_d f_d·(row_d without it): the positive pair sits in
+            // query_to_doc at i and in doc_to_query at i; the other entries' weights go straight to their pairs.
+            double complement = 0;
+            foreach (var (row, max, kind, sum, others) in rows)
             {
-                // ∂ℓ_i/∂s = e^{s − log Z} (joint) or e^{s − lse_dir}/directions; row holds e^{s − max}.
-                double w = reduce * (_options.PerDirection ? Math.Exp(max - lse) / directions : Math.Exp(max - logZ)) * scale;
+                if (sum == 0) continue;
+                double f = _options.PerDirection ? 1 / (sum * directions) : Math.Exp(max - top) / total;
+                double w = reduce * scale * f;
                 switch (kind)
                 {
-                    case 0: for (int c = 0; c < m; c++) if (row[c] != 0) Embeddings.AddPair(gq, q, i, gDocs, docs, c, w * row[c], d); break;
+                    case 0: for (int c = 0; c < m; c++) if (row[c] != 0 && c != i) Embeddings.AddPair(gq, q, i, gDocs, docs, c, w * row[c], d); break;
                     case 1: for (int j = 0; j < n; j++) if (row[j] != 0) Embeddings.AddPair(gq, q, i, gq, q, j, w * row[j], d); break;
-                    case 2: for (int j = 0; j < n; j++) if (row[j] != 0) Embeddings.AddPair(gq, q, j, gDocs, docs, i, w * row[j], d); break;
+                    case 2: for (int j = 0; j < n; j++) if (row[j] != 0 && j != i) Embeddings.AddPair(gq, q, j, gDocs, docs, i, w * row[j], d); break;
                     default: for (int c = 0; c < m; c++) if (row[c] != 0) Embeddings.AddPair(gDocs, docs, c, gDocs, docs, i, w * row[c], d); break;
                 }
+                complement += f * others;
             }
-            Embeddings.AddPair(gq, q, i, gDocs, docs, i, -reduce * scale, d);   // − s(q_i, p_i)
+            Embeddings.AddPair(gq, q, i, gDocs, docs, i, -reduce * scale * complement, d);   // the positive pair
         }
         TensorData value = _options.Reduction == Reduction.None
             ? FromDoubles<T>(losses, new Shape(n))
@@ -153,10 +166,15 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
             ("negatives", gn is null ? null : FromDoubles<T>(gn, nT!.Shape)));
     }
 
-    private static (double[] Row, double Lse, double Max, int Kind) Weights(double[] scores, int kind)
+    /// <summary>
+    /// A direction's scores turned into e^{s − max} in place, with their max, their sum and the sum without the entry
+    /// <paramref name="positive"/> (the positive pair's; −1: none in this direction).
+    /// </summary>
+    private static (double[] Row, double Max, int Kind, double Sum, double Others) Weights(double[] scores, int kind, int positive)
     {
-        var (lse, max) = Embeddings.ExpAndLse(scores);
-        return (scores, lse, max, kind);
+        double max = Embeddings.ExpAndLse(scores).Max, rest = 0;
+        for (int c = 0; c < scores.Length; c++) if (c != positive) rest += scores[c];
+        return (scores, max, kind, positive < 0 ? rest : rest + scores[positive], rest);
     }
 
     public static LossDescriptor Entry { get; } = new()

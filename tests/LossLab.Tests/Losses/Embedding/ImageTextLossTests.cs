@@ -40,6 +40,7 @@ public sealed class ImageTextLossTests
         // the gradient is made of; taking P_ii − 1 literally would give an exact 0.
         LossResult r = LossRegistry.Default.Create("clip_loss").Evaluate(Pairs(Eye2, Eye2, 40));
         double tail = Math.Exp(-40) / (1 + Math.Exp(-40));
+        T.Close(Math.Exp(-40), r.Scalar, rel: 1e-14, abs: 0);   // log(1 + e^{−40}), not lse − L_ii = 0
         T.Close([-tail], r.Gradient("logit_scale"), rel: 1e-14, abs: 0);
         T.Close([-20 * tail, 20 * tail, 20 * tail, -20 * tail], r.Gradient("image_features"), rel: 1e-14, abs: 0);
     }

@@ -74,6 +74,24 @@ public sealed class SentenceTransformersLossTests
     private static LossInputs Scored(double[,] u, double[,] v, params double[] labels) => T.In(("embeddings1", T.D2(u)), ("embeddings2", T.D2(v)), ("labels", T.D(labels)));
 
     [Fact]
+    public void A_confident_row_keeps_the_digits_of_its_gradient()
+    {
+        // q = p = I (2 × 2), scale 40, dot_score: each row is (40, 0) around its positive, so 1 − P_ii = e^{−40}/(1 + e^{−40})
+        // ≈ 4.25e-18, the whole gradient; with P_ii rounded to 1 (or its lse to 40) it would come out 0 or 0.5% off.
+        TensorData eye = T.D2(new double[,] { { 1, 0 }, { 0, 1 } });
+        double tail = Math.Exp(-40) / (1 + Math.Exp(-40));
+        foreach (var options in new[] { T.Opt(("similarity_fct", "dot_score"), ("scale", 40.0)),
+                     T.Opt(("similarity_fct", "dot_score"), ("scale", 40.0), ("doc_to_query", true), ("partition_mode", "per_direction")) })
+        {
+            LossResult r = LossRegistry.Default.Create("multiple_negatives_ranking_loss", options).Evaluate(T.In(("anchors", eye), ("positives", eye)));
+            T.Close(Math.Exp(-40), r.Scalar, rel: 1e-14, abs: 0);   // log(1 + e^{−40}) = e^{−40} to 1e-17
+            // ∂ℓ/∂q_0 = (40/N)·((P_00 − 1)·p_0 + P_01·p_1) = 20·(−tail, tail) from query_to_doc; per_direction halves it
+            // and adds the same from doc_to_query's row, whose positive is the same pair.
+            T.Close([-20 * tail, 20 * tail, 20 * tail, -20 * tail], r.Gradient("anchors"), rel: 1e-13, abs: 0);
+        }
+    }
+
+    [Fact]
     public void CoSENT_penalizes_a_pair_ranked_below_another_for_its_similarity()
     {
         // cos = 1 for the pair labelled 0 and 0 for the one labelled 1: ℓ = log(1 + e^{20(1 − 0)}).
