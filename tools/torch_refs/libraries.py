@@ -956,3 +956,30 @@ def g_siglip(r, g):
         labels = 2 * torch.eye(n, dtype=logits.dtype) - 1
         return reduce_rows(-F.logsigmoid(labels * logits).sum(dim=1), o['reduction'])
     return 'siglip_loss', ins, o, fn
+
+
+def g_ldam(r, g):
+    """The LDAM paper's reference LDAMLoss: m_list = 1/n^(1/4) scaled so its largest is max_m; the target's logit
+    lowered by its class's margin (torch.where over a one-hot index), then F.cross_entropy(s·output, target, weight).
+    Without cls_num_list every margin is max_m (LossLab's default); reduction none and sum are LossLab's."""
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'max_m': r.choice((0.5, 0.3, 0.0)), 's': r.choice((30.0, 1.0, 5.0))}
+    counts = None
+    if r.random() < 0.8:
+        counts = [float(r.randint(1, 1000)) for _ in range(c)]
+        o['cls_num_list'] = counts
+    weight = None
+    if r.random() < 0.3:
+        weight = [0.5 + r.random() for _ in range(c)]
+        o['weight'] = weight
+    def fn(t):
+        if counts is None:
+            m = torch.full((c,), o['max_m'], dtype=t['input'].dtype)
+        else:
+            m = 1.0 / torch.tensor(counts, dtype=torch.float64).sqrt().sqrt()
+            m = m * (o['max_m'] / m.max())
+        index = F.one_hot(t['target'], c).bool()
+        output = torch.where(index, t['input'] - m[t['target']].unsqueeze(1), t['input'])
+        w = None if weight is None else torch.tensor(weight, dtype=t['input'].dtype)
+        return F.cross_entropy(o['s'] * output, t['target'], weight=w, reduction=o['reduction'])
+    return 'ldam_loss', {'input': x, 'target': y}, o, fn

@@ -172,19 +172,21 @@ public static class TaskFit
     }
 
     /// <summary>
-    /// The options a loss takes from the training data when the user gives none: the logit-adjusted loss's class priors,
-    /// the training split's class frequencies (counts of at least 1, so that every log π is finite).
+    /// The options a loss takes from the training data when the user gives none: the logit-adjusted loss's class priors
+    /// and LDAM's class counts, both the training split's counts per class (at least 1, so that every log π and
+    /// n^(−1/4) is finite).
     /// </summary>
     public static IReadOnlyDictionary<string, object?> WithDataOptions(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, Dataset train)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
-        if (descriptor.Name != "LogitAdjustedLoss" || options.ContainsKey("priors") || train.Task is not (TaskKind.Binary or TaskKind.Multiclass)) return options;
+        string? option = descriptor.Name switch { "LogitAdjustedLoss" => "priors", "LdamLoss" => "cls_num_list", _ => null };
+        if (option is null || options.ContainsKey(option) || train.Task is not (TaskKind.Binary or TaskKind.Multiclass)) return options;
         var counts = new double[train.Classes];
         foreach (double t in train.Targets) counts[(int)t]++;
         for (int c = 0; c < counts.Length; c++) counts[c] = Math.Max(counts[c], 1);
-        return new Dictionary<string, object?>(options) { ["priors"] = Numerics.TensorData.FromArray(counts, counts.Length) };
+        return new Dictionary<string, object?>(options) { [option] = Numerics.TensorData.FromArray(counts, counts.Length) };
     }
 
     /// <summary>

@@ -210,6 +210,22 @@ public sealed partial class CatalogAutogradTests
             Tensor oh = Ops.OneHot(t["target"], x.Shape[-1], DType.Float64);
             return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(x, -1), axis: -1), o);
         },
+        ["LdamLoss"] = (t, o) =>
+        {
+            // Margins m_j = max_m·n_j^(−1/4)/max_k n_k^(−1/4) (all max_m without counts), subtracted at the target by a one-hot.
+            Tensor x = t["input"];
+            int c = x.Shape[-1];
+            double maxM = F(o, "max_m", 0.5);
+            double[] m = o.GetValueOrDefault("cls_num_list") is TensorData counts
+                ? [.. Enumerable.Range(0, c).Select(j => Math.Pow(counts.GetDouble(j), -0.25))] : [.. Enumerable.Repeat(1.0, c)];
+            double top = m.Max();
+            Tensor margins = Tensor.FromArray([.. m.Select(v => maxM * v / top)], [1, c]);
+            Tensor oh = Ops.OneHot(t["target"], c, DType.Float64);
+            Tensor ce = -Ops.Sum(oh * Ops.LogSoftmax(F(o, "s", 30) * (x - oh * margins), -1), axis: -1);
+            if (W(o, "weight") is not Tensor w) return Reduce(ce, o);
+            Tensor wy = Ops.Sum(oh * Ops.Reshape(w, 1, -1), axis: -1);
+            return Reduce(wy * ce, o, Ops.Sum(wy));
+        },
         ["DpoLoss"] = (t, o) =>
         {
             double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0);

@@ -36,6 +36,12 @@ internal static class CatalogThree
             T.Opt(("priors", T.D(10, 1, 1, 3, 0.1)), ("tau", 2.0), ("reduction", "sum"))], Adjusted),
             [LossSamples.ExtremeOf(T.Opt(("priors", T.D(0.9, 0.05, 0.03, 0.02))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
 
+        LossInputs Ldam(Random r) => LossRegistry.Default.Get("LdamLoss").Sample!(r, Shape.Scalar);
+        yield return new("LdamLoss", With("LdamLoss", [T.Opt(("cls_num_list", T.D(500, 100, 20, 5, 1))),
+            T.Opt(("cls_num_list", T.D(3, 30, 300, 7, 70)), ("max_m", 0.3), ("s", 5.0), ("weight", T.D(0.5, 1, 2, 1, 3))),
+            T.Opt(("s", 1.0), ("reduction", "sum"))], Ldam),
+            [LossSamples.ExtremeOf(T.Opt(("cls_num_list", T.D(900, 50, 9, 1))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
+
         // smp's soft BCE and soft cross-entropy: smoothing, weights, and (for the index targets) ignored positions.
         LossInputs SoftBce(Random r) => LossRegistry.Default.Get("SoftBceWithLogitsLoss").Sample!(r, Shape.Scalar);
         yield return new("SoftBceWithLogitsLoss", With("SoftBceWithLogitsLoss", [T.Opt(("smooth_factor", 0.1)),
