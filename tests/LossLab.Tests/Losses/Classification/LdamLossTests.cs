@@ -1,6 +1,8 @@
+using LossLab.Data;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 using LossLab.Tests.TestKit;
+using LossLab.Training;
 using Xunit;
 
 namespace LossLab.Tests.Losses.Classification;
@@ -56,5 +58,15 @@ public sealed class LdamLossTests
         Assert.Equal("LdamLoss: target 2 at position 1 is out of range: class indices must be in [0, 1]", e.Message);
         e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("ldam_loss", T.Opt(("weight", T.D(1, 2, 3)))).Evaluate(i));
         Assert.StartsWith("LdamLoss: ", e.Message);
+    }
+
+    [Fact]
+    public void Training_takes_the_class_counts_from_the_training_split()
+    {
+        Dataset wine = Datasets.Load("wine");
+        var options = TaskFit.WithDataOptions(LossRegistry.Default.Get("ldam_loss"), new Dictionary<string, object?>(), wine);
+        Assert.Equal([59.0, 71, 48], T.Values((TensorData)options["cls_num_list"]!));
+        var own = new Dictionary<string, object?> { ["cls_num_list"] = T.D(1, 2, 3) };
+        Assert.Same(own["cls_num_list"], TaskFit.WithDataOptions(LossRegistry.Default.Get("ldam_loss"), own, wine)["cls_num_list"]);
     }
 }
