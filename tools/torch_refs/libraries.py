@@ -983,3 +983,35 @@ def g_ldam(r, g):
         w = None if weight is None else torch.tensor(weight, dtype=t['input'].dtype)
         return F.cross_entropy(o['s'] * output, t['target'], weight=w, reduction=o['reduction'])
     return 'ldam_loss', {'input': x, 'target': y}, o, fn
+
+
+def g_general_robust(r, g):
+    """robust_loss_pytorch's general.lossfun(x, alpha, scale) on x = input − target, its exact (not approximate) form:
+    the α ∈ {−inf, 0, 2, +inf} limits, log1p_safe and expm1_safe's clamps (3e37, 87.5), otherwise (b/a)·((u/b + 1)^{α/2} − 1)
+    with float32 machine-epsilon guards on b = |α − 2| and a = α (LossLab divides by α itself, which differs only for
+    0 < |α| < ε, never drawn here). Reduction is LossLab's (the reference is elementwise)."""
+    shape = shape_nd(r)
+    # ±∞ go as the protocol's strings "Infinity" and "-Infinity" (JSON has no such number).
+    o = {'reduction': red(r), 'alpha': r.choice((1.0, 2.0, 0.0, -2.0, 0.5, 3.0, -10.0, 'Infinity', '-Infinity')),
+         'scale': r.choice((1.0, 0.5, 2.0, 0.1))}
+    if o['alpha'] == 'Infinity' and o['scale'] < 0.5:
+        o['scale'] = 0.5   # e^{u/2} up to e^{87.5} = 10³⁸ per element would leave float32's range (the clamp: a C# test)
+    def fn(t):
+        x = t['input'] - t['target']
+        alpha = torch.tensor(float(o['alpha']), dtype=x.dtype)
+        u = (x / o['scale']) ** 2
+        eps = torch.tensor(1.1920928955078125e-07, dtype=x.dtype)
+        if float(o['alpha']) == 2:
+            loss = 0.5 * u
+        elif float(o['alpha']) == 0:
+            loss = torch.log1p(torch.minimum(0.5 * u, torch.tensor(3e37, dtype=x.dtype)))
+        elif float(o['alpha']) == float('-inf'):
+            loss = -torch.expm1(-0.5 * u)
+        elif float(o['alpha']) == float('inf'):
+            loss = torch.expm1(torch.minimum(0.5 * u, torch.tensor(87.5, dtype=x.dtype)))
+        else:
+            b = torch.maximum(eps, torch.abs(alpha - 2))
+            a = (1.0 if float(o['alpha']) >= 0 else -1.0) * torch.maximum(eps, torch.abs(alpha))
+            loss = (b / a) * (torch.pow(u / b + 1, 0.5 * alpha) - 1)
+        return reduce_rows(loss, o['reduction'])
+    return 'general_robust_loss', {'input': tensor(shape, rng=g), 'target': tensor(shape, rng=g)}, o, fn

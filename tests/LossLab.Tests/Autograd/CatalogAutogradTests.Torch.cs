@@ -435,6 +435,26 @@ public sealed partial class CatalogAutogradTests
             Tensor l = inside * (w * Ops.Log(1 + d * (1 / eps))) + (1 - inside) * (d - (w - w * Math.Log(1 + w / eps)));
             return Reduce(l, o);
         },
+        ["GeneralRobustLoss"] = (t, o) =>
+        {
+            // Barron's ρ from its definition: the limits at α ∈ {2, 0, ±∞}, else (b/α)·((u/b + 1)^{α/2} − 1) with b's
+            // float32-epsilon guard; the clamps of the α = 0 and +∞ cases as constant masks (0 slope past them).
+            double alpha = F(o, "alpha", 1), c = F(o, "scale", 1), eps = 1.1920928955078125e-7;
+            Tensor r = (t["input"] - t["target"]) * (1 / c);
+            Tensor u = r * r;
+            Tensor Below(double bound) => Tensor.FromArray([.. u.ToArray().Select(v => 0.5 * v < bound ? 1.0 : 0.0)], [.. u.Shape.Dims]);
+            Tensor l;
+            if (alpha == 2) l = 0.5 * u;
+            else if (alpha == 0) { Tensor m = Below(3e37); l = Ops.Log(1 + m * (0.5 * u) + (1 - m) * 3e37); }
+            else if (double.IsNegativeInfinity(alpha)) l = 1 - Ops.Exp(-0.5 * u);
+            else if (double.IsPositiveInfinity(alpha)) { Tensor m = Below(87.5); l = Ops.Exp(m * (0.5 * u) + (1 - m) * 87.5) - 1; }
+            else
+            {
+                double b = Math.Max(eps, Math.Abs(alpha - 2));
+                l = b / alpha * (Ops.Pow(u * (1 / b) + 1, 0.5 * alpha) - 1);
+            }
+            return Reduce(l, o);
+        },
         ["SoftMarginLoss"] = (t, o) => Reduce(Ops.Softplus(-t["target"] * t["input"]), o),
         ["KLDivergence"] = (t, o) =>
         {

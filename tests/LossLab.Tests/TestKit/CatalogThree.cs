@@ -93,6 +93,13 @@ internal static class CatalogThree
         yield return new("WingLoss", With("WingLoss", [T.Opt(("width", 1.0), ("curvature", 0.1)), T.Opt(("width", 10.0), ("curvature", 2.0))], Wing),
             [LossSamples.ExtremeOf(T.Opt(), ("output", T.F(1e4f, -1e4f, 0, 1e-30f, 3, -30)), ("target", T.F(-1e4f, 1e4f, 1e-30f, 0, 3, 30)))]);
 
+        // Barron's general robust loss: the limits and the shapes between, residuals of a few scales; the clamps at extremes.
+        LossInputs Robust(Random r) => LossRegistry.Default.Get("GeneralRobustLoss").Sample!(r, Shape.Scalar);
+        yield return new("GeneralRobustLoss", With("GeneralRobustLoss", [.. new[] { 2.0, 0.0, -2.0, 0.5, 3.0, -10.0, double.NegativeInfinity, double.PositiveInfinity }
+            .Select(a => T.Opt(("alpha", a), ("scale", a == double.PositiveInfinity ? 2.0 : 0.7)))], Robust),
+            [.. new[] { 1.0, 0.0, -2.0, 3.0, double.NegativeInfinity, double.PositiveInfinity }.Select(a => LossSamples.ExtremeOf(T.Opt(("alpha", a)),
+                ("input", T.F(1e4f, -1e4f, 0, 1e-30f, 3, -30)), ("target", T.F(-1e4f, 1e4f, 1e-30f, 0, 3, 30))))]);
+
         LossInputs Pairs(Random r) => LossRegistry.Default.Get("DpoLoss").Sample!(r, Shape.Scalar);
         yield return new("DpoLoss", With("DpoLoss", [T.Opt(("label_smoothing", 0.2)), T.Opt(("loss_type", "robust"), ("label_smoothing", 0.1)),
             T.Opt(("loss_type", "hinge"), ("beta", 0.05)), T.Opt(("loss_type", "ipo"), ("beta", 0.5)), T.Opt(("reference_free", true), ("beta", 1.0))], Pairs),
