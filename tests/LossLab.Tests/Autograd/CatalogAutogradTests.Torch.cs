@@ -226,6 +226,36 @@ public sealed partial class CatalogAutogradTests
             Tensor wy = Ops.Sum(oh * Ops.Reshape(w, 1, -1), axis: -1);
             return Reduce(wy * ce, o, Ops.Sum(wy));
         },
+        ["BiTemperedLogisticLoss"] = (t, o) =>
+        {
+            // λ(a) is implicit (Σ exp_t2(a − λ) = 1). At the evaluated a*, λ(a) = λ* + e·(a − a*) to first order, e the
+            // escort p^{t2}/Σp^{t2} (the implicit function theorem): the composed value is exact there and its gradient
+            // carries λ's. The rest is the definition, one-hot labels (or the given probabilities), smoothing, log_t, exp_t.
+            double t1 = F(o, "t1", 0.8), t2 = F(o, "t2", 1.2), eps = F(o, "label_smoothing", 0);
+            Tensor a = t["activations"];
+            int n = a.Shape[0], c = a.Shape[1];
+            double[] av = a.ToArray(), lv = t["labels"].ToArray();
+            double[] y = lv.Length == n * c ? lv : [.. Enumerable.Range(0, n * c).Select(k => (int)lv[k / c] == k % c ? 1.0 : 0.0)];
+            if (eps > 0) y = [.. y.Select(v => (1 - c * eps / (c - 1)) * v + eps / (c - 1))];
+            var lambda = new double[n];
+            var escort = new double[n * c];
+            for (int i = 0; i < n; i++)
+            {
+                var p = new double[c];
+                lambda[i] = LossLab.Losses.Classification.BiTemperedLogisticLoss.TemperedSoftmax(av.AsSpan(i * c, c), t2, p);
+                double sum = p.Sum(v => Math.Pow(v, t2));
+                for (int j = 0; j < c; j++) escort[i * c + j] = Math.Pow(p[j], t2) / sum;
+            }
+            Tensor lam = Tensor.FromArray(lambda, [n, 1]) + Ops.Sum(Tensor.FromArray(escort, [n, c]) * (a - Tensor.FromArray(av, [n, c])), axis: 1, keepDim: true);
+            Tensor u = a - lam;
+            Tensor pt = t2 == 1 ? Ops.Exp(u) : Ops.Pow(Ops.Relu(1 + (1 - t2) * u), 1 / (1 - t2));
+            Tensor logT = t1 == 1 ? Ops.Log(pt) : (Ops.Pow(pt, 1 - t1) - 1) * (1 / (1 - t1));
+            Tensor yt = Tensor.FromArray(y, [n, c]);
+            double[] yLog = [.. y.Select(v => v == 0 ? 0 : v * (t1 == 1 ? Math.Log(v + 1e-10) : (Math.Pow(v + 1e-10, 1 - t1) - 1) / (1 - t1)))];
+            double[] yPow = [.. y.Select(v => Math.Pow(v, 2 - t1))];
+            Tensor rows = Ops.Sum(Tensor.FromArray(yLog, [n, c]) - yt * logT - (Tensor.FromArray(yPow, [n, c]) - Ops.Pow(pt, 2 - t1)) * (1 / (2 - t1)), axis: 1);
+            return Reduce(rows, o);
+        },
         ["DpoLoss"] = (t, o) =>
         {
             double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0);

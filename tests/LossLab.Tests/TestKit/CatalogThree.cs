@@ -42,6 +42,27 @@ internal static class CatalogThree
             T.Opt(("s", 1.0), ("reduction", "sum"))], Ldam),
             [LossSamples.ExtremeOf(T.Opt(("cls_num_list", T.D(900, 50, 9, 1))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
 
+        // The bi-tempered logistic loss: the paper's temperatures, a short tail (t2 < 1), soft and index labels, smoothing.
+        LossInputs BiTempered(Random r) => LossRegistry.Default.Get("BiTemperedLogisticLoss").Sample!(r, Shape.Scalar);
+        LossInputs BiTemperedSoft(Random r)
+        {
+            double[] y = LossSamples.Normal(r, 20);
+            for (int i = 0; i < 4; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < 5; j++) sum += y[i * 5 + j] = Math.Exp(y[i * 5 + j]);
+                for (int j = 0; j < 5; j++) y[i * 5 + j] /= sum;
+            }
+            return BiTempered(r).Add("labels", T.Shaped(y, 4, 5));
+        }
+        LossInputs BiTemperedIndices(Random r) => BiTempered(r).Add("labels", T.D(r.Next(5), r.Next(5), r.Next(5), r.Next(5)));
+        yield return new("BiTemperedLogisticLoss", [.. With("BiTemperedLogisticLoss", [T.Opt(("t1", 0.2), ("t2", 4.0)), T.Opt(("t1", 1.0), ("t2", 1.0)),
+            T.Opt(("t1", 0.5), ("t2", 0.8)), T.Opt(("label_smoothing", 0.1), ("t2", 2.0))], BiTempered),
+            new("BiTemperedLogisticLoss soft labels", T.Opt(("t1", 0.7), ("t2", 1.5)), BiTemperedSoft),
+            new("BiTemperedLogisticLoss class indices", T.Opt(("reduction", "sum")), BiTemperedIndices)],
+            [LossSamples.ExtremeOf(T.Opt(), ["activations"], ("activations", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0, 0, 0, 1 }, 2, 4))),
+             LossSamples.ExtremeOf(T.Opt(("t1", 0.5), ("t2", 0.8)), ["activations"], ("activations", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0, 0, 0, 1 }, 2, 4)))]);
+
         // smp's soft BCE and soft cross-entropy: smoothing, weights, and (for the index targets) ignored positions.
         LossInputs SoftBce(Random r) => LossRegistry.Default.Get("SoftBceWithLogitsLoss").Sample!(r, Shape.Scalar);
         yield return new("SoftBceWithLogitsLoss", With("SoftBceWithLogitsLoss", [T.Opt(("smooth_factor", 0.1)),
