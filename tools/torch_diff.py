@@ -39,7 +39,7 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_asl, g_bitempered, g_clip, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_flops, g_gce, g_general_robust, g_gist, g_gor, g_lambda_loss, g_ldam,
+from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_cosent, g_cosine_similarity_st, g_distillation, g_dpo, g_flops, g_gce, g_general_robust, g_gist, g_gor, g_lambda_loss, g_ldam,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo,
                                   g_st_batch_triplet, g_st_softmax, g_tvd, g_tweedie)
@@ -156,6 +156,7 @@ GENERATORS = {
     'flops_loss': g_flops,
     'clip_loss': g_clip,
     'ldam_loss': g_ldam,
+    'active_passive_loss': g_active_passive,
     'bi_tempered_logistic_loss': g_bitempered,
     'general_robust_loss': g_general_robust,
     'siglip_loss': g_siglip,

@@ -1100,3 +1100,30 @@ def g_bitempered(r, g):
             lab = (1 - c * o['label_smoothing'] / (c - 1)) * lab + o['label_smoothing'] / (c - 1)
         return reduce_rows(_BiTempered.apply(t['activations'], lab, o['t1'], o['t2']), o['reduction'])
     return 'bi_tempered_logistic_loss', {'activations': x, 'labels': labels}, o, fn
+
+
+def g_active_passive(r, g):
+    """The APL paper's reference code (Active-Passive-Losses loss.py): NormalizedCrossEntropy (−Σ onehot·log_softmax over
+    −Σ log_softmax), NormalizedFocalLoss (its normalizor Σ_j −(1 − p_j)^γ·log p_j), ReverseCrossEntropy (softmax clamped
+    to [1e-7, 1], one-hot clamped to [1e-4, 1]), MeanAbsoluteError (1 − Σ onehot·softmax), each scaled by α or β and
+    averaged over the rows; reduction none and sum are LossLab's."""
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'active': r.choice(('nce', 'nfl')), 'passive': r.choice(('rce', 'mae', 'none')),
+         'alpha': r.choice((1.0, 0.1, 10.0)), 'beta': r.choice((1.0, 0.1, 10.0)), 'gamma': r.choice((0.5, 0.0, 2.0))}
+    def fn(t):
+        lp = torch.log_softmax(t['input'], 1)
+        p = lp.exp()
+        onehot = F.one_hot(t['target'], c).to(lp.dtype)
+        if o['active'] == 'nce':
+            active = (-(onehot * lp).sum(1)) / (-lp.sum(1))
+        else:
+            normalizor = (-(1 - p) ** o['gamma'] * lp).sum(1)
+            lpt = lp.gather(1, t['target'].unsqueeze(1)).squeeze(1)
+            active = -(1 - lpt.exp()) ** o['gamma'] * lpt / normalizor
+        rows = o['alpha'] * active
+        if o['passive'] == 'rce':
+            rows = rows + o['beta'] * (-(torch.clamp(p, min=1e-7, max=1.0) * torch.log(torch.clamp(onehot, min=1e-4, max=1.0))).sum(1))
+        elif o['passive'] == 'mae':
+            rows = rows + o['beta'] * (1.0 - (onehot * p).sum(1))
+        return reduce_rows(rows, o['reduction'])
+    return 'active_passive_loss', {'input': x, 'target': y}, o, fn

@@ -256,6 +256,28 @@ public sealed partial class CatalogAutogradTests
             Tensor rows = Ops.Sum(Tensor.FromArray(yLog, [n, c]) - yt * logT - (Tensor.FromArray(yPow, [n, c]) - Ops.Pow(pt, 2 - t1)) * (1 / (2 - t1)), axis: 1);
             return Reduce(rows, o);
         },
+        ["ActivePassiveLoss"] = (t, o) =>
+        {
+            // The reference's terms: the normalized active loss over every label, the clamped reverse cross-entropy
+            // (its p ≤ 1e-7 entries held at the clamp: constant), or 1 − p_y.
+            Tensor x = t["input"];
+            int c = x.Shape[-1];
+            Tensor lp = Ops.LogSoftmax(x, -1), p = Ops.Exp(lp), oh = Ops.OneHot(t["target"], c, DType.Float64);
+            double gamma = F(o, "gamma", 0.5);
+            Tensor FocalTerms() => gamma == 0 ? -lp : -(Ops.Pow(1 - p, gamma) * lp);
+            Tensor active = o.GetValueOrDefault("active") is "nfl"
+                ? Ops.Sum(oh * FocalTerms(), axis: -1) / Ops.Sum(FocalTerms(), axis: -1)
+                : Ops.Sum(oh * lp, axis: -1) / Ops.Sum(lp, axis: -1);
+            Tensor rows = F(o, "alpha", 1) * active;
+            string passive = o.GetValueOrDefault("passive") as string ?? "rce";
+            if (passive == "rce")
+            {
+                Tensor above = Tensor.FromArray([.. p.ToArray().Select(v => v > 1e-7 ? 1.0 : 0.0)], [.. p.Shape.Dims]);
+                rows = rows + F(o, "beta", 1) * -Math.Log(1e-4) * Ops.Sum((1 - oh) * (above * p + (1 - above) * 1e-7), axis: -1);
+            }
+            else if (passive == "mae") rows = rows + F(o, "beta", 1) * (1 - Ops.Sum(oh * p, axis: -1));
+            return Reduce(rows, o);
+        },
         ["DpoLoss"] = (t, o) =>
         {
             double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0);

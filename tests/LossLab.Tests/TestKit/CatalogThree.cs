@@ -63,6 +63,13 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ["activations"], ("activations", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0, 0, 0, 1 }, 2, 4))),
              LossSamples.ExtremeOf(T.Opt(("t1", 0.5), ("t2", 0.8)), ["activations"], ("activations", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0, 0, 0, 1 }, 2, 4)))]);
 
+        // The active–passive losses: both actives with each passive, weights, γ.
+        LossInputs Apl(Random r) => LossRegistry.Default.Get("ActivePassiveLoss").Sample!(r, Shape.Scalar);
+        yield return new("ActivePassiveLoss", With("ActivePassiveLoss", [T.Opt(("passive", "mae")), T.Opt(("active", "nfl")), T.Opt(("active", "nfl"), ("passive", "mae"), ("gamma", 2.0)),
+            T.Opt(("active", "nfl"), ("passive", "none"), ("gamma", 0.0), ("alpha", 10.0)), T.Opt(("alpha", 0.1), ("beta", 10.0), ("reduction", "sum"))], Apl),
+            [.. new[] { "rce", "mae" }.SelectMany(passive => new[] { "nce", "nfl" }.Select(active => LossSamples.ExtremeOf(T.Opt(("active", active), ("passive", passive)), ["input"],
+                ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))))]);
+
         // smp's soft BCE and soft cross-entropy: smoothing, weights, and (for the index targets) ignored positions.
         LossInputs SoftBce(Random r) => LossRegistry.Default.Get("SoftBceWithLogitsLoss").Sample!(r, Shape.Scalar);
         yield return new("SoftBceWithLogitsLoss", With("SoftBceWithLogitsLoss", [T.Opt(("smooth_factor", 0.1)),
