@@ -150,28 +150,74 @@ def g_asl(r, g):
 
 
 def g_dpo(r, g):
-    """TRL's DPOTrainer.dpo_loss for loss_type sigmoid (with cDPO's label smoothing), robust, hinge and ipo, and its
-    reference_free margin."""
-    s = (r.randint(0, 8),)
+    """TRL's DPOTrainer.dpo_loss: loss_type sigmoid (with cDPO's label smoothing), robust, exo_pair, hinge, ipo,
+    nca_pair, sppo_hard, aot, aot_pair, apo_zero, apo_down and discopop (bco_pair keeps a running mean and sft needs
+    the model: left out), f_divergence_type reverse_kl, js_divergence and alpha_divergence (cap_exp at log(max float)),
+    and the reference_free log-ratios as TRL forms them (some types use the reference inputs regardless)."""
+    n = r.randint(0, 8)
+    s = (n,)
     names = ('policy_chosen_logps', 'policy_rejected_logps', 'reference_chosen_logps', 'reference_rejected_logps')
     scale = 300.0 if r.random() < 0.1 else 30.0           # sums of many token log-probabilities now and then
     ins = {k: -tensor(s, 0, 1, g) * scale for k in names}
+    types = ('sigmoid', 'robust', 'hinge', 'ipo', 'exo_pair', 'nca_pair', 'sppo_hard', 'aot', 'aot_pair', 'apo_zero', 'apo_down', 'discopop')
     o = {'reduction': r.choice(('none', 'mean', 'sum')), 'beta': r.choice((0.1, 0.5, 1.0)),
-         'loss_type': r.choice(('sigmoid', 'robust', 'hinge', 'ipo')), 'reference_free': r.random() < 0.2}
-    o['label_smoothing'] = r.choice((0.0, 0.1, 0.3)) if o['loss_type'] in ('sigmoid', 'robust') else 0.0
+         'loss_type': r.choice(types), 'reference_free': r.random() < 0.2}
+    o['label_smoothing'] = r.choice((0.0, 0.1, 0.3)) if o['loss_type'] in ('sigmoid', 'robust', 'exo_pair', 'aot', 'aot_pair') else 0.0
+    if o['loss_type'] in ('sigmoid', 'robust', 'exo_pair', 'hinge', 'ipo') and r.random() < 0.4:
+        o['f_divergence_type'] = r.choice(('js_divergence', 'alpha_divergence'))
+        if o['f_divergence_type'] == 'alpha_divergence':
+            o['alpha_divergence_coef'] = r.choice((1.0, 0.5))
+            for k in names:                                  # e^{−α·log-ratio}: keep the log-ratios of a sane size
+                ins[k] = ins[k] / 30.0
+    if o['loss_type'] == 'discopop':
+        o['discopop_tau'] = r.choice((0.05, 1.0))
     def fn(t):
         beta, eps = o['beta'], o['label_smoothing']
-        pi = t['policy_chosen_logps'] - t['policy_rejected_logps']
-        ref = 0 if o['reference_free'] else t['reference_chosen_logps'] - t['reference_rejected_logps']
-        z = pi - ref
-        if o['loss_type'] == 'sigmoid':
-            v = -F.logsigmoid(beta * z) * (1 - eps) - F.logsigmoid(-beta * z) * eps
-        elif o['loss_type'] == 'robust':
-            v = (-F.logsigmoid(beta * z) * (1 - eps) + F.logsigmoid(-beta * z) * eps) / (1 - 2 * eps)
-        elif o['loss_type'] == 'hinge':
-            v = torch.relu(1 - beta * z)
+        w, l, wr, lr = (t[k] for k in names)
+        free = o['reference_free']
+        c = w - (0 if free else wr)
+        rj = l - (0 if free else lr)
+        kind = o['loss_type']
+        fdiv = o.get('f_divergence_type', 'reverse_kl')
+        if fdiv == 'alpha_divergence':
+            a = o['alpha_divergence_coef']
+            cap = math.log(torch.finfo(c.dtype).max)
+            z = (torch.exp(torch.clamp(rj * -a, max=cap)) - torch.exp(torch.clamp(c * -a, max=cap))) / a
         else:
+            z = (w - l) - (0 if free else wr - lr)
+            if fdiv == 'js_divergence':
+                # TRL's F.softplus returns x itself above 20 (slope exactly 1); LossLab's softplus is exact there (e^{−20}
+                # = 2e-9 of difference in the slope), and so is this reference.
+                sp = lambda x: torch.logaddexp(torch.zeros_like(x), x)
+                z = z - (sp(c) - sp(rj))
+        if kind == 'sigmoid':
+            v = -F.logsigmoid(beta * z) * (1 - eps) - F.logsigmoid(-beta * z) * eps
+        elif kind == 'robust':
+            v = (-F.logsigmoid(beta * z) * (1 - eps) + F.logsigmoid(-beta * z) * eps) / (1 - 2 * eps)
+        elif kind == 'exo_pair':
+            e = 1e-3 if eps == 0 else eps
+            v = (beta * z).sigmoid() * (F.logsigmoid(beta * z) - math.log(1 - e)) + (-beta * z).sigmoid() * (F.logsigmoid(-beta * z) - math.log(e))
+        elif kind == 'hinge':
+            v = torch.relu(1 - beta * z)
+        elif kind == 'ipo':
             v = (z - 1 / (2 * beta)) ** 2
+        elif kind == 'nca_pair':
+            cr, rr = (w - wr) * beta, (l - lr) * beta
+            v = -F.logsigmoid(cr) - 0.5 * F.logsigmoid(-cr) - 0.5 * F.logsigmoid(-rr)
+        elif kind == 'sppo_hard':
+            v = (w - wr - 0.5 / beta) ** 2 + (l - lr + 0.5 / beta) ** 2
+        elif kind in ('aot', 'aot_pair'):
+            first, second = (w - wr, l - lr) if kind == 'aot_pair' else (w - l, wr - lr)
+            delta = torch.sort(first, dim=0)[0] - torch.sort(second, dim=0)[0]
+            v = -F.logsigmoid(beta * delta) * (1 - eps) - F.logsigmoid(-beta * delta) * eps
+        elif kind == 'apo_zero':
+            v = 1 - torch.sigmoid(beta * c) + torch.sigmoid(beta * rj)
+        elif kind == 'apo_down':
+            v = torch.sigmoid(beta * c) + 1 - torch.sigmoid(beta * (c - rj))
+        else:
+            m = ((w - l) - (wr - lr)) * beta
+            mod = torch.sigmoid(m / o['discopop_tau'])
+            v = -F.logsigmoid(m) * (1 - mod) + torch.exp(-m) * mod
         return reduce_rows(v, o['reduction'])
     return 'dpo_loss', ins, o, fn
 

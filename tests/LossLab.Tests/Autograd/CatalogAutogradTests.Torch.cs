@@ -280,18 +280,51 @@ public sealed partial class CatalogAutogradTests
         },
         ["DpoLoss"] = (t, o) =>
         {
+            // TRL's dpo_loss, type by type; AOT's sorts as constant permutation matrices (P·v picks v in ascending order).
             double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0);
-            Tensor z = t["policy_chosen_logps"] - t["policy_rejected_logps"];
-            if (o.GetValueOrDefault("reference_free") is not true) z = z - (t["reference_chosen_logps"] - t["reference_rejected_logps"]);
+            bool free = o.GetValueOrDefault("reference_free") is true;
+            Tensor w = t["policy_chosen_logps"], l = t["policy_rejected_logps"];
+            int n = w.Shape[0];
+            Tensor zero = 0 * w, wr = t.TryGetValue("reference_chosen_logps", out Tensor? a) ? a : zero, lr = t.TryGetValue("reference_rejected_logps", out Tensor? b) ? b : zero;
+            Tensor c = free ? w : w - wr, r = free ? l : l - lr;
+            Tensor Smoothed(Tensor m) => (1 - eps) * Ops.Softplus(-m) + eps * Ops.Softplus(m);
+            Tensor Sorted(Tensor v)
+            {
+                double[] x = v.ToArray();
+                int[] order = [.. Enumerable.Range(0, n).OrderBy(i => x[i])];
+                return Ops.Reshape(Ops.MatMul(Tensor.FromArray([.. Enumerable.Range(0, n * n).Select(e => order[e / n] == e % n ? 1.0 : 0.0)], [n, n]), Ops.Reshape(v, n, 1)), n);
+            }
+            string type = o.GetValueOrDefault("loss_type") as string ?? "sigmoid";
+            Tensor z = (o.GetValueOrDefault("f_divergence_type") as string) switch
+            {
+                "js_divergence" => c - r - (Ops.Softplus(c) - Ops.Softplus(r)),
+                "alpha_divergence" => (Ops.Exp(-F(o, "alpha_divergence_coef", 1) * r) - Ops.Exp(-F(o, "alpha_divergence_coef", 1) * c)) * (1 / F(o, "alpha_divergence_coef", 1)),
+                _ => c - r,
+            };
             Tensor bz = beta * z;
-            Tensor l = (o.GetValueOrDefault("loss_type") as string ?? "sigmoid") switch
+            double e = eps == 0 ? 1e-3 : eps;
+            Tensor lossValues = type switch
             {
                 "hinge" => Ops.Relu(1 - bz),
                 "ipo" => Ops.Pow(z - 1 / (2 * beta), 2),
                 "robust" => ((1 - eps) * Ops.Softplus(-bz) - eps * Ops.Softplus(bz)) * (1 / (1 - 2 * eps)),
-                _ => (1 - eps) * Ops.Softplus(-bz) + eps * Ops.Softplus(bz),
+                "exo_pair" => Ops.Sigmoid(bz) * (-Ops.Softplus(-bz) - Math.Log(1 - e)) + Ops.Sigmoid(-bz) * (-Ops.Softplus(bz) - Math.Log(e)),
+                "nca_pair" => Ops.Softplus(-beta * (w - wr)) + 0.5 * Ops.Softplus(beta * (w - wr)) + 0.5 * Ops.Softplus(beta * (l - lr)),
+                "sppo_hard" => Ops.Pow(w - wr - 0.5 / beta, 2) + Ops.Pow(l - lr + 0.5 / beta, 2),
+                "aot" => Smoothed(beta * (Sorted(w - l) - Sorted(wr - lr))),
+                "aot_pair" => Smoothed(beta * (Sorted(w - wr) - Sorted(l - lr))),
+                "apo_zero" => 1 - Ops.Sigmoid(beta * c) + Ops.Sigmoid(beta * r),
+                "apo_down" => Ops.Sigmoid(beta * c) + 1 - Ops.Sigmoid(beta * (c - r)),
+                "discopop" => DiscoPop(beta * (w - l - (wr - lr)), F(o, "discopop_tau", 0.05)),
+                _ => Smoothed(bz),
             };
-            return Reduce(l, o);
+            return Reduce(lossValues, o);
+
+            static Tensor DiscoPop(Tensor m, double tau)
+            {
+                Tensor mix = Ops.Sigmoid(m * (1 / tau));
+                return Ops.Softplus(-m) * (1 - mix) + Ops.Exp(-m) * mix;
+            }
         },
         ["GrpoLoss"] = (t, o) =>
         {

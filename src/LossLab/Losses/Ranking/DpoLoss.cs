@@ -15,13 +15,41 @@ public enum PreferenceLossType
     Ipo,
     /// <summary>Robust DPO (Chowdhury et al., 2024): the unbiased loss under a label-flip rate ε.</summary>
     Robust,
+    /// <summary>EXO (Ji et al., 2024, eq. 16): the reverse KL between σ(βz) and the smoothed labels (ε, 1e-3 when 0).</summary>
+    ExoPair,
+    /// <summary>NCA (Chen et al., 2024): −log σ(r_w) − ½·log σ(−r_w) − ½·log σ(−r_l) on the rewards r = β·(policy − reference).</summary>
+    NcaPair,
+    /// <summary>SPPO, hard labels (Wu et al., 2024): (a − 1/(2β))² + (b + 1/(2β))², a and b the chosen and rejected log-ratios.</summary>
+    SppoHard,
+    /// <summary>AOT (Melnyk et al., 2024): the sigmoid loss of the sorted policy log-ratios against the sorted reference ones.</summary>
+    Aot,
+    /// <summary>AOT, unpaired: the sorted chosen log-ratios against the sorted rejected ones.</summary>
+    AotPair,
+    /// <summary>APO-zero (D'Oosterlinck et al., 2024, eq. 7): 1 − σ(β·chosen log-ratio) + σ(β·rejected log-ratio).</summary>
+    ApoZero,
+    /// <summary>APO-down (eq. 8): σ(β·chosen log-ratio) + 1 − σ(β·(chosen − rejected log-ratio)).</summary>
+    ApoDown,
+    /// <summary>DiscoPOP (Chris Lu et al., 2024, eq. 5): the logistic and exponential losses of βz blended by σ(βz/τ).</summary>
+    DiscoPop,
+}
+
+/// <summary>The divergence a DPO margin is measured in (TRL's <c>f_divergence_type</c>).</summary>
+public enum PreferenceDivergence
+{
+    /// <summary>Reverse KL: DPO's margin z itself.</summary>
+    ReverseKl,
+    /// <summary>Jensen–Shannon: z − (softplus(chosen log-ratio) − softplus(rejected log-ratio)).</summary>
+    JsDivergence,
+    /// <summary>α-divergence: (e^{−α·rejected log-ratio} − e^{−α·chosen log-ratio})/α, the exponents capped at log(max float).</summary>
+    AlphaDivergence,
 }
 
 /// <summary>
 /// Direct preference optimization (DPO; Rafailov et al., 2023) and its variants, as TRL's <c>DPOTrainer</c> computes them:
 /// for each preference pair, the margin z = (log π(y_w) − log π(y_l)) − (log π_ref(y_w) − log π_ref(y_l)) between how much
 /// the policy and the reference model prefer the chosen response y_w over the rejected y_l, through a logistic
-/// (DPO), a hinge (SLiC), a square (IPO) or a noise-corrected logistic (robust DPO).
+/// (DPO), a hinge (SLiC), a square (IPO), a noise-corrected logistic (robust DPO) or EXO's reverse KL; and TRL's other
+/// loss types (NCA, SPPO, AOT, APO, DiscoPOP) and margin divergences (JS, α), in DpoLoss.Variants.cs.
 /// </summary>
 /// <remarks>
 /// <para><b>Definitions</b> (ε = <c>label_smoothing</c>): sigmoid ℓ = −(1 − ε)·log σ(βz) − ε·log σ(−βz); robust
@@ -35,7 +63,7 @@ public enum PreferenceLossType
 /// σ underflows. Inputs: four tensors of one shape, (B) per pair usually (sums of token log-probabilities); the
 /// default reduction is the mean, as TRL's.</para>
 /// </remarks>
-public sealed class DpoLoss : Loss, ILossDefinition
+public sealed partial class DpoLoss : Loss, ILossDefinition
 {
     private static readonly string[] Names = ["policy_chosen_logps", "policy_rejected_logps", "reference_chosen_logps", "reference_rejected_logps"];
 
@@ -50,6 +78,12 @@ public sealed class DpoLoss : Loss, ILossDefinition
         {
             throw LossArgumentException.Value($"DpoLoss: label_smoothing must be in [0, {(maxSmoothing == 1 ? "1]" : "0.5) for the robust loss")}, got {options.LabelSmoothing}");
         }
+        if (options.LossType == PreferenceLossType.ExoPair && options.LabelSmoothing == 1)
+            throw LossArgumentException.Value("DpoLoss: exo_pair needs label_smoothing in [0, 1) (its log(1 − ε) is −∞ at 1; 0 means 1e-3)");
+        if (!(options.AlphaDivergenceCoef != 0 && double.IsFinite(options.AlphaDivergenceCoef)))
+            throw LossArgumentException.Value($"DpoLoss: alpha_divergence_coef must be a finite number ≠ 0, got {options.AlphaDivergenceCoef}");
+        if (!(options.DiscopopTau > 0 && double.IsFinite(options.DiscopopTau)))
+            throw LossArgumentException.Value($"DpoLoss: discopop_tau must be a finite number > 0, got {options.DiscopopTau}");
         Settings = options;
     }
 
@@ -69,6 +103,15 @@ public sealed class DpoLoss : Loss, ILossDefinition
 
         /// <summary>Leave the reference model out: z is the policy's log-ratio (the reference inputs are then optional).</summary>
         public bool ReferenceFree { get; init; }
+
+        /// <summary>The divergence of the margin (sigmoid, robust, exo_pair, hinge and ipo; TRL's f_divergence_type).</summary>
+        public PreferenceDivergence Divergence { get; init; } = PreferenceDivergence.ReverseKl;
+
+        /// <summary>α of the α-divergence (TRL's f_divergence_params alpha_divergence_coef, default 1).</summary>
+        public double AlphaDivergenceCoef { get; init; } = 1;
+
+        /// <summary>τ of DiscoPOP's blend σ(βz/τ) (TRL's discopop_tau, default 0.05).</summary>
+        public double DiscopopTau { get; init; } = 0.05;
     }
 
     protected override bool IsOptionalInput(string name) => Settings.ReferenceFree && name.StartsWith("reference_", StringComparison.Ordinal);
@@ -90,6 +133,12 @@ public sealed class DpoLoss : Loss, ILossDefinition
                 double sUp = Stable.SigmoidPair(bz, out double sDown);               // σ(βz), σ(−βz)
                 double k = 1 / (1 - 2 * eps);
                 return (k * (-(1 - eps) * up + eps * down), k * (-(1 - eps) * beta * sDown - eps * beta * sUp));
+            case PreferenceLossType.ExoPair:
+                // σ(m)(log σ(m) − log(1 − ε)) + σ(−m)(log σ(−m) − log ε), m = βz; its slope σ(m)σ(−m)(m − log((1 − ε)/ε)).
+                double e = eps == 0 ? 1e-3 : eps;
+                double spUp = Stable.SoftplusPair(bz, out double spDown);     // −log σ(−m), −log σ(m)
+                double sigUp = Stable.SigmoidPair(bz, out double sigDown);   // σ(m), σ(−m)
+                return (sigUp * (-spDown - Math.Log(1 - e)) + sigDown * (-spUp - Math.Log(e)), beta * sigUp * sigDown * (bz - Math.Log((1 - e) / e)));
             default:
                 var (loss, dm) = SmoothedLogistic(bz, eps);
                 return (loss, beta * dm);
@@ -111,29 +160,35 @@ public sealed class DpoLoss : Loss, ILossDefinition
     {
         foreach (string other in Names.Skip(1).Where(inputs.Contains)) RequireSameShape(inputs, Names[0], other);
         Shape shape = inputs[Names[0]].Shape;
-        bool reference = !Settings.ReferenceFree;   // reference_free: z is the policy's log-ratio; reference inputs, if given, are unused
-        double[] pc = inputs.Floating<double>(Names[0]), pr = inputs.Floating<double>(Names[1]);
-        double[]? rc = reference ? inputs.Floating<double>(Names[2]) : null, rr = reference ? inputs.Floating<double>(Names[3]) : null;
+        // Absent reference inputs (reference_free) count as 0; whether a given reference counts is the loss type's (Pair).
+        double[][] x = [.. Names.Select(n => inputs.Contains(n) ? inputs.Floating<double>(n) : new double[shape.Numel])];
         int count = shape.Numel;
         var loss = new T[count];
-        var dz = new double[count];
-        for (int i = 0; i < count; i++)
+        var d = new double[4][];
+        for (int k = 0; k < 4; k++) d[k] = new double[count];
+        if (Settings.LossType is PreferenceLossType.Aot or PreferenceLossType.AotPair)
         {
-            double z = pc[i] - pr[i] - (reference ? rc![i] - rr![i] : 0);
-            (double l, dz[i]) = OfMargin(z);
-            loss[i] = T.CreateTruncating(l);
+            if (shape.Rank != 1) throw LossArgumentException.Shape($"DpoLoss: aot and aot_pair sort the batch, so the inputs must be one value per pair (B), got shape {shape}");
+            double[] values = Sorted(x, d);
+            for (int i = 0; i < count; i++) loss[i] = T.CreateTruncating(values[i]);
+        }
+        else
+        {
+            for (int i = 0; i < count; i++)
+            {
+                (double l, d[0][i], d[1][i], d[2][i], d[3][i]) = Pair(x[0][i], x[1][i], x[2][i], x[3][i]);
+                loss[i] = T.CreateTruncating(l);
+            }
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Settings.Reduction, count);
         TensorData value = ValueTensor(Settings.Reduction, reduced, loss, shape);
         if (!computeGradients) return Result(value);
-        double[] signs = [1, -1, -1, 1];
         var grads = new List<(string, TensorData?)>();
         for (int k = 0; k < Names.Length; k++)
         {
             if (!inputs.Contains(Names[k])) continue;
-            bool counted = k < 2 || reference;
             var g = new T[count];
-            if (counted) for (int i = 0; i < count; i++) g[i] = T.CreateTruncating(reduced.Scale * signs[k] * dz[i]);
+            for (int i = 0; i < count; i++) g[i] = T.CreateTruncating(reduced.Scale * d[k][i]);
             grads.Add((Names[k], Wrap(g, shape)));
         }
         return Result(value, [.. grads]);
@@ -157,8 +212,12 @@ public sealed class DpoLoss : Loss, ILossDefinition
             OptionSpec.Reduction(),
             OptionSpec.Float("beta", 0.1, "β: the strength of the implicit KL penalty toward the reference"),
             OptionSpec.Float("label_smoothing", 0, "ε: the assumed share of flipped preferences (cDPO for sigmoid; robust: < 0.5)"),
-            OptionSpec.Choice("loss_type", "sigmoid", "sigmoid (DPO), hinge (SLiC), ipo (IPO) or robust (robust DPO), as TRL's loss_type", "sigmoid", "hinge", "ipo", "robust"),
+            OptionSpec.Choice("loss_type", "sigmoid", "TRL's loss_type: sigmoid (DPO), hinge (SLiC), ipo (IPO), robust, exo_pair (EXO), nca_pair (NCA), sppo_hard (SPPO), aot, aot_pair (AOT), apo_zero, apo_down (APO), discopop (DiscoPOP)",
+                "sigmoid", "hinge", "ipo", "robust", "exo_pair", "nca_pair", "sppo_hard", "aot", "aot_pair", "apo_zero", "apo_down", "discopop"),
             OptionSpec.Bool("reference_free", false, "leave the reference model out (its inputs become optional)"),
+            OptionSpec.Choice("f_divergence_type", "reverse_kl", "the margin's divergence (sigmoid, robust, exo_pair, hinge, ipo): reverse_kl, js_divergence or alpha_divergence", "reverse_kl", "js_divergence", "alpha_divergence"),
+            OptionSpec.Float("alpha_divergence_coef", 1, "α of alpha_divergence"),
+            OptionSpec.Float("discopop_tau", 0.05, "τ of discopop's blend σ(βz/τ)"),
         ],
         Sample = (r, s) =>
         {
@@ -169,13 +228,15 @@ public sealed class DpoLoss : Loss, ILossDefinition
         },
         Formula = "z = (π_w − π_l) − (ref_w − ref_l);  ℓ = −(1 − ε)·log σ(βz) − ε·log σ(−βz) (sigmoid), max(0, 1 − βz) (hinge), (z − 1/(2β))² (ipo)",
         Gradient = "∂ℓ/∂z · (1, −1, −1, 1) for (policy chosen, policy rejected, reference chosen, reference rejected)",
-        Reference = "Rafailov et al., Direct Preference Optimization, NeurIPS 2023; TRL DPOTrainer (loss_type sigmoid, hinge, ipo, robust)",
+        Reference = "Rafailov et al., Direct Preference Optimization, NeurIPS 2023; TRL DPOTrainer (its loss_type and f_divergence_type)",
         Stability = "finite for every finite margin (log σ as −softplus)",
         Libraries = "TRL (DPOTrainer), OpenRLHF, torchtune",
         Factory = o => new DpoLoss(new Options
         {
             Reduction = o.Reduction, Beta = o.Float("beta"), LabelSmoothing = o.Float("label_smoothing"),
-            LossType = Enum.Parse<PreferenceLossType>(o.Choice("loss_type"), ignoreCase: true), ReferenceFree = o.Bool("reference_free"),
+            LossType = Enum.Parse<PreferenceLossType>(o.Choice("loss_type").Replace("_", ""), ignoreCase: true), ReferenceFree = o.Bool("reference_free"),
+            Divergence = Enum.Parse<PreferenceDivergence>(o.Choice("f_divergence_type").Replace("_", ""), ignoreCase: true),
+            AlphaDivergenceCoef = o.Float("alpha_divergence_coef"), DiscopopTau = o.Float("discopop_tau"),
         }),
     };
 

@@ -67,4 +67,59 @@ public sealed class DpoLossTests
             ("reference_chosen_logps", T.D(-1, -2)), ("reference_rejected_logps", T.D(-1, -2)))));
         Assert.Equal(LossErrorCode.InvalidShape, shape.Code);
     }
+
+    /// <summary>w = −1, l = −3, w′ = l′ = −2: log-ratios c = 1, r = −1, margin z = 2 (β = 1).</summary>
+    private static LossInputs One => T.In(("policy_chosen_logps", T.D(-1)), ("policy_rejected_logps", T.D(-3)), ("reference_chosen_logps", T.D(-2)), ("reference_rejected_logps", T.D(-2)));
+
+    private static double Sig(double x) => 1 / (1 + Math.Exp(-x));
+
+    private static double Softplus(double x) => Math.Log(1 + Math.Exp(x));
+
+    [Theory]
+    [InlineData("exo_pair")]
+    [InlineData("nca_pair")]
+    [InlineData("sppo_hard")]
+    [InlineData("apo_zero")]
+    [InlineData("apo_down")]
+    [InlineData("discopop")]
+    public void TRLs_other_loss_types_by_hand(string type)
+    {
+        double expected = type switch
+        {
+            // EXO with ε = 0 → 1e-3: σ(m)(log σ(m) − log(1 − ε)) + σ(−m)(log σ(−m) − log ε) at m = 2.
+            "exo_pair" => Sig(2) * (Math.Log(Sig(2)) - Math.Log(0.999)) + Sig(-2) * (Math.Log(Sig(-2)) - Math.Log(1e-3)),
+            // NCA on the rewards a = β(w − w′) = 1, b = β(l − l′) = −1.
+            "nca_pair" => Softplus(-1) + 0.5 * Softplus(1) + 0.5 * Softplus(-1),
+            // SPPO: (1 − ½)² + (−1 + ½)².
+            "sppo_hard" => 0.5,
+            // APO: zero 1 − σ(1) + σ(−1); down σ(1) + 1 − σ(2).
+            "apo_zero" => 2 * Sig(-1),
+            "apo_down" => Sig(1) + 1 - Sig(2),
+            // DiscoPOP at m = 2, τ = 0.05: softplus(−2)(1 − σ(40)) + e^{−2}σ(40).
+            _ => Softplus(-2) * (1 - Sig(40)) + Math.Exp(-2) * Sig(40),
+        };
+        T.Close(expected, Run(One, ("loss_type", type), ("beta", 1.0)).Scalar, 1e-14);
+    }
+
+    [Fact]
+    public void The_divergences_change_the_margin()
+    {
+        // JS: z = c − r − (softplus(c) − softplus(r)) = 2 − 1 = 1 (softplus(x) − softplus(−x) = x); α = 1: z = e^{1} − e^{−1}.
+        T.Close(Softplus(-1), Run(One, ("beta", 1.0), ("f_divergence_type", "js_divergence")).Scalar, 1e-14);
+        T.Close(Softplus(-2 * Math.Sinh(1)), Run(One, ("beta", 1.0), ("f_divergence_type", "alpha_divergence")).Scalar, 1e-14);
+    }
+
+    [Fact]
+    public void AOT_compares_the_batchs_sorted_log_ratios()
+    {
+        // w − l = (2, −3) and w′ − l′ = (0, 2), sorted (−3, 2) and (0, 2): position by position δ = (−3, 0).
+        LossInputs two = T.In(("policy_chosen_logps", T.D(-1, -5)), ("policy_rejected_logps", T.D(-3, -2)), ("reference_chosen_logps", T.D(-2, -2)), ("reference_rejected_logps", T.D(-2, -4)));
+        LossResult r = Run(two, ("loss_type", "aot"), ("beta", 1.0));
+        T.Close([Softplus(3), Math.Log(2)], r.Value, 1e-14);
+        // Position 0 holds pair 1's policy log-ratio (−3) and pair 0's reference one (0): ∂ℓ_0/∂δ = −σ(3).
+        T.Close([-0.5, -Sig(3)], r.Gradient("policy_chosen_logps"), 1e-14);
+        var e = Assert.Throws<LossArgumentException>(() => Run(T.In(("policy_chosen_logps", T.Shaped(new double[4], 2, 2)), ("policy_rejected_logps", T.Shaped(new double[4], 2, 2)),
+            ("reference_chosen_logps", T.Shaped(new double[4], 2, 2)), ("reference_rejected_logps", T.Shaped(new double[4], 2, 2))), ("loss_type", "aot")));
+        Assert.Equal("DpoLoss: aot and aot_pair sort the batch, so the inputs must be one value per pair (B), got shape (2, 2)", e.Message);
+    }
 }
