@@ -1173,3 +1173,55 @@ def g_active_passive(r, g):
             rows = rows + o['beta'] * (1.0 - (onehot * p).sum(1))
         return reduce_rows(rows, o['reduction'])
     return 'active_passive_loss', {'input': x, 'target': y}, o, fn
+
+
+def g_varifocal(r, g):
+    """mmdetection's varifocal_loss: focal_weight = q·[q > 0] (1 without iou_weighted) + α·|σ(x) − q|^γ·[q ≤ 0], not
+    detached, times binary_cross_entropy_with_logits(pred, q); mean over every element (its default)."""
+    shape = (r.randint(1, 5), r.randint(1, 5))
+    x = tensor(shape, rng=g)
+    q = torch.where(torch.rand(shape, generator=g, dtype=torch.float64) < 0.3, tensor(shape, 0.05, 1.0, g), torch.zeros(shape, dtype=torch.float64))
+    o = {'reduction': red(r), 'alpha': r.choice((0.75, 0.25, 1.0)), 'gamma': r.choice((2.0, 0.5, 1.0, 0.0)), 'iou_weighted': r.random() < 0.7}
+    def fn(t):
+        p = t['pred'].sigmoid()
+        target = t['target']
+        pos = (target > 0).to(p.dtype)
+        weight = (target if o['iou_weighted'] else torch.ones_like(target)) * pos + o['alpha'] * (p - target).abs().pow(o['gamma']) * (1 - pos)
+        return reduce_rows(F.binary_cross_entropy_with_logits(t['pred'], target, reduction='none') * weight, o['reduction'])
+    return 'varifocal_loss', {'pred': x, 'target': q}, o, fn
+
+
+def g_quality_focal(r, g):
+    """mmdetection's quality_focal_loss: BCE-with-logits against 0 times σ^β everywhere, replaced at each positive box's
+    label by BCE against its score times |score − σ|^β; the sum over classes, then the mean over boxes."""
+    n, c = r.randint(1, 6), r.randint(1, 5)
+    x = tensor((n, c), rng=g)
+    label = torch.randint(0, c + 1, (n,), generator=g)
+    score = tensor((n,), 0.05, 0.95, g)
+    o = {'reduction': red(r), 'beta': r.choice((2.0, 1.0, 0.5, 0.0))}
+    def fn(t):
+        pred = t['pred']
+        p = pred.sigmoid()
+        loss = F.binary_cross_entropy_with_logits(pred, torch.zeros_like(pred), reduction='none') * p.pow(o['beta'])
+        pos = ((t['label'] >= 0) & (t['label'] < c)).nonzero().squeeze(1)
+        if len(pos):
+            lab = t['label'][pos]
+            scale = t['score'][pos] - p[pos, lab]
+            loss = loss.index_put((pos, lab), F.binary_cross_entropy_with_logits(pred[pos, lab], t['score'][pos], reduction='none') * scale.abs().pow(o['beta']))
+        return reduce_rows(loss.sum(1), o['reduction'])
+    return 'quality_focal_loss', {'pred': x, 'label': label, 'score': score}, o, fn
+
+
+def g_distribution_focal(r, g):
+    """mmdetection's distribution_focal_loss: cross_entropy at ⌊y⌋ times (⌊y⌋ + 1 − y) plus at ⌊y⌋ + 1 times (y − ⌊y⌋)."""
+    n, c = r.randint(1, 6), r.randint(2, 9)
+    x = tensor((n, c), rng=g)
+    y = torch.tensor([r.randint(0, c - 2) + 0.05 + 0.9 * r.random() for _ in range(n)], dtype=torch.float64)
+    o = {'reduction': red(r)}
+    def fn(t):
+        left = t['label'].long()
+        wl = (left + 1).to(x.dtype) - t['label']
+        wr = t['label'] - left.to(x.dtype)
+        v = F.cross_entropy(t['pred'], left, reduction='none') * wl + F.cross_entropy(t['pred'], left + 1, reduction='none') * wr
+        return reduce_rows(v, o['reduction'])
+    return 'distribution_focal_loss', {'pred': x, 'label': y}, o, fn

@@ -110,6 +110,14 @@ public static class TaskFit
                 Refuse("takes a guide model's embeddings of every text beside the trained model's, to leave out false negatives, and "
                     + "a data set holds no guide model; train from labels with supcon_loss or multiple_negatives_ranking_loss");
                 break;
+            case "QualityFocalLoss":
+                Refuse("scores a dense detector's boxes against their quality (the IoU of each predicted box, a score per box beside its "
+                    + "class), which a data set's rows do not have; for a class label use sigmoid_focal_loss or varifocal_loss");
+                break;
+            case "DistributionFocalLoss":
+                Refuse("learns a box edge's distance as a distribution over integer bins 0..n, with the distance in [0, n); a regression "
+                    + "target of any range is not such a distance. Use it from C# with a detector's bins, or train with mse_loss or huber_loss");
+                break;
             case "ClipLoss" or "SigLipLoss":
                 Refuse("contrasts the image and text embeddings of matched pairs (two encoders, two modalities), and a data set's rows "
                     + "are single samples with a class label; use it from C# with both encoders' features, or train embeddings from labels "

@@ -210,74 +210,6 @@ public sealed partial class CatalogAutogradTests
             Tensor oh = Ops.OneHot(t["target"], x.Shape[-1], DType.Float64);
             return Reduce(-Ops.Sum(oh * Ops.LogSoftmax(x, -1), axis: -1), o);
         },
-        ["LdamLoss"] = (t, o) =>
-        {
-            // Margins m_j = max_m·n_j^(−1/4)/max_k n_k^(−1/4) (all max_m without counts), subtracted at the target by a one-hot.
-            Tensor x = t["input"];
-            int c = x.Shape[-1];
-            double maxM = F(o, "max_m", 0.5);
-            double[] m = o.GetValueOrDefault("cls_num_list") is TensorData counts
-                ? [.. Enumerable.Range(0, c).Select(j => Math.Pow(counts.GetDouble(j), -0.25))] : [.. Enumerable.Repeat(1.0, c)];
-            double top = m.Max();
-            Tensor margins = Tensor.FromArray([.. m.Select(v => maxM * v / top)], [1, c]);
-            Tensor oh = Ops.OneHot(t["target"], c, DType.Float64);
-            Tensor ce = -Ops.Sum(oh * Ops.LogSoftmax(F(o, "s", 30) * (x - oh * margins), -1), axis: -1);
-            if (W(o, "weight") is not Tensor w) return Reduce(ce, o);
-            Tensor wy = Ops.Sum(oh * Ops.Reshape(w, 1, -1), axis: -1);
-            return Reduce(wy * ce, o, Ops.Sum(wy));
-        },
-        ["BiTemperedLogisticLoss"] = (t, o) =>
-        {
-            // λ(a) is implicit (Σ exp_t2(a − λ) = 1). At the evaluated a*, λ(a) = λ* + e·(a − a*) to first order, e the
-            // escort p^{t2}/Σp^{t2} (the implicit function theorem): the composed value is exact there and its gradient
-            // carries λ's. The rest is the definition, one-hot labels (or the given probabilities), smoothing, log_t, exp_t.
-            double t1 = F(o, "t1", 0.8), t2 = F(o, "t2", 1.2), eps = F(o, "label_smoothing", 0);
-            Tensor a = t["activations"];
-            int n = a.Shape[0], c = a.Shape[1];
-            double[] av = a.ToArray(), lv = t["labels"].ToArray();
-            double[] y = lv.Length == n * c ? lv : [.. Enumerable.Range(0, n * c).Select(k => (int)lv[k / c] == k % c ? 1.0 : 0.0)];
-            if (eps > 0) y = [.. y.Select(v => (1 - c * eps / (c - 1)) * v + eps / (c - 1))];
-            var lambda = new double[n];
-            var escort = new double[n * c];
-            for (int i = 0; i < n; i++)
-            {
-                var p = new double[c];
-                lambda[i] = LossLab.Losses.Classification.BiTemperedLogisticLoss.TemperedSoftmax(av.AsSpan(i * c, c), t2, p);
-                double sum = p.Sum(v => Math.Pow(v, t2));
-                for (int j = 0; j < c; j++) escort[i * c + j] = Math.Pow(p[j], t2) / sum;
-            }
-            Tensor lam = Tensor.FromArray(lambda, [n, 1]) + Ops.Sum(Tensor.FromArray(escort, [n, c]) * (a - Tensor.FromArray(av, [n, c])), axis: 1, keepDim: true);
-            Tensor u = a - lam;
-            Tensor pt = t2 == 1 ? Ops.Exp(u) : Ops.Pow(Ops.Relu(1 + (1 - t2) * u), 1 / (1 - t2));
-            Tensor logT = t1 == 1 ? Ops.Log(pt) : (Ops.Pow(pt, 1 - t1) - 1) * (1 / (1 - t1));
-            Tensor yt = Tensor.FromArray(y, [n, c]);
-            double[] yLog = [.. y.Select(v => v == 0 ? 0 : v * (t1 == 1 ? Math.Log(v + 1e-10) : (Math.Pow(v + 1e-10, 1 - t1) - 1) / (1 - t1)))];
-            double[] yPow = [.. y.Select(v => Math.Pow(v, 2 - t1))];
-            Tensor rows = Ops.Sum(Tensor.FromArray(yLog, [n, c]) - yt * logT - (Tensor.FromArray(yPow, [n, c]) - Ops.Pow(pt, 2 - t1)) * (1 / (2 - t1)), axis: 1);
-            return Reduce(rows, o);
-        },
-        ["ActivePassiveLoss"] = (t, o) =>
-        {
-            // The reference's terms: the normalized active loss over every label, the clamped reverse cross-entropy
-            // (its p ≤ 1e-7 entries held at the clamp: constant), or 1 − p_y.
-            Tensor x = t["input"];
-            int c = x.Shape[-1];
-            Tensor lp = Ops.LogSoftmax(x, -1), p = Ops.Exp(lp), oh = Ops.OneHot(t["target"], c, DType.Float64);
-            double gamma = F(o, "gamma", 0.5);
-            Tensor FocalTerms() => gamma == 0 ? -lp : -(Ops.Pow(1 - p, gamma) * lp);
-            Tensor active = o.GetValueOrDefault("active") is "nfl"
-                ? Ops.Sum(oh * FocalTerms(), axis: -1) / Ops.Sum(FocalTerms(), axis: -1)
-                : Ops.Sum(oh * lp, axis: -1) / Ops.Sum(lp, axis: -1);
-            Tensor rows = F(o, "alpha", 1) * active;
-            string passive = o.GetValueOrDefault("passive") as string ?? "rce";
-            if (passive == "rce")
-            {
-                Tensor above = Tensor.FromArray([.. p.ToArray().Select(v => v > 1e-7 ? 1.0 : 0.0)], [.. p.Shape.Dims]);
-                rows = rows + F(o, "beta", 1) * -Math.Log(1e-4) * Ops.Sum((1 - oh) * (above * p + (1 - above) * 1e-7), axis: -1);
-            }
-            else if (passive == "mae") rows = rows + F(o, "beta", 1) * (1 - Ops.Sum(oh * p, axis: -1));
-            return Reduce(rows, o);
-        },
         ["DpoLoss"] = (t, o) =>
         {
             // TRL's dpo_loss, type by type; AOT's sorts as constant permutation matrices (P·v picks v in ascending order).
@@ -518,26 +450,6 @@ public sealed partial class CatalogAutogradTests
             double[] dv = d.ToArray();
             Tensor inside = Tensor.FromArray([.. dv.Select(v => v < w ? 1.0 : 0.0)], [.. d.Shape.Dims]);
             Tensor l = inside * (w * Ops.Log(1 + d * (1 / eps))) + (1 - inside) * (d - (w - w * Math.Log(1 + w / eps)));
-            return Reduce(l, o);
-        },
-        ["GeneralRobustLoss"] = (t, o) =>
-        {
-            // Barron's ρ from its definition: the limits at α ∈ {2, 0, ±∞}, else (b/α)·((u/b + 1)^{α/2} − 1) with b's
-            // float32-epsilon guard; the clamps of the α = 0 and +∞ cases as constant masks (0 slope past them).
-            double alpha = F(o, "alpha", 1), c = F(o, "scale", 1), eps = 1.1920928955078125e-7;
-            Tensor r = (t["input"] - t["target"]) * (1 / c);
-            Tensor u = r * r;
-            Tensor Below(double bound) => Tensor.FromArray([.. u.ToArray().Select(v => 0.5 * v < bound ? 1.0 : 0.0)], [.. u.Shape.Dims]);
-            Tensor l;
-            if (alpha == 2) l = 0.5 * u;
-            else if (alpha == 0) { Tensor m = Below(3e37); l = Ops.Log(1 + m * (0.5 * u) + (1 - m) * 3e37); }
-            else if (double.IsNegativeInfinity(alpha)) l = 1 - Ops.Exp(-0.5 * u);
-            else if (double.IsPositiveInfinity(alpha)) { Tensor m = Below(87.5); l = Ops.Exp(m * (0.5 * u) + (1 - m) * 87.5) - 1; }
-            else
-            {
-                double b = Math.Max(eps, Math.Abs(alpha - 2));
-                l = b / alpha * (Ops.Pow(u * (1 / b) + 1, 0.5 * alpha) - 1);
-            }
             return Reduce(l, o);
         },
         ["SoftMarginLoss"] = (t, o) => Reduce(Ops.Softplus(-t["target"] * t["input"]), o),

@@ -75,6 +75,7 @@ internal static class LossSamples
         foreach (var set in KerasSamples.Sets()) yield return set;
         foreach (var set in CatalogThree.Sets()) yield return set;
         foreach (var set in CatalogSentence.Sets()) yield return set;
+        foreach (var set in CatalogModern.Sets()) yield return set;
         foreach (var set in CatalogOptax.Sets()) yield return set;
         foreach (var set in SegmentationSamples.Sets()) yield return set;
         yield return SegmentationSamples.LovaszHinge();

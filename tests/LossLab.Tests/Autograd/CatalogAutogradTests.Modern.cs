@@ -1,0 +1,145 @@
+using LossLab.Autograd;
+using LossLab.Numerics;
+
+namespace LossLab.Tests.Autograd;
+
+public sealed partial class CatalogAutogradTests
+{
+    /// <summary>
+    /// The modern losses of single papers' reference code (LDAM, Barron's robust loss, the bi-tempered and active–passive
+    /// losses) and mmdetection's dense-detection losses (varifocal, quality focal, distribution focal).
+    /// </summary>
+    private static Dictionary<string, Formula> ModernFormulas() => new()
+    {
+        ["LdamLoss"] = (t, o) =>
+        {
+            // Margins m_j = max_m·n_j^(−1/4)/max_k n_k^(−1/4) (all max_m without counts), subtracted at the target by a one-hot.
+            Tensor x = t["input"];
+            int c = x.Shape[-1];
+            double maxM = F(o, "max_m", 0.5);
+            double[] m = o.GetValueOrDefault("cls_num_list") is TensorData counts
+                ? [.. Enumerable.Range(0, c).Select(j => Math.Pow(counts.GetDouble(j), -0.25))] : [.. Enumerable.Repeat(1.0, c)];
+            double top = m.Max();
+            Tensor margins = Tensor.FromArray([.. m.Select(v => maxM * v / top)], [1, c]);
+            Tensor oh = Ops.OneHot(t["target"], c, DType.Float64);
+            Tensor ce = -Ops.Sum(oh * Ops.LogSoftmax(F(o, "s", 30) * (x - oh * margins), -1), axis: -1);
+            if (W(o, "weight") is not Tensor w) return Reduce(ce, o);
+            Tensor wy = Ops.Sum(oh * Ops.Reshape(w, 1, -1), axis: -1);
+            return Reduce(wy * ce, o, Ops.Sum(wy));
+        },
+        ["GeneralRobustLoss"] = (t, o) =>
+        {
+            // Barron's ρ from its definition: the limits at α ∈ {2, 0, ±∞}, else (b/α)·((u/b + 1)^{α/2} − 1) with b's
+            // float32-epsilon guard; the clamps of the α = 0 and +∞ cases as constant masks (0 slope past them).
+            double alpha = F(o, "alpha", 1), c = F(o, "scale", 1), eps = 1.1920928955078125e-7;
+            Tensor r = (t["input"] - t["target"]) * (1 / c);
+            Tensor u = r * r;
+            Tensor Below(double bound) => Tensor.FromArray([.. u.ToArray().Select(v => 0.5 * v < bound ? 1.0 : 0.0)], [.. u.Shape.Dims]);
+            Tensor l;
+            if (alpha == 2) l = 0.5 * u;
+            else if (alpha == 0) { Tensor m = Below(3e37); l = Ops.Log(1 + m * (0.5 * u) + (1 - m) * 3e37); }
+            else if (double.IsNegativeInfinity(alpha)) l = 1 - Ops.Exp(-0.5 * u);
+            else if (double.IsPositiveInfinity(alpha)) { Tensor m = Below(87.5); l = Ops.Exp(m * (0.5 * u) + (1 - m) * 87.5) - 1; }
+            else
+            {
+                double b = Math.Max(eps, Math.Abs(alpha - 2));
+                l = b / alpha * (Ops.Pow(u * (1 / b) + 1, 0.5 * alpha) - 1);
+            }
+            return Reduce(l, o);
+        },
+        ["BiTemperedLogisticLoss"] = (t, o) =>
+        {
+            // λ(a) is implicit (Σ exp_t2(a − λ) = 1). At the evaluated a*, λ(a) = λ* + e·(a − a*) to first order, e the
+            // escort p^{t2}/Σp^{t2} (the implicit function theorem): the composed value is exact there and its gradient
+            // carries λ's. The rest is the definition, one-hot labels (or the given probabilities), smoothing, log_t, exp_t.
+            double t1 = F(o, "t1", 0.8), t2 = F(o, "t2", 1.2), eps = F(o, "label_smoothing", 0);
+            Tensor a = t["activations"];
+            int n = a.Shape[0], c = a.Shape[1];
+            double[] av = a.ToArray(), lv = t["labels"].ToArray();
+            double[] y = lv.Length == n * c ? lv : [.. Enumerable.Range(0, n * c).Select(k => (int)lv[k / c] == k % c ? 1.0 : 0.0)];
+            if (eps > 0) y = [.. y.Select(v => (1 - c * eps / (c - 1)) * v + eps / (c - 1))];
+            var lambda = new double[n];
+            var escort = new double[n * c];
+            for (int i = 0; i < n; i++)
+            {
+                var p = new double[c];
+                lambda[i] = LossLab.Losses.Classification.BiTemperedLogisticLoss.TemperedSoftmax(av.AsSpan(i * c, c), t2, p);
+                double sum = p.Sum(v => Math.Pow(v, t2));
+                for (int j = 0; j < c; j++) escort[i * c + j] = Math.Pow(p[j], t2) / sum;
+            }
+            Tensor lam = Tensor.FromArray(lambda, [n, 1]) + Ops.Sum(Tensor.FromArray(escort, [n, c]) * (a - Tensor.FromArray(av, [n, c])), axis: 1, keepDim: true);
+            Tensor u = a - lam;
+            Tensor pt = t2 == 1 ? Ops.Exp(u) : Ops.Pow(Ops.Relu(1 + (1 - t2) * u), 1 / (1 - t2));
+            Tensor logT = t1 == 1 ? Ops.Log(pt) : (Ops.Pow(pt, 1 - t1) - 1) * (1 / (1 - t1));
+            Tensor yt = Tensor.FromArray(y, [n, c]);
+            double[] yLog = [.. y.Select(v => v == 0 ? 0 : v * (t1 == 1 ? Math.Log(v + 1e-10) : (Math.Pow(v + 1e-10, 1 - t1) - 1) / (1 - t1)))];
+            double[] yPow = [.. y.Select(v => Math.Pow(v, 2 - t1))];
+            Tensor rows = Ops.Sum(Tensor.FromArray(yLog, [n, c]) - yt * logT - (Tensor.FromArray(yPow, [n, c]) - Ops.Pow(pt, 2 - t1)) * (1 / (2 - t1)), axis: 1);
+            return Reduce(rows, o);
+        },
+        ["ActivePassiveLoss"] = (t, o) =>
+        {
+            // The reference's terms: the normalized active loss over every label, the clamped reverse cross-entropy
+            // (its p ≤ 1e-7 entries held at the clamp: constant), or 1 − p_y.
+            Tensor x = t["input"];
+            int c = x.Shape[-1];
+            Tensor lp = Ops.LogSoftmax(x, -1), p = Ops.Exp(lp), oh = Ops.OneHot(t["target"], c, DType.Float64);
+            double gamma = F(o, "gamma", 0.5);
+            Tensor FocalTerms() => gamma == 0 ? -lp : -(Ops.Pow(1 - p, gamma) * lp);
+            Tensor active = o.GetValueOrDefault("active") is "nfl"
+                ? Ops.Sum(oh * FocalTerms(), axis: -1) / Ops.Sum(FocalTerms(), axis: -1)
+                : Ops.Sum(oh * lp, axis: -1) / Ops.Sum(lp, axis: -1);
+            Tensor rows = F(o, "alpha", 1) * active;
+            string passive = o.GetValueOrDefault("passive") as string ?? "rce";
+            if (passive == "rce")
+            {
+                Tensor above = Tensor.FromArray([.. p.ToArray().Select(v => v > 1e-7 ? 1.0 : 0.0)], [.. p.Shape.Dims]);
+                rows = rows + F(o, "beta", 1) * -Math.Log(1e-4) * Ops.Sum((1 - oh) * (above * p + (1 - above) * 1e-7), axis: -1);
+            }
+            else if (passive == "mae") rows = rows + F(o, "beta", 1) * (1 - Ops.Sum(oh * p, axis: -1));
+            return Reduce(rows, o);
+        },
+        ["VarifocalLoss"] = (t, o) =>
+        {
+            // mmdetection: w = q·[q > 0] (1 without iou_weighted) + α·|σ(x) − q|^γ·[q ≤ 0], not detached, times BCE. The
+            // IoU target is a constant (not differentiated: its weight jumps at q = 0).
+            Tensor x = t["pred"], q = Tensor.FromArray(t["target"].ToArray(), [.. t["target"].Shape.Dims]);
+            double alpha = F(o, "alpha", 0.75), gamma = F(o, "gamma", 2);
+            bool iou = o.GetValueOrDefault("iou_weighted") is not false;
+            Tensor pos = Tensor.FromArray([.. q.ToArray().Select(v => v > 0 ? 1.0 : 0.0)], [.. q.Shape.Dims]);
+            Tensor diff = Ops.Abs(Ops.Sigmoid(x) - q);
+            Tensor w = (iou ? q : 1 + 0 * q) * pos + alpha * (gamma == 0 ? 1 + 0 * diff : Ops.Pow(diff, gamma)) * (1 - pos);
+            return Reduce(((1 - q) * Ops.Softplus(x) + q * Ops.Softplus(-x)) * w, o);
+        },
+        ["QualityFocalLoss"] = (t, o) =>
+        {
+            // Background: softplus(x)·σ^β; the positive box's label: BCE(x, s)·|s − σ|^β; summed over the classes.
+            Tensor x = t["pred"];
+            int n = x.Shape[0], c = x.Shape[1];
+            double beta = F(o, "beta", 2);
+            double[] labels = t["label"].ToArray();
+            Tensor at = Tensor.FromArray([.. Enumerable.Range(0, n * c).Select(e => labels[e / c] >= 0 && labels[e / c] < c && (int)labels[e / c] == e % c ? 1.0 : 0.0)], [n, c]);
+            Tensor s = Ops.Reshape(t["score"], n, 1) * at;   // the box's score at its label, 0 elsewhere
+            Tensor p = Ops.Sigmoid(x);
+            Tensor Pow(Tensor v) => beta == 0 ? 1 + 0 * v : Ops.Pow(v, beta);
+            Tensor background = Ops.Softplus(x) * Pow(p);
+            Tensor labelled = ((1 - s) * Ops.Softplus(x) + s * Ops.Softplus(-x)) * Pow(Ops.Abs(s - p));
+            return Reduce(Ops.Sum(at * labelled + (1 - at) * background, axis: 1), o);
+        },
+        ["DistributionFocalLoss"] = (t, o) =>
+        {
+            // Cross-entropy at ⌊y⌋ and ⌊y⌋ + 1 with the constant weights (⌊y⌋ + 1 − y, y − ⌊y⌋) as one target row.
+            Tensor x = t["pred"];
+            int n = x.Shape[0], c = x.Shape[1];
+            double[] y = t["label"].ToArray();
+            double[] target = new double[n * c];
+            for (int i = 0; i < n; i++)
+            {
+                int left = (int)Math.Floor(y[i]);
+                target[i * c + left] = left + 1 - y[i];
+                target[i * c + left + 1] = y[i] - left;
+            }
+            return Reduce(-Ops.Sum(Tensor.FromArray(target, [n, c]) * Ops.LogSoftmax(x, -1), axis: 1), o);
+        },
+    };
+}

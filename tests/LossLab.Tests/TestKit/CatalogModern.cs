@@ -1,0 +1,69 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Tests.TestKit;
+
+/// <summary>
+/// Contract samples for the modern losses of single papers' reference code (LDAM, Barron's robust loss, the bi-tempered
+/// and active–passive losses) and mmdetection's dense-detection losses.
+/// </summary>
+internal static class CatalogModern
+{
+    public static IEnumerable<LossSampleSet> Sets()
+    {
+        List<LossSample> With(string name, Dictionary<string, object?>[] extra, Func<Random, LossInputs> make) => CatalogThree.With(name, extra, make);
+
+        LossInputs Ldam(Random r) => LossRegistry.Default.Get("LdamLoss").Sample!(r, Shape.Scalar);
+        yield return new("LdamLoss", With("LdamLoss", [T.Opt(("cls_num_list", T.D(500, 100, 20, 5, 1))),
+            T.Opt(("cls_num_list", T.D(3, 30, 300, 7, 70)), ("max_m", 0.3), ("s", 5.0), ("weight", T.D(0.5, 1, 2, 1, 3))),
+            T.Opt(("s", 1.0), ("reduction", "sum"))], Ldam),
+            [LossSamples.ExtremeOf(T.Opt(("cls_num_list", T.D(900, 50, 9, 1))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
+
+        // Barron's general robust loss: the limits and the shapes between, residuals of a few scales; the clamps at extremes.
+        LossInputs Robust(Random r) => LossRegistry.Default.Get("GeneralRobustLoss").Sample!(r, Shape.Scalar);
+        yield return new("GeneralRobustLoss", With("GeneralRobustLoss", [.. new[] { 2.0, 0.0, -2.0, 0.5, 3.0, -10.0, double.NegativeInfinity, double.PositiveInfinity }
+            .Select(a => T.Opt(("alpha", a), ("scale", a == double.PositiveInfinity ? 2.0 : 0.7)))], Robust),
+            [.. new[] { 1.0, 0.0, -2.0, 3.0, double.NegativeInfinity, double.PositiveInfinity }.Select(a => LossSamples.ExtremeOf(T.Opt(("alpha", a)),
+                ("input", T.F(1e4f, -1e4f, 0, 1e-30f, 3, -30)), ("target", T.F(-1e4f, 1e4f, 1e-30f, 0, 3, 30))))]);
+
+        // The bi-tempered logistic loss: the paper's temperatures, a short tail (t2 < 1), soft and index labels, smoothing.
+        LossInputs BiTempered(Random r) => LossRegistry.Default.Get("BiTemperedLogisticLoss").Sample!(r, Shape.Scalar);
+        LossInputs BiTemperedSoft(Random r)
+        {
+            double[] y = LossSamples.Normal(r, 20);
+            for (int i = 0; i < 4; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < 5; j++) sum += y[i * 5 + j] = Math.Exp(y[i * 5 + j]);
+                for (int j = 0; j < 5; j++) y[i * 5 + j] /= sum;
+            }
+            return BiTempered(r).Add("labels", T.Shaped(y, 4, 5));
+        }
+        LossInputs BiTemperedIndices(Random r) => BiTempered(r).Add("labels", T.D(r.Next(5), r.Next(5), r.Next(5), r.Next(5)));
+        yield return new("BiTemperedLogisticLoss", [.. With("BiTemperedLogisticLoss", [T.Opt(("t1", 0.2), ("t2", 4.0)), T.Opt(("t1", 1.0), ("t2", 1.0)),
+            T.Opt(("t1", 0.5), ("t2", 0.8)), T.Opt(("label_smoothing", 0.1), ("t2", 2.0))], BiTempered),
+            new("BiTemperedLogisticLoss soft labels", T.Opt(("t1", 0.7), ("t2", 1.5)), BiTemperedSoft),
+            new("BiTemperedLogisticLoss class indices", T.Opt(("reduction", "sum")), BiTemperedIndices)],
+            [LossSamples.ExtremeOf(T.Opt(), ["activations"], ("activations", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 1, 0, 0, 0, 0, 0, 0, 1 }, 2, 4))),
+             LossSamples.ExtremeOf(T.Opt(("t1", 0.5), ("t2", 0.8)), ["activations"], ("activations", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.Shaped(new float[] { 0, 1, 0, 0, 0, 0, 0, 1 }, 2, 4)))]);
+
+        // The active–passive losses: both actives with each passive, weights, γ.
+        LossInputs Apl(Random r) => LossRegistry.Default.Get("ActivePassiveLoss").Sample!(r, Shape.Scalar);
+        yield return new("ActivePassiveLoss", With("ActivePassiveLoss", [T.Opt(("passive", "mae")), T.Opt(("active", "nfl")), T.Opt(("active", "nfl"), ("passive", "mae"), ("gamma", 2.0)),
+            T.Opt(("active", "nfl"), ("passive", "none"), ("gamma", 0.0), ("alpha", 10.0)), T.Opt(("alpha", 0.1), ("beta", 10.0), ("reduction", "sum"))], Apl),
+            [.. new[] { "rce", "mae" }.SelectMany(passive => new[] { "nce", "nfl" }.Select(active => LossSamples.ExtremeOf(T.Opt(("active", active), ("passive", passive)), ["input"],
+                ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))))]);
+
+        // mmdetection's dense-detection losses: IoU-aware targets, background boxes (label C), distances between bins.
+        LossInputs Vfl(Random r) => LossRegistry.Default.Get("VarifocalLoss").Sample!(r, Shape.Scalar);
+        yield return new("VarifocalLoss", With("VarifocalLoss", [T.Opt(("gamma", 0.5)), T.Opt(("iou_weighted", false), ("alpha", 0.25)), T.Opt(("gamma", 0.0))], Vfl),
+            [LossSamples.ExtremeOf(T.Opt(), ["pred"], ("pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.Shaped(new float[] { 0.9f, 0, 0, 0, 0, 0.3f, 0, 1 }, 2, 4))),
+             LossSamples.ExtremeOf(T.Opt(("gamma", 0.5)), ["pred"], ("pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.Shaped(new float[8], 2, 4)))]);
+        LossInputs Qfl(Random r) => LossRegistry.Default.Get("QualityFocalLoss").Sample!(r, Shape.Scalar);
+        yield return new("QualityFocalLoss", With("QualityFocalLoss", [T.Opt(("beta", 1.0)), T.Opt(("beta", 0.0)), T.Opt(("beta", 3.0))], Qfl),
+            [LossSamples.ExtremeOf(T.Opt(), ["pred"], ("pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("label", T.I(0, 4)), ("score", T.F(0.8f, 0.5f)))]);
+        LossInputs Dfl(Random r) => LossRegistry.Default.Get("DistributionFocalLoss").Sample!(r, Shape.Scalar);
+        yield return new("DistributionFocalLoss", With("DistributionFocalLoss", [], Dfl),
+            [LossSamples.ExtremeOf(T.Opt(), ["pred"], ("pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("label", T.F(0.5f, 2.25f)))]);
+    }
+}
