@@ -39,7 +39,7 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_gist, g_gor, g_lambda_loss, g_ldam,
+from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_coral, g_corn, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_gist, g_gor, g_lambda_loss, g_ldam,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quality_focal, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo,
                                   g_st_batch_triplet, g_st_softmax, g_tvd, g_tweedie, g_varifocal)
@@ -61,7 +61,7 @@ from torch_refs.segmentation import g_lovasz, g_mcc, g_overlap, g_soft_bce, g_so
 RTOL, ATOL = 1e-8, 1e-13
 OPTION_TENSORS = ('weight', 'pos_weight', 'sample_weight', 'where', 'weights', 'class_weights', 'priors', 'ce_weight')
 # Gradients LossLab leaves out on purpose: labels that PyTorch's autograd happens to differentiate.
-NO_GRAD = {('varifocal_loss', 'target'), ('quality_focal_loss', 'score'), ('distribution_focal_loss', 'label'), ('bi_tempered_logistic_loss', 'labels'), ('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
+NO_GRAD = {('coral_loss', 'levels'), ('varifocal_loss', 'target'), ('quality_focal_loss', 'score'), ('distribution_focal_loss', 'label'), ('bi_tempered_logistic_loss', 'labels'), ('margin_ranking_loss', 'target'), ('hinge_embedding_loss', 'target'), ('soft_margin_loss', 'target'),
            ('cosine_embedding_loss', 'target'), ('lovasz_hinge', 'target'), ('keras.hinge', 'y_true'),
            ('keras.squared_hinge', 'y_true'), ('keras.categorical_hinge', 'y_true'), ('hinge_loss', 'targets'),
            ('perceptron_loss', 'targets'), ('sparsemax_loss', 'labels'), ('fixmatch_loss', 'unlabeled_weak_logits'),
@@ -156,6 +156,8 @@ GENERATORS = {
     'flops_loss': g_flops,
     'clip_loss': g_clip,
     'ldam_loss': g_ldam,
+    'coral_loss': g_coral,
+    'corn_loss': g_corn,
     'varifocal_loss': g_varifocal,
     'quality_focal_loss': g_quality_focal,
     'distribution_focal_loss': g_distribution_focal,

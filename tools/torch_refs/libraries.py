@@ -1225,3 +1225,43 @@ def g_distribution_focal(r, g):
         v = F.cross_entropy(t['pred'], left, reduction='none') * wl + F.cross_entropy(t['pred'], left + 1, reduction='none') * wr
         return reduce_rows(v, o['reduction'])
     return 'distribution_focal_loss', {'pred': x, 'label': y}, o, fn
+
+
+def g_coral(r, g):
+    """coral_pytorch's coral_loss: −Σ_k (log σ(z)·y + (log σ(z) − z)·(1 − y))·λ_k per row, mean or sum (LossLab's none:
+    its None), the levels given or from ranks (levels_from_labelbatch)."""
+    n, k = r.randint(1, 6), r.randint(1, 5)
+    z = tensor((n, k), rng=g)
+    ranks = torch.randint(0, k + 1, (n,), generator=g)
+    levels = (torch.arange(k).unsqueeze(0) < ranks.unsqueeze(1)).to(torch.float64)
+    o = {'reduction': red(r)}
+    if r.random() < 0.3:
+        o['importance_weights'] = [0.5 + r.random() for _ in range(k)]
+    target = ranks.to(torch.float64) if r.random() < 0.5 else levels
+    def fn(t):
+        lz = F.logsigmoid(t['logits'])
+        term = lz * levels + (lz - t['logits']) * (1 - levels)
+        if 'importance_weights' in o:
+            term = term * torch.tensor(o['importance_weights'], dtype=term.dtype)
+        return reduce_rows(-term.sum(1), o['reduction'])
+    return 'coral_loss', {'logits': z, 'levels': target}, o, fn
+
+
+def g_corn(r, g):
+    """coral_pytorch's corn_loss: threshold i trains on the rows with y > i − 1, target y > i; the tasks' summed
+    losses over the number of examples they used."""
+    n, k = r.randint(1, 7), r.randint(1, 5)
+    z = tensor((n, k), rng=g)
+    y = torch.randint(0, k + 1, (n,), generator=g)
+    def fn(t):
+        losses, count = 0.0, 0
+        for i in range(k):
+            mask = y > i - 1
+            labels = (y[mask] > i).to(t['logits'].dtype)
+            if len(labels) < 1:
+                continue
+            count += len(labels)
+            pred = t['logits'][mask, i]
+            losses = losses - torch.sum(F.logsigmoid(pred) * labels + (F.logsigmoid(pred) - pred) * (1 - labels))
+        return losses / count
+    return 'corn_loss', {'logits': z, 'labels': y}, {}, fn

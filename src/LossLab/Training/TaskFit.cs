@@ -118,6 +118,10 @@ public static class TaskFit
                 Refuse("learns a box edge's distance as a distribution over integer bins 0..n, with the distance in [0, n); a regression "
                     + "target of any range is not such a distance. Use it from C# with a detector's bins, or train with mse_loss or huber_loss");
                 break;
+            case "CoralLoss" or "CornLoss":
+                Refuse("is an ordinal loss: K − 1 threshold logits for K ordered ranks, read off as a rank, and the trainer's heads "
+                    + "predict classes from one output each; use it from C# on a model with K − 1 outputs, or train with cross_entropy");
+                break;
             case "ClipLoss" or "SigLipLoss":
                 Refuse("contrasts the image and text embeddings of matched pairs (two encoders, two modalities), and a data set's rows "
                     + "are single samples with a class label; use it from C# with both encoders' features, or train embeddings from labels "

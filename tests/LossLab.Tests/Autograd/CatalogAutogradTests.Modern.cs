@@ -99,6 +99,27 @@ public sealed partial class CatalogAutogradTests
             else if (passive == "mae") rows = rows + F(o, "beta", 1) * (1 - Ops.Sum(oh * p, axis: -1));
             return Reduce(rows, o);
         },
+        ["CoralLoss"] = (t, o) =>
+        {
+            // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.
+            Tensor z = t["logits"];
+            int n = z.Shape[0], k = z.Shape[1];
+            double[] y = t["levels"].ToArray();
+            Tensor levels = y.Length == n * k ? Tensor.FromArray(y, [n, k]) : Tensor.FromArray([.. Enumerable.Range(0, n * k).Select(q => q % k < y[q / k] ? 1.0 : 0.0)], [n, k]);
+            Tensor term = LogSigmoid(z) * levels + (LogSigmoid(z) - z) * (1 - levels);
+            if (W(o, "importance_weights") is Tensor w) term = term * Ops.Reshape(w, 1, -1);
+            return Reduce(-Ops.Sum(term, axis: 1), o);
+        },
+        ["CornLoss"] = (t, o) =>
+        {
+            // Threshold k on the rows of rank ≥ k (a constant 0/1 mask), target rank > k; the sum over the count of pairs.
+            Tensor z = t["logits"];
+            int n = z.Shape[0], k = z.Shape[1];
+            double[] r = t["labels"].ToArray();
+            Tensor used = Tensor.FromArray([.. Enumerable.Range(0, n * k).Select(q => r[q / k] >= q % k ? 1.0 : 0.0)], [n, k]);
+            Tensor above = Tensor.FromArray([.. Enumerable.Range(0, n * k).Select(q => r[q / k] > q % k ? 1.0 : 0.0)], [n, k]);
+            return Ops.Sum(used * (above * Ops.Softplus(-z) + (1 - above) * Ops.Softplus(z))) * (1 / used.ToArray().Sum());
+        },
         ["VarifocalLoss"] = (t, o) =>
         {
             // mmdetection: w = q·[q > 0] (1 without iou_weighted) + α·|σ(x) − q|^γ·[q ≤ 0], not detached, times BCE. The

@@ -54,6 +54,19 @@ internal static class CatalogModern
             [.. new[] { "rce", "mae" }.SelectMany(passive => new[] { "nce", "nfl" }.Select(active => LossSamples.ExtremeOf(T.Opt(("active", active), ("passive", passive)), ["input"],
                 ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))))]);
 
+        // coral_pytorch's ordinal losses: ranks or levels as targets, importance weights; CORN's one value per batch.
+        LossInputs Coral(Random r) => LossRegistry.Default.Get("CoralLoss").Sample!(r, Shape.Scalar);
+        LossInputs CoralLevels(Random r)
+        {
+            LossInputs i = Coral(r);
+            double[] ranks = T.Values(i["levels"]);
+            return i.Add("levels", T.Shaped([.. Enumerable.Range(0, 20).Select(q => q % 4 < ranks[q / 4] ? 1.0 : 0.0)], 5, 4));
+        }
+        yield return new("CoralLoss", [.. With("CoralLoss", [T.Opt(("importance_weights", T.D(0.5, 1, 2, 1.5)))], Coral), new("CoralLoss levels", T.Opt(("reduction", "sum")), CoralLevels)],
+            [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(LossSamples.LogitValues, 2, 4)), ("levels", T.F(0, 4)))]);
+        LossInputs Corn(Random r) => LossRegistry.Default.Get("CornLoss").Sample!(r, Shape.Scalar);
+        yield return new("CornLoss", [new("CornLoss", T.Opt(), Corn)],
+            [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(1, 4)))]);
         // mmdetection's dense-detection losses: IoU-aware targets, background boxes (label C), distances between bins.
         LossInputs Vfl(Random r) => LossRegistry.Default.Get("VarifocalLoss").Sample!(r, Shape.Scalar);
         yield return new("VarifocalLoss", With("VarifocalLoss", [T.Opt(("gamma", 0.5)), T.Opt(("iou_weighted", false), ("alpha", 0.25)), T.Opt(("gamma", 0.0))], Vfl),
