@@ -1265,3 +1265,41 @@ def g_corn(r, g):
             losses = losses - torch.sum(F.logsigmoid(pred) * labels + (F.logsigmoid(pred) - pred) * (1 - labels))
         return losses / count
     return 'corn_loss', {'logits': z, 'labels': y}, {}, fn
+
+
+def g_soft_dtw(r, g):
+    """pytorch-softdtw-cuda's SoftDTW (its CPU recursion written out with autograd): squared Euclidean costs, R_ij = D_ij
+    + softmin_γ of the three predecessors, cells with 0 < bandwidth < |i − j| skipped, the value R_nm per pair;
+    normalize (same lengths, as the reference needs) subtracts ½(R(x, x) + R(y, y)). Reduction is LossLab's (the
+    reference returns the per-pair vector)."""
+    batch, n, d = r.randint(1, 3), r.randint(1, 5), r.randint(1, 3)
+    o = {'reduction': red(r), 'gamma': r.choice((1.0, 0.1, 0.01, 2.0)), 'normalize': r.random() < 0.3}
+    m = n if o['normalize'] else r.randint(1, 5)
+    if r.random() < 0.3:
+        o['bandwidth'] = r.choice((0, abs(n - m) + 1, abs(n - m) + 2))
+    x, y = tensor((batch, n, d), rng=g), tensor((batch, m, d), rng=g)
+
+    def sdtw(a, b):
+        la, lb = a.shape[0], b.shape[0]
+        cost = ((a.unsqueeze(1) - b.unsqueeze(0)) ** 2).sum(2)
+        inf = torch.tensor(math.inf, dtype=a.dtype)
+        R = [[inf] * (lb + 1) for _ in range(la + 1)]
+        R[0][0] = torch.tensor(0.0, dtype=a.dtype)
+        band = o.get('bandwidth', 0)
+        for i in range(1, la + 1):
+            for j in range(1, lb + 1):
+                if 0 < band < abs(i - j):
+                    continue
+                prev = torch.stack([R[i - 1][j - 1], R[i - 1][j], R[i][j - 1]])
+                R[i][j] = cost[i - 1, j - 1] - o['gamma'] * torch.logsumexp(-prev / o['gamma'], 0)
+        return R[la][lb]
+
+    def fn(t):
+        vals = []
+        for p in range(batch):
+            v = sdtw(t['x'][p], t['y'][p])
+            if o['normalize']:
+                v = v - 0.5 * (sdtw(t['x'][p], t['x'][p]) + sdtw(t['y'][p], t['y'][p]))
+            vals.append(v)
+        return reduce_rows(torch.stack(vals), o['reduction'])
+    return 'soft_dtw_loss', {'x': x, 'y': y}, o, fn

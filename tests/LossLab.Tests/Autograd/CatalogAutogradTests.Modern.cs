@@ -120,6 +120,45 @@ public sealed partial class CatalogAutogradTests
             Tensor above = Tensor.FromArray([.. Enumerable.Range(0, n * k).Select(q => r[q / k] > q % k ? 1.0 : 0.0)], [n, k]);
             return Ops.Sum(used * (above * Ops.Softplus(-z) + (1 - above) * Ops.Softplus(z))) * (1 / used.ToArray().Sum());
         },
+        ["SoftDtwLoss"] = (t, o) =>
+        {
+            // The recursion cell by cell on scalar tensors: R_ij = D_ij + softmin_γ(predecessors) = D_ij − γ·lse(−prev/γ).
+            double gamma = F(o, "gamma", 1);
+            long band = o.GetValueOrDefault("bandwidth") is long b ? b : 0;
+            Tensor x = t["x"], y = t["y"];
+            bool single = x.Shape.Rank == 2;
+            int batch = single ? 1 : x.Shape[0], n = x.Shape[^2], m = y.Shape[^2], d = x.Shape[^1];
+            Tensor Rows(Tensor s, int p, int len) => single ? s : Ops.Reshape(Ops.MatMul(Tensor.FromArray([.. Enumerable.Range(0, batch).Select(k => k == p ? 1.0 : 0.0)], [1, batch]), Ops.Reshape(s, batch, len * d)), len, d);
+            Tensor Sdtw(Tensor a, Tensor c)
+            {
+                int la = a.Shape[0], lc = c.Shape[0];
+                Tensor cost = Ops.Sum(Ops.Pow(Ops.Reshape(a, la, 1, d) - Ops.Reshape(c, 1, lc, d), 2), axis: 2);   // (la, lc)
+                Tensor Cell(int i, int j) => Ops.Reshape(Ops.MatMul(Ops.MatMul(Tensor.FromArray([.. Enumerable.Range(0, la).Select(k => k == i ? 1.0 : 0.0)], [1, la]), cost),
+                    Tensor.FromArray([.. Enumerable.Range(0, lc).Select(k => k == j ? 1.0 : 0.0)], [lc, 1])), 1);
+                var r = new Tensor?[la + 1, lc + 1];
+                r[0, 0] = Tensor.FromArray([0.0], [1]);
+                for (int i = 1; i <= la; i++)
+                    for (int j = 1; j <= lc; j++)
+                    {
+                        if (band > 0 && Math.Abs(i - j) > band) continue;
+                        Tensor?[] prev = [r[i - 1, j - 1], r[i - 1, j], r[i, j - 1]];
+                        Tensor[] live = [.. prev.Where(v => v is not null).Select(v => v!)];
+                        if (live.Length == 0) continue;
+                        r[i, j] = Cell(i - 1, j - 1) - gamma * Ops.LogSumExp(Ops.Concat([.. live.Select(v => v * (-1 / gamma))], 0), 0);
+                    }
+                return Ops.Reshape(r[la, lc]!);
+            }
+            var values = new List<Tensor>();
+            for (int p = 0; p < batch; p++)
+            {
+                Tensor xp = Rows(x, p, n), yp = Rows(y, p, m);
+                Tensor v = Sdtw(xp, yp);
+                if (o.GetValueOrDefault("normalize") is true) v = v - 0.5 * (Sdtw(xp, xp) + Sdtw(yp, yp));
+                values.Add(Ops.Reshape(v, 1));
+            }
+            Tensor all = Ops.Concat([.. values], 0);
+            return Reduce(single && R(o) == "none" ? Ops.Reshape(all) : all, o);
+        },
         ["VarifocalLoss"] = (t, o) =>
         {
             // mmdetection: w = q·[q > 0] (1 without iou_weighted) + α·|σ(x) − q|^γ·[q ≤ 0], not detached, times BCE. The

@@ -67,6 +67,14 @@ internal static class CatalogModern
         LossInputs Corn(Random r) => LossRegistry.Default.Get("CornLoss").Sample!(r, Shape.Scalar);
         yield return new("CornLoss", [new("CornLoss", T.Opt(), Corn)],
             [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(LossSamples.LogitValues, 2, 4)), ("labels", T.I(1, 4)))]);
+        // Soft-DTW: a batch of sequences of different lengths, small and large γ, a band, the divergence, one unbatched pair.
+        LossInputs Sdtw(Random r) => LossRegistry.Default.Get("SoftDtwLoss").Sample!(r, Shape.Scalar);
+        LossInputs SdtwSame(Random r) => T.In(("x", T.Shaped(LossSamples.Normal(r, 24), 2, 4, 3)), ("y", T.Shaped(LossSamples.Normal(r, 24), 2, 4, 3)));
+        LossInputs SdtwOne(Random r) => T.In(("x", T.Shaped(LossSamples.Normal(r, 6), 3, 2)), ("y", T.Shaped(LossSamples.Normal(r, 10), 5, 2)));
+        yield return new("SoftDtwLoss", [.. With("SoftDtwLoss", [T.Opt(("gamma", 0.1)), T.Opt(("gamma", 5.0)), T.Opt(("bandwidth", 1L))], Sdtw),
+            new("SoftDtwLoss normalize", T.Opt(("normalize", true)), SdtwSame), new("SoftDtwLoss one pair", T.Opt(("reduction", "sum")), SdtwOne)],
+            [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f, 30, -30 }, 1, 3, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 3, 0 }, 1, 2, 2))),
+             LossSamples.ExtremeOf(T.Opt(("gamma", 1e-3)), ("x", T.Shaped(new float[] { 1e2f, -1e2f, 0, 1e-30f, 30, -30 }, 1, 3, 2)), ("y", T.Shaped(new float[] { -1e2f, 1e2f, 3, 0 }, 1, 2, 2)))]);
         // mmdetection's dense-detection losses: IoU-aware targets, background boxes (label C), distances between bins.
         LossInputs Vfl(Random r) => LossRegistry.Default.Get("VarifocalLoss").Sample!(r, Shape.Scalar);
         yield return new("VarifocalLoss", With("VarifocalLoss", [T.Opt(("gamma", 0.5)), T.Opt(("iou_weighted", false), ("alpha", 0.25)), T.Opt(("gamma", 0.0))], Vfl),
