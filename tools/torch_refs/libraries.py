@@ -1303,3 +1303,13 @@ def g_soft_dtw(r, g):
             vals.append(v)
         return reduce_rows(torch.stack(vals), o['reduction'])
     return 'soft_dtw_loss', {'x': x, 'y': y}, o, fn
+
+
+def g_taylor_ce(r, g):
+    """Feng et al.'s Taylor cross-entropy from its definition: Σ_{k=1}^{t} (1 − p_y)^k / k, p = softmax."""
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 't': r.choice((1, 2, 3, 6, 50))}
+    def fn(t):
+        q = 1 - torch.softmax(t['input'], 1).gather(1, t['target'].unsqueeze(1)).squeeze(1)
+        return reduce_rows(sum(q ** k / k for k in range(1, o['t'] + 1)), o['reduction'])
+    return 'taylor_cross_entropy', {'input': x, 'target': y}, o, fn

@@ -99,6 +99,14 @@ public sealed partial class CatalogAutogradTests
             else if (passive == "mae") rows = rows + F(o, "beta", 1) * (1 - Ops.Sum(oh * p, axis: -1));
             return Reduce(rows, o);
         },
+        ["TaylorCrossEntropy"] = (t, o) =>
+        {
+            Tensor q = 1 - Ops.Sum(Ops.OneHot(t["target"], t["input"].Shape[-1], DType.Float64) * Ops.Softmax(t["input"], -1), axis: -1);
+            int order = o.GetValueOrDefault("t") is long k ? (int)k : 2;
+            Tensor total = q;
+            for (int i = 2; i <= order; i++) total = total + Ops.Pow(q, i) * (1.0 / i);
+            return Reduce(total, o);
+        },
         ["CoralLoss"] = (t, o) =>
         {
             // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.

@@ -54,6 +54,11 @@ internal static class CatalogModern
             [.. new[] { "rce", "mae" }.SelectMany(passive => new[] { "nce", "nfl" }.Select(active => LossSamples.ExtremeOf(T.Opt(("active", active), ("passive", passive)), ["input"],
                 ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))))]);
 
+        LossInputs Taylor(Random r) => LossRegistry.Default.Get("TaylorCrossEntropy").Sample!(r, Shape.Scalar);
+        yield return new("TaylorCrossEntropy", With("TaylorCrossEntropy", [T.Opt(("t", 1L)), T.Opt(("t", 6L)), T.Opt(("t", 100L))], Taylor),
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
+             LossSamples.ExtremeOf(T.Opt(("t", 50L)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(1, 2)))]);
+
         // coral_pytorch's ordinal losses: ranks or levels as targets, importance weights; CORN's one value per batch.
         LossInputs Coral(Random r) => LossRegistry.Default.Get("CoralLoss").Sample!(r, Shape.Scalar);
         LossInputs CoralLevels(Random r)

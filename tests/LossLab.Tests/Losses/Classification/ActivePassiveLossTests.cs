@@ -42,4 +42,17 @@ public sealed class ActivePassiveLossTests
         e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("apl").Evaluate(T.In(("input", T.D2(new double[,] { { 1 } })), ("target", T.I(0)))));
         Assert.Equal("ActivePassiveLoss: a row needs at least 2 classes to normalize over, got 1", e.Message);
     }
+
+    [Fact]
+    public void Taylor_cross_entropy_keeps_t_terms_of_the_logs_series()
+    {
+        // p = (¼, ¾) and label 1: 1 − p_y = ¼; t = 2: ¼ + (¼)²/2; the gradient is cross-entropy's damped by 1 − (¼)² = 15/16.
+        LossInputs row = T.In(("input", T.D2(new double[,] { { 0, Math.Log(3) } })), ("target", T.I(1)));
+        LossResult r = LossRegistry.Default.Create("taylor_cross_entropy").Evaluate(row);
+        T.Close(0.25 + 0.0625 / 2, r.Scalar, rel: 1e-15);
+        T.Close([15.0 / 64, -15.0 / 64], r.Gradient("input"), rel: 1e-14);
+        T.Close(0.25, LossRegistry.Default.Create("taylor_cross_entropy", T.Opt(("t", 1L))).Evaluate(row).Scalar, rel: 1e-15);
+        // Many terms approach cross-entropy, −log ¾.
+        T.Close(-Math.Log(0.75), LossRegistry.Default.Create("taylor_cross_entropy", T.Opt(("t", 200L))).Evaluate(row).Scalar, rel: 1e-12);
+    }
 }
