@@ -293,7 +293,11 @@ def g_grpo(r, g):
     ins = {'per_token_logps': logp, 'advantages': tensor((b,), -1.5, 1.5, g)}
     if r.random() < 0.7:
         ins['old_per_token_logps'] = logp + tensor((b, t), -0.6, 0.6, g)
-    o = {'beta': r.choice((0.0, 0.04, 0.5)), 'epsilon': r.choice((0.1, 0.2)), 'loss_type': r.choice(('grpo', 'bnpo', 'dr_grpo'))}
+    o = {'beta': r.choice((0.0, 0.04, 0.5)), 'epsilon': r.choice((0.1, 0.2)), 'loss_type': r.choice(('grpo', 'bnpo', 'dr_grpo', 'dapo'))}
+    if o['loss_type'] == 'dr_grpo' and r.random() < 0.5:
+        o['max_completion_length'] = t + r.randint(0, 4)
+    if o['loss_type'] == 'dapo' and r.random() < 0.5:
+        o['num_items_in_batch'] = float(r.randint(1, 30))
     if r.random() < 0.4:
         o['epsilon_high'] = 0.28
     if r.random() < 0.4:
@@ -321,7 +325,9 @@ def g_grpo(r, g):
             return ((loss * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
         if o['loss_type'] == 'bnpo':
             return (loss * mask).sum() / mask.sum().clamp(min=1.0)
-        return (loss * mask).sum() / (b * t)
+        if o['loss_type'] == 'dapo':   # num_items_in_batch / num_processes; Liger's one-batch form: mask.sum().clamp(min=1)
+            return (loss * mask).sum() / o.get('num_items_in_batch', max(float(mask.sum()), 1.0))
+        return (loss * mask).sum() / (b * o.get('max_completion_length', t))
     return 'grpo_loss', ins, o, fn
 
 

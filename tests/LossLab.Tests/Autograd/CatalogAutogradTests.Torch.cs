@@ -280,7 +280,8 @@ public sealed partial class CatalogAutogradTests
             return (o.GetValueOrDefault("loss_type") as string ?? "grpo") switch
             {
                 "bnpo" => Ops.Sum(loss * mask) * (1 / Math.Max(mask.ToArray().Sum(), 1)),
-                "dr_grpo" => Ops.Sum(loss * mask) * (1.0 / (b * len)),
+                "dr_grpo" => Ops.Sum(loss * mask) * (1.0 / (b * (o.GetValueOrDefault("max_completion_length") is long l ? l : len))),
+                "dapo" => Ops.Sum(loss * mask) * (1 / (o.GetValueOrDefault("num_items_in_batch") is double items ? items : Math.Max(mask.ToArray().Sum(), 1))),
                 _ => Ops.Mean(Ops.Sum(loss * mask, axis: 1) / Tensor.FromArray(rows, [b])),
             };
         },

@@ -103,6 +103,9 @@ internal static class CatalogThree
         LossInputs Grpo(Random r) => LossRegistry.Default.Get("GrpoLoss").Sample!(r, Shape.Scalar);
         yield return new("GrpoLoss", [new("GrpoLoss (defaults)", T.Opt(), Grpo), new("GrpoLoss beta=0.04 loss_type=bnpo", T.Opt(("beta", 0.04), ("loss_type", "bnpo")), Grpo),
             new("GrpoLoss epsilon=0.1 epsilon_high=0.28 loss_type=dr_grpo beta=0.5", T.Opt(("epsilon", 0.1), ("epsilon_high", 0.28), ("loss_type", "dr_grpo"), ("beta", 0.5)), Grpo),
+            new("GrpoLoss loss_type=dr_grpo max_completion_length=7", T.Opt(("loss_type", "dr_grpo"), ("max_completion_length", 7L)), Grpo),
+            new("GrpoLoss loss_type=dapo", T.Opt(("loss_type", "dapo")), Grpo),
+            new("GrpoLoss loss_type=dapo num_items_in_batch=20", T.Opt(("loss_type", "dapo"), ("num_items_in_batch", 20.0)), Grpo),
             new("GrpoLoss importance_sampling_level=sequence (GSPO) beta=0.04", T.Opt(("importance_sampling_level", "sequence"), ("beta", 0.04)), Grpo),
             new("GrpoLoss importance_sampling_level=sequence loss_type=bnpo epsilon=0.05", T.Opt(("importance_sampling_level", "sequence"), ("loss_type", "bnpo"), ("epsilon", 0.05)), Grpo)],
             [LossSamples.ExtremeOf(T.Opt(("beta", 0.1)), ["per_token_logps"], ("per_token_logps", T.Shaped(new float[] { -30, 0, -1e-30f, -20 }, 2, 2)), ("advantages", T.F(1e4f, -1e4f)),

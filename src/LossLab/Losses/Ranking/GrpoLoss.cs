@@ -12,6 +12,8 @@ public enum GrpoLossType
     Bnpo,
     /// <summary>Dr. GRPO (Liu et al., 2025): the masked sum over B·T, with no length normalization per completion.</summary>
     DrGrpo,
+    /// <summary>DAPO (Yu et al., 2025): the masked sum over the tokens of the whole generation batch (num_items_in_batch).</summary>
+    Dapo,
 }
 
 /// <summary>
@@ -29,7 +31,9 @@ public enum GrpoLossType
 /// where the clipped term is smaller it is constant in log π and the surrogate's gradient is 0 (inside the clip range
 /// both terms are equal, and either gives −A·ρ). The KL term adds β(1 − e^{ref − log π}). The reduction's weights
 /// (m_t / max(Σ_t m, 1) / B for grpo, m_t / max(Σ m, 1) for bnpo, m_t / (B·T) for dr_grpo) multiply each token.
-/// TRL's dr_grpo divides by its configured max_completion_length; here T, the width of the inputs, stands for it.</para>
+/// dr_grpo divides by B·max_completion_length (TRL's configured length; default T, the width of the inputs), dapo the
+/// masked sum by num_items_in_batch, the completion tokens of the whole generation batch across gradient accumulation
+/// (default this batch's, as Liger-Kernel: then it is bnpo).</para>
 /// <para><b>GSPO</b> (Zheng et al., 2025; TRL's <c>importance_sampling_level="sequence"</c>): one ratio per completion,
 /// ρ_i = exp(Σ_t m_it(log π − log π_old)_it / max(Σ_t m_it, 1)), the geometric mean of its tokens' ratios, clipped and
 /// applied to every token of the completion. Its gradient reaches each counted token as the row's surrogate slope
@@ -49,6 +53,11 @@ public sealed class GrpoLoss : Loss, ILossDefinition
 
     /// <summary>True for GSPO's one importance ratio per completion (TRL's importance_sampling_level "sequence"); false per token.</summary>
     public bool SequenceLevel { get; }
+
+    /// <summary>dr_grpo's max_completion_length (null: T); dapo's num_items_in_batch (null: this batch's completion tokens).</summary>
+    public long? MaxCompletionLength { get; init; }
+
+    public double? NumItemsInBatch { get; init; }
 
     public GrpoLoss(double beta = 0, double epsilon = 0.2, double? epsilonHigh = null, GrpoLossType lossType = GrpoLossType.Grpo, bool sequenceLevel = false)
     {
@@ -88,7 +97,8 @@ public sealed class GrpoLoss : Loss, ILossDefinition
                 {
                     GrpoLossType.Grpo => 1 / (Math.Max(rowTokens, 1) * b),
                     GrpoLossType.Bnpo => 1 / Math.Max(total, 1),
-                    _ => 1.0 / ((double)b * t),
+                    GrpoLossType.Dapo => 1 / (NumItemsInBatch ?? Math.Max(total, 1)),
+                    _ => 1.0 / ((double)b * (MaxCompletionLength ?? t)),
                 };
             }
         }
@@ -153,7 +163,9 @@ public sealed class GrpoLoss : Loss, ILossDefinition
             OptionSpec.Float("beta", 0, "β, the weight of the KL term to the reference (TRL's default 0)"),
             OptionSpec.Float("epsilon", 0.2, "ε_low, the lower clip: ρ ≥ 1 − ε"),
             OptionSpec.OptionalFloat("epsilon_high", "ε_high, the upper clip: ρ ≤ 1 + ε_high (default ε; DAPO raises it)"),
-            OptionSpec.Choice("loss_type", "grpo", "grpo (per-completion token mean, then mean), bnpo (mean over all tokens) or dr_grpo (sum over B·T)", "grpo", "bnpo", "dr_grpo"),
+            OptionSpec.Choice("loss_type", "grpo", "grpo (per-completion token mean, then mean), bnpo (mean over all tokens), dr_grpo (sum over B·max_completion_length) or dapo (sum over num_items_in_batch)", "grpo", "bnpo", "dr_grpo", "dapo"),
+            OptionSpec.OptionalInt("max_completion_length", "dr_grpo's divisor per completion (TRL's max_completion_length); None: T, the inputs' width"),
+            OptionSpec.OptionalFloat("num_items_in_batch", "dapo's divisor: the generation batch's completion tokens across gradient accumulation; None: this batch's"),
             OptionSpec.Choice("importance_sampling_level", "token", "token (GRPO's ratio per token) or sequence (GSPO: one ratio per completion, the geometric mean of its tokens')", "token", "sequence"),
         ],
         Sample = (r, s) =>
@@ -170,8 +182,12 @@ public sealed class GrpoLoss : Loss, ILossDefinition
         Stability = "finite while log π − log π_old and ref − log π stay within the exponential's range (the ratios themselves)",
         Libraries = "TRL (GRPOTrainer), Liger-Kernel (LigerFusedLinearGRPOLoss), verl, OpenRLHF",
         Factory = o => new GrpoLoss(o.Float("beta"), o.Float("epsilon"), o.NullableFloat("epsilon_high"),
-            o.Choice("loss_type") switch { "bnpo" => GrpoLossType.Bnpo, "dr_grpo" => GrpoLossType.DrGrpo, _ => GrpoLossType.Grpo },
-            o.Choice("importance_sampling_level") == "sequence"),
+            o.Choice("loss_type") switch { "bnpo" => GrpoLossType.Bnpo, "dr_grpo" => GrpoLossType.DrGrpo, "dapo" => GrpoLossType.Dapo, _ => GrpoLossType.Grpo },
+            o.Choice("importance_sampling_level") == "sequence")
+        {
+            MaxCompletionLength = o.NullableInt("max_completion_length") is long l ? (l > 0 ? l : throw LossArgumentException.Value($"GrpoLoss: max_completion_length must be > 0, got {l}")) : null,
+            NumItemsInBatch = o.NullableFloat("num_items_in_batch") is double items ? (items > 0 && double.IsFinite(items) ? items : throw LossArgumentException.Value($"GrpoLoss: num_items_in_batch must be a finite count > 0, got {items}")) : null,
+        },
     };
 
     public override LossDescriptor Descriptor => Entry;

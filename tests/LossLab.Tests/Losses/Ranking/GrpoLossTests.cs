@@ -23,6 +23,11 @@ public sealed class GrpoLossTests
         T.Close(((terms[0] + terms[1]) / 2 + terms[2] / 1) / 2, Value("grpo"), 1e-15);
         T.Close(terms.Sum() / 3, Value("bnpo"), 1e-15);
         T.Close(terms.Sum() / 4, Value("dr_grpo"), 1e-15);
+        // dr_grpo over B·max_completion_length; DAPO over the generation batch's tokens (this batch's by default: bnpo).
+        double Options(params (string, object?)[] o) => LossRegistry.Default.Create("grpo_loss", T.Opt(o)).Evaluate(inputs).Scalar;
+        T.Close(terms.Sum() / 10, Options(("loss_type", "dr_grpo"), ("max_completion_length", 5L)), 1e-15);
+        T.Close(terms.Sum() / 3, Value("dapo"), 1e-15);
+        T.Close(terms.Sum() / 12, Options(("loss_type", "dapo"), ("num_items_in_batch", 12.0)), 1e-15);
         LossResult r = LossRegistry.Default.Create("grpo_loss", T.Opt(("loss_type", "bnpo"))).Evaluate(inputs);
         T.Close([0, -rho / 3, 2.0 / 3, 0], r.Gradient("per_token_logps"), 1e-15, 0);
         // β = 0.5 adds 0.5·(e^d − d − 1) per token, d = ref − log π, and 0.5·(1 − e^d) to its gradient.
