@@ -39,6 +39,8 @@ public sealed class QualityFocalLoss : Loss, ILossDefinition
         if (labelT.Shape.Rank != 1 || labelT.Shape[0] != n) throw LossArgumentException.Shape($"{Name}: 'label' must be one class index per box ({n}), got shape {labelT.Shape}");
         if (scoreT.Shape.Rank != 1 || scoreT.Shape[0] != n) throw LossArgumentException.Shape($"{Name}: 'score' must be one quality per box ({n}), got shape {scoreT.Shape}");
         double[] x = xT.ToArray<double>(), score = scoreT.ToArray<double>();
+        for (int i = 0; i < n; i++)
+            if (!(score[i] >= 0 && score[i] <= 1)) throw LossArgumentException.Value($"{Name}: score {score[i]} at position {i} is not a quality in [0, 1] (an IoU)");
         long[] label = inputs.Indices("label");
         var losses = new double[n];
         var g = computeGradients ? new double[x.Length] : [];

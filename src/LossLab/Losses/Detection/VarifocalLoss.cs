@@ -97,4 +97,11 @@ public sealed class VarifocalLoss : ElementwiseLoss<VarifocalLoss.Kernel>, ILoss
     protected override (string Input, string Target) InputNames => ("pred", "target");
 
     protected override bool TargetDifferentiable => false;
+
+    /// <summary>An IoU-aware target is in [0, 1] (outside it the BCE can go negative); a NaN is named too.</summary>
+    protected override void Validate<T>(T[] input, T[] target)
+    {
+        for (int i = 0; i < target.Length; i++)
+            if (!(target[i] >= T.Zero && target[i] <= T.One)) throw LossArgumentException.Value($"VarifocalLoss: target {target[i]} at index {i} is not an IoU-aware score in [0, 1]");
+    }
 }

@@ -44,4 +44,13 @@ public sealed class DetectionLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("dfl").Evaluate(T.In(("pred", T.D2(new double[,] { { 0, 0, 0 } })), ("label", T.D(2)))));
         Assert.Equal("DistributionFocalLoss: label 2 at position 0 must be in [0, 2) for 3 bins", e.Message);
     }
+
+    [Fact]
+    public void Targets_outside_0_1_are_named()
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("varifocal_loss").Evaluate(T.In(("pred", T.D(0, 0)), ("target", T.D(0.5, 1.5)))));
+        Assert.Equal("VarifocalLoss: target 1.5 at index 1 is not an IoU-aware score in [0, 1]", e.Message);
+        e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("qfl").Evaluate(T.In(("pred", T.D2(new double[,] { { 0, 0 } })), ("label", T.I(0)), ("score", T.D(-0.2)))));
+        Assert.Equal("QualityFocalLoss: score -0.2 at position 0 is not a quality in [0, 1] (an IoU)", e.Message);
+    }
 }
