@@ -38,27 +38,13 @@ public sealed class ActivePassiveLoss : IndexedRowLoss, ILossDefinition
         (_focal, _passive, _alpha, _beta, _gamma) = (active == "nfl", passive, alpha, beta, gamma);
     }
 
-    /// <summary>lp = log softmax(x) and p = e^lp of one row, in double.</summary>
-    private static (double[] Lp, double[] P) Softmax<T>(ReadOnlySpan<T> x) where T : struct, System.Numerics.IFloatingPointIeee754<T>
-    {
-        double max = double.NegativeInfinity;
-        foreach (T v in x) max = Math.Max(max, double.CreateTruncating(v));
-        double sum = 0;
-        foreach (T v in x) sum += Math.Exp(double.CreateTruncating(v) - max);
-        double log = Math.Log(sum);
-        var lp = new double[x.Length];
-        var p = new double[x.Length];
-        for (int j = 0; j < x.Length; j++) { lp[j] = double.CreateTruncating(x[j]) - max - log; p[j] = Math.Exp(lp[j]); }
-        return (lp, p);
-    }
-
     /// <summary>f_j = −(1 − p_j)^γ·lp_j, the focal term (−lp_j at γ = 0), with 1 − p_j as −expm1(lp_j).</summary>
     private double Focal(double lp) => -Math.Pow(-Stable.Expm1(lp), _gamma) * lp;
 
     protected override T RowValue<T>(ReadOnlySpan<T> x, int y)
     {
         if (x.Length < 2) throw LossArgumentException.Shape($"{Name}: a row needs at least 2 classes to normalize over, got {x.Length}");
-        var (lp, p) = Softmax(x);
+        var (lp, p) = RowSoftmax(x);
         double active;
         if (_focal)
         {
@@ -82,7 +68,7 @@ public sealed class ActivePassiveLoss : IndexedRowLoss, ILossDefinition
 
     protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
     {
-        var (lp, p) = Softmax(x);
+        var (lp, p) = RowSoftmax(x);
         int c = x.Length;
         var d = new double[c];
         if (_focal)

@@ -108,12 +108,10 @@ public sealed class BiTemperedLogisticLoss : Loss, ILossDefinition
             }
             losses[i] = l;
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        var (value, scale) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
         var g = new double[a.Length];
+        var escort = new double[c];   // p^{t2} of the row, normalized below
         for (int i = 0; i < n; i++)
         {
             double forgetSum = 0, escortSum = 0;
@@ -124,9 +122,9 @@ public sealed class BiTemperedLogisticLoss : Loss, ILossDefinition
                 double forget = pj == 0 && y[i * c + j] == 0 ? 0 : (pj - y[i * c + j]) * Math.Pow(pj, _t2 - _t1);
                 g[i * c + j] = forget;
                 forgetSum += forget;
-                escortSum += Math.Pow(pj, _t2);
+                escortSum += escort[j] = Math.Pow(pj, _t2);
             }
-            for (int j = 0; j < c; j++) g[i * c + j] = scale * (g[i * c + j] - Math.Pow(p[i * c + j], _t2) / escortSum * forgetSum);
+            for (int j = 0; j < c; j++) g[i * c + j] = scale * (g[i * c + j] - escort[j] / escortSum * forgetSum);
         }
         return Result(value, ("activations", FromDoubles<T>(g, aT.Shape)));
     }

@@ -52,11 +52,8 @@ public sealed class CoralLoss : Loss, ILossDefinition
                 losses[i] += w * (y * Stable.Softplus(-v) + (1 - y) * Stable.Softplus(v));
                 if (computeGradients) g[i * k + j] = w * ((1 - y) * Stable.Sigmoid(v) - y * Stable.Sigmoid(-v));   // σ(z) − y, no cancellation
             }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        var (value, scale) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
         for (int q = 0; q < g.Length; q++) g[q] *= scale;
         return Result(value, ("logits", FromDoubles<T>(g, zT.Shape)));
     }

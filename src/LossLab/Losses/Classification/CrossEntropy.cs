@@ -223,6 +223,22 @@ public sealed class CrossEntropy : Loss, ILossDefinition
         return Result(value, ("input", Wrap(gx, shape)), ("target", Wrap(gt, shape)));
     }
 
+    /// <summary>
+    /// Cross-entropy on another loss's behalf (the logit-adjusted loss and LDAM at their shifted logits): its errors are
+    /// reported under <paramref name="loss"/>'s name.
+    /// </summary>
+    internal LossResult EvaluateFor(string loss, LossInputs inputs, bool computeGradients)
+    {
+        try
+        {
+            return Evaluate(inputs, computeGradients);
+        }
+        catch (LossArgumentException e) when (e.Message.StartsWith("CrossEntropy: ", StringComparison.Ordinal))
+        {
+            throw new LossArgumentException(e.Code, $"{loss}: " + e.Message["CrossEntropy: ".Length..]);
+        }
+    }
+
     /// <summary>The row's maximum and log Σ exp(x − max) over its C values spaced by <paramref name="stride"/>.</summary>
     internal static T RowLogSumExp<T>(T[] x, int offset, int classes, int stride, out T max) where T : struct, IFloatingPointIeee754<T>
         => Stable.ShiftedLogSumExp<T>(x.AsSpan(offset), classes, stride, out max);

@@ -69,6 +69,15 @@ public abstract class IndexedRowLoss(Reduction reduction) : Loss
         return new LossInputs().Add(xName, Samples.Normal(r, x, 2)).Add(yName, Samples.Classes(r, x.Rank == 2 ? new Shape(x[0]) : Shape.Scalar, x[x.Rank - 1]));
     }
 
+    /// <summary>log softmax(x) and softmax(x) = e^{log softmax} of one row, in double (Stable.LogSoftmax).</summary>
+    protected static (double[] Lp, double[] P) RowSoftmax<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
+    {
+        var lp = new double[x.Length];
+        for (int j = 0; j < x.Length; j++) lp[j] = double.CreateTruncating(x[j]);
+        Stable.LogSoftmax<double>(lp, lp);
+        return (lp, [.. lp.Select(Math.Exp)]);
+    }
+
     /// <summary>Index of the first maximum of a row.</summary>
     protected static int ArgMax<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
     {

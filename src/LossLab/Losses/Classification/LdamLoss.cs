@@ -94,15 +94,7 @@ public sealed class LdamLoss : Loss, ILossDefinition
         // z in double even for float32 logits: rounding z = s·(x − m) to float32 would cost the gradient s·ulp(z), 1 % of
         // a confident row's s·(p − 1) at s = 30; cross-entropy's double path then gives float32 its last digit.
         TensorData scaled = TensorData.Create(x.Shape, DType.Float64, z);
-        LossResult r;
-        try
-        {
-            r = _crossEntropy.Evaluate(new LossInputs(inputs.Tensors) { AllowNonFinite = inputs.AllowNonFinite }.Add("input", scaled), computeGradients);
-        }
-        catch (LossArgumentException e) when (e.Message.StartsWith("CrossEntropy: ", StringComparison.Ordinal))
-        {
-            throw new LossArgumentException(e.Code, $"{Name}: " + e.Message["CrossEntropy: ".Length..]);   // its weight, under this name
-        }
+        LossResult r = _crossEntropy.EvaluateFor(Name, new LossInputs(inputs.Tensors) { AllowNonFinite = inputs.AllowNonFinite }.Add("input", scaled), computeGradients);
         TensorData value = FromDoubles<T>(r.Value.ToArray<double>(), r.Value.Shape);
         if (!computeGradients) return Result(value);
         double[] g = r.Gradient("input").ToArray<double>();

@@ -63,7 +63,7 @@ public sealed class LogitAdjustedLoss : Loss, ILossDefinition
         TensorData x = inputs["input"];
         if (inputs["target"].Shape == x.Shape && x.Shape.Rank > 0)
             throw LossArgumentException.Shape($"LogitAdjustedLoss: 'target' has the input's shape {x.Shape}; it takes class indices (N) (probability targets: cross_entropy)");
-        if (_logPriors is null || _tau == 0) return Inner(inputs, computeGradients);
+        if (_logPriors is null || _tau == 0) return _crossEntropy.EvaluateFor("LogitAdjustedLoss", inputs, computeGradients);
         Shape shape = x.Shape;
         int classAxis = shape.Rank >= 2 ? 1 : 0;
         if (shape.Rank == 0) throw LossArgumentException.Shape($"LogitAdjustedLoss: 'input' must have a class axis, got a scalar");
@@ -76,20 +76,7 @@ public sealed class LogitAdjustedLoss : Loss, ILossDefinition
         TensorData shifted = x.DType == DType.Float32
             ? TensorData.Create(shape, DType.Float32, adjusted.Select(v => (float)v).ToArray())
             : TensorData.Create(shape, DType.Float64, adjusted);
-        return Inner(new LossInputs(inputs.Tensors) { AllowNonFinite = inputs.AllowNonFinite }.Add("input", shifted), computeGradients);
-    }
-
-    /// <summary>Cross-entropy at the (shifted) logits; its errors are reported under this loss's name.</summary>
-    private LossResult Inner(LossInputs inputs, bool computeGradients)
-    {
-        try
-        {
-            return _crossEntropy.Evaluate(inputs, computeGradients);
-        }
-        catch (LossArgumentException e) when (e.Message.StartsWith("CrossEntropy: ", StringComparison.Ordinal))
-        {
-            throw new LossArgumentException(e.Code, "LogitAdjustedLoss: " + e.Message["CrossEntropy: ".Length..]);
-        }
+        return _crossEntropy.EvaluateFor("LogitAdjustedLoss", new LossInputs(inputs.Tensors) { AllowNonFinite = inputs.AllowNonFinite }.Add("input", shifted), computeGradients);
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -24,35 +24,18 @@ public sealed class TaylorCrossEntropy : IndexedRowLoss, ILossDefinition
         _order = order;
     }
 
-    /// <summary>1 − p_y of a row, from its log-softmax (exact where p_y is near 1).</summary>
-    private static double Complement<T>(ReadOnlySpan<T> x, int y) where T : struct, System.Numerics.IFloatingPointIeee754<T>
-    {
-        double max = double.NegativeInfinity;
-        foreach (T v in x) max = Math.Max(max, double.CreateTruncating(v));
-        double sum = 0;
-        foreach (T v in x) sum += Math.Exp(double.CreateTruncating(v) - max);
-        return -Stable.Expm1(double.CreateTruncating(x[y]) - max - Math.Log(sum));
-    }
-
     protected override T RowValue<T>(ReadOnlySpan<T> x, int y)
     {
-        double q = Complement(x, y), term = 1, total = 0;
+        double q = -Stable.Expm1(RowSoftmax(x).Lp[y]), term = 1, total = 0;   // 1 − p_y, exact near p_y = 1
         for (int k = 1; k <= _order; k++) { term *= q; total += term / k; }
         return T.CreateTruncating(total);
     }
 
     protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
     {
-        double max = double.NegativeInfinity;
-        foreach (T v in x) max = Math.Max(max, double.CreateTruncating(v));
-        double sum = 0;
-        foreach (T v in x) sum += Math.Exp(double.CreateTruncating(v) - max);
-        double damp = 1 - Math.Pow(Complement(x, y), _order), s = double.CreateTruncating(scale);
-        for (int j = 0; j < x.Length; j++)
-        {
-            double p = Math.Exp(double.CreateTruncating(x[j]) - max) / sum;
-            g[j] = T.CreateTruncating(-s * damp * ((j == y ? 1 : 0) - p));
-        }
+        var (lp, p) = RowSoftmax(x);
+        double damp = 1 - Math.Pow(-Stable.Expm1(lp[y]), _order), s = double.CreateTruncating(scale);
+        for (int j = 0; j < x.Length; j++) g[j] = T.CreateTruncating(-s * damp * ((j == y ? 1 : 0) - p[j]));
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -179,6 +179,17 @@ public abstract class Loss : ILoss
             ? TensorData.Create(shape, DType.Float32, Array.ConvertAll(data, v => (float)v))
             : TensorData.Create(shape, DType.Float64, data);
 
+    /// <summary>
+    /// Per-row losses computed in double, reduced: the value (the rows themselves in <paramref name="rowShape"/> for
+    /// none, else their sum or mean as a scalar) and the factor each row's gradient is multiplied by (1, or 1/N for mean).
+    /// </summary>
+    protected static (TensorData Value, double Scale) ReduceRows<T>(double[] losses, Reduction reduction, Shape rowShape)
+        where T : struct, IFloatingPointIeee754<T>
+    {
+        Reducer.Reduced reduced = Reducer.Reduce<double>(losses, reduction, losses.Length);
+        return (reduction == Reduction.None ? FromDoubles<T>(losses, rowShape) : FromDoubles<T>([reduced.Value], Shape.Scalar), reduced.Scale);
+    }
+
     /// <summary>The numel denominator of a plain mean, NaN-safe for empty tensors (0/0 = NaN as in PyTorch).</summary>
     protected static double Numel(Shape s) => s.Numel;
 

@@ -51,11 +51,8 @@ public sealed class DistributionFocalLoss : Loss, ILossDefinition
             g[i * c + left] -= wLeft;
             g[i * c + left + 1] -= wRight;
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        var (value, scale) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
         for (int k = 0; k < g.Length; k++) g[k] *= scale;
         return Result(value, ("pred", FromDoubles<T>(g, xT.Shape)));
     }

@@ -59,11 +59,9 @@ public sealed class ClipLoss : Loss, ILossDefinition
         }
         var losses = new double[n];
         for (int i = 0; i < n; i++) losses[i] = 0.5 * (CrossEntropy(i, true) + CrossEntropy(i, false));
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        var (value, reduce) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
-        double r = 0.5 * Reducer.Reduce<double>([], _reduction, n).Scale;
+        double r = 0.5 * reduce;
         var g = new double[n * n];
         // Off the diagonal: row i's softmax at j (image i over the texts) plus column j's at i (text j over the images).
         // On it, P_ii − 1 = −Σ_{j≠i} P_ij, which keeps its digits where P_ii rounds to 1 (a confident batch).

@@ -52,11 +52,8 @@ public sealed class SigLipLoss : Loss, ILossDefinition
             }
             losses[i] = row;
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        var (value, r) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
-        double r = Reducer.Reduce<double>([], _reduction, n).Scale;
         var g = new double[n * n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)

@@ -51,21 +51,20 @@ public sealed class SoftDtwLoss : Loss, ILossDefinition
         double[] x = xT.ToArray<double>(), y = yT.ToArray<double>();
         var losses = new double[batch];
         double[] gx = computeGradients ? new double[x.Length] : [], gy = computeGradients ? new double[y.Length] : [];
-        double scale = Reducer.Reduce<double>([], _reduction, batch).Scale;
         for (int p = 0; p < batch; p++)
         {
             int xo = p * n * d, yo = p * m * d;
-            losses[p] = Accumulate(x, xo, n, y, yo, m, d, computeGradients ? scale : 0, gx, gy);
+            losses[p] = Accumulate(x, xo, n, y, yo, m, d, computeGradients ? 1 : 0, gx, gy);
             if (_normalize)
             {
-                losses[p] -= 0.5 * Accumulate(x, xo, n, x, xo, n, d, computeGradients ? -0.5 * scale : 0, gx, gx);
-                losses[p] -= 0.5 * Accumulate(y, yo, m, y, yo, m, d, computeGradients ? -0.5 * scale : 0, gy, gy);
+                losses[p] -= 0.5 * Accumulate(x, xo, n, x, xo, n, d, computeGradients ? -0.5 : 0, gx, gx);
+                losses[p] -= 0.5 * Accumulate(y, yo, m, y, yo, m, d, computeGradients ? -0.5 : 0, gy, gy);
             }
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, single ? Shape.Scalar : new Shape(batch))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, batch).Value], Shape.Scalar);
+        var (value, scale) = ReduceRows<T>(losses, _reduction, single ? Shape.Scalar : new Shape(batch));
         if (!computeGradients) return Result(value);
+        for (int q = 0; q < gx.Length; q++) gx[q] *= scale;
+        for (int q = 0; q < gy.Length; q++) gy[q] *= scale;
         return Result(value, ("x", FromDoubles<T>(gx, xT.Shape)), ("y", FromDoubles<T>(gy, yT.Shape)));
     }
 
