@@ -87,6 +87,26 @@ public sealed class OnnxExportTests
         Assert.True(MaxDifference(model, data) <= 1e-5, $"{name}/{loss}: max difference {MaxDifference(model, data)}");
     }
 
+    [Theory]
+    [InlineData("coral_loss", false)]
+    [InlineData("coral_loss", true)]   // thresholds out of order: the export sorts the biases, Predict sorts each row
+    [InlineData("corn_loss", false)]
+    [InlineData("cross_entropy", false)]
+    public void Ordinal_models_export_their_rank_probabilities(string loss, bool crossedThresholds)
+    {
+        Dataset data = CsvLoader.Load(DataPath("diabetes"), new CsvOptions { Bins = 5 });
+        Model model = Trainer.Train(data, new TrainingOptions { Loss = loss, Hidden = [16], Epochs = 5, Seed = 4 }).Model;
+        if (crossedThresholds)
+        {
+            var head = (SharedThresholds)model.Network.Layers[^1];
+            head.Bias.Assign([0.3, 1.2, -0.4, 0.9]);
+        }
+        double[] p = model.Predict(data);
+        Assert.Equal(data.Rows * 5, p.Length);
+        Assert.All(p, v => Assert.InRange(v, 0, 1));
+        Assert.True(MaxDifference(model, data) <= 1e-5, $"{loss}: max difference {MaxDifference(model, data)}");
+    }
+
     [Fact]
     public void Multilabel_models_export_sigmoid_probabilities_per_label()
     {

@@ -35,7 +35,7 @@ internal static class CompareCommand
         var command = new Command("compare", "Compare losses (and activations) on one data set: same splits, seeds and budget.")
         {
             a.Losses, a.Seeds, a.Activations, a.Report,
-            t.Data, t.Target, t.Task, t.LossOptions, t.Hidden, t.EmbeddingDim, t.Activation, t.Optimizer, t.Lr, t.Schedule, t.Epochs,
+            t.Data, t.Target, t.Task, t.Bins, t.LossOptions, t.Hidden, t.EmbeddingDim, t.Activation, t.Optimizer, t.Lr, t.Schedule, t.Epochs,
             t.Batch, t.L1, t.L2, t.WeightDecay, t.Dropout, t.Clip, t.ClassWeights, t.LabeledFraction, t.Oversample, t.EarlyStopping,
             t.Seed, t.TestFraction, t.ValidationFraction, t.DropMissing, t.Format,
         };
@@ -139,7 +139,9 @@ internal static class CompareCommand
     /// The metrics to tabulate, the key one first. Regression: R² and the errors, unless an arm only ranks (the margin
     /// ranking loss), where every arm is compared on Spearman's ρ and the rank metrics, which all arms report.
     /// </summary>
-    internal static string[] MainMetrics(Dataset data, ComparisonResult result) => data.Task != TaskKind.Regression
+    internal static string[] MainMetrics(Dataset data, ComparisonResult result) => data.Task == TaskKind.Ordinal
+        ? ["accuracy", "rank_mae", "balanced_accuracy", "f1", "log_loss", "ece"]
+        : data.Task != TaskKind.Regression
         ? ["accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece"]
         : result.Arms.All(a => a.Metrics.ContainsKey("r2"))
         ? ["r2", "rmse", "mae", "mape", "spearman"]

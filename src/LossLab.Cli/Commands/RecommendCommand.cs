@@ -28,7 +28,7 @@ internal static class RecommendCommand
         var a = new Arguments();
         var command = new Command("recommend", "Inspect a data set and rank losses for it, with the measured reason for each.")
         {
-            a.Train.Data, a.Train.Target, a.Train.Task, a.Train.DropMissing, a.Verify, a.Seeds, a.Epochs, a.Train.Format,
+            a.Train.Data, a.Train.Target, a.Train.Task, a.Train.Bins, a.Train.DropMissing, a.Verify, a.Seeds, a.Epochs, a.Train.Format,
         };
         command.SetAction((p, cancel) => Task.FromResult(CommandErrors.Guard(console, "recommend", () => Run(console, a, p, cancel))));
         return command;
@@ -83,7 +83,13 @@ internal static class RecommendCommand
     /// <summary>The top three trained on the same seeded splits; the ranking "agrees" when #1 is not significantly worse than the best.</summary>
     internal static Verification Verify(CliConsole console, Dataset data, DataProfile profile, IReadOnlyList<Recommendation> ranking, int seeds, int epochs, CancellationToken cancel)
     {
-        string metric = data.Task == TaskKind.Regression ? "r2" : profile.ImbalanceRatio >= 3 ? "balanced_accuracy" : "accuracy";
+        string metric = data.Task switch
+        {
+            TaskKind.Regression => "r2",
+            TaskKind.Ordinal => "rank_mae",
+            _ => profile.ImbalanceRatio >= 3 ? "balanced_accuracy" : "accuracy",
+        };
+        double better = Comparison.LowerIsBetter(metric) ? -1 : 1;   // the sign that makes a difference an improvement
         var top = ranking.Take(3).ToList();
         var arms = new List<(string, string, IReadOnlyList<RunRecord>)>();
         foreach (Recommendation rec in top)
@@ -100,13 +106,14 @@ internal static class RecommendCommand
         }
         ComparisonResult result = Comparison.Summarize(arms);
         var rows = top.Select((rec, i) => (rec, result.Arms[i].Metrics[metric], result.Arms[i].VersusFirst[metric])).ToList();
-        int best = Enumerable.Range(0, rows.Count).MaxBy(i => rows[i].Item2.Mean);
-        bool agrees = best == 0 || !(rows[best].Item3.Significant && rows[best].Item3.Mean > 0);
+        int best = Enumerable.Range(0, rows.Count).MaxBy(i => better * rows[i].Item2.Mean);
+        bool agrees = best == 0 || !(rows[best].Item3.Significant && better * rows[best].Item3.Mean > 0);
+        string direction = better > 0 ? "higher" : "lower", side = better > 0 ? "above" : "below";
         string verdict = best == 0
             ? $"the measurement agrees: #1 has the best mean {metric}"
             : agrees
-                ? $"the measurement agrees within noise: #{best + 1} has a higher mean {metric}, but its interval against #1 includes 0"
-                : $"the measurement disagrees: #{best + 1} beats #1 on {metric} by {rows[best].Item3.Mean.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture)} with an interval above 0";
+                ? $"the measurement agrees within noise: #{best + 1} has a {direction} mean {metric}, but its interval against #1 includes 0"
+                : $"the measurement disagrees: #{best + 1} beats #1 on {metric} by {rows[best].Item3.Mean.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture)} with an interval {side} 0";
         return new Verification(metric, rows, agrees, verdict);
     }
 

@@ -15,7 +15,8 @@ internal sealed class TrainArguments
 {
     public readonly Option<string> Data = new("--data") { Description = "CSV file with a header; the target is the last column unless --target", Required = true };
     public readonly Option<string?> Target = new("--target") { Description = "name of the target column (multilabel: the label columns, a,b,c)" };
-    public readonly Option<string> Task = new("--task") { Description = "auto, regression, binary, multiclass or multilabel", DefaultValueFactory = _ => "auto" };
+    public readonly Option<string> Task = new("--task") { Description = "auto, regression, binary, multiclass, multilabel or ordinal (numeric classes in their order: ratings, grades)", DefaultValueFactory = _ => "auto" };
+    public readonly Option<int?> Bins = new("--bins") { Description = "cut a numeric target into this many ordered classes at its quantiles (an ordinal task)" };
     public readonly Option<string?> Loss = new("--loss") { Description = "loss name or expr:FORMULA (default: mse_loss for regression, cross_entropy otherwise)" };
     public readonly Option<string[]> LossOptions = new("--loss-option") { Description = "a loss option as name=value (JSON value), repeatable" };
     public readonly Option<string> Hidden = new("--hidden") { Description = "hidden layer widths, e.g. 64,32 (empty: linear model)", DefaultValueFactory = _ => "64,32" };
@@ -47,7 +48,7 @@ internal sealed class TrainArguments
 
     public TrainArguments()
     {
-        Task.AcceptOnlyFromAmong("auto", "regression", "binary", "multiclass", "multilabel");
+        Task.AcceptOnlyFromAmong("auto", "regression", "binary", "multiclass", "multilabel", "ordinal");
         ClassWeights.AcceptOnlyFromAmong("none", "balanced", "effective");
         Format.AcceptOnlyFromAmong("table", "json");
         Schedule.AcceptOnlyFromAmong("constant", "step", "cosine", "warmup");
@@ -58,11 +59,22 @@ internal sealed class TrainArguments
     public Dataset LoadData(ParseResult p)
     {
         string task = p.GetValue(Task)!;
+        int? bins = p.GetValue(Bins);
+        if (bins is not null && task is not ("auto" or "ordinal"))
+        {
+            throw new ArgumentException($"--bins cuts the target into ordered classes (an ordinal task); it does not go with --task {task}");
+        }
+        if (bins is < 2) throw new ArgumentException($"--bins needs at least 2 classes, got {bins}");
         return CsvLoader.Load(p.GetValue(Data)!, new CsvOptions
         {
             TargetColumn = p.GetValue(Target),
             DropMissing = p.GetValue(DropMissing),
-            Task = task switch { "regression" => TaskKind.Regression, "binary" => TaskKind.Binary, "multiclass" => TaskKind.Multiclass, "multilabel" => TaskKind.Multilabel, _ => null },
+            Bins = bins,
+            Task = task switch
+            {
+                "regression" => TaskKind.Regression, "binary" => TaskKind.Binary, "multiclass" => TaskKind.Multiclass,
+                "multilabel" => TaskKind.Multilabel, "ordinal" => TaskKind.Ordinal, _ => null,
+            },
         });
     }
 

@@ -21,7 +21,7 @@ internal static class TrainCommand
         var a = new TrainArguments();
         var command = new Command("train", "Train an MLP on a CSV with any loss and report loss and metrics per epoch.")
         {
-            a.Data, a.Target, a.Task, a.Loss, a.LossOptions, a.Hidden, a.EmbeddingDim, a.Activation, a.Optimizer, a.Lr,
+            a.Data, a.Target, a.Task, a.Bins, a.Loss, a.LossOptions, a.Hidden, a.EmbeddingDim, a.Activation, a.Optimizer, a.Lr,
             a.Schedule, a.Epochs, a.Batch, a.L1, a.L2, a.WeightDecay, a.Dropout, a.Clip, a.ClassWeights,
             a.Oversample, a.LabeledFraction, a.EarlyStopping, a.Seed, a.TestFraction, a.ValidationFraction, a.DropMissing, a.Save, a.Format,
             a.Checkpoint, a.CheckpointEvery, a.Resume,

@@ -24,7 +24,7 @@ public static class Corruption
     public static (Dataset Data, int[] Rows) FlipLabels(Dataset data, double share, int seed)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Task is not (TaskKind.Binary or TaskKind.Multiclass)) throw new ArgumentException("labels are flipped in single-label classification data", nameof(data));
+        if (!data.Task.IsSingleLabel()) throw new ArgumentException("labels are flipped in single-label classification data", nameof(data));
         int[] rows = Pick(data.Rows, share, seed);
         var random = new Random(seed ^ 0x5bd1e995);
         double[] t = (double[])data.Targets.Clone();
@@ -53,7 +53,7 @@ public static class Corruption
     public static Dataset LongTail(Dataset data, double rho, int seed)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Task is not (TaskKind.Binary or TaskKind.Multiclass)) throw new ArgumentException("a long tail is made of single-label classification data", nameof(data));
+        if (!data.Task.IsSingleLabel()) throw new ArgumentException("a long tail is made of single-label classification data", nameof(data));
         if (!(rho > 0 && rho <= 1)) throw new ArgumentOutOfRangeException(nameof(rho), $"ρ must be in (0, 1], got {rho}");
         var random = new Random(seed);
         var kept = new List<int>();

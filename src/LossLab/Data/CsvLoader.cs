@@ -37,6 +37,15 @@ public sealed record CsvOptions
     /// outside them is an error, and a file may hold fewer classes. Null derives the classes from the file.
     /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>
+    /// Cuts a numeric target into this many ordered classes at its quantiles (an <see cref="TaskKind.Ordinal"/> task:
+    /// class k holds the targets in (e_{k−1}, e_k]); fewer when ties make two edges equal. Null keeps the target as it is.
+    /// </summary>
+    public int? Bins { get; init; }
+
+    /// <summary>A trained model's bin edges (<see cref="Dataset.BinEdges"/>): the target is cut at these, not at its own quantiles.</summary>
+    public IReadOnlyList<double>? BinEdges { get; init; }
 }
 
 /// <summary>What the loader did: rows read and dropped, and the categorical columns it one-hot encoded.</summary>
@@ -147,7 +156,12 @@ public static class CsvLoader
                 }
             return new Dataset(features, d, labels, [.. columns.Select(c => c.Name)], string.Join(",", targetNames), TaskKind.Multilabel, targetNames);
         }
-        var (targets, task, classNames) = options.ClassNames is not null && options.Task is TaskKind.Binary or TaskKind.Multiclass
+        if (options.Bins is not null || options.BinEdges is not null)
+        {
+            var (ranks, edges, names) = CsvSchema.Binned(rows, target, header[target], source, options.Bins, options.BinEdges);
+            return new Dataset(features, d, ranks, [.. columns.Select(c => c.Name)], header[target], TaskKind.Ordinal, names, edges);
+        }
+        var (targets, task, classNames) = options.ClassNames is not null && options.Task is TaskKind task0 && task0.IsSingleLabel()
             ? CsvSchema.Targets(rows, target, header[target], source, options.ClassNames, options.Task.Value)
             : Targets(rows, target, header[target], source, options.Task);
         return new Dataset(features, d, targets, [.. columns.Select(c => c.Name)], header[target], task, classNames);
@@ -193,6 +207,11 @@ public static class CsvLoader
                 throw new DataFormatException($"{source}: line {rows[bad].Line}, column '{name}': '{raw[bad]}' is not a number (regression targets are numbers)");
             }
             return (numbers, inferred, []);
+        }
+        if (inferred == TaskKind.Ordinal && !numeric)
+        {
+            int bad = Array.FindIndex(raw, s => !double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v));
+            throw new DataFormatException($"{source}: line {rows[bad].Line}, column '{name}': '{raw[bad]}' is not a number (ordinal classes are ordered by their values: code them as numbers, e.g. 1..5)");
         }
         // Classes in numeric order when numeric, else ordinal string order; indices 0..C−1.
         string[] classes = numeric

@@ -74,6 +74,59 @@ internal static class CsvSchema
         return (targets, task, classes);
     }
 
+    /// <summary>
+    /// A numeric target cut into ordered classes: at the (k/K)-quantiles of its values (the k·n/K-th smallest, k = 1..K−1,
+    /// equal edges merged) when <paramref name="bins"/> is given, else at a model's <paramref name="edges"/>. Class k
+    /// holds the targets in (e_{k−1}, e_k], the first everything up to e₁, the last everything above the last edge.
+    /// </summary>
+    public static (double[] Ranks, double[] Edges, string[] Names) Binned(List<(int Line, string[] Cells)> rows, int c, string name, string source,
+        int? bins, IReadOnlyList<double>? edges)
+    {
+        var values = new double[rows.Count];
+        for (int i = 0; i < rows.Count; i++)
+        {
+            string cell = rows[i].Cells[c].Trim();
+            if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
+            {
+                throw new DataFormatException($"{source}: line {rows[i].Line}, column '{name}': '{cell}' is not a number (binning cuts a numeric target into ordered classes)");
+            }
+        }
+        double[] cuts;
+        if (edges is not null)
+        {
+            cuts = [.. edges];
+            for (int k = 1; k < cuts.Length; k++)
+                if (!(cuts[k] > cuts[k - 1])) throw new DataFormatException($"{source}: the bin edges must increase, got {cuts[k - 1]} then {cuts[k]} at position {k}");
+        }
+        else
+        {
+            int k = bins!.Value;
+            if (k < 2) throw new DataFormatException($"{source}: --bins needs at least 2 classes, got {k}");
+            double[] sorted = [.. values.Order()];
+            cuts = [.. Enumerable.Range(1, k - 1).Select(j => sorted[Math.Max((int)Math.Ceiling((double)j * sorted.Length / k) - 1, 0)]).Distinct().Where(e => e < sorted[^1])];
+            if (cuts.Length == 0) throw new DataFormatException($"{source}: column '{name}' has one value only ({sorted[0]}); binning needs at least two");
+        }
+        var ranks = new double[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            int r = 0;
+            while (r < cuts.Length && values[i] > cuts[r]) r++;
+            ranks[i] = r;
+        }
+        return (ranks, cuts, BinNames(cuts));
+    }
+
+    /// <summary>The classes' names from the edges, without commas (they are CSV cells): y&lt;=e₁, e₁&lt;y&lt;=e₂, …, y&gt;e_last.</summary>
+    public static string[] BinNames(IReadOnlyList<double> edges)
+    {
+        static string F(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
+        var names = new string[edges.Count + 1];
+        names[0] = $"y<={F(edges[0])}";
+        for (int k = 1; k < edges.Count; k++) names[k] = $"{F(edges[k - 1])}<y<={F(edges[k])}";
+        names[^1] = $"y>{F(edges[^1])}";
+        return names;
+    }
+
     private static int IndexOf(IReadOnlyList<string> classes, string cell)
     {
         for (int k = 0; k < classes.Count; k++) if (classes[k] == cell) return k;

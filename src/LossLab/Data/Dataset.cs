@@ -8,6 +8,19 @@ public enum TaskKind
     Multiclass,
     /// <summary>Several independent 0/1 labels per row (one target column each).</summary>
     Multilabel,
+
+    /// <summary>
+    /// Ordered classes (ranks such as ratings 1–5): class indices 0..K−1 in the labels' numeric order. Every
+    /// multi-class loss trains on it; the ordinal losses (CORAL, CORN) need it, and its metrics add rank_mae.
+    /// </summary>
+    Ordinal,
+}
+
+/// <summary>Questions about a <see cref="TaskKind"/> that several layers ask.</summary>
+public static class TaskKinds
+{
+    /// <summary>True for one class label per row (binary, multi-class, ordinal): class indices, class weights, oversampling.</summary>
+    public static bool IsSingleLabel(this TaskKind task) => task is TaskKind.Binary or TaskKind.Multiclass or TaskKind.Ordinal;
 }
 
 /// <summary>
@@ -17,7 +30,7 @@ public enum TaskKind
 /// </summary>
 public sealed class Dataset
 {
-    public Dataset(double[] features, int columns, double[] targets, IReadOnlyList<string> featureNames, string targetName, TaskKind task, IReadOnlyList<string>? classNames = null)
+    public Dataset(double[] features, int columns, double[] targets, IReadOnlyList<string> featureNames, string targetName, TaskKind task, IReadOnlyList<string>? classNames = null, IReadOnlyList<double>? binEdges = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(targets);
@@ -34,6 +47,11 @@ public sealed class Dataset
         FeatureNames = featureNames;
         TargetName = targetName;
         Task = task;
+        if (binEdges is not null && (task != TaskKind.Ordinal || ClassCountOf(classNames) != binEdges.Count + 1))
+        {
+            throw new ArgumentException($"{binEdges.Count} bin edges make {binEdges.Count + 1} ordinal classes; the data is {task} with {ClassCountOf(classNames)} classes", nameof(binEdges));
+        }
+        BinEdges = binEdges;
         ClassNames = classNames ?? (task == TaskKind.Regression ? [] : [.. Enumerable.Range(0, (int)targets.DefaultIfEmpty(0).Max() + 1).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
     }
 
@@ -54,6 +72,14 @@ public sealed class Dataset
     public string TargetName { get; }
 
     public TaskKind Task { get; }
+
+    /// <summary>
+    /// For an ordinal target cut from numbers (<see cref="CsvOptions.Bins"/>), the edges between its classes (K − 1,
+    /// increasing): class k holds (e_{k−1}, e_k]. Null otherwise.
+    /// </summary>
+    public IReadOnlyList<double>? BinEdges { get; }
+
+    private static int ClassCountOf(IReadOnlyList<string>? names) => names?.Count ?? -1;
 
     /// <summary>Original class labels by index (classification only).</summary>
     public IReadOnlyList<string> ClassNames { get; }
@@ -76,14 +102,14 @@ public sealed class Dataset
             Row(indices[k]).CopyTo(f.AsSpan(k * Columns, Columns));
             TargetRow(indices[k]).CopyTo(t.AsSpan(k * TargetWidth, TargetWidth));
         }
-        return new Dataset(f, Columns, t, FeatureNames, TargetName, Task, ClassNames);
+        return new Dataset(f, Columns, t, FeatureNames, TargetName, Task, ClassNames, BinEdges);
     }
 
     /// <summary>The same rows with other features (after scaling or encoding).</summary>
-    public Dataset WithFeatures(double[] features) => new(features, Columns, Targets, FeatureNames, TargetName, Task, ClassNames);
+    public Dataset WithFeatures(double[] features) => new(features, Columns, Targets, FeatureNames, TargetName, Task, ClassNames, BinEdges);
 
     /// <summary>The same features with other targets (label noise, corrupted targets).</summary>
-    public Dataset WithTargets(double[] targets) => new(Features, Columns, targets, FeatureNames, TargetName, Task, ClassNames);
+    public Dataset WithTargets(double[] targets) => new(Features, Columns, targets, FeatureNames, TargetName, Task, ClassNames, BinEdges);
 
     /// <summary>Rows per class (single-label classification), or positives per label (multilabel).</summary>
     public int[] ClassCounts()

@@ -50,6 +50,27 @@ public static class Mlp
         return new Sequential(layers);
     }
 
+    /// <summary>
+    /// <paramref name="network"/> (from <see cref="Build"/> with one output) with its last Linear (in → 1) turned into
+    /// CORAL's <see cref="SharedThresholds"/> (in → K − 1): the same weight, no bias of its own, and the thresholds'
+    /// biases started as coral_pytorch starts them, (K − 1 − k)/(K − 1) for k = 0..K − 2, decreasing.
+    /// </summary>
+    public static Sequential WithSharedThresholds(Sequential network, int thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (network.Layers.Count == 0 || network.Layers[^1] is not Linear { Outputs: 1 } last)
+        {
+            throw new ArgumentException("the network must end in a Linear layer with one output", nameof(network));
+        }
+        if (thresholds < 1) throw new ArgumentOutOfRangeException(nameof(thresholds), $"an ordinal head needs at least one threshold (two ranks), got {thresholds}");
+        var bias = new double[thresholds];
+        for (int k = 0; k < thresholds; k++) bias[k] = (double)(thresholds - k) / thresholds;
+        var head = new SharedThresholds(last.Inputs, thresholds,
+            Tensor.FromArray(last.Weight.ToArray(), [last.Inputs, 1], last.Weight.DType, requiresGrad: true),
+            Tensor.FromArray(bias, [thresholds], last.Weight.DType, requiresGrad: true), $"layer{network.Layers.OfType<Linear>().Count() - 1}");
+        return new Sequential([.. network.Layers.Take(network.Layers.Count - 1), head]);
+    }
+
     public static Linear CreateLinear(int inputs, int outputs, Initialization init, Random random, string name, Numerics.DType dtype = Numerics.DType.Float32)
     {
         var w = new double[inputs * outputs];

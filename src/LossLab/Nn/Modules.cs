@@ -61,6 +61,41 @@ public sealed class Linear : Module
     public override string Describe() => $"Linear({Inputs} → {Outputs})";
 }
 
+/// <summary>
+/// CORAL's output layer (coral_pytorch's CoralLayer): y = x·w + b with one weight vector w (in, 1) shared by every
+/// rank threshold and a bias per threshold b (K − 1), so y is (N, K − 1) and the thresholds differ only by their bias
+/// (what makes the ranks consistent). x is (N, in).
+/// </summary>
+public sealed class SharedThresholds : Module
+{
+    public SharedThresholds(int inputs, int thresholds, Tensor weight, Tensor bias, string name)
+    {
+        if (weight.Shape != new Numerics.Shape(inputs, 1) || bias.Shape != new Numerics.Shape(thresholds))
+        {
+            throw new ArgumentException($"SharedThresholds({inputs} → {thresholds}) needs w ({inputs}, 1) and b ({thresholds},), got {weight.Shape} and {bias.Shape}", nameof(weight));
+        }
+        Inputs = inputs;
+        Thresholds = thresholds;
+        Weight = weight;
+        Bias = bias;
+        Parameters = [new Parameter(name + ".weight", weight, true), new Parameter(name + ".bias", bias, false)];
+    }
+
+    public int Inputs { get; }
+
+    public int Thresholds { get; }
+
+    public Tensor Weight { get; }
+
+    public Tensor Bias { get; }
+
+    public override IReadOnlyList<Parameter> Parameters { get; }
+
+    public override Tensor Forward(Tensor x, bool training) => Ops.MatMul(x, Weight) + Bias;   // (N, 1) + (K − 1) → (N, K − 1)
+
+    public override string Describe() => $"SharedThresholds({Inputs} → {Thresholds})";
+}
+
 /// <summary>An elementwise activation.</summary>
 public sealed class ActivationLayer(Activation kind) : Module
 {

@@ -55,7 +55,7 @@ public sealed record ComparisonResult(IReadOnlyList<ArmSummary> Arms, IReadOnlyL
 /// </summary>
 public static class Comparison
 {
-    private static readonly HashSet<string> Lower = ["loss", "log_loss", "ece", "mae", "rmse", "mape"];
+    private static readonly HashSet<string> Lower = ["loss", "log_loss", "ece", "mae", "rmse", "mape", "rank_mae"];
 
     public static bool LowerIsBetter(string metric) => Lower.Contains(metric);
 

@@ -49,7 +49,7 @@ public sealed partial class LossBinding
         {
             // A metric-learning loss trains an embedding (N, D) from class labels; classes are read off by the
             // nearest class centre (EmbeddingHead), in the geometry the loss compares embeddings with.
-            if (task is not (TaskKind.Binary or TaskKind.Multiclass))
+            if (!task.IsSingleLabel())
             {
                 throw new LossArgumentException(LossErrorCode.UnsupportedOption,
                     $"{descriptor.Name} learns an embedding from class labels: it needs a binary or multiclass target, not {task.ToString().ToLowerInvariant()}");
@@ -128,12 +128,14 @@ public sealed partial class LossBinding
         InputKind targetKind = descriptor.Inputs[t].Kind;
         // multilabel_margin_loss takes each row's labels as an index list; a single-label row is a list of one.
         LabelLists = task != TaskKind.Regression && targetKind == InputKind.Indices && descriptor.Task == LossTask.MultilabelClassification;
-        IndexTargets = task is TaskKind.Binary or TaskKind.Multiclass && targetKind is InputKind.Indices or InputKind.IndicesOrFloating && !LabelLists;
+        IndexTargets = task.IsSingleLabel() && targetKind is InputKind.Indices or InputKind.IndicesOrFloating && !LabelLists;
         if (task == TaskKind.Multilabel && targetKind is InputKind.IndicesOrFloating or InputKind.Indices && !LabelLists && descriptor.Family != LossFamily.Custom)
         {
             throw new LossArgumentException(LossErrorCode.UnsupportedOption, $"{descriptor.Name} is single-label; for multilabel data use binary_cross_entropy_with_logits, multilabel_soft_margin_loss, multilabel_margin_loss or sigmoid_focal_loss");
         }
-        Outputs = task switch
+        // CORAL and CORN output one logit per rank threshold (K − 1) and take the ranks as targets.
+        Ordinal = descriptor.Name switch { "CoralLoss" => OrdinalHead.Cumulative, "CornLoss" => OrdinalHead.Conditional, _ => OrdinalHead.None };
+        Outputs = Ordinal != OrdinalHead.None ? classes - 1 : task switch
         {
             TaskKind.Regression => varianceHead ? 2 : 1,
             // Binary data: one logit for the losses of a binary or per-label output, two (a class axis) for the others.
@@ -173,7 +175,7 @@ public sealed partial class LossBinding
         Loss = descriptor.Create(opts);
         Options = opts;
         LossOptions parsed = descriptor.ParseOptions(opts);
-        Form = TaskFit.FormOf(descriptor, parsed, task);
+        Form = Ordinal != OrdinalHead.None ? PredictionForm.Scores : TaskFit.FormOf(descriptor, parsed, task);
         // One-vs-rest losses (binary and per-label ones) take a sigmoid per output; the others a softmax over the classes.
         _perOutput = Outputs == 1 || task == TaskKind.Multilabel || descriptor.Task is LossTask.BinaryClassification or LossTask.MultilabelClassification;
         _logTargets = descriptor.Name == "KLDivergence" && parsed.Bool("log_target");
@@ -182,6 +184,9 @@ public sealed partial class LossBinding
         LogLink = task == TaskKind.Regression && descriptor.Task == LossTask.CountRegression;
         _rates = LogLink && !(descriptor.Options.Any(o => o.Name == "log_input") && parsed.Bool("log_input"));   // a log_input loss takes log λ itself
     }
+
+    /// <summary>How the model's outputs give rank probabilities for the ordinal losses (CORAL, CORN); None for the others.</summary>
+    public OrdinalHead Ordinal { get; }
 
     /// <summary>True for a count-regression loss (Poisson): the model's output is a log-rate, its prediction exp(output).</summary>
     public bool LogLink { get; }
@@ -217,7 +222,7 @@ public sealed partial class LossBinding
 
     public int Classes { get; }
 
-    /// <summary>The model's output width: 1 (regression, sigmoid binary), 2 (binary with class indices; regression with a variance) or C.</summary>
+    /// <summary>The model's output width: 1 (regression, sigmoid binary), 2 (binary with class indices; regression with a variance), C, or C − 1 rank thresholds (ordinal losses).</summary>
     public int Outputs { get; }
 
     public string InputName { get; }
@@ -276,20 +281,21 @@ public sealed partial class LossBinding
     }
 
     /// <summary>
-    /// Probabilities (N × C; a one-output binary model gives [1 − σ, σ]; multilabel gives σ per label) or
-    /// regression values (N).
+    /// Probabilities (N × C; a one-output binary model gives [1 − σ, σ]; multilabel gives σ per label; an ordinal
+    /// model its rank probabilities, <see cref="OrdinalRanks"/>) or regression values (N).
     /// </summary>
     /// <exception cref="InvalidOperationException">For a metric-learning loss, whose model outputs an embedding: its classes come from the model's <see cref="EmbeddingHead"/>.</exception>
     public double[] Predict(Tensor output) => Embedding == EmbeddingInputs.None
-        ? Predict(output, Task, Outputs, Head)
+        ? Predict(output, Task, Outputs, Head, Ordinal)
         : throw new InvalidOperationException($"{Descriptor.Name} trains an embedding, not class scores: classes come from the model's nearest-centroid head (Model.Predict)");
 
     /// <summary>
     /// The head shared with <see cref="Model.Predict"/>: what a model's raw outputs (N, outputs) mean for its task.
     /// A regression model of two outputs has a variance; its predictions are the first column.
     /// </summary>
-    internal static double[] Predict(Tensor output, TaskKind task, int outputs, RegressionHead link)
+    internal static double[] Predict(Tensor output, TaskKind task, int outputs, RegressionHead link, OrdinalHead ordinal)
     {
+        if (ordinal != OrdinalHead.None) return OrdinalRanks.Probabilities(output.ToArray(), outputs, ordinal);
         if (task == TaskKind.Regression && link == RegressionHead.LogRate) return [.. output.ToArray().Select(Math.Exp)];
         if (task == TaskKind.Regression) return outputs == 2 ? Column(output, 0).ToArray() : output.ToArray();
         double[] o = output.ToArray();
@@ -322,7 +328,7 @@ public sealed partial class LossBinding
             return Tensor.FromData(TensorData.FromArray(lists, rows, Classes));
         }
         int n = targets.Length;
-        if (Task == TaskKind.Regression) return Tensor.FromArray(targets.ToArray(), [n], DType.Float32);
+        if (Task == TaskKind.Regression || Ordinal == OrdinalHead.Cumulative && !IndexTargets) return Tensor.FromArray(targets.ToArray(), [n], DType.Float32);   // values, or CORAL's ranks
         if (IndexTargets) return Tensor.FromData(TensorData.FromArray(targets.ToArray().Select(t => (long)t).ToArray(), n));
         if (Outputs == 1) return Tensor.FromArray([.. targets.ToArray().Select(t => _signTargets ? 2 * t - 1 : t)], [n], DType.Float32);
         // One-hot rows: ±1 for the losses of sign labels (one-vs-rest margins), log(one-hot) = (0, −∞) for log targets.

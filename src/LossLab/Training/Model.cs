@@ -29,8 +29,12 @@ public enum RegressionHead
 public sealed class Model
 {
     public const string Format = "losslab-model";
-    /// <summary>The newest format version: 2 adds a metric-learning model's embedding head and a count model's log link (other models still write 1).</summary>
-    public const int Version = 2;
+    /// <summary>
+    /// The newest format version: 2 adds a metric-learning model's embedding head and a count model's log link, 3 the
+    /// ordinal task, its head (CORAL's shared-threshold layer, CORN's conditional outputs) and its bin edges; each model
+    /// writes the lowest version that holds it, so older LossLabs still read the models they can use.
+    /// </summary>
+    public const int Version = 3;
 
     public Model(Sequential network, TaskKind task, IReadOnlyList<string> classNames, Standardizer standardizer, IReadOnlyList<string> featureNames, string targetName, string lossName, int outputs)
     {
@@ -85,6 +89,12 @@ public sealed class Model
     /// <summary>What a regression model's output means: a value, a count model's log-rate, or a ranking score.</summary>
     public RegressionHead RegressionHead { get; internal set; }
 
+    /// <summary>How an ordinal model's K − 1 outputs give its rank probabilities; None for every other model.</summary>
+    public OrdinalHead OrdinalHead { get; internal set; }
+
+    /// <summary>For a model trained on a numeric target cut into ordered classes, the edges it was cut at (new data is cut at the same); null otherwise.</summary>
+    public IReadOnlyList<double>? BinEdges { get; internal set; }
+
     /// <summary>
     /// How to read new data for this model (<see cref="CsvLoader.Load(string, CsvOptions?)"/>): its target column and
     /// task, its feature columns by name (one-hot columns from training's categories) and its classes, so that a file
@@ -95,7 +105,8 @@ public sealed class Model
         TargetColumn = TargetName,
         Task = Task,
         FeatureNames = FeatureNames,
-        ClassNames = Task is TaskKind.Binary or TaskKind.Multiclass ? ClassNames : null,
+        ClassNames = Task.IsSingleLabel() && BinEdges is null ? ClassNames : null,
+        BinEdges = BinEdges,
     };
 
     /// <summary>Raw outputs for already standardized features (N × D).</summary>
@@ -107,7 +118,9 @@ public sealed class Model
 
     /// <summary>Probabilities (N × C) for classification, σ per label (N × L) for multilabel, values (N) for regression (the means, for a model with a variance), on raw (unscaled) data.</summary>
     /// <remarks>A metric-learning model gives its nearest-centroid scores (<see cref="EmbeddingHead.Scores"/>): they rank, they are not calibrated.</remarks>
-    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head ? head.Scores(RawOutput(data).ToArray()) : LossBinding.Predict(RawOutput(data), Task, Outputs, RegressionHead);
+    public double[] Predict(Dataset data) => Embedding is EmbeddingHead head
+        ? head.Scores(RawOutput(data).ToArray())
+        : LossBinding.Predict(RawOutput(data), Task, Outputs, RegressionHead, OrdinalHead);
 
     /// <summary>
     /// True when <see cref="Predict"/> gives calibrated probabilities or values; false when its numbers only rank: a
@@ -172,6 +185,11 @@ public sealed class Model
                     ["type"] = "linear", ["inputs"] = l.Inputs, ["outputs"] = l.Outputs,
                     ["weight"] = Numbers(l.Weight.Values), ["bias"] = Numbers(l.Bias.Values),
                 },
+                SharedThresholds t => new JsonObject
+                {
+                    ["type"] = "shared_thresholds", ["inputs"] = t.Inputs, ["thresholds"] = t.Thresholds,
+                    ["weight"] = Numbers(t.Weight.Values), ["bias"] = Numbers(t.Bias.Values),
+                },
                 ActivationLayer a => new JsonObject { ["type"] = "activation", ["kind"] = a.Kind.ToString() },
                 Dropout d => new JsonObject { ["type"] = "dropout", ["p"] = d.Probability },
                 _ => throw new NotSupportedException(m.GetType().Name),
@@ -180,7 +198,7 @@ public sealed class Model
         return new JsonObject
         {
             ["format"] = Format,
-            ["version"] = Embedding is null && RegressionHead == RegressionHead.Value ? 1 : Version,
+            ["version"] = Task == TaskKind.Ordinal ? 3 : Embedding is null && RegressionHead == RegressionHead.Value ? 1 : 2,
             ["task"] = Task.ToString(),
             ["loss"] = LossName,
             ["loss_options"] = LossOptions.Count == 0 ? null : LossOptionsJson.Write(LossOptions),
@@ -193,6 +211,8 @@ public sealed class Model
             ["layers"] = layers,
             ["embedding"] = Embedding?.ToJson(),
             ["regression_head"] = RegressionHead switch { RegressionHead.LogRate => "log_rate", RegressionHead.Score => "score", _ => null },
+            ["ordinal_head"] = OrdinalHead switch { OrdinalHead.Cumulative => "cumulative", OrdinalHead.Conditional => "conditional", _ => null },
+            ["bin_edges"] = BinEdges is null ? null : Numbers([.. BinEdges]),
             ["class_parameters"] = ClassParameters is ClassParameters c
                 ? new JsonObject { ["input"] = c.Input, ["shape"] = new JsonArray(c.Rows, c.Columns), ["values"] = Numbers(c.Values) }
                 : null,
@@ -229,6 +249,9 @@ public sealed class Model
                     "linear" => new Linear(layer["inputs"]!.GetValue<int>(), layer["outputs"]!.GetValue<int>(),
                         Tensor.FromArray(Array(layer["weight"]), [layer["inputs"]!.GetValue<int>(), layer["outputs"]!.GetValue<int>()], dtype, requiresGrad: true),
                         Tensor.FromArray(Array(layer["bias"]), [layer["outputs"]!.GetValue<int>()], dtype, requiresGrad: true), $"layer{index++}"),
+                    "shared_thresholds" => new SharedThresholds(layer["inputs"]!.GetValue<int>(), layer["thresholds"]!.GetValue<int>(),
+                        Tensor.FromArray(Array(layer["weight"]), [layer["inputs"]!.GetValue<int>(), 1], dtype, requiresGrad: true),
+                        Tensor.FromArray(Array(layer["bias"]), [layer["thresholds"]!.GetValue<int>()], dtype, requiresGrad: true), $"layer{index++}"),
                     "activation" => new ActivationLayer(Enum.Parse<Activation>(layer["kind"]!.GetValue<string>())),
                     "dropout" => new Dropout(layer["p"]!.GetValue<double>(), 0),
                     _ => throw new DataFormatException($"{path}: unknown layer type '{type}'"),
@@ -247,6 +270,23 @@ public sealed class Model
                 "score" => RegressionHead.Score,
                 string other => throw new DataFormatException($"{path}: unknown regression head '{other}'"),
             };
+            model.OrdinalHead = root["ordinal_head"]?.GetValue<string>() switch
+            {
+                null => OrdinalHead.None,
+                "cumulative" => OrdinalHead.Cumulative,
+                "conditional" => OrdinalHead.Conditional,
+                string other => throw new DataFormatException($"{path}: unknown ordinal head '{other}'"),
+            };
+            if (model.OrdinalHead != OrdinalHead.None && model.Outputs != model.ClassNames.Count - 1)
+            {
+                throw new DataFormatException($"{path}: an ordinal head of {model.Outputs} thresholds does not fit {model.ClassNames.Count} classes (it needs {model.ClassNames.Count - 1})");
+            }
+            if (root["bin_edges"] is JsonNode edges)
+            {
+                double[] e = Array(edges);
+                if (e.Length != model.ClassNames.Count - 1) throw new DataFormatException($"{path}: {e.Length} bin edges do not fit {model.ClassNames.Count} classes");
+                model.BinEdges = e;
+            }
             if (root["embedding"] is JsonNode head)
             {
                 model.Embedding = EmbeddingHead.FromJson(head);

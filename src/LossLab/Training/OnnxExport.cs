@@ -10,7 +10,7 @@ namespace LossLab.Training;
 /// Input <c>features</c> (batch, D) float; output <c>output</c>: the same numbers as <see cref="Model.Predict"/>
 /// (probabilities (batch, C), a one-logit binary model as [1 − σ, σ], σ per label for multilabel, values (batch, 1);
 /// a regression model with a variance gives [mean, variance] (batch, 2), as <see cref="Model.PredictVariance"/>; a
-/// metric-learning model gives its nearest-centroid scores (batch, C)).
+/// metric-learning model gives its nearest-centroid scores (batch, C); an ordinal model its rank probabilities (batch, K)).
 /// The protobuf encoding is written by hand, so the library needs no ONNX or protobuf package.
 /// </summary>
 public static class OnnxExport
@@ -48,6 +48,15 @@ public static class OnnxExport
                     x = graph.Node("Gemm", [x, $"W{index}", $"B{index}"], $"linear{index}");
                     index++;
                     break;
+                case SharedThresholds t:
+                    // x·w (batch, 1) + b (K − 1) broadcasts to (batch, K − 1), as SharedThresholds.Forward. The biases are
+                    // written in decreasing order: every row's logits are then sorted as OrdinalRanks sorts them (z + b_k
+                    // orders as b_k), and its rank probabilities are the same numbers.
+                    graph.Initializer($"W{index}", [t.Inputs, 1], [.. t.Weight.Values]);
+                    graph.Initializer($"B{index}", [t.Thresholds], [.. t.Bias.Values.ToArray().OrderDescending()]);
+                    x = graph.Node("Add", [graph.Node("MatMul", [x, $"W{index}"], $"shared{index}"), $"B{index}"], $"thresholds{index}");
+                    index++;
+                    break;
                 case ActivationLayer a:
                     x = Activation(graph, a.Kind, x, $"act{index}");
                     break;
@@ -58,7 +67,12 @@ public static class OnnxExport
             }
         }
         int outputs = model.Outputs;
-        if (model.Embedding is EmbeddingHead head)
+        if (model.OrdinalHead != OrdinalHead.None)
+        {
+            x = RankProbabilities(graph, model.OrdinalHead, x);
+            outputs++;
+        }
+        else if (model.Embedding is EmbeddingHead head)
         {
             x = NearestCentroid(graph, head, x);
             outputs = head.Classes;
@@ -100,6 +114,33 @@ public static class OnnxExport
             x = graph.Node("Identity", [x], "output");
         }
         return graph.Model(d, outputs);
+    }
+
+    /// <summary>
+    /// An ordinal model's rank probabilities (<see cref="OrdinalRanks.Probabilities"/>) from its K − 1 outputs: s = σ of
+    /// the outputs for CORAL (already in decreasing order: the exported biases are sorted), exp of the running sum of
+    /// log σ for CORN; then [1, s] − [s, 0] (two Pads) is (batch, K).
+    /// </summary>
+    private static string RankProbabilities(Graph g, OrdinalHead head, string x)
+    {
+        string exceeding;
+        if (head == OrdinalHead.Cumulative)
+        {
+            exceeding = g.Node("Sigmoid", [x], "exceeding");
+        }
+        else
+        {
+            g.Int64Initializer("threshold_axis", [], [1]);
+            string logSigma = g.Node("Neg", [g.Node("Softplus", [g.Node("Neg", [x], "negated_logits")], "softplus_negated")], "log_conditional");
+            exceeding = g.Node("Exp", [g.Node("CumSum", [logSigma, "threshold_axis"], "log_exceeding")], "exceeding");
+        }
+        g.Int64Initializer("pad_front", [4], [0, 1, 0, 0]);
+        g.Int64Initializer("pad_back", [4], [0, 0, 0, 1]);
+        g.Initializer("one", [], [1.0]);
+        g.Initializer("zero", [], [0.0]);
+        string above = g.Node("Pad", [exceeding, "pad_front", "one"], "exceeding_from_one");
+        string below = g.Node("Pad", [exceeding, "pad_back", "zero"], "exceeding_to_zero");
+        return g.Node("Sub", [above, below], "output");
     }
 
     /// <summary>

@@ -82,6 +82,19 @@ public static class Recommender
         else
         {
             bool binary = p.Task == TaskKind.Binary, multilabel = p.Task == TaskKind.Multilabel;
+            if (p.Task == TaskKind.Ordinal)
+            {
+                // Ordered classes: the ordinal losses use the order that cross-entropy ignores (a rank-2 error costs it
+                // as much as a rank-1 one). CORN first: its authors measured lower rank errors than CORAL's.
+                string ranks = $"{p.ClassCounts.Count} ordered classes (counts {string.Join(" / ", p.ClassCounts)})";
+                list.Add(("corn_loss", new(), ClassWeighting.None, ranks + ": CORN (Shi et al. 2023) learns P(rank > k | rank > k − 1) for each threshold, "
+                    + "rank-consistent by construction and without CORAL's shared weight vector; its median rank is the prediction"));
+                list.Add(("coral_loss", new(), ClassWeighting.None, ranks + ": CORAL (Cao et al. 2020) learns P(rank > k) with one weight vector and a bias "
+                    + "per threshold, so the thresholds cannot cross"));
+                list.Add(("cross_entropy", new(), ClassWeighting.None, ranks + ": cross-entropy ignores the order (a miss by two ranks costs what a miss "
+                    + "by one does) but is the proper scoring rule for the class probabilities: the baseline to beat on rank_mae"));
+                return [.. list.Select((r, i) => new Recommendation(i + 1, r.Loss, r.Options, r.Weights, r.Reason))];
+            }
             string baseLoss = binary || multilabel ? "binary_cross_entropy_with_logits" : "cross_entropy";
             string balance = multilabel
                 ? $"the rarest label side is {P(p.MinorityShare)} of rows (imbalance up to {N(p.ImbalanceRatio)}:1)"

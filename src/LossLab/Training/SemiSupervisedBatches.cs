@@ -60,7 +60,7 @@ public static class SemiSupervisedBatches
     {
         ArgumentNullException.ThrowIfNull(train);
         if (!(fraction > 0 && fraction <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"the labeled fraction must be in (0, 1], got {fraction}");
-        if (train.Task is not (TaskKind.Binary or TaskKind.Multiclass))
+        if (!train.Task.IsSingleLabel())
         {
             throw new ArgumentException($"a labeled fraction needs class labels (binary or multiclass data), not {train.Task.ToString().ToLowerInvariant()}", nameof(train));
         }

@@ -118,9 +118,9 @@ public static class TaskFit
                 Refuse("learns a box edge's distance as a distribution over integer bins 0..n, with the distance in [0, n); a regression "
                     + "target of any range is not such a distance. Use it from C# with a detector's bins, or train with mse_loss or huber_loss");
                 break;
-            case "CoralLoss" or "CornLoss":
-                Refuse("is an ordinal loss: K − 1 threshold logits for K ordered ranks, read off as a rank, and the trainer's heads "
-                    + "predict classes from one output each; use it from C# on a model with K − 1 outputs, or train with cross_entropy");
+            case "CoralLoss" or "CornLoss" when task != TaskKind.Ordinal:
+                Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: "
+                    + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;
             case "ClipLoss" or "SigLipLoss":
                 Refuse("contrasts the image and text embeddings of matched pairs (two encoders, two modalities), and a data set's rows "
@@ -194,7 +194,7 @@ public static class TaskFit
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
         string? option = descriptor.Name switch { "LogitAdjustedLoss" => "priors", "LdamLoss" => "cls_num_list", _ => null };
-        if (option is null || options.ContainsKey(option) || train.Task is not (TaskKind.Binary or TaskKind.Multiclass)) return options;
+        if (option is null || options.ContainsKey(option) || !train.Task.IsSingleLabel()) return options;
         var counts = new double[train.Classes];
         foreach (double t in train.Targets) counts[(int)t]++;
         for (int c = 0; c < counts.Length; c++) counts[c] = Math.Max(counts[c], 1);
@@ -233,13 +233,13 @@ public static class TaskFit
 
     /// <summary>
     /// The kinds of data <paramref name="descriptor"/> can train a model on with its default options (regression,
-    /// binary, multiclass, multilabel), by binding it to each: the trainer's own rules, not a separate list.
+    /// binary, multiclass, multilabel, ordinal), by binding it to each: the trainer's own rules, not a separate list.
     /// </summary>
     public static IReadOnlyList<TaskKind> TrainsOn(LossDescriptor descriptor)
     {
         ArgumentNullException.ThrowIfNull(descriptor);
         var tasks = new List<TaskKind>();
-        foreach (TaskKind task in new[] { TaskKind.Regression, TaskKind.Binary, TaskKind.Multiclass, TaskKind.Multilabel })
+        foreach (TaskKind task in new[] { TaskKind.Regression, TaskKind.Binary, TaskKind.Multiclass, TaskKind.Multilabel, TaskKind.Ordinal })
         {
             try
             {

@@ -20,7 +20,8 @@ public static partial class Trainer
     }
 
     /// <summary>
-    /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... or mae, rmse, r2, mape, and
+    /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... (ordinal data adds rank_mae,
+    /// the mean distance between the predicted median rank and the true one) or mae, rmse, r2, mape, and
     /// below_prediction is the share of targets at or below the prediction: τ for a calibrated τ-quantile model
     /// (quantile_loss), about ½ for a median. With predicted <paramref name="variances"/> coverage_95: the share of targets within mean ± 1.96σ (0.95 when the
     /// variances are calibrated), and the rank metrics spearman, kendall_tau and concordance (Harrell's C). With
@@ -72,7 +73,25 @@ public static partial class Trainer
             classification.Remove("log_loss");
             classification.Remove("ece");
         }
+        else if (data.Task == TaskKind.Ordinal)
+        {
+            classification["rank_mae"] = RankMae(predictions, data);
+        }
         return classification;
+    }
+
+    /// <summary>
+    /// The mean distance between each row's predicted median rank (<see cref="OrdinalRanks.MedianRanks"/>: the reference
+    /// libraries' label for CORAL and CORN, the median of the softmax for the others) and its true rank; NaN when a
+    /// probability is NaN (a diverged model) or without rows.
+    /// </summary>
+    internal static double RankMae(double[] probabilities, Dataset data)
+    {
+        if (data.Rows == 0 || Array.Exists(probabilities, double.IsNaN)) return double.NaN;
+        int[] ranks = OrdinalRanks.MedianRanks(probabilities, data.Classes);
+        double sum = 0;
+        for (int i = 0; i < ranks.Length; i++) sum += Math.Abs(ranks[i] - data.Targets[i]);
+        return sum / ranks.Length;
     }
 
     /// <summary>The positive class's scores of a binary result; NaN ones when a NaN probability emptied it.</summary>

@@ -51,7 +51,7 @@ public static partial class Trainer
             var (keep, hide) = SemiSupervisedBatches.Split(train, options.LabeledFraction, options.Seed);
             (train, unlabeled) = (train.Subset(keep), train.Subset(hide));
         }
-        if (options.Oversample && train.Task is TaskKind.Binary or TaskKind.Multiclass) train = Oversample(train, random);
+        if (options.Oversample && train.Task.IsSingleLabel()) train = Oversample(train, random);
         Standardizer scaler = Standardizer.Fit(train);
         Dataset tr = scaler.Transform(train), va = scaler.Transform(validation), te = scaler.Transform(test);
 
@@ -73,11 +73,16 @@ public static partial class Trainer
             throw new LossArgumentException(LossErrorCode.InvalidValue,
                 $"{descriptor.Name} models counts, so its targets must be ≥ 0; the target column holds {negative.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         }
-        Sequential network = Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
+        // CORAL's thresholds share one weight vector: the network is built with one output, then its last layer gets K − 1 biases.
+        Sequential network = binding.Ordinal == OrdinalHead.Cumulative
+            ? Mlp.WithSharedThresholds(Mlp.Build(train.Columns, options.Hidden, 1, options.Activation, random.Next(), options.Dropout), binding.Outputs)
+            : Mlp.Build(train.Columns, options.Hidden, binding.Outputs, options.Activation, random.Next(), options.Dropout);
         if (train.Task == TaskKind.Regression && !binding.PairwiseRanking) StartAtTheMarginal(network, train.Targets, binding.VarianceName is not null, binding.LogLink);
         var model = new Model(network, train.Task, train.ClassNames, scaler, train.FeatureNames, train.TargetName, lossName, binding.Outputs)
         {
             RegressionHead = binding.Head,
+            OrdinalHead = binding.Ordinal,
+            BinEdges = train.BinEdges,
             LossOptions = binding.Options,
         };
 
@@ -232,6 +237,16 @@ public static partial class Trainer
         if (model.Task == TaskKind.Regression && binding.LogLink && model.RegressionHead != RegressionHead.LogRate) return "it scores log-rates; the model does not predict them";
         if (model.RegressionHead == RegressionHead.Score && !binding.PairwiseRanking) return "it scores values; the model's outputs only order the rows";
         if (binding.Outputs != model.Outputs && !(model.HasVariance && binding.Outputs == 1)) return $"needs {binding.Outputs} outputs; the model has {model.Outputs}";
+        if (binding.Ordinal != model.OrdinalHead)
+        {
+            static string Reads(OrdinalHead h) => h switch
+            {
+                OrdinalHead.Cumulative => "CORAL's cumulative threshold logits",
+                OrdinalHead.Conditional => "CORN's conditional threshold logits",
+                _ => "class logits",
+            };
+            return $"it reads the outputs as {Reads(binding.Ordinal)}; the model's are {Reads(model.OrdinalHead)}";
+        }
         return null;
     }
 

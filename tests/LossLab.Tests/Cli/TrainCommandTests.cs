@@ -42,6 +42,26 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void Bins_make_an_ordinal_task_that_coral_trains_on_and_compare_reports_rank_mae()
+    {
+        var (code, output, error) = Run("train", "--data", Datasets.PathOf("diabetes"), "--bins", "5", "--loss", "coral_loss", "--hidden", "8", "--epochs", "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("SharedThresholds(8 → 4)", output);
+        Assert.Contains("test rank_mae", output);
+        Assert.Contains("(Ordinal, 442 rows)", output);
+        var (refused, _, why) = Run("train", "--data", Datasets.PathOf("iris"), "--loss", "corn_loss", "--epochs", "1");
+        Assert.Equal(2, refused);
+        Assert.Contains("--task ordinal", why);
+        var (mixed, _, message) = Run("train", "--data", Datasets.PathOf("diabetes"), "--bins", "5", "--task", "multiclass", "--epochs", "1");
+        Assert.NotEqual(0, mixed);
+        Assert.Contains("--bins cuts the target into ordered classes", message);
+        Assert.DoesNotContain("   at ", message);
+        var (compared, table, _) = Run("compare", "--data", Datasets.PathOf("diabetes"), "--bins", "3", "--losses", "corn_loss,cross_entropy", "--hidden", "8", "--epochs", "2");
+        Assert.Equal(0, compared);
+        Assert.Contains("rank_mae", table);
+    }
+
+    [Fact]
     public void A_loss_option_can_be_a_json_array_for_a_tensor_option()
     {
         // Class weights of cross-entropy, or the priors of the logit-adjusted loss, given on the command line.

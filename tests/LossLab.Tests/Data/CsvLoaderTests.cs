@@ -25,6 +25,42 @@ public sealed class CsvLoaderTests
     }
 
     [Fact]
+    public void Ordinal_targets_are_classes_in_numeric_order_and_must_be_numbers()
+    {
+        Dataset d = Parse("x,stars\n1,10\n2,2\n3,5\n4,2\n", new CsvOptions { Task = TaskKind.Ordinal });
+        Assert.Equal(TaskKind.Ordinal, d.Task);
+        Assert.Equal(["2", "5", "10"], d.ClassNames);   // numerically, not "10" < "2"
+        Assert.Equal([2.0, 0, 1, 0], d.Targets);
+        Assert.Null(d.BinEdges);
+        var e = Assert.Throws<DataFormatException>(() => Parse("x,grade\n1,low\n2,high\n", new CsvOptions { Task = TaskKind.Ordinal }));
+        Assert.Contains("line 2, column 'grade': 'low' is not a number", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bins_cut_a_numeric_target_at_its_quantiles_into_ordered_classes_named_by_their_edges()
+    {
+        // Ten values 1..10 in four bins: edges at the 3rd, 5th and 8th smallest (⌈k·n/K⌉-th), class k = (e_{k−1}, e_k].
+        string csv = "x,y\n" + string.Concat(Enumerable.Range(1, 10).Select(v => $"{v},{v}\n"));
+        Dataset d = Parse(csv, new CsvOptions { Bins = 4 });
+        Assert.Equal(TaskKind.Ordinal, d.Task);
+        Assert.Equal([3.0, 5, 8], d.BinEdges);
+        Assert.Equal(["y<=3", "3<y<=5", "5<y<=8", "y>8"], d.ClassNames);
+        Assert.Equal([0.0, 0, 0, 1, 1, 2, 2, 2, 3, 3], d.Targets);
+        // Ties merge edges: a target of three values cannot make five classes.
+        Dataset ties = Parse("x,y\n1,1\n2,1\n3,1\n4,2\n5,3\n6,3\n", new CsvOptions { Bins = 5 });
+        Assert.Equal([1.0, 2], ties.BinEdges);
+        Assert.Equal(3, ties.Classes);
+        // A model's edges cut new data the same way, whatever its own spread; a subset keeps the edges.
+        Dataset other = Parse("x,y\n1,0.5\n2,4\n3,100\n", new CsvOptions { BinEdges = [3.0, 5, 8] });
+        Assert.Equal([0.0, 1, 3], other.Targets);
+        Assert.Equal(d.ClassNames, other.ClassNames);
+        Assert.Equal(d.BinEdges, d.Subset([0, 1]).BinEdges);
+        Assert.Contains("one value only", Assert.Throws<DataFormatException>(() => Parse("x,y\n1,4\n2,4\n", new CsvOptions { Bins = 3 })).Message, StringComparison.Ordinal);
+        Assert.Contains("'abc' is not a number", Assert.Throws<DataFormatException>(() => Parse("x,y\n1,4\n2,abc\n", new CsvOptions { Bins = 2 })).Message, StringComparison.Ordinal);
+        Assert.Contains("must increase", Assert.Throws<DataFormatException>(() => Parse(csv, new CsvOptions { BinEdges = [3.0, 3] })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Categorical_columns_are_one_hot_encoded_and_string_targets_become_classes()
     {
         var d = CsvLoader.Parse(new StringReader("size,color,label\n1.5,red,yes\n2,blue,no\n3,red,yes\n4,\"gr,een\",no\n"), null, "t.csv", out CsvReport report);

@@ -406,9 +406,9 @@ public sealed class EmbeddingTrainingTests
         File.WriteAllText(path, json.ToJsonString());
         var e = Assert.Throws<DataFormatException>(() => Model.Load(path));
         Assert.Contains("does not fit the model", e.Message, StringComparison.Ordinal);
-        json["version"] = 3;
+        json["version"] = Model.Version + 1;
         File.WriteAllText(path, json.ToJsonString());
-        Assert.Contains("version 3 is not supported", Assert.Throws<DataFormatException>(() => Model.Load(path)).Message, StringComparison.Ordinal);
+        Assert.Contains($"version {Model.Version + 1} is not supported", Assert.Throws<DataFormatException>(() => Model.Load(path)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

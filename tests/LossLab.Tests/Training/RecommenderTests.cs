@@ -70,6 +70,17 @@ public sealed class RecommenderTests
     }
 
     [Fact]
+    public void Ordered_classes_bring_the_ordinal_losses_first_and_the_verification_ranks_by_rank_mae()
+    {
+        JsonNode r = Recommend("--data", Datasets.PathOf("diabetes"), "--bins", "4", "--verify", "--seeds", "2", "--epochs", "10");
+        Assert.Equal("ordinal", r["profile"]!["task"]!.GetValue<string>());
+        Assert.Equal(["corn_loss", "coral_loss", "cross_entropy"], r["ranking"]!.AsArray().Select(e => e!["loss"]!.GetValue<string>()));
+        Assert.Contains("4 ordered classes", r["ranking"]![0]!["reason"]!.GetValue<string>());
+        Assert.Equal("rank_mae", r["verification"]!["metric"]!.GetValue<string>());
+        Assert.Equal(3, r["verification"]!["arms"]!.AsArray().Count);
+    }
+
+    [Fact]
     public void A_long_tail_of_classes_brings_logit_adjustment_into_the_verified_three()
     {
         // digits keeping 180·0.55^c rows of class c (at least 4): 178 of class 0 down to 4 of classes 7, 8 and 9.

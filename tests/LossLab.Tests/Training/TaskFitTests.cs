@@ -23,7 +23,7 @@ public sealed class TaskFitTests
     {
         TaskKind.Regression => [.. Enumerable.Range(0, 8).Select(_ => r.NextDouble() * 10)],
         TaskKind.Binary => [0, 1, 1, 0, 1, 0, 0, 1],
-        TaskKind.Multiclass => [0, 1, 2, 0, 1, 2, 2, 1],
+        TaskKind.Multiclass or TaskKind.Ordinal => [0, 1, 2, 0, 1, 2, 2, 1],
         _ => [.. Enumerable.Range(0, 24).Select(i => (double)((i * 7 + i / 3) % 2))],
     };
 
@@ -32,6 +32,7 @@ public sealed class TaskFitTests
     [InlineData(TaskKind.Binary)]
     [InlineData(TaskKind.Multiclass)]
     [InlineData(TaskKind.Multilabel)]
+    [InlineData(TaskKind.Ordinal)]
     public void Every_loss_trains_with_a_finite_value_and_gradient_or_is_refused_by_name(TaskKind task)
     {
         var r = new Random((int)task + 1);
@@ -68,9 +69,12 @@ public sealed class TaskFitTests
     [InlineData("iris")]
     [InlineData("breast_cancer")]
     [InlineData("diabetes")]
+    [InlineData("diabetes:4")]   // cut into 4 ordered classes (ordinal)
     public void Every_loss_trains_an_epoch_end_to_end_or_is_refused_by_name(string data)
     {
-        Dataset d = Datasets.Load(data);
+        Dataset d = data.Split(':') is [string name, string bins]
+            ? CsvLoader.Load(Datasets.PathOf(name), new CsvOptions { Bins = int.Parse(bins, System.Globalization.CultureInfo.InvariantCulture) })
+            : Datasets.Load(data);
         int trained = 0;
         foreach (LossDescriptor loss in LossRegistry.Default.Entries)
         {
@@ -175,12 +179,13 @@ public sealed class TaskFitTests
     }
 
     [Theory]
-    [InlineData("mse_loss", "Regression,Binary,Multiclass,Multilabel")]
-    [InlineData("cross_entropy", "Binary,Multiclass")]
-    [InlineData("binary_cross_entropy_with_logits", "Binary,Multiclass,Multilabel")]
+    [InlineData("mse_loss", "Regression,Binary,Multiclass,Multilabel,Ordinal")]
+    [InlineData("cross_entropy", "Binary,Multiclass,Ordinal")]
+    [InlineData("binary_cross_entropy_with_logits", "Binary,Multiclass,Multilabel,Ordinal")]
     [InlineData("poisson_nll_loss", "Regression")]
     [InlineData("margin_ranking_loss", "Regression")]
-    [InlineData("supcon_loss", "Binary,Multiclass")]
+    [InlineData("supcon_loss", "Binary,Multiclass,Ordinal")]
+    [InlineData("coral_loss", "Ordinal")]
     [InlineData("generalized_box_iou_loss", "")]
     public void The_catalog_says_which_data_each_loss_trains_on(string loss, string tasks)
         => Assert.Equal(tasks, string.Join(',', TaskFit.TrainsOn(LossRegistry.Default.Get(loss))));
