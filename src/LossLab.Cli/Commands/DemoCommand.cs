@@ -7,7 +7,7 @@ using Spectre.Console;
 namespace LossLab.Cli.Commands;
 
 /// <summary>
-/// <c>losslab demo [--out DIR] [--full]</c>: runs the twelve experiments that put common claims about losses to the
+/// <c>losslab demo [--out DIR] [--full]</c>: runs the thirteen experiments that put common claims about losses to the
 /// test on the shipped data, and writes the HTML report with its charts and run records (default losslab-report/).
 /// </summary>
 internal static class DemoCommand
@@ -17,8 +17,8 @@ internal static class DemoCommand
         var outOption = new Option<string>("--out") { Description = "report folder", DefaultValueFactory = _ => "losslab-report" };
         var fullOption = new Option<bool>("--full") { Description = "more seeds and epochs (about ten minutes on 2 cores)" };
         var seedsOption = new Option<int?>("--seeds") { Description = "seeds per arm (default 3, or 8 with --full)" };
-        var onlyOption = new Option<string?>("--only") { Description = "comma-separated experiment ids to run (default: all twelve)" };
-        var command = new Command("demo", "Measure twelve common claims about losses on real data and write an HTML report.")
+        var onlyOption = new Option<string?>("--only") { Description = "comma-separated experiment ids to run (default: all thirteen)" };
+        var command = new Command("demo", "Measure thirteen common claims about losses on real data and write an HTML report.")
         {
             outOption, fullOption, seedsOption, onlyOption,
         };

@@ -6,7 +6,7 @@ using LossLab.Cli.Lab;
 
 namespace LossLab.Tests.Lab;
 
-/// <summary>Runs the default demo once (all twelve experiments) and shares its report folder with the tests below.</summary>
+/// <summary>Runs the default demo once (all thirteen experiments) and shares its report folder with the tests below.</summary>
 public sealed class DemoFixture
 {
     public DemoFixture()
@@ -42,10 +42,10 @@ public sealed class DemoReportTests(DemoFixture demo) : IClassFixture<DemoFixtur
     }
 
     [Fact]
-    public void The_demo_runs_all_twelve_experiments_and_prints_progress_and_a_summary()
+    public void The_demo_runs_all_thirteen_experiments_and_prints_progress_and_a_summary()
     {
         Assert.True(demo.ExitCode == 0, demo.Error);
-        Assert.Equal(12, Regex.Matches(demo.Output, @"^\[\d+/12\] ", RegexOptions.Multiline).Count);
+        Assert.Equal(13, Regex.Matches(demo.Output, @"^\[\d+/13\] ", RegexOptions.Multiline).Count);
         Assert.Contains("report: ", demo.Output);
         Assert.Contains("verdict", demo.Output);
     }
@@ -56,7 +56,7 @@ public sealed class DemoReportTests(DemoFixture demo) : IClassFixture<DemoFixtur
         XDocument doc = ParseHtml(Path.Combine(demo.Folder, "index.html"));
         XNamespace svg = "http://www.w3.org/2000/svg";
         var sections = doc.Descendants("section").ToList();
-        Assert.Equal(12, sections.Count);
+        Assert.Equal(13, sections.Count);
         foreach (XElement section in sections)
         {
             var charts = section.Descendants(svg + "svg").ToList();
@@ -84,7 +84,7 @@ public sealed class DemoReportTests(DemoFixture demo) : IClassFixture<DemoFixtur
         var error = new StringWriter();
         Assert.Equal(0, Program.Run(["report", demo.Folder, "--out", other], new CliConsole(new StringReader(""), output, error, false)));
         XDocument rebuilt = ParseHtml(Path.Combine(other, "index.html"));
-        Assert.Equal(12, rebuilt.Descendants("section").Count());
+        Assert.Equal(13, rebuilt.Descendants("section").Count());
         var missing = new StringWriter();
         Assert.Equal(2, Program.Run(["report", "/no/such/folder"], new CliConsole(new StringReader(""), new StringWriter(), missing, false)));
         Assert.Contains("no such folder", missing.ToString());
