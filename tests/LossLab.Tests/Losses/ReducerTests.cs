@@ -15,6 +15,18 @@ public sealed class ReducerTests
         Assert.Equal(1, none.Scale);
     }
 
+    [Theory]
+    [InlineData(Reduction.None, 4, 1.0)]
+    [InlineData(Reduction.Sum, 4, 1.0)]
+    [InlineData(Reduction.Mean, 4, 0.25)]
+    [InlineData(Reduction.BatchMean, 2, 0.5)]
+    [InlineData(Reduction.Mean, 0, double.PositiveInfinity)]
+    public void The_scale_known_up_front_is_the_one_the_reduction_gives(Reduction r, double denominator, double expected)
+    {
+        Assert.Equal(expected, Reducer.Scale(r, denominator));
+        Assert.Equal(Reducer.Reduce<double>(new double[(int)denominator], r, denominator).Scale, Reducer.Scale(r, denominator));
+    }
+
     [Fact]
     public void Mean_of_nothing_is_NaN_with_an_infinite_scale()
     {

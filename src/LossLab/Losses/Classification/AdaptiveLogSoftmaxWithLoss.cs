@@ -188,7 +188,7 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
         double[][] gP = computeGradients ? [.. m.P.Select(p => new double[p.Length])] : [], gO = computeGradients ? [.. m.O.Select(w => new double[w.Length])] : [];
         var gh = new double[h.Length];
         // d(reduced)/dℓ_r: 1/N for the mean, 1 for sum and none (the shared reduction step's scale; it needs no values).
-        double scale = Reducer.Reduce<double>([], _options.Reduction, n).Scale;
+        double scale = Reducer.Scale(_options.Reduction, n);
         for (int r = 0; r < n; r++)
         {
             ReadOnlySpan<double> x = m.X.AsSpan(r * d, d);
@@ -223,9 +223,7 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             Outer(dh, x, gP[cluster], dx, m.P[cluster]);
         }
         Shape rows = m.Unbatched ? Shape.Scalar : new Shape(n);
-        TensorData value = _options.Reduction == Reduction.None
-            ? FromDoubles<T>(losses, rows)
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _options.Reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _options.Reduction, rows).Value;
         if (!computeGradients) return Result(value);
         var grads = new List<(string, TensorData?)>
         {

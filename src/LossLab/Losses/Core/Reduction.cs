@@ -36,8 +36,15 @@ public static class Reducer
     {
         if (reduction == Reduction.None) return new(double.NaN, 1.0);
         double sum = Sum(perElement);
-        return reduction == Reduction.Sum ? new(sum, 1.0) : new(sum / denominator, 1.0 / denominator);
+        return reduction == Reduction.Sum ? new(sum, 1.0) : new(sum / denominator, Scale(reduction, denominator));
     }
+
+    /// <summary>
+    /// The factor every element's gradient is multiplied by, known before the elements are: 1 for none and sum,
+    /// 1/denominator for mean and batchmean. For losses that write each row's gradient in the loop that computes its value.
+    /// </summary>
+    public static double Scale(Reduction reduction, double denominator)
+        => reduction is Reduction.None or Reduction.Sum ? 1.0 : 1.0 / denominator;
 
     /// <summary>Σ of the span in double with Neumaier compensation, so long float32 sums keep their digits.</summary>
     public static double Sum<T>(ReadOnlySpan<T> values) where T : struct, IFloatingPointIeee754<T>

@@ -27,7 +27,7 @@ public sealed class CosineSimilarityLoss : SentenceEmbeddingLoss, ILossDefinitio
         double[] y = EmbeddingPairs.Labels(inputs, name, n, "one score per pair");
         var losses = new double[n];
         double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [], gy = computeGradients ? new double[n] : [];
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
+        double scale = Reducer.Scale(_reduction, n);
         var pu = new double[d];
         var pv = new double[d];
         for (int k = 0; k < n; k++)
@@ -46,9 +46,7 @@ public sealed class CosineSimilarityLoss : SentenceEmbeddingLoss, ILossDefinitio
                 gv[k * d + q] = scale * 2 * e * pv[q];
             }
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, ("embeddings1", FromDoubles<T>(gu, inputs["embeddings1"].Shape)), ("embeddings2", FromDoubles<T>(gv, inputs["embeddings2"].Shape)),
             ("labels", FromDoubles<T>(gy, inputs["labels"].Shape)));

@@ -86,7 +86,7 @@ public sealed class GistEmbedLoss : SentenceEmbeddingLoss, ILossDefinition
         if (_options.ContrastAnchors) blocks.Add((0, 0));
         if (_options.ContrastPositives) blocks.Add((1, 1));
         if (hasNegatives) blocks.Add((0, 2));
-        double inv = 1 / _options.Temperature, reduce = Reducer.Reduce<double>([], _options.Reduction, n).Scale;
+        double inv = 1 / _options.Temperature, reduce = Reducer.Scale(_options.Reduction, n);
         var grads = computeGradients ? units.Select(u => new double[u.Length]).ToArray() : [];
         var losses = new double[n];
         var row = new double[blocks.Count * n];
@@ -122,9 +122,7 @@ public sealed class GistEmbedLoss : SentenceEmbeddingLoss, ILossDefinition
             }
             Embeddings.AddPair(grads[0], units[0], i, grads[1], units[1], i, -w * others, d);
         }
-        TensorData value = _options.Reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _options.Reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _options.Reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, [.. names.Select((name, k) => (name, (TensorData?)FromDoubles<T>(Embeddings.BackThroughNormalize(grads[k], units[k], norms[k], n, d), aT.Shape)))]);
     }

@@ -41,7 +41,7 @@ public sealed class MarginMSELoss : SentenceEmbeddingLoss, ILossDefinition
         if (_cosine) { (q, qNorms) = Embeddings.Normalize(q, n, d); (p, pNorms) = Embeddings.Normalize(p, n, d); (neg, nNorms) = Embeddings.Normalize(neg, n * k, d); }
         var losses = new double[n * k];
         double[] gq = computeGradients ? new double[q.Length] : [], gp = computeGradients ? new double[p.Length] : [], gn = computeGradients ? new double[neg.Length] : [], gy = computeGradients ? new double[y.Length] : [];
-        double scale = Reducer.Reduce<double>([], _reduction, n * k).Scale;
+        double scale = Reducer.Scale(_reduction, n * k);
         for (int i = 0; i < n; i++)
         {
             double positive = Embeddings.Dot(q, i, p, i, d);
@@ -57,9 +57,7 @@ public sealed class MarginMSELoss : SentenceEmbeddingLoss, ILossDefinition
                 Embeddings.AddPair(gq, q, i, gn, neg, row, -g, d);
             }
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, rows)
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n * k).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _reduction, rows).Value;
         if (!computeGradients) return Result(value);
         if (_cosine)
         {

@@ -88,7 +88,7 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
         if (cosine) { (q, qNorms) = Embeddings.Normalize(q, n, d); (docs, dNorms) = Embeddings.Normalize(docs, m, d); }
         double scale = _options.Scale;
         double[] gq = computeGradients ? new double[q.Length] : [], gDocs = computeGradients ? new double[docs.Length] : [];
-        double reduce = Reducer.Reduce<double>([], _options.Reduction, n).Scale;
+        double reduce = Reducer.Scale(_options.Reduction, n);
         var losses = new double[n];
         // One row per direction, reused: its scores, then its softmax weights.
         double[] qd = new double[m], qq = new double[n], dq = new double[n], dd = new double[m];
@@ -144,9 +144,7 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
             }
             Embeddings.AddPair(gq, q, i, gDocs, docs, i, -reduce * scale * complement, d);   // the positive pair
         }
-        TensorData value = _options.Reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _options.Reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _options.Reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         if (cosine)
         {

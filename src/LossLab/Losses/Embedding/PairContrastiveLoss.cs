@@ -57,7 +57,7 @@ public sealed class PairContrastiveLoss : SentenceEmbeddingLoss, ILossDefinition
         var (n, d, u, v, y) = ReadPairs(inputs, "PairContrastiveLoss");
         var losses = new double[n];
         double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [];
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
+        double scale = Reducer.Scale(_reduction, n);
         for (int k = 0; k < n; k++)
         {
             ReadOnlySpan<double> x = u.AsSpan(k * d, d), z = v.AsSpan(k * d, d);
@@ -65,9 +65,7 @@ public sealed class PairContrastiveLoss : SentenceEmbeddingLoss, ILossDefinition
             losses[k] = 0.5 * (y[k] * dist * dist + (1 - y[k]) * hinge * hinge);
             if (computeGradients) _distance.Backward(x, z, scale * (y[k] * dist - (1 - y[k]) * hinge), gu.AsSpan(k * d, d), gv.AsSpan(k * d, d));
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, ("embeddings1", FromDoubles<T>(gu, inputs["embeddings1"].Shape)), ("embeddings2", FromDoubles<T>(gv, inputs["embeddings2"].Shape)));
     }

@@ -45,7 +45,7 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
         for (int i = 0; i < n; i++)
             if (y[i] < 0 || y[i] >= c) throw LossArgumentException.Value($"{Name}: labels[{i}] = {y[i]} is out of range: classes are [0, {c - 1}] (num_labels {c})");
         double[] w = wT.ToArray<double>(), b = bT?.ToArray<double>() ?? new double[c];
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale;
+        double scale = Reducer.Scale(_reduction, n);
         var losses = new double[n];
         var f = new double[width];
         var z = new double[c];
@@ -69,9 +69,7 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
             }
             Split(gf, u.AsSpan(i * d, d), v.AsSpan(i * d, d), gu.AsSpan(i * d, d), gv.AsSpan(i * d, d));
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, ("embeddings1", FromDoubles<T>(gu, inputs["embeddings1"].Shape)), ("embeddings2", FromDoubles<T>(gv, inputs["embeddings2"].Shape)),
             ("classifier.weight", FromDoubles<T>(gw, wT.Shape)), ("classifier.bias", bT is null ? null : FromDoubles<T>(gb, bT.Shape)));

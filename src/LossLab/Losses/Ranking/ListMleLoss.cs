@@ -35,7 +35,7 @@ public sealed class ListMleLoss : Loss, ILossDefinition
         var (n, l, s, y, valid) = DocumentLists.Read(inputs, Name);
         var losses = new double[n];
         double[] g = computeGradients ? new double[s.Length] : [];
-        double scale = Reducer.Reduce<double>([], _reduction, n).Scale, logEps = Math.Log(Eps);
+        double scale = Reducer.Scale(_reduction, n), logEps = Math.Log(Eps);
         var order = new List<int>(l);
         var logSuffix = new double[l];
         for (int q = 0; q < n; q++)
@@ -64,9 +64,7 @@ public sealed class ListMleLoss : Loss, ILossDefinition
                 g[order[m]] = scale * d;
             }
         }
-        TensorData value = _reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, _reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, _reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, ("logits", FromDoubles<T>(g, inputs["logits"].Shape)));
     }

@@ -26,7 +26,7 @@ public sealed class ListNetLoss(Reduction reduction = Reduction.Mean) : Loss, IL
         var (n, l, s, y, valid) = DocumentLists.Read(inputs, Name);
         var losses = new double[n];
         double[] g = computeGradients ? new double[s.Length] : [], gy = computeGradients ? new double[y.Length] : [];
-        double scale = Reducer.Reduce<double>([], reduction, n).Scale;
+        double scale = Reducer.Scale(reduction, n);
         Span<double> p = new double[l], logQ = new double[l];
         for (int q = 0; q < n; q++)
         {
@@ -43,9 +43,7 @@ public sealed class ListNetLoss(Reduction reduction = Reduction.Mean) : Loss, IL
             // ∂ℓ_q/∂y_j = −p_j·(log q_j − Σ_k p_k log q_k) = −p_j·(log q_j + ℓ_q).
             for (int j = 0; j < l; j++) if (valid[q * l + j]) gy[q * l + j] = -scale * Math.Exp(p[j]) * (logQ[j] + losses[q]);
         }
-        TensorData value = reduction == Reduction.None
-            ? FromDoubles<T>(losses, new Shape(n))
-            : FromDoubles<T>([Reducer.Reduce<double>(losses, reduction, n).Value], Shape.Scalar);
+        TensorData value = ReduceRows<T>(losses, reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, ("logits", FromDoubles<T>(g, inputs["logits"].Shape)), ("labels", FromDoubles<T>(gy, inputs["labels"].Shape)));
     }
