@@ -106,7 +106,7 @@ public sealed partial class CatalogAutogradTests
     }
 
     // The formulas live in CatalogAutogradTests.{Torch,Keras,Sets,Pml,Optax}.cs, one file per family.
-    private static readonly Dictionary<string, Formula> Formulas = TorchFormulas().Concat(KerasFormulas()).Concat(SetFormulas()).Concat(PmlFormulas()).Concat(RetrievalFormulas()).Concat(ListFormulas()).Concat(OptaxFormulas()).Concat(SentenceFormulas()).Concat(ModernFormulas()).ToDictionary(kv => kv.Key, kv => kv.Value);
+    private static readonly Dictionary<string, Formula> Formulas = TorchFormulas().Concat(BeyondFormulas()).Concat(KerasFormulas()).Concat(SetFormulas()).Concat(PmlFormulas()).Concat(RetrievalFormulas()).Concat(ListFormulas()).Concat(OptaxFormulas()).Concat(SentenceFormulas()).Concat(ModernFormulas()).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     /// <summary>smp soft Dice / Jaccard / Tversky: per-class scores over batch and pixels, absent classes masked, mean^γ.</summary>
     private static Tensor Overlap(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, string kind)
