@@ -115,7 +115,19 @@ public static partial class ReportWriter
                 foreach (SeriesRecord s in c.RightSeries) AddLine(plt, s, palette.GetColor(colorIndex++), plt.Axes.Right);
                 plt.Axes.Right.Label.Text = c.RightYLabel ?? "";
             }
-            plt.ShowLegend();
+            // The data area is about the figure less its axes, labels and title.
+            var (bw, bh) = LegendPlacement.Box(c.Series.Concat(c.RightSeries ?? []).Select(s => s.Name), Width - 160, Height - 100);
+            plt.ShowLegend(LegendPlacement.Best(c.Series, c.RightSeries, bw, bh) switch
+            {
+                LegendPlacement.Place.UpperRight => ScottPlot.Alignment.UpperRight,
+                LegendPlacement.Place.UpperLeft => ScottPlot.Alignment.UpperLeft,
+                LegendPlacement.Place.LowerRight => ScottPlot.Alignment.LowerRight,
+                LegendPlacement.Place.LowerLeft => ScottPlot.Alignment.LowerLeft,
+                LegendPlacement.Place.MiddleRight => ScottPlot.Alignment.MiddleRight,
+                LegendPlacement.Place.MiddleLeft => ScottPlot.Alignment.MiddleLeft,
+                LegendPlacement.Place.UpperCenter => ScottPlot.Alignment.UpperCenter,
+                _ => ScottPlot.Alignment.LowerCenter,
+            });
         }
         plt.SavePng(pathWithoutExtension + ".png", Width, Height);
         string svg = plt.GetSvgXml(Width, Height);
