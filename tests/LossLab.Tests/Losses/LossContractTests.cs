@@ -243,6 +243,31 @@ public sealed class LossContractTests
         Assert.Contains("cross_entropy", e.Message);
     }
 
+    [Theory]
+    [InlineData("bce_with_logits", "BCEWithLogitsLoss")]      // a shortened PyTorch name: contained in the real one
+    [InlineData("focal", "focal_loss")]
+    [InlineData("kl", "kl_div")]                              // two letters: names that begin with them
+    [InlineData("CrossEntropi", "CrossEntropy")]              // a typo: the name spelled like the query
+    [InlineData("cross_entropi", "cross_entropy")]
+    [InlineData("ctc_los", "ctc_loss")]
+    public void Suggestions_find_shortened_and_mistyped_names(string query, string expected)
+    {
+        List<string> s = LossRegistry.Default.Suggestions(query);
+        Assert.Equal(expected, s[0]);
+        Assert.InRange(s.Count, 1, 5);
+        // One name per loss: a loss's aliases never crowd out other losses.
+        Assert.Equal(s.Count, s.Select(n => LossRegistry.Default.Get(n)).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData("xyzzy")]
+    [InlineData("zz")]
+    public void Names_like_no_loss_suggest_the_catalog(string query)
+    {
+        Assert.Empty(LossRegistry.Default.Suggestions(query));
+        Assert.Contains("losslab losses", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Get(query)).Message);
+    }
+
     internal static IEnumerable<string> Differentiable(LossDescriptor d, LossInputs inputs)
         => d.Inputs.Where(i => i.Differentiable && inputs.Contains(i.Name) && inputs[i.Name].DType.IsFloating()).Select(i => i.Name);
 

@@ -77,14 +77,41 @@ public sealed class LossRegistry
         ArgumentNullException.ThrowIfNull(name);
         if (name.StartsWith(ExpressionPrefix, StringComparison.Ordinal)) return new Custom.ExpressionLoss(name[ExpressionPrefix.Length..], this).Descriptor;
         if (TryGet(name, out LossDescriptor d)) return d;
-        var close = _byName.Keys
-            .Select(k => (k, dist: EditDistance(k.ToLowerInvariant(), name.ToLowerInvariant())))
-            .Where(p => p.dist <= Math.Max(2, name.Length / 3))
-            .OrderBy(p => p.dist).ThenBy(p => p.k, StringComparer.Ordinal)
-            .Select(p => p.k).Distinct().Take(3).ToList();
+        List<string> close = Suggestions(name);
         string hint = close.Count > 0 ? $"; did you mean {string.Join(", ", close)}?" : "; run `losslab losses` for the catalog";
         throw new LossArgumentException(LossErrorCode.UnknownLoss, $"unknown loss '{name}'{hint}");
     }
+
+    /// <summary>
+    /// Up to five losses a mistyped or shortened name may mean, one name each (the closest of its names): first those
+    /// whose name contains the query (begins with it, for two letters) or is contained in it once case, '_' and '.' are
+    /// ignored ("bce_with_logits" finds BCEWithLogitsLoss, "focal" the focal losses, "kl" the KL divergences), closest
+    /// in length first; then those within a few edits (typos; one edit for names of up to four letters).
+    /// </summary>
+    internal List<string> Suggestions(string name)
+    {
+        string q = Normalize(name), lower = name.ToLowerInvariant();
+        int maxEdits = q.Length <= 4 ? 1 : Math.Max(2, q.Length / 3);
+        var scored = new List<(LossDescriptor D, string Name, int Rank, int Score, int Style)>();
+        foreach (var (key, d) in _byName)
+        {
+            string k = Normalize(key);
+            // Among a loss's names that match equally, the one spelled most like the query (snake_case or PascalCase).
+            int style = EditDistance(key.ToLowerInvariant(), lower);
+            bool contains = q.Length >= 3 ? k.Contains(q, StringComparison.Ordinal) : q.Length == 2 && k.StartsWith(q, StringComparison.Ordinal);
+            if (contains || (k.Length >= 3 && q.Contains(k, StringComparison.Ordinal)))
+                scored.Add((d, key, 0, Math.Abs(k.Length - q.Length), style));
+            else if (EditDistance(k, q) is int edits && edits <= maxEdits)
+                scored.Add((d, key, 1, edits, style));
+        }
+        return [.. scored
+            .OrderBy(c => c.Rank).ThenBy(c => c.Score).ThenBy(c => c.Style).ThenBy(c => c.Name, StringComparer.Ordinal)
+            .DistinctBy(c => c.D)
+            .Take(5)
+            .Select(c => c.Name)];
+    }
+
+    private static string Normalize(string name) => name.Replace("_", "").Replace(".", "").ToLowerInvariant();
 
     /// <summary>Creates a configured loss by name with raw options.</summary>
     public ILoss Create(string name, IReadOnlyDictionary<string, object?>? options = null) => Get(name).Create(options);
