@@ -70,7 +70,7 @@ internal static class CompareCommand
 
     private static int Run(CliConsole console, Arguments a, ParseResult p, CancellationToken cancel)
     {
-        Dataset data = a.Train.LoadData(p);
+        Dataset data = a.Train.LoadData(p, console.Error);
         TrainingOptions options = a.Train.Options(p);
         List<string> losses = SplitTopLevel(p.GetValue(a.Losses)!);
         string? activationText = p.GetValue(a.Activations);

@@ -38,7 +38,7 @@ internal static class RecommendCommand
 
     private static int Run(CliConsole console, Arguments a, ParseResult p, CancellationToken cancel)
     {
-        Dataset data = a.Train.LoadData(p);
+        Dataset data = a.Train.LoadData(p, console.Error);
         DataProfile profile = DataProfile.Of(data);
         IReadOnlyList<Recommendation> ranking = Recommender.Rank(profile);
         Verification? verification = p.GetValue(a.Verify) ? Verify(console, data, profile, ranking, p.GetValue(a.Seeds), p.GetValue(a.Epochs), cancel) : null;

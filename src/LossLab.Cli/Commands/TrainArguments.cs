@@ -56,7 +56,8 @@ internal sealed class TrainArguments
         Activation.AcceptOnlyFromAmong("relu", "leakyrelu", "elu", "gelu", "sigmoid", "tanh", "softplus", "identity");
     }
 
-    public Dataset LoadData(ParseResult p)
+    /// <summary>Reads --data as the options say; a note goes to <paramref name="notes"/> when ties left fewer classes than --bins asked.</summary>
+    public Dataset LoadData(ParseResult p, TextWriter notes)
     {
         string task = p.GetValue(Task)!;
         int? bins = p.GetValue(Bins);
@@ -65,7 +66,7 @@ internal sealed class TrainArguments
             throw new ArgumentException($"--bins cuts the target into ordered classes (an ordinal task); it does not go with --task {task}");
         }
         if (bins is < 2) throw new ArgumentException($"--bins needs at least 2 classes, got {bins}");
-        return CsvLoader.Load(p.GetValue(Data)!, new CsvOptions
+        Dataset data = CsvLoader.Load(p.GetValue(Data)!, new CsvOptions
         {
             TargetColumn = p.GetValue(Target),
             DropMissing = p.GetValue(DropMissing),
@@ -76,6 +77,12 @@ internal sealed class TrainArguments
                 "multilabel" => TaskKind.Multilabel, "ordinal" => TaskKind.Ordinal, _ => null,
             },
         });
+        if (bins is int asked && data.Classes < asked)
+        {
+            // Quantiles that fall on one tied value make one edge: say so rather than train on fewer classes unannounced.
+            notes.WriteLine($"note: --bins {asked} gave {data.Classes} ordered classes: the target has ties, and quantiles that fall on the same value merge ({data.Classes - 1} edges: {string.Join(", ", data.BinEdges!.Take(8).Select(e => e.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)))}{(data.BinEdges!.Count > 8 ? ", …" : "")})");
+        }
+        return data;
     }
 
     public TrainingOptions Options(ParseResult p) => new()

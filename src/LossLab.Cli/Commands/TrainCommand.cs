@@ -32,7 +32,7 @@ internal static class TrainCommand
 
     private static int Run(CliConsole console, TrainArguments a, ParseResult p, CancellationToken cancel)
     {
-        Dataset data = a.LoadData(p);
+        Dataset data = a.LoadData(p, console.Error);
         TrainingOptions options = a.Options(p) with
         {
             CheckpointPath = p.GetValue(a.Checkpoint),

@@ -49,6 +49,11 @@ public sealed class TrainCommandTests
         Assert.Contains("SharedThresholds(8 → 4)", output);
         Assert.Contains("test rank_mae", output);
         Assert.Contains("(Ordinal, 442 rows)", output);
+        Assert.DoesNotContain("note:", error);
+        // diabetes has 214 distinct targets: 1000 bins cannot all be distinct, and the user is told how many there are.
+        var (many, _, note) = Run("train", "--data", Datasets.PathOf("diabetes"), "--bins", "1000", "--loss", "cross_entropy", "--hidden", "8", "--epochs", "1");
+        Assert.Equal(0, many);
+        Assert.Contains("note: --bins 1000 gave 214 ordered classes", note);
         var (refused, _, why) = Run("train", "--data", Datasets.PathOf("iris"), "--loss", "corn_loss", "--epochs", "1");
         Assert.Equal(2, refused);
         Assert.Contains("--task ordinal", why);
