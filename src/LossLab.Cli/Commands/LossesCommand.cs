@@ -7,7 +7,10 @@ using LossLab.Data;
 
 namespace LossLab.Cli.Commands;
 
-/// <summary><c>losslab losses [--format table|json|markdown] [--search TEXT]</c>: the catalog with names, aliases, family, task, inputs, options and formula.</summary>
+/// <summary>
+/// <c>losslab losses [NAME] [--format table|json|markdown] [--search TEXT]</c>: the catalog with names, aliases, family,
+/// task, inputs, options and formula; with a NAME, that loss's card (<see cref="LossCard"/>).
+/// </summary>
 internal static class LossesCommand
 {
     public static Command Create(CliConsole console)
@@ -21,11 +24,23 @@ internal static class LossesCommand
         {
             Description = "only the losses whose name, aliases, family, task, libraries or formula contain this text (e.g. optax, dice, focal)",
         };
+        var nameArgument = new Argument<string?>("name")
+        {
+            Description = "one loss (any of its names): everything about it, and a request to try it",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         formatOption.AcceptOnlyFromAmong("table", "json", "markdown");
-        var command = new Command("losses", "List the loss catalog.") { formatOption, searchOption };
-        command.SetAction(parse =>
+        var command = new Command("losses", "List the loss catalog, or describe one loss.") { nameArgument, formatOption, searchOption };
+        command.SetAction(parse => CommandErrors.Guard(console, "losses", () =>
         {
             IReadOnlyList<LossDescriptor> entries = console.Registry.Entries;
+            if (parse.GetValue(nameArgument) is string name)
+            {
+                if (parse.GetValue(searchOption) is not null) throw new ArgumentException("give a loss name or --search, not both");
+                LossDescriptor d = console.Registry.Get(name);
+                console.Out.Write(parse.GetValue(formatOption) switch { "json" => Json([d]), "markdown" => Markdown([d]), _ => LossCard.Render(d, console.Registry) });
+                return ExitCodes.Ok;
+            }
             string? search = parse.GetValue(searchOption);
             if (!string.IsNullOrWhiteSpace(search))
             {
@@ -38,7 +53,7 @@ internal static class LossesCommand
             }
             console.Out.Write(parse.GetValue(formatOption) switch { "json" => Json(entries), "markdown" => Markdown(entries), _ => Table(entries) });
             return ExitCodes.Ok;
-        });
+        }));
         return command;
     }
 
@@ -62,7 +77,7 @@ internal static class LossesCommand
             }
             sb.AppendLine();
         }
-        sb.AppendLine($"{entries.Count} losses. Evaluate one: echo '{{\"inputs\": {{\"input\": [0.5], \"target\": [1.0]}}}}' | losslab loss mse_loss --json -");
+        sb.AppendLine($"{entries.Count} losses. Everything about one, with a request to try: losslab losses NAME. Evaluate one: echo '{{\"inputs\": {{\"input\": [0.5], \"target\": [1.0]}}}}' | losslab loss mse_loss --json -");
         return sb.ToString();
     }
 
