@@ -246,7 +246,8 @@ internal static class CompareCommand
         // The same runs as an HTML page with charts: the key metric's validation curves and the training-loss curves.
         int seeds = result.Arms.Max(a => a.Runs.Count);
         ReportWriter.Write(folder, ComparisonReport.Records(data, options, result, MainMetrics(data, result), seeds),
-            string.Create(CultureInfo.InvariantCulture, $"{result.Arms.Count} arm(s) compared on {data.TargetName}, {seeds} seed(s) each."), "losslab compare");
+            string.Create(CultureInfo.InvariantCulture, $"{result.Arms.Count} arm(s) compared on {data.TargetName}, {seeds} seed(s) each."), "losslab compare",
+            $"Losses compared on {data.TargetName}, measured");
     }
 }
 

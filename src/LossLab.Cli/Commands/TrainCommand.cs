@@ -19,18 +19,20 @@ internal static class TrainCommand
     public static Command Create(CliConsole console)
     {
         var a = new TrainArguments();
+        var report = new Option<string?>("--report") { Description = "folder for an HTML report (index.html: loss and validation metric per epoch in one chart, the test metrics, a verdict), the learning curves (curves.csv) and the run (run.json)" };
         var command = new Command("train", "Train an MLP on a CSV with any loss and report loss and metrics per epoch.")
         {
+            report,
             a.Data, a.Target, a.Task, a.Bins, a.Loss, a.LossOptions, a.Hidden, a.EmbeddingDim, a.Activation, a.Optimizer, a.Lr,
             a.Schedule, a.Epochs, a.Batch, a.L1, a.L2, a.WeightDecay, a.Dropout, a.Clip, a.ClassWeights,
             a.Oversample, a.LabeledFraction, a.EarlyStopping, a.Seed, a.TestFraction, a.ValidationFraction, a.DropMissing, a.Save, a.Format,
             a.Checkpoint, a.CheckpointEvery, a.Resume,
         };
-        command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(console, "train", () => Run(console, a, parse, cancel))));
+        command.SetAction((parse, cancel) => Task.FromResult(CommandErrors.Guard(console, "train", () => Run(console, a, parse.GetValue(report), parse, cancel))));
         return command;
     }
 
-    private static int Run(CliConsole console, TrainArguments a, ParseResult p, CancellationToken cancel)
+    private static int Run(CliConsole console, TrainArguments a, string? report, ParseResult p, CancellationToken cancel)
     {
         Dataset data = a.LoadData(p, console.Error);
         TrainingOptions options = a.Options(p) with
@@ -77,6 +79,7 @@ internal static class TrainCommand
         double seconds = clock.Elapsed.TotalSeconds;
         string? save = p.GetValue(a.Save);
         if (save is not null) result.Model.Save(save);
+        if (report is not null) WriteReport(report, data, options, result, seconds, save);
         if (json)
         {
             console.Out.WriteLine(Json(data, options, result, seconds, save).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
@@ -86,11 +89,24 @@ internal static class TrainCommand
         console.Out.WriteLine($"  {KeptWeights(result)}");
         foreach (var (key, value) in result.Test) console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  test {key,-18} {value:G6}"));
         if (save is not null) console.Out.WriteLine($"saved {save}");
+        if (report is not null) console.Out.WriteLine($"report: {Path.Combine(report, "index.html")} (with curves.csv and run.json)");
         string headline = CompareCommand.KeyMetric(result.Test) is string keyMetric
             ? string.Create(CultureInfo.InvariantCulture, $"test {keyMetric} {result.Test[keyMetric]:F4}")
             : "no test rows (--test-fraction 0)";   // every task reports accuracy, r2 or spearman when it has test rows
         console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"trained {data.TargetName} ({data.Task}, {data.Rows} rows) for {result.History.Count} epochs in {seconds:F1} s: {headline}"));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>run.json (what --format json prints), curves.csv and the HTML page, in <paramref name="folder"/>.</summary>
+    private static void WriteReport(string folder, Dataset data, TrainingOptions options, TrainingResult result, double seconds, string? saved)
+    {
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, "run.json"), Json(data, options, result, seconds, saved).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        AtomicFile.WriteAllText(Path.Combine(folder, "curves.csv"), Lab.TrainingReport.Curves(result));
+        string key = CompareCommand.KeyMetric(result.Test) ?? result.History.SelectMany(e => e.Validation.Keys).FirstOrDefault(k => k is "accuracy" or "r2" or "spearman") ?? "accuracy";
+        Lab.ReportWriter.Write(folder, [Lab.TrainingReport.Record(data, options, result, key, seconds)],
+            string.Create(CultureInfo.InvariantCulture, $"One run of {result.Model.LossName} on {data.TargetName}, {result.History.Count} epochs in {seconds:F1} s."), "losslab train",
+            $"Training {result.Model.LossName} on {data.TargetName}, measured");
     }
 
     internal static Spectre.Console.IAnsiConsole Terminal(CliConsole console) => Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings

@@ -15,7 +15,8 @@ public static partial class ReportWriter
     private const int Width = 900, Height = 440;
 
     /// <param name="generator">The command named in the footer (<c>losslab demo</c>, <c>losslab compare</c>).</param>
-    public static string Write(string folder, IReadOnlyList<ExperimentRecord> records, string subtitle, string generator = "losslab demo")
+    /// <param name="title">The page's heading (the demo's by default).</param>
+    public static string Write(string folder, IReadOnlyList<ExperimentRecord> records, string subtitle, string generator = "losslab demo", string title = "Claims about loss functions, measured")
     {
         ArgumentNullException.ThrowIfNull(records);
         Directory.CreateDirectory(folder);
@@ -23,8 +24,8 @@ public static partial class ReportWriter
         Directory.CreateDirectory(charts);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n");
-        html.Append("<title>LossLab report: claims about losses, measured</title>\n<style>\n").Append(Css).Append("\n</style>\n</head>\n<body>\n<main>\n");
-        html.Append("<h1>Claims about loss functions, measured</h1>\n");
+        html.Append($"<title>LossLab report: {E(title)}</title>\n<style>\n").Append(Css).Append("\n</style>\n</head>\n<body>\n<main>\n");
+        html.Append($"<h1>{E(title)}</h1>\n");
         html.Append($"<p class=\"sub\">{E(subtitle)}</p>\n");
         html.Append("<table class=\"summary\"><thead><tr><th>#</th><th>claim</th><th>verdict</th><th>effect [95 % interval]</th></tr></thead><tbody>\n");
         foreach (ExperimentRecord r in records.OrderBy(r => r.Number))

@@ -203,4 +203,47 @@ public sealed class TrainCommandTests
         Assert.StartsWith("losslab train: ", error);
         Assert.DoesNotContain("   at ", error);
     }
+
+    [Fact]
+    public void Report_writes_the_curves_the_run_and_a_page_with_loss_and_accuracy_in_one_chart()
+    {
+        string folder = Directory.CreateTempSubdirectory("losslab-train-report-").FullName;
+        var (code, output, error) = Run("train", "--data", Datasets.PathOf("wine"), "--hidden", "8", "--epochs", "12", "--report", folder);
+        Assert.True(code == 0, error);
+        Assert.Contains($"report: {Path.Combine(folder, "index.html")}", output);
+        string[] csv = File.ReadAllLines(Path.Combine(folder, "curves.csv"));
+        Assert.Equal(13, csv.Length);
+        string[] header = csv[0].Split(',');
+        Assert.Equal(["epoch", "lr", "train_loss", "penalty", "val_loss"], header[..5]);
+        Assert.Contains("val_accuracy", header);
+        Assert.Equal(header.Length, header.Distinct().Count());
+        using var run = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "run.json")));
+        Assert.Equal(12, run.RootElement.GetProperty("history").GetArrayLength());
+        var record = LossLab.Cli.Lab.ExperimentRecord.FromJson(File.ReadAllText(Path.Combine(folder, "train" + LossLab.Cli.Lab.ExperimentRecord.FileSuffix)));
+        Assert.Equal(["training loss (cross_entropy)", "validation loss"], record.Chart.Series.Select(s => s.Name));
+        Assert.Equal("validation accuracy", Assert.Single(record.Chart.RightSeries!).Name);
+        Assert.Contains(record.Table.Rows, r => r[0] == "accuracy");
+        Assert.Equal("Supported", record.Verdict.Status);   // 12 epochs on wine: the loss falls and accuracy rises
+        string html = File.ReadAllText(Path.Combine(folder, "index.html"));
+        Assert.Contains("<h1>Training cross_entropy on target, measured</h1>", html);
+        Assert.True(File.Exists(Path.Combine(folder, "charts", "train.png")));
+    }
+
+    [Fact]
+    public void Report_says_where_the_validation_loss_turned_and_is_inconclusive_without_validation_rows()
+    {
+        string folder = Directory.CreateTempSubdirectory("losslab-train-report-").FullName;
+        // A wide net trained long at a high rate: the validation loss turns up after its minimum.
+        var (code, _, error) = Run("train", "--data", Datasets.PathOf("breast_cancer"), "--hidden", "128,128", "--lr", "0.01", "--epochs", "60", "--report", folder);
+        Assert.True(code == 0, error);
+        var record = LossLab.Cli.Lab.ExperimentRecord.FromJson(File.ReadAllText(Path.Combine(folder, "train" + LossLab.Cli.Lab.ExperimentRecord.FileSuffix)));
+        Assert.Matches(@"The validation loss was lowest at epoch \d+ and (\d+ % higher|[\d.]+ times as high) at the end: the model overfits after it", record.Verdict.Text);
+        string none = Directory.CreateTempSubdirectory("losslab-train-report-").FullName;
+        var (code2, _, error2) = Run("train", "--data", Datasets.PathOf("iris"), "--hidden", "4", "--epochs", "3", "--validation-fraction", "0", "--report", none);
+        Assert.True(code2 == 0, error2);
+        var blind = LossLab.Cli.Lab.ExperimentRecord.FromJson(File.ReadAllText(Path.Combine(none, "train" + LossLab.Cli.Lab.ExperimentRecord.FileSuffix)));
+        Assert.Equal("Inconclusive", blind.Verdict.Status);
+        Assert.Contains("no validation accuracy values", blind.Verdict.Text);
+        Assert.Single(blind.Chart.Series);
+    }
 }
