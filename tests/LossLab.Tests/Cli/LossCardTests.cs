@@ -84,4 +84,15 @@ public sealed class LossCardTests
         Assert.Equal(1, doc.RootElement.GetProperty("count").GetInt32());
         Assert.Equal(LossRegistry.Default.Get("dice_loss").Name, doc.RootElement.GetProperty("losses")[0].GetProperty("name").GetString());
     }
+
+    [Fact]
+    public void A_name_with_markdown_gives_its_section_without_the_catalog_header()
+    {
+        var (code, md, _) = Run("", "losses", "huber_loss", "--format", "markdown");
+        Assert.Equal(0, code);
+        Assert.StartsWith("## Regression", md);
+        Assert.DoesNotContain("# The loss catalog", md);
+        Assert.Contains("| `HuberLoss` |", md);
+        Assert.Contains("- **HuberLoss**: inputs", md);
+    }
 }
