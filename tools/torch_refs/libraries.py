@@ -1273,6 +1273,39 @@ def g_corn(r, g):
     return 'corn_loss', {'logits': z, 'labels': y}, {}, fn
 
 
+def g_emd(r, g):
+    """dlordinal's EMDLoss (the squared EMD, Hou et al. 2016): Σ_k (cumsum(softmax(x)) − cumsum(onehot(y)))² per row, mean
+    over the batch (dlordinal's only reduction; none and sum are LossLab's)."""
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r)}
+    def fn(t):
+        d = torch.cumsum(torch.softmax(t['input'], 1), 1) - torch.cumsum(F.one_hot(t['target'], c).to(t['input'].dtype), 1)
+        return reduce_rows((d ** 2).sum(1), o['reduction'])
+    return 'emd_loss', {'input': x, 'target': y}, o, fn
+
+
+def g_cdw(r, g):
+    """dlordinal's CDWCELoss (Polat et al. 2022): −Σ_j |j − y|^α·log(1 − p_j) per row, the row times w_y/Σw, summed over
+    N (mean: / N as dlordinal; none and sum are LossLab's). log(1 − p_j) exactly, as the log-sum-exp of the other logits
+    minus that of all: dlordinal's 10⁻⁸ inside both logs is not copied (it moves the value by about 10⁻⁸/Σe^x)."""
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'alpha': r.choice((0.0, 0.5, 1.0, 2.0, 0.3))}
+    if r.random() < 0.4:
+        o['weight'] = [0.2 + r.random() for _ in range(c)]
+    dist = (torch.arange(c).unsqueeze(0) - y.unsqueeze(1)).abs().to(torch.float64) ** o['alpha']
+    eye = torch.eye(c, dtype=torch.bool)
+    def fn(t):
+        xs = t['input']
+        others = torch.logsumexp(xs.unsqueeze(1).expand(n, c, c).masked_fill(eye, float('-inf')), 2)   # row j: lse over k ≠ j
+        log1mp = others - torch.logsumexp(xs, 1, keepdim=True)
+        row = -(dist.to(xs.dtype) * log1mp).sum(1)
+        if 'weight' in o:
+            w = torch.tensor(o['weight'], dtype=xs.dtype)
+            row = row * (w / w.sum())[t['target']]
+        return reduce_rows(row, o['reduction'])
+    return 'cdw_ce_loss', {'input': x, 'target': y}, o, fn
+
+
 def g_soft_dtw(r, g):
     """pytorch-softdtw-cuda's SoftDTW (its CPU recursion written out with autograd): squared Euclidean costs, R_ij = D_ij
     + softmin_γ of the three predecessors, cells with 0 < bandwidth < |i − j| skipped, the value R_nm per pair;

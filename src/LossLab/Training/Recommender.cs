@@ -93,6 +93,8 @@ public static class Recommender
                     + "per threshold, so the thresholds cannot cross"));
                 list.Add(("cross_entropy", new(), ClassWeighting.None, ranks + ": cross-entropy ignores the order (a miss by two ranks costs what a miss "
                     + "by one does) but is the proper scoring rule for the class probabilities: the baseline to beat on rank_mae"));
+                list.Add(("emd_loss", new(), ClassWeighting.None, ranks + ": the squared EMD (Hou et al. 2016), the ranked probability score, keeps "
+                    + "the softmax head and charges probability by how many ranks it sits from the true one: a proper scoring rule for ordered outcomes"));
                 return [.. list.Select((r, i) => new Recommendation(i + 1, r.Loss, r.Options, r.Weights, r.Reason))];
             }
             string baseLoss = binary || multilabel ? "binary_cross_entropy_with_logits" : "cross_entropy";

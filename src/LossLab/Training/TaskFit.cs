@@ -122,6 +122,11 @@ public static class TaskFit
                 Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: "
                     + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;
+            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" when task != TaskKind.Ordinal:
+                Refuse("weighs a wrong class by its distance from the true one (|j − y| ranks apart), and the classes here are not declared "
+                    + "ordered, so their distances mean nothing: use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a "
+                    + "numeric target into K ordered classes, or cross_entropy for unordered classes");
+                break;
             case "ClipLoss" or "SigLipLoss":
                 Refuse("contrasts the image and text embeddings of matched pairs (two encoders, two modalities), and a data set's rows "
                     + "are single samples with a class label; use it from C# with both encoders' features, or train embeddings from labels "

@@ -107,6 +107,33 @@ public sealed partial class CatalogAutogradTests
             for (int i = 2; i <= order; i++) total = total + Ops.Pow(q, i) * (1.0 / i);
             return Reduce(total, o);
         },
+        ["SquaredEmdLoss"] = (t, o) =>
+        {
+            // dlordinal's EMDLoss: Σ_k (cumsum(softmax(x)) − cumsum(onehot(y)))², written as it is.
+            Tensor x = t["input"];
+            int c = x.Shape[-1];
+            Tensor upper = Tensor.FromArray([.. Enumerable.Range(0, c * c).Select(i => i / c <= i % c ? 1.0 : 0.0)], [c, c]);   // (j ≤ k): cumsum as a product
+            Tensor d = Ops.MatMul(Ops.Softmax(x, -1) - Ops.OneHot(t["target"], c, DType.Float64), upper);
+            return Reduce(Ops.Sum(d * d, axis: -1), o);
+        },
+        ["ClassDistanceWeightedCrossEntropy"] = (t, o) =>
+        {
+            // Polat et al.: −Σ_j |j − y|^α·log(1 − p_j), a row scaled by its class's weight over the weights' sum.
+            Tensor x = t["input"];
+            int c = x.Shape[-1];
+            double alpha = o.GetValueOrDefault("alpha") is double a ? a : 0.5;
+            long[] y = t["target"].ToArray().Select(v => (long)v).ToArray();
+            int n = y.Length;
+            Tensor dist = Tensor.FromArray([.. Enumerable.Range(0, n * c).Select(i => Math.Pow(Math.Abs(i % c - y[i / c]), alpha))], x.Shape.Rank == 1 ? [c] : [n, c]);
+            Tensor row = -Ops.Sum(dist * Ops.Log(1 - Ops.Softmax(x, -1)), axis: -1);
+            if (o.GetValueOrDefault("weight") is TensorData w)
+            {
+                double[] wv = w.ToArray<double>();
+                double total = wv.Sum();
+                row = row * Tensor.FromArray([.. y.Select(k => wv[k] / total)], x.Shape.Rank == 1 ? [] : [n]);
+            }
+            return Reduce(row, o);
+        },
         ["CoralLoss"] = (t, o) =>
         {
             // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.

@@ -59,6 +59,18 @@ internal static class CatalogModern
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
              LossSamples.ExtremeOf(T.Opt(("t", 50L)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(1, 2)))]);
 
+        // dlordinal's ordinal losses over softmax logits: the squared EMD (ranked probability score) and class distance
+        // weighted cross-entropy with its exponents (0: every class weighted 1, the true one too) and class weights.
+        LossInputs Emd(Random r) => LossRegistry.Default.Get("SquaredEmdLoss").Sample!(r, Shape.Scalar);
+        yield return new("SquaredEmdLoss", With("SquaredEmdLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none"))], Emd),
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
+             LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(2, 1)))]);
+        LossInputs Cdw(Random r) => LossRegistry.Default.Get("ClassDistanceWeightedCrossEntropy").Sample!(r, Shape.Scalar);
+        yield return new("ClassDistanceWeightedCrossEntropy", With("ClassDistanceWeightedCrossEntropy", [T.Opt(("alpha", 0.0)), T.Opt(("alpha", 2.0)),
+            T.Opt(("alpha", 1.0), ("weight", T.D(0.5, 1, 2, 1, 3)), ("reduction", "sum")), T.Opt(("reduction", "none"), ("weight", T.D(1, 0, 1, 1, 1)))], Cdw),
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
+             LossSamples.ExtremeOf(T.Opt(("alpha", 3.0)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(1, 2)))]);
+
         // coral_pytorch's ordinal losses: ranks or levels as targets, importance weights; CORN's one value per batch.
         LossInputs Coral(Random r) => LossRegistry.Default.Get("CoralLoss").Sample!(r, Shape.Scalar);
         LossInputs CoralLevels(Random r)

@@ -74,7 +74,7 @@ public sealed class RecommenderTests
     {
         JsonNode r = Recommend("--data", Datasets.PathOf("diabetes"), "--bins", "4", "--verify", "--seeds", "2", "--epochs", "10");
         Assert.Equal("ordinal", r["profile"]!["task"]!.GetValue<string>());
-        Assert.Equal(["corn_loss", "coral_loss", "cross_entropy"], r["ranking"]!.AsArray().Select(e => e!["loss"]!.GetValue<string>()));
+        Assert.Equal(["corn_loss", "coral_loss", "cross_entropy", "emd_loss"], r["ranking"]!.AsArray().Select(e => e!["loss"]!.GetValue<string>()));
         Assert.Contains("4 ordered classes", r["ranking"]![0]!["reason"]!.GetValue<string>());
         Assert.Equal("rank_mae", r["verification"]!["metric"]!.GetValue<string>());
         Assert.Equal(3, r["verification"]!["arms"]!.AsArray().Count);

@@ -171,6 +171,8 @@ public sealed class TaskFitTests
     [InlineData("gist_embed_loss", TaskKind.Multiclass, "holds no guide model")]
     [InlineData("softmax_loss", TaskKind.Multiclass, "a classifier of its own")]
     [InlineData("adaptive_log_softmax_with_loss", TaskKind.Multiclass, "train with cross_entropy")]
+    [InlineData("emd_loss", TaskKind.Multiclass, "not declared ordered, so their distances mean nothing")]
+    [InlineData("cdw_ce_loss", TaskKind.Binary, "use --task ordinal")]
     public void Losses_that_cannot_mean_anything_on_the_data_are_refused_with_the_reason(string loss, TaskKind task, string reason)
     {
         var e = Assert.Throws<LossArgumentException>(() => Bind(loss, task));
@@ -186,6 +188,8 @@ public sealed class TaskFitTests
     [InlineData("margin_ranking_loss", "Regression")]
     [InlineData("supcon_loss", "Binary,Multiclass,Ordinal")]
     [InlineData("coral_loss", "Ordinal")]
+    [InlineData("emd_loss", "Ordinal")]
+    [InlineData("cdw_ce_loss", "Ordinal")]
     [InlineData("generalized_box_iou_loss", "")]
     public void The_catalog_says_which_data_each_loss_trains_on(string loss, string tasks)
         => Assert.Equal(tasks, string.Join(',', TaskFit.TrainsOn(LossRegistry.Default.Get(loss))));

@@ -5,7 +5,10 @@ using Xunit;
 
 namespace LossLab.Tests.Losses.Classification;
 
-/// <summary>coral_pytorch's ordinal losses at zero logits (every binary question at σ = ½, ln 2 each), by hand.</summary>
+/// <summary>
+/// The ordinal losses by hand: coral_pytorch's at zero logits (every binary question at σ = ½, ln 2 each), dlordinal's
+/// squared EMD and class distance weighted cross-entropy at zero logits (p = ⅓ each of three ranks).
+/// </summary>
 public sealed class OrdinalLossTests
 {
     private static readonly double Ln2 = Math.Log(2);
@@ -34,5 +37,43 @@ public sealed class OrdinalLossTests
         T.Close([0.5 / 3, 0, -0.5 / 3, -0.5 / 3], r.Gradient("logits"), rel: 1e-15, abs: 0);
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("corn_loss").Evaluate(T.In(("logits", T.D2(new double[,] { { 0, 0 } })), ("labels", T.I(3)))));
         Assert.Equal("CornLoss: label 3 at position 0 is not a rank in [0, 2] (3 classes)", e.Message);
+    }
+
+    [Fact]
+    public void Squared_emd_sums_the_squared_cdf_differences()
+    {
+        // Rank 0: P = (⅓, ⅔, 1) against T = (1, 1, 1), D = (−⅔, −⅓, 0): 5/9. Rank 1: T = (0, 1, 1), D = (⅓, −⅓, 0): 2/9.
+        ILoss emd = LossRegistry.Default.Create("emd_loss", T.Opt(("reduction", "none")));
+        LossResult r = emd.Evaluate(T.In(("input", T.D2(new double[,] { { 0, 0, 0 }, { 0, 0, 0 } })), ("target", T.I(0, 1))));
+        T.Close([5.0 / 9, 2.0 / 9], r.Value, rel: 1e-15);
+        // Rank 0: G = 2·Σ_{k≥j} D_k = (−2, −⅔, 0), Σp·G = −8/9, ∂ℓ/∂x = p·(G − Σp·G) = (−10, 2, 8)/27.
+        // Rank 1: G = (0, −⅔, 0), Σp·G = −2/9: (2, −4, 2)/27.
+        T.Close([-10.0 / 27, 2.0 / 27, 8.0 / 27, 2.0 / 27, -4.0 / 27, 2.0 / 27], r.Gradient("input"), rel: 1e-14, abs: 0);
+        // A confident right answer costs e^{−2·30}-sized amounts, not a rounding of 1 − P: its digits survive.
+        LossResult sure = LossRegistry.Default.Create("emd_loss").Evaluate(T.In(("input", T.D2(new double[,] { { 0, 30, 0 } })), ("target", T.I(1))));
+        double e = Math.Exp(-30) / (1 + 2 * Math.Exp(-30));
+        T.Close(2 * e * e, sure.Scalar, rel: 1e-12, abs: 0);
+    }
+
+    [Fact]
+    public void Class_distance_weighted_cross_entropy_weighs_each_wrong_class_by_its_distance()
+    {
+        // Rank 0, α = ½: a = (0, 1, √2), log(1 − ⅓) each: ℓ = (1 + √2)·ln 1.5.
+        LossResult r = LossRegistry.Default.Create("cdw_ce_loss").Evaluate(T.In(("input", T.D2(new double[,] { { 0, 0, 0 } })), ("target", T.I(0))));
+        double root2 = Math.Sqrt(2);
+        T.Close((1 + root2) * Math.Log(1.5), r.Scalar, rel: 1e-15);
+        // r_j = a_j·p_j/(1 − p_j) = a_j/2, ∂ℓ/∂x_i = r_i − p_i·Σr = (−(1 + √2), 2 − √2, 2√2 − 1)/6.
+        T.Close([-(1 + root2) / 6, (2 - root2) / 6, (2 * root2 - 1) / 6], r.Gradient("input"), rel: 1e-14, abs: 0);
+        // Class weights (1, 2, 1) normalized to (¼, ½, ¼); rank 1, α = 1: a = (1, 0, 1), ℓ = ½·2·ln 1.5.
+        LossResult w = LossRegistry.Default.Create("cdw_ce_loss", T.Opt(("alpha", 1.0), ("weight", T.D(1, 2, 1))))
+            .Evaluate(T.In(("input", T.D2(new double[,] { { 0, 0, 0 } })), ("target", T.I(1))));
+        T.Close(Math.Log(1.5), w.Scalar, rel: 1e-15);
+        // Where dlordinal's e^1000 overflows: log(1 − p_0) = ln 2 − 1000 − log1p(2e^{−1000}), so ℓ = 2·(1000 − ln 2).
+        LossResult far = LossRegistry.Default.Create("cdw_ce_loss", T.Opt(("alpha", 1.0))).Evaluate(T.In(("input", T.D2(new double[,] { { 1000, 0, 0 } })), ("target", T.I(2))));
+        T.Close(2 * (1000 - Math.Log(2)), far.Scalar, rel: 1e-15);
+        Assert.All(far.Gradient("input").ToArray<double>(), g => Assert.True(double.IsFinite(g)));
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("cdw_ce_loss", T.Opt(("weight", T.D(1, 2)))).Evaluate(T.In(("input", T.D2(new double[,] { { 0, 0, 0 } })), ("target", T.I(1)))));
+        Assert.Equal("ClassDistanceWeightedCrossEntropy: weight has 2 entries but the input has 3 classes", e.Message);
+        Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("cdw_ce_loss", T.Opt(("alpha", -1.0))));
     }
 }
