@@ -1306,6 +1306,31 @@ def g_cdw(r, g):
     return 'cdw_ce_loss', {'input': x, 'target': y}, o, fn
 
 
+def g_wk(r, g):
+    """dlordinal's WKLoss (de la Torre et al. 2018) on softmax probabilities: P = y^e / (ε + Σ y^e) with e = 2 (quadratic)
+    or 1 (linear), C = Pᵀ·Y, W_ab = (a − b)²/(K − 1)² times the column's class weight, ℓ = Σ W∘C / (Σ W∘(h tᵀ)/N + ε)."""
+    n, k = r.randint(1, 6), r.randint(2, 5)
+    p = torch.softmax(tensor((n, k), rng=g), 1)
+    y = torch.randint(0, k, (n,), generator=g)
+    o = {'penalization_type': r.choice(('quadratic', 'linear')), 'epsilon': r.choice((1e-10, 1e-3, 0.0))}
+    if r.random() < 0.3:
+        o['weight'] = [0.2 + r.random() for _ in range(k)]
+    if o['epsilon'] == 0.0 and n == 1:
+        o['epsilon'] = 1e-10   # one row of one class: no disagreement is expected by chance, 0/0 without ε
+    def fn(t):
+        yt = F.one_hot(y, k).to(t['input'].dtype)
+        a = torch.arange(k, dtype=t['input'].dtype)
+        w = (a.unsqueeze(1) - a.unsqueeze(0)) ** 2 / (k - 1) ** 2
+        if 'weight' in o:
+            w = w * torch.tensor(o['weight'], dtype=w.dtype).unsqueeze(0)
+        q = t['input'] ** (2 if o['penalization_type'] == 'quadratic' else 1)
+        pn = q / (o['epsilon'] + q.sum(1, keepdim=True))
+        observed = (w * (pn.T @ yt)).sum()
+        expected = (w * torch.outer(pn.sum(0), yt.sum(0)) / n).sum()
+        return observed / (expected + o['epsilon'])
+    return 'wk_loss', {'input': p, 'target': y}, o, fn
+
+
 def g_soft_dtw(r, g):
     """pytorch-softdtw-cuda's SoftDTW (its CPU recursion written out with autograd): squared Euclidean costs, R_ij = D_ij
     + softmin_γ of the three predecessors, cells with 0 < bandwidth < |i − j| skipped, the value R_nm per pair;

@@ -140,7 +140,7 @@ internal static class CompareCommand
     /// ranking loss), where every arm is compared on Spearman's ρ and the rank metrics, which all arms report.
     /// </summary>
     internal static string[] MainMetrics(Dataset data, ComparisonResult result) => data.Task == TaskKind.Ordinal
-        ? ["accuracy", "rank_mae", "balanced_accuracy", "f1", "log_loss", "ece"]
+        ? ["accuracy", "rank_mae", "qwk", "balanced_accuracy", "f1", "log_loss", "ece"]
         : data.Task != TaskKind.Regression
         ? ["accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece"]
         : result.Arms.All(a => a.Metrics.ContainsKey("r2"))

@@ -29,7 +29,7 @@ public static class TaskFit
     private static readonly HashSet<string> ProbabilityInputs =
     [
         "BinaryCrossEntropy", "KerasCategoricalGeneralizedCrossEntropy", "KerasDice", "KerasTversky", "KerasIoU",
-        "JensenShannonDivergence", "KerasKLDivergence", "MccLoss", "TotalVariationDistance",
+        "JensenShannonDivergence", "KerasKLDivergence", "MccLoss", "TotalVariationDistance", "WeightedKappaLoss",
     ];
 
     /// <summary>Losses whose prediction input is log-probabilities.</summary>
@@ -122,7 +122,7 @@ public static class TaskFit
                 Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: "
                     + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;
-            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" when task != TaskKind.Ordinal:
+            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" when task != TaskKind.Ordinal:
                 Refuse("weighs a wrong class by its distance from the true one (|j − y| ranks apart), and the classes here are not declared "
                     + "ordered, so their distances mean nothing: use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a "
                     + "numeric target into K ordered classes, or cross_entropy for unordered classes");

@@ -21,7 +21,7 @@ public static partial class Trainer
 
     /// <summary>
     /// Lower-case metric names: accuracy, balanced_accuracy, f1, roc_auc, log_loss, ece, ... (ordinal data adds rank_mae,
-    /// the mean distance between the predicted median rank and the true one) or mae, rmse, r2, mape, and
+    /// the mean distance between the predicted median rank and the true one, and qwk, the quadratic weighted kappa) or mae, rmse, r2, mape, and
     /// below_prediction is the share of targets at or below the prediction: τ for a calibrated τ-quantile model
     /// (quantile_loss), about ½ for a median. With predicted <paramref name="variances"/> coverage_95: the share of targets within mean ± 1.96σ (0.95 when the
     /// variances are calibrated), and the rank metrics spearman, kendall_tau and concordance (Harrell's C). With
@@ -76,6 +76,7 @@ public static partial class Trainer
         else if (data.Task == TaskKind.Ordinal)
         {
             classification["rank_mae"] = RankMae(predictions, data);
+            classification["qwk"] = QuadraticWeightedKappa(predictions, data);
         }
         return classification;
     }
@@ -92,6 +93,34 @@ public static partial class Trainer
         double sum = 0;
         for (int i = 0; i < ranks.Length; i++) sum += Math.Abs(ranks[i] - data.Targets[i]);
         return sum / ranks.Length;
+    }
+
+    /// <summary>
+    /// Cohen's quadratic weighted kappa between the predicted median ranks (as for <see cref="RankMae"/>) and the true
+    /// ones: 1 − Σ W∘O / Σ W∘E, W_ab = (a − b)²/(K − 1)², O the confusion counts and E = outer(true counts, predicted
+    /// counts)/N (scikit-learn's cohen_kappa_score with weights="quadratic"). 1 is perfect agreement, 0 chance; NaN when
+    /// chance alone cannot disagree (every row and prediction in one class), for a diverged model, or without rows.
+    /// </summary>
+    internal static double QuadraticWeightedKappa(double[] probabilities, Dataset data)
+    {
+        if (data.Rows == 0 || Array.Exists(probabilities, double.IsNaN)) return double.NaN;
+        int k = data.Classes;
+        int[] predicted = OrdinalRanks.MedianRanks(probabilities, k);
+        var truth = new double[k];
+        var made = new double[k];
+        double observed = 0;
+        for (int i = 0; i < predicted.Length; i++)
+        {
+            int t = (int)data.Targets[i], p = predicted[i];
+            truth[t]++;
+            made[p]++;
+            observed += (double)(t - p) * (t - p);
+        }
+        double expected = 0;
+        for (int a = 0; a < k; a++)
+            for (int b = 0; b < k; b++) expected += (double)(a - b) * (a - b) * truth[a] * made[b];
+        expected /= predicted.Length;
+        return expected == 0 ? double.NaN : 1 - observed / expected;
     }
 
     /// <summary>The positive class's scores of a binary result; NaN ones when a NaN probability emptied it.</summary>

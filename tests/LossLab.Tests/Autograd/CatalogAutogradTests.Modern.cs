@@ -134,6 +134,21 @@ public sealed partial class CatalogAutogradTests
             }
             return Reduce(row, o);
         },
+        ["WeightedKappaLoss"] = (t, o) =>
+        {
+            // de la Torre et al. as dlordinal writes it: P = y^e / (ε + Σ y^e), C = Pᵀ·Y, ℓ = Σ W∘C / (Σ W∘(h tᵀ) / N + ε).
+            Tensor y = t["input"];
+            int n = y.Shape[0], k = y.Shape[1];
+            double eps = o.GetValueOrDefault("epsilon") is double e ? e : 1e-10;
+            Tensor target = t["target"].Shape.Rank == 1 ? Ops.OneHot(t["target"], k, DType.Float64) : t["target"];
+            double[] wc = o.GetValueOrDefault("weight") is TensorData wt ? wt.ToArray<double>() : [.. Enumerable.Repeat(1.0, k)];
+            Tensor w = Tensor.FromArray([.. Enumerable.Range(0, k * k).Select(q => Math.Pow(q / k - q % k, 2) / Math.Pow(k - 1, 2) * wc[q % k])], [k, k]);
+            Tensor q = o.GetValueOrDefault("penalization_type") is "linear" ? y : y * y;
+            Tensor p = q / (Ops.Sum(q, axis: 1, keepDim: true) + eps);
+            Tensor observed = Ops.Sum(w * Ops.MatMul(Ops.Transpose(p), target));
+            Tensor expected = Ops.Sum(w * Ops.MatMul(Ops.Transpose(Ops.Sum(p, axis: 0, keepDim: true)), Ops.Sum(target, axis: 0, keepDim: true))) * (1.0 / n);
+            return observed / (expected + eps);
+        },
         ["CoralLoss"] = (t, o) =>
         {
             // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.

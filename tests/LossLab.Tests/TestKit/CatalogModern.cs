@@ -71,6 +71,21 @@ internal static class CatalogModern
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
              LossSamples.ExtremeOf(T.Opt(("alpha", 3.0)), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(1, 2)))]);
 
+        // dlordinal's weighted kappa loss: probabilities in, one value per batch; the linear exponent, class weights,
+        // one-hot target rows, ε = 0.
+        LossInputs Wk(Random r) => LossRegistry.Default.Get("WeightedKappaLoss").Sample!(r, Shape.Scalar);
+        LossInputs WkRows(Random r)
+        {
+            LossInputs i = Wk(r);
+            long[] ranks = i.Indices("target");
+            int k = i["input"].Shape[1];
+            return i.Add("target", T.Shaped([.. Enumerable.Range(0, ranks.Length * k).Select(q => q % k == ranks[q / k] ? 1.0 : 0.0)], ranks.Length, k));
+        }
+        yield return new("WeightedKappaLoss", [new("WeightedKappaLoss", T.Opt(), Wk), new("WeightedKappaLoss linear", T.Opt(("penalization_type", "linear")), Wk),
+            new("WeightedKappaLoss class weights", T.Opt(("weight", T.D(0.5, 2, 1, 1.5))), Wk), new("WeightedKappaLoss ε = 0", T.Opt(("epsilon", 0.0)), Wk),
+            new("WeightedKappaLoss one-hot rows", T.Opt(), WkRows)],
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(new double[] { 1, 0, 0, 0, 1e-30, 1 - 1e-30, 0.25, 0.75 }, 4, 2)), ("target", T.I(0, 1, 1, 0)))]);
+
         // coral_pytorch's ordinal losses: ranks or levels as targets, importance weights; CORN's one value per batch.
         LossInputs Coral(Random r) => LossRegistry.Default.Get("CoralLoss").Sample!(r, Shape.Scalar);
         LossInputs CoralLevels(Random r)

@@ -158,6 +158,28 @@ public sealed class OrdinalTrainingTests
     }
 
     [Fact]
+    public void Qwk_is_quadratic_weighted_kappa_of_the_median_ranks()
+    {
+        // Medians 0, 2, 1 against 0, 0, 2: Σ(t − p)² = 5; chance, the true counts (2, 0, 1) against the predicted (1, 1, 1),
+        // Σ_ab (a − b)²·t_a·p_b / 3 = 15/3 = 5: κ = 1 − 5/5 = 0.
+        double[] p = [0.6, 0.3, 0.1, 0.1, 0.3, 0.6, 0.2, 0.5, 0.3];
+        var ordinal = new Dataset(new double[3], 1, [0, 0, 2], ["x"], "y", TaskKind.Ordinal, ["1", "2", "3"]);
+        Assert.Equal(0.0, Trainer.Metrics(p, ordinal)["qwk"], 15);
+        // Medians equal to the truth: κ = 1.
+        var four = new Dataset(new double[4], 1, [0, 1, 2, 2], ["x"], "y", TaskKind.Ordinal, ["1", "2", "3"]);
+        double[] exact = [1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1];
+        Assert.Equal(1.0, Trainer.Metrics(exact, four)["qwk"], 15);
+        // Predicted 0, 1, 1, 2: observed Σ(t − p)² = 1; true counts (1, 1, 2), predicted (1, 2, 1):
+        // chance = Σ_ab (a − b)²·t_a·p_b / 4 = (0·1 + 1·2 + 4·1 + 1·1 + 0 + 1·1 + 4·2 + 1·4 + 0)/4 = 20/4 = 5; κ = 1 − 1/5.
+        double[] offByOne = [1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 1];
+        Assert.Equal(0.8, Trainer.Metrics(offByOne, four)["qwk"], 14);
+        // Every row and prediction in one rank: chance cannot disagree, κ is undefined.
+        var single = new Dataset(new double[2], 1, [1, 1], ["x"], "y", TaskKind.Ordinal, ["1", "2", "3"]);
+        Assert.True(double.IsNaN(Trainer.Metrics([0, 1, 0, 0, 1, 0], single)["qwk"]));
+        Assert.False(Comparison.LowerIsBetter("qwk"));
+    }
+
+    [Fact]
     public void An_ordinal_model_saves_its_head_and_bin_edges_and_predicts_the_same_after_loading()
     {
         string path = Path.Combine(Path.GetTempPath(), $"losslab-ordinal-{Guid.NewGuid():N}.json");

@@ -76,4 +76,22 @@ public sealed class OrdinalLossTests
         Assert.Equal("ClassDistanceWeightedCrossEntropy: weight has 2 entries but the input has 3 classes", e.Message);
         Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("cdw_ce_loss", T.Opt(("alpha", -1.0))));
     }
+
+    [Fact]
+    public void Weighted_kappa_is_one_for_a_chance_prediction_and_zero_for_a_perfect_one()
+    {
+        // Two rows at (½, ½), ranks 0 and 1, ε = 0: O = 1, E = 1, ℓ = 1 (κ = 0). ∂ℓ/∂P = U/D − O·V/(N·D²) = U − ½:
+        // (−½, ½) and (½, −½); the row normalization doubles them (s = ½) and y² multiplies by 2y = 1.
+        LossInputs chance = T.In(("input", T.D2(new double[,] { { 0.5, 0.5 }, { 0.5, 0.5 } })), ("target", T.I(0, 1)));
+        LossResult q = LossRegistry.Default.Create("wk_loss", T.Opt(("epsilon", 0.0))).Evaluate(chance);
+        T.Close(1, q.Scalar, rel: 1e-15);
+        T.Close([-1, 1, 1, -1], q.Gradient("input"), rel: 1e-15, abs: 0);
+        // The linear exponent: no doubling by the normalization (s = 1), no 2y.
+        LossResult l = LossRegistry.Default.Create("wk_loss", T.Opt(("epsilon", 0.0), ("penalization_type", "linear"))).Evaluate(chance);
+        T.Close([-0.5, 0.5, 0.5, -0.5], l.Gradient("input"), rel: 1e-15, abs: 0);
+        LossResult perfect = LossRegistry.Default.Create("wk_loss").Evaluate(T.In(("input", T.D2(new double[,] { { 1, 0 }, { 0, 1 } })), ("target", T.I(0, 1))));
+        Assert.Equal(0, perfect.Scalar);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("wk_loss").Evaluate(T.In(("input", T.D2(new double[,] { { 2, -1 } })), ("target", T.I(0)))));
+        Assert.Equal("WeightedKappaLoss: 'input' holds -1 at row 0, class 1; it takes probabilities (a softmax output), which are finite and ≥ 0", e.Message);
+    }
 }
