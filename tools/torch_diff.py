@@ -42,7 +42,7 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
 from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_coral, g_corn, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_gist, g_gor, g_lambda_loss, g_ldam,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quality_focal, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo, g_soft_dtw,
-                                  g_st_batch_triplet, g_st_softmax, g_taylor_ce, g_tvd, g_tweedie, g_varifocal, g_emd, g_cdw, g_wk)
+                                  g_st_batch_triplet, g_st_softmax, g_taylor_ce, g_tvd, g_tweedie, g_varifocal, g_emd, g_cdw, g_wk, g_sord)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap, g_smooth_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
                                g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad,
@@ -163,6 +163,7 @@ GENERATORS = {
     'emd_loss': g_emd,
     'cdw_ce_loss': g_cdw,
     'wk_loss': g_wk,
+    'sord_loss': g_sord,
     'varifocal_loss': g_varifocal,
     'quality_focal_loss': g_quality_focal,
     'distribution_focal_loss': g_distribution_focal,

@@ -1331,6 +1331,43 @@ def g_wk(r, g):
     return 'wk_loss', {'input': p, 'target': y}, o, fn
 
 
+def g_sord(r, g):
+    """dlordinal's SORDLoss (Díaz and Marathe 2019): CE of log_softmax(x) (or log(x + 1e-9) with use_logits false) against
+    softmax(−α·φ), φ = |j − y| or, with prox, from dlordinal's create_prox_mat(counts, inv=False) by ftype; times the
+    true class's weight, mean over N (none and sum are LossLab's)."""
+    x, y, n, c = rows_case(r, g)
+    o = {'reduction': red(r), 'alpha': r.choice((0.5, 1.0, 2.0, 4.0))}
+    if r.random() < 0.5:
+        o['prox'] = True
+        o['ftype'] = r.choice(('max', 'norm_max', 'log', 'norm_log', 'division', 'norm_division'))
+        o['class_counts'] = [float(r.randint(1, 30)) for _ in range(c)]
+    if r.random() < 0.3:
+        o['weight'] = [0.2 + r.random() for _ in range(c)]
+    if r.random() < 0.25:
+        o['use_logits'] = False
+        x = torch.softmax(x, 1)
+    if o.get('prox'):
+        cnt, total = o['class_counts'], sum(o['class_counts'])
+        prox = torch.zeros(c, c, dtype=torch.float64)
+        for a in range(c):
+            for b in range(c):
+                num = cnt[a] / 2 + (sum(cnt[a + 1:b + 1]) if a <= b else sum(cnt[b:a]))
+                prox[a, b] = -math.log(num / total)
+        norm = F.normalize(prox, p=1, dim=0)
+        phi = {'max': prox.max() - prox[y], 'norm_max': norm.max() - norm[y], 'log': -torch.log(prox[y]),
+               'norm_log': -torch.log(norm[y]), 'division': 1.0 / prox[y], 'norm_division': 1.0 / norm[y]}[o['ftype']]
+    else:
+        phi = (torch.arange(c).view(1, -1) - y.view(-1, 1)).abs().to(torch.float64)
+    q = torch.softmax(-o['alpha'] * phi, 1)
+    def fn(t):
+        logp = torch.log(t['input'] + 1e-9) if o.get('use_logits') is False else F.log_softmax(t['input'], 1)
+        row = -(q.to(logp.dtype) * logp).sum(1)
+        if 'weight' in o:
+            row = row * torch.tensor(o['weight'], dtype=row.dtype)[t['target']]
+        return reduce_rows(row, o['reduction'])
+    return 'sord_loss', {'input': x, 'target': y}, o, fn
+
+
 def g_soft_dtw(r, g):
     """pytorch-softdtw-cuda's SoftDTW (its CPU recursion written out with autograd): squared Euclidean costs, R_ij = D_ij
     + softmin_γ of the three predecessors, cells with 0 < bandwidth < |i − j| skipped, the value R_nm per pair;

@@ -43,7 +43,7 @@ public static class TaskFit
     private static readonly HashSet<string> PerLabelDistributions = ["ConvexKLDivergence", "JensenShannonDivergence"];
 
     /// <summary>Options that switch a loss from raw scores to probabilities when false.</summary>
-    private static readonly string[] ActivationOptions = ["from_logits", "apply_softmax", "apply_sigmoid"];
+    private static readonly string[] ActivationOptions = ["from_logits", "apply_softmax", "apply_sigmoid", "use_logits"];
 
     /// <summary>
     /// Throws a <see cref="LossArgumentException"/> naming why <paramref name="descriptor"/> cannot train a model of
@@ -122,7 +122,7 @@ public static class TaskFit
                 Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: "
                     + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;
-            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" when task != TaskKind.Ordinal:
+            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" when task != TaskKind.Ordinal:
                 Refuse("weighs a wrong class by its distance from the true one (|j − y| ranks apart), and the classes here are not declared "
                     + "ordered, so their distances mean nothing: use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a "
                     + "numeric target into K ordered classes, or cross_entropy for unordered classes");
@@ -189,8 +189,8 @@ public static class TaskFit
     }
 
     /// <summary>
-    /// The options a loss takes from the training data when the user gives none: the logit-adjusted loss's class priors
-    /// and LDAM's class counts, both the training split's counts per class (at least 1, so that every log π and
+    /// The options a loss takes from the training data when the user gives none: the logit-adjusted loss's class priors,
+    /// LDAM's class counts and SORD's (for its proximity), all the training split's counts per class (at least 1, so that every log π and
     /// n^(−1/4) is finite).
     /// </summary>
     public static IReadOnlyDictionary<string, object?> WithDataOptions(LossDescriptor descriptor, IReadOnlyDictionary<string, object?> options, Dataset train)
@@ -198,7 +198,7 @@ public static class TaskFit
         ArgumentNullException.ThrowIfNull(descriptor);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(train);
-        string? option = descriptor.Name switch { "LogitAdjustedLoss" => "priors", "LdamLoss" => "cls_num_list", _ => null };
+        string? option = descriptor.Name switch { "LogitAdjustedLoss" => "priors", "LdamLoss" => "cls_num_list", "SordLoss" => "class_counts", _ => null };
         if (option is null || options.ContainsKey(option) || !train.Task.IsSingleLabel()) return options;
         var counts = new double[train.Classes];
         foreach (double t in train.Targets) counts[(int)t]++;

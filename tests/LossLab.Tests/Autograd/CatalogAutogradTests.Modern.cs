@@ -149,6 +149,46 @@ public sealed partial class CatalogAutogradTests
             Tensor expected = Ops.Sum(w * Ops.MatMul(Ops.Transpose(Ops.Sum(p, axis: 0, keepDim: true)), Ops.Sum(target, axis: 0, keepDim: true))) * (1.0 / n);
             return observed / (expected + eps);
         },
+        ["SordLoss"] = (t, o) =>
+        {
+            // Díaz and Marathe: CE against softmax(−α·|j − y|), or the proximity φ from the class counts (dlordinal's create_prox_mat).
+            Tensor x = t["input"];
+            int k = x.Shape[-1];
+            long[] y = [.. t["target"].ToArray().Select(v => (long)v)];
+            double alpha = o.GetValueOrDefault("alpha") is double a ? a : 1;
+            Func<int, int, double> phi = (r, j) => Math.Abs(j - r);
+            if (o.GetValueOrDefault("prox") is true)
+            {
+                double[] c = ((TensorData)o["class_counts"]!).ToArray<double>();
+                double total = c.Sum();
+                double Prox(int p, int q)
+                {
+                    double num = c[p] / 2;
+                    if (p <= q) for (int m = p + 1; m <= q; m++) num += c[m];
+                    else for (int m = p - 1; m >= q; m--) num += c[m];
+                    return -Math.Log(num / total);
+                }
+                double Norm(int p, int q) => Prox(p, q) / Enumerable.Range(0, k).Sum(m => Math.Abs(Prox(m, q)));
+                double maxP = Enumerable.Range(0, k * k).Max(i => Prox(i / k, i % k)), maxN = Enumerable.Range(0, k * k).Max(i => Norm(i / k, i % k));
+                string f = o.GetValueOrDefault("ftype") as string ?? "max";
+                phi = (r, j) => f switch
+                {
+                    "max" => maxP - Prox(r, j), "norm_max" => maxN - Norm(r, j), "log" => -Math.Log(Prox(r, j)),
+                    "norm_log" => -Math.Log(Norm(r, j)), "division" => 1 / Prox(r, j), _ => 1 / Norm(r, j),
+                };
+            }
+            int n = y.Length;
+            int[] shape = x.Shape.Rank == 1 ? [k] : [n, k];
+            Tensor q = Ops.Softmax(Tensor.FromArray([.. Enumerable.Range(0, n * k).Select(i => -alpha * phi((int)y[i / k], i % k))], shape), -1);
+            Tensor logp = o.GetValueOrDefault("use_logits") is false ? Ops.Log(x + 1e-9) : Ops.LogSoftmax(x, -1);
+            Tensor row = -Ops.Sum(q * logp, axis: -1);
+            if (o.GetValueOrDefault("weight") is TensorData w)
+            {
+                double[] wv = w.ToArray<double>();
+                row = row * Tensor.FromArray([.. y.Select(r => wv[r])], x.Shape.Rank == 1 ? [] : [n]);
+            }
+            return Reduce(row, o);
+        },
         ["CoralLoss"] = (t, o) =>
         {
             // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.

@@ -86,6 +86,27 @@ internal static class CatalogModern
             new("WeightedKappaLoss one-hot rows", T.Opt(), WkRows)],
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(new double[] { 1, 0, 0, 0, 1e-30, 1 - 1e-30, 0.25, 0.75 }, 4, 2)), ("target", T.I(0, 1, 1, 0)))]);
 
+        // dlordinal's SORD: |j − y| and each proximity form from class counts, α, class weights, probabilities in.
+        LossInputs Sord(Random r) => LossRegistry.Default.Get("SordLoss").Sample!(r, Shape.Scalar);
+        LossInputs SordProbabilities(Random r)
+        {
+            LossInputs i = Sord(r);
+            double[] x = T.Values(i["input"]);
+            for (int row = 0; row < 4; row++)
+            {
+                double sum = 0;
+                for (int j = 0; j < 5; j++) sum += x[row * 5 + j] = Math.Exp(x[row * 5 + j]);
+                for (int j = 0; j < 5; j++) x[row * 5 + j] /= sum;
+            }
+            return i.Add("input", T.Shaped(x, 4, 5));
+        }
+        TensorData counts = T.D(40, 10, 25, 5, 20);
+        yield return new("SordLoss", [.. With("SordLoss", [T.Opt(("alpha", 3.0)), T.Opt(("alpha", 0.5), ("weight", T.D(1, 2, 0.5, 1, 3))),
+            .. new[] { "max", "norm_max", "log", "norm_log", "division", "norm_division" }.Select(f => T.Opt(("prox", true), ("ftype", f), ("class_counts", counts)))], Sord),
+            new("SordLoss probabilities", T.Opt(("use_logits", false), ("alpha", 2.0)), SordProbabilities)],
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
+             LossSamples.ExtremeOf(T.Opt(("prox", true), ("class_counts", T.D(5, 1, 1, 3))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(2, 1)))]);
+
         // coral_pytorch's ordinal losses: ranks or levels as targets, importance weights; CORN's one value per batch.
         LossInputs Coral(Random r) => LossRegistry.Default.Get("CoralLoss").Sample!(r, Shape.Scalar);
         LossInputs CoralLevels(Random r)

@@ -94,4 +94,25 @@ public sealed class OrdinalLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("wk_loss").Evaluate(T.In(("input", T.D2(new double[,] { { 2, -1 } })), ("target", T.I(0)))));
         Assert.Equal("WeightedKappaLoss: 'input' holds -1 at row 0, class 1; it takes probabilities (a softmax output), which are finite and ≥ 0", e.Message);
     }
+
+    [Fact]
+    public void Sord_is_cross_entropy_against_a_softmax_of_the_rank_distances()
+    {
+        // Zero logits: ℓ = −Σ q·log ⅓ = ln 3 whatever q; the gradient p − q with q = softmax(−(0, 1, 2)).
+        LossResult r = LossRegistry.Default.Create("sord_loss").Evaluate(T.In(("input", T.D2(new double[,] { { 0, 0, 0 } })), ("target", T.I(0))));
+        T.Close(Math.Log(3), r.Scalar, rel: 1e-15);
+        double z = 1 + Math.Exp(-1) + Math.Exp(-2);
+        T.Close([1.0 / 3 - 1 / z, 1.0 / 3 - Math.Exp(-1) / z, 1.0 / 3 - Math.Exp(-2) / z], r.Gradient("input"), rel: 1e-14, abs: 0);
+        // Counts (2, 1, 1): prox row 0 is (ln 4, ln 2, ln 4/3) and the largest prox ln 8, so φ(0, ·) = (ln 2, ln 4, ln 6) and
+        // q = (½, ¼, ⅙)/(11/12) = (6, 3, 2)/11: the gradient at zero logits is ⅓ − q = (−7, 2, 5)/33.
+        LossResult p = LossRegistry.Default.Create("sord_loss", T.Opt(("prox", true), ("class_counts", T.D(2, 1, 1))))
+            .Evaluate(T.In(("input", T.D2(new double[,] { { 0, 0, 0 } })), ("target", T.I(0))));
+        T.Close([-7.0 / 33, 2.0 / 33, 5.0 / 33], p.Gradient("input"), rel: 1e-14, abs: 0);
+        // Probabilities in (use_logits false): −Σ q·log(x + 1e-9).
+        LossResult pr = LossRegistry.Default.Create("sord_loss", T.Opt(("use_logits", false))).Evaluate(T.In(("input", T.D2(new double[,] { { 0.5, 0.25, 0.25 } })), ("target", T.I(0))));
+        T.Close(-(Math.Log(0.5 + 1e-9) + Math.Exp(-1) * Math.Log(0.25 + 1e-9) + Math.Exp(-2) * Math.Log(0.25 + 1e-9)) / z, pr.Scalar, rel: 1e-14);
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("sord_loss", T.Opt(("use_logits", false))).Evaluate(T.In(("input", T.D2(new double[,] { { 1.5, -0.5, 0 } })), ("target", T.I(0)))));
+        Assert.Contains("probabilities in [0, 1]; class 0 of a row holds 1.5", e.Message);
+        Assert.Contains("prox needs class_counts", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("sord_loss", T.Opt(("prox", true)))).Message);
+    }
 }
