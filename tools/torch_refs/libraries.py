@@ -1368,6 +1368,92 @@ def g_sord(r, g):
     return 'sord_loss', {'input': x, 'target': y}, o, fn
 
 
+def _softmax_rows(m):
+    return torch.softmax(torch.tensor(m, dtype=torch.float64), 1).tolist()
+
+
+def _binomial_rows(k):
+    pis = [0.1 + 0.8 * y / (k - 1) for y in range(k)]   # numpy's linspace(0.1, 0.9, k)
+    return [[math.comb(k - 1, j) * pi ** j * (1 - pi) ** (k - 1 - j) for j in range(k)] for pi in pis]
+
+
+def _poisson_rows(k):
+    return _softmax_rows([[lam ** j * math.exp(-lam) / math.factorial(j) for j in range(k)] for lam in range(1, k + 1)])
+
+
+def _exponential_rows(k, p):
+    return _softmax_rows([[-(abs(j - y) ** p) for j in range(k)] for y in range(k)])
+
+
+def _triangular_rows(n, alpha2):
+    """dlordinal's get_triangular_probabilities(n, alpha2), written from its formulas."""
+    r2 = math.sqrt(2 * alpha2)
+    den = 2.0 * n * (1 - 2 * alpha2)
+    alpha1 = ((1 - math.sqrt(1 - 4 * (1 - 2 * alpha2) * (2 * alpha2 - r2))) / 2) ** 2
+    alpha3 = ((1 - math.sqrt(1 - 4 * ((n - 1) / n) ** 2 * (1 - 2 * alpha2) * (r2 * (-1 + r2)))) / 2) ** 2
+    def a_of(j):
+        num = 2.0 * j - 2 - 4 * j * alpha2 + 2 * alpha2
+        return (num + r2) / den if (num + r2) / den < (j - 1.0) / n else (num - r2) / den
+    def b_of(j):
+        num = 2.0 * j - 4 * j * alpha2 + 2 * alpha2
+        return (num + r2) / den if (num + r2) / den > j / n else (num - r2) / den
+    a_plus = 1.0 + 1.0 / (n * (math.sqrt(alpha3) - 1.0))
+    a_last = a_plus if a_plus > 0 else 1.0 + 1.0 / (-n * (math.sqrt(alpha3) - 1.0))
+    start, stop = 1e-9, 1 - 1e-9
+    pts = [start + i * (stop - start) / n for i in range(n)] + [stop]
+    def cdf(x, a, b, c):
+        if x <= a:
+            return 0.0
+        if a < x < c:
+            return (x - a) ** 2 / ((b - a) * (c - a))
+        if c < x < b:
+            return 1 - (b - x) ** 2 / ((b - a) * (b - c))
+        return 1.0
+    rows = []
+    for j in range(1, n + 1):
+        if j == 1:
+            a, b, c = 0.0, 1.0 / ((1.0 - math.sqrt(alpha1)) * n), 0.0
+        elif j == n:
+            a, b, c = a_last, 1.0, 1.0
+        else:
+            a, b = a_of(j), b_of(j)
+            c = (a + b) / 2.0
+        rows.append([cdf(pts[i + 1], a, b, c) - cdf(pts[i], a, b, c) for i in range(n)])
+    return rows
+
+
+def g_unimodal(name):
+    """dlordinal's CustomTargetsCrossEntropyLoss family: torch's cross_entropy (weight, label_smoothing, reduction) against
+    (1 − η)·onehot(y) + η·S_y, S the binomial, Poisson, exponential or triangular soft labels (kept in float64 here)."""
+    def gen(r, g):
+        n, c = r.randint(1, 5), r.randint(2, 6)
+        x = tensor((n, c), rng=g)
+        y = torch.randint(0, c, (n,), generator=g)
+        o = {'reduction': red(r), 'eta': r.choice((1.0, 0.5, 0.0, 0.9))}
+        if r.random() < 0.3:
+            o['weight'] = [0.2 + r.random() for _ in range(c)]
+        if r.random() < 0.3:
+            o['label_smoothing'] = r.choice((0.1, 0.3))
+        if name == 'exponential_cross_entropy_loss':
+            o['p'] = r.choice((1.0, 2.0, 0.5))
+            rows = _exponential_rows(c, o['p'])
+        elif name == 'triangular_ce_loss':
+            o['alpha2'] = r.choice((0.05, 0.01, 0.2))
+            rows = _triangular_rows(c, o['alpha2'])
+        elif name == 'poisson_ce_loss':
+            rows = _poisson_rows(c)
+        else:
+            rows = _binomial_rows(c)
+        soft = torch.tensor(rows, dtype=torch.float64)[y]
+        target = (1 - o['eta']) * F.one_hot(y, c).to(torch.float64) + o['eta'] * soft
+        def fn(t):
+            w = torch.tensor(o['weight'], dtype=t['input'].dtype) if 'weight' in o else None
+            return F.cross_entropy(t['input'], target.to(t['input'].dtype), weight=w, reduction=o['reduction'],
+                                   label_smoothing=o.get('label_smoothing', 0.0))
+        return name, {'input': x, 'target': y}, o, fn
+    return gen
+
+
 def g_soft_dtw(r, g):
     """pytorch-softdtw-cuda's SoftDTW (its CPU recursion written out with autograd): squared Euclidean costs, R_ij = D_ij
     + softmin_γ of the three predecessors, cells with 0 < bandwidth < |i − j| skipped, the value R_nm per pair;

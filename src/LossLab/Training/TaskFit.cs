@@ -122,8 +122,9 @@ public static class TaskFit
                 Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: "
                     + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;
-            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" when task != TaskKind.Ordinal:
-                Refuse("weighs a wrong class by its distance from the true one (|j − y| ranks apart), and the classes here are not declared "
+            case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" or "BinomialCrossEntropyLoss"
+                or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" when task != TaskKind.Ordinal:
+                Refuse("is an ordinal loss: it reads how far a class lies from the true one (|j − y| ranks apart), and the classes here are not declared "
                     + "ordered, so their distances mean nothing: use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a "
                     + "numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;

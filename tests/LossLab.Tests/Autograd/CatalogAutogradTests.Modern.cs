@@ -189,6 +189,23 @@ public sealed partial class CatalogAutogradTests
             }
             return Reduce(row, o);
         },
+        ["BinomialCrossEntropyLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+        {
+            // Binomial(K − 1, π_y), π_y = linspace(0.1, 0.9, K)[y], from the pmf's product form.
+            double pi = 0.1 + 0.8 * y / (k - 1);
+            return [.. Enumerable.Range(0, k).Select(j => Enumerable.Range(1, j).Aggregate(1.0, (c, i) => c * (k - 1 - j + i) / i) * Math.Pow(pi, j) * Math.Pow(1 - pi, k - 1 - j))];
+        }),
+        ["PoissonCrossEntropyLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+            SoftmaxOf([.. Enumerable.Range(0, k).Select(j => Math.Pow(y + 1, j) * Math.Exp(-(y + 1)) / Enumerable.Range(1, j).Aggregate(1.0, (f, i) => f * i))])),
+        ["ExponentialCrossEntropyLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+            SoftmaxOf([.. Enumerable.Range(0, k).Select(j => -Math.Pow(Math.Abs(j - y), o.GetValueOrDefault("p") is double p ? p : 1))])),
+        // The triangular soft labels are the kernel's own (their golden rows are dlordinal's, in OrdinalLossTests); the twin
+        // checks the cross-entropy built on them.
+        ["TriangularCrossEntropyLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+        {
+            double[,] m = LossLab.Losses.Classification.TriangularCrossEntropyLoss.Probabilities(k, o.GetValueOrDefault("alpha2") is double a ? a : 0.05);
+            return [.. Enumerable.Range(0, k).Select(j => m[y, j])];
+        }),
         ["CoralLoss"] = (t, o) =>
         {
             // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.
@@ -292,4 +309,29 @@ public sealed partial class CatalogAutogradTests
             return Reduce(-Ops.Sum(Tensor.FromArray(target, [n, c]) * Ops.LogSoftmax(x, -1), axis: 1), o);
         },
     };
+
+    /// <summary>dlordinal's CustomTargetsCrossEntropyLoss: PyTorch's CE against (1 − η)·onehot(y) + η·S_y (probability targets).</summary>
+    private static Tensor Unimodal(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, Func<int, int, double[]> soft)
+    {
+        Tensor x = t["input"];
+        int n = x.Shape[0], k = x.Shape[1];
+        double eta = o.GetValueOrDefault("eta") is double e ? e : 1;
+        long[] y = [.. t["target"].ToArray().Select(v => (long)v)];
+        double[] target = new double[n * k];
+        for (int i = 0; i < n; i++)
+        {
+            double[] row = soft(k, (int)y[i]);
+            for (int j = 0; j < k; j++) target[i * k + j] = eta * row[j] + (j == y[i] ? 1 - eta : 0);
+        }
+        double ls = o.GetValueOrDefault("label_smoothing") is double l ? l : 0;
+        Tensor q = Tensor.FromArray([.. target.Select(v => v * (1 - ls) + ls / k)], [n, k]);
+        Tensor w = o.GetValueOrDefault("weight") is TensorData wt ? Tensor.FromArray(wt.ToArray<double>(), [1, k]) : Tensor.FromArray([.. Enumerable.Repeat(1.0, k)], [1, k]);
+        return Reduce(-Ops.Sum(w * q * Ops.LogSoftmax(x, -1), axis: -1), o);
+    }
+
+    private static double[] SoftmaxOf(double[] v)
+    {
+        double m = v.Max(), z = v.Sum(a => Math.Exp(a - m));
+        return [.. v.Select(a => Math.Exp(a - m) / z)];
+    }
 }

@@ -107,6 +107,19 @@ internal static class CatalogModern
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
              LossSamples.ExtremeOf(T.Opt(("prox", true), ("class_counts", T.D(5, 1, 1, 3))), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(2, 1)))]);
 
+        // dlordinal's unimodal regularised cross-entropies: η, class weights, label smoothing, each family's own parameter.
+        foreach (var (name, own) in new (string, Dictionary<string, object?>[])[]
+        {
+            ("BinomialCrossEntropyLoss", []), ("PoissonCrossEntropyLoss", []),
+            ("ExponentialCrossEntropyLoss", [T.Opt(("p", 2.0)), T.Opt(("p", 0.5))]), ("TriangularCrossEntropyLoss", [T.Opt(("alpha2", 0.01)), T.Opt(("alpha2", 0.2))]),
+        })
+        {
+            string loss = name;
+            LossInputs Make(Random r) => LossRegistry.Default.Get(loss).Sample!(r, Shape.Scalar);
+            yield return new(loss, With(loss, [.. own, T.Opt(("eta", 0.3)), T.Opt(("eta", 0.0)), T.Opt(("weight", T.D(1, 2, 0.5, 1, 3)), ("label_smoothing", 0.1))], Make),
+                [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
+        }
+
         // coral_pytorch's ordinal losses: ranks or levels as targets, importance weights; CORN's one value per batch.
         LossInputs Coral(Random r) => LossRegistry.Default.Get("CoralLoss").Sample!(r, Shape.Scalar);
         LossInputs CoralLevels(Random r)

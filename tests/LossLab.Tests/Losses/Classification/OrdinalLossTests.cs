@@ -115,4 +115,31 @@ public sealed class OrdinalLossTests
         Assert.Contains("probabilities in [0, 1]; class 0 of a row holds 1.5", e.Message);
         Assert.Contains("prox needs class_counts", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("sord_loss", T.Opt(("prox", true)))).Message);
     }
+
+    [Theory]
+    // dlordinal's own examples of its soft-label matrices for 5 classes (rows 0, 2 and 4; triangular with α₂ = 0.01).
+    [InlineData("binomial_ce_loss", 0.0, new[] { 6.561e-01, 2.916e-01, 4.860e-02, 3.600e-03, 1.000e-04, 6.250e-02, 2.500e-01, 3.750e-01, 2.500e-01, 6.250e-02, 1.000e-04, 3.600e-03, 4.860e-02, 2.916e-01, 6.561e-01 })]
+    [InlineData("exponential_cross_entropy_loss", 0.0, new[] { 0.63640865, 0.23412166, 0.08612854, 0.03168492, 0.01165623, 0.06745081, 0.1833503, 0.49839779, 0.1833503, 0.06745081, 0.01165623, 0.03168492, 0.08612854, 0.23412166, 0.63640865 })]
+    [InlineData("triangular_ce_loss", 0.01, new[] { 0.98845494, 0.01154505, 0, 0, 0, 0, 0.01, 0.98, 0.01, 0, 0, 0, 0, 0.00505524, 0.99494475 })]
+    public void Unimodal_soft_labels_are_dlordinals_rows(string loss, double alpha2, double[] rows)
+    {
+        // At zero logits with η = 1 the gradient of the sum is softmax − target = ⅕ − S_y, so the rows read off it.
+        var options = alpha2 > 0 ? T.Opt(("reduction", "sum"), ("alpha2", alpha2)) : T.Opt(("reduction", "sum"));
+        LossResult r = LossRegistry.Default.Create(loss, options).Evaluate(T.In(("input", T.D2(new double[3, 5])), ("target", T.I(0, 2, 4))));
+        double[] soft = [.. r.Gradient("input").ToArray<double>().Select(g => 0.2 - g)];
+        for (int i = 0; i < rows.Length; i++) Assert.True(Math.Abs(rows[i] - soft[i]) <= 1e-8, $"{loss} [{i}]: {soft[i]:R} vs dlordinal's {rows[i]}");
+        // η = 0 is cross-entropy itself.
+        LossResult plain = LossRegistry.Default.Create(loss, T.Opt(("eta", 0.0))).Evaluate(T.In(("input", T.D2(new double[,] { { 1, 2, 0.5 } })), ("target", T.I(1))));
+        T.Close(LossRegistry.Default.Create("cross_entropy").Evaluate(T.In(("input", T.D2(new double[,] { { 1, 2, 0.5 } })), ("target", T.I(1)))).Scalar, plain.Scalar, rel: 1e-15);
+    }
+
+    [Fact]
+    public void Poisson_soft_labels_are_the_softmax_of_the_pmf_as_dlordinal_takes_it()
+    {
+        // Rank 0 of 5: λ = 1, pmf (1, 1, ½, ⅙, 1/24)/e, then a softmax over those probabilities.
+        LossResult r = LossRegistry.Default.Create("poisson_ce_loss", T.Opt(("reduction", "sum"))).Evaluate(T.In(("input", T.D2(new double[1, 5])), ("target", T.I(0))));
+        double[] pmf = [1 / Math.E, 1 / Math.E, 0.5 / Math.E, 1 / (6 * Math.E), 1 / (24 * Math.E)];
+        double z = pmf.Sum(Math.Exp);
+        T.Close([.. pmf.Select(v => 0.2 - Math.Exp(v) / z)], r.Gradient("input"), rel: 1e-14, abs: 0);
+    }
 }

@@ -1,0 +1,54 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+
+namespace LossLab.Losses.Classification;
+
+/// <summary>
+/// Binomial unimodal regularised cross-entropy (Liu et al., Unimodal regularized neuron stick-breaking for ordinal
+/// classification, 2020; dlordinal's <c>BinomialCrossEntropyLoss</c>): row y of the soft labels is the Binomial(K − 1, π_y)
+/// probability of each rank, π_y = 0.1 + 0.8·y/(K − 1) (numpy's linspace(0.1, 0.9, K)), a bump at y.
+/// </summary>
+/// <remarks>dlordinal tabulates π for 4–8, 10, 12 and 14 classes only, each that same linspace; here any K ≥ 2.</remarks>
+public sealed class BinomialCrossEntropyLoss(double eta = 1, TensorData? weight = null, double labelSmoothing = 0, Reduction reduction = Reduction.Mean)
+    : UnimodalSoftLabelLoss(eta, weight, labelSmoothing, reduction), ILossDefinition
+{
+    protected override double[,] SoftLabels(int classes)
+    {
+        int n = classes - 1;
+        var s = new double[classes, classes];
+        for (int y = 0; y < classes; y++)
+        {
+            double pi = 0.1 + 0.8 * y / n, logPi = Math.Log(pi), log1mPi = Math.Log(1 - pi);
+            for (int k = 0; k < classes; k++) s[y, k] = Math.Exp(LogChoose(n, k) + k * logPi + (n - k) * log1mPi);
+        }
+        return s;
+    }
+
+    /// <summary>log C(n, k) by a sum of logs (exact enough for the class counts of ordinal data).</summary>
+    private static double LogChoose(int n, int k)
+    {
+        double sum = 0;
+        for (int i = 1; i <= k; i++) sum += Math.Log(n - k + i) - Math.Log(i);
+        return sum;
+    }
+
+    public static LossDescriptor Entry { get; } = new()
+    {
+        Name = "BinomialCrossEntropyLoss",
+        Aliases = ["binomial_cross_entropy_loss", "binomial_ce_loss"],
+        Family = LossFamily.Classification,
+        Task = LossTask.MulticlassClassification,
+        Inputs = RanksInputs,
+        Options = SharedOptions(),
+        Sample = SampleRanks,
+        Formula = "ℓ = CE(x, (1 − η)·onehot(y) + η·Binomial(K − 1, π_y)),  π_y = 0.1 + 0.8·y/(K − 1)",
+        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
+        Reference = "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; dlordinal BinomialCrossEntropyLoss",
+        Stability = "cross-entropy's log-softmax; the binomial terms from logs: finite for every finite logit",
+        LowerBound = 0,
+        Libraries = "dlordinal (BinomialCrossEntropyLoss)",
+        Factory = o => new BinomialCrossEntropyLoss(o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
+    };
+
+    public override LossDescriptor Descriptor => Entry;
+}
