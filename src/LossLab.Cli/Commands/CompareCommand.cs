@@ -136,11 +136,12 @@ internal static class CompareCommand
         => new[] { "accuracy", "r2", "spearman" }.FirstOrDefault(test.ContainsKey);
 
     /// <summary>
-    /// The metrics to tabulate, the key one first. Regression: R² and the errors, unless an arm only ranks (the margin
-    /// ranking loss), where every arm is compared on Spearman's ρ and the rank metrics, which all arms report.
+    /// The metrics to tabulate, the key one first. Ordinal data: the rank error (lower is better), which every arm reports
+    /// whatever its head. Regression: R² and the errors, unless an arm only ranks (the margin ranking loss), where every
+    /// arm is compared on Spearman's ρ and the rank metrics, which all arms report.
     /// </summary>
     internal static string[] MainMetrics(Dataset data, ComparisonResult result) => data.Task == TaskKind.Ordinal
-        ? ["accuracy", "rank_mae", "qwk", "balanced_accuracy", "f1", "log_loss", "ece"]
+        ? ["rank_mae", "qwk", "accuracy", "balanced_accuracy", "f1", "log_loss", "ece"]
         : data.Task != TaskKind.Regression
         ? ["accuracy", "balanced_accuracy", "f1", "roc_auc", "log_loss", "ece"]
         : result.Arms.All(a => a.Metrics.ContainsKey("r2"))
@@ -156,7 +157,7 @@ internal static class CompareCommand
         int width = Math.Max(12, result.Arms.Max(a => ComparisonReport.Label(a).Length) + 2);
         sb.Append("  " + "arm".PadRight(width));
         foreach (string m in metrics) sb.Append(m.PadLeft(19));
-        sb.AppendLine($"   Δ {key} vs first [95% CI]");
+        sb.AppendLine($"   Δ {key} vs first [95% CI]{(Comparison.LowerIsBetter(key) ? " (lower is better)" : "")}");
         foreach (ArmSummary arm in result.Arms)
         {
             sb.Append("  " + ComparisonReport.Label(arm).PadRight(width));

@@ -12,7 +12,7 @@ namespace LossLab.Cli.Lab;
 /// </summary>
 public static class ComparisonReport
 {
-    /// <param name="metrics">The test metrics to tabulate; the first is the key metric (accuracy or R², higher is better).</param>
+    /// <param name="metrics">The test metrics to tabulate; the first is the key metric (accuracy or R², higher is better; rank_mae on ordinal data, lower is better).</param>
     public static IReadOnlyList<ExperimentRecord> Records(Dataset data, TrainingOptions options, ComparisonResult result, string[] metrics, int seeds)
     {
         string key = metrics[0];
@@ -25,9 +25,12 @@ public static class ComparisonReport
     private static ExperimentRecord MetricRecord(ComparisonResult result, string[] metrics, string key, string setup, int seeds, double seconds)
     {
         ArmSummary reference = result.Arms[0];
-        // The challenger: the best arm on the test split other than the reference (higher is better for accuracy and R²).
-        ArmSummary? challenger = result.Arms.Skip(1).Where(a => double.IsFinite(a.Metrics.GetValueOrDefault(key)?.Mean ?? double.NaN))
-            .MaxBy(a => a.Metrics[key].Mean);
+        // The challenger: the best arm on the test split other than the reference (higher is better for accuracy and R²,
+        // lower for the rank error that leads on ordinal data).
+        bool lower = Comparison.LowerIsBetter(key);
+        var candidates = result.Arms.Skip(1).Where(a => double.IsFinite(a.Metrics.GetValueOrDefault(key)?.Mean ?? double.NaN));
+        ArmSummary? challenger = lower ? candidates.MinBy(a => a.Metrics[key].Mean) : candidates.MaxBy(a => a.Metrics[key].Mean);
+        string better = lower ? "lower" : "higher";
         VerdictRecord verdict;
         string claim;
         if (challenger is null)
@@ -38,15 +41,16 @@ public static class ComparisonReport
         else
         {
             PairedDifference d = challenger.VersusFirst[key];
-            claim = $"{Label(challenger)} scores a higher test {key} than {Label(reference)}";
-            string status = !d.Significant ? "Inconclusive" : d.Mean > 0 ? "Supported" : "NotSupported";
+            claim = $"{Label(challenger)} scores a {better} test {key} than {Label(reference)}";
+            bool improves = lower ? d.Mean < 0 : d.Mean > 0;
+            string status = !d.Significant ? "Inconclusive" : improves ? "Supported" : "NotSupported";
             string text = (d.NoSpread
                     ? string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000} on every one of {seeds} seeds (no spread for a t-interval; the sign test decides): ")
                     : string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000}, 95 % interval [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] over {seeds} seed(s): "))
                 + (status switch
                 {
-                    "Supported" => d.NoSpread ? "higher on every seed, enough seeds for the sign test." : "the interval lies above 0.",
-                    "NotSupported" => d.NoSpread ? "lower on every seed, enough seeds for the sign test; the reference is better." : "the interval lies below 0; the reference is better.",
+                    "Supported" => d.NoSpread ? $"{better} on every seed, enough seeds for the sign test." : $"the interval lies {(lower ? "below" : "above")} 0.",
+                    "NotSupported" => d.NoSpread ? $"{(lower ? "higher" : "lower")} on every seed, enough seeds for the sign test; the reference is better." : $"the interval lies {(lower ? "above" : "below")} 0; the reference is better.",
                     _ => seeds < 2 ? "one seed gives no interval; run more seeds."
                         : d.NoSpread && d.Mean != 0 ? "one sign on every seed, but the sign test needs at least 6 seeds."
                         : "the interval contains 0; more seeds or a larger effect would be needed.",
@@ -63,7 +67,7 @@ public static class ComparisonReport
             ReferenceEquals(arm, reference) ? "(reference)" : Difference(arm.VersusFirst[key]),
         ]).ToList();
         var series = result.Arms.Select(a => SeriesRecord.OverSeeds(Label(a), a.Runs.Select(r => r.History.Select(e => e.Validation.GetValueOrDefault(key, double.NaN)).ToList()).ToList(), spread: true)).ToList();
-        var chart = new ChartRecord($"Validation {key} per epoch (mean ± std over seeds)", "line", "epoch", $"validation {key}", series);
+        var chart = new ChartRecord($"Validation {key} per epoch (mean ± std over seeds{(lower ? "; lower is better" : "")})", "line", "epoch", $"validation {key}", series);
         return new ExperimentRecord(1, "compare-metric", $"Test and validation {key} of each arm", claim,
             $"Which loss gives the best test {key}, with every arm trained on the same splits from the same initializations?",
             setup, new TableRecord(columns, rows), chart, verdict, seeds, seconds);

@@ -61,9 +61,14 @@ public sealed class TrainCommandTests
         Assert.NotEqual(0, mixed);
         Assert.Contains("--bins cuts the target into ordered classes", message);
         Assert.DoesNotContain("   at ", message);
-        var (compared, table, _) = Run("compare", "--data", Datasets.PathOf("diabetes"), "--bins", "3", "--losses", "corn_loss,cross_entropy", "--hidden", "8", "--epochs", "2");
+        string folder = Directory.CreateTempSubdirectory("losslab-ordinal-compare-").FullName;
+        var (compared, table, _) = Run("compare", "--data", Datasets.PathOf("diabetes"), "--bins", "3", "--losses", "corn_loss,cross_entropy", "--hidden", "8", "--epochs", "2", "--report", folder);
         Assert.Equal(0, compared);
-        Assert.Contains("rank_mae", table);
+        // On ordinal data the rank error leads, and its direction is said: lower is better.
+        Assert.Contains("Δ rank_mae vs first [95% CI] (lower is better)", table);
+        var record = LossLab.Cli.Lab.ExperimentRecord.FromJson(File.ReadAllText(Path.Combine(folder, "compare-metric" + LossLab.Cli.Lab.ExperimentRecord.FileSuffix)));
+        Assert.Equal("cross_entropy scores a lower test rank_mae than corn_loss", record.Claim);
+        Assert.Equal("rank_mae (test)", record.Table.Columns[1]);
     }
 
     [Fact]
