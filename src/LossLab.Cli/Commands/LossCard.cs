@@ -38,7 +38,8 @@ internal static class LossCard
         }
         Field(sb, "gradient", d.Gradient);
         Field(sb, "stability", d.Stability);
-        Field(sb, "lower bound", double.IsNegativeInfinity(d.LowerBound) ? "none (−∞)" : d.LowerBound.ToString(CultureInfo.InvariantCulture));
+        Field(sb, "lower bound", d.Family == LossFamily.Custom ? "not known: a custom formula's"
+            : double.IsNegativeInfinity(d.LowerBound) ? "none (−∞)" : d.LowerBound.ToString(CultureInfo.InvariantCulture));
         Field(sb, "trains on", TaskFit.TrainsOn(d) is { Count: > 0 } tasks
             ? $"{string.Join(", ", tasks.Select(t => t.ToString().ToLowerInvariant()))} (losslab train --loss {Cli(d)})"
             : "none: losslab train does not build models for its inputs");
@@ -50,36 +51,34 @@ internal static class LossCard
         }
         else
         {
-            Field(sb, "example", $"its smallest sample inputs are too long to print here; gradcheck below runs it on random inputs");
+            Field(sb, "example", d.Sample is null
+                ? "none: a custom loss has no sampler of its inputs, and (0.5, −1, 2) rotated through them is not an input it takes"
+                : "its smallest sample inputs are too long to print here; gradcheck below runs it on random inputs");
         }
         Field(sb, "check", $"losslab gradcheck {Cli(d)} (random inputs against finite differences)");
         return sb.ToString();
     }
 
-    /// <summary>The name to type: the first snake_case alias (PyTorch's or Optax's functional name) when there is one.</summary>
-    private static string Cli(LossDescriptor d) => d.Aliases.FirstOrDefault(a => a.All(c => char.IsLower(c) || char.IsDigit(c) || c is '_')) ?? d.Name;
+    /// <summary>
+    /// The name to type: the first snake_case alias (PyTorch's or Optax's functional name) when there is one, in single
+    /// quotes when the shell would read it otherwise (an expr: formula's parentheses).
+    /// </summary>
+    private static string Cli(LossDescriptor d)
+    {
+        string name = d.Aliases.FirstOrDefault(a => a.All(c => char.IsLower(c) || char.IsDigit(c) || c is '_')) ?? d.Name;
+        return name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-') ? name : $"'{name.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+    }
 
     /// <summary>
-    /// A request built from the loss's own sampler (its default shape), its numbers shortened to four digits where the
-    /// loss still accepts them (else nine, else all), and the value the protocol answers for exactly that text; null
-    /// when the sample is too large to print.
+    /// A request built from the loss's own sampler (its default shape; a custom loss, which has none, gets 0.5, −1 and 2
+    /// rotated through its inputs), its numbers shortened to four digits where the loss still accepts them (else nine, else all), and
+    /// the value the protocol answers for exactly that text; null when no sample is short enough to print or accepted.
     /// </summary>
     internal static (string Request, string Value)? Example(LossDescriptor d, LossRegistry registry)
     {
-        if (d.Sample is null) return null;
         var runner = new ProtocolRunner(registry);
-        // The loss's default shape, else smaller main inputs (embeddings, sequences) until one is short enough to print.
-        foreach (Shape shape in (Shape[])[Shape.Scalar, new Shape(4, 3), new Shape(3, 2), new Shape(2, 3), new Shape(4), new Shape(2, 2)])
+        foreach (LossInputs inputs in Candidates(d))
         {
-            LossInputs inputs;
-            try
-            {
-                inputs = d.Sample(new Random(1), shape);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException)
-            {
-                continue;   // a sampler need not fill shapes unusual for its loss
-            }
             // In the order the loss lists its inputs (the order positional calls use).
             string[] names = [.. d.Inputs.Select(i => i.Name).Where(inputs.Contains), .. inputs.Tensors.Keys.Where(k => d.Inputs.All(i => i.Name != k))];
             if (names.Sum(n => inputs[n].Shape.Numel) > MaxExampleElements) continue;
@@ -89,10 +88,43 @@ internal static class LossCard
                 var (line, ok) = runner.RunOne(request, d.Name);
                 if (!ok) continue;
                 using JsonDocument answer = JsonDocument.Parse(line);
-                return (request, answer.RootElement.GetProperty("loss").GetRawText());
+                string value = answer.RootElement.GetProperty("loss").GetRawText();
+                if (value.Contains("NaN", StringComparison.Ordinal) || value.Contains("Infinity", StringComparison.Ordinal)) break;   // an example, not a domain error
+                return (request, value);
             }
         }
         return null;
+    }
+
+    /// <summary>The sampler's inputs at its default shape, then at smaller main inputs (embeddings, sequences).</summary>
+    private static IEnumerable<LossInputs> Candidates(LossDescriptor d)
+    {
+        if (d.Sample is null)
+        {
+            // 0.5, −1 and 2, rotated from one input to the next so that the inputs differ; then values in (0, 1), for
+            // formulas of probabilities (logs, divisions).
+            foreach (double[] values in (double[][])[[0.5, -1.0, 2.0], [0.5, 0.25, 0.75]])
+            {
+                var generic = new LossInputs();
+                for (int q = 0; q < d.Inputs.Count; q++)
+                    generic.Add(d.Inputs[q].Name, TensorData.Create(new Shape(3), DType.Float64, new double[] { values[q % 3], values[(q + 1) % 3], values[(q + 2) % 3] }));
+                yield return generic;
+            }
+            yield break;
+        }
+        foreach (Shape shape in (Shape[])[Shape.Scalar, new Shape(4, 3), new Shape(3, 2), new Shape(2, 3), new Shape(4), new Shape(2, 2)])
+        {
+            LossInputs? inputs = null;
+            try
+            {
+                inputs = d.Sample(new Random(1), shape);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                // a sampler need not fill shapes unusual for its loss
+            }
+            if (inputs is not null) yield return inputs;
+        }
     }
 
     private static string Request(LossInputs inputs, string[] names, string format)

@@ -95,4 +95,21 @@ public sealed class LossCardTests
         Assert.Contains("| `HuberLoss` |", md);
         Assert.Contains("- **HuberLoss**: inputs", md);
     }
+
+    [Fact]
+    public void A_custom_formula_gets_a_card_with_a_quoted_name_and_a_generic_example()
+    {
+        var (code, card, error) = Run("", "losses", "expr:mean((input-target)**2)");
+        Assert.True(code == 0, error);
+        Assert.Contains("lower bound  not known: a custom formula's", card);
+        // The shell would read the parentheses: the name is quoted wherever the card says to type it.
+        Assert.Contains("| losslab loss 'expr:mean((input-target)**2)' --json -", card);
+        Assert.Contains("losslab gradcheck 'expr:mean((input-target)**2)'", card);
+        // (0.5, −1, 2) against its rotation (−1, 2, 0.5): mean of 2.25, 9, 2.25.
+        Assert.Contains("gives the loss 4.5 ", card);
+        // A formula of probabilities gets values in (0, 1) rather than a NaN example.
+        var (_, logCard, _) = Run("", "losses", "expr:mean(log(input))");
+        Assert.Contains("{\"inputs\": {\"input\": [0.5, 0.25, 0.75]}}", logCard);
+        Assert.DoesNotContain("NaN", logCard);
+    }
 }
