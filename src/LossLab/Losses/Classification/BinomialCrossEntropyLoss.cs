@@ -8,7 +8,7 @@ namespace LossLab.Losses.Classification;
 /// classification, 2020; dlordinal's <c>BinomialCrossEntropyLoss</c>): row y of the soft labels is the Binomial(K − 1, π_y)
 /// probability of each rank, π_y = 0.1 + 0.8·y/(K − 1) (numpy's linspace(0.1, 0.9, K)), a bump at y.
 /// </summary>
-/// <remarks>dlordinal tabulates π for 4–8, 10, 12 and 14 classes only, each that same linspace; here any K ≥ 2.</remarks>
+/// <remarks>Any K ≥ 2, as dlordinal's soft_labelling module (its older distributions module listed π for 4–8, 10, 12 and 14 classes only, each that same linspace).</remarks>
 public sealed class BinomialCrossEntropyLoss(double eta = 1, TensorData? weight = null, double labelSmoothing = 0, Reduction reduction = Reduction.Mean)
     : UnimodalSoftLabelLoss(eta, weight, labelSmoothing, reduction), ILossDefinition
 {
