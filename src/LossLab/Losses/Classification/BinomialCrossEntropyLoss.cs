@@ -35,7 +35,7 @@ public sealed class BinomialCrossEntropyLoss(double eta = 1, TensorData? weight 
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "BinomialCrossEntropyLoss",
-        Aliases = ["binomial_cross_entropy_loss", "binomial_ce_loss"],
+        Aliases = ["binomial_cross_entropy_loss", "binomial_ce_loss", "BinomialLoss"],
         Family = LossFamily.Classification,
         Task = LossTask.MulticlassClassification,
         Inputs = RanksInputs,

@@ -30,7 +30,7 @@ public sealed class ExponentialCrossEntropyLoss : UnimodalSoftLabelLoss, ILossDe
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "ExponentialCrossEntropyLoss",
-        Aliases = ["exponential_cross_entropy_loss", "ExponentialRegularisedCrossEntropyLoss", "exponential_regularised_cross_entropy_loss"],
+        Aliases = ["exponential_cross_entropy_loss", "ExponentialRegularisedCrossEntropyLoss", "exponential_regularised_cross_entropy_loss", "ExponentialLoss"],
         Family = LossFamily.Classification,
         Task = LossTask.MulticlassClassification,
         Inputs = RanksInputs,

@@ -29,7 +29,7 @@ public sealed class PoissonCrossEntropyLoss(double eta = 1, TensorData? weight =
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "PoissonCrossEntropyLoss",
-        Aliases = ["poisson_cross_entropy_loss", "poisson_ce_loss"],
+        Aliases = ["poisson_cross_entropy_loss", "poisson_ce_loss", "PoissonLoss"],
         Family = LossFamily.Classification,
         Task = LossTask.MulticlassClassification,
         Inputs = RanksInputs,

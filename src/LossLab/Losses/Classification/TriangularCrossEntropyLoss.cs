@@ -77,7 +77,7 @@ public sealed class TriangularCrossEntropyLoss : UnimodalSoftLabelLoss, ILossDef
     public static LossDescriptor Entry { get; } = new()
     {
         Name = "TriangularCrossEntropyLoss",
-        Aliases = ["triangular_cross_entropy_loss", "triangular_ce_loss"],
+        Aliases = ["triangular_cross_entropy_loss", "triangular_ce_loss", "TriangularLoss"],
         Family = LossFamily.Classification,
         Task = LossTask.MulticlassClassification,
         Inputs = RanksInputs,
