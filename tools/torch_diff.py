@@ -168,6 +168,7 @@ GENERATORS = {
     'poisson_ce_loss': g_unimodal('poisson_ce_loss'),
     'exponential_cross_entropy_loss': g_unimodal('exponential_cross_entropy_loss'),
     'triangular_ce_loss': g_unimodal('triangular_ce_loss'),
+    'geometric_loss': g_unimodal('geometric_loss'),
     'varifocal_loss': g_varifocal,
     'quality_focal_loss': g_quality_focal,
     'distribution_focal_loss': g_distribution_focal,

@@ -1422,6 +1422,32 @@ def _triangular_rows(n, alpha2):
     return rows
 
 
+def _geometric_rows(n, alphas):
+    """dlordinal's get_geometric_soft_labels: a float, a list of n floats, or n (α, F_l, F_r) tuples (α = 0: one-hot)."""
+    rows = []
+    for y in range(n):
+        asym = isinstance(alphas, list) and isinstance(alphas[0], tuple)
+        a = alphas[y][0] if asym else alphas[y] if isinstance(alphas, list) else alphas
+        term = [a ** abs(y - k) * (1 - a) for k in range(n)]
+        left, right = sum(term[:y]), sum(term[y + 1:])
+        if asym:
+            fl, fr = (1, 0) if y == n - 1 else (0, 1) if y == 0 else (alphas[y][1], alphas[y][2])
+        row = []
+        for k in range(n):
+            if k == y:
+                row.append(1 - a)
+            elif a == 0:
+                row.append(0.0)
+            elif not asym:
+                row.append(a * term[k] / (left + right))
+            elif k < y:
+                row.append(fl * a * term[k] / left if fl > 0 else 0.0)
+            else:
+                row.append(fr * a * term[k] / right if fr > 0 else 0.0)
+        rows.append(row)
+    return rows
+
+
 def g_unimodal(name):
     """dlordinal's CustomTargetsCrossEntropyLoss family: torch's cross_entropy (weight, label_smoothing, reduction) against
     (1 − η)·onehot(y) + η·S_y, S the binomial, Poisson, exponential or triangular soft labels (kept in float64 here)."""
@@ -1440,6 +1466,19 @@ def g_unimodal(name):
         elif name == 'triangular_ce_loss':
             o['alpha2'] = r.choice((0.05, 0.01, 0.2))
             rows = _triangular_rows(c, o['alpha2'])
+        elif name == 'geometric_loss':
+            kind = r.random()
+            if kind < 0.4:
+                o['alphas'] = r.choice((0.1, 0.3, 0.0, 0.9))
+                alphas = o['alphas']
+            elif kind < 0.7:
+                alphas = [r.random() for _ in range(c)]
+                o['alphas'] = alphas
+            else:
+                split = (0.0, 0.25, 0.5, 0.75, 1.0)
+                alphas = [(r.random(), f, 1 - f) for f in (r.choice(split) for _ in range(c))]
+                o['alphas'] = [list(t) for t in alphas]
+            rows = _geometric_rows(c, alphas)
         elif name == 'poisson_ce_loss':
             rows = _poisson_rows(c)
         else:

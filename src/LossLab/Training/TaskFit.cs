@@ -123,7 +123,7 @@ public static class TaskFit
                     + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
                 break;
             case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" or "BinomialCrossEntropyLoss"
-                or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" when task != TaskKind.Ordinal:
+                or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" or "GeometricLoss" when task != TaskKind.Ordinal:
                 Refuse("is an ordinal loss: it reads how far a class lies from the true one (|j − y| ranks apart), and the classes here are not declared "
                     + "ordered, so their distances mean nothing: use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a "
                     + "numeric target into K ordered classes, or cross_entropy for unordered classes");

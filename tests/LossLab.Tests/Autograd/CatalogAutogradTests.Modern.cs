@@ -206,6 +206,19 @@ public sealed partial class CatalogAutogradTests
             double[,] m = LossLab.Losses.Classification.TriangularCrossEntropyLoss.Probabilities(k, o.GetValueOrDefault("alpha2") is double a ? a : 0.05);
             return [.. Enumerable.Range(0, k).Select(j => m[y, j])];
         }),
+        ["GeometricLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+        {
+            // Haas and Hüllermeier as dlordinal writes them: 1 − α at y, α spread ∝ α^|j − y| (one side per F when asymmetric).
+            double[] a = o.GetValueOrDefault("alphas") switch { TensorData at => at.ToArray<double>(), double d => [d], _ => [0.1] };
+            bool rows3 = a.Length == 3 * k && o["alphas"] is TensorData { Shape.Rank: 2 };
+            double alpha = rows3 ? a[3 * y] : a.Length == k ? a[y] : a[0];
+            double fl = rows3 ? (y == k - 1 ? 1 : y == 0 ? 0 : a[3 * y + 1]) : 0, fr = rows3 ? (y == k - 1 ? 0 : y == 0 ? 1 : a[3 * y + 2]) : 0;
+            double Term(int j) => Math.Pow(alpha, Math.Abs(y - j)) * (1 - alpha);
+            double left = Enumerable.Range(0, y).Sum(Term), right = Enumerable.Range(y + 1, k - y - 1).Sum(Term);
+            return [.. Enumerable.Range(0, k).Select(j => j == y ? 1 - alpha : alpha == 0 ? 0
+                : !rows3 ? alpha * Term(j) / (left + right)
+                : j < y ? (fl > 0 ? fl * alpha * Term(j) / left : 0) : (fr > 0 ? fr * alpha * Term(j) / right : 0))];
+        }),
         ["CoralLoss"] = (t, o) =>
         {
             // coral_pytorch: −Σ_k λ_k·(log σ(z)·y + (log σ(z) − z)(1 − y)), the levels from ranks when ranks are given.

@@ -193,6 +193,7 @@ public sealed class TaskFitTests
     [InlineData("wk_loss", "Ordinal")]
     [InlineData("sord_loss", "Ordinal")]
     [InlineData("triangular_ce_loss", "Ordinal")]
+    [InlineData("geometric_loss", "Ordinal")]
     [InlineData("generalized_box_iou_loss", "")]
     public void The_catalog_says_which_data_each_loss_trains_on(string loss, string tasks)
         => Assert.Equal(tasks, string.Join(',', TaskFit.TrainsOn(LossRegistry.Default.Get(loss))));

@@ -142,4 +142,26 @@ public sealed class OrdinalLossTests
         double z = pmf.Sum(Math.Exp);
         T.Close([.. pmf.Select(v => 0.2 - Math.Exp(v) / z)], r.Gradient("input"), rel: 1e-14, abs: 0);
     }
+
+    [Fact]
+    public void Geometric_soft_labels_keep_one_minus_alpha_and_spread_alpha_geometrically()
+    {
+        // α = 0.1, three ranks. Rank 0: G = 0.1·0.9 + 0.01·0.9, so S = (0.9, 0.1·10/11, 0.1·1/11); rank 1: 0.05 each side.
+        double[] S(LossResult r) => [.. r.Gradient("input").ToArray<double>().Select(g => 1.0 / 3 - g)];
+        LossResult sym = LossRegistry.Default.Create("geometric_loss", T.Opt(("reduction", "sum"))).Evaluate(T.In(("input", T.D2(new double[2, 3])), ("target", T.I(0, 1))));
+        double[] s = S(sym), expected = [0.9, 1.0 / 11, 0.1 / 11, 0.05, 0.9, 0.05];
+        for (int i = 0; i < 6; i++) Assert.True(Math.Abs(expected[i] - s[i]) <= 1e-15, $"[{i}] {s[i]:R} vs {expected[i]:R}");
+        // (α, F_l, F_r) rows: rank 1 with (0.2, ¾, ¼) keeps 0.8 and sends 0.15 down, 0.05 up; rank 0 sends everything up.
+        TensorData rows = T.Shaped(new double[] { 0.2, 1, 0, 0.2, 0.75, 0.25, 0.2, 0, 1 }, 3, 3);
+        LossResult asym = LossRegistry.Default.Create("geometric_loss", T.Opt(("reduction", "sum"), ("alphas", rows))).Evaluate(T.In(("input", T.D2(new double[2, 3])), ("target", T.I(1, 0))));
+        double[] a = S(asym), want = [0.15, 0.8, 0.05, 0.8, 0.2 * 0.8 / (0.8 + 0.2 * 0.8) * 1, 0.2 * 0.2 * 0.8 / (0.8 + 0.2 * 0.8)];
+        // Rank 0 up: α·α^k(1 − α)/Σ_{k≥1} α^k(1 − α) with α = 0.2: 0.2·(0.16, 0.032)/0.192.
+        want[4] = 0.2 * 0.16 / 0.192;
+        want[5] = 0.2 * 0.032 / 0.192;
+        for (int i = 0; i < 6; i++) Assert.True(Math.Abs(want[i] - a[i]) <= 1e-15, $"[{i}] {a[i]:R} vs {want[i]:R}");
+        Assert.Contains("they must be in [0, 1] and sum to 1", Assert.Throws<LossArgumentException>(() =>
+            LossRegistry.Default.Create("geometric_loss", T.Opt(("alphas", T.Shaped(new double[] { 0.2, 0.5, 0.6 }, 1, 3))))).Message);
+        Assert.Contains("alphas has 2 rows but the input has 3 classes", Assert.Throws<LossArgumentException>(() =>
+            LossRegistry.Default.Create("geometric_loss", T.Opt(("alphas", T.D(0.1, 0.2)))).Evaluate(T.In(("input", T.D2(new double[1, 3])), ("target", T.I(0))))).Message);
+    }
 }
