@@ -43,6 +43,10 @@ public static class TaskFit
     private static readonly HashSet<string> PerLabelDistributions = ["ConvexKLDivergence", "JensenShannonDivergence"];
 
     /// <summary>Options that switch a loss from raw scores to probabilities when false.</summary>
+    /// <summary>How to give a data set's classes an order, for the refusal of an ordinal loss on classes without one.</summary>
+    private const string DeclareAnOrder = "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, "
+        + "or cross_entropy for unordered classes";
+
     private static readonly string[] ActivationOptions = ["from_logits", "apply_softmax", "apply_sigmoid", "use_logits"];
 
     /// <summary>
@@ -119,14 +123,12 @@ public static class TaskFit
                     + "target of any range is not such a distance. Use it from C# with a detector's bins, or train with mse_loss or huber_loss");
                 break;
             case "CoralLoss" or "CornLoss" when task != TaskKind.Ordinal:
-                Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: "
-                    + "use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a numeric target into K ordered classes, or cross_entropy for unordered classes");
+                Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: " + DeclareAnOrder);
                 break;
             case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" or "BinomialCrossEntropyLoss"
                 or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" or "GeometricLoss" when task != TaskKind.Ordinal:
                 Refuse("is an ordinal loss: it reads how far a class lies from the true one (|j − y| ranks apart), and the classes here are not declared "
-                    + "ordered, so their distances mean nothing: use --task ordinal for numeric ranks (ratings, grades), --bins K to cut a "
-                    + "numeric target into K ordered classes, or cross_entropy for unordered classes");
+                    + "ordered, so their distances mean nothing: " + DeclareAnOrder);
                 break;
             case "ClipLoss" or "SigLipLoss":
                 Refuse("contrasts the image and text embeddings of matched pairs (two encoders, two modalities), and a data set's rows "

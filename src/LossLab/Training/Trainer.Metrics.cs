@@ -75,21 +75,20 @@ public static partial class Trainer
         }
         else if (data.Task == TaskKind.Ordinal)
         {
-            classification["rank_mae"] = RankMae(predictions, data);
-            classification["qwk"] = QuadraticWeightedKappa(predictions, data);
+            // Both read the median ranks; a NaN probability (a diverged model) or no rows makes both NaN.
+            int[]? ranks = data.Rows == 0 || Array.Exists(predictions, double.IsNaN) ? null : OrdinalRanks.MedianRanks(predictions, data.Classes);
+            classification["rank_mae"] = ranks is null ? double.NaN : RankMae(ranks, data);
+            classification["qwk"] = ranks is null ? double.NaN : QuadraticWeightedKappa(ranks, data);
         }
         return classification;
     }
 
     /// <summary>
     /// The mean distance between each row's predicted median rank (<see cref="OrdinalRanks.MedianRanks"/>: the reference
-    /// libraries' label for CORAL and CORN, the median of the softmax for the others) and its true rank; NaN when a
-    /// probability is NaN (a diverged model) or without rows.
+    /// libraries' label for CORAL and CORN, the median of the softmax for the others) and its true rank.
     /// </summary>
-    internal static double RankMae(double[] probabilities, Dataset data)
+    private static double RankMae(int[] ranks, Dataset data)
     {
-        if (data.Rows == 0 || Array.Exists(probabilities, double.IsNaN)) return double.NaN;
-        int[] ranks = OrdinalRanks.MedianRanks(probabilities, data.Classes);
         double sum = 0;
         for (int i = 0; i < ranks.Length; i++) sum += Math.Abs(ranks[i] - data.Targets[i]);
         return sum / ranks.Length;
@@ -99,13 +98,11 @@ public static partial class Trainer
     /// Cohen's quadratic weighted kappa between the predicted median ranks (as for <see cref="RankMae"/>) and the true
     /// ones: 1 − Σ W∘O / Σ W∘E, W_ab = (a − b)²/(K − 1)², O the confusion counts and E = outer(true counts, predicted
     /// counts)/N (scikit-learn's cohen_kappa_score with weights="quadratic"). 1 is perfect agreement, 0 chance; NaN when
-    /// chance alone cannot disagree (every row and prediction in one class), for a diverged model, or without rows.
+    /// chance alone cannot disagree (every row and prediction in one class).
     /// </summary>
-    internal static double QuadraticWeightedKappa(double[] probabilities, Dataset data)
+    private static double QuadraticWeightedKappa(int[] predicted, Dataset data)
     {
-        if (data.Rows == 0 || Array.Exists(probabilities, double.IsNaN)) return double.NaN;
         int k = data.Classes;
-        int[] predicted = OrdinalRanks.MedianRanks(probabilities, k);
         var truth = new double[k];
         var made = new double[k];
         double observed = 0;

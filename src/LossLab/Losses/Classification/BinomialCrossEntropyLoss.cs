@@ -32,23 +32,15 @@ public sealed class BinomialCrossEntropyLoss(double eta = 1, TensorData? weight 
         return sum;
     }
 
-    public static LossDescriptor Entry { get; } = new()
-    {
-        Name = "BinomialCrossEntropyLoss",
-        Aliases = ["binomial_cross_entropy_loss", "binomial_ce_loss", "BinomialLoss"],
-        Family = LossFamily.Classification,
-        Task = LossTask.MulticlassClassification,
-        Inputs = RanksInputs,
-        Options = SharedOptions(),
-        Sample = SampleRanks,
-        Formula = "ℓ = CE(x, (1 − η)·onehot(y) + η·Binomial(K − 1, π_y)),  π_y = 0.1 + 0.8·y/(K − 1)",
-        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
-        Reference = "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; dlordinal BinomialCrossEntropyLoss",
-        Stability = "cross-entropy's log-softmax; the binomial terms from logs: finite for every finite logit",
-        LowerBound = 0,
-        Libraries = "dlordinal (BinomialCrossEntropyLoss)",
-        Factory = o => new BinomialCrossEntropyLoss(o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
-    };
+    public static LossDescriptor Entry { get; } = Describe(
+        "BinomialCrossEntropyLoss",
+        ["binomial_cross_entropy_loss", "binomial_ce_loss", "BinomialLoss"],
+        [],
+        "ℓ = CE(x, (1 − η)·onehot(y) + η·Binomial(K − 1, π_y)),  π_y = 0.1 + 0.8·y/(K − 1)",
+        "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; dlordinal BinomialCrossEntropyLoss",
+        "dlordinal (BinomialCrossEntropyLoss)",
+        o => new BinomialCrossEntropyLoss(o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
+        stability: "cross-entropy's log-softmax; the binomial terms from logs: finite for every finite logit");
 
     public override LossDescriptor Descriptor => Entry;
 }

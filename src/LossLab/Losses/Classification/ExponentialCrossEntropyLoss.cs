@@ -27,23 +27,14 @@ public sealed class ExponentialCrossEntropyLoss : UnimodalSoftLabelLoss, ILossDe
         return RowSoftmax(s);
     }
 
-    public static LossDescriptor Entry { get; } = new()
-    {
-        Name = "ExponentialCrossEntropyLoss",
-        Aliases = ["exponential_cross_entropy_loss", "ExponentialRegularisedCrossEntropyLoss", "exponential_regularised_cross_entropy_loss", "ExponentialLoss"],
-        Family = LossFamily.Classification,
-        Task = LossTask.MulticlassClassification,
-        Inputs = RanksInputs,
-        Options = SharedOptions(OptionSpec.Float("p", 1, "the exponent of the distance |k − y| (> 0)")),
-        Sample = SampleRanks,
-        Formula = "ℓ = CE(x, (1 − η)·onehot(y) + η·softmax_k(−|k − y|^p))",
-        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
-        Reference = "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; Vargas et al., Exponential loss regularisation for encouraging ordinal constraint, 2023; dlordinal ExponentialRegularisedCrossEntropyLoss",
-        Stability = "cross-entropy's log-softmax: finite for every finite logit",
-        LowerBound = 0,
-        Libraries = "dlordinal (ExponentialRegularisedCrossEntropyLoss)",
-        Factory = o => new ExponentialCrossEntropyLoss(o.Float("eta"), o.Float("p"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
-    };
+    public static LossDescriptor Entry { get; } = Describe(
+        "ExponentialCrossEntropyLoss",
+        ["exponential_cross_entropy_loss", "ExponentialRegularisedCrossEntropyLoss", "exponential_regularised_cross_entropy_loss", "ExponentialLoss"],
+        [OptionSpec.Float("p", 1, "the exponent of the distance |k − y| (> 0)")],
+        "ℓ = CE(x, (1 − η)·onehot(y) + η·softmax_k(−|k − y|^p))",
+        "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; Vargas et al., Exponential loss regularisation for encouraging ordinal constraint, 2023; dlordinal ExponentialRegularisedCrossEntropyLoss",
+        "dlordinal (ExponentialRegularisedCrossEntropyLoss)",
+        o => new ExponentialCrossEntropyLoss(o.Float("eta"), o.Float("p"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction));
 
     public override LossDescriptor Descriptor => Entry;
 }

@@ -92,23 +92,14 @@ public sealed class GeometricLoss : UnimodalSoftLabelLoss, ILossDefinition
         return s;
     }
 
-    public static LossDescriptor Entry { get; } = new()
-    {
-        Name = "GeometricLoss",
-        Aliases = ["geometric_loss", "GeometricCrossEntropyLoss", "geometric_cross_entropy_loss"],
-        Family = LossFamily.Classification,
-        Task = LossTask.MulticlassClassification,
-        Inputs = RanksInputs,
-        Options = SharedOptions(OptionSpec.Tensor("alphas", "α in [0, 1] (default 0.1), one α per class (K), or (α, F_l, F_r) per class (K, 3) with F_l + F_r = 1")),
-        Sample = SampleRanks,
-        Formula = "ℓ = CE(x, (1 − η)·onehot(y) + η·S_y),  S_yy = 1 − α,  S_yk ∝ α^|k − y| (k ≠ y), summing to α",
-        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
-        Reference = "Haas and Hüllermeier, Rectifying Bias in Ordinal Observational Data Using Unimodal Label Smoothing, 2023; dlordinal GeometricLoss",
-        Stability = "cross-entropy's log-softmax: finite for every finite logit",
-        LowerBound = 0,
-        Libraries = "dlordinal (GeometricLoss, GeometricCrossEntropyLoss)",
-        Factory = o => new GeometricLoss(o.Tensor("alphas"), o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
-    };
+    public static LossDescriptor Entry { get; } = Describe(
+        "GeometricLoss",
+        ["geometric_loss", "GeometricCrossEntropyLoss", "geometric_cross_entropy_loss"],
+        [OptionSpec.Tensor("alphas", "α in [0, 1] (default 0.1), one α per class (K), or (α, F_l, F_r) per class (K, 3) with F_l + F_r = 1")],
+        "ℓ = CE(x, (1 − η)·onehot(y) + η·S_y),  S_yy = 1 − α,  S_yk ∝ α^|k − y| (k ≠ y), summing to α",
+        "Haas and Hüllermeier, Rectifying Bias in Ordinal Observational Data Using Unimodal Label Smoothing, 2023; dlordinal GeometricLoss",
+        "dlordinal (GeometricLoss, GeometricCrossEntropyLoss)",
+        o => new GeometricLoss(o.Tensor("alphas"), o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction));
 
     public override LossDescriptor Descriptor => Entry;
 }

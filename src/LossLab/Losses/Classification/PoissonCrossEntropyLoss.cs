@@ -26,23 +26,14 @@ public sealed class PoissonCrossEntropyLoss(double eta = 1, TensorData? weight =
         return RowSoftmax(s);
     }
 
-    public static LossDescriptor Entry { get; } = new()
-    {
-        Name = "PoissonCrossEntropyLoss",
-        Aliases = ["poisson_cross_entropy_loss", "poisson_ce_loss", "PoissonLoss"],
-        Family = LossFamily.Classification,
-        Task = LossTask.MulticlassClassification,
-        Inputs = RanksInputs,
-        Options = SharedOptions(),
-        Sample = SampleRanks,
-        Formula = "ℓ = CE(x, (1 − η)·onehot(y) + η·softmax_k(Poisson(k; y + 1)))",
-        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
-        Reference = "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; dlordinal PoissonCrossEntropyLoss",
-        Stability = "cross-entropy's log-softmax: finite for every finite logit",
-        LowerBound = 0,
-        Libraries = "dlordinal (PoissonCrossEntropyLoss)",
-        Factory = o => new PoissonCrossEntropyLoss(o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
-    };
+    public static LossDescriptor Entry { get; } = Describe(
+        "PoissonCrossEntropyLoss",
+        ["poisson_cross_entropy_loss", "poisson_ce_loss", "PoissonLoss"],
+        [],
+        "ℓ = CE(x, (1 − η)·onehot(y) + η·softmax_k(Poisson(k; y + 1)))",
+        "Liu et al., Unimodal regularized neuron stick-breaking for ordinal classification, Neurocomputing 2020; dlordinal PoissonCrossEntropyLoss",
+        "dlordinal (PoissonCrossEntropyLoss)",
+        o => new PoissonCrossEntropyLoss(o.Float("eta"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction));
 
     public override LossDescriptor Descriptor => Entry;
 }

@@ -40,15 +40,15 @@ public sealed class SordLoss : IndexedRowLoss, ILossDefinition
             if (w.Shape.Rank != 1) throw LossArgumentException.Shape($"{Name}: weight must be one weight per class, got shape {w.Shape}");
             _weight = w.ToArray<double>();
         }
+        if (ftype is not ("max" or "norm_max" or "log" or "norm_log" or "division" or "norm_division"))
+        {
+            throw LossArgumentException.Value($"{Name}: ftype must be max, norm_max, log, norm_log, division or norm_division, got '{ftype}'");
+        }
         if (prox)
         {
             if (classCounts is not TensorData counts || counts.Shape.Rank != 1 || counts.Shape[0] < 2)
                 throw LossArgumentException.Value($"{Name}: prox needs class_counts, the training targets' count of each class (one per class, at least 2)");
             _phi = Phi(counts.ToArray<double>(), ftype);
-        }
-        else if (ftype is not ("max" or "norm_max" or "log" or "norm_log" or "division" or "norm_division"))
-        {
-            throw LossArgumentException.Value($"{Name}: ftype must be max, norm_max, log, norm_log, division or norm_division, got '{ftype}'");
         }
     }
 
@@ -90,8 +90,7 @@ public sealed class SordLoss : IndexedRowLoss, ILossDefinition
                     "log" => -Math.Log(prox[y, j]),
                     "norm_log" => -Math.Log(norm[y, j]),
                     "division" => 1 / prox[y, j],
-                    "norm_division" => 1 / norm[y, j],
-                    _ => throw LossArgumentException.Value($"{Name}: ftype must be max, norm_max, log, norm_log, division or norm_division, got '{ftype}'"),
+                    _ => 1 / norm[y, j],   // norm_division (the constructor checked the name)
                 };
         return phi;
     }

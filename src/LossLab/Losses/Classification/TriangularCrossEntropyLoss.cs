@@ -74,23 +74,14 @@ public sealed class TriangularCrossEntropyLoss : UnimodalSoftLabelLoss, ILossDef
         return 1;
     }
 
-    public static LossDescriptor Entry { get; } = new()
-    {
-        Name = "TriangularCrossEntropyLoss",
-        Aliases = ["triangular_cross_entropy_loss", "triangular_ce_loss", "TriangularLoss"],
-        Family = LossFamily.Classification,
-        Task = LossTask.MulticlassClassification,
-        Inputs = RanksInputs,
-        Options = SharedOptions(OptionSpec.Float("alpha2", 0.05, "α₂ in [0, 0.5): the soft label's mass on each neighbouring class")),
-        Sample = SampleRanks,
-        Formula = "ℓ = CE(x, (1 − η)·onehot(y) + η·T_y),  T_y = a triangular distribution's mass on K equal intervals of [0, 1]",
-        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
-        Reference = "Vargas et al., Soft labelling based on triangular distributions for ordinal classification, Information Fusion 2023; dlordinal TriangularCrossEntropyLoss",
-        Stability = "cross-entropy's log-softmax: finite for every finite logit",
-        LowerBound = 0,
-        Libraries = "dlordinal (TriangularCrossEntropyLoss)",
-        Factory = o => new TriangularCrossEntropyLoss(o.Float("eta"), o.Float("alpha2"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction),
-    };
+    public static LossDescriptor Entry { get; } = Describe(
+        "TriangularCrossEntropyLoss",
+        ["triangular_cross_entropy_loss", "triangular_ce_loss", "TriangularLoss"],
+        [OptionSpec.Float("alpha2", 0.05, "α₂ in [0, 0.5): the soft label's mass on each neighbouring class")],
+        "ℓ = CE(x, (1 − η)·onehot(y) + η·T_y),  T_y = a triangular distribution's mass on K equal intervals of [0, 1]",
+        "Vargas et al., Soft labelling based on triangular distributions for ordinal classification, Information Fusion 2023; dlordinal TriangularCrossEntropyLoss",
+        "dlordinal (TriangularCrossEntropyLoss)",
+        o => new TriangularCrossEntropyLoss(o.Float("eta"), o.Float("alpha2"), o.Tensor("weight"), o.Float("label_smoothing"), o.Reduction));
 
     public override LossDescriptor Descriptor => Entry;
 }

@@ -58,6 +58,29 @@ public abstract class UnimodalSoftLabelLoss : Loss
         return computeGradients ? Result(r.Value, ("input", r.Gradient("input"))) : Result(r.Value);
     }
 
+    /// <summary>
+    /// A registry entry with what these losses share (family, inputs, sampler, the options around their own, the
+    /// cross-entropy gradient and bound); each gives its names, soft labels' formula, reference and factory.
+    /// </summary>
+    internal static LossDescriptor Describe(string name, string[] aliases, OptionSpec[] own, string formula, string reference, string libraries,
+        Func<LossOptions, ILoss> factory, string stability = "cross-entropy's log-softmax: finite for every finite logit") => new()
+    {
+        Name = name,
+        Aliases = aliases,
+        Family = LossFamily.Classification,
+        Task = LossTask.MulticlassClassification,
+        Inputs = RanksInputs,
+        Options = SharedOptions(own),
+        Sample = SampleRanks,
+        Formula = formula,
+        Gradient = "cross-entropy's with probability targets: w-weighted softmax(x) − target",
+        Reference = reference,
+        Stability = stability,
+        LowerBound = 0,
+        Libraries = libraries,
+        Factory = factory,
+    };
+
     /// <summary>The options every one of these losses has, after its own.</summary>
     internal static OptionSpec[] SharedOptions(params OptionSpec[] own) =>
     [
