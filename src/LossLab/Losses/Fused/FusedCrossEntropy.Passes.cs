@@ -233,7 +233,7 @@ public static partial class FusedCrossEntropy
     /// <summary>e^(x − max) with e^−max in a per-row table (<see cref="VMath.ExpBelowMax{TV}"/>): no subtraction, no clamp.</summary>
     private struct BelowMax<TV> : IRowExp<TV> where TV : struct, IVec<TV>
     {
-        public TV Table;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public readonly TV Exp(TV x) => VMath.ExpBelowMax(x, Table);
+        public TV Table, TableHi;   // TableHi: the second half of the 512-bit lanes' 32 entries
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] public readonly TV Exp(TV x) => VMath.ExpBelowMax(x, Table, TableHi);
     }
 }

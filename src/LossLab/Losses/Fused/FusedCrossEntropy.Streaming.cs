@@ -11,38 +11,47 @@ public static partial class FusedCrossEntropy
         /// Pass 3 for a long row out of place: e = exp(x − max) is computed again from the row, which pass 2 left in
         /// the L2 because it wrote nothing, and the gradient a·e/Σe − (ε/C)·w goes to memory once, with non-temporal
         /// stores: no read-for-ownership of the gradient's lines and no second pass over them. That trades one more
-        /// exponential per logit for a third of the row's memory traffic. The same operations on the same floats as
-        /// the cached path, so the results are bit for bit the same. The partial lines at the row's ends take ordinary
-        /// stores; the caller adjusts g[y] afterwards, which the fence orders after the streamed lines.
+        /// exponential per logit for a third of the row's memory traffic. The exponential is pass 2's (below the maximum
+        /// when <paramref name="belowMax"/>), the same operations on the same floats as the cached path, so the results
+        /// are bit for bit the same. The partial lines at the row's ends take ordinary stores; the caller adjusts g[y]
+        /// afterwards, which the fence orders after the streamed lines.
         /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-        private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float max, float coef, float k)
+        private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float max, bool belowMax, TV table, TV tableHi, float coef, float k)
             where TV : struct, IVec<TV>
+        {
+            if (belowMax) StreamScaled<TV, BelowMax<TV>>(xs, gs, w, coef, k, new BelowMax<TV> { Table = table, TableHi = tableHi });
+            else StreamScaled<TV, MinusMax<TV>>(xs, gs, w, coef, k, new MinusMax<TV> { Max = TV.Splat(max) });
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
+        private static void StreamScaled<TV, TE>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float coef, float k, TE exp)
+            where TV : struct, IVec<TV> where TE : struct, IRowExp<TV>
         {
             int C = xs.Length, n = TV.Count;
             ref float x = ref Unsafe.AsRef(in xs[0]);
             ref float g = ref gs[0];
             ref float wr = ref w.IsEmpty ? ref Unsafe.NullRef<float>() : ref Unsafe.AsRef(in w[0]);
             bool weighted = !w.IsEmpty;
-            TV mx = TV.Splat(max), cv = TV.Splat(coef), kv = TV.Splat(-k);
+            TV cv = TV.Splat(coef), kv = TV.Splat(-k);
             // Elements before the first vector-aligned address of the gradient row.
             int head = Simd.FloatsToAlignment((float*)Unsafe.AsPointer(ref g), n);
             int i = head;
-            for (; i + n <= C; i += n) TV.StoreNonTemporal(Gradient(ref x, ref wr, weighted, i, mx, cv, kv), ref g, i);
+            for (; i + n <= C; i += n) TV.StoreNonTemporal(Gradient(ref x, ref wr, weighted, i, exp, cv, kv), ref g, i);
             // The partial lines at either end from a whole vector each, copied element by element so that no ordinary
             // store lands in a line just streamed (that would fetch the line back).
             Span<float> ends = stackalloc float[2 * 64];
-            TV.Store(Gradient(ref x, ref wr, weighted, 0, mx, cv, kv), ref ends[0], 0);
-            TV.Store(Gradient(ref x, ref wr, weighted, C - n, mx, cv, kv), ref ends[0], n);
+            TV.Store(Gradient(ref x, ref wr, weighted, 0, exp, cv, kv), ref ends[0], 0);
+            TV.Store(Gradient(ref x, ref wr, weighted, C - n, exp, cv, kv), ref ends[0], n);
             for (int j = 0; j < head; j++) gs[j] = ends[j];
             for (int j = i; j < C; j++) gs[j] = ends[n + j - (C - n)];
             Interlocked.MemoryBarrier();   // the streamed lines before anything the caller or another thread does next
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static TV Gradient<TV>(ref float x, ref float w, bool weighted, int i, TV mx, TV cv, TV kv) where TV : struct, IVec<TV>
+        private static TV Gradient<TV, TE>(ref float x, ref float w, bool weighted, int i, TE exp, TV cv, TV kv)
+            where TV : struct, IVec<TV> where TE : struct, IRowExp<TV>
         {
-            TV e = VMath.ExpNonPositive(TV.Load(ref x, i) - mx);
+            TV e = exp.Exp(TV.Load(ref x, i));
             return weighted ? TV.Fma(e, cv, kv * TV.Load(ref w, i)) : TV.Fma(e, cv, kv);
         }
     }

@@ -56,6 +56,12 @@ public static partial class FusedCrossEntropy
     internal const int BelowMaxClasses = 256;
 
     /// <summary>
+    /// The same on 512-bit lanes, whose table has 32 entries (two registers, built from double products in a few
+    /// vector operations).
+    /// </summary>
+    internal const int BelowMaxClasses512 = 1536;
+
+    /// <summary>
     /// Computes the loss of logits (N, C) = (<paramref name="targets"/>.Length, <paramref name="classes"/>) and,
     /// unless <paramref name="gradient"/> is empty, ∂(reduced loss)/∂logits into it (<c>None</c>: the gradient of
     /// the sum). Returns the reduced value (<c>None</c>: the sum; per-row values go to <paramref name="rowLosses"/>).
@@ -197,9 +203,12 @@ public static partial class FusedCrossEntropy
             // (VMath.TryExpBelowMax: a row spanning less than 86.5 takes it without the subtraction and the clamp), and
             // pass 2 goes through LongRowExponentials, the only pass 2 that does a deferred pass 3, so these rows (every
             // row of a band has the same length) are the ones that may defer theirs.
+            // 512-bit lanes take the exponential below the maximum too, from BelowMaxClasses512 on (its 32-entry table
+            // costs more to build), but never defer pass 3 (it did not pay there: see docs/performance.md).
             bool longRow = typeof(TV) == typeof(V256) && C >= BelowMaxClasses;
+            bool tracked = longRow || (typeof(TV) == typeof(V512) && C >= BelowMaxClasses512);
             float min = float.PositiveInfinity, check;
-            float max = longRow ? Extremes<TV, Tracked>(xs, out min, out check) : Extremes<TV, Untracked>(xs, out _, out check);
+            float max = tracked ? Extremes<TV, Tracked>(xs, out min, out check) : Extremes<TV, Untracked>(xs, out _, out check);
             int rem = C - full, i;
             bool overlapTail = rem > 0 && C >= n;
             TV zero = TV.Splat(0);
@@ -215,16 +224,18 @@ public static partial class FusedCrossEntropy
             bool store = grad && !stream;
             ref float g = ref grad ? ref gs[0] : ref Unsafe.NullRef<float>();
             TV mx = TV.Splat(max);
-            TV table = default;
-            bool belowMax = longRow && VMath.TryExpBelowMax(max, min, out table);
+            TV table = default, tableHi = default;
+            bool belowMax = tracked && VMath.TryExpBelowMax(max, min, out table, out tableHi);
             double sum = longRow
                 ? LongRowExponentials(ref x, ref g, full, C, ahead, store, belowMax, table, mx, ref deferred)
-                : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default);
+                : belowMax
+                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = table, TableHi = tableHi }, default)
+                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default);
             if (overlapTail)
             {
                 // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
                 // writes the same values (same logits, same operations).
-                TV e = belowMax ? VMath.ExpBelowMax(xTail, table) : VMath.ExpNonPositive(xTail - mx);
+                TV e = belowMax ? VMath.ExpBelowMax(xTail, table, tableHi) : VMath.ExpNonPositive(xTail - mx);
                 if (store) TV.Store(e, ref g, C - n);
                 sum += TV.Sum(TV.Select(TV.FirstLanes(n - rem), zero, e));
             }
@@ -251,7 +262,7 @@ public static partial class FusedCrossEntropy
             i = 0;
             if (stream)
             {
-                StreamScaled<TV>(xs, gs, w, max, coef, k);
+                StreamScaled<TV>(xs, gs, w, max, belowMax, table, tableHi, coef, k);
             }
             else if ((w.IsEmpty || k == 0) && longRow)
             {

@@ -86,6 +86,24 @@ public class FusedCrossEntropyTests
     }
 
     /// <summary>
+    /// Rows long enough for the 512-bit exponential below the maximum (its 32-entry table): every tail length around
+    /// the threshold, the spans and offsets it refuses or takes at their edges, every option variant.
+    /// </summary>
+    [Theory, MemberData(nameof(Widths))]
+    public void RowsAroundTheWideTableThresholdMatchTheSpecification(SimdWidth width)
+    {
+        int from = FusedCrossEntropy.BelowMaxClasses512 - 1;
+        foreach (var (spread, offset) in new[] { (3.0, 0.0), (50.0, 0.0), (3.0, 100.0), (43.0, -37.0), (3.0, 76.9) })
+        {
+            for (int c = from; c <= from + 17; c++)
+            {
+                Case k = Make(2, c, c, spread, offset);
+                AssertClose(k, Run(k, SimdWidth.Scalar), Run(k, width), $"{width} C={c} spread {spread} offset {offset}");
+            }
+        }
+    }
+
+    /// <summary>
     /// The public entry point on short rows (a vector of rows at a time below one vector's width) and on longer ones:
     /// the specification's results, with row counts that leave remainders.
     /// </summary>
