@@ -121,7 +121,7 @@ public static partial class FusedCrossEntropy
 
         /// <summary>Pass 2 over the full vectors of a row: e = exp(x − max) (stored when <paramref name="store"/>), Σe.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static unsafe double Exponentials<TV, TE, TP>(ref float x, ref float g, int full, int ahead, bool store, TE exp, TP pass3)
+        private static unsafe double Exponentials<TV, TE, TP>(ref float x, ref float g, int full, int ahead, bool store, TE exp, TP pass3, bool halfAhead = false)
             where TV : struct, IVec<TV> where TE : struct, IRowExp<TV> where TP : struct, IPass3<TV>
         {
             int n = TV.Count, i = 0;
@@ -138,9 +138,18 @@ public static partial class FusedCrossEntropy
                     // prefetch walked the page tables in vain (~50 ns): 4×32000 in place took 2.5 ns per logit, not 1.
                     if (Sse.IsSupported)
                     {
-                        // One prefetch per 64-byte line: an iteration covers two lines on 512 bits, one below.
-                        Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + i)));
-                        if (n == 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + i + 16)));
+                        if (halfAhead)
+                        {
+                            // A streamed row: the first half of the next row here, one line per iteration; the streaming
+                            // pass 3 fetches the other half while it writes (see StreamScaled).
+                            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + (i >> 1))));
+                        }
+                        else
+                        {
+                            // One prefetch per 64-byte line: an iteration covers two lines on 512 bits, one below.
+                            Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + i)));
+                            if (n == 16) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref x, ahead + i + 16)));
+                        }
                     }
                     TV e0 = exp.Exp(TV.Load(ref x, i)), e1 = exp.Exp(TV.Load(ref x, i + n));
                     if (store)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using LossLab.Numerics.Simd;
 
 namespace LossLab.Losses.Fused;
@@ -16,15 +17,15 @@ public static partial class FusedCrossEntropy
         /// are bit for bit the same. The partial lines at the row's ends take ordinary stores; the caller adjusts g[y]
         /// afterwards, which the fence orders after the streamed lines.
         /// </summary>
-        private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float max, bool belowMax, TV table, TV tableHi, float coef, float k)
+        private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float max, bool belowMax, TV table, TV tableHi, float coef, float k, int ahead)
             where TV : struct, IVec<TV>
         {
-            if (belowMax) StreamScaled<TV, BelowMax<TV>>(xs, gs, w, coef, k, new BelowMax<TV> { Table = table, TableHi = tableHi });
-            else StreamScaled<TV, MinusMax<TV>>(xs, gs, w, coef, k, new MinusMax<TV> { Max = TV.Splat(max) });
+            if (belowMax) StreamScaled<TV, BelowMax<TV>>(xs, gs, w, coef, k, ahead, new BelowMax<TV> { Table = table, TableHi = tableHi });
+            else StreamScaled<TV, MinusMax<TV>>(xs, gs, w, coef, k, ahead, new MinusMax<TV> { Max = TV.Splat(max) });
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-        private static void StreamScaled<TV, TE>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float coef, float k, TE exp)
+        private static void StreamScaled<TV, TE>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float coef, float k, int ahead, TE exp)
             where TV : struct, IVec<TV> where TE : struct, IRowExp<TV>
         {
             int C = xs.Length, n = TV.Count;
@@ -36,6 +37,17 @@ public static partial class FusedCrossEntropy
             // Elements before the first vector-aligned address of the gradient row.
             int head = Simd.FloatsToAlignment((float*)Unsafe.AsPointer(ref g), n);
             int i = head;
+            if (ahead > 0 && Sse.IsSupported)
+            {
+                // The second half of the next row, one line per two vectors (pass 2 fetched the first half): reads
+                // beside the streamed writes, as the copy floor does them, instead of all of them in pass 2.
+                ref float rest = ref Unsafe.Add(ref x, ahead + (C - n) / 2 + 1);
+                for (; i + n <= C; i += n)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref rest, i >> 1)));
+                    TV.StoreNonTemporal(Gradient(ref x, ref wr, weighted, i, exp, cv, kv), ref g, i);
+                }
+            }
             for (; i + n <= C; i += n) TV.StoreNonTemporal(Gradient(ref x, ref wr, weighted, i, exp, cv, kv), ref g, i);
             // The partial lines at either end from a whole vector each, copied element by element so that no ordinary
             // store lands in a line just streamed (that would fetch the line back).

@@ -229,8 +229,8 @@ public static partial class FusedCrossEntropy
             double sum = longRow
                 ? LongRowExponentials(ref x, ref g, full, C, ahead, store, belowMax, table, mx, ref deferred)
                 : belowMax
-                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = table, TableHi = tableHi }, default)
-                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default);
+                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = table, TableHi = tableHi }, default, stream && ahead > 0)
+                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default, stream && ahead > 0);
             if (overlapTail)
             {
                 // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
@@ -262,7 +262,7 @@ public static partial class FusedCrossEntropy
             i = 0;
             if (stream)
             {
-                StreamScaled<TV>(xs, gs, w, max, belowMax, table, tableHi, coef, k);
+                StreamScaled<TV>(xs, gs, w, max, belowMax, table, tableHi, coef, k, ahead);
             }
             else if ((w.IsEmpty || k == 0) && longRow)
             {
