@@ -40,13 +40,15 @@ public static partial class FusedCrossEntropy
     public const long ParallelThreshold = 1L << 17;
 
     /// <summary>
-    /// Rows at least this long (128 KiB), out of place, write their gradient once with non-temporal stores
-    /// (<c>StreamScaled</c>): at 64×128256, 20 % faster on 2 threads and the same on 1. At 512×32000 (below it) the
-    /// second exponential cost more than the memory traffic saved on 1 thread in BenchmarkDotNet. 512-bit lanes only: on
-    /// the AVX2 host, where the exponential costs twice as much per element, streaming made 64×128256 slower on 1 thread
-    /// (21.4 ms against 15.3–16.1 ms for the cached path).
+    /// Rows at least this long (64 KiB), out of place, write their gradient once with non-temporal stores
+    /// (<c>StreamScaled</c>). It was 32768 until the 512-bit exponential below the maximum made the second exponential
+    /// cheaper and the streaming pass took half of the next row's reads: then 512×32000 out of place went from
+    /// 3.8–4.1 to 3.3 ms on 1 thread and from 2.65–2.9 to 2.2–2.35 ms on 2 (Stopwatch, alternating processes, the
+    /// AVX-512 host); rows of 8000 gained on 1 thread and lost on 2, rows of 4000 lost, rows of 1000 took twice as long.
+    /// 512-bit lanes only: on the AVX2 host, where the exponential costs twice as much per element, streaming made
+    /// 64×128256 slower on 1 thread (21.4 ms against 15.3–16.1 ms for the cached path).
     /// </summary>
-    internal const int StreamClasses = 1 << 15;
+    internal const int StreamClasses = 1 << 14;
 
     /// <summary>
     /// Rows at least this long, on 256-bit lanes, take the exponential below the maximum when their span allows
