@@ -63,6 +63,9 @@ public static partial class FusedCrossEntropy
     /// </summary>
     internal const int BelowMaxClasses512 = 1536;
 
+    /// <summary>Rows shorter than this go two at a time on 512-bit lanes (<c>TwoRows</c>).</summary>
+    internal const int PairClasses = 4096;
+
     /// <summary>
     /// Computes the loss of logits (N, C) = (<paramref name="targets"/>.Length, <paramref name="classes"/>) and,
     /// unless <paramref name="gradient"/> is empty, ∂(reduced loss)/∂logits into it (<c>None</c>: the gradient of
@@ -162,6 +165,10 @@ public static partial class FusedCrossEntropy
                     else for (int q = r; q < r + n; q++) total += OneRow<TV>(q, q + 1 < r1, w, scalar, ref deferred);
                 }
             }
+            if (typeof(TV) == typeof(V512) && !scalar && C < PairClasses)
+            {
+                for (; r + 1 < r1; r += 2) TwoRows<TV>(r, r1, w, ref total);
+            }
             for (; r < r1; r++) total += OneRow<TV>(r, r + 1 < r1, w, scalar, ref deferred);
             if (deferred.G is not null) Finish<TV>(ref deferred, C, applied: false);
             return total;
@@ -189,104 +196,6 @@ public static partial class FusedCrossEntropy
                 if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, wy, Eps, Z, Scale, WeightSum);
             }
             if (RowLoss is not null) RowLoss[r] = (float)loss;
-            return loss;
-        }
-
-        /// <summary>
-        /// One row on TV lanes; NaN (and nothing written) when the row is not all finite. Pass 2 prefetches the logits
-        /// <paramref name="ahead"/> floats on (the next row's; 0 for the band's last row, see <c>Exponentials</c>).
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]   // optimized at once; never inlined into a caller, where the JIT's inlining budget would run out and leave the lane operations as calls
-        private unsafe double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy, int ahead, ref Deferred deferred) where TV : struct, IVec<TV>
-        {
-            int C = xs.Length, n = TV.Count, full = C - C % n;
-            ref float x = ref Unsafe.AsRef(in xs[0]);
-            // Long rows on 256-bit lanes: pass 1 also takes the minimum, for the exponential below the maximum
-            // (VMath.TryExpBelowMax: a row spanning less than 86.5 takes it without the subtraction and the clamp), and
-            // pass 2 goes through LongRowExponentials, the only pass 2 that does a deferred pass 3, so these rows (every
-            // row of a band has the same length) are the ones that may defer theirs.
-            // 512-bit lanes take the exponential below the maximum too, from BelowMaxClasses512 on (its 32-entry table
-            // costs more to build), but never defer pass 3 (it did not pay there: see docs/performance.md).
-            bool longRow = typeof(TV) == typeof(V256) && C >= BelowMaxClasses;
-            bool tracked = longRow || (typeof(TV) == typeof(V512) && C >= BelowMaxClasses512);
-            float min = float.PositiveInfinity, check;
-            float max = tracked ? Extremes<TV, Tracked>(xs, out min, out check) : Extremes<TV, Untracked>(xs, out _, out check);
-            int rem = C - full, i;
-            bool overlapTail = rem > 0 && C >= n;
-            TV zero = TV.Splat(0);
-            if (!float.IsFinite(max) || float.IsNaN(check)) return double.NaN;
-            float xy = xs[y];   // read before pass 2: the gradient may overwrite the logits
-            TV xTail = overlapTail ? TV.Load(ref x, C - n) : zero;   // likewise
-            double wx = Eps == 0 ? 0 : WeightedSum<TV>(xs, w);
-
-            // Pass 2: e = exp(x − max), into the gradient buffer when there is one; Σe in float blocks, then double.
-            // On 512 bits, long rows out of place store nothing here: pass 3 recomputes e and streams the gradient.
-            bool grad = !gs.IsEmpty;
-            bool stream = grad && C >= StreamClasses && G != X && typeof(TV) == typeof(V512);
-            bool store = grad && !stream;
-            ref float g = ref grad ? ref gs[0] : ref Unsafe.NullRef<float>();
-            TV mx = TV.Splat(max);
-            TV table = default, tableHi = default;
-            bool belowMax = tracked && VMath.TryExpBelowMax(max, min, out table, out tableHi);
-            double sum = longRow
-                ? LongRowExponentials(ref x, ref g, full, C, ahead, store, belowMax, table, mx, ref deferred)
-                : belowMax
-                    ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = table, TableHi = tableHi }, default, stream && ahead > 0)
-                    : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default, stream && ahead > 0);
-            if (overlapTail)
-            {
-                // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
-                // writes the same values (same logits, same operations).
-                TV e = belowMax ? VMath.ExpBelowMax(xTail, table, tableHi) : VMath.ExpNonPositive(xTail - mx);
-                if (store) TV.Store(e, ref g, C - n);
-                sum += TV.Sum(TV.Select(TV.FirstLanes(n - rem), zero, e));
-            }
-            else if (rem > 0)
-            {
-                // A row shorter than one vector: one padded vector whose padding lanes are zeroed after the exponential.
-                Span<float> scratch = stackalloc float[64];
-                scratch[..n].Fill(max);
-                xs.CopyTo(scratch);
-                TV e = TV.Select(TV.FirstLanes(rem), VMath.ExpNonPositive(TV.Load(ref scratch[0], 0) - mx), zero);
-                TV.Store(e, ref scratch[0], 0);
-                sum += TV.Sum(e);
-                if (grad) scratch[..rem].CopyTo(gs);
-            }
-            double lse = max + Math.Log(sum);
-            double eps = Eps, oneMinusEps = 1 - eps, epsOverC = eps / C;
-            double loss = oneMinusEps * wy * (lse - xy) + epsOverC * (WeightSum * lse - wx) + Z * lse * lse;
-            if (!grad) return loss;
-
-            // Pass 3: g = a·e/Σe − (ε/C)·w, in place over e.
-            float coef = (float)(Scale * (oneMinusEps * wy + epsOverC * WeightSum + 2 * Z * lse) / sum);
-            float k = (float)(Scale * epsOverC);
-            TV cv = TV.Splat(coef), kv = TV.Splat(-k);
-            i = 0;
-            if (stream)
-            {
-                StreamScaled<TV>(xs, gs, w, max, belowMax, table, tableHi, coef, k, ahead);
-            }
-            else if ((w.IsEmpty || k == 0) && longRow)
-            {
-                // Deferred: the next row's pass 2 (or the band's end) does it (see Deferred). Class weights only enter
-                // pass 3 through (ε/C)·w, which is 0 without label smoothing.
-                deferred = new Deferred { G = (float*)Unsafe.AsPointer(ref g), Coef = coef, K = k, Y = y, Adjust = (float)(Scale * oneMinusEps * wy) };
-                return loss;
-            }
-            else if (w.IsEmpty)
-            {
-                ScaleRow<TV>(gs, coef, k);
-            }
-            else
-            {
-                // The overlapping tail vector is computed from e before the main loop transforms its first lanes.
-                ref float wr = ref Unsafe.AsRef(in w[0]);
-                TV tail = overlapTail ? TV.Fma(TV.Load(ref g, C - n), cv, kv * TV.Load(ref wr, C - n)) : zero;
-                for (; i < full; i += n) TV.Store(TV.Fma(TV.Load(ref g, i), cv, kv * TV.Load(ref wr, i)), ref g, i);
-                if (overlapTail) TV.Store(tail, ref g, C - n);
-                else for (; i < C; i++) gs[i] = MathF.FusedMultiplyAdd(gs[i], coef, -k * w[i]);
-            }
-            gs[y] -= (float)(Scale * oneMinusEps * wy);
             return loss;
         }
 
