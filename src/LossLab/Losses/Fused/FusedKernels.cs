@@ -291,7 +291,8 @@ internal readonly struct SigmoidFocalFused(float alpha, float gamma) : IFusedKer
         // γ·ce·q^(γ−1), its limit 0 where q = 0 or ce = 0 (as the specification).
         TV vanish = TV.Equal(q, zero) | TV.Equal(ce, zero);
         // ce times σ(x)σ(−x) before γ and q^(γ−1): at |x| near float.MaxValue γ·ce overflowed, and ∞·0 made the gradient NaN.
-        TV ceDFocusPq = TV.Select(vanish, zero, TV.Splat(gamma) * qgm1 * (ce * (p * omp)));
+        // γ = 0: no such term (cross-entropy times α_t), also where ce = ∞ and σ(x)σ(−x) = 0 would make 0·∞.
+        TV ceDFocusPq = gamma == 0 ? zero : TV.Select(vanish, zero, TV.Splat(gamma) * qgm1 * (ce * (p * omp)));
         TV alphaT = alpha >= 0 ? TV.Splat(alpha) * y + TV.Splat(1 - alpha) * omy : one;
         dx = alphaT * ((p - y) * focus + ceDFocusPq * (one - (y + y)));
         return alphaT * ce * focus;

@@ -35,6 +35,8 @@ public class FusedElementwiseTests
         ["sigmoid_focal_mostly_hard"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(0.25f, 2)), Normal(6), r => r.Next(40) == 0 ? (float)r.NextDouble() : r.Next(2)),
         ["sigmoid_focal_no_alpha_tails"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(-1, 2)), Normal(60), r => r.Next(2)),
         ["sigmoid_focal_gamma1.5"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(-1, 1.5f)), Normal(6), r => (float)r.NextDouble()),
+        ["sigmoid_focal_soft_labels"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(0.25f, 2)), Normal(6), r => (float)r.NextDouble()),
+        ["sigmoid_focal_gamma0"] = (Of<SigmoidFocalFused, SigmoidFocalLoss.Kernel>(new(0.25f, 0)), Normal(6), r => r.Next(2)),
         ["kl"] = (Of<KLDivergenceFused, KLDivergence.Kernel>(new(false)), Normal(2), r => r.Next(4) == 0 ? 0 : (float)r.NextDouble()),
         ["kl_log_target"] = (Of<KLDivergenceFused, KLDivergence.Kernel>(new(true)), Normal(2), Normal(2)),
     };
