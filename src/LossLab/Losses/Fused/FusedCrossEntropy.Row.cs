@@ -26,6 +26,7 @@ public static partial class FusedCrossEntropy
         /// One row on TV lanes; NaN (and nothing written) when the row is not all finite. Pass 2 prefetches the logits
         /// <paramref name="ahead"/> floats on (the next row's; 0 for the band's last row, see <c>Exponentials</c>).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // per row: optimized from the first call, not after tiering (a short run spent its time in the unoptimized code)
         private double Row<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, int y, float wy, int ahead, ref Deferred deferred) where TV : struct, IVec<TV>
         {
             RowState<TV> s = default;
@@ -39,6 +40,7 @@ public static partial class FusedCrossEntropy
         /// losses added to <paramref name="total"/> in row order: the same operations on each row as <see cref="OneRow"/>,
         /// so the same bits. A pair with an ignored or non-finite row goes row by row (nothing is written before).
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // per row: optimized from the first call, not after tiering (a short run spent its time in the unoptimized code)
         private void TwoRows<TV>(int a, int r1, ReadOnlySpan<float> w, ref double total) where TV : struct, IVec<TV>
         {
             int C = Classes, b = a + 1, ya = T[a], yb = T[b];
@@ -124,25 +126,12 @@ public static partial class FusedCrossEntropy
                 : s.BelowMax
                     ? Exponentials<TV, BelowMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new BelowMax<TV> { Table = s.Table, TableHi = s.TableHi }, default, stream && ahead > 0)
                     : Exponentials<TV, MinusMax<TV>, NoPass3<TV>>(ref x, ref g, full, ahead, store, new MinusMax<TV> { Max = mx }, default, stream && ahead > 0);
-            s.Sum = sum + TailSum(xs, gs, store, ref s);
-        }
-
-        /// <summary>
-        /// The row's last partial vector after pass 2's full vectors: its exponentials (stored when <paramref name="store"/>)
-        /// and their sum.
-        /// </summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static double TailSum<TV>(ReadOnlySpan<float> xs, Span<float> gs, bool store, ref RowState<TV> s) where TV : struct, IVec<TV>
-        {
-            int C = xs.Length, n = TV.Count, rem = C % n;
-            TV mx = TV.Splat(s.Max), zero = TV.Splat(0);
-            double sum = 0;
             if (rem > 0 && C >= n)
             {
                 // Tail: the last n logits again; the lanes already summed above are masked out of the sum. Re-storing them
                 // writes the same values (same logits, same operations).
                 TV e = s.BelowMax ? VMath.ExpBelowMax(s.XTail, s.Table, s.TableHi) : VMath.ExpNonPositive(s.XTail - mx);
-                if (store) TV.Store(e, ref gs[0], C - n);
+                if (store) TV.Store(e, ref g, C - n);
                 sum += TV.Sum(TV.Select(TV.FirstLanes(n - rem), zero, e));
             }
             else if (rem > 0)
@@ -154,9 +143,9 @@ public static partial class FusedCrossEntropy
                 TV e = TV.Select(TV.FirstLanes(rem), VMath.ExpNonPositive(TV.Load(ref scratch[0], 0) - mx), zero);
                 TV.Store(e, ref scratch[0], 0);
                 sum += TV.Sum(e);
-                if (!gs.IsEmpty) scratch[..rem].CopyTo(gs);
+                if (grad) scratch[..rem].CopyTo(gs);
             }
-            return sum;
+            s.Sum = sum;
         }
 
         /// <summary>Whether a row's gradient streams to memory (long rows out of place on 512-bit lanes).</summary>

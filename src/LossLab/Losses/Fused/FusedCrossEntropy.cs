@@ -184,6 +184,7 @@ public static partial class FusedCrossEntropy
         /// Row r's loss (its gradient written, its value stored when row losses are wanted). <paramref name="next"/>: the
         /// band goes on to row r + 1, whose lines pass 2 may prefetch.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // per row: optimized from the first call, not after tiering (a short run spent its time in the unoptimized code)
         private double OneRow<TV>(int r, bool next, ReadOnlySpan<float> w, bool scalar, ref Deferred deferred) where TV : struct, IVec<TV>
         {
             int C = Classes;

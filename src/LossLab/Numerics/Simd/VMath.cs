@@ -157,6 +157,7 @@ internal static partial class VMath
     /// are 256-bit with AVX2 and FMA or 512-bit with AVX-512, |max| ≤ 80 and min ≥ max − 86.5: then every table entry,
     /// every partial product and every e^(x − max) is a normal float, and |x| ≤ 166.5 keeps the range reduction exact.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // once per row: optimized from the first call, not after tiering
     public static bool TryExpBelowMax<TV>(float max, float min, out TV table, out TV tableHi) where TV : struct, IVec<TV>
     {
         table = tableHi = default;

@@ -27,7 +27,7 @@ public sealed class KernelInliningTests
             string listing = Path.Combine(Path.GetTempPath(), $"losslab-jit-{Guid.NewGuid():N}.txt");
             try
             {
-                env["DOTNET_JitDisasm"] = "Lanes Row ShortRows Band StreamScaled WeightedSum LongRowExponentials Finish";
+                env["DOTNET_JitDisasm"] = "Lanes Row Begin Middle End TwoRows OneRow ShortRows Band StreamScaled WeightedSum LongRowExponentials Finish";
                 env["DOTNET_JitStdOutFile"] = listing;
                 RunCli(env, "bench", "--quick");
                 var all = Listings(File.ReadAllText(listing)).ToList();
@@ -35,7 +35,10 @@ public sealed class KernelInliningTests
                 // Cross-entropy's row kernels too (their calls to each other, and the per-row table of the exponential
                 // below the maximum, are out of line on purpose).
                 var rows = all.Where(l => l.Method.Contains("FusedCrossEntropy", StringComparison.Ordinal) && l.Method.Contains($"[LossLab.Numerics.Simd.V{width}]", StringComparison.Ordinal)).ToList();
-                Assert.Contains(rows, r => r.Method.Contains(":Row[", StringComparison.Ordinal));
+                Assert.Contains(rows, r => r.Method.Contains(":Begin[", StringComparison.Ordinal));
+                Assert.Contains(rows, r => r.Method.Contains(":Middle[", StringComparison.Ordinal));
+                Assert.Contains(rows, r => r.Method.Contains(":End[", StringComparison.Ordinal));
+                if (width == "512") Assert.Contains(rows, r => r.Method.Contains(":TwoRows[", StringComparison.Ordinal));
                 if (width == "256") Assert.Contains(rows, r => r.Method.Contains(":LongRowExponentials[", StringComparison.Ordinal));
                 // Eight kernels (MSE, L1, Huber, smooth L1, BCE, BCE with logits, focal, KL): a listing format change
                 // that hid them would otherwise pass vacuously.
