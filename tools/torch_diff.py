@@ -169,6 +169,7 @@ GENERATORS = {
     'exponential_cross_entropy_loss': g_unimodal('exponential_cross_entropy_loss'),
     'triangular_ce_loss': g_unimodal('triangular_ce_loss'),
     'geometric_loss': g_unimodal('geometric_loss'),
+    'beta_ce_loss': g_unimodal('beta_ce_loss'),
     'varifocal_loss': g_varifocal,
     'quality_focal_loss': g_quality_focal,
     'distribution_focal_loss': g_distribution_focal,

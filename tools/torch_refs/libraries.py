@@ -1448,11 +1448,26 @@ def _geometric_rows(n, alphas):
     return rows
 
 
+_BETA_PQ = {3: [(1, 4), (4, 4), (4, 1)], 4: [(1, 6), (6, 10), (10, 6), (6, 1)],
+            5: [(1, 8), (6, 14), (12, 12), (14, 6), (8, 1)], 6: [(1, 10), (7, 20), (15, 20), (20, 15), (20, 7), (10, 1)]}
+
+
+def _beta_rows(n):
+    """dlordinal's get_beta_softlabels (Vargas et al. 2022's table, a = 1): B(p, q)'s mass on linspace(1e-9, 1 − 1e-9, n + 1),
+    the CDF of integer (p, q) as a binomial upper tail computed with exact integer binomial coefficients."""
+    start, stop = 1e-9, 1 - 1e-9
+    pts = [start + i * (stop - start) / n for i in range(n)] + [stop]
+    def cdf(x, p, q):
+        m = p + q - 1
+        return sum(math.comb(m, i) * x ** i * (1 - x) ** (m - i) for i in range(p, m + 1))
+    return [[cdf(pts[i + 1], p, q) - cdf(pts[i], p, q) for i in range(n)] for (p, q) in _BETA_PQ[n]]
+
+
 def g_unimodal(name):
     """dlordinal's CustomTargetsCrossEntropyLoss family: torch's cross_entropy (weight, label_smoothing, reduction) against
     (1 − η)·onehot(y) + η·S_y, S the binomial, Poisson, exponential or triangular soft labels (kept in float64 here)."""
     def gen(r, g):
-        n, c = r.randint(1, 5), r.randint(2, 6)
+        n, c = r.randint(1, 5), r.randint(3 if name == 'beta_ce_loss' else 2, 6)
         x = tensor((n, c), rng=g)
         y = torch.randint(0, c, (n,), generator=g)
         o = {'reduction': red(r), 'eta': r.choice((1.0, 0.5, 0.0, 0.9))}
@@ -1481,6 +1496,8 @@ def g_unimodal(name):
             rows = _geometric_rows(c, alphas)
         elif name == 'poisson_ce_loss':
             rows = _poisson_rows(c)
+        elif name == 'beta_ce_loss':
+            rows = _beta_rows(c)
         else:
             rows = _binomial_rows(c)
         soft = torch.tensor(rows, dtype=torch.float64)[y]

@@ -126,7 +126,8 @@ public static class TaskFit
                 Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: " + DeclareAnOrder);
                 break;
             case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" or "BinomialCrossEntropyLoss"
-                or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" or "GeometricLoss" when task != TaskKind.Ordinal:
+                or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" or "GeometricLoss" or "BetaCrossEntropyLoss"
+                when task != TaskKind.Ordinal:
                 Refuse("is an ordinal loss: it reads how far a class lies from the true one (|j − y| ranks apart), and the classes here are not declared "
                     + "ordered, so their distances mean nothing: " + DeclareAnOrder);
                 break;

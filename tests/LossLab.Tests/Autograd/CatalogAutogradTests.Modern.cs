@@ -206,6 +206,16 @@ public sealed partial class CatalogAutogradTests
             double[,] m = LossLab.Losses.Classification.TriangularCrossEntropyLoss.Probabilities(k, o.GetValueOrDefault("alpha2") is double a ? a : 0.05);
             return [.. Enumerable.Range(0, k).Select(j => m[y, j])];
         }),
+        ["BetaCrossEntropyLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+        {
+            // The beta table's rows from their closed form for integer (p, q): I_x(p, q) = 1 − Σ_{i<p} C(n, i) xⁱ(1 − x)ⁿ⁻ⁱ,
+            // n = p + q − 1, differenced over dlordinal's interval ends (the kernel takes the smaller tail; plain here).
+            (int p, int q) = BetaParameters(k, y);
+            int n = p + q - 1;
+            double Cdf(double x) => 1 - Enumerable.Range(0, p).Sum(i => Choose(n, i) * Math.Pow(x, i) * Math.Pow(1 - x, n - i));
+            double[] ends = [.. Enumerable.Range(0, k).Select(i => 1e-9 + i * ((1 - 2e-9) / k)), 1 - 1e-9];
+            return [.. Enumerable.Range(0, k).Select(j => Cdf(ends[j + 1]) - Cdf(ends[j]))];
+        }),
         ["GeometricLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
         {
             // Haas and Hüllermeier as dlordinal writes them: 1 − α at y, α spread ∝ α^|j − y| (one side per F when asymmetric).
@@ -341,6 +351,16 @@ public sealed partial class CatalogAutogradTests
         Tensor w = o.GetValueOrDefault("weight") is TensorData wt ? Tensor.FromArray(wt.ToArray<double>(), [1, k]) : Tensor.FromArray([.. Enumerable.Repeat(1.0, k)], [1, k]);
         return Reduce(-Ops.Sum(w * q * Ops.LogSoftmax(x, -1), axis: -1), o);
     }
+
+    /// <summary>Vargas et al.'s beta parameters (p, q) for the class counts the samples use (the kernel holds K = 3 … 14).</summary>
+    private static (int P, int Q) BetaParameters(int k, int y) => k switch
+    {
+        4 => new[] { (1, 6), (6, 10), (10, 6), (6, 1) }[y],
+        5 => new[] { (1, 8), (6, 14), (12, 12), (14, 6), (8, 1) }[y],
+        _ => throw new ArgumentOutOfRangeException(nameof(k), k, "the twin knows the beta table for 4 and 5 classes"),
+    };
+
+    private static double Choose(int n, int i) => Enumerable.Range(1, i).Aggregate(1.0, (c, j) => c * (n - i + j) / j);
 
     private static double[] SoftmaxOf(double[] v)
     {

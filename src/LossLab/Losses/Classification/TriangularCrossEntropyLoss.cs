@@ -46,11 +46,7 @@ public sealed class TriangularCrossEntropyLoss : UnimodalSoftLabelLoss, ILossDef
         }
         double aPlus = 1.0 + 1.0 / (j * (Math.Sqrt(alpha3) - 1.0)), aMinus = 1.0 + 1.0 / (-j * (Math.Sqrt(alpha3) - 1.0));
         double aLast = aPlus > 0 ? aPlus : aMinus;
-        // numpy's linspace(1e-9, 1 − 1e-9, j + 1): start + i·step, the last point exactly the stop.
-        var points = new double[j + 1];
-        double start = 1e-9, stop = 1 - 1e-9, step = (stop - start) / j;
-        for (int i = 0; i < j; i++) points[i] = start + i * step;
-        points[j] = stop;
+        double[] points = IntervalEnds(j);
         var s = new double[j, j];
         for (int q = 1; q <= j; q++)
         {

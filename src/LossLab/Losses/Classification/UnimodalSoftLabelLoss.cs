@@ -7,8 +7,8 @@ namespace LossLab.Losses.Classification;
 /// dlordinal's unimodal regularised cross-entropy (its <c>CustomTargetsCrossEntropyLoss</c>, and its newer
 /// <c>BinomialLoss</c>, <c>PoissonLoss</c>, <c>ExponentialLoss</c>, <c>TriangularLoss</c> with <c>CrossEntropyLoss</c> as
 /// base_loss; Liu et al. 2020, Vargas et al. 2023): PyTorch's cross-entropy of the logits against soft targets (1 − η)·onehot(y) + η·S_y, where row y of a
-/// K × K soft-label matrix S is a unimodal distribution peaked at rank y (binomial, Poisson, exponential or triangular:
-/// the four subclasses). Class weights, label smoothing and the reductions are cross-entropy's with probability targets
+/// K × K soft-label matrix S is a unimodal distribution around rank y (binomial, Poisson, exponential, triangular, beta or
+/// geometric: the subclasses). Class weights, label smoothing and the reductions are cross-entropy's with probability targets
 /// (<see cref="CrossEntropy"/>: mean over N even with weights), so value and gradient come from it.
 /// </summary>
 /// <remarks>
@@ -102,6 +102,19 @@ public abstract class UnimodalSoftLabelLoss : Loss
         Shape x = Samples.Or(s, 4, 5);
         if (x.Rank != 2) x = new Shape(x.Numel / Math.Max(1, x[x.Rank - 1]), x[x.Rank - 1]);
         return new LossInputs().Add("input", Samples.Normal(r, x, 2)).Add("target", Samples.Classes(r, new Shape(x[0]), x[1]));
+    }
+
+    /// <summary>
+    /// dlordinal's interval ends for K classes, numpy's linspace(10⁻⁹, 1 − 10⁻⁹, K + 1): start + i·step, the last point
+    /// exactly the stop.
+    /// </summary>
+    protected static double[] IntervalEnds(int k)
+    {
+        var points = new double[k + 1];
+        double start = 1e-9, stop = 1 - 1e-9, step = (stop - start) / k;
+        for (int i = 0; i < k; i++) points[i] = start + i * step;
+        points[k] = stop;
+        return points;
     }
 
     /// <summary>Row-wise softmax of a matrix, in place (dlordinal's scipy softmax over axis 1).</summary>

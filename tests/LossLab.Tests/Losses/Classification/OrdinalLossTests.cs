@@ -1,3 +1,4 @@
+using LossLab.Losses.Classification;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 using LossLab.Tests.TestKit;
@@ -131,6 +132,70 @@ public sealed class OrdinalLossTests
         // η = 0 is cross-entropy itself.
         LossResult plain = LossRegistry.Default.Create(loss, T.Opt(("eta", 0.0))).Evaluate(T.In(("input", T.D2(new double[,] { { 1, 2, 0.5 } })), ("target", T.I(1))));
         T.Close(LossRegistry.Default.Create("cross_entropy").Evaluate(T.In(("input", T.D2(new double[,] { { 1, 2, 0.5 } })), ("target", T.I(1)))).Scalar, plain.Scalar, rel: 1e-15);
+    }
+
+    [Fact]
+    public void Beta_soft_labels_are_dlordinals_rows_for_three_and_five_classes()
+    {
+        // dlordinal's documented get_beta_softlabels(3) and (5).
+        double[][] three =
+        [
+            [0.802469132197531, 0.18518518474074064, 0.01234567906172801],
+            [0.17329675405578432, 0.6534064918884313, 0.1732967540557846],
+            [0.012345679061728405, 0.1851851847407408, 0.8024691321975309],
+        ];
+        double[][] five =
+        [
+            [0.8322278330066323, 0.15097599903815717, 0.01614079995258888, 0.0006528000025611824, 2.5600000609360407e-06],
+            [0.16306230596685573, 0.6740152119811103, 0.15985465217901373, 0.003067150177798128, 6.796952229937148e-07],
+            [0.0005973937258183486, 0.16304604740785777, 0.6727131177326486, 0.16304604740785367, 0.000597393725820794],
+            [6.796952207410873e-07, 0.0030671501777993896, 0.15985465217901168, 0.6740152119811109, 0.16306230596685678],
+            [2.560000061440001e-06, 0.0006528000025600005, 0.01614079995258879, 0.1509759990381568, 0.8322278330066332],
+        ];
+        foreach (double[][] rows in new[] { three, five })
+        {
+            int k = rows.Length;
+            double[,] b = BetaCrossEntropyLoss.Probabilities(k);
+            // dlordinal subtracts two values near 1 in the tails: its small entries carry errors up to a few 10⁻¹⁵ (its
+            // B[1, 4] and B[3, 0] for K = 5, equal by symmetry, differ by 2.3·10⁻¹⁵); these are symmetric to 10⁻¹².
+            for (int y = 0; y < k; y++)
+            {
+                for (int j = 0; j < k; j++)
+                {
+                    Assert.True(Math.Abs(rows[y][j] - b[y, j]) <= 5e-15, $"K={k} B[{y},{j}]: {b[y, j]:R} vs dlordinal's {rows[y][j]:R}");
+                    T.Close(b[k - 1 - y, k - 1 - j], b[y, j], rel: 1e-12, abs: 0);
+                }
+            }
+            // The loss is cross-entropy against those rows: at zero logits the gradient of the sum is (Σ_k B_yk)/K − B_y
+            // (a row sums to a little under 1, the interval ends leaving 10⁻⁹ out at each end).
+            LossResult r = LossRegistry.Default.Create("beta_ce_loss", T.Opt(("reduction", "sum"))).Evaluate(T.In(("input", T.D2(new double[k, k])), ("target", T.I([.. Enumerable.Range(0, k)]))));
+            double[] g = r.Gradient("input").ToArray<double>();
+            for (int y = 0; y < k; y++)
+            {
+                double total = Enumerable.Range(0, k).Sum(j => b[y, j]);
+                for (int j = 0; j < k; j++) T.Close(total / k - b[y, j], g[y * k + j], rel: 1e-14, abs: 1e-17);
+            }
+        }
+        // By hand: rank 0 of 3 is B(1, 4), whose CDF is 1 − (1 − x)⁴, on linspace(1e-9, 1 − 1e-9, 4).
+        double[] t = [1e-9, 1e-9 + (1 - 2e-9) / 3, 1e-9 + 2 * (1 - 2e-9) / 3, 1 - 1e-9];
+        double F(double x) => 1 - Math.Pow(1 - x, 4);
+        double[,] b3 = BetaCrossEntropyLoss.Probabilities(3);
+        for (int j = 0; j < 3; j++) T.Close(F(t[j + 1]) - F(t[j]), b3[0, j], rel: 1e-13, abs: 1e-17);
+        // The table covers 3 to 14 classes.
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("BetaLoss").Evaluate(T.In(("input", T.D2(new double[2, 15])), ("target", T.I(0, 3)))));
+        Assert.Contains("tabulated for 3 to 14 ordered classes, got K = 15", e.Message);
+        Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("BetaLoss").Evaluate(T.In(("input", T.D2(new double[2, 2])), ("target", T.I(0, 1)))));
+        // Every row of every table sums to nearly 1 (the interval ends leave 10⁻⁹ out at each end), no mass negative.
+        for (int k = 3; k <= 14; k++)
+        {
+            double[,] bk = BetaCrossEntropyLoss.Probabilities(k);
+            for (int y = 0; y < k; y++)
+            {
+                double[] row = [.. Enumerable.Range(0, k).Select(j => bk[y, j])];
+                Assert.InRange(row.Sum(), 1 - 1e-7, 1 + 1e-12);
+                Assert.All(row, v => Assert.True(v >= 0, $"K={k} rank {y}: a negative mass {v}"));
+            }
+        }
     }
 
     [Fact]
