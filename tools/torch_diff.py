@@ -170,6 +170,7 @@ GENERATORS = {
     'triangular_ce_loss': g_unimodal('triangular_ce_loss'),
     'geometric_loss': g_unimodal('geometric_loss'),
     'beta_ce_loss': g_unimodal('beta_ce_loss'),
+    'general_triangular_ce_loss': g_unimodal('general_triangular_ce_loss'),
     'varifocal_loss': g_varifocal,
     'quality_focal_loss': g_quality_focal,
     'distribution_focal_loss': g_distribution_focal,

@@ -1385,6 +1385,23 @@ def _exponential_rows(k, p):
     return _softmax_rows([[-(abs(j - y) ** p) for j in range(k)] for y in range(k)])
 
 
+def _interval_ends(n):
+    """dlordinal's interval ends, numpy's linspace(1e-9, 1 − 1e-9, n + 1)."""
+    start, stop = 1e-9, 1 - 1e-9
+    return [start + i * (stop - start) / n for i in range(n)] + [stop]
+
+
+def _triangular_cdf(x, a, b, c):
+    """dlordinal's triangular_cdf (1 at x = c, as its branches give)."""
+    if x <= a:
+        return 0.0
+    if a < x < c:
+        return (x - a) ** 2 / ((b - a) * (c - a))
+    if c < x < b:
+        return 1 - (b - x) ** 2 / ((b - a) * (b - c))
+    return 1.0
+
+
 def _triangular_rows(n, alpha2):
     """dlordinal's get_triangular_probabilities(n, alpha2), written from its formulas."""
     r2 = math.sqrt(2 * alpha2)
@@ -1399,16 +1416,8 @@ def _triangular_rows(n, alpha2):
         return (num + r2) / den if (num + r2) / den > j / n else (num - r2) / den
     a_plus = 1.0 + 1.0 / (n * (math.sqrt(alpha3) - 1.0))
     a_last = a_plus if a_plus > 0 else 1.0 + 1.0 / (-n * (math.sqrt(alpha3) - 1.0))
-    start, stop = 1e-9, 1 - 1e-9
-    pts = [start + i * (stop - start) / n for i in range(n)] + [stop]
-    def cdf(x, a, b, c):
-        if x <= a:
-            return 0.0
-        if a < x < c:
-            return (x - a) ** 2 / ((b - a) * (c - a))
-        if c < x < b:
-            return 1 - (b - x) ** 2 / ((b - a) * (b - c))
-        return 1.0
+    pts = _interval_ends(n)
+    cdf = _triangular_cdf
     rows = []
     for j in range(1, n + 1):
         if j == 1:
@@ -1455,12 +1464,65 @@ _BETA_PQ = {3: [(1, 4), (4, 4), (4, 1)], 4: [(1, 6), (6, 10), (10, 6), (6, 1)],
 def _beta_rows(n):
     """dlordinal's get_beta_softlabels (Vargas et al. 2022's table, a = 1): B(p, q)'s mass on linspace(1e-9, 1 − 1e-9, n + 1),
     the CDF of integer (p, q) as a binomial upper tail computed with exact integer binomial coefficients."""
-    start, stop = 1e-9, 1 - 1e-9
-    pts = [start + i * (stop - start) / n for i in range(n)] + [stop]
+    pts = _interval_ends(n)
     def cdf(x, p, q):
         m = p + q - 1
         return sum(math.comb(m, i) * x ** i * (1 - x) ** (m - i) for i in range(p, m + 1))
     return [[cdf(pts[i + 1], p, q) - cdf(pts[i], p, q) for i in range(n)] for (p, q) in _BETA_PQ[n]]
+
+
+def _bisect(f, x0, x1):
+    """A root of f between x0 and x1 (f changes sign), to the last bit."""
+    f0 = f(x0)
+    for _ in range(300):
+        m = 0.5 * (x0 + x1)
+        if m in (x0, x1):
+            break
+        fm = f(m)
+        if (fm > 0) == (f0 > 0):
+            x0, f0 = m, fm
+        else:
+            x1 = m
+    return 0.5 * (x0 + x1)
+
+
+def _triangle_ends(lo, hi, c, al, ar):
+    """The ends a < lo, b > hi of the triangle with mode c whose CDF leaves mass al below lo and ar above hi: each
+    equation gives b as a function of a (the first directly, the second as its quadratic's larger root); the two curves
+    cross once below lo, found by scanning down from lo for the sign change and bisecting."""
+    if al == 0 and ar == 0:
+        return lo, hi
+    def b2(a):   # (b − hi)² = ar·(b − a)(b − c), the root above hi
+        qa, qb, qc = 1 - ar, -(2 * hi - ar * (a + c)), hi * hi - ar * a * c
+        return (-qb + math.sqrt(qb * qb - 4 * qa * qc)) / (2 * qa)
+    if al == 0:
+        return lo, b2(lo)
+    def h(a):    # (lo − a)² = al·(b − a)(c − a) solved for b, minus the second curve
+        return a + (lo - a) ** 2 / (al * (c - a)) - b2(a)
+    step, a0 = (hi - lo) / 64, lo
+    while h(a0 - step) < 0:
+        a0 -= step
+    a = _bisect(h, a0, a0 - step)
+    return a, b2(a)
+
+
+def _general_triangular_rows(n, alphas):
+    """dlordinal's get_general_triangular_softlabels: class j (1-based) a triangular distribution with its mode at its
+    interval's centre and the masses alphas[2j − 1] below and alphas[2j] above its interval, here solved for the left end by
+    bisection on the two CDF equations (dlordinal: sympy's nsolve); first and last as dlordinal."""
+    pts = _interval_ends(n)
+    cdf = _triangular_cdf
+    rows = []
+    for j in range(1, n + 1):
+        if j == 1:
+            a, b, c = 0.0, 1.0 / ((1 - math.sqrt(alphas[2])) * n), 0.0
+        elif j == n:
+            a, b, c = 1 - 1.0 / (n * (1 - math.sqrt(alphas[2 * n - 1]))), 1.0, 1.0
+        else:
+            lo, hi, c = (j - 1) / n, j / n, (2 * j - 1) / (2 * n)
+            a, b = _triangle_ends(lo, hi, c, alphas[2 * j - 1], alphas[2 * j])
+        rows.append([cdf(pts[i + 1], a, b, c) - cdf(pts[i], a, b, c) for i in range(n)])
+    return rows
 
 
 def g_unimodal(name):
@@ -1498,6 +1560,10 @@ def g_unimodal(name):
             rows = _poisson_rows(c)
         elif name == 'beta_ce_loss':
             rows = _beta_rows(c)
+        elif name == 'general_triangular_ce_loss':
+            alphas = [0.0] + [r.choice((0.0, 0.01, 0.05, 0.1, 0.2, 0.3)) for _ in range(2 * c - 2)] + [0.0]
+            o['alphas'] = alphas
+            rows = _general_triangular_rows(c, alphas)
         else:
             rows = _binomial_rows(c)
         soft = torch.tensor(rows, dtype=torch.float64)[y]

@@ -216,6 +216,13 @@ public sealed partial class CatalogAutogradTests
             double[] ends = [.. Enumerable.Range(0, k).Select(i => 1e-9 + i * ((1 - 2e-9) / k)), 1 - 1e-9];
             return [.. Enumerable.Range(0, k).Select(j => Cdf(ends[j + 1]) - Cdf(ends[j]))];
         }),
+        // As the triangular twin: the rows are the kernel's (their golden values are dlordinal's, in OrdinalLossTests).
+        ["GeneralTriangularCrossEntropyLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
+        {
+            double[] a = o.GetValueOrDefault("alphas") is TensorData at ? at.ToArray<double>() : [.. Enumerable.Range(0, 2 * k).Select(i => i == 0 || i == 2 * k - 1 ? 0.0 : 0.05)];
+            double[,] m = LossLab.Losses.Classification.GeneralTriangularCrossEntropyLoss.Probabilities(k, a);
+            return [.. Enumerable.Range(0, k).Select(j => m[y, j])];
+        }),
         ["GeometricLoss"] = (t, o) => Unimodal(t, o, (k, y) =>
         {
             // Haas and Hüllermeier as dlordinal writes them: 1 − α at y, α spread ∝ α^|j − y| (one side per F when asymmetric).

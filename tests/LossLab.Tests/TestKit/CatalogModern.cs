@@ -113,6 +113,7 @@ internal static class CatalogModern
             ("BinomialCrossEntropyLoss", []), ("PoissonCrossEntropyLoss", []),
             ("ExponentialCrossEntropyLoss", [T.Opt(("p", 2.0)), T.Opt(("p", 0.5))]), ("TriangularCrossEntropyLoss", [T.Opt(("alpha2", 0.01)), T.Opt(("alpha2", 0.2))]),
             ("BetaCrossEntropyLoss", []),
+            ("GeneralTriangularCrossEntropyLoss", [T.Opt(("alphas", T.D(0, 0.1, 0.05, 0.2, 0.01, 0.05, 0.3, 0.0, 0.15, 0))), T.Opt(("alphas", T.D(0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))]),
             ("GeometricLoss", [T.Opt(("alphas", 0.3)), T.Opt(("alphas", T.D(0.2, 0.05, 0.1, 0.15, 0.1))), T.Opt(("alphas", 0.0)),
                 T.Opt(("alphas", T.Shaped(new double[] { 0.2, 1, 0, 0.05, 0.75, 0.25, 0.1, 0.5, 0.5, 0.15, 0, 1, 0.1, 0.25, 0.75 }, 5, 3)))]),
         })

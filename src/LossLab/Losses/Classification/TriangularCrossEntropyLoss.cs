@@ -62,7 +62,7 @@ public sealed class TriangularCrossEntropyLoss : UnimodalSoftLabelLoss, ILossDef
         return s;
     }
 
-    private static double Cdf(double x, double a, double b, double c)
+    internal static double Cdf(double x, double a, double b, double c)
     {
         if (x <= a) return 0;
         if (a < x && x < c) return (x - a) * (x - a) / ((b - a) * (c - a));

@@ -7,8 +7,8 @@ namespace LossLab.Losses.Classification;
 /// dlordinal's unimodal regularised cross-entropy (its <c>CustomTargetsCrossEntropyLoss</c>, and its newer
 /// <c>BinomialLoss</c>, <c>PoissonLoss</c>, <c>ExponentialLoss</c>, <c>TriangularLoss</c> with <c>CrossEntropyLoss</c> as
 /// base_loss; Liu et al. 2020, Vargas et al. 2023): PyTorch's cross-entropy of the logits against soft targets (1 − η)·onehot(y) + η·S_y, where row y of a
-/// K × K soft-label matrix S is a unimodal distribution around rank y (binomial, Poisson, exponential, triangular, beta or
-/// geometric: the subclasses). Class weights, label smoothing and the reductions are cross-entropy's with probability targets
+/// K × K soft-label matrix S is a unimodal distribution around rank y (binomial, Poisson, exponential, triangular, general
+/// triangular, beta or geometric: the subclasses). Class weights, label smoothing and the reductions are cross-entropy's with probability targets
 /// (<see cref="CrossEntropy"/>: mean over N even with weights), so value and gradient come from it.
 /// </summary>
 /// <remarks>

@@ -199,6 +199,36 @@ public sealed class OrdinalLossTests
     }
 
     [Fact]
+    public void General_triangular_soft_labels_are_dlordinals_for_its_documented_alphas()
+    {
+        // dlordinal's get_general_triangular_params(5, α) and get_general_triangular_softlabels(5, α) (float32) for this α.
+        double[] alphas = [0, 0.1, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.1, 0];
+        var (a2, b2, c2) = GeneralTriangularCrossEntropyLoss.Inner(5, 2, 0.05, 0.05);
+        T.Close(0.153752470442574, a2, rel: 1e-13);
+        T.Close(0.446247529557426, b2, rel: 1e-13);
+        Assert.Equal(0.3, c2, 15);
+        var (a4, b4, _) = GeneralTriangularCrossEntropyLoss.Inner(5, 4, 0.05, 0.1);
+        T.Close(0.550779686438060, a4, rel: 1e-13);
+        T.Close(0.875486049708105, b4, rel: 1e-13);
+        double[,] expected = { { 0.95, 0.05, 0, 0, 0 }, { 0.05, 0.9, 0.05, 0, 0 }, { 0, 0.05, 0.9, 0.05, 0 }, { 0, 0, 0.05, 0.85, 0.1 }, { 0, 0, 0, 0, 1 } };
+        double[,] s = GeneralTriangularCrossEntropyLoss.Probabilities(5, alphas);
+        for (int y = 0; y < 5; y++)
+        {
+            for (int j = 0; j < 5; j++) Assert.True(Math.Abs(expected[y, j] - s[y, j]) <= 5e-8, $"T[{y},{j}] = {s[y, j]:R} vs dlordinal's {expected[y, j]}");
+        }
+        // The loss is cross-entropy against those rows, and its alphas must be 2K values in [0, 0.5).
+        LossResult r = LossRegistry.Default.Create("general_triangular_ce_loss", T.Opt(("reduction", "sum"), ("alphas", T.D(alphas)))).Evaluate(T.In(("input", T.D2(new double[1, 5])), ("target", T.I(3))));
+        double total = Enumerable.Range(0, 5).Sum(j => s[3, j]);
+        T.Close([.. Enumerable.Range(0, 5).Select(j => total / 5 - s[3, j])], r.Gradient("input"), rel: 1e-13, abs: 1e-16);
+        Assert.Contains("needs 2K = 8", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("GeneralTriangularLoss", T.Opt(("alphas", T.D(alphas)))).Evaluate(T.In(("input", T.D2(new double[1, 4])), ("target", T.I(0))))).Message);
+        Assert.Contains("alphas[3] = 0.6", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("GeneralTriangularLoss", T.Opt(("alphas", T.D(0, 0.1, 0.05, 0.6, 0.05, 0))))).Message);
+        // α = 0 on a side puts that end on the interval's edge (where dlordinal divides by zero): a one-hot inner row.
+        var (a0, b0, _) = GeneralTriangularCrossEntropyLoss.Inner(5, 3, 0, 0);
+        Assert.Equal(0.4, a0, 15);
+        Assert.Equal(0.6, b0, 15);
+    }
+
+    [Fact]
     public void Poisson_soft_labels_are_the_softmax_of_the_pmf_as_dlordinal_takes_it()
     {
         // Rank 0 of 5: λ = 1, pmf (1, 1, ½, ⅙, 1/24)/e, then a softmax over those probabilities.
