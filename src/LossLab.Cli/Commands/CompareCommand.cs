@@ -175,8 +175,8 @@ internal static class CompareCommand
             sb.AppendLine(ReferenceEquals(arm, result.Arms[0])
                 ? "   (reference)"
                 : d.NoSpread
-                    ? string.Create(CultureInfo.InvariantCulture, $"   {d.Mean,8:+0.0000;-0.0000} on every seed{(d.Significant ? " significant (sign test)" : "")}")
-                    : string.Create(CultureInfo.InvariantCulture, $"   {d.Mean,8:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}"));
+                    ? string.Create(CultureInfo.InvariantCulture, $"   {Signed.Of(d.Mean),8} on every seed{(d.Significant ? " significant (sign test)" : "")}")
+                    : string.Create(CultureInfo.InvariantCulture, $"   {Signed.Of(d.Mean),8} [{Signed.Of(d.Low)}, {Signed.Of(d.High)}]{(d.Significant ? " significant" : "")}"));
         }
         return sb.ToString();
     }

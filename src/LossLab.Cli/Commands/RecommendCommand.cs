@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using LossLab.Cli.Lab;
 using LossLab.Data;
 using LossLab.Training;
 
@@ -59,7 +60,7 @@ internal static class RecommendCommand
             o.WriteLine($"verification ({verification.Metric}, mean ± std over {p.GetValue(a.Seeds)} splits):");
             foreach (var (rec, score, versus) in verification.Arms)
             {
-                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {rec.Rank}. {Describe(rec),-60} {score.Mean:F4} ± {score.Std:F4}   Δ vs #1 {versus.Mean:+0.0000;-0.0000} [{versus.Low:+0.0000;-0.0000}, {versus.High:+0.0000;-0.0000}]"));
+                o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {rec.Rank}. {Describe(rec),-60} {score.Mean:F4} ± {score.Std:F4}   Δ vs #1 {Signed.Of(versus.Mean)} [{Signed.Of(versus.Low)}, {Signed.Of(versus.High)}]"));
             }
             o.WriteLine(verification.Verdict);
         }
@@ -113,7 +114,7 @@ internal static class RecommendCommand
             ? $"the measurement agrees: #1 has the best mean {metric}"
             : agrees
                 ? $"the measurement agrees within noise: #{best + 1} has a {direction} mean {metric}, but its interval against #1 includes 0"
-                : $"the measurement disagrees: #{best + 1} beats #1 on {metric} by {rows[best].Item3.Mean.ToString("+0.0000;-0.0000", CultureInfo.InvariantCulture)} with an interval {side} 0";
+                : $"the measurement disagrees: #{best + 1} beats #1 on {metric} by {Signed.Of(rows[best].Item3.Mean)} with an interval {side} 0";
         return new Verification(metric, rows, agrees, verdict);
     }
 

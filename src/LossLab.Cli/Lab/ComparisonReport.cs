@@ -45,8 +45,8 @@ public static class ComparisonReport
             bool improves = lower ? d.Mean < 0 : d.Mean > 0;
             string status = !d.Significant ? "Inconclusive" : improves ? "Supported" : "NotSupported";
             string text = (d.NoSpread
-                    ? string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000} on every one of {seeds} seeds (no spread for a t-interval; the sign test decides): ")
-                    : string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {d.Mean:+0.0000;-0.0000}, 95 % interval [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}] over {seeds} seed(s): "))
+                    ? string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {Signed.Of(d.Mean)} on every one of {seeds} seeds (no spread for a t-interval; the sign test decides): ")
+                    : string.Create(CultureInfo.InvariantCulture, $"Mean paired difference in test {key} (challenger − reference) {Signed.Of(d.Mean)}, 95 % interval [{Signed.Of(d.Low)}, {Signed.Of(d.High)}] over {seeds} seed(s): "))
                 + (status switch
                 {
                     "Supported" => d.NoSpread ? $"{better} on every seed, enough seeds for the sign test." : $"the interval lies {(lower ? "below" : "above")} 0.",
@@ -104,8 +104,8 @@ public static class ComparisonReport
     }
 
     private static string Difference(PairedDifference d) => d.NoSpread
-        ? string.Create(CultureInfo.InvariantCulture, $"{d.Mean:+0.0000;-0.0000} on every seed{(d.Significant ? " significant (sign test)" : "")}")
-        : string.Create(CultureInfo.InvariantCulture, $"{d.Mean:+0.0000;-0.0000} [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}]{(d.Significant ? " significant" : "")}");
+        ? string.Create(CultureInfo.InvariantCulture, $"{Signed.Of(d.Mean)} on every seed{(d.Significant ? " significant (sign test)" : "")}")
+        : string.Create(CultureInfo.InvariantCulture, $"{Signed.Of(d.Mean)} [{Signed.Of(d.Low)}, {Signed.Of(d.High)}]{(d.Significant ? " significant" : "")}");
 
     private static string Num(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
 

@@ -333,7 +333,7 @@ public static partial class Experiments
         string word = status == VerdictStatus.NotSupported ? "not supported (the loss grew worse while the accuracy held: overconfidence)."
             : status == VerdictStatus.Supported ? "supported (accuracy fell with the loss)." : "inconclusive.";
         string text = string.Create(CultureInfo.InvariantCulture,
-            $"after its minimum the validation loss rose by {rise.Mean:G3} (95 % interval [{riseCi.Low:G3}, {riseCi.High:G3}]) while the validation accuracy changed by {change.Mean:+0.000;-0.000} ([{changeCi.Low:+0.000;-0.000}, {changeCi.High:+0.000;-0.000}]) over {s.Seeds} seeds: {word}");
+            $"after its minimum the validation loss rose by {rise.Mean:G3} (95 % interval [{riseCi.Low:G3}, {riseCi.High:G3}]) while the validation accuracy changed by {Signed.Of(change.Mean, 3)} ([{Signed.Of(changeCi.Low, 3)}, {Signed.Of(changeCi.High, 3)}]) over {s.Seeds} seeds: {word}");
         var verdict = new Verdict(status, rise.Mean, riseCi.Low, riseCi.High, text);
         var rows = new List<string[]> { new[] { "validation loss: final − minimum", Pm(rise) }, new[] { "validation accuracy: final − at the minimum-loss epoch", Pm(change) } };
         return Record(8, "loss-vs-accuracy", All[7].Title, "A lower loss means a better model.",
