@@ -37,14 +37,16 @@ public sealed record ComparisonResult(IReadOnlyList<ArmSummary> Arms, IReadOnlyL
 {
     /// <summary>
     /// The arm with the best mean of a metric (lowest for errors, highest otherwise); null for "loss", whose values
-    /// are on each loss's own scale and cannot be compared across losses.
+    /// are on each loss's own scale and cannot be compared across losses. Means equal but for rounding (within 10⁻¹²
+    /// relative: the same per-seed values summed in another order) are a tie, which the earlier arm wins.
     /// </summary>
     public ArmSummary? Best(string metric)
     {
         if (metric == "loss") return null;
         var candidates = Arms.Where(a => a.Metrics.TryGetValue(metric, out Spread? s) && double.IsFinite(s.Mean)).ToList();
         if (candidates.Count == 0) return null;
-        return Comparison.LowerIsBetter(metric) ? candidates.MinBy(a => a.Metrics[metric].Mean) : candidates.MaxBy(a => a.Metrics[metric].Mean);
+        double best = Comparison.LowerIsBetter(metric) ? candidates.Min(a => a.Metrics[metric].Mean) : candidates.Max(a => a.Metrics[metric].Mean);
+        return candidates.First(a => Math.Abs(a.Metrics[metric].Mean - best) <= 1e-12 * Math.Max(1, Math.Abs(best)));
     }
 }
 

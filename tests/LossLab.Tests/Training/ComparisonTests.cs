@@ -59,6 +59,19 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void The_best_arm_of_a_tie_is_the_earlier_one()
+    {
+        // rank_mae (lower is better): two means equal but for the last bits of their sums, then a clearly better one.
+        static ArmSummary Arm(string loss, double mean) => new(loss, "relu", new Dictionary<string, Spread> { ["rank_mae"] = new(mean, 0.01, 5), ["accuracy"] = new(1 - mean, 0.01, 5) },
+            new Dictionary<string, PairedDifference>(), []);
+        var tie = new ComparisonResult([Arm("cross_entropy", 0.92045454545454541), Arm("general_triangular_ce_loss", 0.92045454545454530)], ["rank_mae", "accuracy"]);
+        Assert.Equal("cross_entropy", tie.Best("rank_mae")!.Loss);
+        Assert.Equal("cross_entropy", tie.Best("accuracy")!.Loss);
+        var clear = new ComparisonResult([Arm("cross_entropy", 0.92), Arm("beta_ce_loss", 0.905)], ["rank_mae"]);
+        Assert.Equal("beta_ce_loss", clear.Best("rank_mae")!.Loss);
+    }
+
+    [Fact]
     public void The_command_prints_a_table_json_and_writes_run_records()
     {
         string folder = Path.Combine(Directory.CreateTempSubdirectory("losslab-cmp").FullName, "report");
