@@ -28,11 +28,21 @@ public sealed class BetaCrossEntropyLoss(double eta = 1, TensorData? weight = nu
 
     protected override double[,] SoftLabels(int classes) => Probabilities(classes);
 
-    /// <summary>The K × K soft labels: row y the beta distribution (p_y, q_y)'s mass on the K intervals.</summary>
+    /// <summary>
+    /// The K × K soft labels: row y the beta distribution (p_y, q_y)'s mass on the K intervals. The table is fixed, so each
+    /// K's matrix is computed once and shared (callers only read it); a race computes it twice, to the same values.
+    /// </summary>
     internal static double[,] Probabilities(int k)
     {
         if (k < MinClasses || k > MaxClasses)
             throw LossArgumentException.Shape($"BetaCrossEntropyLoss: the beta parameters are tabulated for {MinClasses} to {MaxClasses} ordered classes, got K = {k}");
+        return Tables[k] ??= Compute(k);
+    }
+
+    private static readonly double[,]?[] Tables = new double[,]?[MaxClasses + 1];
+
+    private static double[,] Compute(int k)
+    {
         double[] t = IntervalEnds(k);
         (int P, int Q)[] rows = Standard[k];
         var s = new double[k, k];
@@ -57,16 +67,19 @@ public sealed class BetaCrossEntropyLoss(double eta = 1, TensorData? weight = nu
     private static double BinomialRange(int n, double x, int from, int to)
     {
         double lx = Math.Log(x), l1x = Math.Log(1 - x), sum = 0;   // 1 − x is exact for x ≥ ½ and within an ulp below
-        double logFactN = LogFactorial(n);
-        for (int i = from; i <= to; i++) sum += Math.Exp(logFactN - LogFactorial(i) - LogFactorial(n - i) + i * lx + (n - i) * l1x);
+        double[] lf = LogFactorials;
+        for (int i = from; i <= to; i++) sum += Math.Exp(lf[n] - lf[i] - lf[n - i] + i * lx + (n - i) * l1x);
         return sum;
     }
 
-    private static double LogFactorial(int m)
+    /// <summary>ln m! for m below 200 (the table's largest p + q − 1 is 164), each the running sum of ln 2 … ln m.</summary>
+    private static readonly double[] LogFactorials = RunningLogSums(200);
+
+    private static double[] RunningLogSums(int count)
     {
-        double s = 0;
-        for (int i = 2; i <= m; i++) s += Math.Log(i);
-        return s;
+        var f = new double[count];
+        for (int m = 2; m < count; m++) f[m] = f[m - 1] + Math.Log(m);
+        return f;
     }
 
     /// <summary>
