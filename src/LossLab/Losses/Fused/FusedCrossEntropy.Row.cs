@@ -44,38 +44,24 @@ public static partial class FusedCrossEntropy
         private void TwoRows<TV>(int a, int r1, ReadOnlySpan<float> w, ref double total) where TV : struct, IVec<TV>
         {
             int C = Classes, b = a + 1, ya = T[a], yb = T[b];
-            Deferred none = default;
-            if (ya == IgnoreIndex || yb == IgnoreIndex)
-            {
-                total += OneRow<TV>(a, true, w, false, ref none);
-                total += OneRow<TV>(b, b + 1 < r1, w, false, ref none);
-                return;
-            }
-            var xa = new ReadOnlySpan<float>(X + (long)a * C, C);
-            var xb = new ReadOnlySpan<float>(X + (long)b * C, C);
+            ReadOnlySpan<float> xa = LogitsOf(a), xb = LogitsOf(b);
             RowState<TV> sa = default, sb = default;
-            if (!Begin(xa, w, ya, ref sa) | !Begin(xb, w, yb, ref sb))
+            // An ignored row is never begun (its target indexes nothing); both rows are begun before either is written.
+            if (ya == IgnoreIndex || yb == IgnoreIndex || !Begin(xa, w, ya, ref sa) | !Begin(xb, w, yb, ref sb))
             {
+                Deferred none = default;
                 total += OneRow<TV>(a, true, w, false, ref none);
                 total += OneRow<TV>(b, b + 1 < r1, w, false, ref none);
                 return;
             }
-            Span<float> ga = G is null ? default : new Span<float>(G + (long)a * C, C);
-            Span<float> gb = G is null ? default : new Span<float>(G + (long)b * C, C);
+            Span<float> ga = GradientOf(a), gb = GradientOf(b);
             // Both rows are in the cache already: pass 2 of each pulls in one row of the next pair (a + 2, a + 3).
             int ahead = a + 3 < r1 ? 2 * C : 0;
-            float wa = w.IsEmpty ? 1 : w[ya], wb = w.IsEmpty ? 1 : w[yb];
-            Middle(xa, ga, ahead, ref sa, ref none);
-            Middle(xb, gb, ahead, ref sb, ref none);
-            double la = End(xa, ga, w, ya, wa, ahead, ref sa, ref none);
-            double lb = End(xb, gb, w, yb, wb, ahead, ref sb, ref none);
-            if (double.IsNaN(la)) la = RowScalar(xa, ga, w, ya, wa, Eps, Z, Scale, WeightSum);
-            if (double.IsNaN(lb)) lb = RowScalar(xb, gb, w, yb, wb, Eps, Z, Scale, WeightSum);
-            if (RowLoss is not null)
-            {
-                RowLoss[a] = (float)la;
-                RowLoss[b] = (float)lb;
-            }
+            Deferred unused = default;   // 512-bit rows never defer their pass 3
+            Middle(xa, ga, ahead, ref sa, ref unused);
+            Middle(xb, gb, ahead, ref sb, ref unused);
+            double la = Settle(a, End(xa, ga, w, ya, WeightOf(w, ya), ahead, ref sa, ref unused), xa, ga, w, ya);
+            double lb = Settle(b, End(xb, gb, w, yb, WeightOf(w, yb), ahead, ref sb, ref unused), xb, gb, w, yb);
             total += la;
             total += lb;
         }
@@ -168,7 +154,7 @@ public static partial class FusedCrossEntropy
             ref float g = ref gs[0];
             if (Streams<TV>(gs, C))
             {
-                StreamScaled<TV>(xs, gs, w, s.Max, s.BelowMax, s.Table, s.TableHi, coef, k, ahead);
+                StreamScaled(xs, gs, w, in s, coef, k, ahead);
             }
             else if ((w.IsEmpty || k == 0) && s.LongRow)
             {

@@ -57,7 +57,7 @@ public static partial class FusedCrossEntropy
                 TV.Store(e, ref tr, c * n);
                 sum += e;
                 xy = TV.SelectEqual(yv, TV.Splat(c), a, xy);
-                if (Eps != 0) wx = TV.Fma(TV.Splat(w.IsEmpty ? 1 : w[c]), a, wx);
+                if (Eps != 0) wx = TV.Fma(TV.Splat(WeightOf(w, c)), a, wx);
             }
             TV.Store(m, ref ml[0], 0);
             TV.Store(sum, ref sl[0], 0);
@@ -72,7 +72,7 @@ public static partial class FusedCrossEntropy
                 cl[j] = dl[j] = 0;
                 if (y != IgnoreIndex)
                 {
-                    float wy = w.IsEmpty ? 1 : w[y];
+                    float wy = WeightOf(w, y);
                     double lse = ml[j] + Math.Log(sl[j]);   // in double, as Row: the value stays within float rounding
                     loss = oneMinusEps * wy * (lse - xyl[j]) + epsOverC * (WeightSum * lse - wxl[j]) + Z * lse * lse;
                     cl[j] = (float)(Scale * (oneMinusEps * wy + epsOverC * WeightSum + 2 * Z * lse) / sl[j]);

@@ -13,15 +13,15 @@ public static partial class FusedCrossEntropy
         /// the L2 because it wrote nothing, and the gradient a·e/Σe − (ε/C)·w goes to memory once, with non-temporal
         /// stores: no read-for-ownership of the gradient's lines and no second pass over them. That trades one more
         /// exponential per logit for a third of the row's memory traffic. The exponential is pass 2's (below the maximum
-        /// when <paramref name="belowMax"/>), the same operations on the same floats as the cached path, so the results
+        /// when the row's state says so), the same operations on the same floats as the cached path, so the results
         /// are bit for bit the same. The partial lines at the row's ends take ordinary stores; the caller adjusts g[y]
         /// afterwards, which the fence orders after the streamed lines.
         /// </summary>
-        private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, float max, bool belowMax, TV table, TV tableHi, float coef, float k, int ahead)
+        private static void StreamScaled<TV>(ReadOnlySpan<float> xs, Span<float> gs, ReadOnlySpan<float> w, in RowState<TV> s, float coef, float k, int ahead)
             where TV : struct, IVec<TV>
         {
-            if (belowMax) StreamScaled<TV, BelowMax<TV>>(xs, gs, w, coef, k, ahead, new BelowMax<TV> { Table = table, TableHi = tableHi });
-            else StreamScaled<TV, MinusMax<TV>>(xs, gs, w, coef, k, ahead, new MinusMax<TV> { Max = TV.Splat(max) });
+            if (s.BelowMax) StreamScaled<TV, BelowMax<TV>>(xs, gs, w, coef, k, ahead, new BelowMax<TV> { Table = s.Table, TableHi = s.TableHi });
+            else StreamScaled<TV, MinusMax<TV>>(xs, gs, w, coef, k, ahead, new MinusMax<TV> { Max = TV.Splat(s.Max) });
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

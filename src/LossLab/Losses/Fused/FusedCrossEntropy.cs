@@ -187,21 +187,34 @@ public static partial class FusedCrossEntropy
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // per row: optimized from the first call, not after tiering (a short run spent its time in the unoptimized code)
         private double OneRow<TV>(int r, bool next, ReadOnlySpan<float> w, bool scalar, ref Deferred deferred) where TV : struct, IVec<TV>
         {
-            int C = Classes;
-            var x = new ReadOnlySpan<float>(X + (long)r * C, C);
-            Span<float> g = G is null ? default : new Span<float>(G + (long)r * C, C);
+            ReadOnlySpan<float> x = LogitsOf(r);
+            Span<float> g = GradientOf(r);
             int y = T[r];
-            double loss = 0;
             if (y == IgnoreIndex)
             {
                 g.Clear();
+                return Settle(r, 0, x, g, w, y);
             }
-            else
-            {
-                float wy = w.IsEmpty ? 1 : w[y];
-                loss = scalar ? double.NaN : Row<TV>(x, g, w, y, wy, next ? C : 0, ref deferred);
-                if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, wy, Eps, Z, Scale, WeightSum);
-            }
+            double loss = scalar ? double.NaN : Row<TV>(x, g, w, y, WeightOf(w, y), next ? Classes : 0, ref deferred);
+            return Settle(r, loss, x, g, w, y);
+        }
+
+        /// <summary>w_y, 1 without class weights.</summary>
+        private static float WeightOf(ReadOnlySpan<float> w, int y) => w.IsEmpty ? 1 : w[y];
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private ReadOnlySpan<float> LogitsOf(int r) => new(X + (long)r * Classes, Classes);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private Span<float> GradientOf(int r) => G is null ? default : new Span<float>(G + (long)r * Classes, Classes);
+
+        /// <summary>
+        /// Row r's loss as the lanes gave it, or the specification's where they gave NaN (a row holding NaN or ±∞, of which
+        /// they wrote nothing), stored when row losses are wanted.
+        /// </summary>
+        private double Settle(int r, double loss, ReadOnlySpan<float> x, Span<float> g, ReadOnlySpan<float> w, int y)
+        {
+            if (double.IsNaN(loss)) loss = RowScalar(x, g, w, y, WeightOf(w, y), Eps, Z, Scale, WeightSum);
             if (RowLoss is not null) RowLoss[r] = (float)loss;
             return loss;
         }
