@@ -41,7 +41,7 @@ from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_k
                               g_keras_overlap)
 from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_coral, g_corn, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_gist, g_gor, g_lambda_loss, g_ldam,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
-                                  g_online_contrastive, g_pair_contrastive, g_quality_focal, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo, g_soft_dtw,
+                                  g_online_contrastive, g_pair_contrastive, g_quality_focal, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo, g_cpo, g_soft_dtw,
                                   g_st_batch_triplet, g_st_softmax, g_taylor_ce, g_tvd, g_tweedie, g_varifocal, g_emd, g_cdw, g_wk, g_sord, g_unimodal)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap, g_smooth_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
@@ -187,6 +187,7 @@ GENERATORS = {
     'exp_loss': g_mlnet('exp_loss'),
     'simpo_loss': g_simpo_orpo('simpo_loss'),
     'orpo_loss': g_simpo_orpo('orpo_loss'),
+    'cpo_loss': g_cpo,
     'kto_loss': g_kto,
     'grpo_loss': g_grpo,
     'barlow_twins_loss': g_barlow,

@@ -250,6 +250,54 @@ def g_simpo_orpo(name):
     return gen
 
 
+def g_cpo(r, g):
+    """TRL's CPOTrainer.cpo_loss as written (AlphaPO's reward (1 − exp(c).pow(−α))/α when α ≠ 0; then sigmoid, hinge,
+    ipo or simpo of the margin), and get_batch_loss_metrics' losses.mean() + cpo_alpha·nll; CPOConfig turns alphapo
+    into simpo with cpo_alpha 0. LossLab also takes sum and none, where every pair carries the batch's NLL term (so
+    that the sum is the sum of the none values); label smoothing with hinge or ipo (which TRL ignores) is refused."""
+    s = (r.randint(0, 8),)
+    lo = r.choice((0.01, 1.0))
+    hi = 3.0 if lo == 0.01 else 40.0                      # average token log-probabilities, or sums of them
+    ins = {k: -tensor(s, lo, hi, g) for k in ('policy_chosen_logps', 'policy_rejected_logps')}
+    loss_type = r.choice(('sigmoid', 'hinge', 'ipo', 'simpo', 'alphapo'))
+    o = {'reduction': r.choice(('none', 'mean', 'sum', 'mean')), 'beta': r.choice((0.1, 0.5, 2.0)), 'loss_type': loss_type,
+         'alpha': r.choice((0.0, 0.0, 0.25, -0.5, 1e-3)), 'cpo_alpha': r.choice((1.0, 0.3, 0.0))}
+    smoothing_refused = False
+    if loss_type in ('sigmoid', 'simpo', 'alphapo'):
+        o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
+    elif r.random() < 0.05:
+        o['label_smoothing'] = 0.2
+        smoothing_refused = True
+    if loss_type in ('simpo', 'alphapo'):
+        o['simpo_gamma'] = r.choice((0.0, 0.5, 1.5))
+    if r.random() < 0.6:
+        ins['policy_nll_loss'] = tensor((), 0.2, 3, g)
+    weight = 0.0 if loss_type == 'alphapo' else o['cpo_alpha']
+    def fn(t):
+        if smoothing_refused:
+            raise ValueError('refused by LossLab on purpose')
+        c, rej = t['policy_chosen_logps'], t['policy_rejected_logps']
+        beta, eps = o['beta'], o.get('label_smoothing', 0.0)
+        if o['alpha'] != 0:
+            z = (1 - torch.exp(c).pow(-o['alpha'])) / o['alpha'] - (1 - torch.exp(rej).pow(-o['alpha'])) / o['alpha']
+        else:
+            z = c - rej
+        if loss_type in ('simpo', 'alphapo'):
+            z = z - o['simpo_gamma'] / beta
+        if loss_type == 'hinge':
+            v = torch.relu(1 - beta * z)
+        elif loss_type == 'ipo':
+            v = (z - 1 / (2 * beta)) ** 2
+        else:
+            v = -F.logsigmoid(beta * z) * (1 - eps) - F.logsigmoid(-beta * z) * eps
+        if 'policy_nll_loss' not in t:
+            return reduce_rows(v, o['reduction'])
+        if o['reduction'] == 'mean':
+            return v.mean() + weight * t['policy_nll_loss']          # TRL's get_batch_loss_metrics
+        return reduce_rows(v + weight * t['policy_nll_loss'], o['reduction'])
+    return 'cpo_loss', ins, o, fn
+
+
 def g_kto(r, g):
     """TRL's KTOTrainer.kto_loss: KL = (policy_KL − reference_KL).mean().detach().clamp(min=0); desirable
     1 − σ(β(r_c − KL)), undesirable 1 − σ(β(KL − r_r)), weighted and concatenated; mean over both groups.

@@ -94,7 +94,7 @@ public static class TaskFit
                 Refuse("is a policy-gradient loss over a language model's token log-probabilities and the advantages of its sampled "
                     + "completions; training here fits one target per row");
                 break;
-            case "SimPoLoss" or "OrpoLoss" or "KtoLoss":
+            case "SimPoLoss" or "OrpoLoss" or "KtoLoss" or "CpoLoss":
                 Refuse("compares a language model's average log-probabilities of chosen and rejected responses (preference pairs); "
                     + "training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;

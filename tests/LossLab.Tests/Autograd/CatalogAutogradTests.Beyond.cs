@@ -11,7 +11,7 @@ public sealed partial class CatalogAutogradTests
     /// <summary>
     /// Losses beyond PyTorch and Keras, composed from autograd primitives: self-supervised (Barlow Twins, VICReg), angular
     /// and multiplicative margins, proxies, distillation, logit adjustment and preference optimization (DPO, GRPO, KTO,
-    /// SimPO, ORPO).
+    /// SimPO, ORPO, CPO).
     /// </summary>
     private static Dictionary<string, Formula> BeyondFormulas() => new()
     {
@@ -294,6 +294,24 @@ public sealed partial class CatalogAutogradTests
             double eps = F(o, "label_smoothing", 0);
             Tensor m = F(o, "beta", 0.1) * (t["policy_chosen_logps"] - t["policy_rejected_logps"]) - F(o, "gamma", 0.5);
             return Reduce((1 - eps) * Ops.Softplus(-m) + eps * Ops.Softplus(m), o);
+        },
+        ["CpoLoss"] = (t, o) =>
+        {
+            // TRL's cpo_loss: the AlphaPO reward (1 − e^{−αx})/α as written; the mean of ℓ + cpo_alpha·nll is TRL's losses.mean() + cpo_alpha·nll.
+            double beta = F(o, "beta", 0.1), eps = F(o, "label_smoothing", 0), alpha = F(o, "alpha", 0);
+            string type = o.GetValueOrDefault("loss_type") as string ?? "sigmoid";
+            Tensor Reward(Tensor x) => alpha == 0 ? x : (1 - Ops.Exp(-alpha * x)) * (1 / alpha);
+            Tensor z = Reward(t["policy_chosen_logps"]) - Reward(t["policy_rejected_logps"]);
+            Tensor Logistic(Tensor m) => (1 - eps) * Ops.Softplus(-m) + eps * Ops.Softplus(m);
+            Tensor l = type switch
+            {
+                "hinge" => Ops.Relu(1 - beta * z),
+                "ipo" => (z - 1 / (2 * beta)) * (z - 1 / (2 * beta)),
+                "simpo" or "alphapo" => Logistic(beta * z - F(o, "simpo_gamma", 0.5)),
+                _ => Logistic(beta * z),
+            };
+            double weight = type == "alphapo" ? 0 : F(o, "cpo_alpha", 1);
+            return Reduce(t.TryGetValue("policy_nll_loss", out Tensor? nll) ? l + weight * nll : l, o);   // every pair carries the batch's NLL
         },
         ["OrpoLoss"] = (t, o) =>
         {

@@ -118,6 +118,13 @@ internal static class CatalogThree
         LossInputs PolicyPairs(Random r) => LossRegistry.Default.Get("SimPoLoss").Sample!(r, Shape.Scalar);
         yield return new("SimPoLoss", With("SimPoLoss", [T.Opt(("beta", 2.0), ("gamma", 1.0)), T.Opt(("label_smoothing", 0.3), ("gamma", -0.5))], PolicyPairs),
             [LossSamples.ExtremeOf(T.Opt(("beta", 100.0)), ("policy_chosen_logps", T.F(-1e4f, 0, -30, -1e-30f)), ("policy_rejected_logps", T.F(0, -1e4f, -1, -1e4f)))]);
+        // CPO: every loss type, AlphaPO's reward on both sides of α = 0, the batch's NLL term in every pair.
+        LossInputs CpoPairs(Random r) => LossRegistry.Default.Get("CpoLoss").Sample!(r, Shape.Scalar);
+        yield return new("CpoLoss", With("CpoLoss", [T.Opt(("beta", 2.0), ("label_smoothing", 0.2)), T.Opt(("loss_type", "hinge"), ("beta", 1.5)),
+                T.Opt(("loss_type", "ipo"), ("beta", 0.5), ("reduction", "sum")), T.Opt(("loss_type", "simpo"), ("beta", 2.0), ("simpo_gamma", 1.0), ("cpo_alpha", 0.3)),
+                T.Opt(("loss_type", "alphapo"), ("alpha", 0.25), ("beta", 2.5)), T.Opt(("alpha", -0.5), ("beta", 1.0), ("cpo_alpha", 2.0), ("reduction", "none"))], CpoPairs),
+            [LossSamples.ExtremeOf(T.Opt(("beta", 100.0)), ["policy_chosen_logps", "policy_rejected_logps"], ("policy_chosen_logps", T.F(-1e4f, 0, -30, -1e-30f)), ("policy_rejected_logps", T.F(0, -1e4f, -1, -1e4f))),
+             LossSamples.ExtremeOf(T.Opt(("alpha", 0.005), ("loss_type", "simpo")), ["policy_chosen_logps", "policy_rejected_logps"], ("policy_chosen_logps", T.F(-1e4f, 0, -30, -1e-30f)), ("policy_rejected_logps", T.F(0, -1e4f, -1, -1e4f)))]);
         // ORPO's odds need log-probabilities < 0; the extremes go to −1e4 and to a hair below 0, where 1 − e^c cancels.
         yield return new("OrpoLoss", With("OrpoLoss", [T.Opt(("beta", 1.0)), T.Opt(("beta", 0.5))], PolicyPairs),
             [LossSamples.ExtremeOf(T.Opt(), ("policy_chosen_logps", T.F(-1e4f, -1e-6f, -30, -1e-30f)), ("policy_rejected_logps", T.F(-1e-6f, -1e4f, -1e-3f, -1e4f)))]);

@@ -13,7 +13,7 @@ namespace LossLab.Losses.Ranking;
 /// <para><b>Derivation:</b> with m = β(c − r) − γ, dℓ/dm = −(1 − ε)σ(−m) + εσ(m) (d/dm log σ(m) = σ(−m)), ∂m/∂c = β,
 /// ∂m/∂r = −β. TRL writes the margin as β·(c − r − γ/β), the same number. log σ is −softplus, finite for every
 /// finite input. TRL's CPO adds a cross-entropy term on the chosen tokens (<c>cpo_alpha</c>) from the model's logits,
-/// which a loss of two log-probabilities cannot see: add it to this loss yourself.</para>
+/// which a loss of two log-probabilities cannot see: <see cref="CpoLoss"/> with <c>loss_type</c> simpo takes it as an input.</para>
 /// </remarks>
 public sealed class SimPoLoss : PolicyPairLoss, ILossDefinition
 {
