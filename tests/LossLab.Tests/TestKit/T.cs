@@ -39,14 +39,14 @@ internal static class T
         => new(inputs.Tensors.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.DType is DType.Float32 or DType.Float64 ? kv.Value.ToDType(dtype) : kv.Value)));
 
     /// <summary>|a − b| ≤ abs + rel·|b| elementwise, NaN equal to NaN, infinities equal to themselves.</summary>
-    public static void Close(double expected, double actual, double rel = 1e-6, double abs = 1e-9)
+    public static void Close(double expected, double actual, double rel = 1e-6, double abs = 0)
     {
         if (double.IsNaN(expected)) { Assert.True(double.IsNaN(actual), $"expected NaN, got {actual}"); return; }
         if (double.IsInfinity(expected)) { Assert.Equal(expected, actual); return; }
         Assert.True(Math.Abs(expected - actual) <= abs + rel * Math.Abs(expected), $"expected {expected:R}, got {actual:R}");
     }
 
-    public static void Close(double[] expected, TensorData actual, double rel = 1e-6, double abs = 1e-9)
+    public static void Close(double[] expected, TensorData actual, double rel = 1e-6, double abs = 0)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int i = 0; i < expected.Length; i++) Close(expected[i], actual.GetDouble(i), rel, abs);

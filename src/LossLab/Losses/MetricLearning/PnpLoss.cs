@@ -101,10 +101,10 @@ public sealed class PnpLoss : Loss, ILossDefinition
     /// <summary>The variant's f(r) and f′(r).</summary>
     private (double F, double Df) Transform(double r) => _variant switch
     {
-        "Ds" => (Math.Log(1 + r), 1 / (1 + r)),
+        "Ds" => (Stable.Log1p(r), 1 / (1 + r)),
         "Dq" => (Math.Pow(1 + r, -_alpha), -_alpha * Math.Pow(1 + r, -_alpha - 1)),
-        "Iu" => ((1 + r) * Math.Log(1 + r), Math.Log(1 + r) + 1),
-        "Ib" => ((_b * r - Math.Log(1 + _b * r)) / (_b * _b), r / (1 + _b * r)),
+        "Iu" => ((1 + r) * Stable.Log1p(r), Stable.Log1p(r) + 1),
+        "Ib" => ((_b * r - Stable.Log1p(_b * r)) / (_b * _b), r / (1 + _b * r)),
         _ => (r, 1),
     };
 

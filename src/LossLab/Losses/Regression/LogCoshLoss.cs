@@ -1,5 +1,6 @@
 using System.Numerics;
 using LossLab.Losses.Core;
+using LossLab.Numerics;
 
 namespace LossLab.Losses.Regression;
 
@@ -24,9 +25,9 @@ public sealed class LogCoshLoss(Reduction reduction = Reduction.None) : Elementw
             if (d < T.One)
             {
                 T s = T.Sinh(d / two);
-                return T.LogP1(two * s * s);
+                return Stable.Log1p(two * s * s);
             }
-            return d + T.LogP1(T.Exp(-two * d)) - T.CreateTruncating(Math.Log(2));
+            return d + Stable.Log1p(T.Exp(-two * d)) - T.CreateTruncating(Math.Log(2));
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>

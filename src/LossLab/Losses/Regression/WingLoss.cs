@@ -43,12 +43,12 @@ public sealed class WingLoss : ElementwiseLoss<WingLoss.Kernel>, ILossDefinition
     /// <summary>ℓ(d) = w·log1p(d/ε) for d &lt; w, d − C beyond; derivative w/(ε + d) or 1 times sgn(output − target).</summary>
     public readonly struct Kernel(double width, double curvature) : IElementwiseKernel
     {
-        private readonly double _c = width - width * Math.Log(1 + width / curvature);
+        private readonly double _c = width - width * Stable.Log1p(width / curvature);
 
         public T Value<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
         {
             T d = T.Abs(y - x), w = T.CreateTruncating(width);
-            return d < w ? w * T.LogP1(d / T.CreateTruncating(curvature)) : d - T.CreateTruncating(_c);
+            return d < w ? w * Stable.Log1p(d / T.CreateTruncating(curvature)) : d - T.CreateTruncating(_c);
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>

@@ -147,8 +147,8 @@ public sealed class PmlPairLossTests
         // B = 10, Δ = 0.4. Squared distances d01 = 2 (bin 5 exactly), d02 = 0 (bin 0), d12 = 2. Anchor 0: its negative in
         // bin 0 ranks before its positive in bin 5: AP = 1·1/(1 + 1) = ½. Anchor 1: positive and negative share bin 5:
         // AP = ½. Anchor 2 has no positive: left out of the mean.
-        T.Close([0.5, 0.5, 0], Run("fast_ap_loss", Three, ThreeLabels, ("reduction", "none")).Value, 1e-15);
-        T.Close(0.5, Run("fast_ap_loss", Three, ThreeLabels).Scalar, 1e-15);
+        T.Close([0.5, 0.5, 0], Run("fast_ap_loss", Three, ThreeLabels, ("reduction", "none")).Value, 4e-15);   // soft bins: a few roundings
+        T.Close(0.5, Run("fast_ap_loss", Three, ThreeLabels).Scalar, 4e-15);
         // Positives closer than every negative: a perfect ranking, AP = 1.
         LossResult perfect = Run("fast_ap_loss", [1, 0, 1, 0.1, -1, 0], [0, 0, 1], ("reduction", "none"));
         T.Close([0, 0, 0], perfect.Value, 1e-15);
