@@ -337,12 +337,16 @@ def main():
     ap.add_argument('--big', action='store_true', help='some last dimensions (and class counts) up to 300')
     ap.add_argument('--expressions', type=int, default=0,
                     help='also this many random expressions (expr:...) of the autograd primitives')
+    ap.add_argument('--rtol', type=float, default=None, help='relative tolerance (default 1e-8 in float64, 2e-5 in float32)')
+    ap.add_argument('--atol', type=float, default=None, help='absolute tolerance (default 1e-13 in float64, 2e-6 in float32)')
     a = ap.parse_args()
     torch.set_num_threads(1)
     global RTOL, ATOL
     common.BIG = a.big
     if a.dtype == 'float32':
         RTOL, ATOL = 2e-5, 2e-6
+    RTOL = RTOL if a.rtol is None else a.rtol
+    ATOL = ATOL if a.atol is None else a.atol
     r = random.Random(a.seed)
     g = torch.Generator().manual_seed(a.seed)
     cases = []
