@@ -99,6 +99,18 @@ public static partial class Ops
     public static Tensor Clamp(Tensor a, double lo = double.NegativeInfinity, double hi = double.PositiveInfinity)
         => Unary(a, x => Math.Min(Math.Max(x, lo), hi), (x, o, g) => x >= lo && x <= hi ? g : 0);
 
+    /// <summary>
+    /// log Z(α) of Barron's robust distribution (<see cref="RobustDistribution.LogPartition"/>), elementwise, α ≥ 0:
+    /// with ρ it composes the adaptive robust loss, ρ(x/c, α) + log c + log Z(α).
+    /// </summary>
+    public static Tensor RobustLogPartition(Tensor alpha)
+    {
+        var slope = new double[alpha.Length];
+        var data = new double[alpha.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = RobustDistribution.LogPartition(alpha.Data[i], out slope[i]);
+        return Make(data, alpha.Shape, alpha.DType, [alpha], g => [g.Select((v, i) => v == 0 ? 0 : v * slope[i]).ToArray()]);
+    }
+
     // ================================================================ machinery
 
     /// <summary>Creates an operation's result; the node is kept only when some input requires gradients.</summary>

@@ -90,6 +90,10 @@ public static class TaskFit
                 Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
                     + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");
                 break;
+            case "AdaptiveRobustLoss":
+                Refuse("learns its shape α and scale c with the model (the inputs alpha and scale are parameters, not data); train with "
+                    + "general_robust_loss at a fixed alpha and scale, or fit α and c from C# with the loss's gradients");
+                break;
             case "GrpoLoss":
                 Refuse("is a policy-gradient loss over a language model's token log-probabilities and the advantages of its sampled "
                     + "completions; training here fits one target per row");

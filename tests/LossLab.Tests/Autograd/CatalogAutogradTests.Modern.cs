@@ -47,6 +47,14 @@ public sealed partial class CatalogAutogradTests
             }
             return Reduce(l, o);
         },
+        ["AdaptiveRobustLoss"] = (t, o) =>
+        {
+            // The NLL from its definition, α and c broadcast along the last axis: (b/α)·((u/b + 1)^{α/2} − 1) with
+            // b = |α − 2| (the samples keep α off 0 and 2), + log c + log Z(α) (the autograd primitive).
+            Tensor alpha = t["alpha"], c = t["scale"], r = t["x"] / c, u = r * r, b = Ops.Abs(alpha - 2);
+            Tensor rho = b / alpha * (Ops.Exp(0.5 * alpha * Ops.Log(u / b + 1)) - 1);
+            return Reduce(rho + Ops.Log(c) + Ops.RobustLogPartition(alpha), o);
+        },
         ["BiTemperedLogisticLoss"] = (t, o) =>
         {
             // λ(a) is implicit (Σ exp_t2(a − λ) = 1). At the evaluated a*, λ(a) = λ* + e·(a − a*) to first order, e the

@@ -26,6 +26,16 @@ internal static class CatalogModern
             [.. new[] { 1.0, 0.0, -2.0, 3.0, double.NegativeInfinity, double.PositiveInfinity }.Select(a => LossSamples.ExtremeOf(T.Opt(("alpha", a)),
                 ("input", T.F(1e4f, -1e4f, 0, 1e-30f, 3, -30)), ("target", T.F(-1e4f, 1e4f, 1e-30f, 0, 3, 30))))]);
 
+        // Barron's adaptive loss: α and c per dimension or shared, shapes on both sides of 2, near 0, residuals to 1e4.
+        LossInputs Adaptive(Random r) => LossRegistry.Default.Get("AdaptiveRobustLoss").Sample!(r, Shape.Scalar);
+        LossInputs AdaptiveWith(Random r, TensorData alpha, TensorData scale) => T.In(("x", Samples.Normal(r, new Shape(4, 2), 3)), ("alpha", alpha), ("scale", scale));
+        yield return new("AdaptiveRobustLoss", [.. With("AdaptiveRobustLoss", [], Adaptive),
+                new("AdaptiveRobustLoss shared alpha and scale", T.Opt(), r => AdaptiveWith(r, T.Shaped(new double[] { 1.3 }), T.Shaped(new double[] { 0.8 }))),
+                new("AdaptiveRobustLoss alpha above 2 and near 0", T.Opt(("reduction", "sum")), r => AdaptiveWith(r, T.D(2.5, 0.01), T.D(1.5, 0.3))),
+                new("AdaptiveRobustLoss alpha 4 and 0.5", T.Opt(("reduction", "none")), r => AdaptiveWith(r, T.D(4, 0.5), T.D(2, 1)))],
+            [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f, 30, -30 }, 3, 2)), ("alpha", T.F(0.5f, 1.9f)), ("scale", T.F(1, 1e-3f))),
+             LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f }, 2, 2)), ("alpha", T.F(3, 0)), ("scale", T.F(1, 1)))]);
+
         // The bi-tempered logistic loss: the paper's temperatures, a short tail (t2 < 1), soft and index labels, smoothing.
         LossInputs BiTempered(Random r) => LossRegistry.Default.Get("BiTemperedLogisticLoss").Sample!(r, Shape.Scalar);
         LossInputs BiTemperedSoft(Random r)

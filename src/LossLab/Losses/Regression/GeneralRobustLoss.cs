@@ -20,7 +20,8 @@ namespace LossLab.Losses.Regression;
 /// ∓∞); ∂ρ/∂target is its negative. Above α = 2 the gradient grows with the residual; at α ≤ 1 it is bounded, and below
 /// 0 it falls back to 0 for outliers (redescending). As the reference does, the α = 0 and α = +∞ cases clamp their
 /// argument (u/2 at 3·10³⁷ and 87.5), where the value stops growing and the gradient is 0. α and c are options; the
-/// reference's adaptive loss, which learns α through a normalized distribution's log partition function, is left out.</para>
+/// reference's adaptive loss, which learns them through the normalized distribution's log partition function, is
+/// <see cref="AdaptiveRobustLoss"/>.</para>
 /// </remarks>
 public sealed class GeneralRobustLoss : ElementwiseLoss<GeneralRobustLoss.Kernel>, ILossDefinition
 {
