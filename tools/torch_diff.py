@@ -45,7 +45,7 @@ from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip,
                                   g_st_batch_triplet, g_st_softmax, g_taylor_ce, g_tvd, g_tweedie, g_varifocal, g_emd, g_cdw, g_wk, g_sord, g_unimodal)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap, g_smooth_ap,
                                g_generalized_lifted, g_histogram, g_instance, g_intra_pair_variance, g_lifted,
-                               g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad,
+                               g_margin, g_multi_similarity, g_multiplicative, g_nca, g_npairs, g_ntxent, g_p2sgrad, g_center,
                                g_pnp, g_proxy_anchor, g_ranked_list, g_snr_contrastive, g_soft_triple, g_supcon,
                                g_tcm, g_tuplet, g_vicreg)
 from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_young, g_fixmatch, g_l2, g_log_cosh,
@@ -123,6 +123,7 @@ GENERATORS = {
     'pnp_loss': g_pnp,
     'threshold_consistent_margin_loss': g_tcm,
     'p2s_grad_loss': g_p2sgrad,
+    'center_loss': g_center,
     'instance_loss': g_instance,
     'angular_loss': g_angular_loss,
     'circle_loss': g_circle,

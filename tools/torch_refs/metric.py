@@ -785,3 +785,24 @@ def g_npairs(r, g):
             return torch.zeros(n, dtype=losses.dtype).index_put((a,), losses)
         return losses.sum() if o['reduction'] == 'sum' else losses.mean()
     return 'n_pairs_loss', {'embeddings': e, 'labels': y}, o, fn
+
+
+def g_center(r, g):
+    """KaiyangZhou/pytorch-center-loss's CenterLoss.forward: distmat = ‖x‖² + ‖c‖² − 2x·cᵀ, masked by the labels'
+    one-hot, clamped to [1e-12, 1e12], summed and divided by the batch size (the clamp adds 1e-12 for each masked
+    zero: 1e-12·(C − 1) per row, within the tolerance). none and sum (LossLab's) from the same masked matrix."""
+    n, d, c = r.randint(1, 6), r.randint(1, 5), r.randint(1, 4)
+    labels = torch.randint(0, c, (n,), generator=g)
+    ins = {'embeddings': tensor((n, d), rng=g), 'labels': labels, 'centers': tensor((c, d), rng=g)}
+    o = {'reduction': r.choice(('none', 'mean', 'sum'))}
+    def fn(t):
+        x, centers = t['embeddings'], t['centers']
+        distmat = x.pow(2).sum(1, keepdim=True).expand(n, c) + centers.pow(2).sum(1, keepdim=True).expand(c, n).t()
+        distmat = torch.addmm(distmat, x, centers.t(), beta=1, alpha=-2)
+        mask = F.one_hot(t['labels'], c).to(x.dtype)
+        if o['reduction'] == 'mean':
+            return (distmat * mask).clamp(min=1e-12, max=1e12).sum() / n
+        rows = (distmat * mask).sum(1)
+        return reduce_rows(rows, o['reduction'])
+    return 'center_loss', ins, o, fn
+

@@ -94,6 +94,11 @@ public static class TaskFit
                 Refuse("learns its shape α and scale c with the model (the inputs alpha and scale are parameters, not data); train with "
                     + "general_robust_loss at a fixed alpha and scale, or fit α and c from C# with the loss's gradients");
                 break;
+            case "CenterLoss":
+                Refuse("pulls each embedding to its class centre and nothing pushes the classes apart: trained alone, embeddings and "
+                    + "centres collapse to one point at zero loss. Wen et al. add it, weighted, to softmax cross-entropy; do that from C# "
+                    + "(its centers input is the parameter), or train a metric loss that separates classes (arcface_loss, proxy_anchor_loss)");
+                break;
             case "GrpoLoss":
                 Refuse("is a policy-gradient loss over a language model's token log-probabilities and the advantages of its sampled "
                     + "completions; training here fits one target per row");

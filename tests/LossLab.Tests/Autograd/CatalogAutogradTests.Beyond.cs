@@ -118,6 +118,12 @@ public sealed partial class CatalogAutogradTests
             Tensor rows = -Ops.Log(p + (1 - keepT)) * keepT;
             return Reduce(rows, o, denominator: rows.Constant(Math.Max(keep.Sum(), 1)));
         },
+        ["CenterLoss"] = (t, o) =>
+        {
+            // Each row's centre picked by a one-hot product (N, C)·(C, D), then the squared distance.
+            Tensor c = t["centers"], diff = t["embeddings"] - Ops.MatMul(Ops.OneHot(t["labels"], c.Shape[0], DType.Float64), c);
+            return Reduce(Ops.Sum(diff * diff, axis: 1), o);
+        },
         ["ProxyNcaLoss"] = (t, o) =>
         {
             Tensor e = Unit(t["embeddings"], 1), p = Unit(t["proxies"], 1);

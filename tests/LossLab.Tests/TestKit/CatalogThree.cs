@@ -301,6 +301,11 @@ internal static class CatalogThree
         yield return new("ProxyNcaLoss", With("ProxyNcaLoss", [T.Opt(("softmax_scale", 4.0)), T.Opt(("softmax_scale", 0.25), ("reduction", "sum"))], ProxyNca),
             [LossSamples.ExtremeOf(T.Opt(("softmax_scale", 100.0)), ["embeddings", "proxies"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
                 ("labels", T.I(0, 1, 1, 0)), ("proxies", T.Shaped(new float[] { 1e4f, 0, 1e-30f, 1, -5, 2 }, 3, 2)))]);
+        // Center loss: the three reductions; extremes up to 1e4 and a centre on its embedding.
+        LossInputs Centers(Random r) => LossRegistry.Default.Get("CenterLoss").Sample!(r, Shape.Scalar);
+        yield return new("CenterLoss", With("CenterLoss", [], Centers),
+            [LossSamples.ExtremeOf(T.Opt(), ["embeddings", "centers"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)),
+                ("labels", T.I(0, 1, 1, 2)), ("centers", T.Shaped(new float[] { -1e4f, 1e4f, 0, 0, -30, 30 }, 3, 2)))]);
         yield return new("SupConLoss", With("SupConLoss", [T.Opt(("temperature", 0.5))], r =>
             T.In(("embeddings", T.Shaped(LossSamples.Normal(r, 28), 7, 4)), ("labels", T.I(0, 0, 1, 1, 2, 2, r.Next(2) == 0 ? 1 : 3)))),
             [LossSamples.ExtremeOf(T.Opt(), ["embeddings"], ("embeddings", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1, -30, 30 }, 4, 2)), ("labels", T.I(0, 0, 1, 1)))])
