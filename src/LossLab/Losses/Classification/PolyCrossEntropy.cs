@@ -56,7 +56,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
                 bool masked = !mask.IsEmpty && mask[k] == T.Zero;
                 if (tk == T.Zero || masked) continue;   // 0·log p = 0 even where p underflows; masked classes add nothing
                 ce -= tk * lpk;
-                poly += tk * (T.One - T.Exp(lpk));
+                poly -= tk * Stable.Expm1(lpk);   // 1 − p, its digits kept where p is near 1
             }
             loss[r] = ce + eps * poly;
         }
@@ -83,7 +83,7 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
                 int i = r * c + j;
                 T pj = T.Exp(logp[i]);
                 gx[i] = scale * (pj * tSum - t[i] - eps * pj * (t[i] - pt));
-                gt[i] = scale * (-logp[i] + eps * (T.One - pj));
+                gt[i] = scale * (-logp[i] - eps * Stable.Expm1(logp[i]));
             }
         }
         return Result(value, ("logits", Wrap(gx, shape)), ("labels", Wrap(gt, shape)));

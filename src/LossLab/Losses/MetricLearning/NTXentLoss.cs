@@ -57,7 +57,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
                 double den = Embeddings.LogAddExp(row[p], lseNeg);
                 perAnchor[a] += den - row[p];
                 if (g.IsEmpty) continue;
-                g[p] = -scale * (1 - Math.Exp(row[p] - den)) / tau;
+                g[p] = scale * Stable.Expm1(row[p] - den) / tau;   // −(1 − e^{s − den}), its digits kept
                 if (!double.IsNegativeInfinity(lseNeg)) spread += Math.Exp(lseNeg - den);
             }
             // Negatives: ∂/∂s_an = e^{s_an/τ − lseNeg}·spread/τ = e^{s_an/τ − max}·e^{max − lseNeg}·spread/τ.
