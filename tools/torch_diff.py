@@ -52,7 +52,7 @@ from torch_refs.optax import (g_binary, g_cosine, g_crammer_singer, g_fenchel_yo
                               g_mixmatch, g_multiclass_sparsemax, g_optax_ctc, g_optax_triplet, g_perceptron, g_poly,
                               g_ranking, g_row_divergence, g_softmax_ce, with_axis)
 from torch_refs.optax_dice import g_optax_binary_dice, g_optax_dice, g_optax_generalized_dice
-from torch_refs.pytorch import (corrupt, g_adaptive, g_bce, g_bce_logits, g_box_iou, g_ce, g_cosine_emb, g_ctc, g_focal, g_gaussian,
+from torch_refs.pytorch import (corrupt, g_adaptive, g_bce, g_bce_logits, g_box_iou, g_ce, g_cosine_emb, g_ctc, g_rnnt, g_focal, g_gaussian,
                                 g_hinge_emb, g_kl, g_margin_ranking, g_multi_margin, g_multilabel_margin,
                                 g_multilabel_soft, g_pointwise, g_poisson, g_soft_margin, g_triplet,
                                 g_triplet_distance)
@@ -103,6 +103,7 @@ GENERATORS = {
     'triplet_margin_loss': g_triplet,
     'triplet_margin_with_distance_loss': g_triplet_distance,
     'ctc_loss': g_ctc,
+    'rnnt_loss': g_rnnt,
     'sigmoid_focal_loss': g_focal,
     'adaptive_log_softmax_with_loss': g_adaptive,
     **{name: g_box_iou(name) for name in ('generalized_box_iou_loss', 'distance_box_iou_loss', 'complete_box_iou_loss')},

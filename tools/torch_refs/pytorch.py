@@ -245,6 +245,94 @@ def g_ctc(r, g):
     return 'ctc_loss', ins, o, lambda t: F.ctc_loss(t['log_probs'], t['targets'], t['input_lengths'], t['target_lengths'], **o)
 
 
+def _rnnt_costs(lp, targets, logit_lengths, target_lengths, blank):
+    """Per-sequence RNN-T costs from log-probabilities (B, T, U + 1, V), the lattice recursion written out with
+    logsumexp (autograd gives the gradient)."""
+    costs = []
+    for b in range(lp.shape[0]):
+        tb, ub = int(logit_lengths[b]), int(target_lengths[b])
+        alpha = {}
+        for t in range(tb):
+            for u in range(ub + 1):
+                if t == 0 and u == 0:
+                    alpha[t, u] = lp.new_zeros(())
+                    continue
+                terms = []
+                if t > 0:
+                    terms.append(alpha[t - 1, u] + lp[b, t - 1, u, blank])
+                if u > 0:
+                    terms.append(alpha[t, u - 1] + lp[b, t, u - 1, int(targets[b, u - 1])])
+                alpha[t, u] = torch.logsumexp(torch.stack(terms), 0)
+        costs.append(-(alpha[tb - 1, ub] + lp[b, tb - 1, ub, blank]))
+    return torch.stack(costs)
+
+
+class _RnntLoss(torch.autograd.Function):
+    """torchaudio's rnnt_loss semantics in float64: per-sequence costs, each sequence's gradient clamped to
+    [−clamp, clamp] when clamp > 0, then scaled by the upstream gradient (the reduction)."""
+    @staticmethod
+    def forward(ctx, logits, targets, logit_lengths, target_lengths, blank, clamp):
+        with torch.enable_grad():
+            x = logits.detach().requires_grad_(True)
+            costs = _rnnt_costs(torch.log_softmax(x, -1), targets, logit_lengths, target_lengths, blank)
+            grad, = torch.autograd.grad(costs.sum(), x)
+        if clamp > 0:
+            grad = grad.clamp(-clamp, clamp)
+        ctx.save_for_backward(grad)
+        return costs.detach()
+
+    @staticmethod
+    def backward(ctx, grad_costs):
+        grad, = ctx.saved_tensors
+        return grad * grad_costs.view(-1, 1, 1, 1), None, None, None, None, None
+
+
+def g_rnnt(r, g):
+    """torchaudio.functional.rnnt_loss: the lattice in float64 (above), checked against torchaudio itself (float32
+    only, within 1e-4) when it is installed; torchaudio's shape rule (the longest sequence fills T and U) kept so
+    that it can run. A target equal to the blank (which torchaudio does not check) is refused by LossLab."""
+    big = common.BIG and r.random() < 0.3
+    b, frames = r.randint(1, 3), r.randint(1, 30 if big else 6)
+    u_max, v = r.randint(0, 10 if big else 4), r.randint(2, 40 if big else 6)
+    blank_option = r.choice((-1, 0, v - 1, r.randrange(v)))
+    blank = blank_option % v
+    logit_lengths = [frames] + [r.randint(1, frames) for _ in range(b - 1)]
+    target_lengths = [r.randint(0, u_max) for _ in range(b)]
+    target_lengths[r.randrange(b)] = u_max
+    targets = torch.zeros((b, u_max), dtype=torch.long)
+    for i in range(b):
+        for j in range(u_max):
+            k = r.randrange(v - 1)
+            targets[i, j] = k if k < blank else k + 1
+    refused = u_max > 0 and r.random() < 0.05
+    if refused:
+        targets[target_lengths.index(u_max), 0] = blank
+    o = {'reduction': red(r), 'blank': blank_option, 'clamp': r.choice((-1.0, -1.0, 0.05, 0.3))}
+    ins = {'logits': tensor((b, frames, u_max + 1, v), -3, 3, g), 'targets': targets,
+           'logit_lengths': torch.tensor(logit_lengths), 'target_lengths': torch.tensor(target_lengths)}
+    def fn(t):
+        if refused:
+            raise ValueError('a target equal to the blank')
+        costs = _RnntLoss.apply(t['logits'], t['targets'], t['logit_lengths'], t['target_lengths'], blank, o['clamp'])
+        try:
+            import torchaudio.functional as TAF
+        except ImportError:
+            TAF = None
+        if TAF is not None:
+            xf = t['logits'].detach().float().requires_grad_(True)
+            theirs = TAF.rnnt_loss(xf, t['targets'].int(), t['logit_lengths'].int(), t['target_lengths'].int(),
+                                   blank=blank, clamp=o['clamp'], reduction='none')
+            theirs.sum().backward()
+            with torch.enable_grad():
+                x = t['logits'].detach().requires_grad_(True)
+                _RnntLoss.apply(x, t['targets'], t['logit_lengths'], t['target_lengths'], blank, o['clamp']).sum().backward()
+            if not (torch.allclose(theirs.detach().double(), costs.detach(), rtol=1e-4, atol=1e-4)
+                    and torch.allclose(xf.grad.double(), x.grad, rtol=1e-4, atol=1e-5)):
+                raise AssertionError('the float64 lattice disagrees with torchaudio.functional.rnnt_loss')
+        return {'none': costs, 'mean': costs.mean(), 'sum': costs.sum()}[o['reduction']]
+    return 'rnnt_loss', ins, o, fn
+
+
 def g_focal(r, g):
     s = shape_nd(r)
     x, y = tensor(s, -6, 6, g), tensor(s, 0, 1, g)

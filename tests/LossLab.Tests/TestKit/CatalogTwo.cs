@@ -74,7 +74,16 @@ internal static class CatalogTwo
             PlainMean = false,
             ShapeCheckSkip = ["targets"],
         };
+        yield return new("RnntLoss", WithReductions("RnntLoss", [T.Opt(("blank", 0L)), T.Opt(("blank", 3L), ("reduction", "sum"))], Rnnt),
+            [LossSamples.ExtremeOf(T.Opt(), ["logits"], ("logits", T.Shaped(new float[] { 1e4f, -1e4f, 30, -30, 0, 100, -100, 5, -1e4f, 1e4f, 0, 1, 2, -2, 60, -60 }, 1, 2, 2, 4)),
+                ("targets", T.Shaped(new long[] { 1 }, 1, 1)), ("logit_lengths", T.I(2)), ("target_lengths", T.I(1)))]);
     }
+
+    /// <summary>Joiner logits (B = 2, T = 4, U + 1 = 3, V = 4); targets from {1, 2} (so blank 0 and blank 3 both fit); lengths (4, 3) and (2, 1).</summary>
+    internal static LossInputs Rnnt(Random r)
+        => T.In(("logits", T.Shaped(LossSamples.Normal(r, 2 * 4 * 3 * 4, 1.5), 2, 4, 3, 4)), ("targets", T.Shaped(new long[] { 1, 2, 2, 1 }, 2, 2)),
+            ("logit_lengths", T.I(4, 3)), ("target_lengths", T.I(2, 1)));
+
 
     /// <summary>log_probs (T = 6, N = 2, C = 4) log-softmaxed; padded targets (2, 3) with a repeat; lengths [6, 5] and [3, 2].</summary>
     internal static LossInputs Ctc(Random r)
