@@ -151,17 +151,23 @@ def g_asl(r, g):
 
 def g_dpo(r, g):
     """TRL's DPOTrainer.dpo_loss: loss_type sigmoid (with cDPO's label smoothing), robust, exo_pair, hinge, ipo,
-    nca_pair, sppo_hard, aot, aot_pair, apo_zero, apo_down and discopop (bco_pair keeps a running mean and sft needs
-    the model: left out), f_divergence_type reverse_kl, js_divergence and alpha_divergence (cap_exp at log(max float)),
-    and the reference_free log-ratios as TRL forms them (some types use the reference inputs regardless)."""
+    nca_pair, sppo_hard, aot, aot_pair, apo_zero, apo_down, discopop and sft (the batch's NLL of the chosen tokens,
+    expanded to every pair; bco_pair keeps a running mean: left out), f_divergence_type reverse_kl, js_divergence and
+    alpha_divergence (cap_exp at log(max float)), the reference_free log-ratios as TRL forms them (some types use the
+    reference inputs regardless), and get_batch_loss_metrics' RPO term losses + rpo_alpha·nll_loss."""
     n = r.randint(0, 8)
     s = (n,)
     names = ('policy_chosen_logps', 'policy_rejected_logps', 'reference_chosen_logps', 'reference_rejected_logps')
     scale = 300.0 if r.random() < 0.1 else 30.0           # sums of many token log-probabilities now and then
     ins = {k: -tensor(s, 0, 1, g) * scale for k in names}
-    types = ('sigmoid', 'robust', 'hinge', 'ipo', 'exo_pair', 'nca_pair', 'sppo_hard', 'aot', 'aot_pair', 'apo_zero', 'apo_down', 'discopop')
+    types = ('sigmoid', 'robust', 'hinge', 'ipo', 'exo_pair', 'nca_pair', 'sppo_hard', 'aot', 'aot_pair', 'apo_zero', 'apo_down', 'discopop', 'sft')
     o = {'reduction': r.choice(('none', 'mean', 'sum')), 'beta': r.choice((0.1, 0.5, 1.0)),
          'loss_type': r.choice(types), 'reference_free': r.random() < 0.2}
+    if r.random() < 0.3:
+        o['rpo_alpha'] = r.choice((0.5, 1.0))
+    if o['loss_type'] == 'sft' or 'rpo_alpha' in o or r.random() < 0.2:
+        if r.random() < 0.95:                                 # else missing where it is needed: refused
+            ins['policy_nll_loss'] = tensor((), 0.2, 3, g)
     o['label_smoothing'] = r.choice((0.0, 0.1, 0.3)) if o['loss_type'] in ('sigmoid', 'robust', 'exo_pair', 'aot', 'aot_pair') else 0.0
     if o['loss_type'] in ('sigmoid', 'robust', 'exo_pair', 'hinge', 'ipo') and r.random() < 0.4:
         o['f_divergence_type'] = r.choice(('js_divergence', 'alpha_divergence'))
@@ -174,6 +180,9 @@ def g_dpo(r, g):
     def fn(t):
         beta, eps = o['beta'], o['label_smoothing']
         w, l, wr, lr = (t[k] for k in names)
+        nll_weight = (1.0 if o['loss_type'] == 'sft' else 0.0) + o.get('rpo_alpha', 0.0)
+        if nll_weight != 0 and 'policy_nll_loss' not in t:
+            raise ValueError('needs the NLL of the chosen tokens')
         free = o['reference_free']
         c = w - (0 if free else wr)
         rj = l - (0 if free else lr)
@@ -214,10 +223,14 @@ def g_dpo(r, g):
             v = 1 - torch.sigmoid(beta * c) + torch.sigmoid(beta * rj)
         elif kind == 'apo_down':
             v = torch.sigmoid(beta * c) + 1 - torch.sigmoid(beta * (c - rj))
-        else:
+        elif kind == 'discopop':
             m = ((w - l) - (wr - lr)) * beta
             mod = torch.sigmoid(m / o['discopop_tau'])
             v = -F.logsigmoid(m) * (1 - mod) + torch.exp(-m) * mod
+        else:
+            v = torch.zeros_like(w)                          # sft: the NLL term alone, added below
+        if 'policy_nll_loss' in t:
+            v = v + nll_weight * t['policy_nll_loss']
         return reduce_rows(v, o['reduction'])
     return 'dpo_loss', ins, o, fn
 

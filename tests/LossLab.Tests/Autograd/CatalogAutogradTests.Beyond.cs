@@ -243,8 +243,12 @@ public sealed partial class CatalogAutogradTests
                 "apo_zero" => 1 - Ops.Sigmoid(beta * c) + Ops.Sigmoid(beta * r),
                 "apo_down" => Ops.Sigmoid(beta * c) + 1 - Ops.Sigmoid(beta * (c - r)),
                 "discopop" => DiscoPop(beta * (w - l - (wr - lr)), F(o, "discopop_tau", 0.05)),
+                "sft" => 0 * w,
                 _ => Smoothed(bz),
             };
+            // TRL: the chosen tokens' NLL is sft's loss and RPO's rpo_alpha·nll term, broadcast to every pair.
+            double nllWeight = (type == "sft" ? 1 : 0) + F(o, "rpo_alpha", 0);
+            if (t.TryGetValue("policy_nll_loss", out Tensor? nll)) lossValues = lossValues + nllWeight * nll;
             return Reduce(lossValues, o);
 
             static Tensor DiscoPop(Tensor m, double tau)

@@ -88,13 +88,16 @@ internal static class CatalogThree
             [LossSamples.ExtremeOf(T.Opt(), ("output", T.F(1e4f, -1e4f, 0, 1e-30f, 3, -30)), ("target", T.F(-1e4f, 1e4f, 1e-30f, 0, 3, 30)))]);
 
         LossInputs Pairs(Random r) => LossRegistry.Default.Get("DpoLoss").Sample!(r, Shape.Scalar);
+        LossInputs PairsWithNll(Random r) => Pairs(r).Add("policy_nll_loss", TensorData.Create(Shape.Scalar, DType.Float64, new[] { 0.5 + r.NextDouble() }));
         yield return new("DpoLoss", With("DpoLoss", [T.Opt(("label_smoothing", 0.2)), T.Opt(("loss_type", "robust"), ("label_smoothing", 0.1)),
             T.Opt(("loss_type", "hinge"), ("beta", 0.05)), T.Opt(("loss_type", "ipo"), ("beta", 0.5)), T.Opt(("reference_free", true), ("beta", 1.0)),
             T.Opt(("loss_type", "exo_pair"), ("beta", 0.5)), T.Opt(("loss_type", "exo_pair"), ("label_smoothing", 0.2), ("f_divergence_type", "js_divergence")),
             T.Opt(("loss_type", "nca_pair"), ("beta", 0.5)), T.Opt(("loss_type", "sppo_hard")), T.Opt(("loss_type", "aot"), ("beta", 0.5), ("label_smoothing", 0.1)),
             T.Opt(("loss_type", "aot_pair"), ("beta", 0.5)), T.Opt(("loss_type", "apo_zero"), ("beta", 0.5)), T.Opt(("loss_type", "apo_down"), ("beta", 0.5), ("reference_free", true)),
             T.Opt(("loss_type", "discopop"), ("beta", 0.5)), T.Opt(("loss_type", "discopop"), ("discopop_tau", 1.0)),
-            T.Opt(("f_divergence_type", "alpha_divergence"), ("alpha_divergence_coef", 0.5)), T.Opt(("loss_type", "ipo"), ("f_divergence_type", "js_divergence"), ("reference_free", true))], Pairs),
+            T.Opt(("f_divergence_type", "alpha_divergence"), ("alpha_divergence_coef", 0.5)), T.Opt(("loss_type", "ipo"), ("f_divergence_type", "js_divergence"), ("reference_free", true))], Pairs)
+                .Concat([new LossSample("DpoLoss rpo_alpha=0.5 (RPO)", T.Opt(("rpo_alpha", 0.5)), PairsWithNll), new LossSample("DpoLoss loss_type=sft", T.Opt(("loss_type", "sft")), PairsWithNll),
+                    new LossSample("DpoLoss loss_type=aot rpo_alpha=1 reduction=sum", T.Opt(("loss_type", "aot"), ("rpo_alpha", 1.0), ("reduction", "sum")), PairsWithNll)]).ToList(),
             [.. new[] { "sigmoid", "exo_pair", "nca_pair", "sppo_hard", "aot", "apo_down", "discopop" }.Select(type => LossSamples.ExtremeOf(T.Opt(("loss_type", type)),
                 ("policy_chosen_logps", T.F(-1e4f, 0, -3e4f)), ("policy_rejected_logps", T.F(0, -1e4f, -1)),
                 ("reference_chosen_logps", T.F(-5, -5, 0)), ("reference_rejected_logps", T.F(-5, -5, -2e4f))))]);

@@ -31,6 +31,8 @@ public enum PreferenceLossType
     ApoDown,
     /// <summary>DiscoPOP (Chris Lu et al., 2024, eq. 5): the logistic and exponential losses of βz blended by σ(βz/τ).</summary>
     DiscoPop,
+    /// <summary>SFT: the chosen responses' negative log-likelihood (<c>policy_nll_loss</c>) for every pair, no preference term.</summary>
+    Sft,
 }
 
 /// <summary>The divergence a DPO margin is measured in (TRL's <c>f_divergence_type</c>).</summary>
@@ -62,6 +64,11 @@ public enum PreferenceDivergence
 /// <para>log σ is computed as −softplus(−x): finite for every finite margin, where the naive log(σ(βz)) is −∞ once
 /// σ underflows. Inputs: four tensors of one shape, (B) per pair usually (sums of token log-probabilities); the
 /// default reduction is the mean, as TRL's.</para>
+/// <para><b>The chosen responses' NLL</b> (<c>policy_nll_loss</c>, one number for the batch: the cross-entropy of their
+/// tokens, which a loss of sequence log-probabilities cannot form): TRL adds <c>rpo_alpha</c> times it to every pair's
+/// loss (RPO, Pang et al., 2024) and the sft type is it alone, so each pair carries it; the mean is then TRL's
+/// <c>losses.mean()</c>, and ∂/∂nll is the weight (B times it for the sum). TRL's bco_pair keeps a running mean of the
+/// rewards across calls, and its lists of loss types with weights (MPO) are sums of these: left out.</para>
 /// </remarks>
 public sealed partial class DpoLoss : Loss, ILossDefinition
 {
@@ -84,6 +91,7 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
             throw LossArgumentException.Value($"DpoLoss: alpha_divergence_coef must be a finite number ≠ 0, got {options.AlphaDivergenceCoef}");
         if (!(options.DiscopopTau > 0 && double.IsFinite(options.DiscopopTau)))
             throw LossArgumentException.Value($"DpoLoss: discopop_tau must be a finite number > 0, got {options.DiscopopTau}");
+        if (!double.IsFinite(options.RpoAlpha)) throw LossArgumentException.Value($"DpoLoss: rpo_alpha must be finite, got {options.RpoAlpha}");
         Settings = options;
     }
 
@@ -112,9 +120,14 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
 
         /// <summary>τ of DiscoPOP's blend σ(βz/τ) (TRL's discopop_tau, default 0.05).</summary>
         public double DiscopopTau { get; init; } = 0.05;
+
+        /// <summary>RPO (Pang et al., 2024): this times <c>policy_nll_loss</c> added to every pair's loss (TRL's rpo_alpha; 0 off).</summary>
+        public double RpoAlpha { get; init; }
     }
 
-    protected override bool IsOptionalInput(string name) => Settings.ReferenceFree && name.StartsWith("reference_", StringComparison.Ordinal);
+    /// <summary>The references go unused without a reference model and by the sft type (the chosen responses' NLL alone).</summary>
+    protected override bool IsOptionalInput(string name)
+        => (Settings.ReferenceFree || Settings.LossType == PreferenceLossType.Sft) && name.StartsWith("reference_", StringComparison.Ordinal);
 
     /// <summary>(ℓ, ∂ℓ/∂z) at margin z.</summary>
     internal (double Loss, double Dz) OfMargin(double z)
@@ -163,21 +176,38 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
         // Absent reference inputs (reference_free) count as 0; whether a given reference counts is the loss type's (Pair).
         double[][] x = [.. Names.Select(n => inputs.Contains(n) ? inputs.Floating<double>(n) : new double[shape.Numel])];
         int count = shape.Numel;
+        // The batch's NLL of the chosen tokens (one number): sft's loss for every pair, and RPO's term added to every pair.
+        bool sft = Settings.LossType == PreferenceLossType.Sft;
+        double nll = 0, nllWeight = (sft ? 1 : 0) + Settings.RpoAlpha;
+        if (inputs.Contains(Nll))
+        {
+            Shape ns = inputs[Nll].Shape;
+            if (ns.Rank != 0) throw LossArgumentException.Shape($"DpoLoss: '{Nll}' is one number for the batch (shape ()), got shape {ns}");
+            nll = inputs.Floating<double>(Nll)[0];
+        }
+        else if (nllWeight != 0)
+        {
+            throw LossArgumentException.Value($"DpoLoss: {(sft ? "loss_type sft is" : $"rpo_alpha = {Settings.RpoAlpha} weighs")} the chosen responses' negative log-likelihood: give it as '{Nll}'");
+        }
         var loss = new T[count];
         var d = new double[4][];
         for (int k = 0; k < 4; k++) d[k] = new double[count];
-        if (Settings.LossType is PreferenceLossType.Aot or PreferenceLossType.AotPair)
+        if (sft)
+        {
+            for (int i = 0; i < count; i++) loss[i] = T.CreateTruncating(nllWeight * nll);
+        }
+        else if (Settings.LossType is PreferenceLossType.Aot or PreferenceLossType.AotPair)
         {
             if (shape.Rank != 1) throw LossArgumentException.Shape($"DpoLoss: aot and aot_pair sort the batch, so the inputs must be one value per pair (B), got shape {shape}");
             double[] values = Sorted(x, d);
-            for (int i = 0; i < count; i++) loss[i] = T.CreateTruncating(values[i]);
+            for (int i = 0; i < count; i++) loss[i] = T.CreateTruncating(values[i] + nllWeight * nll);
         }
         else
         {
             for (int i = 0; i < count; i++)
             {
                 (double l, d[0][i], d[1][i], d[2][i], d[3][i]) = Pair(x[0][i], x[1][i], x[2][i], x[3][i]);
-                loss[i] = T.CreateTruncating(l);
+                loss[i] = T.CreateTruncating(l + nllWeight * nll);
             }
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Settings.Reduction, count);
@@ -191,8 +221,14 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
             for (int i = 0; i < count; i++) g[i] = T.CreateTruncating(reduced.Scale * d[k][i]);
             grads.Add((Names[k], Wrap(g, shape)));
         }
+        // Every pair carries the term: the mean's slope is its weight, the sum's B times it (an empty batch's 0, as TRL's
+        // losses + rpo_alpha·nll broadcast over no pair).
+        double dNll = count == 0 ? 0 : Settings.Reduction == Reduction.Mean ? nllWeight : count * nllWeight;
+        if (inputs.Contains(Nll)) grads.Add((Nll, Wrap(new[] { T.CreateTruncating(dNll) }, Shape.Scalar)));
         return Result(value, [.. grads]);
     }
+
+    private const string Nll = "policy_nll_loss";
 
     public static LossDescriptor Entry { get; } = new()
     {
@@ -206,18 +242,20 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
             new("policy_rejected_logps", InputKind.Floating, true, "the policy's log-probability of each rejected response, same shape"),
             new("reference_chosen_logps", InputKind.Floating, true, "the reference model's log-probability of each chosen response, same shape"),
             new("reference_rejected_logps", InputKind.Floating, true, "the reference model's log-probability of each rejected response, same shape"),
+            new(Nll, InputKind.Floating, true, "the cross-entropy of the chosen responses' tokens, one number () (sft's loss; RPO's term with rpo_alpha; each pair carries it)") { Optional = true },
         ],
         Options =
         [
             OptionSpec.Reduction(),
             OptionSpec.Float("beta", 0.1, "β: the strength of the implicit KL penalty toward the reference"),
             OptionSpec.Float("label_smoothing", 0, "ε: the assumed share of flipped preferences (cDPO for sigmoid; robust: < 0.5)"),
-            OptionSpec.Choice("loss_type", "sigmoid", "TRL's loss_type: sigmoid (DPO), hinge (SLiC), ipo (IPO), robust, exo_pair (EXO), nca_pair (NCA), sppo_hard (SPPO), aot, aot_pair (AOT), apo_zero, apo_down (APO), discopop (DiscoPOP)",
-                "sigmoid", "hinge", "ipo", "robust", "exo_pair", "nca_pair", "sppo_hard", "aot", "aot_pair", "apo_zero", "apo_down", "discopop"),
+            OptionSpec.Choice("loss_type", "sigmoid", "TRL's loss_type: sigmoid (DPO), hinge (SLiC), ipo (IPO), robust, exo_pair (EXO), nca_pair (NCA), sppo_hard (SPPO), aot, aot_pair (AOT), apo_zero, apo_down (APO), discopop (DiscoPOP), sft (policy_nll_loss alone)",
+                "sigmoid", "hinge", "ipo", "robust", "exo_pair", "nca_pair", "sppo_hard", "aot", "aot_pair", "apo_zero", "apo_down", "discopop", "sft"),
             OptionSpec.Bool("reference_free", false, "leave the reference model out (its inputs become optional)"),
             OptionSpec.Choice("f_divergence_type", "reverse_kl", "the margin's divergence (sigmoid, robust, exo_pair, hinge, ipo): reverse_kl, js_divergence or alpha_divergence", "reverse_kl", "js_divergence", "alpha_divergence"),
             OptionSpec.Float("alpha_divergence_coef", 1, "α of alpha_divergence"),
             OptionSpec.Float("discopop_tau", 0.05, "τ of discopop's blend σ(βz/τ)"),
+            OptionSpec.Float("rpo_alpha", 0, "RPO: this times policy_nll_loss added to every pair (TRL's rpo_alpha; 0 off)"),
         ],
         Sample = (r, s) =>
         {
@@ -226,7 +264,7 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
             TensorData Logps(double center) => TensorData.Create(x, DType.Float64, Enumerable.Range(0, x.Numel).Select(_ => center - 5 * r.NextDouble()).ToArray());
             return new LossInputs().Add(Names[0], Logps(-20)).Add(Names[1], Logps(-22)).Add(Names[2], Logps(-21)).Add(Names[3], Logps(-21));
         },
-        Formula = "z = (π_w − π_l) − (ref_w − ref_l);  ℓ = −(1 − ε)·log σ(βz) − ε·log σ(−βz) (sigmoid), max(0, 1 − βz) (hinge), (z − 1/(2β))² (ipo)",
+        Formula = "z = (π_w − π_l) − (ref_w − ref_l);  ℓ = −(1 − ε)·log σ(βz) − ε·log σ(−βz) (sigmoid), max(0, 1 − βz) (hinge), (z − 1/(2β))² (ipo);  + rpo_alpha·nll (RPO);  nll alone (sft)",
         Gradient = "∂ℓ/∂z · (1, −1, −1, 1) for (policy chosen, policy rejected, reference chosen, reference rejected)",
         Reference = "Rafailov et al., Direct Preference Optimization, NeurIPS 2023; TRL DPOTrainer (its loss_type and f_divergence_type)",
         Stability = "finite for every finite margin (log σ as −softplus)",
@@ -236,7 +274,7 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
             Reduction = o.Reduction, Beta = o.Float("beta"), LabelSmoothing = o.Float("label_smoothing"),
             LossType = Enum.Parse<PreferenceLossType>(o.Choice("loss_type").Replace("_", ""), ignoreCase: true), ReferenceFree = o.Bool("reference_free"),
             Divergence = Enum.Parse<PreferenceDivergence>(o.Choice("f_divergence_type").Replace("_", ""), ignoreCase: true),
-            AlphaDivergenceCoef = o.Float("alpha_divergence_coef"), DiscopopTau = o.Float("discopop_tau"),
+            AlphaDivergenceCoef = o.Float("alpha_divergence_coef"), DiscopopTau = o.Float("discopop_tau"), RpoAlpha = o.Float("rpo_alpha"),
         }),
     };
 

@@ -122,4 +122,29 @@ public sealed class DpoLossTests
             ("reference_chosen_logps", T.Shaped(new double[4], 2, 2)), ("reference_rejected_logps", T.Shaped(new double[4], 2, 2))), ("loss_type", "aot")));
         Assert.Equal("DpoLoss: aot and aot_pair sort the batch, so the inputs must be one value per pair (B), got shape (2, 2)", e.Message);
     }
+
+    [Fact]
+    public void Rpo_adds_the_chosen_nll_to_every_pair_and_sft_is_that_term_alone()
+    {
+        LossInputs WithNll(double nll) => new LossInputs(Pairs.Tensors).Add("policy_nll_loss", TensorData.Create(Shape.Scalar, DType.Float64, new[] { nll }));
+        double[] dpo = T.Values(Run(Pairs).Value);
+        LossResult rpo = Run(WithNll(2.5), ("rpo_alpha", 0.4));
+        T.Close([.. dpo.Select(v => v + 1.0)], rpo.Value, 1e-15, 0);   // TRL: losses + rpo_alpha·nll_loss, then the mean
+        LossResult mean = LossRegistry.Default.Create("dpo_loss", T.Opt(("rpo_alpha", 0.4))).Evaluate(WithNll(2.5));
+        T.Close(dpo.Average() + 1.0, mean.Scalar, 1e-15, 0);
+        Assert.Equal(0.4, T.Values(mean.Gradient("policy_nll_loss"))[0], 15);
+        T.Close(T.Values(Run(Pairs).Gradient("policy_chosen_logps")), rpo.Gradient("policy_chosen_logps"), 1e-15, 0);
+        // sft: the NLL for every pair, the log-probabilities without a gradient, the references not needed.
+        LossInputs policyOnly = T.In(("policy_chosen_logps", T.D(-20, -35.5, -12.25)), ("policy_rejected_logps", T.D(-22, -30, -12)))
+            .Add("policy_nll_loss", TensorData.Create(Shape.Scalar, DType.Float64, new[] { 1.75 }));
+        LossResult sft = LossRegistry.Default.Create("dpo_loss", T.Opt(("loss_type", "sft"), ("reduction", "sum"))).Evaluate(policyOnly);
+        Assert.Equal(3 * 1.75, sft.Scalar, 15);
+        Assert.Equal(3.0, T.Values(sft.Gradient("policy_nll_loss"))[0]);
+        Assert.All(T.Values(sft.Gradient("policy_chosen_logps")), g => Assert.Equal(0.0, g));
+        // Without the NLL, both say what they need.
+        Assert.Contains("loss_type sft is the chosen responses' negative log-likelihood: give it as 'policy_nll_loss'",
+            Assert.Throws<LossArgumentException>(() => Run(Pairs, ("loss_type", "sft"))).Message);
+        Assert.Contains("rpo_alpha = 0.4 weighs the chosen responses' negative log-likelihood",
+            Assert.Throws<LossArgumentException>(() => Run(Pairs, ("rpo_alpha", 0.4))).Message);
+    }
 }
