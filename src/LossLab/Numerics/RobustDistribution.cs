@@ -57,11 +57,30 @@ public static class RobustDistribution
         return sum;
     }
 
+    /// <summary>
+    /// Recent shapes' (log Z, slope): an evaluation loop or a frozen α asks for the same few values again (a quadrature
+    /// each otherwise). Bounded: cleared when full. The same numbers either way.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<double, (double LogZ, double Slope)> Recent = new();
+
     /// <summary>log Z(α) for α ≥ 0 finite, and d log Z/dα in <paramref name="dAlpha"/>.</summary>
     public static double LogPartition(double alpha, out double dAlpha)
     {
         if (!(alpha >= 0) || !double.IsFinite(alpha))
             throw LossArgumentException.Value($"the robust distribution needs a finite shape α ≥ 0 (its partition function diverges below 0), got {alpha}");
+        if (Recent.TryGetValue(alpha, out var known))
+        {
+            dAlpha = known.Slope;
+            return known.LogZ;
+        }
+        double logZ = Integrate(alpha, out dAlpha);
+        if (Recent.Count >= 4096) Recent.Clear();
+        Recent[alpha] = (logZ, dAlpha);
+        return logZ;
+    }
+
+    private static double Integrate(double alpha, out double dAlpha)
+    {
         int k = (int)Math.Ceiling(TauMax / Step);
         double z = 0, dz = 0;
         for (int i = -k; i <= k; i++)

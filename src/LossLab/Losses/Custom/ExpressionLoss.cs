@@ -18,7 +18,7 @@ public sealed class ExpressionLoss : CustomLoss
     [
         "exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "softplus", "pow", "min", "max", "minimum", "maximum",
         "clamp", "where", "sum", "mean", "logsumexp", "softmax", "log_softmax", "matmul", "reshape", "transpose",
-        "gather", "one_hot", "concat",
+        "gather", "one_hot", "concat", "robust_log_partition",
     ];
 
     public ExpressionLoss(string text, LossRegistry registry)
@@ -137,6 +137,7 @@ public sealed class ExpressionLoss : CustomLoss
                 "sigmoid" => Ops.Sigmoid(Arg(0)),
                 "tanh" => Ops.Tanh(Arg(0)),
                 "softplus" => Ops.Softplus(Arg(0)),
+                "robust_log_partition" => Ops.RobustLogPartition(Arg(0)),
                 "pow" => c.Args.Count > 1 && c.Args[1] is NumberExpr p ? Ops.Pow(Arg(0), p.Value) : Ops.Pow(Arg(0), Arg(1)),
                 "minimum" => Ops.Minimum(Arg(0), Arg(1)),
                 "maximum" => Ops.Maximum(Arg(0), Arg(1)),

@@ -57,6 +57,8 @@ public sealed class ExpressionLossTests
         T.Close(10, Value("sum(transpose(m))", m), rel: 1e-12);
         T.Close(5, Value("sum(mean(m, axis=0))", m), rel: 1e-12);         // [2, 3]
         T.Close(20, Value("sum(concat(m, m, axis=1))", m), rel: 1e-12);
+        // log Z of Barron's robust distribution: π√2 at α = 0, √(2π) at 2.
+        T.Close(Math.Log(Math.PI * Math.Sqrt(2)) + 0.5 * Math.Log(2 * Math.PI), Value("sum(robust_log_partition(a))", ("a", T.D(0, 2))), rel: 1e-14);
     }
 
     [Fact]
