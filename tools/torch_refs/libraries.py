@@ -1735,3 +1735,121 @@ def g_taylor_ce(r, g):
         q = 1 - torch.softmax(t['input'], 1).gather(1, t['target'].unsqueeze(1)).squeeze(1)
         return reduce_rows(sum(q ** k / k for k in range(1, o['t'] + 1)), o['reduction'])
     return 'taylor_cross_entropy', {'input': x, 'target': y}, o, fn
+
+
+SMALL_BLUR = False                                   # set by hand to probe blur 0.05 and 0.1
+
+
+def _sinkhorn_potentials(eps, c, log_u, log_v, symmetric, iterations=200000):
+    """Entropic OT potentials by log-domain Sinkhorn in float64 (no autograd): ε-annealing from the largest cost, then
+    averaged (symmetric) or alternating updates at ε until they stop moving."""
+    def softmin(e, cost, log_w, h):
+        return -e * torch.logsumexp(log_w[None, :] + (h[None, :] - cost) / e, dim=1)
+    f = torch.zeros(c.shape[0], dtype=c.dtype)
+    g = torch.zeros(c.shape[1], dtype=c.dtype)
+    e = max(float(c.max()), eps)
+    while True:
+        if symmetric:
+            f = 0.5 * (f + softmin(e, c, log_v, f))
+        else:
+            f, g = 0.5 * (f + softmin(e, c, log_v, g)), 0.5 * (g + softmin(e, c.T, log_u, f))
+        if e <= eps:
+            break
+        e = max(e * 0.5, eps)
+    # A step is ε·log(a marginal's ratio): below 1e-14·ε the marginals hold to 1e-14 (or to double's resolution of the
+    # potentials, about 1e-16 of the largest cost).
+    tol = max(1e-14 * eps, 2e-16 * float(c.max()))
+    for _ in range(iterations):
+        if symmetric:
+            new = 0.5 * (f + softmin(eps, c, log_v, f))
+            done = float((new - f).abs().max()) <= tol
+            f = new
+        else:
+            nf = softmin(eps, c, log_v, g)
+            ng = softmin(eps, c.T, log_u, nf)
+            done = max(float((nf - f).abs().max()), float((ng - g).abs().max())) <= tol
+            f, g = nf, ng
+        if done:
+            break
+    # Newton on the dual from there (quadratic convergence; Sinkhorn's rate is near 1 where the plan is almost a
+    # permutation): the marginals' residual is the gradient, −Hessian = (1/ε)[[diag(π1), π], [πᵀ, diag(πᵀ1)]].
+    u, v = log_u.exp(), log_v.exp()
+    def residual(f_, g_):
+        h_ = f_ if symmetric else g_
+        plan = u[:, None] * v[None, :] * torch.exp((f_[:, None] + h_[None, :] - c) / eps)
+        res = u - plan.sum(1) if symmetric else torch.cat([u - plan.sum(1), v - plan.sum(0)])
+        err = float(res.abs().max())
+        return plan, res, (err if err == err else float('inf'))
+    plan, res, err = residual(f, g)
+    for _ in range(30):
+        if err <= 1e-15:
+            break
+        try:
+            if symmetric:
+                step = torch.linalg.solve((torch.diag(plan.sum(1)) + plan) / eps, res)
+            else:
+                hess = torch.cat([torch.cat([torch.diag(plan.sum(1)), plan], 1), torch.cat([plan.T, torch.diag(plan.sum(0))], 1)]) / eps
+                step = torch.linalg.solve(hess[:-1, :-1], res[:-1])      # g's last entry held: the gauge f + c, g − c
+        except RuntimeError:
+            break                                                     # numerically singular: keep Sinkhorn's
+        scale, improved = 1.0, False
+        for _ in range(20):
+            nf = f + scale * step[:len(f)]
+            ng = g if symmetric else torch.cat([g[:-1] + scale * step[len(f):], g[-1:]])
+            nplan, nres, nerr = residual(nf, ng)
+            if nerr < err:
+                f, g, plan, res, err, improved = nf, ng, nplan, nres, nerr, True
+                break
+            scale *= 0.5
+        if not improved:
+            break
+    return f, (f if symmetric else g)
+
+
+def g_sinkhorn(r, g):
+    """The debiased Sinkhorn divergence of geomloss's SamplesLoss("sinkhorn"), at its converged potentials: the dual
+    objective ⟨α, f⟩ + ⟨β, g⟩ − ε⟨α⊗β, e^{(f⊕g − C)/ε} − 1⟩ with the potentials held fixed (the envelope theorem gives
+    the gradients for the points and the weights), minus the two symmetric terms; C = |x − y|^p/p, ε = blur^p."""
+    n, m, d = r.randint(1, 6), r.randint(1, 6), r.randint(1, 3)
+    # blur ≥ 0.2 against points spread over [−1.5, 1.5]: smaller, the plan can split into blocks coupled by e^{−C/ε}
+    # below double's resolution, whose potentials both solvers fix only to the marginals' 1e-9 (agreement about 1e-6;
+    # SMALL_BLUR = True draws those, to be compared at --rtol 1e-5).
+    blurs = (0.05, 0.1) if SMALL_BLUR else (0.2, 0.5, 1.0)
+    o = {'p': r.choice((2, 2, 1)), 'blur': r.choice(blurs), 'scaling': r.choice((0.5, 0.8)), 'debias': r.random() < 0.8}
+    ins = {'x': tensor((n, d), -1.5, 1.5, g), 'y': tensor((m, d), -1.5, 1.5, g)}
+    bad_weights = False
+    if r.random() < 0.4:
+        ins['x_weights'] = tensor((n,), 0.2, 1, g)
+        ins['y_weights'] = tensor((m,), 0.2, 1, g)
+        if r.random() < 0.1:
+            ins['y_weights'][0] = -0.5
+            bad_weights = True
+    def fn(t):
+        if bad_weights:
+            raise ValueError('weights must be > 0')
+        x, y = t['x'], t['y']
+        # The weights are normalized (probability measures), through autograd.
+        a = t['x_weights'] / t['x_weights'].sum() if 'x_weights' in t else torch.full((n,), 1.0 / n, dtype=x.dtype)
+        b = t['y_weights'] / t['y_weights'].sum() if 'y_weights' in t else torch.full((m,), 1.0 / m, dtype=x.dtype)
+        eps = o['blur'] ** o['p']
+        def cost(u, v):
+            sq = ((u[:, None, :] - v[None, :, :]) ** 2).sum(-1)
+            if o['p'] == 2:
+                return 0.5 * sq
+            positive = sq > 0
+            return torch.where(positive, torch.sqrt(torch.where(positive, sq, torch.ones_like(sq))), torch.zeros_like(sq))
+        def dual(wu, wv, c, f, h):
+            plan = wu[:, None] * wv[None, :] * (torch.exp((f[:, None] + h[None, :] - c) / eps) - 1)
+            return (wu * f).sum() + (wv * h).sum() - eps * plan.sum()
+        cxy = cost(x, y)
+        la, lb = torch.log(a.detach()), torch.log(b.detach())
+        f, h = _sinkhorn_potentials(eps, cxy.detach(), la, lb, False)
+        value = dual(a, b, cxy, f, h)
+        if o['debias']:
+            cxx, cyy = cost(x, x), cost(y, y)
+            p, _ = _sinkhorn_potentials(eps, cxx.detach(), la, la, True)
+            q, _ = _sinkhorn_potentials(eps, cyy.detach(), lb, lb, True)
+            value = value - 0.5 * dual(a, a, cxx, p, p) - 0.5 * dual(b, b, cyy, q, q)
+        return value
+    return 'sinkhorn_divergence', ins, o, fn
+

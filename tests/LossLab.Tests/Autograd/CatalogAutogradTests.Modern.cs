@@ -55,6 +55,39 @@ public sealed partial class CatalogAutogradTests
             Tensor rho = b / alpha * (Ops.Exp(0.5 * alpha * Ops.Log(u / b + 1)) - 1);
             return Reduce(rho + Ops.Log(c) + Ops.RobustLogPartition(alpha), o);
         },
+        ["SinkhornDivergence"] = (t, o) =>
+        {
+            // The dual objective ⟨α, f⟩ + ⟨β, g⟩ − ε⟨α⊗β, e^{(f⊕g − C)/ε} − 1⟩ at the loss's own potentials held constant (the
+            // envelope theorem): its value is the divergence and autograd gives every gradient. Costs, weights' normalization
+            // and the dual are written out here; the potentials' own accuracy is torch_diff's.
+            int power = o.GetValueOrDefault("p") is long pl ? (int)pl : 2;
+            double eps = Math.Pow(F(o, "blur", 0.05), power);
+            bool debias = o.GetValueOrDefault("debias") is not false;
+            Tensor x = t["x"], y = t["y"];
+            int n = x.Shape[0], m = y.Shape[0], d = x.Shape[1];
+            Tensor Uniform(int k) => Tensor.FromArray([.. Enumerable.Repeat(1.0 / k, k)], [k]);
+            Tensor a = t.TryGetValue("x_weights", out Tensor? wa) ? wa / Ops.Sum(wa) : Uniform(n), b = t.TryGetValue("y_weights", out Tensor? wb) ? wb / Ops.Sum(wb) : Uniform(m);
+            Tensor Cost(Tensor u, Tensor v, int nu, int nv)
+            {
+                Tensor diff = Ops.Reshape(u, nu, 1, d) - Ops.Reshape(v, 1, nv, d), sq = Ops.Sum(diff * diff, axis: 2);
+                if (power == 2) return 0.5 * sq;
+                Tensor positive = Ops.Greater(sq, sq.Constant(0));
+                return Ops.Where(positive, Ops.Sqrt(Ops.Where(positive, sq, sq.Constant(1))), sq.Constant(0));
+            }
+            Tensor cxy = Cost(x, y, n, m), cxx = Cost(x, x, n, n), cyy = Cost(y, y, m, m);
+            var loss = (LossLab.Losses.Probabilistic.SinkhornDivergence)LossLab.Losses.Core.LossRegistry.Default.Create("SinkhornDivergence", o);
+            double[] logA = Array.ConvertAll(a.ToArray(), Math.Log), logB = Array.ConvertAll(b.ToArray(), Math.Log);
+            var (f, g, p, q) = loss.Potentials(cxy.ToArray(), debias ? cxx.ToArray() : [], debias ? cyy.ToArray() : [], n, m, logA, logB, 10);
+            Tensor Dual(Tensor wu, Tensor wv, Tensor c, double[] fu, double[] gv)
+            {
+                int nu = fu.Length, nv = gv.Length;
+                Tensor fT = Tensor.FromArray(fu, [nu]), gT = Tensor.FromArray(gv, [nv]);
+                Tensor plan = Ops.Reshape(wu, nu, 1) * Ops.Reshape(wv, 1, nv) * (Ops.Exp((Ops.Reshape(fT, nu, 1) + Ops.Reshape(gT, 1, nv) - c) * (1 / eps)) - 1);
+                return Ops.Sum(wu * fT) + Ops.Sum(wv * gT) - eps * Ops.Sum(plan);
+            }
+            Tensor value = Dual(a, b, cxy, f, g);
+            return debias ? value - 0.5 * Dual(a, a, cxx, p, p) - 0.5 * Dual(b, b, cyy, q, q) : value;
+        },
         ["BiTemperedLogisticLoss"] = (t, o) =>
         {
             // λ(a) is implicit (Σ exp_t2(a − λ) = 1). At the evaluated a*, λ(a) = λ* + e·(a − a*) to first order, e the

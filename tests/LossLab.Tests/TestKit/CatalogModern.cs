@@ -36,6 +36,15 @@ internal static class CatalogModern
             [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f, 30, -30 }, 3, 2)), ("alpha", T.F(0.5f, 1.9f)), ("scale", T.F(1, 1e-3f))),
              LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f }, 2, 2)), ("alpha", T.F(3, 0)), ("scale", T.F(1, 1)))]);
 
+        // Sinkhorn divergence: geomloss's defaults, p = 1, without debiasing, weights (normalized) and a slower annealing.
+        LossInputs Clouds(Random r) => LossRegistry.Default.Get("SinkhornDivergence").Sample!(r, Shape.Scalar);
+        LossInputs Weighted(Random r) => Clouds(r).Add("x_weights", Samples.Uniform(r, new Shape(5), 0.2, 1)).Add("y_weights", Samples.Uniform(r, new Shape(6), 0.2, 1));
+        yield return new("SinkhornDivergence", [new("SinkhornDivergence (defaults: p 2, blur 0.05)", T.Opt(), Clouds),
+                new("SinkhornDivergence p=1 blur=0.5", T.Opt(("p", 1L), ("blur", 0.5)), Clouds),
+                new("SinkhornDivergence debias=false blur=0.3", T.Opt(("debias", false), ("blur", 0.3)), Clouds),
+                new("SinkhornDivergence weights blur=0.2 scaling=0.8", T.Opt(("blur", 0.2), ("scaling", 0.8)), Weighted)],
+            [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1 }, 3, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 30, -30 }, 2, 2)))]);
+
         // The bi-tempered logistic loss: the paper's temperatures, a short tail (t2 < 1), soft and index labels, smoothing.
         LossInputs BiTempered(Random r) => LossRegistry.Default.Get("BiTemperedLogisticLoss").Sample!(r, Shape.Scalar);
         LossInputs BiTemperedSoft(Random r)
