@@ -42,7 +42,7 @@ public enum CpoLossType
 /// </remarks>
 public sealed class CpoLoss : Loss, ILossDefinition
 {
-    private const string Chosen = "policy_chosen_logps", Rejected = "policy_rejected_logps", Nll = "policy_nll_loss";
+    private const string Chosen = "policy_chosen_logps", Rejected = "policy_rejected_logps", Nll = PolicyPairLoss.Nll;
 
     public CpoLoss() : this(new Options()) { }
 
@@ -118,13 +118,8 @@ public sealed class CpoLoss : Loss, ILossDefinition
         RequireSameShape(inputs, Chosen, Rejected);
         Shape shape = inputs[Chosen].Shape;
         double[] c = inputs.Floating<double>(Chosen), r = inputs.Floating<double>(Rejected);
-        double weight = EffectiveCpoAlpha, nll = 0;
-        if (inputs.Contains(Nll))
-        {
-            Shape ns = inputs[Nll].Shape;
-            if (ns.Rank != 0) throw LossArgumentException.Shape($"CpoLoss: '{Nll}' is one number for the batch (shape ()), got shape {ns}");
-            nll = weight * inputs.Floating<double>(Nll)[0];
-        }
+        double weight = EffectiveCpoAlpha;
+        double nll = weight * (PolicyPairLoss.BatchNll(inputs, "CpoLoss") ?? 0);
         if (Settings.Alpha != 0) CheckRewards(c, r);
         int count = shape.Numel;
         var loss = new T[count];
@@ -151,7 +146,7 @@ public sealed class CpoLoss : Loss, ILossDefinition
         }
         if (!inputs.Contains(Nll)) return Result(value, (Chosen, Wrap(gc, shape)), (Rejected, Wrap(gr, shape)));
         // Every pair carries the term: the mean's slope is cpo_alpha (also for an empty batch, as TRL's mean + term), the sum's B·cpo_alpha.
-        double dNll = Settings.Reduction == Reduction.Mean ? weight : count * weight;
+        double dNll = PolicyPairLoss.NllSlope(Settings.Reduction, count, weight);
         return Result(value, (Chosen, Wrap(gc, shape)), (Rejected, Wrap(gr, shape)), (Nll, Wrap(new[] { T.CreateTruncating(dNll) }, Shape.Scalar)));
     }
 
@@ -182,7 +177,7 @@ public sealed class CpoLoss : Loss, ILossDefinition
         [
             new(Chosen, InputKind.Floating, true, "the policy's log-probability of each chosen response (B): TRL sums the tokens' for sigmoid and hinge, averages them for ipo and simpo"),
             new(Rejected, InputKind.Floating, true, "the same for each rejected response, same shape"),
-            new(Nll, InputKind.Floating, true, "the cross-entropy of the chosen responses' tokens, one number () (the behaviour-cloning term, weighted by cpo_alpha; each pair carries it)") { Optional = true },
+            PolicyPairLoss.NllInput("the behaviour-cloning term, weighted by cpo_alpha"),
         ],
         Options =
         [

@@ -178,17 +178,11 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
         int count = shape.Numel;
         // The batch's NLL of the chosen tokens (one number): sft's loss for every pair, and RPO's term added to every pair.
         bool sft = Settings.LossType == PreferenceLossType.Sft;
-        double nll = 0, nllWeight = (sft ? 1 : 0) + Settings.RpoAlpha;
-        if (inputs.Contains(Nll))
-        {
-            Shape ns = inputs[Nll].Shape;
-            if (ns.Rank != 0) throw LossArgumentException.Shape($"DpoLoss: '{Nll}' is one number for the batch (shape ()), got shape {ns}");
-            nll = inputs.Floating<double>(Nll)[0];
-        }
-        else if (nllWeight != 0)
-        {
+        double nllWeight = (sft ? 1 : 0) + Settings.RpoAlpha;
+        double? given = PolicyPairLoss.BatchNll(inputs, "DpoLoss");
+        if (given is null && nllWeight != 0)
             throw LossArgumentException.Value($"DpoLoss: {(sft ? "loss_type sft is" : $"rpo_alpha = {Settings.RpoAlpha} weighs")} the chosen responses' negative log-likelihood: give it as '{Nll}'");
-        }
+        double nll = given ?? 0;
         var loss = new T[count];
         var d = new double[4][];
         for (int k = 0; k < 4; k++) d[k] = new double[count];
@@ -223,12 +217,12 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
         }
         // Every pair carries the term: the mean's slope is its weight, the sum's B times it (an empty batch's 0, as TRL's
         // losses + rpo_alpha·nll broadcast over no pair).
-        double dNll = count == 0 ? 0 : Settings.Reduction == Reduction.Mean ? nllWeight : count * nllWeight;
+        double dNll = count == 0 ? 0 : PolicyPairLoss.NllSlope(Settings.Reduction, count, nllWeight);
         if (inputs.Contains(Nll)) grads.Add((Nll, Wrap(new[] { T.CreateTruncating(dNll) }, Shape.Scalar)));
         return Result(value, [.. grads]);
     }
 
-    private const string Nll = "policy_nll_loss";
+    private const string Nll = PolicyPairLoss.Nll;
 
     public static LossDescriptor Entry { get; } = new()
     {
@@ -242,7 +236,7 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
             new("policy_rejected_logps", InputKind.Floating, true, "the policy's log-probability of each rejected response, same shape"),
             new("reference_chosen_logps", InputKind.Floating, true, "the reference model's log-probability of each chosen response, same shape"),
             new("reference_rejected_logps", InputKind.Floating, true, "the reference model's log-probability of each rejected response, same shape"),
-            new(Nll, InputKind.Floating, true, "the cross-entropy of the chosen responses' tokens, one number () (sft's loss; RPO's term with rpo_alpha; each pair carries it)") { Optional = true },
+            PolicyPairLoss.NllInput("sft's loss; RPO's term with rpo_alpha"),
         ],
         Options =
         [

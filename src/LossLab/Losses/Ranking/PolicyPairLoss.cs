@@ -49,6 +49,25 @@ public abstract class PolicyPairLoss(Reduction reduction) : Loss
         return Result(value, (Chosen, Wrap(gc, shape)), (Rejected, Wrap(gr, shape)));
     }
 
+    /// <summary>The chosen responses' token cross-entropy, one number for the batch (TRL's nll_loss): CPO's and RPO's term.</summary>
+    internal const string Nll = "policy_nll_loss";
+
+    /// <summary>The optional <see cref="Nll"/> input, described by what the loss does with it.</summary>
+    internal static InputSpec NllInput(string use)
+        => new(Nll, InputKind.Floating, true, $"the cross-entropy of the chosen responses' tokens, one number () ({use}; each pair carries it)") { Optional = true };
+
+    /// <summary>The batch's NLL when given (checked to be one number), else null.</summary>
+    internal static double? BatchNll(LossInputs inputs, string loss)
+    {
+        if (!inputs.Contains(Nll)) return null;
+        Shape s = inputs[Nll].Shape;
+        if (s.Rank != 0) throw LossArgumentException.Shape($"{loss}: '{Nll}' is one number for the batch (shape ()), got shape {s}");
+        return inputs.Floating<double>(Nll)[0];
+    }
+
+    /// <summary>∂(reduced loss)/∂nll when each of <paramref name="count"/> pairs carries weight·nll: the weight for the mean, count times it for the sum.</summary>
+    internal static double NllSlope(Reduction reduction, int count, double weight) => reduction == Reduction.Mean ? weight : count * weight;
+
     internal static readonly InputSpec[] PairInputs =
     [
         new(Chosen, InputKind.Floating, true, "the policy's average log-probability per token of each chosen response (B)"),
