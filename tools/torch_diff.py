@@ -39,7 +39,7 @@ from torch_refs import common
 from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
-from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_coral, g_corn, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_adaptive_robust, g_sinkhorn, g_gist, g_gor, g_lambda_loss, g_ldam,
+from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_coral, g_corn, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_adaptive_robust, g_sinkhorn, g_kernel_mmd, g_gist, g_gor, g_lambda_loss, g_ldam,
                                   g_grpo, g_js, g_kto, g_linear_ce, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quality_focal, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo, g_cpo, g_soft_dtw,
                                   g_st_batch_triplet, g_st_softmax, g_taylor_ce, g_tvd, g_tweedie, g_varifocal, g_emd, g_cdw, g_wk, g_sord, g_unimodal)
@@ -181,6 +181,7 @@ GENERATORS = {
     'general_robust_loss': g_general_robust,
     'adaptive_robust_loss': g_adaptive_robust,
     'sinkhorn_divergence': g_sinkhorn,
+    'kernel_mmd_loss': g_kernel_mmd,
     'siglip_loss': g_siglip,
     'global_orthogonal_regularization_loss': g_gor,
     'pair_contrastive_loss': g_pair_contrastive,

@@ -1853,3 +1853,40 @@ def g_sinkhorn(r, g):
         return value
     return 'sinkhorn_divergence', ins, o, fn
 
+
+class _Sqrt0(torch.autograd.Function):
+    """geomloss's sqrt_0: √x with a zero slope at 0 (a point's distance to itself)."""
+    @staticmethod
+    def forward(ctx, x):
+        root = x.clamp(min=0).sqrt()
+        ctx.save_for_backward(root)
+        return root
+
+    @staticmethod
+    def backward(ctx, grad):
+        root, = ctx.saved_tensors
+        return torch.where(root > 0, grad / (2 * torch.where(root > 0, root, torch.ones_like(root))), torch.zeros_like(root))
+
+
+def g_kernel_mmd(r, g):
+    """geomloss's kernel_tensorized: ½⟨α, K_xx α⟩ + ½⟨β, K_yy β⟩ − ⟨α, K_xy β⟩ with the gaussian, laplacian or energy
+    kernel (its double_grad detaching is the true gradient of that value), distances through sqrt_0."""
+    n, m, d = r.randint(1, 6), r.randint(1, 6), r.randint(1, 3)
+    o = {'kernel': r.choice(('gaussian', 'laplacian', 'energy')), 'blur': r.choice((0.05, 0.3, 1.0))}
+    ins = {'x': tensor((n, d), -1, 1, g), 'y': tensor((m, d), -1, 1, g)}
+    if r.random() < 0.4:
+        ins['x_weights'] = tensor((n,), 0.1, 1, g)
+        ins['y_weights'] = tensor((m,), 0.1, 1, g)
+    def fn(t):
+        x, y = t['x'], t['y']
+        a = t['x_weights'] if 'x_weights' in t else torch.full((n,), 1.0 / n, dtype=x.dtype)
+        b = t['y_weights'] if 'y_weights' in t else torch.full((m,), 1.0 / m, dtype=x.dtype)
+        def k(u, v):
+            sq = ((u[:, None, :] - v[None, :, :]) ** 2).sum(-1)
+            if o['kernel'] == 'gaussian':
+                return torch.exp(-0.5 * sq / o['blur'] ** 2)
+            dist = _Sqrt0.apply(sq)
+            return torch.exp(-dist / o['blur']) if o['kernel'] == 'laplacian' else -dist
+        return 0.5 * a @ k(x, x) @ a + 0.5 * b @ k(y, y) @ b - a @ k(x, y) @ b
+    return 'kernel_mmd_loss', ins, o, fn
+

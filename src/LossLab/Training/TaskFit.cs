@@ -99,7 +99,7 @@ public static class TaskFit
                     + "centres collapse to one point at zero loss. Wen et al. add it, weighted, to softmax cross-entropy; do that from C# "
                     + "(its centers input is the parameter), or train a metric loss that separates classes (arcface_loss, proxy_anchor_loss)");
                 break;
-            case "SinkhornDivergence":
+            case "SinkhornDivergence" or "KernelMmdLoss":
                 Refuse("compares two clouds of points (a model's samples with the data's); training fits one target per row");
                 break;
             case "GrpoLoss":

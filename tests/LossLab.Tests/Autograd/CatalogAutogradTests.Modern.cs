@@ -88,6 +88,26 @@ public sealed partial class CatalogAutogradTests
             Tensor value = Dual(a, b, cxy, f, g);
             return debias ? value - 0.5 * Dual(a, a, cxx, p, p) - 0.5 * Dual(b, b, cyy, q, q) : value;
         },
+        ["KernelMmdLoss"] = (t, o) =>
+        {
+            // ½⟨α, K_xx α⟩ + ½⟨β, K_yy β⟩ − ⟨α, K_xy β⟩, distances with a zero slope where points coincide.
+            string kernel = o.GetValueOrDefault("kernel") as string ?? "gaussian";
+            double blur = F(o, "blur", 0.05);
+            Tensor x = t["x"], y = t["y"];
+            int n = x.Shape[0], m = y.Shape[0], d = x.Shape[1];
+            Tensor Uniform(int k) => Tensor.FromArray([.. Enumerable.Repeat(1.0 / k, k)], [k]);
+            Tensor a = t.TryGetValue("x_weights", out Tensor? wa) ? wa : Uniform(n), b = t.TryGetValue("y_weights", out Tensor? wb) ? wb : Uniform(m);
+            Tensor K(Tensor u, Tensor v, int nu, int nv)
+            {
+                Tensor diff = Ops.Reshape(u, nu, 1, d) - Ops.Reshape(v, 1, nv, d), sq = Ops.Sum(diff * diff, axis: 2);
+                if (kernel == "gaussian") return Ops.Exp(-0.5 / (blur * blur) * sq);
+                Tensor positive = Ops.Greater(sq, sq.Constant(0));
+                Tensor dist = Ops.Where(positive, Ops.Sqrt(Ops.Where(positive, sq, sq.Constant(1))), sq.Constant(0));
+                return kernel == "laplacian" ? Ops.Exp(-1 / blur * dist) : -dist;
+            }
+            Tensor Quad(Tensor wu, Tensor k, Tensor wv, int nu, int nv) => Ops.Sum(Ops.MatMul(Ops.MatMul(Ops.Reshape(wu, 1, nu), k), Ops.Reshape(wv, nv, 1)));
+            return 0.5 * Quad(a, K(x, x, n, n), a, n, n) + 0.5 * Quad(b, K(y, y, m, m), b, m, m) - Quad(a, K(x, y, n, m), b, n, m);
+        },
         ["BiTemperedLogisticLoss"] = (t, o) =>
         {
             // λ(a) is implicit (Σ exp_t2(a − λ) = 1). At the evaluated a*, λ(a) = λ* + e·(a − a*) to first order, e the

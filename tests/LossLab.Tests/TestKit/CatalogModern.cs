@@ -45,6 +45,15 @@ internal static class CatalogModern
                 new("SinkhornDivergence weights blur=0.2 scaling=0.8", T.Opt(("blur", 0.2), ("scaling", 0.8)), Weighted)],
             [LossSamples.ExtremeOf(T.Opt(), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1 }, 3, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 30, -30 }, 2, 2)))]);
 
+        // Kernel MMD: the three kernels, weights as given.
+        LossInputs MmdClouds(Random r) => LossRegistry.Default.Get("KernelMmdLoss").Sample!(r, Shape.Scalar);
+        LossInputs MmdWeighted(Random r) => MmdClouds(r).Add("x_weights", Samples.Uniform(r, new Shape(5), 0.1, 1)).Add("y_weights", Samples.Uniform(r, new Shape(6), 0.1, 1));
+        yield return new("KernelMmdLoss", [new("KernelMmdLoss (defaults: gaussian, blur 0.05)", T.Opt(), MmdClouds),
+                new("KernelMmdLoss laplacian blur=0.3 weights", T.Opt(("kernel", "laplacian"), ("blur", 0.3)), MmdWeighted),
+                new("KernelMmdLoss energy", T.Opt(("kernel", "energy")), MmdWeighted)],
+            [LossSamples.ExtremeOf(T.Opt(("kernel", "energy")), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0, 1e-30f, 1 }, 3, 2)), ("y", T.Shaped(new float[] { -1e4f, 1e4f, 30, -30 }, 2, 2))),
+             LossSamples.ExtremeOf(T.Opt(("kernel", "laplacian")), ("x", T.Shaped(new float[] { 1e4f, -1e4f, 0, 0 }, 2, 2)), ("y", T.Shaped(new float[] { 0, 0, 30, -30 }, 2, 2)))]);
+
         // The bi-tempered logistic loss: the paper's temperatures, a short tail (t2 < 1), soft and index labels, smoothing.
         LossInputs BiTempered(Random r) => LossRegistry.Default.Get("BiTemperedLogisticLoss").Sample!(r, Shape.Scalar);
         LossInputs BiTemperedSoft(Random r)
