@@ -38,12 +38,8 @@ public sealed class KernelMmdLoss(MmdKernel kernel = MmdKernel.Gaussian, double 
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape xs = inputs["x"].Shape, ys = inputs["y"].Shape;
-        if (xs.Rank != 2 || xs[0] == 0) throw LossArgumentException.Shape($"{Name}: 'x' must be a cloud of points (N, D) with N ≥ 1, got {xs}");
-        if (ys.Rank != 2 || ys[0] == 0 || ys[1] != xs[1]) throw LossArgumentException.Shape($"{Name}: 'y' must be points (M, D) = (M, {xs[1]}) with M ≥ 1 for x {xs}, got {ys}");
-        int n = xs[0], m = ys[0], d = xs[1];
-        double[] x = inputs["x"].ToArray<double>(), y = inputs["y"].ToArray<double>();
-        double[] a = Weights(inputs, "x_weights", n), b = Weights(inputs, "y_weights", m);
+        var (xs, ys, n, m, d, x, y) = PointClouds.Read(inputs, Name);
+        double[] a = PointClouds.Weights(inputs, "x_weights", n, Name), b = PointClouds.Weights(inputs, "y_weights", m, Name);
         // ∂/∂α_i = Σ_j α_j k(x_i, x_j) − Σ_j β_j k(x_i, y_j); then value = ½⟨α, K_xx α⟩ + ½⟨β, K_yy β⟩ − ⟨α, K_xy β⟩.
         var ga = new double[n];
         var gb = new double[m];
@@ -109,37 +105,19 @@ public sealed class KernelMmdLoss(MmdKernel kernel = MmdKernel.Gaussian, double 
         return sum;
     }
 
-    private static double[] Weights(LossInputs inputs, string name, int count)
-    {
-        if (!inputs.Contains(name)) return [.. Enumerable.Repeat(1.0 / count, count)];
-        Shape s = inputs[name].Shape;
-        if (s != new Shape(count)) throw LossArgumentException.Shape($"{Name}: '{name}' has shape {s}; expected ({count},), one weight per point");
-        return inputs[name].ToArray<double>();
-    }
-
     public static LossDescriptor Entry { get; } = new()
     {
         Name = Name,
         Aliases = ["kernel_mmd_loss", "mmd_loss", "geomloss.SamplesLoss.gaussian", "energy_distance_loss"],
         Family = LossFamily.Probabilistic,
         Task = LossTask.Distribution,
-        Inputs =
-        [
-            new("x", InputKind.Floating, true, "the first cloud's points (N, D)"),
-            new("y", InputKind.Floating, true, "the second cloud's points (M, D)"),
-            new("x_weights", InputKind.Floating, true, "the first cloud's weights (N), as given (uniform 1/N when absent)") { Optional = true },
-            new("y_weights", InputKind.Floating, true, "the second cloud's weights (M), as given (uniform 1/M when absent)") { Optional = true },
-        ],
+        Inputs = PointClouds.Inputs("as given"),
         Options =
         [
             OptionSpec.Choice("kernel", "gaussian", "gaussian e^{−|x − y|²/(2σ²)}, laplacian e^{−|x − y|/σ} or energy −|x − y|", "gaussian", "laplacian", "energy"),
             OptionSpec.Float("blur", 0.05, "σ, the kernel's scale (geomloss's blur; unused by energy)"),
         ],
-        Sample = (r, s) =>
-        {
-            Shape x = s.Rank == 2 ? s : new Shape(5, 2);
-            return new LossInputs().Add("x", Samples.Normal(r, x, 0.2)).Add("y", Samples.Normal(r, new Shape(x[0] + 1, x[1]), 0.2));
-        },
+        Sample = (r, s) => PointClouds.Sample(r, s, 0.2),
         Formula = "ℓ = ½·Σ α_i α_j k(x_i, x_j) + ½·Σ β_i β_j k(y_i, y_j) − Σ α_i β_j k(x_i, y_j) = ½‖α − β‖²_k",
         Gradient = "∂/∂α_i = Σ_j α_j k(x_i, x_j) − Σ_j β_j k(x_i, y_j);  ∂/∂x_i = α_i·(Σ_j α_j ∇k(x_i, x_j) − Σ_j β_j ∇k(x_i, y_j)), 0 where points coincide",
         Reference = "Gretton et al., A Kernel Two-Sample Test, JMLR 2012; geomloss SamplesLoss(\"gaussian\" | \"laplacian\" | \"energy\")",

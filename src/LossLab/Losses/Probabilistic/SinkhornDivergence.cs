@@ -66,11 +66,7 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        Shape xs = inputs["x"].Shape, ys = inputs["y"].Shape;
-        if (xs.Rank != 2 || xs[0] == 0) throw LossArgumentException.Shape($"{Name}: 'x' must be a cloud of points (N, D) with N ≥ 1, got {xs}");
-        if (ys.Rank != 2 || ys[0] == 0 || ys[1] != xs[1]) throw LossArgumentException.Shape($"{Name}: 'y' must be points (M, D) = (M, {xs[1]}) with M ≥ 1 for x {xs}, got {ys}");
-        int n = xs[0], m = ys[0], d = xs[1];
-        double[] x = inputs["x"].ToArray<double>(), y = inputs["y"].ToArray<double>();
+        var (xs, ys, n, m, d, x, y) = PointClouds.Read(inputs, Name);
         var (a, massA) = Weights(inputs, "x_weights", n);
         var (b, massB) = Weights(inputs, "y_weights", m);
         double[] logA = Array.ConvertAll(a, Math.Log), logB = Array.ConvertAll(b, Math.Log);
@@ -294,10 +290,7 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
     /// <summary>Weights (count), positive, normalized to sum to 1 (and their sum); uniform when absent.</summary>
     private static (double[] Normalized, double Mass) Weights(LossInputs inputs, string name, int count)
     {
-        if (!inputs.Contains(name)) return ([.. Enumerable.Repeat(1.0 / count, count)], 1);
-        Shape s = inputs[name].Shape;
-        if (s != new Shape(count)) throw LossArgumentException.Shape($"{Name}: '{name}' has shape {s}; expected ({count},), one weight per point");
-        double[] w = inputs[name].ToArray<double>();
+        double[] w = PointClouds.Weights(inputs, name, count, Name);
         for (int i = 0; i < count; i++)
             if (!(w[i] > 0)) throw LossArgumentException.Value($"{Name}: '{name}'[{i}] = {w[i]}; weights must be > 0 (leave a point out instead of weighing it 0)");
         double mass = w.Sum();
@@ -310,13 +303,7 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
         Aliases = ["sinkhorn_divergence", "sinkhorn_loss", "geomloss.SamplesLoss.sinkhorn"],
         Family = LossFamily.Probabilistic,
         Task = LossTask.Distribution,
-        Inputs =
-        [
-            new("x", InputKind.Floating, true, "the first cloud's points (N, D)"),
-            new("y", InputKind.Floating, true, "the second cloud's points (M, D)"),
-            new("x_weights", InputKind.Floating, true, "the first cloud's weights (N), > 0 (normalized to sum to 1; uniform when absent)") { Optional = true },
-            new("y_weights", InputKind.Floating, true, "the second cloud's weights (M), > 0 (normalized to sum to 1; uniform when absent)") { Optional = true },
-        ],
+        Inputs = PointClouds.Inputs("> 0, normalized to sum to 1"),
         Options =
         [
             OptionSpec.Int("p", 2, "the cost |x − y|^p / p: 1 or 2"),
@@ -324,13 +311,9 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
             OptionSpec.Float("scaling", 0.5, "the ε-annealing ratio per step, in (0, 1)"),
             OptionSpec.Bool("debias", true, "subtract ½·OT(α, α) and ½·OT(β, β): the divergence (false: OT_ε(α, β) alone)"),
         ],
-        Sample = (r, s) =>
-        {
-            // Points spread over a few blurs (at geomloss's 0.05): the plan spreads its mass, the regime where the
-            // potentials converge to double precision (see the remarks on nearly permutation plans).
-            Shape x = s.Rank == 2 ? s : new Shape(5, 2);
-            return new LossInputs().Add("x", Samples.Normal(r, x, 0.1)).Add("y", Samples.Normal(r, new Shape(x[0] + 1, x[1]), 0.1));
-        },
+        // Points spread over a few blurs (at geomloss's 0.05): the plan spreads its mass, the regime where the potentials
+        // converge to double precision (see the remarks on nearly permutation plans).
+        Sample = (r, s) => PointClouds.Sample(r, s, 0.1),
         Formula = "S = OT_ε(α, β) − ½·OT_ε(α, α) − ½·OT_ε(β, β),  OT_ε = ⟨α, f⟩ + ⟨β, g⟩ at the dual potentials,  C = |x − y|^p/p,  ε = blur^p",
         Gradient = "∂S/∂x_i = Σ_j π_ij ∇C(x_i, y_j) − Σ_k π^{αα}_ik ∇C(x_i, x_k);  ∂S/∂α_i = f_i − p_i  (the envelope theorem)",
         Reference = "Feydy et al., Interpolating between Optimal Transport and MMD using Sinkhorn Divergences, AISTATS 2019; geomloss SamplesLoss(\"sinkhorn\")",
