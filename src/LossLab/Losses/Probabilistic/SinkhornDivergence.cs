@@ -72,8 +72,7 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
         double[] logA = Array.ConvertAll(a, Math.Log), logB = Array.ConvertAll(b, Math.Log);
         double[] cxy = Costs(x, n, y, m, d);
         double[] cxx = _o.Debias ? Costs(x, n, x, n, d) : [], cyy = _o.Debias ? Costs(y, m, y, m, d) : [];
-        double eps = Math.Pow(_o.Blur, _o.P), range = Math.Max(cxy.Max(), 1e-300);
-
+        double eps = Math.Pow(_o.Blur, _o.P);
         var (f, g, p, q) = Potentials(cxy, cxx, cyy, n, m, logA, logB, Diameter(x, n, y, m, d));
 
         double value = 0;
@@ -202,11 +201,9 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
                 double scale = 1;
                 if (_o.P == 1)
                 {
-                    double sq = 0;
-                    for (int k = 0; k < d; k++) sq += (u[i * d + k] - v[j * d + k]) * (u[i * d + k] - v[j * d + k]);
-                    double length = Math.Sqrt(sq);
-                    if (length == 0) continue;   // |x − y| has no slope where the points coincide: 0, as torch's norm
-                    scale = 1 / length;
+                    // For p = 1 the cost is the distance itself.
+                    if (c[i * m + j] == 0) continue;   // |x − y| has no slope where the points coincide: 0, as torch's norm
+                    scale = 1 / c[i * m + j];
                 }
                 for (int k = 0; k < d; k++)
                 {

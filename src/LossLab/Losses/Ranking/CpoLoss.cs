@@ -96,20 +96,18 @@ public sealed class CpoLoss : Loss, ILossDefinition
     /// <summary>(ℓ, dℓ/dz) at the reward margin z.</summary>
     internal (double Loss, double Dz) OfMargin(double z)
     {
-        double beta = Settings.Beta, bz = beta * z;
+        double beta = Settings.Beta;
         switch (Settings.LossType)
         {
             case CpoLossType.Hinge:
-                return (Math.Max(0, 1 - bz), 1 - bz > 0 ? -beta : 0);
+                return DpoLoss.Hinge(z, beta);
             case CpoLossType.Ipo:
-                double d = z - 1 / (2 * beta);
-                return (d * d, 2 * d);
-            case CpoLossType.SimPo or CpoLossType.AlphaPo:
-                var (simpo, dm) = DpoLoss.SmoothedLogistic(bz - Settings.SimPoGamma, Settings.LabelSmoothing);
-                return (simpo, beta * dm);
+                return DpoLoss.Ipo(z, beta);
             default:
-                var (loss, dmSigmoid) = DpoLoss.SmoothedLogistic(bz, Settings.LabelSmoothing);
-                return (loss, beta * dmSigmoid);
+                // sigmoid at βz; simpo and alphapo at βz − γ.
+                double gamma = Settings.LossType is CpoLossType.SimPo or CpoLossType.AlphaPo ? Settings.SimPoGamma : 0;
+                var (loss, dm) = DpoLoss.SmoothedLogistic(beta * z - gamma, Settings.LabelSmoothing);
+                return (loss, beta * dm);
         }
     }
 

@@ -136,10 +136,9 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
         switch (Settings.LossType)
         {
             case PreferenceLossType.Hinge:
-                return (Math.Max(0, 1 - bz), 1 - bz > 0 ? -beta : 0);
+                return Hinge(z, beta);
             case PreferenceLossType.Ipo:
-                double d = z - 1 / (2 * beta);
-                return (d * d, 2 * d);
+                return Ipo(z, beta);
             case PreferenceLossType.Robust:
                 double softplusUp = Stable.SoftplusPair(bz, out double softplusDown);   // softplus(±βz) from one exp and one log1p
                 double up = -softplusDown, down = -softplusUp;                          // log σ(βz), log σ(−βz)
@@ -156,6 +155,20 @@ public sealed partial class DpoLoss : Loss, ILossDefinition
                 var (loss, dm) = SmoothedLogistic(bz, eps);
                 return (loss, beta * dm);
         }
+    }
+
+    /// <summary>SLiC's hinge max(0, 1 − βz) and its slope in z (0 at the kink, as PyTorch's relu).</summary>
+    internal static (double Loss, double Dz) Hinge(double z, double beta)
+    {
+        double bz = beta * z;
+        return (Math.Max(0, 1 - bz), 1 - bz > 0 ? -beta : 0);
+    }
+
+    /// <summary>IPO's (z − 1/(2β))² and its slope in z.</summary>
+    internal static (double Loss, double Dz) Ipo(double z, double beta)
+    {
+        double d = z - 1 / (2 * beta);
+        return (d * d, 2 * d);
     }
 
     /// <summary>

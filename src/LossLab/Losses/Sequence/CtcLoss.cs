@@ -186,7 +186,8 @@ public sealed class CtcLoss : Loss, ILossDefinition
             .Add("input_lengths", TensorData.FromArray(inputLengths, n)).Add("target_lengths", TensorData.FromArray(targetLengths, n));
     }
 
-    private static double LogAdd(double a, double b)
+    /// <summary>log(e^a + e^b), −∞ allowed on either side (the lattices' log-space sums).</summary>
+    internal static double LogAdd(double a, double b)
     {
         if (double.IsNegativeInfinity(a)) return b;
         if (double.IsNegativeInfinity(b)) return a;

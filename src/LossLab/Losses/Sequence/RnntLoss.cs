@@ -106,7 +106,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
         // Log-softmax of every lattice cell: lp (tb, ub + 1, V) in double.
         var lp = new double[tb * w * logits.Classes];
         for (int t = 0; t < tb; t++)
-            for (int u = 0; u <= ub; u++) LogSoftmax(logits.At(t, u), lp.AsSpan((t * w + u) * logits.Classes, logits.Classes));
+            for (int u = 0; u <= ub; u++) Stable.LogSoftmax<double>(logits.At(t, u), lp.AsSpan((t * w + u) * logits.Classes, logits.Classes));
         double Blank(int t, int u) => lp[(t * w + u) * logits.Classes + blank];
         double Label(int t, int u) => lp[(t * w + u) * logits.Classes + labels[u]];
         var alpha = new double[tb * w];
@@ -116,7 +116,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 if (t == 0 && u == 0) continue;
                 double fromAbove = t > 0 ? alpha[(t - 1) * w + u] + Blank(t - 1, u) : double.NegativeInfinity;
                 double fromLeft = u > 0 ? alpha[t * w + u - 1] + Label(t, u - 1) : double.NegativeInfinity;
-                alpha[t * w + u] = LogAdd(fromAbove, fromLeft);
+                alpha[t * w + u] = CtcLoss.LogAdd(fromAbove, fromLeft);
             }
         double loss = -(alpha[(tb - 1) * w + ub] + Blank(tb - 1, ub));
         if (grad is not Cells g) return loss;
@@ -127,7 +127,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 if (t == tb - 1 && u == ub) { beta[t * w + u] = Blank(t, u); continue; }
                 double down = t < tb - 1 ? beta[(t + 1) * w + u] + Blank(t, u) : double.NegativeInfinity;
                 double right = u < ub ? beta[t * w + u + 1] + Label(t, u) : double.NegativeInfinity;
-                beta[t * w + u] = LogAdd(down, right);
+                beta[t * w + u] = CtcLoss.LogAdd(down, right);
             }
         for (int t = 0; t < tb; t++)
             for (int u = 0; u <= ub; u++)
@@ -145,23 +145,6 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 if (u < ub) cell[labels[u]] -= eLabel;
             }
         return loss;
-    }
-
-    private static void LogSoftmax(ReadOnlySpan<double> x, Span<double> lp)
-    {
-        double max = double.NegativeInfinity, sum = 0;
-        foreach (double v in x) max = Math.Max(max, v);
-        foreach (double v in x) sum += Math.Exp(v - max);
-        double lse = max + Math.Log(sum);
-        for (int k = 0; k < x.Length; k++) lp[k] = x[k] - lse;
-    }
-
-    private static double LogAdd(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        if (double.IsNegativeInfinity(b)) return a;
-        double m = Math.Max(a, b);
-        return m + Stable.Log1p(Math.Exp(-Math.Abs(a - b)));
     }
 
     private static long[] Lengths(LossInputs inputs, string name, int batch)
