@@ -1890,3 +1890,82 @@ def g_kernel_mmd(r, g):
         return 0.5 * a @ k(x, x) @ a + 0.5 * b @ k(y, y) @ b - a @ k(x, y) @ b
     return 'kernel_mmd_loss', ins, o, fn
 
+
+
+def _liger_jsd_rows(x, y, beta):
+    """Liger's JSD per row from log-values x (student) and y (teacher), as its chunked reference writes it with kl_div."""
+    if beta == 0:
+        return F.kl_div(x, y, reduction='none', log_target=True).sum(-1)
+    if beta == 1:
+        return F.kl_div(y, x, reduction='none', log_target=True).sum(-1)
+    log_m = torch.logsumexp(torch.stack([x + math.log(1 - beta), y + math.log(beta)]), dim=0)
+    return (beta * F.kl_div(log_m, y, reduction='none', log_target=True)
+            + (1 - beta) * F.kl_div(log_m, x, reduction='none', log_target=True)).sum(-1)
+
+
+def g_liger_jsd(r, g):
+    """Liger-Kernel's LigerJSD(beta, ignore_index)(log_q, log_p, shift_labels): the rows' JSD summed over the rows
+    whose label is not ignore_index, divided by their number (0 when none counts); the teacher gets no gradient."""
+    n, v = r.randint(1, 5), r.randint(1, 6)
+    x = torch.log_softmax(tensor((n, v), rng=g), 1)
+    y = torch.log_softmax(tensor((n, v), rng=g), 1)
+    if r.random() < 0.3:
+        x = x + tensor((n, v), -0.5, 0.5, g)   # unnormalized log-values: Liger takes them as given
+    o = {'reduction': r.choice(('none', 'sum', 'mean', 'mean')), 'beta': r.choice((0.0, 1.0, 0.5, 0.5, 0.1, 0.9)),
+         'ignore_index': r.choice((-100, 2))}
+    ins = {'_input': x, 'target': y}
+    if r.random() < 0.5:
+        ins['shift_labels'] = torch.randint(0, 4, (n,), generator=g)
+    def fn(t):
+        keep = (t['shift_labels'] != o['ignore_index']).to(x.dtype) if 'shift_labels' in t else torch.ones(n, dtype=x.dtype)
+        rows = _liger_jsd_rows(t['_input'], t['target'].detach(), o['beta']) * keep
+        if o['reduction'] == 'none':
+            return rows
+        return rows.sum() / (keep.sum().clamp_min(1) if o['reduction'] == 'mean' else 1)
+    return 'liger_jsd', ins, o, fn
+
+
+def _linear_distillation(r, g, name, soft):
+    """Liger's LigerFusedLinearDistillationBase: z = F.linear per model, hard = nll(log_softmax(z_s), y) summed over
+    the labelled rows, soft(z_s/T padded to V_t, z_t/T, keep) per row, (w_hard·hard + w_soft·soft)/max(1, counted)."""
+    n, ds, dt, vs = r.randint(1, 5), r.randint(1, 4), r.randint(1, 4), r.randint(2, 6)
+    vt = vs + (r.randint(1, 2) if r.random() < 0.3 else 0)
+    ignore = r.choice((-100, 0))
+    y = torch.randint(0, vs, (n,), generator=g)
+    y = torch.where(torch.rand(n, generator=g) < 0.25, torch.tensor(ignore), y)
+    ins = {'student_input': tensor((n, ds), rng=g), 'student_weight': tensor((vs, ds), rng=g),
+           'teacher_input': tensor((n, dt), rng=g), 'teacher_weight': tensor((vt, dt), rng=g), 'true_labels': y}
+    if r.random() < 0.5:
+        ins['student_bias'] = tensor((vs,), rng=g)
+    if r.random() < 0.5:
+        ins['teacher_bias'] = tensor((vt,), rng=g)
+    o = {'reduction': r.choice(('none', 'sum', 'mean', 'mean')), 'weight_hard_loss': r.choice((0.5, 0.0, 1.0, 0.3)),
+         'weight_soft_loss': r.choice((0.5, 1.0, 0.7)), 'ignore_index': ignore, 'temperature': r.choice((1.0, 2.0, 0.5)),
+         'beta': r.choice((0.5, 0.0, 1.0, 0.2)) if name == 'linear_jsd_loss' else r.choice((0.5, 1.0, 2.0))}
+    def fn(t):
+        zs = F.linear(t['student_input'], t['student_weight'], t.get('student_bias'))
+        with torch.no_grad():
+            zt = F.linear(t['teacher_input'], t['teacher_weight'], t.get('teacher_bias'))
+        keep = (t['true_labels'] != ignore).to(zs.dtype)
+        hard = F.nll_loss(torch.log_softmax(zs, -1), t['true_labels'], ignore_index=ignore, reduction='none')
+        zs_t, zt_t = zs / o['temperature'], zt / o['temperature']
+        if vt > vs:
+            zs_t = torch.cat([zs_t, torch.zeros(n, vt - vs, dtype=zs.dtype)], dim=-1)
+        rows = o['weight_hard_loss'] * hard + o['weight_soft_loss'] * soft(zs_t, zt_t, keep, o)
+        if o['reduction'] == 'none':
+            return rows
+        return rows.sum() / (keep.sum().clamp_min(1) if o['reduction'] == 'mean' else 1)
+    return name, ins, o, fn
+
+
+def g_linear_jsd(r, g):
+    """Liger-Kernel's LigerFusedLinearJSDLoss: the JSD of the log-softmaxes, masked by the labels (Liger PR #974)."""
+    return _linear_distillation(r, g, 'linear_jsd_loss', lambda s, t, keep, o: _liger_jsd_rows(
+        torch.log_softmax(s, -1), torch.log_softmax(t, -1), o['beta']) * keep)
+
+
+def g_linear_cosine(r, g):
+    """Liger-Kernel's LigerFusedLinearCosineSimilarityLoss: β·(1 − cosine_similarity(normalize(s), normalize(t))) on
+    every row (Liger does not mask it)."""
+    return _linear_distillation(r, g, 'linear_cosine_similarity_loss', lambda s, t, keep, o: o['beta'] * (
+        1 - F.cosine_similarity(F.normalize(s, p=2, dim=-1), F.normalize(t, p=2, dim=-1), dim=-1)))

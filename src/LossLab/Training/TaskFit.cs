@@ -86,6 +86,14 @@ public static class TaskFit
                 Refuse("matches a student's outputs to a teacher model's logits, which a data set's target column does not hold; "
                     + "train the teacher, then distill from C# with the teacher's logits as teacher_logits");
                 break;
+            case "GeneralizedJsdLoss":
+                Refuse("matches a student's log-probabilities to a teacher model's, which a data set's target column does not hold; "
+                    + "train the teacher, then distill from C# with both models' log-softmax outputs");
+                break;
+            case "LinearJsdLoss" or "LinearCosineSimilarityLoss":
+                Refuse("distills a teacher model's output layer into a student's (both hidden states and vocabulary matrices are inputs), "
+                    + "which a data set's target column does not hold; train with cross_entropy, or distill from C# with a trained teacher");
+                break;
             case "DpoLoss":
                 Refuse("compares a policy's and a reference model's log-probabilities of chosen and rejected responses (language-model "
                     + "preference pairs); training here fits one target per row. To order rows by a numeric target use margin_ranking_loss");

@@ -198,6 +198,19 @@ public sealed partial class CatalogAutogradTests
             }
             return Reduce(l, o);
         },
+        ["GeneralizedJsdLoss"] = (t, o) =>
+        {
+            // Liger's JSD on log-values: the mixture's log formed from probabilities here (the loss uses log-add-exp).
+            Tensor x = t["_input"], y = t["target"].Detach();
+            double beta = F(o, "beta", 0.5);
+            int rows = x.Shape[0];
+            long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : -100;
+            double[] keep = t.TryGetValue("shift_labels", out Tensor? labels) ? [.. labels.ToArray().Select(v => (long)v == ignore ? 0.0 : 1.0)] : [.. Enumerable.Repeat(1.0, rows)];
+            return LigerMean(Jsd(x, y, beta) * Tensor.FromArray(keep, [rows]), o, keep.Sum());
+        },
+        ["LinearJsdLoss"] = (t, o) => LinearDistillation(t, o, (s, z, keep) => Jsd(Ops.LogSoftmax(s, -1), Ops.LogSoftmax(z, -1), F(o, "beta", 0.5)) * keep),
+        ["LinearCosineSimilarityLoss"] = (t, o) => LinearDistillation(t, o, (s, z, keep) =>
+            F(o, "beta", 0.5) * (1 - Ops.Sum(s * z, axis: -1) / Ops.Sqrt(Ops.Sum(s * s, axis: -1) * Ops.Sum(z * z, axis: -1)))),
         ["LogitAdjustedLoss"] = (t, o) =>
         {
             Tensor x = t["input"];
@@ -331,4 +344,45 @@ public sealed partial class CatalogAutogradTests
             return Reduce(F(o, "beta", 0.1) * Ops.Softplus(-lo), o);
         },
     };
+
+    /// <summary>Liger's generalized JSD per row of log-values x (student) and y (teacher); β = 0 and 1 its KL special cases.</summary>
+    private static Tensor Jsd(Tensor x, Tensor y, double beta)
+    {
+        if (beta == 0) return Ops.Sum(Ops.Exp(y) * (y - x), axis: -1);
+        if (beta == 1) return Ops.Sum(Ops.Exp(x) * (x - y), axis: -1);
+        Tensor logM = Ops.Log(beta * Ops.Exp(y) + (1 - beta) * Ops.Exp(x));
+        return Ops.Sum(beta * Ops.Exp(y) * (y - logM) + (1 - beta) * Ops.Exp(x) * (x - logM), axis: -1);
+    }
+
+    /// <summary>Liger's reductions of rows: none, sum, or Σ / max(1, counted rows).</summary>
+    private static Tensor LigerMean(Tensor rows, Dictionary<string, object?> o, double counted) => R(o) switch
+    {
+        "none" => rows,
+        "sum" => Ops.Sum(rows),
+        _ => Ops.Sum(rows) * (1 / Math.Max(1, counted)),
+    };
+
+    /// <summary>
+    /// Liger's fused linear distillation frame, unfused: both models' logits, the student's cross-entropy on the labelled
+    /// rows, the soft loss between the scaled logits (the student's padded with zeros to the teacher's vocabulary).
+    /// </summary>
+    private static Tensor LinearDistillation(IReadOnlyDictionary<string, Tensor> t, Dictionary<string, object?> o, Func<Tensor, Tensor, Tensor, Tensor> soft)
+    {
+        Tensor zs = Ops.MatMul(t["student_input"], Ops.Transpose(t["student_weight"]));
+        if (t.TryGetValue("student_bias", out Tensor? bs)) zs = zs + Ops.Reshape(bs, 1, -1);
+        Tensor zt = Ops.MatMul(t["teacher_input"].Detach(), Ops.Transpose(t["teacher_weight"].Detach()));
+        if (t.TryGetValue("teacher_bias", out Tensor? bt)) zt = zt + Ops.Reshape(bt.Detach(), 1, -1);
+        long ignore = o.TryGetValue("ignore_index", out var ig) && ig is long l ? l : -100;
+        double[] labels = t["true_labels"].ToArray();
+        int n = labels.Length, vs = zs.Shape[1], vt = zt.Shape[1];
+        double[] keep = [.. labels.Select(y => (long)y == ignore ? 0.0 : 1.0)];
+        Tensor keepT = Tensor.FromArray(keep, [n]);
+        Tensor oh = Ops.OneHot(Tensor.FromArray([.. labels.Select(y => (long)y == ignore ? 0.0 : y)], [n]), vs, DType.Float64);
+        Tensor hard = -Ops.Sum(oh * Ops.LogSoftmax(zs, -1), axis: -1) * keepT;
+        double invT = 1 / F(o, "temperature", 1);
+        Tensor s = zs * invT;
+        if (vt > vs) s = Ops.Concat([s, Tensor.Zeros(new Shape(n, vt - vs))], axis: 1);
+        Tensor rows = F(o, "weight_hard_loss", 0.5) * hard + F(o, "weight_soft_loss", 0.5) * soft(s, zt * invT, keepT);
+        return LigerMean(rows, o, keep.Sum());
+    }
 }

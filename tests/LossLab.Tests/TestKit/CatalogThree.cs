@@ -46,6 +46,32 @@ internal static class CatalogThree
             T.Opt(("smooth_factor", 0.2), ("ignore_index", -100L), ("reduction", "none"))], SoftCe),
             [LossSamples.ExtremeOf(T.Opt(("smooth_factor", 0.1)), ["y_pred"], ("y_pred", T.Shaped(LossSamples.LogitValues, 2, 4)), ("y_true", T.I(0, 3)))]);
 
+        // Liger's generalized JSD on log-values (β = 0 and 1 its KL cases), ignored rows by shift_labels; the fused linear
+        // distillation losses with a padded teacher vocabulary, ignored rows, and without biases.
+        LossInputs Jsd(Random r) => LossRegistry.Default.Get("GeneralizedJsdLoss").Sample!(r, Shape.Scalar);
+        LossInputs JsdLabelled(Random r) { LossInputs i = Jsd(r); return i.Add("shift_labels", T.I(3, -100, 0)); }
+        yield return new("GeneralizedJsdLoss", [.. With("GeneralizedJsdLoss", [T.Opt(("beta", 0.0)), T.Opt(("beta", 1.0), ("reduction", "sum")), T.Opt(("beta", 0.2))], Jsd),
+            new("GeneralizedJsdLoss ignored row", T.Opt(("beta", 0.7)), JsdLabelled), new("GeneralizedJsdLoss every row ignored", T.Opt(("ignore_index", 5L)), r => Jsd(r).Add("shift_labels", T.I(5, 5, 5)))],
+            [LossSamples.ExtremeOf(T.Opt(), ["_input"], ("_input", T.Shaped(new float[] { -1e4f, 0, -30, -1e-30f, -100, -1 }, 2, 3)), ("target", T.Shaped(new float[] { 0, -1e4f, -1e-30f, -30, -1, -100 }, 2, 3)))])
+        {
+            PlainMean = false,   // mean divides by the counted rows
+        };
+        foreach (string distill in new[] { "LinearJsdLoss", "LinearCosineSimilarityLoss" })
+        {
+            LossInputs FusedDistill(Random r) => LossRegistry.Default.Get(distill).Sample!(r, Shape.Scalar);
+            LossInputs Ignoring(Random r) { LossInputs i = FusedDistill(r); return i.Add("true_labels", T.I(2, -100, 0, 4)).Add("teacher_bias", LossLab.Losses.Core.Samples.Normal(r, i["teacher_weight"].Shape.WithoutAxis(1))); }
+            LossInputs Plain(Random r) { LossInputs i = FusedDistill(r); return T.In(("student_input", i["student_input"]), ("student_weight", i["student_weight"]), ("teacher_input", i["teacher_input"]), ("teacher_weight", i["teacher_weight"]), ("true_labels", i["true_labels"])); }
+            yield return new(distill, [.. With(distill, [T.Opt(("beta", 0.0), ("temperature", 2.0)), T.Opt(("beta", 1.0), ("weight_hard_loss", 0.0), ("weight_soft_loss", 1.0)),
+                T.Opt(("temperature", 0.5), ("weight_hard_loss", 1.0))], FusedDistill),
+                new(distill + " ignored row", T.Opt(("beta", 0.3)), Ignoring), new(distill + " without biases", T.Opt(("reduction", "sum")), Plain)],
+                [LossSamples.ExtremeOf(T.Opt(), ["student_input", "student_weight"], ("student_input", T.Shaped(new float[] { 1e2f, 1e2f, -30, 1e-30f }, 2, 2)),
+                    ("student_weight", T.Shaped(new float[] { 1e2f, -1e2f, 0, 1, 30, -30 }, 3, 2)), ("teacher_input", T.Shaped(new float[] { -1e2f, 1e2f, 30, 0 }, 2, 2)),
+                    ("teacher_weight", T.Shaped(new float[] { 1e2f, 0, -1e2f, 1, 30, 30, 0, 1 }, 4, 2)), ("true_labels", T.I(0, 2)))])
+            {
+                PlainMean = false,   // mean divides by the labelled rows
+            };
+        }
+
         // Liger's fused linear cross-entropy: the logits H·Wᵀ + b, the bias optional, options as cross-entropy's plus softcap.
         LossInputs Linear(Random r) => LossRegistry.Default.Get("LinearCrossEntropyLoss").Sample!(r, Shape.Scalar);
         LossInputs LinearIgnoring(Random r) { LossInputs i = Linear(r); return i.Add("target", T.I(2, -100, 0, 4)); }
