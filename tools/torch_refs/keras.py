@@ -274,3 +274,49 @@ def g_keras_circle(r, g):
         v = torch.where(torch.isfinite(pl + nl), v, torch.zeros_like(v))
         return keras_reduce(v, t, o['reduction'], mask=(v > 0).to(v.dtype))
     return 'keras.circle', {'y_true': labels, 'y_pred': x}, o, fn
+
+
+def _keras_per_sample(name, a, b):
+    """A few Keras loss functions of (y_true, y_pred), per sample (over the last axis), for the distillation losses."""
+    if name == 'kl_divergence':
+        ac, bc = a.clamp(KERAS_EPS, 1), b.clamp(KERAS_EPS, 1)
+        return (ac * torch.log(ac / bc)).sum(-1)
+    if name == 'mse':
+        return ((a - b) ** 2).mean(-1)
+    if name == 'mae':
+        return (a - b).abs().mean(-1)
+    if name == 'huber':
+        e = b - a
+        return torch.where(e.abs() <= 1.0, 0.5 * e ** 2, e.abs() - 0.5).mean(-1)
+    if name == 'log_cosh':
+        return log_cosh(b - a).mean(-1)
+    if name == 'cosine_similarity':
+        return -((a / a.norm(dim=-1, keepdim=True).clamp_min(1e-12)) * (b / b.norm(dim=-1, keepdim=True).clamp_min(1e-12))).sum(-1)
+    raise ValueError(name)
+
+
+def g_keras_distillation(name):
+    """keras.distillation.LogitsDistillation(temperature, loss) and FeatureDistillation(loss), compute_loss(teacher,
+    student): logits divided by T, softmaxes and T² on the KL path (the loss's name holds "kl"), else the loss on the
+    scaled logits; features as they are. The teacher is y_true; ops.mean of the per-sample values."""
+    def gen(r, g):
+        s = (r.randint(1, 4), r.randint(2, 5)) if r.random() < 0.8 else (r.randint(1, 3), r.randint(1, 3), r.randint(2, 4))
+        logits = name == 'logits_distillation'
+        lo, hi = (-4.0, 4.0) if logits else (0.05, 1.0)
+        ins = {'teacher_logits' if logits else 'teacher_features': tensor(s, lo, hi, g),
+               'student_logits' if logits else 'student_features': tensor(s, lo, hi, g)}
+        o = {'loss': r.choice(('kl_divergence', 'kl_divergence', 'mse', 'mae', 'cosine_similarity', 'huber', 'log_cosh'))}
+        if logits:
+            o['temperature'] = r.choice((1.0, 2.0, 3.0, 5.0))
+
+        def fn(t):
+            a, b = (t['teacher_logits'], t['student_logits']) if logits else (t['teacher_features'], t['student_features'])
+            if not logits:
+                return _keras_per_sample(o['loss'], a, b).mean()
+            temp = o['temperature']
+            a, b = a / temp, b / temp
+            if o['loss'] == 'kl_divergence':
+                return _keras_per_sample('kl_divergence', torch.softmax(a, -1), torch.softmax(b, -1)).mean() * temp ** 2
+            return _keras_per_sample(o['loss'], a, b).mean()
+        return name, ins, o, fn
+    return gen

@@ -86,9 +86,9 @@ public static class TaskFit
                 Refuse("matches a student's outputs to a teacher model's logits, which a data set's target column does not hold; "
                     + "train the teacher, then distill from C# with the teacher's logits as teacher_logits");
                 break;
-            case "GeneralizedJsdLoss":
-                Refuse("matches a student's log-probabilities to a teacher model's, which a data set's target column does not hold; "
-                    + "train the teacher, then distill from C# with both models' log-softmax outputs");
+            case "GeneralizedJsdLoss" or "KerasLogitsDistillation" or "KerasFeatureDistillation":
+                Refuse("matches a student's outputs to a teacher model's, which a data set's target column does not hold; "
+                    + "train the teacher, then distill from C# with both models' outputs");
                 break;
             case "LinearJsdLoss" or "LinearCosineSimilarityLoss":
                 Refuse("distills a teacher model's output layer into a student's (both hidden states and vocabulary matrices are inputs), "

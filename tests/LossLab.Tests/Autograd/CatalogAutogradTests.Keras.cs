@@ -97,6 +97,17 @@ public sealed partial class CatalogAutogradTests
             Tensor y = Ops.Clamp(t["y_true"], eps, 1), p = Ops.Clamp(t["y_pred"], eps, 1);
             return KerasReduce(Ops.Sum(y * Ops.Log(y / p), axis: -1), o);
         },
+        // Keras's distillation losses: the Keras loss named by `loss` on the teacher (y_true) and the student (y_pred).
+        ["KerasLogitsDistillation"] = (t, o) =>
+        {
+            double temperature = F(o, "temperature", 3);
+            Tensor a = t["teacher_logits"] * (1 / temperature), b = t["student_logits"] * (1 / temperature);
+            string loss = o.GetValueOrDefault("loss") as string ?? "kl_divergence";
+            return loss is "kl_divergence" or "kld" or "KLD"
+                ? temperature * temperature * DistilledKeras("kl_divergence", Ops.Softmax(a, -1), Ops.Softmax(b, -1))
+                : DistilledKeras(loss, a, b);
+        },
+        ["KerasFeatureDistillation"] = (t, o) => DistilledKeras(o.GetValueOrDefault("loss") as string ?? "mse", t["teacher_features"], t["student_features"]),
         ["KerasSparseCategoricalCrossentropy"] = (t, o) =>
         {
             Tensor p = t["y_pred"];
@@ -143,4 +154,19 @@ public sealed partial class CatalogAutogradTests
             return KerasReduceMasked(per, o, Tensor.FromArray([.. per.ToArray().Select(v => v > 0 ? 1.0 : 0.0)], [n]));
         },
     };
+
+    /// <summary>ops.mean of a Keras loss function's per-sample values for the losses the distillation samples use.</summary>
+    private static Tensor DistilledKeras(string loss, Tensor y, Tensor p)
+    {
+        double eps = (double)1e-7f;
+        return Ops.Mean(loss switch
+        {
+            "kl_divergence" => Ops.Sum(Ops.Clamp(y, eps, 1) * Ops.Log(Ops.Clamp(y, eps, 1) / Ops.Clamp(p, eps, 1)), axis: -1),
+            "mse" => Ops.Mean(Ops.Pow(p - y, 2), axis: -1),
+            "mae" => Ops.Mean(Ops.Abs(p - y), axis: -1),
+            "cosine_similarity" => -Ops.Sum(y * p, axis: -1) / (Ops.Sqrt(Ops.Sum(y * y, axis: -1)) * Ops.Sqrt(Ops.Sum(p * p, axis: -1))),
+            "log_cosh" => Ops.Mean((p - y) + Ops.Softplus(-2 * (p - y)) - Math.Log(2), axis: -1),
+            _ => throw new ArgumentException(loss),
+        });
+    }
 }

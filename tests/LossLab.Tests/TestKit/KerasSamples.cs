@@ -34,10 +34,23 @@ internal static class KerasSamples
             Set("KerasCategoricalCrossentropy", OneHotRows, SimplexRows, extra: T.Opt(("label_smoothing", 0.1)), extremes: [1f, 0f, 1e-30f, 1f]),
             Set("KerasCategoricalCrossentropy", SimplexRows, Scores, extra: T.Opt(("from_logits", true), ("label_smoothing", 0.2))));
         yield return Set("KerasKLDivergence", SimplexRows, SimplexRows, extremes: [1f, 0f, 1e-30f, 1f]);
+        yield return Distillation("KerasLogitsDistillation", "teacher_logits", "student_logits",
+            [T.Opt(), T.Opt(("temperature", 1.0)), T.Opt(("temperature", 5.0), ("loss", "kld")), T.Opt(("loss", "mse")), T.Opt(("loss", "cosine_similarity"), ("temperature", 2.0))]);
+        yield return Distillation("KerasFeatureDistillation", "teacher_features", "student_features",
+            [T.Opt(), T.Opt(("loss", "mae")), T.Opt(("loss", "kl_divergence")), T.Opt(("loss", "log_cosh"))]);
         yield return Sparse();
         yield return GeneralizedCrossEntropy();
         yield return Circle();
         yield return Ctc();
+    }
+
+    /// <summary>A distillation loss's two same-shape inputs (3, 4) under several Keras losses; extremes up to 1e4.</summary>
+    private static LossSampleSet Distillation(string name, string teacher, string student, Dictionary<string, object?>[] options)
+    {
+        LossInputs Make(Random r) => LossRegistry.Default.Get(name).Sample!(r, Shape.Scalar);
+        var samples = options.Select((o, i) => new LossSample($"{name} {string.Join(" ", o.Values)} #{i}", o, Make)).ToList();
+        return new(name, samples, [LossSamples.ExtremeOf(T.Opt(), ((string, TensorData))(teacher, T.Shaped(new float[] { 1e4f, -1e4f, 0, 30, 100, -100, 5, 1e-30f }, 2, 4)),
+            (student, T.Shaped(new float[] { -1e4f, 1e4f, 30, 0, 1e-30f, 5, -100, 100 }, 2, 4)))]) { PlainMean = false };
     }
 
     /// <summary>Right-padded labels (2, 3) over classes 1..3 against logits (2, 9, 4); one target has a repeat.</summary>
