@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -30,7 +31,8 @@ namespace LossLab.Losses.Probabilistic;
 /// for equal clouds: the entropic bias).</para>
 /// <para><b>Inputs:</b> x (N, D) and y (M, D), the optional weights x_weights (N) and y_weights (M), positive,
 /// normalized to sum to 1 (uniform by default). One value per pair of clouds (no reduction). Costs O((N + M)²) per
-/// iteration and O((N + M)³) per Newton step: 200 points against 200 take about 0.8 s here.</para>
+/// iteration and O((N + M)³) per Newton step: 200 points against 200 in 2-D take about 0.9 s with the process's start
+/// (3.6 s with a scalar soft minimum), 1000 against 1000 in 3-D about 4.5 s (110 s), on this 2-core host.</para>
 /// </remarks>
 public sealed partial class SinkhornDivergence : Loss, ILossDefinition
 {
@@ -112,12 +114,13 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
         var p = new double[n];
         var q = new double[m];
         double[] schedule = Schedule(diameter, eps);
-        Softmin(schedule[0], cxy, n, m, logB, new double[m], f);
-        Softmin(schedule[0], cyx, m, n, logA, new double[n], g);
+        var scratch = new double[2 * Math.Max(n, m)];
+        Softmin(schedule[0], cxy, n, m, logB, new double[m], f, scratch);
+        Softmin(schedule[0], cyx, m, n, logA, new double[n], g, scratch);
         if (_o.Debias)
         {
-            Softmin(schedule[0], cxx, n, n, logA, new double[n], p);
-            Softmin(schedule[0], cyy, m, m, logB, new double[m], q);
+            Softmin(schedule[0], cxx, n, n, logA, new double[n], p, scratch);
+            Softmin(schedule[0], cyy, m, m, logB, new double[m], q, scratch);
         }
         var ft = new double[n];
         var gt = new double[m];
@@ -125,13 +128,13 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
         var qt = new double[m];
         foreach (double e in schedule)
         {
-            Softmin(e, cxy, n, m, logB, g, ft);
-            Softmin(e, cyx, m, n, logA, f, gt);
+            Softmin(e, cxy, n, m, logB, g, ft, scratch);
+            Softmin(e, cyx, m, n, logA, f, gt, scratch);
             Average(f, ft);
             Average(g, gt);
             if (!_o.Debias) continue;
-            Softmin(e, cxx, n, n, logA, p, pt);
-            Softmin(e, cyy, m, m, logB, q, qt);
+            Softmin(e, cxx, n, n, logA, p, pt, scratch);
+            Softmin(e, cyy, m, m, logB, q, qt, scratch);
             Average(p, pt);
             Average(q, qt);
         }
@@ -144,16 +147,16 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
             // Alternating updates for the cross potentials, averaged ones for the self potentials (their plain iteration
             // can alternate between two points).
             double change = 0;
-            Softmin(eps, cxy, n, m, logB, g, ft);
+            Softmin(eps, cxy, n, m, logB, g, ft, scratch);
             change = Math.Max(change, MaxChange(f, ft));
             Array.Copy(ft, f, n);
-            Softmin(eps, cyx, m, n, logA, f, gt);
+            Softmin(eps, cyx, m, n, logA, f, gt, scratch);
             change = Math.Max(change, MaxChange(g, gt));
             Array.Copy(gt, g, m);
             if (_o.Debias)
             {
-                Softmin(eps, cxx, n, n, logA, p, pt);
-                Softmin(eps, cyy, m, m, logB, q, qt);
+                Softmin(eps, cxx, n, n, logA, p, pt, scratch);
+                Softmin(eps, cyy, m, m, logB, q, qt, scratch);
                 Average(p, pt);
                 Average(q, qt);
                 change = Math.Max(change, Math.Max(0.5 * MaxChange(p, pt), 0.5 * MaxChange(q, qt)));
@@ -176,16 +179,27 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
         return (f, g, _o.Debias ? p : [], _o.Debias ? q : []);
     }
 
-    /// <summary>out_i = −ε·log Σ_j e^{logw_j + (h_j − C_ij)/ε}, C (rows, cols): the soft minimum that updates a potential.</summary>
-    private static void Softmin(double eps, double[] c, int rows, int cols, double[] logW, double[] h, double[] output)
+    /// <summary>
+    /// out_i = −ε·log Σ_j e^{logw_j + (h_j − C_ij)/ε}, C (rows, cols): the soft minimum that updates a potential. Each row
+    /// is b_j − C_ij/ε with b = logw + h/ε formed once, then its maximum, exponentials and sum by TensorPrimitives' SIMD
+    /// double kernels (the exponential within an ulp of Math.Exp's): about 0.9 ns per element against 17 for Math.Exp in
+    /// a loop, measured at 1000 × 1000 on this host; the scratch row is the caller's.
+    /// </summary>
+    private static void Softmin(double eps, double[] c, int rows, int cols, double[] logW, double[] h, double[] output, double[] scratch)
     {
+        Span<double> b = scratch.AsSpan(0, cols), t = scratch.AsSpan(cols, cols);
+        double inv = 1 / eps;
+        TensorPrimitives.MultiplyAdd<double>(h.AsSpan(0, cols), inv, logW.AsSpan(0, cols), b);
         for (int i = 0; i < rows; i++)
         {
-            double max = double.NegativeInfinity;
-            for (int j = 0; j < cols; j++) max = Math.Max(max, logW[j] + (h[j] - c[i * cols + j]) / eps);
-            double sum = 0;
-            for (int j = 0; j < cols; j++) sum += Math.Exp(logW[j] + (h[j] - c[i * cols + j]) / eps - max);
-            output[i] = -eps * (max + Math.Log(sum));
+            TensorPrimitives.MultiplyAdd<double>(c.AsSpan(i * cols, cols), -inv, b, t);
+            double max = TensorPrimitives.Max<double>(t);
+            TensorPrimitives.Subtract<double>(t, max, t);
+            // TensorPrimitives.Exp<double> leaves its vector path for arguments below about −709 (40× slower per element,
+            // measured); terms under e^−700 are below 1e-304 of the row's largest, which contributes 1 to the sum.
+            TensorPrimitives.Max<double>(t, -700.0, t);
+            TensorPrimitives.Exp<double>(t, t);
+            output[i] = -eps * (max + Math.Log(TensorPrimitives.Sum<double>(t)));
         }
     }
 
