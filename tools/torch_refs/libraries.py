@@ -1969,3 +1969,38 @@ def g_linear_cosine(r, g):
     every row (Liger does not mask it)."""
     return _linear_distillation(r, g, 'linear_cosine_similarity_loss', lambda s, t, keep, o: o['beta'] * (
         1 - F.cosine_similarity(F.normalize(s, p=2, dim=-1), F.normalize(t, p=2, dim=-1), dim=-1)))
+
+
+def g_liger_ce(r, g):
+    """Liger-Kernel's LigerCrossEntropyLoss(weight, ignore_index, lse_square_scale, label_smoothing, reduction, softcap)
+    as its tests' reference computes it: softcap·tanh(z/softcap) when set, torch's cross_entropy, plus
+    lse_square_scale·lse² on the counted rows (summed, then divided by the counted rows for mean)."""
+    n, v = r.randint(1, 5), r.randint(2, 6)
+    z0 = tensor((n, v), -4, 4, g)
+    ignore = r.choice((-100, 0))
+    y = torch.randint(0, v, (n,), generator=g)
+    y = torch.where(torch.rand(n, generator=g) < 0.25, torch.tensor(ignore), y)
+    o = {'reduction': red(r), 'ignore_index': ignore}
+    if r.random() < 0.5:
+        o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
+    if r.random() < 0.5:
+        o['lse_square_scale'] = r.choice((1e-4, 0.1))
+    if r.random() < 0.5:
+        o['softcap'] = r.choice((0.5, 2.0, 30.0))
+    ins = {'_input': z0, 'target': y}
+    if r.random() < 0.3:
+        ins['weight'] = tensor((v,), 0.2, 2, g)
+    def fn(t):
+        z = t['_input']
+        if 'softcap' in o:
+            z = o['softcap'] * torch.tanh(z / o['softcap'])
+        kw = dict(weight=t.get('weight'), ignore_index=ignore, label_smoothing=o.get('label_smoothing', 0.0))
+        ce = F.cross_entropy(z, t['target'], reduction='none', **kw)
+        keep = (t['target'] != ignore).to(z.dtype)
+        zl = o.get('lse_square_scale', 0.0) * torch.logsumexp(z, dim=1) ** 2 * keep
+        if o['reduction'] == 'none':
+            return ce + zl
+        if o['reduction'] == 'sum':
+            return ce.sum() + zl.sum()
+        return F.cross_entropy(z, t['target'], **kw) + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
+    return 'liger_cross_entropy', ins, o, fn

@@ -130,6 +130,15 @@ public sealed partial class CatalogAutogradTests
             if (o.GetValueOrDefault("ce_weight") is TensorData w) ce["weight"] = w;
             return CrossEntropy(z, t["target"], ce);
         },
+        ["LigerCrossEntropyLoss"] = (t, o) =>
+        {
+            // The soft cap, then cross-entropy with Liger's option names.
+            Tensor z = t["_input"];
+            if (o.GetValueOrDefault("softcap") is double cap) z = cap * Ops.Tanh(z * (1 / cap));
+            var ce = new Dictionary<string, object?>(o.Where(kv => kv.Key is "reduction" or "label_smoothing" or "weight" or "ignore_index"));
+            if (o.GetValueOrDefault("lse_square_scale") is double s) ce["z_loss"] = s;
+            return CrossEntropy(z, t["target"], ce);
+        },
         ["AdaptiveLogSoftmaxWithLoss"] = (t, o) =>
         {
             // The head's log-softmax at the row's class (shortlist) or at its cluster's entry, plus the cluster's log-softmax

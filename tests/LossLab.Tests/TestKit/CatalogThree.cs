@@ -72,6 +72,16 @@ internal static class CatalogThree
             };
         }
 
+        // Liger's cross-entropy: the soft cap, class weights, ignored rows, label smoothing and the z-loss.
+        LossInputs LigerCe(Random r) => LossRegistry.Default.Get("LigerCrossEntropyLoss").Sample!(r, Shape.Scalar);
+        yield return new("LigerCrossEntropyLoss", [.. With("LigerCrossEntropyLoss", [T.Opt(("label_smoothing", 0.2), ("lse_square_scale", 0.1)), T.Opt(("softcap", 1.5)),
+            T.Opt(("weight", T.D(1, 2, 0.5, 1, 3)), ("lse_square_scale", 0.05), ("softcap", 4.0))], LigerCe),
+            new("LigerCrossEntropyLoss ignored row", T.Opt(("softcap", 3.0), ("weight", T.D(1, 2, 0.5, 1, 3))), r => LigerCe(r).Add("target", T.I(2, -100, 0, 4)))],
+            [LossSamples.ExtremeOf(T.Opt(("softcap", 30.0)), ["_input"], ("_input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))])
+        {
+            PlainMean = false,   // mean divides by the counted rows (or their class weights)
+        };
+
         // Liger's fused linear cross-entropy: the logits H·Wᵀ + b, the bias optional, options as cross-entropy's plus softcap.
         LossInputs Linear(Random r) => LossRegistry.Default.Get("LinearCrossEntropyLoss").Sample!(r, Shape.Scalar);
         LossInputs LinearIgnoring(Random r) { LossInputs i = Linear(r); return i.Add("target", T.I(2, -100, 0, 4)); }
