@@ -40,6 +40,20 @@ internal static class LossCommand
         var runner = new ProtocolRunner(console.Registry);
         if ((json is null) == (batch is null))
         {
+            if (name is not null && json is null)
+            {
+                // A name alone: say first whether it is one, then what the request looks like.
+                try
+                {
+                    string canonical = console.Registry.Get(name).Name;
+                    console.Error.WriteLine($"losslab loss {name}: give the inputs with --json FILE|- (a request {{\"inputs\": {{...}}, \"options\": {{...}}}}); `losslab losses {canonical}` shows its inputs and an example");
+                }
+                catch (LossArgumentException e)
+                {
+                    console.Error.WriteLine($"losslab loss: {e.CodeName}: {e.Message}");
+                }
+                return ExitCodes.InvalidInput;
+            }
             console.Error.WriteLine("losslab loss: give exactly one of --json FILE|- or --batch FILE|-");
             return ExitCodes.InvalidInput;
         }

@@ -29,6 +29,22 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void A_loss_name_without_a_request_is_checked_first_and_pointed_to_its_card()
+    {
+        var (unknown, output, error) = Run("", "loss", "cros_entropy");
+        Assert.Equal(ExitCodes.InvalidInput, unknown);
+        Assert.Equal("", output);
+        Assert.Contains("unknown_loss: unknown loss 'cros_entropy'; did you mean CrossEntropy?", error);
+        var (known, _, hint) = Run("", "loss", "mse");
+        Assert.Equal(ExitCodes.InvalidInput, known);
+        Assert.Contains("losslab loss mse: give the inputs with --json FILE|-", hint);
+        Assert.Contains("`losslab losses MseLoss` shows its inputs and an example", hint);
+        var (neither, _, usage) = Run("", "loss");
+        Assert.Equal(ExitCodes.InvalidInput, neither);
+        Assert.Contains("give exactly one of --json FILE|- or --batch FILE|-", usage);
+    }
+
+    [Fact]
     public void The_loss_name_may_come_from_the_request_and_float64_keeps_double_precision()
     {
         var (code, output, _) = Run("""{"loss": "l1_loss", "dtype": "float64", "inputs": {"input": [0.1], "target": [0.3]}}""", "loss", "--json", "-");
