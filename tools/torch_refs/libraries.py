@@ -2004,3 +2004,23 @@ def g_liger_ce(r, g):
             return ce.sum() + zl.sum()
         return F.cross_entropy(z, t['target'], **kw) + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
     return 'liger_cross_entropy', ins, o, fn
+
+
+def g_mce(r, g):
+    """dlordinal's MCELoss(num_classes, weight, reduction): softmax of the logits, one-hot targets, the squared error
+    of each class averaged over the batch (weighted per class), then mean / sum over the classes or the J values."""
+    n, c = r.randint(1, 6), r.randint(2, 6)
+    x = tensor((n, c), -4, 4, g)
+    y = torch.randint(0, c, (n,), generator=g)
+    o = {'reduction': red(r)}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.4:
+        ins['weight'] = tensor((c,), 0.2, 2, g)
+    def fn(t):
+        p = torch.softmax(t['input'], dim=1)
+        se = (F.one_hot(t['target'], c).to(p.dtype) - p) ** 2
+        if 'weight' in t:
+            se = se * t['weight'].unsqueeze(0)
+        per_class = se.mean(0)
+        return {'none': per_class, 'mean': per_class.mean(), 'sum': per_class.sum()}[o['reduction']]
+    return 'mce_loss', ins, o, fn

@@ -168,6 +168,16 @@ public sealed partial class CatalogAutogradTests
             for (int i = 2; i <= order; i++) total = total + Ops.Pow(q, i) * (1.0 / i);
             return Reduce(total, o);
         },
+        ["PerClassMseLoss"] = (t, o) =>
+        {
+            // dlordinal's MCE: per-class squared errors of the softmax against one-hot targets, averaged over the rows.
+            Tensor x = t["input"];
+            int n = x.Shape[0], c = x.Shape[1];
+            Tensor se = Ops.Pow(Ops.OneHot(t["target"], c, DType.Float64) - Ops.Softmax(x, 1), 2);
+            if (W(o, "weight") is Tensor w) se = se * Ops.Reshape(w, 1, -1);
+            Tensor perClass = Ops.Sum(se, axis: 0) * (1.0 / n);
+            return R(o) switch { "none" => perClass, "sum" => Ops.Sum(perClass), _ => Ops.Mean(perClass) };
+        },
         ["SquaredEmdLoss"] = (t, o) =>
         {
             // dlordinal's EMDLoss: Σ_k (cumsum(softmax(x)) − cumsum(onehot(y)))², written as it is.

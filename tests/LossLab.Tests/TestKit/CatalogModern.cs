@@ -89,6 +89,9 @@ internal static class CatalogModern
 
         // dlordinal's ordinal losses over softmax logits: the squared EMD (ranked probability score) and class distance
         // weighted cross-entropy with its exponents (0: every class weighted 1, the true one too) and class weights.
+        LossInputs Mce(Random r) => LossRegistry.Default.Get("PerClassMseLoss").Sample!(r, Shape.Scalar);
+        yield return new("PerClassMseLoss", With("PerClassMseLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none")), T.Opt(("weight", T.D(1.6, 0.55, 1.0, 2.3)))], Mce),
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
         LossInputs Emd(Random r) => LossRegistry.Default.Get("SquaredEmdLoss").Sample!(r, Shape.Scalar);
         yield return new("SquaredEmdLoss", With("SquaredEmdLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none"))], Emd),
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
