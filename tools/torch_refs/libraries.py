@@ -498,20 +498,23 @@ def g_linear_ce(r, g):
         z = F.linear(t['_input'], t['lin_weight'], t.get('bias'))
         if 'softcap' in o:
             z = o['softcap'] * torch.tanh(z / o['softcap'])
-        ce = F.cross_entropy(z, t['target'], weight=t.get('ce_weight'), ignore_index=ignore,
-                             label_smoothing=o.get('label_smoothing', 0.0), reduction='none')
-        keep = (t['target'] != ignore).to(z.dtype)
-        zl = o.get('lse_square_scale', 0.0) * torch.logsumexp(z, dim=1) ** 2 * keep
-        red_ = o['reduction']
-        if red_ == 'none':
-            return ce + zl
-        if red_ == 'sum':
-            return ce.sum() + zl.sum()
-        # torch's own mean (every row ignored: NaN with zero gradients, pytorch#70348), the z-loss over the counted rows.
-        mean = F.cross_entropy(z, t['target'], weight=t.get('ce_weight'), ignore_index=ignore,
-                               label_smoothing=o.get('label_smoothing', 0.0))
-        return mean + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
+        return _liger_ce(z, t['target'], t.get('ce_weight'), o, ignore)
     return 'linear_cross_entropy', ins, o, fn
+
+
+def _liger_ce(z, target, weight, o, ignore):
+    """Liger's cross-entropy on (capped) logits z: torch's cross_entropy (weight, ignore_index, label_smoothing) plus
+    lse_square_scale·lse² on the counted rows; none and sum per row, mean as torch's own (every row ignored: NaN with
+    zero gradients, pytorch#70348) plus the z-loss summed over the counted rows and divided by their number."""
+    kw = dict(weight=weight, ignore_index=ignore, label_smoothing=o.get('label_smoothing', 0.0))
+    ce = F.cross_entropy(z, target, reduction='none', **kw)
+    keep = (target != ignore).to(z.dtype)
+    zl = o.get('lse_square_scale', 0.0) * torch.logsumexp(z, dim=1) ** 2 * keep
+    if o['reduction'] == 'none':
+        return ce + zl
+    if o['reduction'] == 'sum':
+        return ce.sum() + zl.sum()
+    return F.cross_entropy(z, target, **kw) + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
 
 
 def _matryoshka(o, fn, names):
@@ -1994,15 +1997,7 @@ def g_liger_ce(r, g):
         z = t['_input']
         if 'softcap' in o:
             z = o['softcap'] * torch.tanh(z / o['softcap'])
-        kw = dict(weight=t.get('weight'), ignore_index=ignore, label_smoothing=o.get('label_smoothing', 0.0))
-        ce = F.cross_entropy(z, t['target'], reduction='none', **kw)
-        keep = (t['target'] != ignore).to(z.dtype)
-        zl = o.get('lse_square_scale', 0.0) * torch.logsumexp(z, dim=1) ** 2 * keep
-        if o['reduction'] == 'none':
-            return ce + zl
-        if o['reduction'] == 'sum':
-            return ce.sum() + zl.sum()
-        return F.cross_entropy(z, t['target'], **kw) + (zl.sum() / keep.sum() if bool(keep.any()) else 0.0)
+        return _liger_ce(z, t['target'], t.get('weight'), o, ignore)
     return 'liger_cross_entropy', ins, o, fn
 
 

@@ -11,8 +11,8 @@ namespace LossLab.Losses.Classification;
 /// </summary>
 /// <remarks>
 /// <para><b>Gradient:</b> G = ∂ℓ/∂z' from cross-entropy (with the z-loss's 2s·lse·softmax), then G·(1 − (z'/c)²) through
-/// the cap. The value and gradient are <see cref="LinearCrossEntropyLoss"/>'s without the linear layer (the same
-/// cross-entropy, the same cap), which is how Liger's fused linear loss relates to this one.</para>
+/// the cap. <see cref="LinearCrossEntropyLoss"/> (Liger's fused linear loss) is this loss evaluated on the logits of a
+/// linear layer.</para>
 /// <para>Liger's extra outputs (return_z_loss, return_token_accuracy, return_predicted_tokens) are diagnostics, not part
 /// of the loss: left out.</para>
 /// </remarks>

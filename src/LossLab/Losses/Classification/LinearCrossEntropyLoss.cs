@@ -7,8 +7,9 @@ namespace LossLab.Losses.Classification;
 /// A linear layer followed by cross-entropy, Liger-Kernel's <c>LigerFusedLinearCrossEntropyLoss(ce_weight,
 /// ignore_index=-100, lse_square_scale=0, label_smoothing=0, reduction='mean', softcap=None)</c> called as
 /// <c>loss(lin_weight, _input, target, bias)</c>: the logits z = H·Wᵀ + b of the hidden states H (N, D), the vocabulary
-/// matrix W (V, D) and bias b (V), soft-capped z' = c·tanh(z/c) when softcap is set, then <see cref="CrossEntropy"/>
-/// with its class weights, ignore_index, label smoothing and z-loss (lse_square_scale·lse²).
+/// matrix W (V, D) and bias b (V), then <see cref="LigerCrossEntropyLoss"/> on them: soft-capped z' = c·tanh(z/c)
+/// when softcap is set, <see cref="CrossEntropy"/> with its class weights, ignore_index, label smoothing and z-loss
+/// (lse_square_scale·lse²).
 /// </summary>
 /// <remarks>
 /// <para><b>Gradient:</b> with G = ∂ℓ/∂z' from cross-entropy and G' = G·(1 − (z'/c)²) through the cap, ∂ℓ/∂H = G'·W,
@@ -18,29 +19,22 @@ namespace LossLab.Losses.Classification;
 /// </remarks>
 public sealed class LinearCrossEntropyLoss : Loss, ILossDefinition
 {
-    private readonly CrossEntropy _crossEntropy;
-    private readonly double _softcap;
+    private const string Name = "LinearCrossEntropyLoss";
+    private readonly LigerCrossEntropyLoss _logitsLoss;
 
     public LinearCrossEntropyLoss() : this(new Options()) { }
 
     public LinearCrossEntropyLoss(Options options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Softcap is double c && !(c > 0 && double.IsFinite(c)))
-            throw LossArgumentException.Value($"LinearCrossEntropyLoss: softcap must be a finite number > 0 (or None), got {c}");
-        _softcap = options.Softcap ?? 0;
         try
         {
-            _crossEntropy = new CrossEntropy(new CrossEntropy.Options
-            {
-                Reduction = options.Reduction, Weight = options.ClassWeight, IgnoreIndex = options.IgnoreIndex,
-                LabelSmoothing = options.LabelSmoothing, ZLoss = options.LseSquareScale,
-            });
+            // The cap, cross-entropy and z-loss on the logits are Liger's cross-entropy; this loss adds the linear layer.
+            _logitsLoss = new LigerCrossEntropyLoss(options.Reduction, options.ClassWeight, options.IgnoreIndex, options.LabelSmoothing, options.LseSquareScale, options.Softcap);
         }
         catch (LossArgumentException e)
         {
-            throw new LossArgumentException(e.Code, e.Message.Replace("CrossEntropy: ", "LinearCrossEntropyLoss: ", StringComparison.Ordinal)
-                .Replace("z_loss", "lse_square_scale", StringComparison.Ordinal));
+            throw Renamed(e);
         }
     }
 
@@ -62,53 +56,48 @@ public sealed class LinearCrossEntropyLoss : Loss, ILossDefinition
         public double? Softcap { get; init; }
     }
 
+    /// <summary>The logits loss's error in this loss's words: its name, and the logits it was given.</summary>
+    private static LossArgumentException Renamed(LossArgumentException e) => new(e.Code, e.Message
+        .Replace("LigerCrossEntropyLoss: ", Name + ": ", StringComparison.Ordinal)
+        .Replace("'_input'", "the logits", StringComparison.Ordinal)
+        .Replace("'weight'", "'ce_weight'", StringComparison.Ordinal));
+
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
-        const string name = "LinearCrossEntropyLoss";
         TensorData hT = inputs["_input"], wT = inputs["lin_weight"];
-        if (hT.Shape.Rank != 2) throw LossArgumentException.Shape($"{name}: '_input' must be the hidden states (N, D), got shape {hT.Shape}");
+        if (hT.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: '_input' must be the hidden states (N, D), got shape {hT.Shape}");
         int n = hT.Shape[0], d = hT.Shape[1];
         if (wT.Shape.Rank != 2 || wT.Shape[1] != d || wT.Shape[0] == 0)
-            throw LossArgumentException.Shape($"{name}: 'lin_weight' has shape {wT.Shape}; expected (V, D) = (V, {d}) for hidden states {hT.Shape}");
+            throw LossArgumentException.Shape($"{Name}: 'lin_weight' has shape {wT.Shape}; expected (V, D) = (V, {d}) for hidden states {hT.Shape}");
         int v = wT.Shape[0];
         TensorData? bT = inputs.Contains("bias") ? inputs["bias"] : null;
-        if (bT is not null && (bT.Shape.Rank != 1 || bT.Shape[0] != v)) throw LossArgumentException.Shape($"{name}: 'bias' has shape {bT.Shape}; expected (V) = ({v})");
-        if (inputs["target"].Shape != new Shape(n)) throw LossArgumentException.Shape($"{name}: 'target' has shape {inputs["target"].Shape}; expected ({n}), one class index per row of '_input'");
+        if (bT is not null && (bT.Shape.Rank != 1 || bT.Shape[0] != v)) throw LossArgumentException.Shape($"{Name}: 'bias' has shape {bT.Shape}; expected (V) = ({v})");
+        if (inputs["target"].Shape != new Shape(n)) throw LossArgumentException.Shape($"{Name}: 'target' has shape {inputs["target"].Shape}; expected ({n}), one class index per row of '_input'");
         double[] h = hT.ToArray<double>(), w = wT.ToArray<double>(), b = bT?.ToArray<double>() ?? new double[v];
         var z = new double[n * v];
-        var cap = _softcap > 0 ? new double[n * v] : null;   // 1 − (z'/c)², the cap's derivative
         for (int i = 0; i < n; i++)
         {
             for (int j = 0; j < v; j++)
             {
                 double s = b[j];
                 for (int q = 0; q < d; q++) s += h[i * d + q] * w[j * d + q];
-                if (cap is not null)
-                {
-                    double t = Math.Tanh(s / _softcap);
-                    cap[i * v + j] = 1 - t * t;
-                    s = _softcap * t;
-                }
                 z[i * v + j] = s;
             }
         }
-        var ceInputs = new LossInputs { AllowNonFinite = inputs.AllowNonFinite }
-            .Add("input", TensorData.FromArray(z, n, v)).Add("target", inputs["target"]);
+        var logitsInputs = new LossInputs { AllowNonFinite = inputs.AllowNonFinite }
+            .Add("_input", TensorData.FromArray(z, n, v)).Add("target", inputs["target"]);
         LossResult r;
         try
         {
-            r = _crossEntropy.Evaluate(ceInputs, computeGradients);
+            r = _logitsLoss.Evaluate(logitsInputs, computeGradients);
         }
-        catch (LossArgumentException e) when (e.Message.StartsWith("CrossEntropy: ", StringComparison.Ordinal))
+        catch (LossArgumentException e)
         {
-            throw new LossArgumentException(e.Code, name + ": " + e.Message["CrossEntropy: ".Length..]
-                .Replace("'input'", "the logits", StringComparison.Ordinal));
+            throw Renamed(e);
         }
-        TensorData value = r.Value.DType == DType.Float64 && typeof(T) == typeof(float)
-            ? TensorData.Create(r.Value.Shape, DType.Float32, r.Value.ToArray<float>()) : r.Value;
+        TensorData value = FromDoubles<T>(r.Value.ToArray<double>(), r.Value.Shape);
         if (!computeGradients) return Result(value);
-        double[] g = r.Gradients["input"].ToArray<double>();
-        if (cap is not null) for (int k = 0; k < g.Length; k++) g[k] *= cap[k];
+        double[] g = r.Gradient("_input").ToArray<double>();   // ∂ℓ/∂z, through the cap
         var gh = new double[n * d];
         var gw = new double[v * d];
         var gb = new double[v];

@@ -37,7 +37,7 @@ public sealed class GeneralizedJsdLoss(double beta = 0.5, long ignoreIndex = -10
         Shape shape = inputs["_input"].Shape;
         if (shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: '_input' must be log-probabilities (BT, V), got shape {shape}");
         int rows = shape[0], v = shape[1];
-        bool[] counted = Counted(inputs, "shift_labels", rows, IgnoreIndex, Name, shape);
+        bool[] counted = ShiftLabels.Counted(inputs, rows, IgnoreIndex, Name, shape);
         double[] x = inputs["_input"].ToArray<double>(), y = inputs["target"].ToArray<double>();
         double denominator = Math.Max(1, counted.Count(c => c));
         double scale = Reducer.Scale(Reduction, denominator);
@@ -94,18 +94,6 @@ public sealed class GeneralizedJsdLoss(double beta = 0.5, long ignoreIndex = -10
             if (grad) dx[k] = studentTerm;
         }
         return sum;
-    }
-
-    /// <summary>Which of the <paramref name="rows"/> rows count: all, or those whose optional label differs from ignore_index.</summary>
-    internal static bool[] Counted(LossInputs inputs, string labelsName, int rows, long ignoreIndex, string lossName, Shape rowsShape)
-    {
-        bool[] counted = [.. Enumerable.Repeat(true, rows)];
-        if (!inputs.Contains(labelsName)) return counted;
-        Shape ls = inputs[labelsName].Shape;
-        if (ls != new Shape(rows)) throw LossArgumentException.Shape($"{lossName}: '{labelsName}' has shape {ls}; expected {new Shape(rows)}, one per row of {rowsShape}");
-        long[] labels = inputs.Indices(labelsName);
-        for (int i = 0; i < rows; i++) counted[i] = labels[i] != ignoreIndex;
-        return counted;
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -31,14 +31,7 @@ public sealed class TotalVariationDistance(Reduction reduction = Reduction.Batch
         Shape shape = inputs["p"].Shape;
         if (shape.Rank != 2) throw LossArgumentException.Shape($"{name}: 'p' must be (BT, V) distributions, got {shape}");
         int rows = shape[0], v = shape[1];
-        bool[] counted = [.. Enumerable.Repeat(true, rows)];
-        if (inputs.Contains("shift_labels"))
-        {
-            Shape ls = inputs["shift_labels"].Shape;
-            if (ls != new Shape(rows)) throw LossArgumentException.Shape($"{name}: 'shift_labels' has shape {ls}; expected {new Shape(rows)}, one per row of 'p' {shape}");
-            long[] labels = inputs.Indices("shift_labels");
-            for (int i = 0; i < rows; i++) counted[i] = labels[i] != IgnoreIndex;
-        }
+        bool[] counted = ShiftLabels.Counted(inputs, rows, IgnoreIndex, name, shape);
         double[] p = inputs["p"].ToArray<double>(), q = inputs["q"].ToArray<double>();
         int countedRows = counted.Count(c => c);
         var terms = new T[rows * v];
