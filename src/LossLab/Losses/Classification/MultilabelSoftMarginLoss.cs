@@ -30,8 +30,8 @@ public sealed class MultilabelSoftMarginLoss(MultilabelSoftMarginLoss.Options op
         RequireSameShape(inputs, "input", "target");
         Shape shape = inputs["input"].Shape;
         if (shape.Rank == 0) throw LossArgumentException.Shape("MultilabelSoftMarginLoss: 'input' needs a class dimension, got ()");
-        int c = shape[shape.Rank - 1], rows = c == 0 ? 0 : shape.Numel / c;
         Shape rowShape = shape.WithoutAxis(shape.Rank - 1);
+        int c = shape[shape.Rank - 1], rows = rowShape.Numel;   // no classes: each row 0/0 = NaN, as PyTorch's mean over them
         T[] x = inputs.Floating<T>("input"), y = inputs.Floating<T>("target");
         T[]? w = BroadcastOption<T>(options.Weight, "weight", shape);
         T cT = T.CreateTruncating(c);

@@ -57,7 +57,7 @@ public abstract class KerasGroupLoss(string reduction, TensorData? sampleWeight,
     {
         AxisGroups groups = AxisGroups.Of(shape, Axes, Descriptor.Name);
         valueShape = groups.ValueShape;
-        if (groups.Count == 0) return [[]];   // an empty kept dim: one empty group, as Keras reduces nothing to one value
+        if (groups.Count == 0) return [];   // an empty kept dim (no samples): no groups, so none gives an empty tensor
         return [.. Enumerable.Range(0, groups.Count).Select(g => groups.Members(g).ToArray())];
     }
 }

@@ -64,7 +64,7 @@ public sealed class KerasLogitsDistillation : Loss, ILossDefinition
     {
         if (!_kl) return Array.ConvertAll(g, v => v / Temperature);
         var d = new double[g.Length];
-        for (int r = 0; r < g.Length / c; r++)
+        for (int r = 0; c > 0 && r < g.Length / c; r++)
         {
             double dot = 0;
             for (int k = r * c; k < (r + 1) * c; k++) dot += p[k] * g[k];

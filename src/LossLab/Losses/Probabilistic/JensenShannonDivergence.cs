@@ -40,7 +40,8 @@ public sealed class JensenShannonDivergence : Loss, ILossDefinition
         }
         T b = T.CreateTruncating(_beta), a = T.One - b;
         T z = _normalize ? T.CreateTruncating(-(1 - _beta) * Math.Log(1 - _beta)) : T.One;
-        int k = shape.Rank == 0 ? 1 : shape[shape.Rank - 1], rows = k == 0 ? 0 : p.Length / k;
+        Shape rowShape = shape.Rank == 0 ? Shape.Scalar : shape.WithoutAxis(shape.Rank - 1);
+        int k = shape.Rank == 0 ? 1 : shape[shape.Rank - 1], rows = rowShape.Numel;   // no classes: each row's sum is 0
         var loss = new T[rows];
         for (int r = 0; r < rows; r++)
         {
@@ -52,7 +53,6 @@ public sealed class JensenShannonDivergence : Loss, ILossDefinition
             }
             loss[r] = s / z;
         }
-        Shape rowShape = shape.Rank == 0 ? Shape.Scalar : shape.WithoutAxis(shape.Rank - 1);
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, _reduction, rows);
         TensorData value = ValueTensor(_reduction, reduced, loss, rowShape);
         if (!computeGradients) return Result(value);

@@ -1,0 +1,91 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.Losses;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Reliability;
+
+/// <summary>
+/// Every catalog loss on inputs with an empty axis (no rows, no classes, no features, no time steps): a value (0, NaN
+/// as PyTorch's 0/0 mean, or an empty tensor) or a typed <see cref="LossArgumentException"/>, never another exception.
+/// The contract samples are shrunk one axis at a time, one input alone (a shape error, mostly) and every input that
+/// shares the axis's length together (the consistent empty batch a kernel must survive).
+/// </summary>
+public sealed class EmptyAxisTests
+{
+    public static TheoryData<string> LossNames() => LossContractTests.LossNames();
+
+    [Theory]
+    [MemberData(nameof(LossNames))]
+    public void An_empty_axis_gives_a_value_or_a_typed_error(string loss)
+    {
+        var failures = new List<string>();
+        foreach (LossSample sample in LossSamples.All[loss].Samples)
+        {
+            ILoss l = LossRegistry.Default.Create(loss, sample.Options);
+            LossInputs good = sample.Make(new Random(5));
+            foreach (var (label, inputs) in Variants(good))
+            {
+                try
+                {
+                    l.Evaluate(inputs);
+                    l.Evaluate(inputs, computeGradients: false);
+                }
+                catch (LossArgumentException)
+                {
+                    // a clear, typed refusal is a correct answer
+                }
+                catch (Exception e)
+                {
+                    failures.Add($"{sample.Label}, {label}: {e.GetType().Name}: {e.Message}");
+                }
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(6)));
+    }
+
+    /// <summary>For each input and axis: that input alone with the axis emptied, then every input whose axis has the same length.</summary>
+    private static IEnumerable<(string Label, LossInputs Inputs)> Variants(LossInputs good)
+    {
+        foreach (var (name, t) in good.Tensors)
+        {
+            for (int axis = 0; axis < t.Shape.Rank; axis++)
+            {
+                int length = t.Shape[axis];
+                if (length == 0) continue;
+                yield return ($"'{name}' axis {axis} emptied alone", With(good, (n, s) => n == name ? Emptied(s, axis) : s));
+                yield return ($"every input's axis {axis} of length {length} emptied", With(good, (n, s) => s.Rank > axis && s[axis] == length ? Emptied(s, axis) : s));
+            }
+        }
+    }
+
+    private static LossInputs With(LossInputs good, Func<string, Shape, Shape> reshape)
+    {
+        var inputs = new LossInputs();
+        foreach (var (name, t) in good.Tensors)
+        {
+            Shape s = reshape(name, t.Shape);
+            inputs.Add(name, s == t.Shape ? t : TensorData.Zeros(s, t.DType));
+        }
+        return inputs;
+    }
+
+    private static Shape Emptied(Shape s, int axis) => new(s.Dims.Select((d, i) => i == axis ? 0 : d).ToArray());
+}
+
+/// <summary>Keras's group losses on an empty batch: none gives no values, the mean Keras's divide_no_nan 0.</summary>
+public sealed class KerasEmptyBatchTests
+{
+    [Theory]
+    [InlineData("keras.categorical_crossentropy")]
+    [InlineData("keras.dice")]
+    [InlineData("keras.kl_divergence")]
+    public void An_empty_batch_has_no_values_and_a_zero_mean(string loss)
+    {
+        LossInputs empty = T.In(("y_true", TensorData.Zeros(new Shape(0, 3), DType.Float64)), ("y_pred", TensorData.Zeros(new Shape(0, 3), DType.Float64)));
+        var options = loss == "keras.dice" ? T.Opt(("axis", T.D(1.0))) : T.Opt();
+        LossResult none = LossRegistry.Default.Create(loss, new Dictionary<string, object?>(options) { ["reduction"] = "none" }).Evaluate(empty);
+        Assert.Equal(new Shape(0), none.Value.Shape);
+        Assert.Equal(0, LossRegistry.Default.Create(loss, options).Evaluate(empty).Scalar);
+    }
+}
