@@ -2019,3 +2019,36 @@ def g_mce(r, g):
         per_class = se.mean(0)
         return {'none': per_class, 'mean': per_class.mean(), 'sum': per_class.sum()}[o['reduction']]
     return 'mce_loss', ins, o, fn
+
+
+def g_mce_wk(r, g):
+    """dlordinal's MCEAndWKLoss(num_classes, C, wk_penalization_type, weight)(input, target): C·WKLoss on the outputs as
+    given (pow 2 or 1, row-normalized with ε = 1e-10) + (1 − C)·MCELoss (softmax, per-class MSE, mean over classes)."""
+    n, c = r.randint(1, 6), r.randint(2, 6)
+    x = tensor((n, c), -3, 3, g)
+    y = torch.randint(0, c, (n,), generator=g)
+    o = {'C': r.choice((0.5, 0.0, 1.0, 0.3)), 'wk_penalization_type': 'quadratic'}
+    if r.random() < 0.3:   # the linear kappa on positive outputs (negative ones can cancel a row's sum)
+        o['wk_penalization_type'] = 'linear'
+        x = tensor((n, c), 0.1, 3, g)
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.4:
+        ins['weight'] = tensor((c,), 0.2, 2, g)
+    def fn(t):
+        oh = F.one_hot(t['target'], c).to(torch.float64)
+        w = t.get('weight')
+        k = torch.arange(c, dtype=torch.float64)
+        wk_w = (k.unsqueeze(1) - k.unsqueeze(0)) ** 2 / (c - 1) ** 2
+        if w is not None:
+            wk_w = wk_w * w.unsqueeze(0)
+        pred = t['input'] ** (2 if o['wk_penalization_type'] == 'quadratic' else 1)
+        pred = pred / (1e-10 + pred.sum(1, keepdim=True))
+        nom = (wk_w * (pred.T @ oh)).sum()
+        denom = (wk_w * torch.outer(pred.sum(0), oh.sum(0)) / n).sum()
+        wk = nom / (denom + 1e-10)
+        se = (oh - torch.softmax(t['input'], 1)) ** 2
+        if w is not None:
+            se = se * w.unsqueeze(0)
+        mce = se.mean(0).mean()
+        return o['C'] * wk + (1 - o['C']) * mce
+    return 'mce_and_wk_loss', ins, o, fn

@@ -178,6 +178,26 @@ public sealed partial class CatalogAutogradTests
             Tensor perClass = Ops.Sum(se, axis: 0) * (1.0 / n);
             return R(o) switch { "none" => perClass, "sum" => Ops.Sum(perClass), _ => Ops.Mean(perClass) };
         },
+        ["MceAndWkLoss"] = (t, o) =>
+        {
+            // dlordinal: C·WKLoss on the outputs as given + (1 − C)·MCELoss on their softmax.
+            Tensor x = t["input"];
+            int n = x.Shape[0], c = x.Shape[1];
+            double cw = F(o, "C", 0.5);
+            Tensor oh = Ops.OneHot(t["target"], c, DType.Float64);
+            Tensor? w = W(o, "weight");
+            double[] dist = [.. Enumerable.Range(0, c * c).Select(q => (double)((q / c) - (q % c)) * ((q / c) - (q % c)) / ((c - 1) * (c - 1)))];
+            Tensor wk = Tensor.FromArray(dist, [c, c]);
+            if (w is not null) wk = wk * Ops.Reshape(w, 1, -1);
+            Tensor pw = o.GetValueOrDefault("wk_penalization_type") as string == "linear" ? x : x * x;
+            Tensor pred = pw / (Ops.Sum(pw, axis: 1, keepDim: true) + 1e-10);
+            Tensor nom = Ops.Sum(wk * Ops.MatMul(Ops.Transpose(pred), oh));
+            Tensor expected = Ops.MatMul(Ops.Reshape(Ops.Sum(pred, axis: 0), -1, 1), Ops.Reshape(Ops.Sum(oh, axis: 0), 1, -1));
+            Tensor kappa = nom / (Ops.Sum(wk * expected) * (1.0 / n) + 1e-10);
+            Tensor se = Ops.Pow(oh - Ops.Softmax(x, 1), 2);
+            if (w is not null) se = se * Ops.Reshape(w, 1, -1);
+            return cw * kappa + (1 - cw) * Ops.Mean(Ops.Sum(se, axis: 0) * (1.0 / n));
+        },
         ["SquaredEmdLoss"] = (t, o) =>
         {
             // dlordinal's EMDLoss: Σ_k (cumsum(softmax(x)) − cumsum(onehot(y)))², written as it is.

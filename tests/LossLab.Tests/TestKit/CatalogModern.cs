@@ -92,6 +92,12 @@ internal static class CatalogModern
         LossInputs Mce(Random r) => LossRegistry.Default.Get("PerClassMseLoss").Sample!(r, Shape.Scalar);
         yield return new("PerClassMseLoss", With("PerClassMseLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none")), T.Opt(("weight", T.D(1.6, 0.55, 1.0, 2.3)))], Mce),
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
+        LossInputs MceWk(Random r) => LossRegistry.Default.Get("MceAndWkLoss").Sample!(r, Shape.Scalar);
+        LossInputs MceWkPositive(Random r) => T.In(("input", T.Shaped(LossSamples.Uniform(r, 24, 0.1, 3), 6, 4)), ("target", MceWk(r)["target"]));
+        yield return new("MceAndWkLoss", [new("MceAndWkLoss", T.Opt(), MceWk), new("MceAndWkLoss C 0", T.Opt(("C", 0.0)), MceWk), new("MceAndWkLoss C 1", T.Opt(("C", 1.0)), MceWk),
+            new("MceAndWkLoss weighted", T.Opt(("C", 0.3), ("weight", T.D(1.6, 0.55, 1.0, 2.3))), MceWk),
+            new("MceAndWkLoss linear on positive outputs", T.Opt(("wk_penalization_type", "linear")), MceWkPositive)],
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
         LossInputs Emd(Random r) => LossRegistry.Default.Get("SquaredEmdLoss").Sample!(r, Shape.Scalar);
         yield return new("SquaredEmdLoss", With("SquaredEmdLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none"))], Emd),
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),

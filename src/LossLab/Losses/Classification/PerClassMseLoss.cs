@@ -41,6 +41,19 @@ public sealed class PerClassMseLoss : Loss, ILossDefinition
         for (int i = 0; i < n; i++)
             if (y[i] < 0 || y[i] >= j) throw LossArgumentException.Value($"{Name}: target {y[i]} at position {i} is not a class in [0, {j - 1}]");
         double[] x = inputs["input"].ToArray<double>();
+        double factor = Reduction == Reduction.Mean ? 1.0 / j : 1.0;
+        double[]? gx = computeGradients ? new double[x.Length] : null;
+        double[] perClass = PerClass(x, y, n, j, _weight, factor, gx);
+        TensorData value = Reduction == Reduction.None ? FromDoubles<T>(perClass, new Shape(j)) : FromDoubles<T>([factor * perClass.Sum()], Shape.Scalar);
+        return gx is null ? Result(value) : Result(value, ("input", FromDoubles<T>(gx, s)));
+    }
+
+    /// <summary>
+    /// The J per-class errors of logits x (N, J) against labels y (checked by the caller), and the gradient of
+    /// factor·Σ_j MSE_j for x into <paramref name="gx"/> unless null. Shared with <see cref="MceAndWkLoss"/>.
+    /// </summary>
+    internal static double[] PerClass(double[] x, long[] y, int n, int j, double[]? weight, double factor, double[]? gx)
+    {
         var p = new double[x.Length];
         var d = new double[x.Length];   // t − p, the true class's as the sum of the others
         for (int i = 0; i < n; i++)
@@ -56,24 +69,21 @@ public sealed class PerClassMseLoss : Loss, ILossDefinition
         }
         var perClass = new double[j];
         for (int i = 0; i < n; i++)
-            for (int k = 0; k < j; k++) perClass[k] += (_weight?[k] ?? 1) * d[i * j + k] * d[i * j + k];
+            for (int k = 0; k < j; k++) perClass[k] += (weight?[k] ?? 1) * d[i * j + k] * d[i * j + k];
         for (int k = 0; k < j; k++) perClass[k] /= n;
-        double factor = Reduction == Reduction.Mean ? 1.0 / j : 1.0;
-        TensorData value = Reduction == Reduction.None ? FromDoubles<T>(perClass, new Shape(j)) : FromDoubles<T>([factor * perClass.Sum()], Shape.Scalar);
-        if (!computeGradients) return Result(value);
-        var gx = new double[x.Length];
+        if (gx is null) return perClass;
         var gp = new double[j];
         for (int i = 0; i < n; i++)
         {
             double mean = 0;
             for (int k = 0; k < j; k++)
             {
-                gp[k] = -2 * (_weight?[k] ?? 1) * d[i * j + k] / n * factor;
+                gp[k] = -2 * (weight?[k] ?? 1) * d[i * j + k] / n * factor;
                 mean += p[i * j + k] * gp[k];
             }
             for (int k = 0; k < j; k++) gx[i * j + k] = p[i * j + k] * (gp[k] - mean);
         }
-        return Result(value, ("input", FromDoubles<T>(gx, s)));
+        return perClass;
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -54,19 +54,31 @@ public sealed class WeightedKappaLoss : Loss, ILossDefinition
             if (!(y[q] >= 0) || double.IsInfinity(y[q])) throw LossArgumentException.Value($"{Name}: 'input' holds {y[q]} at row {q / k}, class {q % k}; it takes probabilities (a softmax output), which are finite and ≥ 0");
         }
         double[] t = Targets(yT, inputs, n, k);
+        double[]? g = computeGradients ? new double[n * k] : null;
+        double loss = Kappa(y, t, n, k, _power, _epsilon, _weight, g);
+        TensorData value = FromDoubles<T>([loss], Shape.Scalar);
+        return g is null ? Result(value) : Result(value, ("input", FromDoubles<T>(g, pT.Shape)));
+    }
 
+    /// <summary>
+    /// The loss O / (E + ε) of predictions y (N, K) taken as they are (raised to <paramref name="power"/> and
+    /// row-normalized) against target rows t (N, K), and its gradient for y into <paramref name="gradient"/> unless null.
+    /// Shared with <see cref="MceAndWkLoss"/>, which feeds it raw model outputs as dlordinal does.
+    /// </summary>
+    internal static double Kappa(double[] y, double[] t, int n, int k, int power, double epsilon, double[]? classWeight, double[]? gradient)
+    {
         // Row-normalized powers of the predictions, and the class-distance weights W (K × K).
         double[] p = new double[n * k], norm = new double[n];
         for (int i = 0; i < n; i++)
         {
             double s = 0;
-            for (int a = 0; a < k; a++) s += p[i * k + a] = _power == 2 ? y[i * k + a] * y[i * k + a] : y[i * k + a];
-            norm[i] = _epsilon + s;
+            for (int a = 0; a < k; a++) s += p[i * k + a] = power == 2 ? y[i * k + a] * y[i * k + a] : y[i * k + a];
+            norm[i] = epsilon + s;
             for (int a = 0; a < k; a++) p[i * k + a] /= norm[i];
         }
         var w = new double[k * k];
         for (int a = 0; a < k; a++)
-            for (int b = 0; b < k; b++) w[a * k + b] = (double)(a - b) * (a - b) / ((double)(k - 1) * (k - 1)) * (_weight?[b] ?? 1);
+            for (int b = 0; b < k; b++) w[a * k + b] = (double)(a - b) * (a - b) / ((double)(k - 1) * (k - 1)) * (classWeight?[b] ?? 1);
 
         // U = Y·Wᵀ (row i: Σ_b W_ab·Y_ib), the true histogram t, V = W·t, the predicted histogram h.
         var u = new double[n * k];
@@ -91,15 +103,13 @@ public sealed class WeightedKappaLoss : Loss, ILossDefinition
             }
         for (int a = 0; a < k; a++) expected += hist[a] * v[a];
         expected /= n;
-        double d = expected + _epsilon, loss = observed / d;
-        TensorData value = FromDoubles<T>([loss], Shape.Scalar);
-        if (!computeGradients) return Result(value);
+        double d = expected + epsilon, loss = observed / d;
+        if (gradient is null) return loss;
 
-        var g = new double[n * k];
         for (int i = 0; i < n; i++)
         {
             double dot = 0;
-            Span<double> gi = g.AsSpan(i * k, k);
+            Span<double> gi = gradient.AsSpan(i * k, k);
             for (int a = 0; a < k; a++)
             {
                 gi[a] = u[i * k + a] / d - observed * v[a] / (n * d * d);   // ∂ℓ/∂P_ia
@@ -108,10 +118,10 @@ public sealed class WeightedKappaLoss : Loss, ILossDefinition
             for (int a = 0; a < k; a++)
             {
                 double dq = (gi[a] - dot) / norm[i];   // ∂ℓ/∂q_ia
-                gi[a] = _power == 2 ? 2 * y[i * k + a] * dq : dq;
+                gi[a] = power == 2 ? 2 * y[i * k + a] * dq : dq;
             }
         }
-        return Result(value, ("input", FromDoubles<T>(g, pT.Shape)));
+        return loss;
     }
 
     /// <summary>The targets as rows (N, K): one-hot from ranks (N), or the given non-negative rows.</summary>
