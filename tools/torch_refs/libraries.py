@@ -2052,3 +2052,25 @@ def g_mce_wk(r, g):
         mce = se.mean(0).mean()
         return o['C'] * wk + (1 - o['C']) * mce
     return 'mce_and_wk_loss', ins, o, fn
+
+
+def g_ordinal_ecoc(r, g):
+    """dlordinal's OrdinalECOCDistanceLoss(num_classes, weights)(input, target): the code matrix (K, K − 1) of ones with
+    its upper triangle from the diagonal zeroed (code_q = [q < y]), MSELoss(reduction='sum') against the input, or with
+    weights the rows' sums times the true class's weight, summed; none and mean per row here."""
+    n, k = r.randint(1, 6), r.randint(2, 6)
+    x = tensor((n, k - 1), 0.0, 1.0, g)
+    y = torch.randint(0, k, (n,), generator=g)
+    o = {'reduction': r.choice(('sum', 'sum', 'none', 'mean'))}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.4:
+        ins['weights'] = tensor((k,), 0.2, 2, g)
+    def fn(t):
+        code = torch.ones(k, k - 1, dtype=torch.float64)
+        rows_i, cols_i = torch.triu_indices(k, k - 1, 0)
+        code[rows_i, cols_i] = 0.0
+        rows = ((t['input'] - code[t['target']]) ** 2).sum(1)
+        if 'weights' in t:
+            rows = rows * t['weights'][t['target']]
+        return reduce_rows(rows, o['reduction'])
+    return 'ordinal_ecoc_distance_loss', ins, o, fn

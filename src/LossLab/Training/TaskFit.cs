@@ -142,6 +142,10 @@ public static class TaskFit
                 Refuse("learns a box edge's distance as a distribution over integer bins 0..n, with the distance in [0, n); a regression "
                     + "target of any range is not such a distance. Use it from C# with a detector's bins, or train with mse_loss or huber_loss");
                 break;
+            case "OrdinalEcocDistanceLoss":
+                Refuse("takes one sigmoid probability per threshold (K − 1 outputs, dlordinal's OBDECOCModel), a head the trained MLP does not build; "
+                    + "train coral_loss (K − 1 threshold logits, --task ordinal) for the same cumulative code");
+                break;
             case "CoralLoss" or "CornLoss" when task != TaskKind.Ordinal:
                 Refuse("is an ordinal loss (K − 1 threshold logits for K ordered ranks), and the classes here are not declared ordered: " + DeclareAnOrder);
                 break;

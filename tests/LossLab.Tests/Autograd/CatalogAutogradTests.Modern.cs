@@ -198,6 +198,17 @@ public sealed partial class CatalogAutogradTests
             if (w is not null) se = se * Ops.Reshape(w, 1, -1);
             return cw * kappa + (1 - cw) * Ops.Mean(Ops.Sum(se, axis: 0) * (1.0 / n));
         },
+        ["OrdinalEcocDistanceLoss"] = (t, o) =>
+        {
+            // The code of rank y is [q < y]: a one-hot of y over K classes, cumulated from the right and shifted by one.
+            Tensor p = t["input"];
+            int n = p.Shape[0], thresholds = p.Shape[1];
+            long[] y = Labels(t, "target");
+            Tensor code = Tensor.FromArray([.. Enumerable.Range(0, n * thresholds).Select(q => q % thresholds < y[q / thresholds] ? 1.0 : 0.0)], [n, thresholds]);
+            Tensor rows = Ops.Sum(Ops.Pow(p - code, 2), axis: 1);
+            if (W(o, "weights") is Tensor w) rows = rows * Ops.Sum(Ops.OneHot(t["target"], thresholds + 1, DType.Float64) * Ops.Reshape(w, 1, -1), axis: 1);
+            return Reduce(rows, o, d: "sum");
+        },
         ["SquaredEmdLoss"] = (t, o) =>
         {
             // dlordinal's EMDLoss: Σ_k (cumsum(softmax(x)) − cumsum(onehot(y)))², written as it is.

@@ -98,6 +98,9 @@ internal static class CatalogModern
             new("MceAndWkLoss weighted", T.Opt(("C", 0.3), ("weight", T.D(1.6, 0.55, 1.0, 2.3))), MceWk),
             new("MceAndWkLoss linear on positive outputs", T.Opt(("wk_penalization_type", "linear")), MceWkPositive)],
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
+        LossInputs Ecoc(Random r) => LossRegistry.Default.Get("OrdinalEcocDistanceLoss").Sample!(r, Shape.Scalar);
+        yield return new("OrdinalEcocDistanceLoss", With("OrdinalEcocDistanceLoss", [T.Opt(("reduction", "mean")), T.Opt(("weights", T.D(1.6, 0.55, 1.0, 2.3)))], Ecoc),
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f, 1, 30 }, 2, 3)), ("target", T.I(0, 3)))]);
         LossInputs Emd(Random r) => LossRegistry.Default.Get("SquaredEmdLoss").Sample!(r, Shape.Scalar);
         yield return new("SquaredEmdLoss", With("SquaredEmdLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none"))], Emd),
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
