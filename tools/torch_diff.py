@@ -40,7 +40,7 @@ from torch_refs.expressions import expression_cases
 from torch_refs.keras import (g_keras, g_keras_circle, g_keras_crossentropy, g_keras_ctc, g_keras_distillation, g_keras_focal, g_keras_gce,
                               g_keras_overlap)
 from torch_refs.libraries import (g_active_passive, g_asl, g_bitempered, g_clip, g_coral, g_corn, g_cosent, g_cosine_similarity_st, g_distillation, g_distribution_focal, g_dpo, g_flops, g_gce, g_general_robust, g_adaptive_robust, g_sinkhorn, g_kernel_mmd, g_gist, g_gor, g_lambda_loss, g_ldam,
-                                  g_grpo, g_js, g_kto, g_linear_ce, g_liger_ce, g_mce, g_mce_wk, g_ordinal_ecoc, g_liger_jsd, g_linear_jsd, g_linear_cosine, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
+                                  g_grpo, g_js, g_kto, g_linear_ce, g_liger_ce, g_mce, g_mce_wk, g_ordinal_ecoc, g_slace, g_liger_jsd, g_linear_jsd, g_linear_cosine, g_listmle, g_listnet, g_logit_adjusted, g_margin_mse, g_mlnet, g_mnrl,
                                   g_online_contrastive, g_pair_contrastive, g_quality_focal, g_quantile, g_scfocal, g_sce, g_siglip, g_simpo_orpo, g_cpo, g_soft_dtw,
                                   g_st_batch_triplet, g_st_softmax, g_taylor_ce, g_tvd, g_tweedie, g_varifocal, g_emd, g_cdw, g_wk, g_sord, g_unimodal)
 from torch_refs.metric import (g_angular, g_angular_loss, g_barlow, g_circle, g_contrastive, g_fast_ap, g_smooth_ap,
@@ -150,6 +150,7 @@ GENERATORS = {
     'mce_loss': g_mce,
     'mce_and_wk_loss': g_mce_wk,
     'ordinal_ecoc_distance_loss': g_ordinal_ecoc,
+    'slace_loss': g_slace,
     'logits_distillation': g_keras_distillation('logits_distillation'),
     'feature_distillation': g_keras_distillation('feature_distillation'),
     'linear_jsd_loss': g_linear_jsd,

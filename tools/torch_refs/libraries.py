@@ -2074,3 +2074,29 @@ def g_ordinal_ecoc(r, g):
             rows = rows * t['weights'][t['target']]
         return reduce_rows(rows, o['reduction'])
     return 'ordinal_ecoc_distance_loss', ins, o, fn
+
+
+def g_slace(r, g):
+    """dlordinal's SLACELoss(alpha, num_classes, weight, use_logits)(input, target): softmax targets of −α·|j − y|,
+    the prediction accumulated over every class at least as close to y (prox_dom), −Σ q·log(A + 1e-9) per row times
+    the true class's weight; dlordinal's mean, and none / sum here."""
+    n, k = r.randint(1, 6), r.randint(2, 6)
+    use_logits = r.random() < 0.7
+    x = tensor((n, k), -3, 3, g) if use_logits else torch.softmax(tensor((n, k), -3, 3, g), 1)
+    y = torch.randint(0, k, (n,), generator=g)
+    o = {'reduction': r.choice(('mean', 'mean', 'sum', 'none')), 'alpha': r.choice((0.5, 1.0, 3.0)), 'use_logits': use_logits}
+    ins = {'input': x, 'target': y}
+    if r.random() < 0.4:
+        ins['weight'] = tensor((k,), 0.2, 2, g)
+    def fn(t):
+        p = torch.softmax(t['input'], 1) if use_logits else t['input']
+        labels = torch.arange(k)
+        prox = (labels.view(1, 1, -1) - labels.view(-1, 1, 1)).abs() <= (labels.view(1, -1, 1) - labels.view(-1, 1, 1)).abs()
+        phi = (torch.arange(k, dtype=torch.float64).view(1, -1) - t['target'].double().view(-1, 1)).abs()
+        q = torch.softmax(-o['alpha'] * phi, dim=1)
+        acc = torch.matmul(prox[t['target']].double(), p.unsqueeze(2)).squeeze(2)
+        rows = -(q * torch.log(acc + 1e-9)).sum(1)
+        if 'weight' in t:
+            rows = rows * t['weight'][t['target']]
+        return reduce_rows(rows, o['reduction'])
+    return 'slace_loss', ins, o, fn

@@ -151,7 +151,7 @@ public static class TaskFit
                 break;
             case "SquaredEmdLoss" or "ClassDistanceWeightedCrossEntropy" or "WeightedKappaLoss" or "SordLoss" or "BinomialCrossEntropyLoss"
                 or "PoissonCrossEntropyLoss" or "ExponentialCrossEntropyLoss" or "TriangularCrossEntropyLoss" or "GeometricLoss" or "BetaCrossEntropyLoss"
-                or "GeneralTriangularCrossEntropyLoss" or "MceAndWkLoss" when task != TaskKind.Ordinal:
+                or "GeneralTriangularCrossEntropyLoss" or "MceAndWkLoss" or "SlaceLoss" when task != TaskKind.Ordinal:
                 Refuse("is an ordinal loss: it reads how far a class lies from the true one (|j − y| ranks apart), and the classes here are not declared "
                     + "ordered, so their distances mean nothing: " + DeclareAnOrder);
                 break;

@@ -209,6 +209,27 @@ public sealed partial class CatalogAutogradTests
             if (W(o, "weights") is Tensor w) rows = rows * Ops.Sum(Ops.OneHot(t["target"], thresholds + 1, DType.Float64) * Ops.Reshape(w, 1, -1), axis: 1);
             return Reduce(rows, o, d: "sum");
         },
+        ["SlaceLoss"] = (t, o) =>
+        {
+            // The accumulated mass as a product with the 0/1 "at least as close" matrix of each row's label.
+            Tensor x = t["input"];
+            int n = x.Shape[0], k = x.Shape[1];
+            long[] y = Labels(t, "target");
+            Tensor p = o.GetValueOrDefault("use_logits") is false ? x : Ops.Softmax(x, 1);
+            double alpha = F(o, "alpha", 1);
+            var rows = new List<Tensor>();
+            for (int i = 0; i < n; i++)
+            {
+                long yi = y[i];
+                Tensor q = Ops.Softmax(Tensor.FromArray([.. Enumerable.Range(0, k).Select(c => -alpha * Math.Abs(c - yi))], [1, k]), 1);
+                Tensor prox = Tensor.FromArray([.. Enumerable.Range(0, k * k).Select(e => Math.Abs(e % k - yi) <= Math.Abs(e / k - yi) ? 1.0 : 0.0)], [k, k]);
+                Tensor a = Ops.MatMul(prox, Ops.Reshape(RowOf(p, i, n), k, 1));
+                Tensor row = -Ops.Sum(Ops.Reshape(q, k, 1) * Ops.Log(a + 1e-9));
+                if (W(o, "weight") is Tensor w) row = row * Ops.Sum(w * Tensor.FromArray([.. Enumerable.Range(0, k).Select(c => c == yi ? 1.0 : 0.0)], [k]));
+                rows.Add(Ops.Reshape(row, 1));
+            }
+            return Reduce(Ops.Concat(rows), o);
+        },
         ["SquaredEmdLoss"] = (t, o) =>
         {
             // dlordinal's EMDLoss: Σ_k (cumsum(softmax(x)) − cumsum(onehot(y)))², written as it is.

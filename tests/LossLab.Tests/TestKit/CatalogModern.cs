@@ -101,6 +101,11 @@ internal static class CatalogModern
         LossInputs Ecoc(Random r) => LossRegistry.Default.Get("OrdinalEcocDistanceLoss").Sample!(r, Shape.Scalar);
         yield return new("OrdinalEcocDistanceLoss", With("OrdinalEcocDistanceLoss", [T.Opt(("reduction", "mean")), T.Opt(("weights", T.D(1.6, 0.55, 1.0, 2.3)))], Ecoc),
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(new float[] { 1e4f, -1e4f, 0, 1e-30f, 1, 30 }, 2, 3)), ("target", T.I(0, 3)))]);
+        LossInputs Slace(Random r) => LossRegistry.Default.Get("SlaceLoss").Sample!(r, Shape.Scalar);
+        LossInputs SlaceProbabilities(Random r) { LossInputs i = Slace(r); return T.In(("input", LossLab.Losses.Core.Samples.Simplex(r, new Shape(6, 5))), ("target", i["target"])); }
+        yield return new("SlaceLoss", [.. With("SlaceLoss", [T.Opt(("alpha", 3.0)), T.Opt(("alpha", 0.5), ("weight", T.D(1.6, 0.55, 1.0, 2.3, 0.7)))], Slace),
+            new("SlaceLoss on probabilities", T.Opt(("use_logits", false), ("alpha", 2.0)), SlaceProbabilities)],
+            [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3)))]);
         LossInputs Emd(Random r) => LossRegistry.Default.Get("SquaredEmdLoss").Sample!(r, Shape.Scalar);
         yield return new("SquaredEmdLoss", With("SquaredEmdLoss", [T.Opt(("reduction", "sum")), T.Opt(("reduction", "none"))], Emd),
             [LossSamples.ExtremeOf(T.Opt(), ["input"], ("input", T.Shaped(LossSamples.LogitValues, 2, 4)), ("target", T.I(0, 3))),
