@@ -479,16 +479,7 @@ def g_linear_ce(r, g):
     (summed, then divided by the counted rows for mean)."""
     n, d, v = r.randint(1, 5), r.randint(1, 4), r.randint(2, 6)
     h, w = tensor((n, d), rng=g), tensor((v, d), rng=g)
-    ignore = r.choice((-100, 0))
-    y = torch.randint(0, v, (n,), generator=g)
-    y = torch.where(torch.rand(n, generator=g) < 0.25, torch.tensor(ignore), y)
-    o = {'reduction': red(r), 'ignore_index': ignore}
-    if r.random() < 0.5:
-        o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
-    if r.random() < 0.5:
-        o['lse_square_scale'] = r.choice((1e-4, 0.1))
-    if r.random() < 0.4:
-        o['softcap'] = r.choice((0.5, 2.0, 30.0))
+    y, o, ignore = _liger_ce_case(r, g, n, v)
     ins = {'lin_weight': w, '_input': h, 'target': y}
     if r.random() < 0.6:
         ins['bias'] = tensor((v,), rng=g)
@@ -500,6 +491,22 @@ def g_linear_ce(r, g):
             z = o['softcap'] * torch.tanh(z / o['softcap'])
         return _liger_ce(z, t['target'], t.get('ce_weight'), o, ignore)
     return 'linear_cross_entropy', ins, o, fn
+
+
+def _liger_ce_case(r, g, n, v):
+    """Targets (a quarter ignored) and the options of Liger's cross-entropies: reduction, ignore_index, and at random
+    label_smoothing, lse_square_scale and softcap."""
+    ignore = r.choice((-100, 0))
+    y = torch.randint(0, v, (n,), generator=g)
+    y = torch.where(torch.rand(n, generator=g) < 0.25, torch.tensor(ignore), y)
+    o = {'reduction': red(r), 'ignore_index': ignore}
+    if r.random() < 0.5:
+        o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
+    if r.random() < 0.5:
+        o['lse_square_scale'] = r.choice((1e-4, 0.1))
+    if r.random() < 0.45:
+        o['softcap'] = r.choice((0.5, 2.0, 30.0))
+    return y, o, ignore
 
 
 def _liger_ce(z, target, weight, o, ignore):
@@ -1980,16 +1987,7 @@ def g_liger_ce(r, g):
     lse_square_scale·lse² on the counted rows (summed, then divided by the counted rows for mean)."""
     n, v = r.randint(1, 5), r.randint(2, 6)
     z0 = tensor((n, v), -4, 4, g)
-    ignore = r.choice((-100, 0))
-    y = torch.randint(0, v, (n,), generator=g)
-    y = torch.where(torch.rand(n, generator=g) < 0.25, torch.tensor(ignore), y)
-    o = {'reduction': red(r), 'ignore_index': ignore}
-    if r.random() < 0.5:
-        o['label_smoothing'] = r.choice((0.0, 0.1, 0.3))
-    if r.random() < 0.5:
-        o['lse_square_scale'] = r.choice((1e-4, 0.1))
-    if r.random() < 0.5:
-        o['softcap'] = r.choice((0.5, 2.0, 30.0))
+    y, o, ignore = _liger_ce_case(r, g, n, v)
     ins = {'_input': z0, 'target': y}
     if r.random() < 0.3:
         ins['weight'] = tensor((v,), 0.2, 2, g)
