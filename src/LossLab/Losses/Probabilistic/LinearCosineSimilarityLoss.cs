@@ -68,7 +68,7 @@ public sealed class LinearCosineSimilarityLoss : Loss, ILossDefinition
         Formula = "ℓ = [w_hard·CE(z_s, y)·[y ≠ ignore] + w_soft·β·(1 − cos(z_s, z_t))] / counted,  z = H·Wᵀ + b",
         Gradient = "∂z_s = w_hard·(softmax(z_s) − onehot(y)) − w_soft·β·(t̂ − cos·ŝ)/‖z_s‖;  ∂H_s = ∂z_s·W_s, ∂W_s = ∂z_sᵀ·H_s, ∂b_s = Σ ∂z_s; teacher none",
         Reference = "Liger-Kernel LigerFusedLinearCosineSimilarityLoss (liger_kernel.chunked_loss.cosine_similarity_loss)",
-        Stability = "cross-entropy's max-shifted log-sum-exp and the cosine in double, one row at a time; a zero row has cosine 0 and no slope",
+        Stability = "cross-entropy's max-shifted log-sum-exp and the cosine in double, in chunks of rows; a zero row has cosine 0 and no slope",
         Libraries = "Liger-Kernel (LigerFusedLinearCosineSimilarityLoss)",
         Factory = o => new LinearCosineSimilarityLoss(o.Float("weight_hard_loss"), o.Float("weight_soft_loss"), o.Float("beta"), o.Int("ignore_index"), o.Float("temperature"), Reducer.Parse(o.Choice("reduction"))),
     };

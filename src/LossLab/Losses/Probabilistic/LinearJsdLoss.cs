@@ -83,7 +83,7 @@ public sealed class LinearJsdLoss : Loss, ILossDefinition
         Formula = "ℓ = [w_hard·CE(z_s, y) + w_soft·JSD_β(log_softmax(z_s/T), log_softmax(z_t/T))]·[y ≠ ignore] / counted,  z = H·Wᵀ + b",
         Gradient = "∂z_s = w_hard·(softmax(z_s) − onehot(y)) + (w_soft/T)·(d − q·Σd), d = ∂JSD/∂X;  ∂H_s = ∂z_s·W_s, ∂W_s = ∂z_sᵀ·H_s, ∂b_s = Σ ∂z_s; teacher none",
         Reference = "Liger-Kernel LigerFusedLinearJSDLoss (liger_kernel.chunked_loss.jsd_loss); Agarwal et al., On-Policy Distillation of Language Models (GKD), ICLR 2024",
-        Stability = "max-shifted log-softmaxes and a log-add-exp mixture in double, one row at a time: finite for any finite input, no N×V logits held",
+        Stability = "max-shifted log-softmaxes and a log-add-exp mixture in double, in chunks of rows: finite for any finite input, no N×V logits held",
         Libraries = "Liger-Kernel (LigerFusedLinearJSDLoss, LigerFusedLinearJSD), TRL (GKD trainer with use_liger_kernel)",
         Factory = o => new LinearJsdLoss(o.Float("weight_hard_loss"), o.Float("weight_soft_loss"), o.Float("beta"), o.Int("ignore_index"), o.Float("temperature"), Reducer.Parse(o.Choice("reduction"))),
     };

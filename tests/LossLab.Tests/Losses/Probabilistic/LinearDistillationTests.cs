@@ -108,4 +108,40 @@ public sealed class LinearDistillationTests
         var rows = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("linear_jsd_loss").Evaluate(Fused().Add("teacher_input", T.Shaped([1.0, 2, 3], 3, 1))));
         Assert.Contains("'teacher_input' has shape (3, 1); expected (N, D_t) = (2, D_t)", rows.Message);
     }
+
+    [Theory]
+    [InlineData("linear_jsd_loss")]
+    [InlineData("linear_cosine_similarity_loss")]
+    public void Rows_in_several_chunks_give_the_sum_of_each_row_alone(string name)
+    {
+        // V = 8192: chunks of 2¹⁸ / 8192 = 32 rows, so 70 rows run as 32 + 32 + 6; each row alone is one chunk of one.
+        const int n = 70, ds = 3, dt = 2, v = 8192;
+        var r = new Random(8);
+        double[] Normal(int count) => [.. Enumerable.Range(0, count).Select(_ => r.NextDouble() * 2 - 1)];
+        double[] h = Normal(n * ds), th = Normal(n * dt), w = Normal(v * ds), tw = Normal(v * dt), b = Normal(v);
+        long[] labels = [.. Enumerable.Range(0, n).Select(i => i % 7 == 3 ? -100L : r.Next(v))];
+        LossInputs Rows(int from, int count) => T.In(
+            ("student_input", T.Shaped(h[(from * ds)..((from + count) * ds)], count, ds)), ("student_weight", T.Shaped(w, v, ds)),
+            ("teacher_input", T.Shaped(th[(from * dt)..((from + count) * dt)], count, dt)), ("teacher_weight", T.Shaped(tw, v, dt)),
+            ("true_labels", T.Shaped(labels[from..(from + count)], count)), ("student_bias", T.Shaped(b, v)));
+        ILoss loss = LossRegistry.Default.Create(name, T.Opt(("reduction", "sum"), ("temperature", 2.0)));
+        LossResult all = loss.Evaluate(Rows(0, n));
+        double value = 0;
+        var gh = new List<double>();
+        var gw = new double[v * ds];
+        var gb = new double[v];
+        for (int i = 0; i < n; i++)
+        {
+            LossResult one = loss.Evaluate(Rows(i, 1));
+            value += one.Scalar;
+            gh.AddRange(T.Values(one.Gradient("student_input")));
+            double[] w1 = T.Values(one.Gradient("student_weight")), b1 = T.Values(one.Gradient("student_bias"));
+            for (int k = 0; k < gw.Length; k++) gw[k] += w1[k];
+            for (int k = 0; k < v; k++) gb[k] += b1[k];
+        }
+        T.Close(value, all.Scalar, 1e-13);
+        T.Close([.. gh], all.Gradient("student_input"), 1e-12, 1e-15);
+        T.Close(gw, all.Gradient("student_weight"), 1e-11, 1e-15);
+        T.Close(gb, all.Gradient("student_bias"), 1e-11, 1e-15);
+    }
 }
