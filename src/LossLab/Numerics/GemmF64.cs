@@ -24,8 +24,19 @@ internal static class GemmF64
     /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major: the B or Aᵀ operand a product needs.</summary>
     public static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
     {
-        for (int i = 0; i < rows; i++)
-            for (int k = 0; k < cols; k++) t[k * rows + i] = x[i * cols + k];
+        // 32 × 32 tiles: a whole tile's source and destination lines stay in L1, where a row-by-row transpose of a large
+        // matrix misses the cache on every write (a 4096 × 4096 transpose: about 1.3 s row by row on this host).
+        const int Tile = 32;
+        for (int i0 = 0; i0 < rows; i0 += Tile)
+        {
+            int i1 = Math.Min(rows, i0 + Tile);
+            for (int k0 = 0; k0 < cols; k0 += Tile)
+            {
+                int k1 = Math.Min(cols, k0 + Tile);
+                for (int i = i0; i < i1; i++)
+                    for (int k = k0; k < k1; k++) t[k * rows + i] = x[i * cols + k];
+            }
+        }
     }
 
     /// <summary>xᵀ (cols×rows) of x (rows×cols), row-major, as a new array.</summary>

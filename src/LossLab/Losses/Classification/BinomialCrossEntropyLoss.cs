@@ -15,21 +15,16 @@ public sealed class BinomialCrossEntropyLoss(double eta = 1, TensorData? weight 
     protected override double[,] SoftLabels(int classes)
     {
         int n = classes - 1;
+        // log C(n, k) for every k at once, C(n, k) = C(n, k − 1)·(n − k + 1)/k: O(K) instead of a sum of k logs per entry.
+        var logChoose = new double[classes];
+        for (int k = 1; k < classes; k++) logChoose[k] = logChoose[k - 1] + Math.Log(n - k + 1) - Math.Log(k);
         var s = new double[classes, classes];
         for (int y = 0; y < classes; y++)
         {
             double pi = 0.1 + 0.8 * y / n, logPi = Math.Log(pi), log1mPi = Math.Log(1 - pi);
-            for (int k = 0; k < classes; k++) s[y, k] = Math.Exp(LogChoose(n, k) + k * logPi + (n - k) * log1mPi);
+            for (int k = 0; k < classes; k++) s[y, k] = Math.Exp(logChoose[k] + k * logPi + (n - k) * log1mPi);
         }
         return s;
-    }
-
-    /// <summary>log C(n, k) by a sum of logs (exact enough for the class counts of ordinal data).</summary>
-    private static double LogChoose(int n, int k)
-    {
-        double sum = 0;
-        for (int i = 1; i <= k; i++) sum += Math.Log(n - k + i) - Math.Log(i);
-        return sum;
     }
 
     public static LossDescriptor Entry { get; } = Describe(

@@ -11,6 +11,8 @@ namespace LossLab.Losses.Classification;
 /// Moving mass toward the true class never raises the loss (monotonicity), whichever side it comes from.
 /// </summary>
 /// <remarks>
+/// <para><b>In O(K):</b> A_i depends on i only through d = |i − y|, so A is a running sum over the distance from y and the
+/// slope below a suffix sum over it (a K-class row costs O(K), not the O(K²) of the definition's accumulation matrix).</para>
 /// <para><b>Gradient:</b> ∂ℓ/∂p_j = −Σ_{i: |j − y| ≤ |i − y|} q_i/(A_i + 10⁻⁹), then through the softmax when the inputs are
 /// logits: ∂ℓ/∂x_k = p_k·(g_k − Σ_j p_j·g_j). A class weight multiplies its rows. dlordinal returns the batch mean (this
 /// loss's default; sum and none as well) and has no default α.</para>
@@ -63,35 +65,29 @@ public sealed class SlaceLoss : Loss, ILossDefinition
             int yi = (int)y[i];
             for (int c = 0; c < k; c++) target[c] = -_alpha * Math.Abs(c - yi);
             Stable.Softmax<double>(target, target);
-            // A_c: the mass of the classes at least as close to y as c.
-            double loss = 0;
-            for (int c = 0; c < k; c++)
+            // A_c depends on c only through d = |c − y|: A(d) = the mass within distance d of y, a running sum over d,
+            // and the slope of p_j collects q_c/A over the classes c at distance ≥ |j − y|, a suffix sum over d: O(K).
+            int far = Math.Max(yi, k - 1 - yi);
+            double running = 0, loss = 0;
+            for (int d = 0; d <= far; d++)
             {
-                int dc = Math.Abs(c - yi);
-                double a = 0;
-                for (int j = 0; j < k; j++) if (Math.Abs(j - yi) <= dc) a += p[j];
-                mass[c] = a + Floor;
-                loss -= target[c] * Math.Log(mass[c]);
+                running += (yi - d >= 0 ? p[yi - d] : 0) + (d > 0 && yi + d < k ? p[yi + d] : 0);
+                mass[d] = running + Floor;
+                double qd = (yi - d >= 0 ? target[yi - d] : 0) + (d > 0 && yi + d < k ? target[yi + d] : 0);
+                loss -= qd * Math.Log(mass[d]);
+                gp[d] = qd / mass[d];   // T(d), summed from the far end below
             }
             double w = _weight?[yi] ?? 1;
             rows[i] = w * loss;
             if (g is null) continue;
-            for (int j = 0; j < k; j++)
-            {
-                int dj = Math.Abs(j - yi);
-                double sum = 0;
-                for (int c = 0; c < k; c++) if (dj <= Math.Abs(c - yi)) sum += target[c] / mass[c];
-                gp[j] = -w * scale * sum;
-            }
+            for (int d = far - 1; d >= 0; d--) gp[d] += gp[d + 1];
+            for (int d = far; d >= 0; d--) gp[d] *= -w * scale;   // ∂ℓ/∂p_j = gp[|j − y|]
             Span<double> gi = g.AsSpan(i * k, k);
-            if (!_logits)
-            {
-                gp.CopyTo(gi);
-                continue;
-            }
+            for (int j = 0; j < k; j++) gi[j] = gp[Math.Abs(j - yi)];
+            if (!_logits) continue;
             double dot = 0;
-            for (int j = 0; j < k; j++) dot += p[j] * gp[j];
-            for (int j = 0; j < k; j++) gi[j] = p[j] * (gp[j] - dot);
+            for (int j = 0; j < k; j++) dot += p[j] * gi[j];
+            for (int j = 0; j < k; j++) gi[j] = p[j] * (gi[j] - dot);
         }
         TensorData value = Reduction == Reduction.None ? FromDoubles<T>(rows, new Shape(n)) : FromDoubles<T>([Reducer.Reduce<double>(rows, Reduction, n).Value], Shape.Scalar);
         return g is null ? Result(value) : Result(value, ("input", FromDoubles<T>(g, s)));

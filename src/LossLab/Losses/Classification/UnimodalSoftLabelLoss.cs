@@ -34,6 +34,23 @@ public abstract class UnimodalSoftLabelLoss : Loss
     /// <summary>The soft-label matrix S (K × K, row y the distribution for true rank y).</summary>
     protected abstract double[,] SoftLabels(int classes);
 
+    /// <summary>The last class count's matrix: S depends only on K and the options, and a training loop asks for the same K every batch.</summary>
+    private sealed record Cached(int Classes, double[,] Labels);
+
+    private Cached? _cached;
+
+    /// <summary>Matrices up to this many classes are kept (8 MiB); larger ones are rebuilt per call rather than held.</summary>
+    private const int CachedClassesMax = 1024;
+
+    private double[,] SoftLabelsFor(int classes)
+    {
+        Cached? c = Volatile.Read(ref _cached);
+        if (c is not null && c.Classes == classes) return c.Labels;
+        double[,] s = SoftLabels(classes);
+        if (classes <= CachedClassesMax) Volatile.Write(ref _cached, new Cached(classes, s));
+        return s;
+    }
+
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         string name = Descriptor.Name;
@@ -43,7 +60,7 @@ public abstract class UnimodalSoftLabelLoss : Loss
         TensorData yT = inputs["target"];
         if (yT.Shape.Rank != 1 || yT.Shape[0] != n) throw LossArgumentException.Shape($"{name}: 'target' must be one rank per row ({n}), got shape {yT.Shape}");
         long[] ranks = inputs.Indices("target");
-        double[,] s = SoftLabels(k);
+        double[,] s = SoftLabelsFor(k);   // read only from here on: it may be the cached one
         var soft = new double[n * k];
         for (int i = 0; i < n; i++)
         {

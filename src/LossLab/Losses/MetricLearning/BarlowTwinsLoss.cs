@@ -49,16 +49,12 @@ public sealed class BarlowTwinsLoss : Loss, ILossDefinition
             }
         TensorData value = FromDoubles<T>([loss], Shape.Scalar);
         if (!computeGradients) return Result(value);
+        // ∂ℓ/∂ẑ_a = ẑ_b·Gᵀ/N and ∂ℓ/∂ẑ_b = ẑ_a·G/N, two blocked double products.
+        for (int q = 0; q < g.Length; q++) g[q] /= n;
         var ga = new double[n * d];
         var gb = new double[n * d];
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < d; i++)
-                for (int j = 0; j < d; j++)
-                {
-                    double gij = g[i * d + j] / n;
-                    ga[k * d + i] += gij * b[k * d + j];   // ∂ℓ/∂ẑ_a[k, i] = Σ_j G_ij ẑ_b[k, j] / N
-                    gb[k * d + j] += gij * a[k * d + i];   // ∂ℓ/∂ẑ_b[k, j] = Σ_i G_ij ẑ_a[k, i] / N
-                }
+        GemmF64.MultiplyAdd(b, d, GemmF64.Transposed(g, d, d), d, ga, d, n, d, d);
+        GemmF64.MultiplyAdd(a, d, g, d, gb, d, n, d, d);
         return Result(value, ("z_a", FromDoubles<T>(BatchNormBackward(ga, a, sa, n, d), shape)), ("z_b", FromDoubles<T>(BatchNormBackward(gb, b, sb, n, d), shape)));
     }
 

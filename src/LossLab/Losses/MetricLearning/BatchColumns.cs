@@ -1,3 +1,5 @@
+using LossLab.Numerics;
+
 namespace LossLab.Losses.MetricLearning;
 
 /// <summary>Per-feature statistics over a batch (N, D) row-major, shared by the two-view losses (Barlow Twins, VICReg).</summary>
@@ -23,16 +25,16 @@ internal static class BatchColumns
         return centred;
     }
 
-    /// <summary>aᵀb / <paramref name="divisor"/> (D, D) of two batches (N, D): a cross-correlation or a covariance.</summary>
+    /// <summary>
+    /// aᵀb / <paramref name="divisor"/> (D, D) of two batches (N, D): a cross-correlation or a covariance, by one blocked
+    /// double product (GemmF64, each entry summed over the rows in order) on aᵀ transposed once.
+    /// </summary>
     public static double[] Cross(double[] a, double[] b, int n, int d, double divisor)
     {
         var c = new double[d * d];
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < d; i++)
-            {
-                double aki = a[k * d + i] / divisor;
-                for (int j = 0; j < d; j++) c[i * d + j] += aki * b[k * d + j];
-            }
+        double[] aT = GemmF64.Transposed(a, n, d);
+        GemmF64.MultiplyAdd(aT, n, b, d, c, d, d, n, d);
+        for (int q = 0; q < c.Length; q++) c[q] /= divisor;
         return c;
     }
 }

@@ -74,14 +74,17 @@ public sealed class VicRegLoss : Loss, ILossDefinition
         covTerm /= d;
         if (!gradient) return ((std, covTerm), null);
         // ∂/∂centred: the variance hinge through v_j, and the covariance through Cov = centredᵀcentred/(N − 1).
+        // Σ_{i≠j} centred[k, i]·Cov[i, j] for every (k, j): one blocked double product with Cov's diagonal zeroed.
+        var covOff = (double[])cov.Clone();
+        for (int j = 0; j < d; j++) covOff[j * d + j] = 0;
+        var gcs = new double[z.Length];
+        GemmF64.MultiplyAdd(centred, d, covOff, d, gcs, d, n, d, d);
         var g = new double[z.Length];
         for (int k = 0; k < n; k++)
             for (int j = 0; j < d; j++)
             {
                 double gk = v[j] < 1 && v[j] > 0 ? -_std / (2.0 * d) * centred[k * d + j] / ((n - 1) * v[j]) : 0;
-                double gc = 0;
-                for (int i = 0; i < d; i++) if (i != j) gc += centred[k * d + i] * cov[i * d + j];
-                g[k * d + j] = gk + _cov * 4 * gc / (d * (double)(n - 1));
+                g[k * d + j] = gk + _cov * 4 * gcs[k * d + j] / (d * (double)(n - 1));
             }
         // Centring: subtract each feature's mean gradient (the variance term's is already 0; the covariance's too, but exactly so only in exact arithmetic).
         BatchColumns.SubtractMeans(g, n, d);
