@@ -32,6 +32,17 @@ public static class Stable
         return um1 * x / T.Log(u);
     }
 
+    /// <summary>
+    /// log(eᵃ + eᵇ) = max(a, b) + log1p(e^−|a − b|), without overflow and exact when either side is −∞ (the other is
+    /// returned): the log-space sum of the CTC and RNN-T lattices, ListMLE's suffixes and the metric losses' pairs.
+    /// </summary>
+    public static T LogAddExp<T>(T a, T b) where T : IFloatingPointIeee754<T>
+    {
+        if (T.IsNegativeInfinity(a)) return b;
+        if (T.IsNegativeInfinity(b)) return a;
+        return T.Max(a, b) + Log1p(T.Exp(-T.Abs(a - b)));
+    }
+
     /// <summary>softplus(x) = log(1 + eˣ) = max(x, 0) + log1p(e^−|x|); finite for every finite x.</summary>
     public static T Softplus<T>(T x) where T : IFloatingPointIeee754<T>
         => T.Max(x, T.Zero) + Log1p(T.Exp(-T.Abs(x)));

@@ -25,6 +25,18 @@ public sealed class StableTests
     }
 
     [Fact]
+    public void Log_add_exp_is_exact_at_minus_infinity_and_keeps_a_tiny_second_term()
+    {
+        Assert.Equal(-3.5, Stable.LogAddExp(double.NegativeInfinity, -3.5));
+        Assert.Equal(2.0, Stable.LogAddExp(2.0, double.NegativeInfinity));
+        Assert.Equal(double.NegativeInfinity, Stable.LogAddExp(double.NegativeInfinity, double.NegativeInfinity));
+        T.Close(Math.Log(2) + 1000, Stable.LogAddExp(1000.0, 1000.0), rel: 1e-16);   // no overflow
+        // log(e⁰ + e⁻⁴⁰) = log1p(e⁻⁴⁰) ≈ e⁻⁴⁰, which log(1 + e⁻⁴⁰) would round to 0.
+        T.Close(Math.Exp(-40), Stable.LogAddExp(0.0, -40.0), rel: 1e-15);
+        T.Close(Math.Exp(-40), Stable.LogAddExp(-40.0, 0.0), rel: 1e-15);
+    }
+
+    [Fact]
     public void Pairs_equal_the_single_functions_bit_for_bit()
     {
         // softplus(±x) from one exp and log1p, σ(±x) from one exp: the same bits as two separate calls.

@@ -90,15 +90,6 @@ internal static class Embeddings
         return (max + Math.Log(System.Numerics.Tensors.TensorPrimitives.Sum<double>(z)), max);
     }
 
-    /// <summary>log(e^a + e^b), exact when either side is −∞.</summary>
-    public static double LogAddExp(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        if (double.IsNegativeInfinity(b)) return a;
-        double m = Math.Max(a, b);
-        return m + Math.Log(Math.Exp(a - m) + Math.Exp(b - m));
-    }
-
     /// <summary>x̂ = x / max(‖x‖, 1e-12) per row, and the clamped norms.</summary>
     public static (double[] Unit, double[] Norms) Normalize(double[] x, int n, int d)
     {

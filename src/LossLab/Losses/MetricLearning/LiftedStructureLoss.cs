@@ -58,7 +58,7 @@ public sealed class LiftedStructureLoss : Loss, ILossDefinition
                 foreach (int j in members[group[i]])
                 {
                     if (j == i) continue;
-                    double r = Math.Max(0, Embeddings.LogAddExp(lse[i], lse[j]) + distances.Between(s[j], i, j) - _posMargin);
+                    double r = Math.Max(0, Stable.LogAddExp(lse[i], lse[j]) + distances.Between(s[j], i, j) - _posMargin);
                     perAnchor[i] += 0.5 * r * r;
                     c[i] += 2 * r * Stable.Sigmoid(lse[i] - lse[j]);
                 }
@@ -74,7 +74,7 @@ public sealed class LiftedStructureLoss : Loss, ILossDefinition
         // Pass 3: ∂L/∂d_ij as seen from row i: r_ij for a positive pair, −c_i·e^{m⁻ − d − L_i} for a negative one.
         double scale = reduced.Scale;
         double[] gUnit = distances.Backward((i, j, dist) => scale * (group[j] == group[i]
-            ? Math.Max(0, Embeddings.LogAddExp(lse[i], lse[j]) + dist - _posMargin)
+            ? Math.Max(0, Stable.LogAddExp(lse[i], lse[j]) + dist - _posMargin)
             : -c[i] * Math.Exp(_negMargin - dist - lse[i])));
         double[] gx = _normalize ? Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d) : gUnit;
         return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));

@@ -54,7 +54,7 @@ public sealed class NTXentLoss : Loss, ILossDefinition
             foreach (int p in own)
             {
                 if (p == a) continue;
-                double den = Embeddings.LogAddExp(row[p], lseNeg);
+                double den = Stable.LogAddExp(row[p], lseNeg);
                 perAnchor[a] += den - row[p];
                 if (g.IsEmpty) continue;
                 g[p] = scale * Stable.Expm1(row[p] - den) / tau;   // −(1 − e^{s − den}), its digits kept

@@ -86,8 +86,7 @@ public sealed class GeneralizedJsdLoss(double beta = 0.5, long ignoreIndex = -10
         double logB = Math.Log(beta), logA = Stable.Log1p(-beta);
         for (int k = 0; k < x.Length; k++)
         {
-            double a = logB + y[k], b = logA + x[k];
-            double logM = Math.Max(a, b) + Stable.Log1p(Math.Exp(-Math.Abs(a - b)));
+            double logM = Stable.LogAddExp(logB + y[k], logA + x[k]);
             double p = Math.Exp(y[k]), q = Math.Exp(x[k]);
             double studentTerm = (1 - beta) * q * (x[k] - logM);
             sum += beta * p * (y[k] - logM) + studentTerm;

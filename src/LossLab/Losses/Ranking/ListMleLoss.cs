@@ -49,8 +49,8 @@ public sealed class ListMleLoss : Loss, ILossDefinition
             double running = double.NegativeInfinity;
             for (int k = count - 1; k >= 0; k--)
             {
-                running = LogAddExp(running, s[order[k]]);
-                logSuffix[k] = LogAddExp(running, logEps);
+                running = Stable.LogAddExp(running, s[order[k]]);
+                logSuffix[k] = Stable.LogAddExp(running, logEps);
             }
             double weightSum = 0;
             for (int k = 0; k < count; k++) weightSum += Weight(k, count);
@@ -71,13 +71,6 @@ public sealed class ListMleLoss : Loss, ILossDefinition
 
     /// <summary>w_k before normalization: 1, or p-ListMLE's 2^{n−k} − 1 for position k = 0..n−1.</summary>
     private double Weight(int k, int count) => _position ? Math.Pow(2, count - k) - 1 : 1;
-
-    private static double LogAddExp(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        double max = Math.Max(a, b);
-        return max + Math.Log(Math.Exp(a - max) + Math.Exp(b - max));
-    }
 
     public static LossDescriptor Entry { get; } = new()
     {

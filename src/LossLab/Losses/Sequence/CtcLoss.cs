@@ -128,13 +128,13 @@ public sealed class CtcLoss : Loss, ILossDefinition
             {
                 int prev = (t - 1) * sLen;
                 double a = alpha[prev + s];
-                if (s >= 1) a = LogAdd(a, alpha[prev + s - 1]);
-                if (CanSkip(s)) a = LogAdd(a, alpha[prev + s - 2]);
+                if (s >= 1) a = Stable.LogAddExp(a, alpha[prev + s - 1]);
+                if (CanSkip(s)) a = Stable.LogAddExp(a, alpha[prev + s - 2]);
                 alpha[t * sLen + s] = a + lp[t, Ext(s)];
             }
         }
         int last = (tb - 1) * sLen;
-        double logP = LogAdd(alpha[last + sLen - 1], sLen > 1 ? alpha[last + sLen - 2] : double.NegativeInfinity);
+        double logP = Stable.LogAddExp(alpha[last + sLen - 1], sLen > 1 ? alpha[last + sLen - 2] : double.NegativeInfinity);
         double nll = -logP;
         if (grad is not Frames g) return nll;
 
@@ -147,8 +147,8 @@ public sealed class CtcLoss : Loss, ILossDefinition
             {
                 int next = (t + 1) * sLen;
                 double v = beta[next + s];
-                if (s + 1 < sLen) v = LogAdd(v, beta[next + s + 1]);
-                if (s + 2 < sLen && CanSkip(s + 2)) v = LogAdd(v, beta[next + s + 2]);
+                if (s + 1 < sLen) v = Stable.LogAddExp(v, beta[next + s + 1]);
+                if (s + 2 < sLen && CanSkip(s + 2)) v = Stable.LogAddExp(v, beta[next + s + 2]);
                 beta[t * sLen + s] = v + lp[t, Ext(s)];
             }
         }
@@ -159,7 +159,7 @@ public sealed class CtcLoss : Loss, ILossDefinition
             for (int s = 0; s < sLen; s++)
             {
                 int k = Ext(s);
-                row[k] = LogAdd(row[k], alpha[t * sLen + s] + beta[t * sLen + s]);
+                row[k] = Stable.LogAddExp(row[k], alpha[t * sLen + s] + beta[t * sLen + s]);
             }
             for (int k = 0; k < row.Length; k++)
             {
@@ -184,15 +184,6 @@ public sealed class CtcLoss : Loss, ILossDefinition
         long[] inputLengths = Enumerable.Range(0, n).Select(b => (long)Math.Max(frames - b, 2 * width + 1)).Select(v => Math.Min(v, frames)).ToArray();
         return new LossInputs().Add("log_probs", Samples.Simplex(r, x, log: true)).Add("targets", TensorData.FromArray(targets, n, width))
             .Add("input_lengths", TensorData.FromArray(inputLengths, n)).Add("target_lengths", TensorData.FromArray(targetLengths, n));
-    }
-
-    /// <summary>log(e^a + e^b), −∞ allowed on either side (the lattices' log-space sums).</summary>
-    internal static double LogAdd(double a, double b)
-    {
-        if (double.IsNegativeInfinity(a)) return b;
-        if (double.IsNegativeInfinity(b)) return a;
-        double m = Math.Max(a, b);
-        return m + Stable.Log1p(Math.Exp(-Math.Abs(a - b)));
     }
 
     private static long[] Lengths(LossInputs inputs, string name, int n, bool batched)

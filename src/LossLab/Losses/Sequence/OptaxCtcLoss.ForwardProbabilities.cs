@@ -65,16 +65,16 @@ public sealed partial class OptaxCtcLoss
                     double blank = logp[blankId];
                     // ε-transition: label n passes to blank state n + 1, unless label n + 1 repeats it.
                     passed[0] = phi[0];
-                    for (int n = 0; n < width; n++) passed[n + 1] = LogAddExp(phi[n + 1], emit[n] + (repeat[n] ? logEpsilon : 0));
+                    for (int n = 0; n < width; n++) passed[n + 1] = Stable.LogAddExp(phi[n + 1], emit[n] + (repeat[n] ? logEpsilon : 0));
                     for (int n = 0; n < width; n++)
                     {
                         long label = labels[n];
                         double emitted = label >= 0 && label < k ? logp[label] : 0;
-                        nextEmit[n] = LogAddExp(passed[n] + emitted, emit[n] + emitted);
+                        nextEmit[n] = Stable.LogAddExp(passed[n] + emitted, emit[n] + emitted);
                     }
                     nextPhi[0] = passed[0] + blank;
                     // A blank after label n reaches blank state n + 1 directly only before a repeat (otherwise through ε).
-                    for (int n = 0; n < width; n++) nextPhi[n + 1] = LogAddExp(passed[n + 1] + blank, emit[n] + blank + (repeat[n] ? 0 : logEpsilon));
+                    for (int n = 0; n < width; n++) nextPhi[n + 1] = Stable.LogAddExp(passed[n + 1] + blank, emit[n] + blank + (repeat[n] ? 0 : logEpsilon));
                     (phi, nextPhi) = (nextPhi, phi);
                     (emit, nextEmit) = (nextEmit, emit);
                 }
@@ -82,19 +82,12 @@ public sealed partial class OptaxCtcLoss
                 emit.CopyTo(labelTable.AsSpan((t * b + s) * width, width));
             }
             // The last ε-transition (into every blank state, repeats included) completes the paths that end in a label.
-            for (int n = width - 1; n >= 0; n--) phi[n + 1] = LogAddExp(phi[n + 1], emit[n]);
+            for (int n = width - 1; n >= 0; n--) phi[n + 1] = Stable.LogAddExp(phi[n + 1], emit[n]);
             if (frames > 0) phi.CopyTo(blankTable.AsSpan(((frames - 1) * b + s) * (width + 1), width + 1));
             losses[s] = -phi[target.Length];
         }
         bool single = inputs["logits"].DType == DType.Float32;
         TensorData Make(double[] data, Shape shape) => single ? FromDoubles<float>(data, shape) : FromDoubles<double>(data, shape);
         return new(Make(losses, new Shape(b)), Make(blankTable, new Shape(frames, b, width + 1)), Make(labelTable, new Shape(frames, b, width)));
-    }
-
-    /// <summary>log(e^a + e^b) for finite a, b (the tables hold log_epsilon, never −∞).</summary>
-    private static double LogAddExp(double a, double b)
-    {
-        double max = Math.Max(a, b);
-        return max + Stable.Log1p(Math.Exp(-Math.Abs(a - b)));
     }
 }

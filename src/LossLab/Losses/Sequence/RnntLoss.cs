@@ -116,7 +116,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 if (t == 0 && u == 0) continue;
                 double fromAbove = t > 0 ? alpha[(t - 1) * w + u] + Blank(t - 1, u) : double.NegativeInfinity;
                 double fromLeft = u > 0 ? alpha[t * w + u - 1] + Label(t, u - 1) : double.NegativeInfinity;
-                alpha[t * w + u] = CtcLoss.LogAdd(fromAbove, fromLeft);
+                alpha[t * w + u] = Stable.LogAddExp(fromAbove, fromLeft);
             }
         double loss = -(alpha[(tb - 1) * w + ub] + Blank(tb - 1, ub));
         if (grad is not Cells g) return loss;
@@ -127,7 +127,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 if (t == tb - 1 && u == ub) { beta[t * w + u] = Blank(t, u); continue; }
                 double down = t < tb - 1 ? beta[(t + 1) * w + u] + Blank(t, u) : double.NegativeInfinity;
                 double right = u < ub ? beta[t * w + u + 1] + Label(t, u) : double.NegativeInfinity;
-                beta[t * w + u] = CtcLoss.LogAdd(down, right);
+                beta[t * w + u] = Stable.LogAddExp(down, right);
             }
         for (int t = 0; t < tb; t++)
             for (int u = 0; u <= ub; u++)
