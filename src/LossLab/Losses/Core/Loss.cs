@@ -193,7 +193,7 @@ public abstract class Loss : ILoss
     /// <summary>The numel denominator of a plain mean, NaN-safe for empty tensors (0/0 = NaN as in PyTorch).</summary>
     protected static double Numel(Shape s) => s.Numel;
 
-    protected static LossResult Result(TensorData value, params (string Name, TensorData? Grad)[] grads)
+    protected internal static LossResult Result(TensorData value, params (string Name, TensorData? Grad)[] grads)
     {
         var dict = new Dictionary<string, TensorData>(StringComparer.Ordinal);
         foreach (var (name, grad) in grads)

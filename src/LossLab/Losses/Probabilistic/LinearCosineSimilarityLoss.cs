@@ -32,7 +32,7 @@ public sealed class LinearCosineSimilarityLoss : Loss, ILossDefinition
     public double Beta { get; }
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
-        => LinearJsdLoss.Wrap<T>(LinearDistillation.Compute(inputs, Name, _settings, Soft, computeGradients), inputs, _settings.Reduction);
+        => LinearDistillation.Result<T>(LinearDistillation.Compute(inputs, Name, _settings, Soft, computeGradients), inputs, _settings.Reduction);
 
     /// <summary>β(1 − cos(s, t)) and its slope in s; cos = 0 with a zero slope where either row is all zeros.</summary>
     private double Soft(ReadOnlySpan<double> student, ReadOnlySpan<double> teacher, bool counted, Span<double> dStudent)

@@ -154,6 +154,17 @@ internal static class LinearDistillation
         return new(rows, value, gh, gw, gb);
     }
 
+    /// <summary>The outcome as the loss result: the value (the rows for none), gradients for the student's input, weight and bias.</summary>
+    internal static LossResult Result<T>(Outcome o, LossInputs inputs, Reduction reduction) where T : struct, System.Numerics.IFloatingPointIeee754<T>
+    {
+        TensorData value = reduction == Reduction.None ? Loss.FromDoubles<T>(o.Rows, new Shape(o.Rows.Length)) : Loss.FromDoubles<T>([o.Value], Shape.Scalar);
+        if (o.GradInput is null) return Loss.Result(value);
+        return Loss.Result(value,
+            ("student_input", Loss.FromDoubles<T>(o.GradInput, inputs["student_input"].Shape)),
+            ("student_weight", Loss.FromDoubles<T>(o.GradWeight!, inputs["student_weight"].Shape)),
+            ("student_bias", o.GradBias is null ? null : Loss.FromDoubles<T>(o.GradBias, inputs["student_bias"].Shape)));
+    }
+
     private static double[]? Bias(LossInputs inputs, string key, int v, string name)
     {
         if (!inputs.Contains(key)) return null;

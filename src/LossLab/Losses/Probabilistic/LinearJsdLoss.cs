@@ -53,21 +53,7 @@ public sealed class LinearJsdLoss : Loss, ILossDefinition
             for (int k = 0; k < d.Length; k++) dStudent[k] = d[k] - Math.Exp(x[k]) * total;
             return value;
         }
-        return Wrap<T>(LinearDistillation.Compute(inputs, Name, _settings, Soft, computeGradients), inputs, _settings.Reduction);
-    }
-
-    /// <summary>The outcome as the loss result: the value (rows for none), gradients for the student's input, weight and bias.</summary>
-    internal static LossResult Wrap<T>(LinearDistillation.Outcome o, LossInputs inputs, Reduction reduction) where T : struct, System.Numerics.IFloatingPointIeee754<T>
-    {
-        TensorData value = reduction == Reduction.None ? FromDoubles<T>(o.Rows, new Shape(o.Rows.Length)) : FromDoubles<T>([o.Value], Shape.Scalar);
-        if (o.GradInput is null) return Result(value);
-        var grads = new List<(string, TensorData?)>
-        {
-            ("student_input", FromDoubles<T>(o.GradInput, inputs["student_input"].Shape)),
-            ("student_weight", FromDoubles<T>(o.GradWeight!, inputs["student_weight"].Shape)),
-        };
-        if (o.GradBias is not null) grads.Add(("student_bias", FromDoubles<T>(o.GradBias, inputs["student_bias"].Shape)));
-        return Result(value, [.. grads]);
+        return LinearDistillation.Result<T>(LinearDistillation.Compute(inputs, Name, _settings, Soft, computeGradients), inputs, _settings.Reduction);
     }
 
     public static LossDescriptor Entry { get; } = new()
