@@ -46,7 +46,8 @@ public sealed class LigerCrossEntropyLoss : Loss, ILossDefinition
         if (x.Shape.Rank != 2) throw LossArgumentException.Shape($"{Name}: '_input' must be logits (BT, V), got shape {x.Shape}");
         if (inputs["target"].Shape != new Shape(x.Shape[0]))
             throw LossArgumentException.Shape($"{Name}: 'target' has shape {inputs["target"].Shape}; expected ({x.Shape[0]}), one class index per row of '_input'");
-        double[] z = (double[])x.ToArray<double>().Clone();   // a copy: ToArray may hand back the tensor's storage
+        double[] z = x.ToArray<double>();
+        if (_softcap > 0) z = (double[])z.Clone();   // capped in place: ToArray may hand back the tensor's own storage
         double[]? slope = _softcap > 0 ? new double[z.Length] : null;   // 1 − (z'/c)², the cap's derivative
         for (int k = 0; slope is not null && k < z.Length; k++)
         {
@@ -65,7 +66,7 @@ public sealed class LigerCrossEntropyLoss : Loss, ILossDefinition
         }
         TensorData value = FromDoubles<T>(r.Value.ToArray<double>(), r.Value.Shape);
         if (!computeGradients) return Result(value);
-        double[] g = (double[])r.Gradient("input").ToArray<double>().Clone();
+        double[] g = r.Gradient("input").ToArray<double>();   // the inner result's own array: scaled in place
         for (int k = 0; slope is not null && k < g.Length; k++) g[k] *= slope[k];
         return Result(value, ("_input", FromDoubles<T>(g, x.Shape)));
     }

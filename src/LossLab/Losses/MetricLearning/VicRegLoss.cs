@@ -74,11 +74,11 @@ public sealed class VicRegLoss : Loss, ILossDefinition
         covTerm /= d;
         if (!gradient) return ((std, covTerm), null);
         // ∂/∂centred: the variance hinge through v_j, and the covariance through Cov = centredᵀcentred/(N − 1).
-        // Σ_{i≠j} centred[k, i]·Cov[i, j] for every (k, j): one blocked double product with Cov's diagonal zeroed.
-        var covOff = (double[])cov.Clone();
-        for (int j = 0; j < d; j++) covOff[j * d + j] = 0;
+        // Σ_{i≠j} centred[k, i]·Cov[i, j] for every (k, j): one blocked double product with Cov's diagonal zeroed (in
+        // place: the diagonal has given v above and is not read again).
+        for (int j = 0; j < d; j++) cov[j * d + j] = 0;
         var gcs = new double[z.Length];
-        GemmF64.MultiplyAdd(centred, d, covOff, d, gcs, d, n, d, d);
+        GemmF64.MultiplyAdd(centred, d, cov, d, gcs, d, n, d, d);
         var g = new double[z.Length];
         for (int k = 0; k < n; k++)
             for (int j = 0; j < d; j++)
