@@ -42,15 +42,10 @@ public sealed class MceAndWkLoss : Loss, ILossDefinition
         Shape s = inputs["input"].Shape;
         if (s.Rank != 2 || s[0] == 0 || s[1] < 2) throw LossArgumentException.Shape($"{Name}: 'input' must be the model's outputs (N, J) with N ≥ 1 and J ≥ 2, got shape {s}");
         int n = s[0], j = s[1];
-        if (inputs["target"].Shape != new Shape(n)) throw LossArgumentException.Shape($"{Name}: 'target' has shape {inputs["target"].Shape}; expected ({n}), one class per row of 'input'");
-        if (_weight is not null && _weight.Length != j) throw LossArgumentException.Shape($"{Name}: weight has {_weight.Length} entries but 'input' {s} has {j} classes");
-        long[] y = inputs.Indices("target");
+        ClassTargets.RequireWeights(_weight, Name, "weight", s, j);
+        long[] y = ClassTargets.Read(inputs, Name, n, j);
         var oneHot = new double[n * j];
-        for (int i = 0; i < n; i++)
-        {
-            if (y[i] < 0 || y[i] >= j) throw LossArgumentException.Value($"{Name}: target {y[i]} at position {i} is not a class in [0, {j - 1}]");
-            oneHot[i * j + y[i]] = 1;
-        }
+        for (int i = 0; i < n; i++) oneHot[i * j + y[i]] = 1;
         double[] x = inputs["input"].ToArray<double>();
         double[]? gKappa = computeGradients ? new double[x.Length] : null, gMce = computeGradients ? new double[x.Length] : null;
         double kappa = WeightedKappaLoss.Kappa(x, oneHot, n, j, _power, 1e-10, _weight, gKappa);

@@ -34,11 +34,8 @@ public sealed class OrdinalEcocDistanceLoss : Loss, ILossDefinition
         Shape s = inputs["input"].Shape;
         if (s.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'input' must be threshold probabilities (N, K − 1), got shape {s}");
         int n = s[0], thresholds = s[1];
-        if (inputs["target"].Shape != new Shape(n)) throw LossArgumentException.Shape($"{Name}: 'target' has shape {inputs["target"].Shape}; expected ({n}), one class per row of 'input'");
-        if (_weights is not null && _weights.Length != thresholds + 1) throw LossArgumentException.Shape($"{Name}: weights has {_weights.Length} entries but 'input' {s} codes {thresholds + 1} classes");
-        long[] y = inputs.Indices("target");
-        for (int i = 0; i < n; i++)
-            if (y[i] < 0 || y[i] > thresholds) throw LossArgumentException.Value($"{Name}: target {y[i]} at position {i} is not a class in [0, {thresholds}] ({thresholds + 1} classes for {thresholds} thresholds)");
+        ClassTargets.RequireWeights(_weights, Name, "weights", s, thresholds + 1);
+        long[] y = ClassTargets.Read(inputs, Name, n, thresholds + 1);
         double[] p = inputs["input"].ToArray<double>();
         var rows = new double[n];
         var g = computeGradients ? new double[p.Length] : null;

@@ -35,11 +35,8 @@ public sealed class PerClassMseLoss : Loss, ILossDefinition
         Shape s = inputs["input"].Shape;
         if (s.Rank != 2 || s[1] < 1) throw LossArgumentException.Shape($"{Name}: 'input' must be logits (N, J), got shape {s}");
         int n = s[0], j = s[1];
-        if (inputs["target"].Shape != new Shape(n)) throw LossArgumentException.Shape($"{Name}: 'target' has shape {inputs["target"].Shape}; expected ({n}), one class per row of 'input'");
-        if (_weight is not null && _weight.Length != j) throw LossArgumentException.Shape($"{Name}: weight has {_weight.Length} entries but 'input' {s} has {j} classes");
-        long[] y = inputs.Indices("target");
-        for (int i = 0; i < n; i++)
-            if (y[i] < 0 || y[i] >= j) throw LossArgumentException.Value($"{Name}: target {y[i]} at position {i} is not a class in [0, {j - 1}]");
+        ClassTargets.RequireWeights(_weight, Name, "weight", s, j);
+        long[] y = ClassTargets.Read(inputs, Name, n, j);
         double[] x = inputs["input"].ToArray<double>();
         double factor = Reduction == Reduction.Mean ? 1.0 / j : 1.0;
         double[]? gx = computeGradients ? new double[x.Length] : null;

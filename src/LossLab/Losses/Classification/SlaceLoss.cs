@@ -40,12 +40,8 @@ public sealed class SlaceLoss : Loss, ILossDefinition
         Shape s = inputs["input"].Shape;
         if (s.Rank != 2) throw LossArgumentException.Shape($"{Name}: 'input' must be {(_logits ? "logits" : "probabilities")} (N, K), got shape {s}");
         int n = s[0], k = s[1];
-        Shape ts = inputs["target"].Shape;
-        if (ts != new Shape(n) && ts != new Shape(n, 1)) throw LossArgumentException.Shape($"{Name}: 'target' has shape {ts}; expected ({n}) or ({n}, 1), one class per row of 'input'");
-        if (_weight is not null && _weight.Length != k) throw LossArgumentException.Shape($"{Name}: weight has {_weight.Length} entries but 'input' {s} has {k} classes");
-        long[] y = inputs.Indices("target");
-        for (int i = 0; i < n; i++)
-            if (y[i] < 0 || y[i] >= k) throw LossArgumentException.Value($"{Name}: target {y[i]} at position {i} is not a class in [0, {k - 1}]");
+        ClassTargets.RequireWeights(_weight, Name, "weight", s, k);
+        long[] y = ClassTargets.Read(inputs, Name, n, k, columnToo: true);
         double[] x = inputs["input"].ToArray<double>();
         if (!_logits)
             for (int q = 0; q < x.Length; q++)
