@@ -47,6 +47,36 @@ internal static class GemmF64
         return t;
     }
 
+    /// <summary>
+    /// A linear layer's outputs Z (rows × v) = b + H (rows × d)·Wᵀ, W (v × d) given as its transpose
+    /// <paramref name="wT"/> (d × v); an empty b is no bias.
+    /// </summary>
+    public static void Affine(ReadOnlySpan<double> h, ReadOnlySpan<double> wT, ReadOnlySpan<double> b, Span<double> z, int rows, int d, int v)
+    {
+        z = z[..(rows * v)];
+        if (b.IsEmpty) z.Clear();
+        else for (int r = 0; r < rows; r++) b[..v].CopyTo(z.Slice(r * v, v));
+        MultiplyAdd(h, d, wT, v, z, v, rows, d, v);
+    }
+
+    /// <summary>
+    /// The linear layer's backward pass for the outputs' gradient G (rows × v): ∂H += G·W (rows × d), ∂W += Gᵀ·H (v × d)
+    /// through <paramref name="gT"/> (v × rows scratch), ∂b += Σ_rows G; an empty span skips its gradient.
+    /// </summary>
+    public static void AffineBackward(ReadOnlySpan<double> g, ReadOnlySpan<double> h, ReadOnlySpan<double> w, Span<double> gh, Span<double> gw, Span<double> gb,
+        Span<double> gT, int rows, int d, int v)
+    {
+        if (!gh.IsEmpty) MultiplyAdd(g, v, w, d, gh, d, rows, v, d);
+        if (!gw.IsEmpty)
+        {
+            Transpose(g[..(rows * v)], rows, v, gT);
+            MultiplyAdd(gT, rows, h, d, gw, d, v, rows, d);
+        }
+        if (!gb.IsEmpty)
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < v; j++) gb[j] += g[r * v + j];
+    }
+
     /// <summary>C[i, j] += Σ_k A[i, k]·B[k, j] over i &lt; m, j &lt; n, k &lt; depth.</summary>
     public static void MultiplyAdd(ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc,
         int m, int depth, int n, SimdWidth width = (SimdWidth)(-1))

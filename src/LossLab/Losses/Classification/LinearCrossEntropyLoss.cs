@@ -73,17 +73,9 @@ public sealed class LinearCrossEntropyLoss : Loss, ILossDefinition
         TensorData? bT = inputs.Contains("bias") ? inputs["bias"] : null;
         if (bT is not null && (bT.Shape.Rank != 1 || bT.Shape[0] != v)) throw LossArgumentException.Shape($"{Name}: 'bias' has shape {bT.Shape}; expected (V) = ({v})");
         if (inputs["target"].Shape != new Shape(n)) throw LossArgumentException.Shape($"{Name}: 'target' has shape {inputs["target"].Shape}; expected ({n}), one class index per row of '_input'");
-        double[] h = hT.ToArray<double>(), w = wT.ToArray<double>(), b = bT?.ToArray<double>() ?? new double[v];
+        double[] h = hT.ToArray<double>(), w = wT.ToArray<double>(), b = bT?.ToArray<double>() ?? [];
         var z = new double[n * v];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < v; j++)
-            {
-                double s = b[j];
-                for (int q = 0; q < d; q++) s += h[i * d + q] * w[j * d + q];
-                z[i * v + j] = s;
-            }
-        }
+        GemmF64.Affine(h, GemmF64.Transposed(w, v, d), b, z, n, d, v);
         var logitsInputs = new LossInputs { AllowNonFinite = inputs.AllowNonFinite }
             .Add("_input", TensorData.FromArray(z, n, v)).Add("target", inputs["target"]);
         LossResult r;
@@ -101,20 +93,7 @@ public sealed class LinearCrossEntropyLoss : Loss, ILossDefinition
         var gh = new double[n * d];
         var gw = new double[v * d];
         var gb = new double[v];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < v; j++)
-            {
-                double gij = g[i * v + j];
-                if (gij == 0) continue;
-                gb[j] += gij;
-                for (int q = 0; q < d; q++)
-                {
-                    gh[i * d + q] += gij * w[j * d + q];
-                    gw[j * d + q] += gij * h[i * d + q];
-                }
-            }
-        }
+        GemmF64.AffineBackward(g, h, w, gh, gw, gb, new double[v * n], n, d, v);
         var grads = new List<(string, TensorData)> { ("_input", FromDoubles<T>(gh, hT.Shape)), ("lin_weight", FromDoubles<T>(gw, wT.Shape)) };
         if (bT is not null) grads.Add(("bias", FromDoubles<T>(gb, bT.Shape)));
         return Result(value, [.. grads]);

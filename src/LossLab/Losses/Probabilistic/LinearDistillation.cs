@@ -117,8 +117,8 @@ internal static class LinearDistillation
         for (int r0 = 0; r0 < n; r0 += chunk)
         {
             int rowsHere = Math.Min(chunk, n - r0);
-            Logits(h.AsSpan(r0 * ds, rowsHere * ds), wT, bs, zsChunk, rowsHere, ds, vs);
-            Logits(th.AsSpan(r0 * dt, rowsHere * dt), twT, bt, ztChunk, rowsHere, dt, vt);
+            GemmF64.Affine(h.AsSpan(r0 * ds, rowsHere * ds), wT, bs, zsChunk, rowsHere, ds, vs);
+            GemmF64.Affine(th.AsSpan(r0 * dt, rowsHere * dt), twT, bt, ztChunk, rowsHere, dt, vt);
             for (int r = 0; r < rowsHere; r++)
             {
                 int i = r0 + r;
@@ -143,12 +143,7 @@ internal static class LinearDistillation
             }
             if (gChunk is null) continue;
             // ∂H_chunk = G·W (rows × V_s · V_s × D_s), ∂W += Gᵀ·H_chunk, ∂b += Σ_rows G.
-            GemmF64.MultiplyAdd(gChunk, vs, w, ds, gh.AsSpan(r0 * ds, rowsHere * ds), ds, rowsHere, vs, ds);
-            GemmF64.Transpose(gChunk.AsSpan(0, rowsHere * vs), rowsHere, vs, gChunkT);
-            GemmF64.MultiplyAdd(gChunkT, rowsHere, h.AsSpan(r0 * ds, rowsHere * ds), ds, gw, ds, vs, rowsHere, ds);
-            if (gb is not null)
-                for (int r = 0; r < rowsHere; r++)
-                    for (int j = 0; j < vs; j++) gb[j] += gChunk[r * vs + j];
+            GemmF64.AffineBackward(gChunk, h.AsSpan(r0 * ds, rowsHere * ds), w, gh.AsSpan(r0 * ds, rowsHere * ds), gw, gb, gChunkT, rowsHere, ds, vs);
         }
         double value = s.Reduction == Reduction.None ? double.NaN : Reducer.Reduce<double>(rows, s.Reduction, denominator).Value;
         return new(rows, value, gh, gw, gb);
@@ -171,14 +166,5 @@ internal static class LinearDistillation
         Shape bs = inputs[key].Shape;
         if (bs != new Shape(v)) throw LossArgumentException.Shape($"{name}: '{key}' has shape {bs}; expected ({v}), one per vocabulary row");
         return inputs[key].ToArray<double>();
-    }
-
-    /// <summary>Z (rows × v) = b + H (rows × d)·Wᵀ, with Wᵀ (d × v) given transposed.</summary>
-    private static void Logits(ReadOnlySpan<double> h, double[] wT, double[]? b, double[] z, int rows, int d, int v)
-    {
-        Span<double> zz = z.AsSpan(0, rows * v);
-        if (b is null) zz.Clear();
-        else for (int r = 0; r < rows; r++) b.CopyTo(zz.Slice(r * v, v));
-        GemmF64.MultiplyAdd(h, d, wT, v, zz, v, rows, d, v);
     }
 }
