@@ -1,5 +1,6 @@
 using LossLab.Losses.Core;
 using LossLab.Numerics;
+using LossLab.Numerics.Simd;
 
 namespace LossLab.Losses.Ranking;
 
@@ -72,76 +73,178 @@ public sealed class LambdaLoss : Loss, ILossDefinition
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         var (n, l, s, y, valid) = DocumentLists.Read(inputs, _name);
-        double logEps = Math.Log(_o.Eps), logBase = _o.Binary ? Math.Log(2) : 1;
-        int k = _o.K ?? int.MaxValue;
+        double[] g = computeGradients ? new double[s.Length] : [];
+        double[] sums = new double[n];
+        long[] counts = new long[n];
+        int top = Math.Min(_o.K ?? int.MaxValue, l);
+        QueryJob job = QueryJob.ForThisThread;
+        (job.Loss, job.L, job.S, job.Y, job.Valid, job.G, job.Sums, job.Counts) = (this, l, s, y, valid, computeGradients ? g : null, sums, counts);
+        (job.InverseDiscount, job.SwapDiscount) = Tables(top);
+        try
+        {
+            // Queries are independent and write disjoint rows of g; each query's sum is the same wherever it runs, and
+            // the batch's is added in query order below, so the result does not depend on the split.
+            job.Run((long)n * top * top >= 1 << 16 ? Math.Min(Environment.ProcessorCount, n) : 1);
+        }
+        finally
+        {
+            (job.Loss, job.S, job.Y, job.Valid, job.G, job.Sums, job.Counts) = (null!, null!, null!, null!, null, null!, null!);   // no references kept past the call
+        }
         double total = 0;
         long pairs = 0;
-        double[] g = computeGradients ? new double[s.Length] : [];
-        var dPairs = new List<(int I, int J, double Slope)>();   // ∂term/∂(s_i − s_j) of the pairs no clamp holds (ℓ = −Σ term/P)
-        for (int q = 0; q < n; q++)
-        {
-            // The query's documents by score, descending; ties in input order (a stable sort).
-            int[] order = [.. Enumerable.Range(q * l, l).Where(i => valid[i]).OrderByDescending(i => s[i])];
-            int count = order.Length, top = Math.Min(k, count);
-            double[] gain = Gains(order, y, top);
-            for (int i = 0; i < top; i++)
-                for (int j = 0; j < top; j++)
-                {
-                    if (_o.Scheme != WeightingScheme.NdcgLoss1 && !(y[order[i]] > y[order[j]])) continue;
-                    double w = Weight(gain, i, j);
-                    double diff = s[order[i]] - s[order[j]];
-                    bool clampedDiff = Math.Abs(diff) > 1e8;
-                    diff = Math.Clamp(diff, -1e8, 1e8);
-                    double logU = Stable.LogSigmoid(_o.Sigma * diff);
-                    bool heldU = logU < logEps;
-                    double logV = w * Math.Max(logU, logEps);
-                    bool heldV = logV < logEps;
-                    total += Math.Max(logV, logEps) / logBase;
-                    pairs++;
-                    if (!computeGradients || heldU || heldV || clampedDiff || w == 0) continue;
-                    dPairs.Add((order[i], order[j], w * _o.Sigma * Stable.Sigmoid(-_o.Sigma * diff) / logBase));
-                }
-        }
-        double value = pairs == 0 ? 0 : -total / pairs;
+        for (int q = 0; q < n; q++) { total += sums[q]; pairs += counts[q]; }
+        double logBase = _o.Binary ? Math.Log(2) : 1;
+        double value = pairs == 0 ? 0 : -(total / logBase) / pairs;
         TensorData result = FromDoubles<T>([value], Shape.Scalar);
         if (!computeGradients) return Result(result);
-        foreach (var (i, j, slope) in dPairs)
-        {
-            g[i] -= slope / pairs;
-            g[j] += slope / pairs;
-        }
+        // ℓ = −Σ term/(P·ln b): g holds each document's Σ of its pairs' slopes, taken where it is the higher document of
+        // the pair and added where it is the lower (∂ℓ/∂s_i = −slope/(P·ln b)), scaled once.
+        if (pairs > 0)
+            for (int i = 0; i < g.Length; i++) g[i] = g[i] / logBase / pairs;
         return Result(result, ("logits", FromDoubles<T>(g, inputs["logits"].Shape)));
     }
 
-    /// <summary>G_i = (2^{max(t_i, 0)} − 1)/maxDCG@k for the documents in score order; maxDCG over the labels sorted.</summary>
-    private double[] Gains(int[] order, double[] y, int top)
+    /// <summary>
+    /// One query: its documents by score (descending, ties in input order: a stable sort), the first k, then every
+    /// selected pair's term by <see cref="PairwiseLogistic.Row"/>. For the label-ordered schemes the documents are also
+    /// sorted by label, so that a document's partners (every label strictly lower) are one prefix of that order. Writes
+    /// the query's Σ term and pair count, and each document's slopes into g (− as the pair's higher document, + as its lower).
+    /// </summary>
+    private void Query(int q, QueryJob job, Scratch sc)
     {
-        double[] ideal = [.. order.Select(i => Math.Max(y[i], 0)).OrderDescending()];
+        int l = job.L;
+        double[] s = job.S, y = job.Y;
+        int count = 0;
+        for (int i = q * l; i < (q + 1) * l; i++)
+            if (job.Valid[i]) sc.Order[count++] = i;
+        Span<int> order = sc.Order.AsSpan(0, count);
+        order.Sort((a, b) => s[b].CompareTo(s[a]) is var c && c != 0 ? c : a.CompareTo(b));
+        int top = Math.Min(_o.K ?? int.MaxValue, count);
+        Span<double> gain = sc.Gain.AsSpan(0, top), scores = sc.Scores.AsSpan(0, top), slopes = sc.Slopes.AsSpan(0, top);
+        Gains(order, y, top, gain, sc.Ideal);
+        for (int p = 0; p < top; p++) scores[p] = s[order[p]];
+        slopes.Clear();
+        double logEps = Math.Log(_o.Eps), sum = 0;
+        long pairs = 0;
+        bool gradients = job.G is not null;
+        if (_o.Scheme == WeightingScheme.NdcgLoss1)
+        {
+            // Every ordered pair of the first k, itself and ties included, weighted by the first document's G_i/D_i.
+            for (int p = 0; p < top; p++)
+            {
+                sum += PairwiseLogistic.Row(scores[p], scores, default, gain[p] / Discount(p), _o.Sigma, logEps, gradients, slopes, out double rowSlope);
+                slopes[p] -= rowSlope;
+                pairs += top;
+            }
+        }
+        else
+        {
+            // Positions of the documents with a label (a NaN label is in no strict comparison), ascending by label.
+            int m = 0;
+            for (int p = 0; p < top; p++)
+                if (!double.IsNaN(y[order[p]])) sc.ByLabel[m++] = p;
+            Span<int> byLabel = sc.ByLabel.AsSpan(0, m);
+            int[] ord = sc.Order;
+            byLabel.Sort((a, b) => y[ord[a]].CompareTo(y[ord[b]]) is var c && c != 0 ? c : a.CompareTo(b));
+            Span<double> labelScores = sc.LabelScores.AsSpan(0, m), labelSlopes = sc.LabelSlopes.AsSpan(0, m), weights = sc.Weights;
+            for (int j = 0; j < m; j++) labelScores[j] = scores[byLabel[j]];
+            labelSlopes.Clear();
+            int lower = 0;   // documents with a label below the current one's: the first `lower` of the label order
+            for (int a = 0; a < m; a++)
+            {
+                if (a > 0 && y[order[byLabel[a]]] > y[order[byLabel[a - 1]]]) lower = a;
+                if (lower == 0) continue;
+                ReadOnlySpan<double> w = default;
+                if (_o.Scheme != WeightingScheme.None)
+                {
+                    for (int j = 0; j < lower; j++) weights[j] = Weight(job, gain, byLabel[a], byLabel[j]);
+                    w = weights[..lower];
+                }
+                sum += PairwiseLogistic.Row(labelScores[a], labelScores[..lower], w, 1, _o.Sigma, logEps, gradients, labelSlopes, out double rowSlope);
+                labelSlopes[a] -= rowSlope;
+                pairs += lower;
+            }
+            for (int j = 0; j < m; j++) slopes[byLabel[j]] = labelSlopes[j];
+        }
+        job.Sums[q] = sum;
+        job.Counts[q] = pairs;
+        if (gradients)
+            for (int p = 0; p < top; p++) job.G![order[p]] = slopes[p];
+    }
+
+    /// <summary>
+    /// G_p = (2^{max(t, 0)} − 1)/maxDCG@k for the documents in score order, into <paramref name="gain"/>; maxDCG over
+    /// the labels sorted descending (a NaN label last, as LINQ's descending order puts it).
+    /// </summary>
+    private void Gains(ReadOnlySpan<int> order, double[] y, int top, Span<double> gain, double[] idealBuffer)
+    {
+        Span<double> ideal = idealBuffer.AsSpan(0, order.Length);
+        for (int p = 0; p < order.Length; p++) ideal[p] = Math.Max(y[order[p]], 0);
+        ideal.Sort();      // ascending, NaN first
+        ideal.Reverse();   // descending, NaN last
         double maxDcg = 0;
         for (int p = 0; p < top; p++) maxDcg += (Math.Pow(2, ideal[p]) - 1) / Discount(p);
         maxDcg = Math.Max(maxDcg, _o.Eps);
-        return [.. order.Select(i => (Math.Pow(2, Math.Max(y[i], 0)) - 1) / maxDcg)];
+        for (int p = 0; p < top; p++) gain[p] = (Math.Pow(2, Math.Max(y[order[p]], 0)) - 1) / maxDcg;
     }
 
     /// <summary>D_p = log₂(2 + p) for 0-based position p (log₂(1 + rank)).</summary>
     private static double Discount(int p) => Math.Log2(2 + p);
 
-    private double Weight(double[] gain, int i, int j)
+    /// <summary>1/D_p, and NDCGLoss2's |1/log₂(1 + d) − 1/log₂(2 + d)| for each distance d (0 at d = 0), up to <paramref name="top"/>.</summary>
+    private static (double[] InverseDiscount, double[] SwapDiscount) Tables(int top)
     {
-        double NdcgLoss2()
+        var inverse = new double[top];
+        var swap = new double[top];
+        for (int p = 0; p < top; p++)
         {
-            int d = Math.Abs(i - j);
-            return d == 0 ? 0 : Math.Abs(1 / Math.Log2(1 + d) - 1 / Math.Log2(2 + d)) * Math.Abs(gain[i] - gain[j]);
+            inverse[p] = 1 / Discount(p);
+            swap[p] = p == 0 ? 0 : Math.Abs(1 / Math.Log2(1 + p) - 1 / Math.Log2(2 + p));
         }
-        double LambdaRank() => Math.Abs(1 / Discount(i) - 1 / Discount(j)) * Math.Abs(gain[i] - gain[j]);
+        return (inverse, swap);
+    }
+
+    /// <summary>w_ij of the label-ordered schemes for positions i and j (symmetric in them).</summary>
+    private double Weight(QueryJob job, ReadOnlySpan<double> gain, int i, int j)
+    {
+        double dg = Math.Abs(gain[i] - gain[j]);
+        double NdcgLoss2() => job.SwapDiscount[Math.Abs(i - j)] * dg;
+        double LambdaRank() => Math.Abs(job.InverseDiscount[i] - job.InverseDiscount[j]) * dg;
         return _o.Scheme switch
         {
             WeightingScheme.None => 1,
-            WeightingScheme.NdcgLoss1 => gain[i] / Discount(i),
             WeightingScheme.NdcgLoss2 => NdcgLoss2(),
             WeightingScheme.LambdaRank => LambdaRank(),
             _ => _o.Mu * NdcgLoss2() + LambdaRank(),
         };
+    }
+
+    /// <summary>A part's buffers, one entry per document of a query.</summary>
+    private sealed class Scratch(int l)
+    {
+        public readonly int[] Order = new int[l], ByLabel = new int[l];
+        public readonly double[] Gain = new double[l], Scores = new double[l], Slopes = new double[l], Ideal = new double[l],
+            LabelScores = new double[l], LabelSlopes = new double[l], Weights = new double[l];
+    }
+
+    /// <summary>A band of the batch's queries.</summary>
+    private sealed class QueryJob : RangeJob<QueryJob>
+    {
+        public LambdaLoss Loss = null!;
+        public int L;
+        public double[] S = null!, Y = null!, Sums = null!, InverseDiscount = null!, SwapDiscount = null!;
+        public bool[] Valid = null!;
+        public double[]? G;
+        public long[] Counts = null!;
+
+        protected override double RunPart(int part)
+        {
+            int queries = Sums.Length;
+            int from = (int)((long)queries * part / Parts), to = (int)((long)queries * (part + 1) / Parts);
+            var scratch = new Scratch(L);
+            for (int q = from; q < to; q++) Loss.Query(q, this, scratch);
+            return 0;
+        }
     }
 
     /// <summary>The options LambdaLoss and RankNet share (RankNet has no weighting scheme).</summary>
