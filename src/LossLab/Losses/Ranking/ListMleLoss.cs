@@ -18,7 +18,9 @@ namespace LossLab.Losses.Ranking;
 /// <para>Differences, in README: sentence-transformers pads short lists with logits 1e-16, whose exponential is 1, so each
 /// padding slot adds 1 to the preceding documents' sums; padding is left out here (the same value for full lists). It
 /// sorts the labels with torch's unstable sort; tied labels keep their input order here. Its exponential overflows
-/// past a logit of 88 in float32.</para>
+/// past a logit of 88 in float32, and p-ListMLE's weights 2^{n−k} − 1 past 127 documents (∞/∞); here the weights are
+/// normalized scaled by 2^−n, finite at any length.</para>
+/// <para>The gradient's sums over suffixes are one backward recurrence (see Compute): O(n) per query.</para>
 /// </remarks>
 public sealed class ListMleLoss : Loss, ILossDefinition
 {
@@ -38,6 +40,7 @@ public sealed class ListMleLoss : Loss, ILossDefinition
         double scale = Reducer.Scale(_reduction, n), logEps = Math.Log(Eps);
         var order = new List<int>(l);
         var logSuffix = new double[l];
+        var weights = new double[l];
         for (int q = 0; q < n; q++)
         {
             order.Clear();
@@ -52,16 +55,16 @@ public sealed class ListMleLoss : Loss, ILossDefinition
                 running = Stable.LogAddExp(running, s[order[k]]);
                 logSuffix[k] = Stable.LogAddExp(running, logEps);
             }
-            double weightSum = 0;
-            for (int k = 0; k < count; k++) weightSum += Weight(k, count);
-            double norm = _position ? 1 / (weightSum + Eps) : 1;
-            for (int k = 0; k < count; k++) losses[q] -= Weight(k, count) * norm * (s[order[k]] - logSuffix[k]);
+            Weights(count, weights);
+            for (int k = 0; k < count; k++) losses[q] -= weights[k] * (s[order[k]] - logSuffix[k]);
             if (!computeGradients) continue;
+            // Σ_{k≤m} c_k·e^{s_m − L_k} = e^{s_m − L_m}·R_m with R_m = Σ_{k≤m} c_k·e^{L_m − L_k} = c_m + e^{L_m − L_{m−1}}·R_{m−1}:
+            // O(n) instead of a sum per document, and every exponent ≤ 0 (L_k = log(S_k + ε) falls with k, and s_m ≤ L_m).
+            double r = 0;
             for (int m = 0; m < count; m++)
             {
-                double d = -Weight(m, count) * norm;
-                for (int k = 0; k <= m; k++) d += Weight(k, count) * norm * Math.Exp(s[order[m]] - logSuffix[k]);
-                g[order[m]] = scale * d;
+                r = weights[m] + (m == 0 ? 0 : Math.Exp(logSuffix[m] - logSuffix[m - 1]) * r);
+                g[order[m]] = scale * (-weights[m] + Math.Exp(s[order[m]] - logSuffix[m]) * r);
             }
         }
         TensorData value = ReduceRows<T>(losses, _reduction, new Shape(n)).Value;
@@ -69,8 +72,23 @@ public sealed class ListMleLoss : Loss, ILossDefinition
         return Result(value, ("logits", FromDoubles<T>(g, inputs["logits"].Shape)));
     }
 
-    /// <summary>w_k before normalization: 1, or p-ListMLE's 2^{n−k} − 1 for position k = 0..n−1.</summary>
-    private double Weight(int k, int count) => _position ? Math.Pow(2, count - k) - 1 : 1;
+    /// <summary>
+    /// c_k = w_k/(Σ w + ε) for p-ListMLE (w_k = 2^{n−k} − 1, k = 0..n−1), 1 for ListMLE, into <paramref name="c"/>. Both
+    /// sides scaled by 2^−n, so that lists past 1023 documents (where 2^n overflows and the quotient was ∞/∞ = NaN)
+    /// keep their weights: w_k·2^−n = 2^−k − 2^−n, ε·2^−n (0 from about 1100 documents, where it no longer counts).
+    /// </summary>
+    private void Weights(int count, double[] c)
+    {
+        if (!_position)
+        {
+            Array.Fill(c, 1, 0, count);
+            return;
+        }
+        double tail = Math.ScaleB(1, -count), sum = 0;
+        for (int k = 0; k < count; k++) sum += c[k] = Math.ScaleB(1, -k) - tail;
+        double norm = 1 / (sum + Eps * tail);
+        for (int k = 0; k < count; k++) c[k] *= norm;
+    }
 
     public static LossDescriptor Entry { get; } = new()
     {

@@ -49,6 +49,48 @@ public sealed class ListwiseLossTests
         T.Close(LossRegistry.Default.Create("list_mle_loss").Evaluate(Three(1, 1, 0)).Scalar, byLabel.Evaluate(Three(1, 1, 0)).Scalar, rel: 1e-15);
     }
 
+    [Theory]
+    [InlineData("none", 40)]
+    [InlineData("position", 40)]
+    [InlineData("position", 1000)]
+    public void ListMle_gradient_is_its_definition_summed_over_every_suffix(string weighting, int length)
+    {
+        // The gradient by its formula, −w_m + Σ_{k≤m} w_k·e^{s_m}/(S_k + ε), one suffix at a time (O(n²)), against the
+        // loss's O(n) recurrence; scores up to ±30 so that the suffix sums span many orders of magnitude.
+        var r = new Random(length);
+        double[] s = [.. Enumerable.Range(0, length).Select(_ => 60 * (r.NextDouble() - 0.5))];
+        double[] w = [.. Enumerable.Range(0, length).Select(k => weighting == "none" ? 1 : Math.Pow(2, length - k) - 1)];
+        double norm = weighting == "none" ? 1 : 1 / (w.Sum() + 1e-10);
+        double[] suffix = new double[length];
+        for (int k = length - 1; k >= 0; k--) suffix[k] = Math.Exp(s[k]) + (k + 1 < length ? suffix[k + 1] : 0);
+        double[] expected = new double[length];
+        for (int m = 0; m < length; m++)
+        {
+            expected[m] = -w[m] * norm;
+            for (int k = 0; k <= m; k++) expected[m] += w[k] * norm * Math.Exp(s[m]) / (suffix[k] + 1e-10);
+        }
+        var inputs = T.In(("logits", TensorData.FromArray(s, 1, length)), ("labels", TensorData.FromArray(new double[length], 1, length)));
+        LossResult result = LossRegistry.Default.Create("list_mle_loss", T.Opt(("lambda_weight", weighting))).Evaluate(inputs);
+        T.Close(expected, result.Gradient("logits"), rel: 1e-10, abs: 1e-15);
+        T.Close(-Enumerable.Range(0, length).Sum(k => w[k] * norm * (s[k] - Math.Log(suffix[k] + 1e-10))), result.Scalar, rel: 1e-12);
+    }
+
+    [Fact]
+    public void PListMle_weights_stay_finite_past_a_thousand_documents()
+    {
+        // 2^{n−k} overflows from n = 1024: the weights went ∞/∞ = NaN. Normalized, they are (2^−k − 2^−n)/Σ: the first
+        // document's about ½, and the loss of n equal scores −Σ_k c_k·log(1/(n − k)) (ε no longer counts).
+        const int n = 1500;
+        var inputs = T.In(("logits", TensorData.FromArray(new double[n], 1, n)), ("labels", TensorData.FromArray(new double[n], 1, n)));
+        LossResult result = LossRegistry.Default.Create("list_mle_loss", T.Opt(("lambda_weight", "position"))).Evaluate(inputs);
+        double total = 0, expected = 0;
+        for (int k = 0; k < n; k++) total += Math.ScaleB(1, -k);
+        for (int k = 0; k < n; k++) expected += Math.ScaleB(1, -k) / total * Math.Log(n - k);
+        T.Close(expected, result.Scalar, rel: 1e-13);
+        Assert.All(T.Values(result.Gradient("logits")), g => Assert.True(double.IsFinite(g)));
+        T.Close(0, T.Values(result.Gradient("logits")).Sum(), abs: 1e-12);   // shifting every score changes nothing
+    }
+
     [Fact]
     public void Lists_are_checked()
     {
