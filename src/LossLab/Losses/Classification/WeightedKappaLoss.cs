@@ -76,9 +76,10 @@ public sealed class WeightedKappaLoss : Loss, ILossDefinition
             norm[i] = epsilon + s;
             for (int a = 0; a < k; a++) p[i * k + a] /= norm[i];
         }
-        var w = new double[k * k];
-        for (int a = 0; a < k; a++)
-            for (int b = 0; b < k; b++) w[a * k + b] = (double)(a - b) * (a - b) / ((double)(k - 1) * (k - 1)) * (classWeight?[b] ?? 1);
+        // W_ab = (a − b)²/(K − 1)²·c_b, formed where it is used rather than held as a K × K matrix (134 MB at K = 4096):
+        // only the true classes' columns are ever needed.
+        double span2 = (double)(k - 1) * (k - 1);
+        double W(int a, int b) => (double)(a - b) * (a - b) / span2 * (classWeight?[b] ?? 1);
 
         // U = Y·Wᵀ (row i: Σ_b W_ab·Y_ib), the true histogram t, V = W·t, the predicted histogram h.
         var u = new double[n * k];
@@ -89,11 +90,14 @@ public sealed class WeightedKappaLoss : Loss, ILossDefinition
             {
                 double yb = t[i * k + b];
                 trueHist[b] += yb;
-                if (yb != 0) for (int a = 0; a < k; a++) u[i * k + a] += w[a * k + b] * yb;
+                if (yb != 0) for (int a = 0; a < k; a++) u[i * k + a] += W(a, b) * yb;
             }
         var v = new double[k];
-        for (int a = 0; a < k; a++)
-            for (int b = 0; b < k; b++) v[a] += w[a * k + b] * trueHist[b];
+        for (int b = 0; b < k; b++)
+        {
+            if (trueHist[b] == 0) continue;   // a zero term: the same sums without it
+            for (int a = 0; a < k; a++) v[a] += W(a, b) * trueHist[b];
+        }
         double observed = 0, expected = 0;
         for (int i = 0; i < n; i++)
             for (int a = 0; a < k; a++)
