@@ -1,5 +1,7 @@
 using LossLab.Losses.Core;
+using System.Runtime.CompilerServices;
 using LossLab.Numerics;
+using LossLab.Numerics.Simd;
 
 namespace LossLab.Losses.MetricLearning;
 
@@ -43,35 +45,29 @@ public sealed class SmoothApLoss : Loss, ILossDefinition
         int counted = Enumerable.Range(0, n).Count(Counted);
         double perQuery = counted == 0 ? 0 : 1.0 / counted;
         var ap = new double[n];
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 1);
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 3);
         blocks.Run(1, (q, s, g, scratch) =>
         {
             if (!Counted(q)) return;
             int[] positives = members[group[q]];
             int size = positives.Length - (_excludeQuery ? 1 : 0);
-            Span<double> sigma = scratch;   // σ_pj for the current positive p, one per row j
+            // σ_pj for the current positive p; the query's class as 1/0; which rows are ranked (1), p and an excluded query not (0).
+            Span<double> sigma = scratch[..n], positive = scratch.Slice(n, n), ranked = scratch.Slice(2 * n, n);
+            for (int j = 0; j < n; j++) positive[j] = group[j] == group[q] ? 1 : 0;
+            ranked.Fill(1);
+            if (_excludeQuery) ranked[q] = 0;
             foreach (int p in positives)
             {
                 if (_excludeQuery && p == q) continue;
-                double rankPositive = 1, rankAll = 1;
-                for (int j = 0; j < n; j++)
-                {
-                    if (j == p || (_excludeQuery && j == q)) { sigma[j] = 0; continue; }
-                    sigma[j] = Stable.Sigmoid((s[j] - s[p]) / _temperature);
-                    rankAll += sigma[j];
-                    if (group[j] == group[q]) rankPositive += sigma[j];
-                }
+                ranked[p] = 0;
+                var (all, pos) = Sigmoids(s, s[p], _temperature, ranked, positive, sigma);
+                ranked[p] = 1;
+                double rankPositive = 1 + pos, rankAll = 1 + all;
                 ap[q] += rankPositive / rankAll / size;
                 if (g.IsEmpty) continue;
                 // ℓ = 1 − (1/count)·Σ_q AP_q: each ratio enters with −1/(count·|P|).
                 double outer = -perQuery / size, positiveSlope = (rankAll - rankPositive) / (rankAll * rankAll), negativeSlope = -rankPositive / (rankAll * rankAll);
-                for (int j = 0; j < n; j++)
-                {
-                    if (sigma[j] == 0) continue;
-                    double w = outer * (group[j] == group[q] ? positiveSlope : negativeSlope) * sigma[j] * (1 - sigma[j]) / _temperature;
-                    g[j] += w;
-                    g[p] -= w;
-                }
+                g[p] -= Slopes(sigma, positive, outer, positiveSlope, negativeSlope, _temperature, g);
             }
         });
         double value = counted == 0 ? 0 : 1 - Reducer.Sum<double>(ap) * perQuery;
@@ -79,6 +75,107 @@ public sealed class SmoothApLoss : Loss, ILossDefinition
         if (!computeGradients) return Result(result);
         double[] gx = Embeddings.BackThroughNormalize(blocks.UnitGradient(), unit, norms, n, d);
         return Result(result, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
+    }
+
+    /// <summary>Above this |z| the sigmoid is 0 or 1 (e^−700 ≈ 10⁻³⁰⁴; the vector exponential would leave its fast path).</summary>
+    private const double ExpCut = 700;
+
+    /// <summary>
+    /// One positive p's row (the specification, and its vector form on <see cref="IDVec{TV}"/> lanes, tested against it
+    /// at every length 0..300): σ_j = m_j·σ((s_j − s_p)/τ) into <paramref name="sigma"/>, with e = e^−|z| (0 past
+    /// |z| = 700), σ(z) = (z ≥ 0 ? 1 : e)/(1 + e); returns Σ_j σ_j and Σ_j pos_j·σ_j.
+    /// </summary>
+    internal static (double All, double Positive) Sigmoids(ReadOnlySpan<double> s, double sp, double tau, ReadOnlySpan<double> ranked,
+        ReadOnlySpan<double> positive, Span<double> sigma, SimdWidth width = (SimdWidth)(-1))
+    {
+        if ((int)width < 0) width = Simd.Best;
+        return width switch
+        {
+            SimdWidth.V512 => SigmoidsVector<D512>(s, sp, tau, ranked, positive, sigma),
+            SimdWidth.V256 => SigmoidsVector<D256>(s, sp, tau, ranked, positive, sigma),
+            SimdWidth.V128 => SigmoidsVector<D128>(s, sp, tau, ranked, positive, sigma),
+            _ => SigmoidsScalar(0, s, sp, tau, ranked, positive, sigma, 0, 0),
+        };
+    }
+
+    private static (double All, double Positive) SigmoidsScalar(int from, ReadOnlySpan<double> s, double sp, double tau, ReadOnlySpan<double> ranked,
+        ReadOnlySpan<double> positive, Span<double> sigma, double all, double pos)
+    {
+        for (int j = from; j < s.Length; j++)
+        {
+            double z = (s[j] - sp) / tau, a = Math.Abs(z);
+            double e = a > ExpCut ? 0 : Math.Exp(-a);
+            double v = ranked[j] * ((z >= 0 ? 1 : e) / (1 + e));
+            sigma[j] = v;
+            all += v;
+            pos += positive[j] * v;
+        }
+        return (all, pos);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (double All, double Positive) SigmoidsVector<TV>(ReadOnlySpan<double> s, double sp, double tau, ReadOnlySpan<double> ranked,
+        ReadOnlySpan<double> positive, Span<double> sigma) where TV : struct, IDVec<TV>
+    {
+        TV p = TV.Splat(sp), t = TV.Splat(tau), zero = TV.Splat(0), one = TV.Splat(1), cut = TV.Splat(ExpCut), floor = TV.Splat(-ExpCut);
+        TV all = zero, pos = zero;
+        int j = 0;
+        for (; j <= s.Length - TV.Count; j += TV.Count)
+        {
+            TV z = (TV.Load(s, j) - p) / t, a = TV.Abs(z);
+            TV e = TV.Select(TV.LessThan(cut, a), zero, TV.Exp(TV.Max(floor, -a)));
+            TV v = TV.Load(ranked, j) * (TV.Select(TV.LessThan(z, zero), e, one) / (one + e));
+            TV.Store(v, sigma, j);
+            all += v;
+            pos += TV.Load(positive, j) * v;
+        }
+        return SigmoidsScalar(j, s, sp, tau, ranked, positive, sigma, TV.Sum(all), TV.Sum(pos));
+    }
+
+    /// <summary>
+    /// g_j += w_j = outer·(pos_j ? a⁺ : a⁻)·σ_j(1 − σ_j)/τ, the way back through one positive's row; returns Σ_j w_j (what
+    /// s_p loses). Vector form as <see cref="Sigmoids"/>.
+    /// </summary>
+    internal static double Slopes(ReadOnlySpan<double> sigma, ReadOnlySpan<double> positive, double outer, double positiveSlope, double negativeSlope,
+        double tau, Span<double> g, SimdWidth width = (SimdWidth)(-1))
+    {
+        if ((int)width < 0) width = Simd.Best;
+        return width switch
+        {
+            SimdWidth.V512 => SlopesVector<D512>(sigma, positive, outer, positiveSlope, negativeSlope, tau, g),
+            SimdWidth.V256 => SlopesVector<D256>(sigma, positive, outer, positiveSlope, negativeSlope, tau, g),
+            SimdWidth.V128 => SlopesVector<D128>(sigma, positive, outer, positiveSlope, negativeSlope, tau, g),
+            _ => SlopesScalar(0, sigma, positive, outer, positiveSlope, negativeSlope, tau, g),
+        };
+    }
+
+    private static double SlopesScalar(int from, ReadOnlySpan<double> sigma, ReadOnlySpan<double> positive, double outer, double positiveSlope,
+        double negativeSlope, double tau, Span<double> g)
+    {
+        double total = 0;
+        for (int j = from; j < sigma.Length; j++)
+        {
+            double w = outer * (positive[j] == 1 ? positiveSlope : negativeSlope) * sigma[j] * (1 - sigma[j]) / tau;
+            g[j] += w;
+            total += w;
+        }
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SlopesVector<TV>(ReadOnlySpan<double> sigma, ReadOnlySpan<double> positive, double outer, double positiveSlope,
+        double negativeSlope, double tau, Span<double> g) where TV : struct, IDVec<TV>
+    {
+        TV o = TV.Splat(outer), a = TV.Splat(positiveSlope), b = TV.Splat(negativeSlope), t = TV.Splat(tau), one = TV.Splat(1), total = TV.Splat(0);
+        int j = 0;
+        for (; j <= sigma.Length - TV.Count; j += TV.Count)
+        {
+            TV v = TV.Load(sigma, j);
+            TV w = o * TV.Select(TV.Equal(TV.Load(positive, j), one), a, b) * v * (one - v) / t;
+            TV.Store(TV.Load(g, j) + w, g, j);
+            total += w;
+        }
+        return TV.Sum(total) + SlopesScalar(j, sigma, positive, outer, positiveSlope, negativeSlope, tau, g);
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -1,5 +1,7 @@
 using LossLab.Losses.Core;
+using LossLab.Losses.MetricLearning;
 using LossLab.Numerics;
+using LossLab.Numerics.Simd;
 using LossLab.Tests.TestKit;
 using Xunit;
 
@@ -66,6 +68,54 @@ public sealed class SmoothApLossTests
         for (int i = 0; i < 9; i++) { for (int k = 0; k < 4; k++) shuffled[i, k] = e[perm[i], k]; labels[i] = perm[i] / 3; }
         var again = T.In(("embeddings", T.D2(shuffled)), ("labels", T.I(labels)));
         T.Close(expected, LossRegistry.Default.Create("smooth_ap_loss", T.Opt(("temperature", tau))).Evaluate(again).Scalar, rel: 1e-13);
+    }
+
+    public static TheoryData<SimdWidth> Widths => [SimdWidth.V128, SimdWidth.V256, SimdWidth.V512];
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Vector_rows_match_the_scalar_rows_at_every_length(SimdWidth width)
+    {
+        // Similarities in [−1, 1] at τ = 0.01 and 0.001 (gaps up to 2000/τ-scaled, past the 700 cut), some rows not ranked.
+        var r = new Random(3);
+        for (int n = 0; n <= 300; n++)
+        {
+            double[] s = new double[n], ranked = new double[n], positive = new double[n], g0 = new double[n], g1 = new double[n];
+            for (int j = 0; j < n; j++)
+            {
+                s[j] = 2 * r.NextDouble() - 1;
+                ranked[j] = r.Next(9) == 0 ? 0 : 1;
+                positive[j] = r.Next(3) == 0 ? 1 : 0;
+                g0[j] = g1[j] = r.NextDouble();   // the slopes add to what is there
+            }
+            foreach (double tau in new[] { 0.01, 0.001 })
+            {
+                double sp = n == 0 ? 0.3 : s[r.Next(n)];
+                double[] sigma0 = new double[n], sigma1 = new double[n];
+                var (all0, pos0) = SmoothApLoss.Sigmoids(s, sp, tau, ranked, positive, sigma0, SimdWidth.Scalar);
+                var (all1, pos1) = SmoothApLoss.Sigmoids(s, sp, tau, ranked, positive, sigma1, width);
+                T.Close(all0, all1, rel: 1e-13, abs: 1e-300);
+                T.Close(pos0, pos1, rel: 1e-13, abs: 1e-300);
+                for (int j = 0; j < n; j++) T.Close(sigma0[j], sigma1[j], rel: 4e-16 * 8, abs: 1e-300);
+                double w0 = SmoothApLoss.Slopes(sigma0, positive, -0.01, 0.2, -0.3, tau, g0, SimdWidth.Scalar);
+                double w1 = SmoothApLoss.Slopes(sigma0, positive, -0.01, 0.2, -0.3, tau, g1, width);
+                T.Close(w0, w1, rel: 1e-12, abs: 1e-300);
+                for (int j = 0; j < n; j++) T.Close(g0[j], g1[j], rel: 1e-13, abs: 1e-300);
+            }
+        }
+    }
+
+    [Fact]
+    public void The_row_sigmoid_is_the_stable_sigmoid()
+    {
+        // Against Stable.Sigmoid across the cut at |z| = 700, where both are 1 or below 10⁻³⁰⁴.
+        double[] s = [.. Enumerable.Range(0, 4001).Select(i => -1 + i / 2000.0)];
+        double[] ones = [.. s.Select(_ => 1.0)], sigma = new double[s.Length];
+        foreach (double tau in new[] { 1.0, 0.01, 0.0013 })
+        {
+            SmoothApLoss.Sigmoids(s, 0.0, tau, ones, ones, sigma, SimdWidth.Scalar);
+            for (int j = 0; j < s.Length; j++) T.Close(Stable.Sigmoid(s[j] / tau), sigma[j], rel: 4e-16, abs: 1e-300);
+        }
     }
 
     [Fact]
