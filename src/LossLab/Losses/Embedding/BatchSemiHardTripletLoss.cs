@@ -40,22 +40,35 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
             for (int j = 0; j < n; j++) if (j != i && y[j] == y[i]) pairs++;
         double w = pairs == 0 ? 0 : 1.0 / pairs, sum = 0;
         double[]? slopes = computeGradients ? new double[n * n] : null;
+        if (b.HasNaN)
+        {
+            // A NaN distance orders nothing: NaN, as every distance-based triplet loss here.
+            TensorData nan = FromDoubles<T>([double.NaN], Shape.Scalar);
+            return computeGradients ? Result(nan, ("embeddings", FromDoubles<T>(Enumerable.Repeat(double.NaN, b.N * b.D).ToArray(), b.Shape))) : Result(nan);
+        }
+        // Each anchor's negatives by distance (ties by index), so that a positive's semi-hard negative — the nearest one
+        // farther than the positive, the first index among equals — is one binary search: O(N² log N), not O(N³).
+        var negatives = new int[n];
+        var distances = new double[n];
         for (int i = 0; i < n; i++)
         {
             // The fallbacks: i's farthest negative, or (no negative) the smallest distance in its row.
-            int farthest = -1, nearestAny = 0;
+            int farthest = -1, nearestAny = 0, m = 0;
             for (int k = 0; k < n; k++)
             {
                 if (b[i, k] < b[i, nearestAny]) nearestAny = k;
-                if (y[k] != y[i] && (farthest < 0 || b[i, k] > b[i, farthest])) farthest = k;
+                if (y[k] == y[i]) continue;
+                if (farthest < 0 || b[i, k] > b[i, farthest]) farthest = k;
+                negatives[m++] = k;
             }
+            int anchor = i;
+            negatives.AsSpan(0, m).Sort((u, v) => b[anchor, u].CompareTo(b[anchor, v]) is var c && c != 0 ? c : u.CompareTo(v));
+            for (int q = 0; q < m; q++) distances[q] = b[i, negatives[q]];
             for (int j = 0; j < n; j++)
             {
                 if (j == i || y[j] != y[i]) continue;
-                int chosen = -1;
-                for (int k = 0; k < n; k++)
-                    if (y[k] != y[i] && b[i, k] > b[i, j] && (chosen < 0 || b[i, k] < b[i, chosen])) chosen = k;
-                if (chosen < 0) chosen = farthest >= 0 ? farthest : nearestAny;
+                int at = FirstAbove(distances.AsSpan(0, m), b[i, j]);
+                int chosen = at < m ? negatives[at] : farthest >= 0 ? farthest : nearestAny;
                 double t = b[i, j] - b[i, chosen] + _margin;
                 if (t <= 0) continue;
                 sum += t;
@@ -64,9 +77,22 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
                 slopes[i * n + chosen] -= w;
             }
         }
-        TensorData value = FromDoubles<T>([b.HasNaN ? double.NaN : sum * w], Shape.Scalar);
+        TensorData value = FromDoubles<T>([sum * w], Shape.Scalar);
         if (slopes is null) return Result(value);
         return Result(value, ("embeddings", FromDoubles<T>(b.Backward(slopes), b.Shape)));
+    }
+
+    /// <summary>The first position of ascending <paramref name="sorted"/> holding a value above <paramref name="x"/> (its length when none).</summary>
+    internal static int FirstAbove(ReadOnlySpan<double> sorted, double x)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] > x) hi = mid;
+            else lo = mid + 1;
+        }
+        return lo;
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -80,3 +80,72 @@ public sealed class BatchAllTripletRowTests
         }
     }
 }
+
+/// <summary>BatchSemiHardTripletLoss's binary search against the definition's scan over every negative, ties included.</summary>
+public sealed class BatchSemiHardSearchTests
+{
+    [Theory]
+    [InlineData("euclidean", 3)]
+    [InlineData("cosine_distance", 4)]
+    public void The_search_picks_what_the_scan_picks(string metric, int seed)
+    {
+        // Points on a small integer grid: many equal distances, so ties decide the choice (the first index among equals).
+        var r = new Random(seed);
+        int n = 36, dim = 2;
+        double[,] x = new double[n, dim];
+        long[] labels = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            labels[i] = r.Next(3);
+            for (int c = 0; c < dim; c++) x[i, c] = r.Next(-2, 3) + (metric == "cosine_distance" ? 0.5 : 0);
+        }
+        var inputs = T.In(("embeddings", T.D2(x)), ("labels", TensorData.FromArray(labels, n)));
+        var loss = LossRegistry.Default.Create("batch_semi_hard_triplet_loss", T.Opt(("distance_metric", metric), ("margin", 1.0)));
+        LossResult result = loss.Evaluate(inputs);
+        // The scan, on the loss's own distances: for each positive pair, the nearest negative farther than the positive
+        // (the first index among equals); else the farthest negative.
+        var b = new BatchTriplets(inputs, "test", BatchTriplets.ParseMetric(metric));
+        double Dist(int i, int j) => b[i, j];
+        double sum = 0;
+        long pairs = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                if (j != i && labels[j] == labels[i]) pairs++;
+        var slopes = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                if (j == i || labels[j] != labels[i]) continue;
+                int chosen = -1, farthest = -1;
+                for (int k = 0; k < n; k++)
+                {
+                    if (labels[k] == labels[i]) continue;
+                    if (farthest < 0 || Dist(i, k) > Dist(i, farthest)) farthest = k;
+                    if (Dist(i, k) > Dist(i, j) && (chosen < 0 || Dist(i, k) < Dist(i, chosen))) chosen = k;
+                }
+                if (chosen < 0) chosen = farthest;
+                double t = Dist(i, j) - Dist(i, chosen) + 1;
+                if (t <= 0) continue;
+                sum += t;
+                slopes[i * n + j] += 1.0 / pairs;
+                slopes[i * n + chosen] -= 1.0 / pairs;
+            }
+        T.Close(sum / pairs, result.Scalar, rel: 1e-14);
+        // The gradient goes to the chosen negatives: among equally distant ones, the first index.
+        T.Close(b.Backward(slopes), result.Gradient("embeddings"), rel: 1e-12, abs: 1e-15);
+    }
+
+    [Fact]
+    public void A_nan_embedding_makes_the_loss_and_its_gradient_nan()
+    {
+        var inputs = T.In(("embeddings", T.D2(new double[,] { { 0, 1 }, { double.NaN, 0 }, { 1, 1 }, { 2, 0 } })), ("labels", T.I(0, 0, 1, 1)));
+        inputs.AllowNonFinite = true;
+        LossResult result = LossRegistry.Default.Create("batch_semi_hard_triplet_loss").Evaluate(inputs);
+        Assert.True(double.IsNaN(result.Scalar));
+        Assert.All(T.Values(result.Gradient("embeddings")), g => Assert.True(double.IsNaN(g)));
+        Assert.Equal(0, BatchSemiHardTripletLoss.FirstAbove([1, 2, 2, 3], 0.5));
+        Assert.Equal(1, BatchSemiHardTripletLoss.FirstAbove([1, 2, 2, 3], 1));
+        Assert.Equal(3, BatchSemiHardTripletLoss.FirstAbove([1, 2, 2, 3], 2));
+        Assert.Equal(4, BatchSemiHardTripletLoss.FirstAbove([1, 2, 2, 3], 3));
+    }
+}
