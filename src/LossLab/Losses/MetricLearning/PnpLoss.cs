@@ -1,7 +1,9 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
+using LossLab.Numerics.Simd;
 
 namespace LossLab.Losses.MetricLearning;
 
@@ -49,17 +51,19 @@ public sealed class PnpLoss : Loss, ILossDefinition
         var perAnchor = new double[n];
         double sign = _variant == "Dq" ? -1 : 1;   // Dq's loss is 1 − the mean
         // Scratch: the row's negatives' cosines, gathered once, and their sigmoids for one positive.
-        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 2);
+        var blocks = new SimilarityBlocks(unit, n, d, computeGradients, scratchRows: 3);
         blocks.Run(1, (i, s, g, scratch) =>
         {
             int[] positives = members[group[i]];
             if (positives.Length < 2) return;   // no positive: adds 0 (pml: NaN)
             int q = 0;
-            Span<double> negatives = scratch[..n], sig = scratch[n..];
+            Span<double> negatives = scratch[..n], sig = scratch.Slice(n, n), negativeSlopes = scratch.Slice(2 * n, n);
             for (int j = 0; j < n; j++)
                 if (group[j] != group[i]) negatives[q++] = s[j];
             negatives = negatives[..q];
             sig = sig[..q];
+            negativeSlopes = negativeSlopes[..q];
+            negativeSlopes.Clear();
             double share = 1.0 / (positives.Length * (double)n);
             double total = 0;
             foreach (int k in positives)   // the anchor itself among them
@@ -77,18 +81,13 @@ public sealed class PnpLoss : Loss, ILossDefinition
                 }
                 total += Transform(r).F;
                 if (g.IsEmpty) continue;
-                double df = sign * share * Transform(r).Df, slopeSum = 0;
-                for (int j = 0, t = 0; j < n; j++)
-                {
-                    if (group[j] == group[i]) continue;
-                    double y = sig[t++], v = (s[j] - s[k]) / _anneal;
-                    // No gradient where the exponent was clamped (NaN keeps it: the comparisons fail).
-                    double slope = v < -50 || v > 50 ? 0 : df * y * (1 - y) / _anneal;
-                    g[j] += slope;
-                    slopeSum += slope;
-                }
-                g[k] -= slopeSum;
+                double df = sign * share * Transform(r).Df;
+                g[k] -= Slopes(negatives, s[k], sig, df, _anneal, negativeSlopes);
             }
+            // Each negative's slopes over every positive, added to its entry once.
+            if (!g.IsEmpty)
+                for (int j = 0, t = 0; j < n; j++)
+                    if (group[j] != group[i]) g[j] += negativeSlopes[t++];
             perAnchor[i] = total * share;
         });
         double mean = Reducer.Sum<double>(perAnchor);
@@ -107,6 +106,54 @@ public sealed class PnpLoss : Loss, ILossDefinition
         "Ib" => ((_b * r - Stable.Log1p(_b * r)) / (_b * _b), r / (1 + _b * r)),
         _ => (r, 1),
     };
+
+    /// <summary>
+    /// One positive k's way back over the anchor's negatives: slope_t = df·y_t(1 − y_t)/τ, 0 where the exponent
+    /// v_t = (s_t − s_k)/τ was clamped (|v_t| &gt; 50; a NaN keeps its slope, the comparisons failing), added to
+    /// <paramref name="slopes"/>; returns Σ slope_t (what s_k loses). The scalar loop is the specification; the vector
+    /// form (double lanes) is tested against it at every length 0..300.
+    /// </summary>
+    internal static double Slopes(ReadOnlySpan<double> negatives, double sk, ReadOnlySpan<double> sig, double df, double anneal, Span<double> slopes,
+        SimdWidth width = (SimdWidth)(-1))
+    {
+        if ((int)width < 0) width = Simd.Best;
+        return width switch
+        {
+            SimdWidth.V512 => SlopesVector<D512>(negatives, sk, sig, df, anneal, slopes),
+            SimdWidth.V256 => SlopesVector<D256>(negatives, sk, sig, df, anneal, slopes),
+            SimdWidth.V128 => SlopesVector<D128>(negatives, sk, sig, df, anneal, slopes),
+            _ => SlopesScalar(0, negatives, sk, sig, df, anneal, slopes),
+        };
+    }
+
+    private static double SlopesScalar(int from, ReadOnlySpan<double> negatives, double sk, ReadOnlySpan<double> sig, double df, double anneal, Span<double> slopes)
+    {
+        double total = 0;
+        for (int t = from; t < negatives.Length; t++)
+        {
+            double y = sig[t], v = (negatives[t] - sk) / anneal;
+            double slope = v < -50 || v > 50 ? 0 : df * y * (1 - y) / anneal;
+            slopes[t] += slope;
+            total += slope;
+        }
+        return total;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static double SlopesVector<TV>(ReadOnlySpan<double> negatives, double sk, ReadOnlySpan<double> sig, double df, double anneal, Span<double> slopes)
+        where TV : struct, IDVec<TV>
+    {
+        TV k = TV.Splat(sk), a = TV.Splat(anneal), f = TV.Splat(df), one = TV.Splat(1), zero = TV.Splat(0), lo = TV.Splat(-50), hi = TV.Splat(50), total = zero;
+        int t = 0;
+        for (; t <= negatives.Length - TV.Count; t += TV.Count)
+        {
+            TV y = TV.Load(sig, t), v = (TV.Load(negatives, t) - k) / a;
+            TV slope = TV.Select(TV.LessThan(v, lo) | TV.LessThan(hi, v), zero, f * y * (one - y) / a);
+            TV.Store(TV.Load(slopes, t) + slope, slopes, t);
+            total += slope;
+        }
+        return TV.Sum(total) + SlopesScalar(t, negatives, sk, sig, df, anneal, slopes);
+    }
 
     public static LossDescriptor Entry { get; } = new()
     {
