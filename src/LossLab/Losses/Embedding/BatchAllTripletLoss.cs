@@ -32,11 +32,7 @@ public sealed class BatchAllTripletLoss : SentenceEmbeddingLoss, ILossDefinition
     protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
         var b = new BatchTriplets(inputs, "BatchAllTripletLoss", _metric);
-        if (b.HasNaN)
-        {
-            TensorData nan = FromDoubles<T>([double.NaN], Shape.Scalar);
-            return computeGradients ? Result(nan, ("embeddings", FromDoubles<T>(Enumerable.Repeat(double.NaN, b.N * b.D).ToArray(), b.Shape))) : Result(nan);
-        }
+        if (b.HasNaN) return NaNResult<T>(b, computeGradients);
         int n = b.N;
         long[] y = b.Labels;
         double sum = 0;

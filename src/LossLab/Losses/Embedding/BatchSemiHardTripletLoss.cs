@@ -40,12 +40,7 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
             for (int j = 0; j < n; j++) if (j != i && y[j] == y[i]) pairs++;
         double w = pairs == 0 ? 0 : 1.0 / pairs, sum = 0;
         double[]? slopes = computeGradients ? new double[n * n] : null;
-        if (b.HasNaN)
-        {
-            // A NaN distance orders nothing: NaN, as every distance-based triplet loss here.
-            TensorData nan = FromDoubles<T>([double.NaN], Shape.Scalar);
-            return computeGradients ? Result(nan, ("embeddings", FromDoubles<T>(Enumerable.Repeat(double.NaN, b.N * b.D).ToArray(), b.Shape))) : Result(nan);
-        }
+        if (b.HasNaN) return NaNResult<T>(b, computeGradients);
         // Each anchor's negatives by distance (ties by index), so that a positive's semi-hard negative — the nearest one
         // farther than the positive, the first index among equals — is one binary search: O(N² log N), not O(N³).
         var negatives = new int[n];

@@ -26,6 +26,16 @@ public abstract class SentenceEmbeddingLoss : Loss
     /// <summary>The loss itself on (possibly cut) inputs.</summary>
     protected abstract LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients) where T : struct, IFloatingPointIeee754<T>;
 
+    /// <summary>
+    /// NaN, and NaN for every embedding's gradient: what a batch triplet loss gives when a distance is NaN, which orders
+    /// nothing (a comparison that picks triplets would drop it silently; PyTorch's sums, maxima and minima propagate it).
+    /// </summary>
+    private protected LossResult NaNResult<T>(BatchTriplets b, bool computeGradients) where T : struct, IFloatingPointIeee754<T>
+    {
+        TensorData nan = FromDoubles<T>([double.NaN], Shape.Scalar);
+        return computeGradients ? Result(nan, ("embeddings", FromDoubles<T>(Enumerable.Repeat(double.NaN, b.N * b.D).ToArray(), b.Shape))) : Result(nan);
+    }
+
     protected sealed override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {
         if (Matryoshka is null) return ComputeEmbeddings<T>(inputs, computeGradients);
