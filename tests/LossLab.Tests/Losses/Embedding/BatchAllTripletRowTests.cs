@@ -10,10 +10,8 @@ namespace LossLab.Tests.Losses.Embedding;
 /// <summary>BatchAllTripletLoss's anchor–positive rows: the vector form against the scalar loop, and the loss against its triplets one by one.</summary>
 public sealed class BatchAllTripletRowTests
 {
-    public static TheoryData<SimdWidth> Widths => [SimdWidth.V128, SimdWidth.V256, SimdWidth.V512];
-
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(LaneWidths.All), MemberType = typeof(LaneWidths))]
     public void Vector_rows_match_the_scalar_row_at_every_length(SimdWidth width)
     {
         var r = new Random(5);

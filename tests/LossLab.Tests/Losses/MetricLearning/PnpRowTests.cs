@@ -8,10 +8,8 @@ namespace LossLab.Tests.Losses.MetricLearning;
 /// <summary>PnP's way back over an anchor's negatives: the vector form against the scalar loop at every width and length.</summary>
 public sealed class PnpRowTests
 {
-    public static TheoryData<SimdWidth> Widths => [SimdWidth.V128, SimdWidth.V256, SimdWidth.V512];
-
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(LaneWidths.All), MemberType = typeof(LaneWidths))]
     public void Vector_slopes_match_the_scalar_slopes_at_every_length(SimdWidth width)
     {
         var r = new Random(11);

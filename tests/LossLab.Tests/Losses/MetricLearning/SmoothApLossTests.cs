@@ -70,10 +70,8 @@ public sealed class SmoothApLossTests
         T.Close(expected, LossRegistry.Default.Create("smooth_ap_loss", T.Opt(("temperature", tau))).Evaluate(again).Scalar, rel: 1e-13);
     }
 
-    public static TheoryData<SimdWidth> Widths => [SimdWidth.V128, SimdWidth.V256, SimdWidth.V512];
-
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(LaneWidths.All), MemberType = typeof(LaneWidths))]
     public void Vector_rows_match_the_scalar_rows_at_every_length(SimdWidth width)
     {
         // Similarities in [−1, 1] at τ = 0.01 and 0.001 (gaps up to 2000/τ-scaled, past the 700 cut), some rows not ranked.

@@ -13,10 +13,8 @@ namespace LossLab.Tests.Losses.Ranking;
 /// </summary>
 public sealed class PairwiseLogisticTests
 {
-    public static TheoryData<SimdWidth> Widths => [SimdWidth.V128, SimdWidth.V256, SimdWidth.V512];
-
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(LaneWidths.All), MemberType = typeof(LaneWidths))]
     public void Vector_rows_match_the_scalar_term_at_every_length(SimdWidth width)
     {
         var r = new Random(7);
@@ -48,7 +46,7 @@ public sealed class PairwiseLogisticTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(LaneWidths.All), MemberType = typeof(LaneWidths))]
     public void Nan_scores_come_through_at_every_width(SimdWidth width)
     {
         double[] partners = [.. Enumerable.Range(0, 37).Select(j => j == 20 ? double.NaN : 0.1 * j)];
