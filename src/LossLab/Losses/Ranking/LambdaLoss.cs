@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 using LossLab.Numerics.Simd;
@@ -147,7 +148,12 @@ public sealed class LambdaLoss : Loss, ILossDefinition
             int[] ord = sc.Order;
             byLabel.Sort((a, b) => y[ord[a]].CompareTo(y[ord[b]]) is var c && c != 0 ? c : a.CompareTo(b));
             Span<double> labelScores = sc.LabelScores.AsSpan(0, m), labelSlopes = sc.LabelSlopes.AsSpan(0, m), weights = sc.Weights;
-            for (int j = 0; j < m; j++) labelScores[j] = scores[byLabel[j]];
+            for (int j = 0; j < m; j++)
+            {
+                labelScores[j] = scores[byLabel[j]];
+                sc.LabelGains[j] = gain[byLabel[j]];
+                sc.LabelInverseDiscounts[j] = job.InverseDiscount[byLabel[j]];
+            }
             labelSlopes.Clear();
             int lower = 0;   // documents with a label below the current one's: the first `lower` of the label order
             for (int a = 0; a < m; a++)
@@ -157,7 +163,7 @@ public sealed class LambdaLoss : Loss, ILossDefinition
                 ReadOnlySpan<double> w = default;
                 if (_o.Scheme != WeightingScheme.None)
                 {
-                    for (int j = 0; j < lower; j++) weights[j] = Weight(job, gain, byLabel[a], byLabel[j]);
+                    Weights(job, byLabel[a], byLabel[..lower], sc);
                     w = weights[..lower];
                 }
                 sum += PairwiseLogistic.Row(labelScores[a], labelScores[..lower], w, 1, _o.Sigma, logEps, gradients, labelSlopes, out double rowSlope);
@@ -204,19 +210,31 @@ public sealed class LambdaLoss : Loss, ILossDefinition
         return (inverse, swap);
     }
 
-    /// <summary>w_ij of the label-ordered schemes for positions i and j (symmetric in them).</summary>
-    private double Weight(QueryJob job, ReadOnlySpan<double> gain, int i, int j)
+    /// <summary>
+    /// w_ij of the label-ordered schemes for the document at position i against the first <c>lower</c> of the label order
+    /// (positions <paramref name="partners"/>), into the scratch's weights: with Δg = |G_i − G_j|, NDCGLoss2
+    /// swap(|i − j|)·Δg, LambdaRank |1/D_i − 1/D_j|·Δg, NDCGLoss2++ μ·NDCGLoss2 + LambdaRank. Each a pass of
+    /// TensorPrimitives over the row (the same IEEE operations as the formula, so the same bits); the discount of a
+    /// distance is a table lookup.
+    /// </summary>
+    private void Weights(QueryJob job, int i, ReadOnlySpan<int> partners, Scratch sc)
     {
-        double dg = Math.Abs(gain[i] - gain[j]);
-        double NdcgLoss2() => job.SwapDiscount[Math.Abs(i - j)] * dg;
-        double LambdaRank() => Math.Abs(job.InverseDiscount[i] - job.InverseDiscount[j]) * dg;
-        return _o.Scheme switch
+        int lower = partners.Length;
+        Span<double> w = sc.Weights.AsSpan(0, lower), dg = sc.GainGaps.AsSpan(0, lower), lr = sc.RankGaps.AsSpan(0, lower);
+        TensorPrimitives.Subtract(sc.LabelGains.AsSpan(0, lower), sc.Gain[i], dg);
+        TensorPrimitives.Abs<double>(dg, dg);
+        if (_o.Scheme != WeightingScheme.LambdaRank)
         {
-            WeightingScheme.None => 1,
-            WeightingScheme.NdcgLoss2 => NdcgLoss2(),
-            WeightingScheme.LambdaRank => LambdaRank(),
-            _ => _o.Mu * NdcgLoss2() + LambdaRank(),
-        };
+            for (int j = 0; j < lower; j++) w[j] = job.SwapDiscount[Math.Abs(i - partners[j])];
+            TensorPrimitives.Multiply<double>(w, dg, w);
+            if (_o.Scheme == WeightingScheme.NdcgLoss2) return;
+            TensorPrimitives.Multiply<double>(w, _o.Mu, w);
+        }
+        Span<double> rank = _o.Scheme == WeightingScheme.LambdaRank ? w : lr;
+        TensorPrimitives.Subtract(sc.LabelInverseDiscounts.AsSpan(0, lower), job.InverseDiscount[i], rank);
+        TensorPrimitives.Abs<double>(rank, rank);
+        TensorPrimitives.Multiply<double>(rank, dg, rank);
+        if (_o.Scheme != WeightingScheme.LambdaRank) TensorPrimitives.Add<double>(w, lr, w);
     }
 
     /// <summary>A part's buffers, one entry per document of a query.</summary>
@@ -224,7 +242,8 @@ public sealed class LambdaLoss : Loss, ILossDefinition
     {
         public readonly int[] Order = new int[l], ByLabel = new int[l];
         public readonly double[] Gain = new double[l], Scores = new double[l], Slopes = new double[l], Ideal = new double[l],
-            LabelScores = new double[l], LabelSlopes = new double[l], Weights = new double[l];
+            LabelScores = new double[l], LabelSlopes = new double[l], Weights = new double[l], LabelGains = new double[l],
+            LabelInverseDiscounts = new double[l], GainGaps = new double[l], RankGaps = new double[l];
     }
 
     /// <summary>A band of the batch's queries.</summary>
