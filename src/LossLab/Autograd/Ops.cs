@@ -107,7 +107,7 @@ public static partial class Ops
     {
         var slope = new double[alpha.Length];
         var data = new double[alpha.Length];
-        for (int i = 0; i < data.Length; i++) data[i] = RobustDistribution.LogPartition(alpha.Data[i], out slope[i]);
+        RobustDistribution.LogPartitions(alpha.Data, data, slope);
         return Make(data, alpha.Shape, alpha.DType, [alpha], g => [g.Select((v, i) => v == 0 ? 0 : v * slope[i]).ToArray()]);
     }
 

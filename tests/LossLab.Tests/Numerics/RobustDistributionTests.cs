@@ -84,4 +84,21 @@ public sealed class RobustDistributionTests
         T.Close(5e-21, RobustDistribution.Rho(1e-20, 1, out _, out _), 1e-15, 0);
         Assert.Contains("finite shape α ≥ 0", Assert.Throws<LossArgumentException>(() => RobustDistribution.LogPartition(-0.5, out _)).Message);
     }
+
+    [Fact]
+    public void A_batch_of_shapes_is_each_shape_alone_on_any_core()
+    {
+        // 40 shapes (split between the cores), some repeated, from the Cauchy case to a near-step density.
+        double[] alpha = [.. Enumerable.Range(0, 40).Select(i => i % 7 == 0 ? 1.0 : 0.173 * i)];
+        double[] logZ = new double[alpha.Length], slope = new double[alpha.Length];
+        RobustDistribution.LogPartitions(alpha, logZ, slope);
+        for (int j = 0; j < alpha.Length; j++)
+        {
+            Assert.Equal(RobustDistribution.LogPartition(alpha[j], out double expected), logZ[j]);
+            Assert.Equal(expected, slope[j]);
+        }
+        alpha[13] = -1;
+        Assert.Contains("got -1", Assert.Throws<LossArgumentException>(() => RobustDistribution.LogPartitions(alpha, logZ, slope)).Message);
+        Assert.Throws<LossArgumentException>(() => RobustDistribution.LogPartitions(alpha, new double[3], slope));
+    }
 }

@@ -45,7 +45,7 @@ public sealed class AdaptiveRobustLoss(Reduction reduction = Reduction.Mean) : L
         // One log Z (a quadrature) per distinct α: usually one per dimension.
         var logZ = new double[alpha.Length];
         var dLogZ = new double[alpha.Length];
-        for (int j = 0; j < alpha.Length; j++) logZ[j] = RobustDistribution.LogPartition(alpha[j], out dLogZ[j]);
+        RobustDistribution.LogPartitions(alpha, logZ, dLogZ);
         var loss = new T[count];
         var dx = new double[count];
         var da = new double[count];
