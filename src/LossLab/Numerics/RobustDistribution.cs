@@ -71,8 +71,7 @@ public static class RobustDistribution
     /// <summary>log Z(α) for α ≥ 0 finite, and d log Z/dα in <paramref name="dAlpha"/>.</summary>
     public static double LogPartition(double alpha, out double dAlpha)
     {
-        if (!(alpha >= 0) || !double.IsFinite(alpha))
-            throw LossArgumentException.Value($"the robust distribution needs a finite shape α ≥ 0 (its partition function diverges below 0), got {alpha}");
+        CheckShape(alpha);
         if (Recent.TryGetValue(alpha, out var known))
         {
             dAlpha = known.Slope;
@@ -84,6 +83,12 @@ public static class RobustDistribution
         return logZ;
     }
 
+    private static void CheckShape(double alpha)
+    {
+        if (!(alpha >= 0) || !double.IsFinite(alpha))
+            throw LossArgumentException.Value($"the robust distribution needs a finite shape α ≥ 0 (its partition function diverges below 0), got {alpha}");
+    }
+
     /// <summary>
     /// log Z and its slope for every shape in <paramref name="alpha"/> (checked as <see cref="LogPartition"/>): from 16
     /// shapes on, split between the cores (each shape's quadrature is the same wherever it runs).
@@ -92,11 +97,7 @@ public static class RobustDistribution
     {
         if (logZ.Length != alpha.Length || slope.Length != alpha.Length)
             throw LossArgumentException.Shape($"LogPartitions: {alpha.Length} shapes but {logZ.Length} and {slope.Length} outputs");
-        foreach (double a in alpha)
-        {
-            if (!(a >= 0) || !double.IsFinite(a))
-                throw LossArgumentException.Value($"the robust distribution needs a finite shape α ≥ 0 (its partition function diverges below 0), got {a}");
-        }
+        foreach (double a in alpha) CheckShape(a);   // here, so that the first bad shape is the one named
         PartitionJob job = PartitionJob.ForThisThread;
         (job.Alpha, job.LogZ, job.Slope) = (alpha, logZ, slope);
         try
@@ -115,7 +116,7 @@ public static class RobustDistribution
 
         protected override double RunPart(int part)
         {
-            int from = (int)((long)Alpha.Length * part / Parts), to = (int)((long)Alpha.Length * (part + 1) / Parts);
+            var (from, to) = PartRange(Alpha.Length, part);
             for (int j = from; j < to; j++) LogZ[j] = LogPartition(Alpha[j], out Slope[j]);
             return 0;
         }

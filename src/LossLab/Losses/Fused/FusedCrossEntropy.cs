@@ -145,7 +145,7 @@ public static partial class FusedCrossEntropy
         public SimdWidth Width;
         protected override double RunPart(int part)
         {
-            int r0 = (int)((long)Rows * part / Parts), r1 = (int)((long)Rows * (part + 1) / Parts);
+            var (r0, r1) = PartRange(Rows, part);
             return Width switch
             {
                 SimdWidth.V512 => Band<V512>(r0, r1),

@@ -187,8 +187,8 @@ public static class FusedElementwise
         protected override double RunPart(int part)
         {
             int period = Math.Max(1, Columns);
-            long units = N / period;
-            int i0 = (int)(units * part / Parts * period), i1 = (int)(units * (part + 1) / Parts * period);
+            var (u0, u1) = PartRange(N / period, part);   // whole periods (rows of pos_weight's classes) per part
+            int i0 = u0 * period, i1 = u1 * period;
             double total = 0;
             if (Columns == 0)
             {

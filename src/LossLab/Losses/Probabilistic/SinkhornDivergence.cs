@@ -206,7 +206,7 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
 
         protected override double RunPart(int part)
         {
-            int from = (int)((long)Rows * part / Parts), to = (int)((long)Rows * (part + 1) / Parts);
+            var (from, to) = PartRange(Rows, part);
             double inv = 1 / Eps;
             ReadOnlySpan<double> b = B.AsSpan(0, Cols);
             double[] row = System.Buffers.ArrayPool<double>.Shared.Rent(Cols);

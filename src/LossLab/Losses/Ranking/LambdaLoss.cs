@@ -258,8 +258,7 @@ public sealed class LambdaLoss : Loss, ILossDefinition
 
         protected override double RunPart(int part)
         {
-            int queries = Sums.Length;
-            int from = (int)((long)queries * part / Parts), to = (int)((long)queries * (part + 1) / Parts);
+            var (from, to) = PartRange(Sums.Length, part);
             var scratch = new Scratch(L);
             for (int q = from; q < to; q++) Loss.Query(q, this, scratch);
             return 0;

@@ -32,6 +32,10 @@ internal abstract class RangeJob : IThreadPoolWorkItem
 
     protected int Parts => _parts;
 
+    /// <summary>Part <paramref name="part"/>'s share of <paramref name="count"/> items: [From, To), the parts in order and as even as integers allow.</summary>
+    protected (int From, int To) PartRange(int count, int part)
+        => ((int)((long)count * part / _parts), (int)((long)count * (part + 1) / _parts));
+
     /// <summary>
     /// Runs parts 0..<paramref name="parts"/>−1 (at most <see cref="MaxParts"/>), returns when all have finished
     /// (rethrowing the first error), and gives the sum of their results added in part order, so the total does not
