@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using LossLab.Losses.Core;
 using LossLab.Losses.MetricLearning;
@@ -63,10 +64,10 @@ public sealed class BatchAllTripletLoss : SentenceEmbeddingLoss, ILossDefinition
             if (slopes is not null)
                 for (int q = 0; q < m; q++) slopes[i * n + negatives[q]] = -active[q];
         }
-        if (slopes is null) return Result(FromDoubles<T>([sum / (count + 1e-16)], Shape.Scalar));
-        double w = 1 / (count + 1e-16);
-        for (int q = 0; q < slopes.Length; q++) slopes[q] *= w;
-        return Result(FromDoubles<T>([sum / (count + 1e-16)], Shape.Scalar), ("embeddings", FromDoubles<T>(b.Backward(slopes), b.Shape)));
+        TensorData value = FromDoubles<T>([sum / (count + 1e-16)], Shape.Scalar);
+        if (slopes is null) return Result(value);
+        TensorPrimitives.Multiply<double>(slopes, 1 / (count + 1e-16), slopes);
+        return Result(value, ("embeddings", FromDoubles<T>(b.Backward(slopes), b.Shape)));
     }
 
     /// <summary>

@@ -79,9 +79,10 @@ public sealed class PnpLoss : Loss, ILossDefinition
                     TensorPrimitives.Sigmoid(sig, sig);
                     r = TensorPrimitives.Sum<double>(sig);
                 }
-                total += Transform(r).F;
+                var (f, slope) = Transform(r);
+                total += f;
                 if (g.IsEmpty) continue;
-                double df = sign * share * Transform(r).Df;
+                double df = sign * share * slope;
                 g[k] -= Slopes(negatives, s[k], sig, df, _anneal, negativeSlopes);
             }
             // Each negative's slopes over every positive, added to its entry once.
