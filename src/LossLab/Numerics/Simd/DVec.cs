@@ -29,6 +29,7 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     static abstract TV Max(TV a, TV b);
     static abstract TV Min(TV a, TV b);
     static abstract TV Abs(TV a);
+    static abstract TV Sqrt(TV a);
     static abstract TV Exp(TV a);
     static abstract TV Log(TV a);
     static abstract TV LessThan(TV a, TV b);
@@ -55,6 +56,7 @@ internal readonly struct D512(Vector512<double> v) : IDVec<D512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 Max(D512 a, D512 b) => new(Vector512.MaxNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 Min(D512 a, D512 b) => new(Vector512.MinNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 Abs(D512 a) => new(Vector512.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 Sqrt(D512 a) => new(Vector512.Sqrt(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 Exp(D512 a) => new(Vector512.Exp(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 Log(D512 a) => new(Vector512.Log(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D512 LessThan(D512 a, D512 b) => new(Vector512.LessThan(a._v, b._v));
@@ -79,6 +81,7 @@ internal readonly struct D256(Vector256<double> v) : IDVec<D256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 Max(D256 a, D256 b) => new(Vector256.MaxNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 Min(D256 a, D256 b) => new(Vector256.MinNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 Abs(D256 a) => new(Vector256.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 Sqrt(D256 a) => new(Vector256.Sqrt(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 Exp(D256 a) => new(Vector256.Exp(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 Log(D256 a) => new(Vector256.Log(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D256 LessThan(D256 a, D256 b) => new(Vector256.LessThan(a._v, b._v));
@@ -103,6 +106,7 @@ internal readonly struct D128(Vector128<double> v) : IDVec<D128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 Max(D128 a, D128 b) => new(Vector128.MaxNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 Min(D128 a, D128 b) => new(Vector128.MinNative(a._v, b._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 Abs(D128 a) => new(Vector128.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 Sqrt(D128 a) => new(Vector128.Sqrt(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 Exp(D128 a) => new(Vector128.Exp(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 Log(D128 a) => new(Vector128.Log(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static D128 LessThan(D128 a, D128 b) => new(Vector128.LessThan(a._v, b._v));
