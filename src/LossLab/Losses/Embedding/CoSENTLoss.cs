@@ -71,27 +71,9 @@ internal static class PairRanking
         {
             s[k] = scale * similarity(u.AsSpan(k * d, d), v.AsSpan(k * d, d), [], [], loss, k);
         }
-        // ℓ = lse({0} ∪ {s_i − s_j : y_i < y_j}), by its maximum.
-        double max = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) if (y[i] < y[j]) max = Math.Max(max, s[i] - s[j]);
-        double sum = Math.Exp(-max);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) if (y[i] < y[j]) sum += Math.Exp(s[i] - s[j] - max);
-        double value = max + Math.Log(sum);
+        var (value, gs) = RankedPairs(s, y, computeGradients);
         TensorData result = Loss.FromDoubles<T>([value], Shape.Scalar);
         if (!computeGradients) return new LossResult(result, new Dictionary<string, TensorData>());
-        var gs = new double[n];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                if (!(y[i] < y[j])) continue;
-                double w = Math.Exp(s[i] - s[j] - value);
-                gs[i] += w;
-                gs[j] -= w;
-            }
-        }
         var pu = new double[d];
         var pv = new double[d];
         for (int k = 0; k < n; k++)
@@ -111,6 +93,68 @@ internal static class PairRanking
             ["embeddings1"] = Loss.FromDoubles<T>(gu, inputs["embeddings1"].Shape),
             ["embeddings2"] = Loss.FromDoubles<T>(gv, inputs["embeddings2"].Shape),
         });
+    }
+
+    /// <summary>
+    /// ℓ = lse({0} ∪ {s_i − s_j : y_i &lt; y_j}) and, when asked, ∂ℓ/∂s, in O(n log n) rather than over the n² pairs: the
+    /// pair terms factor, Σ_{y_i &lt; y_j} e^{s_i − s_j} = Σ_j e^{L_j − s_j} with L_j = lse{s_i : y_i &lt; y_j}, a running
+    /// log-sum-exp over the labels in ascending order (each label's group added after its own terms, so that ties make no
+    /// pair). Likewise ∂ℓ/∂s_i = Σ_{y_j &gt; y_i} w_ij − Σ_{y_j &lt; y_i} w_ji = e^{s_i + U_i − ℓ} − e^{L_i − s_i − ℓ}, w_ij =
+    /// e^{s_i − s_j − ℓ}, with U_i = lse{−s_j : y_j &gt; y_i} from the descending order. Every exponent is a log-sum-exp
+    /// difference, so no term overflows or underflows where the pair sums do not; a NaN label is in no pair.
+    /// </summary>
+    internal static (double Value, double[] Gradient) RankedPairs(double[] s, double[] y, bool computeGradients)
+    {
+        int n = s.Length;
+        int[] order = [.. Enumerable.Range(0, n).Where(k => !double.IsNaN(y[k])).OrderBy(k => y[k])];
+        var lower = new double[n];   // L_j, −∞ without a lower label
+        double m = double.NegativeInfinity, sum = 0;   // the running lse as m + log(sum)
+        for (int g = 0; g < order.Length;)
+        {
+            int end = g;
+            while (end < order.Length && y[order[end]] == y[order[g]]) end++;
+            double below = m + Math.Log(sum);
+            for (int q = g; q < end; q++) lower[order[q]] = below;
+            for (int q = g; q < end; q++) Accumulate(ref m, ref sum, s[order[q]]);
+            g = end;
+        }
+        double max = 0;
+        foreach (int k in order) max = Math.Max(max, lower[k] - s[k]);
+        double total = Math.Exp(-max);
+        foreach (int k in order) total += Math.Exp(lower[k] - s[k] - max);
+        double value = max + Math.Log(total);
+        if (!computeGradients) return (value, []);
+        var gs = new double[n];
+        m = double.NegativeInfinity;
+        sum = 0;
+        for (int g = order.Length - 1; g >= 0;)
+        {
+            int start = g;
+            while (start >= 0 && y[order[start]] == y[order[g]]) start--;
+            double above = m + Math.Log(sum);   // U for this group
+            for (int q = g; q > start; q--)
+            {
+                int k = order[q];
+                gs[k] = Math.Exp(s[k] + above - value) - Math.Exp(lower[k] - s[k] - value);
+            }
+            for (int q = g; q > start; q--) Accumulate(ref m, ref sum, -s[order[q]]);
+            g = start;
+        }
+        return (value, gs);
+    }
+
+    /// <summary>Adds e^v to the log-sum-exp m + log(sum), rescaling by the new maximum.</summary>
+    private static void Accumulate(ref double m, ref double sum, double v)
+    {
+        if (v > m)
+        {
+            sum = sum * Math.Exp(m - v) + 1;
+            m = v;
+        }
+        else
+        {
+            sum += Math.Exp(v - m);
+        }
     }
 
     /// <summary>sentence-transformers' pairwise_cos_sim: û·v̂ with x̂ = x/max(‖x‖, 1e-12).</summary>
