@@ -33,32 +33,45 @@ public sealed class BatchHardTripletLoss : SentenceEmbeddingLoss, ILossDefinitio
 
     protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
-        var b = new BatchTriplets(inputs, "BatchHardTripletLoss", _metric);
+        // Each anchor needs only its own row of distances: streamed in blocks, never N × N (the rows may run on two
+        // threads; each writes only its anchor's entries).
+        var b = new BatchTriplets(inputs, "BatchHardTripletLoss", _metric, matrix: false);
         int n = b.N;
-        double sum = 0;
-        double[]? slopes = computeGradients ? new double[n * n] : null;
-        for (int i = 0; i < n; i++)
+        var terms = new double[n];
+        int[] positiveAt = new int[n], negativeAt = new int[n];
+        double[] slope = new double[n];   // ±slope on the hardest positive and negative distances, the mean's 1/N included
+        bool[] nan = new bool[n];
+        b.ForEachRow((i, row) =>
         {
-            var (hp, hpAt, hn, hnAt) = b.Hardest(i);
+            var (hp, hpAt, hn, hnAt) = b.Hardest(i, row);
+            nan[i] = double.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum(row));   // distances are ≥ 0: no ∞ − ∞
             double t = hp - hn, g;
             if (_soft)
             {
-                sum += Stable.Softplus(t);
+                terms[i] = Stable.Softplus(t);
                 g = Stable.Sigmoid(t);
             }
             else
             {
                 t += _margin;
-                sum += Math.Max(0, t);
+                terms[i] = Math.Max(0, t);
                 g = t >= 0 ? 1 : 0;
             }
-            if (slopes is null || g == 0) continue;
-            if (hpAt >= 0) slopes[i * n + hpAt] += g / n;
-            slopes[i * n + hnAt] -= g / n;
+            (positiveAt[i], negativeAt[i], slope[i]) = (hpAt, hnAt, g / n);
+        });
+        double sum = 0;
+        foreach (double t in terms) sum += t;
+        TensorData value = FromDoubles<T>([n == 0 || nan.Contains(true) ? double.NaN : sum / n], Shape.Scalar);
+        if (!computeGradients) return Result(value);
+        // ∂L/∂D: each anchor's slope on its hardest positive (none without one) and minus it on its hardest negative: 2N terms.
+        var pairs = new List<(int, int, double)>(2 * n);
+        for (int i = 0; i < n; i++)
+        {
+            if (slope[i] == 0) continue;
+            if (positiveAt[i] >= 0) pairs.Add((i, positiveAt[i], slope[i]));
+            pairs.Add((i, negativeAt[i], -slope[i]));
         }
-        TensorData value = FromDoubles<T>([n == 0 || b.HasNaN ? double.NaN : sum / n], Shape.Scalar);
-        if (slopes is null) return Result(value);
-        return Result(value, ("embeddings", FromDoubles<T>(b.Backward(slopes), b.Shape)));
+        return Result(value, ("embeddings", FromDoubles<T>(b.Backward(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs)), b.Shape)));
     }
 
     public static LossDescriptor Entry { get; } = new()

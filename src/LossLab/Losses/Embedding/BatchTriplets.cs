@@ -22,27 +22,48 @@ internal sealed class BatchTriplets
     private readonly BatchDistanceMetric _metric;
     private readonly double[] _rows, _norms;
 
-    public BatchTriplets(LossInputs inputs, string loss, BatchDistanceMetric metric)
+    /// <param name="inputs">The embeddings (N, D) and labels (N).</param>
+    /// <param name="loss">The loss's name, for errors.</param>
+    /// <param name="metric">The distance.</param>
+    /// <param name="matrix">Whether to hold <see cref="Distances"/> (N × N); without it, <see cref="ForEachRow"/> streams the rows.</param>
+    public BatchTriplets(LossInputs inputs, string loss, BatchDistanceMetric metric, bool matrix = true)
     {
         double[] x;
         (Shape, N, D, x, Labels) = Embeddings.Read(inputs, loss);
         _metric = metric;
         (_rows, _norms) = metric == BatchDistanceMetric.Cosine ? Embeddings.Normalize(x, N, D) : (x, []);
-        Distances = new double[N * N];
-        var pairs = new PairDistances(_rows, N, D);
+        _pairs = new PairDistances(_rows, N, D);
+        Distances = matrix ? new double[N * N] : [];
+        if (!matrix) return;
         for (int i = 0; i < N; i++)
         {
-            for (int j = i + 1; j < N; j++)
-            {
-                double s = Embeddings.Dot(_rows, i, _rows, j, D), dist = metric switch
-                {
-                    BatchDistanceMetric.Cosine => 1 - s,
-                    BatchDistanceMetric.SquaredEuclidean => Square(pairs.Between(s, i, j)),
-                    _ => pairs.Between(s, i, j),
-                };
-                Distances[i * N + j] = Distances[j * N + i] = dist;
-            }
+            for (int j = i + 1; j < N; j++) Distances[i * N + j] = Distances[j * N + i] = Distance(Embeddings.Dot(_rows, i, _rows, j, D), i, j);
         }
+    }
+
+    private readonly PairDistances _pairs;
+
+    /// <summary>The metric's distance between rows i and j from their dot product s.</summary>
+    private double Distance(double s, int i, int j) => _metric switch
+    {
+        BatchDistanceMetric.Cosine => 1 - s,
+        BatchDistanceMetric.SquaredEuclidean => Square(_pairs.Between(s, i, j)),
+        _ => _pairs.Between(s, i, j),
+    };
+
+    /// <summary>
+    /// Calls <paramref name="body"/>(i, D_i·) for every anchor i with its row of N distances (0 at i), the dot products
+    /// taken in blocks of anchors (<see cref="SimilarityBlocks"/>), so that no N × N matrix is held: O(N·D + B·N) memory.
+    /// Large batches run two parts at once, so the body writes only anchor i's own state.
+    /// </summary>
+    public void ForEachRow(Action<int, ReadOnlySpan<double>> body)
+    {
+        var blocks = new SimilarityBlocks(_rows, N, D, gradients: false, scratchRows: 1);
+        blocks.Run(1, (a, s, _, row) =>
+        {
+            for (int j = 0; j < N; j++) row[j] = j == a ? 0 : Distance(s[j], a, j);
+            body(a, row);
+        });
     }
 
     private static double Square(double v) => v * v;
@@ -56,23 +77,60 @@ internal sealed class BatchTriplets
     public double this[int i, int j] => Distances[i * N + j];
 
     /// <summary>∂L/∂embeddings (N, D) from <paramref name="slopes"/> = ∂L/∂D (N × N, row-major; D_ij and D_ji are one distance).</summary>
-    public double[] Backward(double[] slopes)
+    public double[] Backward(double[] slopes) => Backward((i, j) => slopes[i * N + j]);
+
+    /// <summary>
+    /// ∂L/∂embeddings (N, D) from slope(i, j) = ∂L/∂D_ij (D_ij and D_ji are one distance, each slope its own term),
+    /// through the blocks of dot products: no N × N matrix is needed when the slopes are a function.
+    /// </summary>
+    private double[] Backward(Func<int, int, double> slope)
     {
         if (_metric == BatchDistanceMetric.Cosine)
         {
-            // D_ij = 1 − x̂_i·x̂_j: ∂/∂x̂_i = −(c_ij + c_ji)·x̂_j summed over j.
-            var gUnit = new double[_rows.Length];
-            for (int i = 0; i < N; i++)
+            // D_ij = 1 − x̂_i·x̂_j: ∂L/∂s_ij = −c_ij, which the blocks fold into both rows (−c_ij·x̂_j to i, −c_ij·x̂_i to j).
+            var blocks = new SimilarityBlocks(_rows, N, D, gradients: true, scratchRows: 0);
+            blocks.Run(1, (a, _, g, _) =>
             {
-                for (int j = 0; j < N; j++)
-                {
-                    double c = slopes[i * N + j];
-                    if (c != 0 && i != j) Embeddings.AddPair(gUnit, _rows, i, gUnit, _rows, j, -c, D);
-                }
-            }
-            return Embeddings.BackThroughNormalize(gUnit, _rows, _norms, N, D);
+                for (int j = 0; j < N; j++) g[j] = j == a ? 0 : -slope(a, j);
+            });
+            return Embeddings.BackThroughNormalize(blocks.UnitGradient(), _rows, _norms, N, D);
         }
-        return new PairDistances(_rows, N, D).Backward((a, j, _) => slopes[a * N + j], squared: _metric == BatchDistanceMetric.SquaredEuclidean);
+        return _pairs.Backward((a, j, _) => slope(a, j), squared: _metric == BatchDistanceMetric.SquaredEuclidean);
+    }
+
+    /// <summary>
+    /// ∂L/∂embeddings (N, D) from a few slopes, c = ∂L/∂D_ij for each listed pair (i ≠ j; pairs may repeat), in O(terms·D):
+    /// through ‖x_i − x_j‖ as (x_i − x_j)/d (0 where the rows coincide, as <see cref="PairDistances"/>), its square as
+    /// 2(x_i − x_j), or 1 − x̂_i·x̂_j as −x̂_j and −x̂_i then the normalization.
+    /// </summary>
+    public double[] Backward(ReadOnlySpan<(int I, int J, double C)> terms)
+    {
+        var g = new double[_rows.Length];
+        Span<double> diff = D <= 256 ? stackalloc double[D] : new double[D];
+        foreach (var (i, j, c) in terms)
+        {
+            if (c == 0 || i == j) continue;
+            if (_metric == BatchDistanceMetric.Cosine)
+            {
+                Embeddings.AddPair(g, _rows, i, j, -c, D);
+                continue;
+            }
+            System.Numerics.Tensors.TensorPrimitives.Subtract(_rows.AsSpan(i * D, D), _rows.AsSpan(j * D, D), diff);
+            double k;
+            if (_metric == BatchDistanceMetric.SquaredEuclidean)
+            {
+                k = 2 * c;
+            }
+            else
+            {
+                double dist = System.Numerics.Tensors.TensorPrimitives.Norm<double>(diff);
+                if (dist == 0) continue;
+                k = c / dist;
+            }
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(diff, k, g.AsSpan(i * D, D), g.AsSpan(i * D, D));
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(diff, -k, g.AsSpan(j * D, D), g.AsSpan(j * D, D));
+        }
+        return _metric == BatchDistanceMetric.Cosine ? Embeddings.BackThroughNormalize(g, _rows, _norms, N, D) : g;
     }
 
     public static BatchDistanceMetric ParseMetric(string name) => name switch
@@ -87,13 +145,16 @@ internal sealed class BatchTriplets
         "euclidean", "squared_euclidean", "cosine_distance");
 
     /// <summary>The hardest positive (largest distance to a row of the anchor's label, 0 and none without one) and the hardest negative of anchor i, as BatchHardTripletLoss finds them.</summary>
-    public (double Positive, int PositiveAt, double Negative, int NegativeAt) Hardest(int i)
+    public (double Positive, int PositiveAt, double Negative, int NegativeAt) Hardest(int i) => Hardest(i, Distances.AsSpan(i * N, N));
+
+    /// <summary>The same from anchor i's row of distances (N).</summary>
+    public (double Positive, int PositiveAt, double Negative, int NegativeAt) Hardest(int i, ReadOnlySpan<double> row)
     {
         double hp = 0, hn = double.PositiveInfinity, rowMax = double.NegativeInfinity;
         int hpAt = -1, hnAt = -1, maxAt = -1;
         for (int j = 0; j < N; j++)
         {
-            double dist = this[i, j];
+            double dist = row[j];
             if (dist > rowMax) (rowMax, maxAt) = (dist, j);
             if (j != i && Labels[j] == Labels[i] && (hpAt < 0 ? dist >= hp : dist > hp)) (hp, hpAt) = (dist, j);
             if (Labels[j] != Labels[i] && dist < hn) (hn, hnAt) = (dist, j);

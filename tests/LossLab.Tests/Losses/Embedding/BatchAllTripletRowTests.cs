@@ -147,3 +147,58 @@ public sealed class BatchSemiHardSearchTests
         Assert.Equal(4, BatchSemiHardTripletLoss.FirstAbove([1, 2, 2, 3], 3));
     }
 }
+
+/// <summary>BatchHardTripletLoss streams its distance rows: the same choices and gradient as from the whole matrix.</summary>
+public sealed class BatchHardStreamTests
+{
+    [Theory]
+    [InlineData("euclidean", false, 600)]
+    [InlineData("squared_euclidean", false, 40)]
+    [InlineData("cosine_distance", false, 600)]
+    [InlineData("euclidean", true, 40)]
+    public void Streamed_rows_give_the_matrix_result(string metric, bool soft, int n)
+    {
+        // 600 rows of 12 dimensions run as two parts on the thread pool. Class 0 has one row (no positive); class 1
+        // holds half the batch, so its rows' hardest negatives are shared; the rest in five classes.
+        var r = new Random(n + (soft ? 1 : 0));
+        int dim = 12;
+        double[,] x = new double[n, dim];
+        long[] labels = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            labels[i] = i == 0 ? 0 : i < n / 2 ? 1 : 2 + r.Next(5);
+            for (int c = 0; c < dim; c++) x[i, c] = r.NextDouble() - 0.5;
+        }
+        var inputs = T.In(("embeddings", T.D2(x)), ("labels", TensorData.FromArray(labels, n)));
+        var options = T.Opt(("distance_metric", metric), ("margin", 0.3), ("soft_margin", soft));
+        LossResult result = LossRegistry.Default.Create("batch_hard_triplet_loss", options).Evaluate(inputs);
+        // The definition on the held matrix: each anchor's hardest pair, ±1 (soft: ±σ) over N on its two distances.
+        var b = new BatchTriplets(inputs, "test", BatchTriplets.ParseMetric(metric));
+        double sum = 0;
+        var slopes = new double[n * n];
+        for (int i = 0; i < n; i++)
+        {
+            var (hp, hpAt, hn, hnAt) = b.Hardest(i);
+            double t = hp - hn + (soft ? 0 : 0.3);
+            double g = soft ? 1 / (1 + Math.Exp(-t)) : t >= 0 ? 1 : 0;
+            sum += soft ? Math.Log(1 + Math.Exp(t)) : Math.Max(0, t);
+            if (hpAt >= 0) slopes[i * n + hpAt] += g / n;
+            slopes[i * n + hnAt] -= g / n;
+        }
+        T.Close(sum / n, result.Scalar, rel: 1e-13);
+        T.Close(b.Backward(slopes), result.Gradient("embeddings"), rel: 1e-10, abs: 1e-15);
+    }
+
+    [Fact]
+    public void One_class_takes_the_farthest_row_as_its_negative_and_a_nan_row_makes_nan()
+    {
+        // No negatives: d_in is the row's largest distance, the hardest positive itself, so the gradient cancels to 0.
+        var one = T.In(("embeddings", T.D2(new double[,] { { 0, 1 }, { 1, 1 }, { 3, 0 } })), ("labels", T.I(4, 4, 4)));
+        LossResult r = LossRegistry.Default.Create("batch_hard_triplet_loss", T.Opt(("margin", 1.0))).Evaluate(one);
+        T.Close(1.0, r.Scalar, rel: 1e-15);
+        Assert.All(T.Values(r.Gradient("embeddings")), g => Assert.Equal(0, g));
+        var bad = T.In(("embeddings", T.D2(new double[,] { { 0, 1 }, { double.NaN, 1 }, { 3, 0 }, { 1, 1 } })), ("labels", T.I(0, 0, 1, 1)));
+        bad.AllowNonFinite = true;
+        Assert.True(double.IsNaN(LossRegistry.Default.Create("batch_hard_triplet_loss").Evaluate(bad).Scalar));
+    }
+}

@@ -43,6 +43,7 @@ public sealed class MetricLearningMemoryTests
     [InlineData("lifted_structure_loss")]
     [InlineData("intra_pair_variance_loss")]
     [InlineData("margin_loss")]
+    [InlineData("batch_hard_triplet_loss")]
     public void Memory_stays_linear_in_the_batch_at_n_8192(string loss)
     {
         const int n = 8192, d = 4;
