@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -34,50 +35,80 @@ public sealed class ClipLoss : Loss, ILossDefinition
         var pairs = ImageTextPairs.Read(inputs, Name);
         var (scale, scaleShape) = ImageTextPairs.Scalar(inputs, "logit_scale", Name);
         int n = pairs.N;
-        double[] s = pairs.Similarities;
+        double[] s = pairs.Similarities;   // S (N × N), turned into G = ∂ℓ/∂L in place below
         // Row and column log-sum-exps of L = scale·S as max + log Σ e^{L − max}, kept apart: L − lse is then
-        // (L − max) − log Σ, exact where max + log Σ would round away a log Σ below the ulp of max.
-        double[] l = new double[n * n];
-        for (int k = 0; k < l.Length; k++) l[k] = scale * s[k];
-        double[] rowMax = new double[n], rowLog = new double[n], colMax = new double[n], colLog = new double[n];
+        // (L − max) − log Σ, exact where max + log Σ would round away a log Σ below the ulp of max. Each sum keeps its
+        // off-diagonal terms apart from the diagonal's, so that where L_ii is the maximum the cross-entropy is
+        // log1p(Σ_{j≠i} e^{L_ij − L_ii}): a confident pair's e^{−40} survives. Rows are vectors; the columns' maxima and
+        // sums are vectors updated row by row.
+        double[] rowMax = new double[n], rowOthers = new double[n], rowDiagonal = new double[n];
+        double[] colMax = new double[n], colOthers = new double[n], colDiagonal = new double[n], diagonal = new double[n];
+        double[] row = new double[n];
+        colMax.AsSpan().Fill(double.NegativeInfinity);
         for (int i = 0; i < n; i++)
         {
-            double rm = double.NegativeInfinity, cm = double.NegativeInfinity;
-            for (int j = 0; j < n; j++) { rm = Math.Max(rm, l[i * n + j]); cm = Math.Max(cm, l[j * n + i]); }
-            double rowSum = 0, colSum = 0;
-            for (int j = 0; j < n; j++) { rowSum += Math.Exp(l[i * n + j] - rm); colSum += Math.Exp(l[j * n + i] - cm); }
-            (rowMax[i], rowLog[i], colMax[i], colLog[i]) = (rm, Math.Log(rowSum), cm, Math.Log(colSum));
+            Span<double> si = s.AsSpan(i * n, n);
+            TensorPrimitives.Multiply<double>(si, scale, row);
+            diagonal[i] = row[i];
+            rowMax[i] = TensorPrimitives.Max<double>(row);
+            TensorPrimitives.Max<double>(colMax, row, colMax);   // NaN comes through (TensorPrimitives.Max propagates it)
         }
-        // lse − L_ii, or log1p(Σ_{j≠i} e^{L_ij − L_ii}) where L_ii is the maximum: a confident pair's e^{−40} survives.
-        double CrossEntropy(int i, bool row)
+        for (int i = 0; i < n; i++)
         {
-            double diagonal = l[i * n + i], max = row ? rowMax[i] : colMax[i];
-            if (diagonal < max) return max - diagonal + (row ? rowLog[i] : colLog[i]);
-            double others = 0;
-            for (int j = 0; j < n; j++) if (j != i) others += Math.Exp((row ? l[i * n + j] : l[j * n + i]) - diagonal);
-            return Stable.Log1p(others);
+            TensorPrimitives.Multiply<double>(s.AsSpan(i * n, n), scale, row);
+            TensorPrimitives.Subtract<double>(row, rowMax[i], row);
+            TensorPrimitives.Exp<double>(row, row);
+            rowDiagonal[i] = row[i];
+            row[i] = 0;
+            rowOthers[i] = TensorPrimitives.Sum<double>(row);
+            TensorPrimitives.Multiply<double>(s.AsSpan(i * n, n), scale, row);
+            TensorPrimitives.Subtract<double>(row, colMax, row);
+            TensorPrimitives.Exp<double>(row, row);
+            colDiagonal[i] = row[i];
+            row[i] = 0;
+            TensorPrimitives.Add<double>(colOthers, row, colOthers);
         }
+        double CrossEntropy(double diag, double max, double others, double diagTerm)
+            => diag < max ? max - diag + Math.Log(others + diagTerm) : Stable.Log1p(others);
         var losses = new double[n];
-        for (int i = 0; i < n; i++) losses[i] = 0.5 * (CrossEntropy(i, true) + CrossEntropy(i, false));
+        for (int i = 0; i < n; i++)
+            losses[i] = 0.5 * (CrossEntropy(diagonal[i], rowMax[i], rowOthers[i], rowDiagonal[i]) + CrossEntropy(diagonal[i], colMax[i], colOthers[i], colDiagonal[i]));
         var (value, reduce) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
         double r = 0.5 * reduce;
-        var g = new double[n * n];
         // Off the diagonal: row i's softmax at j (image i over the texts) plus column j's at i (text j over the images).
-        // On it, P_ii − 1 = −Σ_{j≠i} P_ij, which keeps its digits where P_ii rounds to 1 (a confident batch).
-        var rowRest = new double[n];
-        var colRest = new double[n];
+        // On it, P_ii − 1 = −Σ_{j≠i} P_ij, which keeps its digits where P_ii rounds to 1 (a confident batch). ∂ℓ/∂scale =
+        // Σ G_ij·S_ij is taken from each row of S before G replaces it.
+        double[] colLog = new double[n], colRest = new double[n], rowRest = new double[n], sDiagonal = new double[n], q = new double[n];
+        for (int j = 0; j < n; j++) colLog[j] = Math.Log(colOthers[j] + colDiagonal[j]);
+        double gs = 0;
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-            {
-                if (i == j) continue;
-                double p = Math.Exp(l[i * n + j] - rowMax[i] - rowLog[i]), q = Math.Exp(l[i * n + j] - colMax[j] - colLog[j]);
-                g[i * n + j] = r * (p + q);
-                rowRest[i] += p;
-                colRest[j] += q;
-            }
-        for (int i = 0; i < n; i++) g[i * n + i] = -r * (rowRest[i] + colRest[i]);
-        var (gi, gt, gs, _) = pairs.Backward(g, scale);
+        {
+            Span<double> si = s.AsSpan(i * n, n);
+            sDiagonal[i] = si[i];
+            TensorPrimitives.Multiply<double>(si, scale, row);
+            TensorPrimitives.Subtract<double>(row, colMax, q);   // (L − max) − log Σ, two steps as above
+            TensorPrimitives.Subtract<double>(q, colLog, q);
+            TensorPrimitives.Exp<double>(q, q);
+            q[i] = 0;
+            TensorPrimitives.Add<double>(colRest, q, colRest);
+            TensorPrimitives.Subtract<double>(row, rowMax[i], row);
+            TensorPrimitives.Subtract<double>(row, Math.Log(rowOthers[i] + rowDiagonal[i]), row);
+            TensorPrimitives.Exp<double>(row, row);
+            row[i] = 0;
+            rowRest[i] = TensorPrimitives.Sum<double>(row);
+            TensorPrimitives.Add<double>(row, q, row);
+            TensorPrimitives.Multiply<double>(row, r, row);
+            gs += TensorPrimitives.Dot<double>(row, si);
+            row.CopyTo(si);
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double gii = -r * (rowRest[i] + colRest[i]);
+            s[i * n + i] = gii;
+            gs += gii * sDiagonal[i];
+        }
+        var (gi, gt) = pairs.FeatureGradients(s, scale);
         return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
             ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)));
     }

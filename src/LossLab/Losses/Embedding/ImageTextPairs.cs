@@ -24,13 +24,7 @@ internal sealed class ImageTextPairs
     {
         (N, D, Images, Texts) = (n, d, images, texts);
         Similarities = new double[n * n];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double s = 0;
-                for (int k = 0; k < d; k++) s += images[i * d + k] * texts[j * d + k];
-                Similarities[i * n + j] = s;
-            }
+        GemmF64.MultiplyAdd(images, d, GemmF64.Transposed(texts, n, d), n, Similarities, n, n, d, n);
     }
 
     /// <summary>Reads image_features and text_features: both (N, D) with N ≥ 1, the same shape.</summary>
@@ -54,30 +48,20 @@ internal sealed class ImageTextPairs
     }
 
     /// <summary>
-    /// Back through L = s·S + b, given G = ∂ℓ/∂L (N, N): ∂I_i = s·Σ_j G_ij·T_j, ∂T_j = s·Σ_i G_ij·I_i,
-    /// ∂s = Σ_ij G_ij·S_ij, ∂b = Σ_ij G_ij.
+    /// Back through L = s·S (+ b) to the features, given G = ∂ℓ/∂L (N × N, row-major): ∂I = s·G·T and ∂T = s·Gᵀ·I, two
+    /// double matrix products (∂s = Σ_ij G_ij·S_ij and ∂b = Σ_ij G_ij are the caller's, which may have overwritten S with G).
     /// </summary>
-    public (double[] Images, double[] Texts, double Scale, double Bias) Backward(double[] g, double scale)
+    public (double[] Images, double[] Texts) FeatureGradients(ReadOnlySpan<double> g, double scale)
     {
         int n = N, d = D;
         var gi = new double[n * d];
-        var gt = new double[n * d];
-        double gs = 0, gb = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double w = g[i * n + j];
-                if (w == 0) continue;
-                gs += w * Similarities[i * n + j];
-                gb += w;
-                double ws = w * scale;
-                for (int k = 0; k < d; k++)
-                {
-                    gi[i * d + k] += ws * Texts[j * d + k];
-                    gt[j * d + k] += ws * Images[i * d + k];
-                }
-            }
-        return (gi, gt, gs, gb);
+        GemmF64.MultiplyAdd(g, n, Texts, d, gi, d, n, n, d);
+        var gtT = new double[d * n];   // ∂Tᵀ = Iᵀ·G (D × N)
+        GemmF64.MultiplyAdd(GemmF64.Transposed(Images, n, d), n, g, n, gtT, n, d, n, n);
+        double[] gt = GemmF64.Transposed(gtT, d, n);
+        System.Numerics.Tensors.TensorPrimitives.Multiply<double>(gi, scale, gi);
+        System.Numerics.Tensors.TensorPrimitives.Multiply<double>(gt, scale, gt);
+        return (gi, gt);
     }
 
     public static readonly InputSpec[] FeatureInputs =

@@ -37,33 +37,33 @@ public sealed class SigLipLoss : Loss, ILossDefinition
         bool hasBias = inputs.Contains("logit_bias");
         var (bias, biasShape) = hasBias ? ImageTextPairs.Scalar(inputs, "logit_bias", Name) : (0.0, Shape.Scalar);
         int n = pairs.N;
-        double[] s = pairs.Similarities;
+        double[] s = pairs.Similarities;   // S (N × N), turned into G = ∂ℓ/∂L in place below
         var losses = new double[n];
         // m = z·L, the margin of each pair; Stable.Softplus(−m) = max(−m, 0) + log1p(e^{−|m|}) stays finite for any finite m.
-        var margins = new double[n * n];
         for (int i = 0; i < n; i++)
         {
             double row = 0;
-            for (int j = 0; j < n; j++)
-            {
-                double m = (i == j ? 1 : -1) * (scale * s[i * n + j] + bias);
-                margins[i * n + j] = m;
-                row += Stable.Softplus(-m);
-            }
+            for (int j = 0; j < n; j++) row += Stable.Softplus(-Margin(s[i * n + j], i == j));
             losses[i] = row;
         }
         var (value, r) = ReduceRows<T>(losses, _reduction, new Shape(n));
         if (!computeGradients) return Result(value);
-        var g = new double[n * n];
+        // G = ∂ℓ/∂L in place of S, ∂s = Σ G_ij·S_ij and ∂b = Σ G_ij taken as each entry is replaced.
+        double gs = 0, gb = 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
             {
-                g[i * n + j] = -(i == j ? 1 : -1) * r * Stable.Sigmoid(-margins[i * n + j]);
+                double sij = s[i * n + j], g = -(i == j ? 1 : -1) * r * Stable.Sigmoid(-Margin(sij, i == j));
+                gs += g * sij;
+                gb += g;
+                s[i * n + j] = g;
             }
-        var (gi, gt, gs, gb) = pairs.Backward(g, scale);
+        var (gi, gt) = pairs.FeatureGradients(s, scale);
         return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
             ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)),
             ("logit_bias", hasBias ? FromDoubles<T>([gb], biasShape) : null));
+
+        double Margin(double sij, bool matched) => (matched ? 1 : -1) * (scale * sij + bias);
     }
 
     public static LossDescriptor Entry { get; } = new()
