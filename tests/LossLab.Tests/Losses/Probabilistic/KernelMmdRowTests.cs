@@ -91,22 +91,20 @@ public sealed class KernelMmdRowTests
         }
         double value = 0;
         double[] ga = new double[n], gb = new double[m], gx = new double[n * d], gy = new double[m * d];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-            {
-                var (k0, grad) = Pair(x, i, x, j);
-                value += 0.5 * a[i] * a[j] * k0;
-                ga[i] += a[j] * k0;
-                for (int k = 0; k < d; k++) gx[i * d + k] += a[i] * a[j] * grad[k];
-            }
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < m; j++)
-            {
-                var (k0, grad) = Pair(y, i, y, j);
-                value += 0.5 * b[i] * b[j] * k0;
-                gb[i] += b[j] * k0;
-                for (int k = 0; k < d; k++) gy[i * d + k] += b[i] * b[j] * grad[k];
-            }
+        // ½·Σ w_i w_j k(p_i, p_j) for each cloud against itself: ∂/∂w_i = Σ_j w_j k_ij, ∂/∂p_i = w_i·Σ_j w_j ∇k_ij.
+        void Self(double[,] p, int count, double[] w, double[] gw, double[] gp)
+        {
+            for (int i = 0; i < count; i++)
+                for (int j = 0; j < count; j++)
+                {
+                    var (k0, grad) = Pair(p, i, p, j);
+                    value += 0.5 * w[i] * w[j] * k0;
+                    gw[i] += w[j] * k0;
+                    for (int k = 0; k < d; k++) gp[i * d + k] += w[i] * w[j] * grad[k];
+                }
+        }
+        Self(x, n, a, ga, gx);
+        Self(y, m, b, gb, gy);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < m; j++)
             {
