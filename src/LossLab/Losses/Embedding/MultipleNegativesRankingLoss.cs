@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Losses.MetricLearning;
 using LossLab.Numerics;
@@ -93,56 +94,89 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
         // One row per direction, reused: its scores, then its softmax weights.
         double[] qd = new double[m], qq = new double[n], dq = new double[n], dd = new double[m];
         var rows = new List<(double[] Row, double Max, int Kind, double Sum, double Others)>(4);
-        for (int i = 0; i < n; i++)
+        // The directions' similarities for a chunk of anchors as matrix products, and their gradients folded back the
+        // same way: query_to_doc q_i·d_c, query_to_query q_i·q_j, doc_to_query p_i·q_j (row i of P·Qᵀ), doc_to_doc p_i·d_c.
+        PairBlock?[] blocks =
+        [
+            new PairBlock(q, docs, m, d),
+            _options.QueryToQuery ? new PairBlock(q, q, n, d) : null,
+            _options.DocToQuery ? new PairBlock(docs, q, n, d) : null,
+            _options.DocToDoc ? new PairBlock(docs, docs, m, d) : null,
+        ];
+        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / Math.Max(1, m)));
+        double[][] sims = [.. blocks.Select(b => b is null ? [] : new double[chunk * b.Columns])];
+        double[][] gs = [.. blocks.Select(b => b is null || !computeGradients ? [] : new double[chunk * b.Columns])];
+        double[] scratch = computeGradients ? new double[chunk * m] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            for (int c = 0; c < m; c++) qd[c] = scale * Embeddings.Dot(q, i, docs, c, d);
-            if (_options.QueryToQuery) for (int j = 0; j < n; j++) qq[j] = j == i ? double.NegativeInfinity : scale * Embeddings.Dot(q, i, q, j, d);
-            if (_options.DocToQuery) for (int j = 0; j < n; j++) dq[j] = scale * Embeddings.Dot(q, j, docs, i, d);
-            if (_options.DocToDoc) for (int c = 0; c < m; c++) dd[c] = c % n == i ? double.NegativeInfinity : scale * Embeddings.Dot(docs, c, docs, i, d);
-            double positive = qd[i];
-            // Each selected row turned into e^{s − max}, scaled to weights below.
-            rows.Clear();
-            rows.Add(Weights(qd, 0, i));
-            if (_options.QueryToQuery) rows.Add(Weights(qq, 1, -1));
-            if (_options.DocToQuery) rows.Add(Weights(dq, 2, i));
-            if (_options.DocToDoc) rows.Add(Weights(dd, 3, -1));
-            // Each direction's softmax weights are f_d·e^{s − max_d}: joint, f_d = e^{max_d − M}/total with
-            // total = Σ_d e^{max_d − M}·Σ row_d; per_direction, f_d = 1/(D·Σ row_d). Neither takes e^{max − lse},
-            // whose rounded lse costs the weights ulp(max) where a confident row's P − 1 needs every digit.
-            double top = double.NegativeInfinity, total = 0, rest = 0;
-            int held = 0;   // entries holding the positive pair itself (query_to_doc's, and doc_to_query's)
-            foreach (var r in rows) top = Math.Max(top, r.Max);
-            foreach (var r in rows)
+            int count = Math.Min(chunk, n - i0);
+            for (int b = 0; b < blocks.Length; b++)
             {
-                if (r.Sum == 0) continue;
-                total += Math.Exp(r.Max - top) * r.Sum;
-                rest += Math.Exp(r.Max - top) * r.Others;
-                if (r.Kind is 0 or 2) held++;
+                blocks[b]?.Similarities(i0, count, sims[b]);
+                gs[b].AsSpan().Clear();
             }
-            // ℓ = lse − s⁺: where s⁺ is the largest entry, log k + log1p(rest/k) with k = held, which keeps a confident row's e^{−40}
-            // that lse − s⁺ would round away.
-            losses[i] = _options.PerDirection
-                ? rows.Sum(r => r.Kind is 0 or 2 && positive >= r.Max ? Stable.Log1p(r.Others) : r.Max - positive + Math.Log(r.Sum)) / directions
-                : positive >= top ? Math.Log(held) + Stable.Log1p(rest / held) : top - positive + Math.Log(total);
-            if (!computeGradients) continue;
-            // ∂ℓ_i/∂s(q_i, p_i) = Σ (its weights) − 1 = −Σ_d f_d·(row_d without it): the positive pair sits in
-            // query_to_doc at i and in doc_to_query at i; the other entries' weights go straight to their pairs.
-            double complement = 0;
-            foreach (var (row, max, kind, sum, others) in rows)
+            for (int i = i0; i < i0 + count; i++)
             {
-                if (sum == 0) continue;
-                double f = _options.PerDirection ? 1 / (sum * directions) : Math.Exp(max - top) / total;
-                double w = reduce * scale * f;
-                switch (kind)
+                int at = i - i0;   // the anchor's row in the chunk
+                TensorPrimitives.Multiply<double>(sims[0].AsSpan(at * m, m), scale, qd);
+                if (_options.QueryToQuery)
                 {
-                    case 0: for (int c = 0; c < m; c++) if (row[c] != 0 && c != i) Embeddings.AddPair(gq, q, i, gDocs, docs, c, w * row[c], d); break;
-                    case 1: for (int j = 0; j < n; j++) if (row[j] != 0) Embeddings.AddPair(gq, q, i, gq, q, j, w * row[j], d); break;
-                    case 2: for (int j = 0; j < n; j++) if (row[j] != 0 && j != i) Embeddings.AddPair(gq, q, j, gDocs, docs, i, w * row[j], d); break;
-                    default: for (int c = 0; c < m; c++) if (row[c] != 0) Embeddings.AddPair(gDocs, docs, c, gDocs, docs, i, w * row[c], d); break;
+                    TensorPrimitives.Multiply<double>(sims[1].AsSpan(at * n, n), scale, qq);
+                    qq[i] = double.NegativeInfinity;
                 }
-                complement += f * others;
+                if (_options.DocToQuery) TensorPrimitives.Multiply<double>(sims[2].AsSpan(at * n, n), scale, dq);
+                if (_options.DocToDoc)
+                {
+                    TensorPrimitives.Multiply<double>(sims[3].AsSpan(at * m, m), scale, dd);
+                    for (int c = i; c < m; c += n) dd[c] = double.NegativeInfinity;
+                }
+                double positive = qd[i];
+                // Each selected row turned into e^{s − max}, scaled to weights below.
+                rows.Clear();
+                rows.Add(Weights(qd, 0, i));
+                if (_options.QueryToQuery) rows.Add(Weights(qq, 1, -1));
+                if (_options.DocToQuery) rows.Add(Weights(dq, 2, i));
+                if (_options.DocToDoc) rows.Add(Weights(dd, 3, -1));
+                // Each direction's softmax weights are f_d·e^{s − max_d}: joint, f_d = e^{max_d − M}/total with
+                // total = Σ_d e^{max_d − M}·Σ row_d; per_direction, f_d = 1/(D·Σ row_d). Neither takes e^{max − lse},
+                // whose rounded lse costs the weights ulp(max) where a confident row's P − 1 needs every digit.
+                double top = double.NegativeInfinity, total = 0, rest = 0;
+                int held = 0;   // entries holding the positive pair itself (query_to_doc's, and doc_to_query's)
+                foreach (var r in rows) top = Math.Max(top, r.Max);
+                foreach (var r in rows)
+                {
+                    if (r.Sum == 0) continue;
+                    total += Math.Exp(r.Max - top) * r.Sum;
+                    rest += Math.Exp(r.Max - top) * r.Others;
+                    if (r.Kind is 0 or 2) held++;
+                }
+                // ℓ = lse − s⁺: where s⁺ is the largest entry, log k + log1p(rest/k) with k = held, which keeps a confident row's e^{−40}
+                // that lse − s⁺ would round away.
+                losses[i] = _options.PerDirection
+                    ? rows.Sum(r => r.Kind is 0 or 2 && positive >= r.Max ? Stable.Log1p(r.Others) : r.Max - positive + Math.Log(r.Sum)) / directions
+                    : positive >= top ? Math.Log(held) + Stable.Log1p(rest / held) : top - positive + Math.Log(total);
+                if (!computeGradients) continue;
+                // ∂ℓ_i/∂s(q_i, p_i) = Σ (its weights) − 1 = −Σ_d f_d·(row_d without it): the positive pair sits in
+                // query_to_doc at i and in doc_to_query at i; the other entries' weights go straight to their pairs.
+                double complement = 0;
+                foreach (var (row, max, kind, sum, others) in rows)
+                {
+                    if (sum == 0) continue;
+                    double f = _options.PerDirection ? 1 / (sum * directions) : Math.Exp(max - top) / total;
+                    // The entries' weights into the chunk's gradient rows; the positive pair's (query_to_doc's and
+                    // doc_to_query's entry i) is taken below from the others.
+                    Span<double> g = gs[kind].AsSpan(at * row.Length, row.Length);
+                    TensorPrimitives.Multiply<double>(row, reduce * scale * f, g);
+                    if (kind is 0 or 2) g[i] = 0;
+                    complement += f * others;
+                }
+                Embeddings.AddPair(gq, q, i, gDocs, docs, i, -reduce * scale * complement, d);   // the positive pair
             }
-            Embeddings.AddPair(gq, q, i, gDocs, docs, i, -reduce * scale * complement, d);   // the positive pair
+            if (!computeGradients) continue;
+            blocks[0]!.Fold(gs[0], i0, count, gq, gDocs, scratch);
+            blocks[1]?.Fold(gs[1], i0, count, gq, gq, scratch);
+            blocks[2]?.Fold(gs[2], i0, count, gDocs, gq, scratch);
+            blocks[3]?.Fold(gs[3], i0, count, gDocs, gDocs, scratch);
         }
         TensorData value = ReduceRows<T>(losses, _options.Reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);

@@ -1,0 +1,44 @@
+using LossLab.Losses.Core;
+using LossLab.Losses.Custom;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Autograd;
+
+public sealed partial class CatalogAutogradTests
+{
+    /// <summary>
+    /// The in-batch-negative losses take their rows in chunks of anchors (matrix products per chunk): batches large enough
+    /// for several chunks against the composed formula, which builds every matrix whole.
+    /// </summary>
+    [Theory]
+    [InlineData("MultipleNegativesRankingLoss", "joint, all directions")]
+    [InlineData("MultipleNegativesRankingLoss", "per_direction")]
+    [InlineData("MultipleNegativesRankingLoss", "dot_score")]
+    [InlineData("GistEmbedLoss", "defaults")]
+    [InlineData("GistEmbedLoss", "relative margin, no contrasts")]
+    public void Chunked_in_batch_negatives_equal_the_composed_formula(string loss, string variant)
+    {
+        // 300 anchors with two hard negatives each: 900 documents, so chunks of 291 anchors (2¹⁸ similarities): two, the last short.
+        const int n = 300, d = 6, k = 2, g = 5;
+        var r = new Random(23);
+        double[] Normal(int count) => LossSamples.Normal(r, count);
+        LossInputs inputs = loss == "GistEmbedLoss"
+            ? T.In(("anchors", T.Shaped(Normal(n * d), n, d)), ("positives", T.Shaped(Normal(n * d), n, d)), ("negatives", T.Shaped(Normal(n * d), n, d)),
+                ("guide_anchors", T.Shaped(Normal(n * g), n, g)), ("guide_positives", T.Shaped(Normal(n * g), n, g)), ("guide_negatives", T.Shaped(Normal(n * g), n, g)))
+            : T.In(("anchors", T.Shaped(Normal(n * d), n, d)), ("positives", T.Shaped(Normal(n * d), n, d)), ("negatives", T.Shaped(Normal(n * k * d), n, k, d)));
+        var options = (loss, variant) switch
+        {
+            (_, "joint, all directions") => T.Opt(("query_to_query", true), ("doc_to_query", true), ("doc_to_doc", true), ("scale", 5.0)),
+            (_, "per_direction") => T.Opt(("query_to_query", true), ("doc_to_query", true), ("doc_to_doc", true), ("partition_mode", "per_direction"), ("reduction", "sum")),
+            (_, "dot_score") => T.Opt(("similarity_fct", "dot_score"), ("scale", 0.5), ("doc_to_query", true)),
+            (_, "relative margin, no contrasts") => T.Opt(("margin_strategy", "relative"), ("margin", 0.1), ("contrast_anchors", false), ("contrast_positives", false), ("temperature", 0.05)),
+            _ => T.Opt(("temperature", 0.1), ("margin", 0.05)),
+        };
+        LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
+        var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
+        LossResult auto = composed.Evaluate(inputs);
+        T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
+        foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
+    }
+}
