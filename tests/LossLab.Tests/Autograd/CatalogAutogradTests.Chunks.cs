@@ -19,8 +19,10 @@ public sealed partial class CatalogAutogradTests
     [InlineData("GistEmbedLoss", "relative margin, no contrasts")]
     public void Chunked_in_batch_negatives_equal_the_composed_formula(string loss, string variant)
     {
-        // 300 anchors with two hard negatives each: 900 documents, so chunks of 291 anchors (2¹⁸ similarities): two, the last short.
-        const int n = 300, d = 6, k = 2, g = 5;
+        // In-batch negatives: 300 anchors with two hard negatives each, 900 documents, so chunks of 291 anchors (2¹⁸
+        // similarities): two, the last short. GISTEmbed: 600 anchors, rows of 600, chunks of 436.
+        const int d = 6, k = 2, g = 5;
+        int n = loss == "GistEmbedLoss" ? 600 : 300;
         var r = new Random(23);
         double[] Normal(int count) => LossSamples.Normal(r, count);
         LossInputs inputs = loss == "GistEmbedLoss"

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Losses.MetricLearning;
 using LossLab.Numerics;
@@ -90,42 +91,63 @@ public sealed class GistEmbedLoss : SentenceEmbeddingLoss, ILossDefinition
         var grads = computeGradients ? units.Select(u => new double[u.Length]).ToArray() : [];
         var losses = new double[n];
         var row = new double[blocks.Count * n];
-        for (int i = 0; i < n; i++)
+        // Each block's model and guide similarities for a chunk of anchors as matrix products, and its gradient folded
+        // back the same way (PairBlock), instead of a dot product and a rank-one update per pair.
+        PairBlock[] model = [.. blocks.Select(b => new PairBlock(units[b.Left], units[b.Right], n, d))];
+        PairBlock[] guided = [.. blocks.Select(b => new PairBlock(guides[b.Left], guides[b.Right], n, g))];
+        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / Math.Max(1, n)));
+        double[][] sims = [.. blocks.Select(_ => new double[chunk * n])], guideSims = [.. blocks.Select(_ => new double[chunk * n])];
+        double[][] slopes = [.. blocks.Select(_ => computeGradients ? new double[chunk * n] : [])];
+        double[] scratch = computeGradients ? new double[chunk * n] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            double threshold = Embeddings.Dot(guides[0], i, guides[1], i, g);
-            threshold = _options.RelativeMargin ? threshold * (1 - _options.Margin) : threshold - _options.Margin;
+            int count = Math.Min(chunk, n - i0);
             for (int b = 0; b < blocks.Count; b++)
             {
-                var (left, right) = blocks[b];
-                for (int j = 0; j < n; j++)
-                {
-                    bool falseNegative = Embeddings.Dot(guides[left], i, guides[right], j, g) > threshold && !(b == 0 && j == i);
-                    row[b * n + j] = falseNegative ? double.NegativeInfinity : inv * Embeddings.Dot(units[left], i, units[right], j, d);
-                }
+                model[b].Similarities(i0, count, sims[b]);
+                guided[b].Similarities(i0, count, guideSims[b]);
+                slopes[b].AsSpan().Clear();
             }
-            double positive = row[i];
-            var (lse, max) = Embeddings.ExpAndLse(row);   // row becomes e^{s − max}
-            losses[i] = lse - positive;
+            for (int i = i0; i < i0 + count; i++)
+            {
+                int at = i - i0;   // the anchor's row in the chunk
+                double threshold = guideSims[0][at * n + i];   // the guide's cos(a_i, p_i)
+                threshold = _options.RelativeMargin ? threshold * (1 - _options.Margin) : threshold - _options.Margin;
+                for (int b = 0; b < blocks.Count; b++)
+                {
+                    ReadOnlySpan<double> s = sims[b].AsSpan(at * n, n), gs = guideSims[b].AsSpan(at * n, n);
+                    for (int j = 0; j < n; j++)
+                    {
+                        bool falseNegative = gs[j] > threshold && !(b == 0 && j == i);
+                        row[b * n + j] = falseNegative ? double.NegativeInfinity : inv * s[j];
+                    }
+                }
+                double positive = row[i];
+                var (lse, max) = Embeddings.ExpAndLse(row);   // row becomes e^{s − max}
+                losses[i] = lse - positive;
+                if (!computeGradients) continue;
+                double w = reduce * inv * Math.Exp(max - lse);
+                // Σ e over every entry but the positive: its weight is −others/Σe, without 1 − p's cancellation.
+                double others = SumWithout(row, i);
+                for (int b = 0; b < blocks.Count; b++)
+                {
+                    Span<double> gb = slopes[b].AsSpan(at * n, n);
+                    TensorPrimitives.Multiply<double>(row.AsSpan(b * n, n), w, gb);
+                    if (b == 0) gb[i] = 0;
+                }
+                Embeddings.AddPair(grads[0], units[0], i, grads[1], units[1], i, -w * others, d);
+            }
             if (!computeGradients) continue;
-            double w = reduce * inv * Math.Exp(max - lse);
-            double others = 0;   // Σ e over every entry but the positive: its weight is −others/Σe, without 1 − p's cancellation
-            for (int b = 0; b < blocks.Count; b++)
-            {
-                var (left, right) = blocks[b];
-                for (int j = 0; j < n; j++)
-                {
-                    double e = row[b * n + j];
-                    if (e == 0 || b == 0 && j == i) continue;
-                    others += e;
-                    Embeddings.AddPair(grads[left], units[left], i, grads[right], units[right], j, w * e, d);
-                }
-            }
-            Embeddings.AddPair(grads[0], units[0], i, grads[1], units[1], i, -w * others, d);
+            for (int b = 0; b < blocks.Count; b++) model[b].Fold(slopes[b], i0, count, grads[blocks[b].Left], grads[blocks[b].Right], scratch);
         }
         TensorData value = ReduceRows<T>(losses, _options.Reduction, new Shape(n)).Value;
         if (!computeGradients) return Result(value);
         return Result(value, [.. names.Select((name, k) => (name, (TensorData?)FromDoubles<T>(Embeddings.BackThroughNormalize(grads[k], units[k], norms[k], n, d), aT.Shape)))]);
     }
+
+    /// <summary>Σ row without entry <paramref name="skip"/>, added in order (no sum-then-subtract, which would lose a small rest).</summary>
+    private static double SumWithout(ReadOnlySpan<double> row, int skip)
+        => TensorPrimitives.Sum<double>(row[..skip]) + TensorPrimitives.Sum<double>(row[(skip + 1)..]);
 
     public static LossDescriptor Entry { get; } = new()
     {
