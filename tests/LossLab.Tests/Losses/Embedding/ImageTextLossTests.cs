@@ -111,4 +111,18 @@ public sealed class ImageTextLossTests
         e = Assert.Throws<LossArgumentException>(() => l.Evaluate(Pairs(T.D(1, 0), T.D(1, 0), 1)));
         Assert.Equal($"{name}: 'image_features' must be (N, D) with N ≥ 1, one row per image–text pair, got shape (2,)", e.Message);
     }
+
+    [Theory]
+    [InlineData("clip_loss")]
+    [InlineData("siglip_loss")]
+    public void A_nan_feature_makes_the_value_and_every_gradient_it_touches_nan(string loss)
+    {
+        // Row 1 of the images is NaN: its logits' row (and, for CLIP, every column's log-sum-exp) are NaN.
+        LossInputs inputs = Pairs(T.D2(new double[,] { { 1, 0 }, { double.NaN, 1 }, { 0.5, 0.5 } }), T.D2(new double[,] { { 1, 0 }, { 0, 1 }, { 0.6, 0.8 } }), 3);
+        inputs.AllowNonFinite = true;
+        LossResult r = LossRegistry.Default.Create(loss).Evaluate(inputs);
+        Assert.True(double.IsNaN(r.Scalar));
+        Assert.True(double.IsNaN(r.Gradient("logit_scale").GetDouble(0)));
+        Assert.Contains(T.Values(r.Gradient("text_features")), double.IsNaN);
+    }
 }
