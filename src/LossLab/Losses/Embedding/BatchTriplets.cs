@@ -9,8 +9,9 @@ public enum BatchDistanceMetric { Euclidean, SquaredEuclidean, Cosine }
 
 /// <summary>
 /// What sentence-transformers' batch triplet losses (BatchAll, BatchHard, BatchHardSoftMargin, BatchSemiHard) share:
-/// the batch's distance matrix D (N × N) in one of BatchHardTripletLossDistanceFunction's metrics, and the backward pass
-/// of a loss given as ∂L/∂D. Each loss picks its triplets from D and the labels.
+/// the batch's distances D in one of BatchHardTripletLossDistanceFunction's metrics, held as an N × N matrix or streamed
+/// a row per anchor, and the backward pass of a loss given as ∂L/∂D (a matrix, or a list of the few pairs that have a
+/// slope). Each loss picks its triplets from D and the labels.
 /// </summary>
 internal sealed class BatchTriplets
 {
