@@ -45,6 +45,7 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
         // farther than the positive, the first index among equals — is one binary search: O(N² log N), not O(N³).
         var negatives = new int[n];
         var distances = new double[n];
+        var order = new (double Distance, int Index)[n];   // sorted as tuples: by distance, then index, without a delegate per comparison
         for (int i = 0; i < n; i++)
         {
             // The fallbacks: i's farthest negative, or (no negative) the smallest distance in its row.
@@ -56,9 +57,9 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
                 if (farthest < 0 || b[i, k] > b[i, farthest]) farthest = k;
                 negatives[m++] = k;
             }
-            int anchor = i;
-            negatives.AsSpan(0, m).Sort((u, v) => b[anchor, u].CompareTo(b[anchor, v]) is var c && c != 0 ? c : u.CompareTo(v));
-            for (int q = 0; q < m; q++) distances[q] = b[i, negatives[q]];
+            for (int q = 0; q < m; q++) order[q] = (b[i, negatives[q]], negatives[q]);
+            order.AsSpan(0, m).Sort();
+            for (int q = 0; q < m; q++) (distances[q], negatives[q]) = order[q];
             for (int j = 0; j < n; j++)
             {
                 if (j == i || y[j] != y[i]) continue;

@@ -36,9 +36,13 @@ internal sealed class BatchTriplets
         _pairs = new PairDistances(_rows, N, D);
         Distances = matrix ? new double[N * N] : [];
         if (!matrix) return;
+        // The dot products as one double matrix product (S = X·Xᵀ, into the matrix itself), each pair's distance from its
+        // upper entry and mirrored, so that D_ij = D_ji exactly.
+        GemmF64.MultiplyAdd(_rows, D, GemmF64.Transposed(_rows, N, D), N, Distances, N, N, D, N);
         for (int i = 0; i < N; i++)
         {
-            for (int j = i + 1; j < N; j++) Distances[i * N + j] = Distances[j * N + i] = Distance(Embeddings.Dot(_rows, i, _rows, j, D), i, j);
+            Distances[i * N + i] = 0;
+            for (int j = i + 1; j < N; j++) Distances[i * N + j] = Distances[j * N + i] = Distance(Distances[i * N + j], i, j);
         }
     }
 
