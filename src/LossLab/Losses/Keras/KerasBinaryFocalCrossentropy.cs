@@ -36,8 +36,9 @@ public sealed class KerasBinaryFocalCrossentropy(KerasBinaryFocalCrossentropy.Ke
             bool inside = KerasLoss.InsideClip(p);
             T bce = -(t * T.Log(c) + (one - t) * T.Log(one - c));
             T q = one - (t * p + (one - t) * (one - p));                       // 1 − p_t
-            T f = gamma == 0 ? one : T.Pow(q, g);
-            T fPrime = gamma == 0 || (q == T.Zero && gamma < 1) ? T.Zero : g * T.Pow(q, g - one);   // d(q^γ)/dq
+            // γ = 2 (the default) as products: q·q and 2·q are pow's correctly rounded results, without two pow calls.
+            T f = gamma == 0 ? one : gamma == 2 ? q * q : T.Pow(q, g);
+            T fPrime = gamma == 0 || (q == T.Zero && gamma < 1) ? T.Zero : gamma == 2 ? two * q : g * T.Pow(q, g - one);   // d(q^γ)/dq
             T w = balancing ? al * t + (one - al) * (one - t) : one;
             T dBceDp = inside ? -t / c + (one - t) / (one - c) : T.Zero;
             T dPred = w * (-fPrime * (two * t - one) * bce + f * dBceDp);
