@@ -43,4 +43,30 @@ public sealed partial class CatalogAutogradTests
         T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
         foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
     }
+
+    /// <summary>
+    /// The class-weight losses take a chunk of embeddings' cosines against every column as one product: 300 embeddings
+    /// against 1000 columns run as two chunks (262 rows of 2¹⁸ cosines, then 38).
+    /// </summary>
+    [Theory]
+    [InlineData("ArcFaceLoss", 1)]
+    [InlineData("SubCenterArcFaceLoss", 4)]
+    [InlineData("SphereFaceLoss", 1)]
+    [InlineData("LargeMarginSoftmaxLoss", 1)]
+    [InlineData("CosFaceLoss", 1)]
+    public void Chunked_class_cosines_equal_the_composed_formula(string loss, int subCenters)
+    {
+        const int n = 300, d = 5, columns = 1000;
+        var r = new Random(31);
+        int classes = columns / subCenters;
+        LossInputs inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, n * d), n, d)),
+            ("labels", T.Shaped(Enumerable.Range(0, n).Select(_ => (long)r.Next(classes)).ToArray(), n)),
+            ("W", T.Shaped(LossSamples.Normal(r, d * columns), d, columns)));
+        var options = subCenters > 1 ? T.Opt(("sub_centers", (long)subCenters)) : T.Opt();
+        LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
+        var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
+        LossResult auto = composed.Evaluate(inputs);
+        T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
+        foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -91,56 +92,62 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
         var (unitW, normW) = Embeddings.Normalize(wt, columns, d);
         var loss = new T[n];
-        var g = computeGradients ? new double[n * c] : null;   // ∂ℓ_i/∂c_ij
-        var best = new int[n * c];                              // the column that gave c_ij (j·K + the best sub-centre)
+        bool grads = computeGradients;
+        var best = new int[c];          // a row's column that gave c_ij (j·K + the best sub-centre)
         var logits = new double[c];
         var (byEmbedding, byWeight) = Magnitudes;
         // ∂ℓ/∂‖x_i‖ and ∂ℓ/∂‖w_s‖ when the lengths scale the logits; ĉ_ij (after the margin) is what they multiply.
-        double[]? gNormE = g is not null && byEmbedding ? new double[n] : null, gNormW = g is not null && byWeight ? new double[columns] : null;
+        double[]? gNormE = grads && byEmbedding ? new double[n] : null, gNormW = grads && byWeight ? new double[columns] : null;
         var modified = new double[c];
-        for (int i = 0; i < n; i++)
+        // The cosines of a chunk of embeddings against every column as one matrix product, and ∂ℓ/∂ĉ folded back the same
+        // way (unscaled: the reduction's factor is applied to both gradients at the end). Each row's cosines are replaced
+        // by its gradient row once read.
+        var block = new PairBlock(unitE, unitW, columns, d);
+        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / columns));
+        var cosines = new double[chunk * columns];
+        double[] gUnitE = grads ? new double[n * d] : [], gUnitW = grads ? new double[columns * d] : [], scratch = grads ? new double[chunk * columns] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            int y = (int)labels[i];
-            double df = 0, a = byEmbedding ? normE[i] : 1;
-            for (int j = 0; j < c; j++)
+            int count = Math.Min(chunk, n - i0);
+            block.Similarities(i0, count, cosines);
+            for (int i = i0; i < i0 + count; i++)
             {
-                double cos = double.NegativeInfinity;
-                for (int s = j * k; s < j * k + k; s++)
+                Span<double> row = cosines.AsSpan((i - i0) * columns, columns);
+                int y = (int)labels[i];
+                double df = 0, a = byEmbedding ? normE[i] : 1;
+                for (int j = 0; j < c; j++)
                 {
-                    double cs = Math.Clamp(Embeddings.Dot(unitE, i, unitW, s, d), -1, 1);
-                    // The first of equal maxima, as torch.max, and NaN wins as there (a NaN weight or embedding makes the loss NaN).
-                    if (cs > cos || (double.IsNaN(cs) && !double.IsNaN(cos))) (cos, best[i * c + j]) = (cs, s);
+                    double cos = double.NegativeInfinity;
+                    for (int s = j * k; s < j * k + k; s++)
+                    {
+                        double cs = Math.Clamp(row[s], -1, 1);
+                        // The first of equal maxima, as torch.max, and NaN wins as there (a NaN weight or embedding makes the loss NaN).
+                        if (cs > cos || (double.IsNaN(cs) && !double.IsNaN(cos))) (cos, best[j]) = (cs, s);
+                    }
+                    if (j == y) (cos, df) = Target(cos);
+                    modified[j] = cos;
+                    logits[j] = Scale * a * (byWeight ? normW[best[j]] : 1) * cos;
                 }
-                if (j == y) (cos, df) = Target(cos);
-                modified[j] = cos;
-                logits[j] = Scale * a * (byWeight ? normW[best[i * c + j]] : 1) * cos;
+                double lse = Stable.LogSumExp<double>(logits);
+                loss[i] = T.CreateTruncating(lse - logits[y]);
+                if (!grads) continue;
+                row.Clear();   // now ∂ℓ_i/∂ĉ: nonzero only at each class's chosen column
+                for (int j = 0; j < c; j++)
+                {
+                    double p = Math.Exp(logits[j] - lse), b = byWeight ? normW[best[j]] : 1;
+                    double dLogit = Scale * (j == y ? p - 1 : p);   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
+                    row[best[j]] = dLogit * a * b * (j == y ? df : 1);
+                    if (gNormE is not null) gNormE[i] += dLogit * b * modified[j];
+                    if (gNormW is not null) gNormW[best[j]] += dLogit * a * modified[j];
+                }
             }
-            double lse = Stable.LogSumExp<double>(logits);
-            loss[i] = T.CreateTruncating(lse - logits[y]);
-            if (g is null) continue;
-            for (int j = 0; j < c; j++)
-            {
-                double p = Math.Exp(logits[j] - lse), b = byWeight ? normW[best[i * c + j]] : 1;
-                double dLogit = Scale * (j == y ? p - 1 : p);   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
-                g[i * c + j] = dLogit * a * b * (j == y ? df : 1);
-                if (gNormE is not null) gNormE[i] += dLogit * b * modified[j];
-                if (gNormW is not null) gNormW[best[i * c + j]] += dLogit * a * modified[j];
-            }
+            if (grads) block.Fold(cosines, i0, count, gUnitE, gUnitW, scratch);
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Reduction, n);
         TensorData value = ValueTensor(Reduction, reduced, loss, new Shape(n));
-        if (g is null) return Result(value);
-        var gUnitE = new double[n * d];
-        var gUnitW = new double[columns * d];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < c; j++)
-            {
-                double gij = reduced.Scale * g[i * c + j];
-                if (gij == 0) continue;
-                Embeddings.AddPair(gUnitE, unitE, i, gUnitW, unitW, best[i * c + j], gij, d);
-            }
-        }
+        if (!grads) return Result(value);
+        TensorPrimitives.Multiply<double>(gUnitE, reduced.Scale, gUnitE);
+        TensorPrimitives.Multiply<double>(gUnitW, reduced.Scale, gUnitW);
         double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);
         double[] gwRows = Embeddings.BackThroughNormalize(gUnitW, unitW, normW, columns, d), gw = new double[d * columns];
         // ∂‖v‖/∂v = v̂ (0 for a zero vector, whose unit vector is 0).
