@@ -50,28 +50,37 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
         var (c, ps, proxies) = Embeddings.ReadProxies(inputs, name, es, labels);
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
         var (unitP, normP) = Embeddings.Normalize(proxies, c, d);
-        var exponent = new double[n * c];   // a_ij for i in class j, b_ij otherwise
+        // Every cosine at once (one matrix product, N × C, as the exponents were held before), then per class the two
+        // log-sum-exps row by row: their maxima first, then the sums.
+        var block = new PairBlock(unitE, unitP, c, d);
+        var exponent = new double[n * c];   // a_ij for i in class j, b_ij otherwise; later ∂ℓ/∂cos_ij
+        block.Similarities(0, n, exponent);
+        // log(1 + Σ e^t) as a log-sum-exp that starts from e⁰.
+        double[] mPos = new double[c], mNeg = new double[c], sPos = new double[c], sNeg = new double[c];
+        for (int i = 0; i < n; i++)
+        {
+            Span<double> row = exponent.AsSpan(i * c, c);
+            int own = (int)labels[i];
+            for (int j = 0; j < c; j++)
+            {
+                double t = row[j] = j == own ? Alpha * (Margin - row[j]) : Alpha * (row[j] + Margin);
+                if (j == own) mPos[j] = Math.Max(mPos[j], t); else mNeg[j] = Math.Max(mNeg[j], t);
+            }
+        }
+        for (int j = 0; j < c; j++) (sPos[j], sNeg[j]) = (Math.Exp(-mPos[j]), Math.Exp(-mNeg[j]));
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<double> row = exponent.AsSpan(i * c, c);
+            int own = (int)labels[i];
+            for (int j = 0; j < c; j++)
+            {
+                if (j == own) sPos[j] += Math.Exp(row[j] - mPos[j]);
+                else sNeg[j] += Math.Exp(row[j] - mNeg[j]);
+            }
+        }
         var lsePos = new double[c];
         var lseNeg = new double[c];
-        for (int j = 0; j < c; j++)
-        {
-            // log(1 + Σ e^t) as a log-sum-exp that starts from e⁰.
-            double mPos = 0, mNeg = 0;
-            for (int i = 0; i < n; i++)
-            {
-                double cos = Embeddings.Dot(unitE, i, unitP, j, d);
-                bool own = labels[i] == j;
-                double t = exponent[i * c + j] = own ? Alpha * (Margin - cos) : Alpha * (cos + Margin);
-                if (own) mPos = Math.Max(mPos, t); else mNeg = Math.Max(mNeg, t);
-            }
-            double sPos = Math.Exp(-mPos), sNeg = Math.Exp(-mNeg);
-            for (int i = 0; i < n; i++)
-            {
-                if (labels[i] == j) sPos += Math.Exp(exponent[i * c + j] - mPos);
-                else sNeg += Math.Exp(exponent[i * c + j] - mNeg);
-            }
-            (lsePos[j], lseNeg[j]) = (mPos + Math.Log(sPos), mNeg + Math.Log(sNeg));
-        }
+        for (int j = 0; j < c; j++) (lsePos[j], lseNeg[j]) = (mPos[j] + Math.Log(sPos[j]), mNeg[j] + Math.Log(sNeg[j]));
         var hasPositive = new bool[c];
         foreach (long y in labels) hasPositive[y] = true;
         int withPositives = hasPositive.Count(h => h);
@@ -84,13 +93,12 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
         var gUnitP = new double[c * d];
         for (int i = 0; i < n; i++)
         {
+            Span<double> row = exponent.AsSpan(i * c, c);
+            int own = (int)labels[i];
             for (int j = 0; j < c; j++)
-            {
-                bool own = labels[i] == j;
-                double g = own ? -Alpha * Math.Exp(exponent[i * c + j] - lsePos[j]) / withPositives : Alpha * Math.Exp(exponent[i * c + j] - lseNeg[j]) / c;
-                if (g != 0) Embeddings.AddPair(gUnitE, unitE, i, gUnitP, unitP, j, g, d);
-            }
+                row[j] = j == own ? -Alpha * Math.Exp(row[j] - lsePos[j]) / withPositives : Alpha * Math.Exp(row[j] - lseNeg[j]) / c;
         }
+        block.Fold(exponent, 0, n, gUnitE, gUnitP, new double[n * c]);
         return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d), es)),
             ("proxies", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnitP, unitP, normP, c, d), ps)));
     }
