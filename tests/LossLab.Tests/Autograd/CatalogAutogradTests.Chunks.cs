@@ -54,6 +54,7 @@ public sealed partial class CatalogAutogradTests
     [InlineData("SphereFaceLoss", 1)]
     [InlineData("LargeMarginSoftmaxLoss", 1)]
     [InlineData("CosFaceLoss", 1)]
+    [InlineData("SoftTripleLoss", 10)]
     public void Chunked_class_cosines_equal_the_composed_formula(string loss, int subCenters)
     {
         const int n = 300, d = 5, columns = 1000;
@@ -61,8 +62,8 @@ public sealed partial class CatalogAutogradTests
         int classes = columns / subCenters;
         LossInputs inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, n * d), n, d)),
             ("labels", T.Shaped(Enumerable.Range(0, n).Select(_ => (long)r.Next(classes)).ToArray(), n)),
-            ("W", T.Shaped(LossSamples.Normal(r, d * columns), d, columns)));
-        var options = subCenters > 1 ? T.Opt(("sub_centers", (long)subCenters)) : T.Opt();
+            (loss == "SoftTripleLoss" ? "fc" : "W", T.Shaped(LossSamples.Normal(r, d * columns), d, columns)));
+        var options = loss == "SubCenterArcFaceLoss" ? T.Opt(("sub_centers", (long)subCenters)) : T.Opt();   // SoftTriple: its default 10 centres
         LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
         var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
         LossResult auto = composed.Evaluate(inputs);

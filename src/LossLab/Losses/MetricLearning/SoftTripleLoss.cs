@@ -91,34 +91,45 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
         var (unitW, normW) = Embeddings.Normalize(ft, columns, d);
 
         double invGamma = 1 / Gamma;
-        var cos = new double[columns];
         var q = new double[columns];     // softmax over each class's centres
         var sim = new double[c];          // S_ic
         var logits = new double[c];
         var rows = new double[n];
+        double rowScale = Reduction is Reduction.None or Reduction.Sum ? 1 : n == 0 ? 0 : 1.0 / n;
         double[]? gUnitE = computeGradients ? new double[n * d] : null, gUnitW = computeGradients ? new double[columns * d] : null;
-        double[]? gCos = computeGradients ? new double[n * columns] : null;   // ∂ℓ_i/∂c_ick
-        for (int i = 0; i < n; i++)
+        // A chunk of embeddings' cosines against every centre as one matrix product; each row is then replaced by its
+        // ∂ℓ_i/∂c_ick (times the reduction's factor), and the chunk folded back the same way.
+        var block = new PairBlock(unitE, unitW, columns, d);
+        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / columns));
+        var cosines = new double[chunk * columns];
+        double[] scratch = computeGradients ? new double[chunk * columns] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            int y = (int)labels[i];
-            for (int j = 0; j < columns; j++) cos[j] = Embeddings.Dot(unitE, i, unitW, j, d);
-            for (int cl = 0; cl < c; cl++)
+            int count = Math.Min(chunk, n - i0);
+            block.Similarities(i0, count, cosines);
+            for (int i = i0; i < i0 + count; i++)
             {
-                double max = double.NegativeInfinity, total = 0, s = 0;
-                for (int t = cl * k; t < cl * k + k; t++) max = Math.Max(max, cos[t] * invGamma);
-                for (int t = cl * k; t < cl * k + k; t++) total += q[t] = Math.Exp(cos[t] * invGamma - max);
-                for (int t = cl * k; t < cl * k + k; t++) s += (q[t] /= total) * cos[t];
-                sim[cl] = s;
-                logits[cl] = La * (s - (cl == y ? Margin : 0));
+                Span<double> cos = cosines.AsSpan((i - i0) * columns, columns);
+                int y = (int)labels[i];
+                for (int cl = 0; cl < c; cl++)
+                {
+                    double max = double.NegativeInfinity, total = 0, s = 0;
+                    for (int t = cl * k; t < cl * k + k; t++) max = Math.Max(max, cos[t] * invGamma);
+                    for (int t = cl * k; t < cl * k + k; t++) total += q[t] = Math.Exp(cos[t] * invGamma - max);
+                    for (int t = cl * k; t < cl * k + k; t++) s += (q[t] /= total) * cos[t];
+                    sim[cl] = s;
+                    logits[cl] = La * (s - (cl == y ? Margin : 0));
+                }
+                double lse = Stable.LogSumExp<double>(logits);
+                rows[i] = lse - logits[y];
+                if (!computeGradients) continue;
+                for (int cl = 0; cl < c; cl++)
+                {
+                    double dz = La * (Math.Exp(logits[cl] - lse) - (cl == y ? 1 : 0));
+                    for (int t = cl * k; t < cl * k + k; t++) cos[t] = rowScale * (dz * q[t] * (1 + (cos[t] - sim[cl]) * invGamma));
+                }
             }
-            double lse = Stable.LogSumExp<double>(logits);
-            rows[i] = lse - logits[y];
-            if (gCos is null) continue;
-            for (int cl = 0; cl < c; cl++)
-            {
-                double dz = La * (Math.Exp(logits[cl] - lse) - (cl == y ? 1 : 0));
-                for (int t = cl * k; t < cl * k + k; t++) gCos[i * columns + t] = dz * q[t] * (1 + (cos[t] - sim[cl]) * invGamma);
-            }
+            if (computeGradients) block.Fold(cosines, i0, count, gUnitE!, gUnitW!, scratch);
         }
 
         // The regularizer over each class's pairs of centres.
@@ -148,32 +159,13 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
 
         double sum = 0;
         for (int i = 0; i < n; i++) sum += rows[i];
-        TensorData value;
-        double rowScale;
-        switch (Reduction)
+        TensorData value = Reduction switch
         {
-            case Reduction.None:
-                value = FromDoubles<T>([.. rows.Select(r => r + regTerm / n)], new Shape(n));
-                rowScale = 1;
-                break;
-            case Reduction.Sum:
-                value = FromDoubles<T>([sum + regTerm], Shape.Scalar);
-                rowScale = 1;
-                break;
-            default:
-                value = FromDoubles<T>([(n == 0 ? 0 : sum / n) + regTerm], Shape.Scalar);
-                rowScale = n == 0 ? 0 : 1.0 / n;
-                break;
-        }
+            Reduction.None => FromDoubles<T>([.. rows.Select(r => r + regTerm / n)], new Shape(n)),
+            Reduction.Sum => FromDoubles<T>([sum + regTerm], Shape.Scalar),
+            _ => FromDoubles<T>([(n == 0 ? 0 : sum / n) + regTerm], Shape.Scalar),
+        };
         if (!computeGradients) return Result(value);
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < columns; j++)
-            {
-                double g = rowScale * gCos![i * columns + j];
-                if (g != 0) Embeddings.AddPair(gUnitE!, unitE, i, gUnitW!, unitW, j, g, d);
-            }
-        }
         if (pairSlope is not null)
         {
             double scale = RegWeight / (2.0 * pairs);
