@@ -15,7 +15,8 @@ namespace LossLab.Numerics;
 /// 16 KiB stack buffer that stays in L1 while every row block of A passes over it (unpacked, rows of B 2ᵏ doubles
 /// apart fell into one L1 set: 13 GFLOP/s at N = 8192). A is read in place; nothing is allocated.</para>
 /// <para>Each C element is summed over k in order (one FMA per term) at every width, so the widths agree to the last
-/// bit with each other and with the scalar path when it uses <see cref="Math.FusedMultiplyAdd"/>.</para>
+/// bit with each other and with the scalar path when it uses <see cref="Math.FusedMultiplyAdd"/>; products of 2²¹
+/// multiply-adds or more run in bands of rows (or of columns, for short wide ones) on the cores, with the same bits.</para>
 /// </remarks>
 internal static class GemmF64
 {
@@ -78,7 +79,7 @@ internal static class GemmF64
     }
 
     /// <summary>C[i, j] += Σ_k A[i, k]·B[k, j] over i &lt; m, j &lt; n, k &lt; depth.</summary>
-    public static void MultiplyAdd(ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc,
+    public static unsafe void MultiplyAdd(ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc,
         int m, int depth, int n, SimdWidth width = (SimdWidth)(-1))
     {
         if (m < 0 || depth < 0 || n < 0) throw new ArgumentOutOfRangeException(nameof(m), $"matrix sizes must be ≥ 0, got {m}×{depth}·{depth}×{n}");
@@ -87,6 +88,67 @@ internal static class GemmF64
         if (a.Length < (long)(m - 1) * lda + depth || b.Length < (long)(depth - 1) * ldb + n || c.Length < (long)(m - 1) * ldc + n)
             throw new ArgumentException($"spans too short for {m}×{depth}·{depth}×{n}: A {a.Length}, B {b.Length}, C {c.Length}");
         if ((int)width < 0) width = Simd.Simd.Best;
+        // Large products run in bands on the calling thread and the thread pool: bands of rows, or of columns for short
+        // wide products (a chunk of rows against every class). Each element's sum runs over k in the same order in
+        // every band and at every width (the vector tiles and the scalar tails agree to the bit), so the result does not
+        // depend on the split.
+        int nr = 2 * (width switch { SimdWidth.V512 => 8, SimdWidth.V256 => 4, _ => 2 });
+        bool byColumns = n > m && n / nr >= 2;
+        int chunks = (long)m * n * depth < ParallelWork ? 1 : Math.Min(Environment.ProcessorCount, Math.Max(1, byColumns ? n / nr : m / MR));
+        if (chunks == 1)
+        {
+            Serial(a, lda, b, ldb, c, ldc, m, depth, n, width);
+            return;
+        }
+        int band = byColumns ? RoundUp((n + chunks - 1) / chunks, nr) : RoundUp((m + chunks - 1) / chunks, MR);
+        fixed (double* pa = a, pb = b, pc = c)
+        {
+            Job job = Job.ForThisThread;
+            job.A = pa;
+            job.B = pb;
+            job.C = pc;
+            (job.ALength, job.Lda, job.BLength, job.Ldb, job.CLength, job.Ldc) = (a.Length, lda, b.Length, ldb, c.Length, ldc);
+            (job.M, job.Depth, job.N, job.Band, job.ByColumns, job.Width) = (m, depth, n, band, byColumns, width);
+            try
+            {
+                job.Run(chunks);
+            }
+            finally
+            {
+                job.A = job.B = job.C = null;
+            }
+        }
+    }
+
+    /// <summary>Products of at least this many multiply-adds are split between the cores (about 0.1 ms of work on one).</summary>
+    private const long ParallelWork = 1L << 21;
+
+    private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    /// <summary>The bands of one product for <see cref="RangeJob"/> (pinned pointers: valid only inside MultiplyAdd).</summary>
+    private sealed unsafe class Job : RangeJob<Job>
+    {
+        public double* A, B, C;
+        public int ALength, BLength, CLength, Lda, Ldb, Ldc, M, Depth, N, Band;
+        public bool ByColumns;
+        public SimdWidth Width;
+
+        protected override double RunPart(int part)
+        {
+            var a = new ReadOnlySpan<double>(A, ALength);
+            var b = new ReadOnlySpan<double>(B, BLength);
+            var c = new Span<double>(C, CLength);
+            int start = part * Band;
+            if (ByColumns && start < N) Serial(a, Lda, b[start..], Ldb, c[start..], Ldc, M, Depth, Math.Min(Band, N - start), Width);
+            else if (!ByColumns && start < M) Serial(a[(start * Lda)..], Lda, b, Ldb, c[(start * Ldc)..], Ldc, Math.Min(Band, M - start), Depth, N, Width);
+            return 0;
+        }
+    }
+
+    /// <summary>C += A·B on one thread (checked and with the width resolved by <see cref="MultiplyAdd"/>).</summary>
+    private static void Serial(ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc,
+        int m, int depth, int n, SimdWidth width)
+    {
         // 128-bit lanes only with FMA in hardware (ARM64): without it, Vector128.FusedMultiplyAdd is a software call per lane.
         int lanes = width switch { SimdWidth.V512 => 8, SimdWidth.V256 => 4, SimdWidth.V128 when SimdCapabilities.HardwareFma => 2, _ => 0 };
         int nr = 2 * lanes;

@@ -47,6 +47,34 @@ public sealed class GemmF64Tests
         }
     }
 
+    [Theory]
+    [InlineData(301, 97, 83)]     // bands of rows (m ≥ n), the last one short
+    [InlineData(7, 301, 1001)]    // bands of columns (a short wide product), the last one short
+    public void Large_products_split_between_the_cores_equal_the_specification_bit_for_bit(int m, int k, int n)
+    {
+        // m·k·n ≥ 2²¹: the product runs in bands on the thread pool; every element is still one FMA per term in k order,
+        // so it equals that loop, written here, to the last bit (at every width).
+        var r = new Random(m + k + n);
+        int lda = k + 1, ldb = n + 3, ldc = n + 2;
+        double[] a = [.. Enumerable.Range(0, m * lda).Select(_ => r.NextDouble() * 2 - 1)];
+        double[] b = [.. Enumerable.Range(0, k * ldb).Select(_ => r.NextDouble() * 2 - 1)];
+        double[] c0 = [.. Enumerable.Range(0, m * ldc).Select(_ => r.NextDouble())];
+        var expected = (double[])c0.Clone();
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = expected[i * ldc + j];
+                for (int t = 0; t < k; t++) sum = Math.FusedMultiplyAdd(a[i * lda + t], b[t * ldb + j], sum);
+                expected[i * ldc + j] = sum;
+            }
+        foreach (SimdWidth w in new[] { SimdWidth.Scalar, SimdWidth.V128, SimdWidth.V256, SimdWidth.V512 })
+        {
+            var c = (double[])c0.Clone();
+            GemmF64.MultiplyAdd(a, lda, b, ldb, c, ldc, m, k, n, w);
+            Assert.Equal(expected, c);
+        }
+    }
+
     [Fact]
     public void Short_spans_and_small_leading_dimensions_are_argument_errors()
     {
