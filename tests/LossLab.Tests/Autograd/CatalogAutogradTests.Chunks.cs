@@ -70,4 +70,40 @@ public sealed partial class CatalogAutogradTests
         T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
         foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
     }
+
+    /// <summary>
+    /// CLIP and SigLIP take their logits a chunk of image rows at a time (about 2¹⁸ similarities): 600 pairs run as two
+    /// chunks (436, then 164), CLIP's column log-sum-exps and diagonal across them.
+    /// </summary>
+    [Theory]
+    [InlineData("ClipLoss", 12.0, false)]
+    [InlineData("ClipLoss", 40.0, false)]
+    [InlineData("SigLipLoss", 10.0, true)]
+    public void Chunked_image_text_logits_equal_the_composed_formula(string loss, double scale, bool bias)
+    {
+        const int n = 600, d = 4;
+        var r = new Random(41);
+        double[] Unit(int rows)
+        {
+            double[] x = LossSamples.Normal(r, rows * d);
+            for (int i = 0; i < rows; i++)
+            {
+                double norm = Math.Sqrt(Enumerable.Range(0, d).Sum(k => x[i * d + k] * x[i * d + k]));
+                for (int k = 0; k < d; k++) x[i * d + k] /= norm;
+            }
+            return x;
+        }
+        double[] images = Unit(n), texts = Unit(n);
+        // Half the texts near their image (a confident diagonal at scale 40), half unrelated.
+        for (int i = 0; i < n / 2; i++)
+            for (int k = 0; k < d; k++) texts[i * d + k] = images[i * d + k] + 0.01 * texts[i * d + k];
+        LossInputs inputs = T.In(("image_features", T.Shaped(images, n, d)), ("text_features", T.Shaped(texts, n, d)), ("logit_scale", T.Shaped(new[] { scale })));
+        if (bias) inputs.Add("logit_bias", T.Shaped(new[] { -10.0 }));
+        var options = T.Opt();
+        LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
+        var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
+        LossResult auto = composed.Evaluate(inputs);
+        T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
+        foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
+    }
 }

@@ -34,39 +34,51 @@ public sealed class ClipLoss : Loss, ILossDefinition
     {
         var pairs = ImageTextPairs.Read(inputs, Name);
         var (scale, scaleShape) = ImageTextPairs.Scalar(inputs, "logit_scale", Name);
-        int n = pairs.N;
-        double[] s = pairs.Similarities;   // S (N × N), turned into G = ∂ℓ/∂L in place below
+        int n = pairs.N, d = pairs.D;
         // Row and column log-sum-exps of L = scale·S as max + log Σ e^{L − max}, kept apart: L − lse is then
         // (L − max) − log Σ, exact where max + log Σ would round away a log Σ below the ulp of max. Each sum keeps its
         // off-diagonal terms apart from the diagonal's, so that where L_ii is the maximum the cross-entropy is
-        // log1p(Σ_{j≠i} e^{L_ij − L_ii}): a confident pair's e^{−40} survives. Rows are vectors; the columns' maxima and
-        // sums are vectors updated row by row.
+        // log1p(Σ_{j≠i} e^{L_ij − L_ii}): a confident pair's e^{−40} survives. S comes a chunk of image rows at a time
+        // (never N × N), once for the maxima, once for the sums and once for the gradient: a product is cheap next to
+        // the exponentials. Rows are vectors; the columns' maxima and sums are vectors updated row by row.
         double[] rowMax = new double[n], rowOthers = new double[n], rowDiagonal = new double[n];
         double[] colMax = new double[n], colOthers = new double[n], colDiagonal = new double[n], diagonal = new double[n];
-        double[] row = new double[n];
+        int chunk = pairs.ChunkRows;
+        var sims = new double[chunk * n];
+        double[] row = new double[n], q = new double[n];
         colMax.AsSpan().Fill(double.NegativeInfinity);
-        for (int i = 0; i < n; i++)
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            Span<double> si = s.AsSpan(i * n, n);
-            TensorPrimitives.Multiply<double>(si, scale, row);
-            diagonal[i] = row[i];
-            rowMax[i] = TensorPrimitives.Max<double>(row);
-            TensorPrimitives.Max<double>(colMax, row, colMax);   // NaN comes through (TensorPrimitives.Max propagates it)
+            int count = Math.Min(chunk, n - i0);
+            pairs.Block.Similarities(i0, count, sims);
+            for (int i = i0; i < i0 + count; i++)
+            {
+                TensorPrimitives.Multiply<double>(sims.AsSpan((i - i0) * n, n), scale, row);
+                diagonal[i] = row[i];
+                rowMax[i] = TensorPrimitives.Max<double>(row);
+                TensorPrimitives.Max<double>(colMax, row, colMax);   // NaN comes through (TensorPrimitives.Max propagates it)
+            }
         }
-        for (int i = 0; i < n; i++)
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            TensorPrimitives.Multiply<double>(s.AsSpan(i * n, n), scale, row);
-            TensorPrimitives.Subtract<double>(row, rowMax[i], row);
-            TensorPrimitives.Exp<double>(row, row);
-            rowDiagonal[i] = row[i];
-            row[i] = 0;
-            rowOthers[i] = TensorPrimitives.Sum<double>(row);
-            TensorPrimitives.Multiply<double>(s.AsSpan(i * n, n), scale, row);
-            TensorPrimitives.Subtract<double>(row, colMax, row);
-            TensorPrimitives.Exp<double>(row, row);
-            colDiagonal[i] = row[i];
-            row[i] = 0;
-            TensorPrimitives.Add<double>(colOthers, row, colOthers);
+            int count = Math.Min(chunk, n - i0);
+            pairs.Block.Similarities(i0, count, sims);
+            for (int i = i0; i < i0 + count; i++)
+            {
+                ReadOnlySpan<double> si = sims.AsSpan((i - i0) * n, n);
+                TensorPrimitives.Multiply<double>(si, scale, row);
+                TensorPrimitives.Subtract<double>(row, rowMax[i], row);
+                TensorPrimitives.Exp<double>(row, row);
+                rowDiagonal[i] = row[i];
+                row[i] = 0;
+                rowOthers[i] = TensorPrimitives.Sum<double>(row);
+                TensorPrimitives.Multiply<double>(si, scale, row);
+                TensorPrimitives.Subtract<double>(row, colMax, row);
+                TensorPrimitives.Exp<double>(row, row);
+                colDiagonal[i] = row[i];
+                row[i] = 0;
+                TensorPrimitives.Add<double>(colOthers, row, colOthers);
+            }
         }
         double CrossEntropy(double diag, double max, double others, double diagTerm)
             => diag < max ? max - diag + Math.Log(others + diagTerm) : Stable.Log1p(others);
@@ -77,38 +89,50 @@ public sealed class ClipLoss : Loss, ILossDefinition
         if (!computeGradients) return Result(value);
         double r = 0.5 * reduce;
         // Off the diagonal: row i's softmax at j (image i over the texts) plus column j's at i (text j over the images).
-        // On it, P_ii − 1 = −Σ_{j≠i} P_ij, which keeps its digits where P_ii rounds to 1 (a confident batch). ∂ℓ/∂scale =
-        // Σ G_ij·S_ij is taken from each row of S before G replaces it.
-        double[] colLog = new double[n], colRest = new double[n], rowRest = new double[n], sDiagonal = new double[n], q = new double[n];
-        for (int j = 0; j < n; j++) colLog[j] = Math.Log(colOthers[j] + colDiagonal[j]);
+        // On it, P_ii − 1 = −Σ_{j≠i} P_ij, which keeps its digits where P_ii rounds to 1 (a confident batch). The row half
+        // of the diagonal is known with its row; the column half (Σ over every row) is added after the last chunk, as the
+        // pair (I_i, T_i)'s own term. ∂ℓ/∂scale = Σ G_ij·S_ij is taken from each row of S before G replaces it.
+        double[] colLog = new double[n], colRest = new double[n], rowLog = new double[n];
+        for (int j = 0; j < n; j++) (colLog[j], rowLog[j]) = (Math.Log(colOthers[j] + colDiagonal[j]), Math.Log(rowOthers[j] + rowDiagonal[j]));
+        double[] gi = new double[n * d], gt = new double[n * d], scratch = new double[chunk * n], sDiagonal = new double[n];
         double gs = 0;
-        for (int i = 0; i < n; i++)
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            Span<double> si = s.AsSpan(i * n, n);
-            sDiagonal[i] = si[i];
-            TensorPrimitives.Multiply<double>(si, scale, row);
-            TensorPrimitives.Subtract<double>(row, colMax, q);   // (L − max) − log Σ, two steps as above
-            TensorPrimitives.Subtract<double>(q, colLog, q);
-            TensorPrimitives.Exp<double>(q, q);
-            q[i] = 0;
-            TensorPrimitives.Add<double>(colRest, q, colRest);
-            TensorPrimitives.Subtract<double>(row, rowMax[i], row);
-            TensorPrimitives.Subtract<double>(row, Math.Log(rowOthers[i] + rowDiagonal[i]), row);
-            TensorPrimitives.Exp<double>(row, row);
-            row[i] = 0;
-            rowRest[i] = TensorPrimitives.Sum<double>(row);
-            TensorPrimitives.Add<double>(row, q, row);
-            TensorPrimitives.Multiply<double>(row, r, row);
-            gs += TensorPrimitives.Dot<double>(row, si);
-            row.CopyTo(si);
+            int count = Math.Min(chunk, n - i0);
+            pairs.Block.Similarities(i0, count, sims);
+            for (int i = i0; i < i0 + count; i++)
+            {
+                Span<double> si = sims.AsSpan((i - i0) * n, n);
+                sDiagonal[i] = si[i];
+                TensorPrimitives.Multiply<double>(si, scale, row);
+                TensorPrimitives.Subtract<double>(row, colMax, q);   // (L − max) − log Σ, two steps as above
+                TensorPrimitives.Subtract<double>(q, colLog, q);
+                TensorPrimitives.Exp<double>(q, q);
+                q[i] = 0;
+                TensorPrimitives.Add<double>(colRest, q, colRest);
+                TensorPrimitives.Subtract<double>(row, rowMax[i], row);
+                TensorPrimitives.Subtract<double>(row, rowLog[i], row);
+                TensorPrimitives.Exp<double>(row, row);
+                row[i] = 0;
+                double rowRest = TensorPrimitives.Sum<double>(row);
+                TensorPrimitives.Add<double>(row, q, row);
+                TensorPrimitives.Multiply<double>(row, r, row);
+                row[i] = -r * rowRest;
+                gs += TensorPrimitives.Dot<double>(row, si);
+                row.CopyTo(si);
+            }
+            pairs.Block.Fold(sims, i0, count, gi, gt, scratch);
         }
         for (int i = 0; i < n; i++)
         {
-            double gii = -r * (rowRest[i] + colRest[i]);
-            s[i * n + i] = gii;
+            // The column half of G_ii: −r·Σ_{j≠i} Q_ji, folded into the pair (I_i, T_i) as the blocks would have.
+            double gii = -r * colRest[i];
             gs += gii * sDiagonal[i];
+            TensorPrimitives.MultiplyAdd<double>(pairs.Texts.AsSpan(i * d, d), gii, gi.AsSpan(i * d, d), gi.AsSpan(i * d, d));
+            TensorPrimitives.MultiplyAdd<double>(pairs.Images.AsSpan(i * d, d), gii, gt.AsSpan(i * d, d), gt.AsSpan(i * d, d));
         }
-        var (gi, gt) = pairs.FeatureGradients(s, scale);
+        TensorPrimitives.Multiply<double>(gi, scale, gi);   // L = s·S: ∂S = s·∂L
+        TensorPrimitives.Multiply<double>(gt, scale, gt);
         return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
             ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)));
     }

@@ -1,4 +1,5 @@
 using LossLab.Losses.Core;
+using LossLab.Losses.MetricLearning;
 using LossLab.Numerics;
 
 namespace LossLab.Losses.Embedding;
@@ -17,14 +18,19 @@ internal sealed class ImageTextPairs
     public double[] Images { get; }
     public double[] Texts { get; }
 
-    /// <summary>S (N, N), row-major: S[i·N + j] = I_i·T_j, in double.</summary>
-    public double[] Similarities { get; }
+    /// <summary>
+    /// S = I·Tᵀ a chunk of image rows at a time (S[i·N + j] = I_i·T_j, in double), and the way back of a chunk of
+    /// G = ∂ℓ/∂S: ∂I[chunk] += G·T, ∂T += Gᵀ·I[chunk]. The losses never hold N × N.
+    /// </summary>
+    public PairBlock Block { get; }
+
+    /// <summary>Image rows per chunk: about 2¹⁸ similarities.</summary>
+    public int ChunkRows => Math.Max(1, Math.Min(N, (1 << 18) / N));
 
     private ImageTextPairs(int n, int d, double[] images, double[] texts)
     {
         (N, D, Images, Texts) = (n, d, images, texts);
-        Similarities = new double[n * n];
-        GemmF64.MultiplyAdd(images, d, GemmF64.Transposed(texts, n, d), n, Similarities, n, n, d, n);
+        Block = new PairBlock(images, texts, n, d);
     }
 
     /// <summary>Reads image_features and text_features: both (N, D) with N ≥ 1, the same shape.</summary>
@@ -45,23 +51,6 @@ internal sealed class ImageTextPairs
         if (t.Length != 1 || t.Shape.Rank > 1)
             throw LossArgumentException.Shape($"{loss}: '{name}' must be a scalar or (1), one learned value, got shape {t.Shape}");
         return (t.ToArray<double>()[0], t.Shape);
-    }
-
-    /// <summary>
-    /// Back through L = s·S (+ b) to the features, given G = ∂ℓ/∂L (N × N, row-major): ∂I = s·G·T and ∂T = s·Gᵀ·I, two
-    /// double matrix products (∂s = Σ_ij G_ij·S_ij and ∂b = Σ_ij G_ij are the caller's, which may have overwritten S with G).
-    /// </summary>
-    public (double[] Images, double[] Texts) FeatureGradients(ReadOnlySpan<double> g, double scale)
-    {
-        int n = N, d = D;
-        var gi = new double[n * d];
-        GemmF64.MultiplyAdd(g, n, Texts, d, gi, d, n, n, d);
-        var gtT = new double[d * n];   // ∂Tᵀ = Iᵀ·G (D × N)
-        GemmF64.MultiplyAdd(GemmF64.Transposed(Images, n, d), n, g, n, gtT, n, d, n, n);
-        double[] gt = GemmF64.Transposed(gtT, d, n);
-        System.Numerics.Tensors.TensorPrimitives.Multiply<double>(gi, scale, gi);
-        System.Numerics.Tensors.TensorPrimitives.Multiply<double>(gt, scale, gt);
-        return (gi, gt);
     }
 
     public static readonly InputSpec[] FeatureInputs =

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -36,29 +37,43 @@ public sealed class SigLipLoss : Loss, ILossDefinition
         var (scale, scaleShape) = ImageTextPairs.Scalar(inputs, "logit_scale", Name);
         bool hasBias = inputs.Contains("logit_bias");
         var (bias, biasShape) = hasBias ? ImageTextPairs.Scalar(inputs, "logit_bias", Name) : (0.0, Shape.Scalar);
-        int n = pairs.N;
-        double[] s = pairs.Similarities;   // S (N × N), turned into G = ∂ℓ/∂L in place below
+        int n = pairs.N, d = pairs.D;
         var losses = new double[n];
-        // m = z·L, the margin of each pair; Stable.Softplus(−m) = max(−m, 0) + log1p(e^{−|m|}) stays finite for any finite m.
-        for (int i = 0; i < n; i++)
+        // A chunk of image rows' similarities at a time; with gradients each row becomes ∂ℓ/∂L (times the reduction's
+        // factor, known before the rows) and the chunk is folded back into the features; ∂s = Σ G_ij·S_ij and ∂b = Σ G_ij
+        // are taken as each entry is replaced. m = z·L is the margin of each pair; Stable.Softplus(−m) stays finite for
+        // any finite m.
+        double r = Reducer.Scale(_reduction, n), gs = 0, gb = 0;
+        int chunk = pairs.ChunkRows;
+        var sims = new double[chunk * n];
+        double[] gi = computeGradients ? new double[n * d] : [], gt = computeGradients ? new double[n * d] : [];
+        double[] scratch = computeGradients ? new double[chunk * n] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
         {
-            double row = 0;
-            for (int j = 0; j < n; j++) row += Stable.Softplus(-Margin(s[i * n + j], i == j));
-            losses[i] = row;
-        }
-        var (value, r) = ReduceRows<T>(losses, _reduction, new Shape(n));
-        if (!computeGradients) return Result(value);
-        // G = ∂ℓ/∂L in place of S, ∂s = Σ G_ij·S_ij and ∂b = Σ G_ij taken as each entry is replaced.
-        double gs = 0, gb = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
+            int count = Math.Min(chunk, n - i0);
+            pairs.Block.Similarities(i0, count, sims);
+            for (int i = i0; i < i0 + count; i++)
             {
-                double sij = s[i * n + j], g = -(i == j ? 1 : -1) * r * Stable.Sigmoid(-Margin(sij, i == j));
-                gs += g * sij;
-                gb += g;
-                s[i * n + j] = g;
+                Span<double> row = sims.AsSpan((i - i0) * n, n);
+                double sum = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    double sij = row[j], m = Margin(sij, i == j);
+                    sum += Stable.Softplus(-m);
+                    if (!computeGradients) continue;
+                    double g = -(i == j ? 1 : -1) * r * Stable.Sigmoid(-m);
+                    gs += g * sij;
+                    gb += g;
+                    row[j] = g;
+                }
+                losses[i] = sum;
             }
-        var (gi, gt) = pairs.FeatureGradients(s, scale);
+            if (computeGradients) pairs.Block.Fold(sims, i0, count, gi, gt, scratch);
+        }
+        var (value, _) = ReduceRows<T>(losses, _reduction, new Shape(n));
+        if (!computeGradients) return Result(value);
+        TensorPrimitives.Multiply<double>(gi, scale, gi);   // L = s·S: ∂S = s·∂L
+        TensorPrimitives.Multiply<double>(gt, scale, gt);
         return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
             ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)),
             ("logit_bias", hasBias ? FromDoubles<T>([gb], biasShape) : null));
