@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
+using LossLab.Numerics.Simd;
 
 namespace LossLab.Losses.Embedding;
 
@@ -20,7 +21,7 @@ namespace LossLab.Losses.Embedding;
 /// LossLab's; open_clip's is the mean. Its multi-device exchange of text features adds the other devices' negatives
 /// (negative_only), which is the same loss over the gathered batch.</para>
 /// </remarks>
-public sealed class SigLipLoss : Loss, ILossDefinition
+public sealed partial class SigLipLoss : Loss, ILossDefinition
 {
     private const string Name = "SigLipLoss";
     private readonly Reduction _reduction;
@@ -54,18 +55,13 @@ public sealed class SigLipLoss : Loss, ILossDefinition
             pairs.Block.Similarities(i0, count, sims);
             for (int i = i0; i < i0 + count; i++)
             {
+                // The unmatched pairs before and after the diagonal on lanes, the matched one alone; each entry of the row
+                // becomes its gradient when asked.
                 Span<double> row = sims.AsSpan((i - i0) * n, n);
-                double sum = 0;
-                for (int j = 0; j < n; j++)
-                {
-                    double sij = row[j], m = Margin(sij, i == j);
-                    sum += Stable.Softplus(-m);
-                    if (!computeGradients) continue;
-                    double g = -(i == j ? 1 : -1) * r * Stable.Sigmoid(-m);
-                    gs += g * sij;
-                    gb += g;
-                    row[j] = g;
-                }
+                Span<double> grad = computeGradients ? row : default;
+                double sum = Row(row[..i], -1, scale, bias, r, grad.IsEmpty ? default : grad[..i], ref gs, ref gb);
+                sum += Row(row.Slice(i, 1), 1, scale, bias, r, grad.IsEmpty ? default : grad.Slice(i, 1), ref gs, ref gb, SimdWidth.Scalar);
+                sum += Row(row[(i + 1)..], -1, scale, bias, r, grad.IsEmpty ? default : grad[(i + 1)..], ref gs, ref gb);
                 losses[i] = sum;
             }
             if (computeGradients) pairs.Block.Fold(sims, i0, count, gi, gt, scratch);
@@ -77,8 +73,6 @@ public sealed class SigLipLoss : Loss, ILossDefinition
         return Result(value, ("image_features", FromDoubles<T>(gi, inputs["image_features"].Shape)),
             ("text_features", FromDoubles<T>(gt, inputs["text_features"].Shape)), ("logit_scale", FromDoubles<T>([gs], scaleShape)),
             ("logit_bias", hasBias ? FromDoubles<T>([gb], biasShape) : null));
-
-        double Margin(double sij, bool matched) => (matched ? 1 : -1) * (scale * sij + bias);
     }
 
     public static LossDescriptor Entry { get; } = new()
