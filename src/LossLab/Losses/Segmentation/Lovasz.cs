@@ -33,7 +33,23 @@ internal static class Lovasz
     /// <summary>Indices of <paramref name="errors"/> sorted by decreasing value (stable, so ties keep input order).</summary>
     public static int[] Order(double[] errors)
     {
-        int[] idx = [.. Enumerable.Range(0, errors.Length)];
-        return [.. idx.OrderByDescending(i => errors[i])];
+        // (error, index) pairs under a struct comparer, which the sort inlines: the order of a stable descending sort by
+        // double.CompareTo (NaN last, −0 equal to +0, ties by index), without a key delegate per comparison
+        // (2M pixels: LINQ's OrderByDescending took most of the loss's time).
+        var pairs = new (double Error, int Index)[errors.Length];
+        for (int i = 0; i < pairs.Length; i++) pairs[i] = (errors[i], i);
+        pairs.AsSpan().Sort(new Descending());
+        var order = new int[pairs.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = pairs[i].Index;
+        return order;
+    }
+
+    private readonly struct Descending : IComparer<(double Error, int Index)>
+    {
+        public int Compare((double Error, int Index) x, (double Error, int Index) y)
+        {
+            int c = y.Error.CompareTo(x.Error);
+            return c != 0 ? c : x.Index.CompareTo(y.Index);
+        }
     }
 }

@@ -32,12 +32,17 @@ public sealed class LovaszHingeLoss(bool perImage = false, long? ignoreIndex = n
         var grad = new double[x.Length];
         var perGroup = new double[groups];
         double scale = reduction == Reduction.Mean ? 1.0 / Math.Max(groups, 1) : 1;
+        int[] members = new int[size];
+        var sortedTruth = new double[size];
         for (int g = 0; g < groups; g++)
         {
-            int[] members = [.. Enumerable.Range(g * size, size).Where(i => !(ignoreIndex is long ig && t[i] == ig))];
-            double[] errors = [.. members.Select(i => 1 - x[i] * (2 * t[i] - 1))];
+            int kept = 0;
+            for (int i = g * size; i < (g + 1) * size; i++) if (!(ignoreIndex is long ig && t[i] == ig)) members[kept++] = i;
+            var errors = new double[kept];
+            for (int k = 0; k < kept; k++) errors[k] = 1 - x[members[k]] * (2 * t[members[k]] - 1);
             int[] order = Lovasz.Order(errors);
-            double[] weights = Lovasz.Weights([.. order.Select(k => t[members[k]])]);
+            for (int k = 0; k < kept; k++) sortedTruth[k] = t[members[order[k]]];
+            double[] weights = Lovasz.Weights(sortedTruth.AsSpan(0, kept));
             for (int k = 0; k < order.Length; k++)
             {
                 double e = errors[order[k]];

@@ -45,13 +45,24 @@ public sealed class LovaszSoftmaxLoss(bool perImage = false, long? ignoreIndex =
             for (int b = perImage ? g : 0; b < (perImage ? g + 1 : n); b++)
                 for (int q = 0; q < pixels; q++)
                     if (labels[b * pixels + q] != ignoreIndex) members.Add((b, q));
-            int[] present = [.. Enumerable.Range(0, c).Where(k => members.Any(m => labels[m.B * pixels + m.Q] == k))];
+            // The classes present among them, in one pass.
+            var isPresent = new bool[c];
+            foreach (var (b, q) in members) isPresent[labels[b * pixels + q]] = true;
+            int[] present = [.. Enumerable.Range(0, c).Where(k => isPresent[k])];
+            var fg = new double[members.Count];
+            var errors = new double[members.Count];
+            var fgSorted = new double[members.Count];
             foreach (int k in present)
             {
-                double[] fg = [.. members.Select(m => labels[m.B * pixels + m.Q] == k ? 1.0 : 0.0)];
-                double[] errors = [.. members.Select((m, i) => Math.Abs(fg[i] - p[(m.B * c + k) * pixels + m.Q]))];
+                for (int i = 0; i < members.Count; i++)
+                {
+                    var (b, q) = members[i];
+                    fg[i] = labels[b * pixels + q] == k ? 1.0 : 0.0;
+                    errors[i] = Math.Abs(fg[i] - p[(b * c + k) * pixels + q]);
+                }
                 int[] order = Lovasz.Order(errors);
-                double[] w = Lovasz.Weights([.. order.Select(i => fg[i])]);
+                for (int r = 0; r < order.Length; r++) fgSorted[r] = fg[order[r]];
+                double[] w = Lovasz.Weights(fgSorted);
                 for (int r = 0; r < order.Length; r++)
                 {
                     int i = order[r];
