@@ -58,6 +58,41 @@ public static class Elementwise
             if (!gradY.IsEmpty) gradY[i] = g * dy;
         }
     }
+
+    /// <summary>
+    /// Keras's mean over the last axis: means[r] = Σ_k ℓ(x[r·L + k], y[r·L + k]) / L over rows of L =
+    /// <paramref name="last"/> elements (x, y: means.Length·L), summed in order in T.
+    /// </summary>
+    public static void RowMeans<T, TKernel>(TKernel kernel, ReadOnlySpan<T> x, ReadOnlySpan<T> y, int last, Span<T> means)
+        where T : struct, IFloatingPointIeee754<T>
+        where TKernel : struct, IElementwiseKernel
+    {
+        for (int r = 0; r < means.Length; r++)
+        {
+            T s = T.Zero;
+            for (int k = 0; k < last; k++) s += kernel.Value(x[r * last + k], y[r * last + k], T.One);
+            means[r] = s / T.CreateTruncating(last);
+        }
+    }
+
+    /// <summary>
+    /// The way back of <see cref="RowMeans{T, TKernel}"/>: gradX[i] = u_r/L·∂ℓ/∂x and gradY[i] = u_r/L·∂ℓ/∂y for element i of
+    /// row r, u = <paramref name="upstream"/> (one per row); rows whose upstream is 0 are left as they are.
+    /// </summary>
+    public static void RowMeansBackward<T, TKernel>(TKernel kernel, ReadOnlySpan<T> x, ReadOnlySpan<T> y, int last, ReadOnlySpan<T> upstream,
+        Span<T> gradX, Span<T> gradY)
+        where T : struct, IFloatingPointIeee754<T>
+        where TKernel : struct, IElementwiseKernel
+    {
+        for (int i = 0; i < upstream.Length * last; i++)
+        {
+            T u = upstream[i / last] / T.CreateTruncating(last);
+            if (u == T.Zero) continue;
+            var (dx, dy) = kernel.Derivative(x[i], y[i], T.One);
+            gradX[i] = u * dx;
+            gradY[i] = u * dy;
+        }
+    }
 }
 
 /// <summary>
@@ -118,7 +153,7 @@ public abstract class ElementwiseLoss<TKernel> : Loss where TKernel : struct, IE
         }
         T[]? aux = Aux<T>(shape);
         var loss = new T[x.Length];
-        Elementwise.Forward(ElementKernel, x, y, w, aux, loss);
+        ElementwiseParts.Forward(ElementKernel, x, y, w, aux, loss);
 
         double denominator = Reduction switch
         {
@@ -132,7 +167,7 @@ public abstract class ElementwiseLoss<TKernel> : Loss where TKernel : struct, IE
 
         var gx = new T[x.Length];
         T[] gy = TargetDifferentiable ? new T[x.Length] : [];
-        Elementwise.Backward(ElementKernel, x, y, w, aux, T.CreateTruncating(reduced.Scale), gx, gy);
+        ElementwiseParts.Backward(ElementKernel, x, y, w, aux, T.CreateTruncating(reduced.Scale), gx, gy);
         return Result(value, (inputName, Wrap(gx, shape)), (targetName, TargetDifferentiable ? Wrap(gy, shape) : null));
     }
 

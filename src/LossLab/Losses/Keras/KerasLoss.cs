@@ -200,12 +200,7 @@ public abstract class KerasMeanLoss<TKernel>(string reduction, TensorData? sampl
         T[] t = PrepareTrue(yTrue);
         var values = new T[valueShape.Numel];
         if (last == 0) Array.Fill(values, T.NaN);   // the mean of an empty last axis is 0/0, as Keras's (and PyTorch's)
-        for (int r = 0; last > 0 && r < values.Length; r++)
-        {
-            T s = T.Zero;
-            for (int k = 0; k < last; k++) s += ElementKernel.Value(t[r * last + k], yPred[r * last + k], T.One);
-            values[r] = s / T.CreateTruncating(last);
-        }
+        else ElementwiseParts.RowMeans(ElementKernel, t, yPred, last, values);   // Kernel convention: (x, y) = (y_true, y_pred)
         return values;
     }
 
@@ -213,13 +208,6 @@ public abstract class KerasMeanLoss<TKernel>(string reduction, TensorData? sampl
     {
         int last = shape.Rank == 0 ? 1 : shape[shape.Rank - 1];
         T[] t = PrepareTrue(yTrue);
-        for (int i = 0; i < yPred.Length; i++)
-        {
-            T u = upstream[i / last] / T.CreateTruncating(last);
-            if (u == T.Zero) continue;
-            var (dt, dp) = ElementKernel.Derivative(t[i], yPred[i], T.One);   // Kernel convention: (x, y) = (y_true, y_pred)
-            gTrue[i] = u * dt;
-            gPred[i] = u * dp;
-        }
+        if (last > 0) ElementwiseParts.RowMeansBackward(ElementKernel, t, yPred, last, upstream, gTrue, gPred);
     }
 }
