@@ -15,7 +15,7 @@ namespace LossLab.Numerics;
 /// 16 KiB stack buffer that stays in L1 while every row block of A passes over it (unpacked, rows of B 2ᵏ doubles
 /// apart fell into one L1 set: 13 GFLOP/s at N = 8192). A is read in place; nothing is allocated.</para>
 /// <para>Each C element is summed over k in order (one FMA per term) at every width, so the widths agree to the last
-/// bit with each other and with the scalar path when it uses <see cref="Math.FusedMultiplyAdd"/>; products of 2²¹
+/// bit with each other and with the scalar path when it uses <see cref="Math.FusedMultiplyAdd"/>; products of 2²⁵
 /// multiply-adds or more run in bands of rows (or of columns, for short wide ones) on the cores, with the same bits.</para>
 /// </remarks>
 internal static class GemmF64
@@ -120,8 +120,8 @@ internal static class GemmF64
         }
     }
 
-    /// <summary>Products of at least this many multiply-adds are split between the cores (about 0.1 ms of work on one).</summary>
-    private const long ParallelWork = 1L << 21;
+    /// <summary>Products of at least this many multiply-adds are split between the cores (about 0.7 ms of work on one: below it, waking a second thread cost more than it saved, measured on 64-column covariance products).</summary>
+    private const long ParallelWork = 1L << 25;
 
     private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 

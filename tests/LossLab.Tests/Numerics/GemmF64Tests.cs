@@ -48,11 +48,11 @@ public sealed class GemmF64Tests
     }
 
     [Theory]
-    [InlineData(301, 97, 83)]     // bands of rows (m ≥ n), the last one short
-    [InlineData(7, 301, 1001)]    // bands of columns (a short wide product), the last one short
+    [InlineData(601, 301, 193)]   // bands of rows (m ≥ n), the last one short
+    [InlineData(7, 301, 16001)]   // bands of columns (a short wide product), the last one short
     public void Large_products_split_between_the_cores_equal_the_specification_bit_for_bit(int m, int k, int n)
     {
-        // m·k·n ≥ 2²¹: the product runs in bands on the thread pool; every element is still one FMA per term in k order,
+        // m·k·n ≥ 2²⁵: the product runs in bands on the thread pool; every element is still one FMA per term in k order,
         // so it equals that loop, written here, to the last bit (at every width).
         var r = new Random(m + k + n);
         int lda = k + 1, ldb = n + 3, ldc = n + 2;
