@@ -37,11 +37,7 @@ public sealed partial class CatalogAutogradTests
             (_, "relative margin, no contrasts") => T.Opt(("margin_strategy", "relative"), ("margin", 0.1), ("contrast_anchors", false), ("contrast_positives", false), ("temperature", 0.05)),
             _ => T.Opt(("temperature", 0.1), ("margin", 0.05)),
         };
-        LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
-        var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
-        LossResult auto = composed.Evaluate(inputs);
-        T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
-        foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
+        AgreesWithComposedFormula(loss, inputs, options);
     }
 
     /// <summary>
@@ -64,11 +60,7 @@ public sealed partial class CatalogAutogradTests
             ("labels", T.Shaped(Enumerable.Range(0, n).Select(_ => (long)r.Next(classes)).ToArray(), n)),
             (loss == "SoftTripleLoss" ? "fc" : "W", T.Shaped(LossSamples.Normal(r, d * columns), d, columns)));
         var options = loss == "SubCenterArcFaceLoss" ? T.Opt(("sub_centers", (long)subCenters)) : T.Opt();   // SoftTriple: its default 10 centres
-        LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
-        var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
-        LossResult auto = composed.Evaluate(inputs);
-        T.Close(T.Values(analytic.Value), auto.Value, rel: 1e-11, abs: 1e-13);
-        foreach (var (name, grad) in analytic.Gradients) T.Close(T.Values(grad), auto.Gradient(name), rel: 1e-9, abs: 1e-12);
+        AgreesWithComposedFormula(loss, inputs, options);
     }
 
     /// <summary>
@@ -100,6 +92,12 @@ public sealed partial class CatalogAutogradTests
         LossInputs inputs = T.In(("image_features", T.Shaped(images, n, d)), ("text_features", T.Shaped(texts, n, d)), ("logit_scale", T.Shaped(new[] { scale })));
         if (bias) inputs.Add("logit_bias", T.Shaped(new[] { -10.0 }));
         var options = T.Opt();
+        AgreesWithComposedFormula(loss, inputs, options);
+    }
+
+    /// <summary>The catalog loss against its composed autograd formula on these inputs: the value and every gradient.</summary>
+    private static void AgreesWithComposedFormula(string loss, LossInputs inputs, Dictionary<string, object?> options)
+    {
         LossResult analytic = LossRegistry.Default.Create(loss, options).Evaluate(inputs);
         var composed = new CustomLoss("composed-" + loss, [.. inputs.Tensors.Keys], t => Formulas[loss](t, options));
         LossResult auto = composed.Evaluate(inputs);

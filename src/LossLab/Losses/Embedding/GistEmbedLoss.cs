@@ -95,7 +95,7 @@ public sealed class GistEmbedLoss : SentenceEmbeddingLoss, ILossDefinition
         // back the same way (PairBlock), instead of a dot product and a rank-one update per pair.
         PairBlock[] model = [.. blocks.Select(b => new PairBlock(units[b.Left], units[b.Right], n, d))];
         PairBlock[] guided = [.. blocks.Select(b => new PairBlock(guides[b.Left], guides[b.Right], n, g))];
-        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / Math.Max(1, n)));
+        int chunk = model[0].ChunkRows(n);
         double[][] sims = [.. blocks.Select(_ => new double[chunk * n])], guideSims = [.. blocks.Select(_ => new double[chunk * n])];
         double[][] slopes = [.. blocks.Select(_ => computeGradients ? new double[chunk * n] : [])];
         double[] scratch = computeGradients ? new double[chunk * n] : [];

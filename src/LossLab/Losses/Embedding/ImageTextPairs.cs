@@ -25,7 +25,7 @@ internal sealed class ImageTextPairs
     public PairBlock Block { get; }
 
     /// <summary>Image rows per chunk: about 2¹⁸ similarities.</summary>
-    public int ChunkRows => Math.Max(1, Math.Min(N, (1 << 18) / N));
+    public int ChunkRows => Block.ChunkRows(N);
 
     private ImageTextPairs(int n, int d, double[] images, double[] texts)
     {

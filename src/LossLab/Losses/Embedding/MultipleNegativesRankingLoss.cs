@@ -103,7 +103,7 @@ public sealed class MultipleNegativesRankingLoss : SentenceEmbeddingLoss, ILossD
             _options.DocToQuery ? new PairBlock(docs, q, n, d) : null,
             _options.DocToDoc ? new PairBlock(docs, docs, m, d) : null,
         ];
-        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / Math.Max(1, m)));
+        int chunk = PairBlock.Chunk(n, m);   // the widest direction's rows: M similarities
         double[][] sims = [.. blocks.Select(b => b is null ? [] : new double[chunk * b.Columns])];
         double[][] gs = [.. blocks.Select(b => b is null || !computeGradients ? [] : new double[chunk * b.Columns])];
         double[] scratch = computeGradients ? new double[chunk * m] : [];

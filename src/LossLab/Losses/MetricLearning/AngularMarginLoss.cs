@@ -103,7 +103,7 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         // way (unscaled: the reduction's factor is applied to both gradients at the end). Each row's cosines are replaced
         // by its gradient row once read.
         var block = new PairBlock(unitE, unitW, columns, d);
-        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / columns));
+        int chunk = block.ChunkRows(n);
         var cosines = new double[chunk * columns];
         double[] gUnitE = grads ? new double[n * d] : [], gUnitW = grads ? new double[columns * d] : [], scratch = grads ? new double[chunk * columns] : [];
         for (int i0 = 0; i0 < n; i0 += chunk)

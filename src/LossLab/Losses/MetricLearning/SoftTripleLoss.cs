@@ -100,7 +100,7 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
         // A chunk of embeddings' cosines against every centre as one matrix product; each row is then replaced by its
         // ∂ℓ_i/∂c_ick (times the reduction's factor), and the chunk folded back the same way.
         var block = new PairBlock(unitE, unitW, columns, d);
-        int chunk = Math.Max(1, Math.Min(n, (1 << 18) / columns));
+        int chunk = block.ChunkRows(n);
         var cosines = new double[chunk * columns];
         double[] scratch = computeGradients ? new double[chunk * columns] : [];
         for (int i0 = 0; i0 < n; i0 += chunk)
