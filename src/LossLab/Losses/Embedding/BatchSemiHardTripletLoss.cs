@@ -32,50 +32,96 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
 
     protected override LossResult ComputeEmbeddings<T>(LossInputs inputs, bool computeGradients)
     {
-        var b = new BatchTriplets(inputs, "BatchSemiHardTripletLoss", _metric);
+        // Each anchor needs only its own row of distances: streamed in blocks (never N × N; the rows may run on two
+        // threads, each writing only its anchor's entries), and the gradient is a list of the chosen pairs' slopes.
+        var b = new BatchTriplets(inputs, "BatchSemiHardTripletLoss", _metric, matrix: false);
         int n = b.N;
         long[] y = b.Labels;
         long pairs = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) if (j != i && y[j] == y[i]) pairs++;
-        double w = pairs == 0 ? 0 : 1.0 / pairs, sum = 0;
-        double[]? slopes = computeGradients ? new double[n * n] : null;
-        if (b.HasNaN) return NaNResult<T>(b, computeGradients);
-        // Each anchor's negatives by distance (ties by index), so that a positive's semi-hard negative — the nearest one
-        // farther than the positive, the first index among equals — is one binary search: O(N² log N), not O(N³).
-        var negatives = new int[n];
-        var distances = new double[n];
-        var order = new (double Distance, int Index)[n];   // sorted as tuples: by distance, then index, without a delegate per comparison
-        for (int i = 0; i < n; i++)
+        foreach (var group in y.GroupBy(label => label)) pairs += (long)group.Count() * (group.Count() - 1);
+        double w = pairs == 0 ? 0 : 1.0 / pairs;
+        var sums = new double[n];
+        var terms = computeGradients ? new (int, int, double)[n][] : null;
+        bool[] nan = new bool[n];
+        b.ForEachRow((i, row) =>
         {
-            // The fallbacks: i's farthest negative, or (no negative) the smallest distance in its row.
-            int farthest = -1, nearestAny = 0, m = 0;
-            for (int k = 0; k < n; k++)
-            {
-                if (b[i, k] < b[i, nearestAny]) nearestAny = k;
-                if (y[k] == y[i]) continue;
-                if (farthest < 0 || b[i, k] > b[i, farthest]) farthest = k;
-                negatives[m++] = k;
-            }
-            for (int q = 0; q < m; q++) order[q] = (b[i, negatives[q]], negatives[q]);
-            order.AsSpan(0, m).Sort();
-            for (int q = 0; q < m; q++) (distances[q], negatives[q]) = order[q];
+            nan[i] = double.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum(row));   // distances are ≥ 0: no ∞ − ∞
+            if (nan[i]) return;
+            sums[i] = Anchor(i, row, y, w, terms);
+        });
+        if (nan.Contains(true)) return NaNResult<T>(b, computeGradients);
+        double sum = 0;
+        foreach (double v in sums) sum += v;
+        TensorData value = FromDoubles<T>([sum * w], Shape.Scalar);
+        if (terms is null) return Result(value);
+        var all = new (int, int, double)[terms.Sum(t => t.Length)];
+        int at = 0;
+        foreach (var t in terms)
+        {
+            t.CopyTo(all, at);
+            at += t.Length;
+        }
+        return Result(value, ("embeddings", FromDoubles<T>(b.Backward(all), b.Shape)));
+    }
+
+    /// <summary>
+    /// Anchor i's terms from its row of distances: each anchor's negatives sorted by distance (ties by index), so that a
+    /// positive's semi-hard negative — the nearest one farther than the positive, the first index among equals — is one
+    /// binary search (O(N log N) a row, not O(N²)). Returns Σ max(0, t) over its positive pairs and, when
+    /// <paramref name="terms"/> is given, sets terms[i] to the slopes (i, j, +w) and (i, chosen, −w) of each pair with t &gt; 0.
+    /// </summary>
+    private double Anchor(int i, ReadOnlySpan<double> row, long[] y, double w, (int, int, double)[][]? terms)
+    {
+        int n = row.Length;
+        var order = System.Buffers.ArrayPool<(double Distance, int Index)>.Shared.Rent(n);
+        var chosenFor = System.Buffers.ArrayPool<int>.Shared.Rent(n);   // each positive's chosen negative, −1 where its term is 0
+        var distances = System.Buffers.ArrayPool<double>.Shared.Rent(n);
+        // The fallbacks: i's farthest negative, or (no negative) the smallest distance in its row.
+        int farthest = -1, nearestAny = 0, m = 0;
+        for (int k = 0; k < n; k++)
+        {
+            if (row[k] < row[nearestAny]) nearestAny = k;
+            if (y[k] == y[i]) continue;
+            if (farthest < 0 || row[k] > row[farthest]) farthest = k;
+            order[m++] = (row[k], k);
+        }
+        order.AsSpan(0, m).Sort();   // by distance, then index: tuples, without a delegate per comparison
+        for (int q = 0; q < m; q++) distances[q] = order[q].Distance;
+        double sum = 0;
+        // The row's slopes, ∂L/∂d_ik summed per column (a negative chosen by several positives once), then kept as the
+        // list of its non-zero entries: O(active pairs) memory, not N × N. The distances' buffer is reused for them.
+        Span<double> slopes = distances.AsSpan(0, n);
+        for (int j = 0; j < n; j++)
+        {
+            chosenFor[j] = -1;
+            if (j == i || y[j] != y[i]) continue;
+            int at = FirstAbove(distances.AsSpan(0, m), row[j]);
+            int chosen = at < m ? order[at].Index : farthest >= 0 ? farthest : nearestAny;
+            double t = row[j] - row[chosen] + _margin;
+            if (t <= 0) continue;
+            sum += t;
+            chosenFor[j] = chosen;
+        }
+        if (terms is not null)
+        {
+            slopes.Clear();
             for (int j = 0; j < n; j++)
             {
-                if (j == i || y[j] != y[i]) continue;
-                int at = FirstAbove(distances.AsSpan(0, m), b[i, j]);
-                int chosen = at < m ? negatives[at] : farthest >= 0 ? farthest : nearestAny;
-                double t = b[i, j] - b[i, chosen] + _margin;
-                if (t <= 0) continue;
-                sum += t;
-                if (slopes is null) continue;
-                slopes[i * n + j] += w;
-                slopes[i * n + chosen] -= w;
+                if (chosenFor[j] < 0) continue;
+                slopes[j] += w;
+                slopes[chosenFor[j]] -= w;
             }
+            int count = 0;
+            foreach (double v in slopes) if (v != 0) count++;
+            var list = new (int, int, double)[count];
+            count = 0;
+            for (int k = 0; k < n; k++) if (slopes[k] != 0) list[count++] = (i, k, slopes[k]);
+            terms[i] = list;
         }
-        TensorData value = FromDoubles<T>([sum * w], Shape.Scalar);
-        if (slopes is null) return Result(value);
-        return Result(value, ("embeddings", FromDoubles<T>(b.Backward(slopes), b.Shape)));
+        System.Buffers.ArrayPool<(double, int)>.Shared.Return(order);
+        System.Buffers.ArrayPool<double>.Shared.Return(distances);
+        System.Buffers.ArrayPool<int>.Shared.Return(chosenFor);
+        return sum;
     }
 
     /// <summary>The first position of ascending <paramref name="sorted"/> holding a value above <paramref name="x"/> (its length when none).</summary>
