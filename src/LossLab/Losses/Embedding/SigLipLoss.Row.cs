@@ -6,9 +6,6 @@ namespace LossLab.Losses.Embedding;
 /// <summary>SigLIP's pair terms a row at a time, on double lanes.</summary>
 public sealed partial class SigLipLoss
 {
-    /// <summary>e^−a is taken as 0 above this (e^−700 ≈ 10⁻³⁰⁴, where the vector exponential would leave its fast path).</summary>
-    private const double ExpCut = 700;
-
     /// <summary>
     /// Σ_j softplus(−m_j) over similarities s_j of one sign z (+1 matched, −1 unmatched), m_j = z·(scale·s_j + bias);
     /// when <paramref name="grad"/> is not empty (it may be <paramref name="s"/> itself), grad_j = −z·r·σ(−m_j), and
@@ -36,8 +33,8 @@ public sealed partial class SigLipLoss
         for (int j = from; j < s.Length; j++)
         {
             double sj = s[j], x = -z * (scale * sj + bias), a = Math.Abs(x);
-            double e = a > ExpCut ? 0 : Math.Exp(-a), u = 1 + e;
-            sum += Math.Max(x, 0) + (Math.Log(u) + (e - (u - 1)) / u);
+            double e = DExp.Negative(a), u = 1 + e;
+            sum += Math.Max(x, 0) + DExp.Log1p(e, u);
             if (grad.IsEmpty) continue;
             double g = -z * r * ((x >= 0 ? 1 : e) / u);
             gs += g * sj;
@@ -56,16 +53,16 @@ public sealed partial class SigLipLoss
     private static double RowVector<TV>(ReadOnlySpan<double> s, double z, double scale, double bias, double r, Span<double> grad, ref double gs, ref double gb)
         where TV : struct, IDVec<TV>
     {
-        TV nz = TV.Splat(-z), sc = TV.Splat(scale), b = TV.Splat(bias), zero = TV.Splat(0), one = TV.Splat(1), cut = TV.Splat(ExpCut), floor = TV.Splat(-ExpCut);
+        TV nz = TV.Splat(-z), sc = TV.Splat(scale), b = TV.Splat(bias), zero = TV.Splat(0), one = TV.Splat(1);
         TV gz = TV.Splat(-z * r), sum = zero, sumGs = zero, sumGb = zero;
         int j = 0;
         for (; j <= s.Length - TV.Count; j += TV.Count)
         {
             TV sj = TV.Load(s, j);
             TV x = nz * (sc * sj + b), a = TV.Abs(x);
-            TV e = TV.Select(TV.LessThan(cut, a), zero, TV.Exp(TV.Max(floor, -a)));
+            TV e = DExp.Negative(a);
             TV u = one + e;
-            sum += TV.Max(zero, x) + (TV.Log(u) + (e - (u - one)) / u);
+            sum += TV.Max(zero, x) + DExp.Log1p(e, u);
             if (grad.IsEmpty) continue;
             TV g = gz * (TV.Select(TV.LessThan(x, zero), e, one) / u);
             sumGs += g * sj;

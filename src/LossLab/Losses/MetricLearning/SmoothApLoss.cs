@@ -77,9 +77,6 @@ public sealed class SmoothApLoss : Loss, ILossDefinition
         return Result(result, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)));
     }
 
-    /// <summary>Above this |z| the sigmoid is 0 or 1 (e^−700 ≈ 10⁻³⁰⁴; the vector exponential would leave its fast path).</summary>
-    private const double ExpCut = 700;
-
     /// <summary>
     /// One positive p's row (the specification, and its vector form on <see cref="IDVec{TV}"/> lanes, tested against it
     /// at every length 0..300): σ_j = m_j·σ((s_j − s_p)/τ) into <paramref name="sigma"/>, with e = e^−|z| (0 past
@@ -104,7 +101,7 @@ public sealed class SmoothApLoss : Loss, ILossDefinition
         for (int j = from; j < s.Length; j++)
         {
             double z = (s[j] - sp) / tau, a = Math.Abs(z);
-            double e = a > ExpCut ? 0 : Math.Exp(-a);
+            double e = DExp.Negative(a);
             double v = ranked[j] * ((z >= 0 ? 1 : e) / (1 + e));
             sigma[j] = v;
             all += v;
@@ -117,13 +114,13 @@ public sealed class SmoothApLoss : Loss, ILossDefinition
     private static (double All, double Positive) SigmoidsVector<TV>(ReadOnlySpan<double> s, double sp, double tau, ReadOnlySpan<double> ranked,
         ReadOnlySpan<double> positive, Span<double> sigma) where TV : struct, IDVec<TV>
     {
-        TV p = TV.Splat(sp), t = TV.Splat(tau), zero = TV.Splat(0), one = TV.Splat(1), cut = TV.Splat(ExpCut), floor = TV.Splat(-ExpCut);
+        TV p = TV.Splat(sp), t = TV.Splat(tau), zero = TV.Splat(0), one = TV.Splat(1);
         TV all = zero, pos = zero;
         int j = 0;
         for (; j <= s.Length - TV.Count; j += TV.Count)
         {
             TV z = (TV.Load(s, j) - p) / t, a = TV.Abs(z);
-            TV e = TV.Select(TV.LessThan(cut, a), zero, TV.Exp(TV.Max(floor, -a)));
+            TV e = DExp.Negative(a);
             TV v = TV.Load(ranked, j) * (TV.Select(TV.LessThan(z, zero), e, one) / (one + e));
             TV.Store(v, sigma, j);
             all += v;

@@ -14,14 +14,9 @@ public sealed partial class KernelMmdLoss
     private const long ParallelPairs = 1 << 14;
 
     /// <summary>
-    /// Kernel values below e^−700 ≈ 10⁻³⁰⁴ count as 0: the vector exponential leaves its fast path below about −709, and
-    /// such a term cannot move a sum that also holds k(x_i, x_i) = 1 (the value) by a representable amount.
-    /// </summary>
-    private const double ExpCut = -700;
-
-    /// <summary>
     /// The kernel's constants: the gaussian's e^{−h·|x − y|²} with h = 1/(2σ²) and slope −g·k with g = 1/σ²; the
-    /// laplacian's e^{−r·|x − y|} with r = 1/σ and slope −r·k/|x − y|.
+    /// laplacian's e^{−r·|x − y|} with r = 1/σ and slope −r·k/|x − y|. Kernel values under e^−700 ≈ 10⁻³⁰⁴ count as 0
+    /// (<see cref="DExp"/>): such a term cannot move a sum that also holds k(x_i, x_i) = 1 by a representable amount.
     /// </summary>
     internal readonly struct PairKernel(MmdKernel kernel, double blur)
     {
@@ -36,12 +31,12 @@ public sealed partial class KernelMmdLoss
             {
                 case MmdKernel.Gaussian:
                 {
-                    double t = -H * sq, k = t < ExpCut ? 0 : Math.Exp(t);
+                    double k = DExp.Negative(H * sq);
                     return (k, -G * k);
                 }
                 case MmdKernel.Laplacian:
                 {
-                    double dist = Math.Sqrt(sq), t = -R * dist, k = t < ExpCut ? 0 : Math.Exp(t);
+                    double dist = Math.Sqrt(sq), k = DExp.Negative(R * dist);
                     return (k, dist > 0 ? -R * k / dist : 0);
                 }
                 default:
@@ -59,7 +54,7 @@ public sealed partial class KernelMmdLoss
             TV zero = TV.Splat(0);
             if (Kernel == MmdKernel.Gaussian)
             {
-                TV k = Exp(TV.Splat(-H) * sq);
+                TV k = DExp.Negative(TV.Splat(H) * sq);
                 slope = TV.Splat(-G) * k;
                 return k;
             }
@@ -67,20 +62,12 @@ public sealed partial class KernelMmdLoss
             TV positive = TV.LessThan(zero, dist);
             if (Kernel == MmdKernel.Laplacian)
             {
-                TV k = Exp(TV.Splat(-R) * dist);
+                TV k = DExp.Negative(TV.Splat(R) * dist);
                 slope = TV.Select(positive, TV.Splat(-R) * k / dist, zero);
                 return k;
             }
             slope = TV.Select(positive, TV.Splat(-1) / dist, zero);
             return -dist;
-        }
-
-        /// <summary>e^t with t &lt; −700 taken as 0; a NaN t stays NaN (the cut goes first in the max: see IDVec).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static TV Exp<TV>(TV t) where TV : struct, IDVec<TV>
-        {
-            TV cut = TV.Splat(ExpCut);
-            return TV.Select(TV.LessThan(t, cut), TV.Splat(0), TV.Exp(TV.Max(cut, t)));
         }
     }
 

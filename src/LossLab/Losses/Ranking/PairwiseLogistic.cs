@@ -26,9 +26,6 @@ internal static class PairwiseLogistic
     /// <summary>|s_i − s_j| past this is clamped (and has no gradient), as sentence-transformers' clamp does.</summary>
     private const double DiffClamp = 1e8;
 
-    /// <summary>e^−a is taken as 0 above this (e^−700 ≈ 10⁻³⁰⁴).</summary>
-    private const double ExpCut = 700;
-
     /// <summary>
     /// Σ_j term_j over the partners <paramref name="partners"/> of a document scored <paramref name="score"/>; adds
     /// slope_j to <paramref name="slopes"/>[j] and returns Σ_j slope_j in <paramref name="rowSlope"/> when
@@ -54,9 +51,9 @@ internal static class PairwiseLogistic
         bool clamped = Math.Abs(diff) > DiffClamp;
         double z = sigma * Math.Clamp(diff, -DiffClamp, DiffClamp);
         double a = Math.Abs(z);
-        double e = a > ExpCut ? 0 : Math.Exp(-a);
+        double e = DExp.Negative(a);
         double u = 1 + e;
-        double logU = Math.Min(z, 0) - (Math.Log(u) + (e - (u - 1)) / u);
+        double logU = Math.Min(z, 0) - DExp.Log1p(e, u);
         double logV = w * Math.Max(logU, logEps);
         slope = logU < logEps || logV < logEps || clamped || w == 0 ? 0 : w * sigma * ((z >= 0 ? e : 1) / u);
         return Math.Max(logV, logEps);
@@ -87,7 +84,7 @@ internal static class PairwiseLogistic
         double sigma, double logEps, bool gradients, Span<double> slopes, out double rowSlope) where TV : struct, IDVec<TV>
     {
         TV s = TV.Splat(score), sg = TV.Splat(sigma), le = TV.Splat(logEps), zero = TV.Splat(0), one = TV.Splat(1);
-        TV hi = TV.Splat(DiffClamp), lo = TV.Splat(-DiffClamp), cut = TV.Splat(ExpCut), floor = TV.Splat(-ExpCut);
+        TV hi = TV.Splat(DiffClamp), lo = TV.Splat(-DiffClamp);
         TV w = TV.Splat(weight), sum = zero, slopeSum = zero;
         int j = 0;
         for (; j <= partners.Length - TV.Count; j += TV.Count)
@@ -95,9 +92,9 @@ internal static class PairwiseLogistic
             TV diff = s - TV.Load(partners, j);
             TV z = sg * TV.Min(hi, TV.Max(lo, diff));
             TV a = TV.Abs(z);
-            TV e = TV.Select(TV.LessThan(cut, a), zero, TV.Exp(TV.Max(floor, -a)));
+            TV e = DExp.Negative(a);
             TV u = one + e;
-            TV logU = TV.Min(zero, z) - (TV.Log(u) + (e - (u - one)) / u);
+            TV logU = TV.Min(zero, z) - DExp.Log1p(e, u);
             if (!weights.IsEmpty) w = TV.Load(weights, j);
             TV logV = w * TV.Max(le, logU);
             sum += TV.Max(le, logV);

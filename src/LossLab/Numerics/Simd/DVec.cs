@@ -40,6 +40,30 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     static abstract double Sum(TV a);
 }
 
+/// <summary>
+/// e^−a for a ≥ 0 on double lanes, and the scalar specification beside them: 0 past a = <see cref="Cut"/>
+/// (e^−700 ≈ 10⁻³⁰⁴), where .NET's vector double exponential leaves its fast path (40× slower per element, measured);
+/// a NaN stays NaN (the cut goes first in the max: see <see cref="IDVec{TV}"/>). With u = 1 + e, log1p(e) for e in
+/// [0, 1] is log u + (e − (u − 1))/u: u − 1 and e − (u − 1) are exact there, so a tiny e keeps its digits.
+/// </summary>
+internal static class DExp
+{
+    /// <summary>e^−a is taken as 0 past this.</summary>
+    public const double Cut = 700;
+
+    public static double Negative(double a) => a > Cut ? 0 : Math.Exp(-a);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Negative<TV>(TV a) where TV : struct, IDVec<TV>
+        => TV.Select(TV.LessThan(TV.Splat(Cut), a), TV.Splat(0), TV.Exp(TV.Max(TV.Splat(-Cut), -a)));
+
+    /// <summary>log1p(e) from e in [0, 1] and u = 1 + e.</summary>
+    public static double Log1p(double e, double u) => Math.Log(u) + (e - (u - 1)) / u;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Log1p<TV>(TV e, TV u) where TV : struct, IDVec<TV> => TV.Log(u) + (e - (u - TV.Splat(1))) / u;
+}
+
 internal readonly struct D512(Vector512<double> v) : IDVec<D512>
 {
     private readonly Vector512<double> _v = v;
