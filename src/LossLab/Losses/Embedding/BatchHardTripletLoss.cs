@@ -40,11 +40,9 @@ public sealed class BatchHardTripletLoss : SentenceEmbeddingLoss, ILossDefinitio
         var terms = new double[n];
         int[] positiveAt = new int[n], negativeAt = new int[n];
         double[] slope = new double[n];   // ±slope on the hardest positive and negative distances, the mean's 1/N included
-        bool[] nan = new bool[n];
-        b.ForEachRow((i, row) =>
+        bool nan = b.ForEachRow((i, row) =>
         {
             var (hp, hpAt, hn, hnAt) = b.Hardest(i, row);
-            nan[i] = double.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum(row));   // distances are ≥ 0: no ∞ − ∞
             double t = hp - hn, g;
             if (_soft)
             {
@@ -61,7 +59,7 @@ public sealed class BatchHardTripletLoss : SentenceEmbeddingLoss, ILossDefinitio
         });
         double sum = 0;
         foreach (double t in terms) sum += t;
-        TensorData value = FromDoubles<T>([n == 0 || nan.Contains(true) ? double.NaN : sum / n], Shape.Scalar);
+        TensorData value = FromDoubles<T>([n == 0 || nan ? double.NaN : sum / n], Shape.Scalar);
         if (!computeGradients) return Result(value);
         // ∂L/∂D: each anchor's slope on its hardest positive (none without one) and minus it on its hardest negative: 2N terms.
         var pairs = new List<(int, int, double)>(2 * n);

@@ -42,14 +42,8 @@ public sealed class BatchSemiHardTripletLoss : SentenceEmbeddingLoss, ILossDefin
         double w = pairs == 0 ? 0 : 1.0 / pairs;
         var sums = new double[n];
         var terms = computeGradients ? new (int, int, double)[n][] : null;
-        bool[] nan = new bool[n];
-        b.ForEachRow((i, row) =>
-        {
-            nan[i] = double.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum(row));   // distances are ≥ 0: no ∞ − ∞
-            if (nan[i]) return;
-            sums[i] = Anchor(i, row, y, w, terms);
-        });
-        if (nan.Contains(true)) return NaNResult<T>(b, computeGradients);
+        bool nan = b.ForEachRow((i, row) => sums[i] = Anchor(i, row, y, w, terms));
+        if (nan) return NaNResult<T>(b, computeGradients);
         double sum = 0;
         foreach (double v in sums) sum += v;
         TensorData value = FromDoubles<T>([sum * w], Shape.Scalar);

@@ -59,16 +59,20 @@ internal sealed class BatchTriplets
     /// <summary>
     /// Calls <paramref name="body"/>(i, D_i·) for every anchor i with its row of N distances (0 at i), the dot products
     /// taken in blocks of anchors (<see cref="SimilarityBlocks"/>), so that no N × N matrix is held: O(N·D + B·N) memory.
-    /// Large batches run two parts at once, so the body writes only anchor i's own state.
+    /// Large batches run two parts at once, so the body writes only anchor i's own state. Returns whether some distance
+    /// was NaN (as <see cref="HasNaN"/> for the matrix).
     /// </summary>
-    public void ForEachRow(Action<int, ReadOnlySpan<double>> body)
+    public bool ForEachRow(Action<int, ReadOnlySpan<double>> body)
     {
         var blocks = new SimilarityBlocks(_rows, N, D, gradients: false, scratchRows: 1);
+        bool nan = false;   // only ever set to true, from either part: read after both have finished
         blocks.Run(1, (a, s, _, row) =>
         {
             for (int j = 0; j < N; j++) row[j] = j == a ? 0 : Distance(s[j], a, j);
+            if (double.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum<double>(row))) nan = true;   // distances are ≥ 0: no ∞ − ∞
             body(a, row);
         });
+        return nan;
     }
 
     private static double Square(double v) => v * v;
