@@ -65,15 +65,13 @@ public sealed class ClipLoss : Loss, ILossDefinition
             pairs.Block.Similarities(i0, count, sims);
             for (int i = i0; i < i0 + count; i++)
             {
-                ReadOnlySpan<double> si = sims.AsSpan((i - i0) * n, n);
-                TensorPrimitives.Multiply<double>(si, scale, row);
-                TensorPrimitives.Subtract<double>(row, rowMax[i], row);
+                TensorPrimitives.Multiply<double>(sims.AsSpan((i - i0) * n, n), scale, q);   // L's row, for both sums
+                TensorPrimitives.Subtract<double>(q, rowMax[i], row);
                 TensorPrimitives.Exp<double>(row, row);
                 rowDiagonal[i] = row[i];
                 row[i] = 0;
                 rowOthers[i] = TensorPrimitives.Sum<double>(row);
-                TensorPrimitives.Multiply<double>(si, scale, row);
-                TensorPrimitives.Subtract<double>(row, colMax, row);
+                TensorPrimitives.Subtract<double>(q, colMax, row);
                 TensorPrimitives.Exp<double>(row, row);
                 colDiagonal[i] = row[i];
                 row[i] = 0;
