@@ -167,7 +167,8 @@ public static partial class Gemm
             }
     }
 
-    private static int RoundUp(int v, int multiple) => (v + multiple - 1) / multiple * multiple;
+    /// <summary>v rounded up to a multiple of <paramref name="multiple"/> (band and panel sizes; GemmF64 uses it too).</summary>
+    internal static int RoundUp(int v, int multiple) => (v + multiple - 1) / multiple * multiple;
 
     /// <summary>B[pc..pc+kc, jc..jc+nc] into micro-panels of NR columns: panel j holds kc rows of NR values, zero-padded.</summary>
     private static unsafe void PackB(Operand b, int pc, int jc, int kc, int nc, float[] packed)

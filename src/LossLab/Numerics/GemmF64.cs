@@ -100,7 +100,7 @@ internal static class GemmF64
             Serial(a, lda, b, ldb, c, ldc, m, depth, n, width);
             return;
         }
-        int band = byColumns ? RoundUp((n + chunks - 1) / chunks, nr) : RoundUp((m + chunks - 1) / chunks, MR);
+        int band = byColumns ? Gemm.RoundUp((n + chunks - 1) / chunks, nr) : Gemm.RoundUp((m + chunks - 1) / chunks, MR);
         fixed (double* pa = a, pb = b, pc = c)
         {
             Job job = Job.ForThisThread;
@@ -122,8 +122,6 @@ internal static class GemmF64
 
     /// <summary>Products of at least this many multiply-adds are split between the cores (about 0.7 ms of work on one: below it, waking a second thread cost more than it saved, measured on 64-column covariance products).</summary>
     private const long ParallelWork = 1L << 25;
-
-    private static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 
     /// <summary>The bands of one product for <see cref="RangeJob"/> (pinned pointers: valid only inside MultiplyAdd).</summary>
     private sealed unsafe class Job : RangeJob<Job>
