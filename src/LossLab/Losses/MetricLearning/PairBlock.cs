@@ -27,11 +27,15 @@ internal sealed class PairBlock
     /// <summary>The right rows: each similarity row's length.</summary>
     public int Columns => _r;
 
-    /// <summary>Left rows per chunk for <paramref name="rows"/> in all: as many as about 2¹⁸ similarities (2 MiB) hold, at least one.</summary>
+    /// <summary>
+    /// Left rows per chunk for <paramref name="rows"/> in all: as many as about 2¹⁸ similarities (2 MiB) hold, and at
+    /// least 64 (or all): each chunk's product streams the whole right side, which at 100000 classes × 512 is 410 MB;
+    /// chunks of two rows read it 128 times for 256 rows.
+    /// </summary>
     public int ChunkRows(int rows) => Chunk(rows, _r);
 
     /// <summary>The same for rows of <paramref name="columns"/> similarities each, when the chunk spans several blocks.</summary>
-    public static int Chunk(int rows, int columns) => Math.Max(1, Math.Min(rows, (1 << 18) / Math.Max(1, columns)));
+    public static int Chunk(int rows, int columns) => Math.Max(1, Math.Min(rows, Math.Max(64, (1 << 18) / Math.Max(1, columns))));
 
     /// <summary>s (count × R) = L[from, from + count)·Rᵀ.</summary>
     public void Similarities(int from, int count, Span<double> s)
