@@ -56,7 +56,9 @@ public sealed partial class CatalogAutogradTests
     [InlineData("SubCenterArcFaceLoss", 3, 150, 6000)]
     [InlineData("LargeMarginSoftmaxLoss", 1, 150, 6000)]
     [InlineData("SphereFaceLoss", 1, 150, 6000)]
-    public void Chunked_class_cosines_equal_the_composed_formula(string loss, int subCenters, int n, int columns)
+    [InlineData("P2SGradLoss", 1, 150, 6000)]
+    [InlineData("P2SGradLoss", 1, 150, 6000, false)]
+    public void Chunked_class_cosines_equal_the_composed_formula(string loss, int subCenters, int n, int columns, bool renormInPlace = true)
     {
         const int d = 5;
         var r = new Random(31);
@@ -64,7 +66,8 @@ public sealed partial class CatalogAutogradTests
         LossInputs inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, n * d), n, d)),
             ("labels", T.Shaped(Enumerable.Range(0, n).Select(_ => (long)r.Next(classes)).ToArray(), n)),
             (loss == "SoftTripleLoss" ? "fc" : "W", T.Shaped(LossSamples.Normal(r, d * columns), d, columns)));
-        var options = loss == "SubCenterArcFaceLoss" ? T.Opt(("sub_centers", (long)subCenters)) : T.Opt();   // SoftTriple: its default 10 centres
+        var options = loss == "SubCenterArcFaceLoss" ? T.Opt(("sub_centers", (long)subCenters))
+            : loss == "P2SGradLoss" ? T.Opt(("renorm_in_place", renormInPlace)) : T.Opt();   // SoftTriple: its default 10 centres
         AgreesWithComposedFormula(loss, inputs, options);
     }
 

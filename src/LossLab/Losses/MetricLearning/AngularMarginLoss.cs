@@ -95,7 +95,7 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         // cosines are Ê·W with each column divided by its norm, and both gradients come back as products with W and Ê,
         // so no transposed or normalized copy of W is made (at 100000 classes × 512 each copy is 410 MB).
         double[] w = inputs["W"].ToArray<double>();
-        double[] normW = ColumnNorms(w, d, columns);
+        double[] normW = ClassColumns.Norms(w, d, columns);
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
         var loss = new T[n];
         bool grads = computeGradients;
@@ -115,12 +115,10 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         {
             int count = Math.Min(chunk, n - i0);
             Span<double> block = cosines.AsSpan(0, count * columns);
-            block.Clear();
-            GemmF64.MultiplyAdd(unitE.AsSpan(i0 * d), d, w, columns, block, columns, count, d, columns);
+            ClassColumns.Cosines(unitE, w, normW, i0, count, d, columns, block);
             for (int i = i0; i < i0 + count; i++)
             {
                 Span<double> row = cosines.AsSpan((i - i0) * columns, columns);
-                TensorPrimitives.Divide<double>(row, normW, row);   // ê_i·w_j/‖w_j‖ = ê_i·ŵ_j
                 int y = (int)labels[i];
                 double df = 0, a = byEmbedding ? normE[i] : 1;
                 for (int j = 0; j < c; j++)
@@ -149,7 +147,7 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
                     if (gNormW is not null) gNormW[best[j]] += dLogit * a * modified[j];
                 }
             }
-            if (grads) FoldChunk(block, unitE, w, normW, i0, count, d, columns, gUnitE, gUnitW, scratch, eT, gT);
+            if (grads) ClassColumns.Fold(block, unitE, w, normW, i0, count, d, columns, gUnitE, gUnitW, scratch, eT, gT);
         }
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Reduction, n);
         TensorData value = ValueTensor(Reduction, reduced, loss, new Shape(n));
@@ -158,66 +156,8 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);
         // ∂‖v‖/∂v = v̂ (0 for a zero vector, whose unit vector is 0).
         if (gNormE is not null) for (int i = 0; i < n; i++) for (int q = 0; q < d; q++) gx[i * d + q] += reduced.Scale * gNormE[i] * unitE[i * d + q];
-        BackThroughColumnNorms(gUnitW, w, normW, gNormW, reduced.Scale, d, columns);
+        ClassColumns.BackThroughNorms(gUnitW, w, normW, gNormW, reduced.Scale, d, columns);
         return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("W", FromDoubles<T>(gUnitW, ws)));
-    }
-
-    /// <summary>‖w_j‖ of each column of W (D, cols), clamped at 1e-12 as <see cref="Embeddings.Normalize"/> clamps a row's.</summary>
-    private static double[] ColumnNorms(double[] w, int d, int cols)
-    {
-        var norms = new double[cols];
-        for (int q = 0; q < d; q++)
-        {
-            ReadOnlySpan<double> r = w.AsSpan(q * cols, cols);
-            TensorPrimitives.FusedMultiplyAdd<double>(r, r, norms, norms);
-        }
-        for (int j = 0; j < cols; j++) norms[j] = Math.Max(Math.Sqrt(norms[j]), 1e-12);
-        return norms;
-    }
-
-    /// <summary>
-    /// A chunk's way back, G = ∂ℓ/∂ĉ (count × cols) in <paramref name="g"/>: ∂ŵ (D, cols) += Ê[chunk]ᵀ·G, then
-    /// ∂ê[chunk] += (G/‖w‖)·Wᵀ, as its transpose W·(G/‖w‖)ᵀ (D × count) so that W is read in its own layout.
-    /// <paramref name="scratch"/> holds (G/‖w‖)ᵀ, <paramref name="eT"/> Ê[chunk]ᵀ and <paramref name="gT"/> the product.
-    /// </summary>
-    private static void FoldChunk(Span<double> g, double[] unitE, double[] w, double[] normW, int from, int count, int d, int cols,
-        double[] gUnitE, double[] gUnitW, double[] scratch, double[] eT, double[] gT)
-    {
-        Span<double> et = eT.AsSpan(0, d * count), gt = gT.AsSpan(0, d * count), st = scratch.AsSpan(0, cols * count);
-        GemmF64.Transpose(unitE.AsSpan(from * d, count * d), count, d, et);
-        GemmF64.MultiplyAdd(et, count, g, cols, gUnitW, cols, d, count, cols);
-        for (int i = 0; i < count; i++) TensorPrimitives.Divide<double>(g.Slice(i * cols, cols), normW, g.Slice(i * cols, cols));
-        GemmF64.Transpose(g, count, cols, st);
-        gt.Clear();
-        GemmF64.MultiplyAdd(w, cols, st, count, gt, count, d, cols, count);
-        for (int q = 0; q < d; q++)
-            for (int i = 0; i < count; i++) gUnitE[(from + i) * d + q] += gt[q * count + i];
-    }
-
-    /// <summary>
-    /// ∂W (D, cols) from ∂ŵ in place, column by column: (∂ŵ_j − (∂ŵ_j·ŵ_j)·ŵ_j)/‖w_j‖ (0 for a clamped norm), plus
-    /// ∂‖w_j‖·ŵ_j where the lengths scale the logits, all times the reduction's <paramref name="scale"/>; the sums run
-    /// over the rows of W's layout, a vector of columns at a time.
-    /// </summary>
-    private static void BackThroughColumnNorms(double[] gHat, double[] w, double[] normW, double[]? gNormW, double scale, int d, int cols)
-    {
-        var dot = new double[cols];
-        for (int q = 0; q < d; q++) TensorPrimitives.FusedMultiplyAdd<double>(gHat.AsSpan(q * cols, cols), w.AsSpan(q * cols, cols), dot, dot);
-        var a = new double[cols];   // ∂W = ∂ŵ·a + w·b
-        var b = new double[cols];
-        for (int j = 0; j < cols; j++)
-        {
-            double norm = normW[j], along = gNormW is null ? 0 : scale * gNormW[j] / norm;
-            bool degenerate = norm <= 1e-12;
-            a[j] = degenerate ? 0 : scale / norm;
-            b[j] = along - (degenerate ? 0 : scale * dot[j] / (norm * norm * norm));
-        }
-        for (int q = 0; q < d; q++)
-        {
-            Span<double> r = gHat.AsSpan(q * cols, cols);
-            TensorPrimitives.Multiply<double>(r, a, r);
-            TensorPrimitives.FusedMultiplyAdd<double>(w.AsSpan(q * cols, cols), b, r, r);
-        }
     }
 
     internal static readonly InputSpec[] AngularInputs =

@@ -42,57 +42,58 @@ public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renor
         int c = ws[1];
         for (int i = 0; i < n; i++)
             if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{name}: label {labels[i]} at row {i} is not one of W's {c} classes");
-        // W's columns renormalized (rows of wT (C, D) are the unit columns).
+        // W read in its own (D, C) layout (never written: ToArray may return the tensor's own array), its columns'
+        // renormalization folded into the products (ClassColumns), a chunk of rows at a time: never N × C.
         double[] w = inputs["W"].ToArray<double>();
-        var wT = new double[c * d];
-        var columnNorms = new double[c];
+        double[] columnNorms = ClassColumns.Norms(w, d, c);
         for (int j = 0; j < c; j++)
         {
-            double norm = 0;
-            for (int k = 0; k < d; k++) norm += w[k * c + j] * w[k * c + j];
-            norm = Math.Sqrt(norm);
+            double norm = columnNorms[j];
             if (!(norm > 1e-5) && !double.IsNaN(norm))
-                throw LossArgumentException.Value($"{name}: column {j} of 'W' {ws} has length {norm:G3}, too short to renormalize to 1 (pytorch-metric-learning's renorm needs > 1e-5)");
-            for (int k = 0; k < d; k++) wT[j * d + k] = w[k * c + j] / norm;
-            columnNorms[j] = norm;
+            {
+                double raw = 0;   // the unclamped length, for the message
+                for (int k = 0; k < d; k++) raw += w[k * c + j] * w[k * c + j];
+                throw LossArgumentException.Value($"{name}: column {j} of 'W' {ws} has length {Math.Sqrt(raw):G3}, too short to renormalize to 1 (pytorch-metric-learning's renorm needs > 1e-5)");
+            }
         }
         var (unit, norms) = Embeddings.Normalize(x, n, d);
-        double[] cos = new double[n * c], g = new double[n * c];
-        GemmF64.MultiplyAdd(unit, d, GemmF64.Transposed(wT, c, d), c, cos, c, n, d, c);
         var perRow = new double[n];
         double rowScale = _reduction == Reduction.Mean ? 1.0 / ((double)n * c) : 1.0 / c;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < c; j++)
+        bool grads = computeGradients;
+        int chunk = PairBlock.Chunk(n, c);
+        var block = new double[chunk * c];   // a chunk's cosines, then their gradient g_ij
+        double[] gUnit = grads ? new double[n * d] : [], gw = grads ? new double[d * c] : [];   // ∂/∂x̂ (N, D), ∂/∂Ŵ (D, C)
+        double[] scratch = grads ? new double[chunk * c] : [], eT = grads ? new double[d * chunk] : [], gT = grads ? new double[d * chunk] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
+        {
+            int count = Math.Min(chunk, n - i0);
+            Span<double> cos = block.AsSpan(0, count * c);
+            ClassColumns.Cosines(unit, w, columnNorms, i0, count, d, c, cos);
+            for (int i = i0; i < i0 + count; i++)
             {
-                double raw = cos[i * c + j], clamped = Math.Clamp(raw, -1, 1), diff = clamped - (labels[i] == j ? 1 : 0);
-                perRow[i] += diff * diff / c;
-                // torch.clamp passes the gradient only inside [−1, 1] (both ends included).
-                g[i * c + j] = raw >= -1 && raw <= 1 ? 2 * diff * rowScale : double.IsNaN(raw) ? double.NaN : 0;
+                Span<double> row = cos.Slice((i - i0) * c, c);
+                for (int j = 0; j < c; j++)
+                {
+                    double raw = row[j], clamped = Math.Clamp(raw, -1, 1), diff = clamped - (labels[i] == j ? 1 : 0);
+                    perRow[i] += diff * diff / c;
+                    // torch.clamp passes the gradient only inside [−1, 1] (both ends included).
+                    row[j] = raw >= -1 && raw <= 1 ? 2 * diff * rowScale : double.IsNaN(raw) ? double.NaN : 0;
+                }
             }
+            // ∂/∂x̂ += G·Ŵᵀ, ∂/∂Ŵ += X̂ᵀ·G for the chunk.
+            if (grads) ClassColumns.Fold(cos, unit, w, columnNorms, i0, count, d, c, gUnit, gw, scratch, eT, gT);
+        }
         TensorData value = _reduction switch
         {
             Reduction.None => Wrap(perRow.Select(T.CreateTruncating).ToArray(), new Shape(n)),
             Reduction.Sum => Wrap(new[] { T.CreateTruncating(Reducer.Sum<double>(perRow)) }, Shape.Scalar),
             _ => Wrap(new[] { T.CreateTruncating(Reducer.Sum<double>(perRow) / n) }, Shape.Scalar),
         };
-        if (!computeGradients) return Result(value);
-        // ∂/∂x̂ = G·Ŵᵀ (N, D) through the normalization; ∂/∂Ŵ = X̂ᵀ·G (D, C), handed back as W's.
-        var gUnit = new double[n * d];
-        GemmF64.MultiplyAdd(g, c, wT, d, gUnit, d, n, c, d);
+        if (!grads) return Result(value);
         double[] gx = Embeddings.BackThroughNormalize(gUnit, unit, norms, n, d);
-        var gw = new double[d * c];
-        GemmF64.MultiplyAdd(GemmF64.Transposed(unit, n, d), n, g, c, gw, c, d, n, c);
-        if (!_renormInPlace)
-        {
-            // Through ŵ = w/‖w‖ per column: (g − (g·ŵ)ŵ)/‖w‖.
-            for (int j = 0; j < c; j++)
-            {
-                double dot = 0;
-                for (int k = 0; k < d; k++) dot += gw[k * c + j] * wT[j * d + k];
-                for (int k = 0; k < d; k++) gw[k * c + j] = (gw[k * c + j] - dot * wT[j * d + k]) / columnNorms[j];
-            }
-        }
-        return Result(value, ("embeddings", Wrap(gx.Select(T.CreateTruncating).ToArray(), es)), ("W", Wrap(gw.Select(T.CreateTruncating).ToArray(), ws)));
+        // ∂/∂Ŵ is handed back as W's (renormalized in place), or taken through ŵ = w/‖w‖ per column: (g − (g·ŵ)ŵ)/‖w‖.
+        if (!_renormInPlace) ClassColumns.BackThroughNorms(gw, w, columnNorms, null, 1, d, c);
+        return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("W", FromDoubles<T>(gw, ws)));
     }
 
     private readonly Reduction _reduction = reduction;
