@@ -20,7 +20,7 @@ namespace LossLab.Numerics;
 /// </remarks>
 internal static class GemmF64
 {
-    private const int KC = 128, MR = 4;
+    private const int KC = 128, MR = 4, MC = 256;   // MC: a multiple of MR, so that only the last block has rows left over
 
     /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major: the B or Aᵀ operand a product needs.</summary>
     public static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
@@ -156,22 +156,29 @@ internal static class GemmF64
         for (int k0 = 0; k0 < depth; k0 += KC)
         {
             int kc = Math.Min(KC, depth - k0);
-            for (int j = 0; j < nVec; j += nr)
+            // Blocks of MC rows: their kc columns of A (256 KiB) stay in L2 while every panel passes over them. One pass
+            // of all rows per panel streamed A from memory n/nr times per depth block: a tall product (100000 × 512
+            // against 64 columns) ran at 53 GFLOP/s.
+            for (int i0 = 0; i0 < m; i0 += MC)
             {
-                // Pack the kc×nr panel of B contiguously: B's rows are often 2ᵏ doubles apart (N = 8192 is 64 KiB),
-                // which puts every row of the panel in the same L1 set.
-                for (int k = 0; k < kc; k++) b.Slice((k0 + k) * ldb + j, nr).CopyTo(panel.Slice(k * nr, nr));
-                ref readonly double pb = ref panel[0];
-                int i = 0;
-                for (; i + MR <= m; i += MR)
+                int i1 = Math.Min(m, i0 + MC);
+                for (int j = 0; j < nVec; j += nr)
                 {
-                    ref readonly double pa = ref a[i * lda + k0];
-                    ref double pc = ref c[i * ldc + j];
-                    if (lanes == 8) Tile512(in pa, lda, in pb, nr, ref pc, ldc, kc);
-                    else if (lanes == 4) Tile256(in pa, lda, in pb, nr, ref pc, ldc, kc);
-                    else Tile128(in pa, lda, in pb, nr, ref pc, ldc, kc);
+                    // Pack the kc×nr panel of B contiguously: B's rows are often 2ᵏ doubles apart (N = 8192 is 64 KiB),
+                    // which puts every row of the panel in the same L1 set.
+                    for (int k = 0; k < kc; k++) b.Slice((k0 + k) * ldb + j, nr).CopyTo(panel.Slice(k * nr, nr));
+                    ref readonly double pb = ref panel[0];
+                    int i = i0;
+                    for (; i + MR <= i1; i += MR)
+                    {
+                        ref readonly double pa = ref a[i * lda + k0];
+                        ref double pc = ref c[i * ldc + j];
+                        if (lanes == 8) Tile512(in pa, lda, in pb, nr, ref pc, ldc, kc);
+                        else if (lanes == 4) Tile256(in pa, lda, in pb, nr, ref pc, ldc, kc);
+                        else Tile128(in pa, lda, in pb, nr, ref pc, ldc, kc);
+                    }
+                    for (; i < i1; i++) ScalarBlock(a, lda, b, ldb, c, ldc, i, i + 1, k0, kc, j, j + nr);
                 }
-                for (; i < m; i++) ScalarBlock(a, lda, b, ldb, c, ldc, i, i + 1, k0, kc, j, j + nr);
             }
             if (nVec < n) ScalarBlock(a, lda, b, ldb, c, ldc, 0, m, k0, kc, nVec, n);
         }

@@ -17,13 +17,18 @@ internal delegate void AnchorRow(int anchor, ReadOnlySpan<double> similarities, 
 /// <remarks>
 /// <para>Memory is O((N + M)·D + B·M) per part: Q, Rᵀ (D×M, so that a block is one matrix product with unit-stride
 /// columns), ∂Q, a part's ∂Rᵀ and two B×M blocks, with B chosen so that a block holds at most 2¹⁸ doubles
-/// (2 MiB).</para>
+/// (2 MiB) — but at least 64 queries when R is larger than 2²⁰ doubles (8 MiB, past the caches), since each block's
+/// product streams all of R: Proxy-NCA's 100000 proxies of 512 (410 MB) were read once per 4 queries. Such an R is
+/// also never transposed: a block's similarities come as Sᵀ = R·Q[A]ᵀ (M×B, transposed back in the block) and ∂R
+/// (M×D) accumulates Gᵀ·Q[A] in R's own layout. Each entry is the same sum of the same products in the same order as
+/// on the other path (a·b = b·a), so the bits agree; what goes is two M×D copies and their strided transposes.</para>
 /// <para>For s_ij = q_i·r_j, ∂/∂q_i += g_ij·r_j and ∂/∂r_j += g_ij·q_i. Over a block of queries A (rows a0..a0+B):
 /// ∂Q[A] += G·R (B×M · M×D) and ∂Rᵀ += Q[A]ᵀ·G (D×B · B×M). When R is Q, the two halves are added
 /// (<see cref="UnitGradient"/>). All three products run through <see cref="GemmF64"/>, in double.</para>
 /// <para>Large inputs split the queries into two parts that run on the thread pool, each with its own blocks and
 /// ∂Rᵀ, added in part order at the end. The split depends only on N, M and D, never on the number of cores, so the
-/// results are the same on any machine.</para>
+/// results are the same on any machine. A large R runs as one part (each part's ∂Rᵀ is R's size; the products split
+/// between the cores themselves).</para>
 /// </remarks>
 internal sealed class SimilarityBlocks
 {
@@ -32,7 +37,11 @@ internal sealed class SimilarityBlocks
     /// <summary>Products at least this large (N·M·D) are split into two parts.</summary>
     private const long TwoPartWork = 1L << 22;
 
-    private readonly double[] _query, _reference, _referenceT;
+    /// <summary>References of more doubles than this (M·D) take blocks of at least 64 queries and one part.</summary>
+    private const long LargeReference = 1L << 20;
+
+    private readonly double[] _query, _reference;
+    private readonly double[]? _referenceT;   // Rᵀ (D×M), for a small R only
     private readonly int _n, _m, _d, _scratchRows;
     private readonly double[]? _gQuery;
     private readonly Part[] _parts;
@@ -61,11 +70,15 @@ internal sealed class SimilarityBlocks
     public SimilarityBlocks(double[] query, int n, double[] reference, int m, int d, bool gradients, int scratchRows, int? blockRows = null)
     {
         (_query, _reference, _n, _m, _d, _scratchRows) = (query, reference, n, m, d, scratchRows);
-        BlockRows = Math.Max(1, Math.Min(n, blockRows ?? BlockRowsOnThisThread ?? Math.Max(4, Math.Min(256, MaxBlockDoubles / Math.Max(1, m)))));
-        _referenceT = new double[m * d];
-        GemmF64.Transpose(reference, m, d, _referenceT);
+        bool large = LargeReferenceOnThisThread || (long)m * d > LargeReference;
+        BlockRows = Math.Max(1, Math.Min(n, blockRows ?? BlockRowsOnThisThread ?? Math.Max(large ? 64 : 4, Math.Min(256, MaxBlockDoubles / Math.Max(1, m)))));
+        if (!large)
+        {
+            _referenceT = new double[m * d];
+            GemmF64.Transpose(reference, m, d, _referenceT);
+        }
         if (gradients) _gQuery = new double[n * d];
-        int parts = (long)n * m * d >= TwoPartWork && n >= 8 && !OnePartOnThisThread ? 2 : 1;
+        int parts = (long)n * m * d >= TwoPartWork && n >= 8 && !large && !OnePartOnThisThread ? 2 : 1;
         // Buffers are allocated here, on the calling thread, so that the caller's allocation count sees them.
         _parts = new Part[parts];
         for (int p = 0; p < parts; p++) _parts[p] = new Part(this, gradients, n * p / parts, n * (p + 1) / parts);
@@ -73,6 +86,9 @@ internal sealed class SimilarityBlocks
 
     /// <summary>When set, the block size of every loss on this thread (tests: many small blocks on small inputs).</summary>
     [ThreadStatic] internal static int? BlockRowsOnThisThread;
+
+    /// <summary>When set, every loss on this thread takes the large-reference path (tests: it gives the same bits).</summary>
+    [ThreadStatic] internal static bool LargeReferenceOnThisThread;
 
     /// <summary>When set, every loss on this thread runs its anchors as one part (tests: the split changes nothing).</summary>
     [ThreadStatic] internal static bool OnePartOnThisThread;
@@ -97,9 +113,8 @@ internal sealed class SimilarityBlocks
     /// <summary>∂loss/∂Û (N, D) for S = Û·Ûᵀ: both halves of every pair's gradient, each multiplied by <paramref name="scale"/>.</summary>
     public double[] UnitGradient(double scale = 1)
     {
-        double[] g = QueryGradient();
-        for (int i = 0; i < _n; i++)
-            for (int k = 0; k < _d; k++) g[i * _d + k] = scale * (g[i * _d + k] + ReferenceTransposed(k * _m + i));
+        double[] g = QueryGradient(), r = ReferenceGradient();
+        for (int i = 0; i < g.Length; i++) g[i] = scale * (g[i] + r[i]);
         return g;
     }
 
@@ -109,18 +124,16 @@ internal sealed class SimilarityBlocks
     /// <summary>∂loss/∂R (M, D): Σ_i g_ij·q_i.</summary>
     public double[] ReferenceGradient()
     {
-        var g = new double[_m * _d];
-        for (int j = 0; j < _m; j++)
-            for (int k = 0; k < _d; k++) g[j * _d + k] = ReferenceTransposed(k * _m + j);
-        return g;
-    }
-
-    /// <summary>Entry <paramref name="index"/> of ∂Rᵀ (D×M), the parts' halves added in part order.</summary>
-    private double ReferenceTransposed(int index)
-    {
-        double t = 0;
-        foreach (Part part in _parts) t += part.GReferenceT![index];
-        return t;
+        if (_referenceT is null) return _parts[0].GReference ?? throw new InvalidOperationException("SimilarityBlocks was created without gradients");   // a large R: one part, ∂R in R's layout
+        // ∂Rᵀ (D×M): the parts' halves added in part order (0 + a + b, as the sum always began at 0), then transposed
+        // in tiles (element by element, a strided write missed the cache on every entry: seconds at M = 100000).
+        double[] sum = _parts[0].GReferenceT ?? throw new InvalidOperationException("SimilarityBlocks was created without gradients");
+        if (_parts.Length > 1)
+        {
+            sum = new double[_d * _m];
+            foreach (Part part in _parts) System.Numerics.Tensors.TensorPrimitives.Add<double>(sum, part.GReferenceT!, sum);
+        }
+        return GemmF64.Transposed(sum, _d, _m);
     }
 
     /// <summary>The queries [first, end) with their own blocks, scratch and half of ∂Rᵀ.</summary>
@@ -129,9 +142,15 @@ internal sealed class SimilarityBlocks
         private static int Rows(SimilarityBlocks owner, int first, int end) => Math.Min(owner.BlockRows, end - first);
         private readonly double[] _s = new double[Rows(owner, first, end) * owner._m];
         private readonly double[]? _g = gradients ? new double[Rows(owner, first, end) * owner._m] : null;
-        private readonly double[]? _blockT = gradients ? new double[owner._d * Rows(owner, first, end)] : null;
+        private readonly double[]? _blockT = gradients && owner._referenceT is not null ? new double[owner._d * Rows(owner, first, end)] : null;
         private readonly double[] _scratch = new double[owner._scratchRows * owner._m];
-        public readonly double[]? GReferenceT = gradients ? new double[owner._d * owner._m] : null;
+        private readonly bool _small = owner._referenceT is not null;
+        public readonly double[]? GReferenceT = gradients && owner._referenceT is not null ? new double[owner._d * owner._m] : null;
+
+        // A large R: Q[A]ᵀ (D×B) for every block, Sᵀ then Gᵀ (M×B), and ∂R (M×D).
+        private readonly double[]? _queryT = owner._referenceT is null ? new double[owner._d * Rows(owner, first, end)] : null;
+        private readonly double[]? _transposed = owner._referenceT is null ? new double[Rows(owner, first, end) * owner._m] : null;
+        public readonly double[]? GReference = gradients && owner._referenceT is null ? new double[owner._m * owner._d] : null;
 
         public void Run(double scale, AnchorRow body)
         {
@@ -140,18 +159,39 @@ internal sealed class SimilarityBlocks
             {
                 int count = Math.Min(owner.BlockRows, end - a0);
                 Span<double> s = _s.AsSpan(0, count * m);
-                s.Clear();
-                GemmF64.MultiplyAdd(owner._query.AsSpan(a0 * d), d, owner._referenceT, m, s, m, count, d, m);
+                if (_small)
+                {
+                    s.Clear();
+                    GemmF64.MultiplyAdd(owner._query.AsSpan(a0 * d), d, owner._referenceT, m, s, m, count, d, m);
+                }
+                else
+                {
+                    // Sᵀ = R·Q[A]ᵀ, then back to rows of M.
+                    Span<double> qT = _queryT.AsSpan(0, d * count), sT = _transposed.AsSpan(0, m * count);
+                    GemmF64.Transpose(owner._query.AsSpan(a0 * d, count * d), count, d, qT);
+                    sT.Clear();
+                    GemmF64.MultiplyAdd(owner._reference, d, qT, count, sT, count, m, d, count);
+                    GemmF64.Transpose(sT, m, count, s);
+                }
                 if (scale != 1) System.Numerics.Tensors.TensorPrimitives.Multiply(s, scale, s);
                 Span<double> g = _g is null ? default : _g.AsSpan(0, count * m);
                 g.Clear();
                 for (int i = 0; i < count; i++)
                     body(a0 + i, s.Slice(i * m, m), g.IsEmpty ? default : g.Slice(i * m, m), _scratch);
-                if (_g is null || _blockT is null || GReferenceT is null) continue;
-                // ∂Q[block] += G·R; ∂Rᵀ += Q[block]ᵀ·G.
+                if (_g is null) continue;
+                // ∂Q[block] += G·R; ∂Rᵀ += Q[block]ᵀ·G (a large R: ∂R += Gᵀ·Q[block]).
                 GemmF64.MultiplyAdd(g, m, owner._reference, d, owner._gQuery.AsSpan(a0 * d), d, count, m, d);
-                GemmF64.Transpose(owner._query.AsSpan(a0 * d, count * d), count, d, _blockT);
-                GemmF64.MultiplyAdd(_blockT, count, g, m, GReferenceT, m, d, count, m);
+                if (GReferenceT is not null && _blockT is not null)
+                {
+                    GemmF64.Transpose(owner._query.AsSpan(a0 * d, count * d), count, d, _blockT);
+                    GemmF64.MultiplyAdd(_blockT, count, g, m, GReferenceT, m, d, count, m);
+                }
+                else if (GReference is not null && _transposed is not null)
+                {
+                    Span<double> gT = _transposed.AsSpan(0, m * count);
+                    GemmF64.Transpose(g, count, m, gT);
+                    GemmF64.MultiplyAdd(gT, count, owner._query.AsSpan(a0 * d), d, GReference, d, m, count, d);
+                }
             }
         }
     }

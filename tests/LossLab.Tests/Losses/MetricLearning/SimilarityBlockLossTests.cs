@@ -82,6 +82,44 @@ public sealed class SimilarityBlockLossTests
     }
 
     /// <summary>
+    /// A reference side past 2²⁰ doubles is never transposed: each block's similarities come as R·Q[A]ᵀ and ∂R
+    /// accumulates in R's layout. Every entry is the same sum of the same products in the same order, so forcing that
+    /// path on a small input gives the same bits, in blocks of 7 (with a short last one) and in one block; with the
+    /// proxies of Proxy-NCA and the positives of N-pairs as references too.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    [InlineData("proxy_nca_loss", "mean")]
+    [InlineData("npairs_loss", "mean")]
+    public void The_large_reference_path_gives_the_same_bits(string loss, string reduction)
+    {
+        const int n = 40, d = 6;
+        var r = new Random(loss.Length * 13 + reduction.Length);
+        long[] labels = [.. Enumerable.Range(0, n).Select(i => (long)(i % 5))];
+        var (e, y) = Names(loss);
+        var inputs = T.In((e, T.Shaped(LossSamples.Normal(r, n * d), n, d)), (y, T.Shaped(labels, n)));
+        if (loss == "proxy_nca_loss") inputs.Add("proxies", T.Shaped(LossSamples.Normal(r, 5 * d), 5, d));
+        ILoss l = LossRegistry.Default.Create(loss, Options(loss, reduction));
+        foreach (int? rows in new int?[] { 7, null })
+        {
+            SimilarityBlocks.BlockRowsOnThisThread = rows;
+            try
+            {
+                LossResult usual = l.Evaluate(inputs);
+                SimilarityBlocks.LargeReferenceOnThisThread = true;
+                LossResult large = l.Evaluate(inputs);
+                Assert.Equal(T.Values(usual.Value), T.Values(large.Value));
+                foreach (var (name, g) in usual.Gradients) Assert.Equal(T.Values(g), T.Values(large.Gradients[name]));
+            }
+            finally
+            {
+                SimilarityBlocks.BlockRowsOnThisThread = null;
+                SimilarityBlocks.LargeReferenceOnThisThread = false;
+            }
+        }
+    }
+
+    /// <summary>
     /// Contrastive loss takes its distances from the blocks' dot products except for close pairs, which it sums term by
     /// term: a positive pair 10⁻⁹ apart costs its distance to nine digits (√(2 − 2s) would give 0 or 2·10⁻⁸ noise), and
     /// the gradient of a far pair equals the direct computation.
