@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using LossLab.Numerics.Simd;
 
@@ -25,17 +26,30 @@ internal static class GemmF64
     /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major: the B or Aᵀ operand a product needs.</summary>
     public static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
     {
-        // 32 × 32 tiles: a whole tile's source and destination lines stay in L1, where a row-by-row transpose of a large
-        // matrix misses the cache on every write (a 4096 × 4096 transpose: about 1.3 s row by row on this host).
-        const int Tile = 32;
-        for (int i0 = 0; i0 < rows; i0 += Tile)
+        if (x.Length < (long)rows * cols || t.Length < (long)rows * cols) throw new ArgumentException($"spans too short for a {rows}×{cols} transpose: {x.Length} and {t.Length}");
+        if (rows == 0 || cols == 0) return;
+        // 8 × 8 tiles: eight source lines read whole and eight destination lines written whole per tile, so a line is
+        // used completely while it is in L1 even when the strides are 2ᵏ bytes and every line of a tile falls into one
+        // L1 set (32 × 32 tiles thrashed there: 3.2 GB/s at 1024 × 512, a 4096 × 4096 transpose in 83 ms). Tiles go
+        // along the source rows in bands of 64 rows, so the destination lines of a band stay in L1/L2.
+        const int Tile = 8, Band = 64;
+        ref double src = ref MemoryMarshal.GetReference(x);
+        ref double dst = ref MemoryMarshal.GetReference(t);
+        for (int i0 = 0; i0 < rows; i0 += Band)
         {
-            int i1 = Math.Min(rows, i0 + Tile);
+            int i1 = Math.Min(rows, i0 + Band);
             for (int k0 = 0; k0 < cols; k0 += Tile)
             {
                 int k1 = Math.Min(cols, k0 + Tile);
-                for (int i = i0; i < i1; i++)
-                    for (int k = k0; k < k1; k++) t[k * rows + i] = x[i * cols + k];
+                for (int ii = i0; ii < i1; ii += Tile)
+                {
+                    int ie = Math.Min(i1, ii + Tile);
+                    for (int i = ii; i < ie; i++)
+                    {
+                        ref double row = ref Unsafe.Add(ref src, (nint)i * cols);
+                        for (int k = k0; k < k1; k++) Unsafe.Add(ref dst, (nint)k * rows + i) = Unsafe.Add(ref row, k);
+                    }
+                }
             }
         }
     }

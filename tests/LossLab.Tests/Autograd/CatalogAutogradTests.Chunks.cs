@@ -72,6 +72,21 @@ public sealed partial class CatalogAutogradTests
     }
 
     /// <summary>
+    /// Proxy Anchor takes a chunk of classes at a time in the proxies' (C, D) layout, as many as 2¹⁸ cosines hold: 150
+    /// embeddings against 4000 proxies run as 1747, 1747 and 506 classes; a class without an embedding among them.
+    /// </summary>
+    [Fact]
+    public void Chunked_proxy_anchor_equals_the_composed_formula()
+    {
+        const int n = 150, d = 5, c = 4000;
+        var r = new Random(37);
+        LossInputs inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, n * d), n, d)),
+            ("labels", T.Shaped(Enumerable.Range(0, n).Select(_ => (long)r.Next(c)).ToArray(), n)),
+            ("proxies", T.Shaped(LossSamples.Normal(r, c * d), c, d)));
+        AgreesWithComposedFormula("ProxyAnchorLoss", inputs, T.Opt(("alpha", 8.0)));
+    }
+
+    /// <summary>
     /// CLIP and SigLIP take their logits a chunk of image rows at a time (about 2¹⁸ similarities): 600 pairs run as two
     /// chunks (436, then 164), CLIP's column log-sum-exps and diagonal across them.
     /// </summary>

@@ -14,9 +14,30 @@ public sealed class GemmF64Tests
     public static TheoryData<int, int, int> Sizes()
     {
         var data = new TheoryData<int, int, int>();
-        foreach (var (m, k, n) in new[] { (0, 3, 4), (3, 0, 4), (4, 5, 0), (1, 1, 1), (3, 7, 15), (4, 128, 16), (5, 129, 17), (9, 300, 33), (37, 64, 100), (64, 19, 8) })
+        foreach (var (m, k, n) in new[] { (0, 3, 4), (3, 0, 4), (4, 5, 0), (1, 1, 1), (3, 7, 15), (4, 128, 16), (5, 129, 17), (9, 300, 33), (37, 64, 100), (64, 19, 8), (259, 9, 17), (513, 130, 16) })
             data.Add(m, k, n);
         return data;
+    }
+
+    /// <summary>The 8 × 8 tiles in bands of 64 rows, at every edge: each entry lands where the definition puts it.</summary>
+    [Theory]
+    [InlineData(0, 5)]
+    [InlineData(1, 1)]
+    [InlineData(1, 9)]
+    [InlineData(9, 1)]
+    [InlineData(8, 8)]
+    [InlineData(67, 13)]
+    [InlineData(130, 64)]
+    [InlineData(64, 515)]
+    public void Transpose_puts_every_entry_in_place(int rows, int cols)
+    {
+        double[] x = [.. Enumerable.Range(0, rows * cols).Select(i => (double)i)];
+        var t = new double[rows * cols + 3];
+        Array.Fill(t, double.NaN);
+        GemmF64.Transpose(x, rows, cols, t);
+        for (int i = 0; i < rows; i++)
+            for (int k = 0; k < cols; k++) Assert.Equal(x[i * cols + k], t[k * rows + i]);
+        Assert.All(t[(rows * cols)..], v => Assert.True(double.IsNaN(v)));   // nothing written past the transpose
     }
 
     [Theory]

@@ -105,6 +105,35 @@ internal static class Embeddings
         return (unit, norms);
     }
 
+    /// <summary>The rows' norms as <see cref="Normalize"/> takes them (clamped at 1e-12), without the unit rows.</summary>
+    public static double[] Norms(double[] x, int n, int d)
+    {
+        var norms = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            double s = 0;
+            for (int k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
+            norms[i] = Math.Max(Math.Sqrt(s), 1e-12);
+        }
+        return norms;
+    }
+
+    /// <summary>
+    /// <see cref="BackThroughNormalize"/> from the raw rows x (unit = x/norm taken on the fly) and in place over
+    /// <paramref name="gUnit"/>: for a caller that holds no unit copy of a large x (100000 proxies of 512: 410 MB).
+    /// </summary>
+    public static void BackThroughNormsInPlace(double[] gUnit, double[] x, double[] norms, int n, int d)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            Span<double> g = gUnit.AsSpan(i * d, d);
+            if (norms[i] <= 1e-12) { g.Clear(); continue; }
+            double dot = 0;
+            for (int k = 0; k < d; k++) dot += g[k] * (x[i * d + k] / norms[i]);
+            for (int k = 0; k < d; k++) g[k] = (g[k] - dot * (x[i * d + k] / norms[i])) / norms[i];
+        }
+    }
+
     /// <summary>unit_i · unit_j, vectorized (System.Numerics.Tensors) in double.</summary>
     public static double Dot(double[] unit, int i, int j, int d) => Dot(unit, i, unit, j, d);
 

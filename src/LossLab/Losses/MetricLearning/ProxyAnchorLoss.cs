@@ -17,7 +17,8 @@ namespace LossLab.Losses.MetricLearning;
 /// <para><b>Derivation:</b> ∂ℓ/∂c_ij = −α·e^{a_ij − L⁺_j}/|P⁺| for i in class j and α·e^{b_ij − L⁻_j}/C otherwise, where
 /// a, b are the exponents above and L⁺_j, L⁻_j the two log(1 + Σ e^·) (computed as log-sum-exp with the 1 as e⁰, so
 /// α = 32 cannot overflow). The cosines pass it on to both normalizations as in <see cref="AngularMarginLoss"/>.
-/// O(N·C·D) time, O(N·C) memory.</para>
+/// O(N·C·D) time as matrix products a chunk of classes at a time in the proxies' own (C, D) layout; memory O((N + C)·D)
+/// and a chunk of 2¹⁸ cosines, never N × C.</para>
 /// <para>The proxies are a parameter of the loss in pytorch-metric-learning (<c>loss.proxies</c>); here they are an input
 /// with its gradient, trained with the model by <c>losslab train</c>.</para>
 /// </remarks>
@@ -49,58 +50,65 @@ public sealed class ProxyAnchorLoss : Loss, ILossDefinition, IClassParameterLoss
         var (es, n, d, x, labels) = Embeddings.Read(inputs, name);
         var (c, ps, proxies) = Embeddings.ReadProxies(inputs, name, es, labels);
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
-        var (unitP, normP) = Embeddings.Normalize(proxies, c, d);
-        // Every cosine at once (one matrix product, N × C, as the exponents were held before), then per class the two
-        // log-sum-exps row by row: their maxima first, then the sums.
-        var block = new PairBlock(unitE, unitP, c, d);
-        var exponent = new double[n * c];   // a_ij for i in class j, b_ij otherwise; later ∂ℓ/∂cos_ij
-        block.Similarities(0, n, exponent);
-        // log(1 + Σ e^t) as a log-sum-exp that starts from e⁰.
-        double[] mPos = new double[c], mNeg = new double[c], sPos = new double[c], sNeg = new double[c];
-        for (int i = 0; i < n; i++)
-        {
-            Span<double> row = exponent.AsSpan(i * c, c);
-            int own = (int)labels[i];
-            for (int j = 0; j < c; j++)
-            {
-                double t = row[j] = j == own ? Alpha * (Margin - row[j]) : Alpha * (row[j] + Margin);
-                if (j == own) mPos[j] = Math.Max(mPos[j], t); else mNeg[j] = Math.Max(mNeg[j], t);
-            }
-        }
-        for (int j = 0; j < c; j++) (sPos[j], sNeg[j]) = (Math.Exp(-mPos[j]), Math.Exp(-mNeg[j]));
-        for (int i = 0; i < n; i++)
-        {
-            ReadOnlySpan<double> row = exponent.AsSpan(i * c, c);
-            int own = (int)labels[i];
-            for (int j = 0; j < c; j++)
-            {
-                if (j == own) sPos[j] += Math.Exp(row[j] - mPos[j]);
-                else sNeg[j] += Math.Exp(row[j] - mNeg[j]);
-            }
-        }
-        var lsePos = new double[c];
-        var lseNeg = new double[c];
-        for (int j = 0; j < c; j++) (lsePos[j], lseNeg[j]) = (mPos[j] + Math.Log(sPos[j]), mNeg[j] + Math.Log(sNeg[j]));
         var hasPositive = new bool[c];
         foreach (long y in labels) hasPositive[y] = true;
         int withPositives = hasPositive.Count(h => h);
-        double pos = 0, neg = 0;
-        for (int j = 0; j < c; j++) { pos += lsePos[j]; neg += lseNeg[j]; }   // L⁺_j = 0 for a class with no embedding
+        // Every class's terms are sums over the batch, so the work goes a chunk of classes at a time in the classes'
+        // own layout: Sᵀ = P[chunk]·Êᵀ (classes × N), each row divided by its proxy's norm (no normalized or transposed
+        // copy of the proxies: at 100000 of 512 each is 410 MB), then each class's two log-sum-exps along its row, and
+        // its gradient row in place; ∂p̂[chunk] = Gᵀ·Ê and ∂Êᵀ += P[chunk]ᵀ·(Gᵀ/‖p‖) before the next chunk.
+        double[] normP = Embeddings.Norms(proxies, c, d);
+        double[] unitET = GemmF64.Transposed(unitE, n, d);   // Êᵀ (D, N)
+        int chunk = PairBlock.Chunk(c, n);
+        var block = new double[chunk * n];
+        bool grads = computeGradients;
+        double[] gUnitET = grads ? new double[d * n] : [], gUnitP = grads ? new double[c * d] : [], pT = grads ? new double[d * chunk] : [];
+        double pos = 0, neg = 0;   // Σ_j L⁺_j (0 for a class with no embedding) and Σ_j L⁻_j, in class order
+        for (int j0 = 0; j0 < c; j0 += chunk)
+        {
+            int count = Math.Min(chunk, c - j0);
+            Span<double> sT = block.AsSpan(0, count * n);
+            sT.Clear();
+            GemmF64.MultiplyAdd(proxies.AsSpan(j0 * d), d, unitET, n, sT, n, count, d, n);
+            for (int jj = 0; jj < count; jj++)
+            {
+                int j = j0 + jj;
+                Span<double> row = sT.Slice(jj * n, n);
+                System.Numerics.Tensors.TensorPrimitives.Divide<double>(row, normP[j], row);   // the cosines c_ij, i = 0..N−1
+                // a_ij = α(δ − c_ij) for i in class j, b_ij = α(c_ij + δ) otherwise; log(1 + Σ e^t) as a log-sum-exp from e⁰.
+                double mPos = 0, mNeg = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    bool own = labels[i] == j;
+                    double t = row[i] = own ? Alpha * (Margin - row[i]) : Alpha * (row[i] + Margin);
+                    if (own) mPos = Math.Max(mPos, t); else mNeg = Math.Max(mNeg, t);
+                }
+                double sPos = Math.Exp(-mPos), sNeg = Math.Exp(-mNeg);
+                for (int i = 0; i < n; i++)
+                {
+                    if (labels[i] == j) sPos += Math.Exp(row[i] - mPos);
+                    else sNeg += Math.Exp(row[i] - mNeg);
+                }
+                double lsePos = mPos + Math.Log(sPos), lseNeg = mNeg + Math.Log(sNeg);
+                pos += lsePos;
+                neg += lseNeg;
+                if (!grads) continue;
+                for (int i = 0; i < n; i++)
+                    row[i] = labels[i] == j ? -Alpha * Math.Exp(row[i] - lsePos) / withPositives : Alpha * Math.Exp(row[i] - lseNeg) / c;
+            }
+            if (!grads) continue;
+            GemmF64.MultiplyAdd(sT, n, unitE, d, gUnitP.AsSpan(j0 * d), d, count, n, d);   // ∂p̂[chunk] = Gᵀ·Ê
+            for (int jj = 0; jj < count; jj++) System.Numerics.Tensors.TensorPrimitives.Divide<double>(sT.Slice(jj * n, n), normP[j0 + jj], sT.Slice(jj * n, n));
+            GemmF64.Transpose(proxies.AsSpan(j0 * d, count * d), count, d, pT.AsSpan(0, d * count));
+            GemmF64.MultiplyAdd(pT, count, sT, n, gUnitET, n, d, count, n);   // ∂Êᵀ += Pᵀ·(Gᵀ/‖p‖)
+        }
         double loss = (withPositives > 0 ? pos / withPositives : 0) + neg / c;
         TensorData value = FromDoubles<T>([loss], Shape.Scalar);
-        if (!computeGradients) return Result(value);
-        var gUnitE = new double[n * d];
-        var gUnitP = new double[c * d];
-        for (int i = 0; i < n; i++)
-        {
-            Span<double> row = exponent.AsSpan(i * c, c);
-            int own = (int)labels[i];
-            for (int j = 0; j < c; j++)
-                row[j] = j == own ? -Alpha * Math.Exp(row[j] - lsePos[j]) / withPositives : Alpha * Math.Exp(row[j] - lseNeg[j]) / c;
-        }
-        block.Fold(exponent, 0, n, gUnitE, gUnitP, new double[n * c]);
+        if (!grads) return Result(value);
+        double[] gUnitE = GemmF64.Transposed(gUnitET, d, n);
+        Embeddings.BackThroughNormsInPlace(gUnitP, proxies, normP, c, d);
         return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d), es)),
-            ("proxies", FromDoubles<T>(Embeddings.BackThroughNormalize(gUnitP, unitP, normP, c, d), ps)));
+            ("proxies", FromDoubles<T>(gUnitP, ps)));
     }
 
     public static LossDescriptor Entry { get; } = new()
