@@ -121,6 +121,12 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
                 Span<double> row = cosines.AsSpan((i - i0) * columns, columns);
                 int y = (int)labels[i];
                 double df = 0, a = byEmbedding ? normE[i] : 1;
+                if (k == 1 && VectorRow(row, y, a, byWeight ? normW : null, modified, logits, grads, out double rowLoss, out double rowGNormE, gNormW))
+                {
+                    loss[i] = T.CreateTruncating(rowLoss);
+                    if (gNormE is not null) gNormE[i] = rowGNormE;
+                    continue;
+                }
                 for (int j = 0; j < c; j++)
                 {
                     double cos = double.NegativeInfinity;
@@ -158,6 +164,49 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         if (gNormE is not null) for (int i = 0; i < n; i++) for (int q = 0; q < d; q++) gx[i * d + q] += reduced.Scale * gNormE[i] * unitE[i * d + q];
         ClassColumns.BackThroughNorms(gUnitW, w, normW, gNormW, reduced.Scale, d, columns);
         return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("W", FromDoubles<T>(gUnitW, ws)));
+    }
+
+    /// <summary>
+    /// One row with one column per class (K = 1) on vectors: the same function as the loop in Compute, its sums in
+    /// another order (TensorPrimitives' lanes; the probabilities as e/Σe). The row's cosines become ∂ℓ/∂ĉ in place.
+    /// False, with nothing written, when the logits' maximum is not finite (NaN or overflowing lengths): the loop
+    /// handles those.
+    /// </summary>
+    private bool VectorRow(Span<double> row, int y, double a, double[]? normW, Span<double> modified, Span<double> logits, bool grads,
+        out double loss, out double gNormE, double[]? gNormW)
+    {
+        (loss, gNormE) = (0, 0);
+        TensorPrimitives.Max<double>(row, -1.0, modified);   // clamp to [−1, 1]; a NaN stays NaN
+        TensorPrimitives.Min<double>(modified, 1.0, modified);
+        var (target, df) = Target(modified[y]);
+        modified[y] = target;
+        TensorPrimitives.Multiply<double>(modified, Scale * a, logits);
+        if (normW is not null) TensorPrimitives.Multiply<double>(logits, normW, logits);
+        double max = TensorPrimitives.Max<double>(logits);
+        if (!double.IsFinite(max)) return false;
+        // e = exp(logit − max) into the row (the cosines are no longer needed): terms under e^−700 (1e-304 of the
+        // largest, which contributes 1) are cut there, where the double vector exponential leaves its fast path.
+        TensorPrimitives.Subtract<double>(logits, max, row);
+        TensorPrimitives.Max<double>(row, -Numerics.Simd.DExp.Cut, row);
+        TensorPrimitives.Exp<double>(row, row);
+        double sum = TensorPrimitives.Sum<double>(row), lse = max + Math.Log(sum);
+        loss = lse - logits[y];
+        if (!grads) return true;
+        // p = e/Σe, dLogit_j = s·(p_j − [j = y]): ∂ℓ/∂ĉ_j = dLogit_j·a·b_j (times f′ at the target), ∂ℓ/∂‖x‖ =
+        // Σ_j dLogit_j·b_j·m_j and ∂ℓ/∂‖w_j‖ += dLogit_j·a·m_j, m the cosines after the margin.
+        double py = row[y] / sum, by = normW is null ? 1 : normW[y];
+        TensorPrimitives.Multiply<double>(row, Scale / sum, row);   // s·p
+        if (gNormW is not null)
+        {
+            TensorPrimitives.Multiply<double>(row, modified, logits);   // the logits are spent: s·p·m
+            TensorPrimitives.MultiplyAdd<double>(logits, a, gNormW, gNormW);
+            gNormW[y] -= Scale * a * modified[y];
+        }
+        if (normW is not null) TensorPrimitives.Multiply<double>(row, normW, row);   // s·b·p
+        gNormE = TensorPrimitives.Dot<double>(row, modified) - Scale * by * modified[y];
+        TensorPrimitives.Multiply<double>(row, a, row);
+        row[y] = Scale * (py - 1) * a * by * df;
+        return true;
     }
 
     internal static readonly InputSpec[] AngularInputs =
