@@ -21,7 +21,10 @@ namespace LossLab.Numerics;
 /// </remarks>
 internal static class GemmF64
 {
-    private const int KC = 128, MR = 4, MC = 256;   // MC: a multiple of MR, so that only the last block has rows left over
+    private const int KC = 128, MR = 4, MC = 256;
+
+    /// <summary>An A of at most this many doubles (256 KiB) stays in L2 whole: its products run panel by panel.</summary>
+    private const long ShortA = 1L << 15;   // MC: a multiple of MR, so that only the last block has rows left over
 
     /// <summary>t (cols×rows) = xᵀ for x (rows×cols), both row-major: the B or Aᵀ operand a product needs.</summary>
     public static void Transpose(ReadOnlySpan<double> x, int rows, int cols, Span<double> t)
@@ -167,6 +170,22 @@ internal static class GemmF64
         int nVec = lanes == 0 ? 0 : n / nr * nr;   // columns covered by full tiles
 
         Span<double> panel = stackalloc double[lanes == 0 ? 0 : KC * nr];
+        if (lanes != 0 && (long)m * depth <= ShortA)
+        {
+            // A short A (a chunk of rows) stays in L2 whole: each panel of columns runs through every depth block
+            // before the next, so its C tile stays in cache instead of being read and written once per depth block
+            // (64 × 512 against 100000 columns moved C's 51 MB eight times). Each element's sum still runs over k in
+            // order, so the bits are those of the loop below.
+            for (int j = 0; j < nVec; j += nr)
+                for (int k0 = 0; k0 < depth; k0 += KC)
+                {
+                    int kc = Math.Min(KC, depth - k0);
+                    PanelTimesRows(a, lda, b, ldb, c, ldc, 0, m, k0, kc, j, nr, lanes, panel);
+                }
+            if (nVec < n)
+                for (int k0 = 0; k0 < depth; k0 += KC) ScalarBlock(a, lda, b, ldb, c, ldc, 0, m, k0, Math.Min(KC, depth - k0), nVec, n);
+            return;
+        }
         for (int k0 = 0; k0 < depth; k0 += KC)
         {
             int kc = Math.Min(KC, depth - k0);
@@ -176,26 +195,33 @@ internal static class GemmF64
             for (int i0 = 0; i0 < m; i0 += MC)
             {
                 int i1 = Math.Min(m, i0 + MC);
-                for (int j = 0; j < nVec; j += nr)
-                {
-                    // Pack the kc×nr panel of B contiguously: B's rows are often 2ᵏ doubles apart (N = 8192 is 64 KiB),
-                    // which puts every row of the panel in the same L1 set.
-                    for (int k = 0; k < kc; k++) b.Slice((k0 + k) * ldb + j, nr).CopyTo(panel.Slice(k * nr, nr));
-                    ref readonly double pb = ref panel[0];
-                    int i = i0;
-                    for (; i + MR <= i1; i += MR)
-                    {
-                        ref readonly double pa = ref a[i * lda + k0];
-                        ref double pc = ref c[i * ldc + j];
-                        if (lanes == 8) Tile512(in pa, lda, in pb, nr, ref pc, ldc, kc);
-                        else if (lanes == 4) Tile256(in pa, lda, in pb, nr, ref pc, ldc, kc);
-                        else Tile128(in pa, lda, in pb, nr, ref pc, ldc, kc);
-                    }
-                    for (; i < i1; i++) ScalarBlock(a, lda, b, ldb, c, ldc, i, i + 1, k0, kc, j, j + nr);
-                }
+                for (int j = 0; j < nVec; j += nr) PanelTimesRows(a, lda, b, ldb, c, ldc, i0, i1, k0, kc, j, nr, lanes, panel);
             }
             if (nVec < n) ScalarBlock(a, lda, b, ldb, c, ldc, 0, m, k0, kc, nVec, n);
         }
+    }
+
+    /// <summary>
+    /// C[i0..i1, j..j + nr) += A[i0..i1, k0..k0 + kc)·B[k0.., j..]: the panel of B packed, then 4-row tiles (the rows left
+    /// over by the scalar specification).
+    /// </summary>
+    private static void PanelTimesRows(ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, Span<double> c, int ldc,
+        int i0, int i1, int k0, int kc, int j, int nr, int lanes, Span<double> panel)
+    {
+        // Pack the kc×nr panel of B contiguously: B's rows are often 2ᵏ doubles apart (N = 8192 is 64 KiB), which puts
+        // every row of the panel in the same L1 set.
+        for (int k = 0; k < kc; k++) b.Slice((k0 + k) * ldb + j, nr).CopyTo(panel.Slice(k * nr, nr));
+        ref readonly double pb = ref panel[0];
+        int i = i0;
+        for (; i + MR <= i1; i += MR)
+        {
+            ref readonly double pa = ref a[i * lda + k0];
+            ref double pc = ref c[i * ldc + j];
+            if (lanes == 8) Tile512(in pa, lda, in pb, nr, ref pc, ldc, kc);
+            else if (lanes == 4) Tile256(in pa, lda, in pb, nr, ref pc, ldc, kc);
+            else Tile128(in pa, lda, in pb, nr, ref pc, ldc, kc);
+        }
+        for (; i < i1; i++) ScalarBlock(a, lda, b, ldb, c, ldc, i, i + 1, k0, kc, j, j + nr);
     }
 
     /// <summary>The specification: rows [i0, i1), columns [j0, j1), depth [k0, k0 + kc), one FMA per term in k order.</summary>
