@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Numerics;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
@@ -60,26 +61,59 @@ public sealed class CtcLoss : Loss, ILossDefinition
         long[] inputLengths = Lengths(inputs, "input_lengths", n, batched);
         long[] targetLengths = Lengths(inputs, "target_lengths", n, batched);
         int[][] labels = Labels(inputs, targetLengths, n, c, batched);
-        double[] lp = inputs["log_probs"].ToArray<double>();
-
-        var losses = new double[n];
-        var grad = computeGradients ? new double[lp.Length] : null;
         for (int b = 0; b < n; b++)
-        {
-            long tb = inputLengths[b];
-            if (tb < 0 || tb > frames) throw LossArgumentException.Value($"CtcLoss: input_lengths[{b}] = {tb} is outside [0, {frames}] (T of log_probs)");
-            var frame = new Frames(lp, b * c, n * c, c);
-            losses[b] = ForwardBackward(frame, (int)tb, labels[b], _o.Blank, grad is null ? null : new Frames(grad, b * c, n * c, c), _o.TrueGradient);
-            if (double.IsPositiveInfinity(losses[b]) && _o.ZeroInfinity)
-            {
-                losses[b] = 0;
-                if (grad is not null) for (int t = 0; t < frames; t++) new Frames(grad, b * c, n * c, c).Row(t).Clear();
-            }
-        }
-
+            if (inputLengths[b] < 0 || inputLengths[b] > frames) throw LossArgumentException.Value($"CtcLoss: input_lengths[{b}] = {inputLengths[b]} is outside [0, {frames}] (T of log_probs)");
         // Reduction: mean = mean_b(ℓ_b / max(L_b, 1)); the per-sample factor goes into each sample's gradient.
         var perSample = new double[n];
         for (int b = 0; b < n; b++) perSample[b] = _o.Reduction == Reduction.Mean ? 1.0 / (n * Math.Max(targetLengths[b], 1)) : 1.0;
+
+        // One sample at a time: its frames (T, C) in double, and its gradient rows, written into the (T, N, C) result
+        // with the sample's factor. The whole (T, N, C) in double was 1.3 GB at T = 1000, N = 32, C = 5000. Without
+        // gradients only the label's classes are read. Samples are independent: large batches split them between the
+        // cores (each sample's arithmetic is the same wherever it runs; the reduction comes after, in sample order).
+        T[] lp = inputs["log_probs"].ToArray<T>();   // may be the tensor's own array: read only
+        var losses = new double[n];
+        T[]? g = computeGradients ? new T[lp.Length] : null;   // rows t ≥ input length stay 0
+        long work = 0;
+        for (int b = 0; b < n; b++) work += inputLengths[b] * (2L * labels[b].Length + 1 + (computeGradients ? c : 0));
+        int parts = work >= 1 << 20 && n >= 2 ? Math.Min(Environment.ProcessorCount, n) : 1;
+        void Samples(int from, int to)
+        {
+            var sampleLp = new double[frames * c];
+            double[]? sampleGrad = g is null ? null : new double[frames * c];
+            for (int b = from; b < to; b++)
+            {
+                int tb = (int)inputLengths[b];
+                if (g is not null)
+                {
+                    for (int t = 0; t < tb; t++) TensorPrimitives.ConvertTruncating<T, double>(lp.AsSpan((t * n + b) * c, c), sampleLp.AsSpan(t * c, c));
+                }
+                else
+                {
+                    // The forward pass reads lp[t, k] only for the blank and the label's classes.
+                    for (int t = 0; t < tb; t++)
+                    {
+                        sampleLp[t * c + _o.Blank] = double.CreateTruncating(lp[(t * n + b) * c + _o.Blank]);
+                        foreach (int k in labels[b]) sampleLp[t * c + k] = double.CreateTruncating(lp[(t * n + b) * c + k]);
+                    }
+                }
+                losses[b] = ForwardBackward(new Frames(sampleLp, 0, c, c), tb, labels[b], _o.Blank, sampleGrad is null ? null : new Frames(sampleGrad, 0, c, c), _o.TrueGradient);
+                if (double.IsPositiveInfinity(losses[b]) && _o.ZeroInfinity)
+                {
+                    losses[b] = 0;
+                    continue;   // its gradient rows stay 0
+                }
+                if (g is null || sampleGrad is null) continue;
+                for (int t = 0; t < tb; t++)
+                {
+                    Span<double> row = sampleGrad.AsSpan(t * c, c);
+                    TensorPrimitives.Multiply<double>(row, perSample[b], row);
+                    TensorPrimitives.ConvertTruncating<double, T>(row, g.AsSpan((t * n + b) * c, c));
+                }
+            }
+        }
+        if (parts == 1) Samples(0, n);
+        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p => Samples(n * p / parts, n * (p + 1) / parts));
         double reducedValue = _o.Reduction switch
         {
             Reduction.Mean => Enumerable.Range(0, n).Sum(b => losses[b] * perSample[b]),
@@ -90,9 +124,7 @@ public sealed class CtcLoss : Loss, ILossDefinition
         TensorData value = _o.Reduction == Reduction.None
             ? Wrap(losses.Select(T.CreateTruncating).ToArray(), batched ? new Shape(n) : Shape.Scalar)
             : Wrap(new[] { T.CreateTruncating(reducedValue) }, Shape.Scalar);
-        if (grad is null) return Result(value);
-        var g = new T[grad.Length];
-        for (int i = 0; i < grad.Length; i++) g[i] = T.CreateTruncating(grad[i] * perSample[(i / c) % n]);
+        if (g is null) return Result(value);
         return Result(value, ("log_probs", Wrap(g, lpShape)));
     }
 
@@ -152,19 +184,42 @@ public sealed class CtcLoss : Loss, ILossDefinition
                 beta[t * sLen + s] = v + lp[t, Ext(s)];
             }
         }
+        // The classes of the extended label (at most S + 1 distinct) and each position's slot among them: only they have
+        // an occupancy; every other class's gradient is e^{lp} (0 for the true gradient), taken for the whole row on
+        // vectors. Per class and frame: e^{lp} − e^{log Σ_{s: l'_s = k} α_t(s)β_t(s) + nll − lp}.
+        var distinct = new List<int>();
+        var slot = new int[sLen];
+        for (int s = 0; s < sLen; s++)
+        {
+            int at = distinct.IndexOf(Ext(s));
+            if (at < 0) { at = distinct.Count; distinct.Add(Ext(s)); }
+            slot[s] = at;
+        }
+        var acc = new double[distinct.Count];
         for (int t = 0; t < tb; t++)
         {
             Span<double> row = g.Row(t);
-            row.Fill(double.NegativeInfinity);   // log Σ_{s: l'_s = c} α_t(s)β_t(s), accumulated per class
-            for (int s = 0; s < sLen; s++)
+            Array.Fill(acc, double.NegativeInfinity);
+            for (int s = 0; s < sLen; s++) acc[slot[s]] = Stable.LogAddExp(acc[slot[s]], alpha[t * sLen + s] + beta[t * sLen + s]);
+            if (!double.IsFinite(nll))
             {
-                int k = Ext(s);
-                row[k] = Stable.LogAddExp(row[k], alpha[t * sLen + s] + beta[t * sLen + s]);
+                // An infeasible alignment (nll = ∞): every class's term as PyTorch takes it, e^{−∞ + ∞} = NaN outside the
+                // label (its zero_infinity exists for this), −∞ or NaN inside; a NaN input likewise.
+                for (int k = 0; k < row.Length; k++)
+                {
+                    int at = distinct.IndexOf(k);
+                    double lpk = lp[t, k], occupancy = Math.Exp((at < 0 ? double.NegativeInfinity : acc[at]) + nll - lpk);
+                    row[k] = trueGradient ? -occupancy : Math.Exp(lpk) - occupancy;
+                }
+                continue;
             }
-            for (int k = 0; k < row.Length; k++)
+            if (trueGradient) row.Clear();
+            else TensorPrimitives.Exp<double>(lp.Row(t), row);
+            for (int q = 0; q < acc.Length; q++)
             {
+                int k = distinct[q];
                 double lpk = lp[t, k];
-                double occupancy = Math.Exp(row[k] + nll - lpk);
+                double occupancy = Math.Exp(acc[q] + nll - lpk);
                 row[k] = trueGradient ? -occupancy : Math.Exp(lpk) - occupancy;
             }
         }

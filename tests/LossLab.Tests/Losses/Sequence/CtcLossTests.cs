@@ -143,4 +143,48 @@ public sealed class CtcLossTests
         Assert.Equal(LossErrorCode.InvalidShape, Assert.Throws<LossArgumentException>(() => new CtcLoss().Evaluate(wrongRows)).Code);
         Assert.Throws<LossArgumentException>(() => new CtcLoss(new() { Blank = 4 }).Evaluate(good));
     }
+
+    /// <summary>
+    /// A batch large enough to split its samples between the cores (Σ T_b·(2S_b + 1 + C) ≥ 2²⁰), lengths varying, blank
+    /// not 0: each sample's loss and gradient rows equal the sample alone, the value without gradients (which reads only
+    /// the label's classes) equals the value with them, and the frames past a sample's length get no gradient.
+    /// </summary>
+    [Fact]
+    public void A_split_batch_equals_its_samples_alone()
+    {
+        const int frames = 400, n = 8, c = 300, width = 20, blank = 7;
+        var r = new Random(5);
+        double[] lp = new double[frames * n * c];
+        for (int row = 0; row < frames * n; row++)
+        {
+            double[] z = [.. Enumerable.Range(0, c).Select(_ => 3 * r.NextDouble())];
+            double lse = Math.Log(z.Sum(Math.Exp));
+            for (int k = 0; k < c; k++) lp[row * c + k] = z[k] - lse;
+        }
+        long[] targets = [.. Enumerable.Range(0, n * width).Select(_ => (long)r.Next(c))];
+        for (int i = 0; i < targets.Length; i++) if (targets[i] == blank) targets[i] = blank + 1;
+        long[] inputLengths = [.. Enumerable.Range(0, n).Select(b => (long)(frames - 13 * b))];
+        long[] targetLengths = [.. Enumerable.Range(0, n).Select(b => (long)(width - b))];
+        var loss = new CtcLoss(new() { Blank = blank, Reduction = Reduction.None });
+        LossResult batch = loss.Evaluate(T.In(("log_probs", T.Shaped(lp, frames, n, c)), ("targets", T.Shaped(targets, n, width)),
+            ("input_lengths", T.Shaped(inputLengths, n)), ("target_lengths", T.Shaped(targetLengths, n))));
+        LossResult valueOnly = loss.Evaluate(T.In(("log_probs", T.Shaped(lp, frames, n, c)), ("targets", T.Shaped(targets, n, width)),
+            ("input_lengths", T.Shaped(inputLengths, n)), ("target_lengths", T.Shaped(targetLengths, n))), computeGradients: false);
+        Assert.Equal(T.Values(batch.Value), T.Values(valueOnly.Value));
+        double[] g = T.Values(batch.Gradient("log_probs"));
+        for (int b = 0; b < n; b++)
+        {
+            double[] own = [.. Enumerable.Range(0, frames * c).Select(i => lp[(i / c * n + b) * c + i % c])];
+            LossResult alone = loss.Evaluate(T.In(("log_probs", T.Shaped(own, frames, 1, c)), ("targets", T.Shaped(targets[(b * width)..((b + 1) * width)], 1, width)),
+                ("input_lengths", T.Shaped(new[] { inputLengths[b] }, 1)), ("target_lengths", T.Shaped(new[] { targetLengths[b] }, 1))));
+            Assert.Equal(T.Values(alone.Value)[0], T.Values(batch.Value)[b]);
+            double[] ga = T.Values(alone.Gradient("log_probs"));
+            for (int t = 0; t < frames; t++)
+                for (int k = 0; k < c; k++)
+                {
+                    double expected = t < inputLengths[b] ? ga[t * c + k] : 0;
+                    Assert.Equal(expected, g[(t * n + b) * c + k]);
+                }
+        }
+    }
 }
