@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Numerics.Tensors;
 using LossLab.Losses.Core;
 using LossLab.Numerics;
 
@@ -63,15 +65,13 @@ public sealed class RnntLoss : Loss, ILossDefinition
             throw LossArgumentException.Shape($"{Name}: 'targets' has shape {ts}; expected (B, U) = ({batch}, {width - 1}) for logits {ls}");
         long[] logitLengths = Lengths(inputs, "logit_lengths", batch), targetLengths = Lengths(inputs, "target_lengths", batch);
         long[] targets = inputs.Indices("targets");
-        double[] x = inputs["logits"].ToArray<double>();
-        var losses = new double[batch];
-        double[]? grad = computeGradients ? new double[x.Length] : null;
+        var labelsOf = new int[batch][];
         for (int b = 0; b < batch; b++)
         {
             long tb = logitLengths[b], ub = targetLengths[b];
             if (tb < 1 || tb > frames) throw LossArgumentException.Value($"{Name}: logit_lengths[{b}] = {tb} is outside [1, {frames}] (a transducer emits its last blank on a frame; T = {frames})");
             if (ub < 0 || ub > width - 1) throw LossArgumentException.Value($"{Name}: target_lengths[{b}] = {ub} is outside [0, {width - 1}] (U of logits {ls})");
-            var labels = new int[ub];
+            var labels = labelsOf[b] = new int[ub];
             for (int u = 0; u < ub; u++)
             {
                 long v = targets[b * (width - 1) + u];
@@ -79,36 +79,63 @@ public sealed class RnntLoss : Loss, ILossDefinition
                     throw LossArgumentException.Value($"{Name}: target {v} of sequence {b} at position {u} must be a class in [0, {classes - 1}] other than the blank {blank}");
                 labels[u] = (int)v;
             }
-            var cells = new Cells(x, b * frames * width * classes, width, classes);
-            losses[b] = Sequence(cells, (int)tb, labels, blank, grad is null ? null : new Cells(grad, cells.Offset, width, classes));
-            if (grad is not null && _o.Clamp > 0)
+        }
+        // The logits are read in their own type, a cell at a time (never copied whole to double: at B 8, T 500, U 100,
+        // V 1024 that was 3.3 GB, and as much again for the gradient); the gradient is written in it, scaled once.
+        T[] x = inputs["logits"].ToArray<T>();   // may be the tensor's own array: read only
+        var losses = new double[batch];
+        T[]? grad = computeGradients ? new T[x.Length] : null;
+        double scale = Reducer.Reduce<double>(new double[batch], _o.Reduction, batch).Scale;
+        long work = 0;
+        for (int b = 0; b < batch; b++) work += logitLengths[b] * (targetLengths[b] + 1) * classes;
+        int parts = work >= 1 << 20 && batch >= 2 ? Math.Min(Environment.ProcessorCount, batch) : 1;
+        void Sequences(int from, int to)
+        {
+            var cell = new double[classes];
+            var scratch = new double[classes];
+            for (int b = from; b < to; b++)
             {
-                Span<double> own = grad.AsSpan(cells.Offset, frames * width * classes);
-                foreach (ref double g in own) g = Math.Clamp(g, -_o.Clamp, _o.Clamp);
+                var cells = new Cells<T>(x, grad, b * frames * width * classes, width, classes);
+                losses[b] = Sequence(cells, (int)logitLengths[b], labelsOf[b], blank, grad is not null, _o.Clamp, scale, cell, scratch);
             }
         }
-        var (value, scale) = ReduceRows<T>(losses, _o.Reduction, new Shape(batch));
+        // Sequences are independent (each one's arithmetic is the same wherever it runs; the reduction comes after).
+        if (parts == 1) Sequences(0, batch);
+        else Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p => Sequences(batch * p / parts, batch * (p + 1) / parts));
+        var (value, _) = ReduceRows<T>(losses, _o.Reduction, new Shape(batch));
         if (grad is null) return Result(value);
-        for (int i = 0; i < grad.Length; i++) grad[i] *= scale;
-        return Result(value, ("logits", FromDoubles<T>(grad, ls)));
+        return Result(value, ("logits", Wrap(grad, ls)));
     }
 
-    /// <summary>One sequence's (T, U + 1, V) block of logits (or of their gradient) at an offset.</summary>
-    private readonly record struct Cells(double[] Data, int Offset, int Width, int Classes)
+    /// <summary>One sequence's (T, U + 1, V) block of logits and of their gradient at an offset.</summary>
+    private readonly record struct Cells<T>(T[] Logits, T[]? Grad, int Offset, int Width, int Classes) where T : struct, IFloatingPointIeee754<T>
     {
-        public Span<double> At(int t, int u) => Data.AsSpan(Offset + (t * Width + u) * Classes, Classes);
+        public ReadOnlySpan<T> At(int t, int u) => Logits.AsSpan(Offset + (t * Width + u) * Classes, Classes);
+
+        public Span<T> GradAt(int t, int u) => Grad.AsSpan(Offset + (t * Width + u) * Classes, Classes);
     }
 
-    /// <summary>ℓ for one sequence of <paramref name="tb"/> frames and its labels; its gradient cells when asked.</summary>
-    private static double Sequence(Cells logits, int tb, int[] labels, int blank, Cells? grad)
+    /// <summary>
+    /// ℓ for one sequence of <paramref name="tb"/> frames and its labels, and its gradient cells (clamped, times the
+    /// reduction's <paramref name="scale"/>) when asked. Each cell's log-softmax is kept as its maximum m and
+    /// log Σ e^{x − m} (lp = (x − m) − that, as PyTorch takes it): the recursions read two entries a cell, the gradient
+    /// recomputes e^{lp} from the logits, so no (T, U + 1, V) array in double is held.
+    /// </summary>
+    private static double Sequence<T>(Cells<T> logits, int tb, int[] labels, int blank, bool gradients, double clamp, double scale,
+        double[] cell, double[] scratch) where T : struct, IFloatingPointIeee754<T>
     {
         int ub = labels.Length, w = ub + 1;
-        // Log-softmax of every lattice cell: lp (tb, ub + 1, V) in double.
-        var lp = new double[tb * w * logits.Classes];
+        var max = new double[tb * w];
+        var logSum = new double[tb * w];
         for (int t = 0; t < tb; t++)
-            for (int u = 0; u <= ub; u++) Stable.LogSoftmax<double>(logits.At(t, u), lp.AsSpan((t * w + u) * logits.Classes, logits.Classes));
-        double Blank(int t, int u) => lp[(t * w + u) * logits.Classes + blank];
-        double Label(int t, int u) => lp[(t * w + u) * logits.Classes + labels[u]];
+            for (int u = 0; u <= ub; u++)
+            {
+                TensorPrimitives.ConvertTruncating<T, double>(logits.At(t, u), cell);
+                (max[t * w + u], logSum[t * w + u]) = ShiftedLogSumExp(cell, scratch);
+            }
+        double Lp(int t, int u, int k) => double.CreateTruncating(logits.At(t, u)[k]) - max[t * w + u] - logSum[t * w + u];
+        double Blank(int t, int u) => Lp(t, u, blank);
+        double Label(int t, int u) => Lp(t, u, labels[u]);
         var alpha = new double[tb * w];
         for (int t = 0; t < tb; t++)
             for (int u = 0; u <= ub; u++)
@@ -119,7 +146,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 alpha[t * w + u] = Stable.LogAddExp(fromAbove, fromLeft);
             }
         double loss = -(alpha[(tb - 1) * w + ub] + Blank(tb - 1, ub));
-        if (grad is not Cells g) return loss;
+        if (!gradients) return loss;
         var beta = new double[tb * w];
         for (int t = tb - 1; t >= 0; t--)
             for (int u = ub; u >= 0; u--)
@@ -138,13 +165,37 @@ public sealed class RnntLoss : Loss, ILossDefinition
                     : u == ub ? Math.Exp(a + Blank(t, u) + loss) : 0;
                 double eLabel = u < ub ? Math.Exp(a + Label(t, u) + beta[t * w + u + 1] + loss) : 0;
                 double occupancy = eBlank + eLabel;
-                Span<double> cell = g.At(t, u);
-                ReadOnlySpan<double> lps = lp.AsSpan((t * w + u) * logits.Classes, logits.Classes);
-                for (int k = 0; k < cell.Length; k++) cell[k] = occupancy * Math.Exp(lps[k]);
+                // γ·e^{lp} for every class, then the two transitions taken off.
+                TensorPrimitives.ConvertTruncating<T, double>(logits.At(t, u), cell);
+                TensorPrimitives.Subtract<double>(cell, max[t * w + u], cell);
+                TensorPrimitives.Subtract<double>(cell, logSum[t * w + u], cell);
+                TensorPrimitives.Exp<double>(cell, cell);
+                TensorPrimitives.Multiply<double>(cell, occupancy, cell);
                 cell[blank] -= eBlank;
                 if (u < ub) cell[labels[u]] -= eLabel;
+                if (clamp > 0) { TensorPrimitives.Max<double>(cell, -clamp, cell); TensorPrimitives.Min<double>(cell, clamp, cell); }
+                TensorPrimitives.Multiply<double>(cell, scale, cell);
+                TensorPrimitives.ConvertTruncating<double, T>(cell, logits.GradAt(t, u));
             }
         return loss;
+    }
+
+    /// <summary>
+    /// The cell's maximum m and log Σ e^{x − m} (<see cref="Stable.ShiftedLogSumExp{T}(ReadOnlySpan{T}, out T)"/> on
+    /// vectors; that scalar path where m is not finite, for its NaN and infinity rules).
+    /// </summary>
+    private static (double Max, double LogSum) ShiftedLogSumExp(double[] x, double[] scratch)
+    {
+        double m = TensorPrimitives.Max<double>(x);
+        if (!double.IsFinite(m))
+        {
+            double logSum = Stable.ShiftedLogSumExp<double>(x, out double max);
+            return (max, logSum);
+        }
+        TensorPrimitives.Subtract<double>(x, m, scratch);
+        TensorPrimitives.Max<double>(scratch, -Numerics.Simd.DExp.Cut, scratch);   // below e^−700 (10⁻³⁰⁴ of the max's 1): the exponential's slow path
+        TensorPrimitives.Exp<double>(scratch, scratch);
+        return (m, Math.Log(TensorPrimitives.Sum<double>(scratch)));
     }
 
     private static long[] Lengths(LossInputs inputs, string name, int batch)

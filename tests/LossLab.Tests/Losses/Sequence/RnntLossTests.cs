@@ -125,4 +125,37 @@ public sealed class RnntLossTests
         Assert.Contains("blank 4 is not a class", Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("rnnt_loss", T.Opt(("blank", 4L)))
             .Evaluate(Batch(x, 2, 3, 3, 4, [1, 2, 0, 0], [3, 3], [2, 1]))).Message);
     }
+
+    /// <summary>
+    /// A batch large enough to split its sequences between the cores (Σ T_b·(U_b + 1)·V ≥ 2²⁰), lengths varying, the
+    /// clamp on: each sequence's loss and gradient cells equal the sequence alone (reduction none), the value without
+    /// gradients equals the value with them, and the cells past a sequence's lengths get no gradient.
+    /// </summary>
+    [Fact]
+    public void A_split_batch_equals_its_sequences_alone()
+    {
+        const int b = 4, frames = 60, w = 21, v = 300;
+        var r = new Random(9);
+        double[] x = [.. Enumerable.Range(0, b * frames * w * v).Select(_ => 4 * r.NextDouble() - 2)];
+        long[] targets = [.. Enumerable.Range(0, b * (w - 1)).Select(_ => (long)r.Next(v - 1))];   // blank = the last class
+        long[] logitLengths = [.. Enumerable.Range(0, b).Select(i => (long)(frames - 5 * i))];
+        long[] targetLengths = [.. Enumerable.Range(0, b).Select(i => (long)(w - 1 - 3 * i))];
+        ILoss loss = LossRegistry.Default.Create("rnnt_loss", T.Opt(("reduction", "none"), ("clamp", 0.01)));
+        LossResult batch = loss.Evaluate(Batch(x, b, frames, w, v, targets, logitLengths, targetLengths));
+        LossResult valueOnly = loss.Evaluate(Batch(x, b, frames, w, v, targets, logitLengths, targetLengths), computeGradients: false);
+        Assert.Equal(T.Values(batch.Value), T.Values(valueOnly.Value));
+        double[] g = T.Values(batch.Gradient("logits"));
+        int block = frames * w * v;
+        for (int i = 0; i < b; i++)
+        {
+            LossResult alone = loss.Evaluate(Batch(x[(i * block)..((i + 1) * block)], 1, frames, w, v, targets[(i * (w - 1))..((i + 1) * (w - 1))], [logitLengths[i]], [targetLengths[i]]));
+            Assert.Equal(T.Values(alone.Value)[0], T.Values(batch.Value)[i]);
+            double[] ga = T.Values(alone.Gradient("logits"));
+            for (int k = 0; k < block; k++)
+            {
+                int t = k / (w * v), u = k / v % w;
+                Assert.Equal(t < logitLengths[i] && u <= targetLengths[i] ? ga[k] : 0, g[i * block + k]);
+            }
+        }
+    }
 }
