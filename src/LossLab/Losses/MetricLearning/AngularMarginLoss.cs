@@ -105,56 +105,44 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         // ∂ℓ/∂‖x_i‖ and ∂ℓ/∂‖w_s‖ when the lengths scale the logits; ĉ_ij (after the margin) is what they multiply.
         double[]? gNormE = grads && byEmbedding ? new double[n] : null, gNormW = grads && byWeight ? new double[columns] : null;
         var modified = new double[c];
-        // A chunk of embeddings' cosines against every column as one product, ∂ℓ/∂ĉ folded back the same way (unscaled:
-        // the reduction's factor is applied at the end). Each row's cosines are replaced by its gradient row once read.
-        int chunk = PairBlock.Chunk(n, columns);
-        var cosines = new double[chunk * columns];
-        double[] gUnitE = grads ? new double[n * d] : [], gUnitW = grads ? new double[d * columns] : [];   // gUnitW: ∂ℓ/∂ŵ in W's (D, C·K) layout
-        double[] scratch = grads ? new double[chunk * columns] : [], eT = grads ? new double[d * chunk] : [], gT = grads ? new double[d * chunk] : [];
-        for (int i0 = 0; i0 < n; i0 += chunk)
+        // Each chunk of rows' cosines against every column as one product, ∂ℓ/∂ĉ folded back the same way (unscaled: the
+        // reduction's factor is applied at the end). Each row's cosines are replaced by its gradient row once read.
+        var (gUnitE, gUnitW) = ClassColumns.Run(unitE, w, normW, n, d, columns, grads, (i, row) =>
         {
-            int count = Math.Min(chunk, n - i0);
-            Span<double> block = cosines.AsSpan(0, count * columns);
-            ClassColumns.Cosines(unitE, w, normW, i0, count, d, columns, block);
-            for (int i = i0; i < i0 + count; i++)
+            int y = (int)labels[i];
+            double df = 0, a = byEmbedding ? normE[i] : 1;
+            if (k == 1 && VectorRow(row, y, a, byWeight ? normW : null, modified, logits, grads, out double rowLoss, out double rowGNormE, gNormW))
             {
-                Span<double> row = cosines.AsSpan((i - i0) * columns, columns);
-                int y = (int)labels[i];
-                double df = 0, a = byEmbedding ? normE[i] : 1;
-                if (k == 1 && VectorRow(row, y, a, byWeight ? normW : null, modified, logits, grads, out double rowLoss, out double rowGNormE, gNormW))
-                {
-                    loss[i] = T.CreateTruncating(rowLoss);
-                    if (gNormE is not null) gNormE[i] = rowGNormE;
-                    continue;
-                }
-                for (int j = 0; j < c; j++)
-                {
-                    double cos = double.NegativeInfinity;
-                    for (int s = j * k; s < j * k + k; s++)
-                    {
-                        double cs = Math.Clamp(row[s], -1, 1);
-                        // The first of equal maxima, as torch.max, and NaN wins as there (a NaN weight or embedding makes the loss NaN).
-                        if (cs > cos || (double.IsNaN(cs) && !double.IsNaN(cos))) (cos, best[j]) = (cs, s);
-                    }
-                    if (j == y) (cos, df) = Target(cos);
-                    modified[j] = cos;
-                    logits[j] = Scale * a * (byWeight ? normW[best[j]] : 1) * cos;
-                }
-                double lse = Stable.LogSumExp<double>(logits);
-                loss[i] = T.CreateTruncating(lse - logits[y]);
-                if (!grads) continue;
-                row.Clear();   // now ∂ℓ_i/∂ĉ: nonzero only at each class's chosen column
-                for (int j = 0; j < c; j++)
-                {
-                    double p = Math.Exp(logits[j] - lse), b = byWeight ? normW[best[j]] : 1;
-                    double dLogit = Scale * (j == y ? p - 1 : p);   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
-                    row[best[j]] = dLogit * a * b * (j == y ? df : 1);
-                    if (gNormE is not null) gNormE[i] += dLogit * b * modified[j];
-                    if (gNormW is not null) gNormW[best[j]] += dLogit * a * modified[j];
-                }
+                loss[i] = T.CreateTruncating(rowLoss);
+                if (gNormE is not null) gNormE[i] = rowGNormE;
+                return;
             }
-            if (grads) ClassColumns.Fold(block, unitE, w, normW, i0, count, d, columns, gUnitE, gUnitW, scratch, eT, gT);
-        }
+            for (int j = 0; j < c; j++)
+            {
+                double cos = double.NegativeInfinity;
+                for (int s = j * k; s < j * k + k; s++)
+                {
+                    double cs = Math.Clamp(row[s], -1, 1);
+                    // The first of equal maxima, as torch.max, and NaN wins as there (a NaN weight or embedding makes the loss NaN).
+                    if (cs > cos || (double.IsNaN(cs) && !double.IsNaN(cos))) (cos, best[j]) = (cs, s);
+                }
+                if (j == y) (cos, df) = Target(cos);
+                modified[j] = cos;
+                logits[j] = Scale * a * (byWeight ? normW[best[j]] : 1) * cos;
+            }
+            double lse = Stable.LogSumExp<double>(logits);
+            loss[i] = T.CreateTruncating(lse - logits[y]);
+            if (!grads) return;
+            row.Clear();   // now ∂ℓ_i/∂ĉ: nonzero only at each class's chosen column
+            for (int j = 0; j < c; j++)
+            {
+                double p = Math.Exp(logits[j] - lse), b = byWeight ? normW[best[j]] : 1;
+                double dLogit = Scale * (j == y ? p - 1 : p);   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
+                row[best[j]] = dLogit * a * b * (j == y ? df : 1);
+                if (gNormE is not null) gNormE[i] += dLogit * b * modified[j];
+                if (gNormW is not null) gNormW[best[j]] += dLogit * a * modified[j];
+            }
+        });
         Reducer.Reduced reduced = Reducer.Reduce<T>(loss, Reduction, n);
         TensorData value = ValueTensor(Reduction, reduced, loss, new Shape(n));
         if (!grads) return Result(value);

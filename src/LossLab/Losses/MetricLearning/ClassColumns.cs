@@ -10,6 +10,32 @@ namespace LossLab.Losses.MetricLearning;
 /// </summary>
 internal static class ClassColumns
 {
+    /// <summary>One row's cosines (cols), which the body may turn into ∂ℓ/∂ĉ in place when gradients are asked.</summary>
+    public delegate void RowBody(int row, Span<double> cosines);
+
+    /// <summary>
+    /// Every row's cosines against the columns, a chunk of rows at a time (<see cref="PairBlock.Chunk"/>: at least 64, so
+    /// that W is read once per 64 rows), handed to <paramref name="body"/>; with <paramref name="gradients"/> each chunk's
+    /// rows as the body left them (∂ℓ/∂ĉ) are folded back. Returns ∂ℓ/∂ê (N, D) and ∂ℓ/∂ŵ in W's (D, cols) layout
+    /// (empty without gradients).
+    /// </summary>
+    public static (double[] GUnitE, double[] GUnitW) Run(double[] unitE, double[] w, double[] norms, int n, int d, int cols, bool gradients, RowBody body)
+    {
+        int chunk = PairBlock.Chunk(n, cols);
+        var block = new double[chunk * cols];
+        double[] gUnitE = gradients ? new double[n * d] : [], gUnitW = gradients ? new double[d * cols] : [];
+        double[] scratch = gradients ? new double[chunk * cols] : [], eT = gradients ? new double[d * chunk] : [], gT = gradients ? new double[d * chunk] : [];
+        for (int i0 = 0; i0 < n; i0 += chunk)
+        {
+            int count = Math.Min(chunk, n - i0);
+            Span<double> rows = block.AsSpan(0, count * cols);
+            Cosines(unitE, w, norms, i0, count, d, cols, rows);
+            for (int i = i0; i < i0 + count; i++) body(i, rows.Slice((i - i0) * cols, cols));
+            if (gradients) Fold(rows, unitE, w, norms, i0, count, d, cols, gUnitE, gUnitW, scratch, eT, gT);
+        }
+        return (gUnitE, gUnitW);
+    }
+
     /// <summary>‖w_j‖ of each column of W (D, cols), clamped at 1e-12 as <see cref="Embeddings.Normalize"/> clamps a row's.</summary>
     public static double[] Norms(double[] w, int d, int cols)
     {

@@ -60,29 +60,17 @@ public sealed class P2SGradLoss(Reduction reduction = Reduction.Mean, bool renor
         var perRow = new double[n];
         double rowScale = _reduction == Reduction.Mean ? 1.0 / ((double)n * c) : 1.0 / c;
         bool grads = computeGradients;
-        int chunk = PairBlock.Chunk(n, c);
-        var block = new double[chunk * c];   // a chunk's cosines, then their gradient g_ij
-        double[] gUnit = grads ? new double[n * d] : [], gw = grads ? new double[d * c] : [];   // ∂/∂x̂ (N, D), ∂/∂Ŵ (D, C)
-        double[] scratch = grads ? new double[chunk * c] : [], eT = grads ? new double[d * chunk] : [], gT = grads ? new double[d * chunk] : [];
-        for (int i0 = 0; i0 < n; i0 += chunk)
+        // ∂/∂x̂ (N, D) and ∂/∂Ŵ (D, C): each chunk's g_ij (written over its cosines) folded back as G·Ŵᵀ and X̂ᵀ·G.
+        var (gUnit, gw) = ClassColumns.Run(unit, w, columnNorms, n, d, c, grads, (i, row) =>
         {
-            int count = Math.Min(chunk, n - i0);
-            Span<double> cos = block.AsSpan(0, count * c);
-            ClassColumns.Cosines(unit, w, columnNorms, i0, count, d, c, cos);
-            for (int i = i0; i < i0 + count; i++)
+            for (int j = 0; j < c; j++)
             {
-                Span<double> row = cos.Slice((i - i0) * c, c);
-                for (int j = 0; j < c; j++)
-                {
-                    double raw = row[j], clamped = Math.Clamp(raw, -1, 1), diff = clamped - (labels[i] == j ? 1 : 0);
-                    perRow[i] += diff * diff / c;
-                    // torch.clamp passes the gradient only inside [−1, 1] (both ends included).
-                    row[j] = raw >= -1 && raw <= 1 ? 2 * diff * rowScale : double.IsNaN(raw) ? double.NaN : 0;
-                }
+                double raw = row[j], clamped = Math.Clamp(raw, -1, 1), diff = clamped - (labels[i] == j ? 1 : 0);
+                perRow[i] += diff * diff / c;
+                // torch.clamp passes the gradient only inside [−1, 1] (both ends included).
+                row[j] = raw >= -1 && raw <= 1 ? 2 * diff * rowScale : double.IsNaN(raw) ? double.NaN : 0;
             }
-            // ∂/∂x̂ += G·Ŵᵀ, ∂/∂Ŵ += X̂ᵀ·G for the chunk.
-            if (grads) ClassColumns.Fold(cos, unit, w, columnNorms, i0, count, d, c, gUnit, gw, scratch, eT, gT);
-        }
+        });
         TensorData value = _reduction switch
         {
             Reduction.None => Wrap(perRow.Select(T.CreateTruncating).ToArray(), new Shape(n)),
