@@ -85,10 +85,11 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
         int columns = fs[1], c = columns / k;
         for (int i = 0; i < n; i++)
             if (labels[i] < 0 || labels[i] >= c) throw LossArgumentException.Value($"{name}: label {labels[i]} at row {i} is not one of the {c} classes of fc's {columns} columns ({k} centres each)");
-        double[] f = inputs["fc"].ToArray<double>(), ft = new double[columns * d];
-        for (int qd = 0; qd < d; qd++) for (int j = 0; j < columns; j++) ft[j * d + qd] = f[qd * columns + j];   // fc (D, C·K) → rows (C·K, D)
+        // fc read in its own (D, C·K) layout (never written: ToArray may return the tensor's own array), its columns'
+        // normalization folded into the products (ClassColumns): no transposed or normalized copy of the centres.
+        double[] f = inputs["fc"].ToArray<double>();
+        double[] normW = ClassColumns.Norms(f, d, columns);
         var (unitE, normE) = Embeddings.Normalize(x, n, d);
-        var (unitW, normW) = Embeddings.Normalize(ft, columns, d);
 
         double invGamma = 1 / Gamma;
         var q = new double[columns];     // softmax over each class's centres
@@ -96,62 +97,58 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
         var logits = new double[c];
         var rows = new double[n];
         double rowScale = Reduction is Reduction.None or Reduction.Sum ? 1 : n == 0 ? 0 : 1.0 / n;
-        double[]? gUnitE = computeGradients ? new double[n * d] : null, gUnitW = computeGradients ? new double[columns * d] : null;
-        // A chunk of embeddings' cosines against every centre as one matrix product; each row is then replaced by its
-        // ∂ℓ_i/∂c_ick (times the reduction's factor), and the chunk folded back the same way.
-        var block = new PairBlock(unitE, unitW, columns, d);
-        int chunk = block.ChunkRows(n);
-        var cosines = new double[chunk * columns];
-        double[] scratch = computeGradients ? new double[chunk * columns] : [];
-        for (int i0 = 0; i0 < n; i0 += chunk)
+        bool grads = computeGradients;
+        // Each row's cosines against every centre, then (with gradients) its ∂ℓ_i/∂c_ick times the reduction's factor.
+        var (gUnitE, gUnitW) = ClassColumns.Run(unitE, f, normW, n, d, columns, grads, (i, cos) =>
         {
-            int count = Math.Min(chunk, n - i0);
-            block.Similarities(i0, count, cosines);
-            for (int i = i0; i < i0 + count; i++)
-            {
-                Span<double> cos = cosines.AsSpan((i - i0) * columns, columns);
-                int y = (int)labels[i];
-                for (int cl = 0; cl < c; cl++)
-                {
-                    double max = double.NegativeInfinity, total = 0, s = 0;
-                    for (int t = cl * k; t < cl * k + k; t++) max = Math.Max(max, cos[t] * invGamma);
-                    for (int t = cl * k; t < cl * k + k; t++) total += q[t] = Math.Exp(cos[t] * invGamma - max);
-                    for (int t = cl * k; t < cl * k + k; t++) s += (q[t] /= total) * cos[t];
-                    sim[cl] = s;
-                    logits[cl] = La * (s - (cl == y ? Margin : 0));
-                }
-                double lse = Stable.LogSumExp<double>(logits);
-                rows[i] = lse - logits[y];
-                if (!computeGradients) continue;
-                for (int cl = 0; cl < c; cl++)
-                {
-                    double dz = La * (Math.Exp(logits[cl] - lse) - (cl == y ? 1 : 0));
-                    for (int t = cl * k; t < cl * k + k; t++) cos[t] = rowScale * (dz * q[t] * (1 + (cos[t] - sim[cl]) * invGamma));
-                }
-            }
-            if (computeGradients) block.Fold(cosines, i0, count, gUnitE!, gUnitW!, scratch);
-        }
-
-        // The regularizer over each class's pairs of centres.
-        double reg = 0;
-        int pairs = c * k * (k - 1) / 2;
-        bool regularized = RegWeight > 0 && k > 1;
-        var pairSlope = regularized && computeGradients ? new List<(int A, int B, double G)>() : null;
-        if (regularized)
-        {
-            const double tiny = 2.2250738585072014e-308;   // torch.finfo(float64).tiny, the smallest normal double
+            int y = (int)labels[i];
             for (int cl = 0; cl < c; cl++)
             {
-                for (int a = cl * k; a < cl * k + k; a++)
+                double max = double.NegativeInfinity, total = 0, s = 0;
+                for (int t = cl * k; t < cl * k + k; t++) max = Math.Max(max, cos[t] * invGamma);
+                for (int t = cl * k; t < cl * k + k; t++) total += q[t] = Math.Exp(cos[t] * invGamma - max);
+                for (int t = cl * k; t < cl * k + k; t++) s += (q[t] /= total) * cos[t];
+                sim[cl] = s;
+                logits[cl] = La * (s - (cl == y ? Margin : 0));
+            }
+            double lse = Stable.LogSumExp<double>(logits);
+            rows[i] = lse - logits[y];
+            if (!grads) return;
+            for (int cl = 0; cl < c; cl++)
+            {
+                double dz = La * (Math.Exp(logits[cl] - lse) - (cl == y ? 1 : 0));
+                for (int t = cl * k; t < cl * k + k; t++) cos[t] = rowScale * (dz * q[t] * (1 + (cos[t] - sim[cl]) * invGamma));
+            }
+        });
+
+        // The regularizer over each class's pairs of centres, a class's K unit centres gathered into rows at a time.
+        double reg = 0;
+        int pairs = c * k * (k - 1) / 2;
+        if (RegWeight > 0 && k > 1)
+        {
+            const double tiny = 2.2250738585072014e-308;   // torch.finfo(float64).tiny, the smallest normal double
+            double slopeScale = RegWeight / (2.0 * pairs);
+            var centres = new double[k * d];
+            double[]? gCentres = grads ? new double[k * d] : null;
+            for (int cl = 0; cl < c; cl++)
+            {
+                for (int qd = 0; qd < d; qd++)
+                    for (int t = 0; t < k; t++) centres[t * d + qd] = f[qd * columns + cl * k + t] / normW[cl * k + t];
+                for (int a = 0; a < k; a++)
                 {
-                    for (int b = a + 1; b < cl * k + k; b++)
+                    for (int b = a + 1; b < k; b++)
                     {
-                        double twoCos = 2 * Embeddings.Dot(unitW, a, unitW, b, d);
+                        double twoCos = 2 * Embeddings.Dot(centres, a, centres, b, d);
                         double root = Math.Sqrt(2 + tiny - Math.Min(twoCos, 2));
                         reg += root;
-                        if (pairSlope is not null && twoCos < 2) pairSlope.Add((a, b, -1 / root));   // ∂√(2 − 2cos)/∂cos; 0 where the clamp holds
+                        // ∂√(2 − 2cos)/∂cos = −1/√…; 0 where the clamp holds.
+                        if (gCentres is not null && twoCos < 2) Embeddings.AddPair(gCentres, centres, a, b, slopeScale * (-1 / root), d);
                     }
                 }
+                if (gCentres is null) continue;
+                for (int qd = 0; qd < d; qd++)
+                    for (int t = 0; t < k; t++) gUnitW[qd * columns + cl * k + t] += gCentres[t * d + qd];
+                Array.Clear(gCentres);
             }
             reg /= 2.0 * pairs;
         }
@@ -165,16 +162,10 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
             Reduction.Sum => FromDoubles<T>([sum + regTerm], Shape.Scalar),
             _ => FromDoubles<T>([(n == 0 ? 0 : sum / n) + regTerm], Shape.Scalar),
         };
-        if (!computeGradients) return Result(value);
-        if (pairSlope is not null)
-        {
-            double scale = RegWeight / (2.0 * pairs);
-            foreach (var (a, b, g) in pairSlope) Embeddings.AddPair(gUnitW!, unitW, a, b, scale * g, d);
-        }
-        double[] gx = Embeddings.BackThroughNormalize(gUnitE!, unitE, normE, n, d);
-        double[] gRows = Embeddings.BackThroughNormalize(gUnitW!, unitW, normW, columns, d), gf = new double[d * columns];
-        for (int qd = 0; qd < d; qd++) for (int j = 0; j < columns; j++) gf[qd * columns + j] = gRows[j * d + qd];
-        return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("fc", FromDoubles<T>(gf, fs)));
+        if (!grads) return Result(value);
+        double[] gx = Embeddings.BackThroughNormalize(gUnitE, unitE, normE, n, d);
+        ClassColumns.BackThroughNorms(gUnitW, f, normW, null, 1, d, columns);
+        return Result(value, ("embeddings", FromDoubles<T>(gx, es)), ("fc", FromDoubles<T>(gUnitW, fs)));
     }
 
     public static LossDescriptor Entry { get; } = new()
