@@ -154,16 +154,24 @@ internal static class Embeddings
 
     /// <summary>∂/∂x = (g − (g·x̂)x̂)/‖x‖ per row (0 for a zero row, whose norm was clamped).</summary>
     public static double[] BackThroughNormalize(double[] gUnit, double[] unit, double[] norms, int n, int d)
+        => BackThroughNormalizeInPlace((double[])gUnit.Clone(), unit, norms, n, d);
+
+    /// <summary>The same over <paramref name="g"/> itself (returned): for a caller that owns its ∂Û and holds a large one.</summary>
+    public static double[] BackThroughNormalizeInPlace(double[] g, double[] unit, double[] norms, int n, int d)
     {
-        var gx = new double[gUnit.Length];
         for (int i = 0; i < n; i++)
         {
-            if (norms[i] <= 1e-12) continue;
+            Span<double> row = g.AsSpan(i * d, d);
+            if (norms[i] <= 1e-12)
+            {
+                row.Clear();
+                continue;
+            }
             double dot = 0;
-            for (int k = 0; k < d; k++) dot += gUnit[i * d + k] * unit[i * d + k];
-            for (int k = 0; k < d; k++) gx[i * d + k] = (gUnit[i * d + k] - dot * unit[i * d + k]) / norms[i];
+            for (int k = 0; k < d; k++) dot += row[k] * unit[i * d + k];
+            for (int k = 0; k < d; k++) row[k] = (row[k] - dot * unit[i * d + k]) / norms[i];
         }
-        return gx;
+        return g;
     }
 
     public static readonly InputSpec[] Inputs =

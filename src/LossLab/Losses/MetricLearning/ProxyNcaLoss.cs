@@ -51,7 +51,7 @@ public sealed class ProxyNcaLoss(double softmaxScale = 1, Reduction reduction = 
         System.Numerics.Tensors.TensorPrimitives.Multiply<double>(ge, reduced.Scale, ge);
         System.Numerics.Tensors.TensorPrimitives.Multiply<double>(gp, reduced.Scale, gp);
         return Result(value, ("embeddings", FromDoubles<T>(Embeddings.BackThroughNormalize(ge, unitE, normE, n, d), es)),
-            ("proxies", FromDoubles<T>(Embeddings.BackThroughNormalize(gp, unitP, normP, c, d), ps)));
+            ("proxies", FromDoubles<T>(Embeddings.BackThroughNormalizeInPlace(gp, unitP, normP, c, d), ps)));
     }
 
     public static LossDescriptor Entry { get; } = new()
