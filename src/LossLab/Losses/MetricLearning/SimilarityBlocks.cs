@@ -125,8 +125,8 @@ internal sealed class SimilarityBlocks
     public double[] ReferenceGradient()
     {
         if (_referenceT is null) return _parts[0].GReference ?? throw new InvalidOperationException("SimilarityBlocks was created without gradients");   // a large R: one part, ∂R in R's layout
-        // ∂Rᵀ (D×M): the parts' halves added in part order (0 + a + b, as the sum always began at 0), then transposed
-        // in tiles (element by element, a strided write missed the cache on every entry: seconds at M = 100000).
+        // ∂Rᵀ (D×M): one part's own, or the parts' halves added in part order, then transposed in tiles (element by
+        // element, a strided write missed the cache on every entry: seconds at M = 100000).
         double[] sum = _parts[0].GReferenceT ?? throw new InvalidOperationException("SimilarityBlocks was created without gradients");
         if (_parts.Length > 1)
         {
