@@ -87,6 +87,25 @@ public sealed partial class CatalogAutogradTests
     }
 
     /// <summary>
+    /// The adaptive softmax takes each tail cluster's rows in chunks of at least 64 (as many as 2¹⁸ outputs hold): 200
+    /// rows, most in a cluster of 5000 classes, run as chunks of 64, 64 and a short one, the shortlist rows through the
+    /// head alone; one cluster has no row (its layers get no gradient).
+    /// </summary>
+    [Fact]
+    public void Chunked_adaptive_softmax_equals_the_composed_formula()
+    {
+        const int n = 200, d = 16, shortlist = 7, c0 = 5000, c1 = 30;
+        var r = new Random(41);
+        long[] targets = [.. Enumerable.Range(0, n).Select(i => (long)(i % 9 == 0 ? r.Next(shortlist) : shortlist + r.Next(c0)))];
+        LossInputs inputs = T.In(("input", T.Shaped(LossSamples.Normal(r, n * d), n, d)), ("target", T.Shaped(targets, n)),
+            ("head.weight", T.Shaped(LossSamples.Normal(r, (shortlist + 2) * d), shortlist + 2, d)),
+            ("head.bias", T.Shaped(LossSamples.Normal(r, shortlist + 2), shortlist + 2)),
+            ("tail.0.0.weight", T.Shaped(LossSamples.Normal(r, 4 * d), 4, d)), ("tail.0.1.weight", T.Shaped(LossSamples.Normal(r, c0 * 4), c0, 4)),
+            ("tail.1.0.weight", T.Shaped(LossSamples.Normal(r, 1 * d), 1, d)), ("tail.1.1.weight", T.Shaped(LossSamples.Normal(r, c1), c1, 1)));
+        AgreesWithComposedFormula("AdaptiveLogSoftmaxWithLoss", inputs, T.Opt(("reduction", "mean")));
+    }
+
+    /// <summary>
     /// CLIP and SigLIP take their logits a chunk of image rows at a time (about 2¹⁸ similarities): 600 pairs run as two
     /// chunks (436, then 164), CLIP's column log-sum-exps and diagonal across them.
     /// </summary>

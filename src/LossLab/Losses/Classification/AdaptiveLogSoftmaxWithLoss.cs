@@ -23,7 +23,7 @@ namespace LossLab.Losses.Classification;
 /// ∂O_i = Σ (∂o)·hᵀ, ∂h = O_iᵀ·∂o, ∂P_i = Σ (∂h)·xᵀ, ∂x = W_hᵀ·∂z + P_iᵀ·∂h. Computed in double, max-shifted log-sum-exps:
 /// finite for any finite input.</para>
 /// </remarks>
-public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
+public sealed partial class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
 {
     /// <summary>The most tail clusters the inputs name (tail.0 … tail.7): more than the usual two to four.</summary>
     public const int MaxClusters = 8;
@@ -178,50 +178,8 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             if (y[r] < 0 || y[r] >= m.Classes)
                 throw LossArgumentException.Value($"{Name}: target {y[r]}{(m.Unbatched ? "" : $" at position {r}")} is out of range: class indices must be in [0, {m.Classes - 1}] (n_classes {m.Classes})");
         }
-        int n = m.N, d = m.D, head = m.Head;
-        var losses = new double[n];
-        var z = new double[head];
-        var h = new double[m.Hidden.Length == 0 ? 0 : m.Hidden.Max()];
-        var o = new double[m.P.Length == 0 ? 0 : Enumerable.Range(0, m.P.Length).Max(m.ClusterSize)];
-        double[]? gx = computeGradients ? new double[n * d] : null, gWh = computeGradients ? new double[head * d] : null;
-        double[]? gBh = computeGradients && m.Bh is not null ? new double[head] : null;
-        double[][] gP = computeGradients ? [.. m.P.Select(p => new double[p.Length])] : [], gO = computeGradients ? [.. m.O.Select(w => new double[w.Length])] : [];
-        var gh = new double[h.Length];
-        // d(reduced)/dℓ_r: 1/N for the mean, 1 for sum and none (the shared reduction step's scale; it needs no values).
-        double scale = Reducer.Scale(_options.Reduction, n);
-        for (int r = 0; r < n; r++)
-        {
-            ReadOnlySpan<double> x = m.X.AsSpan(r * d, d);
-            long t = y[r];
-            int cluster = -1;
-            for (int i = 0; i < m.P.Length; i++) if (t >= m.Cutoffs[i] && t < m.Cutoffs[i + 1]) cluster = i;
-            Affine(m.Wh, m.Bh, x, z);
-            int g = cluster < 0 ? (int)t : m.Shortlist + cluster;   // the head entry the row's log-probability takes
-            double loss = Stable.LogSumExp<double>(z) - z[g];
-            Span<double> hc = default, oc = default;
-            int rel = 0;
-            if (cluster >= 0)
-            {
-                hc = h.AsSpan(0, m.Hidden[cluster]);
-                oc = o.AsSpan(0, m.ClusterSize(cluster));
-                rel = (int)(t - m.Cutoffs[cluster]);
-                Affine(m.P[cluster], null, x, hc);
-                Affine(m.O[cluster], null, hc, oc);
-                loss += Stable.LogSumExp<double>(oc) - oc[rel];
-            }
-            losses[r] = loss;
-            if (!computeGradients) continue;
-            Span<double> dx = gx.AsSpan(r * d, d);
-            SoftmaxMinusOneHot(z, g, scale);   // z now holds ∂ℓ/∂z
-            Outer(z, x, gWh!, dx, m.Wh);
-            if (gBh is not null) for (int j = 0; j < head; j++) gBh[j] += z[j];
-            if (cluster < 0) continue;
-            Span<double> dh = gh.AsSpan(0, hc.Length);
-            SoftmaxMinusOneHot(oc, rel, scale);   // oc now holds ∂ℓ/∂o
-            dh.Clear();
-            Outer(oc, hc, gO[cluster], dh, m.O[cluster]);
-            Outer(dh, x, gP[cluster], dx, m.P[cluster]);
-        }
+        var (losses, gx, gWh, gBh, gP, gO) = Batched(m, y, computeGradients, Reducer.Scale(_options.Reduction, m.N));
+        int n = m.N;
         Shape rows = m.Unbatched ? Shape.Scalar : new Shape(n);
         TensorData value = ReduceRows<T>(losses, _options.Reduction, rows).Value;
         if (!computeGradients) return Result(value);
@@ -305,31 +263,6 @@ public sealed class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             ReadOnlySpan<double> row = w.AsSpan(j * k, k);
             for (int q = 0; q < k; q++) s += row[q] * v[q];
             output[j] = s;
-        }
-    }
-
-    /// <summary>v ← scale·(softmax(v) − e_k): the gradient of scale·(lse(v) − v_k).</summary>
-    private static void SoftmaxMinusOneHot(Span<double> v, int k, double scale)
-    {
-        double lse = Stable.LogSumExp<double>(v);
-        for (int j = 0; j < v.Length; j++) v[j] = scale * (Math.Exp(v[j] - lse) - (j == k ? 1 : 0));
-    }
-
-    /// <summary>For a layer out = W·v: gW += g·vᵀ and gv += Wᵀ·g (g the gradient at out; W (g.Length, v.Length)).</summary>
-    private static void Outer(ReadOnlySpan<double> g, ReadOnlySpan<double> v, double[] gW, Span<double> gv, double[] w)
-    {
-        int k = v.Length;
-        for (int j = 0; j < g.Length; j++)
-        {
-            double gj = g[j];
-            if (gj == 0) continue;
-            Span<double> gRow = gW.AsSpan(j * k, k);
-            ReadOnlySpan<double> wRow = w.AsSpan(j * k, k);
-            for (int q = 0; q < k; q++)
-            {
-                gRow[q] += gj * v[q];
-                gv[q] += gj * wRow[q];
-            }
         }
     }
 
