@@ -1,3 +1,4 @@
+using LossLab.Losses.MetricLearning;
 using LossLab.Losses.Core;
 using LossLab.Losses.Custom;
 using LossLab.Numerics;
@@ -103,6 +104,26 @@ public sealed partial class CatalogAutogradTests
             ("tail.0.0.weight", T.Shaped(LossSamples.Normal(r, 4 * d), 4, d)), ("tail.0.1.weight", T.Shaped(LossSamples.Normal(r, c0 * 4), c0, 4)),
             ("tail.1.0.weight", T.Shaped(LossSamples.Normal(r, 1 * d), 1, d)), ("tail.1.1.weight", T.Shaped(LossSamples.Normal(r, c1), c1, 1)));
         AgreesWithComposedFormula("AdaptiveLogSoftmaxWithLoss", inputs, T.Opt(("reduction", "mean")));
+    }
+
+    /// <summary>
+    /// The spread-out regularizer (gemma mode) takes each column's similarities in blocks of rows: in blocks of 7 (the
+    /// last short), in the default blocks, and on two parts of the thread pool (N²·D ≥ 2²²), against the composed formula,
+    /// with the cosine and the dot product and two columns.
+    /// </summary>
+    [Theory]
+    [InlineData("cos_sim", 7)]
+    [InlineData("dot_score", 7)]
+    [InlineData("cos_sim", 0)]
+    public void Blocked_spread_out_regularizer_equals_the_composed_formula(string similarity, int blockRows)
+    {
+        const int cols = 2, n = 300, d = 48;
+        var r = new Random(43);
+        LossInputs inputs = T.In(("embeddings", T.Shaped(LossSamples.Normal(r, cols * n * d), cols, n, d)));
+        var options = T.Opt(("similarity_fct", similarity), ("mean_weight", 0.5), ("second_moment_threshold", "none"));
+        SimilarityBlocks.BlockRowsOnThisThread = blockRows > 0 ? blockRows : null;
+        try { AgreesWithComposedFormula("GlobalOrthogonalRegularizationLoss", inputs, options); }
+        finally { SimilarityBlocks.BlockRowsOnThisThread = null; }
     }
 
     /// <summary>

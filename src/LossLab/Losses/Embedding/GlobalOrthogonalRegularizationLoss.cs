@@ -104,7 +104,11 @@ public sealed class GlobalOrthogonalRegularizationLoss : SentenceEmbeddingLoss, 
         {
             // The term's similarities: every ordered pair i ≠ j of one column (gemma), or row i of column a with row i of b.
             double p = original ? n : (double)n * (n - 1), m1 = 0, m2 = 0;
-            ForEachSimilarity(x, a, b, n, d, original, (i, j, s) => { m1 += s; m2 += s * s; });
+            // gemma: the column's similarity matrix streamed in blocks of rows as matrix products (SimilarityBlocks):
+            // one dot product and one rank-one update per ordered pair took 4.8 s at 4096 × 512.
+            double[]? column = original ? null : x.AsSpan(a * n * d, n * d).ToArray();
+            if (column is null) ForEachSimilarity(x, a, b, n, d, original, (i, j, s) => { m1 += s; m2 += s * s; });
+            else (m1, m2) = Moments(column, n, d);
             m1 /= p;
             m2 /= p;
             bool active = !thresholded || m2 - tau > 0;
@@ -113,12 +117,45 @@ public sealed class GlobalOrthogonalRegularizationLoss : SentenceEmbeddingLoss, 
             if (wSecond != 0) value += wSecond * (thresholded ? Math.Max(0, m2 - tau) : m2);
             if (!computeGradients) continue;
             double fromMean = wMean != 0 ? wMean * 2 * m1 / p : 0, fromSecond = active && wSecond != 0 ? wSecond * 2 / p : 0;
-            ForEachSimilarity(x, a, b, n, d, original, (i, j, s) => Embeddings.AddPair(g, x, a * n + i, g, x, b * n + j, fromMean + fromSecond * s, d));
+            if (column is null)
+            {
+                ForEachSimilarity(x, a, b, n, d, original, (i, j, s) => Embeddings.AddPair(g, x, a * n + i, g, x, b * n + j, fromMean + fromSecond * s, d));
+                continue;
+            }
+            // ∂ℓ/∂s_ij = fromMean + fromSecond·s_ij for every ordered pair i ≠ j, folded into both rows.
+            var blocks = new SimilarityBlocks(column, n, d, gradients: true, scratchRows: 0);
+            blocks.Run(1, (i, sims, gRow, _) =>
+            {
+                for (int j = 0; j < n; j++) if (j != i) gRow[j] = fromMean + fromSecond * sims[j];
+            });
+            double[] gColumn = blocks.UnitGradient();
+            System.Numerics.Tensors.TensorPrimitives.Add<double>(g.AsSpan(a * n * d, n * d), gColumn, g.AsSpan(a * n * d, n * d));
         }
         TensorData result = FromDoubles<T>([value], Shape.Scalar);
         if (!computeGradients) return Result(result);
         if (cosine) g = Embeddings.BackThroughNormalize(g, x, norms, cols * n, d);
         return Result(result, ("embeddings", FromDoubles<T>(g, eT.Shape)));
+    }
+
+    /// <summary>Σ s_ij and Σ s_ij² over the ordered pairs i ≠ j of one column's rows (n × d), row sums added in row order.</summary>
+    private static (double Sum, double Squares) Moments(double[] rows, int n, int d)
+    {
+        var rowSum = new double[n];
+        var rowSquares = new double[n];
+        new SimilarityBlocks(rows, n, d, gradients: false, scratchRows: 0).Run(1, (i, sims, _, _) =>
+        {
+            double s1 = 0, s2 = 0;
+            for (int j = 0; j < n; j++)
+            {
+                if (j == i) continue;
+                s1 += sims[j];
+                s2 += sims[j] * sims[j];
+            }
+            (rowSum[i], rowSquares[i]) = (s1, s2);
+        });
+        double sum = 0, squares = 0;
+        for (int i = 0; i < n; i++) (sum, squares) = (sum + rowSum[i], squares + rowSquares[i]);
+        return (sum, squares);
     }
 
     private static void ForEachSimilarity(double[] x, int a, int b, int n, int d, bool paired, Action<int, int, double> visit)
