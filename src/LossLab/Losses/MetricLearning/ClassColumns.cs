@@ -6,7 +6,8 @@ namespace LossLab.Losses.MetricLearning;
 /// <summary>
 /// Cosines between unit embeddings (N, D) and the columns of class weights W (D, cols), read in W's own layout: the
 /// products take W as it is and divide by the column norms, so no transposed or normalized copy of W is made (at
-/// 100000 classes × 512 each copy is 410 MB). Used a chunk of rows at a time by the angular-margin family and P2SGrad.
+/// 100000 classes × 512 each copy is 410 MB). Used a chunk of rows at a time by the angular-margin family, P2SGrad and
+/// SoftTriple.
 /// </summary>
 internal static class ClassColumns
 {
