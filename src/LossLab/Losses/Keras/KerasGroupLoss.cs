@@ -21,43 +21,69 @@ public abstract class KerasGroupLoss(string reduction, TensorData? sampleWeight,
 
     protected sealed override T[] PerSample<T>(T[] yTrue, T[] yPred, Shape shape, out Shape valueShape)
     {
-        int[][] groups = Groups(shape, out valueShape);
-        var values = new T[groups.Length];
-        for (int g = 0; g < groups.Length; g++)
+        AxisGroups groups = Groups(shape, out valueShape);
+        var values = new T[groups.Count];
+        for (int g = 0; g < values.Length; g++)
         {
-            var (t, p) = Gather(yTrue, yPred, groups[g]);
-            values[g] = GroupValue<T>(t, p);
+            ReadOnlySpan<int> members = groups.Members(g);
+            if (Contiguous(members)) values[g] = GroupValue<T>(yTrue.AsSpan(members[0], members.Length), yPred.AsSpan(members[0], members.Length));
+            else
+            {
+                var (t, p) = Gather(yTrue, yPred, members);
+                values[g] = GroupValue<T>(t, p);
+            }
         }
         return values;
     }
 
     protected sealed override void Backward<T>(T[] yTrue, T[] yPred, Shape shape, T[] upstream, T[] gTrue, T[] gPred)
     {
-        int[][] groups = Groups(shape, out _);
-        for (int g = 0; g < groups.Length; g++)
+        AxisGroups groups = Groups(shape, out _);
+        for (int g = 0; g < groups.Count; g++)
         {
             if (upstream[g] == T.Zero) continue;
-            var (t, p) = Gather(yTrue, yPred, groups[g]);
+            ReadOnlySpan<int> members = groups.Members(g);
+            if (Contiguous(members))
+            {
+                // A group along the last axis is a slice: read and written in place (the groups do not overlap, and the
+                // gradients start at 0). Gathering every group into new arrays made a Keras loss allocate about five
+                // times its inputs.
+                int at = members[0], size = members.Length;
+                GroupGradient<T>(yTrue.AsSpan(at, size), yPred.AsSpan(at, size), upstream[g], gTrue.AsSpan(at, size), gPred.AsSpan(at, size));
+                continue;
+            }
+            var (t, p) = Gather(yTrue, yPred, members);
             var gt = new T[t.Length];
             var gp = new T[p.Length];
             GroupGradient<T>(t, p, upstream[g], gt, gp);
-            for (int k = 0; k < groups[g].Length; k++)
+            for (int k = 0; k < members.Length; k++)
             {
-                gTrue[groups[g][k]] += gt[k];
-                gPred[groups[g][k]] += gp[k];
+                gTrue[members[k]] += gt[k];
+                gPred[members[k]] += gp[k];
             }
         }
     }
 
-    private static (T[] True, T[] Pred) Gather<T>(T[] yTrue, T[] yPred, int[] members)
-        => ([.. members.Select(i => yTrue[i])], [.. members.Select(i => yPred[i])]);
+    /// <summary>Whether the members are consecutive elements (a group along the last axis).</summary>
+    private static bool Contiguous(ReadOnlySpan<int> members)
+    {
+        for (int k = 1; k < members.Length; k++) if (members[k] != members[0] + k) return false;
+        return members.Length > 0;
+    }
 
-    /// <summary>Flat element indices of every group (row-major over the kept dims), and the kept dims' shape.</summary>
-    private int[][] Groups(Shape shape, out Shape valueShape)
+    private static (T[] True, T[] Pred) Gather<T>(T[] yTrue, T[] yPred, ReadOnlySpan<int> members)
+    {
+        var t = new T[members.Length];
+        var p = new T[members.Length];
+        for (int k = 0; k < members.Length; k++) (t[k], p[k]) = (yTrue[members[k]], yPred[members[k]]);
+        return (t, p);
+    }
+
+    /// <summary>The groups' flat element indices (row-major over the kept dims), and the kept dims' shape.</summary>
+    private AxisGroups Groups(Shape shape, out Shape valueShape)
     {
         AxisGroups groups = AxisGroups.Of(shape, Axes, Descriptor.Name);
         valueShape = groups.ValueShape;
-        if (groups.Count == 0) return [];   // an empty kept dim (no samples): no groups, so none gives an empty tensor
-        return [.. Enumerable.Range(0, groups.Count).Select(g => groups.Members(g).ToArray())];
+        return groups;
     }
 }
