@@ -84,6 +84,48 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss
         return (losses, gx, gWh, gBh, gP, gO);
     }
 
+    /// <summary>
+    /// log p(c | x) for every row and class (N × n_classes), as products: the head for every row at once, then each
+    /// cluster's (X·P_iᵀ)·O_iᵀ a chunk of rows at a time, written into the rows' cluster slices and shifted by the
+    /// cluster's own log-sum-exp and head log-probability.
+    /// </summary>
+    private static double[] LogProbabilitiesBatched(Model m)
+    {
+        int n = m.N, d = m.D, head = m.Head, classes = m.Classes;
+        var result = new double[n * classes];
+        var scratch = new double[Math.Max(head, m.P.Length == 0 ? 0 : Enumerable.Range(0, m.P.Length).Max(m.ClusterSize))];
+        var z = new double[n * head];
+        GemmF64.Affine(m.X, GemmF64.Transposed(m.Wh, head, d), m.Bh ?? [], z, n, d, head);
+        var lse = new double[n];
+        for (int r = 0; r < n; r++)
+        {
+            lse[r] = LogSumExp(z.AsSpan(r * head, head), scratch);
+            for (int c = 0; c < m.Shortlist; c++) result[r * classes + c] = z[r * head + c] - lse[r];
+        }
+        for (int i = 0; i < m.P.Length; i++)
+        {
+            int hid = m.Hidden[i], size = m.ClusterSize(i), at = (int)m.Cutoffs[i];
+            int chunk = Math.Max(1, Math.Min(n, Math.Max(64, (1 << 18) / size)));
+            double[] pT = GemmF64.Transposed(m.P[i], hid, d), oT = GemmF64.Transposed(m.O[i], size, hid);
+            double[] hc = new double[chunk * hid], oc = new double[chunk * size];
+            for (int r0 = 0; r0 < n; r0 += chunk)
+            {
+                int count = Math.Min(chunk, n - r0);
+                GemmF64.Affine(m.X.AsSpan(r0 * d, count * d), pT, [], hc, count, d, hid);
+                GemmF64.Affine(hc, oT, [], oc, count, hid, size);
+                for (int q = 0; q < count; q++)
+                {
+                    int r = r0 + q;
+                    Span<double> o = oc.AsSpan(q * size, size);
+                    double clusterLogP = z[r * head + m.Shortlist + i] - lse[r], lseO = LogSumExp(o, scratch);
+                    Span<double> row = result.AsSpan(r * classes + at, size);
+                    for (int k = 0; k < size; k++) row[k] = o[k] - lseO + clusterLogP;
+                }
+            }
+        }
+        return result;
+    }
+
     /// <summary>log Σ e^v on vectors (<see cref="Stable.LogSumExp{T}"/>'s rules where the maximum is not finite).</summary>
     private static double LogSumExp(ReadOnlySpan<double> v, double[] scratch)
     {

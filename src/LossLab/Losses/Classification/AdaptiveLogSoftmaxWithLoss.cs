@@ -212,26 +212,8 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             .Add("target", input?.Shape.Rank == 1 ? TensorData.Create(Shape.Scalar, DType.Int64, new long[1]) : TensorData.FromArray(new long[rowCount], rowCount));
         CheckInputs(withTarget);
         Model m = Bind(withTarget);
-        int n = m.N, d = m.D, classes = m.Classes;
-        var result = new double[n * classes];
-        var z = new double[m.Head];
-        var h = new double[m.Hidden.Length == 0 ? 0 : m.Hidden.Max()];
-        for (int r = 0; r < n; r++)
-        {
-            ReadOnlySpan<double> x = m.X.AsSpan(r * d, d);
-            Span<double> row = result.AsSpan(r * classes, classes);
-            Affine(m.Wh, m.Bh, x, z);
-            double lse = Stable.LogSumExp<double>(z);
-            for (int c = 0; c < m.Shortlist; c++) row[c] = z[c] - lse;
-            for (int i = 0; i < m.P.Length; i++)
-            {
-                Span<double> hc = h.AsSpan(0, m.Hidden[i]), oc = row.Slice((int)m.Cutoffs[i], m.ClusterSize(i));
-                Affine(m.P[i], null, x, hc);
-                Affine(m.O[i], null, hc, oc);
-                double clusterLogP = z[m.Shortlist + i] - lse, lseO = Stable.LogSumExp<double>(oc);
-                for (int k = 0; k < oc.Length; k++) oc[k] = oc[k] - lseO + clusterLogP;
-            }
-        }
+        int n = m.N, classes = m.Classes;
+        double[] result = LogProbabilitiesBatched(m);
         Shape shape = m.Unbatched ? new Shape(classes) : new Shape(n, classes);
         return withTarget.ComputeDType == DType.Float32
             ? TensorData.Create(shape, DType.Float32, Array.ConvertAll(result, v => (float)v))
@@ -251,19 +233,6 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss : Loss, ILossDefinition
             result[r] = best;
         }
         return result;
-    }
-
-    /// <summary>out = W·v (+ b), W (out.Length, v.Length) row-major.</summary>
-    private static void Affine(double[] w, double[]? b, ReadOnlySpan<double> v, Span<double> output)
-    {
-        int k = v.Length;
-        for (int j = 0; j < output.Length; j++)
-        {
-            double s = b?[j] ?? 0;
-            ReadOnlySpan<double> row = w.AsSpan(j * k, k);
-            for (int q = 0; q < k; q++) s += row[q] * v[q];
-            output[j] = s;
-        }
     }
 
     public static LossDescriptor Entry { get; } = new()

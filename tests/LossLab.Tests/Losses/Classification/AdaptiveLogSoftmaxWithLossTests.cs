@@ -145,4 +145,30 @@ public sealed class AdaptiveLogSoftmaxWithLossTests
     [InlineData(512, 64, 8)]
     public void Hidden_sizes_use_pythons_floor_division(double a, double b, double expected)
         => Assert.Equal(expected, AdaptiveLogSoftmaxWithLoss.PythonFloorDivide(a, b));
+
+    /// <summary>
+    /// The log-probabilities come as products a chunk of rows at a time: 150 rows against a 5000-class cluster (chunks of
+    /// 64, 64, 22) and a small one; every row is a distribution and −log p at each target is the loss (reduction none).
+    /// </summary>
+    [Fact]
+    public void Log_probabilities_over_several_chunks_agree_with_the_loss()
+    {
+        const int n = 150, d = 16, shortlist = 7, c0 = 5000, c1 = 30;
+        var r = new Random(47);
+        long[] targets = [.. Enumerable.Range(0, n).Select(_ => (long)r.Next(shortlist + c0 + c1))];
+        LossInputs inputs = T.In(("input", T.Shaped(LossSamples.Normal(r, n * d), n, d)), ("target", T.Shaped(targets, n)),
+            ("head.weight", T.Shaped(LossSamples.Normal(r, (shortlist + 2) * d), shortlist + 2, d)),
+            ("head.bias", T.Shaped(LossSamples.Normal(r, shortlist + 2), shortlist + 2)),
+            ("tail.0.0.weight", T.Shaped(LossSamples.Normal(r, 4 * d), 4, d)), ("tail.0.1.weight", T.Shaped(LossSamples.Normal(r, c0 * 4), c0, 4)),
+            ("tail.1.0.weight", T.Shaped(LossSamples.Normal(r, 1 * d), 1, d)), ("tail.1.1.weight", T.Shaped(LossSamples.Normal(r, c1), c1, 1)));
+        var loss = (LossLab.Losses.Classification.AdaptiveLogSoftmaxWithLoss)LossRegistry.Default.Create("adaptive_log_softmax_with_loss", T.Opt(("reduction", "none")));
+        double[] lp = T.Values(loss.LogProbabilities(new LossInputs(inputs.Tensors.Where(kv => kv.Key != "target"))));
+        double[] none = T.Values(loss.Evaluate(inputs).Value);
+        int classes = shortlist + c0 + c1;
+        for (int row = 0; row < n; row++)
+        {
+            T.Close(1, lp[(row * classes)..((row + 1) * classes)].Sum(Math.Exp), rel: 1e-13);
+            T.Close(none[row], -lp[row * classes + (int)targets[row]], rel: 1e-13);
+        }
+    }
 }
