@@ -18,16 +18,6 @@ public sealed class KerasAxisTests
         "keras.cosine_similarity",
     };
 
-    /// <summary>(A, B, C) → (A, C, B): element [a, b, c] moves to [a, c, b].</summary>
-    private static double[] MoveMiddleLast(double[] v, int a, int b, int c)
-    {
-        var r = new double[v.Length];
-        for (int i = 0; i < a; i++)
-            for (int j = 0; j < b; j++)
-                for (int k = 0; k < c; k++) r[(i * c + k) * b + j] = v[(i * b + j) * c + k];
-        return r;
-    }
-
     [Theory]
     [MemberData(nameof(GroupLosses))]
     public void A_middle_axis_gathered_equals_the_last_axis_in_place(string loss)
@@ -39,11 +29,11 @@ public sealed class KerasAxisTests
         LossResult over = LossRegistry.Default.Create(loss, T.Opt(("axis", T.I(1)), ("reduction", "none")))
             .Evaluate(T.In(("y_true", T.Shaped(yTrue, a, b, c)), ("y_pred", T.Shaped(yPred, a, b, c))));
         LossResult last = LossRegistry.Default.Create(loss, T.Opt(("reduction", "none")))
-            .Evaluate(T.In(("y_true", T.Shaped(MoveMiddleLast(yTrue, a, b, c), a, c, b)), ("y_pred", T.Shaped(MoveMiddleLast(yPred, a, b, c), a, c, b))));
+            .Evaluate(T.In(("y_true", T.Shaped(OptaxAxisTests.MoveMiddleLast(yTrue, a, b, c), a, c, b)), ("y_pred", T.Shaped(OptaxAxisTests.MoveMiddleLast(yPred, a, b, c), a, c, b))));
         Assert.Equal(new Shape(a, c), over.Value.Shape);
         Assert.Equal(T.Values(last.Value), T.Values(over.Value));
         Assert.NotEmpty(over.Gradients);
         foreach (var (name, g) in over.Gradients)
-            Assert.Equal(T.Values(last.Gradient(name)), MoveMiddleLast(T.Values(g), a, b, c));
+            Assert.Equal(T.Values(last.Gradient(name)), OptaxAxisTests.MoveMiddleLast(T.Values(g), a, b, c));
     }
 }

@@ -23,7 +23,7 @@ public sealed class OptaxAxisTests
     };
 
     /// <summary>(A, B, C) → (A, C, B): element [a, b, c] moves to [a, c, b].</summary>
-    private static double[] MoveMiddleLast(double[] v, int a, int b, int c)
+    internal static double[] MoveMiddleLast(double[] v, int a, int b, int c)
     {
         var r = new double[v.Length];
         for (int i = 0; i < a; i++)
