@@ -85,6 +85,25 @@ public static class Stable
     }
 
     /// <summary>
+    /// A row's maximum m and e = e^{x − m} into <paramref name="e"/> (which may be x itself) on vectors, returning Σe:
+    /// log Σ e^x = m + log Σe. Terms under e^−700 (10⁻³⁰⁴ of the maximum's 1) are cut to that, where the double vector
+    /// exponential leaves its fast path. False, with nothing written, when m is not finite (NaN or an infinity), for the
+    /// caller's scalar rules (<see cref="ShiftedLogSumExp{T}(ReadOnlySpan{T}, out T)"/>).
+    /// </summary>
+    public static bool TryShiftedExp(ReadOnlySpan<double> x, Span<double> e, out double max, out double sum)
+    {
+        max = System.Numerics.Tensors.TensorPrimitives.Max<double>(x);
+        sum = 0;
+        if (!double.IsFinite(max)) return false;
+        e = e[..x.Length];
+        System.Numerics.Tensors.TensorPrimitives.Subtract<double>(x, max, e);
+        System.Numerics.Tensors.TensorPrimitives.Max<double>(e, -Simd.DExp.Cut, e);
+        System.Numerics.Tensors.TensorPrimitives.Exp<double>(e, e);
+        sum = System.Numerics.Tensors.TensorPrimitives.Sum<double>(e);
+        return true;
+    }
+
+    /// <summary>
     /// log Σ exp(xᵢ) by shifting with the maximum, accumulated in double. Empty input gives −∞; any +∞ gives +∞;
     /// NaN propagates.
     /// </summary>

@@ -132,4 +132,37 @@ public sealed class StableTests
         Assert.Equal(0.0, Stable.Sign(0.0));
         Assert.Equal(-1.0, Stable.Sign(-3.0));
     }
+
+    /// <summary>
+    /// The vector form gives the scalar log-sum-exp to round-off, leaves e^{x − max} in its output (also in place), cuts
+    /// terms below e^−700 there, and declines (writing nothing) where the maximum is NaN or infinite.
+    /// </summary>
+    [Fact]
+    public void TryShiftedExp_matches_the_scalar_log_sum_exp_and_declines_non_finite_maxima()
+    {
+        var r = new Random(3);
+        foreach (int length in new[] { 1, 7, 64, 301 })
+        {
+            double[] x = [.. Enumerable.Range(0, length).Select(_ => 20 * r.NextDouble() - 10)];
+            var e = new double[length];
+            Assert.True(Stable.TryShiftedExp(x, e, out double max, out double sum));
+            Assert.Equal(x.Max(), max);
+            double logSum = Stable.ShiftedLogSumExp<double>(x, out _);
+            Assert.Equal(logSum, Math.Log(sum), 1e-14);
+            for (int k = 0; k < length; k++) Assert.Equal(Math.Exp(x[k] - max), e[k], 1e-15);
+            double[] inPlace = (double[])x.Clone();
+            Assert.True(Stable.TryShiftedExp(inPlace, inPlace, out _, out double sumInPlace));
+            Assert.Equal(sum, sumInPlace);
+        }
+        double[] far = [0, -1000];
+        Assert.True(Stable.TryShiftedExp(far, far, out _, out _));
+        Assert.InRange(far[1] / Math.Exp(-700), 1 - 1e-14, 1 + 1e-14);   // the cut: e^−700, not e^−1000
+        foreach (double bad in new[] { double.NaN, double.PositiveInfinity })
+        {
+            double[] x = [1, bad, 2], e = [5, 5, 5];
+            Assert.False(Stable.TryShiftedExp(x, e, out _, out _));
+            Assert.Equal([5.0, 5, 5], e);
+        }
+        Assert.False(Stable.TryShiftedExp([double.NegativeInfinity, double.NegativeInfinity], new double[2], out _, out _));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using LossLab.Losses.MetricLearning;
 using LossLab.Numerics;
 
 namespace LossLab.Losses.Classification;
@@ -50,7 +51,7 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss
             if (rows.Length == 0) continue;   // its layers get no gradient
             int hid = m.Hidden[i], size = m.ClusterSize(i);
             // Rows per chunk: as many as 2¹⁸ outputs hold, at least 64 (each chunk's product reads the whole O_i).
-            int chunk = Math.Max(1, Math.Min(rows.Length, Math.Max(64, (1 << 18) / size)));
+            int chunk = PairBlock.Chunk(rows.Length, size);
             double[] pT = GemmF64.Transposed(m.P[i], hid, d), oT = GemmF64.Transposed(m.O[i], size, hid);
             double[] xc = new double[chunk * d], hc = new double[chunk * hid], oc = new double[chunk * size];
             double[] gh = gradients ? new double[chunk * hid] : [], gxc = gradients ? new double[chunk * d] : [], gT = gradients ? new double[Math.Max(size, hid) * chunk] : [];
@@ -105,7 +106,7 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss
         for (int i = 0; i < m.P.Length; i++)
         {
             int hid = m.Hidden[i], size = m.ClusterSize(i), at = (int)m.Cutoffs[i];
-            int chunk = Math.Max(1, Math.Min(n, Math.Max(64, (1 << 18) / size)));
+            int chunk = PairBlock.Chunk(n, size);
             double[] pT = GemmF64.Transposed(m.P[i], hid, d), oT = GemmF64.Transposed(m.O[i], size, hid);
             double[] hc = new double[chunk * hid], oc = new double[chunk * size];
             for (int r0 = 0; r0 < n; r0 += chunk)
@@ -128,15 +129,7 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss
 
     /// <summary>log Σ e^v on vectors (<see cref="Stable.LogSumExp{T}"/>'s rules where the maximum is not finite).</summary>
     private static double LogSumExp(ReadOnlySpan<double> v, double[] scratch)
-    {
-        double max = TensorPrimitives.Max<double>(v);
-        if (!double.IsFinite(max)) return Stable.LogSumExp<double>(v);
-        Span<double> e = scratch.AsSpan(0, v.Length);
-        TensorPrimitives.Subtract<double>(v, max, e);
-        TensorPrimitives.Max<double>(e, -Numerics.Simd.DExp.Cut, e);   // below e^−700 (10⁻³⁰⁴ of the max's 1): the exponential's slow path
-        TensorPrimitives.Exp<double>(e, e);
-        return max + Math.Log(TensorPrimitives.Sum<double>(e));
-    }
+        => Stable.TryShiftedExp(v, scratch, out double max, out double sum) ? max + Math.Log(sum) : Stable.LogSumExp<double>(v);
 
     /// <summary>v ← scale·(softmax(v) − e_k), softmax(v) = e^{v − lse}: the gradient of scale·(lse(v) − v_k).</summary>
     private static void SoftmaxMinusOneHot(Span<double> v, double lse, int k, double scale)

@@ -170,14 +170,9 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         modified[y] = target;
         TensorPrimitives.Multiply<double>(modified, Scale * a, logits);
         if (normW is not null) TensorPrimitives.Multiply<double>(logits, normW, logits);
-        double max = TensorPrimitives.Max<double>(logits);
-        if (!double.IsFinite(max)) return false;
-        // e = exp(logit − max) into the row (the cosines are no longer needed): terms under e^−700 (1e-304 of the
-        // largest, which contributes 1) are cut there, where the double vector exponential leaves its fast path.
-        TensorPrimitives.Subtract<double>(logits, max, row);
-        TensorPrimitives.Max<double>(row, -Numerics.Simd.DExp.Cut, row);
-        TensorPrimitives.Exp<double>(row, row);
-        double sum = TensorPrimitives.Sum<double>(row), lse = max + Math.Log(sum);
+        // e = exp(logit − max) into the row (the cosines are no longer needed).
+        if (!Stable.TryShiftedExp(logits, row, out double max, out double sum)) return false;
+        double lse = max + Math.Log(sum);
         loss = lse - logits[y];
         if (!grads) return true;
         // p = e/Σe, dLogit_j = s·(p_j − [j = y]): ∂ℓ/∂ĉ_j = dLogit_j·a·b_j (times f′ at the target), ∂ℓ/∂‖x‖ =

@@ -131,7 +131,8 @@ public sealed class RnntLoss : Loss, ILossDefinition
             for (int u = 0; u <= ub; u++)
             {
                 TensorPrimitives.ConvertTruncating<T, double>(logits.At(t, u), cell);
-                (max[t * w + u], logSum[t * w + u]) = ShiftedLogSumExp(cell, scratch);
+                if (Stable.TryShiftedExp(cell, scratch, out double m, out double sum)) (max[t * w + u], logSum[t * w + u]) = (m, Math.Log(sum));
+                else logSum[t * w + u] = Stable.ShiftedLogSumExp<double>(cell, out max[t * w + u]);   // a NaN or infinite maximum: the scalar rules
             }
         double Lp(int t, int u, int k) => double.CreateTruncating(logits.At(t, u)[k]) - max[t * w + u] - logSum[t * w + u];
         double Blank(int t, int u) => Lp(t, u, blank);
@@ -178,24 +179,6 @@ public sealed class RnntLoss : Loss, ILossDefinition
                 TensorPrimitives.ConvertTruncating<double, T>(cell, logits.GradAt(t, u));
             }
         return loss;
-    }
-
-    /// <summary>
-    /// The cell's maximum m and log Σ e^{x − m} (<see cref="Stable.ShiftedLogSumExp{T}(ReadOnlySpan{T}, out T)"/> on
-    /// vectors; that scalar path where m is not finite, for its NaN and infinity rules).
-    /// </summary>
-    private static (double Max, double LogSum) ShiftedLogSumExp(double[] x, double[] scratch)
-    {
-        double m = TensorPrimitives.Max<double>(x);
-        if (!double.IsFinite(m))
-        {
-            double logSum = Stable.ShiftedLogSumExp<double>(x, out double max);
-            return (max, logSum);
-        }
-        TensorPrimitives.Subtract<double>(x, m, scratch);
-        TensorPrimitives.Max<double>(scratch, -Numerics.Simd.DExp.Cut, scratch);   // below e^−700 (10⁻³⁰⁴ of the max's 1): the exponential's slow path
-        TensorPrimitives.Exp<double>(scratch, scratch);
-        return (m, Math.Log(TensorPrimitives.Sum<double>(scratch)));
     }
 
     private static long[] Lengths(LossInputs inputs, string name, int batch)
