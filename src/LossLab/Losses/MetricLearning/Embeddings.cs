@@ -94,14 +94,9 @@ internal static class Embeddings
     public static (double[] Unit, double[] Norms) Normalize(double[] x, int n, int d)
     {
         var unit = new double[x.Length];
-        var norms = new double[n];
+        double[] norms = Norms(x, n, d);
         for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            for (int k = 0; k < d; k++) s += x[i * d + k] * x[i * d + k];
-            norms[i] = Math.Max(Math.Sqrt(s), 1e-12);
             for (int k = 0; k < d; k++) unit[i * d + k] = x[i * d + k] / norms[i];
-        }
         return (unit, norms);
     }
 
