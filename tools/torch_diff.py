@@ -344,7 +344,7 @@ def main():
     ap.add_argument('--cli', required=True)
     ap.add_argument('--cases', type=int, default=40, help='random cases per loss')
     ap.add_argument('--seed', type=int, default=1)
-    ap.add_argument('--only', default=None)
+    ap.add_argument('--only', default=None, help='comma-separated generator keys (registry aliases)')
     ap.add_argument('--dtype', default='float64', choices=('float64', 'float32'),
                     help='float32: LossLab computes in float32 (its SIMD kernels) on float32-rounded inputs, '
                          'PyTorch in float64; compared to float32 tolerances')
@@ -366,7 +366,7 @@ def main():
     g = torch.Generator().manual_seed(a.seed)
     cases = []
     for name, gen in GENERATORS.items():
-        if a.only and name != a.only:
+        if a.only and name not in a.only.split(','):
             continue
         for _ in range(a.cases):
             loss, ins, opts, fn = gen(r, g)

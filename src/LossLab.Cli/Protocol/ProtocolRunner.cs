@@ -32,7 +32,13 @@ internal sealed class ProtocolRunner(LossRegistry registry)
         {
             return (LossRequest.FormatError(id, e.CodeName, e.Message), false);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OverflowException or OutOfMemoryException or IndexOutOfRangeException)
+        catch (OutOfMemoryException)
+        {
+            long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+            return (LossRequest.FormatError(id, "invalid_value",
+                $"the request needs more memory than this process may use ({limit / (double)(1 << 30):F1} GiB): a smaller input or option (bins, classes, sizes)"), false);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or OverflowException or IndexOutOfRangeException)
         {
             return (LossRequest.FormatError(id, "invalid_value", e.Message), false);
         }

@@ -67,6 +67,9 @@ public readonly struct Shape : IEquatable<Shape>
         return index;
     }
 
+    /// <summary>" (position [i, j, ...])" for a tensor of rank &gt; 1, else "": the tail of a message naming flat index <paramref name="flat"/>.</summary>
+    public string PositionText(int flat) => Rank > 1 ? $" (position [{string.Join(", ", Unravel(flat))}])" : "";
+
     public Shape Append(int dim) => new(Dims.Add(dim));
 
     public bool Equals(Shape other) => Dims.AsSpan().SequenceEqual(other.Dims.AsSpan());

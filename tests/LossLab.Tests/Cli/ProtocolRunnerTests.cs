@@ -30,6 +30,44 @@ public sealed class ProtocolRunnerTests
         }
     }
 
+    /// <summary>A loss whose request needs more memory than the process may use (the CLI's GC heap stops at 80 % of the machine's).</summary>
+    private sealed class Hungry : Loss
+    {
+        public static readonly LossDescriptor Entry = new()
+        {
+            Name = "Hungry",
+            Family = LossFamily.Custom,
+            Task = LossTask.Regression,
+            Inputs = [new("input", InputKind.Floating, true, "anything")],
+            Formula = "ℓ = a lot",
+            Reference = "a test",
+            Factory = _ => new Hungry(),
+        };
+
+        public override LossDescriptor Descriptor => Entry;
+
+        protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients) => throw new OutOfMemoryException();
+    }
+
+    [Fact]
+    public void A_request_out_of_memory_is_an_error_line_saying_so_and_the_batch_goes_on()
+    {
+        var registry = LossRegistry.CreateBuiltIn();
+        registry.Register(Hungry.Entry);
+        var runner = new ProtocolRunner(registry);
+        var output = new StringWriter();
+        int failed = runner.RunBatch(new StringReader("""
+            {"id": "a", "loss": "Hungry", "inputs": {"input": [1]}}
+            {"id": "b", "loss": "mse_loss", "inputs": {"input": [1], "target": [0]}}
+            """), output);
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith("{\"id\":\"a\",\"error\":{\"code\":\"invalid_value\",\"message\":\"line 1: the request needs more memory than this process may use (", lines[0]);
+        Assert.StartsWith("{\"id\":\"b\",\"loss\":1", lines[1]);
+        Assert.Equal(1, failed);
+        Assert.Equal(0, runner.InternalErrors);
+    }
+
     [Fact]
     public void A_bug_in_one_line_is_an_internal_error_line_and_the_batch_goes_on()
     {

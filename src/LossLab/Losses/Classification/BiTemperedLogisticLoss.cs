@@ -133,8 +133,11 @@ public sealed class BiTemperedLogisticLoss : Loss, ILossDefinition
             for (int j = 0; j < c; j++)
             {
                 double pj = p[i * c + j];
-                // (p − y)·p^{t2 − t1}; a class outside the tempered softmax's support (p = 0, t2 < 1) without a label adds nothing.
-                double forget = pj == 0 && y[i * c + j] == 0 ? 0 : (pj - y[i * c + j]) * Math.Pow(pj, _t2 - _t1);
+                // (p − y)·p^{t2 − t1}, the reference's custom gradient. At p = 0 (outside a t2 < 1 support) with t1 > t2
+                // it is (0 − y)·∞: −∞ for a labelled class, NaN for the others, where the reference's gradient is NaN.
+                // There the class adds 0, the true slope (its p stays 0 near a). With t1 ≤ t2 the custom gradient is
+                // finite (−y at t1 = t2, which pulls the labelled class back into the support) and kept.
+                double forget = pj == 0 && (y[i * c + j] == 0 || _t2 < _t1) ? 0 : (pj - y[i * c + j]) * Math.Pow(pj, _t2 - _t1);
                 g[i * c + j] = forget;
                 forgetSum += forget;
                 escortSum += escort[j] = Math.Pow(pj, _t2);

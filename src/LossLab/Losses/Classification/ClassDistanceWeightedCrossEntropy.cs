@@ -91,6 +91,9 @@ public sealed class ClassDistanceWeightedCrossEntropy : IndexedRowLoss, ILossDef
     {
         if (_weight is not null && _weight.Length != classes)
             throw LossArgumentException.Shape($"ClassDistanceWeightedCrossEntropy: weight has {_weight.Length} entries but the input has {classes} classes");
+        // The farthest class's weight (C − 1)^α: past a double it would make the loss ∞ and its gradient ∞ − ∞.
+        if (!double.IsFinite(Distance(classes - 1, 0)))
+            throw LossArgumentException.Value($"ClassDistanceWeightedCrossEntropy: alpha = {_alpha} makes the farthest class's weight {classes - 1}^alpha overflow a double; take a smaller alpha");
     }
 
     /// <summary>log(1 − p_j) for every j: log1p(−p_j) below ½; for the one class at or above ½, lse of the others − lse.</summary>

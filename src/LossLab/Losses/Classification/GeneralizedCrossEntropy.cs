@@ -26,13 +26,14 @@ public sealed class GeneralizedCrossEntropy : IndexedRowLoss, ILossDefinition
     /// <summary>(1 − p_y^q)/q = −expm1(q·log p_y)/q: exact where p_y is near 1, where 1 − p_y^q would cancel.</summary>
     protected override T RowValue<T>(ReadOnlySpan<T> x, int y)
     {
-        T logSum = Stable.ShiftedLogSumExp(x, out T max), q = T.CreateTruncating(_q);
-        return -Stable.Expm1(q * (x[y] - max - logSum)) / q;
+        // q in double: a q below float's smallest subnormal would be 0 in float32 (0/0), one near it keeps no digits.
+        T logSum = Stable.ShiftedLogSumExp(x, out T max);
+        return T.CreateTruncating(-Stable.Expm1(_q * double.CreateTruncating(x[y] - max - logSum)) / _q);
     }
 
     protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
     {
-        T logSum = Stable.ShiftedLogSumExp(x, out T max), pq = T.Exp(T.CreateTruncating(_q) * (x[y] - max - logSum));
+        T logSum = Stable.ShiftedLogSumExp(x, out T max), pq = T.CreateTruncating(Math.Exp(_q * double.CreateTruncating(x[y] - max - logSum)));
         for (int j = 0; j < x.Length; j++) g[j] = -scale * pq * ((j == y ? T.One : T.Zero) - T.Exp(x[j] - max - logSum));
     }
 

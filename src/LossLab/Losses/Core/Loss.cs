@@ -72,7 +72,7 @@ public abstract class Loss : ILoss
             };
             if (bad < 0) continue;
             double v = t.GetDouble(bad);
-            string where = t.Shape.Rank > 1 ? $" (position [{string.Join(", ", t.Shape.Unravel(bad))}])" : "";
+            string where = t.Shape.PositionText(bad);
             throw LossArgumentException.Value(
                 $"{Descriptor.Name}: input '{spec.Name}' holds {v} at index {bad}{where}; inputs must be finite{(spec.AcceptsNegativeInfinity ? " or −∞" : "")} (allow_nonfinite propagates NaN and ∞ as PyTorch does)");
         }

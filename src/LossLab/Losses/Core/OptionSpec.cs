@@ -57,10 +57,10 @@ public sealed record OptionSpec(string Name, OptionKind Kind, object? Default, s
         switch (Kind)
         {
             case OptionKind.Float:
-                if (raw is double d) return d;
-                if (raw is long l) return (double)l;
-                if (raw is int i) return (double)i;
-                if (raw is float f) return (double)f;
+                double? number = raw switch { double d => d, long l => l, int i => i, float f => f, _ => null };
+                // No option means anything at NaN: it would only come back as a NaN loss (±∞ can be a limit, e.g. no clipping).
+                if (number is double n && double.IsNaN(n)) throw LossArgumentException.Value($"{lossName}: option '{Name}' is NaN; expected a number");
+                if (number is not null) return number.Value;
                 break;
             case OptionKind.Int:
                 if (raw is long l2) return l2;
@@ -79,9 +79,23 @@ public sealed record OptionSpec(string Name, OptionKind Kind, object? Default, s
                 }
                 break;
             case OptionKind.Tensor:
-                if (raw is TensorData t) return t;
-                if (raw is double or long) return TensorData.Scalar(System.Convert.ToDouble(raw, CultureInfo.InvariantCulture));
-                break;
+                TensorData? tensor = raw switch
+                {
+                    TensorData t => t,
+                    double or long => TensorData.Scalar(System.Convert.ToDouble(raw, CultureInfo.InvariantCulture)),
+                    _ => null,
+                };
+                if (tensor is null) break;
+                // Weights, counts, priors and axes: a NaN or ±∞ among them has no meaning and would only reach the
+                // loss as NaN (allow_nonfinite is about the inputs, whose NaN PyTorch propagates).
+                for (int k = 0; k < tensor.Length; k++)
+                {
+                    double v = tensor.GetDouble(k);
+                    if (double.IsFinite(v)) continue;
+                    throw LossArgumentException.Value(
+                        $"{lossName}: option '{Name}' holds {v.ToString(CultureInfo.InvariantCulture)} at index {k}{tensor.Shape.PositionText(k)}; its entries must be finite");
+                }
+                return tensor;
         }
         throw LossArgumentException.Value($"{lossName}: option '{Name}' must be {KindText}, got {Describe(raw)}");
     }
@@ -114,6 +128,14 @@ public sealed class LossOptions
     public double Float(string name) => (double)_values[name]!;
 
     public long Int(string name) => (long)_values[name]!;
+
+    /// <summary>An integer option that a loss keeps as an int (a count of bins, a class index): outside int's range it is an error naming it.</summary>
+    public int Int32(string name)
+    {
+        long v = Int(name);
+        return v is >= int.MinValue and <= int.MaxValue ? (int)v
+            : throw LossArgumentException.Value($"option '{name}' is {v}; it must lie in [{int.MinValue}, {int.MaxValue}]");
+    }
 
     public long? NullableInt(string name) => (long?)_values[name];
 

@@ -78,32 +78,40 @@ public sealed class RootEpsDistance : IEmbeddingDistance
 
     public double Eps { get; }
 
-    private double Inner(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
-    {
-        double s = Eps;
-        for (int i = 0; i < x.Length; i++)
-        {
-            double u = Math.Abs(x[i] - y[i]);
-            s += Q == 2 ? u * u : Q == 1 ? u : Math.Pow(u, Q);
-        }
-        return s;
-    }
-
+    /// <summary>
+    /// (Σ|u_i|^q + eps)^(1/q) with u = x − y. q = 1 and 2 sum the powers as Optax; any other q takes the root of a
+    /// log-sum-exp of q·log|u_i| and log eps, so that no power overflows (a large q gives max(max|u|, eps^(1/q))).
+    /// </summary>
     public double Distance(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        double s = Inner(x, y);
-        return Q == 2 ? Math.Sqrt(s) : Q == 1 ? s : Math.Pow(s, 1 / Q);
+        if (Q == 1 || Q == 2)
+        {
+            double s = Eps;
+            for (int i = 0; i < x.Length; i++)
+            {
+                double u = Math.Abs(x[i] - y[i]);
+                s += Q == 2 ? u * u : u;
+            }
+            return Q == 2 ? Math.Sqrt(s) : s;
+        }
+        double top = Eps > 0 ? Math.Log(Eps) : double.NegativeInfinity;
+        for (int i = 0; i < x.Length; i++) top = Math.Max(top, Q * Math.Log(Math.Abs(x[i] - y[i])));
+        if (double.IsNegativeInfinity(top)) return 0;
+        if (!double.IsFinite(top)) return top;   // ∞ or NaN inputs (allow_nonfinite)
+        double sum = Eps > 0 ? Math.Exp(Math.Log(Eps) - top) : 0;
+        for (int i = 0; i < x.Length; i++) sum += Math.Exp(Q * Math.Log(Math.Abs(x[i] - y[i])) - top);
+        return Math.Exp((top + Math.Log(sum)) / Q);
     }
 
     public void Backward(ReadOnlySpan<double> x, ReadOnlySpan<double> y, double g, Span<double> gx, Span<double> gy)
     {
-        double s = Inner(x, y);
-        if (s == 0 || g == 0) return;   // eps = 0 and x = y: the subgradient 0
-        double outer = Q == 1 ? 1 : Math.Pow(s, 1 / Q - 1);
+        double d = Distance(x, y);
+        if (d == 0 || g == 0) return;   // eps = 0 and x = y: the subgradient 0
         for (int i = 0; i < x.Length; i++)
         {
             double u = x[i] - y[i];
-            double du = Q == 1 ? Stable.Sign(u) : Q == 2 ? u * outer : Stable.Sign(u) * Math.Pow(Math.Abs(u), Q - 1) * outer;
+            // ∂d/∂u = sgn(u)|u|^(q−1)·s^(1/q − 1) = sgn(u)(|u|/d)^(q−1), with |u| ≤ d: no power overflows.
+            double du = Q == 1 ? Stable.Sign(u) : Q == 2 ? u / d : Stable.Sign(u) * Math.Pow(Math.Abs(u) / d, Q - 1);
             gx[i] += g * du;
             gy[i] -= g * du;
         }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using LossLab.Numerics;
 
 namespace LossLab.Losses.Embedding;
 
@@ -34,24 +35,60 @@ public sealed class LpDistance : IEmbeddingDistance
 
     public double Distance(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
-        double s = 0;
+        double d;
+        if (P == 1)
+        {
+            d = 0;
+            for (int i = 0; i < x.Length; i++) d += Math.Abs(x[i] - y[i] + Eps);
+        }
+        else if (P == 2)
+        {
+            double s = 0;
+            for (int i = 0; i < x.Length; i++)
+            {
+                double u = x[i] - y[i] + Eps;
+                s += u * u;
+            }
+            // √Σu² as PyTorch; where Σu² overflows or underflows (|u| past 1e154 or below 1e-140) while the distance
+            // itself is a double, the root of Σ(u/m)² times m = max |u| instead.
+            d = double.IsFinite(s) && s >= 1e-280 ? Math.Sqrt(s) : ScaledNorm(x, y, Eps, 2);
+        }
+        else d = ScaledNorm(x, y, Eps, P);
+        return d;
+    }
+
+    /// <summary>
+    /// (Σ|u_i|^p)^(1/p), u = x − y + eps, as e^{lse(p·log|u_i|)/p}: no power of an element overflows or underflows,
+    /// so a large p gives max |u| and a small one its true (perhaps infinite) size.
+    /// </summary>
+    internal static double ScaledNorm(ReadOnlySpan<double> x, ReadOnlySpan<double> y, double eps, double p)
+    {
+        double top = double.NegativeInfinity;
+        for (int i = 0; i < x.Length; i++) top = Math.Max(top, Math.Abs(x[i] - y[i] + eps));
+        if (top == 0 || double.IsNegativeInfinity(top)) return 0;
+        if (!double.IsFinite(top)) return top;   // ∞ or NaN inputs (allow_nonfinite): PyTorch's ∞ or NaN
+        double sum = 0;
         for (int i = 0; i < x.Length; i++)
         {
-            double u = Math.Abs(x[i] - y[i] + Eps);
-            s += P == 2 ? u * u : P == 1 ? u : Math.Pow(u, P);
+            double r = Math.Abs(x[i] - y[i] + eps) / top;
+            if (r > 0) sum += Math.Exp(p * Math.Log(r));
         }
-        return P == 2 ? Math.Sqrt(s) : P == 1 ? s : Math.Pow(s, 1 / P);
+        double d = top * Math.Exp(Math.Log(sum) / p);
+        // Finite points whose p-"norm" is past a double: only p < 1 gets there (it can reach D^(1/p)·max|u|).
+        return double.IsInfinity(d)
+            ? throw LossArgumentException.Value($"pairwise distance: ‖x − y + eps‖_p with p = {p} overflows a double (it can reach D^(1/p)·max|x − y|); take a larger p")
+            : d;
     }
 
     public void Backward(ReadOnlySpan<double> x, ReadOnlySpan<double> y, double g, Span<double> gx, Span<double> gy)
     {
         double d = Distance(x, y);
         if (d == 0 || g == 0) return;
-        double scale = P == 1 ? 1 : Math.Pow(d, P - 1);
         for (int i = 0; i < x.Length; i++)
         {
             double u = x[i] - y[i] + Eps;
-            double du = P == 1 ? Stable.Sign(u) : Stable.Sign(u) * Math.Pow(Math.Abs(u), P - 1) / scale;
+            // sgn(u)·(|u|/d)^(p−1): |u| ≤ d for p ≥ 1, so no power overflows (|u|^(p−1)/d^(p−1) did at large p).
+            double du = P == 1 ? Stable.Sign(u) : P == 2 ? u / d : Stable.Sign(u) * Math.Pow(Math.Abs(u) / d, P - 1);
             gx[i] += g * du;
             gy[i] -= g * du;
         }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using LossLab.Losses.Core;
+using LossLab.Numerics;
 
 namespace LossLab.Losses.Keras;
 
@@ -43,9 +44,11 @@ public sealed class KerasCategoricalGeneralizedCrossEntropy : KerasLoss, ILossDe
     {
         int c = shape[shape.Rank - 1];
         valueShape = shape.WithoutAxis(shape.Rank - 1);
-        T q = T.CreateTruncating(_q);
+        // (1 − p^q)/q as −expm1(q·log p)/q in double: the same number where Keras's form keeps its digits, and the
+        // cross-entropy limit −log p where q is tiny (in float32 a q below 1.4e-45 is 0, and Keras's form 0/0).
         var values = new T[yTrue.Length];
-        for (int r = 0; r < values.Length; r++) values[r] = (T.One - T.Pow(Picked(yTrue, yPred, c, r), q)) / q;
+        for (int r = 0; r < values.Length; r++)
+            values[r] = T.CreateTruncating(-Stable.Expm1(_q * Math.Log(double.CreateTruncating(Picked(yTrue, yPred, c, r)))) / _q);
         return values;
     }
 

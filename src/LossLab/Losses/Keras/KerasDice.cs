@@ -34,14 +34,15 @@ public sealed class KerasDice(bool tversky, double alpha, double beta, string re
     protected override void GroupGradient<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> p, T upstream, Span<T> gTrue, Span<T> gPred)
     {
         var (num, den) = Parts(y, p);
-        T a = T.CreateTruncating(alpha), b = T.CreateTruncating(beta), two = T.One + T.One;
+        // (dN·D − N·dD)/D² as (dN − (N/D)·dD)/D: D² overflows float32 once D passes 1.8e19.
+        T a = T.CreateTruncating(alpha), b = T.CreateTruncating(beta), two = T.One + T.One, ratio = num / den;
         for (int j = 0; j < y.Length; j++)
         {
             // Dice: N = 2Σyŷ, D = Σy + Σŷ. Tversky: N = TP, D = TP + α·FP + β·FN with FP = Σŷ − TP, FN = Σy − TP.
             T dNp = tversky ? y[j] : two * y[j], dDp = tversky ? y[j] * (T.One - a - b) + a : T.One;
             T dNy = tversky ? p[j] : two * p[j], dDy = tversky ? p[j] * (T.One - a - b) + b : T.One;
-            gPred[j] = -upstream * (dNp * den - num * dDp) / (den * den);
-            gTrue[j] = -upstream * (dNy * den - num * dDy) / (den * den);
+            gPred[j] = -upstream * (dNp - ratio * dDp) / den;
+            gTrue[j] = -upstream * (dNy - ratio * dDy) / den;
         }
     }
 

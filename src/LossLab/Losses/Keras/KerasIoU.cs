@@ -36,10 +36,12 @@ public sealed class KerasIoU(string reduction = "sum_over_batch_size", TensorDat
     protected override void GroupGradient<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> p, T upstream, Span<T> gTrue, Span<T> gPred)
     {
         var (num, den) = Parts(y, p);
+        // (y_j·D − N·(1 − y_j))/D² as (y_j − (N/D)(1 − y_j))/D: D² overflows float32 once D passes 1.8e19.
+        T ratio = num / den;
         for (int j = 0; j < y.Length; j++)
         {
-            gPred[j] = -upstream * (y[j] * den - num * (T.One - y[j])) / (den * den);
-            gTrue[j] = -upstream * (p[j] * den - num * (T.One - p[j])) / (den * den);
+            gPred[j] = -upstream * (y[j] - ratio * (T.One - y[j])) / den;
+            gTrue[j] = -upstream * (p[j] - ratio * (T.One - p[j])) / den;
         }
     }
 

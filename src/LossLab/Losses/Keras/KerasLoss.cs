@@ -44,11 +44,19 @@ public abstract class KerasLoss : Loss
     /// <summary>Whether p is strictly inside the clip, where the clip passes the gradient.</summary>
     public static bool InsideClip<T>(T p) where T : struct, IFloatingPointIeee754<T> => p > Epsilon<T>() && p < OneMinusEpsilon<T>();
 
-    /// <summary>Σ of a group (categorical losses renormalize by it).</summary>
-    protected static T SumOf<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Σ of a group of probabilities, which the categorical losses divide it by. A group summing to 0 is an error naming
+    /// it: Keras's 0/0 would be a NaN loss.
+    /// </summary>
+    protected T SumOf<T>(ReadOnlySpan<T> x) where T : struct, IFloatingPointIeee754<T>
     {
         T s = T.Zero;
         foreach (T v in x) s += v;
+        if (s == T.Zero)
+        {
+            string shown = string.Join(", ", x[..Math.Min(x.Length, 8)].ToArray()) + (x.Length > 8 ? ", ..." : "");
+            throw LossArgumentException.Value($"{Descriptor.Name}: a group of y_pred sums to 0 ([{shown}]); probabilities are divided by their sum (from_logits=false), so each group needs a nonzero one");
+        }
         return s;
     }
 

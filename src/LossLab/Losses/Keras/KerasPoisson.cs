@@ -1,5 +1,6 @@
 using System.Numerics;
 using LossLab.Losses.Core;
+using LossLab.Numerics;
 
 namespace LossLab.Losses.Keras;
 
@@ -19,6 +20,17 @@ public sealed class KerasPoisson(string reduction = "sum_over_batch_size", Tenso
     }
 
     protected override Kernel ElementKernel => default;
+
+    /// <summary>A rate with ŷ + ε ≤ 0 has no log: Keras returns NaN for it; here it is an error naming the element.</summary>
+    protected override T[] PerSample<T>(T[] yTrue, T[] yPred, Shape shape, out Shape valueShape)
+    {
+        for (int i = 0; i < yPred.Length; i++)
+        {
+            if (!(yPred[i] + Epsilon<T>() > T.Zero) && !T.IsNaN(yPred[i]))
+                throw LossArgumentException.Value($"{Descriptor.Name}: y_pred holds {yPred[i]} at index {i}{shape.PositionText(i)}; a Poisson rate must be > −1e-7 (Keras takes log(y_pred + 1e-7))");
+        }
+        return base.PerSample(yTrue, yPred, shape, out valueShape);
+    }
 
     public static LossDescriptor Entry { get; } = new()
     {

@@ -44,6 +44,7 @@ public sealed class FastApLoss : Loss, ILossDefinition
         double scale = _reduction == Reduction.Mean ? (counted == 0 ? 0 : 1.0 / counted) : 1;
 
         // Pass 1: each anchor's histograms, AP, and ∂ℓ_a/∂h⁺_b, ∂ℓ_a/∂h⁻_b (kept, B + 1 per anchor, for pass 2).
+        MemoryBudget.RequireDoubles($"FastApLoss: the histogram slopes of {n} embeddings at num_bins = {_bins}", 2, n, (long)_bins + 1);
         var perAnchor = new double[n];
         double[] slopePos = new double[n * edges], slopeNeg = new double[n * edges];
         // Scratch: the two histograms, 2(B + 1) doubles, in rows of N.
@@ -140,7 +141,7 @@ public sealed class FastApLoss : Loss, ILossDefinition
         Reference = "pytorch_metric_learning.losses.FastAPLoss (Cakir, He, Xia, Kulis & Sclaroff, CVPR 2019, Deep Metric Learning to Rank)",
         Stability = "ratios of non-negative histogram sums, only where they are positive: finite for every finite embedding; O(N·(D + B)) memory",
         Libraries = "pytorch-metric-learning",
-        Factory = o => new FastApLoss((int)o.Int("num_bins"), o.Reduction),
+        Factory = o => new FastApLoss(o.Int32("num_bins"), o.Reduction),
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -47,6 +47,7 @@ public sealed class HistogramLoss : Loss, ILossDefinition
         }
 
         // Pass 1: per anchor row the pairs (a, j > a) it owns, into its own histograms (N × (B + 1) each, summed after).
+        MemoryBudget.RequireDoubles($"HistogramLoss: the histograms of {n} embeddings at n_bins = {_bins}", 2, n, (long)_bins + 1);
         double[] pos = new double[n * nodes], neg = new double[n * nodes];
         long[] posPairs = new long[n], negPairs = new long[n];
         var values = new SimilarityBlocks(unit, n, d, gradients: false, scratchRows: 0);
@@ -127,7 +128,7 @@ public sealed class HistogramLoss : Loss, ILossDefinition
         Reference = "pytorch_metric_learning.losses.HistogramLoss (Ustinova & Lempitsky, NeurIPS 2016, Learning Deep Embeddings with Histogram Loss)",
         Stability = "bounded in [0, 1]: finite for every finite embedding; one value per batch; O(N·(D + B)) memory",
         Libraries = "pytorch-metric-learning",
-        Factory = o => new HistogramLoss((int)o.Int("n_bins")),
+        Factory = o => new HistogramLoss(o.Int32("n_bins")),
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -36,7 +36,11 @@ public sealed partial class KernelMmdLoss(MmdKernel kernel = MmdKernel.Gaussian,
 
     public MmdKernel Kernel { get; } = kernel;
 
-    public double Blur { get; } = blur > 0 && double.IsFinite(blur) ? blur : throw LossArgumentException.Value($"{Name}: blur must be a finite number > 0, got {blur}");
+    public double Blur { get; } = blur > 0 && double.IsFinite(blur)
+        ? (kernel != MmdKernel.Gaussian || double.IsFinite(1 / (blur * blur)) ? blur
+            // The gaussian divides the squared distance by blur²: at a blur below 1.5e-154 that is 0 and the kernel NaN.
+            : throw LossArgumentException.Value($"{Name}: blur = {blur} squares to {blur * blur}, whose reciprocal overflows; the gaussian kernel needs blur ≥ 1.5e-154"))
+        : throw LossArgumentException.Value($"{Name}: blur must be a finite number > 0, got {blur}");
 
     protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
     {

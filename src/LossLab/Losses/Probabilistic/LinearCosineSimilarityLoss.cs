@@ -26,7 +26,9 @@ public sealed class LinearCosineSimilarityLoss : Loss, ILossDefinition
     {
         if (!(beta >= 0 && double.IsFinite(beta))) throw LossArgumentException.Value($"{Name}: beta must be a finite number ≥ 0, got {beta}");
         Beta = beta;
-        _settings = new LinearDistillation.Settings(weightHardLoss, weightSoftLoss, ignoreIndex, temperature, reduction).Checked(Name);
+        // The temperature is checked and then set aside: cos(z_s/T, z_t/T) = cos(z_s, z_t), and dividing by a tiny T
+        // would only overflow the norms (a NaN cosine) where the cosine itself is well defined.
+        _settings = new LinearDistillation.Settings(weightHardLoss, weightSoftLoss, ignoreIndex, temperature, reduction).Checked(Name) with { Temperature = 1 };
     }
 
     public double Beta { get; }

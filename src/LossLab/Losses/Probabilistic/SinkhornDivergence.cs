@@ -47,6 +47,9 @@ public sealed partial class SinkhornDivergence : Loss, ILossDefinition
         ArgumentNullException.ThrowIfNull(options);
         if (options.P is not (1 or 2)) throw LossArgumentException.Value($"{Name}: p must be 1 or 2 (the cost |x − y|^p/p), got {options.P}");
         if (!(options.Blur > 0) || !double.IsFinite(options.Blur)) throw LossArgumentException.Value($"{Name}: blur must be a finite number > 0, got {options.Blur}");
+        // C/ε is the soft minimum's argument: an ε = blur^p that underflows (below double's smallest normal) makes it ∞ or NaN.
+        if (!(Math.Pow(options.Blur, options.P) >= 2.2250738585072014E-308))
+            throw LossArgumentException.Value($"{Name}: blur = {options.Blur} gives ε = blur^{options.P} = {Math.Pow(options.Blur, options.P)}, below double's smallest normal number; take a larger blur");
         if (!(options.Scaling > 0 && options.Scaling < 1)) throw LossArgumentException.Value($"{Name}: scaling must be in (0, 1), got {options.Scaling}");
         _o = options;
     }

@@ -188,10 +188,13 @@ public sealed class LambdaLoss : Loss, ILossDefinition
         for (int p = 0; p < order.Length; p++) ideal[p] = Math.Max(y[order[p]], 0);
         ideal.Sort();      // ascending, NaN first
         ideal.Reverse();   // descending, NaN last
+        // Labels above 1000 would overflow 2^t (∞/∞ = NaN gains): then every 2^t − 1 and ε is scaled by 2^{−max t},
+        // a power of two that cancels in the ratio. Below, the scale is 1 and the arithmetic the formula's.
+        double shift = ideal[0] > 1000 ? ideal[0] : 0, unit = Math.Pow(2, -shift);
         double maxDcg = 0;
-        for (int p = 0; p < top; p++) maxDcg += (Math.Pow(2, ideal[p]) - 1) / Discount(p);
-        maxDcg = Math.Max(maxDcg, _o.Eps);
-        for (int p = 0; p < top; p++) gain[p] = (Math.Pow(2, Math.Max(y[order[p]], 0)) - 1) / maxDcg;
+        for (int p = 0; p < top; p++) maxDcg += (Math.Pow(2, ideal[p] - shift) - unit) / Discount(p);
+        maxDcg = Math.Max(maxDcg, _o.Eps * unit);
+        for (int p = 0; p < top; p++) gain[p] = (Math.Pow(2, Math.Max(y[order[p]], 0) - shift) - unit) / maxDcg;
     }
 
     /// <summary>D_p = log₂(2 + p) for 0-based position p (log₂(1 + rank)).</summary>

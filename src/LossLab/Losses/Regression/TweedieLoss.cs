@@ -60,7 +60,9 @@ public sealed class TweedieLoss : ElementwiseLoss<TweedieLoss.Kernel>, ILossDefi
                 return T.CreateTruncating(2 * ((target > 0 ? target * (Math.Log(target) - logMu) : 0) - target + mu));
             }
             double yTerm = target > 0 ? Math.Pow(target, 2 - rho) / ((1 - rho) * (2 - rho)) : 0;
-            return T.CreateTruncating(2 * (yTerm - target * Math.Exp((1 - rho) * logMu) / (1 - rho) + Math.Exp((2 - rho) * logMu) / (2 - rho)));
+            // A zero target has no y·μ^(1−ρ) term: at a very negative log μ that power overflows, and 0·∞ is NaN.
+            double crossTerm = target > 0 ? target * Math.Exp((1 - rho) * logMu) / (1 - rho) : 0;
+            return T.CreateTruncating(2 * (yTerm - crossTerm + Math.Exp((2 - rho) * logMu) / (2 - rho)));
         }
 
         public (T Dx, T Dy) Derivative<T>(T x, T y, T a) where T : struct, IFloatingPointIeee754<T>
@@ -68,7 +70,7 @@ public sealed class TweedieLoss : ElementwiseLoss<TweedieLoss.Kernel>, ILossDefi
             double input = double.CreateTruncating(x), target = double.CreateTruncating(y), rho = power;
             double logMu = logInput ? input : Math.Log(input);
             // ∂ℓ/∂log μ = 2(μ^(2−ρ) − y·μ^(1−ρ)); without log_input, ∂ℓ/∂μ is that over μ.
-            double dLogMu = 2 * (Math.Exp((2 - rho) * logMu) - target * Math.Exp((1 - rho) * logMu));
+            double dLogMu = 2 * (Math.Exp((2 - rho) * logMu) - (target > 0 ? target * Math.Exp((1 - rho) * logMu) : 0));
             return (T.CreateTruncating(logInput ? dLogMu : dLogMu / input), T.Zero);
         }
     }

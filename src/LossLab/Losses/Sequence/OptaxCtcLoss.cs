@@ -164,7 +164,7 @@ public sealed partial class OptaxCtcLoss(int blankId = 0, double logEpsilon = -1
         Reference = "optax.losses.ctc_loss (Graves et al., 2006); its α tables (ctc_loss_with_forward_probs) from C#: OptaxCtcLoss.ForwardProbabilities",
         Stability = "finite for every possible target (forward–backward in log space, in double)",
         Libraries = "Optax (PyTorch ctc_loss, Keras CTC with other inputs)",
-        Factory = o => new OptaxCtcLoss((int)o.Int("blank_id"), o.Float("log_epsilon"), o.Reduction),
+        Factory = o => new OptaxCtcLoss(o.Int32("blank_id"), o.Float("log_epsilon"), o.Reduction),
     };
 
     public override LossDescriptor Descriptor => Entry;

@@ -70,6 +70,6 @@ public sealed class GeneralRobustLossTests
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("barron_loss", T.Opt(("scale", 0.0))));
         Assert.Equal("GeneralRobustLoss: scale must be a finite number > 0, got 0", e.Message);
         e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("barron_loss", T.Opt(("alpha", double.NaN))));
-        Assert.Equal("GeneralRobustLoss: alpha must be a number (±inf included), got NaN", e.Message);
+        Assert.Equal("GeneralRobustLoss: option 'alpha' is NaN; expected a number", e.Message);
     }
 }
