@@ -22,7 +22,15 @@ public static class Program
             var config = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
             return parsed.Invoke(config);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (OutOfMemoryException)
+        {
+            // The GC heap stops at 80 % of the machine's memory (runtimeconfig), so a run too large for it ends here
+            // rather than in the kernel's OOM kill: bad input (a size), not a bug.
+            double limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (double)(1 << 30);
+            console.Error.WriteLine($"losslab: out of memory: this needs more than the {limit:F1} GiB this process may use; try smaller sizes (--hidden, --batch-size, the data, a loss's options)");
+            return ExitCodes.InvalidInput;
+        }
+        catch (Exception e)
         {
             // A bug of ours, in parsing or in a command: one line and exit code 3, never a stack trace.
             console.Error.WriteLine($"losslab: internal error: {e.GetType().Name}: {e.Message}");

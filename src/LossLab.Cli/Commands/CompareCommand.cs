@@ -72,6 +72,7 @@ internal static class CompareCommand
     {
         Dataset data = a.Train.LoadData(p, console.Error);
         TrainingOptions options = a.Train.Options(p);
+        OutputPaths.RequireWritableFolder(p.GetValue(a.Report), "--report");
         List<string> losses = SplitTopLevel(p.GetValue(a.Losses)!);
         string? activationText = p.GetValue(a.Activations);
         Activation[] activations = activationText is null

@@ -43,6 +43,7 @@ internal static class DemoCommand
         {
             throw new ArgumentException($"no experiment matches --only {only}; ids: {string.Join(", ", Experiments.All.Select(e => e.Id))}");
         }
+        OutputPaths.RequireWritableFolder(folder, "--out");
         var records = new List<ExperimentRecord>();
         var clock = Stopwatch.StartNew();
         IAnsiConsole ansi = AnsiConsole.Create(new AnsiConsoleSettings

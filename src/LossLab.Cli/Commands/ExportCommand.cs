@@ -15,6 +15,7 @@ internal static class ExportCommand
         {
             Model model = Model.Load(p.GetValue(modelOption)!);
             string path = p.GetValue(outOption)!;
+            OutputPaths.RequireWritableFile(path, "--out");
             OnnxExport.Save(model, path);
             console.Out.WriteLine($"wrote {path}: ONNX opset {OnnxExport.Opset}, input 'features' (batch, {model.FeatureNames.Count}), output 'output' ({model.Task}{(model.HasVariance ? ": mean, variance" : "")}), {new FileInfo(path).Length} bytes");
             return ExitCodes.Ok;

@@ -42,6 +42,9 @@ internal static class TrainCommand
             Resume = p.GetValue(a.Resume),
         };
         if (options.Resume && options.CheckpointPath is null) throw new ArgumentException("--resume needs --checkpoint FILE");
+        OutputPaths.RequireWritableFile(p.GetValue(a.Save), "--save");
+        OutputPaths.RequireWritableFile(options.CheckpointPath, "--checkpoint");
+        OutputPaths.RequireWritableFolder(report, "--report");
         bool json = p.GetValue(a.Format) == "json";
         var clock = Stopwatch.StartNew();
         TrainingResult result;

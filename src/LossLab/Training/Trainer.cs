@@ -33,6 +33,28 @@ public static partial class Trainer
     }
 
     /// <summary>Trains on given splits (the lab corrupts training targets and keeps the test split clean).</summary>
+    /// <summary>
+    /// The numeric options in their domains: a NaN dropout or penalty would otherwise be taken as none (NaN &gt; 0 is
+    /// false) or turn every weight NaN in the first step, and a clip norm ≤ 0 would scale the gradient by ≤ 0.
+    /// </summary>
+    private static void CheckNumbers(TrainingOptions o)
+    {
+        static void Require(bool ok, string message)
+        {
+            if (!ok) throw new ArgumentException(message);
+        }
+        Require(o.LearningRate > 0 && double.IsFinite(o.LearningRate), $"the learning rate must be a finite number > 0, got {o.LearningRate}");
+        Require(o.Dropout >= 0 && o.Dropout < 1, $"the dropout probability must be in [0, 1), got {o.Dropout}");
+        foreach (var (name, v) in new[] { ("L1 penalty", o.L1), ("L2 penalty", o.L2), ("weight decay", o.WeightDecay) })
+            Require(v >= 0 && double.IsFinite(v), $"the {name} must be a finite number ≥ 0, got {v}");
+        Require(o.Momentum >= 0 && o.Momentum < 1, $"the momentum must be in [0, 1), got {o.Momentum}");
+        if (o.ClipNorm is double clip) Require(clip > 0 && !double.IsNaN(clip), $"the gradient clipping norm must be > 0, got {clip}");
+        if (o.EarlyStopping is int patience) Require(patience >= 1, $"the early-stopping patience must be at least 1 epoch, got {patience}");
+        Require(o.BatchSize >= 1, $"the batch size must be at least 1, got {o.BatchSize}");
+        Require(o.EmbeddingDimension >= 1, $"the embedding dimension must be at least 1, got {o.EmbeddingDimension}");
+        Require(o.LabeledFraction > 0 && o.LabeledFraction <= 1, $"the labelled fraction must be in (0, 1], got {o.LabeledFraction}");
+    }
+
     public static TrainingResult Train(Dataset train, Dataset validation, Dataset test, TrainingOptions options, LossRegistry? registry = null, IProgress<EpochRecord>? progress = null, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -41,6 +63,7 @@ public static partial class Trainer
         ArgumentNullException.ThrowIfNull(options);
         if (train.Rows == 0) throw new ArgumentException("the training split is empty", nameof(train));
         if (options.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(options), $"epochs must be at least 1, got {options.Epochs}");
+        CheckNumbers(options);
         registry ??= LossRegistry.Default;
         var random = new Random(options.Seed);
         // --labeled-fraction: only a stratified share of the training rows keeps its labels. A supervised loss trains on

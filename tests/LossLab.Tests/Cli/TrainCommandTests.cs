@@ -251,4 +251,46 @@ public sealed class TrainCommandTests
         Assert.Contains("no validation accuracy values", blind.Verdict.Text);
         Assert.Single(blind.Chart.Series);
     }
+
+    [Theory]
+    [InlineData("--dropout", "NaN", "the dropout probability must be in [0, 1), got NaN")]
+    [InlineData("--clip-norm", "-1", "the gradient clipping norm must be > 0, got -1")]
+    [InlineData("--l2", "Infinity", "the L2 penalty must be a finite number ≥ 0, got Infinity")]
+    [InlineData("--weight-decay", "NaN", "the weight decay must be a finite number ≥ 0, got NaN")]
+    [InlineData("--early-stopping", "0", "the early-stopping patience must be at least 1 epoch, got 0")]
+    public void A_numeric_option_outside_its_domain_is_refused_before_training(string option, string value, string message)
+    {
+        // Before: a NaN dropout trained without dropout (NaN > 0 is false), a NaN or infinite penalty turned the model NaN.
+        var (code, output, error) = Run("train", "--data", Datasets.PathOf("iris"), "--hidden", "4", "--epochs", "1", option, value);
+        Assert.Equal(2, code);
+        Assert.Equal($"losslab train: {message}", error.Trim());
+        Assert.DoesNotContain("epoch", output);
+    }
+
+    [Fact]
+    public void An_output_path_that_cannot_be_written_is_refused_before_training()
+    {
+        string file = Path.GetTempFileName();   // a file where the commands expect a folder to create
+        try
+        {
+            var (code, output, error) = Run("train", "--data", Datasets.PathOf("iris"), "--hidden", "4", "--epochs", "1", "--save", Path.Combine(file, "model.json"));
+            Assert.Equal(2, code);
+            Assert.StartsWith($"losslab train: --save {Path.Combine(file, "model.json")}: cannot write there (", error.Trim());
+            Assert.EndsWith("); nothing was run", error.Trim());
+            Assert.DoesNotContain("epoch", output);
+            (code, _, error) = Run("train", "--data", Datasets.PathOf("iris"), "--epochs", "1", "--report", file);
+            Assert.Equal(2, code);
+            Assert.Equal($"losslab train: --report {file}: that is a file; give a folder", error.Trim());
+            (code, _, error) = Run("compare", "--data", Datasets.PathOf("iris"), "--losses", "cross_entropy", "--epochs", "1", "--report", Path.Combine(file, "r"));
+            Assert.Equal(2, code);
+            Assert.Contains("cannot write there", error);
+            (code, _, error) = Run("train", "--data", Datasets.PathOf("iris"), "--epochs", "1", "--save", Path.GetTempPath());
+            Assert.Equal(2, code);
+            Assert.Contains("that is a folder; give a file name", error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
