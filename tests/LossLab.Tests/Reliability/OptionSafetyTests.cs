@@ -193,6 +193,32 @@ public sealed class OptionSafetyTests
     }
 
     [Fact]
+    public void The_normalized_jensen_shannon_loss_at_a_small_beta_tends_to_kl_to_the_last_digits()
+    {
+        // JS_β/(−(1 − β)·log(1 − β)) → KL(q‖p) as β → 0 (Englesson & Azizpour). The normalizer is taken by log1p: with
+        // log(1 − β) it was off by 1e-7 relative at β = 1e-10, and 0 (a NaN loss) at β = 1e-300.
+        double[] p = [0.2, 0.5, 0.3], q = [0.7, 0.1, 0.2];
+        double kl = q.Select((qi, i) => qi * Math.Log(qi / p[i])).Sum();
+        LossInputs inputs = T.In(("input", T.D2(new[,] { { 0.2, 0.5, 0.3 } })), ("target", T.D2(new[,] { { 0.7, 0.1, 0.2 } })));
+        foreach (double beta in new[] { 1e-10, 1e-300 })
+        {
+            double v = LossRegistry.Default.Create("JensenShannonDivergence", T.Opt(("beta", beta), ("normalize", true))).Evaluate(inputs).Value.GetDouble(0);
+            T.Close(kl, v, rel: beta == 1e-10 ? 1e-8 : 1e-3);
+        }
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create("JensenShannonDivergence", T.Opt(("beta", 1e-300), ("normalize", true))).Evaluate(T.As(inputs, DType.Float32)));
+        Assert.Contains("beta = 1E-300 is 0 in Single", e.Message);
+    }
+
+    [Theory]
+    [InlineData("KerasBinaryFocalCrossentropy")]
+    [InlineData("KerasCategoricalFocalCrossentropy")]
+    public void Keras_focal_label_smoothing_outside_0_1_is_an_error_as_for_the_cross_entropies(string loss)
+    {
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt(("label_smoothing", 1e12))));
+        Assert.Equal($"{loss}: label_smoothing must be in [0, 1], got 1000000000000", e.Message);
+    }
+
+    [Fact]
     public void The_linear_cosine_loss_ignores_a_tiny_temperature_as_the_cosine_does()
     {
         LossInputs inputs = LossRegistry.Default.Get("LinearCosineSimilarityLoss").Sample!(new Random(2), Shape.Scalar);

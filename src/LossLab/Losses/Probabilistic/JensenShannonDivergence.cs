@@ -39,7 +39,10 @@ public sealed class JensenShannonDivergence : Loss, ILossDefinition
             if (!(q[i] >= T.Zero)) throw LossArgumentException.Value($"JensenShannonDivergence: target {q[i]} at position {i} must be ≥ 0 (probabilities)");
         }
         T b = T.CreateTruncating(_beta), a = T.One - b;
-        T z = _normalize ? T.CreateTruncating(-(1 - _beta) * Math.Log(1 - _beta)) : T.One;
+        // −(1 − β)·log(1 − β) by log1p: log(1 − β) keeps only the digits of β that survive 1 − β (none at β < 1e-16).
+        T z = _normalize ? T.CreateTruncating(-(1 - _beta) * Stable.Log1p(-_beta)) : T.One;
+        if (z == T.Zero || b == T.Zero)
+            throw LossArgumentException.Value($"JensenShannonDivergence: beta = {_beta} is 0 in {typeof(T).Name} (or its normalizer −(1 − β)·log(1 − β) is); take a larger beta or float64");
         Shape rowShape = shape.Rank == 0 ? Shape.Scalar : shape.WithoutAxis(shape.Rank - 1);
         int k = shape.Rank == 0 ? 1 : shape[shape.Rank - 1], rows = rowShape.Numel;   // no classes: each row's sum is 0
         var loss = new T[rows];
