@@ -9,8 +9,9 @@ error code outside the protocol's, and every answer holding NaN (a silent NaN is
 usually is the value overflowing float32, as PyTorch's does).
 
     python3 tools/protocol_fuzz.py --cli src/LossLab.Cli/bin/Release/net10.0/LossLab.Cli [--only NAME,...]
+        [--option-sets N --seed S]   (N random combinations of one to three options at boundary values, per loss)
 """
-import argparse, copy, json, re, subprocess, sys
+import argparse, copy, json, random, re, subprocess, sys
 
 CODES = {'unknown_loss', 'unsupported_option', 'invalid_shape', 'invalid_value', 'invalid_json', 'invalid_expression'}
 BAD_INPUTS = [[], 0, [[[]]], "abc", None, {}, [1, "a"], "NaN", "Infinity", 1e308, 1e-320, True, 3.5, -5, 10**12, [None], [[1], [1, 2]]]
@@ -54,14 +55,33 @@ def mutations(case, options):
         yield with_(lambda c: c.__setitem__('dtype', dt))
 
 
+BOUNDARY = {'Float': [0, 1, -1, 2, 0.5, 1e-12, 1e12, 1e-300, 100, 0.999999], 'Int': [0, 1, -1, 2, 3, 100, -100], 'Bool': [True, False]}
+
+
+def option_sets(case, options, rng, count):
+    """`count` copies of the example with one to three options set to boundary values of their type (or any choice)."""
+    usable = [o for o in options if o['type'] in BOUNDARY or o['type'] == 'Choice']
+    for _ in range(count if usable else 0):
+        c = copy.deepcopy(case)
+        c.setdefault('options', {})
+        for o in rng.sample(usable, min(len(usable), rng.randint(1, 3))):
+            c['options'][o['name']] = rng.choice(o['choices']) if o['type'] == 'Choice' else rng.choice(BOUNDARY[o['type']])
+        if rng.random() < 0.3:
+            c['dtype'] = 'float64'
+        yield c
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--cli', required=True)
     ap.add_argument('--only', default=None, help='comma-separated loss names')
+    ap.add_argument('--option-sets', type=int, default=0, help='also this many random combinations of boundary option values per loss')
+    ap.add_argument('--seed', type=int, default=1)
     a = ap.parse_args()
     cli = [a.cli] if not a.cli.endswith('.dll') else ['dotnet', a.cli]
     catalog = json.loads(subprocess.run(cli + ['losses', '--format', 'json'], capture_output=True, text=True, check=True).stdout)['losses']
     cases = []
+    rng = random.Random(a.seed)
     for entry in catalog:
         name = entry['name']
         if a.only and name not in a.only.split(','):
@@ -72,6 +92,8 @@ def main():
             continue
         example = json.loads(re.sub(r"\n\s+", " ", m.group(1)))
         for c in mutations(example, [o['name'] for o in entry['options']]):
+            cases.append((name, c))
+        for c in option_sets(example, entry['options'], rng, a.option_sets):
             cases.append((name, c))
     lines = [json.dumps(dict({'id': i, 'loss': n}, **c)) for i, (n, c) in enumerate(cases)] + ['not json', '[1, 2]']
     p = subprocess.run(cli + ['loss', '--batch', '-'], input='\n'.join(lines) + '\n', capture_output=True, text=True)
@@ -87,7 +109,7 @@ def main():
             continue
         i = r.get('id')
         case = cases[int(i)] if i is not None and str(i).isdigit() and int(i) < len(cases) else None
-        what = f"{case[0]} {json.dumps(case[1])[:300]}" if case else ''
+        what = f"{case[0]} options {json.dumps(case[1].get('options'))} dtype {case[1].get('dtype', 'float32')} inputs {json.dumps(case[1]['inputs'])[:200]}" if case else ''
         if 'error' in r:
             if r['error'].get('code') not in CODES:
                 findings.append(f"{r['error'].get('code')}: {r['error'].get('message', '')[:300]} <- {what}")

@@ -218,6 +218,20 @@ public sealed class OptionSafetyTests
         Assert.Equal($"{loss}: label_smoothing must be in [0, 1], got 1000000000000", e.Message);
     }
 
+    [Theory]
+    [InlineData("TverskyLoss")]
+    [InlineData("SoftDiceLoss")]
+    [InlineData("JaccardLoss")]
+    public void Overlap_losses_name_a_probability_outside_0_1_when_not_from_logits(string loss)
+    {
+        // Before: focal Tversky (γ = 0.999999) on logits passed as probabilities raised a negative 1 − score to γ: NaN.
+        var inputs = T.In(("input", T.Shaped(new[] { 0.2, 0.9, -1.3, 0.4 }, 1, 1, 2, 2)), ("target", T.Shaped(new[] { 0.0, 1, 1, 0 }, 1, 1, 2, 2)));
+        var options = T.Opt(("mode", "binary"), ("from_logits", false));
+        if (loss == "TverskyLoss") options["gamma"] = 0.999999;
+        var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, options).Evaluate(inputs));
+        Assert.Equal($"{loss}: input holds -1.3 at index 2 (position [0, 0, 1, 0]); with from_logits=false it holds probabilities in [0, 1]", e.Message);
+    }
+
     [Fact]
     public void The_linear_cosine_loss_ignores_a_tiny_temperature_as_the_cosine_does()
     {

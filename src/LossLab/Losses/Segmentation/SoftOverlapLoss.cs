@@ -70,6 +70,13 @@ public abstract class SoftOverlapLoss : Loss
         // o = activation(x), then ignored pixels removed from o and t.
         var o = new double[x.Length];
         Activate(x, o, n, c, pixels);
+        if (!FromLogits)
+        {
+            // Probabilities as given: one outside [0, 1] can push the score past 1 and (1 − score)^γ to NaN.
+            for (int i = 0; i < o.Length; i++)
+                if ((o[i] < 0 || o[i] > 1) && keep[i])   // NaN passes: allow_nonfinite propagates it
+                    throw LossArgumentException.Value($"{name}: input holds {o[i]} at index {i}{xs.PositionText(i)}; with from_logits=false it holds probabilities in [0, 1]");
+        }
         for (int i = 0; i < o.Length; i++) if (!keep[i]) (o[i], t[i]) = (0, 0);
 
         double[]? w = Weight?.ToArray<double>();
