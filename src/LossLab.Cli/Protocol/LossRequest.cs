@@ -27,6 +27,9 @@ internal sealed class LossRequest
 
     public required Dictionary<string, object?> Options { get; init; }
 
+    /// <summary>The request's "dtype": the type of its real-valued tensors.</summary>
+    public DType FloatType { get; init; } = DType.Float32;
+
     /// <summary>Parses one request; <paramref name="lossName"/> overrides (or supplies) the request's <c>loss</c>.</summary>
     public static LossRequest Parse(JsonElement root, string? lossName)
     {
@@ -95,7 +98,7 @@ internal sealed class LossRequest
                 foreach (JsonProperty p in o.EnumerateObject()) opts[p.Name] = OptionValue(p.Value, floatType, p.Name);
             }
         }
-        return new LossRequest { Id = id, LossName = name, Inputs = tensors, Options = opts };
+        return new LossRequest { Id = id, LossName = name, Inputs = tensors, Options = opts, FloatType = floatType };
     }
 
     private static object? OptionValue(JsonElement e, DType floatType, string name) => e.ValueKind switch
@@ -115,6 +118,16 @@ internal sealed class LossRequest
         if (string.IsNullOrEmpty(LossName)) throw Json("no loss named: give it on the command line or as \"loss\" in the request");
         LossDescriptor d = registry.Get(LossName);
         ILoss loss = d.Create(Options);
+        if (FloatType == DType.Float64)
+        {
+            // A real-valued input written with integer tokens ([[1, 0]]) parses as int64, which the loss would read as
+            // float32 values when no other input is float64: "dtype": "float64" would then compute in float32.
+            foreach (InputSpec spec in d.Inputs)
+            {
+                if (spec.Kind == InputKind.Floating && Inputs.Contains(spec.Name) && Inputs[spec.Name].DType == DType.Int64)
+                    Inputs.Add(spec.Name, Inputs[spec.Name].ToDType(DType.Float64));
+            }
+        }
         return loss.Evaluate(Inputs);
     }
 

@@ -69,6 +69,22 @@ public sealed class ProtocolRunnerTests
     }
 
     [Fact]
+    public void Real_inputs_written_as_integers_follow_the_requested_dtype()
+    {
+        // [[1]] parses as int64; with "dtype": "float64" it used to be read as float32 (0.31326172), the only float
+        // input being written with integer tokens. Class indices stay integers.
+        var runner = new ProtocolRunner(LossRegistry.Default);
+        var (line, ok) = runner.RunOne("""{"inputs": {"input": [[1]], "target": [[1]]}, "options": {"reduction": "none"}, "dtype": "float64"}""", "multilabel_soft_margin_loss");
+        Assert.True(ok);
+        Assert.Equal("""{"loss":[0.31326168751822286],"grads":{"input":[[-0.2689414213699951]],"target":[[-1]]}}""", line);
+        (line, ok) = runner.RunOne("""{"inputs": {"input": [[1, 2], [0, 1]], "target": [1, 0]}, "dtype": "float64"}""", "cross_entropy");
+        Assert.True(ok);
+        Assert.StartsWith("""{"loss":0.8132616875182228,""", line);
+        (line, _) = runner.RunOne("""{"inputs": {"input": [[1, 2], [0, 1]], "target": [1, 0]}}""", "cross_entropy");
+        Assert.StartsWith("""{"loss":0.8132616,""", line);
+    }
+
+    [Fact]
     public void A_bug_in_one_line_is_an_internal_error_line_and_the_batch_goes_on()
     {
         var registry = LossRegistry.CreateBuiltIn();
