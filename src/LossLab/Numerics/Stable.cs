@@ -127,6 +127,7 @@ public static class Stable
     public static T ShiftedLogSumExp<T>(ReadOnlySpan<T> x, int count, int stride, out T max) where T : IFloatingPointIeee754<T>
     {
         max = T.NegativeInfinity;
+        int top = -1;
         for (int i = 0; i < count; i++)
         {
             T v = x[i * stride];
@@ -135,12 +136,18 @@ public static class Stable
                 max = v;
                 return v;
             }
-            if (v > max) max = v;
+            if (v > max) (max, top) = (v, i);
         }
         if (T.IsInfinity(max)) return T.Zero;
-        double sum = 0;
-        for (int i = 0; i < count; i++) sum += double.CreateTruncating(T.Exp(x[i * stride] - max));
-        return T.CreateTruncating(Math.Log(sum));
+        // Σ exp(xᵢ − m) = 1 + (the others): log1p of the others keeps the digits that 1 + s rounds away, so that a
+        // confident row's log p = −log1p(Σ e^{xⱼ − m}) is exact (at x = (40, 0, 0) it is −8.5e-18, where log(1 + s)
+        // gives 0, and at (−30, 30, 0) its third digit was wrong).
+        double others = 0;
+        for (int i = 0; i < count; i++)
+        {
+            if (i != top) others += double.CreateTruncating(T.Exp(x[i * stride] - max));
+        }
+        return T.CreateTruncating(Log1p(others));
     }
 
     /// <summary>log softmax: destination[i] = (x[i] − max) − log Σ exp(x − max). Lengths must match.</summary>
@@ -164,6 +171,7 @@ public static class Stable
     {
         bool all = keep.IsEmpty;
         T max = T.NegativeInfinity;
+        int top = -1;
         for (int k = 0; k < x.Length; k++)
         {
             if (!all && keep[k] == T.Zero) continue;
@@ -172,16 +180,17 @@ public static class Stable
                 max = x[k];   // a NaN logit makes the row NaN, not "all −∞"
                 break;
             }
-            if (x[k] > max) max = x[k];
+            if (x[k] > max) (max, top) = (x[k], k);
         }
         if (T.IsNegativeInfinity(max))
         {
             logp.Fill(T.NegativeInfinity);
             return false;
         }
-        double sum = 0;
-        for (int k = 0; k < x.Length; k++) if (all || keep[k] != T.Zero) sum += double.CreateTruncating(T.Exp(x[k] - max));
-        T logSum = T.CreateTruncating(Math.Log(sum));
+        // log1p of the terms other than the maximum's 1, as ShiftedLogSumExp: a confident row keeps its log p's digits.
+        double others = 0;
+        for (int k = 0; k < x.Length; k++) if ((all || keep[k] != T.Zero) && k != top) others += double.CreateTruncating(T.Exp(x[k] - max));
+        T logSum = T.IsFinite(max) ? T.CreateTruncating(Log1p(others)) : T.NaN;   // +∞ − +∞: NaN, as the full sum gave
         for (int k = 0; k < x.Length; k++) logp[k] = all || keep[k] != T.Zero ? (x[k] - max) - logSum : T.NegativeInfinity;
         return true;
     }

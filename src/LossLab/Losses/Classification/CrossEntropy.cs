@@ -126,8 +126,9 @@ public sealed class CrossEntropy : Loss, ILossDefinition
             for (int c = 0; c < L.C; c++)
             {
                 int i = o + c * L.S;
-                T p = T.Exp(x[i] - max[r] - logSum[r]);
-                T g = (T.One - eps) * wy * (c == t ? p - T.One : p);
+                T logp = x[i] - max[r] - logSum[r], p = T.Exp(logp);
+                // p_t − 1 as expm1(log p_t): near 1, p − 1 keeps no digit of a confident row's −Σ_{c≠t} p_c.
+                T g = (T.One - eps) * wy * (c == t ? Stable.Expm1(logp) : p);
                 if (eps != T.Zero) g += epsOverC * (wSum * p - (w is null ? T.One : w[c]));
                 g += (z + z) * lse * p;   // ∂(s·lse²)/∂x_c = 2s·lse·p_c
                 grad[i] = scale * g;

@@ -70,19 +70,21 @@ public sealed class PolyCrossEntropy : Loss, ILossDefinition
         {
             if (!live[r]) continue;
             bool Kept(int k) => keep.Length == 0 || keep[r * c + k] != T.Zero;
-            T tSum = T.Zero, pt = T.Zero;
+            // q = Σ t(1 − p) by expm1, so that the one-hot target's p_y − 1 and 1 − p_y keep their digits when p_y is
+            // near 1: p_j·Σt − t_j = t_j(p_j − 1) + p_j(Σt − t_j) and t_j − Σt·p = (t_j − Σt) + q.
+            T tSum = T.Zero, q = T.Zero;
             for (int k = 0; k < c; k++)
             {
                 if (!Kept(k)) continue;
                 tSum += t[r * c + k];
-                pt += t[r * c + k] * T.Exp(logp[r * c + k]);
+                q -= t[r * c + k] * Stable.Expm1(logp[r * c + k]);
             }
             for (int j = 0; j < c; j++)
             {
                 if (!Kept(j)) continue;
                 int i = r * c + j;
                 T pj = T.Exp(logp[i]);
-                gx[i] = scale * (pj * tSum - t[i] - eps * pj * (t[i] - pt));
+                gx[i] = scale * (t[i] * Stable.Expm1(logp[i]) + pj * (tSum - t[i]) - eps * pj * ((t[i] - tSum) + q));
                 gt[i] = scale * (-logp[i] - eps * Stable.Expm1(logp[i]));
             }
         }

@@ -68,8 +68,9 @@ public sealed class SparseCategoricalFocalLoss : Loss, ILossDefinition
             long y = target[r];
             if (y == _ignoreIndex) continue;
             for (int k = 0; k < L.C; k++) row[k] = x[L.Offset(r) + k * L.S];
-            Stable.Softmax<T>(row, logp);
-            for (int k = 0; k < L.C; k++) grad[L.Offset(r) + k * L.S] = scale * dLp[r] * ((k == y ? T.One : T.Zero) - logp[k]);
+            Stable.LogSoftmax<T>(row, logp);
+            // δ_jy − p_j, with 1 − p_y as −expm1(log p_y): near p_y = 1 the subtraction kept no digit of Σ_{j≠y} p_j.
+            for (int k = 0; k < L.C; k++) grad[L.Offset(r) + k * L.S] = scale * dLp[r] * (k == y ? -Stable.Expm1(logp[k]) : -T.Exp(logp[k]));
         }
         return Result(value, ("input", Wrap(grad, shape)));
     }

@@ -58,7 +58,9 @@ public sealed class PoissonNllLoss : ElementwiseLoss<PoissonNllLoss.Kernel>, ILo
             T dx, dy;
             if (logInput)
             {
-                dx = T.Exp(x) - y;
+                // eˣ − y cancels where eˣ ≈ y; for y in [½, 2], y − 1 is exact (Sterbenz) and expm1(x) − (y − 1) keeps
+                // the digits that eˣ's rounding near 1 loses (at x = 1e-10, y = 1: 1.0000000827e-10 against 1e-10).
+                dx = y >= T.CreateTruncating(0.5) && y <= T.CreateTruncating(2) ? Stable.Expm1(x) - (y - T.One) : T.Exp(x) - y;
                 dy = -x;
             }
             else

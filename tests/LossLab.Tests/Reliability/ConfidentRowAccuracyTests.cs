@@ -1,0 +1,62 @@
+using LossLab.Losses.Core;
+using LossLab.Numerics;
+using LossLab.Tests.TestKit;
+
+namespace LossLab.Tests.Reliability;
+
+/// <summary>
+/// Values and gradients of confident predictions, to the last digits in double. An audit against mpmath (50 digits,
+/// the references below) found them exact only to a few digits or 0: log Σ e^{x − m} taken as log(1 + s) rounds s to
+/// 1's precision, so a row like (40, 0, 0) had log p = 0 and loss 0 instead of 8.5e-18, and p − 1 or σ(x) − 1 near 1
+/// kept no digit of the small difference. PyTorch computes these the naive way; the inputs determine the answers
+/// exactly, and each is now computed from the small terms (log1p of the others, expm1 of log p).
+/// </summary>
+public sealed class ConfidentRowAccuracyTests
+{
+    [Fact]
+    public void Log_softmax_of_a_confident_row_keeps_the_small_log_probability()
+    {
+        double[] logp = new double[3];
+        Stable.LogSoftmax<double>([40, 0, 0], logp);
+        T.Close(-8.4967085105831779546e-18, logp[0], rel: 1e-15);
+        Stable.LogSoftmax<double>([-30, 30, 0], logp);
+        T.Close(-9.3576229688406124305e-14, logp[1], rel: 1e-15);   // was −9.348e-14: its third digit wrong
+        Assert.True(Stable.MaskedLogSoftmax<double>([40, 0, 0], [], logp));
+        T.Close(-8.4967085105831779546e-18, logp[0], rel: 1e-15);
+        Stable.LogSoftmax<double>([1, 1, 1], logp);   // ties: the others include the second and third maximum
+        T.Close(-Math.Log(3), logp[0], rel: 1e-15);
+    }
+
+    private static LossInputs Row(string input, double[] row, string target, TensorData labels) =>
+        T.In((input, T.D2(new[,] { { row[0], row[1], row[2] } })), (target, labels));
+
+    [Fact]
+    public void Cross_entropy_poly1_and_focal_on_a_confident_row()
+    {
+        LossResult ce = LossRegistry.Default.Create("cross_entropy").Evaluate(Row("input", [40, 0, 0], "target", T.I(0)));
+        T.Close(8.4967085105831779546e-18, ce.Value.GetDouble(0), rel: 1e-14);
+        T.Close(-8.4967085105831779185e-18, ce.Gradient("input").GetDouble(0), rel: 1e-14);
+
+        LossResult poly = LossRegistry.Default.Create("poly1", T.Opt(("epsilon", 2.0), ("reduction", "sum")))
+            .Evaluate(Row("logits", [40, 0, 0], "labels", T.D2(new[,] { { 1.0, 0, 0 } })));
+        T.Close(2.5490125531749533791e-17, poly.Value.GetDouble(0), rel: 1e-14);
+        T.Close(-2.5490125531749533611e-17, poly.Gradient("logits").GetDouble(0), rel: 1e-14);
+
+        LossResult focal = LossRegistry.Default.Create("sparse_categorical_focal_loss").Evaluate(Row("input", [40, 0, 0], "target", T.I(0)));
+        T.Close(6.1341184589775995756e-52, focal.Value.GetDouble(0), rel: 1e-14);
+        T.Close([-1.8402355376932798597e-51, 9.2011776884663992983e-52, 9.2011776884663992983e-52], focal.Gradient("input"), rel: 1e-14);
+    }
+
+    [Fact]
+    public void Sigmoid_and_exponential_gradients_near_their_targets()
+    {
+        // multilabel soft margin at x = 17, y = 1: σ(17) − 1 = −σ(−17).
+        LossResult m = LossRegistry.Default.Create("multilabel_soft_margin_loss", T.Opt(("reduction", "sum")))
+            .Evaluate(T.In(("input", T.D2(new[,] { { 17.0 } })), ("target", T.D2(new[,] { { 1.0 } }))));
+        T.Close(-4.1399375473943306009e-8, m.Gradient("input").GetDouble(0), rel: 1e-14);
+        // Poisson NLL with log input at x = 1e-10, y = 1: eˣ − 1 = expm1(x).
+        LossResult p = LossRegistry.Default.Create("poisson_nll_loss", T.Opt(("reduction", "sum")))
+            .Evaluate(T.In(("input", T.D(1e-10)), ("target", T.D(1.0))));
+        T.Close(1.00000000005e-10, p.Gradient("input").GetDouble(0), rel: 1e-14);
+    }
+}
