@@ -85,21 +85,27 @@ public static class Stable
     }
 
     /// <summary>
-    /// A row's maximum m and e = e^{x − m} into <paramref name="e"/> (which may be x itself) on vectors, returning Σe:
-    /// log Σ e^x = m + log Σe. Terms under e^−700 (10⁻³⁰⁴ of the maximum's 1) are cut to that, where the double vector
+    /// A row's maximum m and e = e^{x − m} into <paramref name="e"/> (which may be x itself) on vectors, with Σe and
+    /// its log: log Σ e^x = m + logSum. Terms under e^−700 (10⁻³⁰⁴ of the maximum's 1) are cut to that, where the double vector
     /// exponential leaves its fast path. False, with nothing written, when m is not finite (NaN or an infinity), for the
     /// caller's scalar rules (<see cref="ShiftedLogSumExp{T}(ReadOnlySpan{T}, out T)"/>).
     /// </summary>
-    public static bool TryShiftedExp(ReadOnlySpan<double> x, Span<double> e, out double max, out double sum)
+    public static bool TryShiftedExp(ReadOnlySpan<double> x, Span<double> e, out double max, out double sum, out double logSum)
     {
         max = System.Numerics.Tensors.TensorPrimitives.Max<double>(x);
-        sum = 0;
+        (sum, logSum) = (0, 0);
         if (!double.IsFinite(max)) return false;
+        int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax<double>(x);   // before e (perhaps x) is overwritten
         e = e[..x.Length];
         System.Numerics.Tensors.TensorPrimitives.Subtract<double>(x, max, e);
         System.Numerics.Tensors.TensorPrimitives.Max<double>(e, -Simd.DExp.Cut, e);
         System.Numerics.Tensors.TensorPrimitives.Exp<double>(e, e);
-        sum = System.Numerics.Tensors.TensorPrimitives.Sum<double>(e);
+        // log Σe as log1p of the terms other than the maximum's 1 (as ShiftedLogSumExp): a confident row's log p keeps
+        // its digits. The maximum's term is exactly 1.
+        e[top] = 0;
+        double others = System.Numerics.Tensors.TensorPrimitives.Sum<double>(e);
+        e[top] = 1;
+        (sum, logSum) = (1 + others, Log1p(others));
         return true;
     }
 
@@ -148,6 +154,23 @@ public static class Stable
             if (i != top) others += double.CreateTruncating(T.Exp(x[i * stride] - max));
         }
         return T.CreateTruncating(Log1p(others));
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy of one row of logits z against class y: returns −log softmax(z)_y and, when
+    /// <paramref name="slope"/> is not empty, writes slope_j = softmax(z)_j − [j = y] (length of z). Both come from
+    /// log p = (z − max) − log1p(others) and p_y − 1 = expm1(log p_y), so that a confident row keeps its small loss and
+    /// slope (8.5e-18 at z = (40, 0, 0), where lse − z_y and p_y − 1 give 0). <paramref name="slope"/> may be z itself.
+    /// </summary>
+    public static double SoftmaxCrossEntropy(ReadOnlySpan<double> z, int y, Span<double> slope)
+    {
+        double logSum = ShiftedLogSumExp(z, out double max), loss = -((z[y] - max) - logSum);   // before slope, which may be z
+        for (int j = 0; j < slope.Length; j++)
+        {
+            double lp = (z[j] - max) - logSum;
+            slope[j] = j == y ? Expm1(lp) : Math.Exp(lp);
+        }
+        return loss;
     }
 
     /// <summary>log softmax: destination[i] = (x[i] − max) − log Σ exp(x − max). Lengths must match.</summary>

@@ -145,24 +145,29 @@ public sealed class StableTests
         {
             double[] x = [.. Enumerable.Range(0, length).Select(_ => 20 * r.NextDouble() - 10)];
             var e = new double[length];
-            Assert.True(Stable.TryShiftedExp(x, e, out double max, out double sum));
+            Assert.True(Stable.TryShiftedExp(x, e, out double max, out double sum, out double vectorLogSum));
             Assert.Equal(x.Max(), max);
             double logSum = Stable.ShiftedLogSumExp<double>(x, out _);
             Assert.Equal(logSum, Math.Log(sum), 1e-14);
+            Assert.Equal(logSum, vectorLogSum, 1e-15);
             for (int k = 0; k < length; k++) Assert.Equal(Math.Exp(x[k] - max), e[k], 1e-15);
             double[] inPlace = (double[])x.Clone();
-            Assert.True(Stable.TryShiftedExp(inPlace, inPlace, out _, out double sumInPlace));
+            Assert.True(Stable.TryShiftedExp(inPlace, inPlace, out _, out double sumInPlace, out _));
             Assert.Equal(sum, sumInPlace);
         }
         double[] far = [0, -1000];
-        Assert.True(Stable.TryShiftedExp(far, far, out _, out _));
+        Assert.True(Stable.TryShiftedExp(far, far, out _, out _, out _));
         Assert.InRange(far[1] / Math.Exp(-700), 1 - 1e-14, 1 + 1e-14);   // the cut: e^−700, not e^−1000
+        // A confident row: log Σe = log1p of the others, 2e^−40 here, where log(1 + 2e^−40) is 0.
+        double[] confident = [40, 0, 0];
+        Assert.True(Stable.TryShiftedExp(confident, new double[3], out _, out _, out double small));
+        Assert.Equal(8.4967085105831779546e-18, small, 1e-31);
         foreach (double bad in new[] { double.NaN, double.PositiveInfinity })
         {
             double[] x = [1, bad, 2], e = [5, 5, 5];
-            Assert.False(Stable.TryShiftedExp(x, e, out _, out _));
+            Assert.False(Stable.TryShiftedExp(x, e, out _, out _, out _));
             Assert.Equal([5.0, 5, 5], e);
         }
-        Assert.False(Stable.TryShiftedExp([double.NegativeInfinity, double.NegativeInfinity], new double[2], out _, out _));
+        Assert.False(Stable.TryShiftedExp([double.NegativeInfinity, double.NegativeInfinity], new double[2], out _, out _, out _));
     }
 }

@@ -47,6 +47,23 @@ public sealed class ConfidentRowAccuracyTests
         T.Close([-1.8402355376932798597e-51, 9.2011776884663992983e-52, 9.2011776884663992983e-52], focal.Gradient("input"), rel: 1e-14);
     }
 
+    [Theory]
+    [InlineData("GeneralizedCrossEntropy", "input", "target", false)]
+    [InlineData("SymmetricCrossEntropy", "input", "target", false)]
+    [InlineData("keras.sparse_categorical_crossentropy", "y_pred", "y_true", false)]
+    [InlineData("keras.categorical_crossentropy", "y_pred", "y_true", true)]
+    public void Softmax_losses_keep_a_confident_rows_slope(string loss, string input, string target, bool oneHot)
+    {
+        // At (40, 0, 0) with class 0 every one of these has ∂ℓ/∂x_0 = c·(p_0 − 1) = −c·2e^{−40}/(1 + 2e^{−40}) for its
+        // own factor c, and ∂ℓ/∂x_1 = c·p_1: so x_0's slope is −2 × x_1's, where p_0 − 1 used to give 0.
+        var options = loss.StartsWith("keras", StringComparison.Ordinal) ? T.Opt(("from_logits", true)) : T.Opt();
+        TensorData labels = oneHot ? T.D2(new[,] { { 1.0, 0, 0 } }) : T.I(0);
+        LossResult r = LossRegistry.Default.Create(loss, options).Evaluate(Row(input, [40, 0, 0], target, labels));
+        double[] g = T.Values(r.Gradient(input));
+        Assert.True(g[1] > 0);
+        T.Close(-2 * g[1], g[0], rel: 1e-14);
+    }
+
     [Fact]
     public void Sigmoid_and_exponential_gradients_near_their_targets()
     {

@@ -129,7 +129,7 @@ public sealed partial class AdaptiveLogSoftmaxWithLoss
 
     /// <summary>log Σ e^v on vectors (<see cref="Stable.LogSumExp{T}"/>'s rules where the maximum is not finite).</summary>
     private static double LogSumExp(ReadOnlySpan<double> v, double[] scratch)
-        => Stable.TryShiftedExp(v, scratch, out double max, out double sum) ? max + Math.Log(sum) : Stable.LogSumExp<double>(v);
+        => Stable.TryShiftedExp(v, scratch, out double max, out _, out double logSum) ? max + logSum : Stable.LogSumExp<double>(v);
 
     /// <summary>v ← scale·(softmax(v) − e_k), softmax(v) = e^{v − lse}: the gradient of scale·(lse(v) − v_k).</summary>
     private static void SoftmaxMinusOneHot(Span<double> v, double lse, int k, double scale)

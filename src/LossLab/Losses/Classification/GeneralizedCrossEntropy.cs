@@ -34,7 +34,8 @@ public sealed class GeneralizedCrossEntropy : IndexedRowLoss, ILossDefinition
     protected override void RowGradient<T>(ReadOnlySpan<T> x, int y, T scale, Span<T> g)
     {
         T logSum = Stable.ShiftedLogSumExp(x, out T max), pq = T.CreateTruncating(Math.Exp(_q * double.CreateTruncating(x[y] - max - logSum)));
-        for (int j = 0; j < x.Length; j++) g[j] = -scale * pq * ((j == y ? T.One : T.Zero) - T.Exp(x[j] - max - logSum));
+        // δ_jy − p_j, with 1 − p_y = −expm1(log p_y) (its digits kept near p_y = 1).
+        for (int j = 0; j < x.Length; j++) g[j] = -scale * pq * (j == y ? -Stable.Expm1(x[j] - max - logSum) : -T.Exp(x[j] - max - logSum));
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -37,8 +37,9 @@ public sealed class SymmetricCrossEntropy : IndexedRowLoss, ILossDefinition
         T logSum = Stable.ShiftedLogSumExp(x, out T max), py = T.Exp(x[y] - max - logSum), a = T.CreateTruncating(_alpha), b = T.CreateTruncating(_beta * _minusLogA);
         for (int j = 0; j < x.Length; j++)
         {
-            T pj = T.Exp(x[j] - max - logSum), d = j == y ? T.One : T.Zero;
-            g[j] = scale * (a * (pj - d) - b * py * (d - pj));
+            // p_j − [j = y], with p_y − 1 = expm1(log p_y): its digits kept near p_y = 1.
+            T lp = x[j] - max - logSum, pMinusD = j == y ? Stable.Expm1(lp) : T.Exp(lp);
+            g[j] = scale * (a * pMinusD + b * py * pMinusD);
         }
     }
 

@@ -35,7 +35,8 @@ public sealed class TaylorCrossEntropy : IndexedRowLoss, ILossDefinition
     {
         var (lp, p) = RowSoftmax(x);
         double damp = 1 - Math.Pow(-Stable.Expm1(lp[y]), _order), s = double.CreateTruncating(scale);
-        for (int j = 0; j < x.Length; j++) g[j] = T.CreateTruncating(-s * damp * ((j == y ? 1 : 0) - p[j]));
+        // [j = y] − p_j, with 1 − p_y = −expm1(log p_y) (its digits kept near p_y = 1).
+        for (int j = 0; j < x.Length; j++) g[j] = T.CreateTruncating(-s * damp * (j == y ? -Stable.Expm1(lp[j]) : -p[j]));
     }
 
     public static LossDescriptor Entry { get; } = new()

@@ -49,6 +49,7 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
         var losses = new double[n];
         var f = new double[width];
         var z = new double[c];
+        var slope = new double[c];   // p − onehot of a row
         double[] gu = computeGradients ? new double[u.Length] : [], gv = computeGradients ? new double[v.Length] : [];
         double[] gw = computeGradients ? new double[w.Length] : [], gb = computeGradients ? new double[c] : [];
         var gf = new double[width];
@@ -56,13 +57,12 @@ public sealed class SoftmaxLoss : Loss, ILossDefinition
         {
             Features(u.AsSpan(i * d, d), v.AsSpan(i * d, d), f);
             for (int k = 0; k < c; k++) z[k] = b[k] + System.Numerics.Tensors.TensorPrimitives.Dot<double>(w.AsSpan(k * width, width), f);
-            double lse = Stable.LogSumExp<double>(z);
-            losses[i] = lse - z[y[i]];
+            losses[i] = Stable.SoftmaxCrossEntropy(z, (int)y[i], computeGradients ? slope : default);
             if (!computeGradients) continue;
             Array.Clear(gf);
             for (int k = 0; k < c; k++)
             {
-                double g = scale * (Math.Exp(z[k] - lse) - (k == y[i] ? 1 : 0));
+                double g = scale * slope[k];
                 gb[k] += g;
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(f, g, gw.AsSpan(k * width, width), gw.AsSpan(k * width, width));
                 System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(w.AsSpan(k * width, width), g, gf, gf);

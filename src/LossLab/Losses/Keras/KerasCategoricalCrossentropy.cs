@@ -51,8 +51,9 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
             for (int k = 0; k < c; k++) tSum += Smooth(y[k], c);
             for (int k = 0; k < c; k++)
             {
-                T logP = z[k] - max - logSum;
-                gPred[k] = upstream * (T.Exp(logP) * tSum - Smooth(y[k], c));
+                T logP = z[k] - max - logSum, t = Smooth(y[k], c);
+                // p·Σt − t = t(p − 1) + p(Σt − t), p − 1 by expm1: a confident one-hot row keeps its small slope.
+                gPred[k] = upstream * (t * Stable.Expm1(logP) + T.Exp(logP) * (tSum - t));
                 gTrue[k] = upstream * keep * -logP;
             }
             return;

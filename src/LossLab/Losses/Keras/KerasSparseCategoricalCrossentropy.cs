@@ -61,7 +61,8 @@ public sealed class KerasSparseCategoricalCrossentropy(bool fromLogits = false, 
             if (fromLogits)
             {
                 T logSum = Stable.ShiftedLogSumExp(z, out T max);
-                for (int j = 0; j < c; j++) g[j] = upstream[r] * (T.Exp(z[j] - max - logSum) - (j == y ? T.One : T.Zero));
+                // softmax − one-hot, with p_y − 1 as expm1(log p_y) (its digits kept near p_y = 1; TF subtracts).
+                for (int j = 0; j < c; j++) g[j] = upstream[r] * (j == y ? Stable.Expm1(z[j] - max - logSum) : T.Exp(z[j] - max - logSum));
                 continue;
             }
             T sum = SumOf(z), ry = z[y] / sum;

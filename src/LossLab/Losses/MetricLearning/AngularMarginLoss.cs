@@ -130,14 +130,13 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
                 modified[j] = cos;
                 logits[j] = Scale * a * (byWeight ? normW[best[j]] : 1) * cos;
             }
-            double lse = Stable.LogSumExp<double>(logits);
-            loss[i] = T.CreateTruncating(lse - logits[y]);
+            loss[i] = T.CreateTruncating(Stable.SoftmaxCrossEntropy(logits, y, grads ? logits : default));   // slopes over the logits
             if (!grads) return;
             row.Clear();   // now ∂ℓ_i/∂ĉ: nonzero only at each class's chosen column
             for (int j = 0; j < c; j++)
             {
-                double p = Math.Exp(logits[j] - lse), b = byWeight ? normW[best[j]] : 1;
-                double dLogit = Scale * (j == y ? p - 1 : p);   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
+                double b = byWeight ? normW[best[j]] : 1;
+                double dLogit = Scale * logits[j];   // ∂ℓ/∂(logit / (a·b)) before the margin's f′
                 row[best[j]] = dLogit * a * b * (j == y ? df : 1);
                 if (gNormE is not null) gNormE[i] += dLogit * b * modified[j];
                 if (gNormW is not null) gNormW[best[j]] += dLogit * a * modified[j];
@@ -171,9 +170,9 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         TensorPrimitives.Multiply<double>(modified, Scale * a, logits);
         if (normW is not null) TensorPrimitives.Multiply<double>(logits, normW, logits);
         // e = exp(logit − max) into the row (the cosines are no longer needed).
-        if (!Stable.TryShiftedExp(logits, row, out double max, out double sum)) return false;
-        double lse = max + Math.Log(sum);
-        loss = lse - logits[y];
+        if (!Stable.TryShiftedExp(logits, row, out double max, out double sum, out double logSum)) return false;
+        double lpy = (logits[y] - max) - logSum;   // log p_y, exact for a confident row
+        loss = -lpy;
         if (!grads) return true;
         // p = e/Σe, dLogit_j = s·(p_j − [j = y]): ∂ℓ/∂ĉ_j = dLogit_j·a·b_j (times f′ at the target), ∂ℓ/∂‖x‖ =
         // Σ_j dLogit_j·b_j·m_j and ∂ℓ/∂‖w_j‖ += dLogit_j·a·m_j, m the cosines after the margin.
@@ -188,7 +187,7 @@ public abstract class AngularMarginLoss(string name, double scale, Reduction red
         if (normW is not null) TensorPrimitives.Multiply<double>(row, normW, row);   // s·b·p
         gNormE = TensorPrimitives.Dot<double>(row, modified) - Scale * by * modified[y];
         TensorPrimitives.Multiply<double>(row, a, row);
-        row[y] = Scale * (py - 1) * a * by * df;
+        row[y] = Scale * Stable.Expm1(lpy) * a * by * df;   // p_y − 1, its digits kept near p_y = 1
         return true;
     }
 

@@ -50,10 +50,9 @@ public sealed class NPairsLoss(Reduction reduction = Reduction.Mean) : Loss, ILo
         var blocks = new SimilarityBlocks(anchorRows, m, positiveRows, m, d, computeGradients, scratchRows: 0);
         blocks.Run(1, (i, s, g, scratch) =>
         {
-            double lse = Stable.LogSumExp<double>(s);
-            rows[anchors[i]] = lse - s[i];
             // ∂ℓ_i/∂s_ij = P_ij − [i = j], times the reduction's scale.
-            for (int j = 0; j < g.Length; j++) g[j] = scale * (Math.Exp(s[j] - lse) - (i == j ? 1 : 0));
+            rows[anchors[i]] = Stable.SoftmaxCrossEntropy(s, i, g);
+            for (int j = 0; j < g.Length; j++) g[j] *= scale;
         });
         double sum = 0;
         foreach (int anchor in anchors) sum += rows[anchor];

@@ -111,12 +111,11 @@ public sealed class SoftTripleLoss : Loss, ILossDefinition, IClassParameterLoss
                 sim[cl] = s;
                 logits[cl] = La * (s - (cl == y ? Margin : 0));
             }
-            double lse = Stable.LogSumExp<double>(logits);
-            rows[i] = lse - logits[y];
+            rows[i] = Stable.SoftmaxCrossEntropy(logits, y, grads ? logits : default);   // the slopes overwrite the logits
             if (!grads) return;
             for (int cl = 0; cl < c; cl++)
             {
-                double dz = La * (Math.Exp(logits[cl] - lse) - (cl == y ? 1 : 0));
+                double dz = La * logits[cl];
                 for (int t = cl * k; t < cl * k + k; t++) cos[t] = rowScale * (dz * q[t] * (1 + (cos[t] - sim[cl]) * invGamma));
             }
         });

@@ -112,7 +112,7 @@ public sealed class DistillationLoss : Loss, ILossDefinition
             {
                 double p = Math.Exp(logP[j]), q = Math.Exp(logQ[j]);
                 double g = soft * (p - q);
-                if (labels is not null) g += reduced.Scale * alpha * (Math.Exp(logHard[j]) - (j - r * c == labels[r] ? 1 : 0));
+                if (labels is not null) g += reduced.Scale * alpha * (j - r * c == labels[r] ? Stable.Expm1(logHard[j]) : Math.Exp(logHard[j]));   // p − 1 by expm1
                 gs[j] = T.CreateTruncating(g);
                 gt[j] = T.CreateTruncating(q != 0 ? soft * q * (logQ[j] - logP[j] - kl[r]) : 0);
             }

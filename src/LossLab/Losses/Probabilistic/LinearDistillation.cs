@@ -129,9 +129,8 @@ internal static class LinearDistillation
                 double hard = 0;
                 if (counted)
                 {
-                    double lse = Stable.LogSumExp<double>(zs.AsSpan(0, vs));
-                    hard = lse - zs[labels[i]];
-                    for (int j = 0; j < g.Length; j++) g[j] = s.WeightHard * (Math.Exp(zs[j] - lse) - (j == labels[i] ? 1 : 0));
+                    hard = Stable.SoftmaxCrossEntropy(zs.AsSpan(0, vs), (int)labels[i], g);
+                    for (int j = 0; j < g.Length; j++) g[j] *= s.WeightHard;
                 }
                 else g.Clear();
                 for (int j = 0; j < vs; j++) zs[j] *= invT;

@@ -131,7 +131,7 @@ public sealed class RnntLoss : Loss, ILossDefinition
             for (int u = 0; u <= ub; u++)
             {
                 TensorPrimitives.ConvertTruncating<T, double>(logits.At(t, u), cell);
-                if (Stable.TryShiftedExp(cell, scratch, out double m, out double sum)) (max[t * w + u], logSum[t * w + u]) = (m, Math.Log(sum));
+                if (Stable.TryShiftedExp(cell, scratch, out double m, out _, out double ls)) (max[t * w + u], logSum[t * w + u]) = (m, ls);
                 else logSum[t * w + u] = Stable.ShiftedLogSumExp<double>(cell, out max[t * w + u]);   // a NaN or infinite maximum: the scalar rules
             }
         double Lp(int t, int u, int k) => double.CreateTruncating(logits.At(t, u)[k]) - max[t * w + u] - logSum[t * w + u];
