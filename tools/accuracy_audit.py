@@ -8,6 +8,9 @@ confident softmax rows such as (40, 0, 0). The CLI answers them in one `losslab 
 
     python3 tools/accuracy_audit.py --cli src/LossLab.Cli/bin/Release/net10.0/LossLab.Cli [--dtype float32] [--ulps 64]
 
+The inputs are chosen where the answer is well conditioned: at e^{−βz} with βz = 700 the rounding of the product βz
+alone moves the exact answer by 175 ulp, which no implementation working from that product can avoid.
+
 In float64 it exits 1 when a case is off by more than --ulps. In float32 the inputs are rounded to float32 first and
 errors count float32 ulps; it only reports, since the fused float32 kernels round confident rows as PyTorch does (a
 loss of 8.5e-18 at (40, 0, 0) comes out 0) and flush probabilities below e^−87 to the smallest normal float.
@@ -80,6 +83,11 @@ def focal(x, y, alpha=mp.mpf(0.25)):
     return f(x), [mp.diff(f, x)]
 
 
+def dpo(pc, pr, rc, rr, beta=mp.mpf(0.1)):
+    z = beta * ((pc - pr) - (rc - rr))
+    return softplus(-z), [-beta * sig(-z)]
+
+
 XS = [-745, -700, -100, -40, -20, -1, -1e-5, -1e-10, -1e-300, 0, 1e-300, 1e-10, 1e-5, 0.5, 1, 17, 20, 40, 100, 700, 745]
 PS = [1e-300, 1e-200, 1e-40, 1e-20, 1e-12, 1e-8, 1e-5, 0.001, 0.3, 0.5, 0.7, 0.999, 1 - 1e-5, 1 - 1e-8, 1 - 2**-40, 1 - 2**-52, 1 - 2**-53]
 ELEMENTWISE = [
@@ -93,6 +101,8 @@ ELEMENTWISE = [
     ('kl_div', ('input', 'target'), kl, [(lp, q) for lp in (-700, -20, -1e-10, 0) for q in (0.0, 1e-300, 1e-10, 0.5, 1.0)]),
     ('keras.log_cosh', ('y_true', 'y_pred'), log_cosh, [(0.0, x) for x in (1e-300, 1e-10, 1e-5, 0.5, 20, 100, 700, 1000)]),
     ('multilabel_soft_margin_loss', ('input', 'target'), bce_logits, [(x, y) for x in XS for y in (0.0, 1.0)]),
+    ('dpo_loss', ('policy_chosen_logps', 'policy_rejected_logps', 'reference_chosen_logps', 'reference_rejected_logps'), dpo,
+     [(z, 0.0, 0.0, 0.0) for z in (-400, -10, -1e-8, 0, 1e-8, 10, 400)] + [(-50.25, -50.0, -60.0, -60.5), (1e-3, 0.0, 1e-3, 1e-12)]),
     ('sigmoid_focal_loss', ('inputs', 'targets'), focal, [(x, y) for x in (-700, -40, -20, -1, -1e-10, 0, 1e-10, 1, 20, 40, 700) for y in (0.0, 1.0)]),
 ]
 TWO_D = {'multilabel_soft_margin_loss', 'keras.log_cosh'}
