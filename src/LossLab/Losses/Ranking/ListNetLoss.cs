@@ -52,10 +52,12 @@ public sealed class ListNetLoss(Reduction reduction = Reduction.Mean) : Loss, IL
     private static void LogSoftmax(ReadOnlySpan<double> x, ReadOnlySpan<bool> valid, Span<double> result)
     {
         double max = double.NegativeInfinity;
-        for (int j = 0; j < x.Length; j++) if (valid[j]) max = Math.Max(max, x[j]);
-        double sum = 0;
-        for (int j = 0; j < x.Length; j++) if (valid[j]) sum += Math.Exp(x[j] - max);
-        double log = Math.Log(sum);
+        int top = -1;
+        for (int j = 0; j < x.Length; j++) if (valid[j] && (top < 0 || x[j] > max || double.IsNaN(x[j]))) (max, top) = (x[j], j);
+        // log1p of the terms other than the maximum's 1 (as Stable.ShiftedLogSumExp): a confident list keeps its digits.
+        double others = 0;
+        for (int j = 0; j < x.Length; j++) if (valid[j] && j != top) others += Math.Exp(x[j] - max);
+        double log = double.IsFinite(max) ? Stable.Log1p(others) : Math.Log(others + Math.Exp(x[top] - max));
         for (int j = 0; j < x.Length; j++) result[j] = valid[j] ? x[j] - max - log : 0;
     }
 

@@ -32,29 +32,31 @@ public sealed class RankingSoftmaxLoss(Reduction reduction = Reduction.Mean, Ten
     {
         bool all = valid.IsEmpty;
         double max = double.NegativeInfinity;
-        bool any = false;
+        int top = -1;
         for (int i = 0; i < s.Length; i++)
         {
             if (!all && valid[i] == T.Zero) continue;
-            max = Math.Max(max, double.CreateTruncating(s[i]));   // IEEE maximum: NaN wins
-            any = true;
+            double si = double.CreateTruncating(s[i]);
+            if (top < 0 || si > max || double.IsNaN(si)) (max, top) = (si, i);   // NaN wins, as the IEEE maximum
         }
-        if (!any) return 0;   // no valid item (or an empty list)
-        double sum = 0, total = 0;
+        if (top < 0) return 0;   // no valid item (or an empty list)
+        // log1p of the terms other than the maximum's 1 (as Stable.ShiftedLogSumExp): a confident list keeps its digits.
+        double others = 0, total = 0;
         for (int i = 0; i < s.Length; i++)
         {
             if (!all && valid[i] == T.Zero) continue;
-            sum += Math.Exp(double.CreateTruncating(s[i]) - max);
+            if (i != top) others += Math.Exp(double.CreateTruncating(s[i]) - max);
             total += Label(y, w, i);
         }
-        double logSum = Math.Log(sum), loss = 0;
+        double logSum = double.IsFinite(max) ? Stable.Log1p(others) : Math.Log(others + Math.Exp(double.CreateTruncating(s[top]) - max)), loss = 0;
         for (int i = 0; i < s.Length; i++)
         {
             if (!all && valid[i] == T.Zero) continue;
             double logP = (double.CreateTruncating(s[i]) - max) - logSum, yi = Label(y, w, i);
             loss -= yi * logP;
             if (gs.IsEmpty) continue;
-            gs[i] = T.CreateTruncating(scale * (total * Math.Exp(logP) - yi));
+            // total·p − y = y(p − 1) + p(total − y), p − 1 by expm1: a one-hot list near p = 1 keeps its slope.
+            gs[i] = T.CreateTruncating(scale * (yi * Stable.Expm1(logP) + Math.Exp(logP) * (total - yi)));
             gy[i] = T.CreateTruncating(-scale * (w.IsEmpty ? 1 : double.CreateTruncating(w[i])) * logP);
         }
         return loss;
