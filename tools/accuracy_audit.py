@@ -88,6 +88,21 @@ def dpo(pc, pr, rc, rr, beta=mp.mpf(0.1)):
     return softplus(-z), [-beta * sig(-z)]
 
 
+def robust(x, t, alpha):
+    u = (x - t) ** 2
+    if alpha == 0:
+        return mp.log(u / 2 + 1), [(x - t) / (u / 2 + 1)]
+    b = abs(alpha - 2)
+    return b / alpha * ((u / b + 1) ** (alpha / 2) - 1), [(x - t) * (u / b + 1) ** (alpha / 2 - 1)]
+
+
+def tweedie(x, y, rho=mp.mpf(1.5)):
+    mu = mp.exp(x)
+    yterm = y ** (2 - rho) / ((1 - rho) * (2 - rho)) if y > 0 else 0
+    v = 2 * (yterm - y * mu ** (1 - rho) / (1 - rho) + mu ** (2 - rho) / (2 - rho))
+    return v, [2 * (mu ** (2 - rho) - y * mu ** (1 - rho))]
+
+
 XS = [-745, -700, -100, -40, -20, -1, -1e-5, -1e-10, -1e-300, 0, 1e-300, 1e-10, 1e-5, 0.5, 1, 17, 20, 40, 100, 700, 745]
 PS = [1e-300, 1e-200, 1e-40, 1e-20, 1e-12, 1e-8, 1e-5, 0.001, 0.3, 0.5, 0.7, 0.999, 1 - 1e-5, 1 - 1e-8, 1 - 2**-40, 1 - 2**-52, 1 - 2**-53]
 ELEMENTWISE = [
@@ -103,6 +118,7 @@ ELEMENTWISE = [
     ('multilabel_soft_margin_loss', ('input', 'target'), bce_logits, [(x, y) for x in XS for y in (0.0, 1.0)]),
     ('dpo_loss', ('policy_chosen_logps', 'policy_rejected_logps', 'reference_chosen_logps', 'reference_rejected_logps'), dpo,
      [(z, 0.0, 0.0, 0.0) for z in (-400, -10, -1e-8, 0, 1e-8, 10, 400)] + [(-50.25, -50.0, -60.0, -60.5), (1e-3, 0.0, 1e-3, 1e-12)]),
+    ('tweedie_loss', ('input', 'target'), tweedie, [(x, y) for x in (-20, -1e-10, 0, 1e-10, 1e-5, 5) for y in (0.0, 1.0, 1e-10, 2.5)]),
     ('sigmoid_focal_loss', ('inputs', 'targets'), focal, [(x, y) for x in (-700, -40, -20, -1, -1e-10, 0, 1e-10, 1, 20, 40, 700) for y in (0.0, 1.0)]),
 ]
 TWO_D = {'multilabel_soft_margin_loss', 'keras.log_cosh'}

@@ -64,6 +64,22 @@ public sealed class ConfidentRowAccuracyTests
         T.Close(-2 * g[1], g[0], rel: 1e-14);
     }
 
+    [Theory]
+    [InlineData(1.5, false, 2.5000025, 2.5, 1.581137248827125465e-12, 1.2649091666552408359e-6)]
+    [InlineData(1.0, false, 2.5000025, 2.5, 2.4999983331452949368e-12, 1.9999979999262847155e-6)]
+    [InlineData(1.5, true, 1e-9, 1.0, 1.0000000000000001246e-18, 2.0000000000000001246e-9)]
+    public void Tweedie_deviance_near_its_optimum(double power, bool logInput, double input, double target, double value, double slope)
+    {
+        // The deviance's three terms (y^(2−ρ)/((1−ρ)(2−ρ)), y·μ^(1−ρ)/(1−ρ), μ^(2−ρ)/(2−ρ)) are each about 3 and cancel
+        // to 1e-12 or 1e-18: written as 2y^(2−ρ)(E((2−ρ)t)/(2−ρ) − E((1−ρ)t)/(1−ρ)), t = log(μ/y), it keeps every digit
+        // (mpmath's references). With log_input, t = x − log y carries log y's rounding (a one-ulp change of y), so
+        // the exact case is y = 1.
+        LossResult r = LossRegistry.Default.Create("tweedie_loss", T.Opt(("power", power), ("log_input", logInput), ("reduction", "sum")))
+            .Evaluate(T.In(("input", T.D(input)), ("target", T.D(target))));
+        T.Close(value, r.Value.GetDouble(0), rel: 1e-13);
+        T.Close(slope, r.Gradient("input").GetDouble(0), rel: 1e-13);
+    }
+
     [Fact]
     public void Sigmoid_and_exponential_gradients_near_their_targets()
     {

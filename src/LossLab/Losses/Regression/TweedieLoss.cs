@@ -54,6 +54,15 @@ public sealed class TweedieLoss : ElementwiseLoss<TweedieLoss.Kernel>, ILossDefi
         {
             double input = double.CreateTruncating(x), target = double.CreateTruncating(y), rho = power;
             double logMu = logInput ? input : Math.Log(input);
+            if (Near(input, logMu, target, out double t))
+            {
+                // Near the optimum the three terms below cancel (at μ = y(1 + 1e-10) they gave 0 for 1e-20). With
+                // t = log(μ/y) the deviance is 2y^(2−ρ)·(E((2−ρ)t)/(2−ρ) − E((1−ρ)t)/(1−ρ)), E(z) = eᶻ − 1 − z ≥ 0, whose
+                // two terms are both ≥ 0 (the constant and linear parts cancel exactly); ρ = 1: 2y·E(t).
+                double d = rho == 1 ? target * ExpRemainder(t)
+                    : Math.Pow(target, 2 - rho) * (ExpRemainder((2 - rho) * t) / (2 - rho) - ExpRemainder((1 - rho) * t) / (1 - rho));
+                return T.CreateTruncating(2 * d);
+            }
             if (rho == 1)
             {
                 double mu = Math.Exp(logMu);
@@ -69,9 +78,36 @@ public sealed class TweedieLoss : ElementwiseLoss<TweedieLoss.Kernel>, ILossDefi
         {
             double input = double.CreateTruncating(x), target = double.CreateTruncating(y), rho = power;
             double logMu = logInput ? input : Math.Log(input);
-            // ∂ℓ/∂log μ = 2(μ^(2−ρ) − y·μ^(1−ρ)); without log_input, ∂ℓ/∂μ is that over μ.
-            double dLogMu = 2 * (Math.Exp((2 - rho) * logMu) - (target > 0 ? target * Math.Exp((1 - rho) * logMu) : 0));
+            // ∂ℓ/∂log μ = 2(μ^(2−ρ) − y·μ^(1−ρ)) = 2μ^(1−ρ)·y·expm1(t) near the optimum (no cancellation); without
+            // log_input, ∂ℓ/∂μ is that over μ.
+            double dLogMu = Near(input, logMu, target, out double t)
+                ? 2 * Math.Exp((1 - rho) * logMu) * target * Stable.Expm1(t)
+                : 2 * (Math.Exp((2 - rho) * logMu) - (target > 0 ? target * Math.Exp((1 - rho) * logMu) : 0));
             return (T.CreateTruncating(logInput ? dLogMu : dLogMu / input), T.Zero);
+        }
+
+        /// <summary>
+        /// Whether μ is within a factor e of a positive target, and t = log(μ/y) (by log1p of (μ − y)/y, exact by
+        /// Sterbenz, where μ is an input within a factor 2 of y).
+        /// </summary>
+        private bool Near(double input, double logMu, double target, out double t)
+        {
+            t = 0;
+            if (!(target > 0) || !double.IsFinite(logMu)) return false;
+            t = !logInput && input >= 0.5 * target && input <= 2 * target ? Stable.Log1p((input - target) / target) : logMu - Math.Log(target);
+            return Math.Abs(t) < 1;
+        }
+
+        /// <summary>E(z) = eᶻ − 1 − z for |z| &lt; 1, by its series z²/2! + z³/3! + …, with no cancellation.</summary>
+        private static double ExpRemainder(double z)
+        {
+            double term = z * z / 2, sum = term;
+            for (int k = 3; k < 30 && Math.Abs(term) > 1e-18 * Math.Abs(sum); k++)
+            {
+                term *= z / k;
+                sum += term;
+            }
+            return sum;
         }
     }
 
