@@ -103,11 +103,17 @@ def tweedie(x, y, rho=mp.mpf(1.5)):
     return v, [2 * (mu ** (2 - rho) - y * mu ** (1 - rho))]
 
 
+def bce_logits_pos_weight(x, y, pw=mp.mpf(3)):
+    # (1 − y)x + (1 + (pw − 1)y)·softplus(−x), with (1 − y)x = (1 − y)(softplus(x) − softplus(−x)): no cancellation.
+    return (1 - y) * softplus(x) + pw * y * softplus(-x), [(1 - y) * sig(x) - pw * y * sig(-x)]
+
+
 XS = [-745, -700, -100, -40, -20, -1, -1e-5, -1e-10, -1e-300, 0, 1e-300, 1e-10, 1e-5, 0.5, 1, 17, 20, 40, 100, 700, 745]
 PS = [1e-300, 1e-200, 1e-40, 1e-20, 1e-12, 1e-8, 1e-5, 0.001, 0.3, 0.5, 0.7, 0.999, 1 - 1e-5, 1 - 1e-8, 1 - 2**-40, 1 - 2**-52, 1 - 2**-53]
 ELEMENTWISE = [
     ('binary_cross_entropy', ('input', 'target'), bce, [(p, y) for p in PS for y in (0.0, 1.0, 0.3, 1e-10, 1 - 1e-10)]),
     ('binary_cross_entropy_with_logits', ('input', 'target'), bce_logits, [(x, y) for x in XS for y in (0.0, 1.0, 0.3, 1e-10)]),
+    ('binary_cross_entropy_with_logits', ('input', 'target'), bce_logits_pos_weight, [(x, y) for x in XS for y in (0.0, 1.0, 0.3)], {'pos_weight': [3.0]}),
     ('soft_margin_loss', ('input', 'target'), soft_margin, [(x, y) for x in XS for y in (1.0, -1.0)]),
     ('poisson_nll_loss', ('input', 'target'), poisson, [(x, t) for x in (-700, -40, -1e-10, 0, 1e-10, 1, 40, 700) for t in (0.0, 1.0, 3.0, 1e-10)]),
     ('gaussian_nll_loss', ('input', 'target', 'var'), gaussian,
@@ -166,17 +172,23 @@ def main():
     def ulps(ours, ref):
         if isinstance(ours, str):
             ours = float(ours.replace('Infinity', 'inf'))
+        top = 1.7976931348623157e308 if a.dtype == 'float64' else 3.4028234663852886e38
         if mp.isinf(ref) or math.isinf(ours):
-            return 0.0 if math.isinf(ours) and mp.isinf(ref) and (ours > 0) == (ref > 0) else math.inf
+            # past the type's largest number the right answer is ∞
+            return 0.0 if math.isinf(ours) and (mp.isinf(ref) or abs(ref) > top) and (ours > 0) == (ref > 0) else math.inf
         return float(abs(mp.mpf(ours) - ref) / max(abs(ref) * eps, mp.mpf(tiny)))
 
     lines, cases = [], []
-    for name, names, ref, points in ELEMENTWISE:
+    for entry in ELEMENTWISE:
+        name, names, ref, points = entry[:4]
+        options = entry[4] if len(entry) > 4 else {}
+        key = name + (json.dumps(options) if options else '')
         for point in points:
             vals = tuple(rounded(v) for v in point)
             inputs = {n: ([[v]] if name in TWO_D else [v]) for n, v in zip(names, vals)}
-            lines.append(json.dumps({'id': len(cases), 'loss': name, 'inputs': inputs, 'options': {'reduction': 'none'}, 'dtype': a.dtype}))
-            cases.append((name, vals, lambda vals=vals, ref=ref: ref(*[mp.mpf(v) for v in vals]), names))
+            opts = dict(options, reduction='none')
+            lines.append(json.dumps({'id': len(cases), 'loss': name, 'inputs': inputs, 'options': opts, 'dtype': a.dtype}))
+            cases.append((key, vals, lambda vals=vals, ref=ref: ref(*[mp.mpf(v) for v in vals]), names))
     for name, options, ref, request in SOFTMAX:
         for row in ROWS:
             for y in range(3):
