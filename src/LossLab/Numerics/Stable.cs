@@ -92,10 +92,11 @@ public static class Stable
     /// </summary>
     public static bool TryShiftedExp(ReadOnlySpan<double> x, Span<double> e, out double max, out double sum, out double logSum)
     {
-        max = System.Numerics.Tensors.TensorPrimitives.Max<double>(x);
+        // The maximum by its index (the first NaN's, as Max returns NaN), read before e (perhaps x) is overwritten.
+        int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax<double>(x);
+        max = top < 0 ? double.NegativeInfinity : x[top];
         (sum, logSum) = (0, 0);
         if (!double.IsFinite(max)) return false;
-        int top = System.Numerics.Tensors.TensorPrimitives.IndexOfMax<double>(x);   // before e (perhaps x) is overwritten
         e = e[..x.Length];
         System.Numerics.Tensors.TensorPrimitives.Subtract<double>(x, max, e);
         System.Numerics.Tensors.TensorPrimitives.Max<double>(e, -Simd.DExp.Cut, e);
