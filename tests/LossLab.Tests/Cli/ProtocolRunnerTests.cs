@@ -6,54 +6,41 @@ namespace LossLab.Tests.Cli;
 
 public sealed class ProtocolRunnerTests
 {
-    /// <summary>A loss with a bug: it divides by zero.</summary>
-    private sealed class Buggy : Loss
+    /// <summary>A loss that fails with the given exception: a bug (a division by zero) or a request too large for memory.</summary>
+    private sealed class Failing(LossDescriptor entry, Func<Exception> failure) : Loss
     {
-        public static readonly LossDescriptor Entry = new()
+        public static LossDescriptor Entry(string name, Func<Exception> failure)
         {
-            Name = "Buggy",
-            Family = LossFamily.Custom,
-            Task = LossTask.Regression,
-            Inputs = [new("input", InputKind.Floating, true, "anything")],
-            Formula = "ℓ = 1/0",
-            Reference = "a test",
-            Factory = _ => new Buggy(),
-        };
-
-        public override LossDescriptor Descriptor => Entry;
-
-        protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients)
-        {
-            int zero = inputs["input"].Length - inputs["input"].Length;
-            int quotient = 1 / zero;   // throws DivideByZeroException
-            return Result(TensorData.FromArray(new[] { (double)quotient }, 1));
+            LossDescriptor? entry = null;
+            entry = new()
+            {
+                Name = name,
+                Family = LossFamily.Custom,
+                Task = LossTask.Regression,
+                Inputs = [new("input", InputKind.Floating, true, "anything")],
+                Formula = "ℓ = a failure",
+                Reference = "a test",
+                Factory = _ => new Failing(entry!, failure),
+            };
+            return entry;
         }
+
+        public override LossDescriptor Descriptor => entry;
+
+        protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients) => throw failure();
     }
+
+    /// <summary>A loss with a bug: it divides by zero.</summary>
+    private static readonly LossDescriptor Buggy = Failing.Entry("Buggy", () => new DivideByZeroException());
 
     /// <summary>A loss whose request needs more memory than the process may use (the CLI's GC heap stops at 80 % of the machine's).</summary>
-    private sealed class Hungry : Loss
-    {
-        public static readonly LossDescriptor Entry = new()
-        {
-            Name = "Hungry",
-            Family = LossFamily.Custom,
-            Task = LossTask.Regression,
-            Inputs = [new("input", InputKind.Floating, true, "anything")],
-            Formula = "ℓ = a lot",
-            Reference = "a test",
-            Factory = _ => new Hungry(),
-        };
-
-        public override LossDescriptor Descriptor => Entry;
-
-        protected override LossResult Compute<T>(LossInputs inputs, bool computeGradients) => throw new OutOfMemoryException();
-    }
+    private static readonly LossDescriptor Hungry = Failing.Entry("Hungry", () => new OutOfMemoryException());
 
     [Fact]
     public void A_request_out_of_memory_is_an_error_line_saying_so_and_the_batch_goes_on()
     {
         var registry = LossRegistry.CreateBuiltIn();
-        registry.Register(Hungry.Entry);
+        registry.Register(Hungry);
         var runner = new ProtocolRunner(registry);
         var output = new StringWriter();
         int failed = runner.RunBatch(new StringReader("""
@@ -88,7 +75,7 @@ public sealed class ProtocolRunnerTests
     public void A_bug_in_one_line_is_an_internal_error_line_and_the_batch_goes_on()
     {
         var registry = LossRegistry.CreateBuiltIn();
-        registry.Register(Buggy.Entry);
+        registry.Register(Buggy);
         var runner = new ProtocolRunner(registry);
         var output = new StringWriter();
         int failed = runner.RunBatch(new StringReader("""

@@ -12,26 +12,18 @@ namespace LossLab.Tests.Reliability;
 /// </summary>
 public sealed class OptionSafetyTests
 {
-    public static TheoryData<string, string> FloatOptions()
+    /// <summary>Every (loss, option) of the catalog whose option is of <paramref name="kind"/>.</summary>
+    public static TheoryData<string, string> OptionsOf(OptionKind kind)
     {
         var data = new TheoryData<string, string>();
         foreach (LossDescriptor d in LossRegistry.Default.Entries)
-            foreach (OptionSpec o in d.Options.Where(o => o.Kind == OptionKind.Float))
-                data.Add(d.Name, o.Name);
-        return data;
-    }
-
-    public static TheoryData<string, string> TensorOptions()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (LossDescriptor d in LossRegistry.Default.Entries)
-            foreach (OptionSpec o in d.Options.Where(o => o.Kind == OptionKind.Tensor))
+            foreach (OptionSpec o in d.Options.Where(o => o.Kind == kind))
                 data.Add(d.Name, o.Name);
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(FloatOptions))]
+    [MemberData(nameof(OptionsOf), OptionKind.Float)]
     public void A_NaN_number_option_is_an_error_naming_it(string loss, string option)
     {
         var e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, double.NaN))));
@@ -40,7 +32,7 @@ public sealed class OptionSafetyTests
     }
 
     [Theory]
-    [MemberData(nameof(TensorOptions))]
+    [MemberData(nameof(OptionsOf), OptionKind.Tensor)]
     public void A_tensor_option_holding_NaN_or_infinity_is_an_error_naming_the_index(string loss, string option)
     {
         foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
