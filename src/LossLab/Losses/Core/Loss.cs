@@ -17,7 +17,7 @@ public abstract class Loss : ILoss
         try
         {
             return inputs.ComputeDType == DType.Float64
-                ? Compute<double>(inputs, computeGradients)
+                ? InInputTypes(Compute<double>(inputs, computeGradients), inputs)
                 : Compute<float>(inputs, computeGradients);
         }
         catch (LossArgumentException e) when (!e.Message.StartsWith(Descriptor.Name + ":", StringComparison.Ordinal))
@@ -26,6 +26,19 @@ public abstract class Loss : ILoss
             // a loss raises names it.
             throw new LossArgumentException(e.Code, $"{Descriptor.Name}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// A float32 input evaluated beside a float64 one (the loss computes in double) gets its gradient in float32, as
+    /// autograd gives every tensor a gradient of its own type; the value keeps the compute type.
+    /// </summary>
+    private static LossResult InInputTypes(LossResult result, LossInputs inputs)
+    {
+        bool Narrow(string name) => inputs.Contains(name) && inputs[name].DType == DType.Float32;
+        if (!result.Gradients.Keys.Any(Narrow)) return result;
+        var gradients = new Dictionary<string, TensorData>();
+        foreach (var (name, g) in result.Gradients) gradients[name] = Narrow(name) ? g.ToDType(DType.Float32) : g;
+        return result with { Gradients = gradients };
     }
 
     /// <summary>
