@@ -1794,18 +1794,21 @@ def _sinkhorn_potentials(eps, c, log_u, log_v, symmetric, iterations=200000):
     for _ in range(30):
         if err <= 1e-15:
             break
+        # The least-squares (SVD) step, not a plain solve: where the plan splits into blocks coupled below double's
+        # resolution, each block has its own gauge (f + c, g − c on that block) and the Hessian as many near-null
+        # directions, so that a solve returned noise (condition 3e16) and the marginals stayed 3e-8 off.
+        if symmetric:
+            hess = (torch.diag(plan.sum(1)) + plan) / eps
+        else:
+            hess = torch.cat([torch.cat([torch.diag(plan.sum(1)), plan], 1), torch.cat([plan.T, torch.diag(plan.sum(0))], 1)]) / eps
         try:
-            if symmetric:
-                step = torch.linalg.solve((torch.diag(plan.sum(1)) + plan) / eps, res)
-            else:
-                hess = torch.cat([torch.cat([torch.diag(plan.sum(1)), plan], 1), torch.cat([plan.T, torch.diag(plan.sum(0))], 1)]) / eps
-                step = torch.linalg.solve(hess[:-1, :-1], res[:-1])      # g's last entry held: the gauge f + c, g − c
+            step = torch.linalg.lstsq(hess, res[:, None], rcond=1e-13, driver='gelsd').solution[:, 0]
         except RuntimeError:
-            break                                                     # numerically singular: keep Sinkhorn's
+            break                                                     # keep Sinkhorn's
         scale, improved = 1.0, False
         for _ in range(20):
             nf = f + scale * step[:len(f)]
-            ng = g if symmetric else torch.cat([g[:-1] + scale * step[len(f):], g[-1:]])
+            ng = g if symmetric else g + scale * step[len(f):]
             nplan, nres, nerr = residual(nf, ng)
             if nerr < err:
                 f, g, plan, res, err, improved = nf, ng, nplan, nres, nerr, True
