@@ -53,7 +53,7 @@ public sealed class OptionSafetyTests
         Assert.Contains($"at {option} = 1000000000 need 2 arrays of 6 × 1000000001 doubles", e.Message);
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 24);
         e = Assert.Throws<LossArgumentException>(() => LossRegistry.Default.Create(loss, T.Opt((option, 1L << 40))));
-        Assert.Equal($"option '{option}' is {1L << 40}; it must lie in [{int.MinValue}, {int.MaxValue}]", e.Message);
+        Assert.Equal($"{loss}: option '{option}' is {1L << 40}; it must lie in [{int.MinValue}, {int.MaxValue}]", e.Message);
         // The same bins at a size that fits still run.
         Assert.True(double.IsFinite(LossRegistry.Default.Create(loss, T.Opt((option, 1000L))).Evaluate(inputs).Value.GetDouble(0)));
     }

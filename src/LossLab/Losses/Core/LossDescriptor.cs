@@ -135,7 +135,18 @@ public sealed record LossDescriptor
     }
 
     /// <summary>Creates the loss from raw options.</summary>
-    public ILoss Create(IReadOnlyDictionary<string, object?>? options = null) => Factory(ParseOptions(options));
+    public ILoss Create(IReadOnlyDictionary<string, object?>? options = null)
+    {
+        try
+        {
+            return Factory(ParseOptions(options));
+        }
+        catch (LossArgumentException e) when (!e.Message.StartsWith(Name + ":", StringComparison.Ordinal))
+        {
+            // Shared option readers (LossOptions.Int32...) do not know the loss: every error names it, as in Evaluate.
+            throw new LossArgumentException(e.Code, $"{Name}: {e.Message}");
+        }
+    }
 
     /// <summary>Creates the loss with all defaults.</summary>
     public ILoss Create() => Create(null);
