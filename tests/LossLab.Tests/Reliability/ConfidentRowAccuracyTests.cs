@@ -42,6 +42,10 @@ public sealed class ConfidentRowAccuracyTests
         T.Close(2.5490125531749533791e-17, poly.Value.GetDouble(0), rel: 1e-14);
         T.Close(-2.5490125531749533611e-17, poly.Gradient("logits").GetDouble(0), rel: 1e-14);
 
+        // Distribution focal loss with its label on the first bin: the cross-entropy of that bin.
+        LossResult dfl = LossRegistry.Default.Create("distribution_focal_loss").Evaluate(T.In(("pred", T.D2(new[,] { { 40.0, 0, 0 } })), ("label", T.D(0.0))));
+        T.Close(8.4967085105831779546e-18, dfl.Value.GetDouble(0), rel: 1e-14);
+
         LossResult focal = LossRegistry.Default.Create("sparse_categorical_focal_loss").Evaluate(Row("input", [40, 0, 0], "target", T.I(0)));
         T.Close(6.1341184589775995756e-52, focal.Value.GetDouble(0), rel: 1e-14);
         T.Close([-1.8402355376932798597e-51, 9.2011776884663992983e-52, 9.2011776884663992983e-52], focal.Gradient("input"), rel: 1e-14);

@@ -40,14 +40,11 @@ public sealed class DistributionFocalLoss : Loss, ILossDefinition
             if (!(y[i] >= 0 && y[i] < c - 1)) throw LossArgumentException.Value($"{Name}: label {y[i]} at position {i} must be in [0, {c - 1}) for {c} bins");
             int left = (int)Math.Floor(y[i]);
             double wLeft = left + 1 - y[i], wRight = y[i] - left;
-            double max = double.NegativeInfinity;
-            for (int j = 0; j < c; j++) max = Math.Max(max, x[i * c + j]);
-            double sum = 0;
-            for (int j = 0; j < c; j++) sum += Math.Exp(x[i * c + j] - max);
-            double lse = max + Math.Log(sum);
-            losses[i] = wLeft * (lse - x[i * c + left]) + wRight * (lse - x[i * c + left + 1]);
+            // −log p = logSum − (x − max), logSum as log1p of the non-maximum terms: a confident bin keeps its digits.
+            double logSum = Stable.ShiftedLogSumExp<double>(x.AsSpan(i * c, c), out double max);
+            losses[i] = wLeft * (logSum - (x[i * c + left] - max)) + wRight * (logSum - (x[i * c + left + 1] - max));
             if (!computeGradients) continue;
-            for (int j = 0; j < c; j++) g[i * c + j] = Math.Exp(x[i * c + j] - max) / sum;
+            for (int j = 0; j < c; j++) g[i * c + j] = Math.Exp((x[i * c + j] - max) - logSum);
             g[i * c + left] -= wLeft;
             g[i * c + left + 1] -= wRight;
         }
