@@ -9,7 +9,8 @@ namespace LossLab.Tests.Reliability;
 /// the references below) found them exact only to a few digits or 0: log Σ e^{x − m} taken as log(1 + s) rounds s to
 /// 1's precision, so a row like (40, 0, 0) had log p = 0 and loss 0 instead of 8.5e-18, and p − 1 or σ(x) − 1 near 1
 /// kept no digit of the small difference. PyTorch computes these the naive way; the inputs determine the answers
-/// exactly, and each is now computed from the small terms (log1p of the others, expm1 of log p).
+/// exactly, and each is now computed from the small terms (log1p of the others, expm1 of log p). NCA's ℓ = log(1 +
+/// Σ_neg/Σ_pos) likewise, where its positives dominate.
 /// </summary>
 public sealed class ConfidentRowAccuracyTests
 {
@@ -49,6 +50,17 @@ public sealed class ConfidentRowAccuracyTests
         LossResult focal = LossRegistry.Default.Create("sparse_categorical_focal_loss").Evaluate(Row("input", [40, 0, 0], "target", T.I(0)));
         T.Close(6.1341184589775995756e-52, focal.Value.GetDouble(0), rel: 1e-14);
         T.Close([-1.8402355376932798597e-51, 9.2011776884663992983e-52, 9.2011776884663992983e-52], focal.Gradient("input"), rel: 1e-14);
+    }
+
+    [Fact]
+    public void Nca_with_dominating_positives_keeps_its_small_loss()
+    {
+        // Unit embeddings (1, 0), (1, 0) of one class and (−1, 0) of another: each of the first two has its positive at
+        // squared distance 0 and its negative at 4, so ℓ = log1p(e^{−4s}) (the third, alone in its class, is left out).
+        // At s = 30 that is 7.7e-53, where the difference of the two log-sum-exps gave 0.
+        LossResult r = LossRegistry.Default.Create("NcaLoss", T.Opt(("softmax_scale", 30.0)))
+            .Evaluate(T.In(("embeddings", T.D2(new[,] { { 1.0, 0 }, { 1.0, 0 }, { -1.0, 0 } })), ("labels", T.I(0, 0, 1))));
+        T.Close(Math.Exp(-120), r.Value.GetDouble(0), rel: 1e-14);
     }
 
     [Theory]

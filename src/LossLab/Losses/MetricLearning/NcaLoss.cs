@@ -124,13 +124,22 @@ internal static class Nca
             double lseAll = all + Math.Log(sumAll), lsePositive = positive + Math.Log(sumPositive);
             kept[i] = true;
             losses[i] = lseAll - lsePositive;
+            if (all - positive < 1)
+            {
+                // The positives dominate: ℓ = log(1 + Σ_neg/Σ_pos) by log1p, every term e^{z − positive} ≤ e, where the
+                // difference of the two log-sum-exps rounds a small ℓ to the precision of their size.
+                double neg = 0;
+                for (int j = 0; j < m; j++) if (referenceLabels[j] != queryLabels[i]) neg += Math.Exp(z[j] - positive);
+                losses[i] = Stable.Log1p(neg / sumPositive);
+            }
             if (g.IsEmpty) return;
-            // ∂ℓ_i/∂s_ij = ∂ℓ_i/∂z_ij·(−s)·(−2) = 2s·(P_ij − Q_ij); the blocks fold it into both rows.
+            // ∂ℓ_i/∂s_ij = ∂ℓ_i/∂z_ij·(−s)·(−2) = 2s·(P_ij − Q_ij); the blocks fold it into both rows. For a positive,
+            // P − Q = Q·(e^{−ℓ} − 1) = Q·expm1(−ℓ): no cancellation when ℓ is small.
+            double shrink = Stable.Expm1(-losses[i]);
             for (int j = 0; j < m; j++)
             {
                 if (double.IsNegativeInfinity(z[j])) continue;
-                double p = Math.Exp(z[j] - lseAll), qj = referenceLabels[j] == queryLabels[i] ? Math.Exp(z[j] - lsePositive) : 0;
-                g[j] = 2 * scale * (p - qj);
+                g[j] = 2 * scale * (referenceLabels[j] == queryLabels[i] ? Math.Exp(z[j] - lsePositive) * shrink : Math.Exp(z[j] - lseAll));
             }
         });
         return gradients
