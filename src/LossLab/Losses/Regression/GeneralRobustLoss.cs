@@ -57,28 +57,38 @@ public sealed class GeneralRobustLoss : ElementwiseLoss<GeneralRobustLoss.Kernel
 
         public T Value<T>(T x, T y, T unused) where T : struct, IFloatingPointIeee754<T>
         {
-            double r = (double.CreateTruncating(x) - double.CreateTruncating(y)) / scale, u = r * r;
+            double d = double.CreateTruncating(x) - double.CreateTruncating(y), r = d / scale, u = r * r;
             double v = alpha switch
             {
                 2 => 0.5 * u,
                 0 => Stable.Log1p(Math.Min(0.5 * u, 3e37)),
                 double.NegativeInfinity => -Stable.Expm1(-0.5 * u),
                 double.PositiveInfinity => Stable.Expm1(Math.Min(0.5 * u, 87.5)),
-                _ => _b / alpha * Stable.Expm1(0.5 * alpha * Stable.Log1p(u / _b)),
+                _ => _b / alpha * Stable.Expm1(0.5 * alpha * LogS(d, u)),
             };
             return T.CreateTruncating(v);
         }
 
+        /// <summary>
+        /// log(u/b + 1), u = (d/c)²: by log1p while u is a double, else from the logs (a residual far beyond a tiny
+        /// scale, where u overflows but ρ, which grows as u^{α/2}, may not).
+        /// </summary>
+        private double LogS(double d, double u)
+            => double.IsFinite(u) || !double.IsFinite(d) ? Stable.Log1p(u / _b) : 2 * (Math.Log(Math.Abs(d)) - Math.Log(scale)) - Math.Log(_b);
+
         public (T Dx, T Dy) Derivative<T>(T x, T y, T unused) where T : struct, IFloatingPointIeee754<T>
         {
-            double d = double.CreateTruncating(x) - double.CreateTruncating(y), r = d / scale, u = r * r, slope = d / (scale * scale);
+            double d = double.CreateTruncating(x) - double.CreateTruncating(y), r = d / scale, u = r * r, slope = r / scale;   // (d/c)/c: c² underflows below 1e-154
             double g = alpha switch
             {
                 2 => slope,
                 0 => 0.5 * u < 3e37 ? slope / (0.5 * u + 1) : 0,
-                double.NegativeInfinity => slope * Math.Exp(-0.5 * u),
+                double.NegativeInfinity => double.IsFinite(u) ? slope * Math.Exp(-0.5 * u) : 0,
                 double.PositiveInfinity => 0.5 * u < 87.5 ? slope * Math.Exp(0.5 * u) : 0,
-                _ => slope * Math.Exp((0.5 * alpha - 1) * Stable.Log1p(u / _b)),
+                // slope·(u/b + 1)^{α/2 − 1}; where the slope d/c² or u overflows, as one exponential of the logs.
+                _ => double.IsFinite(u) && double.IsFinite(slope) || !double.IsFinite(d)
+                    ? slope * Math.Exp((0.5 * alpha - 1) * Stable.Log1p(u / _b))
+                    : Math.Sign(d) * Math.Exp(Math.Log(Math.Abs(d)) - 2 * Math.Log(scale) + (0.5 * alpha - 1) * LogS(d, u)),
             };
             return (T.CreateTruncating(g), T.CreateTruncating(-g));
         }

@@ -64,6 +64,20 @@ public sealed class GeneralRobustLossTests
         Assert.Equal(-2 * Math.Exp(2), T.Values(r.Gradient("target"))[1], 12);
     }
 
+    [Theory]
+    [InlineData(1.0, 1.5e300, 1e300)]         // Charbonnier: √(u + 1) − 1 → |d|/c, its slope sign(d)/c
+    [InlineData(-1.0, 3.0, 2.3094010767585e-300)]   // bounded: b/|α| = 3, the slope (d/c²)(u/3 + 1)^{−3/2}
+    [InlineData(double.NegativeInfinity, 1.0, 0.0)]
+    public void A_residual_far_beyond_a_tiny_scale_has_a_value_and_a_slope_where_u_overflows(double alpha, double value, double slope)
+    {
+        // (d/c)² overflows at c = 1e-300 (the fuzz of the protocol found NaN slopes: ∞·0): the general case goes through
+        // log(u/b + 1) from the logs, the slope through one exponential of logs, and c² is never formed.
+        LossResult r = LossRegistry.Default.Create("barron_loss", T.Opt(("alpha", alpha), ("scale", 1e-300), ("reduction", "sum")))
+            .Evaluate(T.In(("input", T.D(1.5)), ("target", T.D(0.0))));
+        T.Close(value, r.Value.GetDouble(0), rel: 1e-12);
+        T.Close(slope, r.Gradient("input").GetDouble(0), rel: 1e-12, abs: 1e-320);
+    }
+
     [Fact]
     public void A_scale_that_is_not_positive_and_a_NaN_alpha_are_named()
     {
