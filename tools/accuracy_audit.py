@@ -114,6 +114,8 @@ ELEMENTWISE = [
     ('binary_cross_entropy', ('input', 'target'), bce, [(p, y) for p in PS for y in (0.0, 1.0, 0.3, 1e-10, 1 - 1e-10)]),
     ('binary_cross_entropy_with_logits', ('input', 'target'), bce_logits, [(x, y) for x in XS for y in (0.0, 1.0, 0.3, 1e-10)]),
     ('binary_cross_entropy_with_logits', ('input', 'target'), bce_logits_pos_weight, [(x, y) for x in XS for y in (0.0, 1.0, 0.3)], {'pos_weight': [3.0]}),
+    ('keras.binary_crossentropy', ('y_true', 'y_pred'), lambda y, x: (lambda v, g: (v, [None, g[0]]))(*bce_logits(x, y)),
+     [(y, x) for x in XS for y in (0.0, 1.0, 0.3)], {'from_logits': True}),
     ('soft_margin_loss', ('input', 'target'), soft_margin, [(x, y) for x in XS for y in (1.0, -1.0)]),
     ('poisson_nll_loss', ('input', 'target'), poisson, [(x, t) for x in (-700, -40, -1e-10, 0, 1e-10, 1, 40, 700) for t in (0.0, 1.0, 3.0, 1e-10)]),
     ('gaussian_nll_loss', ('input', 'target', 'var'), gaussian,
@@ -127,7 +129,7 @@ ELEMENTWISE = [
     ('tweedie_loss', ('input', 'target'), tweedie, [(x, y) for x in (-20, -1e-10, 0, 1e-10, 1e-5, 5) for y in (0.0, 1.0, 1e-10, 2.5)]),
     ('sigmoid_focal_loss', ('inputs', 'targets'), focal, [(x, y) for x in (-700, -40, -20, -1, -1e-10, 0, 1e-10, 1, 20, 40, 700) for y in (0.0, 1.0)]),
 ]
-TWO_D = {'multilabel_soft_margin_loss', 'keras.log_cosh'}
+TWO_D = {'multilabel_soft_margin_loss', 'keras.log_cosh', 'keras.binary_crossentropy'}
 
 
 # ------------------------------------------------------------------ softmax rows: (name, options, reference, request)
@@ -154,6 +156,8 @@ SOFTMAX = [
     ('cross_entropy', {'label_smoothing': 0.1}, lambda x, y: ce(x, y, mp.mpf(0.1)), lambda r, y: {'input': [r], 'target': [y]}),
     ('poly1', {'epsilon': 2.0}, poly1, lambda r, y: {'logits': [r], 'labels': [[1.0 if j == y else 0.0 for j in range(len(r))]]}),
     ('sparse_categorical_focal_loss', {}, softmax_focal, lambda r, y: {'input': [r], 'target': [y]}),
+    ('keras.categorical_crossentropy', {'from_logits': True}, ce, lambda r, y: {'y_true': [[1.0 if j == y else 0.0 for j in range(len(r))]], 'y_pred': [r]}),
+    ('keras.sparse_categorical_crossentropy', {'from_logits': True}, ce, lambda r, y: {'y_true': [y], 'y_pred': [r]}),
 ]
 
 
@@ -210,7 +214,7 @@ def main():
         value, grads = ref()
         e = ulps(flat(res['loss']), value)
         if names is None:   # a softmax row: the gradient of the row's logits
-            g = res['grads'].get('input', res['grads'].get('logits'))[0]
+            g = next(res['grads'][k] for k in ('input', 'logits', 'y_pred') if k in res['grads'])[0]
             ge = max(ulps(g[j], grads[j]) for j in range(len(grads)))
         else:
             ge = max((ulps(flat(res['grads'][n]), grads[k]) for k, n in enumerate(names) if k < len(grads) and grads[k] is not None and n in res['grads']), default=0.0)
