@@ -43,8 +43,7 @@ public sealed class KerasBinaryCrossentropy(bool fromLogits = false, double smoo
         }
     }
 
-    private readonly Kernel kernel = new(fromLogits, smoothing is >= 0 and <= 1 ? smoothing
-        : throw LossArgumentException.Value($"KerasBinaryCrossentropy: label_smoothing must be in [0, 1], got {smoothing}"));
+    private readonly Kernel kernel = new(fromLogits, CheckedSmoothing("KerasBinaryCrossentropy", smoothing));
 
     protected override Kernel ElementKernel => kernel;
 

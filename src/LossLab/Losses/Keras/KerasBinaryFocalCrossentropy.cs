@@ -17,10 +17,6 @@ namespace LossLab.Losses.Keras;
 public sealed class KerasBinaryFocalCrossentropy(KerasBinaryFocalCrossentropy.Kernel kernel, string reduction = "sum_over_batch_size", TensorData? sampleWeight = null)
     : KerasMeanLoss<KerasBinaryFocalCrossentropy.Kernel>(reduction, sampleWeight), ILossDefinition
 {
-    /// <summary>Keras's label smoothing in [0, 1] (as its binary cross-entropy's): outside, t' leaves [0, 1] and the loss means nothing.</summary>
-    internal static double Smoothing(double smoothing) => smoothing is >= 0 and <= 1 ? smoothing
-        : throw LossArgumentException.Value($"KerasBinaryFocalCrossentropy: label_smoothing must be in [0, 1], got {smoothing}");
-
     public readonly struct Kernel(bool balancing, double alpha, double gamma, bool fromLogits, double smoothing) : IElementwiseKernel
     {
         public T Value<T>(T y, T yPred, T a) where T : struct, IFloatingPointIeee754<T> => Terms(y, yPred).Loss;
@@ -77,7 +73,7 @@ public sealed class KerasBinaryFocalCrossentropy(KerasBinaryFocalCrossentropy.Ke
         Reference = "keras.losses.binary_focal_crossentropy (Lin et al., 2017)",
         Stability = "finite for probabilities in [0, 1] and for every finite logit (clipped bce)",
         Libraries = "Keras, torchvision (sigmoid_focal_loss), Optax",
-        Factory = o => new KerasBinaryFocalCrossentropy(new Kernel(o.Bool("apply_class_balancing"), o.Float("alpha"), o.Float("gamma"), o.Bool("from_logits"), Smoothing(o.Float("label_smoothing"))),
+        Factory = o => new KerasBinaryFocalCrossentropy(new Kernel(o.Bool("apply_class_balancing"), o.Float("alpha"), o.Float("gamma"), o.Bool("from_logits"), CheckedSmoothing("KerasBinaryFocalCrossentropy", o.Float("label_smoothing"))),
             o.Choice("reduction"), o.Tensor("sample_weight")),
     };
 

@@ -17,8 +17,7 @@ public sealed class KerasCategoricalCrossentropy(bool fromLogits = false, double
     TensorData? sampleWeight = null, int[]? axes = null)
     : KerasGroupLoss(reduction, sampleWeight, axes ?? [-1]), ILossDefinition
 {
-    private readonly double smoothing = smoothing is >= 0 and <= 1 ? smoothing
-        : throw LossArgumentException.Value($"KerasCategoricalCrossentropy: label_smoothing must be in [0, 1], got {smoothing}");
+    private readonly double smoothing = CheckedSmoothing("KerasCategoricalCrossentropy", smoothing);
 
     private T Smooth<T>(T y, int classes) where T : struct, IFloatingPointIeee754<T>
     {

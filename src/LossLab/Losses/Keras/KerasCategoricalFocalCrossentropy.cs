@@ -16,8 +16,7 @@ public sealed class KerasCategoricalFocalCrossentropy(double alpha = 0.25, doubl
     string reduction = "sum_over_batch_size", TensorData? sampleWeight = null, int[]? axes = null)
     : KerasGroupLoss(reduction, sampleWeight, axes ?? [-1]), ILossDefinition
 {
-    private readonly double smoothing = smoothing is >= 0 and <= 1 ? smoothing
-        : throw LossArgumentException.Value($"KerasCategoricalFocalCrossentropy: label_smoothing must be in [0, 1], got {smoothing}");
+    private readonly double smoothing = CheckedSmoothing("KerasCategoricalFocalCrossentropy", smoothing);
 
     private (T[] P, T Sum, T[] O, T[] Smoothed) Parts<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> z) where T : struct, IFloatingPointIeee754<T>
     {

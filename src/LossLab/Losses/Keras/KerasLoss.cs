@@ -41,6 +41,10 @@ public abstract class KerasLoss : Loss
     /// <summary>Keras's probability clip: clip(p, ε, 1 − ε).</summary>
     public static T ClipProbability<T>(T p) where T : struct, IFloatingPointIeee754<T> => T.Clamp(p, Epsilon<T>(), OneMinusEpsilon<T>());
 
+    /// <summary>Keras's label smoothing ε in [0, 1]; outside it the smoothed targets leave [0, 1]: an error naming the loss.</summary>
+    internal static double CheckedSmoothing(string loss, double smoothing) => smoothing is >= 0 and <= 1 ? smoothing
+        : throw LossArgumentException.Value($"{loss}: label_smoothing must be in [0, 1], got {smoothing}");
+
     /// <summary>Whether p is strictly inside the clip, where the clip passes the gradient.</summary>
     public static bool InsideClip<T>(T p) where T : struct, IFloatingPointIeee754<T> => p > Epsilon<T>() && p < OneMinusEpsilon<T>();
 
