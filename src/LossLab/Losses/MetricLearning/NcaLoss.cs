@@ -104,6 +104,13 @@ internal static class Nca
         var rr = new double[m];
         for (int i = 0; i < n; i++) qq[i] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(query.AsSpan(i * d, d), query.AsSpan(i * d, d));
         for (int j = 0; j < m; j++) rr[j] = System.Numerics.Tensors.TensorPrimitives.Dot<double>(reference.AsSpan(j * d, d), reference.AsSpan(j * d, d));
+        // Σ over query i's negatives of e^{z − positive} (its logits z, shifted by its largest positive logit).
+        double NegativeMass(int i, ReadOnlySpan<double> z, double positive)
+        {
+            double neg = 0;
+            for (int j = 0; j < m; j++) if (referenceLabels[j] != queryLabels[i]) neg += Math.Exp(z[j] - positive);
+            return neg;
+        }
         var blocks = new SimilarityBlocks(query, n, reference, m, d, gradients, scratchRows: 1);
         blocks.Run(1, (i, s, g, z) =>
         {
@@ -123,15 +130,9 @@ internal static class Nca
             }
             double lseAll = all + Math.Log(sumAll), lsePositive = positive + Math.Log(sumPositive);
             kept[i] = true;
-            losses[i] = lseAll - lsePositive;
-            if (all - positive < 1)
-            {
-                // The positives dominate: ℓ = log(1 + Σ_neg/Σ_pos) by log1p, every term e^{z − positive} ≤ e, where the
-                // difference of the two log-sum-exps rounds a small ℓ to the precision of their size.
-                double neg = 0;
-                for (int j = 0; j < m; j++) if (referenceLabels[j] != queryLabels[i]) neg += Math.Exp(z[j] - positive);
-                losses[i] = Stable.Log1p(neg / sumPositive);
-            }
+            // Where the positives dominate, ℓ = log(1 + Σ_neg/Σ_pos) by log1p (every term e^{z − positive} ≤ e): the
+            // difference of the two log-sum-exps rounds a small ℓ to the precision of their size.
+            losses[i] = all - positive < 1 ? Stable.Log1p(NegativeMass(i, z, positive) / sumPositive) : lseAll - lsePositive;
             if (g.IsEmpty) return;
             // ∂ℓ_i/∂s_ij = ∂ℓ_i/∂z_ij·(−s)·(−2) = 2s·(P_ij − Q_ij); the blocks fold it into both rows. For a positive,
             // P − Q = Q·(e^{−ℓ} − 1) = Q·expm1(−ℓ): no cancellation when ℓ is small.
